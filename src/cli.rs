@@ -1,0 +1,222 @@
+//! Every flag defined once. Help, completions and validation all come from these types, and
+//! every value is checked here, before any network call.
+
+use std::time::Duration;
+
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+
+pub const EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0    success (get: invocation retrieved; wait: the invocation ended in Success)
+  1    wait: the invocation ended in another terminal state (Failed, Cancelled, TimedOut, ...)
+  2    usage error or invalid input (nothing was sent)
+  3    API, credential or network error after retries, or invocation not found
+  4    --timeout reached before a terminal state
+  130  interrupted (Ctrl-C)";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ssmres",
+    version,
+    about = "Fetch and wait for the results of AWS Systems Manager Run Command invocations",
+    after_help = EXIT_CODES_HELP,
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, then the profile's region)
+    #[arg(long, global = true, value_name = "REGION", value_parser = parse_region)]
+    pub region: Option<String>,
+
+    /// Named profile from the AWS config and credentials files (default: AWS_PROFILE)
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// Send SSM requests to this URL instead of the regional endpoint
+    #[arg(long, global = true, value_name = "URL", value_parser = parse_endpoint_url)]
+    pub endpoint_url: Option<String>,
+
+    /// Output format [default: table on a terminal, json otherwise]
+    #[arg(short, long, global = true, value_enum, value_name = "FORMAT")]
+    pub output: Option<OutputFormat>,
+
+    /// Show no progress spinner
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    /// Print diagnostics on stderr; repeat for more (-vvv includes the SDK's retries)
+    #[arg(short, long, global = true, action = ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Status fields in a table, then stdout and stderr as whole sections
+    Table,
+    /// The response as `aws ssm get-command-invocation --output json` prints it
+    Json,
+    /// The command's stdout on stdout and its stderr on stderr, nothing else
+    Text,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Fetch one command invocation (GetCommandInvocation)
+    Get(InvocationArgs),
+    /// Poll until the invocation reaches a terminal state, then print it as `get` does
+    Wait(WaitArgs),
+    /// Print a shell completion script
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct InvocationArgs {
+    /// Command ID returned by SendCommand (36 characters)
+    #[arg(long, value_name = "ID", value_parser = parse_command_id)]
+    pub command_id: String,
+
+    /// Managed node ID: i-xxxxxxxx, i-xxxxxxxxxxxxxxxxx or mi-xxxxxxxxxxxxxxxxx
+    #[arg(long, value_name = "ID", value_parser = parse_instance_id)]
+    pub instance_id: String,
+
+    /// Step name, required by the service for documents with several steps
+    #[arg(long, value_name = "NAME", value_parser = parse_plugin_name)]
+    pub plugin_name: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct WaitArgs {
+    #[command(flatten)]
+    pub target: InvocationArgs,
+
+    /// Give up after this long (exit 4), e.g. 90s, 5m, 1h30m; a bare number is seconds
+    #[arg(long, value_name = "DURATION", value_parser = crate::duration::parse)]
+    pub timeout: Option<Duration>,
+
+    /// First interval between polls; it grows from here with jitter
+    #[arg(long, value_name = "DURATION", default_value = "500ms", value_parser = crate::duration::parse)]
+    pub min_interval: Duration,
+
+    /// Longest interval between polls
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = crate::duration::parse)]
+    pub max_interval: Duration,
+
+    /// How long "InvocationDoesNotExist" means "not visible yet" after the wait starts
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = crate::duration::parse)]
+    pub not_found_grace: Duration,
+}
+
+fn parse_command_id(s: &str) -> Result<String, String> {
+    let n = s.chars().count();
+    if n != 36 {
+        return Err(format!("a command ID is exactly 36 characters, got {n}"));
+    }
+    Ok(s.to_owned())
+}
+
+/// The service's pattern: `(^i-(\w{8}|\w{17})$)|(^mi-\w{17}$)`, where `\w` is `[A-Za-z0-9_]`.
+fn parse_instance_id(s: &str) -> Result<String, String> {
+    let word = |t: &str| t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    let ok = match (s.strip_prefix("i-"), s.strip_prefix("mi-")) {
+        (Some(rest), _) => (rest.len() == 8 || rest.len() == 17) && word(rest),
+        (_, Some(rest)) => rest.len() == 17 && word(rest),
+        _ => false,
+    };
+    if ok {
+        Ok(s.to_owned())
+    } else {
+        Err("expected i- followed by 8 or 17 characters, or mi- followed by 17 (letters, digits, _)".into())
+    }
+}
+
+fn parse_plugin_name(s: &str) -> Result<String, String> {
+    if s.chars().count() < 4 {
+        return Err("a plugin (step) name has at least 4 characters".into());
+    }
+    Ok(s.to_owned())
+}
+
+fn parse_region(s: &str) -> Result<String, String> {
+    let ok = !s.is_empty()
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if ok {
+        Ok(s.to_owned())
+    } else {
+        Err("a region looks like us-east-1".into())
+    }
+}
+
+fn parse_endpoint_url(s: &str) -> Result<String, String> {
+    let rest = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"))
+        .ok_or("the URL must start with http:// or https://")?;
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if host.is_empty() || host.chars().any(char::is_whitespace) {
+        return Err("the URL has no valid host".into());
+    }
+    Ok(s.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn instance_ids_follow_the_service_pattern() {
+        for good in ["i-0123abcd", "i-0123456789abcdef0", "mi-0123456789abcdef0", "i-ABC_1234"] {
+            assert!(parse_instance_id(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "i-0123abc",
+            "i-0123456789abcdef",
+            "mi-0123abcd",
+            "x-0123abcd",
+            "i-0123abc-",
+            "i-0123456789abcdef0 ",
+            "I-0123abcd",
+            "i-0123abcé",
+        ] {
+            assert!(parse_instance_id(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn command_ids_are_36_characters() {
+        assert!(parse_command_id("32d70fe0-ddbc-4a4e-943f-ffcbc0123456").is_ok());
+        assert!(parse_command_id("32d70fe0-ddbc-4a4e-943f-ffcbc012345").is_err());
+        assert!(parse_command_id("32d70fe0-ddbc-4a4e-943f-ffcbc01234567").is_err());
+    }
+
+    #[test]
+    fn plugin_names_have_four_characters_or_more() {
+        assert!(parse_plugin_name("abc").is_err());
+        assert!(parse_plugin_name("aws:runShellScript").is_ok());
+    }
+
+    #[test]
+    fn endpoint_urls_need_a_scheme_and_host() {
+        assert!(parse_endpoint_url("http://127.0.0.1:5000").is_ok());
+        assert!(parse_endpoint_url("https://ssm.eu-west-1.amazonaws.com/").is_ok());
+        assert!(parse_endpoint_url("127.0.0.1:5000").is_err());
+        assert!(parse_endpoint_url("http://").is_err());
+        assert!(parse_endpoint_url("ftp://host").is_err());
+    }
+}

@@ -1,0 +1,24 @@
+//! `ssmres get`: one GetCommandInvocation, printed.
+
+use crate::cli::InvocationArgs;
+use crate::error::{Error, exit};
+use crate::provider::aws::AwsProvider;
+use crate::provider::{FetchError, Fetched, Provider};
+
+pub async fn run(ctx: &super::Context, args: &InvocationArgs) -> Result<u8, Error> {
+    let provider = AwsProvider::connect(&ctx.aws).await?;
+    match provider.fetch(&super::key(args)).await {
+        Ok(Fetched::Found(invocation)) => {
+            ctx.print(&invocation)?;
+            Ok(exit::SUCCESS)
+        }
+        Ok(Fetched::NotVisible) => Err(Error::NotFound(
+            "invocation not found (InvocationDoesNotExist): check the command ID, the instance ID \
+             and the region (--region); a command sent seconds ago may not be visible yet, \
+             `ssmres wait` allows for that"
+                .into(),
+        )),
+        Err(FetchError::Transient(message)) => Err(Error::Api(message)),
+        Err(FetchError::Fatal(e)) => Err(e),
+    }
+}

@@ -1,0 +1,64 @@
+//! One file per subcommand. Each wires its arguments to a provider, the poll loop and a
+//! renderer; none has protocol or terminal details of its own.
+
+pub mod completions;
+pub mod get;
+pub mod wait;
+
+use crate::cli::{Cli, Command, GlobalArgs, OutputFormat};
+use crate::error::Error;
+use crate::model::Invocation;
+use crate::output;
+use crate::provider::InvocationKey;
+use crate::provider::aws::AwsOptions;
+use crate::render::{self, Target};
+
+/// Everything a command needs from the global flags, resolved once.
+pub struct Context {
+    pub format: OutputFormat,
+    pub target: Target,
+    pub show_progress: bool,
+    pub aws: AwsOptions,
+}
+
+impl Context {
+    pub fn new(global: &GlobalArgs, target: Target) -> Self {
+        let format = global.output.unwrap_or(if target.stdout_is_terminal {
+            OutputFormat::Table
+        } else {
+            OutputFormat::Json
+        });
+        Context {
+            format,
+            target,
+            show_progress: target.stderr_is_terminal && !global.quiet,
+            aws: AwsOptions {
+                region: global.region.clone(),
+                profile: global.profile.clone(),
+                endpoint_url: global.endpoint_url.clone(),
+            },
+        }
+    }
+
+    pub fn print(&self, invocation: &Invocation) -> Result<(), Error> {
+        output::emit(&render::render(self.format, invocation, &self.target))
+    }
+}
+
+fn key(args: &crate::cli::InvocationArgs) -> InvocationKey {
+    InvocationKey {
+        command_id: args.command_id.clone(),
+        instance_id: args.instance_id.clone(),
+        plugin_name: args.plugin_name.clone(),
+    }
+}
+
+/// Runs the chosen subcommand; the value is the exit code of a run that did not fail.
+pub async fn dispatch(cli: Cli, target: Target) -> Result<u8, Error> {
+    let ctx = Context::new(&cli.global, target);
+    match cli.command {
+        Command::Get(args) => get::run(&ctx, &args).await,
+        Command::Wait(args) => wait::run(&ctx, &args).await,
+        Command::Completions { shell } => completions::run(shell),
+    }
+}

@@ -1,0 +1,31 @@
+//! -v diagnostics through `tracing` on stderr. Nothing is set up without -v, which keeps the
+//! start-up of `get` lean. The SDK logs through `tracing` too, so -vvv shows its retries.
+//! TRACE is never enabled for the SDK: DEBUG already shows every attempt, and the lower level
+//! only adds request dumps that have no place in a bug report.
+
+use tracing::level_filters::LevelFilter;
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+
+pub fn init(verbosity: u8, color: bool) {
+    let targets = match verbosity {
+        0 => return,
+        1 => Targets::new()
+            .with_target("ssmres", LevelFilter::DEBUG)
+            .with_default(LevelFilter::WARN),
+        2 => Targets::new()
+            .with_target("ssmres", LevelFilter::DEBUG)
+            .with_default(LevelFilter::INFO),
+        _ => Targets::new().with_default(LevelFilter::DEBUG),
+    };
+    let layer = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_ansi(color)
+        .with_target(true);
+    // Only fails when a subscriber is already installed, which would be ours.
+    let _ = tracing_subscriber::registry()
+        .with(layer)
+        .with(targets)
+        .try_init();
+}

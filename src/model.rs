@@ -1,0 +1,64 @@
+//! The provider-neutral view of one invocation. The poll loop and the table read this; the json
+//! renderer prints `raw`, the provider's own record, so users' jq scripts see the cloud's shape.
+
+use serde::Serialize;
+
+/// What a status means, whatever the cloud calls it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusClass {
+    /// Not started on the node yet (queued, delayed, not delivered yet).
+    Pending,
+    /// Running, or a state we do not know: never treated as finished.
+    Running,
+    Success,
+    /// Any terminal state other than success.
+    Failed,
+}
+
+impl StatusClass {
+    pub fn is_terminal(self) -> bool {
+        matches!(self, StatusClass::Success | StatusClass::Failed)
+    }
+}
+
+/// The provider's record exactly as its own CLI would print it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum RawRecord {
+    Aws(crate::provider::aws::record::CommandInvocation),
+}
+
+#[derive(Debug, Clone)]
+pub struct Invocation {
+    pub command_id: String,
+    pub instance_id: String,
+    pub plugin_name: Option<String>,
+    pub document: Option<String>,
+    /// The status word as the service sent it, unknown values included.
+    pub status: String,
+    pub status_details: Option<String>,
+    pub class: StatusClass,
+    pub response_code: Option<i64>,
+    pub started: Option<String>,
+    pub ended: Option<String>,
+    pub elapsed: Option<String>,
+    pub stdout: String,
+    pub stderr: String,
+    pub stdout_url: Option<String>,
+    pub stderr_url: Option<String>,
+    pub raw: RawRecord,
+}
+
+impl Invocation {
+    pub fn is_terminal(&self) -> bool {
+        self.class.is_terminal()
+    }
+
+    /// "InProgress (In Progress)", or just the status when the details add nothing.
+    pub fn status_line(&self) -> String {
+        match self.status_details.as_deref() {
+            Some(d) if !d.is_empty() && d != self.status => format!("{} ({d})", self.status),
+            _ => self.status.clone(),
+        }
+    }
+}

@@ -1,0 +1,173 @@
+//! The wait loop: when to poll, how long "not found" means "not visible yet", when to give up.
+//! It knows nothing of AWS or terminals. Time is tokio's, so tests run it on a paused clock.
+
+use std::future::Future;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::error::Error;
+use crate::model::Invocation;
+use crate::provider::{FetchError, Fetched};
+
+/// Each interval is the previous one times this, until the cap.
+const GROWTH: f64 = 1.25;
+/// Each interval is moved by up to ±10 %, so that many waiters started together spread out.
+const JITTER: f64 = 0.2;
+
+/// Short intervals first, so that a command that ends after a few seconds is seen well within
+/// a second, then growing, so that an hour-long command costs a few hundred calls at most.
+#[derive(Debug, Clone, Copy)]
+pub struct Schedule {
+    pub min: Duration,
+    pub max: Duration,
+}
+
+impl Schedule {
+    /// The pause after poll number `polls_done` (1-based).
+    pub fn delay(&self, polls_done: u32, rng: &mut fastrand::Rng) -> Duration {
+        let exponent = polls_done.saturating_sub(1).min(64) as i32;
+        let base = self.min.as_secs_f64() * GROWTH.powi(exponent);
+        let jittered = base.min(self.max.as_secs_f64()) * (1.0 - JITTER / 2.0 + rng.f64() * JITTER);
+        Duration::from_secs_f64(jittered).clamp(self.min, self.max)
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Policy {
+    pub schedule: Schedule,
+    /// How long after the start "does not exist" is believed to mean "not visible yet".
+    pub not_found_grace: Duration,
+    pub timeout: Option<Duration>,
+    /// Polls in a row that may fail (each already retried by the SDK) before the wait ends.
+    pub max_failed_polls: u32,
+}
+
+/// What the loop tells the progress display after each poll.
+#[derive(Debug)]
+pub enum Event<'a> {
+    Seen {
+        invocation: &'a Invocation,
+        polls: u32,
+        elapsed: Duration,
+    },
+    NotVisible {
+        polls: u32,
+        elapsed: Duration,
+        grace: Duration,
+    },
+    PollFailed {
+        message: &'a str,
+        polls: u32,
+        elapsed: Duration,
+    },
+}
+
+#[derive(Debug)]
+pub enum Outcome {
+    Terminal(Box<Invocation>),
+    /// `--timeout` passed; carries the last state seen, if any.
+    TimedOut(Option<Box<Invocation>>),
+}
+
+pub async fn wait<F, Fut>(
+    policy: &Policy,
+    mut fetch: F,
+    mut on_event: impl FnMut(Event<'_>),
+    rng: &mut fastrand::Rng,
+) -> Result<Outcome, Error>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Fetched, FetchError>>,
+{
+    let start = Instant::now();
+    let deadline = policy.timeout.map(|t| start + t);
+    let grace_end = start + policy.not_found_grace;
+    let mut polls = 0u32;
+    let mut failed_in_a_row = 0u32;
+    let mut last: Option<Box<Invocation>> = None;
+
+    loop {
+        let result = match deadline {
+            Some(d) => match tokio::time::timeout_at(d, fetch()).await {
+                Ok(r) => r,
+                Err(_) => return Ok(Outcome::TimedOut(last)),
+            },
+            None => fetch().await,
+        };
+        polls += 1;
+        let now = Instant::now();
+        let elapsed = now - start;
+        let mut next_poll = now + policy.schedule.delay(polls, rng);
+
+        match result {
+            Ok(Fetched::Found(invocation)) => {
+                failed_in_a_row = 0;
+                if invocation.is_terminal() {
+                    return Ok(Outcome::Terminal(invocation));
+                }
+                on_event(Event::Seen {
+                    invocation: &invocation,
+                    polls,
+                    elapsed,
+                });
+                last = Some(invocation);
+            }
+            Ok(Fetched::NotVisible) if last.is_none() => {
+                failed_in_a_row = 0;
+                if now >= grace_end {
+                    return Err(Error::NotFound(format!(
+                        "invocation not found after {} (InvocationDoesNotExist): check the command ID, \
+                         the instance ID and the region (--region), and that the command was sent to \
+                         this instance; raise --not-found-grace if the service is slow to show it",
+                        crate::duration::human(elapsed)
+                    )));
+                }
+                on_event(Event::NotVisible {
+                    polls,
+                    elapsed,
+                    grace: policy.not_found_grace,
+                });
+                // Look once more right at the end of the grace window rather than after it.
+                next_poll = next_poll.min(grace_end);
+            }
+            Ok(Fetched::NotVisible) => {
+                // It was visible before: a lagging replica, not a verdict. Count it as a bad poll.
+                failed_in_a_row += 1;
+                let message = "InvocationDoesNotExist after the invocation had been seen";
+                if failed_in_a_row >= policy.max_failed_polls {
+                    return Err(Error::Api(format!(
+                        "{message} ({failed_in_a_row} polls in a row)"
+                    )));
+                }
+                on_event(Event::PollFailed {
+                    message,
+                    polls,
+                    elapsed,
+                });
+            }
+            Err(FetchError::Transient(message)) => {
+                failed_in_a_row += 1;
+                if failed_in_a_row >= policy.max_failed_polls {
+                    return Err(Error::Api(format!(
+                        "giving up after {failed_in_a_row} failed polls in a row: {message}"
+                    )));
+                }
+                on_event(Event::PollFailed {
+                    message: &message,
+                    polls,
+                    elapsed,
+                });
+            }
+            Err(FetchError::Fatal(e)) => return Err(e),
+        }
+
+        if let Some(d) = deadline
+            && next_poll >= d
+        {
+            tokio::time::sleep_until(d).await;
+            return Ok(Outcome::TimedOut(last));
+        }
+        tokio::time::sleep_until(next_poll).await;
+    }
+}

@@ -1,0 +1,91 @@
+//! The spinner on stderr. Absent (every call a no-op) when stderr is not a terminal or with
+//! --quiet, so pipes and CI logs never see it.
+
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::duration::human;
+use crate::poll::Event;
+use crate::render::sanitize::visible;
+
+pub struct Progress {
+    bar: Option<ProgressBar>,
+}
+
+impl Progress {
+    pub fn new(enabled: bool, what: &str) -> Self {
+        if !enabled {
+            return Progress { bar: None };
+        }
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+        if let Ok(style) = ProgressStyle::with_template("{spinner} {msg}") {
+            bar.set_style(style);
+        }
+        bar.set_message(format!("{what}: first poll"));
+        bar.enable_steady_tick(Duration::from_millis(120));
+        Progress { bar: Some(bar) }
+    }
+
+    pub fn update(&self, event: &Event<'_>) {
+        if let Some(bar) = &self.bar {
+            bar.set_message(message(event));
+        }
+    }
+
+    pub fn clear(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        self.clear();
+    }
+}
+
+fn polls(n: u32) -> String {
+    if n == 1 {
+        "1 poll".into()
+    } else {
+        format!("{n} polls")
+    }
+}
+
+/// One line: state, time waited, polls so far. Remote text is sanitised like everything else.
+pub fn message(event: &Event<'_>) -> String {
+    match event {
+        Event::Seen {
+            invocation,
+            polls: n,
+            elapsed,
+        } => format!(
+            "{} · {} · {}",
+            visible(&invocation.status_line()),
+            human(*elapsed),
+            polls(*n)
+        ),
+        Event::NotVisible {
+            polls: n,
+            elapsed,
+            grace,
+        } => format!(
+            "not visible yet (InvocationDoesNotExist, {} of {} grace) · {}",
+            human(*elapsed),
+            human(*grace),
+            polls(*n)
+        ),
+        Event::PollFailed {
+            message,
+            polls: n,
+            elapsed,
+        } => format!(
+            "poll failed, will retry: {} · {} · {}",
+            visible(message),
+            human(*elapsed),
+            polls(*n)
+        ),
+    }
+}

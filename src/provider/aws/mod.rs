@@ -1,0 +1,208 @@
+//! AWS Systems Manager through aws-sdk-ssm: configuration once, one client, error mapping.
+
+pub mod record;
+
+use std::time::Duration;
+
+use aws_config::default_provider::credentials::DefaultCredentialsChain;
+use aws_config::environment::region::EnvironmentVariableRegionProvider;
+use aws_config::imds;
+use aws_config::imds::region::ImdsRegionProvider;
+use aws_config::meta::region::RegionProviderChain;
+use aws_config::profile::region::ProfileFileRegionProvider;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region};
+use aws_credential_types::provider::error::CredentialsError;
+use aws_sdk_ssm::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_ssm::operation::get_command_invocation::GetCommandInvocationError;
+
+use super::{FetchError, Fetched, InvocationKey, Provider};
+use crate::error::Error;
+use record::CommandInvocation;
+
+#[derive(Debug, Clone, Default)]
+pub struct AwsOptions {
+    pub region: Option<String>,
+    pub profile: Option<String>,
+    pub endpoint_url: Option<String>,
+}
+
+pub struct AwsProvider {
+    client: aws_sdk_ssm::Client,
+}
+
+/// Off EC2 the credential and region chains end at the instance metadata service, whose
+/// defaults (4 attempts, 1 s timeouts, backoff) make a machine without credentials hang for
+/// many seconds. Two quick attempts are plenty where the service exists: it answers in
+/// milliseconds there.
+fn bounded_imds_client() -> imds::Client {
+    imds::Client::builder()
+        .max_attempts(2)
+        .connect_timeout(Duration::from_millis(700))
+        .read_timeout(Duration::from_millis(700))
+        .operation_timeout(Duration::from_secs(2))
+        .build()
+}
+
+impl AwsProvider {
+    pub async fn connect(opts: &AwsOptions) -> Result<Self, Error> {
+        let imds = bounded_imds_client();
+        let region = match &opts.region {
+            Some(r) => Some(Region::new(r.clone())),
+            None => {
+                let mut profile_region = ProfileFileRegionProvider::builder();
+                if let Some(p) = &opts.profile {
+                    profile_region = profile_region.profile_name(p);
+                }
+                RegionProviderChain::first_try(EnvironmentVariableRegionProvider::new())
+                    .or_else(profile_region.build())
+                    .or_else(ImdsRegionProvider::builder().imds_client(imds.clone()).build())
+                    .region()
+                    .await
+            }
+        };
+        let Some(region) = region else {
+            return Err(Error::Config(
+                "no AWS region: pass --region, set AWS_REGION, or set a region in your AWS profile"
+                    .into(),
+            ));
+        };
+
+        let mut credentials = DefaultCredentialsChain::builder()
+            .region(region.clone())
+            .imds_client(imds);
+        let mut loader = aws_config::defaults(BehaviorVersion::latest()).region(region);
+        if let Some(p) = &opts.profile {
+            credentials = credentials.profile_name(p);
+            loader = loader.profile_name(p);
+        }
+        // Retry settings are deliberately not passed here: that would replace the user's
+        // AWS_RETRY_MODE / AWS_MAX_ATTEMPTS. The SDK's standard mode retries throttling,
+        // 5xx, timeouts and dropped connections with backoff.
+        let sdk_config = loader
+            .credentials_provider(credentials.build().await)
+            .load()
+            .await;
+
+        let mut ssm = aws_sdk_ssm::config::Builder::from(&sdk_config);
+        // A server that accepts and never answers must not stall a poll forever.
+        let timeouts = TimeoutConfig::builder()
+            .connect_timeout(Duration::from_millis(3100))
+            .operation_attempt_timeout(Duration::from_secs(30))
+            .build();
+        ssm = ssm.timeout_config(timeouts);
+        // Set on the SSM client alone (not the loader) so that other services keep their
+        // endpoints from the standard AWS configuration.
+        if let Some(url) = &opts.endpoint_url {
+            ssm = ssm.endpoint_url(url);
+        }
+        Ok(AwsProvider {
+            client: aws_sdk_ssm::Client::from_conf(ssm.build()),
+        })
+    }
+}
+
+impl Provider for AwsProvider {
+    async fn fetch(&self, key: &InvocationKey) -> Result<Fetched, FetchError> {
+        let result = self
+            .client
+            .get_command_invocation()
+            .command_id(&key.command_id)
+            .instance_id(&key.instance_id)
+            .set_plugin_name(key.plugin_name.clone())
+            .send()
+            .await;
+        match result {
+            Ok(output) => {
+                let record = CommandInvocation::from(output);
+                Ok(Fetched::Found(Box::new(record.into_invocation())))
+            }
+            Err(err) => classify_error(err),
+        }
+    }
+}
+
+const TRANSIENT_CODES: [&str; 8] = [
+    "ThrottlingException",
+    "Throttling",
+    "ThrottledException",
+    "RequestLimitExceeded",
+    "TooManyRequestsException",
+    "RequestTimeout",
+    "RequestTimeoutException",
+    "ServiceUnavailable",
+];
+
+fn classify_error(err: SdkError<GetCommandInvocationError>) -> Result<Fetched, FetchError> {
+    if let Some(cred) = find_source::<CredentialsError>(&err) {
+        return Err(FetchError::Fatal(Error::Config(credentials_message(cred))));
+    }
+    match &err {
+        SdkError::ServiceError(service) => {
+            let e = service.err();
+            let status = service.raw().status().as_u16();
+            let code = e.code().unwrap_or("UnknownError");
+            let message = e.message().unwrap_or_default();
+            let text = if message.is_empty() {
+                code.to_owned()
+            } else {
+                format!("{code}: {message}")
+            };
+            match e {
+                GetCommandInvocationError::InvocationDoesNotExist(_) => Ok(Fetched::NotVisible),
+                GetCommandInvocationError::InternalServerError(_) => {
+                    Err(FetchError::Transient(text))
+                }
+                _ if status >= 500 || TRANSIENT_CODES.contains(&code) => {
+                    Err(FetchError::Transient(text))
+                }
+                _ => Err(FetchError::Fatal(Error::Api(format!(
+                    "GetCommandInvocation failed: {text}"
+                )))),
+            }
+        }
+        SdkError::ConstructionFailure(_) => Err(FetchError::Fatal(Error::Api(format!(
+            "cannot build the request: {}",
+            error_chain(&err)
+        )))),
+        // Timeouts, connection failures and malformed responses: worth another poll.
+        _ => Err(FetchError::Transient(error_chain(&err))),
+    }
+}
+
+fn credentials_message(err: &CredentialsError) -> String {
+    let hint = "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE (or --profile) \
+                naming a profile in ~/.aws/config, or run where an instance or task role is attached";
+    match err {
+        CredentialsError::CredentialsNotLoaded(_) => format!("no AWS credentials found: {hint}"),
+        other => format!("cannot load AWS credentials ({}): {hint}", error_chain(other)),
+    }
+}
+
+/// "outer: inner: innermost" from Display alone; DisplayErrorContext would append a Debug dump
+/// of the whole response, which is noise in a one-line message.
+fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut current = Some(err);
+    while let Some(e) = current {
+        let text = e.to_string();
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        current = e.source();
+    }
+    parts.join(": ")
+}
+
+fn find_source<'a, T: std::error::Error + 'static>(
+    err: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a T> {
+    let mut current = Some(err);
+    while let Some(e) = current {
+        if let Some(found) = e.downcast_ref::<T>() {
+            return Some(found);
+        }
+        current = e.source();
+    }
+    None
+}

@@ -1,0 +1,200 @@
+//! GetCommandInvocation's response as the aws CLI prints it, and what its statuses mean.
+
+use aws_sdk_ssm::operation::get_command_invocation::GetCommandInvocationOutput;
+use serde::Serialize;
+
+use crate::model::{Invocation, RawRecord, StatusClass};
+
+/// Field order is the service model's, which is the order botocore (and so the aws CLI) prints.
+/// Absent fields stay absent. `ResponseCode` is always printed: the SDK models it as a plain
+/// integer, so "absent" cannot be told from 0, and the service always sends it (-1 before start).
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CommandInvocation {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub command_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub document_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub document_version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plugin_name: Option<String>,
+    pub response_code: i32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub execution_start_date_time: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub execution_elapsed_time: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub execution_end_date_time: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_details: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub standard_output_content: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub standard_output_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub standard_error_content: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub standard_error_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cloud_watch_output_config: Option<CloudWatchOutputConfig>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CloudWatchOutputConfig {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cloud_watch_log_group_name: Option<String>,
+    pub cloud_watch_output_enabled: bool,
+}
+
+impl From<GetCommandInvocationOutput> for CommandInvocation {
+    fn from(o: GetCommandInvocationOutput) -> Self {
+        CommandInvocation {
+            command_id: o.command_id,
+            instance_id: o.instance_id,
+            comment: o.comment,
+            document_name: o.document_name,
+            document_version: o.document_version,
+            plugin_name: o.plugin_name,
+            response_code: o.response_code,
+            execution_start_date_time: o.execution_start_date_time,
+            execution_elapsed_time: o.execution_elapsed_time,
+            execution_end_date_time: o.execution_end_date_time,
+            // An unknown status keeps the exact string the service sent.
+            status: o.status.map(|s| s.as_str().to_owned()),
+            status_details: o.status_details,
+            standard_output_content: o.standard_output_content,
+            standard_output_url: o.standard_output_url,
+            standard_error_content: o.standard_error_content,
+            standard_error_url: o.standard_error_url,
+            cloud_watch_output_config: o.cloud_watch_output_config.map(|c| {
+                CloudWatchOutputConfig {
+                    cloud_watch_log_group_name: c.cloud_watch_log_group_name,
+                    cloud_watch_output_enabled: c.cloud_watch_output_enabled,
+                }
+            }),
+        }
+    }
+}
+
+const TERMINAL_STATUS: [&str; 4] = ["Success", "Cancelled", "TimedOut", "Failed"];
+const TERMINAL_DETAILS: [&str; 7] = [
+    "Success",
+    "Delivery Timed Out",
+    "Execution Timed Out",
+    "Failed",
+    "Cancelled",
+    "Undeliverable",
+    "Terminated",
+];
+
+/// Terminal when either field says so (StatusDetails carries states such as Undeliverable that
+/// Status folds into others). Pending, InProgress, Delayed, Cancelling and anything unknown are not.
+pub fn classify(status: &str, details: Option<&str>) -> StatusClass {
+    let details = details.unwrap_or_default();
+    let terminal = TERMINAL_STATUS.contains(&status) || TERMINAL_DETAILS.contains(&details);
+    if terminal {
+        let failed_status = matches!(status, "Cancelled" | "TimedOut" | "Failed");
+        if !failed_status && (status == "Success" || details == "Success") {
+            StatusClass::Success
+        } else {
+            StatusClass::Failed
+        }
+    } else if matches!(status, "Pending" | "Delayed") {
+        StatusClass::Pending
+    } else {
+        StatusClass::Running
+    }
+}
+
+fn non_empty(s: &Option<String>) -> Option<String> {
+    s.as_ref().filter(|v| !v.is_empty()).cloned()
+}
+
+impl CommandInvocation {
+    pub fn into_invocation(self) -> Invocation {
+        let status = self.status.clone().unwrap_or_default();
+        let class = classify(&status, self.status_details.as_deref());
+        let document = non_empty(&self.document_name).map(|name| {
+            match non_empty(&self.document_version) {
+                Some(v) => format!("{name} (version {v})"),
+                None => name,
+            }
+        });
+        Invocation {
+            command_id: self.command_id.clone().unwrap_or_default(),
+            instance_id: self.instance_id.clone().unwrap_or_default(),
+            plugin_name: non_empty(&self.plugin_name),
+            document,
+            status,
+            status_details: self.status_details.clone(),
+            class,
+            response_code: Some(i64::from(self.response_code)),
+            started: non_empty(&self.execution_start_date_time),
+            ended: non_empty(&self.execution_end_date_time),
+            elapsed: non_empty(&self.execution_elapsed_time),
+            stdout: self.standard_output_content.clone().unwrap_or_default(),
+            stderr: self.standard_error_content.clone().unwrap_or_default(),
+            stdout_url: non_empty(&self.standard_output_url),
+            stderr_url: non_empty(&self.standard_error_url),
+            raw: RawRecord::Aws(self),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use StatusClass::*;
+
+    #[test]
+    fn terminal_states_from_status() {
+        assert_eq!(classify("Success", Some("Success")), Success);
+        assert_eq!(classify("Failed", Some("Failed")), Failed);
+        assert_eq!(classify("Cancelled", Some("Cancelled")), Failed);
+        assert_eq!(classify("TimedOut", Some("Execution Timed Out")), Failed);
+        assert_eq!(classify("TimedOut", Some("Delivery Timed Out")), Failed);
+    }
+
+    #[test]
+    fn terminal_states_from_details_alone() {
+        for d in [
+            "Delivery Timed Out",
+            "Execution Timed Out",
+            "Failed",
+            "Cancelled",
+            "Undeliverable",
+            "Terminated",
+        ] {
+            assert_eq!(classify("SomethingNew", Some(d)), Failed, "{d}");
+        }
+        assert_eq!(classify("SomethingNew", Some("Success")), Success);
+    }
+
+    #[test]
+    fn non_terminal_states() {
+        assert_eq!(classify("Pending", Some("Pending")), Pending);
+        assert_eq!(classify("Delayed", Some("Delayed")), Pending);
+        assert_eq!(classify("InProgress", Some("In Progress")), Running);
+        assert_eq!(classify("Cancelling", Some("Cancelling")), Running);
+        assert_eq!(classify("Paused", Some("Paused")), Running);
+        assert_eq!(classify("", None), Running);
+    }
+
+    #[test]
+    fn unknown_status_is_kept_verbatim() {
+        let out = GetCommandInvocationOutput::builder()
+            .status(aws_sdk_ssm::types::CommandInvocationStatus::from("Paused"))
+            .build();
+        let inv = CommandInvocation::from(out).into_invocation();
+        assert_eq!(inv.status, "Paused");
+        assert!(!inv.is_terminal());
+    }
+}

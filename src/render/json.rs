@@ -1,0 +1,54 @@
+//! JSON as the aws CLI prints it: the provider's own record, 4-space indent, raw UTF-8,
+//! a trailing newline. Same bytes, so scripts written against the aws CLI keep working.
+
+use serde::Serialize;
+
+use crate::model::Invocation;
+
+pub fn render(invocation: &Invocation) -> Vec<u8> {
+    let mut out = Vec::with_capacity(
+        invocation.stdout.len() + invocation.stderr.len() + 1024,
+    );
+    let formatter = serde_json::ser::PrettyFormatter::with_indent(b"    ");
+    let mut serializer = serde_json::Serializer::with_formatter(&mut out, formatter);
+    // Serialising plain strings, integers and booleans into a Vec cannot fail.
+    if invocation.raw.serialize(&mut serializer).is_ok() {
+        out.push(b'\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::provider::aws::record::CommandInvocation;
+
+    #[test]
+    fn matches_the_aws_cli_layout() {
+        let record = CommandInvocation {
+            command_id: Some("32d70fe0-ddbc-4a4e-943f-ffcbc0123456".into()),
+            instance_id: Some("i-02573cafcf0123456".into()),
+            comment: Some(String::new()),
+            document_name: Some("AWS-RunShellScript".into()),
+            plugin_name: Some("aws:runShellScript".into()),
+            response_code: 0,
+            status: Some("Success".into()),
+            status_details: Some("Success".into()),
+            standard_output_content: Some("héllo ✓\r\n\x1b[1mbold\x1b[0m\t\"q\"\\".into()),
+            ..Default::default()
+        };
+        let text = String::from_utf8(super::render(&record.into_invocation())).unwrap();
+        let expected = r#"{
+    "CommandId": "32d70fe0-ddbc-4a4e-943f-ffcbc0123456",
+    "InstanceId": "i-02573cafcf0123456",
+    "Comment": "",
+    "DocumentName": "AWS-RunShellScript",
+    "PluginName": "aws:runShellScript",
+    "ResponseCode": 0,
+    "Status": "Success",
+    "StatusDetails": "Success",
+    "StandardOutputContent": "héllo ✓\r\n\u001b[1mbold\u001b[0m\t\"q\"\\"
+}
+"#;
+        assert_eq!(text, expected);
+    }
+}

@@ -1,0 +1,144 @@
+//! For people at a terminal: the status fields in a table, then stdout and stderr as whole
+//! sections (24,000 characters do not belong in a cell). Everything remote is sanitised.
+
+use comfy_table::{Cell, Color, ContentArrangement, Table, presets};
+
+use super::sanitize::visible;
+use crate::model::{Invocation, StatusClass};
+
+fn section(out: &mut String, title: &str, body: &str, finished: bool, color: bool) {
+    let header = format!("── {title} ──");
+    if color {
+        let bold = anstyle::Style::new().bold();
+        out.push_str(&format!("{bold}{header}{bold:#}\n"));
+    } else {
+        out.push_str(&header);
+        out.push('\n');
+    }
+    if body.is_empty() {
+        out.push_str(if finished {
+            "(empty)\n"
+        } else {
+            "(no output yet: the command has not finished)\n"
+        });
+        return;
+    }
+    out.push_str(&visible(body));
+    if !body.ends_with('\n') {
+        out.push('\n');
+    }
+}
+
+pub fn render(inv: &Invocation, color: bool) -> String {
+    let mut table = Table::new();
+    table
+        .load_style(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic);
+    if color {
+        table.enforce_styling();
+    }
+
+    let mut row = |name: &str, value: &str| {
+        table.add_row(vec![Cell::new(name), Cell::new(visible(value))]);
+    };
+    row("Command", &inv.command_id);
+    row("Instance", &inv.instance_id);
+    if let Some(doc) = &inv.document {
+        row("Document", doc);
+    }
+    if let Some(plugin) = &inv.plugin_name {
+        row("Plugin", plugin);
+    }
+    let mut status = Cell::new(visible(&inv.status_line()));
+    if color {
+        status = status.fg(match inv.class {
+            StatusClass::Success => Color::Green,
+            StatusClass::Failed => Color::Red,
+            StatusClass::Pending | StatusClass::Running => Color::Yellow,
+        });
+    }
+    table.add_row(vec![Cell::new("Status"), status]);
+    let mut row = |name: &str, value: &Option<String>| {
+        if let Some(v) = value {
+            table.add_row(vec![Cell::new(name), Cell::new(visible(v))]);
+        }
+    };
+    row(
+        "Response code",
+        &inv.response_code.filter(|_| inv.is_terminal()).map(|c| c.to_string()),
+    );
+    row("Started", &inv.started);
+    row("Ended", &inv.ended);
+    row("Elapsed", &inv.elapsed);
+    row("Stdout URL", &inv.stdout_url);
+    row("Stderr URL", &inv.stderr_url);
+
+    let mut out = table.to_string();
+    out.push('\n');
+    section(&mut out, "stdout", &inv.stdout, inv.is_terminal(), color);
+    section(&mut out, "stderr", &inv.stderr, inv.is_terminal(), color);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::aws::record::CommandInvocation;
+
+    fn record(status: &str, details: &str, stdout: &str) -> Invocation {
+        CommandInvocation {
+            command_id: Some("32d70fe0-ddbc-4a4e-943f-ffcbc0123456".into()),
+            instance_id: Some("i-02573cafcf0123456".into()),
+            document_name: Some("AWS-RunShellScript".into()),
+            plugin_name: Some("aws:runShellScript".into()),
+            response_code: 2,
+            status: Some(status.into()),
+            status_details: Some(details.into()),
+            standard_output_content: Some(stdout.into()),
+            standard_output_url: Some("https://s3.amazonaws.com/b/k/stdout".into()),
+            ..Default::default()
+        }
+        .into_invocation()
+    }
+
+    #[test]
+    fn shows_fields_and_whole_output_sections() {
+        let long: String = "0123456789\n".repeat(2200);
+        let out = render(&record("Failed", "Failed", &long), false);
+        for needle in [
+            "32d70fe0-ddbc-4a4e-943f-ffcbc0123456",
+            "i-02573cafcf0123456",
+            "AWS-RunShellScript",
+            "aws:runShellScript",
+            "Failed",
+            "Response code",
+            "https://s3.amazonaws.com/b/k/stdout",
+            "── stdout ──",
+            "── stderr ──\n(empty)",
+        ] {
+            assert!(out.contains(needle), "missing {needle:?}");
+        }
+        assert!(out.contains(&long), "the whole stdout is printed as it is");
+    }
+
+    #[test]
+    fn never_writes_raw_control_characters() {
+        let out = render(&record("Success", "Success", "\x1b[2J\x1b]0;pwned\x07ok\rX\r\n"), false);
+        assert!(!out.contains('\x1b') && !out.contains('\x07') && !out.contains('\r'));
+        assert!(out.contains("\\x1b[2J\\x1b]0;pwned\\x07ok\\rX\n"));
+    }
+
+    #[test]
+    fn unfinished_runs_say_why_output_is_empty() {
+        let out = render(&record("InProgress", "In Progress", ""), false);
+        assert!(out.contains("(no output yet: the command has not finished)"));
+        assert!(out.contains("InProgress (In Progress)"));
+        assert!(!out.contains("Response code"), "no exit code before the end");
+    }
+
+    #[test]
+    fn colour_only_when_asked() {
+        assert!(!render(&record("Success", "Success", "x"), false).contains('\x1b'));
+        assert!(render(&record("Success", "Success", "x"), true).contains('\x1b'));
+    }
+}

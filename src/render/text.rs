@@ -1,0 +1,57 @@
+//! The command's own streams and nothing else, so `ssmres wait … -o text > out.log` behaves like
+//! running the command locally. Bytes are exact when a stream goes to a file or a pipe; on a
+//! terminal control characters are made visible like everywhere else.
+
+use super::sanitize::visible;
+use super::{Rendered, Target};
+use crate::model::Invocation;
+
+fn stream(text: &str, to_terminal: bool) -> Vec<u8> {
+    if to_terminal {
+        visible(text).into_owned().into_bytes()
+    } else {
+        text.as_bytes().to_vec()
+    }
+}
+
+pub fn render(invocation: &Invocation, target: &Target) -> Rendered {
+    Rendered {
+        stdout: stream(&invocation.stdout, target.stdout_is_terminal),
+        stderr: stream(&invocation.stderr, target.stderr_is_terminal),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::aws::record::CommandInvocation;
+
+    fn invocation() -> Invocation {
+        CommandInvocation {
+            status: Some("Success".into()),
+            standard_output_content: Some("out \x1b[31m\r\n".into()),
+            standard_error_content: Some("err\r".into()),
+            ..Default::default()
+        }
+        .into_invocation()
+    }
+
+    #[test]
+    fn exact_bytes_when_redirected() {
+        let r = render(&invocation(), &Target::default());
+        assert_eq!(r.stdout, b"out \x1b[31m\r\n");
+        assert_eq!(r.stderr, b"err\r");
+    }
+
+    #[test]
+    fn visible_controls_on_a_terminal() {
+        let target = Target {
+            stdout_is_terminal: true,
+            stderr_is_terminal: true,
+            color: false,
+        };
+        let r = render(&invocation(), &target);
+        assert_eq!(r.stdout, b"out \\x1b[31m\n");
+        assert_eq!(r.stderr, b"err\\r");
+    }
+}
