@@ -148,7 +148,8 @@ fn parse_plugin_name(s: &str) -> Result<String, String> {
 
 fn parse_region(s: &str) -> Result<String, String> {
     let ok = !s.is_empty()
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
     if ok {
         Ok(s.to_owned())
     } else {
@@ -180,7 +181,12 @@ mod tests {
 
     #[test]
     fn instance_ids_follow_the_service_pattern() {
-        for good in ["i-0123abcd", "i-0123456789abcdef0", "mi-0123456789abcdef0", "i-ABC_1234"] {
+        for good in [
+            "i-0123abcd",
+            "i-0123456789abcdef0",
+            "mi-0123456789abcdef0",
+            "i-ABC_1234",
+        ] {
             assert!(parse_instance_id(good).is_ok(), "{good}");
         }
         for bad in [

@@ -15,7 +15,13 @@ fn main() -> ExitCode {
             // clap's first line names the flag and the problem; the rest is a usage reminder
             // that would bury it in a script's log.
             let rendered = e.render().to_string();
-            eprintln!("{}", rendered.lines().next().unwrap_or("error: invalid arguments"));
+            eprintln!(
+                "{}",
+                rendered
+                    .lines()
+                    .next()
+                    .unwrap_or("error: invalid arguments")
+            );
             return ExitCode::from(exit::USAGE);
         }
     };

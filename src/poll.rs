@@ -171,3 +171,7 @@ where
         tokio::time::sleep_until(next_poll).await;
     }
 }
+
+#[cfg(test)]
+#[path = "poll_tests.rs"]
+mod tests;

@@ -89,3 +89,39 @@ pub fn message(event: &Event<'_>) -> String {
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::aws::record::CommandInvocation;
+
+    #[test]
+    fn messages_say_state_time_and_polls() {
+        let inv = CommandInvocation {
+            status: Some("InProgress".into()),
+            status_details: Some("In Progress".into()),
+            ..Default::default()
+        }
+        .into_invocation();
+        let m = message(&Event::Seen {
+            invocation: &inv,
+            polls: 4,
+            elapsed: Duration::from_secs(12),
+        });
+        assert_eq!(m, "InProgress (In Progress) · 12s · 4 polls");
+        let m = message(&Event::NotVisible {
+            polls: 1,
+            elapsed: Duration::from_millis(300),
+            grace: Duration::from_secs(30),
+        });
+        assert!(
+            m.starts_with("not visible yet") && m.contains("30s grace") && m.ends_with("1 poll")
+        );
+        let m = message(&Event::PollFailed {
+            message: "boom\x1b[2J",
+            polls: 2,
+            elapsed: Duration::from_secs(1),
+        });
+        assert!(m.contains("boom\\x1b[2J"), "remote text is sanitised: {m}");
+    }
+}

@@ -6,9 +6,7 @@ use serde::Serialize;
 use crate::model::Invocation;
 
 pub fn render(invocation: &Invocation) -> Vec<u8> {
-    let mut out = Vec::with_capacity(
-        invocation.stdout.len() + invocation.stderr.len() + 1024,
-    );
+    let mut out = Vec::with_capacity(invocation.stdout.len() + invocation.stderr.len() + 1024);
     let formatter = serde_json::ser::PrettyFormatter::with_indent(b"    ");
     let mut serializer = serde_json::Serializer::with_formatter(&mut out, formatter);
     // Serialising plain strings, integers and booleans into a Vec cannot fail.

@@ -65,7 +65,9 @@ pub fn render(inv: &Invocation, color: bool) -> String {
     };
     row(
         "Response code",
-        &inv.response_code.filter(|_| inv.is_terminal()).map(|c| c.to_string()),
+        &inv.response_code
+            .filter(|_| inv.is_terminal())
+            .map(|c| c.to_string()),
     );
     row("Started", &inv.started);
     row("Ended", &inv.ended);
@@ -123,7 +125,10 @@ mod tests {
 
     #[test]
     fn never_writes_raw_control_characters() {
-        let out = render(&record("Success", "Success", "\x1b[2J\x1b]0;pwned\x07ok\rX\r\n"), false);
+        let out = render(
+            &record("Success", "Success", "\x1b[2J\x1b]0;pwned\x07ok\rX\r\n"),
+            false,
+        );
         assert!(!out.contains('\x1b') && !out.contains('\x07') && !out.contains('\r'));
         assert!(out.contains("\\x1b[2J\\x1b]0;pwned\\x07ok\\rX\n"));
     }
@@ -133,7 +138,10 @@ mod tests {
         let out = render(&record("InProgress", "In Progress", ""), false);
         assert!(out.contains("(no output yet: the command has not finished)"));
         assert!(out.contains("InProgress (In Progress)"));
-        assert!(!out.contains("Response code"), "no exit code before the end");
+        assert!(
+            !out.contains("Response code"),
+            "no exit code before the end"
+        );
     }
 
     #[test]

@@ -56,7 +56,11 @@ impl AwsProvider {
                 }
                 RegionProviderChain::first_try(EnvironmentVariableRegionProvider::new())
                     .or_else(profile_region.build())
-                    .or_else(ImdsRegionProvider::builder().imds_client(imds.clone()).build())
+                    .or_else(
+                        ImdsRegionProvider::builder()
+                            .imds_client(imds.clone())
+                            .build(),
+                    )
                     .region()
                     .await
             }
@@ -175,7 +179,10 @@ fn credentials_message(err: &CredentialsError) -> String {
                 naming a profile in ~/.aws/config, or run where an instance or task role is attached";
     match err {
         CredentialsError::CredentialsNotLoaded(_) => format!("no AWS credentials found: {hint}"),
-        other => format!("cannot load AWS credentials ({}): {hint}", error_chain(other)),
+        other => format!(
+            "cannot load AWS credentials ({}): {hint}",
+            error_chain(other)
+        ),
     }
 }
 

@@ -122,12 +122,11 @@ impl CommandInvocation {
     pub fn into_invocation(self) -> Invocation {
         let status = self.status.clone().unwrap_or_default();
         let class = classify(&status, self.status_details.as_deref());
-        let document = non_empty(&self.document_name).map(|name| {
-            match non_empty(&self.document_version) {
+        let document =
+            non_empty(&self.document_name).map(|name| match non_empty(&self.document_version) {
                 Some(v) => format!("{name} (version {v})"),
                 None => name,
-            }
-        });
+            });
         Invocation {
             command_id: self.command_id.clone().unwrap_or_default(),
             instance_id: self.instance_id.clone().unwrap_or_default(),

@@ -1,0 +1,110 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[ssmres] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'ssmres'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'ssmres'= {
+            cand --region 'AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, then the profile''s region)'
+            cand --profile 'Named profile from the AWS config and credentials files (default: AWS_PROFILE)'
+            cand --endpoint-url 'Send SSM requests to this URL instead of the regional endpoint'
+            cand -o 'Output format [default: table on a terminal, json otherwise]'
+            cand --output 'Output format [default: table on a terminal, json otherwise]'
+            cand -q 'Show no progress spinner'
+            cand --quiet 'Show no progress spinner'
+            cand -v 'Print diagnostics on stderr; repeat for more (-vvv includes the SDK''s retries)'
+            cand --verbose 'Print diagnostics on stderr; repeat for more (-vvv includes the SDK''s retries)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand get 'Fetch one command invocation (GetCommandInvocation)'
+            cand wait 'Poll until the invocation reaches a terminal state, then print it as `get` does'
+            cand completions 'Print a shell completion script'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'ssmres;get'= {
+            cand --command-id 'Command ID returned by SendCommand (36 characters)'
+            cand --instance-id 'Managed node ID: i-xxxxxxxx, i-xxxxxxxxxxxxxxxxx or mi-xxxxxxxxxxxxxxxxx'
+            cand --plugin-name 'Step name, required by the service for documents with several steps'
+            cand --region 'AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, then the profile''s region)'
+            cand --profile 'Named profile from the AWS config and credentials files (default: AWS_PROFILE)'
+            cand --endpoint-url 'Send SSM requests to this URL instead of the regional endpoint'
+            cand -o 'Output format [default: table on a terminal, json otherwise]'
+            cand --output 'Output format [default: table on a terminal, json otherwise]'
+            cand -q 'Show no progress spinner'
+            cand --quiet 'Show no progress spinner'
+            cand -v 'Print diagnostics on stderr; repeat for more (-vvv includes the SDK''s retries)'
+            cand --verbose 'Print diagnostics on stderr; repeat for more (-vvv includes the SDK''s retries)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'ssmres;wait'= {
+            cand --command-id 'Command ID returned by SendCommand (36 characters)'
+            cand --instance-id 'Managed node ID: i-xxxxxxxx, i-xxxxxxxxxxxxxxxxx or mi-xxxxxxxxxxxxxxxxx'
+            cand --plugin-name 'Step name, required by the service for documents with several steps'
+            cand --timeout 'Give up after this long (exit 4), e.g. 90s, 5m, 1h30m; a bare number is seconds'
+            cand --min-interval 'First interval between polls; it grows from here with jitter'
+            cand --max-interval 'Longest interval between polls'
+            cand --not-found-grace 'How long "InvocationDoesNotExist" means "not visible yet" after the wait starts'
+            cand --region 'AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, then the profile''s region)'
+            cand --profile 'Named profile from the AWS config and credentials files (default: AWS_PROFILE)'
+            cand --endpoint-url 'Send SSM requests to this URL instead of the regional endpoint'
+            cand -o 'Output format [default: table on a terminal, json otherwise]'
+            cand --output 'Output format [default: table on a terminal, json otherwise]'
+            cand -q 'Show no progress spinner'
+            cand --quiet 'Show no progress spinner'
+            cand -v 'Print diagnostics on stderr; repeat for more (-vvv includes the SDK''s retries)'
+            cand --verbose 'Print diagnostics on stderr; repeat for more (-vvv includes the SDK''s retries)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'ssmres;completions'= {
+            cand --region 'AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, then the profile''s region)'
+            cand --profile 'Named profile from the AWS config and credentials files (default: AWS_PROFILE)'
+            cand --endpoint-url 'Send SSM requests to this URL instead of the regional endpoint'
+            cand -o 'Output format [default: table on a terminal, json otherwise]'
+            cand --output 'Output format [default: table on a terminal, json otherwise]'
+            cand -q 'Show no progress spinner'
+            cand --quiet 'Show no progress spinner'
+            cand -v 'Print diagnostics on stderr; repeat for more (-vvv includes the SDK''s retries)'
+            cand --verbose 'Print diagnostics on stderr; repeat for more (-vvv includes the SDK''s retries)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'ssmres;help'= {
+            cand get 'Fetch one command invocation (GetCommandInvocation)'
+            cand wait 'Poll until the invocation reaches a terminal state, then print it as `get` does'
+            cand completions 'Print a shell completion script'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'ssmres;help;get'= {
+        }
+        &'ssmres;help;wait'= {
+        }
+        &'ssmres;help;completions'= {
+        }
+        &'ssmres;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

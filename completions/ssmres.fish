@@ -1,0 +1,84 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_ssmres_global_optspecs
+    string join \n region= profile= endpoint-url= o/output= q/quiet v/verbose h/help V/version
+end
+
+function __fish_ssmres_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_ssmres_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_ssmres_using_subcommand
+    set -l cmd (__fish_ssmres_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c ssmres -n "__fish_ssmres_needs_command" -l region -d 'AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, then the profile\'s region)' -r
+complete -c ssmres -n "__fish_ssmres_needs_command" -l profile -d 'Named profile from the AWS config and credentials files (default: AWS_PROFILE)' -r
+complete -c ssmres -n "__fish_ssmres_needs_command" -l endpoint-url -d 'Send SSM requests to this URL instead of the regional endpoint' -r
+complete -c ssmres -n "__fish_ssmres_needs_command" -s o -l output -d 'Output format [default: table on a terminal, json otherwise]' -r -f -a "table\t'Status fields in a table, then stdout and stderr as whole sections'
+json\t'The response as `aws ssm get-command-invocation --output json` prints it'
+text\t'The command\'s stdout on stdout and its stderr on stderr, nothing else'"
+complete -c ssmres -n "__fish_ssmres_needs_command" -s q -l quiet -d 'Show no progress spinner'
+complete -c ssmres -n "__fish_ssmres_needs_command" -s v -l verbose -d 'Print diagnostics on stderr; repeat for more (-vvv includes the SDK\'s retries)'
+complete -c ssmres -n "__fish_ssmres_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ssmres -n "__fish_ssmres_needs_command" -s V -l version -d 'Print version'
+complete -c ssmres -n "__fish_ssmres_needs_command" -f -a "get" -d 'Fetch one command invocation (GetCommandInvocation)'
+complete -c ssmres -n "__fish_ssmres_needs_command" -f -a "wait" -d 'Poll until the invocation reaches a terminal state, then print it as `get` does'
+complete -c ssmres -n "__fish_ssmres_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c ssmres -n "__fish_ssmres_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ssmres -n "__fish_ssmres_using_subcommand get" -l command-id -d 'Command ID returned by SendCommand (36 characters)' -r
+complete -c ssmres -n "__fish_ssmres_using_subcommand get" -l instance-id -d 'Managed node ID: i-xxxxxxxx, i-xxxxxxxxxxxxxxxxx or mi-xxxxxxxxxxxxxxxxx' -r
+complete -c ssmres -n "__fish_ssmres_using_subcommand get" -l plugin-name -d 'Step name, required by the service for documents with several steps' -r
+complete -c ssmres -n "__fish_ssmres_using_subcommand get" -l region -d 'AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, then the profile\'s region)' -r
+complete -c ssmres -n "__fish_ssmres_using_subcommand get" -l profile -d 'Named profile from the AWS config and credentials files (default: AWS_PROFILE)' -r
+complete -c ssmres -n "__fish_ssmres_using_subcommand get" -l endpoint-url -d 'Send SSM requests to this URL instead of the regional endpoint' -r
+complete -c ssmres -n "__fish_ssmres_using_subcommand get" -s o -l output -d 'Output format [default: table on a terminal, json otherwise]' -r -f -a "table\t'Status fields in a table, then stdout and stderr as whole sections'
+json\t'The response as `aws ssm get-command-invocation --output json` prints it'
+text\t'The command\'s stdout on stdout and its stderr on stderr, nothing else'"
+complete -c ssmres -n "__fish_ssmres_using_subcommand get" -s q -l quiet -d 'Show no progress spinner'
+complete -c ssmres -n "__fish_ssmres_using_subcommand get" -s v -l verbose -d 'Print diagnostics on stderr; repeat for more (-vvv includes the SDK\'s retries)'
+complete -c ssmres -n "__fish_ssmres_using_subcommand get" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ssmres -n "__fish_ssmres_using_subcommand get" -s V -l version -d 'Print version'
+complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -l command-id -d 'Command ID returned by SendCommand (36 characters)' -r
+complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -l instance-id -d 'Managed node ID: i-xxxxxxxx, i-xxxxxxxxxxxxxxxxx or mi-xxxxxxxxxxxxxxxxx' -r
+complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -l plugin-name -d 'Step name, required by the service for documents with several steps' -r
+complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -l timeout -d 'Give up after this long (exit 4), e.g. 90s, 5m, 1h30m; a bare number is seconds' -r
+complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -l min-interval -d 'First interval between polls; it grows from here with jitter' -r
+complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -l max-interval -d 'Longest interval between polls' -r
+complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -l not-found-grace -d 'How long "InvocationDoesNotExist" means "not visible yet" after the wait starts' -r
+complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -l region -d 'AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, then the profile\'s region)' -r
+complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -l profile -d 'Named profile from the AWS config and credentials files (default: AWS_PROFILE)' -r
+complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -l endpoint-url -d 'Send SSM requests to this URL instead of the regional endpoint' -r
+complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -s o -l output -d 'Output format [default: table on a terminal, json otherwise]' -r -f -a "table\t'Status fields in a table, then stdout and stderr as whole sections'
+json\t'The response as `aws ssm get-command-invocation --output json` prints it'
+text\t'The command\'s stdout on stdout and its stderr on stderr, nothing else'"
+complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -s q -l quiet -d 'Show no progress spinner'
+complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -s v -l verbose -d 'Print diagnostics on stderr; repeat for more (-vvv includes the SDK\'s retries)'
+complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -s V -l version -d 'Print version'
+complete -c ssmres -n "__fish_ssmres_using_subcommand completions" -l region -d 'AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, then the profile\'s region)' -r
+complete -c ssmres -n "__fish_ssmres_using_subcommand completions" -l profile -d 'Named profile from the AWS config and credentials files (default: AWS_PROFILE)' -r
+complete -c ssmres -n "__fish_ssmres_using_subcommand completions" -l endpoint-url -d 'Send SSM requests to this URL instead of the regional endpoint' -r
+complete -c ssmres -n "__fish_ssmres_using_subcommand completions" -s o -l output -d 'Output format [default: table on a terminal, json otherwise]' -r -f -a "table\t'Status fields in a table, then stdout and stderr as whole sections'
+json\t'The response as `aws ssm get-command-invocation --output json` prints it'
+text\t'The command\'s stdout on stdout and its stderr on stderr, nothing else'"
+complete -c ssmres -n "__fish_ssmres_using_subcommand completions" -s q -l quiet -d 'Show no progress spinner'
+complete -c ssmres -n "__fish_ssmres_using_subcommand completions" -s v -l verbose -d 'Print diagnostics on stderr; repeat for more (-vvv includes the SDK\'s retries)'
+complete -c ssmres -n "__fish_ssmres_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ssmres -n "__fish_ssmres_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c ssmres -n "__fish_ssmres_using_subcommand help; and not __fish_seen_subcommand_from get wait completions help" -f -a "get" -d 'Fetch one command invocation (GetCommandInvocation)'
+complete -c ssmres -n "__fish_ssmres_using_subcommand help; and not __fish_seen_subcommand_from get wait completions help" -f -a "wait" -d 'Poll until the invocation reaches a terminal state, then print it as `get` does'
+complete -c ssmres -n "__fish_ssmres_using_subcommand help; and not __fish_seen_subcommand_from get wait completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c ssmres -n "__fish_ssmres_using_subcommand help; and not __fish_seen_subcommand_from get wait completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -1,0 +1,298 @@
+//! The wait loop on tokio's paused clock: hours of polling run in microseconds, and every
+//! instant below is exact.
+
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::*;
+use crate::provider::aws::record::CommandInvocation;
+
+fn inv(status: &str, details: &str) -> Box<Invocation> {
+    Box::new(
+        CommandInvocation {
+            status: Some(status.into()),
+            status_details: Some(details.into()),
+            ..Default::default()
+        }
+        .into_invocation(),
+    )
+}
+
+fn policy() -> Policy {
+    Policy {
+        schedule: Schedule {
+            min: Duration::from_millis(500),
+            max: Duration::from_secs(10),
+        },
+        not_found_grace: Duration::from_secs(30),
+        timeout: None,
+        max_failed_polls: 5,
+    }
+}
+
+fn secs(d: Duration) -> f64 {
+    d.as_secs_f64()
+}
+
+/// Runs the loop against a timeline: `state(t)` is what the service says at time t.
+async fn run_timeline(
+    policy: &Policy,
+    state: impl Fn(Duration) -> Result<Fetched, FetchError>,
+) -> (Result<Outcome, Error>, Vec<Duration>, Duration) {
+    let start = Instant::now();
+    let mut calls = Vec::new();
+    let mut rng = fastrand::Rng::with_seed(7);
+    let result = wait(
+        policy,
+        || {
+            let t = start.elapsed();
+            calls.push(t);
+            std::future::ready(state(t))
+        },
+        |_| {},
+        &mut rng,
+    )
+    .await;
+    (result, calls, start.elapsed())
+}
+
+fn after(
+    t: Duration,
+    at: f64,
+    then: (&str, &str),
+    before: (&str, &str),
+) -> Result<Fetched, FetchError> {
+    let (s, d) = if secs(t) >= at { then } else { before };
+    Ok(Fetched::Found(inv(s, d)))
+}
+
+#[test]
+fn schedule_starts_short_grows_and_stays_within_bounds() {
+    let s = Schedule {
+        min: Duration::from_millis(500),
+        max: Duration::from_secs(10),
+    };
+    let mut rng = fastrand::Rng::with_seed(1);
+    let delays: Vec<Duration> = (1..=40).map(|n| s.delay(n, &mut rng)).collect();
+    assert!(delays.iter().all(|d| *d >= s.min && *d <= s.max));
+    assert!(
+        delays[0] <= Duration::from_millis(550),
+        "first pause is short"
+    );
+    assert!(
+        delays[39] >= Duration::from_secs(9),
+        "late pauses reach the cap"
+    );
+    // Growth: each tenth poll waits clearly longer than the one ten before, until the cap.
+    assert!(delays[10] > delays[0] * 2 && delays[20] > delays[10] * 2);
+}
+
+#[test]
+fn jitter_spreads_waiters_apart() {
+    let s = Schedule {
+        min: Duration::from_millis(500),
+        max: Duration::from_secs(10),
+    };
+    let mut a = fastrand::Rng::with_seed(1);
+    let mut b = fastrand::Rng::with_seed(2);
+    let da: Vec<_> = (1..=10).map(|n| s.delay(n, &mut a)).collect();
+    let db: Vec<_> = (1..=10).map(|n| s.delay(n, &mut b)).collect();
+    assert_ne!(da, db);
+    for n in 5..=10 {
+        let base = 0.5 * GROWTH.powi(n - 1);
+        let d = secs(da[n as usize - 1]);
+        assert!(
+            d >= base * 0.899 && d <= base * 1.101,
+            "poll {n}: {d} vs {base}"
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn first_poll_is_immediate_and_a_quick_command_is_seen_within_a_second() {
+    for end in [0.3, 1.0, 2.0, 3.7, 5.0] {
+        let (result, calls, took) = run_timeline(&policy(), |t| {
+            after(
+                t,
+                end,
+                ("Success", "Success"),
+                ("InProgress", "In Progress"),
+            )
+        })
+        .await;
+        assert_eq!(calls[0], Duration::ZERO);
+        assert!(matches!(result, Ok(Outcome::Terminal(ref i)) if i.status == "Success"));
+        let lag = secs(took) - end;
+        assert!(
+            (0.0..1.0).contains(&lag),
+            "ended at {end}s, seen {lag:.2}s later"
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_hour_long_command_costs_few_calls() {
+    let (result, calls, took) = run_timeline(&policy(), |t| {
+        after(
+            t,
+            3600.0,
+            ("Failed", "Failed"),
+            ("InProgress", "In Progress"),
+        )
+    })
+    .await;
+    assert!(matches!(result, Ok(Outcome::Terminal(ref i)) if i.status == "Failed"));
+    assert!(calls.len() < 400, "{} calls for an hour", calls.len());
+    assert!(
+        secs(took) - 3600.0 <= 10.0,
+        "seen within one capped interval"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn not_visible_then_appearing_is_waited_out() {
+    let (result, calls, _) = run_timeline(&policy(), |t| {
+        if secs(t) < 4.0 {
+            Ok(Fetched::NotVisible)
+        } else {
+            Ok(Fetched::Found(inv("Success", "Success")))
+        }
+    })
+    .await;
+    assert!(matches!(result, Ok(Outcome::Terminal(_))));
+    assert!(calls.len() > 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn not_visible_past_the_grace_window_is_not_found() {
+    let mut p = policy();
+    p.not_found_grace = Duration::from_secs(20);
+    let (result, calls, took) = run_timeline(&p, |_| Ok(Fetched::NotVisible)).await;
+    assert!(matches!(result, Err(Error::NotFound(ref m)) if m.contains("instance ID")));
+    // The last look is at the very end of the window, not a whole interval after it.
+    assert_eq!(took, Duration::from_secs(20));
+    assert_eq!(*calls.last().unwrap(), Duration::from_secs(20));
+}
+
+#[tokio::test(start_paused = true)]
+async fn timeout_returns_the_last_state_seen_at_the_deadline() {
+    let mut p = policy();
+    p.timeout = Some(Duration::from_secs(45));
+    let (result, _, took) =
+        run_timeline(&p, |_| Ok(Fetched::Found(inv("InProgress", "In Progress")))).await;
+    match result {
+        Ok(Outcome::TimedOut(Some(last))) => assert_eq!(last.status, "InProgress"),
+        other => panic!("expected a timeout, got {other:?}"),
+    }
+    assert_eq!(took, Duration::from_secs(45));
+}
+
+#[tokio::test(start_paused = true)]
+async fn timeout_also_cuts_a_poll_that_hangs() {
+    let mut p = policy();
+    p.timeout = Some(Duration::from_secs(5));
+    let mut rng = fastrand::Rng::with_seed(3);
+    let start = Instant::now();
+    let result = wait(&p, std::future::pending, |_| {}, &mut rng).await;
+    assert!(matches!(result, Ok(Outcome::TimedOut(None))));
+    assert_eq!(start.elapsed(), Duration::from_secs(5));
+}
+
+#[tokio::test(start_paused = true)]
+async fn unknown_statuses_are_not_terminal() {
+    let (result, calls, _) = run_timeline(&policy(), |t| {
+        after(t, 3.0, ("Success", "Success"), ("Paused", "Paused"))
+    })
+    .await;
+    assert!(matches!(result, Ok(Outcome::Terminal(ref i)) if i.status == "Success"));
+    assert!(calls.len() >= 4);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_few_failed_polls_do_not_end_the_wait() {
+    let (result, _, _) = run_timeline(&policy(), |t| {
+        if secs(t) < 2.5 {
+            Err(FetchError::Transient(
+                "ThrottlingException: Rate exceeded".into(),
+            ))
+        } else {
+            Ok(Fetched::Found(inv("Success", "Success")))
+        }
+    })
+    .await;
+    assert!(matches!(result, Ok(Outcome::Terminal(_))));
+}
+
+#[tokio::test(start_paused = true)]
+async fn failures_in_a_row_end_the_wait_and_a_success_resets_the_count() {
+    let (result, calls, _) =
+        run_timeline(&policy(), |_| Err(FetchError::Transient("HTTP 503".into()))).await;
+    assert!(
+        matches!(result, Err(Error::Api(ref m)) if m.contains("5 failed polls") && m.contains("HTTP 503"))
+    );
+    assert_eq!(calls.len(), 5);
+
+    // Alternating failure and success never reaches five in a row.
+    let n = std::cell::Cell::new(0u32);
+    let (result, calls, _) = run_timeline(&policy(), |_| {
+        n.set(n.get() + 1);
+        match n.get() {
+            20 => Ok(Fetched::Found(inv("Success", "Success"))),
+            k if k % 2 == 0 => Ok(Fetched::Found(inv("InProgress", "In Progress"))),
+            _ => Err(FetchError::Transient("HTTP 500".into())),
+        }
+    })
+    .await;
+    assert!(matches!(result, Ok(Outcome::Terminal(_))));
+    assert_eq!(calls.len(), 20);
+}
+
+#[tokio::test(start_paused = true)]
+async fn fatal_errors_end_the_wait_at_once() {
+    let (result, calls, _) = run_timeline(&policy(), |_| {
+        Err(FetchError::Fatal(Error::Api(
+            "AccessDeniedException: no".into(),
+        )))
+    })
+    .await;
+    assert!(matches!(result, Err(Error::Api(_))));
+    assert_eq!(calls.len(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn progress_hears_every_non_terminal_poll() {
+    let start = Instant::now();
+    let mut rng = fastrand::Rng::with_seed(9);
+    let mut seen = Vec::new();
+    let result = wait(
+        &policy(),
+        || {
+            let t = start.elapsed();
+            std::future::ready(if secs(t) < 1.0 {
+                Ok(Fetched::NotVisible)
+            } else {
+                after(
+                    t,
+                    3.0,
+                    ("Success", "Success"),
+                    ("InProgress", "In Progress"),
+                )
+            })
+        },
+        |e| {
+            seen.push(match e {
+                Event::NotVisible { .. } => "not visible".to_string(),
+                Event::Seen {
+                    invocation, polls, ..
+                } => format!("{} #{polls}", invocation.status),
+                Event::PollFailed { .. } => "failed".to_string(),
+            })
+        },
+        &mut rng,
+    )
+    .await;
+    assert!(matches!(result, Ok(Outcome::Terminal(_))));
+    assert_eq!(seen[0], "not visible");
+    assert!(seen.iter().any(|s| s.starts_with("InProgress #")));
+}
