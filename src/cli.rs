@@ -14,6 +14,8 @@ Exit codes:
   4    --timeout reached before a terminal state
   130  interrupted (Ctrl-C)";
 
+const GLOBAL: &str = "Global options";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "ssmres",
@@ -32,27 +34,27 @@ pub struct Cli {
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
     /// AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, then the profile's region)
-    #[arg(long, global = true, value_name = "REGION", value_parser = parse_region)]
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "REGION", value_parser = parse_region)]
     pub region: Option<String>,
 
     /// Named profile from the AWS config and credentials files (default: AWS_PROFILE)
-    #[arg(long, global = true, value_name = "NAME")]
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "NAME")]
     pub profile: Option<String>,
 
     /// Send SSM requests to this URL instead of the regional endpoint
-    #[arg(long, global = true, value_name = "URL", value_parser = parse_endpoint_url)]
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "URL", value_parser = parse_endpoint_url)]
     pub endpoint_url: Option<String>,
 
     /// Output format [default: table on a terminal, json otherwise]
-    #[arg(short, long, global = true, value_enum, value_name = "FORMAT")]
+    #[arg(short, long, global = true, help_heading = GLOBAL, value_enum, value_name = "FORMAT")]
     pub output: Option<OutputFormat>,
 
     /// Show no progress spinner
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, help_heading = GLOBAL)]
     pub quiet: bool,
 
     /// Print diagnostics on stderr; repeat for more (-vvv includes the SDK's retries)
-    #[arg(short, long, global = true, action = ArgAction::Count)]
+    #[arg(short, long, global = true, help_heading = GLOBAL, action = ArgAction::Count)]
     pub verbose: u8,
 }
 
@@ -69,8 +71,10 @@ pub enum OutputFormat {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Fetch one command invocation (GetCommandInvocation)
+    #[command(after_help = EXIT_CODES_HELP)]
     Get(InvocationArgs),
     /// Poll until the invocation reaches a terminal state, then print it as `get` does
+    #[command(after_help = EXIT_CODES_HELP)]
     Wait(WaitArgs),
     /// Print a shell completion script
     Completions {

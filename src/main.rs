@@ -31,7 +31,7 @@ fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("ssmres: error: cannot start the async runtime: {e}");
+            eprintln!("error: cannot start the async runtime: {e}");
             return ExitCode::from(exit::API);
         }
     };
@@ -41,7 +41,9 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("ssmres: error: {e}");
+            // Messages can quote the service, which is remote text like any other.
+            let message = ssmres::render::sanitize::one_line(&e.to_string());
+            eprintln!("error: {message}");
             ExitCode::from(e.exit_code())
         }
     }

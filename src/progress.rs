@@ -7,7 +7,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::duration::human;
 use crate::poll::Event;
-use crate::render::sanitize::visible;
+use crate::render::sanitize::one_line;
 
 pub struct Progress {
     bar: Option<ProgressBar>,
@@ -63,7 +63,7 @@ pub fn message(event: &Event<'_>) -> String {
             elapsed,
         } => format!(
             "{} · {} · {}",
-            visible(&invocation.status_line()),
+            one_line(&invocation.status_line()),
             human(*elapsed),
             polls(*n)
         ),
@@ -83,7 +83,7 @@ pub fn message(event: &Event<'_>) -> String {
             elapsed,
         } => format!(
             "poll failed, will retry: {} · {} · {}",
-            visible(message),
+            one_line(message),
             human(*elapsed),
             polls(*n)
         ),

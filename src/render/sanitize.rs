@@ -39,6 +39,12 @@ pub fn visible(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// For one-line messages (errors, the spinner) that may quote remote text: controls made
+/// visible as above, and line breaks folded into spaces so the message stays one line.
+pub fn one_line(s: &str) -> String {
+    visible(s.trim_end()).replace(['\n', '\t'], " ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -68,6 +74,14 @@ mod tests {
         assert_eq!(visible("a\u{9b}31mb"), "a\\u{9b}31mb");
         assert_eq!(visible("x\u{202e}y"), "x\\u{202e}y");
         assert_eq!(visible("x\u{2066}y"), "x\\u{2066}y");
+    }
+
+    #[test]
+    fn one_line_messages_stay_on_one_line() {
+        assert_eq!(
+            one_line("Access denied\nfor\x1b[8m you\n"),
+            "Access denied for\\x1b[8m you"
+        );
     }
 
     #[test]

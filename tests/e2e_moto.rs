@@ -1,0 +1,406 @@
+//! End-to-end tests: the real `ssmres` binary against a local moto server, with the
+//! official `aws` CLI (from the project venv) as the reference for JSON output.
+//!
+//! Needs the venv made by `scripts/setup-venv` (run by `scripts/test`); see tests/support/moto.rs.
+//! moto answers every SendCommand invocation at once with Status "Success" and empty
+//! StandardOutputContent/StandardErrorContent.
+
+mod support;
+
+use std::fmt;
+use std::process::Output;
+
+use aws_config::{BehaviorVersion, Region};
+use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use support::moto::{self, Moto};
+
+/// Non-ASCII, quotes, a backslash and a tab: exercises raw UTF-8 output and JSON escaping.
+const COMMENT: &str = "e2e café ✓ \"quoted\" back\\slash\ttab";
+
+/// An InstanceId of valid shape that moto has never seen.
+const UNKNOWN_INSTANCE: &str = "i-0123456789abcdef0";
+/// A CommandId of valid shape (36 chars) that moto has never seen.
+const UNKNOWN_COMMAND: &str = "00000000-1111-2222-3333-444444444444";
+
+/// Sends `echo hello` to the instance through the Rust AWS SDK; returns the CommandId.
+fn send_command(moto: &Moto, instance_id: &str) -> String {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    runtime.block_on(async {
+        let config = aws_config::defaults(BehaviorVersion::latest())
+            // Nothing from the host's environment or profile files.
+            .empty_test_environment()
+            .test_credentials()
+            .region(Region::new(moto::REGION))
+            .endpoint_url(moto.endpoint())
+            .load()
+            .await;
+        let client = aws_sdk_ssm::Client::new(&config);
+        let sent = client
+            .send_command()
+            .document_name("AWS-RunShellScript")
+            .instance_ids(instance_id)
+            .comment(COMMENT)
+            .parameters("commands", vec!["echo hello".to_owned()])
+            .send()
+            .await
+            .expect("SendCommand against moto");
+        sent.command()
+            .and_then(|command| command.command_id())
+            .expect("SendCommand returned a CommandId")
+            .to_owned()
+    })
+}
+
+/// A fresh server with one instance and one command sent to it.
+struct Fixture {
+    moto: Moto,
+    instance_id: String,
+    command_id: String,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        let moto = Moto::start();
+        let instance_id = moto.run_instance();
+        assert!(
+            instance_id.starts_with("i-"),
+            "unexpected InstanceId {instance_id:?}"
+        );
+        let command_id = send_command(&moto, &instance_id);
+        assert_eq!(command_id.len(), 36, "unexpected CommandId {command_id:?}");
+        Fixture {
+            moto,
+            instance_id,
+            command_id,
+        }
+    }
+
+    /// Runs ssmres with `args` (subcommand and flags) against the fixture's server.
+    fn ssmres(&self, args: &[&str]) -> Output {
+        let mut cmd = self.moto.ssmres();
+        cmd.args(args);
+        moto::run(cmd, moto::COMMAND_TIMEOUT)
+    }
+
+    /// `aws ssm get-command-invocation ... --output json` for the fixture's invocation.
+    fn aws_get_invocation(&self) -> Output {
+        let out = self.moto.aws([
+            "ssm",
+            "get-command-invocation",
+            "--command-id",
+            &self.command_id,
+            "--instance-id",
+            &self.instance_id,
+            "--output",
+            "json",
+        ]);
+        assert!(
+            out.status.success(),
+            "aws ssm get-command-invocation failed: {}\n{}",
+            out.status,
+            text(&out.stderr)
+        );
+        out
+    }
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn show(out: &Output) -> String {
+    format!(
+        "exit: {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+        out.status,
+        text(&out.stdout),
+        text(&out.stderr)
+    )
+}
+
+/// A JSON value whose objects keep their keys in document order (serde_json's `Value`
+/// sorts them without the `preserve_order` feature), so key order can be compared.
+#[derive(Debug, Clone, PartialEq)]
+enum Json {
+    Null,
+    Bool(bool),
+    Number(serde_json::Number),
+    String(String),
+    Array(Vec<Json>),
+    Object(Vec<(String, Json)>),
+}
+
+impl Json {
+    fn parse(bytes: &[u8], what: &str) -> Json {
+        serde_json::from_slice(bytes)
+            .unwrap_or_else(|e| panic!("{what} is not valid JSON ({e}):\n{}", text(bytes)))
+    }
+
+    fn object(&self) -> &[(String, Json)] {
+        match self {
+            Json::Object(entries) => entries,
+            other => panic!("expected a JSON object, got {other:?}"),
+        }
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.object().iter().map(|(key, _)| key.as_str()).collect()
+    }
+
+    fn get(&self, key: &str) -> Option<&Json> {
+        self.object()
+            .iter()
+            .find(|(name, _)| name == key)
+            .map(|(_, value)| value)
+    }
+
+    fn str(&self, key: &str) -> &str {
+        match self.get(key) {
+            Some(Json::String(s)) => s,
+            other => panic!("expected a string at {key:?}, got {other:?}"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Json {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Json, D::Error> {
+        struct JsonVisitor;
+
+        impl<'de> Visitor<'de> for JsonVisitor {
+            type Value = Json;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_unit<E>(self) -> Result<Json, E> {
+                Ok(Json::Null)
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<Json, E> {
+                Ok(Json::Bool(v))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Json, E> {
+                Ok(Json::Number(v.into()))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Json, E> {
+                Ok(Json::Number(v.into()))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Json, E> {
+                serde_json::Number::from_f64(v)
+                    .map(Json::Number)
+                    .ok_or_else(|| E::custom("non-finite number"))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Json, E> {
+                Ok(Json::String(v.to_owned()))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Json, E> {
+                Ok(Json::String(v))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element()? {
+                    items.push(item);
+                }
+                Ok(Json::Array(items))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
+                let mut entries = Vec::new();
+                while let Some((key, value)) = map.next_entry::<String, Json>()? {
+                    entries.push((key, value));
+                }
+                Ok(Json::Object(entries))
+            }
+        }
+
+        deserializer.deserialize_any(JsonVisitor)
+    }
+}
+
+/// Asserts two JSON documents are equal key for key, with the same keys in the same order
+/// at every level.
+fn assert_same_json(ours: &Json, theirs: &Json, path: &str) {
+    match (ours, theirs) {
+        (Json::Object(a), Json::Object(b)) => {
+            let keys_a: Vec<&str> = a.iter().map(|(k, _)| k.as_str()).collect();
+            let keys_b: Vec<&str> = b.iter().map(|(k, _)| k.as_str()).collect();
+            assert_eq!(
+                keys_a, keys_b,
+                "keys (in order) differ at {path}: ssmres (left) vs aws CLI (right)"
+            );
+            for ((key, value_a), (_, value_b)) in a.iter().zip(b) {
+                assert_same_json(value_a, value_b, &format!("{path}.{key}"));
+            }
+        }
+        (Json::Array(a), Json::Array(b)) => {
+            assert_eq!(a.len(), b.len(), "array lengths differ at {path}");
+            for (i, (item_a, item_b)) in a.iter().zip(b).enumerate() {
+                assert_same_json(item_a, item_b, &format!("{path}[{i}]"));
+            }
+        }
+        _ => assert_eq!(
+            ours, theirs,
+            "values differ at {path}: ssmres (left) vs aws CLI (right)"
+        ),
+    }
+}
+
+#[test]
+fn wait_ends_with_success_json() {
+    let f = Fixture::new();
+    let out = f.ssmres(&[
+        "wait",
+        "--command-id",
+        &f.command_id,
+        "--instance-id",
+        &f.instance_id,
+        "-o",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "ssmres wait:\n{}", show(&out));
+    let json = Json::parse(&out.stdout, "ssmres wait -o json output");
+    assert_eq!(json.str("Status"), "Success", "{}", show(&out));
+    assert_eq!(json.str("CommandId"), f.command_id);
+    assert_eq!(json.str("InstanceId"), f.instance_id);
+
+    // The final invocation is printed exactly like `get` (and so `aws ssm get-command-invocation`) prints it.
+    let aws = f.aws_get_invocation();
+    assert_same_json(&json, &Json::parse(&aws.stdout, "aws CLI output"), "$");
+    assert_eq!(
+        text(&out.stdout),
+        text(&aws.stdout),
+        "ssmres wait -o json (left) is not byte-identical to aws CLI --output json (right)"
+    );
+}
+
+#[test]
+fn get_json_matches_aws_cli() {
+    let f = Fixture::new();
+    let ours = f.ssmres(&[
+        "get",
+        "--command-id",
+        &f.command_id,
+        "--instance-id",
+        &f.instance_id,
+        "-o",
+        "json",
+    ]);
+    assert_eq!(ours.status.code(), Some(0), "ssmres get:\n{}", show(&ours));
+    let aws = f.aws_get_invocation();
+
+    let ours_json = Json::parse(&ours.stdout, "ssmres get -o json output");
+    let aws_json = Json::parse(&aws.stdout, "aws CLI output");
+    // Sanity: the reference really is this invocation, with the non-ASCII comment.
+    assert_eq!(aws_json.str("CommandId"), f.command_id);
+    assert_eq!(aws_json.str("InstanceId"), f.instance_id);
+    assert_eq!(aws_json.str("Comment"), COMMENT);
+
+    assert_eq!(
+        ours_json.keys(),
+        aws_json.keys(),
+        "top-level keys (in order): ssmres (left) vs aws CLI (right)"
+    );
+    assert_same_json(&ours_json, &aws_json, "$");
+    assert_eq!(ours_json, aws_json);
+
+    // Byte for byte: 4-space indent, raw UTF-8, same escapes, trailing newline.
+    assert_eq!(
+        text(&ours.stdout),
+        text(&aws.stdout),
+        "ssmres get -o json (left) is not byte-identical to aws CLI --output json (right)"
+    );
+    assert_eq!(ours.stdout, aws.stdout);
+}
+
+#[test]
+fn get_unknown_invocation_exits_3() {
+    let f = Fixture::new();
+    // moto answers InvocationDoesNotExist for an unknown instance, but InvalidCommandId for an
+    // unknown (well-formed) command id, where AWS says InvocationDoesNotExist; both are exit 3.
+    for (command_id, instance_id, error_code) in [
+        (
+            f.command_id.as_str(),
+            UNKNOWN_INSTANCE,
+            "(InvocationDoesNotExist)",
+        ),
+        (
+            UNKNOWN_COMMAND,
+            f.instance_id.as_str(),
+            "(InvalidCommandId)",
+        ),
+    ] {
+        // The reference agrees that there is no such invocation.
+        let aws = f.moto.aws([
+            "ssm",
+            "get-command-invocation",
+            "--command-id",
+            command_id,
+            "--instance-id",
+            instance_id,
+        ]);
+        assert!(
+            !aws.status.success() && text(&aws.stderr).contains(error_code),
+            "aws CLI should report {error_code}:\n{}",
+            show(&aws)
+        );
+
+        let out = f.ssmres(&[
+            "get",
+            "--command-id",
+            command_id,
+            "--instance-id",
+            instance_id,
+            "-o",
+            "json",
+        ]);
+        assert_eq!(
+            out.status.code(),
+            Some(3),
+            "ssmres get for an unknown invocation ({command_id}, {instance_id}):\n{}",
+            show(&out)
+        );
+        assert!(
+            out.stdout.is_empty(),
+            "nothing on stdout on error:\n{}",
+            show(&out)
+        );
+        let stderr = text(&out.stderr);
+        assert!(
+            stderr.starts_with("error:") && stderr.trim_end().lines().count() == 1,
+            "expected one \"error: ...\" line on stderr:\n{}",
+            show(&out)
+        );
+    }
+}
+
+#[test]
+fn text_output_prints_stdout_content_exactly() {
+    let f = Fixture::new();
+    let out = f.ssmres(&[
+        "-o",
+        "text",
+        "get",
+        "--command-id",
+        &f.command_id,
+        "--instance-id",
+        &f.instance_id,
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "ssmres -o text get:\n{}",
+        show(&out)
+    );
+    let aws = Json::parse(&f.aws_get_invocation().stdout, "aws CLI output");
+    assert_eq!(
+        text(&out.stdout),
+        aws.str("StandardOutputContent"),
+        "stdout must be StandardOutputContent and nothing else"
+    );
+    assert_eq!(out.stdout, aws.str("StandardOutputContent").as_bytes());
+    assert_eq!(
+        text(&out.stderr),
+        aws.str("StandardErrorContent"),
+        "stderr must be StandardErrorContent and nothing else"
+    );
+}

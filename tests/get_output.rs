@@ -1,0 +1,408 @@
+//! `ssmres get` output formats and error handling, byte for byte.
+
+mod support;
+
+use std::process::{Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use support::fake_ssm::{CMD_ID, FakeSsm, INSTANCE_ID, Step, invocation, invocation_step};
+use support::{
+    Cli, assert_exit, assert_single_stderr_line, describe, ids, stderr_str, stdout_json, stdout_str,
+};
+
+fn run_get(fake: &FakeSsm, output: Option<&str>) -> Output {
+    let cli = Cli::new(&fake.url());
+    let mut args = vec!["get"];
+    args.extend(ids());
+    if let Some(format) = output {
+        args.extend(["-o", format]);
+    }
+    cli.cmd().args(&args).output().unwrap()
+}
+
+/// A realistic record, keys deliberately out of model order, with content
+/// that needs escaping (CR, ESC, quotes, backslash, tab) and non-ASCII text.
+const RECORD_SCRAMBLED: &str = r#"{
+  "StatusDetails": "Success",
+  "StandardErrorUrl": "",
+  "CloudWatchOutputConfig": {"CloudWatchOutputEnabled": true, "CloudWatchLogGroupName": "/aws/ssm/AWS-RunShellScript"},
+  "StandardOutputContent": "h\u00e9llo \u2713\r\n\u001b[32mok\u001b[0m\n",
+  "ResponseCode": 0,
+  "ExecutionEndDateTime": "2024-05-14T09:12:33.807Z",
+  "InstanceId": "i-0123456789abcdef0",
+  "Comment": "nightly report",
+  "StandardOutputUrl": "https://s3.us-east-1.amazonaws.com/my-bucket/out/8d5f3b4e-2a1c-4c3e-9f7a-1b2c3d4e5f60/i-0123456789abcdef0/awsrunShellScript/0.awsrunShellScript/stdout",
+  "DocumentVersion": "1",
+  "Status": "Success",
+  "ExecutionElapsedTime": "PT2.516S",
+  "PluginName": "aws:runShellScript",
+  "StandardErrorContent": "warn: \"quoted\" \\ back\tslash\n",
+  "DocumentName": "AWS-RunShellScript",
+  "ExecutionStartDateTime": "2024-05-14T09:12:31.291Z",
+  "CommandId": "8d5f3b4e-2a1c-4c3e-9f7a-1b2c3d4e5f60"
+}"#;
+
+/// What `aws ssm get-command-invocation --output json` prints for it.
+const RECORD_AWS_CLI_JSON: &str = r#"{
+    "CommandId": "8d5f3b4e-2a1c-4c3e-9f7a-1b2c3d4e5f60",
+    "InstanceId": "i-0123456789abcdef0",
+    "Comment": "nightly report",
+    "DocumentName": "AWS-RunShellScript",
+    "DocumentVersion": "1",
+    "PluginName": "aws:runShellScript",
+    "ResponseCode": 0,
+    "ExecutionStartDateTime": "2024-05-14T09:12:31.291Z",
+    "ExecutionElapsedTime": "PT2.516S",
+    "ExecutionEndDateTime": "2024-05-14T09:12:33.807Z",
+    "Status": "Success",
+    "StatusDetails": "Success",
+    "StandardOutputContent": "héllo ✓\r\n\u001b[32mok\u001b[0m\n",
+    "StandardOutputUrl": "https://s3.us-east-1.amazonaws.com/my-bucket/out/8d5f3b4e-2a1c-4c3e-9f7a-1b2c3d4e5f60/i-0123456789abcdef0/awsrunShellScript/0.awsrunShellScript/stdout",
+    "StandardErrorContent": "warn: \"quoted\" \\ back\tslash\n",
+    "StandardErrorUrl": "",
+    "CloudWatchOutputConfig": {
+        "CloudWatchLogGroupName": "/aws/ssm/AWS-RunShellScript",
+        "CloudWatchOutputEnabled": true
+    }
+}
+"#;
+
+#[test]
+fn json_output_matches_the_aws_cli_exactly() {
+    let fake = FakeSsm::always(Step::ok_raw(RECORD_SCRAMBLED));
+    let out = run_get(&fake, Some("json"));
+    assert_exit(&out, 0);
+    assert_eq!(stdout_str(&out), RECORD_AWS_CLI_JSON, "{}", describe(&out));
+    assert!(out.stderr.is_empty(), "{}", describe(&out));
+    assert_eq!(fake.get_invocation_calls(), 1);
+}
+
+#[test]
+fn json_output_has_only_the_keys_the_service_returned() {
+    let fake = FakeSsm::always(Step::ok_raw(
+        r#"{"StatusDetails":"InProgress","ResponseCode":-1,"Status":"InProgress",
+            "InstanceId":"i-0123456789abcdef0","CommandId":"8d5f3b4e-2a1c-4c3e-9f7a-1b2c3d4e5f60"}"#,
+    ));
+    let out = run_get(&fake, Some("json"));
+    assert_exit(&out, 0);
+    assert_eq!(
+        stdout_str(&out),
+        r#"{
+    "CommandId": "8d5f3b4e-2a1c-4c3e-9f7a-1b2c3d4e5f60",
+    "InstanceId": "i-0123456789abcdef0",
+    "ResponseCode": -1,
+    "Status": "InProgress",
+    "StatusDetails": "InProgress"
+}
+"#,
+        "{}",
+        describe(&out)
+    );
+}
+
+#[test]
+fn json_output_always_has_response_code() {
+    let fake = FakeSsm::always(Step::ok_raw(
+        r#"{"Status":"Pending","CommandId":"8d5f3b4e-2a1c-4c3e-9f7a-1b2c3d4e5f60","Comment":""}"#,
+    ));
+    let out = run_get(&fake, Some("json"));
+    assert_exit(&out, 0);
+    assert_eq!(
+        stdout_str(&out),
+        r#"{
+    "CommandId": "8d5f3b4e-2a1c-4c3e-9f7a-1b2c3d4e5f60",
+    "Comment": "",
+    "ResponseCode": 0,
+    "Status": "Pending"
+}
+"#,
+        "{}",
+        describe(&out)
+    );
+}
+
+/// Content a `jq -r .StandardOutputContent` user expects back unchanged.
+const TRICKY_STDOUT: &str =
+    "héllo ✓ 🚀 naïve\r\nline2\r\n\x1b[1;31mred\x1b[0m\tTAB\rover\n\u{7f}del \u{2028} end";
+const TRICKY_STDERR: &str = "E: ünïcödé\r\n\x1b[33mwarn\x1b[0m \"q\" \\ no newline at end";
+
+#[test]
+fn json_round_trips_output_content_byte_exact() {
+    let fake = FakeSsm::always(invocation_step(
+        "Success",
+        "Success",
+        TRICKY_STDOUT,
+        TRICKY_STDERR,
+    ));
+    let out = run_get(&fake, Some("json"));
+    assert_exit(&out, 0);
+    let text = stdout_str(&out);
+    assert!(
+        !text.contains('\x1b') && !text.contains('\r'),
+        "JSON text must escape control characters\n{}",
+        describe(&out)
+    );
+    assert!(
+        text.contains("\\u001b") && text.contains("\\r\\n"),
+        "{text}"
+    );
+    // Non-ASCII stays raw UTF-8.
+    assert!(text.contains("héllo ✓ 🚀 naïve"), "{text}");
+    let v = stdout_json(&out);
+    assert_eq!(v["StandardOutputContent"].as_str().unwrap(), TRICKY_STDOUT);
+    assert_eq!(v["StandardErrorContent"].as_str().unwrap(), TRICKY_STDERR);
+
+    // The same through real jq, as a user would do it.
+    let mut args = vec!["get", "-o", "json"];
+    args.extend(ids());
+    let piped = pipe_into(&fake, &args, "jq -j .StandardOutputContent");
+    assert!(piped.status.success(), "{}", describe(&piped));
+    assert_eq!(
+        piped.stdout,
+        TRICKY_STDOUT.as_bytes(),
+        "{}",
+        describe(&piped)
+    );
+}
+
+#[test]
+fn text_output_is_the_raw_streams() {
+    let fake = FakeSsm::always(invocation_step(
+        "Success",
+        "Success",
+        TRICKY_STDOUT,
+        TRICKY_STDERR,
+    ));
+    let out = run_get(&fake, Some("text"));
+    assert_exit(&out, 0);
+    assert_eq!(out.stdout, TRICKY_STDOUT.as_bytes(), "{}", describe(&out));
+    assert_eq!(out.stderr, TRICKY_STDERR.as_bytes(), "{}", describe(&out));
+}
+
+#[test]
+fn text_output_with_empty_stderr_writes_nothing_there() {
+    let fake = FakeSsm::always(invocation_step("Success", "Success", "only out\n", ""));
+    let out = run_get(&fake, Some("text"));
+    assert_exit(&out, 0);
+    assert_eq!(out.stdout, b"only out\n", "{}", describe(&out));
+    assert!(out.stderr.is_empty(), "{}", describe(&out));
+}
+
+/// True when every CR byte is immediately followed by LF.
+fn no_lone_cr(bytes: &[u8]) -> bool {
+    bytes
+        .iter()
+        .enumerate()
+        .all(|(i, &b)| b != b'\r' || bytes.get(i + 1) == Some(&b'\n'))
+}
+
+#[test]
+fn table_output_shows_fields_and_sections_with_visible_escapes() {
+    let stdout = "line one\r\nprogress 10%\rprogress 100%\n\x1b[31mred\x1b[0m\nhéllo ✓\n";
+    let stderr = "warning: \x1b[33mcareful\x1b[0m\n";
+    let mut record = invocation("Success", "Success", stdout, stderr);
+    record["StandardOutputUrl"] = json!("https://s3.amazonaws.com/my-bucket/out/stdout");
+    let fake = FakeSsm::always(Step::ok(&record));
+    let out = run_get(&fake, Some("table"));
+    assert_exit(&out, 0);
+    assert!(
+        !out.stdout.contains(&0x1b),
+        "raw ESC byte in table output\n{}",
+        describe(&out)
+    );
+    assert!(
+        no_lone_cr(&out.stdout),
+        "lone CR byte in table output\n{}",
+        describe(&out)
+    );
+    let text = stdout_str(&out);
+    let lower = text.to_lowercase();
+    for label in [
+        "command",
+        "instance",
+        "document",
+        "plugin",
+        "status",
+        "response code",
+        "started",
+        "ended",
+        "elapsed",
+        "stdout",
+        "stderr",
+    ] {
+        assert!(lower.contains(label), "table lacks {label:?}\n{text}");
+    }
+    for value in [
+        CMD_ID,
+        INSTANCE_ID,
+        "AWS-RunShellScript",
+        "aws:runShellScript",
+        "Success",
+        "https://s3.amazonaws.com/my-bucket/out/stdout",
+        // The whole text, escapes made visible.
+        "line one",
+        "progress 10%\\rprogress 100%",
+        "\\x1b[31mred\\x1b[0m",
+        "héllo ✓",
+        "warning: \\x1b[33mcareful\\x1b[0m",
+    ] {
+        assert!(text.contains(value), "table lacks {value:?}\n{text}");
+    }
+    // A CR right before LF is dropped, not shown.
+    assert!(!text.contains("line one\\r"), "{text}");
+}
+
+#[test]
+fn table_output_says_when_the_run_has_not_finished() {
+    let fake = FakeSsm::always(invocation_step("InProgress", "InProgress", "", ""));
+    let out = run_get(&fake, Some("table"));
+    assert_exit(&out, 0);
+    let text = stdout_str(&out);
+    assert!(text.contains("InProgress"), "{text}");
+    assert!(text.to_lowercase().contains("not finished"), "{text}");
+
+    // A finished run with empty output does not claim to be unfinished.
+    let fake = FakeSsm::always(invocation_step("Success", "Success", "", ""));
+    let out = run_get(&fake, Some("table"));
+    assert_exit(&out, 0);
+    let text = stdout_str(&out);
+    assert!(!text.to_lowercase().contains("not finished"), "{text}");
+}
+
+#[test]
+fn get_on_a_failed_invocation_still_exits_0() {
+    let fake = FakeSsm::always(invocation_step("Failed", "Failed", "", "exit status 1\n"));
+    let out = run_get(&fake, Some("json"));
+    assert_exit(&out, 0);
+    assert_eq!(stdout_json(&out)["Status"], "Failed");
+    assert_eq!(fake.get_invocation_calls(), 1);
+}
+
+#[test]
+fn get_sends_the_ids_as_given() {
+    let fake = FakeSsm::always(invocation_step("Success", "Success", "", ""));
+    let out = run_get(&fake, Some("json"));
+    assert_exit(&out, 0);
+    let req = &fake.get_invocation_requests()[0];
+    assert_eq!(req.method, "POST");
+    assert_eq!(
+        req.body,
+        json!({"CommandId": CMD_ID, "InstanceId": INSTANCE_ID}),
+        "request body"
+    );
+    assert!(
+        req.header("content-type")
+            .is_some_and(|v| v.starts_with("application/x-amz-json-1.1")),
+        "{req:?}"
+    );
+
+    let fake = FakeSsm::always(invocation_step("Success", "Success", "", ""));
+    let cli = Cli::new(&fake.url());
+    let mut args = vec!["get"];
+    args.extend(ids());
+    args.extend(["--plugin-name", "aws:runShellScript", "-o", "json"]);
+    let out = cli.cmd().args(&args).output().unwrap();
+    assert_exit(&out, 0);
+    assert_eq!(
+        fake.get_invocation_requests()[0].body,
+        json!({"CommandId": CMD_ID, "InstanceId": INSTANCE_ID, "PluginName": "aws:runShellScript"})
+    );
+}
+
+#[test]
+fn get_on_missing_invocation_exits_3_at_once() {
+    let fake = FakeSsm::always(Step::not_found());
+    let started = Instant::now();
+    let out = run_get(&fake, Some("json"));
+    assert_exit(&out, 3);
+    assert!(out.stdout.is_empty(), "{}", describe(&out));
+    let line = assert_single_stderr_line(&out);
+    assert!(line.starts_with("error:"), "stderr: {line:?}");
+    assert_eq!(fake.get_invocation_calls(), 1, "{}", describe(&out));
+    assert!(started.elapsed() < Duration::from_secs(3));
+}
+
+#[test]
+fn get_access_denied_exits_3_with_the_message() {
+    let message = "User: arn:aws:iam::123456789012:user/ci is not authorized to perform: \
+                   ssm:GetCommandInvocation on resource: arn:aws:ssm:us-east-1:123456789012:*";
+    let fake = FakeSsm::always(Step::access_denied(message));
+    let out = run_get(&fake, Some("json"));
+    assert_exit(&out, 3);
+    assert!(out.stdout.is_empty(), "{}", describe(&out));
+    let line = assert_single_stderr_line(&out);
+    assert!(line.starts_with("error:"), "stderr: {line:?}");
+    assert!(
+        line.contains(message),
+        "stderr should carry the message: {line:?}"
+    );
+    assert_eq!(fake.get_invocation_calls(), 1, "{}", describe(&out));
+}
+
+#[test]
+fn default_output_is_json_when_stdout_is_not_a_terminal() {
+    let fake = FakeSsm::always(Step::ok_raw(RECORD_SCRAMBLED));
+    let out = run_get(&fake, None);
+    assert_exit(&out, 0);
+    assert_eq!(stdout_str(&out), RECORD_AWS_CLI_JSON, "{}", describe(&out));
+}
+
+/// Runs `ssmres <args> | <reader>` through `sh` and returns the shell's output.
+fn pipe_into(fake: &FakeSsm, args: &[&str], reader: &str) -> Output {
+    let cli = Cli::new(&fake.url());
+    let mut cmd = cli.std_cmd();
+    cmd.args(args);
+    let mut sh = std::process::Command::new("sh");
+    sh.arg("-c")
+        .arg(format!(r#""$@" | {reader}"#))
+        .arg("sh")
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => sh.env(k, v),
+            None => sh.env_remove(k),
+        };
+    }
+    sh.stdin(Stdio::null()).output().unwrap()
+}
+
+#[track_caller]
+fn assert_quiet_about_the_pipe(out: &Output) {
+    let err = stderr_str(out).to_lowercase();
+    for noise in ["broken pipe", "panicked", "os error 32", "backtrace"] {
+        assert!(
+            !err.contains(noise),
+            "stderr mentions {noise:?}\n{}",
+            describe(out)
+        );
+    }
+}
+
+#[test]
+fn closed_pipe_is_not_reported_for_text_output() {
+    let big = "0123456789abcdefghijklmnopqrstuvwxyz\n".repeat(24_000 / 37 + 1)[..24_000].to_owned();
+    let fake = FakeSsm::always(invocation_step("Success", "Success", &big, ""));
+    let mut args = vec!["get"];
+    args.extend(ids());
+    args.extend(["-o", "text"]);
+    let out = pipe_into(&fake, &args, "head -c 1");
+    assert_eq!(out.stdout, b"0", "{}", describe(&out));
+    assert_quiet_about_the_pipe(&out);
+}
+
+#[test]
+fn reader_gone_before_output_is_not_reported() {
+    let big = "x".repeat(24_000);
+    for format in ["text", "json", "table"] {
+        let fake = FakeSsm::always(invocation_step("Success", "Success", &big, ""));
+        let mut args = vec!["get"];
+        args.extend(ids());
+        args.extend(["-o", format]);
+        // `true` exits without reading: every write hits a closed pipe.
+        let out = pipe_into(&fake, &args, "true");
+        assert_quiet_about_the_pipe(&out);
+        assert_eq!(fake.get_invocation_calls(), 1, "{}", describe(&out));
+    }
+}

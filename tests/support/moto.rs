@@ -1,0 +1,349 @@
+//! Launcher for a throw-away moto server (a local fake of the AWS APIs) and
+//! helpers to run the venv's `aws` CLI and the `ssmres` binary against it.
+//!
+//! The venv comes from `SSMRES_VENV`, or `<CARGO_MANIFEST_DIR>/.venv`; `scripts/test`
+//! (via `scripts/setup-venv`) creates it. A missing venv fails the test: it is never skipped.
+//!
+//! Every command started from here gets an isolated AWS environment: dummy credentials,
+//! region us-east-1, no profile or config file from the host, no instance metadata lookups,
+//! no proxy for the loopback server.
+
+// Each integration test binary compiles its own copy of `support`; not all use every helper.
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// How long moto gets to answer its first HTTP request.
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(20);
+/// Default deadline for one command (aws CLI or ssmres) run against the server.
+pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
+
+pub const ACCESS_KEY_ID: &str = "testing";
+pub const SECRET_ACCESS_KEY: &str = "testing";
+pub const REGION: &str = "us-east-1";
+
+/// A running `moto_server` on 127.0.0.1; the process is killed when this is dropped.
+pub struct Moto {
+    child: Child,
+    port: u16,
+    venv: PathBuf,
+    /// Holds the server log and an empty HOME for the commands run against the server.
+    dir: tempfile::TempDir,
+}
+
+/// The venv holding `moto_server` and `aws`, or a panic telling how to create it.
+pub fn venv_dir() -> PathBuf {
+    let venv = match std::env::var_os("SSMRES_VENV") {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv"),
+    };
+    for tool in ["moto_server", "aws"] {
+        let path = venv.join("bin").join(tool);
+        if !path.is_file() {
+            panic!(
+                "{} not found: the e2e tests need the project's Python venv with moto and the aws CLI. \
+                 Run scripts/test (or scripts/setup-venv, then set SSMRES_VENV={} if it is not the repo's .venv).",
+                path.display(),
+                venv.display()
+            );
+        }
+    }
+    venv
+}
+
+/// A port that was free a moment ago (bind to port 0, read the port, release it).
+fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    listener.local_addr().expect("local_addr").port()
+}
+
+/// True once something on the port answers an HTTP request with an HTTP status line.
+fn answers_http(port: u16) -> bool {
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let Ok(mut stream) = TcpStream::connect_timeout(&addr, Duration::from_millis(500)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    let _ = stream.set_write_timeout(Some(Duration::from_secs(2)));
+    let request = format!("GET /moto-api/ HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n");
+    if stream.write_all(request.as_bytes()).is_err() {
+        return false;
+    }
+    let mut head = [0u8; 12];
+    let mut got = 0;
+    while got < head.len() {
+        match stream.read(&mut head[got..]) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => got += n,
+        }
+    }
+    head[..got].starts_with(b"HTTP/1.")
+}
+
+/// Polls until the server answers HTTP, fails early if the process exits.
+fn wait_until_ready(child: &mut Child, port: u16) -> Result<(), String> {
+    let deadline = Instant::now() + STARTUP_TIMEOUT;
+    loop {
+        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+            return Err(format!("moto_server exited at start with {status}"));
+        }
+        // Something else could have taken the port in the meantime: only a live child counts.
+        if answers_http(port) && child.try_wait().map_err(|e| e.to_string())?.is_none() {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            return Err(format!(
+                "moto_server did not answer HTTP within {STARTUP_TIMEOUT:?}"
+            ));
+        }
+        thread::sleep(Duration::from_millis(100));
+    }
+}
+
+impl Moto {
+    /// Starts a fresh moto server on a free loopback port and waits until it answers HTTP.
+    pub fn start() -> Moto {
+        let venv = venv_dir();
+        let dir = tempfile::tempdir().expect("create temp dir for moto");
+        std::fs::create_dir_all(dir.path().join("home")).expect("create temp HOME");
+        // The port is only known to be free when it is picked: another process may take it
+        // before moto binds it, so a server that dies at start is tried again on a new port.
+        let mut failures = Vec::new();
+        for attempt in 1..=3 {
+            let port = free_port();
+            let log_path = dir.path().join(format!("moto-{attempt}.log"));
+            let log = std::fs::File::create(&log_path).expect("create moto log");
+            let mut cmd = Command::new(venv.join("bin").join("moto_server"));
+            cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .stdin(Stdio::null())
+                .stdout(log.try_clone().expect("clone log handle"))
+                .stderr(log);
+            isolate_env(&mut cmd, &dir.path().join("home"));
+            let mut child = cmd
+                .spawn()
+                .unwrap_or_else(|e| panic!("failed to start {:?}: {e}", cmd.get_program()));
+            match wait_until_ready(&mut child, port) {
+                Ok(()) => {
+                    return Moto {
+                        child,
+                        port,
+                        venv,
+                        dir,
+                    };
+                }
+                Err(why) => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+                    failures.push(format!("port {port}: {why}\n--- moto log ---\n{log}"));
+                }
+            }
+        }
+        panic!(
+            "moto_server did not start after 3 attempts:\n{}",
+            failures.join("\n")
+        );
+    }
+
+    /// `http://127.0.0.1:PORT`
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn venv(&self) -> &Path {
+        &self.venv
+    }
+
+    /// The empty HOME directory given to every command run against this server.
+    pub fn home(&self) -> PathBuf {
+        self.dir.path().join("home")
+    }
+
+    /// Applies the isolated AWS environment (dummy credentials, us-east-1, no host
+    /// profile or config, no IMDS, no proxy) to any command that talks to this server.
+    pub fn apply_env(&self, cmd: &mut Command) {
+        isolate_env(cmd, &self.home());
+    }
+
+    /// `aws ARGS... --endpoint-url ENDPOINT` from the venv, with the isolated environment.
+    pub fn aws_command<I, S>(&self, args: I) -> Command
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        let mut cmd = Command::new(self.venv.join("bin").join("aws"));
+        cmd.args(args).arg("--endpoint-url").arg(self.endpoint());
+        // The CLI writes JSON with raw non-ASCII characters; make sure they come out as UTF-8.
+        cmd.env("PYTHONIOENCODING", "utf-8").env("PYTHONUTF8", "1");
+        self.apply_env(&mut cmd);
+        cmd
+    }
+
+    /// Runs the venv's `aws` CLI against this server (see [`Moto::aws_command`]).
+    pub fn aws<I, S>(&self, args: I) -> Output
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        run(self.aws_command(args), COMMAND_TIMEOUT)
+    }
+
+    /// Runs the `aws` CLI, panics unless it succeeds, and parses its stdout as JSON.
+    pub fn aws_json<I, S>(&self, args: I) -> serde_json::Value
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        let cmd = self.aws_command(args);
+        let shown = describe(&cmd);
+        let out = run(cmd, COMMAND_TIMEOUT);
+        assert!(
+            out.status.success(),
+            "{shown} failed with {}\nstdout: {}\nstderr: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "{shown} printed invalid JSON ({e}):\n{}",
+                String::from_utf8_lossy(&out.stdout)
+            )
+        })
+    }
+
+    /// Starts an EC2 instance in moto (`aws ec2 run-instances`) and returns its InstanceId.
+    pub fn run_instance(&self) -> String {
+        let ami = self.aws_json([
+            "ec2",
+            "describe-images",
+            "--owners",
+            "amazon",
+            "--output",
+            "json",
+        ]);
+        let image_id = ami["Images"][0]["ImageId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("moto lists no AMI: {ami}"))
+            .to_owned();
+        let reservation = self.aws_json([
+            "ec2",
+            "run-instances",
+            "--image-id",
+            &image_id,
+            "--instance-type",
+            "t2.micro",
+            "--count",
+            "1",
+            "--output",
+            "json",
+        ]);
+        reservation["Instances"][0]["InstanceId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("run-instances returned no InstanceId: {reservation}"))
+            .to_owned()
+    }
+
+    /// The `ssmres` binary under test, with the isolated environment and
+    /// `--endpoint-url ENDPOINT` already given; add the subcommand and its flags.
+    pub fn ssmres(&self) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ssmres"));
+        cmd.arg("--endpoint-url").arg(self.endpoint());
+        self.apply_env(&mut cmd);
+        cmd
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Removes everything from the host's environment that could point an AWS client elsewhere,
+/// and sets dummy credentials and the test region.
+fn isolate_env(cmd: &mut Command, home: &Path) {
+    for (key, _) in std::env::vars_os() {
+        let Some(key) = key.to_str() else { continue };
+        let upper = key.to_ascii_uppercase();
+        if upper.starts_with("AWS_") || upper.ends_with("_PROXY") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.env("HOME", home)
+        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
+        .env("AWS_REGION", REGION)
+        .env("AWS_DEFAULT_REGION", REGION)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .env("no_proxy", "127.0.0.1,localhost");
+}
+
+fn describe(cmd: &Command) -> String {
+    let mut shown = cmd.get_program().to_string_lossy().into_owned();
+    for arg in cmd.get_args() {
+        shown.push(' ');
+        shown.push_str(&arg.to_string_lossy());
+    }
+    shown
+}
+
+/// Runs a command with stdin closed, capturing stdout and stderr; kills it and panics
+/// if it is still running after `timeout`, so a hung command cannot hang the test suite.
+pub fn run(mut cmd: Command, timeout: Duration) -> Output {
+    let shown = describe(&cmd);
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("failed to start {shown}: {e}"));
+    let mut stdout = child.stdout.take().expect("piped stdout");
+    let mut stderr = child.stderr.take().expect("piped stderr");
+    let out_reader = thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = stdout.read_to_end(&mut buf);
+        buf
+    });
+    let err_reader = thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = stderr.read_to_end(&mut buf);
+        buf
+    });
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for child") {
+            break status;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            let stdout = out_reader.join().unwrap_or_default();
+            let stderr = err_reader.join().unwrap_or_default();
+            panic!(
+                "{shown} still running after {timeout:?}; killed\nstdout: {}\nstderr: {}",
+                String::from_utf8_lossy(&stdout),
+                String::from_utf8_lossy(&stderr)
+            );
+        }
+        thread::sleep(Duration::from_millis(20));
+    };
+    Output {
+        status,
+        stdout: out_reader.join().expect("stdout reader"),
+        stderr: err_reader.join().expect("stderr reader"),
+    }
+}
