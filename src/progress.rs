@@ -19,7 +19,7 @@ impl Progress {
             return Progress { bar: None };
         }
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-        if let Ok(style) = ProgressStyle::with_template("{spinner} {msg}") {
+        if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} · {elapsed} waited") {
             bar.set_style(style);
         }
         bar.set_message(format!("{what}: first poll"));
@@ -54,37 +54,29 @@ fn polls(n: u32) -> String {
     }
 }
 
-/// One line: state, time waited, polls so far. Remote text is sanitised like everything else.
+/// One line: state and polls so far; the spinner template adds the time waited, which ticks
+/// on between polls. Remote text is sanitised like everything else.
 pub fn message(event: &Event<'_>) -> String {
     match event {
         Event::Seen {
             invocation,
             polls: n,
-            elapsed,
-        } => format!(
-            "{} · {} · {}",
-            one_line(&invocation.status_line()),
-            human(*elapsed),
-            polls(*n)
-        ),
+            ..
+        } => format!("{} · {}", one_line(&invocation.status_line()), polls(*n)),
         Event::NotVisible {
             polls: n,
             elapsed,
             grace,
         } => format!(
-            "not visible yet (InvocationDoesNotExist, {} of {} grace) · {}",
-            human(*elapsed),
-            human(*grace),
+            "not visible yet (InvocationDoesNotExist; {} of grace left) · {}",
+            human(grace.saturating_sub(*elapsed)),
             polls(*n)
         ),
         Event::PollFailed {
-            message,
-            polls: n,
-            elapsed,
+            message, polls: n, ..
         } => format!(
-            "poll failed, will retry: {} · {} · {}",
+            "poll failed, will retry: {} · {}",
             one_line(message),
-            human(*elapsed),
             polls(*n)
         ),
     }
@@ -108,14 +100,17 @@ mod tests {
             polls: 4,
             elapsed: Duration::from_secs(12),
         });
-        assert_eq!(m, "InProgress (In Progress) · 12s · 4 polls");
+        assert_eq!(m, "InProgress (In Progress) · 4 polls");
         let m = message(&Event::NotVisible {
             polls: 1,
             elapsed: Duration::from_millis(300),
             grace: Duration::from_secs(30),
         });
         assert!(
-            m.starts_with("not visible yet") && m.contains("30s grace") && m.ends_with("1 poll")
+            m.starts_with("not visible yet")
+                && m.contains("29s of grace left")
+                && m.ends_with("1 poll"),
+            "{m}"
         );
         let m = message(&Event::PollFailed {
             message: "boom\x1b[2J",
