@@ -6,6 +6,8 @@ use comfy_table::{Cell, Color, ContentArrangement, Table, presets};
 use super::sanitize::visible;
 use crate::model::{Invocation, StatusClass};
 
+const MIN_WRAP_WIDTH: u16 = 40;
+
 fn section(out: &mut String, title: &str, body: &str, finished: bool, color: bool) {
     let header = format!("── {title} ──");
     if color {
@@ -31,9 +33,12 @@ fn section(out: &mut String, title: &str, body: &str, finished: bool, color: boo
 
 pub fn render(inv: &Invocation, color: bool) -> String {
     let mut table = Table::new();
-    table
-        .load_style(presets::UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic);
+    table.load_style(presets::UTF8_FULL_CONDENSED);
+    // Wrap to the terminal's width, but only a real one: a pty that reports no size (`script`,
+    // some CI runners) says 0 columns, and squeezing to that prints one letter per line.
+    if table.width().is_some_and(|w| w >= MIN_WRAP_WIDTH) {
+        table.set_content_arrangement(ContentArrangement::Dynamic);
+    }
     if color {
         table.enforce_styling();
     }

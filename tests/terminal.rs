@@ -1,0 +1,133 @@
+//! What a person at a terminal sees: the binary runs under a pseudo-terminal (util-linux
+//! `script`, part of every Debian system), so stdout and stderr really are terminals.
+
+mod support;
+
+use std::process::Output;
+
+use support::fake_ssm::{FakeSsm, invocation_step};
+use support::{Cli, assert_exit, describe, ids, ssmres_bin};
+
+/// Runs ssmres under a pty; stdout and stderr arrive merged, as on a screen.
+fn on_terminal(cli: &Cli, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut line = vec![ssmres_bin().display().to_string()];
+    line.extend(["--endpoint-url".to_string(), cli.endpoint().to_string()]);
+    line.extend(args.iter().map(|a| a.to_string()));
+    let mut cmd = std::process::Command::new("script");
+    cli.apply_env(&mut cmd);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.env("TERM", "xterm-256color")
+        .args(["-qec", &line.join(" "), "/dev/null"]);
+    cmd.output().expect("util-linux script runs")
+}
+
+fn screen(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn default_output_on_a_terminal_is_a_table() {
+    let fake = FakeSsm::always(invocation_step("Success", "Success", "hello", ""));
+    let cli = Cli::new(&fake.url());
+    let out = on_terminal(&cli, &["get", ids()[0], ids()[1], ids()[2], ids()[3]], &[]);
+    assert_exit(&out, 0);
+    let s = screen(&out);
+    assert!(
+        s.contains("┌") && s.contains("Instance") && s.contains("── stdout ──"),
+        "{s}"
+    );
+    assert!(!s.contains("\"CommandId\""), "json is for pipes: {s}");
+}
+
+#[test]
+fn colour_on_a_terminal_but_never_with_no_color() {
+    let fake = FakeSsm::always(invocation_step("Failed", "Failed", "x", ""));
+    let cli = Cli::new(&fake.url());
+    let args = ["get", ids()[0], ids()[1], ids()[2], ids()[3]];
+    let coloured = screen(&on_terminal(&cli, &args, &[]));
+    assert!(
+        coloured.contains("\x1b["),
+        "a terminal gets colour: {coloured:?}"
+    );
+    let plain = screen(&on_terminal(&cli, &args, &[("NO_COLOR", "1")]));
+    assert!(!plain.contains('\x1b'), "NO_COLOR means none: {plain:?}");
+    assert!(plain.contains("Failed"));
+    // And never colour in a pipe, even in table mode.
+    let piped = cli.cmd().args(["-o", "table"]).args(args).output().unwrap();
+    assert!(!piped.stdout.contains(&0x1b), "{}", describe(&piped));
+}
+
+#[test]
+fn spinner_shows_state_and_polls_on_a_terminal_only() {
+    let steps = || {
+        let mut s = vec![invocation_step("InProgress", "In Progress", "", ""); 6];
+        s.push(invocation_step("Success", "Success", "done", ""));
+        s
+    };
+    let wait = [
+        "wait",
+        "-o",
+        "json",
+        "--min-interval",
+        "150ms",
+        "--max-interval",
+        "150ms",
+        ids()[0],
+        ids()[1],
+        ids()[2],
+        ids()[3],
+    ];
+
+    let fake = FakeSsm::start(steps());
+    let cli = Cli::new(&fake.url());
+    let out = on_terminal(&cli, &wait, &[]);
+    assert_exit(&out, 0);
+    let s = screen(&out);
+    assert!(s.contains("InProgress (In Progress) · "), "spinner: {s:?}");
+    assert!(
+        s.contains(" polls · "),
+        "poll count and elapsed time: {s:?}"
+    );
+
+    let fake = FakeSsm::start(steps());
+    let cli = Cli::new(&fake.url());
+    let mut quiet = vec!["-q"];
+    quiet.extend(wait);
+    let s = screen(&on_terminal(&cli, &quiet, &[]));
+    assert!(!s.contains("polls"), "--quiet shows no spinner: {s:?}");
+
+    let fake = FakeSsm::start(steps());
+    let cli = Cli::new(&fake.url());
+    let piped = cli.cmd().args(wait).output().unwrap();
+    assert_exit(&piped, 0);
+    assert!(
+        piped.stderr.is_empty(),
+        "no spinner in a pipe\n{}",
+        describe(&piped)
+    );
+}
+
+#[test]
+fn text_mode_on_a_terminal_shows_control_characters_instead_of_obeying_them() {
+    let fake = FakeSsm::always(invocation_step(
+        "Success",
+        "Success",
+        "\x1b]0;owned\x07\x1b[2Jclean",
+        "\x1b[31mred",
+    ));
+    let cli = Cli::new(&fake.url());
+    let out = on_terminal(
+        &cli,
+        &["get", "-o", "text", ids()[0], ids()[1], ids()[2], ids()[3]],
+        &[],
+    );
+    assert_exit(&out, 0);
+    let s = screen(&out);
+    assert!(!s.contains('\x1b') && !s.contains('\x07'), "{s:?}");
+    assert!(
+        s.contains("\\x1b]0;owned\\x07\\x1b[2Jclean") && s.contains("\\x1b[31mred"),
+        "{s:?}"
+    );
+}
