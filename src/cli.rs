@@ -107,12 +107,13 @@ pub struct WaitArgs {
     #[arg(long, value_name = "DURATION", value_parser = crate::duration::parse)]
     pub timeout: Option<Duration>,
 
-    /// First interval between polls; it grows from here with jitter
-    #[arg(long, value_name = "DURATION", default_value = "500ms", value_parser = crate::duration::parse)]
+    /// Shortest pause between polls, used for the first seconds; later pauses are a tenth of
+    /// the time waited so far
+    #[arg(long, value_name = "DURATION", default_value = "500ms", value_parser = parse_interval)]
     pub min_interval: Duration,
 
-    /// Longest interval between polls
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = crate::duration::parse)]
+    /// Longest pause between polls
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_interval)]
     pub max_interval: Duration,
 
     /// How long "InvocationDoesNotExist" means "not visible yet" after the wait starts
@@ -162,15 +163,25 @@ fn parse_region(s: &str) -> Result<String, String> {
 }
 
 fn parse_endpoint_url(s: &str) -> Result<String, String> {
-    let rest = s
-        .strip_prefix("https://")
-        .or_else(|| s.strip_prefix("http://"))
-        .ok_or("the URL must start with http:// or https://")?;
-    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    if host.is_empty() || host.chars().any(char::is_whitespace) {
-        return Err("the URL has no valid host".into());
+    let url = url::Url::parse(s).map_err(|e| format!("not a valid URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err("the URL must start with http:// or https://".into());
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err("the URL has no host".into());
     }
     Ok(s.to_owned())
+}
+
+/// Below this, polling would hammer the API for no gain: a call takes longer than that.
+const MIN_POLL_INTERVAL: Duration = Duration::from_millis(10);
+
+fn parse_interval(s: &str) -> Result<Duration, String> {
+    let d = crate::duration::parse(s)?;
+    if d < MIN_POLL_INTERVAL {
+        return Err("poll intervals are at least 10ms".into());
+    }
+    Ok(d)
 }
 
 #[cfg(test)]
@@ -216,6 +227,12 @@ mod tests {
     }
 
     #[test]
+    fn poll_intervals_have_a_floor() {
+        assert!(parse_interval("5ms").is_err());
+        assert_eq!(parse_interval("10ms"), Ok(Duration::from_millis(10)));
+    }
+
+    #[test]
     fn plugin_names_have_four_characters_or_more() {
         assert!(parse_plugin_name("abc").is_err());
         assert!(parse_plugin_name("aws:runShellScript").is_ok());
@@ -228,5 +245,7 @@ mod tests {
         assert!(parse_endpoint_url("127.0.0.1:5000").is_err());
         assert!(parse_endpoint_url("http://").is_err());
         assert!(parse_endpoint_url("ftp://host").is_err());
+        assert!(parse_endpoint_url("http://127.0.0.1:99999").is_err());
+        assert!(parse_endpoint_url("http://exa mple.com").is_err());
     }
 }

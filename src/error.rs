@@ -25,8 +25,8 @@ pub enum Error {
     Api(String),
     /// The invocation does not exist (for `wait`: not even after the grace window).
     NotFound(String),
-    /// `--timeout` passed before a terminal state.
-    Timeout(Duration),
+    /// `--timeout` passed before a terminal state; carries the last status seen, if any.
+    Timeout(Duration, Option<String>),
     /// Ctrl-C.
     Interrupted,
     /// Writing the result failed for a reason other than a closed pipe.
@@ -38,7 +38,7 @@ impl Error {
         match self {
             Error::Usage(_) => exit::USAGE,
             Error::Config(_) | Error::Api(_) | Error::NotFound(_) | Error::Output(_) => exit::API,
-            Error::Timeout(_) => exit::TIMEOUT,
+            Error::Timeout(..) => exit::TIMEOUT,
             Error::Interrupted => exit::INTERRUPTED,
         }
     }
@@ -50,11 +50,13 @@ impl fmt::Display for Error {
             Error::Usage(m) | Error::Config(m) | Error::Api(m) | Error::NotFound(m) => {
                 f.write_str(m)
             }
-            Error::Timeout(d) => write!(
-                f,
-                "timed out after {} before the invocation reached a terminal state",
-                crate::duration::human(*d)
-            ),
+            Error::Timeout(d, last) => {
+                let d = crate::duration::human(*d);
+                match last {
+                    Some(status) => write!(f, "timed out after {d}; last status: {status}"),
+                    None => write!(f, "timed out after {d}; the invocation was never visible"),
+                }
+            }
             Error::Interrupted => f.write_str("interrupted"),
             Error::Output(e) => write!(f, "cannot write the result: {e}"),
         }

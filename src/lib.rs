@@ -20,7 +20,7 @@ use error::Error;
 /// command's future is dropped (clearing the spinner) before anything is half-written.
 pub async fn run(cli: cli::Cli) -> Result<u8, Error> {
     let target = output::detect_target();
-    logging::init(cli.global.verbose, target.stderr_is_terminal);
+    logging::init(cli.global.verbose, target.stderr_color);
     tokio::select! {
         biased;
         _ = tokio::signal::ctrl_c() => Err(Error::Interrupted),

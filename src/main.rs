@@ -1,3 +1,4 @@
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -11,17 +12,13 @@ fn main() -> ExitCode {
             let _ = e.print();
             return ExitCode::SUCCESS;
         }
+        Err(e) if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            // Bare `ssmres`: the help is the most useful answer, on stderr, as a usage error.
+            say(e.render().to_string().trim_end());
+            return ExitCode::from(exit::USAGE);
+        }
         Err(e) => {
-            // clap's first line names the flag and the problem; the rest is a usage reminder
-            // that would bury it in a script's log.
-            let rendered = e.render().to_string();
-            eprintln!(
-                "{}",
-                rendered
-                    .lines()
-                    .next()
-                    .unwrap_or("error: invalid arguments")
-            );
+            say(&usage_line(&e.render().to_string()));
             return ExitCode::from(exit::USAGE);
         }
     };
@@ -31,7 +28,7 @@ fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            say(&format!("error: cannot start the async runtime: {e}"));
             return ExitCode::from(exit::API);
         }
     };
@@ -43,8 +40,28 @@ fn main() -> ExitCode {
         Err(e) => {
             // Messages can quote the service, which is remote text like any other.
             let message = ssmres::render::sanitize::one_line(&e.to_string());
-            eprintln!("error: {message}");
+            say(&format!("error: {message}"));
             ExitCode::from(e.exit_code())
         }
+    }
+}
+
+/// One line on stderr. A closed stderr is no reason to panic: the exit code still tells.
+fn say(line: &str) {
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
+/// clap's message as one line: the problem and the arguments it names, without the usage
+/// reminder that would bury it in a script's log.
+fn usage_line(rendered: &str) -> String {
+    let message: Vec<&str> = rendered
+        .lines()
+        .take_while(|l| !l.trim().is_empty())
+        .map(str::trim)
+        .collect();
+    if message.is_empty() {
+        "error: invalid arguments (see --help)".to_owned()
+    } else {
+        message.join(" ")
     }
 }

@@ -8,12 +8,14 @@ use crate::render::{Rendered, Target};
 
 pub fn detect_target() -> Target {
     let stdout_is_terminal = io::stdout().is_terminal();
+    let stderr_is_terminal = io::stderr().is_terminal();
     // NO_COLOR (https://no-color.org): present and not empty disables colour.
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     Target {
         stdout_is_terminal,
-        stderr_is_terminal: io::stderr().is_terminal(),
+        stderr_is_terminal,
         color: stdout_is_terminal && !no_color,
+        stderr_color: stderr_is_terminal && !no_color,
     }
 }
 

@@ -10,13 +10,16 @@ use crate::error::Error;
 use crate::model::Invocation;
 use crate::provider::{FetchError, Fetched};
 
-/// Each interval is the previous one times this, until the cap.
-const GROWTH: f64 = 1.25;
-/// Each interval is moved by up to ±10 %, so that many waiters started together spread out.
+/// Each pause is this share of the time waited so far: a command seen 10 % late at worst,
+/// whatever its length, and a number of calls that grows with the logarithm of the wait
+/// until the cap takes over.
+const SHARE_OF_ELAPSED: f64 = 0.1;
+/// Each pause is moved by up to ±10 %, so that many waiters started together spread out.
 const JITTER: f64 = 0.2;
 
-/// Short intervals first, so that a command that ends after a few seconds is seen well within
-/// a second, then growing, so that an hour-long command costs a few hundred calls at most.
+/// Short pauses first (the minimum holds for the first seconds, so that a command that ends
+/// after a few seconds is seen within about half a second), then growing with the time
+/// waited, up to a cap, so that an hour-long command costs a few hundred calls.
 #[derive(Debug, Clone, Copy)]
 pub struct Schedule {
     pub min: Duration,
@@ -24,12 +27,20 @@ pub struct Schedule {
 }
 
 impl Schedule {
-    /// The pause after poll number `polls_done` (1-based).
-    pub fn delay(&self, polls_done: u32, rng: &mut fastrand::Rng) -> Duration {
-        let exponent = polls_done.saturating_sub(1).min(64) as i32;
-        let base = self.min.as_secs_f64() * GROWTH.powi(exponent);
-        let jittered = base.min(self.max.as_secs_f64()) * (1.0 - JITTER / 2.0 + rng.f64() * JITTER);
+    /// The pause before the next poll, `elapsed` after the wait started.
+    pub fn delay(&self, elapsed: Duration, rng: &mut fastrand::Rng) -> Duration {
+        let base = (elapsed.as_secs_f64() * SHARE_OF_ELAPSED)
+            .clamp(self.min.as_secs_f64(), self.max.as_secs_f64());
+        let jittered = base * (1.0 - JITTER / 2.0 + rng.f64() * JITTER);
         Duration::from_secs_f64(jittered).clamp(self.min, self.max)
+    }
+
+    /// The least pause after `failures` failed polls in a row: twice the minimum, doubling
+    /// with each further failure, up to the cap.
+    pub fn backoff(&self, failures: u32) -> Duration {
+        self.min
+            .saturating_mul(1u32 << failures.min(16))
+            .min(self.max)
     }
 }
 
@@ -98,7 +109,7 @@ where
         polls += 1;
         let now = Instant::now();
         let elapsed = now - start;
-        let mut next_poll = now + policy.schedule.delay(polls, rng);
+        let mut next_poll = now + policy.schedule.delay(elapsed, rng);
 
         match result {
             Ok(Fetched::Found(invocation)) => {
@@ -162,6 +173,11 @@ where
             Err(FetchError::Fatal(e)) => return Err(e),
         }
 
+        if failed_in_a_row > 0 {
+            // Back off while polls fail: polling faster into throttling only prolongs it, and a
+            // few failures then span a real outage rather than a blip.
+            next_poll = next_poll.max(now + policy.schedule.backoff(failed_in_a_row));
+        }
         if let Some(d) = deadline
             && next_poll >= d
         {

@@ -18,7 +18,9 @@ pub async fn run(ctx: &super::Context, args: &InvocationArgs) -> Result<u8, Erro
              `ssmres wait` allows for that"
                 .into(),
         )),
-        Err(FetchError::Transient(message)) => Err(Error::Api(message)),
+        Err(FetchError::Transient(message)) => Err(Error::Api(format!(
+            "GetCommandInvocation failed after retries: {message}"
+        ))),
         Err(FetchError::Fatal(e)) => Err(e),
     }
 }

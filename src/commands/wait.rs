@@ -1,15 +1,18 @@
 //! `ssmres wait`: poll until terminal, then print the invocation exactly as `get` would.
 
+use tokio::time::Instant;
+
 use crate::cli::WaitArgs;
 use crate::error::{Error, exit};
 use crate::model::StatusClass;
-use crate::poll::{self, Outcome, Policy, Schedule};
+use crate::poll::{self, Event, Outcome, Policy, Schedule};
 use crate::progress::Progress;
 use crate::provider::Provider;
 use crate::provider::aws::AwsProvider;
 
 /// Polls in a row that may fail before the wait gives up. Each poll is already retried by the
-/// SDK (3 attempts with backoff by default), so five mean a real outage, not a blip.
+/// SDK (3 attempts with backoff by default) and failing polls back off, so five span a real
+/// outage (15 s and more with the default intervals), not a blip.
 const MAX_FAILED_POLLS: u32 = 5;
 
 pub async fn run(ctx: &super::Context, args: &WaitArgs) -> Result<u8, Error> {
@@ -18,16 +21,24 @@ pub async fn run(ctx: &super::Context, args: &WaitArgs) -> Result<u8, Error> {
             "--min-interval must not be longer than --max-interval".into(),
         ));
     }
+    // --timeout is the user's budget for the whole command, credential look-up included.
+    let started = Instant::now();
+    let timed_out = || Error::Timeout(args.timeout.unwrap_or_default(), None);
+    let provider = match args.timeout {
+        Some(t) => tokio::time::timeout(t, AwsProvider::connect(&ctx.aws))
+            .await
+            .map_err(|_| timed_out())??,
+        None => AwsProvider::connect(&ctx.aws).await?,
+    };
     let policy = Policy {
         schedule: Schedule {
             min: args.min_interval,
             max: args.max_interval,
         },
         not_found_grace: args.not_found_grace,
-        timeout: args.timeout,
+        timeout: args.timeout.map(|t| t.saturating_sub(started.elapsed())),
         max_failed_polls: MAX_FAILED_POLLS,
     };
-    let provider = AwsProvider::connect(&ctx.aws).await?;
     let key = super::key(&args.target);
     let progress = Progress::new(ctx.show_progress, &args.target.instance_id);
     let mut rng = fastrand::Rng::new();
@@ -36,7 +47,7 @@ pub async fn run(ctx: &super::Context, args: &WaitArgs) -> Result<u8, Error> {
         &policy,
         || provider.fetch(&key),
         |event| {
-            tracing::debug!(?event, "poll");
+            log(&event);
             progress.update(&event);
         },
         &mut rng,
@@ -53,12 +64,30 @@ pub async fn run(ctx: &super::Context, args: &WaitArgs) -> Result<u8, Error> {
             })
         }
         Outcome::TimedOut(last) => {
-            let timeout = args.timeout.unwrap_or_default();
+            let status = last.as_ref().map(|i| i.status_line());
             if let Some(invocation) = last {
                 ctx.print(&invocation)?;
-                tracing::debug!(status = %invocation.status_line(), "last state at timeout");
             }
-            Err(Error::Timeout(timeout))
+            Err(Error::Timeout(args.timeout.unwrap_or_default(), status))
         }
+    }
+}
+
+/// -v: one line per poll, without the invocation's output.
+fn log(event: &Event<'_>) {
+    match event {
+        Event::Seen {
+            invocation,
+            polls,
+            elapsed,
+        } => tracing::debug!(polls, ?elapsed, status = %invocation.status_line(), "poll"),
+        Event::NotVisible { polls, elapsed, .. } => {
+            tracing::debug!(polls, ?elapsed, "poll: not visible yet")
+        }
+        Event::PollFailed {
+            message,
+            polls,
+            elapsed,
+        } => tracing::debug!(polls, ?elapsed, error = %message, "poll failed"),
     }
 }

@@ -28,7 +28,7 @@ mod tests {
             comment: Some(String::new()),
             document_name: Some("AWS-RunShellScript".into()),
             plugin_name: Some("aws:runShellScript".into()),
-            response_code: 0,
+            response_code: Some(0),
             status: Some("Success".into()),
             status_details: Some("Success".into()),
             standard_output_content: Some("héllo ✓\r\n\x1b[1mbold\x1b[0m\t\"q\"\\".into()),

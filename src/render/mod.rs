@@ -14,7 +14,10 @@ use crate::model::Invocation;
 pub struct Target {
     pub stdout_is_terminal: bool,
     pub stderr_is_terminal: bool,
+    /// Colour on stdout (results).
     pub color: bool,
+    /// Colour on stderr (diagnostics).
+    pub stderr_color: bool,
 }
 
 #[derive(Debug, Default)]

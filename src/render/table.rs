@@ -98,7 +98,7 @@ mod tests {
             instance_id: Some("i-02573cafcf0123456".into()),
             document_name: Some("AWS-RunShellScript".into()),
             plugin_name: Some("aws:runShellScript".into()),
-            response_code: 2,
+            response_code: Some(2),
             status: Some(status.into()),
             status_details: Some(details.into()),
             standard_output_content: Some(stdout.into()),

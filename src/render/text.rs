@@ -49,6 +49,7 @@ mod tests {
             stdout_is_terminal: true,
             stderr_is_terminal: true,
             color: false,
+            stderr_color: false,
         };
         let r = render(&invocation(), &target);
         assert_eq!(r.stdout, b"out \\x1b[31m\n");

@@ -1,5 +1,6 @@
 //! AWS Systems Manager through aws-sdk-ssm: configuration once, one client, error mapping.
 
+mod raw_body;
 pub mod record;
 
 use std::time::Duration;
@@ -108,17 +109,23 @@ impl AwsProvider {
 
 impl Provider for AwsProvider {
     async fn fetch(&self, key: &InvocationKey) -> Result<Fetched, FetchError> {
+        let body = raw_body::RawBody::default();
         let result = self
             .client
             .get_command_invocation()
             .command_id(&key.command_id)
             .instance_id(&key.instance_id)
             .set_plugin_name(key.plugin_name.clone())
+            .customize()
+            .interceptor(body.clone())
             .send()
             .await;
         match result {
             Ok(output) => {
-                let record = CommandInvocation::from(output);
+                let record = body
+                    .take()
+                    .and_then(|b| CommandInvocation::from_body(&b))
+                    .unwrap_or_else(|| CommandInvocation::from(output));
                 Ok(Fetched::Found(Box::new(record.into_invocation())))
             }
             Err(err) => classify_error(err),
@@ -157,7 +164,7 @@ fn classify_error(err: SdkError<GetCommandInvocationError>) -> Result<Fetched, F
                 GetCommandInvocationError::InternalServerError(_) => {
                     Err(FetchError::Transient(text))
                 }
-                _ if status >= 500 || TRANSIENT_CODES.contains(&code) => {
+                _ if status >= 500 || status == 429 || TRANSIENT_CODES.contains(&code) => {
                     Err(FetchError::Transient(text))
                 }
                 _ => Err(FetchError::Fatal(Error::Api(format!(

@@ -1,14 +1,14 @@
 //! GetCommandInvocation's response as the aws CLI prints it, and what its statuses mean.
 
 use aws_sdk_ssm::operation::get_command_invocation::GetCommandInvocationOutput;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::model::{Invocation, RawRecord, StatusClass};
 
 /// Field order is the service model's, which is the order botocore (and so the aws CLI) prints.
-/// Absent fields stay absent. `ResponseCode` is always printed: the SDK models it as a plain
-/// integer, so "absent" cannot be told from 0, and the service always sends it (-1 before start).
-#[derive(Debug, Clone, Default, Serialize)]
+/// Fields the service did not send stay absent; fields the model does not know are dropped,
+/// as botocore drops them.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct CommandInvocation {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -23,7 +23,8 @@ pub struct CommandInvocation {
     pub document_version: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub plugin_name: Option<String>,
-    pub response_code: i32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_code: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub execution_start_date_time: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -46,14 +47,24 @@ pub struct CommandInvocation {
     pub cloud_watch_output_config: Option<CloudWatchOutputConfig>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct CloudWatchOutputConfig {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cloud_watch_log_group_name: Option<String>,
-    pub cloud_watch_output_enabled: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cloud_watch_output_enabled: Option<bool>,
 }
 
+impl CommandInvocation {
+    /// The record exactly as the service sent it, when the body is at hand and parses.
+    pub fn from_body(body: &[u8]) -> Option<Self> {
+        serde_json::from_slice(body).ok()
+    }
+}
+
+/// The fallback when no body was captured: the SDK's typed output, where `ResponseCode` and
+/// `CloudWatchOutputEnabled` are always present.
 impl From<GetCommandInvocationOutput> for CommandInvocation {
     fn from(o: GetCommandInvocationOutput) -> Self {
         CommandInvocation {
@@ -63,7 +74,7 @@ impl From<GetCommandInvocationOutput> for CommandInvocation {
             document_name: o.document_name,
             document_version: o.document_version,
             plugin_name: o.plugin_name,
-            response_code: o.response_code,
+            response_code: Some(i64::from(o.response_code)),
             execution_start_date_time: o.execution_start_date_time,
             execution_elapsed_time: o.execution_elapsed_time,
             execution_end_date_time: o.execution_end_date_time,
@@ -77,7 +88,7 @@ impl From<GetCommandInvocationOutput> for CommandInvocation {
             cloud_watch_output_config: o.cloud_watch_output_config.map(|c| {
                 CloudWatchOutputConfig {
                     cloud_watch_log_group_name: c.cloud_watch_log_group_name,
-                    cloud_watch_output_enabled: c.cloud_watch_output_enabled,
+                    cloud_watch_output_enabled: Some(c.cloud_watch_output_enabled),
                 }
             }),
         }
@@ -135,7 +146,7 @@ impl CommandInvocation {
             status,
             status_details: self.status_details.clone(),
             class,
-            response_code: Some(i64::from(self.response_code)),
+            response_code: self.response_code,
             started: non_empty(&self.execution_start_date_time),
             ended: non_empty(&self.execution_end_date_time),
             elapsed: non_empty(&self.execution_elapsed_time),
@@ -185,6 +196,19 @@ mod tests {
         assert_eq!(classify("Cancelling", Some("Cancelling")), Running);
         assert_eq!(classify("Paused", Some("Paused")), Running);
         assert_eq!(classify("", None), Running);
+    }
+
+    #[test]
+    fn body_keeps_exactly_the_fields_sent() {
+        let body = br#"{"Status":"Pending","StatusDetails":"Pending","CloudWatchOutputConfig":{},
+            "SomethingNew":1,"CommandId":"c"}"#;
+        let record = CommandInvocation::from_body(body).unwrap();
+        let json = serde_json::to_string(&record).unwrap();
+        assert_eq!(
+            json,
+            r#"{"CommandId":"c","Status":"Pending","StatusDetails":"Pending","CloudWatchOutputConfig":{}}"#
+        );
+        assert!(CommandInvocation::from_body(b"not json").is_none());
     }
 
     #[test]
