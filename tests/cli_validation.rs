@@ -258,9 +258,144 @@ fn unknown_output_format_is_rejected() {
 
 #[test]
 fn missing_required_ids_are_rejected() {
-    assert_rejected(&["get", "--command-id", CMD_ID]);
-    assert_rejected(&["get", "--instance-id", INSTANCE_ID]);
-    assert_rejected(&["wait", "--instance-id", INSTANCE_ID]);
+    for (args, missing) in [
+        (&["get", "--command-id", CMD_ID][..], "--instance-id"),
+        (&["get", "--instance-id", INSTANCE_ID][..], "--command-id"),
+        (&["wait", "--instance-id", INSTANCE_ID][..], "--command-id"),
+        (&["wait", "--command-id", CMD_ID][..], "--instance-id"),
+    ] {
+        let out = assert_rejected(args);
+        // The one line says what is missing, not just that something is.
+        let line = assert_single_stderr_line(&out);
+        assert!(
+            line.contains(missing),
+            "args {args:?}: stderr should name {missing}: {line:?}"
+        );
+    }
+    // Both missing: both named on the one line.
+    let out = assert_rejected(&["wait"]);
+    let line = assert_single_stderr_line(&out);
+    assert!(
+        line.contains("--command-id") && line.contains("--instance-id"),
+        "stderr should name both flags: {line:?}"
+    );
+}
+
+#[test]
+fn endpoint_url_with_an_invalid_port_is_rejected() {
+    for bad in [
+        "http://127.0.0.1:99999",
+        "http://127.0.0.1:65536",
+        "https://127.0.0.1:99999/",
+        "http://127.0.0.1:12ab",
+    ] {
+        for place in ["before", "after"] {
+            let fake = success_fake();
+            let cli = Cli::new(&fake.url());
+            let mut args = Vec::new();
+            if place == "before" {
+                args.extend(["--endpoint-url", bad]);
+            }
+            args.push("get");
+            args.extend(ids());
+            if place == "after" {
+                args.extend(["--endpoint-url", bad]);
+            }
+            // Should the flag be dropped instead of rejected, the calls would reach the fake.
+            let out = cli
+                .bare()
+                .env("AWS_ENDPOINT_URL", fake.url())
+                .args(&args)
+                .output()
+                .unwrap();
+            assert_eq!(
+                out.status.code(),
+                Some(2),
+                "--endpoint-url {bad} ({place} get) should be rejected with exit 2\n{}",
+                describe(&out)
+            );
+            let line = assert_single_stderr_line(&out);
+            assert!(
+                line.starts_with("error:")
+                    && (line.contains("--endpoint-url") || line.contains("port")),
+                "{bad}: the line should say what is wrong: {line:?}"
+            );
+            assert!(out.stdout.is_empty(), "{}", describe(&out));
+            fake.assert_untouched();
+        }
+    }
+    // The same for `wait`.
+    let fake = success_fake();
+    let cli = Cli::new(&fake.url());
+    let mut args = vec!["wait", "--endpoint-url", "http://127.0.0.1:99999"];
+    args.extend(ids());
+    args.extend(FAST_POLL);
+    let out = cli
+        .bare()
+        .env("AWS_ENDPOINT_URL", fake.url())
+        .args(&args)
+        .output()
+        .unwrap();
+    assert_exit(&out, 2);
+    assert!(assert_single_stderr_line(&out).starts_with("error:"));
+    fake.assert_untouched();
+}
+
+#[test]
+fn min_interval_below_10ms_is_rejected() {
+    for tiny in ["9ms", "1ms"] {
+        let out = assert_rejected(&wait_with_flag(&["--min-interval", tiny]));
+        let line = assert_single_stderr_line(&out);
+        assert!(line.contains("--min-interval"), "{tiny}: {line:?}");
+    }
+    // Also when --max-interval is as small.
+    assert_rejected(&wait_with_flag(&[
+        "--min-interval",
+        "5ms",
+        "--max-interval",
+        "5ms",
+    ]));
+    // 10ms itself is fine.
+    assert_accepted(&wait_with_flag(&[
+        "--min-interval",
+        "10ms",
+        "--max-interval",
+        "10ms",
+        "-o",
+        "json",
+    ]));
+}
+
+#[test]
+fn help_lists_the_exit_codes() {
+    let cli = Cli::new("http://127.0.0.1:9");
+    // Each code with a word of its meaning, on the same line.
+    let codes: [(&str, &[&str]); 6] = [
+        ("0", &["success"]),
+        ("1", &["terminal", "fail"]),
+        ("2", &["usage", "invalid"]),
+        ("3", &["api", "credential", "network", "not found"]),
+        ("4", &["timeout"]),
+        ("130", &["interrupt"]),
+    ];
+    for args in [&["--help"][..], &["wait", "--help"][..]] {
+        let out = cli.bare().args(args).output().unwrap();
+        assert_exit(&out, 0);
+        let help = String::from_utf8_lossy(&out.stdout).to_lowercase();
+        assert!(help.contains("exit codes"), "{args:?}:\n{help}");
+        for (code, meanings) in codes {
+            let listed = help.lines().any(|line| {
+                let line = line.trim_start();
+                line.strip_prefix(code)
+                    .is_some_and(|rest| rest.starts_with([' ', '\t']))
+                    && meanings.iter().all(|m| line.contains(m))
+            });
+            assert!(
+                listed,
+                "{args:?}: no line for exit code {code} mentioning {meanings:?}\n{help}"
+            );
+        }
+    }
 }
 
 #[test]

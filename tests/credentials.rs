@@ -191,3 +191,135 @@ fn keys_and_session_tokens_never_appear_even_with_vvv() {
         .map(str::to_owned);
     assert_eq!(sent.as_deref(), Some(TOKEN));
 }
+
+#[test]
+fn missing_credentials_make_wait_fail_fast_too() {
+    let fake = FakeSsm::always(invocation_step("Success", "Success", "", ""));
+    let cli = Cli::new(&fake.url());
+    let (imds, _server) = silent_metadata_service();
+    let mut cmd = cli.std_cmd();
+    cmd.env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_EC2_METADATA_DISABLED")
+        .env("AWS_EC2_METADATA_SERVICE_ENDPOINT", &imds)
+        .args(["wait", "--min-interval", "20ms", "--max-interval", "100ms"])
+        .args(ids());
+    let started = Instant::now();
+    let out = cmd.output().unwrap();
+    let took = started.elapsed();
+    // Not a transient failure to poll through five times: exit 3 at the first poll.
+    assert_exit(&out, 3);
+    assert!(out.stdout.is_empty(), "{out:?}");
+    let err = stderr_str(&out);
+    assert!(
+        err.starts_with("error:")
+            && err.contains("AWS_ACCESS_KEY_ID")
+            && err.contains("AWS_PROFILE"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(took < Duration::from_secs(8), "took {took:?}");
+    fake.assert_untouched();
+}
+
+#[test]
+fn generic_endpoint_variable_is_honoured() {
+    let fake = FakeSsm::always(invocation_step("Success", "Success", "hi", ""));
+    let cli = Cli::new(&fake.url());
+    let out = cli
+        .bare_std()
+        .env("AWS_ENDPOINT_URL", fake.url())
+        .args(["get", "-o", "text"])
+        .args(ids())
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    assert_eq!(out.stdout, b"hi");
+    assert_eq!(fake.get_invocation_calls(), 1);
+}
+
+#[test]
+fn default_region_variable_alone_sets_the_region() {
+    let fake = FakeSsm::always(invocation_step("Success", "Success", "", ""));
+    let cli = Cli::new(&fake.url());
+    let out = cli
+        .std_cmd()
+        .env_remove("AWS_REGION")
+        .env("AWS_DEFAULT_REGION", "eu-central-1")
+        .arg("get")
+        .args(ids())
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    let auth = fake.requests()[0]
+        .header("authorization")
+        .unwrap()
+        .to_owned();
+    assert!(auth.contains("/eu-central-1/ssm/aws4_request"), "{auth}");
+}
+
+#[test]
+fn profile_variable_selects_the_profile() {
+    let fake = FakeSsm::always(invocation_step("Success", "Success", "", ""));
+    let cli = Cli::new(&fake.url());
+    let config = cli.home().join("config");
+    let credentials = cli.home().join("credentials");
+    std::fs::write(
+        &config,
+        "[default]\nregion = us-west-2\n\n[profile ops]\nregion = ap-southeast-2\n",
+    )
+    .unwrap();
+    std::fs::write(
+        &credentials,
+        "[default]\naws_access_key_id = AKIDDEFAULT\naws_secret_access_key = defaultsecret\n\n\
+         [ops]\naws_access_key_id = AKIDFROMPROFILE\naws_secret_access_key = profilesecret\n",
+    )
+    .unwrap();
+    let out = cli
+        .std_cmd()
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_REGION")
+        .env("AWS_CONFIG_FILE", &config)
+        .env("AWS_SHARED_CREDENTIALS_FILE", &credentials)
+        .env("AWS_PROFILE", "ops")
+        .arg("get")
+        .args(ids())
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    let auth = fake.requests()[0]
+        .header("authorization")
+        .unwrap()
+        .to_owned();
+    assert!(auth.contains("Credential=AKIDFROMPROFILE/"), "{auth}");
+    assert!(auth.contains("/ap-southeast-2/ssm/aws4_request"), "{auth}");
+}
+
+#[test]
+fn wait_timeout_counts_the_region_lookup_too() {
+    // No region anywhere but a metadata service that never answers: the lookup alone outlasts
+    // --timeout, which counts from the start of the command, lookups included.
+    let fake = FakeSsm::always(invocation_step("Success", "Success", "", ""));
+    let cli = Cli::new(&fake.url());
+    let (imds, _server) = silent_metadata_service();
+    let mut cmd = cli.std_cmd();
+    cmd.env_remove("AWS_REGION")
+        .env_remove("AWS_EC2_METADATA_DISABLED")
+        .env("AWS_EC2_METADATA_SERVICE_ENDPOINT", &imds)
+        .args(["wait", "--timeout", "300ms"])
+        .args(ids());
+    let started = Instant::now();
+    let out = cmd.output().unwrap();
+    let took = started.elapsed();
+    assert_exit(&out, 4);
+    assert!(out.stdout.is_empty(), "{out:?}");
+    let err = stderr_str(&out);
+    assert!(
+        err.starts_with("error:") && err.contains("never visible"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    fake.assert_untouched();
+}

@@ -5,22 +5,65 @@ mod support;
 
 use std::process::Output;
 
-use support::fake_ssm::{FakeSsm, invocation_step};
+use support::fake_ssm::{FakeSsm, Step, invocation_step};
 use support::{Cli, assert_exit, describe, ids, ssmres_bin};
+
+/// `arg` as one word for `sh`: single-quoted, each `'` written as `'\''`.
+fn sh_quote(arg: &str) -> String {
+    format!("'{}'", arg.replace('\'', r"'\''"))
+}
 
 /// Runs ssmres under a pty; stdout and stderr arrive merged, as on a screen.
 fn on_terminal(cli: &Cli, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut line = vec![ssmres_bin().display().to_string()];
-    line.extend(["--endpoint-url".to_string(), cli.endpoint().to_string()]);
-    line.extend(args.iter().map(|a| a.to_string()));
+    let mut words = vec![ssmres_bin().display().to_string()];
+    words.extend(["--endpoint-url".to_string(), cli.endpoint().to_string()]);
+    words.extend(args.iter().map(|a| a.to_string()));
+    let line: Vec<String> = words.iter().map(|w| sh_quote(w)).collect();
     let mut cmd = std::process::Command::new("script");
     cli.apply_env(&mut cmd);
     for (k, v) in env {
         cmd.env(k, v);
     }
+    // `script` runs the line with $SHELL -c: make that the shell the quoting is written for.
     cmd.env("TERM", "xterm-256color")
+        .env("SHELL", "/bin/sh")
         .args(["-qec", &line.join(" "), "/dev/null"]);
-    cmd.output().expect("util-linux script runs")
+    let mut cmd = assert_cmd::Command::from_std(cmd);
+    cmd.timeout(support::RUN_TIMEOUT);
+    cmd.write_stdin(Vec::new())
+        .output()
+        .expect("util-linux script runs")
+}
+
+#[test]
+fn arguments_reach_the_binary_as_given() {
+    // A plugin name with a space, a quote and a `$`: quoted wrongly, the shell would split or
+    // expand it and the request would carry something else.
+    let fake = FakeSsm::always(invocation_step("Success", "Success", "", ""));
+    let cli = Cli::new(&fake.url());
+    let plugin = "it's a $HOME `step`";
+    let out = on_terminal(
+        &cli,
+        &[
+            "get",
+            "-o",
+            "json",
+            "--plugin-name",
+            plugin,
+            ids()[0],
+            ids()[1],
+            ids()[2],
+            ids()[3],
+        ],
+        &[],
+    );
+    assert_exit(&out, 0);
+    assert_eq!(
+        fake.get_invocation_requests()[0].body["PluginName"],
+        plugin,
+        "{}",
+        describe(&out)
+    );
 }
 
 fn screen(out: &Output) -> String {
@@ -129,5 +172,52 @@ fn text_mode_on_a_terminal_shows_control_characters_instead_of_obeying_them() {
     assert!(
         s.contains("\\x1b]0;owned\\x07\\x1b[2Jclean") && s.contains("\\x1b[31mred"),
         "{s:?}"
+    );
+}
+
+#[test]
+fn spinner_says_not_visible_yet_during_the_grace_window() {
+    let mut steps = vec![Step::not_found(); 5];
+    steps.push(invocation_step("Success", "Success", "done", ""));
+    let fake = FakeSsm::start(steps);
+    let cli = Cli::new(&fake.url());
+    let out = on_terminal(
+        &cli,
+        &[
+            "wait",
+            "-o",
+            "json",
+            "--min-interval",
+            "150ms",
+            "--max-interval",
+            "150ms",
+            ids()[0],
+            ids()[1],
+            ids()[2],
+            ids()[3],
+        ],
+        &[],
+    );
+    assert_exit(&out, 0);
+    let s = screen(&out);
+    assert!(s.contains("not visible yet"), "spinner: {s:?}");
+    assert!(s.contains("\"Success\""), "the result: {s:?}");
+    assert_eq!(fake.get_invocation_calls(), 6, "{}", describe(&out));
+}
+
+#[test]
+fn no_color_also_means_plain_diagnostics() {
+    let fake = FakeSsm::always(invocation_step("Success", "Success", "hello", ""));
+    let cli = Cli::new(&fake.url());
+    // -q: no spinner, whose cursor movements are escape sequences too.
+    let args = ["-q", "-vvv", "get", ids()[0], ids()[1], ids()[2], ids()[3]];
+    let out = on_terminal(&cli, &args, &[("NO_COLOR", "1")]);
+    assert_exit(&out, 0);
+    let s = screen(&out);
+    assert!(s.contains("DEBUG"), "-vvv prints diagnostics: {s:?}");
+    assert!(s.contains("hello"), "{s:?}");
+    assert!(
+        !s.contains('\x1b'),
+        "NO_COLOR means no escape codes at all: {s:?}"
     );
 }
