@@ -1,5 +1,6 @@
 //! AWS Systems Manager through aws-sdk-ssm: configuration once, one client, error mapping.
 
+mod errors;
 mod raw_body;
 pub mod record;
 
@@ -13,9 +14,6 @@ use aws_config::meta::region::RegionProviderChain;
 use aws_config::profile::region::ProfileFileRegionProvider;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
-use aws_credential_types::provider::error::CredentialsError;
-use aws_sdk_ssm::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_ssm::operation::get_command_invocation::GetCommandInvocationError;
 
 use super::{FetchError, Fetched, InvocationKey, Provider};
 use crate::error::Error;
@@ -128,95 +126,7 @@ impl Provider for AwsProvider {
                     .unwrap_or_else(|| CommandInvocation::from(output));
                 Ok(Fetched::Found(Box::new(record.into_invocation())))
             }
-            Err(err) => classify_error(err),
+            Err(err) => errors::classify(err),
         }
     }
-}
-
-const TRANSIENT_CODES: [&str; 8] = [
-    "ThrottlingException",
-    "Throttling",
-    "ThrottledException",
-    "RequestLimitExceeded",
-    "TooManyRequestsException",
-    "RequestTimeout",
-    "RequestTimeoutException",
-    "ServiceUnavailable",
-];
-
-fn classify_error(err: SdkError<GetCommandInvocationError>) -> Result<Fetched, FetchError> {
-    if let Some(cred) = find_source::<CredentialsError>(&err) {
-        return Err(FetchError::Fatal(Error::Config(credentials_message(cred))));
-    }
-    match &err {
-        SdkError::ServiceError(service) => {
-            let e = service.err();
-            let status = service.raw().status().as_u16();
-            let code = e.code().unwrap_or("UnknownError");
-            let message = e.message().unwrap_or_default();
-            let text = if message.is_empty() {
-                code.to_owned()
-            } else {
-                format!("{code}: {message}")
-            };
-            match e {
-                GetCommandInvocationError::InvocationDoesNotExist(_) => Ok(Fetched::NotVisible),
-                GetCommandInvocationError::InternalServerError(_) => {
-                    Err(FetchError::Transient(text))
-                }
-                _ if status >= 500 || status == 429 || TRANSIENT_CODES.contains(&code) => {
-                    Err(FetchError::Transient(text))
-                }
-                _ => Err(FetchError::Fatal(Error::Api(format!(
-                    "GetCommandInvocation failed: {text}"
-                )))),
-            }
-        }
-        SdkError::ConstructionFailure(_) => Err(FetchError::Fatal(Error::Api(format!(
-            "cannot build the request: {}",
-            error_chain(&err)
-        )))),
-        // Timeouts, connection failures and malformed responses: worth another poll.
-        _ => Err(FetchError::Transient(error_chain(&err))),
-    }
-}
-
-fn credentials_message(err: &CredentialsError) -> String {
-    let hint = "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE (or --profile) \
-                naming a profile in ~/.aws/config, or run where an instance or task role is attached";
-    match err {
-        CredentialsError::CredentialsNotLoaded(_) => format!("no AWS credentials found: {hint}"),
-        other => format!(
-            "cannot load AWS credentials ({}): {hint}",
-            error_chain(other)
-        ),
-    }
-}
-
-/// "outer: inner: innermost" from Display alone; DisplayErrorContext would append a Debug dump
-/// of the whole response, which is noise in a one-line message.
-fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut current = Some(err);
-    while let Some(e) = current {
-        let text = e.to_string();
-        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        current = e.source();
-    }
-    parts.join(": ")
-}
-
-fn find_source<'a, T: std::error::Error + 'static>(
-    err: &'a (dyn std::error::Error + 'static),
-) -> Option<&'a T> {
-    let mut current = Some(err);
-    while let Some(e) = current {
-        if let Some(found) = e.downcast_ref::<T>() {
-            return Some(found);
-        }
-        current = e.source();
-    }
-    None
 }
