@@ -22,8 +22,16 @@ pub fn parse(input: &str) -> Result<Duration, String> {
     if signed.is_negative() || signed.is_zero() {
         return Err(format!("duration must be greater than zero: {text}"));
     }
-    Duration::try_from(signed).map_err(|_| format!("duration out of range: {text}"))
+    let d = Duration::try_from(signed).map_err(|_| format!("duration out of range: {text}"))?;
+    // Deadlines are computed as now + duration; a bound keeps that sum meaningful.
+    if d > LONGEST {
+        return Err(format!("duration is longer than a year: {text}"));
+    }
+    Ok(d)
 }
+
+/// Longer than any Run Command can run (its execution timeout is at most 48 hours).
+const LONGEST: Duration = Duration::from_secs(366 * 24 * 3600);
 
 /// Compact rendering for messages and the spinner: `850ms`, `42s`, `3m05s`, `1h02m`.
 pub fn human(d: Duration) -> String {
@@ -52,11 +60,25 @@ mod tests {
         assert_eq!(parse("90"), Ok(Duration::from_secs(90)));
         assert_eq!(parse("1.5"), Ok(Duration::from_millis(1500)));
         assert_eq!(parse("PT5M"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse("8784h"), Ok(Duration::from_secs(366 * 86400)));
     }
 
     #[test]
     fn rejects_nonsense_zero_and_negative() {
-        for bad in ["", "abc", "0", "0s", "-5s", "-3", "5 parsecs", "NaN", "inf"] {
+        for bad in [
+            "",
+            "abc",
+            "0",
+            "0s",
+            "-5s",
+            "-3",
+            "5 parsecs",
+            "NaN",
+            "inf",
+            "9223372036854775807",
+            "8785h",
+            "1e30",
+        ] {
             assert!(parse(bad).is_err(), "{bad:?} should be rejected");
         }
     }

@@ -15,6 +15,14 @@ pub mod exit {
     pub const INTERRUPTED: u8 = 130;
 }
 
+/// Where a wait stood when its time ran out.
+#[derive(Debug)]
+pub enum WaitStage {
+    SettingUp,
+    NeverVisible,
+    LastSeen(String),
+}
+
 #[derive(Debug)]
 pub enum Error {
     /// Invalid input found before any network call.
@@ -25,8 +33,8 @@ pub enum Error {
     Api(String),
     /// The invocation does not exist (for `wait`: not even after the grace window).
     NotFound(String),
-    /// `--timeout` passed before a terminal state; carries the last status seen, if any.
-    Timeout(Duration, Option<String>),
+    /// `--timeout` passed before a terminal state; says where the wait stood.
+    Timeout(Duration, WaitStage),
     /// Ctrl-C.
     Interrupted,
     /// Writing the result failed for a reason other than a closed pipe.
@@ -50,11 +58,19 @@ impl fmt::Display for Error {
             Error::Usage(m) | Error::Config(m) | Error::Api(m) | Error::NotFound(m) => {
                 f.write_str(m)
             }
-            Error::Timeout(d, last) => {
+            Error::Timeout(d, stage) => {
                 let d = crate::duration::human(*d);
-                match last {
-                    Some(status) => write!(f, "timed out after {d}; last status: {status}"),
-                    None => write!(f, "timed out after {d}; the invocation was never visible"),
+                match stage {
+                    WaitStage::SettingUp => write!(
+                        f,
+                        "timed out after {d}; still looking up the AWS region and credentials"
+                    ),
+                    WaitStage::NeverVisible => {
+                        write!(f, "timed out after {d}; the invocation was never visible")
+                    }
+                    WaitStage::LastSeen(status) => {
+                        write!(f, "timed out after {d}; last status: {status}")
+                    }
                 }
             }
             Error::Interrupted => f.write_str("interrupted"),

@@ -51,17 +51,19 @@ fn say(line: &str) {
     let _ = writeln!(std::io::stderr(), "{line}");
 }
 
-/// clap's message as one line: the problem and the arguments it names, without the usage
-/// reminder that would bury it in a script's log.
+/// clap's message as one line: the problem, the arguments it names and its tip ("a similar
+/// argument exists"), without the usage reminder that would bury it in a script's log.
 fn usage_line(rendered: &str) -> String {
-    let message: Vec<&str> = rendered
-        .lines()
-        .take_while(|l| !l.trim().is_empty())
-        .map(str::trim)
+    let paragraphs: Vec<String> = rendered
+        .split("\n\n")
+        .map(|p| p.lines().map(str::trim).collect::<Vec<_>>().join(" "))
+        .filter(|p| {
+            !p.is_empty() && !p.starts_with("Usage:") && !p.starts_with("For more information")
+        })
         .collect();
-    if message.is_empty() {
+    if paragraphs.is_empty() {
         "error: invalid arguments (see --help)".to_owned()
     } else {
-        message.join(" ")
+        paragraphs.join("; ")
     }
 }

@@ -49,10 +49,15 @@ pub struct Policy {
     pub schedule: Schedule,
     /// How long after the start "does not exist" is believed to mean "not visible yet".
     pub not_found_grace: Duration,
-    pub timeout: Option<Duration>,
+    /// When to give up (`--timeout`, counted by the caller from the start of the command).
+    pub deadline: Option<Instant>,
     /// Polls in a row that may fail (each already retried by the SDK) before the wait ends.
     pub max_failed_polls: u32,
 }
+
+/// The last look at the deadline may take this long at most, so that `--timeout` stays a
+/// promise even when the service is slow.
+const LAST_LOOK: Duration = Duration::from_secs(2);
 
 /// What the loop tells the progress display after each poll.
 #[derive(Debug)]
@@ -92,14 +97,16 @@ where
     Fut: Future<Output = Result<Fetched, FetchError>>,
 {
     let start = Instant::now();
-    let deadline = policy.timeout.map(|t| start + t);
     let grace_end = start + policy.not_found_grace;
     let mut polls = 0u32;
     let mut failed_in_a_row = 0u32;
+    // Whether the service has answered at all: until it has, a credential failure is a
+    // configuration problem; afterwards it is a refresh hiccup like any other failed poll.
+    let mut answered = false;
     let mut last: Option<Box<Invocation>> = None;
 
     loop {
-        let result = match deadline {
+        let result = match policy.deadline {
             Some(d) => match tokio::time::timeout_at(d, fetch()).await {
                 Ok(r) => r,
                 Err(_) => return Ok(Outcome::TimedOut(last)),
@@ -111,8 +118,9 @@ where
         let elapsed = now - start;
         let mut next_poll = now + policy.schedule.delay(elapsed, rng);
 
-        match result {
+        let failure = match result {
             Ok(Fetched::Found(invocation)) => {
+                answered = true;
                 failed_in_a_row = 0;
                 if invocation.is_terminal() {
                     return Ok(Outcome::Terminal(invocation));
@@ -123,8 +131,10 @@ where
                     elapsed,
                 });
                 last = Some(invocation);
+                None
             }
             Ok(Fetched::NotVisible) if last.is_none() => {
+                answered = true;
                 failed_in_a_row = 0;
                 if now >= grace_end {
                     return Err(Error::NotFound(format!(
@@ -141,47 +151,48 @@ where
                 });
                 // Look once more right at the end of the grace window rather than after it.
                 next_poll = next_poll.min(grace_end);
+                None
             }
+            // It was visible before: a lagging replica, not a verdict.
             Ok(Fetched::NotVisible) => {
-                // It was visible before: a lagging replica, not a verdict. Count it as a bad poll.
-                failed_in_a_row += 1;
-                let message = "InvocationDoesNotExist after the invocation had been seen";
-                if failed_in_a_row >= policy.max_failed_polls {
-                    return Err(Error::Api(format!(
-                        "{message} ({failed_in_a_row} polls in a row)"
-                    )));
-                }
-                on_event(Event::PollFailed {
-                    message,
-                    polls,
-                    elapsed,
-                });
+                Some("InvocationDoesNotExist after the invocation had been seen".to_owned())
             }
-            Err(FetchError::Transient(message)) => {
-                failed_in_a_row += 1;
-                if failed_in_a_row >= policy.max_failed_polls {
-                    return Err(Error::Api(format!(
-                        "giving up after {failed_in_a_row} failed polls in a row: {message}"
-                    )));
-                }
-                on_event(Event::PollFailed {
-                    message: &message,
-                    polls,
-                    elapsed,
-                });
-            }
-            Err(FetchError::Fatal(e)) => return Err(e),
-        }
+            Err(FetchError::Transient(message)) => Some(message),
+            Err(FetchError::Credentials(e)) if answered => Some(e.to_string()),
+            Err(FetchError::Credentials(e) | FetchError::Fatal(e)) => return Err(e),
+        };
 
-        if failed_in_a_row > 0 {
-            // Back off while polls fail: polling faster into throttling only prolongs it, and a
-            // few failures then span a real outage rather than a blip.
+        if let Some(message) = failure {
+            failed_in_a_row += 1;
+            if failed_in_a_row >= policy.max_failed_polls {
+                return Err(Error::Api(format!(
+                    "giving up after {failed_in_a_row} failed polls in a row: {message}"
+                )));
+            }
+            on_event(Event::PollFailed {
+                message: &message,
+                polls,
+                elapsed,
+            });
+            // Back off while polls fail: polling faster into throttling only prolongs it, and
+            // a few failures then span a real outage rather than a blip.
             next_poll = next_poll.max(now + policy.schedule.backoff(failed_in_a_row));
         }
-        if let Some(d) = deadline
-            && next_poll >= d
+
+        if let Some(deadline) = policy.deadline
+            && next_poll >= deadline
         {
-            tokio::time::sleep_until(d).await;
+            tokio::time::sleep_until(deadline).await;
+            // One last look, so that a command that ended since the previous poll is reported
+            // as ended rather than as still running.
+            if let Ok(Ok(Fetched::Found(invocation))) =
+                tokio::time::timeout(LAST_LOOK, fetch()).await
+            {
+                if invocation.is_terminal() {
+                    return Ok(Outcome::Terminal(invocation));
+                }
+                last = Some(invocation);
+            }
             return Ok(Outcome::TimedOut(last));
         }
         tokio::time::sleep_until(next_poll).await;

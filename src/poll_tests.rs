@@ -26,7 +26,7 @@ fn policy() -> Policy {
             max: Duration::from_secs(10),
         },
         not_found_grace: Duration::from_secs(30),
-        timeout: None,
+        deadline: None,
         max_failed_polls: 5,
     }
 }
@@ -218,7 +218,7 @@ async fn not_visible_past_the_grace_window_is_not_found() {
 #[tokio::test(start_paused = true)]
 async fn timeout_returns_the_last_state_seen_at_the_deadline() {
     let mut p = policy();
-    p.timeout = Some(Duration::from_secs(45));
+    p.deadline = Some(Instant::now() + Duration::from_secs(45));
     let (result, _, took) =
         run_timeline(&p, |_| Ok(Fetched::Found(inv("InProgress", "In Progress")))).await;
     match result {
@@ -231,7 +231,7 @@ async fn timeout_returns_the_last_state_seen_at_the_deadline() {
 #[tokio::test(start_paused = true)]
 async fn timeout_also_cuts_a_poll_that_hangs() {
     let mut p = policy();
-    p.timeout = Some(Duration::from_secs(5));
+    p.deadline = Some(Instant::now() + Duration::from_secs(5));
     let mut rng = fastrand::Rng::with_seed(3);
     let start = Instant::now();
     let result = wait(&p, std::future::pending, |_| {}, &mut rng).await;
@@ -335,4 +335,92 @@ async fn progress_hears_every_non_terminal_poll() {
     assert!(matches!(result, Ok(Outcome::Terminal(_))));
     assert_eq!(seen[0], "not visible");
     assert!(seen.iter().any(|s| s.starts_with("InProgress #")));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_last_look_at_the_deadline_catches_a_command_that_just_ended() {
+    let mut p = policy();
+    p.schedule.min = Duration::from_secs(10);
+    p.deadline = Some(Instant::now() + Duration::from_secs(25));
+    // Polls at 0, 10 and 20 s see it running; it ends at 22 s; the next poll would be at 30 s.
+    let (result, calls, took) = run_timeline(&p, |t| {
+        after(
+            t,
+            22.0,
+            ("Success", "Success"),
+            ("InProgress", "In Progress"),
+        )
+    })
+    .await;
+    assert!(
+        matches!(result, Ok(Outcome::Terminal(ref i)) if i.status == "Success"),
+        "{result:?}"
+    );
+    assert_eq!(*calls.last().unwrap(), Duration::from_secs(25));
+    assert_eq!(took, Duration::from_secs(25));
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_last_look_is_bounded() {
+    let mut p = policy();
+    p.deadline = Some(Instant::now() + Duration::from_millis(300));
+    let start = Instant::now();
+    let mut rng = fastrand::Rng::with_seed(5);
+    let n = std::cell::Cell::new(0);
+    let result = wait(
+        &p,
+        || {
+            n.set(n.get() + 1);
+            let first = n.get() == 1;
+            async move {
+                if !first {
+                    std::future::pending::<()>().await;
+                }
+                Ok(Fetched::Found(inv("InProgress", "In Progress")))
+            }
+        },
+        |_| {},
+        &mut rng,
+    )
+    .await;
+    assert!(
+        matches!(result, Ok(Outcome::TimedOut(Some(_)))),
+        "{result:?}"
+    );
+    assert_eq!(start.elapsed(), Duration::from_millis(300) + LAST_LOOK);
+}
+
+#[tokio::test(start_paused = true)]
+async fn credential_failures_are_fatal_until_the_service_has_answered() {
+    let creds = || FetchError::Credentials(Error::Config("no AWS credentials found".into()));
+    let (result, calls, _) = run_timeline(&policy(), |_| Err(creds())).await;
+    assert!(matches!(result, Err(Error::Config(_))));
+    assert_eq!(calls.len(), 1);
+
+    // After an answer, a failed refresh is one more failed poll, not the end of the wait.
+    let (result, _, _) = run_timeline(&policy(), |t| match secs(t) {
+        x if x < 1.0 => Ok(Fetched::Found(inv("InProgress", "In Progress"))),
+        x if x < 4.0 => Err(creds()),
+        _ => Ok(Fetched::Found(inv("Success", "Success"))),
+    })
+    .await;
+    assert!(matches!(result, Ok(Outcome::Terminal(_))), "{result:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn not_found_after_being_seen_counts_as_a_failed_poll() {
+    let (result, calls, _) = run_timeline(&policy(), |t| {
+        if secs(t) < 1.0 {
+            Ok(Fetched::Found(inv("InProgress", "In Progress")))
+        } else {
+            Ok(Fetched::NotVisible)
+        }
+    })
+    .await;
+    // Not a NotFound verdict, and not an endless wait either.
+    assert!(
+        matches!(result, Err(Error::Api(ref m)) if m.contains("after the invocation had been seen")),
+        "{result:?}"
+    );
+    assert_eq!(calls.iter().filter(|t| secs(**t) >= 1.0).count(), 5);
 }

@@ -21,6 +21,6 @@ pub async fn run(ctx: &super::Context, args: &InvocationArgs) -> Result<u8, Erro
         Err(FetchError::Transient(message)) => Err(Error::Api(format!(
             "GetCommandInvocation failed after retries: {message}"
         ))),
-        Err(FetchError::Fatal(e)) => Err(e),
+        Err(FetchError::Credentials(e) | FetchError::Fatal(e)) => Err(e),
     }
 }

@@ -31,7 +31,8 @@ impl Context {
         Context {
             format,
             target,
-            show_progress: target.stderr_is_terminal && !global.quiet,
+            // With -v the log is the progress report; a spinner would interleave with it.
+            show_progress: target.stderr_is_terminal && !global.quiet && global.verbose == 0,
             aws: AwsOptions {
                 region: global.region.clone(),
                 profile: global.profile.clone(),

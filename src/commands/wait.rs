@@ -3,7 +3,7 @@
 use tokio::time::Instant;
 
 use crate::cli::WaitArgs;
-use crate::error::{Error, exit};
+use crate::error::{Error, WaitStage, exit};
 use crate::model::StatusClass;
 use crate::poll::{self, Event, Outcome, Policy, Schedule};
 use crate::progress::Progress;
@@ -22,12 +22,13 @@ pub async fn run(ctx: &super::Context, args: &WaitArgs) -> Result<u8, Error> {
         ));
     }
     // --timeout is the user's budget for the whole command, credential look-up included.
-    let started = Instant::now();
-    let timed_out = || Error::Timeout(args.timeout.unwrap_or_default(), None);
-    let provider = match args.timeout {
-        Some(t) => tokio::time::timeout(t, AwsProvider::connect(&ctx.aws))
+    let deadline = args.timeout.map(|t| Instant::now() + t);
+    let provider = match deadline {
+        Some(d) => tokio::time::timeout_at(d, AwsProvider::connect(&ctx.aws))
             .await
-            .map_err(|_| timed_out())??,
+            .map_err(|_| {
+                Error::Timeout(args.timeout.unwrap_or_default(), WaitStage::SettingUp)
+            })??,
         None => AwsProvider::connect(&ctx.aws).await?,
     };
     let policy = Policy {
@@ -36,7 +37,7 @@ pub async fn run(ctx: &super::Context, args: &WaitArgs) -> Result<u8, Error> {
             max: args.max_interval,
         },
         not_found_grace: args.not_found_grace,
-        timeout: args.timeout.map(|t| t.saturating_sub(started.elapsed())),
+        deadline,
         max_failed_polls: MAX_FAILED_POLLS,
     };
     let key = super::key(&args.target);
@@ -64,11 +65,14 @@ pub async fn run(ctx: &super::Context, args: &WaitArgs) -> Result<u8, Error> {
             })
         }
         Outcome::TimedOut(last) => {
-            let status = last.as_ref().map(|i| i.status_line());
-            if let Some(invocation) = last {
-                ctx.print(&invocation)?;
-            }
-            Err(Error::Timeout(args.timeout.unwrap_or_default(), status))
+            let stage = match last {
+                Some(invocation) => {
+                    ctx.print(&invocation)?;
+                    WaitStage::LastSeen(invocation.status_line())
+                }
+                None => WaitStage::NeverVisible,
+            };
+            Err(Error::Timeout(args.timeout.unwrap_or_default(), stage))
         }
     }
 }

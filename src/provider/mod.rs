@@ -21,7 +21,11 @@ pub enum FetchError {
     /// Throttling, 5xx, timeouts, dropped connections, still failing after the SDK's retries.
     /// A later poll may well succeed.
     Transient(String),
-    /// Will not get better by asking again: bad credentials, access denied, invalid IDs.
+    /// Credentials could not be loaded. Fatal before the service has ever answered (nothing
+    /// is configured); afterwards a failed refresh (STS throttled, SSO slow) that a later poll
+    /// may get past.
+    Credentials(Error),
+    /// Will not get better by asking again: access denied, invalid IDs, a bad request.
     Fatal(Error),
 }
 

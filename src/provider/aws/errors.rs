@@ -23,7 +23,9 @@ const TRANSIENT_CODES: [&str; 8] = [
 /// "will not get better by asking again".
 pub fn classify(err: SdkError<GetCommandInvocationError>) -> Result<Fetched, FetchError> {
     if let Some(cred) = find_source::<CredentialsError>(&err) {
-        return Err(FetchError::Fatal(Error::Config(credentials_message(cred))));
+        return Err(FetchError::Credentials(Error::Config(credentials_message(
+            cred,
+        ))));
     }
     match &err {
         SdkError::ServiceError(service) => {

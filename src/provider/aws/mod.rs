@@ -3,6 +3,7 @@
 mod errors;
 mod raw_body;
 pub mod record;
+mod status;
 
 use std::time::Duration;
 
@@ -71,6 +72,12 @@ impl AwsProvider {
             ));
         };
 
+        tracing::debug!(
+            region = %region,
+            profile = opts.profile.as_deref().unwrap_or("(default)"),
+            endpoint = opts.endpoint_url.as_deref().unwrap_or("(from the AWS configuration)"),
+            "AWS configuration"
+        );
         let mut credentials = DefaultCredentialsChain::builder()
             .region(region.clone())
             .imds_client(imds);
@@ -108,6 +115,7 @@ impl AwsProvider {
 impl Provider for AwsProvider {
     async fn fetch(&self, key: &InvocationKey) -> Result<Fetched, FetchError> {
         let body = raw_body::RawBody::default();
+        let started = std::time::Instant::now();
         let result = self
             .client
             .get_command_invocation()
@@ -118,6 +126,11 @@ impl Provider for AwsProvider {
             .interceptor(body.clone())
             .send()
             .await;
+        tracing::debug!(
+            elapsed = ?started.elapsed(),
+            ok = result.is_ok(),
+            "GetCommandInvocation"
+        );
         match result {
             Ok(output) => {
                 let record = body

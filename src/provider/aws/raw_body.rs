@@ -22,8 +22,9 @@ impl Intercept for RawBody {
         "ssmres::RawBody"
     }
 
-    // After deserialisation the body of a non-streaming response is in memory; this is a copy
-    // of at most ~40 KB per call.
+    // After deserialisation the body of a non-streaming response is in memory; copying it
+    // costs little next to the call (at most a few hundred KB: 32,000 characters of output,
+    // some of them escaped).
     fn read_after_deserialization(
         &self,
         context: &AfterDeserializationInterceptorContextRef<'_>,

@@ -3,7 +3,8 @@
 use aws_sdk_ssm::operation::get_command_invocation::GetCommandInvocationOutput;
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Invocation, RawRecord, StatusClass};
+use super::status::classify;
+use crate::model::{Invocation, RawRecord};
 
 /// Field order is the service model's, which is the order botocore (and so the aws CLI) prints.
 /// Fields the service did not send stay absent; fields the model does not know are dropped,
@@ -95,36 +96,6 @@ impl From<GetCommandInvocationOutput> for CommandInvocation {
     }
 }
 
-const TERMINAL_STATUS: [&str; 4] = ["Success", "Cancelled", "TimedOut", "Failed"];
-const TERMINAL_DETAILS: [&str; 7] = [
-    "Success",
-    "Delivery Timed Out",
-    "Execution Timed Out",
-    "Failed",
-    "Cancelled",
-    "Undeliverable",
-    "Terminated",
-];
-
-/// Terminal when either field says so (StatusDetails carries states such as Undeliverable that
-/// Status folds into others). Pending, InProgress, Delayed, Cancelling and anything unknown are not.
-pub fn classify(status: &str, details: Option<&str>) -> StatusClass {
-    let details = details.unwrap_or_default();
-    let terminal = TERMINAL_STATUS.contains(&status) || TERMINAL_DETAILS.contains(&details);
-    if terminal {
-        let failed_status = matches!(status, "Cancelled" | "TimedOut" | "Failed");
-        if !failed_status && (status == "Success" || details == "Success") {
-            StatusClass::Success
-        } else {
-            StatusClass::Failed
-        }
-    } else if matches!(status, "Pending" | "Delayed") {
-        StatusClass::Pending
-    } else {
-        StatusClass::Running
-    }
-}
-
 fn non_empty(s: &Option<String>) -> Option<String> {
     s.as_ref().filter(|v| !v.is_empty()).cloned()
 }
@@ -162,41 +133,6 @@ impl CommandInvocation {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use StatusClass::*;
-
-    #[test]
-    fn terminal_states_from_status() {
-        assert_eq!(classify("Success", Some("Success")), Success);
-        assert_eq!(classify("Failed", Some("Failed")), Failed);
-        assert_eq!(classify("Cancelled", Some("Cancelled")), Failed);
-        assert_eq!(classify("TimedOut", Some("Execution Timed Out")), Failed);
-        assert_eq!(classify("TimedOut", Some("Delivery Timed Out")), Failed);
-    }
-
-    #[test]
-    fn terminal_states_from_details_alone() {
-        for d in [
-            "Delivery Timed Out",
-            "Execution Timed Out",
-            "Failed",
-            "Cancelled",
-            "Undeliverable",
-            "Terminated",
-        ] {
-            assert_eq!(classify("SomethingNew", Some(d)), Failed, "{d}");
-        }
-        assert_eq!(classify("SomethingNew", Some("Success")), Success);
-    }
-
-    #[test]
-    fn non_terminal_states() {
-        assert_eq!(classify("Pending", Some("Pending")), Pending);
-        assert_eq!(classify("Delayed", Some("Delayed")), Pending);
-        assert_eq!(classify("InProgress", Some("In Progress")), Running);
-        assert_eq!(classify("Cancelling", Some("Cancelling")), Running);
-        assert_eq!(classify("Paused", Some("Paused")), Running);
-        assert_eq!(classify("", None), Running);
-    }
 
     #[test]
     fn body_keeps_exactly_the_fields_sent() {
