@@ -449,3 +449,71 @@ fn region_flag_is_used_before_or_after_the_subcommand() {
         );
     }
 }
+
+/// 367 days and more, in several spellings: bare seconds (i64::MAX used to overflow the clock
+/// and panic), hours, hours and seconds, ISO 8601.
+const OVER_366_DAYS: [&str; 5] = [
+    "9223372036854775807",
+    "31708800", // 367 days in seconds
+    "8809h",    // 367 days in hours
+    "8784h1s",  // 366 days and a second
+    "PT8809H",
+];
+
+#[test]
+fn durations_over_366_days_are_rejected() {
+    for flag in DURATION_FLAGS {
+        for huge in OVER_366_DAYS {
+            let mut extra = vec![flag, huge];
+            if flag == "--min-interval" {
+                // Else --min-interval above the default --max-interval (10s) would be the reason.
+                extra.extend(["--max-interval", huge]);
+            }
+            let out = assert_rejected(&wait_with_flag(&extra));
+            let line = assert_single_stderr_line(&out);
+            assert!(
+                line.contains(flag)
+                    || (flag == "--min-interval" && line.contains("--max-interval")),
+                "{flag} {huge}: the line should name the flag: {line:?}"
+            );
+            assert!(!line.contains("panicked"), "{flag} {huge}: {line:?}");
+        }
+    }
+}
+
+#[test]
+fn durations_of_366_days_are_accepted() {
+    let year = "8784h"; // 366 days
+    for extra in [
+        &["--timeout", year][..],
+        &["--not-found-grace", year],
+        &["--max-interval", year],
+        &["--min-interval", year, "--max-interval", year],
+        &["--timeout", "31622400"], // 366 days in seconds
+    ] {
+        let mut args = wait_with_flag(extra);
+        args.extend(["-o", "json"]);
+        assert_accepted(&args);
+    }
+}
+
+#[test]
+fn a_mistyped_flag_gets_its_tip_on_the_one_line() {
+    let out = assert_rejected(&["get", "--comand-id", "X"]);
+    let line = assert_single_stderr_line(&out);
+    assert!(
+        line.contains("unexpected argument '--comand-id'")
+            && line.contains("tip: a similar argument exists: '--command-id'"),
+        "the problem and the tip, on one line: {line:?}"
+    );
+}
+
+#[test]
+fn a_mistyped_subcommand_gets_its_tip_on_the_one_line() {
+    let out = assert_rejected(&["wiat"]);
+    let line = assert_single_stderr_line(&out);
+    assert!(
+        line.contains("wiat") && line.contains("wait"),
+        "the line should name the typo and suggest `wait`: {line:?}"
+    );
+}

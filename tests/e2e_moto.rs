@@ -12,6 +12,7 @@ use std::process::Output;
 
 use aws_config::{BehaviorVersion, Region};
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use support::fake_ssm::{CMD_ID, FakeSsm, INSTANCE_ID, Step};
 use support::moto::{self, Moto};
 
 /// Non-ASCII, quotes, a backslash and a tab: exercises raw UTF-8 output and JSON escaping.
@@ -403,4 +404,115 @@ fn text_output_prints_stdout_content_exactly() {
         aws.str("StandardErrorContent"),
         "stderr must be StandardErrorContent and nothing else"
     );
+}
+
+/// A response body no real command would send in one piece, with everything that JSON
+/// printers get wrong: keys out of model order, a key the model does not know, no
+/// ResponseCode, an empty CloudWatchOutputConfig, raw multibyte UTF-8, an emoji as a
+/// surrogate-pair escape, CRLF, ESC sequences, \b, \f, NUL, BEL, DEL raw and escaped, a C1
+/// control raw and escaped, U+2028/U+2029 raw and escaped, `\/`, quotes and backslashes.
+fn tricky_body(cloudwatch: &str) -> String {
+    let stdout = concat!(
+        r#"café é ✓ \ud83d\ude80 \u00e9\r\nline 2\r\n"#,
+        r#"\u001b[1;31mbold red\u001b[0m \u001b]0;title\u0007 "#,
+        r#"back\bspace form\ffeed nul\u0000 us\u001f "#,
+        "del\u{7f} ",
+        r#"escaped-del\u007f c1\u009b[2J "#,
+        "raw-c1\u{9b}[0m ls\u{2028}ps\u{2029} ",
+        r#"escaped-ls\u2028 escaped-ps\u2029 slash\/ok quote\" backslash\\ tab\t end\n"#,
+    );
+    let stderr = r#"warn: \u001B[33myellow\u001B[0m\r\n\u00e9\u0301 combining \uFEFF bom\n"#;
+    format!(
+        r#"{{"Status": "Success", "StandardOutputContent": "{stdout}",
+  "SomethingNew": {{"Nested": [1, 2.5, true, null, "x"], "Empty": {{}}}},
+  "InstanceId": "{INSTANCE_ID}", "CloudWatchOutputConfig": {cloudwatch},
+  "ExecutionEndDateTime": "2024-05-14T09:12:33.807Z", "StatusDetails": "Success",
+  "CommandId": "{CMD_ID}", "PluginName": "aws:runShellScript",
+  "Comment": "déploiement ✓ \/opt\/app \"v2\"", "DocumentName": "AWS-RunShellScript",
+  "DocumentVersion": "$DEFAULT", "ExecutionStartDateTime": "2024-05-14T09:12:31.291Z",
+  "ExecutionElapsedTime": "PT2.516S", "StandardOutputUrl": "",
+  "StandardErrorContent": "{stderr}", "StandardErrorUrl": ""}}"#
+    )
+}
+
+/// The first line where two outputs differ, both shown with escapes, for a readable failure.
+fn first_difference(ours: &[u8], theirs: &[u8]) -> String {
+    let ours = text(ours);
+    let theirs = text(theirs);
+    let mut a = ours.split_inclusive('\n');
+    let mut b = theirs.split_inclusive('\n');
+    for line in 1.. {
+        match (a.next(), b.next()) {
+            (None, None) => return "no difference".into(),
+            (x, y) if x != y => {
+                return format!("line {line}:\n  ssmres:  {x:?}\n  aws CLI: {y:?}");
+            }
+            _ => {}
+        }
+    }
+    unreachable!()
+}
+
+#[test]
+fn json_matches_aws_cli_byte_for_byte_on_tricky_content() {
+    for cloudwatch in [
+        "{}",
+        r#"{"SomethingNewer": 1, "CloudWatchOutputEnabled": true, "CloudWatchLogGroupName": "/ssm/é✓"}"#,
+    ] {
+        let body = tricky_body(cloudwatch);
+        // The fake's script is valid JSON, or the comparison below would prove nothing.
+        serde_json::from_str::<serde_json::Value>(&body)
+            .unwrap_or_else(|e| panic!("the test body is not JSON ({e}):\n{body}"));
+        let fake = FakeSsm::always(Step::ok_raw(&body));
+        let home = tempfile::tempdir().expect("temp HOME");
+
+        let aws = moto::run(
+            moto::aws_command_at(
+                &fake.url(),
+                home.path(),
+                [
+                    "ssm",
+                    "get-command-invocation",
+                    "--command-id",
+                    CMD_ID,
+                    "--instance-id",
+                    INSTANCE_ID,
+                    "--output",
+                    "json",
+                ],
+            ),
+            moto::COMMAND_TIMEOUT,
+        );
+        assert!(aws.status.success(), "aws CLI:\n{}", show(&aws));
+        // Sanity: the reference decoded the escapes and dropped what the model does not know.
+        let reference = text(&aws.stdout);
+        assert!(
+            reference.contains("café é ✓ 🚀 é") && !reference.contains("SomethingNew"),
+            "unexpected aws CLI output:\n{reference}"
+        );
+
+        let cli = support::Cli::new(&fake.url());
+        let mut runs = Vec::new();
+        for subcommand in ["get", "wait"] {
+            let mut cmd = cli.std_cmd();
+            cmd.args([subcommand, "-o", "json"]).args(support::ids());
+            let out = moto::run(cmd, moto::COMMAND_TIMEOUT);
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "ssmres {subcommand}:\n{}",
+                show(&out)
+            );
+            assert!(
+                out.stdout == aws.stdout,
+                "ssmres {subcommand} -o json is not byte-identical to aws CLI --output json \
+                 (CloudWatchOutputConfig {cloudwatch}); first difference at {}\n\
+                 --- ssmres ---\n{}\n--- aws CLI ---\n{reference}",
+                first_difference(&out.stdout, &aws.stdout),
+                text(&out.stdout)
+            );
+            runs.push(subcommand);
+        }
+        assert_eq!(fake.get_invocation_calls(), 1 + runs.len());
+    }
 }

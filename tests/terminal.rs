@@ -221,3 +221,47 @@ fn no_color_also_means_plain_diagnostics() {
         "NO_COLOR means no escape codes at all: {s:?}"
     );
 }
+
+#[test]
+fn verbose_shows_log_lines_and_no_spinner() {
+    // Log lines and a spinner redrawing itself would interleave on the same stderr.
+    for verbose in ["-v", "-vvv"] {
+        let mut steps = vec![invocation_step("InProgress", "In Progress", "", ""); 6];
+        steps.push(invocation_step("Success", "Success", "done", ""));
+        let fake = FakeSsm::start(steps);
+        let cli = Cli::new(&fake.url());
+        let out = on_terminal(
+            &cli,
+            &[
+                verbose,
+                "wait",
+                "-o",
+                "json",
+                "--min-interval",
+                "100ms",
+                "--max-interval",
+                "100ms",
+                ids()[0],
+                ids()[1],
+                ids()[2],
+                ids()[3],
+            ],
+            &[],
+        );
+        assert_exit(&out, 0);
+        let s = screen(&out);
+        assert!(
+            s.contains("DEBUG"),
+            "{verbose}: diagnostics expected: {s:?}"
+        );
+        assert!(s.contains("poll"), "{verbose}: a line per poll: {s:?}");
+        assert!(s.contains("\"Success\""), "{verbose}: the result: {s:?}");
+        for spinner in [" polls · ", " waited", "first poll", "(In Progress) · "] {
+            assert!(
+                !s.contains(spinner),
+                "{verbose}: no spinner with -v, found {spinner:?} in {s:?}"
+            );
+        }
+        assert_eq!(fake.get_invocation_calls(), 7, "{}", describe(&out));
+    }
+}

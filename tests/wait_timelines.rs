@@ -404,18 +404,32 @@ fn poll_interval_grows_with_the_time_waited() {
     args.extend(ids());
     args.extend(["--min-interval", "20ms", "--max-interval", "150ms"]);
     args.extend(["--timeout", "2s", "-o", "json"]);
+    let started = Instant::now();
     let out = cli.cmd().args(&args).output().unwrap();
     assert_exit(&out, 4);
-    let times: Vec<Instant> = fake
+    let mut times: Vec<Instant> = fake
         .get_invocation_requests()
         .iter()
         .map(|r| r.at)
         .collect();
     assert!(
-        times.len() >= 5,
+        times.len() >= 6,
         "{} polls\n{}",
         times.len(),
         describe(&out)
+    );
+    // The last call is the last look at the deadline, off the schedule: as soon as the next
+    // scheduled poll would fall after the deadline, the wait sleeps until the deadline.
+    let last_look = times.pop().unwrap();
+    assert!(
+        last_look - started >= Duration::from_secs(2),
+        "the last look came {:?} after the start, before the 2s deadline",
+        last_look - started
+    );
+    assert!(
+        last_look - *times.last().unwrap() <= Duration::from_millis(600),
+        "the last look came {:?} after the last poll, more than --max-interval 150ms",
+        last_look - *times.last().unwrap()
     );
     let (min, max) = (Duration::from_millis(20), Duration::from_millis(150));
     for pair in times.windows(2) {
@@ -547,4 +561,88 @@ fn sigint_during_a_slow_request_exits_130() {
     }
     let (out, took) = interrupt(child);
     assert_interrupted(&out, took);
+}
+
+#[test]
+fn a_last_look_at_the_deadline_sees_the_command_that_just_ended() {
+    // Polls every 400 ms from the start: at about 0, 400 and 800 ms, all InProgress. The next
+    // would come after the 1 s deadline, so the wait sleeps until the deadline and takes one
+    // last look there, which sees Success: the command ended in time, and is reported so.
+    let (min, max, timeout) = ("400ms", "400ms", "1s");
+    let regular_polls = 3;
+    for attempt in 1..=3 {
+        let mut steps = vec![invocation_step("InProgress", "InProgress", "", ""); regular_polls];
+        steps.push(invocation_step("Success", "Success", "just in time\n", ""));
+        let fake = FakeSsm::start(steps);
+        let cli = Cli::new(&fake.url());
+        let mut args = vec!["wait"];
+        args.extend(ids());
+        args.extend(["--min-interval", min, "--max-interval", max]);
+        args.extend(["--timeout", timeout, "-o", "json"]);
+        let started = Instant::now();
+        let out = cli.cmd().args(&args).output().unwrap();
+        let took = started.elapsed();
+        let arrived: Vec<Duration> = fake
+            .get_invocation_requests()
+            .iter()
+            .map(|r| r.at.saturating_duration_since(started))
+            .collect();
+        // The third regular poll only fits before the deadline when the binary starts within
+        // about 150 ms; on a machine too busy for that, the third answer is the last look.
+        if arrived.len() >= regular_polls
+            && arrived[regular_polls - 1] >= Duration::from_millis(900)
+        {
+            eprintln!("attempt {attempt}: start too slow for the timeline ({arrived:?}), again");
+            continue;
+        }
+        assert_exit(&out, 0);
+        assert_status(&out, "Success", "Success");
+        assert_eq!(stdout_json(&out)["StandardOutputContent"], "just in time\n");
+        assert!(out.stderr.is_empty(), "{}", describe(&out));
+        assert_eq!(
+            arrived.len(),
+            regular_polls + 1,
+            "three polls and the last look: {arrived:?}\n{}",
+            describe(&out)
+        );
+        // The last look is made at the deadline, not before it.
+        assert!(
+            arrived[regular_polls] >= Duration::from_millis(1000),
+            "the last look came {:?} after the start, before the deadline: {arrived:?}",
+            arrived[regular_polls]
+        );
+        assert!(took < Duration::from_secs(4), "took {took:?}");
+        return;
+    }
+    panic!("the binary never started fast enough for the timeline (3 attempts)");
+}
+
+#[test]
+fn sigint_during_get_exits_130() {
+    let fake = FakeSsm::always(Step::delayed(
+        Duration::from_secs(10),
+        invocation_step("Success", "Success", "too late\n", ""),
+    ));
+    let cli = Cli::new(&fake.url());
+    let mut args = vec!["get"];
+    args.extend(ids());
+    args.extend(["-o", "json"]);
+    let mut child = cli
+        .std_cmd()
+        .args(&args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn ssmres");
+    if !fake.wait_for_calls(1, Duration::from_secs(5)) {
+        let _ = child.kill();
+        panic!(
+            "no request within 5 s\n{}",
+            describe(&child.wait_with_output().unwrap())
+        );
+    }
+    let (out, took) = interrupt(child);
+    assert_interrupted(&out, took);
+    assert_eq!(fake.get_invocation_calls(), 1, "{}", describe(&out));
 }

@@ -180,12 +180,7 @@ impl Moto {
         I: IntoIterator<Item = S>,
         S: AsRef<std::ffi::OsStr>,
     {
-        let mut cmd = Command::new(self.venv.join("bin").join("aws"));
-        cmd.args(args).arg("--endpoint-url").arg(self.endpoint());
-        // The CLI writes JSON with raw non-ASCII characters; make sure they come out as UTF-8.
-        cmd.env("PYTHONIOENCODING", "utf-8").env("PYTHONUTF8", "1");
-        self.apply_env(&mut cmd);
-        cmd
+        aws_cli(&self.venv, &self.endpoint(), &self.home(), args)
     }
 
     /// Runs the venv's `aws` CLI against this server (see [`Moto::aws_command`]).
@@ -261,6 +256,30 @@ impl Moto {
         self.apply_env(&mut cmd);
         cmd
     }
+}
+
+/// The venv's `aws` CLI pointed at any endpoint (a [`super::fake_ssm::FakeSsm`], say) with the
+/// same isolated environment as against moto; `home` becomes its HOME. Panics, like
+/// [`Moto::start`], when the venv is missing.
+pub fn aws_command_at<I, S>(endpoint: &str, home: &Path, args: I) -> Command
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    aws_cli(&venv_dir(), endpoint, home, args)
+}
+
+fn aws_cli<I, S>(venv: &Path, endpoint: &str, home: &Path, args: I) -> Command
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let mut cmd = Command::new(venv.join("bin").join("aws"));
+    cmd.args(args).arg("--endpoint-url").arg(endpoint);
+    // The CLI writes JSON with raw non-ASCII characters; make sure they come out as UTF-8.
+    cmd.env("PYTHONIOENCODING", "utf-8").env("PYTHONUTF8", "1");
+    isolate_env(&mut cmd, home);
+    cmd
 }
 
 impl Drop for Moto {
