@@ -136,19 +136,21 @@ fn profile_flag_reads_the_config_and_credentials_files() {
 }
 
 #[test]
-fn service_specific_endpoint_variable_is_honoured() {
-    let fake = FakeSsm::always(invocation_step("Success", "Success", "hi", ""));
-    let cli = Cli::new(&fake.url());
-    let out = cli
-        .bare_std()
-        .env("AWS_ENDPOINT_URL_SSM", fake.url())
-        .args(["get", "-o", "text"])
-        .args(ids())
-        .output()
-        .unwrap();
-    assert_exit(&out, 0);
-    assert_eq!(out.stdout, b"hi");
-    assert_eq!(fake.get_invocation_calls(), 1);
+fn endpoint_variables_are_honoured() {
+    for var in ["AWS_ENDPOINT_URL_SSM", "AWS_ENDPOINT_URL"] {
+        let fake = FakeSsm::always(invocation_step("Success", "Success", "hi", ""));
+        let cli = Cli::new(&fake.url());
+        let out = cli
+            .bare_std()
+            .env(var, fake.url())
+            .args(["get", "-o", "text"])
+            .args(ids())
+            .output()
+            .unwrap();
+        assert_exit(&out, 0);
+        assert_eq!(out.stdout, b"hi", "{var}");
+        assert_eq!(fake.get_invocation_calls(), 1, "{var}");
+    }
 }
 
 #[test]
@@ -220,22 +222,6 @@ fn missing_credentials_make_wait_fail_fast_too() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(took < Duration::from_secs(8), "took {took:?}");
     fake.assert_untouched();
-}
-
-#[test]
-fn generic_endpoint_variable_is_honoured() {
-    let fake = FakeSsm::always(invocation_step("Success", "Success", "hi", ""));
-    let cli = Cli::new(&fake.url());
-    let out = cli
-        .bare_std()
-        .env("AWS_ENDPOINT_URL", fake.url())
-        .args(["get", "-o", "text"])
-        .args(ids())
-        .output()
-        .unwrap();
-    assert_exit(&out, 0);
-    assert_eq!(out.stdout, b"hi");
-    assert_eq!(fake.get_invocation_calls(), 1);
 }
 
 #[test]
