@@ -36,6 +36,7 @@ Register-ArgumentCompleter -Native -CommandName 'ssmres' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('get', 'get', [CompletionResultType]::ParameterValue, 'Fetch one command invocation (GetCommandInvocation)')
             [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'Poll until the invocation reaches a terminal state, then print it as `get` does')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the invocations of a command, every page (ListCommandInvocations)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -82,6 +83,26 @@ Register-ArgumentCompleter -Native -CommandName 'ssmres' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'ssmres;list' {
+            [CompletionResult]::new('--command-id', '--command-id', [CompletionResultType]::ParameterName, 'Command ID returned by SendCommand (36 characters)')
+            [CompletionResult]::new('--instance-id', '--instance-id', [CompletionResultType]::ParameterName, 'Only this managed node''s invocation')
+            [CompletionResult]::new('--max-items', '--max-items', [CompletionResultType]::ParameterName, 'Stop after this many invocations')
+            [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, then the profile''s region)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Named profile from the AWS config and credentials files (default: AWS_PROFILE)')
+            [CompletionResult]::new('--endpoint-url', '--endpoint-url', [CompletionResultType]::ParameterName, 'Send SSM requests to this URL instead of the regional endpoint')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format [default: table on a terminal, json otherwise]')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format [default: table on a terminal, json otherwise]')
+            [CompletionResult]::new('--details', '--details', [CompletionResultType]::ParameterName, 'Include each step''s status, response code and output (the output is cut at 2,500 characters by this API; `get` gives up to 24,000)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Show no progress spinner')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Show no progress spinner')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print diagnostics on stderr; repeat for more (-vvv includes the SDK''s retries)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print diagnostics on stderr; repeat for more (-vvv includes the SDK''s retries)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'ssmres;completions' {
             [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, then the profile''s region)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Named profile from the AWS config and credentials files (default: AWS_PROFILE)')
@@ -101,6 +122,7 @@ Register-ArgumentCompleter -Native -CommandName 'ssmres' -ScriptBlock {
         'ssmres;help' {
             [CompletionResult]::new('get', 'get', [CompletionResultType]::ParameterValue, 'Fetch one command invocation (GetCommandInvocation)')
             [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'Poll until the invocation reaches a terminal state, then print it as `get` does')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the invocations of a command, every page (ListCommandInvocations)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -109,6 +131,9 @@ Register-ArgumentCompleter -Native -CommandName 'ssmres' -ScriptBlock {
             break
         }
         'ssmres;help;wait' {
+            break
+        }
+        'ssmres;help;list' {
             break
         }
         'ssmres;help;completions' {

@@ -25,6 +25,9 @@ _ssmres() {
             ssmres,help)
                 cmd="ssmres__subcmd__help"
                 ;;
+            ssmres,list)
+                cmd="ssmres__subcmd__list"
+                ;;
             ssmres,wait)
                 cmd="ssmres__subcmd__wait"
                 ;;
@@ -37,6 +40,9 @@ _ssmres() {
             ssmres__subcmd__help,help)
                 cmd="ssmres__subcmd__help__subcmd__help"
                 ;;
+            ssmres__subcmd__help,list)
+                cmd="ssmres__subcmd__help__subcmd__list"
+                ;;
             ssmres__subcmd__help,wait)
                 cmd="ssmres__subcmd__help__subcmd__wait"
                 ;;
@@ -47,7 +53,7 @@ _ssmres() {
 
     case "${cmd}" in
         ssmres)
-            opts="-o -q -v -h -V --region --profile --endpoint-url --output --quiet --verbose --help --version get wait completions help"
+            opts="-o -q -v -h -V --region --profile --endpoint-url --output --quiet --verbose --help --version get wait list completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -66,11 +72,11 @@ _ssmres() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json text" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json jsonl text" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json text" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json jsonl text" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -100,11 +106,11 @@ _ssmres() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json text" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json jsonl text" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json text" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json jsonl text" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -146,11 +152,11 @@ _ssmres() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json text" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json jsonl text" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json text" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json jsonl text" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -161,7 +167,7 @@ _ssmres() {
             return 0
             ;;
         ssmres__subcmd__help)
-            opts="get wait completions help"
+            opts="get wait list completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -216,6 +222,20 @@ _ssmres() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        ssmres__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         ssmres__subcmd__help__subcmd__wait)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -223,6 +243,52 @@ _ssmres() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ssmres__subcmd__list)
+            opts="-o -q -v -h -V --command-id --instance-id --details --max-items --region --profile --endpoint-url --output --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --command-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --instance-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-items)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --endpoint-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json jsonl text" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json jsonl text" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -278,11 +344,11 @@ _ssmres() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json text" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json jsonl text" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json text" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json jsonl text" -- "${cur}"))
                     return 0
                     ;;
                 *)

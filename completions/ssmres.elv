@@ -33,6 +33,7 @@ set edit:completion:arg-completer[ssmres] = {|@words|
             cand --version 'Print version'
             cand get 'Fetch one command invocation (GetCommandInvocation)'
             cand wait 'Poll until the invocation reaches a terminal state, then print it as `get` does'
+            cand list 'List the invocations of a command, every page (ListCommandInvocations)'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -76,6 +77,25 @@ set edit:completion:arg-completer[ssmres] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'ssmres;list'= {
+            cand --command-id 'Command ID returned by SendCommand (36 characters)'
+            cand --instance-id 'Only this managed node''s invocation'
+            cand --max-items 'Stop after this many invocations'
+            cand --region 'AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, then the profile''s region)'
+            cand --profile 'Named profile from the AWS config and credentials files (default: AWS_PROFILE)'
+            cand --endpoint-url 'Send SSM requests to this URL instead of the regional endpoint'
+            cand -o 'Output format [default: table on a terminal, json otherwise]'
+            cand --output 'Output format [default: table on a terminal, json otherwise]'
+            cand --details 'Include each step''s status, response code and output (the output is cut at 2,500 characters by this API; `get` gives up to 24,000)'
+            cand -q 'Show no progress spinner'
+            cand --quiet 'Show no progress spinner'
+            cand -v 'Print diagnostics on stderr; repeat for more (-vvv includes the SDK''s retries)'
+            cand --verbose 'Print diagnostics on stderr; repeat for more (-vvv includes the SDK''s retries)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'ssmres;completions'= {
             cand --region 'AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, then the profile''s region)'
             cand --profile 'Named profile from the AWS config and credentials files (default: AWS_PROFILE)'
@@ -94,12 +114,15 @@ set edit:completion:arg-completer[ssmres] = {|@words|
         &'ssmres;help'= {
             cand get 'Fetch one command invocation (GetCommandInvocation)'
             cand wait 'Poll until the invocation reaches a terminal state, then print it as `get` does'
+            cand list 'List the invocations of a command, every page (ListCommandInvocations)'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'ssmres;help;get'= {
         }
         &'ssmres;help;wait'= {
+        }
+        &'ssmres;help;list'= {
         }
         &'ssmres;help;completions'= {
         }

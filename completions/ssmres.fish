@@ -28,7 +28,8 @@ complete -c ssmres -n "__fish_ssmres_needs_command" -l region -d 'AWS region (de
 complete -c ssmres -n "__fish_ssmres_needs_command" -l profile -d 'Named profile from the AWS config and credentials files (default: AWS_PROFILE)' -r
 complete -c ssmres -n "__fish_ssmres_needs_command" -l endpoint-url -d 'Send SSM requests to this URL instead of the regional endpoint' -r
 complete -c ssmres -n "__fish_ssmres_needs_command" -s o -l output -d 'Output format [default: table on a terminal, json otherwise]' -r -f -a "table\t'Status fields in a table, then stdout and stderr as whole sections'
-json\t'The response as `aws ssm get-command-invocation --output json` prints it'
+json\t'The response as the aws CLI prints it (`--output json`)'
+jsonl\t'One compact JSON object per line: per invocation for `list`, for `jq -c` and `while read`'
 text\t'The command\'s stdout on stdout and its stderr on stderr, nothing else'"
 complete -c ssmres -n "__fish_ssmres_needs_command" -s q -l quiet -d 'Show no progress spinner'
 complete -c ssmres -n "__fish_ssmres_needs_command" -s v -l verbose -d 'Print diagnostics on stderr; repeat for more (-vvv includes the SDK\'s retries)'
@@ -36,6 +37,7 @@ complete -c ssmres -n "__fish_ssmres_needs_command" -s h -l help -d 'Print help 
 complete -c ssmres -n "__fish_ssmres_needs_command" -s V -l version -d 'Print version'
 complete -c ssmres -n "__fish_ssmres_needs_command" -f -a "get" -d 'Fetch one command invocation (GetCommandInvocation)'
 complete -c ssmres -n "__fish_ssmres_needs_command" -f -a "wait" -d 'Poll until the invocation reaches a terminal state, then print it as `get` does'
+complete -c ssmres -n "__fish_ssmres_needs_command" -f -a "list" -d 'List the invocations of a command, every page (ListCommandInvocations)'
 complete -c ssmres -n "__fish_ssmres_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c ssmres -n "__fish_ssmres_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c ssmres -n "__fish_ssmres_using_subcommand get" -l command-id -d 'Command ID returned by SendCommand (36 characters)' -r
@@ -45,7 +47,8 @@ complete -c ssmres -n "__fish_ssmres_using_subcommand get" -l region -d 'AWS reg
 complete -c ssmres -n "__fish_ssmres_using_subcommand get" -l profile -d 'Named profile from the AWS config and credentials files (default: AWS_PROFILE)' -r
 complete -c ssmres -n "__fish_ssmres_using_subcommand get" -l endpoint-url -d 'Send SSM requests to this URL instead of the regional endpoint' -r
 complete -c ssmres -n "__fish_ssmres_using_subcommand get" -s o -l output -d 'Output format [default: table on a terminal, json otherwise]' -r -f -a "table\t'Status fields in a table, then stdout and stderr as whole sections'
-json\t'The response as `aws ssm get-command-invocation --output json` prints it'
+json\t'The response as the aws CLI prints it (`--output json`)'
+jsonl\t'One compact JSON object per line: per invocation for `list`, for `jq -c` and `while read`'
 text\t'The command\'s stdout on stdout and its stderr on stderr, nothing else'"
 complete -c ssmres -n "__fish_ssmres_using_subcommand get" -s q -l quiet -d 'Show no progress spinner'
 complete -c ssmres -n "__fish_ssmres_using_subcommand get" -s v -l verbose -d 'Print diagnostics on stderr; repeat for more (-vvv includes the SDK\'s retries)'
@@ -62,23 +65,41 @@ complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -l region -d 'AWS re
 complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -l profile -d 'Named profile from the AWS config and credentials files (default: AWS_PROFILE)' -r
 complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -l endpoint-url -d 'Send SSM requests to this URL instead of the regional endpoint' -r
 complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -s o -l output -d 'Output format [default: table on a terminal, json otherwise]' -r -f -a "table\t'Status fields in a table, then stdout and stderr as whole sections'
-json\t'The response as `aws ssm get-command-invocation --output json` prints it'
+json\t'The response as the aws CLI prints it (`--output json`)'
+jsonl\t'One compact JSON object per line: per invocation for `list`, for `jq -c` and `while read`'
 text\t'The command\'s stdout on stdout and its stderr on stderr, nothing else'"
 complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -s q -l quiet -d 'Show no progress spinner'
 complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -s v -l verbose -d 'Print diagnostics on stderr; repeat for more (-vvv includes the SDK\'s retries)'
 complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -s V -l version -d 'Print version'
+complete -c ssmres -n "__fish_ssmres_using_subcommand list" -l command-id -d 'Command ID returned by SendCommand (36 characters)' -r
+complete -c ssmres -n "__fish_ssmres_using_subcommand list" -l instance-id -d 'Only this managed node\'s invocation' -r
+complete -c ssmres -n "__fish_ssmres_using_subcommand list" -l max-items -d 'Stop after this many invocations' -r
+complete -c ssmres -n "__fish_ssmres_using_subcommand list" -l region -d 'AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, then the profile\'s region)' -r
+complete -c ssmres -n "__fish_ssmres_using_subcommand list" -l profile -d 'Named profile from the AWS config and credentials files (default: AWS_PROFILE)' -r
+complete -c ssmres -n "__fish_ssmres_using_subcommand list" -l endpoint-url -d 'Send SSM requests to this URL instead of the regional endpoint' -r
+complete -c ssmres -n "__fish_ssmres_using_subcommand list" -s o -l output -d 'Output format [default: table on a terminal, json otherwise]' -r -f -a "table\t'Status fields in a table, then stdout and stderr as whole sections'
+json\t'The response as the aws CLI prints it (`--output json`)'
+jsonl\t'One compact JSON object per line: per invocation for `list`, for `jq -c` and `while read`'
+text\t'The command\'s stdout on stdout and its stderr on stderr, nothing else'"
+complete -c ssmres -n "__fish_ssmres_using_subcommand list" -l details -d 'Include each step\'s status, response code and output (the output is cut at 2,500 characters by this API; `get` gives up to 24,000)'
+complete -c ssmres -n "__fish_ssmres_using_subcommand list" -s q -l quiet -d 'Show no progress spinner'
+complete -c ssmres -n "__fish_ssmres_using_subcommand list" -s v -l verbose -d 'Print diagnostics on stderr; repeat for more (-vvv includes the SDK\'s retries)'
+complete -c ssmres -n "__fish_ssmres_using_subcommand list" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ssmres -n "__fish_ssmres_using_subcommand list" -s V -l version -d 'Print version'
 complete -c ssmres -n "__fish_ssmres_using_subcommand completions" -l region -d 'AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, then the profile\'s region)' -r
 complete -c ssmres -n "__fish_ssmres_using_subcommand completions" -l profile -d 'Named profile from the AWS config and credentials files (default: AWS_PROFILE)' -r
 complete -c ssmres -n "__fish_ssmres_using_subcommand completions" -l endpoint-url -d 'Send SSM requests to this URL instead of the regional endpoint' -r
 complete -c ssmres -n "__fish_ssmres_using_subcommand completions" -s o -l output -d 'Output format [default: table on a terminal, json otherwise]' -r -f -a "table\t'Status fields in a table, then stdout and stderr as whole sections'
-json\t'The response as `aws ssm get-command-invocation --output json` prints it'
+json\t'The response as the aws CLI prints it (`--output json`)'
+jsonl\t'One compact JSON object per line: per invocation for `list`, for `jq -c` and `while read`'
 text\t'The command\'s stdout on stdout and its stderr on stderr, nothing else'"
 complete -c ssmres -n "__fish_ssmres_using_subcommand completions" -s q -l quiet -d 'Show no progress spinner'
 complete -c ssmres -n "__fish_ssmres_using_subcommand completions" -s v -l verbose -d 'Print diagnostics on stderr; repeat for more (-vvv includes the SDK\'s retries)'
 complete -c ssmres -n "__fish_ssmres_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ssmres -n "__fish_ssmres_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c ssmres -n "__fish_ssmres_using_subcommand help; and not __fish_seen_subcommand_from get wait completions help" -f -a "get" -d 'Fetch one command invocation (GetCommandInvocation)'
-complete -c ssmres -n "__fish_ssmres_using_subcommand help; and not __fish_seen_subcommand_from get wait completions help" -f -a "wait" -d 'Poll until the invocation reaches a terminal state, then print it as `get` does'
-complete -c ssmres -n "__fish_ssmres_using_subcommand help; and not __fish_seen_subcommand_from get wait completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c ssmres -n "__fish_ssmres_using_subcommand help; and not __fish_seen_subcommand_from get wait completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ssmres -n "__fish_ssmres_using_subcommand help; and not __fish_seen_subcommand_from get wait list completions help" -f -a "get" -d 'Fetch one command invocation (GetCommandInvocation)'
+complete -c ssmres -n "__fish_ssmres_using_subcommand help; and not __fish_seen_subcommand_from get wait list completions help" -f -a "wait" -d 'Poll until the invocation reaches a terminal state, then print it as `get` does'
+complete -c ssmres -n "__fish_ssmres_using_subcommand help; and not __fish_seen_subcommand_from get wait list completions help" -f -a "list" -d 'List the invocations of a command, every page (ListCommandInvocations)'
+complete -c ssmres -n "__fish_ssmres_using_subcommand help; and not __fish_seen_subcommand_from get wait list completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c ssmres -n "__fish_ssmres_using_subcommand help; and not __fish_seen_subcommand_from get wait list completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

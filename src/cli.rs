@@ -62,8 +62,10 @@ pub struct GlobalArgs {
 pub enum OutputFormat {
     /// Status fields in a table, then stdout and stderr as whole sections
     Table,
-    /// The response as `aws ssm get-command-invocation --output json` prints it
+    /// The response as the aws CLI prints it (`--output json`)
     Json,
+    /// One compact JSON object per line: per invocation for `list`, for `jq -c` and `while read`
+    Jsonl,
     /// The command's stdout on stdout and its stderr on stderr, nothing else
     Text,
 }
@@ -76,6 +78,9 @@ pub enum Command {
     /// Poll until the invocation reaches a terminal state, then print it as `get` does
     #[command(after_help = EXIT_CODES_HELP)]
     Wait(WaitArgs),
+    /// List the invocations of a command, every page (ListCommandInvocations)
+    #[command(after_help = EXIT_CODES_HELP)]
+    List(ListArgs),
     /// Print a shell completion script
     Completions {
         #[arg(value_enum)]
@@ -96,6 +101,26 @@ pub struct InvocationArgs {
     /// Step name, required by the service for documents with several steps
     #[arg(long, value_name = "NAME", value_parser = parse_plugin_name)]
     pub plugin_name: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Command ID returned by SendCommand (36 characters)
+    #[arg(long, value_name = "ID", value_parser = parse_command_id)]
+    pub command_id: String,
+
+    /// Only this managed node's invocation
+    #[arg(long, value_name = "ID", value_parser = parse_instance_id)]
+    pub instance_id: Option<String>,
+
+    /// Include each step's status, response code and output (the output is cut at 2,500
+    /// characters by this API; `get` gives up to 24,000)
+    #[arg(long)]
+    pub details: bool,
+
+    /// Stop after this many invocations
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_items: Option<u64>,
 }
 
 #[derive(Debug, Args)]

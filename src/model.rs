@@ -26,6 +26,7 @@ impl StatusClass {
 #[serde(untagged)]
 pub enum RawRecord {
     Aws(crate::provider::aws::record::CommandInvocation),
+    AwsListed(crate::provider::aws::listing::ListedInvocation),
 }
 
 #[derive(Debug, Clone)]
@@ -60,5 +61,44 @@ impl Invocation {
             Some(d) if !d.is_empty() && d != self.status => format!("{} ({d})", self.status),
             _ => self.status.clone(),
         }
+    }
+}
+
+/// One invocation in a listing: less than `Invocation` (no full output; plugin output, when
+/// asked for, is what the listing API returns, cut short by the service).
+#[derive(Debug, Clone)]
+pub struct ListEntry {
+    pub instance_id: String,
+    pub instance_name: Option<String>,
+    pub status: String,
+    pub status_details: Option<String>,
+    pub class: StatusClass,
+    pub plugins: Vec<PluginResult>,
+    pub raw: RawRecord,
+}
+
+#[derive(Debug, Clone)]
+pub struct PluginResult {
+    pub name: String,
+    pub status: String,
+    pub response_code: Option<i64>,
+    pub output: Option<String>,
+}
+
+impl ListEntry {
+    pub fn status_line(&self) -> String {
+        match self.status_details.as_deref() {
+            Some(d) if !d.is_empty() && d != self.status => format!("{} ({d})", self.status),
+            _ => self.status.clone(),
+        }
+    }
+
+    /// The response code when there is one step, or the first non-zero one of several.
+    pub fn response_code(&self) -> Option<i64> {
+        let codes = self.plugins.iter().filter_map(|p| p.response_code);
+        codes
+            .clone()
+            .find(|c| *c != 0)
+            .or_else(|| codes.clone().next())
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod completions;
 pub mod get;
+pub mod list;
 pub mod wait;
 
 use crate::cli::{Cli, Command, GlobalArgs, OutputFormat};
@@ -60,6 +61,7 @@ pub async fn dispatch(cli: Cli, target: Target) -> Result<u8, Error> {
     match cli.command {
         Command::Get(args) => get::run(&ctx, &args).await,
         Command::Wait(args) => wait::run(&ctx, &args).await,
+        Command::List(args) => list::run(&ctx, &args).await,
         Command::Completions { shell } => completions::run(shell),
     }
 }

@@ -6,12 +6,28 @@ use serde::Serialize;
 use crate::model::Invocation;
 
 pub fn render(invocation: &Invocation) -> Vec<u8> {
-    let mut out = Vec::with_capacity(invocation.stdout.len() + invocation.stderr.len() + 1024);
+    render_value(&invocation.raw)
+}
+
+/// Any record the aws CLI's way: 4-space indent, raw UTF-8, a trailing newline.
+pub fn render_value(value: &impl Serialize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(4096);
     let formatter = serde_json::ser::PrettyFormatter::with_indent(b"    ");
     let mut serializer = serde_json::Serializer::with_formatter(&mut out, formatter);
-    // Serialising plain strings, integers and booleans into a Vec cannot fail.
-    if invocation.raw.serialize(&mut serializer).is_ok() {
+    // Serialising plain strings, numbers and booleans into a Vec cannot fail.
+    if value.serialize(&mut serializer).is_ok() {
         out.push(b'\n');
+    }
+    out
+}
+
+/// One compact object per line (JSON Lines), for `jq -c` and `while read` loops.
+pub fn render_lines<'a, T: Serialize + 'a>(values: impl IntoIterator<Item = &'a T>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(4096);
+    for value in values {
+        if serde_json::to_writer(&mut out, value).is_ok() {
+            out.push(b'\n');
+        }
     }
     out
 }

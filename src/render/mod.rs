@@ -2,6 +2,7 @@
 //! network or the terminal, so every format is tested without either.
 
 pub mod json;
+pub mod list;
 pub mod sanitize;
 pub mod table;
 pub mod text;
@@ -30,6 +31,10 @@ pub fn render(format: OutputFormat, invocation: &Invocation, target: &Target) ->
     match format {
         OutputFormat::Json => Rendered {
             stdout: json::render(invocation),
+            stderr: Vec::new(),
+        },
+        OutputFormat::Jsonl => Rendered {
+            stdout: json::render_lines([&invocation.raw]),
             stderr: Vec::new(),
         },
         OutputFormat::Table => Rendered {

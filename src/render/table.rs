@@ -6,7 +6,15 @@ use comfy_table::{Cell, Color, ContentArrangement, Table, presets};
 use super::sanitize::visible;
 use crate::model::{Invocation, StatusClass};
 
-const MIN_WRAP_WIDTH: u16 = 40;
+pub(super) const MIN_WRAP_WIDTH: u16 = 40;
+
+pub(super) fn status_color(class: StatusClass) -> Color {
+    match class {
+        StatusClass::Success => Color::Green,
+        StatusClass::Failed => Color::Red,
+        StatusClass::Pending | StatusClass::Running => Color::Yellow,
+    }
+}
 
 fn section(out: &mut String, title: &str, body: &str, finished: bool, color: bool) {
     let header = format!("── {title} ──");
@@ -56,11 +64,7 @@ pub fn render(inv: &Invocation, color: bool) -> String {
     }
     let mut status = Cell::new(visible(&inv.status_line()));
     if color {
-        status = status.fg(match inv.class {
-            StatusClass::Success => Color::Green,
-            StatusClass::Failed => Color::Red,
-            StatusClass::Pending | StatusClass::Running => Color::Yellow,
-        });
+        status = status.fg(status_color(inv.class));
     }
     table.add_row(vec![Cell::new("Status"), status]);
     let mut row = |name: &str, value: &Option<String>| {

@@ -3,10 +3,9 @@
 
 use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_ssm::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_ssm::operation::get_command_invocation::GetCommandInvocationError;
 
 use crate::error::Error;
-use crate::provider::{FetchError, Fetched};
+use crate::provider::FetchError;
 
 const TRANSIENT_CODES: [&str; 8] = [
     "ThrottlingException",
@@ -19,15 +18,26 @@ const TRANSIENT_CODES: [&str; 8] = [
     "ServiceUnavailable",
 ];
 
-/// Sorts a failed GetCommandInvocation into "not visible yet", "worth another poll" and
-/// "will not get better by asking again".
-pub fn classify(err: SdkError<GetCommandInvocationError>) -> Result<Fetched, FetchError> {
+/// What a failed call means.
+#[derive(Debug)]
+pub enum Failure {
+    /// InvocationDoesNotExist: for a command just sent, "not visible yet".
+    NotFound,
+    Fetch(FetchError),
+}
+
+/// Sorts a failed call into "does not exist", "worth another poll" and "will not get better
+/// by asking again". Works from error codes, so every operation shares it.
+pub fn classify<E>(err: SdkError<E>, operation: &str) -> Failure
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
     if let Some(cred) = find_source::<CredentialsError>(&err) {
-        return Err(FetchError::Credentials(Error::Config(credentials_message(
+        return Failure::Fetch(FetchError::Credentials(Error::Config(credentials_message(
             cred,
         ))));
     }
-    match &err {
+    let failure = match &err {
         SdkError::ServiceError(service) => {
             let e = service.err();
             let status = service.raw().status().as_u16();
@@ -38,26 +48,27 @@ pub fn classify(err: SdkError<GetCommandInvocationError>) -> Result<Fetched, Fet
             } else {
                 format!("{code}: {message}")
             };
-            match e {
-                GetCommandInvocationError::InvocationDoesNotExist(_) => Ok(Fetched::NotVisible),
-                GetCommandInvocationError::InternalServerError(_) => {
-                    Err(FetchError::Transient(text))
-                }
-                _ if status >= 500 || status == 429 || TRANSIENT_CODES.contains(&code) => {
-                    Err(FetchError::Transient(text))
-                }
-                _ => Err(FetchError::Fatal(Error::Api(format!(
-                    "GetCommandInvocation failed: {text}"
-                )))),
+            if code == "InvocationDoesNotExist" {
+                return Failure::NotFound;
+            }
+            if status >= 500
+                || status == 429
+                || code == "InternalServerError"
+                || TRANSIENT_CODES.contains(&code)
+            {
+                FetchError::Transient(text)
+            } else {
+                FetchError::Fatal(Error::Api(format!("{operation} failed: {text}")))
             }
         }
-        SdkError::ConstructionFailure(_) => Err(FetchError::Fatal(Error::Api(format!(
-            "cannot build the request: {}",
+        SdkError::ConstructionFailure(_) => FetchError::Fatal(Error::Api(format!(
+            "cannot build the {operation} request: {}",
             error_chain(&err)
-        )))),
+        ))),
         // Timeouts, connection failures and malformed responses: worth another poll.
-        _ => Err(FetchError::Transient(error_chain(&err))),
-    }
+        _ => FetchError::Transient(error_chain(&err)),
+    };
+    Failure::Fetch(failure)
 }
 
 fn credentials_message(err: &CredentialsError) -> String {

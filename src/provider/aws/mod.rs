@@ -1,9 +1,11 @@
 //! AWS Systems Manager through aws-sdk-ssm: configuration once, one client, error mapping.
 
 mod errors;
+pub mod listing;
 mod raw_body;
 pub mod record;
 mod status;
+mod timestamp;
 
 use std::time::Duration;
 
@@ -139,7 +141,77 @@ impl Provider for AwsProvider {
                     .unwrap_or_else(|| CommandInvocation::from(output));
                 Ok(Fetched::Found(Box::new(record.into_invocation())))
             }
-            Err(err) => errors::classify(err),
+            Err(err) => match errors::classify(err, "GetCommandInvocation") {
+                errors::Failure::NotFound => Ok(Fetched::NotVisible),
+                errors::Failure::Fetch(f) => Err(f),
+            },
+        }
+    }
+}
+
+/// What `list` asks for.
+#[derive(Debug, Clone)]
+pub struct ListQuery {
+    pub command_id: String,
+    pub instance_id: Option<String>,
+    pub details: bool,
+    pub max_items: Option<usize>,
+}
+
+impl AwsProvider {
+    /// Every page of ListCommandInvocations, up to `max_items`. Each page is retried by the SDK
+    /// on throttling and 5xx, and the NextToken only moves on after a page has arrived, so a
+    /// failure in the middle neither loses nor repeats an invocation.
+    pub async fn list_invocations(
+        &self,
+        query: &ListQuery,
+    ) -> Result<Vec<listing::ListedInvocation>, FetchError> {
+        let mut all = Vec::new();
+        let mut next_token: Option<String> = None;
+        loop {
+            let wanted = query.max_items.map_or(listing::PAGE_SIZE, |max| {
+                (max - all.len()).min(listing::PAGE_SIZE)
+            });
+            let body = raw_body::RawBody::default();
+            let started = std::time::Instant::now();
+            let result = self
+                .client
+                .list_command_invocations()
+                .command_id(&query.command_id)
+                .set_instance_id(query.instance_id.clone())
+                .set_details(query.details.then_some(true))
+                .max_results(wanted as i32)
+                .set_next_token(next_token.take())
+                .customize()
+                .interceptor(body.clone())
+                .send()
+                .await;
+            tracing::debug!(elapsed = ?started.elapsed(), ok = result.is_ok(), page_size = wanted, "ListCommandInvocations");
+            if let Err(err) = result {
+                return Err(match errors::classify(err, "ListCommandInvocations") {
+                    errors::Failure::NotFound => FetchError::Fatal(Error::NotFound(
+                        "command not found: check the command ID and the region".into(),
+                    )),
+                    errors::Failure::Fetch(f) => f,
+                });
+            }
+            let page: listing::Page = body
+                .take()
+                .and_then(|b| serde_json::from_slice(&b).ok())
+                .ok_or_else(|| {
+                    FetchError::Transient("ListCommandInvocations: unreadable response".into())
+                })?;
+            all.extend(page.command_invocations);
+            if let Some(max) = query.max_items
+                && all.len() >= max
+            {
+                all.truncate(max);
+                return Ok(all);
+            }
+            match page.next_token.filter(|t| !t.is_empty()) {
+                Some(t) => next_token = Some(t),
+                None => return Ok(all),
+            }
         }
     }
 }

@@ -1,0 +1,108 @@
+//! Timestamps as the aws CLI prints them. On the wire (AWS JSON 1.1) they are epoch seconds;
+//! botocore turns them into local-time datetimes and prints `isoformat()`:
+//! `2024-05-14T09:12:31.291000+00:00`, microseconds only when there are any.
+
+use std::fmt;
+
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EpochTime(pub f64);
+
+impl<'de> Deserialize<'de> for EpochTime {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        f64::deserialize(d).map(EpochTime)
+    }
+}
+
+impl Serialize for EpochTime {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl EpochTime {
+    /// Seconds and microseconds the way Python's `datetime.fromtimestamp` rounds them (to the
+    /// nearest microsecond, ties to even), so that the printed digits match the aws CLI's.
+    fn split(self) -> (i64, i32) {
+        let whole = self.0.floor();
+        let mut micros = ((self.0 - whole) * 1e6).round_ties_even() as i32;
+        let mut secs = whole as i64;
+        if micros >= 1_000_000 {
+            secs += 1;
+            micros -= 1_000_000;
+        }
+        (secs, micros)
+    }
+
+    pub fn to_timestamp(self) -> Option<Timestamp> {
+        let (secs, micros) = self.split();
+        Timestamp::new(secs, micros * 1000).ok()
+    }
+}
+
+impl fmt::Display for EpochTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Some(ts) = self.to_timestamp() else {
+            return write!(f, "{}", self.0);
+        };
+        let z = ts.to_zoned_datetime(TimeZone::system());
+        write!(
+            f,
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+            z.year(),
+            z.month(),
+            z.day(),
+            z.hour(),
+            z.minute(),
+            z.second()
+        )?;
+        let micros = self.split().1;
+        if micros != 0 {
+            write!(f, ".{micros:06}")?;
+        }
+        let offset = z.offset().seconds();
+        let sign = if offset < 0 { '-' } else { '+' };
+        let abs = offset.unsigned_abs();
+        write!(f, "{sign}{:02}:{:02}", abs / 3600, (abs % 3600) / 60)?;
+        if abs % 60 != 0 {
+            write!(f, ":{:02}", abs % 60)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Unit tests pin the zone; the end-to-end test compares with the aws CLI itself.
+    fn utc(t: f64) -> String {
+        let (secs, micros) = EpochTime(t).split();
+        let ts = Timestamp::new(secs, micros * 1000).unwrap();
+        let z = ts.to_zoned_datetime(TimeZone::UTC);
+        let mut s = format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+            z.year(),
+            z.month(),
+            z.day(),
+            z.hour(),
+            z.minute(),
+            z.second()
+        );
+        if micros != 0 {
+            s.push_str(&format!(".{micros:06}"));
+        }
+        s
+    }
+
+    #[test]
+    fn microseconds_round_like_python() {
+        assert_eq!(utc(1715677951.291), "2024-05-14T09:12:31.291000");
+        assert_eq!(utc(1715677951.0), "2024-05-14T09:12:31");
+        assert_eq!(utc(1715677951.9999996), "2024-05-14T09:12:32");
+        assert_eq!(EpochTime(1715677951.0000005).split(), (1715677951, 0));
+    }
+}

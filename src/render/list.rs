@@ -1,0 +1,211 @@
+//! Listings (`ssmres list`) for people: one row per instance and totals in a table, or each
+//! instance's output under a header in text. Remote text is sanitised like everywhere else.
+
+use std::collections::HashMap;
+
+use comfy_table::{Cell, ContentArrangement, Table, presets};
+
+use super::sanitize::{one_line, visible};
+use super::{Rendered, Target};
+use crate::model::ListEntry;
+
+const OUTPUT_CAP_NOTE: &str = "Output: each step's first 2,500 characters, as ListCommandInvocations \
+                               returns it; `ssmres get` shows up to 24,000.";
+
+/// "3 Success, 1 Failed, 1 Undeliverable": by the most precise word the service gave.
+pub fn totals(entries: &[ListEntry]) -> String {
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    for e in entries {
+        let word = e
+            .status_details
+            .clone()
+            .filter(|d| !d.is_empty())
+            .unwrap_or_else(|| e.status.clone());
+        match index.get(&word) {
+            Some(&i) => counts[i].1 += 1,
+            None => {
+                index.insert(word.clone(), counts.len());
+                counts.push((word, 1));
+            }
+        }
+    }
+    // Success first, then by count, so the line reads the same way every time.
+    counts.sort_by(|a, b| {
+        (b.0 == "Success")
+            .cmp(&(a.0 == "Success"))
+            .then(b.1.cmp(&a.1))
+    });
+    if counts.is_empty() {
+        return "no invocations".to_owned();
+    }
+    counts
+        .iter()
+        .map(|(w, n)| format!("{n} {}", one_line(w)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn first_line(entry: &ListEntry) -> String {
+    let text = entry
+        .plugins
+        .iter()
+        .filter_map(|p| p.output.as_deref())
+        .find(|o| !o.trim().is_empty())
+        .unwrap_or_default();
+    one_line(
+        text.lines()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or_default(),
+    )
+}
+
+pub fn table(entries: &[ListEntry], details: bool, color: bool) -> String {
+    let mut table = Table::new();
+    table.load_style(presets::UTF8_FULL_CONDENSED);
+    if table
+        .width()
+        .is_some_and(|w| w >= super::table::MIN_WRAP_WIDTH)
+    {
+        table.set_content_arrangement(ContentArrangement::Dynamic);
+    }
+    if color {
+        table.enforce_styling();
+    }
+    let mut header = vec!["Instance", "Status"];
+    if details {
+        header.extend(["Code", "Output (first line)"]);
+    }
+    table.set_header(header);
+    for e in entries {
+        let instance = match &e.instance_name {
+            Some(name) => format!("{} ({})", e.instance_id, name),
+            None => e.instance_id.clone(),
+        };
+        let mut status = Cell::new(one_line(&e.status_line()));
+        if color {
+            status = status.fg(super::table::status_color(e.class));
+        }
+        let mut row = vec![Cell::new(one_line(&instance)), status];
+        if details {
+            let code = e.response_code().filter(|_| e.class.is_terminal());
+            row.push(Cell::new(code.map(|c| c.to_string()).unwrap_or_default()));
+            row.push(Cell::new(first_line(e)));
+        }
+        table.add_row(row);
+    }
+    let mut out = table.to_string();
+    out.push('\n');
+    out.push_str(&totals(entries));
+    out.push('\n');
+    if details {
+        out.push_str(OUTPUT_CAP_NOTE);
+        out.push('\n');
+    }
+    out
+}
+
+pub fn text(entries: &[ListEntry], target: &Target) -> Rendered {
+    let mut out = String::new();
+    for e in entries {
+        out.push_str(&format!("== {} · {} ==\n", e.instance_id, e.status_line()));
+        let several = e.plugins.len() > 1;
+        for p in &e.plugins {
+            if several {
+                out.push_str(&format!("-- {} · {} --\n", p.name, p.status));
+            }
+            let body = p.output.as_deref().unwrap_or_default();
+            out.push_str(body);
+            if !body.is_empty() && !body.ends_with('\n') {
+                out.push('\n');
+            }
+        }
+    }
+    let stdout = if target.stdout_is_terminal {
+        visible(&out).into_owned()
+    } else {
+        out
+    };
+    Rendered {
+        stdout: stdout.into_bytes(),
+        stderr: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::aws::listing::{CommandPlugin, ListedInvocation};
+
+    fn entry(id: &str, status: &str, details: &str, output: Option<&str>) -> ListEntry {
+        ListedInvocation {
+            instance_id: Some(id.into()),
+            status: Some(status.into()),
+            status_details: Some(details.into()),
+            command_plugins: output.map(|o| {
+                vec![CommandPlugin {
+                    name: Some("aws:runShellScript".into()),
+                    status: Some(status.into()),
+                    response_code: Some(if status == "Success" { 0 } else { 2 }),
+                    output: Some(o.into()),
+                    ..Default::default()
+                }]
+            }),
+            ..Default::default()
+        }
+        .into_entry()
+    }
+
+    #[test]
+    fn totals_use_the_most_precise_word_success_first() {
+        let entries = vec![
+            entry("i-00000001", "Failed", "Failed", None),
+            entry("i-00000002", "Success", "Success", None),
+            entry("i-00000003", "Failed", "Undeliverable", None),
+            entry("i-00000004", "Success", "Success", None),
+            entry("i-00000005", "Success", "Success", None),
+        ];
+        assert_eq!(totals(&entries), "3 Success, 1 Failed, 1 Undeliverable");
+        assert_eq!(totals(&[]), "no invocations");
+    }
+
+    #[test]
+    fn table_rows_show_code_and_first_output_line_sanitised() {
+        let entries = vec![
+            entry(
+                "i-00000001",
+                "Success",
+                "Success",
+                Some("\n\x1b[31mhello\x1b[0m\nmore\n"),
+            ),
+            entry("i-00000002", "Failed", "Failed", Some("boom")),
+            entry("i-00000003", "InProgress", "In Progress", Some("")),
+        ];
+        let out = table(&entries, true, false);
+        assert!(
+            out.contains("\\x1b[31mhello\\x1b[0m") && !out.contains('\x1b'),
+            "{out}"
+        );
+        assert!(!out.contains("more"), "only the first line");
+        assert!(out.contains("boom") && out.contains("InProgress (In Progress)"));
+        assert!(out.contains("1 Success, 1 Failed, 1 In Progress"));
+        assert!(out.contains("2,500 characters"));
+        assert!(
+            !table(&entries, false, false).contains("2,500"),
+            "no note without output"
+        );
+    }
+
+    #[test]
+    fn text_puts_each_output_under_its_instance() {
+        let entries = vec![
+            entry("i-00000001", "Success", "Success", Some("one\n")),
+            entry("i-00000002", "Failed", "Failed", Some("two")),
+        ];
+        let out = text(&entries, &Target::default());
+        assert_eq!(
+            String::from_utf8(out.stdout).unwrap(),
+            "== i-00000001 · Success ==\none\n== i-00000002 · Failed ==\ntwo\n"
+        );
+    }
+}
