@@ -108,12 +108,16 @@ pub fn table(entries: &[ListEntry], details: bool, color: bool) -> String {
 pub fn text(entries: &[ListEntry], target: &Target) -> Rendered {
     let mut out = String::new();
     for e in entries {
-        out.push_str(&format!("== {} · {} ==\n", e.instance_id, e.status_line()));
-        let several = e.plugins.len() > 1;
+        if e.plugins.is_empty() {
+            out.push_str(&format!("== {} · {} ==\n", e.instance_id, e.status_line()));
+        }
+        // One header per step, naming the instance and the step, so that `grep '^== i-0abc'`
+        // finds every part of one instance's output.
         for p in &e.plugins {
-            if several {
-                out.push_str(&format!("-- {} · {} --\n", p.name, p.status));
-            }
+            out.push_str(&format!(
+                "== {} · {} · {} ==\n",
+                e.instance_id, p.name, p.status
+            ));
             let body = p.output.as_deref().unwrap_or_default();
             out.push_str(body);
             if !body.is_empty() && !body.ends_with('\n') {
@@ -205,7 +209,8 @@ mod tests {
         let out = text(&entries, &Target::default());
         assert_eq!(
             String::from_utf8(out.stdout).unwrap(),
-            "== i-00000001 · Success ==\none\n== i-00000002 · Failed ==\ntwo\n"
+            "== i-00000001 · aws:runShellScript · Success ==\none\n\
+             == i-00000002 · aws:runShellScript · Failed ==\ntwo\n"
         );
     }
 }

@@ -8,9 +8,19 @@
 //!
 //! `AmazonSSM.GetCommandInvocation` calls are answered from a script: a list
 //! of [`Step`]s consumed one per call, the last one repeating forever.
+//!
+//! `AmazonSSM.ListCommandInvocations` calls are answered from a [`Fleet`]: a
+//! list of invocation records served in pages as SSM serves them (`MaxResults`
+//! 1 to 50, default 50; `CommandId` and `InstanceId` filters; `CommandPlugins`
+//! only with `Details: true`; an opaque `NextToken` tied to the query), with
+//! faults (throttling, 500s, dropped connections, any [`Step`]) scripted per
+//! page. A fake without a fleet answers that call `UnknownOperationException`.
+//!
 //! Dropping the [`FakeSsm`] stops the accept loop and shuts down every open
 //! connection, so no test can hang on it.
 
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -22,6 +32,10 @@ use serde_json::{Value, json};
 
 /// The X-Amz-Target of the call the script answers.
 pub const GET_COMMAND_INVOCATION: &str = "AmazonSSM.GetCommandInvocation";
+/// The X-Amz-Target of the call the fleet answers.
+pub const LIST_COMMAND_INVOCATIONS: &str = "AmazonSSM.ListCommandInvocations";
+/// SSM's default and largest `MaxResults` for ListCommandInvocations.
+pub const LIST_PAGE_SIZE: usize = 50;
 
 /// A well-formed 36-character command id.
 pub const CMD_ID: &str = "8d5f3b4e-2a1c-4c3e-9f7a-1b2c3d4e5f60";
@@ -120,6 +134,505 @@ pub fn invocation_step(status: &str, status_details: &str, stdout: &str, stderr:
     Step::ok(&invocation(status, status_details, stdout, stderr))
 }
 
+/// `RequestedDateTime` of [`listed_invocation`] records in epoch milliseconds
+/// (2024-05-14T09:12:31.291Z).
+pub const REQUESTED_AT_MS: u64 = 1_715_677_951_291;
+/// The same as SSM sends it: epoch seconds with milliseconds, `1715677951.291`.
+pub const REQUESTED_AT: f64 = epoch_ms(REQUESTED_AT_MS);
+
+/// The plugin of an `AWS-RunShellScript` command.
+pub const SHELL_PLUGIN: &str = "aws:runShellScript";
+
+/// A well-formed 17-character instance id for the `i`-th node of a fleet (`i-0a11…` + `i` in hex).
+pub fn fleet_instance_id(i: usize) -> String {
+    format!("i-0a11{:013x}", i)
+}
+
+/// Epoch seconds `ms / 1000` as the closest `f64`: its shortest form, the one the fake sends,
+/// is exactly the decimal milliseconds (`1715677951291` → `1715677951.291`).
+pub const fn epoch_ms(ms: u64) -> f64 {
+    ms as f64 / 1000.0
+}
+
+/// A realistic ListCommandInvocations record for one node of an `AWS-RunShellScript`
+/// command (`CMD_ID`), with one `aws:runShellScript` plugin whose `Output` is `output`.
+///
+/// Keys are those SSM sends; timestamps are epoch-seconds numbers. The plugin's
+/// `ResponseCode` is 0 for Success, -1 while pending or running and 1 otherwise; it has
+/// no start time before it was delivered (Pending, Delayed, Undeliverable, Delivery Timed
+/// Out) and no finish time before it ended.
+pub fn listed_invocation(
+    instance_id: &str,
+    status: &str,
+    status_details: &str,
+    output: &str,
+) -> Value {
+    let running = matches!(status, "Pending" | "InProgress" | "Delayed" | "Cancelling");
+    let never_started = matches!(
+        status_details,
+        "Pending" | "Delayed" | "Undeliverable" | "Delivery Timed Out"
+    );
+    let response_code = match status {
+        "Success" => 0,
+        _ if running || never_started => -1,
+        _ => 1,
+    };
+    let mut plugin = json!({
+        "Name": SHELL_PLUGIN,
+        "Status": status,
+        "StatusDetails": status_details,
+        "ResponseCode": response_code,
+        "Output": output,
+        "StandardOutputUrl": "",
+        "StandardErrorUrl": "",
+        "OutputS3Region": "us-east-1",
+        "OutputS3BucketName": "",
+        "OutputS3KeyPrefix": ""
+    });
+    if !never_started {
+        plugin["ResponseStartDateTime"] = json!(epoch_ms(REQUESTED_AT_MS + 500));
+        if !running {
+            plugin["ResponseFinishDateTime"] = json!(epoch_ms(REQUESTED_AT_MS + 2_750));
+        }
+    }
+    json!({
+        "CommandId": CMD_ID,
+        "InstanceId": instance_id,
+        "InstanceName": "",
+        "Comment": "",
+        "DocumentName": "AWS-RunShellScript",
+        "DocumentVersion": "$DEFAULT",
+        "RequestedDateTime": REQUESTED_AT,
+        "Status": status,
+        "StatusDetails": status_details,
+        "TraceOutput": "",
+        "StandardOutputUrl": "",
+        "StandardErrorUrl": "",
+        "CommandPlugins": [plugin],
+        "ServiceRole": "",
+        "NotificationConfig": {
+            "NotificationArn": "",
+            "NotificationEvents": [],
+            "NotificationType": ""
+        },
+        "CloudWatchOutputConfig": {
+            "CloudWatchLogGroupName": "",
+            "CloudWatchOutputEnabled": false
+        }
+    })
+}
+
+/// `n` successful invocations of `CMD_ID` on nodes [`fleet_instance_id`]`(0..n)`, each
+/// requested one millisecond after the previous one (so every record differs), each
+/// plugin printing `hello from <instance id>`.
+pub fn fleet_records(n: usize) -> Vec<Value> {
+    (0..n)
+        .map(|i| {
+            let id = fleet_instance_id(i);
+            let mut record =
+                listed_invocation(&id, "Success", "Success", &format!("hello from {id}\n"));
+            record["RequestedDateTime"] = json!(epoch_ms(REQUESTED_AT_MS + i as u64));
+            record
+        })
+        .collect()
+}
+
+/// Keys whose numbers are timestamps on the wire.
+const TIMESTAMP_KEYS: &[&str] = &[
+    "RequestedDateTime",
+    "ResponseStartDateTime",
+    "ResponseFinishDateTime",
+];
+
+/// How the fake writes timestamp numbers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WireNumbers {
+    /// Shortest decimal form: `1715677951.291`, `1715677951`.
+    Plain,
+    /// Java's `Double.toString`, as AWS's Java services often send them:
+    /// `1.715677951291E9`, `1.715677951E9`.
+    Java,
+}
+
+/// What a page says about plugins when the request did not ask for `Details`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PluginsWithoutDetails {
+    /// No `CommandPlugins` key at all.
+    Omitted,
+    /// `"CommandPlugins": []`.
+    EmptyList,
+}
+
+/// Faults scripted for one page (see [`Fleet::fail_page`]).
+#[derive(Clone, Debug)]
+struct PageFault {
+    page: usize,
+    steps: Vec<Step>,
+    forever: bool,
+}
+
+/// The invocations ListCommandInvocations lists, and how it serves them.
+#[derive(Clone, Debug)]
+pub struct Fleet {
+    records: Vec<Value>,
+    faults: Vec<PageFault>,
+    plugins_without_details: PluginsWithoutDetails,
+    numbers: WireNumbers,
+    token_after_last_full_page: bool,
+}
+
+impl From<Vec<Value>> for Fleet {
+    fn from(records: Vec<Value>) -> Fleet {
+        Fleet::new(records)
+    }
+}
+
+impl Fleet {
+    /// These records, in this order (the order SSM lists them in).
+    pub fn new(records: Vec<Value>) -> Fleet {
+        Fleet {
+            records,
+            faults: Vec::new(),
+            plugins_without_details: PluginsWithoutDetails::Omitted,
+            numbers: WireNumbers::Plain,
+            token_after_last_full_page: false,
+        }
+    }
+
+    /// [`fleet_records`]`(n)`.
+    pub fn generated(n: usize) -> Fleet {
+        Fleet::new(fleet_records(n))
+    }
+
+    /// The first `steps.len()` requests for page `page` (1 is the request without a
+    /// NextToken, 2 the one with the token the first page gave, …) are answered with these
+    /// steps, one each, in order; later requests for that page get the page.
+    pub fn fail_page(mut self, page: usize, steps: Vec<Step>) -> Fleet {
+        assert!(page >= 1, "pages are numbered from 1");
+        self.faults.push(PageFault {
+            page,
+            steps,
+            forever: false,
+        });
+        self
+    }
+
+    /// Every request for page `page` is answered with `step`.
+    pub fn fail_page_always(mut self, page: usize, step: Step) -> Fleet {
+        assert!(page >= 1, "pages are numbered from 1");
+        self.faults.push(PageFault {
+            page,
+            steps: vec![step],
+            forever: true,
+        });
+        self
+    }
+
+    /// Without `Details`, send `"CommandPlugins": []` instead of leaving the key out.
+    pub fn empty_plugin_list_without_details(mut self) -> Fleet {
+        self.plugins_without_details = PluginsWithoutDetails::EmptyList;
+        self
+    }
+
+    /// Timestamps in Java's `Double.toString` form (`1.715677951291E9`).
+    pub fn java_numbers(mut self) -> Fleet {
+        self.numbers = WireNumbers::Java;
+        self
+    }
+
+    /// A page that ends the list exactly when it is full still carries a NextToken, and the
+    /// page after it is empty, without one (paginated AWS APIs do that).
+    pub fn token_after_last_full_page(mut self) -> Fleet {
+        self.token_after_last_full_page = true;
+        self
+    }
+
+    pub fn records(&self) -> &[Value] {
+        &self.records
+    }
+
+    fn fault_for(&self, page: usize, attempt: usize) -> Option<Step> {
+        let mut before = 0;
+        for fault in self.faults.iter().filter(|f| f.page == page) {
+            if fault.forever {
+                return Some(fault.steps[0].clone());
+            }
+            if attempt <= before + fault.steps.len() {
+                return Some(fault.steps[attempt - before - 1].clone());
+            }
+            before += fault.steps.len();
+        }
+        None
+    }
+}
+
+/// One page the fake served (a `200 OK` to ListCommandInvocations).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServedPage {
+    /// 1 for the first page, 2 for the page after the first token, …
+    pub page: usize,
+    /// Index of the page's first record among the records the query matches.
+    pub offset: usize,
+    /// `InstanceId` of each record on the page, in order.
+    pub instance_ids: Vec<String>,
+    /// The token the page carried, if any.
+    pub next_token: Option<String>,
+}
+
+/// A ListCommandInvocations query: what a NextToken is tied to.
+#[derive(Hash)]
+struct Query<'a> {
+    command_id: Option<&'a str>,
+    instance_id: Option<&'a str>,
+    details: bool,
+}
+
+impl Query<'_> {
+    fn fingerprint(&self) -> u64 {
+        let mut h = DefaultHasher::new();
+        self.hash(&mut h);
+        h.finish()
+    }
+}
+
+/// An opaque-looking token (base64 alphabet, `/`, `+` and `=` included, as SSM's are) that
+/// names the page, the offset and the query it belongs to.
+fn encode_token(page: usize, offset: usize, query: &Query) -> String {
+    format!(
+        "AAEAAQ{:016x}/{page:04}+{offset:06}rZ9eXAMPLE==",
+        query.fingerprint()
+    )
+}
+
+/// `(page, offset)` of a token this fake issued for `query`; `None` for anything else.
+fn decode_token(token: &str, query: &Query) -> Option<(usize, usize)> {
+    let rest = token.strip_prefix("AAEAAQ")?.strip_suffix("rZ9eXAMPLE==")?;
+    let (fingerprint, rest) = rest.split_once('/')?;
+    let (page, offset) = rest.split_once('+')?;
+    if u64::from_str_radix(fingerprint, 16).ok()? != query.fingerprint() {
+        return None;
+    }
+    Some((page.parse().ok()?, offset.parse().ok()?))
+}
+
+fn validation_error(message: String) -> Step {
+    Step::Error(400, "ValidationException".into(), message)
+}
+
+/// Java's `Double.toString` for the magnitudes timestamps have.
+fn java_double(f: f64) -> String {
+    if f != 0.0 && (f.abs() < 1e-3 || f.abs() >= 1e7) {
+        let s = format!("{f:e}");
+        let (mantissa, exponent) = s.split_once('e').expect("{:e} has an exponent");
+        if mantissa.contains('.') {
+            format!("{mantissa}E{exponent}")
+        } else {
+            format!("{mantissa}.0E{exponent}")
+        }
+    } else {
+        let s = format!("{f}");
+        if s.contains('.') { s } else { format!("{s}.0") }
+    }
+}
+
+/// `value` as compact JSON, timestamp numbers written as `numbers` says.
+fn write_json(out: &mut String, value: &Value, key: Option<&str>, numbers: WireNumbers) {
+    match value {
+        Value::Object(map) => {
+            out.push('{');
+            for (i, (k, v)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(k.clone()).to_string());
+                out.push(':');
+                write_json(out, v, Some(k), numbers);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, v) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_json(out, v, None, numbers);
+            }
+            out.push(']');
+        }
+        Value::Number(n)
+            if numbers == WireNumbers::Java && key.is_some_and(|k| TIMESTAMP_KEYS.contains(&k)) =>
+        {
+            out.push_str(&java_double(n.as_f64().expect("a JSON number")));
+        }
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+struct FleetState {
+    fleet: Fleet,
+    /// Requests seen per page number (faulted ones included).
+    attempts: Mutex<HashMap<usize, usize>>,
+    served: Mutex<Vec<ServedPage>>,
+}
+
+impl FleetState {
+    /// The answer to one ListCommandInvocations request with this body.
+    fn answer(&self, body: &Value) -> Step {
+        let Some(request) = body.as_object() else {
+            return Step::Error(
+                400,
+                "SerializationException".into(),
+                "the request body is not a JSON object".into(),
+            );
+        };
+        let string_field = |name: &str| -> Result<Option<&str>, Step> {
+            match request.get(name) {
+                None => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s)),
+                Some(other) => Err(Step::Error(
+                    400,
+                    "SerializationException".into(),
+                    format!("{name} must be a string, got {other}"),
+                )),
+            }
+        };
+        let (command_id, instance_id, next_token) = match (
+            string_field("CommandId"),
+            string_field("InstanceId"),
+            string_field("NextToken"),
+        ) {
+            (Ok(c), Ok(i), Ok(t)) => (c, i, t),
+            (Err(step), _, _) | (_, Err(step), _) | (_, _, Err(step)) => return step,
+        };
+        let details = match request.get("Details") {
+            None => false,
+            Some(Value::Bool(b)) => *b,
+            Some(other) => {
+                return Step::Error(
+                    400,
+                    "SerializationException".into(),
+                    format!("Details must be a boolean, got {other}"),
+                );
+            }
+        };
+        let max_results = match request.get("MaxResults") {
+            None => LIST_PAGE_SIZE,
+            Some(v) => match v.as_i64() {
+                Some(n) if n > LIST_PAGE_SIZE as i64 => {
+                    return validation_error(format!(
+                        "1 validation error detected: Value '{n}' at 'maxResults' failed to \
+                         satisfy constraint: Member must have value less than or equal to 50"
+                    ));
+                }
+                Some(n) if n < 1 => {
+                    return validation_error(format!(
+                        "1 validation error detected: Value '{n}' at 'maxResults' failed to \
+                         satisfy constraint: Member must have value greater than or equal to 1"
+                    ));
+                }
+                Some(n) => n as usize,
+                None => {
+                    return Step::Error(
+                        400,
+                        "SerializationException".into(),
+                        format!("MaxResults must be an integer, got {v}"),
+                    );
+                }
+            },
+        };
+        if let Some(id) = command_id
+            && id.chars().count() != 36
+        {
+            return validation_error(format!(
+                "1 validation error detected: Value '{id}' at 'commandId' failed to satisfy \
+                 constraint: Member must have length equal to 36"
+            ));
+        }
+        let query = Query {
+            command_id,
+            instance_id,
+            details,
+        };
+        let (page, offset) = match next_token {
+            None => (1, 0),
+            Some(token) => match decode_token(token, &query) {
+                Some(position) => position,
+                None => {
+                    return Step::Error(
+                        400,
+                        "InvalidNextToken".into(),
+                        "The specified token is not valid.".into(),
+                    );
+                }
+            },
+        };
+        let attempt = {
+            let mut attempts = self.attempts.lock().unwrap();
+            let n = attempts.entry(page).or_insert(0);
+            *n += 1;
+            *n
+        };
+        if let Some(step) = self.fleet.fault_for(page, attempt) {
+            return step;
+        }
+
+        let matching: Vec<&Value> = self
+            .fleet
+            .records
+            .iter()
+            .filter(|r| command_id.is_none_or(|id| r["CommandId"] == id))
+            .filter(|r| instance_id.is_none_or(|id| r["InstanceId"] == id))
+            .collect();
+        let start = offset.min(matching.len());
+        let end = (offset + max_results).min(matching.len());
+        let items: Vec<Value> = matching[start..end]
+            .iter()
+            .map(|r| {
+                let mut r = (*r).clone();
+                if !details && let Some(obj) = r.as_object_mut() {
+                    match self.fleet.plugins_without_details {
+                        PluginsWithoutDetails::Omitted => {
+                            obj.remove("CommandPlugins");
+                        }
+                        PluginsWithoutDetails::EmptyList => {
+                            obj.insert("CommandPlugins".into(), json!([]));
+                        }
+                    }
+                }
+                r
+            })
+            .collect();
+        let more = end < matching.len()
+            || (self.fleet.token_after_last_full_page
+                && end - start == max_results
+                && end == matching.len());
+        let next_token = more.then(|| encode_token(page + 1, end, &query));
+        let mut response = serde_json::Map::new();
+        response.insert("CommandInvocations".into(), Value::Array(items));
+        if let Some(token) = &next_token {
+            response.insert("NextToken".into(), Value::String(token.clone()));
+        }
+        let mut text = String::new();
+        write_json(
+            &mut text,
+            &Value::Object(response),
+            None,
+            self.fleet.numbers,
+        );
+        self.served.lock().unwrap().push(ServedPage {
+            page,
+            offset: start,
+            instance_ids: matching[start..end]
+                .iter()
+                .map(|r| r["InstanceId"].as_str().unwrap_or_default().to_owned())
+                .collect(),
+            next_token,
+        });
+        Step::Json(200, text)
+    }
+}
+
 /// One request as the fake endpoint saw it.
 #[derive(Clone, Debug)]
 pub struct Recorded {
@@ -147,6 +660,7 @@ impl Recorded {
 
 struct State {
     steps: Vec<Step>,
+    fleet: Option<FleetState>,
     next_step: AtomicUsize,
     requests: Mutex<Vec<Recorded>>,
     connections: AtomicUsize,
@@ -173,6 +687,29 @@ impl FakeSsm {
     /// Starts a fake answering GetCommandInvocation calls from `steps`
     /// (one step per call, the last step repeating forever).
     pub fn start(steps: Vec<Step>) -> FakeSsm {
+        FakeSsm::start_inner(steps, None)
+    }
+
+    /// Starts a fake answering ListCommandInvocations calls from `fleet` (a [`Fleet`] or a
+    /// plain `Vec` of records). GetCommandInvocation calls get an error.
+    pub fn with_fleet(fleet: impl Into<Fleet>) -> FakeSsm {
+        FakeSsm::start_inner(
+            vec![Step::Error(
+                400,
+                "UnknownOperationException".into(),
+                "this fake SSM endpoint has no GetCommandInvocation script".into(),
+            )],
+            Some(fleet.into()),
+        )
+    }
+
+    /// Starts a fake answering GetCommandInvocation calls from `steps` (as [`FakeSsm::start`])
+    /// and ListCommandInvocations calls from `fleet`.
+    pub fn with_steps_and_fleet(steps: Vec<Step>, fleet: impl Into<Fleet>) -> FakeSsm {
+        FakeSsm::start_inner(steps, Some(fleet.into()))
+    }
+
+    fn start_inner(steps: Vec<Step>, fleet: Option<Fleet>) -> FakeSsm {
         assert!(
             !steps.is_empty(),
             "a fake SSM script needs at least one step"
@@ -184,6 +721,11 @@ impl FakeSsm {
         let addr = listener.local_addr().expect("local addr");
         let state = Arc::new(State {
             steps,
+            fleet: fleet.map(|fleet| FleetState {
+                fleet,
+                attempts: Mutex::new(HashMap::new()),
+                served: Mutex::new(Vec::new()),
+            }),
             next_step: AtomicUsize::new(0),
             requests: Mutex::new(Vec::new()),
             connections: AtomicUsize::new(0),
@@ -238,6 +780,28 @@ impl FakeSsm {
     /// How many GetCommandInvocation calls were made (SDK retries included).
     pub fn get_invocation_calls(&self) -> usize {
         self.get_invocation_requests().len()
+    }
+
+    /// The ListCommandInvocations requests received so far (SDK retries included).
+    pub fn list_requests(&self) -> Vec<Recorded> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.target.as_deref() == Some(LIST_COMMAND_INVOCATIONS))
+            .collect()
+    }
+
+    /// How many ListCommandInvocations calls were made (SDK retries included).
+    pub fn list_calls(&self) -> usize {
+        self.list_requests().len()
+    }
+
+    /// The pages served so far (`200 OK` answers to ListCommandInvocations), in order.
+    pub fn served_pages(&self) -> Vec<ServedPage> {
+        self.state
+            .fleet
+            .as_ref()
+            .map(|f| f.served.lock().unwrap().clone())
+            .unwrap_or_default()
     }
 
     /// How many requests of any kind arrived.
@@ -489,13 +1053,17 @@ fn serve_connection(stream: TcpStream, state: Arc<State>) {
                 path: req.path,
                 headers: req.headers,
                 target: target.clone(),
-                body,
+                body: body.clone(),
                 at: Instant::now(),
             });
             requests.len()
         };
         let step = if target.as_deref() == Some(GET_COMMAND_INVOCATION) {
             state.next_step()
+        } else if target.as_deref() == Some(LIST_COMMAND_INVOCATIONS)
+            && let Some(fleet) = &state.fleet
+        {
+            fleet.answer(&body)
         } else {
             Step::Error(
                 400,

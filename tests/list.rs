@@ -1,0 +1,1465 @@
+//! `ssmres list`: ListCommandInvocations over every page, against the scripted fake.
+//!
+//! Pagination (NextToken passed through, no page fetched twice or skipped, no more pages than
+//! needed with --max-items), retries of a failing page, the request bodies, and every output
+//! format, JSON byte for byte as the aws CLI prints it.
+
+mod support;
+
+use std::process::Output;
+
+use serde_json::{Value, json};
+use support::fake_ssm::{
+    CMD_ID, FakeSsm, Fleet, INSTANCE_ID, LIST_PAGE_SIZE, REQUESTED_AT_MS, SHELL_PLUGIN, Step,
+    epoch_ms, fleet_instance_id, fleet_records, listed_invocation,
+};
+use support::{Cli, assert_exit, assert_single_stderr_line, describe, stdout_json, stdout_str};
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------------
+
+/// Runs `ssmres list --command-id CMD_ID <extra>` against `fake` with `TZ` set to `tz`.
+fn run_list_tz(fake: &FakeSsm, tz: &str, env: &[(&str, &str)], extra: &[&str]) -> Output {
+    let cli = Cli::new(&fake.url());
+    let mut cmd = cli.cmd();
+    cmd.env("TZ", tz);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.args(["list", "--command-id", CMD_ID])
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+/// Runs `ssmres list --command-id CMD_ID <extra>` against `fake` with `TZ=UTC`.
+fn run_list(fake: &FakeSsm, extra: &[&str]) -> Output {
+    run_list_tz(fake, "UTC", &[], extra)
+}
+
+/// Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+/// An epoch-seconds timestamp as botocore prints it (`datetime.isoformat()` of the instant in a
+/// zone `offset_secs` east of UTC): microseconds only when not zero.
+fn botocore_iso(epoch: f64, offset_secs: i64) -> String {
+    let micros = (epoch * 1e6).round() as i64 + offset_secs * 1_000_000;
+    let secs = micros.div_euclid(1_000_000);
+    let frac = micros.rem_euclid(1_000_000);
+    let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
+    let sod = secs.rem_euclid(86_400);
+    let frac = if frac == 0 {
+        String::new()
+    } else {
+        format!(".{frac:06}")
+    };
+    let sign = if offset_secs < 0 { '-' } else { '+' };
+    let off = offset_secs.abs();
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}{frac}{sign}{:02}:{:02}",
+        sod / 3_600,
+        sod % 3_600 / 60,
+        sod % 60,
+        off / 3_600,
+        off % 3_600 / 60
+    )
+}
+
+#[test]
+fn the_iso_helper_agrees_with_botocore() {
+    // Values printed by `python3 -c 'import datetime,dateutil.tz; ...fromtimestamp(t, tz)'`.
+    assert_eq!(
+        botocore_iso(1_715_677_951.291, 0),
+        "2024-05-14T09:12:31.291000+00:00"
+    );
+    assert_eq!(
+        botocore_iso(1_715_677_952.0, 0),
+        "2024-05-14T09:12:32+00:00"
+    );
+    assert_eq!(
+        botocore_iso(1_715_677_951.291, 19_800),
+        "2024-05-14T14:42:31.291000+05:30"
+    );
+    assert_eq!(
+        botocore_iso(1_715_677_951.291, -4 * 3_600),
+        "2024-05-14T05:12:31.291000-04:00"
+    );
+    assert_eq!(
+        botocore_iso(951_782_400.5, 0),
+        "2000-02-29T00:00:00.500000+00:00"
+    );
+}
+
+const TIMESTAMP_KEYS: [&str; 3] = [
+    "RequestedDateTime",
+    "ResponseStartDateTime",
+    "ResponseFinishDateTime",
+];
+
+/// A record the fake serves, as the aws CLI prints it (values only; key order is checked by the
+/// byte-exact tests): timestamps in ISO 8601 in UTC, `CommandPlugins` only with `details` (the
+/// fake leaves it out otherwise).
+fn as_printed(record: &Value, details: bool) -> Value {
+    fn walk(v: &Value) -> Value {
+        match v {
+            Value::Object(map) => Value::Object(
+                map.iter()
+                    .map(|(k, v)| {
+                        let v = match v {
+                            Value::Number(n) if TIMESTAMP_KEYS.contains(&k.as_str()) => {
+                                Value::String(botocore_iso(n.as_f64().unwrap(), 0))
+                            }
+                            other => walk(other),
+                        };
+                        (k.clone(), v)
+                    })
+                    .collect(),
+            ),
+            Value::Array(items) => Value::Array(items.iter().map(walk).collect()),
+            other => other.clone(),
+        }
+    }
+    let mut printed = walk(record);
+    if !details {
+        printed.as_object_mut().unwrap().remove("CommandPlugins");
+    }
+    printed
+}
+
+/// The `CommandInvocations` of a `-o json` run, checking the document has nothing else.
+#[track_caller]
+fn invocations_of(out: &Output) -> Vec<Value> {
+    let doc = stdout_json(out);
+    let obj = doc
+        .as_object()
+        .unwrap_or_else(|| panic!("not a JSON object\n{}", describe(out)));
+    let keys: Vec<&String> = obj.keys().collect();
+    assert_eq!(
+        keys,
+        ["CommandInvocations"],
+        "the document holds CommandInvocations and nothing else (no NextToken)\n{}",
+        describe(out)
+    );
+    doc["CommandInvocations"].as_array().unwrap().clone()
+}
+
+fn instance_ids(invocations: &[Value]) -> Vec<String> {
+    invocations
+        .iter()
+        .map(|v| v["InstanceId"].as_str().unwrap_or("<none>").to_owned())
+        .collect()
+}
+
+/// Asserts the output lists exactly `expected` (as the fake holds them), in order, once each.
+#[track_caller]
+fn assert_lists_exactly(out: &Output, expected: &[Value], details: bool) {
+    let got = invocations_of(out);
+    let want: Vec<Value> = expected.iter().map(|r| as_printed(r, details)).collect();
+    let got_ids = instance_ids(&got);
+    let want_ids = instance_ids(&want);
+    assert_eq!(
+        got_ids.len(),
+        want_ids.len(),
+        "number of invocations listed\n{}",
+        describe(out)
+    );
+    assert_eq!(got_ids, want_ids, "invocations listed, in order");
+    for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+        assert_eq!(g, w, "invocation #{i} ({})", want_ids[i]);
+    }
+}
+
+/// Asserts the pages were requested one after the other: the first without a NextToken, each
+/// later one with the token of the page before, each served once; `base` is the body every
+/// request has besides `MaxResults` and `NextToken`.
+#[track_caller]
+fn assert_walked_pages(fake: &FakeSsm, base: &Value, pages: usize) {
+    let served = fake.served_pages();
+    assert_eq!(
+        served.iter().map(|p| p.page).collect::<Vec<_>>(),
+        (1..=pages).collect::<Vec<_>>(),
+        "pages served: {served:#?}"
+    );
+    let requests = fake.list_requests();
+    assert_eq!(requests.len(), pages, "ListCommandInvocations requests");
+    let mut token: Option<String> = None;
+    for (i, (req, page)) in requests.iter().zip(&served).enumerate() {
+        let mut want = base.clone();
+        want["MaxResults"] = json!(LIST_PAGE_SIZE);
+        if let Some(t) = &token {
+            want["NextToken"] = json!(t);
+        }
+        assert_eq!(req.body, want, "body of request #{}", i + 1);
+        token = page.next_token.clone();
+    }
+    assert_eq!(token, None, "the last page served had no NextToken");
+}
+
+fn base_body() -> Value {
+    json!({"CommandId": CMD_ID})
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pagination
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn every_page_is_fetched_and_merged_in_order() {
+    let records = fleet_records(260);
+    let fake = FakeSsm::with_fleet(records.clone());
+    let out = run_list(&fake, &["-o", "json"]);
+    assert_exit(&out, 0);
+    assert!(out.stderr.is_empty(), "{}", describe(&out));
+    assert_lists_exactly(&out, &records, false);
+    // ceil(260 / 50) = 6 pages, each asked for once, tokens passed through as issued.
+    assert_eq!(fake.list_calls(), 260usize.div_ceil(LIST_PAGE_SIZE));
+    assert_walked_pages(&fake, &base_body(), 6);
+    assert_eq!(fake.total_requests(), 6, "no other call");
+}
+
+#[test]
+fn default_output_in_a_pipe_is_the_json() {
+    let records = fleet_records(3);
+    let fake = FakeSsm::with_fleet(records.clone());
+    let out = run_list(&fake, &[]);
+    assert_exit(&out, 0);
+    assert_lists_exactly(&out, &records, false);
+}
+
+#[test]
+fn a_list_that_fits_one_page_costs_one_call() {
+    let records = fleet_records(LIST_PAGE_SIZE);
+    let fake = FakeSsm::with_fleet(records.clone());
+    let out = run_list(&fake, &["-o", "json"]);
+    assert_exit(&out, 0);
+    assert_lists_exactly(&out, &records, false);
+    assert_walked_pages(&fake, &base_body(), 1);
+}
+
+#[test]
+fn a_token_on_the_last_full_page_leads_to_an_empty_page_that_ends_the_list() {
+    let records = fleet_records(100);
+    let fake = FakeSsm::with_fleet(Fleet::new(records.clone()).token_after_last_full_page());
+    let out = run_list(&fake, &["-o", "json"]);
+    assert_exit(&out, 0);
+    assert_lists_exactly(&out, &records, false);
+    assert_walked_pages(&fake, &base_body(), 3);
+    assert!(fake.served_pages()[2].instance_ids.is_empty());
+}
+
+#[test]
+fn an_empty_list_prints_an_empty_array() {
+    let fake = FakeSsm::with_fleet(Vec::new());
+    let out = run_list(&fake, &["-o", "json"]);
+    assert_exit(&out, 0);
+    assert_eq!(
+        stdout_str(&out),
+        "{\n    \"CommandInvocations\": []\n}\n",
+        "{}",
+        describe(&out)
+    );
+    assert_walked_pages(&fake, &base_body(), 1);
+
+    let fake = FakeSsm::with_fleet(Vec::new());
+    let out = run_list(&fake, &["-o", "jsonl"]);
+    assert_exit(&out, 0);
+    assert!(out.stdout.is_empty(), "{}", describe(&out));
+}
+
+#[test]
+fn instance_id_filter_is_sent() {
+    let records = fleet_records(120);
+    let wanted = fleet_instance_id(77);
+    let fake = FakeSsm::with_fleet(records.clone());
+    let out = run_list(&fake, &["--instance-id", &wanted, "-o", "json"]);
+    assert_exit(&out, 0);
+    assert_lists_exactly(&out, &records[77..78], false);
+    assert_walked_pages(
+        &fake,
+        &json!({"CommandId": CMD_ID, "InstanceId": wanted}),
+        1,
+    );
+
+    // A node the command did not run on: an empty list, not an error.
+    let fake = FakeSsm::with_fleet(records);
+    let out = run_list(&fake, &["--instance-id", INSTANCE_ID, "-o", "json"]);
+    assert_exit(&out, 0);
+    assert!(invocations_of(&out).is_empty(), "{}", describe(&out));
+}
+
+#[test]
+fn details_are_asked_for_on_every_page_and_plugins_shown() {
+    let records = fleet_records(120);
+    let fake = FakeSsm::with_fleet(records.clone());
+    let out = run_list(&fake, &["--details", "-o", "json"]);
+    assert_exit(&out, 0);
+    assert_lists_exactly(&out, &records, true);
+    assert_walked_pages(&fake, &json!({"CommandId": CMD_ID, "Details": true}), 3);
+    let listed = invocations_of(&out);
+    assert_eq!(
+        listed[5]["CommandPlugins"][0]["Output"],
+        format!("hello from {}\n", fleet_instance_id(5))
+    );
+    assert_eq!(
+        listed[5]["CommandPlugins"][0]["ResponseStartDateTime"],
+        "2024-05-14T09:12:31.791000+00:00"
+    );
+
+    // Both filters together.
+    let fake = FakeSsm::with_fleet(records.clone());
+    let wanted = fleet_instance_id(3);
+    let out = run_list(
+        &fake,
+        &["--instance-id", &wanted, "--details", "-o", "json"],
+    );
+    assert_exit(&out, 0);
+    assert_lists_exactly(&out, &records[3..4], true);
+    assert_walked_pages(
+        &fake,
+        &json!({"CommandId": CMD_ID, "InstanceId": wanted, "Details": true}),
+        1,
+    );
+}
+
+#[test]
+fn without_details_plugins_are_printed_as_the_service_sent_them() {
+    // Left out by the service: left out of the output.
+    let records = fleet_records(2);
+    let fake = FakeSsm::with_fleet(records.clone());
+    let out = run_list(&fake, &["-o", "json"]);
+    assert_exit(&out, 0);
+    for invocation in invocations_of(&out) {
+        assert!(invocation.get("CommandPlugins").is_none(), "{invocation}");
+    }
+    // An empty list from the service: an empty list in the output.
+    let fake = FakeSsm::with_fleet(Fleet::new(records).empty_plugin_list_without_details());
+    let out = run_list(&fake, &["-o", "json"]);
+    assert_exit(&out, 0);
+    for invocation in invocations_of(&out) {
+        assert_eq!(invocation["CommandPlugins"], json!([]), "{invocation}");
+    }
+    assert!(
+        stdout_str(&out).contains("\"CommandPlugins\": [],\n"),
+        "{}",
+        describe(&out)
+    );
+}
+
+#[test]
+fn a_throttled_page_and_a_500_in_the_middle_lose_and_duplicate_nothing() {
+    let records = fleet_records(260);
+    let fleet = Fleet::new(records.clone())
+        .fail_page(2, vec![Step::throttled()])
+        .fail_page(4, vec![Step::Status500])
+        // Two failures in a row on one page: the third (last by default) attempt gets it.
+        .fail_page(5, vec![Step::throttled(), Step::Status500]);
+    let fake = FakeSsm::with_fleet(fleet);
+    let out = run_list(&fake, &["-o", "json"]);
+    assert_exit(&out, 0);
+    assert_lists_exactly(&out, &records, false);
+    // 6 pages, 4 of their requests answered with an error and asked again.
+    assert_eq!(fake.list_calls(), 6 + 4, "{:#?}", fake.list_requests());
+    let served = fake.served_pages();
+    assert_eq!(
+        served.iter().map(|p| p.page).collect::<Vec<_>>(),
+        [1, 2, 3, 4, 5, 6]
+    );
+    // A retry asks for the same page again: same body, same token.
+    let bodies: Vec<Value> = fake.list_requests().into_iter().map(|r| r.body).collect();
+    let token = |page: usize| json!(served[page - 2].next_token.as_deref().unwrap());
+    let pages_asked: Vec<Option<Value>> =
+        bodies.iter().map(|b| b.get("NextToken").cloned()).collect();
+    assert_eq!(
+        pages_asked,
+        [
+            None,
+            Some(token(2)),
+            Some(token(2)),
+            Some(token(3)),
+            Some(token(4)),
+            Some(token(4)),
+            Some(token(5)),
+            Some(token(5)),
+            Some(token(5)),
+            Some(token(6)),
+        ]
+    );
+    assert_eq!(bodies[1], bodies[2]);
+}
+
+#[test]
+fn a_dropped_connection_on_a_page_is_retried() {
+    let records = fleet_records(120);
+    let fake =
+        FakeSsm::with_fleet(Fleet::new(records.clone()).fail_page(2, vec![Step::DropConnection]));
+    let out = run_list(&fake, &["-o", "json"]);
+    assert_exit(&out, 0);
+    assert_lists_exactly(&out, &records, false);
+    assert_eq!(fake.list_calls(), 4);
+}
+
+#[test]
+fn a_page_that_keeps_failing_ends_in_exit_3_after_the_sdk_retries() {
+    // AWS_MAX_ATTEMPTS is honoured: page 2 is asked for that many times, then the run fails.
+    for (max_attempts, page_two_calls) in [(None, 3), (Some("2"), 2)] {
+        let fake = FakeSsm::with_fleet(
+            Fleet::new(fleet_records(120)).fail_page_always(2, Step::Status500),
+        );
+        let env: Vec<(&str, &str)> = max_attempts
+            .map(|n| vec![("AWS_MAX_ATTEMPTS", n)])
+            .unwrap_or_default();
+        let out = run_list_tz(&fake, "UTC", &env, &["-o", "json"]);
+        assert_exit(&out, 3);
+        let line = assert_single_stderr_line(&out);
+        assert!(line.starts_with("error:"), "stderr: {line:?}");
+        // No half list that a script could take for the whole one.
+        assert!(out.stdout.is_empty(), "{}", describe(&out));
+        assert_eq!(
+            fake.list_calls(),
+            1 + page_two_calls,
+            "AWS_MAX_ATTEMPTS={max_attempts:?}\n{}",
+            describe(&out)
+        );
+    }
+}
+
+#[test]
+fn throttling_that_does_not_stop_ends_in_exit_3() {
+    let fake =
+        FakeSsm::with_fleet(Fleet::new(fleet_records(10)).fail_page_always(1, Step::throttled()));
+    let out = run_list_tz(&fake, "UTC", &[("AWS_MAX_ATTEMPTS", "2")], &["-o", "json"]);
+    assert_exit(&out, 3);
+    let line = assert_single_stderr_line(&out);
+    assert!(line.starts_with("error:"), "stderr: {line:?}");
+    assert!(out.stdout.is_empty(), "{}", describe(&out));
+    assert_eq!(fake.list_calls(), 2);
+}
+
+#[test]
+fn access_denied_exits_3_with_the_message_after_one_call() {
+    let message = "User: arn:aws:iam::123456789012:user/ci is not authorized to perform: \
+                   ssm:ListCommandInvocations on resource: arn:aws:ssm:us-east-1:123456789012:*";
+    let fake = FakeSsm::with_fleet(
+        Fleet::new(fleet_records(10)).fail_page_always(1, Step::access_denied(message)),
+    );
+    let out = run_list(&fake, &["-o", "json"]);
+    assert_exit(&out, 3);
+    assert!(out.stdout.is_empty(), "{}", describe(&out));
+    let line = assert_single_stderr_line(&out);
+    assert!(line.starts_with("error:"), "stderr: {line:?}");
+    assert!(
+        line.contains(message),
+        "stderr should carry the message: {line:?}"
+    );
+    assert_eq!(fake.list_calls(), 1, "access denied is not retried");
+}
+
+// ---------------------------------------------------------------------------------------------
+// --max-items
+// ---------------------------------------------------------------------------------------------
+
+#[track_caller]
+fn assert_max_items(total: usize, max_items: usize, want_items: usize, want_calls: usize) {
+    let records = fleet_records(total);
+    let fake = FakeSsm::with_fleet(records.clone());
+    let max = max_items.to_string();
+    let out = run_list(&fake, &["--max-items", &max, "-o", "json"]);
+    assert_exit(&out, 0);
+    assert_lists_exactly(&out, &records[..want_items], false);
+    let requests = fake.list_requests();
+    assert_eq!(
+        requests.len(),
+        want_calls,
+        "--max-items {max_items} of {total}: pages requested {:#?}",
+        requests.iter().map(|r| &r.body).collect::<Vec<_>>()
+    );
+    // Every page followed the one before (the fake rejects MaxResults outside 1..=50).
+    let served = fake.served_pages();
+    assert_eq!(served.len(), want_calls);
+    for (i, req) in requests.iter().enumerate() {
+        assert_eq!(req.body["CommandId"], CMD_ID);
+        let token = i.checked_sub(1).and_then(|p| served[p].next_token.clone());
+        assert_eq!(
+            req.body.get("NextToken").and_then(Value::as_str),
+            token.as_deref(),
+            "NextToken of request #{}",
+            i + 1
+        );
+    }
+}
+
+#[test]
+fn max_items_stops_fetching_once_enough_were_collected() {
+    assert_max_items(260, 75, 75, 2);
+    assert_max_items(260, 50, 50, 1);
+    assert_max_items(260, 1, 1, 1);
+    assert_max_items(260, 120, 120, 3);
+    assert_max_items(260, 260, 260, 6);
+    assert_max_items(260, 1_000, 260, 6);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validation
+// ---------------------------------------------------------------------------------------------
+
+#[track_caller]
+fn assert_rejected(args: &[&str]) {
+    let fake = FakeSsm::with_fleet(fleet_records(3));
+    let cli = Cli::new(&fake.url());
+    let out = cli.cmd().args(args).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "args {args:?} should be rejected with exit 2\n{}",
+        describe(&out)
+    );
+    let line = assert_single_stderr_line(&out);
+    assert!(
+        line.starts_with("error:"),
+        "args {args:?}: stderr line should start with \"error:\", got {line:?}"
+    );
+    assert!(out.stdout.is_empty(), "args {args:?}\n{}", describe(&out));
+    fake.assert_untouched();
+}
+
+#[test]
+fn bad_input_is_rejected_before_any_request() {
+    let short_cmd = &CMD_ID[..35];
+    let long_cmd = format!("{CMD_ID}0");
+    for args in [
+        vec!["list", "--command-id", short_cmd],
+        vec!["list", "--command-id", &long_cmd],
+        vec!["list", "--command-id", ""],
+        vec!["list"],
+        vec!["list", "--command-id", CMD_ID, "--instance-id", "i-123"],
+        vec![
+            "list",
+            "--command-id",
+            CMD_ID,
+            "--instance-id",
+            "x-0123456789abcdef0",
+        ],
+        vec![
+            "list",
+            "--command-id",
+            CMD_ID,
+            "--instance-id",
+            "i-0123456789abcdef!",
+        ],
+        vec![
+            "list",
+            "--command-id",
+            CMD_ID,
+            "--instance-id",
+            "mi-0123456789abcdef",
+        ],
+        vec!["list", "--command-id", CMD_ID, "--max-items", "0"],
+        vec!["list", "--command-id", CMD_ID, "--max-items", "-1"],
+        vec!["list", "--command-id", CMD_ID, "--max-items", "ten"],
+        vec!["list", "--command-id", CMD_ID, "--max-items", ""],
+        vec!["list", "--command-id", CMD_ID, "-o", "yaml"],
+    ] {
+        assert_rejected(&args);
+    }
+}
+
+#[test]
+fn well_formed_ids_are_accepted() {
+    for instance in ["i-01234567", INSTANCE_ID, "mi-0123456789abcdef0"] {
+        let fake = FakeSsm::with_fleet(fleet_records(1));
+        let out = run_list(&fake, &["--instance-id", instance, "-o", "json"]);
+        assert_exit(&out, 0);
+        assert_eq!(fake.list_requests()[0].body["InstanceId"], instance);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON exactly as the aws CLI prints it
+// ---------------------------------------------------------------------------------------------
+
+/// Two invocations, one finished and one running, with every key the service sends; timestamps
+/// with milliseconds, with a round half second and with none. The fake sends keys in
+/// alphabetical order, not the model's.
+fn two_invocations() -> Vec<Value> {
+    vec![
+        json!({
+            "CommandId": CMD_ID,
+            "InstanceId": INSTANCE_ID,
+            "InstanceName": "",
+            "Comment": "nightly report",
+            "DocumentName": "AWS-RunShellScript",
+            "DocumentVersion": "$DEFAULT",
+            "RequestedDateTime": 1_715_677_951.291,
+            "Status": "Success",
+            "StatusDetails": "Success",
+            "TraceOutput": "",
+            "StandardOutputUrl": "",
+            "StandardErrorUrl": "",
+            "CommandPlugins": [{
+                "Name": "aws:runShellScript",
+                "Status": "Success",
+                "StatusDetails": "Success",
+                "ResponseCode": 0,
+                "ResponseStartDateTime": 1_715_677_951.5,
+                "ResponseFinishDateTime": 1_715_677_954,
+                "Output": "h\u{e9}llo \u{2713}\r\n\u{1b}[32mok\u{1b}[0m \"q\" \\ tab\t\n",
+                "StandardOutputUrl": "",
+                "StandardErrorUrl": "",
+                "OutputS3Region": "us-east-1",
+                "OutputS3BucketName": "",
+                "OutputS3KeyPrefix": ""
+            }],
+            "ServiceRole": "",
+            "NotificationConfig": {
+                "NotificationArn": "",
+                "NotificationEvents": [],
+                "NotificationType": ""
+            },
+            "CloudWatchOutputConfig": {
+                "CloudWatchLogGroupName": "",
+                "CloudWatchOutputEnabled": false
+            }
+        }),
+        json!({
+            "CommandId": CMD_ID,
+            "InstanceId": "i-0fedcba9876543210",
+            "InstanceName": "ip-10-0-1-23.ec2.internal",
+            "Comment": "nightly report",
+            "DocumentName": "AWS-RunShellScript",
+            "DocumentVersion": "1",
+            "RequestedDateTime": 1_715_677_952,
+            "Status": "InProgress",
+            "StatusDetails": "InProgress",
+            "TraceOutput": "",
+            "StandardOutputUrl": "",
+            "StandardErrorUrl": "",
+            "CommandPlugins": [{
+                "Name": "aws:runShellScript",
+                "Status": "InProgress",
+                "StatusDetails": "InProgress",
+                "ResponseCode": -1,
+                "ResponseStartDateTime": 1_715_677_952.007,
+                "Output": "",
+                "StandardOutputUrl": "",
+                "StandardErrorUrl": "",
+                "OutputS3Region": "us-east-1",
+                "OutputS3BucketName": "",
+                "OutputS3KeyPrefix": ""
+            }],
+            "ServiceRole": "arn:aws:iam::123456789012:role/ssm-notify",
+            "NotificationConfig": {
+                "NotificationArn": "arn:aws:sns:us-east-1:123456789012:ssm",
+                "NotificationEvents": ["Success", "Failed"],
+                "NotificationType": "Invocation"
+            },
+            "CloudWatchOutputConfig": {
+                "CloudWatchLogGroupName": "/aws/ssm/AWS-RunShellScript",
+                "CloudWatchOutputEnabled": true
+            }
+        }),
+    ]
+}
+
+/// What `aws ssm list-command-invocations --command-id CMD_ID --details --output json` prints
+/// for [`two_invocations`] (aws-cli with `cli_timestamp_format = iso8601`); `{T1}` to
+/// `{T5}` stand for the timestamps, which depend on the time zone.
+const TWO_INVOCATIONS_AWS_CLI_JSON: &str = r#"{
+    "CommandInvocations": [
+        {
+            "CommandId": "8d5f3b4e-2a1c-4c3e-9f7a-1b2c3d4e5f60",
+            "InstanceId": "i-0123456789abcdef0",
+            "InstanceName": "",
+            "Comment": "nightly report",
+            "DocumentName": "AWS-RunShellScript",
+            "DocumentVersion": "$DEFAULT",
+            "RequestedDateTime": "{T1}",
+            "Status": "Success",
+            "StatusDetails": "Success",
+            "TraceOutput": "",
+            "StandardOutputUrl": "",
+            "StandardErrorUrl": "",
+            "CommandPlugins": [
+                {
+                    "Name": "aws:runShellScript",
+                    "Status": "Success",
+                    "StatusDetails": "Success",
+                    "ResponseCode": 0,
+                    "ResponseStartDateTime": "{T2}",
+                    "ResponseFinishDateTime": "{T3}",
+                    "Output": "héllo ✓\r\n\u001b[32mok\u001b[0m \"q\" \\ tab\t\n",
+                    "StandardOutputUrl": "",
+                    "StandardErrorUrl": "",
+                    "OutputS3Region": "us-east-1",
+                    "OutputS3BucketName": "",
+                    "OutputS3KeyPrefix": ""
+                }
+            ],
+            "ServiceRole": "",
+            "NotificationConfig": {
+                "NotificationArn": "",
+                "NotificationEvents": [],
+                "NotificationType": ""
+            },
+            "CloudWatchOutputConfig": {
+                "CloudWatchLogGroupName": "",
+                "CloudWatchOutputEnabled": false
+            }
+        },
+        {
+            "CommandId": "8d5f3b4e-2a1c-4c3e-9f7a-1b2c3d4e5f60",
+            "InstanceId": "i-0fedcba9876543210",
+            "InstanceName": "ip-10-0-1-23.ec2.internal",
+            "Comment": "nightly report",
+            "DocumentName": "AWS-RunShellScript",
+            "DocumentVersion": "1",
+            "RequestedDateTime": "{T4}",
+            "Status": "InProgress",
+            "StatusDetails": "InProgress",
+            "TraceOutput": "",
+            "StandardOutputUrl": "",
+            "StandardErrorUrl": "",
+            "CommandPlugins": [
+                {
+                    "Name": "aws:runShellScript",
+                    "Status": "InProgress",
+                    "StatusDetails": "InProgress",
+                    "ResponseCode": -1,
+                    "ResponseStartDateTime": "{T5}",
+                    "Output": "",
+                    "StandardOutputUrl": "",
+                    "StandardErrorUrl": "",
+                    "OutputS3Region": "us-east-1",
+                    "OutputS3BucketName": "",
+                    "OutputS3KeyPrefix": ""
+                }
+            ],
+            "ServiceRole": "arn:aws:iam::123456789012:role/ssm-notify",
+            "NotificationConfig": {
+                "NotificationArn": "arn:aws:sns:us-east-1:123456789012:ssm",
+                "NotificationEvents": [
+                    "Success",
+                    "Failed"
+                ],
+                "NotificationType": "Invocation"
+            },
+            "CloudWatchOutputConfig": {
+                "CloudWatchLogGroupName": "/aws/ssm/AWS-RunShellScript",
+                "CloudWatchOutputEnabled": true
+            }
+        }
+    ]
+}
+"#;
+
+fn two_invocations_json(timestamps: [&str; 5]) -> String {
+    let mut text = TWO_INVOCATIONS_AWS_CLI_JSON.to_owned();
+    for (i, t) in timestamps.iter().enumerate() {
+        text = text.replace(&format!("{{T{}}}", i + 1), t);
+    }
+    text
+}
+
+const UTC_TIMES: [&str; 5] = [
+    "2024-05-14T09:12:31.291000+00:00",
+    "2024-05-14T09:12:31.500000+00:00",
+    "2024-05-14T09:12:34+00:00",
+    "2024-05-14T09:12:32+00:00",
+    "2024-05-14T09:12:32.007000+00:00",
+];
+
+/// Removes the layout of a pretty-printed JSON text: whitespace outside strings.
+fn compact(pretty: &str) -> String {
+    let mut out = String::new();
+    let (mut in_string, mut escaped) = (false, false);
+    for c in pretty.chars() {
+        if in_string {
+            out.push(c);
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+        } else if c == '"' {
+            in_string = true;
+            out.push(c);
+        } else if !c.is_whitespace() {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[test]
+fn json_is_exactly_what_the_aws_cli_prints() {
+    let fake = FakeSsm::with_fleet(two_invocations());
+    let out = run_list(&fake, &["--details", "-o", "json"]);
+    assert_exit(&out, 0);
+    assert_eq!(
+        stdout_str(&out),
+        two_invocations_json(UTC_TIMES),
+        "{}",
+        describe(&out)
+    );
+    assert!(out.stderr.is_empty(), "{}", describe(&out));
+}
+
+#[test]
+fn json_is_the_same_when_timestamps_come_in_java_notation() {
+    // 1.715677951291E9 and 1.715677954E9: what SSM's Java serialiser often sends.
+    let fake = FakeSsm::with_fleet(Fleet::new(two_invocations()).java_numbers());
+    let out = run_list(&fake, &["--details", "-o", "json"]);
+    assert_exit(&out, 0);
+    assert_eq!(
+        stdout_str(&out),
+        two_invocations_json(UTC_TIMES),
+        "{}",
+        describe(&out)
+    );
+}
+
+#[test]
+fn json_timestamps_are_in_the_local_time_zone() {
+    for (tz, times) in [
+        (
+            "Asia/Kolkata",
+            [
+                "2024-05-14T14:42:31.291000+05:30",
+                "2024-05-14T14:42:31.500000+05:30",
+                "2024-05-14T14:42:34+05:30",
+                "2024-05-14T14:42:32+05:30",
+                "2024-05-14T14:42:32.007000+05:30",
+            ],
+        ),
+        (
+            // Summer time in May: -04:00.
+            "America/New_York",
+            [
+                "2024-05-14T05:12:31.291000-04:00",
+                "2024-05-14T05:12:31.500000-04:00",
+                "2024-05-14T05:12:34-04:00",
+                "2024-05-14T05:12:32-04:00",
+                "2024-05-14T05:12:32.007000-04:00",
+            ],
+        ),
+    ] {
+        let fake = FakeSsm::with_fleet(two_invocations());
+        let out = run_list_tz(&fake, tz, &[], &["--details", "-o", "json"]);
+        assert_exit(&out, 0);
+        assert_eq!(
+            stdout_str(&out),
+            two_invocations_json(times),
+            "TZ={tz}\n{}",
+            describe(&out)
+        );
+    }
+}
+
+#[test]
+fn jsonl_is_exactly_one_compact_object_per_line() {
+    let fake = FakeSsm::with_fleet(two_invocations());
+    let out = run_list(&fake, &["--details", "-o", "jsonl"]);
+    assert_exit(&out, 0);
+    let doc = two_invocations_json(UTC_TIMES);
+    let pretty: Value = serde_json::from_str(&doc).unwrap();
+    // The objects as printed in the json document, compacted, one per line.
+    let whole = compact(&doc);
+    let (first, second) = whole
+        .strip_prefix("{\"CommandInvocations\":[")
+        .and_then(|s| s.strip_suffix("]}"))
+        .and_then(|s| s.split_once("},{\"CommandId\":"))
+        .expect("two objects");
+    let objects = [format!("{first}}}"), format!("{{\"CommandId\":{second}")];
+    for (i, o) in objects.iter().enumerate() {
+        let v: Value = serde_json::from_str(o).unwrap();
+        assert_eq!(v, pretty["CommandInvocations"][i], "test's own compaction");
+    }
+    let want = format!("{}\n{}\n", objects[0], objects[1]);
+    assert_eq!(stdout_str(&out), want, "{}", describe(&out));
+}
+
+#[test]
+fn jsonl_lists_every_page_one_parseable_object_per_line_in_order() {
+    let records = fleet_records(130);
+    let fake = FakeSsm::with_fleet(records.clone());
+    let out = run_list(&fake, &["--details", "-o", "jsonl"]);
+    assert_exit(&out, 0);
+    let text = stdout_str(&out);
+    assert!(text.ends_with('\n'), "{}", describe(&out));
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), records.len(), "{}", describe(&out));
+    for (i, (line, record)) in lines.iter().zip(&records).enumerate() {
+        assert!(line.starts_with("{\"CommandId\":\""), "line {i}: {line}");
+        let v: Value = serde_json::from_str(line)
+            .unwrap_or_else(|e| panic!("line {i} is not JSON ({e}): {line}"));
+        assert_eq!(v, as_printed(record, true), "line {i}");
+    }
+    assert_eq!(fake.list_calls(), 3);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Table and text
+// ---------------------------------------------------------------------------------------------
+
+/// Six nodes: three successes (one with a two-line output), a failure whose output starts with
+/// escape sequences and a CRLF, one still running and one the command could not reach.
+fn mixed_fleet() -> Vec<Value> {
+    vec![
+        listed_invocation(
+            &fleet_instance_id(0),
+            "Success",
+            "Success",
+            "all good\nsecond line of i0\n",
+        ),
+        listed_invocation(
+            &fleet_instance_id(1),
+            "Failed",
+            "Failed",
+            "\u{1b}[31mboom\u{1b}[0m: disk full\r\nsecond line of i1\n",
+        ),
+        listed_invocation(&fleet_instance_id(2), "Success", "Success", "ok\n"),
+        listed_invocation(&fleet_instance_id(3), "InProgress", "InProgress", ""),
+        listed_invocation(&fleet_instance_id(4), "Failed", "Undeliverable", ""),
+        listed_invocation(&fleet_instance_id(5), "Success", "Success", "done\n"),
+    ]
+}
+
+/// The one line of `text` that names `instance`.
+#[track_caller]
+fn row_of<'a>(text: &'a str, instance: &str) -> &'a str {
+    let rows: Vec<&str> = text.lines().filter(|l| l.contains(instance)).collect();
+    assert_eq!(rows.len(), 1, "one row for {instance}\n{text}");
+    rows[0]
+}
+
+fn cells(row: &str) -> Vec<&str> {
+    row.split(|c: char| c.is_whitespace() || "|│┃║".contains(c))
+        .filter(|t| !t.is_empty())
+        .collect()
+}
+
+/// True when every CR byte is immediately followed by LF.
+fn no_lone_cr(bytes: &[u8]) -> bool {
+    bytes
+        .iter()
+        .enumerate()
+        .all(|(i, &b)| b != b'\r' || bytes.get(i + 1) == Some(&b'\n'))
+}
+
+#[track_caller]
+fn assert_totals(text: &str) {
+    let totals: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("Success") && l.contains("InProgress") && !l.contains("i-0a11"))
+        .collect();
+    assert_eq!(totals.len(), 1, "one totals line\n{text}");
+    // "N Status" terms separated by ", " (whatever precedes the first one).
+    let parts: Vec<String> = totals[0]
+        .split(", ")
+        .map(|part| {
+            let words: Vec<&str> = part.split_whitespace().collect();
+            words[words.len().saturating_sub(2)..].join(" ")
+        })
+        .collect();
+    // Success first, as in the contract's example.
+    assert_eq!(parts[0], "3 Success", "totals line {:?}\n{text}", totals[0]);
+    // Counted by the most precise word the service gave (README: `298 Success, 1 Failed,
+    // 1 Undeliverable`): the undeliverable node is not lumped in with the failed one.
+    let mut sorted = parts.clone();
+    sorted.sort_unstable();
+    assert_eq!(
+        sorted,
+        ["1 Failed", "1 InProgress", "1 Undeliverable", "3 Success"],
+        "totals line {:?}\n{text}",
+        totals[0]
+    );
+}
+
+#[test]
+fn table_shows_a_row_per_invocation_and_the_totals() {
+    let records = mixed_fleet();
+    let fake = FakeSsm::with_fleet(records);
+    let out = run_list(&fake, &["-o", "table"]);
+    assert_exit(&out, 0);
+    let text = stdout_str(&out);
+    for (i, status) in [
+        (0, "Success"),
+        (1, "Failed"),
+        (2, "Success"),
+        (3, "InProgress"),
+        (4, "Failed"),
+        (5, "Success"),
+    ] {
+        let row = row_of(&text, &fleet_instance_id(i));
+        assert!(row.contains(status), "row {row:?}");
+    }
+    assert!(
+        row_of(&text, &fleet_instance_id(4)).contains("Undeliverable"),
+        "status details shown\n{text}"
+    );
+    // Rows in the service's order.
+    let positions: Vec<usize> = (0..6)
+        .map(|i| text.find(&fleet_instance_id(i)).unwrap())
+        .collect();
+    assert!(positions.is_sorted(), "rows out of order\n{text}");
+    assert_totals(&text);
+    assert_walked_pages(&fake, &base_body(), 1);
+}
+
+#[test]
+fn table_with_details_shows_codes_first_output_lines_visibly_and_the_cap() {
+    let fake = FakeSsm::with_fleet(mixed_fleet());
+    let out = run_list(&fake, &["--details", "-o", "table"]);
+    assert_exit(&out, 0);
+    assert!(
+        !out.stdout.contains(&0x1b),
+        "raw ESC byte in table output\n{}",
+        describe(&out)
+    );
+    assert!(
+        no_lone_cr(&out.stdout),
+        "lone CR in table output\n{}",
+        describe(&out)
+    );
+    let text = stdout_str(&out);
+
+    let row0 = row_of(&text, &fleet_instance_id(0));
+    assert!(row0.contains("all good"), "first output line\n{text}");
+    assert!(cells(row0).contains(&"0"), "response code 0 in {row0:?}");
+    let row1 = row_of(&text, &fleet_instance_id(1));
+    assert!(
+        row1.contains("\\x1b[31mboom\\x1b[0m: disk full"),
+        "first output line, escapes made visible\n{text}"
+    );
+    assert!(cells(row1).contains(&"1"), "response code 1 in {row1:?}");
+    assert!(row_of(&text, &fleet_instance_id(2)).contains("ok"));
+    assert!(row_of(&text, &fleet_instance_id(5)).contains("done"));
+    for later_line in ["second line of i0", "second line of i1"] {
+        assert!(
+            !text.contains(later_line),
+            "only the first line: {later_line:?}\n{text}"
+        );
+    }
+    assert_totals(&text);
+    assert!(
+        text.contains("2,500"),
+        "the note on the 2,500-character cap of this API\n{text}"
+    );
+    assert_walked_pages(&fake, &json!({"CommandId": CMD_ID, "Details": true}), 1);
+}
+
+#[test]
+fn table_lists_every_page() {
+    let records = fleet_records(130);
+    let fake = FakeSsm::with_fleet(records);
+    let out = run_list(&fake, &["-o", "table"]);
+    assert_exit(&out, 0);
+    let text = stdout_str(&out);
+    for i in 0..130 {
+        row_of(&text, &fleet_instance_id(i));
+    }
+    assert!(
+        text.lines()
+            .any(|l| l.contains("130 Success") && !l.contains("i-0a11")),
+        "totals line\n{text}"
+    );
+    assert_eq!(fake.list_calls(), 3);
+}
+
+/// Asserts `text` is these sections in order: for each, header lines (between the previous
+/// output and this one, at least one) that together name every one of `names`, then the output.
+#[track_caller]
+fn assert_sections(text: &str, sections: &[(Vec<&str>, &str)]) {
+    let mut at = 0;
+    for (names, output) in sections {
+        let found = text[at..]
+            .find(output)
+            .map(|p| p + at)
+            .unwrap_or_else(|| panic!("no output {output:?} after byte {at}\n{text}"));
+        let headers = &text[at..found];
+        assert!(
+            headers.ends_with('\n') && !headers.trim().is_empty(),
+            "a header line before {output:?}, got {headers:?}\n{text}"
+        );
+        for name in names {
+            assert!(
+                headers.contains(name),
+                "the header lines {headers:?} before {output:?} name {name:?}\n{text}"
+            );
+        }
+        at = found + output.len();
+    }
+    assert!(
+        text[at..].trim().is_empty(),
+        "nothing after the last output\n{text}"
+    );
+}
+
+fn three_nodes() -> Vec<Value> {
+    vec![
+        listed_invocation(
+            &fleet_instance_id(0),
+            "Success",
+            "Success",
+            "alpha 1\nalpha 2\n",
+        ),
+        listed_invocation(&fleet_instance_id(1), "Failed", "Failed", "beta: failed\n"),
+        listed_invocation(&fleet_instance_id(2), "Success", "Success", "gamma\n"),
+    ]
+}
+
+#[test]
+fn text_prints_each_output_under_a_header_naming_the_node() {
+    let fake = FakeSsm::with_fleet(three_nodes());
+    let out = run_list(&fake, &["--details", "-o", "text"]);
+    assert_exit(&out, 0);
+    let (i0, i1, i2) = (
+        fleet_instance_id(0),
+        fleet_instance_id(1),
+        fleet_instance_id(2),
+    );
+    assert_sections(
+        &stdout_str(&out),
+        &[
+            (vec![i0.as_str()], "alpha 1\nalpha 2\n"),
+            (vec![i1.as_str()], "beta: failed\n"),
+            (vec![i2.as_str()], "gamma\n"),
+        ],
+    );
+}
+
+#[test]
+fn text_headers_name_the_plugin() {
+    // The contract: "each instance's plugin output under a header line naming the instance
+    // (and plugin)", for a one-step document too.
+    let fake = FakeSsm::with_fleet(three_nodes());
+    let out = run_list(&fake, &["--details", "-o", "text"]);
+    assert_exit(&out, 0);
+    let (i0, i1, i2) = (
+        fleet_instance_id(0),
+        fleet_instance_id(1),
+        fleet_instance_id(2),
+    );
+    assert_sections(
+        &stdout_str(&out),
+        &[
+            (vec![i0.as_str(), SHELL_PLUGIN], "alpha 1\nalpha 2\n"),
+            (vec![i1.as_str(), SHELL_PLUGIN], "beta: failed\n"),
+            (vec![i2.as_str(), SHELL_PLUGIN], "gamma\n"),
+        ],
+    );
+}
+
+#[test]
+fn text_names_each_step_of_a_document_with_several() {
+    let mut record = listed_invocation(&fleet_instance_id(0), "Success", "Success", "");
+    let mut second = record["CommandPlugins"][0].clone();
+    record["CommandPlugins"][0]["Name"] = json!("installPackages");
+    record["CommandPlugins"][0]["Output"] = json!("installed 3 packages\n");
+    second["Name"] = json!("restartService");
+    second["Output"] = json!("nginx restarted\n");
+    record["CommandPlugins"]
+        .as_array_mut()
+        .unwrap()
+        .push(second);
+    let records = vec![
+        record,
+        listed_invocation(&fleet_instance_id(1), "Success", "Success", "one step\n"),
+    ];
+    let fake = FakeSsm::with_fleet(records);
+    let out = run_list(&fake, &["--details", "-o", "text"]);
+    assert_exit(&out, 0);
+    let (i0, i1) = (fleet_instance_id(0), fleet_instance_id(1));
+    assert_sections(
+        &stdout_str(&out),
+        &[
+            (
+                vec![i0.as_str(), "installPackages"],
+                "installed 3 packages\n",
+            ),
+            (vec!["restartService"], "nginx restarted\n"),
+            (vec![i1.as_str()], "one step\n"),
+        ],
+    );
+}
+
+#[test]
+fn text_asks_for_details_itself() {
+    // README: `-o text` implies --details (there is no output to print without it).
+    let fake = FakeSsm::with_fleet(three_nodes());
+    let out = run_list(&fake, &["-o", "text"]);
+    assert_exit(&out, 0);
+    assert_walked_pages(&fake, &json!({"CommandId": CMD_ID, "Details": true}), 1);
+    let (i0, i1, i2) = (
+        fleet_instance_id(0),
+        fleet_instance_id(1),
+        fleet_instance_id(2),
+    );
+    assert_sections(
+        &stdout_str(&out),
+        &[
+            (vec![i0.as_str()], "alpha 1\nalpha 2\n"),
+            (vec![i1.as_str()], "beta: failed\n"),
+            (vec![i2.as_str()], "gamma\n"),
+        ],
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Byte for byte against the aws CLI itself (needs the project's venv, like tests/e2e_moto.rs)
+// ---------------------------------------------------------------------------------------------
+
+/// A fleet over three pages with content JSON printers get wrong, and a key the model does
+/// not know (the aws CLI drops it).
+fn tricky_fleet() -> Vec<Value> {
+    let mut records = fleet_records(120);
+    records[0] = two_invocations()[0].clone();
+    records[1] = two_invocations()[1].clone();
+    records[7]["CommandPlugins"][0]["Output"] = json!(
+        "caf\u{e9} \u{1f680} nul\u{0} bel\u{7} del\u{7f} c1\u{9b}[2J ls\u{2028} slash/ \u{feff}bom"
+    );
+    records[7]["SomethingNew"] = json!({"Nested": [1, 2.5, true, null]});
+    records[8]["Status"] = json!("Failed");
+    records[8]["StatusDetails"] = json!("Undeliverable");
+    records[8]["CommandPlugins"] = json!([]);
+    records[60]["RequestedDateTime"] = json!(epoch_ms(REQUESTED_AT_MS + 709));
+    records[61]["RequestedDateTime"] = json!(1_715_677_951);
+    records
+}
+
+#[test]
+fn json_matches_the_aws_cli_byte_for_byte() {
+    let home = tempfile::tempdir().expect("temp HOME");
+    let config = home.path().join("aws-config");
+    std::fs::write(&config, "[default]\ncli_timestamp_format = iso8601\n").unwrap();
+    for details in [true, false] {
+        for java in [false, true] {
+            let mut fleet = Fleet::new(tricky_fleet());
+            if java {
+                fleet = fleet.java_numbers();
+            }
+            let fake = FakeSsm::with_fleet(fleet);
+            let mut args = vec![
+                "ssm",
+                "list-command-invocations",
+                "--command-id",
+                CMD_ID,
+                "--output",
+                "json",
+            ];
+            if details {
+                args.push("--details");
+            }
+            let mut aws = support::moto::aws_command_at(&fake.url(), home.path(), args);
+            aws.env("AWS_CONFIG_FILE", &config).env("TZ", "UTC");
+            let aws = support::moto::run(aws, support::moto::COMMAND_TIMEOUT);
+            assert!(aws.status.success(), "aws CLI:\n{}", describe(&aws));
+            let reference = stdout_str(&aws);
+            // Sanity: the reference walked the pages and printed ISO timestamps.
+            assert_eq!(fake.served_pages().len(), 3, "aws CLI pages");
+            assert!(
+                reference.contains("\"2024-05-14T09:12:31.291000+00:00\"")
+                    && !reference.contains("SomethingNew")
+                    && !reference.contains("NextToken"),
+                "unexpected aws CLI output:\n{reference}"
+            );
+
+            let mut extra = vec!["-o", "json"];
+            if details {
+                extra.push("--details");
+            }
+            let out = run_list(&fake, &extra);
+            assert_exit(&out, 0);
+            if out.stdout != aws.stdout {
+                let ours = stdout_str(&out);
+                let line = ours
+                    .lines()
+                    .zip(reference.lines())
+                    .position(|(a, b)| a != b)
+                    .unwrap_or(ours.lines().count().min(reference.lines().count()));
+                panic!(
+                    "ssmres list -o json (details {details}, java numbers {java}) differs from \
+                     the aws CLI at line {}:\n  ssmres:  {:?}\n  aws CLI: {:?}",
+                    line + 1,
+                    ours.lines().nth(line),
+                    reference.lines().nth(line)
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn an_invalid_command_id_error_exits_3_after_one_call() {
+    let fake = FakeSsm::with_fleet(Fleet::new(fleet_records(10)).fail_page_always(
+        1,
+        Step::Error(400, "InvalidCommandId".into(), String::new()),
+    ));
+    let out = run_list(&fake, &["-o", "json"]);
+    assert_exit(&out, 3);
+    let line = assert_single_stderr_line(&out);
+    assert!(line.starts_with("error:"), "{line:?}");
+    assert!(out.stdout.is_empty(), "{}", describe(&out));
+    assert_eq!(fake.list_calls(), 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The fake itself: it must serve pages as SSM does, or the tests above prove little
+// ---------------------------------------------------------------------------------------------
+
+/// One raw ListCommandInvocations call to the fake: (HTTP status, body text).
+fn post_list(fake: &FakeSsm, body: &Value) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", fake.port())).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
+    let body = body.to_string();
+    write!(
+        stream,
+        "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-amz-json-1.1\r\n\
+         X-Amz-Target: AmazonSSM.ListCommandInvocations\r\nContent-Length: {}\r\n\
+         Connection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = Vec::new();
+    let mut buf = [0; 65_536];
+    // The fake keeps the connection open: read the head, then Content-Length bytes.
+    loop {
+        let n = stream.read(&mut buf).unwrap();
+        assert!(n > 0, "connection closed early");
+        response.extend_from_slice(&buf[..n]);
+        let text = String::from_utf8_lossy(&response).into_owned();
+        if let Some((head, rest)) = text.split_once("\r\n\r\n") {
+            let len: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("Content-Length: "))
+                .unwrap()
+                .parse()
+                .unwrap();
+            if rest.len() >= len {
+                let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+                return (status, rest[..len].to_owned());
+            }
+        }
+    }
+}
+
+#[test]
+fn the_fake_pages_filters_and_validates_as_ssm_does() {
+    let fake = FakeSsm::with_fleet(fleet_records(120));
+    // Default page size 50, a token, CommandPlugins only with Details.
+    let (status, body) = post_list(&fake, &json!({"CommandId": CMD_ID}));
+    assert_eq!(status, 200, "{body}");
+    let page: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(page["CommandInvocations"].as_array().unwrap().len(), 50);
+    assert!(
+        page["CommandInvocations"][0]
+            .get("CommandPlugins")
+            .is_none()
+    );
+    assert!(
+        body.contains("\"RequestedDateTime\":1715677951.291,"),
+        "{body}"
+    );
+    let token = page["NextToken"].as_str().unwrap().to_owned();
+
+    // The token works for the same query only.
+    for other in [
+        json!({"CommandId": CMD_ID, "NextToken": token, "Details": true}),
+        json!({"CommandId": CMD_ID, "NextToken": token, "InstanceId": INSTANCE_ID}),
+        json!({"CommandId": CMD_ID, "NextToken": "AAEAAQnot-a-token"}),
+    ] {
+        let (status, body) = post_list(&fake, &other);
+        assert_eq!(status, 400, "{other}: {body}");
+        assert!(body.contains("InvalidNextToken"), "{body}");
+    }
+    let (status, body) = post_list(
+        &fake,
+        &json!({"CommandId": CMD_ID, "NextToken": token, "MaxResults": 70}),
+    );
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("ValidationException"), "{body}");
+    let (status, body) = post_list(
+        &fake,
+        &json!({"CommandId": CMD_ID, "NextToken": token, "MaxResults": 0}),
+    );
+    assert_eq!(status, 400, "{body}");
+
+    // A smaller last page, then no token.
+    let (status, body) = post_list(
+        &fake,
+        &json!({"CommandId": CMD_ID, "NextToken": token, "MaxResults": 7}),
+    );
+    assert_eq!(status, 200, "{body}");
+    let page: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        instance_ids(page["CommandInvocations"].as_array().unwrap()),
+        (50..57).map(fleet_instance_id).collect::<Vec<_>>()
+    );
+    assert!(page["NextToken"].is_string());
+
+    // Filters and Details.
+    let (status, body) = post_list(
+        &fake,
+        &json!({"CommandId": CMD_ID, "InstanceId": fleet_instance_id(9), "Details": true}),
+    );
+    assert_eq!(status, 200, "{body}");
+    let page: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(page["CommandInvocations"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        page["CommandInvocations"][0]["CommandPlugins"][0]["Name"],
+        SHELL_PLUGIN
+    );
+    assert!(page.get("NextToken").is_none());
+    let other_command = "00000000-0000-4000-8000-000000000000";
+    let (_, body) = post_list(&fake, &json!({"CommandId": other_command}));
+    assert_eq!(body, r#"{"CommandInvocations":[]}"#);
+}
+
+#[test]
+fn the_fake_can_send_java_notation_and_scripted_faults() {
+    let fake = FakeSsm::with_fleet(
+        Fleet::new(two_invocations())
+            .java_numbers()
+            .fail_page(1, vec![Step::throttled(), Step::Status500]),
+    );
+    let (status, body) = post_list(&fake, &json!({"CommandId": CMD_ID}));
+    assert_eq!((status, body.contains("ThrottlingException")), (400, true));
+    let (status, _) = post_list(&fake, &json!({"CommandId": CMD_ID}));
+    assert_eq!(status, 500);
+    let (status, body) = post_list(&fake, &json!({"CommandId": CMD_ID, "Details": true}));
+    assert_eq!(status, 200, "{body}");
+    for wire in [
+        "\"RequestedDateTime\":1.715677951291E9",
+        "\"RequestedDateTime\":1.715677952E9",
+        "\"ResponseStartDateTime\":1.7156779515E9",
+        "\"ResponseFinishDateTime\":1.715677954E9",
+        "\"ResponseCode\":0,",
+    ] {
+        assert!(body.contains(wire), "{wire} in {body}");
+    }
+    assert_eq!(fake.list_calls(), 3);
+    assert_eq!(fake.served_pages().len(), 1);
+
+    // A fake without a fleet does not know the call.
+    let fake = FakeSsm::always(Step::throttled());
+    let (status, body) = post_list(&fake, &json!({"CommandId": CMD_ID}));
+    assert_eq!(status, 400);
+    assert!(body.contains("UnknownOperationException"), "{body}");
+    assert_eq!(fake.get_invocation_calls(), 0);
+}
