@@ -62,7 +62,7 @@ Register-ArgumentCompleter -Native -CommandName 'ssmres' -ScriptBlock {
         }
         'ssmres;wait' {
             [CompletionResult]::new('--command-id', '--command-id', [CompletionResultType]::ParameterName, 'Command ID returned by SendCommand (36 characters)')
-            [CompletionResult]::new('--instance-id', '--instance-id', [CompletionResultType]::ParameterName, 'Managed node ID: i-xxxxxxxx, i-xxxxxxxxxxxxxxxxx or mi-xxxxxxxxxxxxxxxxx')
+            [CompletionResult]::new('--instance-id', '--instance-id', [CompletionResultType]::ParameterName, 'Managed node to wait for; repeat for several; leave out to wait for every invocation of the command')
             [CompletionResult]::new('--plugin-name', '--plugin-name', [CompletionResultType]::ParameterName, 'Step name, required by the service for documents with several steps')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Give up after this long (exit 4), e.g. 90s, 5m, 1h30m; a bare number is seconds')
             [CompletionResult]::new('--min-interval', '--min-interval', [CompletionResultType]::ParameterName, 'Shortest pause between polls, used for the first seconds; later pauses are a tenth of the time waited so far')

@@ -57,7 +57,7 @@ set edit:completion:arg-completer[ssmres] = {|@words|
         }
         &'ssmres;wait'= {
             cand --command-id 'Command ID returned by SendCommand (36 characters)'
-            cand --instance-id 'Managed node ID: i-xxxxxxxx, i-xxxxxxxxxxxxxxxxx or mi-xxxxxxxxxxxxxxxxx'
+            cand --instance-id 'Managed node to wait for; repeat for several; leave out to wait for every invocation of the command'
             cand --plugin-name 'Step name, required by the service for documents with several steps'
             cand --timeout 'Give up after this long (exit 4), e.g. 90s, 5m, 1h30m; a bare number is seconds'
             cand --min-interval 'Shortest pause between polls, used for the first seconds; later pauses are a tenth of the time waited so far'

@@ -55,7 +55,7 @@ complete -c ssmres -n "__fish_ssmres_using_subcommand get" -s v -l verbose -d 'P
 complete -c ssmres -n "__fish_ssmres_using_subcommand get" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ssmres -n "__fish_ssmres_using_subcommand get" -s V -l version -d 'Print version'
 complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -l command-id -d 'Command ID returned by SendCommand (36 characters)' -r
-complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -l instance-id -d 'Managed node ID: i-xxxxxxxx, i-xxxxxxxxxxxxxxxxx or mi-xxxxxxxxxxxxxxxxx' -r
+complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -l instance-id -d 'Managed node to wait for; repeat for several; leave out to wait for every invocation of the command' -r
 complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -l plugin-name -d 'Step name, required by the service for documents with several steps' -r
 complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -l timeout -d 'Give up after this long (exit 4), e.g. 90s, 5m, 1h30m; a bare number is seconds' -r
 complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -l min-interval -d 'Shortest pause between polls, used for the first seconds; later pauses are a tenth of the time waited so far' -r

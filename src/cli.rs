@@ -125,8 +125,18 @@ pub struct ListArgs {
 
 #[derive(Debug, Args)]
 pub struct WaitArgs {
-    #[command(flatten)]
-    pub target: InvocationArgs,
+    /// Command ID returned by SendCommand (36 characters)
+    #[arg(long, value_name = "ID", value_parser = parse_command_id)]
+    pub command_id: String,
+
+    /// Managed node to wait for; repeat for several; leave out to wait for every invocation
+    /// of the command
+    #[arg(long = "instance-id", value_name = "ID", value_parser = parse_instance_id)]
+    pub instance_ids: Vec<String>,
+
+    /// Step name, required by the service for documents with several steps
+    #[arg(long, value_name = "NAME", value_parser = parse_plugin_name)]
+    pub plugin_name: Option<String>,
 
     /// Give up after this long (exit 4), e.g. 90s, 5m, 1h30m; a bare number is seconds
     #[arg(long, value_name = "DURATION", value_parser = crate::duration::parse)]

@@ -21,6 +21,8 @@ pub enum WaitStage {
     SettingUp,
     NeverVisible,
     LastSeen(String),
+    /// A fleet: how many of how many had finished.
+    Finished(usize, usize),
 }
 
 #[derive(Debug)]
@@ -70,6 +72,9 @@ impl fmt::Display for Error {
                     }
                     WaitStage::LastSeen(status) => {
                         write!(f, "timed out after {d}; last status: {status}")
+                    }
+                    WaitStage::Finished(done, total) => {
+                        write!(f, "timed out after {d}; {done} of {total} finished")
                     }
                 }
             }

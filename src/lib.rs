@@ -6,6 +6,7 @@ pub mod cli;
 pub mod commands;
 pub mod duration;
 pub mod error;
+pub mod fleet;
 pub mod logging;
 pub mod model;
 pub mod output;

@@ -27,6 +27,33 @@ impl Progress {
         Progress { bar: Some(bar) }
     }
 
+    /// A bar for a fleet: finished of total, failed so far.
+    pub fn new_fleet(enabled: bool) -> Self {
+        let progress = Progress::new(enabled, "command");
+        if let Some(bar) = &progress.bar
+            && let Ok(style) = ProgressStyle::with_template(
+                "{spinner} [{bar:30}] {pos}/{len} finished · {msg} · {elapsed} waited",
+            )
+        {
+            bar.set_style(style.progress_chars("=> "));
+            bar.set_message("waiting for the command to appear");
+        }
+        progress
+    }
+
+    pub fn fleet(&self, tally: Option<&crate::fleet::Tally>) {
+        if let Some(bar) = &self.bar {
+            match tally {
+                Some(t) => {
+                    bar.set_length(t.total as u64);
+                    bar.set_position(t.finished as u64);
+                    bar.set_message(format!("{} failed", t.failed));
+                }
+                None => bar.set_message("command not visible yet"),
+            }
+        }
+    }
+
     pub fn update(&self, event: &Event<'_>) {
         if let Some(bar) = &self.bar {
             bar.set_message(message(event));

@@ -262,7 +262,7 @@ fn missing_required_ids_are_rejected() {
         (&["get", "--command-id", CMD_ID][..], "--instance-id"),
         (&["get", "--instance-id", INSTANCE_ID][..], "--command-id"),
         (&["wait", "--instance-id", INSTANCE_ID][..], "--command-id"),
-        (&["wait", "--command-id", CMD_ID][..], "--instance-id"),
+        (&["list", "--instance-id", INSTANCE_ID][..], "--command-id"),
     ] {
         let out = assert_rejected(args);
         // The one line says what is missing, not just that something is.
@@ -272,13 +272,16 @@ fn missing_required_ids_are_rejected() {
             "args {args:?}: stderr should name {missing}: {line:?}"
         );
     }
-    // Both missing: both named on the one line.
-    let out = assert_rejected(&["wait"]);
+    // Both missing: both named on the one line. (`wait` without --instance-id is a fleet
+    // wait, so only --command-id is required there.)
+    let out = assert_rejected(&["get"]);
     let line = assert_single_stderr_line(&out);
     assert!(
         line.contains("--command-id") && line.contains("--instance-id"),
         "stderr should name both flags: {line:?}"
     );
+    let line = assert_single_stderr_line(&assert_rejected(&["wait"]));
+    assert!(line.contains("--command-id"), "{line:?}");
 }
 
 #[test]

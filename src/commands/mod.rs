@@ -5,6 +5,7 @@ pub mod completions;
 pub mod get;
 pub mod list;
 pub mod wait;
+pub mod wait_fleet;
 
 use crate::cli::{Cli, Command, GlobalArgs, OutputFormat};
 use crate::error::Error;

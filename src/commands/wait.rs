@@ -1,4 +1,5 @@
-//! `ssmres wait`: poll until terminal, then print the invocation exactly as `get` would.
+//! `ssmres wait`: poll until terminal, then print the result exactly as `get` would. One
+//! `--instance-id` waits for that invocation; none or several wait for a fleet (wait_fleet.rs).
 
 use tokio::time::Instant;
 
@@ -7,8 +8,8 @@ use crate::error::{Error, WaitStage, exit};
 use crate::model::StatusClass;
 use crate::poll::{self, Event, Outcome, Policy, Schedule};
 use crate::progress::Progress;
-use crate::provider::Provider;
 use crate::provider::aws::AwsProvider;
+use crate::provider::{InvocationKey, Provider};
 
 /// Polls in a row that may fail before the wait gives up. Each poll is already retried by the
 /// SDK (3 attempts with backoff by default) and failing polls back off, so five span a real
@@ -40,13 +41,31 @@ pub async fn run(ctx: &super::Context, args: &WaitArgs) -> Result<u8, Error> {
         deadline,
         max_failed_polls: MAX_FAILED_POLLS,
     };
-    let key = super::key(&args.target);
-    let progress = Progress::new(ctx.show_progress, &args.target.instance_id);
-    let mut rng = fastrand::Rng::new();
+    match args.instance_ids.as_slice() {
+        [instance_id] => {
+            let key = InvocationKey {
+                command_id: args.command_id.clone(),
+                instance_id: instance_id.clone(),
+                plugin_name: args.plugin_name.clone(),
+            };
+            one(ctx, &provider, &policy, &key, args).await
+        }
+        _ => super::wait_fleet::run(ctx, &provider, &policy, args).await,
+    }
+}
 
+async fn one(
+    ctx: &super::Context,
+    provider: &AwsProvider,
+    policy: &Policy,
+    key: &InvocationKey,
+    args: &WaitArgs,
+) -> Result<u8, Error> {
+    let progress = Progress::new(ctx.show_progress, &key.instance_id);
+    let mut rng = fastrand::Rng::new();
     let outcome = poll::wait(
-        &policy,
-        || provider.fetch(&key),
+        policy,
+        || provider.fetch(key),
         |event| {
             log(&event);
             progress.update(&event);

@@ -18,6 +18,8 @@ use aws_config::profile::region::ProfileFileRegionProvider;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
 
+use aws_sdk_ssm::error::ProvideErrorMetadata;
+
 use super::{FetchError, Fetched, InvocationKey, Provider};
 use crate::error::Error;
 use record::CommandInvocation;
@@ -213,5 +215,65 @@ impl AwsProvider {
                 None => return Ok(all),
             }
         }
+    }
+}
+
+/// One command's fleet, seen through ListCommands (the counts) and ListCommandInvocations.
+pub struct AwsFleet<'a> {
+    pub provider: &'a AwsProvider,
+    pub command_id: String,
+}
+
+const TERMINAL_COMMAND_STATUS: [&str; 4] = ["Success", "Failed", "Cancelled", "TimedOut"];
+
+impl crate::fleet::FleetSource for AwsFleet<'_> {
+    async fn summary(&self) -> Result<Option<crate::fleet::CommandSummary>, FetchError> {
+        let started = std::time::Instant::now();
+        let result = self
+            .provider
+            .client
+            .list_commands()
+            .command_id(&self.command_id)
+            .send()
+            .await;
+        tracing::debug!(elapsed = ?started.elapsed(), ok = result.is_ok(), "ListCommands");
+        let output = match result {
+            Ok(o) => o,
+            // A well-formed ID the service does not know (yet): IDs are checked locally.
+            Err(err)
+                if err.as_service_error().and_then(|e| e.code()) == Some("InvalidCommandId") =>
+            {
+                return Ok(None);
+            }
+            Err(err) => {
+                return match errors::classify(err, "ListCommands") {
+                    errors::Failure::NotFound => Ok(None),
+                    errors::Failure::Fetch(f) => Err(f),
+                };
+            }
+        };
+        Ok(output.commands().first().map(|c| {
+            let status = c
+                .status()
+                .map(|s| s.as_str().to_owned())
+                .unwrap_or_default();
+            crate::fleet::CommandSummary {
+                terminal: TERMINAL_COMMAND_STATUS.contains(&status.as_str()),
+                status,
+                target_count: u64::try_from(c.target_count()).unwrap_or(0),
+                completed_count: u64::try_from(c.completed_count()).unwrap_or(0),
+            }
+        }))
+    }
+
+    async fn list(&self) -> Result<Vec<crate::model::ListEntry>, FetchError> {
+        let query = ListQuery {
+            command_id: self.command_id.clone(),
+            instance_id: None,
+            details: false,
+            max_items: None,
+        };
+        let listed = self.provider.list_invocations(&query).await?;
+        Ok(listed.into_iter().map(|i| i.into_entry()).collect())
     }
 }

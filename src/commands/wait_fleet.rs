@@ -1,0 +1,197 @@
+//! `ssmres wait` for a whole command or a named set of instances. The rounds (fleet.rs) find
+//! what finished; each finished invocation's full result is fetched once, at most
+//! FETCH_CONCURRENCY at a time, while the rounds go on, so `-o jsonl` streams results as they
+//! come and the final answer is ready moments after the last instance ends.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use futures_util::StreamExt;
+
+use crate::cli::{OutputFormat, WaitArgs};
+use crate::error::{Error, WaitStage, exit};
+use crate::fleet::{self, Members};
+use crate::model::{Invocation, StatusClass};
+use crate::output;
+use crate::poll::Policy;
+use crate::progress::Progress;
+use crate::provider::aws::{AwsFleet, AwsProvider, ListQuery};
+use crate::provider::{FetchError, Fetched, InvocationKey, Provider};
+use crate::render::{Rendered, json, list, sanitize};
+
+/// GetCommandInvocation calls in flight at once: fast for hundreds of results, gentle on the
+/// API's rate limits for thousands.
+const FETCH_CONCURRENCY: usize = 8;
+
+pub async fn run(
+    ctx: &super::Context,
+    provider: &AwsProvider,
+    policy: &Policy,
+    args: &WaitArgs,
+) -> Result<u8, Error> {
+    let members = if args.instance_ids.is_empty() {
+        Members::All
+    } else {
+        Members::Named(args.instance_ids.iter().cloned().collect::<BTreeSet<_>>())
+    };
+    let source = AwsFleet {
+        provider,
+        command_id: args.command_id.clone(),
+    };
+    let progress = Progress::new_fleet(ctx.show_progress);
+    let mut rng = fastrand::Rng::new();
+    let wants_results = ctx.format != OutputFormat::Table;
+    let (finished_tx, finished_rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+
+    let waiting = fleet::wait(
+        policy,
+        &source,
+        &members,
+        move |entry| {
+            if wants_results {
+                // The receiver lives until the rounds are over; a send cannot fail before.
+                let _ = finished_tx.send(entry.instance_id.clone());
+            }
+        },
+        |tally, round| {
+            tracing::debug!(round, ?tally, "round");
+            progress.fleet(tally);
+        },
+        &mut rng,
+    );
+    let fetching = fetch_results(ctx, provider, args, finished_rx);
+    let (outcome, fetched) = tokio::join!(waiting, fetching);
+    progress.clear();
+    let outcome = outcome?;
+    let results = fetched?;
+
+    let code = if outcome
+        .entries
+        .values()
+        .any(|e| e.class == StatusClass::Failed)
+    {
+        exit::TERMINAL_FAILURE
+    } else {
+        exit::SUCCESS
+    };
+    match ctx.format {
+        OutputFormat::Jsonl => {}
+        OutputFormat::Json => output::emit(&Rendered {
+            stdout: json::render_value(&results.values().map(|i| &i.raw).collect::<Vec<_>>()),
+            stderr: Vec::new(),
+        })?,
+        OutputFormat::Text => output::emit(&text(&results, ctx))?,
+        OutputFormat::Table => {
+            // One detailed listing gives every row its response code and first output line.
+            let query = ListQuery {
+                command_id: args.command_id.clone(),
+                instance_id: None,
+                details: true,
+                max_items: None,
+            };
+            let listed = provider
+                .list_invocations(&query)
+                .await
+                .map_err(into_error)?;
+            let entries: Vec<_> = listed
+                .into_iter()
+                .map(|i| i.into_entry())
+                .filter(|e| outcome.entries.contains_key(&e.instance_id))
+                .collect();
+            output::emit(&Rendered {
+                stdout: list::table(&entries, true, ctx.target.color).into_bytes(),
+                stderr: Vec::new(),
+            })?;
+        }
+    }
+    if outcome.timed_out {
+        return Err(Error::Timeout(
+            args.timeout.unwrap_or_default(),
+            WaitStage::Finished(outcome.tally.finished, outcome.tally.total),
+        ));
+    }
+    Ok(code)
+}
+
+/// Fetches each finished invocation's full result as its ID arrives; jsonl prints it at once.
+async fn fetch_results(
+    ctx: &super::Context,
+    provider: &AwsProvider,
+    args: &WaitArgs,
+    finished: tokio::sync::mpsc::UnboundedReceiver<String>,
+) -> Result<BTreeMap<String, Invocation>, Error> {
+    let ids = futures_util::stream::unfold(finished, |mut rx| async move {
+        rx.recv().await.map(|id| (id, rx))
+    });
+    let results = ids
+        .map(|instance_id| async move {
+            let key = InvocationKey {
+                command_id: args.command_id.clone(),
+                instance_id,
+                plugin_name: args.plugin_name.clone(),
+            };
+            let fetched = provider.fetch(&key).await;
+            (key.instance_id, fetched)
+        })
+        .buffered(FETCH_CONCURRENCY);
+    let mut results = std::pin::pin!(results);
+    let mut all = BTreeMap::new();
+    while let Some((instance_id, fetched)) = results.next().await {
+        let invocation = match fetched {
+            Ok(Fetched::Found(invocation)) => invocation,
+            Ok(Fetched::NotVisible) => {
+                return Err(Error::Api(format!(
+                    "{instance_id} was listed as finished, but GetCommandInvocation does not find it"
+                )));
+            }
+            Err(e) => return Err(into_error(e)),
+        };
+        if ctx.format == OutputFormat::Jsonl {
+            output::emit(&Rendered {
+                stdout: json::render_lines([&invocation.raw]),
+                stderr: Vec::new(),
+            })?;
+        }
+        all.insert(instance_id, *invocation);
+    }
+    Ok(all)
+}
+
+fn into_error(e: FetchError) -> Error {
+    match e {
+        FetchError::Transient(m) => Error::Api(m),
+        FetchError::Credentials(e) | FetchError::Fatal(e) => e,
+    }
+}
+
+/// Each instance's stdout under a header on stdout, its stderr under the same header on stderr.
+fn text(results: &BTreeMap<String, Invocation>, ctx: &super::Context) -> Rendered {
+    let mut stdout = String::new();
+    let mut stderr = String::new();
+    for (id, inv) in results {
+        let header = format!("== {id} · {} ==\n", inv.status_line());
+        stdout.push_str(&header);
+        push_body(&mut stdout, &inv.stdout);
+        if !inv.stderr.is_empty() {
+            stderr.push_str(&header);
+            push_body(&mut stderr, &inv.stderr);
+        }
+    }
+    let shown = |text: String, terminal: bool| {
+        if terminal {
+            sanitize::visible(&text).into_owned().into_bytes()
+        } else {
+            text.into_bytes()
+        }
+    };
+    Rendered {
+        stdout: shown(stdout, ctx.target.stdout_is_terminal),
+        stderr: shown(stderr, ctx.target.stderr_is_terminal),
+    }
+}
+
+fn push_body(out: &mut String, body: &str) {
+    out.push_str(body);
+    if !body.is_empty() && !body.ends_with('\n') {
+        out.push('\n');
+    }
+}
