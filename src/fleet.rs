@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
+use std::time::Duration;
 
 use tokio::time::Instant;
 
@@ -20,6 +21,9 @@ pub struct CommandSummary {
     pub target_count: u64,
     pub completed_count: u64,
 }
+
+/// The longest pause between rounds once some invocations have finished.
+const FINISHING_PAUSE: Duration = Duration::from_millis(1500);
 
 pub trait FleetSource {
     /// The command's status and counts; `None` while it is not visible yet.
@@ -212,6 +216,11 @@ pub async fn wait<S: FleetSource>(
                     )));
                 }
                 settled = view.consistent_with(&summary).then_some(summary);
+                if tally.finished > 0 {
+                    // Once instances are finishing the end is near: keep rounds short (one call
+                    // each while nothing changes) so the result follows the last one closely.
+                    next_round = next_round.min(now + FINISHING_PAUSE.max(policy.schedule.min));
+                }
                 None
             }
             Ok(None) if now >= grace_end => {

@@ -254,3 +254,21 @@ async fn timeout_returns_what_finished() {
     assert_eq!((outcome.tally.finished, outcome.tally.total), (1, 2));
     assert_eq!(reported.len(), 1);
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_result_follows_the_last_finish_closely() {
+    // 200 instances finishing between 5 s and 120 s: rounds stay short once they finish.
+    let ends: Vec<f64> = (0..200)
+        .map(|i| 5.0 + f64::from(i) * 115.0 / 199.0)
+        .collect();
+    let source = Scripted::new(fleet(ends, &[]));
+    let start = Instant::now();
+    let (result, _, rounds) = run(&policy(), &source, &Members::All).await;
+    assert!(!result.unwrap().timed_out);
+    let lag = start.elapsed().as_secs_f64() - 120.0;
+    assert!(
+        (0.0..=1.65).contains(&lag),
+        "result {lag:.2}s after the last finish"
+    );
+    assert!(rounds < 120, "{rounds} rounds");
+}
