@@ -34,3 +34,13 @@ pub fn emit(rendered: &Rendered) -> Result<(), Error> {
     write_all(io::stdout().lock(), &rendered.stdout)?;
     write_all(io::stderr().lock(), &rendered.stderr)
 }
+
+/// Streams a large result (a fleet's JSON array) straight to stdout instead of building it in
+/// memory first; a closed pipe ends it quietly, as in `emit`.
+pub fn stream(write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<(), Error> {
+    let mut out = io::BufWriter::with_capacity(64 * 1024, io::stdout().lock());
+    match write(&mut out).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(Error::Output(e)),
+        _ => Ok(()),
+    }
+}

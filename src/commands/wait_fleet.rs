@@ -10,7 +10,7 @@ use futures_util::StreamExt;
 use crate::cli::{OutputFormat, WaitArgs};
 use crate::error::{Error, WaitStage, exit};
 use crate::fleet::{self, Members};
-use crate::model::{Invocation, StatusClass};
+use crate::model::{Invocation, RawRecord, StatusClass};
 use crate::output;
 use crate::poll::Policy;
 use crate::progress::Progress;
@@ -75,9 +75,8 @@ pub async fn run(
     };
     match ctx.format {
         OutputFormat::Jsonl => {}
-        OutputFormat::Json => output::emit(&Rendered {
-            stdout: json::render_value(&results.values().map(|i| &i.raw).collect::<Vec<_>>()),
-            stderr: Vec::new(),
+        OutputFormat::Json => output::stream(|out| {
+            json::write_value(out, &results.values().map(|r| &r.raw).collect::<Vec<_>>())
         })?,
         OutputFormat::Text => output::emit(&text(&results, ctx))?,
         OutputFormat::Table => {
@@ -118,7 +117,7 @@ async fn fetch_results(
     provider: &AwsProvider,
     args: &WaitArgs,
     finished: tokio::sync::mpsc::UnboundedReceiver<String>,
-) -> Result<BTreeMap<String, Invocation>, Error> {
+) -> Result<BTreeMap<String, Kept>, Error> {
     let ids = futures_util::stream::unfold(finished, |mut rx| async move {
         rx.recv().await.map(|id| (id, rx))
     });
@@ -151,7 +150,7 @@ async fn fetch_results(
                 stderr: Vec::new(),
             })?;
         }
-        all.insert(instance_id, *invocation);
+        all.insert(instance_id, Kept::from(*invocation));
     }
     Ok(all)
 }
@@ -163,17 +162,47 @@ fn into_error(e: FetchError) -> Error {
     }
 }
 
+/// What is kept of each finished invocation until the end: its record (which holds the
+/// output) and a status line; not the output a second time, which at ten thousand
+/// instances would double the memory of the wait.
+struct Kept {
+    raw: RawRecord,
+    status_line: String,
+}
+
+impl From<Invocation> for Kept {
+    fn from(inv: Invocation) -> Self {
+        Kept {
+            status_line: inv.status_line(),
+            raw: inv.raw,
+        }
+    }
+}
+
+impl Kept {
+    fn streams(&self) -> (&str, &str) {
+        match &self.raw {
+            RawRecord::Aws(r) => (
+                r.standard_output_content.as_deref().unwrap_or_default(),
+                r.standard_error_content.as_deref().unwrap_or_default(),
+            ),
+            RawRecord::AwsListed(_) => ("", ""),
+        }
+    }
+}
+
 /// Each instance's stdout under a header on stdout, its stderr under the same header on stderr.
-fn text(results: &BTreeMap<String, Invocation>, ctx: &super::Context) -> Rendered {
+fn text(results: &BTreeMap<String, Kept>, ctx: &super::Context) -> Rendered {
     let mut stdout = String::new();
     let mut stderr = String::new();
-    for (id, inv) in results {
-        let header = format!("== {id} · {} ==\n", inv.status_line());
+    for (id, kept) in results {
+        let header = format!("== {id} · {} ==\n", kept.status_line);
+        let (out, err) = kept.streams();
         stdout.push_str(&header);
-        push_body(&mut stdout, &inv.stdout);
-        if !inv.stderr.is_empty() {
+        push_body(&mut stdout, out);
+        if !err.is_empty() {
             stderr.push_str(&header);
-            push_body(&mut stderr, &inv.stderr);
+            push_body(&mut stderr, err);
         }
     }
     let shown = |text: String, terminal: bool| {

@@ -21,6 +21,16 @@ pub fn render_value(value: &impl Serialize) -> Vec<u8> {
     out
 }
 
+/// Like `render_value`, straight into a writer.
+pub fn write_value(out: &mut dyn std::io::Write, value: &impl Serialize) -> std::io::Result<()> {
+    let formatter = serde_json::ser::PrettyFormatter::with_indent(b"    ");
+    let mut serializer = serde_json::Serializer::with_formatter(&mut *out, formatter);
+    value
+        .serialize(&mut serializer)
+        .map_err(std::io::Error::from)?;
+    out.write_all(b"\n")
+}
+
 /// One compact object per line (JSON Lines), for `jq -c` and `while read` loops.
 pub fn render_lines<'a, T: Serialize + 'a>(values: impl IntoIterator<Item = &'a T>) -> Vec<u8> {
     let mut out = Vec::with_capacity(4096);

@@ -16,6 +16,13 @@
 //! faults (throttling, 500s, dropped connections, any [`Step`]) scripted per
 //! page. A fake without a fleet answers that call `UnknownOperationException`.
 //!
+//! A fake started [`FakeSsm::with_timeline`] answers `AmazonSSM.ListCommands`,
+//! ListCommandInvocations and GetCommandInvocation from one scripted fleet whose state is a
+//! function of the round, a round being one ListCommands call: targets appearing late, the
+//! listing lagging behind the counts, every terminal state, faults on any page of any round.
+//! Each recorded request carries the round it was answered in, so tests can count calls per
+//! round ([`FakeSsm::rounds`]).
+//!
 //! Dropping the [`FakeSsm`] stops the accept loop and shuts down every open
 //! connection, so no test can hang on it.
 
@@ -479,17 +486,64 @@ struct FleetState {
 impl FleetState {
     /// The answer to one ListCommandInvocations request with this body.
     fn answer(&self, body: &Value) -> Step {
+        let request = match ListRequest::parse(body) {
+            Ok(request) => request,
+            Err(step) => return step,
+        };
+        let attempt = {
+            let mut attempts = self.attempts.lock().unwrap();
+            let n = attempts.entry(request.page).or_insert(0);
+            *n += 1;
+            *n
+        };
+        if let Some(step) = self.fleet.fault_for(request.page, attempt) {
+            return step;
+        }
+        let options = PageOptions {
+            plugins_without_details: self.fleet.plugins_without_details,
+            numbers: self.fleet.numbers,
+            token_after_last_full_page: self.fleet.token_after_last_full_page,
+        };
+        let (step, served) = serve_page(&request, &self.fleet.records, &options);
+        self.served.lock().unwrap().push(served);
+        step
+    }
+}
+
+/// A well-formed ListCommandInvocations request, its NextToken decoded.
+struct ListRequest {
+    command_id: Option<String>,
+    instance_id: Option<String>,
+    details: bool,
+    max_results: usize,
+    /// 1 for the request without a NextToken, 2 for the one with the first page's token, …
+    page: usize,
+    /// Index of the first record to serve among those the query matches.
+    offset: usize,
+}
+
+impl ListRequest {
+    fn query(&self) -> Query<'_> {
+        Query {
+            command_id: self.command_id.as_deref(),
+            instance_id: self.instance_id.as_deref(),
+            details: self.details,
+        }
+    }
+
+    /// Validates the body as SSM does; the error answer otherwise.
+    fn parse(body: &Value) -> Result<ListRequest, Step> {
         let Some(request) = body.as_object() else {
-            return Step::Error(
+            return Err(Step::Error(
                 400,
                 "SerializationException".into(),
                 "the request body is not a JSON object".into(),
-            );
+            ));
         };
-        let string_field = |name: &str| -> Result<Option<&str>, Step> {
+        let string_field = |name: &str| -> Result<Option<String>, Step> {
             match request.get(name) {
                 None => Ok(None),
-                Some(Value::String(s)) => Ok(Some(s)),
+                Some(Value::String(s)) => Ok(Some(s.clone())),
                 Some(other) => Err(Step::Error(
                     400,
                     "SerializationException".into(),
@@ -497,49 +551,716 @@ impl FleetState {
                 )),
             }
         };
-        let (command_id, instance_id, next_token) = match (
-            string_field("CommandId"),
-            string_field("InstanceId"),
-            string_field("NextToken"),
-        ) {
-            (Ok(c), Ok(i), Ok(t)) => (c, i, t),
-            (Err(step), _, _) | (_, Err(step), _) | (_, _, Err(step)) => return step,
-        };
+        let command_id = string_field("CommandId")?;
+        let instance_id = string_field("InstanceId")?;
+        let next_token = string_field("NextToken")?;
         let details = match request.get("Details") {
             None => false,
             Some(Value::Bool(b)) => *b,
             Some(other) => {
-                return Step::Error(
+                return Err(Step::Error(
                     400,
                     "SerializationException".into(),
                     format!("Details must be a boolean, got {other}"),
-                );
+                ));
             }
         };
         let max_results = match request.get("MaxResults") {
             None => LIST_PAGE_SIZE,
             Some(v) => match v.as_i64() {
                 Some(n) if n > LIST_PAGE_SIZE as i64 => {
-                    return validation_error(format!(
+                    return Err(validation_error(format!(
                         "1 validation error detected: Value '{n}' at 'maxResults' failed to \
                          satisfy constraint: Member must have value less than or equal to 50"
-                    ));
+                    )));
                 }
                 Some(n) if n < 1 => {
-                    return validation_error(format!(
+                    return Err(validation_error(format!(
                         "1 validation error detected: Value '{n}' at 'maxResults' failed to \
                          satisfy constraint: Member must have value greater than or equal to 1"
-                    ));
+                    )));
                 }
                 Some(n) => n as usize,
                 None => {
-                    return Step::Error(
+                    return Err(Step::Error(
                         400,
                         "SerializationException".into(),
                         format!("MaxResults must be an integer, got {v}"),
-                    );
+                    ));
                 }
             },
+        };
+        if let Some(id) = &command_id
+            && id.chars().count() != 36
+        {
+            return Err(validation_error(format!(
+                "1 validation error detected: Value '{id}' at 'commandId' failed to satisfy \
+                 constraint: Member must have length equal to 36"
+            )));
+        }
+        let mut parsed = ListRequest {
+            command_id,
+            instance_id,
+            details,
+            max_results,
+            page: 1,
+            offset: 0,
+        };
+        if let Some(token) = next_token {
+            match decode_token(&token, &parsed.query()) {
+                Some((page, offset)) => {
+                    parsed.page = page;
+                    parsed.offset = offset;
+                }
+                None => {
+                    return Err(Step::Error(
+                        400,
+                        "InvalidNextToken".into(),
+                        "The specified token is not valid.".into(),
+                    ));
+                }
+            }
+        }
+        Ok(parsed)
+    }
+}
+
+/// How pages are written.
+struct PageOptions {
+    plugins_without_details: PluginsWithoutDetails,
+    numbers: WireNumbers,
+    token_after_last_full_page: bool,
+}
+
+impl Default for PageOptions {
+    fn default() -> PageOptions {
+        PageOptions {
+            plugins_without_details: PluginsWithoutDetails::Omitted,
+            numbers: WireNumbers::Plain,
+            token_after_last_full_page: false,
+        }
+    }
+}
+
+/// The page `request` asks for out of `records` (in listing order, not yet filtered), and what
+/// was served.
+fn serve_page(
+    request: &ListRequest,
+    records: &[Value],
+    options: &PageOptions,
+) -> (Step, ServedPage) {
+    let matching: Vec<&Value> = records
+        .iter()
+        .filter(|r| {
+            request
+                .command_id
+                .as_deref()
+                .is_none_or(|id| r["CommandId"] == id)
+        })
+        .filter(|r| {
+            request
+                .instance_id
+                .as_deref()
+                .is_none_or(|id| r["InstanceId"] == id)
+        })
+        .collect();
+    let start = request.offset.min(matching.len());
+    let end = (request.offset + request.max_results).min(matching.len());
+    let items: Vec<Value> = matching[start..end]
+        .iter()
+        .map(|r| {
+            let mut r = (*r).clone();
+            if !request.details
+                && let Some(obj) = r.as_object_mut()
+            {
+                match options.plugins_without_details {
+                    PluginsWithoutDetails::Omitted => {
+                        obj.remove("CommandPlugins");
+                    }
+                    PluginsWithoutDetails::EmptyList => {
+                        obj.insert("CommandPlugins".into(), json!([]));
+                    }
+                }
+            }
+            r
+        })
+        .collect();
+    let more = end < matching.len()
+        || (options.token_after_last_full_page
+            && end - start == request.max_results
+            && end == matching.len());
+    let next_token = more.then(|| encode_token(request.page + 1, end, &request.query()));
+    let mut response = serde_json::Map::new();
+    response.insert("CommandInvocations".into(), Value::Array(items));
+    if let Some(token) = &next_token {
+        response.insert("NextToken".into(), Value::String(token.clone()));
+    }
+    let mut text = String::new();
+    write_json(&mut text, &Value::Object(response), None, options.numbers);
+    let served = ServedPage {
+        page: request.page,
+        offset: start,
+        instance_ids: matching[start..end]
+            .iter()
+            .map(|r| r["InstanceId"].as_str().unwrap_or_default().to_owned())
+            .collect(),
+        next_token,
+    };
+    (Step::Json(200, text), served)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fleet timelines: ListCommands, ListCommandInvocations and GetCommandInvocation from one state
+// ---------------------------------------------------------------------------------------------
+
+/// The X-Amz-Target of the call a [`Timeline`] answers with the command's counts.
+pub const LIST_COMMANDS: &str = "AmazonSSM.ListCommands";
+
+/// What ListCommandInvocations' `Output` keeps of a step's stdout and stderr together.
+pub const LIST_OUTPUT_CAP: usize = 2_500;
+
+/// Terminal `(Status, StatusDetails)` pairs of invocations.
+pub const SUCCESS: (&str, &str) = ("Success", "Success");
+pub const FAILED: (&str, &str) = ("Failed", "Failed");
+pub const EXECUTION_TIMED_OUT: (&str, &str) = ("TimedOut", "Execution Timed Out");
+pub const DELIVERY_TIMED_OUT: (&str, &str) = ("TimedOut", "Delivery Timed Out");
+pub const UNDELIVERABLE: (&str, &str) = ("Failed", "Undeliverable");
+pub const CANCELLED: (&str, &str) = ("Cancelled", "Cancelled");
+
+/// Statuses in which an invocation is not over.
+fn is_running(status: &str) -> bool {
+    matches!(status, "Pending" | "InProgress" | "Delayed" | "Cancelling")
+}
+
+/// Status details of an invocation that never reached its node.
+fn never_started(status_details: &str) -> bool {
+    matches!(
+        status_details,
+        "Pending" | "Delayed" | "Undeliverable" | "Delivery Timed Out"
+    )
+}
+
+/// The GetCommandInvocation body for `instance_id` of `CMD_ID`: [`invocation`] with that
+/// instance, this state and this output. An invocation that never reached its node has
+/// `ResponseCode` -1 and no start time.
+pub fn fleet_invocation(
+    instance_id: &str,
+    status: &str,
+    status_details: &str,
+    stdout: &str,
+    stderr: &str,
+) -> Value {
+    let mut body = invocation(status, status_details, stdout, stderr);
+    body["InstanceId"] = json!(instance_id);
+    if never_started(status_details) {
+        body["ResponseCode"] = json!(-1);
+        body["ExecutionStartDateTime"] = json!("");
+        body["ExecutionElapsedTime"] = json!("");
+        body["ExecutionEndDateTime"] = json!("");
+    }
+    body
+}
+
+/// One node of a scripted fleet. Rounds are counted by ListCommands calls: the first call is
+/// round 1, and every other call is answered from the state of the latest round.
+///
+/// The node counts in the command's `TargetCount` from `targeted_at`, is listed by
+/// ListCommandInvocations (and found by GetCommandInvocation) from `listed_at`, is Pending
+/// until `running_at`, InProgress until `end`'s round, then in `end`'s terminal state.
+#[derive(Clone, Debug)]
+pub struct Member {
+    pub instance_id: String,
+    pub targeted_at: usize,
+    pub listed_at: usize,
+    pub running_at: Option<usize>,
+    /// `(round, Status, StatusDetails)`; `None`: never ends.
+    pub end: Option<(usize, String, String)>,
+    /// What GetCommandInvocation gives once it ended (ListCommandInvocations gives the first
+    /// [`LIST_OUTPUT_CAP`] characters of stdout and stderr together).
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Member {
+    /// Targeted and listed from round 1, Pending forever, printing `hello from <instance id>`.
+    pub fn new(instance_id: impl Into<String>) -> Member {
+        let instance_id = instance_id.into();
+        Member {
+            stdout: format!("hello from {instance_id}\n"),
+            stderr: String::new(),
+            instance_id,
+            targeted_at: 1,
+            listed_at: 1,
+            running_at: None,
+            end: None,
+        }
+    }
+
+    /// Targeted and listed from `round` on.
+    pub fn appears_at(mut self, round: usize) -> Member {
+        self.targeted_at = round;
+        self.listed_at = round;
+        self
+    }
+
+    /// Listed (and found by GetCommandInvocation) from `round` on, whenever it is targeted.
+    pub fn listed_at(mut self, round: usize) -> Member {
+        self.listed_at = round;
+        self
+    }
+
+    /// InProgress from `round` on (until it ends).
+    pub fn running_at(mut self, round: usize) -> Member {
+        self.running_at = Some(round);
+        self
+    }
+
+    /// In this terminal state (one of [`SUCCESS`], [`FAILED`], …) from `round` on; unless
+    /// [`Member::running_at`] says otherwise, it runs from the round before (Pending until then
+    /// when it never reached its node: Undeliverable, Delivery Timed Out).
+    pub fn ends_at(mut self, round: usize, (status, details): (&str, &str)) -> Member {
+        self.end = Some((round, status.to_owned(), details.to_owned()));
+        if self.running_at.is_none()
+            && !never_started(details)
+            && round > self.listed_at.max(self.targeted_at)
+        {
+            self.running_at = Some(round - 1);
+        }
+        self
+    }
+
+    /// Success from `round` on.
+    pub fn succeeds_at(self, round: usize) -> Member {
+        self.ends_at(round, SUCCESS)
+    }
+
+    /// What GetCommandInvocation gives as its output once it ended.
+    pub fn output(mut self, stdout: &str, stderr: &str) -> Member {
+        self.stdout = stdout.to_owned();
+        self.stderr = stderr.to_owned();
+        self
+    }
+
+    /// `(Status, StatusDetails)` at `round`, whether or not it is listed yet.
+    pub fn state_at(&self, round: usize) -> (&str, &str) {
+        match &self.end {
+            Some((at, status, details)) if *at <= round => (status, details),
+            _ if self.running_at.is_some_and(|at| at <= round) => ("InProgress", "InProgress"),
+            _ => ("Pending", "Pending"),
+        }
+    }
+
+    /// The round it ends in, if it does.
+    pub fn end_round(&self) -> Option<usize> {
+        self.end.as_ref().map(|(round, _, _)| *round)
+    }
+
+    /// Its final `(Status, StatusDetails)`, if it ends.
+    pub fn final_state(&self) -> Option<(&str, &str)> {
+        self.end
+            .as_ref()
+            .map(|(_, status, details)| (status.as_str(), details.as_str()))
+    }
+
+    /// The GetCommandInvocation body at `round` (output only once it ended).
+    pub fn get_body_at(&self, round: usize) -> Value {
+        let (status, details) = self.state_at(round);
+        if is_running(status) {
+            fleet_invocation(&self.instance_id, status, details, "", "")
+        } else {
+            fleet_invocation(
+                &self.instance_id,
+                status,
+                details,
+                &self.stdout,
+                &self.stderr,
+            )
+        }
+    }
+
+    /// The GetCommandInvocation body once it ended (its state forever otherwise).
+    pub fn final_get_body(&self) -> Value {
+        self.get_body_at(usize::MAX)
+    }
+
+    /// Its ListCommandInvocations record at `round`; `index` orders `RequestedDateTime`.
+    fn listed_record(&self, round: usize, index: usize) -> Value {
+        let (status, details) = self.state_at(round);
+        let output: String = if is_running(status) {
+            String::new()
+        } else {
+            format!("{}{}", self.stdout, self.stderr)
+                .chars()
+                .take(LIST_OUTPUT_CAP)
+                .collect()
+        };
+        let mut record = listed_invocation(&self.instance_id, status, details, &output);
+        record["RequestedDateTime"] = json!(epoch_ms(REQUESTED_AT_MS + index as u64));
+        record
+    }
+}
+
+/// How ListCommands answers while the command is not visible.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Invisible {
+    /// `200 {"Commands": []}`.
+    EmptyList,
+    /// `400 InvalidCommandId`.
+    InvalidCommandId,
+}
+
+/// A fault scripted for the ListCommandInvocations requests for one page during one round.
+#[derive(Clone, Debug)]
+struct RoundFault {
+    round: usize,
+    page: usize,
+    steps: Vec<Step>,
+}
+
+/// A scripted fleet of invocations of `CMD_ID` changing over rounds, a round being one
+/// ListCommands call. ListCommands answers with the command's counts (derived from the
+/// members: `TargetCount` counts the targeted ones, `CompletedCount` the terminal ones among
+/// them, `ErrorCount` the Failed and Execution Timed Out ones, `DeliveryTimedOutCount` the
+/// Delivery Timed Out ones) and its status (derived unless scripted with
+/// [`Timeline::command_status_from`]); ListCommandInvocations pages the listed members in
+/// their order, and GetCommandInvocation answers for any listed member, all from the state of
+/// the latest round (less [`Timeline::listing_lag`]).
+#[derive(Clone, Debug)]
+pub struct Timeline {
+    members: Vec<Member>,
+    visible_at: Option<usize>,
+    invisible: Invisible,
+    command_states: Vec<(usize, String, String)>,
+    listing_lag: usize,
+    faults: Vec<RoundFault>,
+    get_delay: Duration,
+    round_every: Option<Duration>,
+}
+
+impl Timeline {
+    /// These members, listed in this order; the command is visible from round 1.
+    pub fn new(members: Vec<Member>) -> Timeline {
+        Timeline {
+            members,
+            visible_at: Some(1),
+            invisible: Invisible::EmptyList,
+            command_states: Vec::new(),
+            listing_lag: 0,
+            faults: Vec::new(),
+            get_delay: Duration::ZERO,
+            round_every: None,
+        }
+    }
+
+    /// Rounds follow the clock instead of ListCommands calls: round 1 begins with the first
+    /// request of any kind, and a new round every `period` after it (for clients that do not
+    /// call ListCommands, such as the single-invocation wait). [`Recorded::round`] still counts
+    /// ListCommands calls.
+    pub fn round_every(mut self, period: Duration) -> Timeline {
+        assert!(!period.is_zero(), "a round lasts some time");
+        self.round_every = Some(period);
+        self
+    }
+
+    /// The command is visible from `round` on (ListCommands lists it, the other calls find it).
+    pub fn visible_from(mut self, round: usize) -> Timeline {
+        self.visible_at = Some(round);
+        self
+    }
+
+    /// The command is never visible.
+    pub fn never_visible(mut self) -> Timeline {
+        self.visible_at = None;
+        self
+    }
+
+    /// While not visible, ListCommands answers `InvalidCommandId` instead of an empty list.
+    pub fn invisible_as_invalid_command_id(mut self) -> Timeline {
+        self.invisible = Invisible::InvalidCommandId;
+        self
+    }
+
+    /// From `round` on (until a later entry), the command's `Status` and `StatusDetails` are
+    /// these instead of the ones derived from the members.
+    pub fn command_status_from(mut self, round: usize, status: &str, details: &str) -> Timeline {
+        self.command_states
+            .push((round, status.to_owned(), details.to_owned()));
+        self.command_states.sort_by_key(|(r, _, _)| *r);
+        self
+    }
+
+    /// ListCommandInvocations and GetCommandInvocation see the members as they were `rounds`
+    /// rounds earlier than ListCommands does (the counts run ahead of the listing).
+    pub fn listing_lag(mut self, rounds: usize) -> Timeline {
+        self.listing_lag = rounds;
+        self
+    }
+
+    /// The first `steps.len()` ListCommandInvocations requests for page `page` (1 is the request
+    /// without a NextToken) made during round `round` get these answers, one each.
+    pub fn fail_list_page(mut self, round: usize, page: usize, steps: Vec<Step>) -> Timeline {
+        assert!(page >= 1, "pages are numbered from 1");
+        self.faults.push(RoundFault { round, page, steps });
+        self
+    }
+
+    /// Every GetCommandInvocation answer comes after this delay (to see calls overlap).
+    pub fn get_delay(mut self, delay: Duration) -> Timeline {
+        self.get_delay = delay;
+        self
+    }
+
+    pub fn members(&self) -> &[Member] {
+        &self.members
+    }
+
+    pub fn member(&self, instance_id: &str) -> Option<&Member> {
+        self.members.iter().find(|m| m.instance_id == instance_id)
+    }
+
+    /// The members' instance ids, in listing order.
+    pub fn instance_ids(&self) -> Vec<String> {
+        self.members.iter().map(|m| m.instance_id.clone()).collect()
+    }
+
+    /// The last round in which a member ends (0 if none does).
+    pub fn last_end_round(&self) -> usize {
+        self.members
+            .iter()
+            .filter_map(Member::end_round)
+            .max()
+            .unwrap_or(0)
+    }
+
+    pub fn is_visible_at(&self, round: usize) -> bool {
+        self.visible_at.is_some_and(|at| at <= round)
+    }
+
+    /// The members targeted at `round`.
+    fn targeted_at(&self, round: usize) -> impl Iterator<Item = &Member> {
+        self.members.iter().filter(move |m| m.targeted_at <= round)
+    }
+
+    /// `(Status, StatusDetails)` of the command at `round`.
+    pub fn command_state_at(&self, round: usize) -> (String, String) {
+        if let Some((_, status, details)) =
+            self.command_states.iter().rfind(|(r, _, _)| *r <= round)
+        {
+            return (status.clone(), details.clone());
+        }
+        let states: Vec<(&str, &str)> =
+            self.targeted_at(round).map(|m| m.state_at(round)).collect();
+        let pair = |s: &str, d: &str| (s.to_owned(), d.to_owned());
+        if states.is_empty() {
+            return pair("Pending", "Pending");
+        }
+        if states.iter().any(|(s, _)| is_running(s)) {
+            return if states.iter().all(|(s, _)| *s == "Pending") {
+                pair("Pending", "Pending")
+            } else {
+                pair("InProgress", "In Progress")
+            };
+        }
+        if states.iter().all(|(s, _)| *s == "Success") {
+            pair("Success", "Success")
+        } else if states.iter().any(|(s, _)| *s == "Failed") {
+            pair("Failed", "Failed")
+        } else if let Some((_, d)) = states.iter().find(|(s, _)| *s == "TimedOut") {
+            pair("TimedOut", d)
+        } else {
+            pair("Cancelled", "Cancelled")
+        }
+    }
+
+    /// The ListCommands `Command` record at `round` (whether or not it is visible then).
+    pub fn command_at(&self, round: usize) -> Value {
+        let (status, details) = self.command_state_at(round);
+        let targeted: Vec<(&str, &str)> =
+            self.targeted_at(round).map(|m| m.state_at(round)).collect();
+        let count =
+            |f: &dyn Fn(&str, &str) -> bool| targeted.iter().filter(|(s, d)| f(s, d)).count();
+        json!({
+            "CommandId": CMD_ID,
+            "DocumentName": "AWS-RunShellScript",
+            "DocumentVersion": "$DEFAULT",
+            "Comment": "",
+            "ExpiresAfter": epoch_ms(REQUESTED_AT_MS + 7_200_000),
+            "Parameters": { "commands": ["echo hello from $(hostname)"] },
+            "InstanceIds": [],
+            "Targets": [{ "Key": "tag:role", "Values": ["web"] }],
+            "RequestedDateTime": REQUESTED_AT,
+            "Status": status,
+            "StatusDetails": details,
+            "OutputS3Region": "us-east-1",
+            "OutputS3BucketName": "",
+            "OutputS3KeyPrefix": "",
+            "MaxConcurrency": "50",
+            "MaxErrors": "0",
+            "TargetCount": targeted.len(),
+            "CompletedCount": count(&|s, _| !is_running(s)),
+            "ErrorCount": count(&|_, d| d == "Failed" || d == "Execution Timed Out"),
+            "DeliveryTimedOutCount": count(&|_, d| d == "Delivery Timed Out"),
+            "ServiceRole": "",
+            "NotificationConfig": {
+                "NotificationArn": "",
+                "NotificationEvents": [],
+                "NotificationType": ""
+            },
+            "CloudWatchOutputConfig": {
+                "CloudWatchLogGroupName": "",
+                "CloudWatchOutputEnabled": false
+            },
+            "TimeoutSeconds": 3600,
+            "TriggeredAlarms": []
+        })
+    }
+
+    /// The round whose members ListCommandInvocations and GetCommandInvocation see at `round`.
+    fn listing_round(&self, round: usize) -> usize {
+        round.saturating_sub(self.listing_lag)
+    }
+
+    /// The members ListCommandInvocations lists at `round`, in order.
+    pub fn listed_at(&self, round: usize) -> Vec<&Member> {
+        if !self.is_visible_at(round) {
+            return Vec::new();
+        }
+        let seen = self.listing_round(round);
+        self.members
+            .iter()
+            .filter(|m| m.listed_at <= seen && m.targeted_at <= seen)
+            .collect()
+    }
+
+    /// The ListCommandInvocations records at `round`, in listing order.
+    pub fn records_at(&self, round: usize) -> Vec<Value> {
+        let seen = self.listing_round(round);
+        self.listed_at(round)
+            .into_iter()
+            .map(|m| {
+                let index = self
+                    .members
+                    .iter()
+                    .position(|o| o.instance_id == m.instance_id)
+                    .unwrap_or(0);
+                m.listed_record(seen, index)
+            })
+            .collect()
+    }
+
+    /// What GetCommandInvocation answers for `instance_id` at `round`: the body, or `None` for
+    /// `InvocationDoesNotExist`.
+    pub fn get_body_at(&self, instance_id: &str, round: usize) -> Option<Value> {
+        let seen = self.listing_round(round);
+        self.listed_at(round)
+            .into_iter()
+            .find(|m| m.instance_id == instance_id)
+            .map(|m| m.get_body_at(seen))
+    }
+
+    fn fault_for(&self, round: usize, page: usize, attempt: usize) -> Option<Step> {
+        let mut before = 0;
+        for fault in self
+            .faults
+            .iter()
+            .filter(|f| f.round == round && f.page == page)
+        {
+            if attempt <= before + fault.steps.len() {
+                return Some(fault.steps[attempt - before - 1].clone());
+            }
+            before += fault.steps.len();
+        }
+        None
+    }
+}
+
+impl From<Vec<Member>> for Timeline {
+    fn from(members: Vec<Member>) -> Timeline {
+        Timeline::new(members)
+    }
+}
+
+/// What ListCommands answered in one round.
+#[derive(Clone, Debug)]
+pub struct ServedRound {
+    pub round: usize,
+    /// The `Command` record; `None` while the command was not visible.
+    pub command: Option<Value>,
+    /// How many members were listed in that round.
+    pub listed: usize,
+}
+
+impl ServedRound {
+    /// `(Status, TargetCount, CompletedCount)`, what tells a round from the one before.
+    pub fn counts(&self) -> Option<(String, u64, u64)> {
+        self.command.as_ref().map(|c| {
+            (
+                c["Status"].as_str().unwrap_or_default().to_owned(),
+                c["TargetCount"].as_u64().unwrap_or(0),
+                c["CompletedCount"].as_u64().unwrap_or(0),
+            )
+        })
+    }
+}
+
+/// The calls made in one round: the round's ListCommands call and every call after it, before
+/// the next ListCommands call. Round 0 holds the calls made before the first ListCommands.
+#[derive(Clone, Debug)]
+pub struct RoundCalls {
+    pub round: usize,
+    /// What ListCommands answered (`None` for round 0).
+    pub served: Option<ServedRound>,
+    pub list_commands: usize,
+    /// ListCommandInvocations calls without `Details: true` (SDK retries included).
+    pub list_invocations: usize,
+    /// ListCommandInvocations calls with `Details: true` (SDK retries included).
+    pub list_invocations_details: usize,
+    /// GetCommandInvocation calls (SDK retries included).
+    pub gets: usize,
+}
+
+impl RoundCalls {
+    /// ListCommands and ListCommandInvocations calls together.
+    pub fn list_calls(&self) -> usize {
+        self.list_commands + self.list_invocations + self.list_invocations_details
+    }
+}
+
+struct TimelineState {
+    timeline: Timeline,
+    /// When the first request arrived (the start of round 1 with [`Timeline::round_every`]).
+    first_request: std::sync::OnceLock<Instant>,
+    /// ListCommandInvocations requests per `(round, page)` (faulted ones included).
+    attempts: Mutex<HashMap<(usize, usize), usize>>,
+    /// Faulted answers given to ListCommandInvocations requests.
+    faults_served: AtomicUsize,
+    served_rounds: Mutex<Vec<ServedRound>>,
+    get_in_flight: AtomicUsize,
+    get_max_in_flight: AtomicUsize,
+}
+
+impl TimelineState {
+    /// The round whose state answers a request that arrived now, `list_commands` ListCommands
+    /// calls having arrived by then.
+    fn state_round(&self, list_commands: usize) -> usize {
+        let first = *self.first_request.get_or_init(Instant::now);
+        match self.timeline.round_every {
+            None => list_commands,
+            Some(period) => 1 + (first.elapsed().as_nanos() / period.as_nanos().max(1)) as usize,
+        }
+    }
+
+    fn answer_list_commands(&self, body: &Value, round: usize) -> Step {
+        let command_id = match body.get("CommandId") {
+            None => None,
+            Some(Value::String(s)) => Some(s.as_str()),
+            Some(other) => {
+                return Step::Error(
+                    400,
+                    "SerializationException".into(),
+                    format!("CommandId must be a string, got {other}"),
+                );
+            }
         };
         if let Some(id) = command_id
             && id.chars().count() != 36
@@ -549,87 +1270,74 @@ impl FleetState {
                  constraint: Member must have length equal to 36"
             ));
         }
-        let query = Query {
-            command_id,
-            instance_id,
-            details,
-        };
-        let (page, offset) = match next_token {
-            None => (1, 0),
-            Some(token) => match decode_token(token, &query) {
-                Some(position) => position,
-                None => {
-                    return Step::Error(
-                        400,
-                        "InvalidNextToken".into(),
-                        "The specified token is not valid.".into(),
-                    );
-                }
-            },
+        let tl = &self.timeline;
+        let visible = tl.is_visible_at(round) && command_id.is_none_or(|id| id == CMD_ID);
+        let command = visible.then(|| tl.command_at(round));
+        self.served_rounds.lock().unwrap().push(ServedRound {
+            round,
+            command: command.clone(),
+            listed: tl.listed_at(round).len(),
+        });
+        match command {
+            Some(command) => Step::ok(&json!({ "Commands": [command] })),
+            None if tl.invisible == Invisible::InvalidCommandId && command_id.is_some() => {
+                Step::Error(400, "InvalidCommandId".into(), String::new())
+            }
+            None => Step::ok(&json!({ "Commands": [] })),
+        }
+    }
+
+    fn answer_list(&self, body: &Value, round: usize) -> Step {
+        let request = match ListRequest::parse(body) {
+            Ok(request) => request,
+            Err(step) => return step,
         };
         let attempt = {
             let mut attempts = self.attempts.lock().unwrap();
-            let n = attempts.entry(page).or_insert(0);
+            let n = attempts.entry((round, request.page)).or_insert(0);
             *n += 1;
             *n
         };
-        if let Some(step) = self.fleet.fault_for(page, attempt) {
+        if let Some(step) = self.timeline.fault_for(round, request.page, attempt) {
+            self.faults_served.fetch_add(1, Ordering::SeqCst);
             return step;
         }
+        let records = if request.command_id.as_deref().is_none_or(|id| id == CMD_ID) {
+            self.timeline.records_at(round)
+        } else {
+            Vec::new()
+        };
+        serve_page(&request, &records, &PageOptions::default()).0
+    }
 
-        let matching: Vec<&Value> = self
-            .fleet
-            .records
-            .iter()
-            .filter(|r| command_id.is_none_or(|id| r["CommandId"] == id))
-            .filter(|r| instance_id.is_none_or(|id| r["InstanceId"] == id))
-            .collect();
-        let start = offset.min(matching.len());
-        let end = (offset + max_results).min(matching.len());
-        let items: Vec<Value> = matching[start..end]
-            .iter()
-            .map(|r| {
-                let mut r = (*r).clone();
-                if !details && let Some(obj) = r.as_object_mut() {
-                    match self.fleet.plugins_without_details {
-                        PluginsWithoutDetails::Omitted => {
-                            obj.remove("CommandPlugins");
-                        }
-                        PluginsWithoutDetails::EmptyList => {
-                            obj.insert("CommandPlugins".into(), json!([]));
-                        }
+    fn answer_get(&self, body: &Value, round: usize) -> Step {
+        let field = |name: &str| body.get(name).and_then(Value::as_str);
+        let step = match (field("CommandId"), field("InstanceId")) {
+            (Some(command_id), Some(_)) if command_id.chars().count() != 36 => {
+                validation_error(format!(
+                    "1 validation error detected: Value '{command_id}' at 'commandId' failed \
+                     to satisfy constraint: Member must have length equal to 36"
+                ))
+            }
+            (Some(command_id), Some(instance_id)) => {
+                if field("PluginName").is_some_and(|p| p != SHELL_PLUGIN) {
+                    Step::Error(400, "InvalidPluginName".into(), String::new())
+                } else if command_id != CMD_ID {
+                    Step::not_found()
+                } else {
+                    match self.timeline.get_body_at(instance_id, round) {
+                        Some(body) => Step::ok(&body),
+                        None => Step::not_found(),
                     }
                 }
-                r
-            })
-            .collect();
-        let more = end < matching.len()
-            || (self.fleet.token_after_last_full_page
-                && end - start == max_results
-                && end == matching.len());
-        let next_token = more.then(|| encode_token(page + 1, end, &query));
-        let mut response = serde_json::Map::new();
-        response.insert("CommandInvocations".into(), Value::Array(items));
-        if let Some(token) = &next_token {
-            response.insert("NextToken".into(), Value::String(token.clone()));
+            }
+            _ => validation_error("CommandId and InstanceId are required".into()),
+        };
+        if self.timeline.get_delay.is_zero() {
+            step
+        } else {
+            Step::delayed(self.timeline.get_delay, step)
         }
-        let mut text = String::new();
-        write_json(
-            &mut text,
-            &Value::Object(response),
-            None,
-            self.fleet.numbers,
-        );
-        self.served.lock().unwrap().push(ServedPage {
-            page,
-            offset: start,
-            instance_ids: matching[start..end]
-                .iter()
-                .map(|r| r["InstanceId"].as_str().unwrap_or_default().to_owned())
-                .collect(),
-            next_token,
-        });
-        Step::Json(200, text)
     }
 }
 
@@ -646,6 +1354,9 @@ pub struct Recorded {
     pub body: Value,
     /// When the request had been read completely.
     pub at: Instant,
+    /// How many ListCommands requests had arrived by then, this one included: the round of a
+    /// [`Timeline`] it was answered in (0 before the first ListCommands).
+    pub round: usize,
 }
 
 impl Recorded {
@@ -661,6 +1372,9 @@ impl Recorded {
 struct State {
     steps: Vec<Step>,
     fleet: Option<FleetState>,
+    timeline: Option<TimelineState>,
+    /// ListCommands requests received.
+    list_commands_seen: AtomicUsize,
     next_step: AtomicUsize,
     requests: Mutex<Vec<Recorded>>,
     connections: AtomicUsize,
@@ -687,7 +1401,7 @@ impl FakeSsm {
     /// Starts a fake answering GetCommandInvocation calls from `steps`
     /// (one step per call, the last step repeating forever).
     pub fn start(steps: Vec<Step>) -> FakeSsm {
-        FakeSsm::start_inner(steps, None)
+        FakeSsm::start_inner(steps, None, None)
     }
 
     /// Starts a fake answering ListCommandInvocations calls from `fleet` (a [`Fleet`] or a
@@ -700,16 +1414,31 @@ impl FakeSsm {
                 "this fake SSM endpoint has no GetCommandInvocation script".into(),
             )],
             Some(fleet.into()),
+            None,
         )
     }
 
     /// Starts a fake answering GetCommandInvocation calls from `steps` (as [`FakeSsm::start`])
     /// and ListCommandInvocations calls from `fleet`.
     pub fn with_steps_and_fleet(steps: Vec<Step>, fleet: impl Into<Fleet>) -> FakeSsm {
-        FakeSsm::start_inner(steps, Some(fleet.into()))
+        FakeSsm::start_inner(steps, Some(fleet.into()), None)
     }
 
-    fn start_inner(steps: Vec<Step>, fleet: Option<Fleet>) -> FakeSsm {
+    /// Starts a fake answering ListCommands, ListCommandInvocations and GetCommandInvocation
+    /// from one scripted fleet [`Timeline`] (or a plain `Vec` of [`Member`]s).
+    pub fn with_timeline(timeline: impl Into<Timeline>) -> FakeSsm {
+        FakeSsm::start_inner(
+            vec![Step::Error(
+                400,
+                "UnknownOperationException".into(),
+                "this fake SSM endpoint answers from a timeline".into(),
+            )],
+            None,
+            Some(timeline.into()),
+        )
+    }
+
+    fn start_inner(steps: Vec<Step>, fleet: Option<Fleet>, timeline: Option<Timeline>) -> FakeSsm {
         assert!(
             !steps.is_empty(),
             "a fake SSM script needs at least one step"
@@ -726,6 +1455,16 @@ impl FakeSsm {
                 attempts: Mutex::new(HashMap::new()),
                 served: Mutex::new(Vec::new()),
             }),
+            timeline: timeline.map(|timeline| TimelineState {
+                timeline,
+                first_request: std::sync::OnceLock::new(),
+                attempts: Mutex::new(HashMap::new()),
+                faults_served: AtomicUsize::new(0),
+                served_rounds: Mutex::new(Vec::new()),
+                get_in_flight: AtomicUsize::new(0),
+                get_max_in_flight: AtomicUsize::new(0),
+            }),
+            list_commands_seen: AtomicUsize::new(0),
             next_step: AtomicUsize::new(0),
             requests: Mutex::new(Vec::new()),
             connections: AtomicUsize::new(0),
@@ -802,6 +1541,104 @@ impl FakeSsm {
             .as_ref()
             .map(|f| f.served.lock().unwrap().clone())
             .unwrap_or_default()
+    }
+
+    /// The requests with this X-Amz-Target received so far.
+    pub fn requests_to(&self, target: &str) -> Vec<Recorded> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.target.as_deref() == Some(target))
+            .collect()
+    }
+
+    /// How many ListCommands calls were made (SDK retries included): the rounds of a timeline.
+    pub fn list_commands_calls(&self) -> usize {
+        self.state.list_commands_seen.load(Ordering::SeqCst)
+    }
+
+    /// GetCommandInvocation calls per `InstanceId` (SDK retries included).
+    pub fn get_calls_by_instance(&self) -> HashMap<String, usize> {
+        let mut calls = HashMap::new();
+        for r in self.get_invocation_requests() {
+            let id = r.body["InstanceId"].as_str().unwrap_or("<none>").to_owned();
+            *calls.entry(id).or_insert(0) += 1;
+        }
+        calls
+    }
+
+    /// The timeline this fake answers from.
+    pub fn timeline(&self) -> &Timeline {
+        &self.timeline_state().timeline
+    }
+
+    fn timeline_state(&self) -> &TimelineState {
+        self.state
+            .timeline
+            .as_ref()
+            .expect("this fake was not started with_timeline")
+    }
+
+    /// What ListCommands answered, one entry per call, in order.
+    pub fn served_rounds(&self) -> Vec<ServedRound> {
+        self.timeline_state().served_rounds.lock().unwrap().clone()
+    }
+
+    /// How many ListCommandInvocations requests got a fault scripted with
+    /// [`Timeline::fail_list_page`].
+    pub fn list_faults_served(&self) -> usize {
+        self.timeline_state().faults_served.load(Ordering::SeqCst)
+    }
+
+    /// The most GetCommandInvocation requests the fake was answering at once.
+    pub fn get_max_in_flight(&self) -> usize {
+        self.timeline_state()
+            .get_max_in_flight
+            .load(Ordering::SeqCst)
+    }
+
+    /// The calls made in each round, from round 0 (before the first ListCommands) on.
+    pub fn rounds(&self) -> Vec<RoundCalls> {
+        let served = self.served_rounds();
+        let last = self.list_commands_calls();
+        let mut rounds: Vec<RoundCalls> = (0..=last)
+            .map(|round| RoundCalls {
+                round,
+                served: served.iter().find(|s| s.round == round).cloned(),
+                list_commands: 0,
+                list_invocations: 0,
+                list_invocations_details: 0,
+                gets: 0,
+            })
+            .collect();
+        for r in self.requests() {
+            let Some(calls) = rounds.get_mut(r.round) else {
+                continue;
+            };
+            match r.target.as_deref() {
+                Some(LIST_COMMANDS) => calls.list_commands += 1,
+                Some(LIST_COMMAND_INVOCATIONS) if r.body["Details"] == json!(true) => {
+                    calls.list_invocations_details += 1
+                }
+                Some(LIST_COMMAND_INVOCATIONS) => calls.list_invocations += 1,
+                Some(GET_COMMAND_INVOCATION) => calls.gets += 1,
+                _ => {}
+            }
+        }
+        rounds
+    }
+
+    /// Waits until at least `n` ListCommands calls arrived (round `n` began); false on timeout.
+    pub fn wait_for_round(&self, n: usize, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if self.list_commands_calls() >= n {
+                return true;
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+            thread::sleep(Duration::from_millis(5));
+        }
     }
 
     /// How many requests of any kind arrived.
@@ -1046,8 +1883,13 @@ fn serve_connection(stream: TcpStream, state: Arc<State>) {
             .find(|(k, _)| k == "x-amz-target")
             .map(|(_, v)| v.clone());
         let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
-        let request_no = {
+        let (request_no, round) = {
             let mut requests = state.requests.lock().unwrap();
+            let round = if target.as_deref() == Some(LIST_COMMANDS) {
+                state.list_commands_seen.fetch_add(1, Ordering::SeqCst) + 1
+            } else {
+                state.list_commands_seen.load(Ordering::SeqCst)
+            };
             requests.push(Recorded {
                 method: req.method,
                 path: req.path,
@@ -1055,9 +1897,36 @@ fn serve_connection(stream: TcpStream, state: Arc<State>) {
                 target: target.clone(),
                 body: body.clone(),
                 at: Instant::now(),
+                round,
             });
-            requests.len()
+            (requests.len(), round)
         };
+        if let Some(timeline) = &state.timeline {
+            let round = timeline.state_round(round);
+            let step = match target.as_deref() {
+                Some(LIST_COMMANDS) => timeline.answer_list_commands(&body, round),
+                Some(LIST_COMMAND_INVOCATIONS) => timeline.answer_list(&body, round),
+                Some(GET_COMMAND_INVOCATION) => timeline.answer_get(&body, round),
+                _ => Step::Error(
+                    400,
+                    "UnknownOperationException".into(),
+                    format!("the fake SSM endpoint does not implement {target:?}"),
+                ),
+            };
+            let is_get = target.as_deref() == Some(GET_COMMAND_INVOCATION);
+            if is_get {
+                let now = timeline.get_in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                timeline.get_max_in_flight.fetch_max(now, Ordering::SeqCst);
+            }
+            let keep_open = play(&mut writer, step, request_no, &state);
+            if is_get {
+                timeline.get_in_flight.fetch_sub(1, Ordering::SeqCst);
+            }
+            if !keep_open {
+                return;
+            }
+            continue;
+        }
         let step = if target.as_deref() == Some(GET_COMMAND_INVOCATION) {
             state.next_step()
         } else if target.as_deref() == Some(LIST_COMMAND_INVOCATIONS)

@@ -274,6 +274,19 @@ impl crate::fleet::FleetSource for AwsFleet<'_> {
             max_items: None,
         };
         let listed = self.provider.list_invocations(&query).await?;
-        Ok(listed.into_iter().map(|i| i.into_entry()).collect())
+        // A wait only needs who and what state; tens of thousands of full records would
+        // dominate its memory (results are fetched separately, tables list again at the end).
+        Ok(listed
+            .into_iter()
+            .map(|i| {
+                listing::ListedInvocation {
+                    instance_id: i.instance_id,
+                    status: i.status,
+                    status_details: i.status_details,
+                    ..Default::default()
+                }
+                .into_entry()
+            })
+            .collect())
     }
 }
