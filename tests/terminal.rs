@@ -265,3 +265,43 @@ fn verbose_shows_log_lines_and_no_spinner() {
         assert_eq!(fake.get_invocation_calls(), 7, "{}", describe(&out));
     }
 }
+
+#[test]
+fn fleet_progress_bar_shows_finished_of_total_and_failures_on_a_terminal_only() {
+    use support::fake_ssm::{Member, Timeline, fleet_instance_id};
+    let timeline = || {
+        Timeline::new(vec![
+            Member::new(fleet_instance_id(0)).succeeds_at(2),
+            Member::new(fleet_instance_id(1)).succeeds_at(6),
+            Member::new(fleet_instance_id(2)).succeeds_at(8),
+        ])
+    };
+    let wait = [
+        "wait",
+        "-o",
+        "json",
+        "--min-interval",
+        "150ms",
+        "--max-interval",
+        "150ms",
+        "--command-id",
+        support::fake_ssm::CMD_ID,
+    ];
+
+    let fake = FakeSsm::with_timeline(timeline());
+    let cli = Cli::new(&fake.url());
+    let out = on_terminal(&cli, &wait, &[]);
+    assert_exit(&out, 0);
+    let s = screen(&out);
+    assert!(s.contains("/3 finished · 0 failed"), "progress bar: {s:?}");
+
+    let fake = FakeSsm::with_timeline(timeline());
+    let cli = Cli::new(&fake.url());
+    let piped = cli.cmd().args(wait).output().unwrap();
+    assert_exit(&piped, 0);
+    assert!(
+        piped.stderr.is_empty(),
+        "no bar in a pipe\n{}",
+        describe(&piped)
+    );
+}
