@@ -37,6 +37,13 @@ fn silent_metadata_service() -> (String, std::thread::JoinHandle<()>) {
     (url, handle)
 }
 
+/// The first request's Authorization header: which key and region signed it.
+fn authorization(fake: &FakeSsm) -> String {
+    let requests = fake.requests();
+    let first = requests.first().expect("the fake received a request");
+    first.header("authorization").expect("signed").to_owned()
+}
+
 #[test]
 fn missing_credentials_fail_fast_with_what_to_set() {
     let fake = FakeSsm::always(invocation_step("Success", "Success", "", ""));
@@ -96,10 +103,7 @@ fn region_flag_wins_over_the_environment() {
         .output()
         .unwrap();
     assert_exit(&out, 0);
-    let auth = fake.requests()[0]
-        .header("authorization")
-        .unwrap()
-        .to_owned();
+    let auth = authorization(&fake);
     assert!(auth.contains("/eu-west-3/ssm/aws4_request"), "{auth}");
 }
 
@@ -127,10 +131,7 @@ fn profile_flag_reads_the_config_and_credentials_files() {
         .output()
         .unwrap();
     assert_exit(&out, 0);
-    let auth = fake.requests()[0]
-        .header("authorization")
-        .unwrap()
-        .to_owned();
+    let auth = authorization(&fake);
     assert!(auth.contains("Credential=AKIDFROMPROFILE/"), "{auth}");
     assert!(auth.contains("/ap-southeast-2/ssm/"), "{auth}");
 }
@@ -237,10 +238,7 @@ fn default_region_variable_alone_sets_the_region() {
         .output()
         .unwrap();
     assert_exit(&out, 0);
-    let auth = fake.requests()[0]
-        .header("authorization")
-        .unwrap()
-        .to_owned();
+    let auth = authorization(&fake);
     assert!(auth.contains("/eu-central-1/ssm/aws4_request"), "{auth}");
 }
 
@@ -274,10 +272,7 @@ fn profile_variable_selects_the_profile() {
         .output()
         .unwrap();
     assert_exit(&out, 0);
-    let auth = fake.requests()[0]
-        .header("authorization")
-        .unwrap()
-        .to_owned();
+    let auth = authorization(&fake);
     assert!(auth.contains("Credential=AKIDFROMPROFILE/"), "{auth}");
     assert!(auth.contains("/ap-southeast-2/ssm/aws4_request"), "{auth}");
 }
@@ -350,10 +345,7 @@ fn profile_endpoint_url_is_used_without_the_flag() {
     assert_exit(&out, 0);
     assert_eq!(out.stdout, b"from the profile");
     assert_eq!(fake.get_invocation_calls(), 1);
-    let auth = fake.requests()[0]
-        .header("authorization")
-        .unwrap()
-        .to_owned();
+    let auth = authorization(&fake);
     assert!(auth.contains("Credential=AKIDLOCALPROFILE/"), "{auth}");
     assert!(auth.contains("/eu-north-1/ssm/aws4_request"), "{auth}");
 }
