@@ -10,6 +10,32 @@ use crate::error::Error;
 use crate::model::Invocation;
 use crate::provider::{FetchError, Fetched};
 
+/// What the loop waits on: one invocation, or anything else that ends (a maintenance window
+/// execution with all its task invocations).
+pub trait Observed {
+    fn is_terminal(&self) -> bool;
+    /// One line for the spinner and the log.
+    fn status_line(&self) -> String;
+}
+
+impl Observed for Invocation {
+    fn is_terminal(&self) -> bool {
+        Invocation::is_terminal(self)
+    }
+    fn status_line(&self) -> String {
+        Invocation::status_line(self)
+    }
+}
+
+impl<T: Observed> Observed for Box<T> {
+    fn is_terminal(&self) -> bool {
+        (**self).is_terminal()
+    }
+    fn status_line(&self) -> String {
+        (**self).status_line()
+    }
+}
+
 /// Each pause is this share of the time waited so far: a command seen 10 % late at worst,
 /// whatever its length, and a number of calls that grows with the logarithm of the wait
 /// until the cap takes over.
@@ -61,9 +87,9 @@ const LAST_LOOK: Duration = Duration::from_secs(2);
 
 /// What the loop tells the progress display after each poll.
 #[derive(Debug)]
-pub enum Event<'a> {
+pub enum Event<'a, T = Box<Invocation>> {
     Seen {
-        invocation: &'a Invocation,
+        invocation: &'a T,
         polls: u32,
         elapsed: Duration,
     },
@@ -80,21 +106,22 @@ pub enum Event<'a> {
 }
 
 #[derive(Debug)]
-pub enum Outcome {
-    Terminal(Box<Invocation>),
+pub enum Outcome<T = Box<Invocation>> {
+    Terminal(T),
     /// `--timeout` passed; carries the last state seen, if any.
-    TimedOut(Option<Box<Invocation>>),
+    TimedOut(Option<T>),
 }
 
-pub async fn wait<F, Fut>(
+pub async fn wait<T, F, Fut>(
     policy: &Policy,
     mut fetch: F,
-    mut on_event: impl FnMut(Event<'_>),
+    mut on_event: impl FnMut(Event<'_, T>),
     rng: &mut fastrand::Rng,
-) -> Result<Outcome, Error>
+) -> Result<Outcome<T>, Error>
 where
+    T: Observed,
     F: FnMut() -> Fut,
-    Fut: Future<Output = Result<Fetched, FetchError>>,
+    Fut: Future<Output = Result<Fetched<T>, FetchError>>,
 {
     let start = Instant::now();
     let grace_end = start + policy.not_found_grace;
@@ -103,7 +130,7 @@ where
     // Whether the service has answered at all: until it has, a credential failure is a
     // configuration problem; afterwards it is a refresh hiccup like any other failed poll.
     let mut answered = false;
-    let mut last: Option<Box<Invocation>> = None;
+    let mut last: Option<T> = None;
 
     loop {
         let result = match policy.deadline {

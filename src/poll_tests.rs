@@ -234,7 +234,7 @@ async fn timeout_also_cuts_a_poll_that_hangs() {
     p.deadline = Some(Instant::now() + Duration::from_secs(5));
     let mut rng = fastrand::Rng::with_seed(3);
     let start = Instant::now();
-    let result = wait(&p, std::future::pending, |_| {}, &mut rng).await;
+    let result = wait(&p, std::future::pending, |_: Event<'_>| {}, &mut rng).await;
     assert!(matches!(result, Ok(Outcome::TimedOut(None))));
     assert_eq!(start.elapsed(), Duration::from_secs(5));
 }

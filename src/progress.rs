@@ -6,7 +6,7 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::duration::human;
-use crate::poll::Event;
+use crate::poll::{Event, Observed};
 use crate::render::sanitize::one_line;
 
 pub struct Progress {
@@ -54,7 +54,7 @@ impl Progress {
         }
     }
 
-    pub fn update(&self, event: &Event<'_>) {
+    pub fn update<T: Observed>(&self, event: &Event<'_, T>) {
         if let Some(bar) = &self.bar {
             bar.set_message(message(event));
         }
@@ -83,7 +83,7 @@ fn polls(n: u32) -> String {
 
 /// One line: state and polls so far; the spinner template adds the time waited, which ticks
 /// on between polls. Remote text is sanitised like everything else.
-pub fn message(event: &Event<'_>) -> String {
+pub fn message<T: Observed>(event: &Event<'_, T>) -> String {
     match event {
         Event::Seen {
             invocation,
@@ -112,6 +112,7 @@ pub fn message(event: &Event<'_>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Invocation;
     use crate::provider::aws::record::CommandInvocation;
 
     #[test]
@@ -128,7 +129,7 @@ mod tests {
             elapsed: Duration::from_secs(12),
         });
         assert_eq!(m, "InProgress (In Progress) · 4 polls");
-        let m = message(&Event::NotVisible {
+        let m = message::<Invocation>(&Event::NotVisible {
             polls: 1,
             elapsed: Duration::from_millis(300),
             grace: Duration::from_secs(30),
@@ -139,7 +140,7 @@ mod tests {
                 && m.ends_with("1 poll"),
             "{m}"
         );
-        let m = message(&Event::PollFailed {
+        let m = message::<Invocation>(&Event::PollFailed {
             message: "boom\x1b[2J",
             polls: 2,
             elapsed: Duration::from_secs(1),

@@ -6,10 +6,10 @@ pub mod aws;
 use crate::error::Error;
 use crate::model::Invocation;
 
-/// One look at an invocation.
+/// One look at an invocation (or, for a wait over something larger, at its current state).
 #[derive(Debug)]
-pub enum Fetched {
-    Found(Box<Invocation>),
+pub enum Fetched<T = Box<Invocation>> {
+    Found(T),
     /// The service says it does not exist. Right after sending a command this usually means
     /// "not visible yet" (eventual consistency); the caller decides how long to believe that.
     NotVisible,
