@@ -37,6 +37,7 @@ Register-ArgumentCompleter -Native -CommandName 'ssmres' -ScriptBlock {
             [CompletionResult]::new('get', 'get', [CompletionResultType]::ParameterValue, 'Fetch one command invocation (GetCommandInvocation)')
             [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'Poll until the invocation reaches a terminal state, then print it as `get` does')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the invocations of a command, every page (ListCommandInvocations)')
+            [CompletionResult]::new('task-invocations', 'task-invocations', [CompletionResultType]::ParameterValue, 'List a maintenance window execution''s task invocations, every page; optionally wait for them and show the Run Command output behind each')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -103,6 +104,31 @@ Register-ArgumentCompleter -Native -CommandName 'ssmres' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'ssmres;task-invocations' {
+            [CompletionResult]::new('--window-execution-id', '--window-execution-id', [CompletionResultType]::ParameterName, 'Maintenance window execution ID (a UUID)')
+            [CompletionResult]::new('--task-id', '--task-id', [CompletionResultType]::ParameterName, 'Task execution ID (a UUID) within that window execution; leave out for every task')
+            [CompletionResult]::new('--status', '--status', [CompletionResultType]::ParameterName, 'Only invocations in this status; repeat for several (any case)')
+            [CompletionResult]::new('--max-items', '--max-items', [CompletionResultType]::ParameterName, 'Stop after this many invocations')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'With --wait: give up after this long (exit 4), e.g. 90s, 5m, 1h30m')
+            [CompletionResult]::new('--min-interval', '--min-interval', [CompletionResultType]::ParameterName, 'With --wait: shortest pause between polls')
+            [CompletionResult]::new('--max-interval', '--max-interval', [CompletionResultType]::ParameterName, 'With --wait: longest pause between polls')
+            [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, then the profile''s region)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Named profile from the AWS config and credentials files (default: AWS_PROFILE)')
+            [CompletionResult]::new('--endpoint-url', '--endpoint-url', [CompletionResultType]::ParameterName, 'Send SSM requests to this URL instead of the regional endpoint')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format [default: table on a terminal, json otherwise]')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format [default: table on a terminal, json otherwise]')
+            [CompletionResult]::new('--with-output', '--with-output', [CompletionResultType]::ParameterName, 'For Run Command tasks, fetch each instance''s output as `get` does (implied by -o text)')
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Poll until every task and invocation has ended; exit codes as for `wait`')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Show no progress spinner')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Show no progress spinner')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print diagnostics on stderr; repeat for more (-vvv includes the SDK''s retries)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print diagnostics on stderr; repeat for more (-vvv includes the SDK''s retries)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'ssmres;completions' {
             [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, then the profile''s region)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Named profile from the AWS config and credentials files (default: AWS_PROFILE)')
@@ -123,6 +149,7 @@ Register-ArgumentCompleter -Native -CommandName 'ssmres' -ScriptBlock {
             [CompletionResult]::new('get', 'get', [CompletionResultType]::ParameterValue, 'Fetch one command invocation (GetCommandInvocation)')
             [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'Poll until the invocation reaches a terminal state, then print it as `get` does')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the invocations of a command, every page (ListCommandInvocations)')
+            [CompletionResult]::new('task-invocations', 'task-invocations', [CompletionResultType]::ParameterValue, 'List a maintenance window execution''s task invocations, every page; optionally wait for them and show the Run Command output behind each')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -134,6 +161,9 @@ Register-ArgumentCompleter -Native -CommandName 'ssmres' -ScriptBlock {
             break
         }
         'ssmres;help;list' {
+            break
+        }
+        'ssmres;help;task-invocations' {
             break
         }
         'ssmres;help;completions' {

@@ -28,6 +28,9 @@ _ssmres() {
             ssmres,list)
                 cmd="ssmres__subcmd__list"
                 ;;
+            ssmres,task-invocations)
+                cmd="ssmres__subcmd__task__subcmd__invocations"
+                ;;
             ssmres,wait)
                 cmd="ssmres__subcmd__wait"
                 ;;
@@ -43,6 +46,9 @@ _ssmres() {
             ssmres__subcmd__help,list)
                 cmd="ssmres__subcmd__help__subcmd__list"
                 ;;
+            ssmres__subcmd__help,task-invocations)
+                cmd="ssmres__subcmd__help__subcmd__task__subcmd__invocations"
+                ;;
             ssmres__subcmd__help,wait)
                 cmd="ssmres__subcmd__help__subcmd__wait"
                 ;;
@@ -53,7 +59,7 @@ _ssmres() {
 
     case "${cmd}" in
         ssmres)
-            opts="-o -q -v -h -V --region --profile --endpoint-url --output --quiet --verbose --help --version get wait list completions help"
+            opts="-o -q -v -h -V --region --profile --endpoint-url --output --quiet --verbose --help --version get wait list task-invocations completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -167,7 +173,7 @@ _ssmres() {
             return 0
             ;;
         ssmres__subcmd__help)
-            opts="get wait list completions help"
+            opts="get wait list task-invocations completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -236,6 +242,20 @@ _ssmres() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        ssmres__subcmd__help__subcmd__task__subcmd__invocations)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         ssmres__subcmd__help__subcmd__wait)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -266,6 +286,68 @@ _ssmres() {
                     return 0
                     ;;
                 --max-items)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --endpoint-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json jsonl text" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json jsonl text" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ssmres__subcmd__task__subcmd__invocations)
+            opts="-o -q -v -h -V --window-execution-id --task-id --status --max-items --with-output --wait --timeout --min-interval --max-interval --region --profile --endpoint-url --output --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --window-execution-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --task-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --status)
+                    COMPREPLY=($(compgen -W "PENDING IN_PROGRESS SUCCESS FAILED TIMED_OUT CANCELLING CANCELLED SKIPPED_OVERLAPPING" -- "${cur}"))
+                    return 0
+                    ;;
+                --max-items)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --min-interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-interval)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -34,6 +34,7 @@ set edit:completion:arg-completer[ssmres] = {|@words|
             cand get 'Fetch one command invocation (GetCommandInvocation)'
             cand wait 'Poll until the invocation reaches a terminal state, then print it as `get` does'
             cand list 'List the invocations of a command, every page (ListCommandInvocations)'
+            cand task-invocations 'List a maintenance window execution''s task invocations, every page; optionally wait for them and show the Run Command output behind each'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -96,6 +97,30 @@ set edit:completion:arg-completer[ssmres] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'ssmres;task-invocations'= {
+            cand --window-execution-id 'Maintenance window execution ID (a UUID)'
+            cand --task-id 'Task execution ID (a UUID) within that window execution; leave out for every task'
+            cand --status 'Only invocations in this status; repeat for several (any case)'
+            cand --max-items 'Stop after this many invocations'
+            cand --timeout 'With --wait: give up after this long (exit 4), e.g. 90s, 5m, 1h30m'
+            cand --min-interval 'With --wait: shortest pause between polls'
+            cand --max-interval 'With --wait: longest pause between polls'
+            cand --region 'AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, then the profile''s region)'
+            cand --profile 'Named profile from the AWS config and credentials files (default: AWS_PROFILE)'
+            cand --endpoint-url 'Send SSM requests to this URL instead of the regional endpoint'
+            cand -o 'Output format [default: table on a terminal, json otherwise]'
+            cand --output 'Output format [default: table on a terminal, json otherwise]'
+            cand --with-output 'For Run Command tasks, fetch each instance''s output as `get` does (implied by -o text)'
+            cand --wait 'Poll until every task and invocation has ended; exit codes as for `wait`'
+            cand -q 'Show no progress spinner'
+            cand --quiet 'Show no progress spinner'
+            cand -v 'Print diagnostics on stderr; repeat for more (-vvv includes the SDK''s retries)'
+            cand --verbose 'Print diagnostics on stderr; repeat for more (-vvv includes the SDK''s retries)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'ssmres;completions'= {
             cand --region 'AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, then the profile''s region)'
             cand --profile 'Named profile from the AWS config and credentials files (default: AWS_PROFILE)'
@@ -115,6 +140,7 @@ set edit:completion:arg-completer[ssmres] = {|@words|
             cand get 'Fetch one command invocation (GetCommandInvocation)'
             cand wait 'Poll until the invocation reaches a terminal state, then print it as `get` does'
             cand list 'List the invocations of a command, every page (ListCommandInvocations)'
+            cand task-invocations 'List a maintenance window execution''s task invocations, every page; optionally wait for them and show the Run Command output behind each'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -123,6 +149,8 @@ set edit:completion:arg-completer[ssmres] = {|@words|
         &'ssmres;help;wait'= {
         }
         &'ssmres;help;list'= {
+        }
+        &'ssmres;help;task-invocations'= {
         }
         &'ssmres;help;completions'= {
         }

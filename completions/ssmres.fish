@@ -38,6 +38,7 @@ complete -c ssmres -n "__fish_ssmres_needs_command" -s V -l version -d 'Print ve
 complete -c ssmres -n "__fish_ssmres_needs_command" -f -a "get" -d 'Fetch one command invocation (GetCommandInvocation)'
 complete -c ssmres -n "__fish_ssmres_needs_command" -f -a "wait" -d 'Poll until the invocation reaches a terminal state, then print it as `get` does'
 complete -c ssmres -n "__fish_ssmres_needs_command" -f -a "list" -d 'List the invocations of a command, every page (ListCommandInvocations)'
+complete -c ssmres -n "__fish_ssmres_needs_command" -f -a "task-invocations" -d 'List a maintenance window execution\'s task invocations, every page; optionally wait for them and show the Run Command output behind each'
 complete -c ssmres -n "__fish_ssmres_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c ssmres -n "__fish_ssmres_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c ssmres -n "__fish_ssmres_using_subcommand get" -l command-id -d 'Command ID returned by SendCommand (36 characters)' -r
@@ -87,6 +88,33 @@ complete -c ssmres -n "__fish_ssmres_using_subcommand list" -s q -l quiet -d 'Sh
 complete -c ssmres -n "__fish_ssmres_using_subcommand list" -s v -l verbose -d 'Print diagnostics on stderr; repeat for more (-vvv includes the SDK\'s retries)'
 complete -c ssmres -n "__fish_ssmres_using_subcommand list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ssmres -n "__fish_ssmres_using_subcommand list" -s V -l version -d 'Print version'
+complete -c ssmres -n "__fish_ssmres_using_subcommand task-invocations" -l window-execution-id -d 'Maintenance window execution ID (a UUID)' -r
+complete -c ssmres -n "__fish_ssmres_using_subcommand task-invocations" -l task-id -d 'Task execution ID (a UUID) within that window execution; leave out for every task' -r
+complete -c ssmres -n "__fish_ssmres_using_subcommand task-invocations" -l status -d 'Only invocations in this status; repeat for several (any case)' -r -f -a "PENDING\t''
+IN_PROGRESS\t''
+SUCCESS\t''
+FAILED\t''
+TIMED_OUT\t''
+CANCELLING\t''
+CANCELLED\t''
+SKIPPED_OVERLAPPING\t''"
+complete -c ssmres -n "__fish_ssmres_using_subcommand task-invocations" -l max-items -d 'Stop after this many invocations' -r
+complete -c ssmres -n "__fish_ssmres_using_subcommand task-invocations" -l timeout -d 'With --wait: give up after this long (exit 4), e.g. 90s, 5m, 1h30m' -r
+complete -c ssmres -n "__fish_ssmres_using_subcommand task-invocations" -l min-interval -d 'With --wait: shortest pause between polls' -r
+complete -c ssmres -n "__fish_ssmres_using_subcommand task-invocations" -l max-interval -d 'With --wait: longest pause between polls' -r
+complete -c ssmres -n "__fish_ssmres_using_subcommand task-invocations" -l region -d 'AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, then the profile\'s region)' -r
+complete -c ssmres -n "__fish_ssmres_using_subcommand task-invocations" -l profile -d 'Named profile from the AWS config and credentials files (default: AWS_PROFILE)' -r
+complete -c ssmres -n "__fish_ssmres_using_subcommand task-invocations" -l endpoint-url -d 'Send SSM requests to this URL instead of the regional endpoint' -r
+complete -c ssmres -n "__fish_ssmres_using_subcommand task-invocations" -s o -l output -d 'Output format [default: table on a terminal, json otherwise]' -r -f -a "table\t'Status fields in a table, then stdout and stderr as whole sections'
+json\t'The response as the aws CLI prints it (`--output json`)'
+jsonl\t'One compact JSON object per line: per invocation for `list`, for `jq -c` and `while read`'
+text\t'The command\'s stdout on stdout and its stderr on stderr, nothing else'"
+complete -c ssmres -n "__fish_ssmres_using_subcommand task-invocations" -l with-output -d 'For Run Command tasks, fetch each instance\'s output as `get` does (implied by -o text)'
+complete -c ssmres -n "__fish_ssmres_using_subcommand task-invocations" -l wait -d 'Poll until every task and invocation has ended; exit codes as for `wait`'
+complete -c ssmres -n "__fish_ssmres_using_subcommand task-invocations" -s q -l quiet -d 'Show no progress spinner'
+complete -c ssmres -n "__fish_ssmres_using_subcommand task-invocations" -s v -l verbose -d 'Print diagnostics on stderr; repeat for more (-vvv includes the SDK\'s retries)'
+complete -c ssmres -n "__fish_ssmres_using_subcommand task-invocations" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ssmres -n "__fish_ssmres_using_subcommand task-invocations" -s V -l version -d 'Print version'
 complete -c ssmres -n "__fish_ssmres_using_subcommand completions" -l region -d 'AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, then the profile\'s region)' -r
 complete -c ssmres -n "__fish_ssmres_using_subcommand completions" -l profile -d 'Named profile from the AWS config and credentials files (default: AWS_PROFILE)' -r
 complete -c ssmres -n "__fish_ssmres_using_subcommand completions" -l endpoint-url -d 'Send SSM requests to this URL instead of the regional endpoint' -r
@@ -98,8 +126,9 @@ complete -c ssmres -n "__fish_ssmres_using_subcommand completions" -s q -l quiet
 complete -c ssmres -n "__fish_ssmres_using_subcommand completions" -s v -l verbose -d 'Print diagnostics on stderr; repeat for more (-vvv includes the SDK\'s retries)'
 complete -c ssmres -n "__fish_ssmres_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ssmres -n "__fish_ssmres_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c ssmres -n "__fish_ssmres_using_subcommand help; and not __fish_seen_subcommand_from get wait list completions help" -f -a "get" -d 'Fetch one command invocation (GetCommandInvocation)'
-complete -c ssmres -n "__fish_ssmres_using_subcommand help; and not __fish_seen_subcommand_from get wait list completions help" -f -a "wait" -d 'Poll until the invocation reaches a terminal state, then print it as `get` does'
-complete -c ssmres -n "__fish_ssmres_using_subcommand help; and not __fish_seen_subcommand_from get wait list completions help" -f -a "list" -d 'List the invocations of a command, every page (ListCommandInvocations)'
-complete -c ssmres -n "__fish_ssmres_using_subcommand help; and not __fish_seen_subcommand_from get wait list completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c ssmres -n "__fish_ssmres_using_subcommand help; and not __fish_seen_subcommand_from get wait list completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ssmres -n "__fish_ssmres_using_subcommand help; and not __fish_seen_subcommand_from get wait list task-invocations completions help" -f -a "get" -d 'Fetch one command invocation (GetCommandInvocation)'
+complete -c ssmres -n "__fish_ssmres_using_subcommand help; and not __fish_seen_subcommand_from get wait list task-invocations completions help" -f -a "wait" -d 'Poll until the invocation reaches a terminal state, then print it as `get` does'
+complete -c ssmres -n "__fish_ssmres_using_subcommand help; and not __fish_seen_subcommand_from get wait list task-invocations completions help" -f -a "list" -d 'List the invocations of a command, every page (ListCommandInvocations)'
+complete -c ssmres -n "__fish_ssmres_using_subcommand help; and not __fish_seen_subcommand_from get wait list task-invocations completions help" -f -a "task-invocations" -d 'List a maintenance window execution\'s task invocations, every page; optionally wait for them and show the Run Command output behind each'
+complete -c ssmres -n "__fish_ssmres_using_subcommand help; and not __fish_seen_subcommand_from get wait list task-invocations completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c ssmres -n "__fish_ssmres_using_subcommand help; and not __fish_seen_subcommand_from get wait list task-invocations completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

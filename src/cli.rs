@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use clap::builder::TypedValueParser;
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 
 pub const EXIT_CODES_HELP: &str = "\
@@ -15,6 +16,27 @@ Exit codes:
   130  interrupted (Ctrl-C)";
 
 const GLOBAL: &str = "Global options";
+
+const TASK_INVOCATIONS_HELP: &str = "\
+Exit codes:
+  0    listed (with --wait: every task and invocation ended in SUCCESS)
+  1    --wait: something ended in FAILED, TIMED_OUT, CANCELLED or SKIPPED_OVERLAPPING
+  2    usage error or invalid input (nothing was sent)
+  3    API, credential or network error after retries, or window execution not found
+  4    --timeout reached before every invocation ended
+  130  interrupted (Ctrl-C)";
+
+/// The statuses of maintenance window executions, tasks and task invocations.
+pub const WINDOW_STATUSES: [&str; 8] = [
+    "PENDING",
+    "IN_PROGRESS",
+    "SUCCESS",
+    "FAILED",
+    "TIMED_OUT",
+    "CANCELLING",
+    "CANCELLED",
+    "SKIPPED_OVERLAPPING",
+];
 
 #[derive(Debug, Parser)]
 #[command(
@@ -81,6 +103,10 @@ pub enum Command {
     /// List the invocations of a command, every page (ListCommandInvocations)
     #[command(after_help = EXIT_CODES_HELP)]
     List(ListArgs),
+    /// List a maintenance window execution's task invocations, every page; optionally wait
+    /// for them and show the Run Command output behind each
+    #[command(after_help = TASK_INVOCATIONS_HELP)]
+    TaskInvocations(TaskInvocationsArgs),
     /// Print a shell completion script
     Completions {
         #[arg(value_enum)]
@@ -124,6 +150,51 @@ pub struct ListArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct TaskInvocationsArgs {
+    /// Maintenance window execution ID (a UUID)
+    #[arg(long, value_name = "ID", value_parser = parse_window_execution_id)]
+    pub window_execution_id: String,
+
+    /// Task execution ID (a UUID) within that window execution; leave out for every task
+    #[arg(long, value_name = "ID", value_parser = parse_task_id)]
+    pub task_id: Option<String>,
+
+    /// Only invocations in this status; repeat for several (any case)
+    #[arg(
+        long = "status",
+        value_name = "STATUS",
+        ignore_case = true,
+        value_parser = clap::builder::PossibleValuesParser::new(WINDOW_STATUSES)
+            .map(|s| s.to_ascii_uppercase())
+    )]
+    pub statuses: Vec<String>,
+
+    /// Stop after this many invocations
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), conflicts_with = "wait")]
+    pub max_items: Option<u64>,
+
+    /// For Run Command tasks, fetch each instance's output as `get` does (implied by -o text)
+    #[arg(long)]
+    pub with_output: bool,
+
+    /// Poll until every task and invocation has ended; exit codes as for `wait`
+    #[arg(long)]
+    pub wait: bool,
+
+    /// With --wait: give up after this long (exit 4), e.g. 90s, 5m, 1h30m
+    #[arg(long, value_name = "DURATION", value_parser = crate::duration::parse, requires = "wait")]
+    pub timeout: Option<Duration>,
+
+    /// With --wait: shortest pause between polls
+    #[arg(long, value_name = "DURATION", default_value = "500ms", value_parser = parse_interval, requires = "wait")]
+    pub min_interval: Duration,
+
+    /// With --wait: longest pause between polls
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_interval, requires = "wait")]
+    pub max_interval: Duration,
+}
+
+#[derive(Debug, Args)]
 pub struct WaitArgs {
     /// Command ID returned by SendCommand (36 characters)
     #[arg(long, value_name = "ID", value_parser = parse_command_id)]
@@ -162,6 +233,32 @@ fn parse_command_id(s: &str) -> Result<String, String> {
         return Err(format!("a command ID is exactly 36 characters, got {n}"));
     }
     Ok(s.to_owned())
+}
+
+/// The service's pattern for window execution and task IDs: 8-4-4-4-12 hex digits.
+fn is_uuid(s: &str) -> bool {
+    let groups: Vec<&str> = s.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+fn parse_window_execution_id(s: &str) -> Result<String, String> {
+    if is_uuid(s) {
+        Ok(s.to_owned())
+    } else {
+        Err("a window execution ID is a 36-character UUID (8-4-4-4-12 hex digits)".into())
+    }
+}
+
+fn parse_task_id(s: &str) -> Result<String, String> {
+    if is_uuid(s) {
+        Ok(s.to_owned())
+    } else {
+        Err("a task execution ID is a 36-character UUID (8-4-4-4-12 hex digits)".into())
+    }
 }
 
 /// The service's pattern: `(^i-(\w{8}|\w{17})$)|(^mi-\w{17}$)`, where `\w` is `[A-Za-z0-9_]`.
@@ -259,6 +356,46 @@ mod tests {
         assert!(parse_command_id("32d70fe0-ddbc-4a4e-943f-ffcbc0123456").is_ok());
         assert!(parse_command_id("32d70fe0-ddbc-4a4e-943f-ffcbc012345").is_err());
         assert!(parse_command_id("32d70fe0-ddbc-4a4e-943f-ffcbc01234567").is_err());
+    }
+
+    #[test]
+    fn window_ids_are_uuids() {
+        assert!(is_uuid("8f2b8e3c-1a2b-4c3d-9e8f-0123456789AB"));
+        for bad in [
+            "",
+            "8f2b8e3c-1a2b-4c3d-9e8f-0123456789a",
+            "8f2b8e3c-1a2b-4c3d-9e8f-0123456789abc",
+            "8f2b8e3c1a2b-4c3d-9e8f-0123456789ab-",
+            "8f2b8e3g-1a2b-4c3d-9e8f-0123456789ab",
+            "8f2b8e3c-1a2b-4c3d-9e8f-0123456789ab ",
+        ] {
+            assert!(!is_uuid(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn statuses_are_checked_and_sent_upper_case() {
+        let parse = |args: &[&str]| {
+            let mut all = vec!["ssmres", "task-invocations", "--window-execution-id"];
+            all.push("8f2b8e3c-1a2b-4c3d-9e8f-0123456789ab");
+            all.extend(args);
+            Cli::try_parse_from(all)
+        };
+        let Ok(Cli {
+            command: Command::TaskInvocations(a),
+            ..
+        }) = parse(&["--status", "failed", "--status", "Timed_Out"])
+        else {
+            panic!("valid statuses rejected");
+        };
+        assert_eq!(a.statuses, ["FAILED", "TIMED_OUT"]);
+        assert!(parse(&["--status", "DONE"]).is_err());
+        assert!(
+            parse(&["--timeout", "5m"]).is_err(),
+            "--timeout needs --wait"
+        );
+        assert!(parse(&["--wait", "--max-items", "3"]).is_err());
+        assert!(parse(&["--wait", "--timeout", "5m"]).is_ok());
     }
 
     #[test]

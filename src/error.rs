@@ -23,6 +23,8 @@ pub enum WaitStage {
     LastSeen(String),
     /// A fleet: how many of how many had finished.
     Finished(usize, usize),
+    /// The first look had not been answered yet.
+    NoAnswer,
 }
 
 #[derive(Debug)]
@@ -72,6 +74,9 @@ impl fmt::Display for Error {
                     }
                     WaitStage::LastSeen(status) => {
                         write!(f, "timed out after {d}; last status: {status}")
+                    }
+                    WaitStage::NoAnswer => {
+                        write!(f, "timed out after {d}; the service had not answered yet")
                     }
                     WaitStage::Finished(done, total) => {
                         write!(f, "timed out after {d}; {done} of {total} finished")

@@ -14,6 +14,7 @@ pub mod poll;
 pub mod progress;
 pub mod provider;
 pub mod render;
+pub mod window;
 
 use error::Error;
 

@@ -4,15 +4,16 @@
 pub mod completions;
 pub mod get;
 pub mod list;
+pub mod task_invocations;
 pub mod wait;
 pub mod wait_fleet;
 
 use crate::cli::{Cli, Command, GlobalArgs, OutputFormat};
-use crate::error::Error;
+use crate::error::{Error, WaitStage};
 use crate::model::Invocation;
 use crate::output;
 use crate::provider::InvocationKey;
-use crate::provider::aws::AwsOptions;
+use crate::provider::aws::{AwsOptions, AwsProvider};
 use crate::render::{self, Target};
 
 /// Everything a command needs from the global flags, resolved once.
@@ -20,6 +21,8 @@ pub struct Context {
     pub format: OutputFormat,
     pub target: Target,
     pub show_progress: bool,
+    /// -v count: besides the log, it shows what is otherwise kept back (sensitive parameters).
+    pub verbose: u8,
     pub aws: AwsOptions,
 }
 
@@ -35,6 +38,7 @@ impl Context {
             target,
             // With -v the log is the progress report; a spinner would interleave with it.
             show_progress: target.stderr_is_terminal && !global.quiet && global.verbose == 0,
+            verbose: global.verbose,
             aws: AwsOptions {
                 region: global.region.clone(),
                 profile: global.profile.clone(),
@@ -45,6 +49,20 @@ impl Context {
 
     pub fn print(&self, invocation: &Invocation) -> Result<(), Error> {
         output::emit(&render::render(self.format, invocation, &self.target))
+    }
+}
+
+/// The AWS client, within the --timeout budget when there is one: credential look-up counts.
+async fn connect(
+    ctx: &Context,
+    deadline: Option<tokio::time::Instant>,
+    timeout: Option<std::time::Duration>,
+) -> Result<AwsProvider, Error> {
+    match deadline {
+        Some(d) => tokio::time::timeout_at(d, AwsProvider::connect(&ctx.aws))
+            .await
+            .map_err(|_| Error::Timeout(timeout.unwrap_or_default(), WaitStage::SettingUp))?,
+        None => AwsProvider::connect(&ctx.aws).await,
     }
 }
 
@@ -63,6 +81,7 @@ pub async fn dispatch(cli: Cli, target: Target) -> Result<u8, Error> {
         Command::Get(args) => get::run(&ctx, &args).await,
         Command::Wait(args) => wait::run(&ctx, &args).await,
         Command::List(args) => list::run(&ctx, &args).await,
+        Command::TaskInvocations(args) => task_invocations::run(&ctx, &args).await,
         Command::Completions { shell } => completions::run(shell),
     }
 }

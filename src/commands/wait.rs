@@ -14,7 +14,7 @@ use crate::provider::{InvocationKey, Provider};
 /// Polls in a row that may fail before the wait gives up. Each poll is already retried by the
 /// SDK (3 attempts with backoff by default) and failing polls back off, so five span a real
 /// outage (15 s and more with the default intervals), not a blip.
-const MAX_FAILED_POLLS: u32 = 5;
+pub(super) const MAX_FAILED_POLLS: u32 = 5;
 
 pub async fn run(ctx: &super::Context, args: &WaitArgs) -> Result<u8, Error> {
     if args.min_interval > args.max_interval {
@@ -24,14 +24,7 @@ pub async fn run(ctx: &super::Context, args: &WaitArgs) -> Result<u8, Error> {
     }
     // --timeout is the user's budget for the whole command, credential look-up included.
     let deadline = args.timeout.map(|t| Instant::now() + t);
-    let provider = match deadline {
-        Some(d) => tokio::time::timeout_at(d, AwsProvider::connect(&ctx.aws))
-            .await
-            .map_err(|_| {
-                Error::Timeout(args.timeout.unwrap_or_default(), WaitStage::SettingUp)
-            })??,
-        None => AwsProvider::connect(&ctx.aws).await?,
-    };
+    let provider = super::connect(ctx, deadline, args.timeout).await?;
     let policy = Policy {
         schedule: Schedule {
             min: args.min_interval,

@@ -14,14 +14,23 @@ const OUTPUT_CAP_NOTE: &str = "Output: each step's first 2,500 characters, as Li
 
 /// "3 Success, 1 Failed, 1 Undeliverable": by the most precise word the service gave.
 pub fn totals(entries: &[ListEntry]) -> String {
+    count_words(
+        entries.iter().map(|e| {
+            e.status_details
+                .clone()
+                .filter(|d| !d.is_empty())
+                .unwrap_or_else(|| e.status.clone())
+        }),
+        "Success",
+    )
+}
+
+/// "3 SUCCESS, 1 FAILED": how many of each word, `success` first, then the most frequent;
+/// "no invocations" for none.
+pub fn count_words(words: impl Iterator<Item = String>, success: &str) -> String {
     let mut counts: Vec<(String, usize)> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
-    for e in entries {
-        let word = e
-            .status_details
-            .clone()
-            .filter(|d| !d.is_empty())
-            .unwrap_or_else(|| e.status.clone());
+    for word in words {
         match index.get(&word) {
             Some(&i) => counts[i].1 += 1,
             None => {
@@ -31,11 +40,7 @@ pub fn totals(entries: &[ListEntry]) -> String {
         }
     }
     // Success first, then by count, so the line reads the same way every time.
-    counts.sort_by(|a, b| {
-        (b.0 == "Success")
-            .cmp(&(a.0 == "Success"))
-            .then(b.1.cmp(&a.1))
-    });
+    counts.sort_by(|a, b| (b.0 == success).cmp(&(a.0 == success)).then(b.1.cmp(&a.1)));
     if counts.is_empty() {
         return "no invocations".to_owned();
     }

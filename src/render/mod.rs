@@ -6,6 +6,7 @@ pub mod list;
 pub mod sanitize;
 pub mod table;
 pub mod text;
+pub mod window;
 
 use crate::cli::OutputFormat;
 use crate::model::Invocation;

@@ -23,6 +23,10 @@
 //! Each recorded request carries the round it was answered in, so tests can count calls per
 //! round ([`FakeSsm::rounds`]).
 //!
+//! A fake started [`FakeSsm::with_handler`] answers every call from a [`Handler`] given the
+//! call's X-Amz-Target and JSON body, so other scripted worlds (maintenance windows, say) reuse
+//! the server, the recording and the [`Step`]s.
+//!
 //! Dropping the [`FakeSsm`] stops the accept loop and shuts down every open
 //! connection, so no test can hang on it.
 
@@ -1369,8 +1373,15 @@ impl Recorded {
     }
 }
 
+/// Answers one call: given its full X-Amz-Target (`AmazonSSM.<Operation>`, `""` when the
+/// header is missing) and its body parsed as JSON (`Value::Null` when it is not JSON), the
+/// [`Step`] to play.
+pub type Handler = Arc<dyn Fn(&str, &Value) -> Step + Send + Sync>;
+
 struct State {
     steps: Vec<Step>,
+    /// When set, answers every call (the script, fleet and timeline are not used).
+    handler: Option<Handler>,
     fleet: Option<FleetState>,
     timeline: Option<TimelineState>,
     /// ListCommands requests received.
@@ -1401,7 +1412,7 @@ impl FakeSsm {
     /// Starts a fake answering GetCommandInvocation calls from `steps`
     /// (one step per call, the last step repeating forever).
     pub fn start(steps: Vec<Step>) -> FakeSsm {
-        FakeSsm::start_inner(steps, None, None)
+        FakeSsm::start_inner(steps, None, None, None)
     }
 
     /// Starts a fake answering ListCommandInvocations calls from `fleet` (a [`Fleet`] or a
@@ -1415,13 +1426,14 @@ impl FakeSsm {
             )],
             Some(fleet.into()),
             None,
+            None,
         )
     }
 
     /// Starts a fake answering GetCommandInvocation calls from `steps` (as [`FakeSsm::start`])
     /// and ListCommandInvocations calls from `fleet`.
     pub fn with_steps_and_fleet(steps: Vec<Step>, fleet: impl Into<Fleet>) -> FakeSsm {
-        FakeSsm::start_inner(steps, Some(fleet.into()), None)
+        FakeSsm::start_inner(steps, Some(fleet.into()), None, None)
     }
 
     /// Starts a fake answering ListCommands, ListCommandInvocations and GetCommandInvocation
@@ -1435,10 +1447,31 @@ impl FakeSsm {
             )],
             None,
             Some(timeline.into()),
+            None,
         )
     }
 
-    fn start_inner(steps: Vec<Step>, fleet: Option<Fleet>, timeline: Option<Timeline>) -> FakeSsm {
+    /// Starts a fake answering every call from `handler` (see [`Handler`]); requests are
+    /// recorded as with the other fakes ([`FakeSsm::requests`], [`FakeSsm::requests_to`]).
+    pub fn with_handler(handler: Handler) -> FakeSsm {
+        FakeSsm::start_inner(
+            vec![Step::Error(
+                400,
+                "UnknownOperationException".into(),
+                "this fake SSM endpoint answers from a handler".into(),
+            )],
+            None,
+            None,
+            Some(handler),
+        )
+    }
+
+    fn start_inner(
+        steps: Vec<Step>,
+        fleet: Option<Fleet>,
+        timeline: Option<Timeline>,
+        handler: Option<Handler>,
+    ) -> FakeSsm {
         assert!(
             !steps.is_empty(),
             "a fake SSM script needs at least one step"
@@ -1450,6 +1483,7 @@ impl FakeSsm {
         let addr = listener.local_addr().expect("local addr");
         let state = Arc::new(State {
             steps,
+            handler,
             fleet: fleet.map(|fleet| FleetState {
                 fleet,
                 attempts: Mutex::new(HashMap::new()),
@@ -1901,6 +1935,13 @@ fn serve_connection(stream: TcpStream, state: Arc<State>) {
             });
             (requests.len(), round)
         };
+        if let Some(handler) = &state.handler {
+            let step = handler(target.as_deref().unwrap_or(""), &body);
+            if !play(&mut writer, step, request_no, &state) {
+                return;
+            }
+            continue;
+        }
         if let Some(timeline) = &state.timeline {
             let round = timeline.state_round(round);
             let step = match target.as_deref() {

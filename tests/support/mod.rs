@@ -4,6 +4,7 @@
 //! only part of it.
 #![allow(dead_code)]
 
+pub mod fake_mw;
 pub mod fake_ssm;
 pub mod moto;
 

@@ -5,7 +5,8 @@ pub mod listing;
 mod raw_body;
 pub mod record;
 mod status;
-mod timestamp;
+pub mod timestamp;
+pub mod window;
 
 use std::time::Duration;
 

@@ -41,6 +41,17 @@ impl EpochTime {
         let (secs, micros) = self.split();
         Timestamp::new(secs, micros * 1000).ok()
     }
+
+    /// For table cells: local time to the second, `2024-05-14 09:12:31`.
+    pub fn short(self) -> String {
+        match self.to_timestamp() {
+            Some(ts) => ts
+                .to_zoned_datetime(TimeZone::system())
+                .strftime("%Y-%m-%d %H:%M:%S")
+                .to_string(),
+            None => self.0.to_string(),
+        }
+    }
 }
 
 impl fmt::Display for EpochTime {

@@ -1,0 +1,344 @@
+//! Maintenance window executions: their tasks (DescribeMaintenanceWindowExecutionTasks), the
+//! invocations of each task (DescribeMaintenanceWindowExecutionTaskInvocations) and the
+//! execution's own status (GetMaintenanceWindowExecution). Records are read from the response
+//! body, like every other record, so json output has exactly the fields the service sent.
+
+use aws_sdk_ssm::error::ProvideErrorMetadata;
+use aws_sdk_ssm::types::MaintenanceWindowFilter;
+use serde::{Deserialize, Serialize};
+
+use super::timestamp::EpochTime;
+use super::{AwsProvider, errors, raw_body};
+use crate::error::Error;
+use crate::model::StatusClass;
+use crate::provider::FetchError;
+
+/// One task invocation (one target of one task run), in the service model's field order.
+/// `Parameters` and `OwnerInformation` are marked sensitive by the API: json prints them, as
+/// the aws CLI does; the table shows Parameters only with -v.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TaskInvocation {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub window_execution_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub task_execution_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invocation_id: Option<String>,
+    /// For RUN_COMMAND tasks, the Run Command command ID.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub execution_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub task_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parameters: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_details: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_time: Option<EpochTime>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_time: Option<EpochTime>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner_information: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub window_target_id: Option<String>,
+}
+
+/// One task run of a window execution; only what the tool shows of it.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TaskExecution {
+    pub task_execution_id: Option<String>,
+    pub task_arn: Option<String>,
+    pub task_type: Option<String>,
+    pub status: Option<String>,
+    pub status_details: Option<String>,
+    pub start_time: Option<EpochTime>,
+    pub end_time: Option<EpochTime>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct InvocationPage {
+    #[serde(default)]
+    window_execution_task_invocation_identities: Vec<TaskInvocation>,
+    next_token: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct TaskPage {
+    #[serde(default)]
+    window_execution_task_identities: Vec<TaskExecution>,
+    next_token: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct WindowExecutionRecord {
+    status: Option<String>,
+}
+
+/// The service's page size limits for these calls.
+const MIN_PAGE: usize = 10;
+const MAX_PAGE: usize = 100;
+
+/// SUCCESS is the one good end; FAILED, TIMED_OUT, CANCELLED and SKIPPED_OVERLAPPING (the run
+/// never happened because the previous one was still going) are the others. PENDING waits;
+/// IN_PROGRESS, CANCELLING and anything unknown are never taken for an end.
+pub fn classify(status: &str) -> StatusClass {
+    match status {
+        "SUCCESS" => StatusClass::Success,
+        "FAILED" | "TIMED_OUT" | "CANCELLED" | "SKIPPED_OVERLAPPING" => StatusClass::Failed,
+        "PENDING" => StatusClass::Pending,
+        _ => StatusClass::Running,
+    }
+}
+
+impl TaskInvocation {
+    pub fn class(&self) -> StatusClass {
+        classify(self.status.as_deref().unwrap_or_default())
+    }
+
+    /// The Run Command command behind this invocation, if it is one.
+    pub fn command_id(&self) -> Option<&str> {
+        (self.task_type.as_deref() == Some("RUN_COMMAND"))
+            .then_some(self.execution_id.as_deref())
+            .flatten()
+            .filter(|id| !id.is_empty())
+    }
+}
+
+impl TaskExecution {
+    pub fn class(&self) -> StatusClass {
+        classify(self.status.as_deref().unwrap_or_default())
+    }
+}
+
+/// What to list.
+#[derive(Debug, Clone)]
+pub struct InvocationQuery<'a> {
+    pub window_execution_id: &'a str,
+    pub task_id: String,
+    /// Sent as the STATUS filter; empty for none.
+    pub statuses: &'a [String],
+    pub max_items: Option<usize>,
+}
+
+/// "window execution X not found" for DoesNotExistException, which the service answers for an
+/// unknown window execution or task ID alike; everything else as for any call.
+fn failure<E>(
+    err: aws_sdk_ssm::error::SdkError<E>,
+    operation: &str,
+    window_execution_id: &str,
+    task_id: Option<&str>,
+) -> FetchError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    if let Some(service) = err.as_service_error()
+        && service.code() == Some("DoesNotExistException")
+    {
+        let what = match task_id {
+            Some(t) => format!("window execution {window_execution_id} or its task {t}"),
+            None => format!("window execution {window_execution_id}"),
+        };
+        let said = service
+            .message()
+            .filter(|m| !m.is_empty())
+            .map(|m| format!(" ({m})"))
+            .unwrap_or_default();
+        return FetchError::Fatal(Error::NotFound(format!(
+            "{what} not found{said}: check the ID and the region (--region)"
+        )));
+    }
+    match errors::classify(err, operation) {
+        errors::Failure::NotFound => {
+            FetchError::Fatal(Error::NotFound(format!("{operation}: not found")))
+        }
+        errors::Failure::Fetch(f) => f,
+    }
+}
+
+fn unreadable(operation: &str) -> FetchError {
+    FetchError::Transient(format!("{operation}: unreadable response"))
+}
+
+impl AwsProvider {
+    /// Every task run of a window execution, all pages, in the service's order.
+    pub async fn window_tasks(
+        &self,
+        window_execution_id: &str,
+    ) -> Result<Vec<TaskExecution>, FetchError> {
+        const OP: &str = "DescribeMaintenanceWindowExecutionTasks";
+        let mut all = Vec::new();
+        let mut next_token: Option<String> = None;
+        loop {
+            let body = raw_body::RawBody::default();
+            let result = self
+                .client
+                .describe_maintenance_window_execution_tasks()
+                .window_execution_id(window_execution_id)
+                .max_results(MAX_PAGE as i32)
+                .set_next_token(next_token.take())
+                .customize()
+                .interceptor(body.clone())
+                .send()
+                .await;
+            tracing::debug!(ok = result.is_ok(), "{OP}");
+            if let Err(err) = result {
+                return Err(failure(err, OP, window_execution_id, None));
+            }
+            let page: TaskPage = body
+                .take()
+                .and_then(|b| serde_json::from_slice(&b).ok())
+                .ok_or_else(|| unreadable(OP))?;
+            all.extend(page.window_execution_task_identities);
+            match page.next_token.filter(|t| !t.is_empty()) {
+                Some(t) => next_token = Some(t),
+                None => return Ok(all),
+            }
+        }
+    }
+
+    /// Every invocation of one task run, all pages, up to `max_items`.
+    pub async fn task_invocations(
+        &self,
+        query: &InvocationQuery<'_>,
+    ) -> Result<Vec<TaskInvocation>, FetchError> {
+        const OP: &str = "DescribeMaintenanceWindowExecutionTaskInvocations";
+        let mut values: Vec<String> = Vec::new();
+        for s in query.statuses {
+            if !values.contains(s) {
+                values.push(s.clone());
+            }
+        }
+        let filters = (!values.is_empty()).then(|| {
+            vec![
+                MaintenanceWindowFilter::builder()
+                    .key("STATUS")
+                    .set_values(Some(values))
+                    .build(),
+            ]
+        });
+        let mut all = Vec::new();
+        let mut next_token: Option<String> = None;
+        loop {
+            // The service takes 10 to 100 per page; ask for no more than is still wanted.
+            let wanted = query
+                .max_items
+                .map_or(MAX_PAGE, |max| (max - all.len()).clamp(MIN_PAGE, MAX_PAGE));
+            let body = raw_body::RawBody::default();
+            let result = self
+                .client
+                .describe_maintenance_window_execution_task_invocations()
+                .window_execution_id(query.window_execution_id)
+                .task_id(&query.task_id)
+                .set_filters(filters.clone())
+                .max_results(wanted as i32)
+                .set_next_token(next_token.take())
+                .customize()
+                .interceptor(body.clone())
+                .send()
+                .await;
+            tracing::debug!(ok = result.is_ok(), page_size = wanted, "{OP}");
+            if let Err(err) = result {
+                return Err(failure(
+                    err,
+                    OP,
+                    query.window_execution_id,
+                    Some(&query.task_id),
+                ));
+            }
+            let page: InvocationPage = body
+                .take()
+                .and_then(|b| serde_json::from_slice(&b).ok())
+                .ok_or_else(|| unreadable(OP))?;
+            all.extend(page.window_execution_task_invocation_identities);
+            if let Some(max) = query.max_items
+                && all.len() >= max
+            {
+                all.truncate(max);
+                return Ok(all);
+            }
+            match page.next_token.filter(|t| !t.is_empty()) {
+                Some(t) => next_token = Some(t),
+                None => return Ok(all),
+            }
+        }
+    }
+
+    /// The window execution's own status (PENDING, IN_PROGRESS, SUCCESS, ...).
+    pub async fn window_status(&self, window_execution_id: &str) -> Result<String, FetchError> {
+        const OP: &str = "GetMaintenanceWindowExecution";
+        let body = raw_body::RawBody::default();
+        let result = self
+            .client
+            .get_maintenance_window_execution()
+            .window_execution_id(window_execution_id)
+            .customize()
+            .interceptor(body.clone())
+            .send()
+            .await;
+        tracing::debug!(ok = result.is_ok(), "{OP}");
+        if let Err(err) = result {
+            return Err(failure(err, OP, window_execution_id, None));
+        }
+        let record: WindowExecutionRecord = body
+            .take()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .ok_or_else(|| unreadable(OP))?;
+        Ok(record.status.unwrap_or_default())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_and_their_meaning() {
+        assert_eq!(classify("SUCCESS"), StatusClass::Success);
+        for failed in ["FAILED", "TIMED_OUT", "CANCELLED", "SKIPPED_OVERLAPPING"] {
+            assert_eq!(classify(failed), StatusClass::Failed, "{failed}");
+        }
+        assert_eq!(classify("PENDING"), StatusClass::Pending);
+        for running in ["IN_PROGRESS", "CANCELLING", "PAUSED", ""] {
+            assert!(!classify(running).is_terminal(), "{running}");
+        }
+    }
+
+    #[test]
+    fn only_run_command_invocations_have_a_command() {
+        let mut inv = TaskInvocation {
+            task_type: Some("RUN_COMMAND".into()),
+            execution_id: Some("32d70fe0-ddbc-4a4e-943f-ffcbc0123456".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            inv.command_id(),
+            Some("32d70fe0-ddbc-4a4e-943f-ffcbc0123456")
+        );
+        inv.task_type = Some("AUTOMATION".into());
+        assert_eq!(inv.command_id(), None);
+        inv.task_type = Some("RUN_COMMAND".into());
+        inv.execution_id = Some(String::new());
+        assert_eq!(inv.command_id(), None);
+    }
+
+    #[test]
+    fn records_keep_model_order_and_only_the_fields_sent() {
+        let body = br#"{"WindowExecutionTaskInvocationIdentities":[{"Status":"FAILED",
+            "InvocationId":"i1","StartTime":1715677951.291,"Unknown":1}],"NextToken":""}"#;
+        let page: InvocationPage = serde_json::from_slice(body).unwrap();
+        let json =
+            serde_json::to_string(&page.window_execution_task_invocation_identities[0]).unwrap();
+        assert!(
+            json.starts_with(r#"{"InvocationId":"i1","Status":"FAILED","StartTime":"2024-05-1"#),
+            "{json}"
+        );
+        assert!(!json.contains("Unknown"));
+    }
+}

@@ -1,0 +1,1552 @@
+//! A scripted maintenance-window world served by the fake SSM endpoint
+//! ([`FakeSsm::with_handler`]).
+//!
+//! One window execution ([`WINDOW_EXECUTION_ID`]) runs [`MwTask`]s (RUN_COMMAND, AUTOMATION,
+//! LAMBDA), each with [`MwInvocation`]s (one per target). Their states are functions of the
+//! round, a round being one DescribeMaintenanceWindowExecutionTasks call that starts a listing
+//! (no NextToken; the SDK's retry of a faulted first page stays in the same round). Requests
+//! made before the first such call are answered from round 1.
+//!
+//! Answered as SSM answers them (AWS JSON 1.1, timestamps as epoch-seconds numbers, keys in
+//! alphabetical order rather than the model's):
+//! - `DescribeMaintenanceWindowExecutionTasks` `{WindowExecutionId, Filters?, MaxResults?,
+//!   NextToken?}` → `{"WindowExecutionTaskIdentities": [...], "NextToken"?}`;
+//! - `GetMaintenanceWindowExecution` `{WindowExecutionId}` → `{WindowExecutionId, TaskIds,
+//!   Status, StatusDetails?, StartTime?, EndTime?}`;
+//! - `DescribeMaintenanceWindowExecutionTaskInvocations` `{WindowExecutionId, TaskId,
+//!   Filters?, MaxResults?, NextToken?}` → `{"WindowExecutionTaskInvocationIdentities": [...],
+//!   "NextToken"?}`, the STATUS filter applied server-side;
+//! - `ListCommandInvocations` and `GetCommandInvocation` for the commands of the RUN_COMMAND
+//!   invocations (`ExecutionId` is the command ID), per instance and per step.
+//!
+//! Validated as SSM validates: IDs are UUIDs, `MaxResults` 10 to 100 for the window calls
+//! (1 to 50 for ListCommandInvocations), filter key `STATUS` only with known upper-case
+//! values, `NextToken`s opaque and tied to their query (not to `MaxResults`), unknown window
+//! executions and tasks `DoesNotExistException`. Faults ([`Step`]s) can be scripted for any
+//! page of any call, in any round or every round.
+//!
+//! Every call is logged with its round and page ([`FakeMw::calls`]); the underlying
+//! [`FakeSsm`] (reachable through `Deref`) records the raw requests as usual.
+
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::ops::Deref;
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use serde_json::{Map, Value, json};
+
+use super::fake_ssm::{
+    FakeSsm, Handler, REQUESTED_AT_MS, Step, epoch_ms, fleet_instance_id, invocation,
+    listed_invocation,
+};
+pub use super::fake_ssm::{GET_COMMAND_INVOCATION, LIST_COMMAND_INVOCATIONS};
+
+/// X-Amz-Target of DescribeMaintenanceWindowExecutionTasks: the call that starts a round.
+pub const DESCRIBE_TASKS: &str = "AmazonSSM.DescribeMaintenanceWindowExecutionTasks";
+/// X-Amz-Target of GetMaintenanceWindowExecution.
+pub const GET_WINDOW_EXECUTION: &str = "AmazonSSM.GetMaintenanceWindowExecution";
+/// X-Amz-Target of DescribeMaintenanceWindowExecutionTaskInvocations.
+pub const DESCRIBE_INVOCATIONS: &str =
+    "AmazonSSM.DescribeMaintenanceWindowExecutionTaskInvocations";
+
+/// The window calls' `MaxResults` bounds.
+pub const MW_MIN_RESULTS: usize = 10;
+pub const MW_MAX_RESULTS: usize = 100;
+/// ListCommandInvocations' largest `MaxResults`.
+pub const LIST_MAX_RESULTS: usize = 50;
+
+/// The window execution of every world.
+pub const WINDOW_EXECUTION_ID: &str = "5a9b3c1d-7e2f-4a6b-8c9d-0e1f2a3b4c5d";
+/// The window target every default invocation ran for.
+pub const WINDOW_TARGET_ID: &str = "e3f0a1b2-6c5d-4e7f-9a8b-1234567890ab";
+/// When the window execution started (2024-05-14T09:12:31.291Z), in epoch milliseconds.
+pub const STARTED_AT_MS: u64 = REQUESTED_AT_MS;
+
+pub const RUN_COMMAND: &str = "RUN_COMMAND";
+pub const AUTOMATION: &str = "AUTOMATION";
+pub const LAMBDA: &str = "LAMBDA";
+
+/// Every maintenance window status.
+pub const STATUSES: [&str; 8] = [
+    "PENDING",
+    "IN_PROGRESS",
+    "SUCCESS",
+    "FAILED",
+    "TIMED_OUT",
+    "CANCELLING",
+    "CANCELLED",
+    "SKIPPED_OVERLAPPING",
+];
+
+/// Statuses after which nothing changes.
+pub fn is_terminal(status: &str) -> bool {
+    matches!(
+        status,
+        "SUCCESS" | "FAILED" | "TIMED_OUT" | "CANCELLED" | "SKIPPED_OVERLAPPING"
+    )
+}
+
+/// The task execution ID of task `t`.
+pub fn task_execution_id(t: usize) -> String {
+    format!("7a5c{t:04x}-3c2b-4d1e-8f00-a1b2c3d4e5f6")
+}
+
+/// The invocation ID of invocation `j` of task `t`.
+pub fn invocation_id(t: usize, j: usize) -> String {
+    format!("1c0e{t:04x}-{j:04x}-4a3b-9c8d-7e6f5a4b3c2d")
+}
+
+/// The command ID behind invocation `j` of RUN_COMMAND task `t`.
+pub fn command_id(t: usize, j: usize) -> String {
+    format!("c0de{t:04x}-{j:04x}-4e5f-8a9b-0c1d2e3f4a5b")
+}
+
+/// The automation execution ID behind invocation `j` of AUTOMATION task `t`.
+pub fn automation_execution_id(t: usize, j: usize) -> String {
+    format!("a0e0{t:04x}-{j:04x}-4b2c-9d3e-5f6a7b8c9d0e")
+}
+
+/// The Lambda request ID behind invocation `j` of LAMBDA task `t`.
+pub fn lambda_request_id(t: usize, j: usize) -> String {
+    format!("1a3b{t:04x}-{j:04x}-4c5d-8e9f-0a1b2c3d4e5f")
+}
+
+/// The instance a default RUN_COMMAND invocation `j` of task `t` ran on (its `k`-th).
+pub fn instance_for(t: usize, j: usize, k: usize) -> String {
+    fleet_instance_id(t * 0x10_0000 + j * 0x100 + k)
+}
+
+/// The state a [`States`] gives before any scripted change: Status, StatusDetails.
+type State = (String, Option<String>);
+
+/// A status that changes over rounds: `(from round, Status, StatusDetails)`, sorted by round;
+/// before the first entry's round, the first entry holds.
+#[derive(Clone, Debug, Default)]
+pub struct States(Vec<(usize, String, Option<String>)>);
+
+impl States {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn set(&mut self, round: usize, status: &str, details: Option<&str>) {
+        assert!(
+            STATUSES.contains(&status),
+            "{status} is not a maintenance window status"
+        );
+        self.0.retain(|(r, _, _)| *r != round);
+        self.0
+            .push((round, status.to_owned(), details.map(str::to_owned)));
+        self.0.sort_by_key(|(r, _, _)| *r);
+    }
+
+    /// The state at `round`, `None` when nothing was scripted.
+    pub fn at(&self, round: usize) -> Option<(&str, Option<&str>)> {
+        let (_, s, d) = self
+            .0
+            .iter()
+            .rfind(|(r, _, _)| *r <= round)
+            .or(self.0.first())?;
+        Some((s.as_str(), d.as_deref()))
+    }
+
+    /// The last scripted state.
+    pub fn last(&self) -> Option<(&str, Option<&str>)> {
+        self.0.last().map(|(_, s, d)| (s.as_str(), d.as_deref()))
+    }
+
+    /// The first round from which the state is terminal for good.
+    pub fn terminal_from(&self) -> Option<usize> {
+        let (r, s, _) = self.0.last()?;
+        is_terminal(s).then_some(*r)
+    }
+}
+
+/// One step of a command on one instance: its name and what it printed.
+#[derive(Clone, Debug)]
+pub struct CmdPlugin {
+    pub name: String,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// One instance a RUN_COMMAND invocation's command ran on.
+#[derive(Clone, Debug)]
+pub struct CmdInstance {
+    pub instance_id: String,
+    /// `(Status, StatusDetails)` of the command on this instance once the task invocation
+    /// ended; `None`: follows the task invocation (SUCCESS → Success, FAILED → Failed, …).
+    pub end: Option<(String, String)>,
+    pub plugins: Vec<CmdPlugin>,
+}
+
+impl CmdInstance {
+    /// One `aws:runShellScript` step printing `hello from <instance id>`.
+    pub fn new(instance_id: impl Into<String>) -> CmdInstance {
+        let instance_id = instance_id.into();
+        CmdInstance {
+            plugins: vec![CmdPlugin {
+                name: "aws:runShellScript".into(),
+                stdout: format!("hello from {instance_id}\n"),
+                stderr: String::new(),
+            }],
+            instance_id,
+            end: None,
+        }
+    }
+
+    /// The output of its only step.
+    pub fn output(mut self, stdout: &str, stderr: &str) -> CmdInstance {
+        assert_eq!(self.plugins.len(), 1, "output() is for one-step commands");
+        self.plugins[0].stdout = stdout.to_owned();
+        self.plugins[0].stderr = stderr.to_owned();
+        self
+    }
+
+    /// These steps instead: `(name, stdout, stderr)`.
+    pub fn steps(mut self, steps: &[(&str, &str, &str)]) -> CmdInstance {
+        self.plugins = steps
+            .iter()
+            .map(|(name, stdout, stderr)| CmdPlugin {
+                name: (*name).to_owned(),
+                stdout: (*stdout).to_owned(),
+                stderr: (*stderr).to_owned(),
+            })
+            .collect();
+        self
+    }
+
+    /// Ends in this Run Command state (`("Failed", "Failed")`, …) whatever the task invocation.
+    pub fn ends(mut self, status: &str, details: &str) -> CmdInstance {
+        self.end = Some((status.to_owned(), details.to_owned()));
+        self
+    }
+
+    /// `(Status, StatusDetails)` on this instance while the task invocation is in `mw_status`.
+    pub fn state_for(&self, mw_status: &str) -> (String, String) {
+        let pair = |s: &str, d: &str| (s.to_owned(), d.to_owned());
+        match mw_status {
+            "PENDING" => pair("Pending", "Pending"),
+            "IN_PROGRESS" => pair("InProgress", "InProgress"),
+            "CANCELLING" => pair("Cancelling", "Cancelling"),
+            _ if self.end.is_some() => self.end.clone().unwrap(),
+            "SUCCESS" => pair("Success", "Success"),
+            "FAILED" => pair("Failed", "Failed"),
+            "TIMED_OUT" => pair("TimedOut", "Execution Timed Out"),
+            _ => pair("Cancelled", "Cancelled"),
+        }
+    }
+
+    fn document_name(&self) -> &'static str {
+        if self.plugins.len() > 1 {
+            "Custom-TwoSteps"
+        } else {
+            "AWS-RunShellScript"
+        }
+    }
+
+    /// Its ListCommandInvocations record for `command_id` while the task invocation is in
+    /// `mw_status` (`CommandPlugins` with every step; the caller drops it without Details).
+    pub fn listed_record(&self, command_id: &str, mw_status: &str) -> Value {
+        let (status, details) = self.state_for(mw_status);
+        let running = !is_terminal(mw_status);
+        let mut record = listed_invocation(&self.instance_id, &status, &details, "");
+        let template = record["CommandPlugins"][0].clone();
+        record["CommandId"] = json!(command_id);
+        record["DocumentName"] = json!(self.document_name());
+        record["CommandPlugins"] = Value::Array(
+            self.plugins
+                .iter()
+                .map(|p| {
+                    let mut plugin = template.clone();
+                    plugin["Name"] = json!(p.name);
+                    let output: String = if running {
+                        String::new()
+                    } else {
+                        format!("{}{}", p.stdout, p.stderr)
+                            .chars()
+                            .take(2_500)
+                            .collect()
+                    };
+                    plugin["Output"] = json!(output);
+                    plugin
+                })
+                .collect(),
+        );
+        record
+    }
+
+    /// Its GetCommandInvocation body for step `plugin` of `command_id` while the task
+    /// invocation is in `mw_status` (output only once it ended).
+    pub fn get_body(&self, command_id: &str, plugin: &CmdPlugin, mw_status: &str) -> Value {
+        let (status, details) = self.state_for(mw_status);
+        let (stdout, stderr) = if is_terminal(mw_status) {
+            (plugin.stdout.as_str(), plugin.stderr.as_str())
+        } else {
+            ("", "")
+        };
+        let mut body = invocation(&status, &details, stdout, stderr);
+        body["CommandId"] = json!(command_id);
+        body["InstanceId"] = json!(self.instance_id);
+        body["PluginName"] = json!(plugin.name);
+        body["DocumentName"] = json!(self.document_name());
+        body
+    }
+
+    /// Its final GetCommandInvocation bodies, one per step, for `command_id`.
+    pub fn final_get_bodies(&self, command_id: &str, mw_status: &str) -> Vec<Value> {
+        self.plugins
+            .iter()
+            .map(|p| self.get_body(command_id, p, mw_status))
+            .collect()
+    }
+}
+
+/// One task invocation (one per target of the task).
+#[derive(Clone, Debug)]
+pub struct MwInvocation {
+    pub invocation_id: String,
+    /// The command, automation execution or Lambda request ID; `None`: no `ExecutionId` key.
+    /// Not sent while the invocation is PENDING.
+    pub execution_id: Option<String>,
+    pub parameters: Option<String>,
+    pub owner_information: Option<String>,
+    pub window_target_id: Option<String>,
+    pub states: States,
+    /// Listed from this round on.
+    pub listed_from: usize,
+    /// `StartTime` (sent once not PENDING) and `EndTime` (sent once terminal), epoch ms.
+    pub start_ms: u64,
+    pub end_ms: u64,
+    /// RUN_COMMAND: the instances its command ran on.
+    pub instances: Vec<CmdInstance>,
+}
+
+impl MwInvocation {
+    /// A bare invocation: SUCCESS from round 1, for [`WINDOW_TARGET_ID`], no execution ID,
+    /// no parameters, no instances.
+    pub fn new(invocation_id: impl Into<String>) -> MwInvocation {
+        let mut states = States::default();
+        states.set(1, "SUCCESS", None);
+        MwInvocation {
+            invocation_id: invocation_id.into(),
+            execution_id: None,
+            parameters: None,
+            owner_information: None,
+            window_target_id: Some(WINDOW_TARGET_ID.into()),
+            states,
+            listed_from: 1,
+            start_ms: STARTED_AT_MS,
+            end_ms: STARTED_AT_MS + 2_516,
+            instances: Vec::new(),
+        }
+    }
+
+    /// In `status` from round 1 on (nothing else scripted).
+    pub fn status(mut self, status: &str) -> MwInvocation {
+        self.states = States::default();
+        self.states.set(1, status, None);
+        self
+    }
+
+    /// In `status` with these details from round 1 on (nothing else scripted).
+    pub fn status_with(mut self, status: &str, details: &str) -> MwInvocation {
+        self.states = States::default();
+        self.states.set(1, status, Some(details));
+        self
+    }
+
+    /// In `status` from `round` on (until a later change).
+    pub fn status_from(mut self, round: usize, status: &str) -> MwInvocation {
+        self.states.set(round, status, None);
+        self
+    }
+
+    /// In `status` with these details from `round` on (until a later change).
+    pub fn status_from_with(mut self, round: usize, status: &str, details: &str) -> MwInvocation {
+        self.states.set(round, status, Some(details));
+        self
+    }
+
+    /// PENDING until two rounds before `round` (if any), IN_PROGRESS the round before, then
+    /// `status` from `round` on.
+    pub fn ends_at(mut self, round: usize, status: &str) -> MwInvocation {
+        self.states = States::default();
+        if round > 2 {
+            self.states.set(1, "PENDING", None);
+        }
+        if round > 1 {
+            self.states.set(round - 1, "IN_PROGRESS", None);
+        }
+        self.states.set(round, status, None);
+        self
+    }
+
+    /// PENDING in round 1, IN_PROGRESS from round 2 on, forever.
+    pub fn never_ends(mut self) -> MwInvocation {
+        self.states = States::default();
+        self.states.set(1, "PENDING", None);
+        self.states.set(2, "IN_PROGRESS", None);
+        self
+    }
+
+    pub fn listed_from(mut self, round: usize) -> MwInvocation {
+        self.listed_from = round;
+        self
+    }
+
+    pub fn execution_id(mut self, id: Option<&str>) -> MwInvocation {
+        self.execution_id = id.map(str::to_owned);
+        self
+    }
+
+    pub fn parameters(mut self, parameters: Option<&str>) -> MwInvocation {
+        self.parameters = parameters.map(str::to_owned);
+        self
+    }
+
+    pub fn owner(mut self, owner: Option<&str>) -> MwInvocation {
+        self.owner_information = owner.map(str::to_owned);
+        self
+    }
+
+    pub fn window_target(mut self, id: Option<&str>) -> MwInvocation {
+        self.window_target_id = id.map(str::to_owned);
+        self
+    }
+
+    /// `StartTime` and `EndTime` in epoch milliseconds.
+    pub fn times(mut self, start_ms: u64, end_ms: u64) -> MwInvocation {
+        self.start_ms = start_ms;
+        self.end_ms = end_ms;
+        self
+    }
+
+    pub fn instances(mut self, instances: Vec<CmdInstance>) -> MwInvocation {
+        self.instances = instances;
+        self
+    }
+
+    /// `(Status, StatusDetails)` at `round` (listed or not).
+    pub fn state_at(&self, round: usize) -> (&str, Option<&str>) {
+        self.states.at(round).expect("an invocation has a state")
+    }
+
+    /// Its final state (the last scripted one).
+    pub fn final_status(&self) -> &str {
+        self.states.last().expect("an invocation has a state").0
+    }
+
+    pub fn is_listed_at(&self, round: usize) -> bool {
+        self.listed_from <= round
+    }
+
+    /// The WindowExecutionTaskInvocationIdentity SSM sends at `round` (keys alphabetical,
+    /// times as epoch-seconds numbers, absent keys absent).
+    pub fn identity_at(&self, task: &MwTask, window_execution_id: &str, round: usize) -> Value {
+        let (status, details) = self.state_at(round);
+        let mut m = Map::new();
+        // Inserted in reverse model order, in case the map keeps insertion order.
+        if let Some(id) = &self.window_target_id {
+            m.insert("WindowTargetId".into(), json!(id));
+        }
+        if let Some(owner) = &self.owner_information {
+            m.insert("OwnerInformation".into(), json!(owner));
+        }
+        if is_terminal(status) {
+            m.insert("EndTime".into(), json!(epoch_ms(self.end_ms)));
+        }
+        if status != "PENDING" {
+            m.insert("StartTime".into(), json!(epoch_ms(self.start_ms)));
+        }
+        if let Some(details) = details {
+            m.insert("StatusDetails".into(), json!(details));
+        }
+        m.insert("Status".into(), json!(status));
+        if let Some(p) = &self.parameters {
+            m.insert("Parameters".into(), json!(p));
+        }
+        m.insert("TaskType".into(), json!(task.task_type));
+        if status != "PENDING"
+            && let Some(id) = &self.execution_id
+        {
+            m.insert("ExecutionId".into(), json!(id));
+        }
+        m.insert("InvocationId".into(), json!(self.invocation_id));
+        m.insert("TaskExecutionId".into(), json!(task.task_execution_id));
+        m.insert("WindowExecutionId".into(), json!(window_execution_id));
+        Value::Object(m)
+    }
+}
+
+/// One task of the window execution.
+#[derive(Clone, Debug)]
+pub struct MwTask {
+    pub index: usize,
+    pub task_execution_id: String,
+    pub task_type: String,
+    pub task_arn: String,
+    pub invocations: Vec<MwInvocation>,
+    /// Scripted task states; empty: derived from the invocations.
+    pub states: States,
+    pub listed_from: usize,
+    pub start_ms: u64,
+    pub end_ms: u64,
+}
+
+impl MwTask {
+    /// Task `index` of this type, no invocations yet, its ID [`task_execution_id`]`(index)`.
+    pub fn new(index: usize, task_type: &str) -> MwTask {
+        let task_arn = match task_type {
+            RUN_COMMAND => "AWS-RunShellScript".to_owned(),
+            AUTOMATION => "AWS-RestartEC2Instance".to_owned(),
+            LAMBDA => "arn:aws:lambda:us-east-1:123456789012:function:patch-report".to_owned(),
+            other => format!("{other}-task"),
+        };
+        MwTask {
+            index,
+            task_execution_id: task_execution_id(index),
+            task_type: task_type.to_owned(),
+            task_arn,
+            invocations: Vec::new(),
+            states: States::default(),
+            listed_from: 1,
+            start_ms: STARTED_AT_MS + index as u64 * 60_000,
+            end_ms: STARTED_AT_MS + index as u64 * 60_000 + 30_000,
+        }
+    }
+
+    pub fn run_command(index: usize) -> MwTask {
+        MwTask::new(index, RUN_COMMAND)
+    }
+
+    pub fn automation(index: usize) -> MwTask {
+        MwTask::new(index, AUTOMATION)
+    }
+
+    pub fn lambda(index: usize) -> MwTask {
+        MwTask::new(index, LAMBDA)
+    }
+
+    /// The default invocation `j` of this task: ID [`invocation_id`]`(index, j)`, SUCCESS from
+    /// round 1, an execution ID and parameters as its type has them, and for RUN_COMMAND one
+    /// instance ([`instance_for`]`(index, j, 0)`).
+    pub fn template(&self, j: usize) -> MwInvocation {
+        let t = self.index;
+        let inv = MwInvocation::new(invocation_id(t, j)).times(
+            self.start_ms + j as u64 * 1_000 + 291,
+            self.start_ms + j as u64 * 1_000 + 2_807,
+        );
+        match self.task_type.as_str() {
+            RUN_COMMAND => inv
+                .execution_id(Some(&command_id(t, j)))
+                .parameters(Some(
+                    r#"{"comment":"","documentName":"AWS-RunShellScript","parameters":{"commands":["uptime"]},"timeoutSeconds":600}"#,
+                ))
+                .instances(vec![CmdInstance::new(instance_for(t, j, 0))]),
+            AUTOMATION => inv
+                .execution_id(Some(&automation_execution_id(t, j)))
+                .parameters(Some(r#"{"InstanceId":["i-0a110000000000001"]}"#)),
+            LAMBDA => inv
+                .execution_id(Some(&lambda_request_id(t, j)))
+                .parameters(Some(r#"{"payload":"{\"mode\":\"report\"}"}"#)),
+            _ => inv,
+        }
+    }
+
+    /// Adds `n` invocations: `f(j, `[`MwTask::template`]`(j))` for `j` in `0..n`.
+    pub fn with_invocations(
+        mut self,
+        n: usize,
+        f: impl Fn(usize, MwInvocation) -> MwInvocation,
+    ) -> MwTask {
+        let start = self.invocations.len();
+        for j in start..start + n {
+            let inv = f(j, self.template(j));
+            self.invocations.push(inv);
+        }
+        self
+    }
+
+    /// Adds `n` default invocations.
+    pub fn invocations(self, n: usize) -> MwTask {
+        self.with_invocations(n, |_, inv| inv)
+    }
+
+    /// Adds this invocation.
+    pub fn invocation(mut self, inv: MwInvocation) -> MwTask {
+        self.invocations.push(inv);
+        self
+    }
+
+    /// The task's own status is `status` from `round` on instead of the one derived from its
+    /// invocations (once anything is scripted, only the script counts).
+    pub fn status_from(mut self, round: usize, status: &str) -> MwTask {
+        self.states.set(round, status, None);
+        self
+    }
+
+    pub fn status_from_with(mut self, round: usize, status: &str, details: &str) -> MwTask {
+        self.states.set(round, status, Some(details));
+        self
+    }
+
+    pub fn listed_from(mut self, round: usize) -> MwTask {
+        self.listed_from = round;
+        self
+    }
+
+    pub fn is_listed_at(&self, round: usize) -> bool {
+        self.listed_from <= round
+    }
+
+    /// `(Status, StatusDetails)` at `round`: the scripted one, or derived from every
+    /// invocation (one not listed yet counts as PENDING): PENDING while all are PENDING,
+    /// IN_PROGRESS while any is not terminal, then SUCCESS if all succeeded, else the first of
+    /// FAILED, TIMED_OUT, CANCELLED found; SUCCESS without invocations.
+    pub fn state_at(&self, round: usize) -> (String, Option<String>) {
+        if let Some((s, d)) = self.states.at(round) {
+            return (s.to_owned(), d.map(str::to_owned));
+        }
+        let statuses: Vec<&str> = self
+            .invocations
+            .iter()
+            .map(|i| {
+                if i.is_listed_at(round) {
+                    i.state_at(round).0
+                } else {
+                    "PENDING"
+                }
+            })
+            .collect();
+        derive_status(&statuses)
+    }
+
+    /// Its final status.
+    pub fn final_status(&self) -> String {
+        self.state_at(usize::MAX).0
+    }
+
+    /// The WindowExecutionTaskIdentity SSM sends at `round`.
+    pub fn identity_at(&self, window_execution_id: &str, round: usize) -> Value {
+        let (status, details) = self.state_at(round);
+        let mut m = Map::new();
+        m.insert("TaskType".into(), json!(self.task_type));
+        m.insert("TaskArn".into(), json!(self.task_arn));
+        if is_terminal(&status) {
+            m.insert("EndTime".into(), json!(epoch_ms(self.end_ms)));
+        }
+        if status != "PENDING" {
+            m.insert("StartTime".into(), json!(epoch_ms(self.start_ms)));
+        }
+        if let Some(d) = details {
+            m.insert("StatusDetails".into(), json!(d));
+        }
+        m.insert("Status".into(), json!(status));
+        m.insert("TaskExecutionId".into(), json!(self.task_execution_id));
+        m.insert("WindowExecutionId".into(), json!(window_execution_id));
+        Value::Object(m)
+    }
+}
+
+/// A status summing up these: PENDING while all are PENDING, IN_PROGRESS while any is not
+/// terminal, SUCCESS when all succeeded (or there are none), else the first failure kind.
+fn derive_status(statuses: &[&str]) -> State {
+    if statuses.is_empty() {
+        return ("SUCCESS".into(), None);
+    }
+    if statuses.iter().any(|s| !is_terminal(s)) {
+        return if statuses.iter().all(|s| *s == "PENDING") {
+            ("PENDING".into(), None)
+        } else {
+            ("IN_PROGRESS".into(), None)
+        };
+    }
+    for status in ["FAILED", "TIMED_OUT", "CANCELLED", "SKIPPED_OVERLAPPING"] {
+        if statuses.contains(&status) {
+            return (status.into(), None);
+        }
+    }
+    ("SUCCESS".into(), None)
+}
+
+/// A fault scripted for some requests to one operation.
+#[derive(Clone, Debug)]
+struct Fault {
+    target: String,
+    /// `None`: any round.
+    round: Option<usize>,
+    page: usize,
+    /// DescribeMaintenanceWindowExecutionTaskInvocations only: `None`: any task.
+    task_id: Option<String>,
+    steps: Vec<Step>,
+    forever: bool,
+}
+
+/// The scripted world: one window execution and its tasks.
+#[derive(Clone, Debug)]
+pub struct MwWorld {
+    pub window_execution_id: String,
+    pub tasks: Vec<MwTask>,
+    /// Scripted window execution states; empty: derived from the tasks.
+    pub window_states: States,
+    page_cap: Option<usize>,
+    empty_token_on_last_page: bool,
+    faults: Vec<Fault>,
+}
+
+impl MwWorld {
+    pub fn new(tasks: Vec<MwTask>) -> MwWorld {
+        MwWorld {
+            window_execution_id: WINDOW_EXECUTION_ID.into(),
+            tasks,
+            window_states: States::default(),
+            page_cap: None,
+            empty_token_on_last_page: false,
+            faults: Vec::new(),
+        }
+    }
+
+    /// The window execution's own status is `status` from `round` on instead of the one
+    /// derived from its tasks (once anything is scripted, only the script counts).
+    pub fn window_status_from(mut self, round: usize, status: &str) -> MwWorld {
+        self.window_states.set(round, status, None);
+        self
+    }
+
+    /// Pages of the window calls hold at most `n` items whatever `MaxResults` asks (a short
+    /// page still carries a NextToken when more follow, as paginated AWS APIs may do).
+    pub fn page_cap(mut self, n: usize) -> MwWorld {
+        assert!(n >= 1);
+        self.page_cap = Some(n);
+        self
+    }
+
+    /// The last page of the window calls carries `"NextToken": ""` (the API reference: "If
+    /// there are no additional items to return, the string is empty").
+    pub fn empty_token_on_last_page(mut self) -> MwWorld {
+        self.empty_token_on_last_page = true;
+        self
+    }
+
+    /// The first `steps.len()` requests to `target` for page `page` (1: no NextToken), in any
+    /// round, get these answers.
+    pub fn fail_page(mut self, target: &str, page: usize, steps: Vec<Step>) -> MwWorld {
+        self.faults.push(Fault {
+            target: target.into(),
+            round: None,
+            page,
+            task_id: None,
+            steps,
+            forever: false,
+        });
+        self
+    }
+
+    /// The same, only for requests made in round `round`.
+    pub fn fail_page_in_round(
+        mut self,
+        target: &str,
+        round: usize,
+        page: usize,
+        steps: Vec<Step>,
+    ) -> MwWorld {
+        self.faults.push(Fault {
+            target: target.into(),
+            round: Some(round),
+            page,
+            task_id: None,
+            steps,
+            forever: false,
+        });
+        self
+    }
+
+    /// The first `steps.len()` invocation listings of task `task_id` for page `page`, in any
+    /// round, get these answers.
+    pub fn fail_task_page(mut self, task_id: &str, page: usize, steps: Vec<Step>) -> MwWorld {
+        self.faults.push(Fault {
+            target: DESCRIBE_INVOCATIONS.into(),
+            round: None,
+            page,
+            task_id: Some(task_id.into()),
+            steps,
+            forever: false,
+        });
+        self
+    }
+
+    /// Every request to `target` gets `step`.
+    pub fn fail_always(mut self, target: &str, step: Step) -> MwWorld {
+        self.faults.push(Fault {
+            target: target.into(),
+            round: None,
+            page: 0,
+            task_id: None,
+            steps: vec![step],
+            forever: true,
+        });
+        self
+    }
+
+    pub fn task(&self, t: usize) -> &MwTask {
+        self.tasks
+            .iter()
+            .find(|task| task.index == t)
+            .unwrap_or_else(|| panic!("no task {t}"))
+    }
+
+    fn task_by_id(&self, id: &str) -> Option<&MwTask> {
+        self.tasks
+            .iter()
+            .find(|t| t.task_execution_id.eq_ignore_ascii_case(id))
+    }
+
+    /// The tasks listed at `round`, in order.
+    pub fn tasks_at(&self, round: usize) -> Vec<&MwTask> {
+        self.tasks
+            .iter()
+            .filter(|t| t.is_listed_at(round))
+            .collect()
+    }
+
+    /// The window execution's `(Status, StatusDetails)` at `round`.
+    pub fn window_state_at(&self, round: usize) -> State {
+        if let Some((s, d)) = self.window_states.at(round) {
+            return (s.to_owned(), d.map(str::to_owned));
+        }
+        let states: Vec<String> = self
+            .tasks
+            .iter()
+            .map(|t| {
+                if t.is_listed_at(round) {
+                    t.state_at(round).0
+                } else {
+                    "PENDING".to_owned()
+                }
+            })
+            .collect();
+        let refs: Vec<&str> = states.iter().map(String::as_str).collect();
+        let (status, _) = derive_status(&refs);
+        let details = match status.as_str() {
+            "FAILED" => Some("One or more tasks in the orchestration failed.".to_owned()),
+            _ => None,
+        };
+        (status, details)
+    }
+
+    /// The invocation identities of task `t` SSM lists at `round`, in order.
+    pub fn identities_at(&self, t: usize, round: usize) -> Vec<Value> {
+        let task = self.task(t);
+        task.invocations
+            .iter()
+            .filter(|i| i.is_listed_at(round))
+            .map(|i| i.identity_at(task, &self.window_execution_id, round))
+            .collect()
+    }
+
+    /// Every invocation identity in their final state: task order, then invocation order.
+    pub fn final_identities(&self) -> Vec<Value> {
+        self.tasks
+            .iter()
+            .flat_map(|t| self.identities_at(t.index, usize::MAX))
+            .collect()
+    }
+
+    /// The RUN_COMMAND invocation whose command is `command_id`, with its task.
+    fn command(&self, command_id: &str) -> Option<(&MwTask, &MwInvocation)> {
+        self.tasks
+            .iter()
+            .filter(|t| t.task_type == RUN_COMMAND)
+            .flat_map(|t| t.invocations.iter().map(move |i| (t, i)))
+            .find(|(_, i)| i.execution_id.as_deref() == Some(command_id))
+    }
+}
+
+/// One call the world answered.
+#[derive(Clone, Debug)]
+pub struct MwCall {
+    pub target: String,
+    pub body: Value,
+    /// The round whose state answered it (0: before the first DescribeMaintenanceWindow-
+    /// ExecutionTasks; answered from round 1's state).
+    pub round: usize,
+    /// 1 without a NextToken, 2 with the first page's token, … (0 when the token was invalid).
+    pub page: usize,
+    /// The HTTP status answered (0: the connection was dropped).
+    pub status: u16,
+    /// The NextToken of a `200 OK` answer, as sent (`Some("")` for an empty one).
+    pub next_token: Option<String>,
+}
+
+impl MwCall {
+    /// The `TaskId` of an invocation listing.
+    pub fn task_id(&self) -> Option<&str> {
+        self.body.get("TaskId").and_then(Value::as_str)
+    }
+}
+
+struct Inner {
+    round: usize,
+    /// The last first-page DescribeMaintenanceWindowExecutionTasks request got a fault: the
+    /// next one is its retry, in the same round.
+    retrying_round: bool,
+    fault_counts: Vec<usize>,
+    calls: Vec<MwCall>,
+}
+
+struct Shared {
+    world: MwWorld,
+    inner: Mutex<Inner>,
+}
+
+/// The fake endpoint answering from an [`MwWorld`]. Derefs to the [`FakeSsm`] serving it.
+pub struct FakeMw {
+    fake: FakeSsm,
+    shared: Arc<Shared>,
+}
+
+impl Deref for FakeMw {
+    type Target = FakeSsm;
+
+    fn deref(&self) -> &FakeSsm {
+        &self.fake
+    }
+}
+
+impl FakeMw {
+    pub fn start(world: MwWorld) -> FakeMw {
+        let shared = Arc::new(Shared {
+            inner: Mutex::new(Inner {
+                round: 0,
+                retrying_round: false,
+                fault_counts: vec![0; world.faults.len()],
+                calls: Vec::new(),
+            }),
+            world,
+        });
+        let handler_shared = Arc::clone(&shared);
+        let handler: Handler =
+            Arc::new(move |target: &str, body: &Value| handler_shared.answer(target, body));
+        FakeMw {
+            fake: FakeSsm::with_handler(handler),
+            shared,
+        }
+    }
+
+    pub fn world(&self) -> &MwWorld {
+        &self.shared.world
+    }
+
+    /// Rounds begun so far.
+    pub fn round(&self) -> usize {
+        self.shared.inner.lock().unwrap().round
+    }
+
+    /// Every call answered so far, in order.
+    pub fn calls(&self) -> Vec<MwCall> {
+        self.shared.inner.lock().unwrap().calls.clone()
+    }
+
+    /// The calls to `target` answered so far, in order.
+    pub fn calls_to(&self, target: &str) -> Vec<MwCall> {
+        self.calls()
+            .into_iter()
+            .filter(|c| c.target == target)
+            .collect()
+    }
+
+    /// The invocation listings of task `task_id`, in order.
+    pub fn listings_of(&self, task_id: &str) -> Vec<MwCall> {
+        self.calls_to(DESCRIBE_INVOCATIONS)
+            .into_iter()
+            .filter(|c| c.task_id() == Some(task_id))
+            .collect()
+    }
+
+    /// The rounds in which task `task_id` was listed (each round once, in order).
+    pub fn rounds_listing(&self, task_id: &str) -> Vec<usize> {
+        let mut rounds: Vec<usize> = self.listings_of(task_id).iter().map(|c| c.round).collect();
+        rounds.dedup();
+        rounds
+    }
+
+    /// Waits until round `n` began; false on timeout.
+    pub fn wait_for_round(&self, n: usize, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if self.round() >= n {
+                return true;
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+            thread::sleep(Duration::from_millis(5));
+        }
+    }
+}
+
+fn error(code: &str, message: String) -> Step {
+    Step::Error(400, code.into(), message)
+}
+
+fn validation(message: String) -> Step {
+    error("ValidationException", message)
+}
+
+fn serialization(message: String) -> Step {
+    error("SerializationException", message)
+}
+
+fn step_status(step: &Step) -> u16 {
+    match step {
+        Step::Json(s, _) | Step::Error(s, _, _) => *s,
+        Step::Status500 => 500,
+        Step::DropConnection => 0,
+        Step::Delay(_, inner) => step_status(inner),
+    }
+}
+
+/// Whether the SDK retries a request answered with `step` (throttling, 5xx, no answer).
+fn is_retried(step: &Step) -> bool {
+    match step {
+        Step::Json(s, _) => *s >= 500 || *s == 429,
+        Step::Error(s, code, _) => {
+            *s >= 500
+                || *s == 429
+                || matches!(
+                    code.as_str(),
+                    "ThrottlingException"
+                        | "ThrottledException"
+                        | "RequestLimitExceeded"
+                        | "TooManyRequestsException"
+                )
+        }
+        Step::Status500 | Step::DropConnection => true,
+        Step::Delay(_, inner) => is_retried(inner),
+    }
+}
+
+fn is_uuid(s: &str) -> bool {
+    let groups: Vec<&str> = s.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// A request body's fields, type-checked as the service's deserialiser does.
+struct Body<'a>(&'a Map<String, Value>);
+
+impl<'a> Body<'a> {
+    fn parse(body: &'a Value) -> Result<Body<'a>, Step> {
+        body.as_object()
+            .map(Body)
+            .ok_or_else(|| serialization("the request body is not a JSON object".into()))
+    }
+
+    fn string(&self, name: &str) -> Result<Option<&'a str>, Step> {
+        match self.0.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(other) => Err(serialization(format!(
+                "{name} must be a string, got {other}"
+            ))),
+        }
+    }
+
+    /// A required ID matching the service's UUID pattern.
+    fn uuid(&self, name: &str, member: &str) -> Result<&'a str, Step> {
+        let Some(id) = self.string(name)? else {
+            return Err(validation(format!(
+                "1 validation error detected: Value null at '{member}' failed to satisfy \
+                 constraint: Member must not be null"
+            )));
+        };
+        if id.chars().count() != 36 {
+            return Err(validation(format!(
+                "1 validation error detected: Value '{id}' at '{member}' failed to satisfy \
+                 constraint: Member must have length less than or equal to 36"
+            )));
+        }
+        if !is_uuid(id) {
+            return Err(validation(format!(
+                "1 validation error detected: Value '{id}' at '{member}' failed to satisfy \
+                 constraint: Member must satisfy regular expression pattern: \
+                 ^[0-9a-fA-F]{{8}}\\-[0-9a-fA-F]{{4}}\\-[0-9a-fA-F]{{4}}\\-[0-9a-fA-F]{{4}}\\-[0-9a-fA-F]{{12}}$"
+            )));
+        }
+        Ok(id)
+    }
+
+    fn max_results(&self, min: usize, max: usize, default: usize) -> Result<usize, Step> {
+        let Some(v) = self.0.get("MaxResults") else {
+            return Ok(default);
+        };
+        let Some(n) = v.as_i64() else {
+            return Err(serialization(format!(
+                "MaxResults must be an integer, got {v}"
+            )));
+        };
+        if n < min as i64 {
+            return Err(validation(format!(
+                "1 validation error detected: Value '{n}' at 'maxResults' failed to satisfy \
+                 constraint: Member must have value greater than or equal to {min}"
+            )));
+        }
+        if n > max as i64 {
+            return Err(validation(format!(
+                "1 validation error detected: Value '{n}' at 'maxResults' failed to satisfy \
+                 constraint: Member must have value less than or equal to {max}"
+            )));
+        }
+        Ok(n as usize)
+    }
+
+    /// The STATUS filter's values (`None`: no filter), validated.
+    fn status_filter(&self) -> Result<Option<Vec<String>>, Step> {
+        let Some(filters) = self.0.get("Filters") else {
+            return Ok(None);
+        };
+        let Some(filters) = filters.as_array() else {
+            return Err(serialization(format!(
+                "Filters must be a list, got {filters}"
+            )));
+        };
+        let mut wanted: Option<Vec<String>> = None;
+        for filter in filters {
+            let key = filter.get("Key").and_then(Value::as_str);
+            let values = filter.get("Values").and_then(Value::as_array);
+            let (Some(key), Some(values)) = (key, values) else {
+                return Err(validation(format!(
+                    "1 validation error detected: a filter needs a Key and Values, got {filter}"
+                )));
+            };
+            if key != "STATUS" {
+                return Err(validation(format!(
+                    "Invalid filter key '{key}'. Valid filter keys: STATUS"
+                )));
+            }
+            if values.is_empty() {
+                return Err(validation(
+                    "1 validation error detected: Value '[]' at 'filters.1.member.values' failed \
+                     to satisfy constraint: Member must have length greater than or equal to 1"
+                        .into(),
+                ));
+            }
+            let mut these = Vec::new();
+            for v in values {
+                match v.as_str() {
+                    Some(s) if STATUSES.contains(&s) => these.push(s.to_owned()),
+                    _ => {
+                        return Err(validation(format!(
+                            "Invalid filter value {v} for key STATUS. Valid values: {}",
+                            STATUSES.join(", ")
+                        )));
+                    }
+                }
+            }
+            // Several STATUS filters: an item must pass each.
+            wanted = Some(match wanted {
+                None => these,
+                Some(before) => before.into_iter().filter(|s| these.contains(s)).collect(),
+            });
+        }
+        Ok(wanted)
+    }
+}
+
+fn fingerprint(query: &impl Hash) -> u64 {
+    let mut h = DefaultHasher::new();
+    query.hash(&mut h);
+    h.finish()
+}
+
+/// An opaque-looking token naming the page, the offset and the query it belongs to.
+fn encode_token(page: usize, offset: usize, query: u64) -> String {
+    format!("AAEAAW{query:016x}/{page:04}+{offset:06}mW9eXAMPLE==")
+}
+
+/// `(page, offset)` of a token issued for `query`; `None` for anything else.
+fn decode_token(token: &str, query: u64) -> Option<(usize, usize)> {
+    let rest = token.strip_prefix("AAEAAW")?.strip_suffix("mW9eXAMPLE==")?;
+    let (fp, rest) = rest.split_once('/')?;
+    let (page, offset) = rest.split_once('+')?;
+    if u64::from_str_radix(fp, 16).ok()? != query {
+        return None;
+    }
+    Some((page.parse().ok()?, offset.parse().ok()?))
+}
+
+/// `(page, offset)` of a request's NextToken (`(1, 0)` without one), or the error answer.
+fn page_of(body: &Body, query: u64) -> Result<(usize, usize), Step> {
+    match body.string("NextToken")? {
+        None => Ok((1, 0)),
+        Some(token) => decode_token(token, query).ok_or_else(|| {
+            error(
+                "InvalidNextToken",
+                "The specified token is not valid.".into(),
+            )
+        }),
+    }
+}
+
+/// One page of `items` from `offset`: the response object with `list_key` and NextToken.
+fn page_response(
+    list_key: &str,
+    items: &[Value],
+    offset: usize,
+    size: usize,
+    page: usize,
+    query: u64,
+    empty_token_at_end: bool,
+) -> Value {
+    let start = offset.min(items.len());
+    let end = (offset + size).min(items.len());
+    let mut response = Map::new();
+    response.insert(list_key.into(), Value::Array(items[start..end].to_vec()));
+    if end < items.len() {
+        response.insert(
+            "NextToken".into(),
+            json!(encode_token(page + 1, end, query)),
+        );
+    } else if empty_token_at_end {
+        response.insert("NextToken".into(), json!(""));
+    }
+    Value::Object(response)
+}
+
+impl Shared {
+    fn answer(&self, target: &str, raw: &Value) -> Step {
+        let mut inner = self.inner.lock().unwrap();
+        let body = Body::parse(raw);
+        let next_token = body
+            .as_ref()
+            .ok()
+            .and_then(|b| b.string("NextToken").ok().flatten());
+        // A round starts with a first-page DescribeMaintenanceWindowExecutionTasks request,
+        // unless it retries one that got a fault.
+        let first_page = next_token.is_none_or(str::is_empty);
+        if target == DESCRIBE_TASKS && first_page {
+            if inner.retrying_round {
+                inner.retrying_round = false;
+            } else {
+                inner.round += 1;
+            }
+        }
+        let round = inner.round;
+        let state_round = round.max(1);
+        let page = page_hint(raw);
+
+        let fault = self.fault_for(&mut inner, target, round, page, raw);
+        let step = match fault {
+            Some(step) => step,
+            None => match body {
+                Err(step) => step,
+                Ok(body) => {
+                    let answer = match target {
+                        DESCRIBE_TASKS => self.describe_tasks(&body, state_round),
+                        GET_WINDOW_EXECUTION => self.get_window_execution(&body, state_round),
+                        DESCRIBE_INVOCATIONS => self.describe_invocations(&body, state_round),
+                        LIST_COMMAND_INVOCATIONS => {
+                            self.list_command_invocations(&body, state_round)
+                        }
+                        GET_COMMAND_INVOCATION => self.get_command_invocation(&body, state_round),
+                        other => Err(error(
+                            "UnknownOperationException",
+                            format!(
+                                "the fake maintenance-window endpoint does not implement {other:?}"
+                            ),
+                        )),
+                    };
+                    answer.map_or_else(|step| step, |v| Step::ok(&v))
+                }
+            },
+        };
+        let status = step_status(&step);
+        if target == DESCRIBE_TASKS && first_page {
+            inner.retrying_round = is_retried(&step);
+        }
+        let next_token = match &step {
+            Step::Json(200, text) => serde_json::from_str::<Value>(text).ok().and_then(|v| {
+                v.get("NextToken")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            }),
+            _ => None,
+        };
+        inner.calls.push(MwCall {
+            target: target.to_owned(),
+            body: raw.clone(),
+            round,
+            page,
+            status,
+            next_token,
+        });
+        step
+    }
+
+    fn fault_for(
+        &self,
+        inner: &mut Inner,
+        target: &str,
+        round: usize,
+        page: usize,
+        body: &Value,
+    ) -> Option<Step> {
+        let task_id = body.get("TaskId").and_then(Value::as_str);
+        for (i, f) in self.world.faults.iter().enumerate() {
+            let matches = f.target == target
+                && (f.forever || f.page == page)
+                && f.round.is_none_or(|r| r == round.max(1))
+                && f.task_id.as_deref().is_none_or(|t| Some(t) == task_id);
+            if !matches {
+                continue;
+            }
+            if f.forever {
+                return Some(f.steps[0].clone());
+            }
+            let n = inner.fault_counts[i];
+            if n < f.steps.len() {
+                inner.fault_counts[i] += 1;
+                return Some(f.steps[n].clone());
+            }
+        }
+        None
+    }
+
+    fn unknown_window(&self, id: &str) -> Option<Step> {
+        (!id.eq_ignore_ascii_case(&self.world.window_execution_id)).then(|| {
+            error(
+                "DoesNotExistException",
+                format!("Maintenance window execution {id} does not exist"),
+            )
+        })
+    }
+
+    fn describe_tasks(&self, body: &Body, round: usize) -> Result<Value, Step> {
+        {
+            let window = body.uuid("WindowExecutionId", "windowExecutionId")?;
+            let size = body.max_results(MW_MIN_RESULTS, MW_MAX_RESULTS, MW_MIN_RESULTS)?;
+            let statuses = body.status_filter()?;
+            let query = fingerprint(&("tasks", window.to_ascii_lowercase(), &statuses));
+            let (page, offset) = page_of(body, query)?;
+            if let Some(step) = self.unknown_window(window) {
+                return Err(step);
+            }
+            let items: Vec<Value> = self
+                .world
+                .tasks_at(round)
+                .into_iter()
+                .map(|t| t.identity_at(&self.world.window_execution_id, round))
+                .filter(|v| status_passes(v, &statuses))
+                .collect();
+            let size = self.world.page_cap.map_or(size, |cap| size.min(cap));
+            Ok(page_response(
+                "WindowExecutionTaskIdentities",
+                &items,
+                offset,
+                size,
+                page,
+                query,
+                self.world.empty_token_on_last_page,
+            ))
+        }
+    }
+
+    fn get_window_execution(&self, body: &Body, round: usize) -> Result<Value, Step> {
+        {
+            let window = body.uuid("WindowExecutionId", "windowExecutionId")?;
+            if let Some(step) = self.unknown_window(window) {
+                return Err(step);
+            }
+            let (status, details) = self.world.window_state_at(round);
+            let mut m = Map::new();
+            m.insert(
+                "WindowExecutionId".into(),
+                json!(self.world.window_execution_id),
+            );
+            m.insert(
+                "TaskIds".into(),
+                json!(
+                    self.world
+                        .tasks_at(round)
+                        .iter()
+                        .map(|t| t.task_execution_id.clone())
+                        .collect::<Vec<_>>()
+                ),
+            );
+            if is_terminal(&status) {
+                m.insert("EndTime".into(), json!(epoch_ms(STARTED_AT_MS + 3_600_000)));
+            }
+            if status != "PENDING" {
+                m.insert("StartTime".into(), json!(epoch_ms(STARTED_AT_MS)));
+            }
+            if let Some(d) = details {
+                m.insert("StatusDetails".into(), json!(d));
+            }
+            m.insert("Status".into(), json!(status));
+            Ok(Value::Object(m))
+        }
+    }
+
+    fn describe_invocations(&self, body: &Body, round: usize) -> Result<Value, Step> {
+        {
+            let window = body.uuid("WindowExecutionId", "windowExecutionId")?;
+            let task_id = body.uuid("TaskId", "taskId")?;
+            let size = body.max_results(MW_MIN_RESULTS, MW_MAX_RESULTS, MW_MIN_RESULTS)?;
+            let statuses = body.status_filter()?;
+            let query = fingerprint(&(
+                "invocations",
+                window.to_ascii_lowercase(),
+                task_id.to_ascii_lowercase(),
+                &statuses,
+            ));
+            let (page, offset) = page_of(body, query)?;
+            if let Some(step) = self.unknown_window(window) {
+                return Err(step);
+            }
+            let task = self
+                .world
+                .task_by_id(task_id)
+                .filter(|t| t.is_listed_at(round))
+                .ok_or_else(|| {
+                    error(
+                        "DoesNotExistException",
+                        format!(
+                            "Maintenance window execution {window} has no task execution \
+                             {task_id}"
+                        ),
+                    )
+                })?;
+            let items: Vec<Value> = self
+                .world
+                .identities_at(task.index, round)
+                .into_iter()
+                .filter(|v| status_passes(v, &statuses))
+                .collect();
+            let size = self.world.page_cap.map_or(size, |cap| size.min(cap));
+            Ok(page_response(
+                "WindowExecutionTaskInvocationIdentities",
+                &items,
+                offset,
+                size,
+                page,
+                query,
+                self.world.empty_token_on_last_page,
+            ))
+        }
+    }
+
+    fn list_command_invocations(&self, body: &Body, round: usize) -> Result<Value, Step> {
+        {
+            let command_id = body.string("CommandId")?;
+            let instance_id = body.string("InstanceId")?;
+            let details = match body.0.get("Details") {
+                None => false,
+                Some(Value::Bool(b)) => *b,
+                Some(other) => {
+                    return Err(serialization(format!(
+                        "Details must be a boolean, got {other}"
+                    )));
+                }
+            };
+            let size = body.max_results(1, LIST_MAX_RESULTS, LIST_MAX_RESULTS)?;
+            if let Some(id) = command_id
+                && id.chars().count() != 36
+            {
+                return Err(validation(format!(
+                    "1 validation error detected: Value '{id}' at 'commandId' failed to \
+                     satisfy constraint: Member must have length equal to 36"
+                )));
+            }
+            let query = fingerprint(&("commands", command_id, instance_id, details));
+            let (page, offset) = page_of(body, query)?;
+            let mut items = Vec::new();
+            if let Some(id) = command_id
+                && let Some((_, inv)) = self.world.command(id)
+                && inv.is_listed_at(round)
+            {
+                let (status, _) = inv.state_at(round);
+                if status != "PENDING" {
+                    for instance in &inv.instances {
+                        if instance_id.is_some_and(|want| want != instance.instance_id) {
+                            continue;
+                        }
+                        let mut record = instance.listed_record(id, status);
+                        if !details {
+                            record.as_object_mut().unwrap().remove("CommandPlugins");
+                        }
+                        items.push(record);
+                    }
+                }
+            }
+            Ok(page_response(
+                "CommandInvocations",
+                &items,
+                offset,
+                size,
+                page,
+                query,
+                false,
+            ))
+        }
+    }
+
+    fn get_command_invocation(&self, body: &Body, round: usize) -> Result<Value, Step> {
+        {
+            let (Some(command_id), Some(instance_id)) =
+                (body.string("CommandId")?, body.string("InstanceId")?)
+            else {
+                return Err(validation("CommandId and InstanceId are required".into()));
+            };
+            if command_id.chars().count() != 36 {
+                return Err(validation(format!(
+                    "1 validation error detected: Value '{command_id}' at 'commandId' failed \
+                     to satisfy constraint: Member must have length equal to 36"
+                )));
+            }
+            let plugin_name = body.string("PluginName")?;
+            let not_found = || error("InvocationDoesNotExist", String::new());
+            let (_, inv) = self.world.command(command_id).ok_or_else(not_found)?;
+            let (status, _) = inv.state_at(round);
+            if !inv.is_listed_at(round) || status == "PENDING" {
+                return Err(not_found());
+            }
+            let instance = inv
+                .instances
+                .iter()
+                .find(|i| i.instance_id == instance_id)
+                .ok_or_else(not_found)?;
+            let plugin = match plugin_name {
+                Some(name) => instance.plugins.iter().find(|p| p.name == name),
+                None if instance.plugins.len() == 1 => instance.plugins.first(),
+                None => None,
+            }
+            .ok_or_else(|| error("InvalidPluginName", String::new()))?;
+            Ok(instance.get_body(command_id, plugin, status))
+        }
+    }
+}
+
+/// Whether an identity passes a STATUS filter.
+fn status_passes(item: &Value, statuses: &Option<Vec<String>>) -> bool {
+    statuses
+        .as_ref()
+        .is_none_or(|want| want.iter().any(|s| item["Status"] == s.as_str()))
+}
+
+/// The page a request asks for (1 without a NextToken, 0 for a token this world never issued),
+/// for fault matching and the call log.
+fn page_hint(body: &Value) -> usize {
+    match body.get("NextToken").and_then(Value::as_str) {
+        None | Some("") => 1,
+        Some(token) => token
+            .strip_prefix("AAEAAW")
+            .and_then(|r| r.get(17..21))
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0),
+    }
+}

@@ -1,0 +1,2541 @@
+//! `ssmres task-invocations`: a maintenance window execution's task invocations, against the
+//! scripted maintenance-window world of `support::fake_mw`.
+//!
+//! What a user notices: stdout bytes (JSON exactly as the aws CLI prints it), exit codes, one
+//! `error:` line on stderr; and what the service sees: the JSON sent on the wire, the number of
+//! calls, which task is listed in which round of a wait.
+
+mod support;
+
+use std::collections::{BTreeSet, HashMap};
+use std::process::{Output, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use serde_json::{Value, json};
+use support::fake_mw::{
+    AUTOMATION, CmdInstance, DESCRIBE_INVOCATIONS, DESCRIBE_TASKS, FakeMw, GET_COMMAND_INVOCATION,
+    GET_WINDOW_EXECUTION, LAMBDA, LIST_COMMAND_INVOCATIONS, MwCall, MwTask, MwWorld, RUN_COMMAND,
+    WINDOW_EXECUTION_ID, WINDOW_TARGET_ID, command_id, instance_for, invocation_id,
+    task_execution_id,
+};
+use support::fake_ssm::{Step, fleet_instance_id};
+use support::{
+    Cli, assert_exit, assert_single_stderr_line, describe, stderr_str, stdout_json, stdout_str,
+};
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------------
+
+/// Fast polling so wait tests finish quickly.
+const FAST: [&str; 4] = ["--min-interval", "10ms", "--max-interval", "50ms"];
+
+/// Runs `ssmres task-invocations --window-execution-id WINDOW_EXECUTION_ID <args>` against
+/// `fake` with `TZ` set to `tz`.
+fn run_tz(fake: &FakeMw, tz: &str, args: &[&str]) -> Output {
+    let cli = Cli::new(&fake.url());
+    cli.cmd()
+        .env("TZ", tz)
+        .args([
+            "task-invocations",
+            "--window-execution-id",
+            WINDOW_EXECUTION_ID,
+        ])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// The same with `TZ=UTC`.
+fn run(fake: &FakeMw, args: &[&str]) -> Output {
+    run_tz(fake, "UTC", args)
+}
+
+/// The same with `--wait` and fast polling.
+fn run_wait(fake: &FakeMw, args: &[&str]) -> (Output, Duration) {
+    let mut all = vec!["--wait"];
+    all.extend(FAST);
+    all.extend(args);
+    let started = Instant::now();
+    let out = run(fake, &all);
+    (out, started.elapsed())
+}
+
+/// The identity members in the order of the service model (and of the aws CLI), then the
+/// `CommandInvocations` ssmres adds, with GetCommandInvocation's members in their model order
+/// woven in (the two orders agree on the members they share: Status, StatusDetails).
+const PRINT_ORDER: [&str; 28] = [
+    "WindowExecutionId",
+    "TaskExecutionId",
+    "InvocationId",
+    "ExecutionId",
+    "TaskType",
+    "Parameters",
+    "CommandId",
+    "InstanceId",
+    "Comment",
+    "DocumentName",
+    "DocumentVersion",
+    "PluginName",
+    "ResponseCode",
+    "ExecutionStartDateTime",
+    "ExecutionElapsedTime",
+    "ExecutionEndDateTime",
+    "Status",
+    "StatusDetails",
+    "StandardOutputContent",
+    "StandardOutputUrl",
+    "StandardErrorContent",
+    "StandardErrorUrl",
+    "CloudWatchOutputConfig",
+    "StartTime",
+    "EndTime",
+    "OwnerInformation",
+    "WindowTargetId",
+    "CommandInvocations",
+];
+
+/// A value whose object keys serialise in [`PRINT_ORDER`] (others after, alphabetically).
+struct Ordered<'a>(&'a Value);
+
+impl Serialize for Ordered<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        match self.0 {
+            Value::Object(map) => {
+                let mut keys: Vec<&String> = map.keys().collect();
+                keys.sort_by_key(|k| {
+                    (
+                        PRINT_ORDER
+                            .iter()
+                            .position(|p| p == k)
+                            .unwrap_or(PRINT_ORDER.len()),
+                        (*k).clone(),
+                    )
+                });
+                let mut m = serializer.serialize_map(Some(keys.len()))?;
+                for k in keys {
+                    m.serialize_entry(k, &Ordered(&map[k]))?;
+                }
+                m.end()
+            }
+            Value::Array(items) => {
+                let mut seq = serializer.serialize_seq(Some(items.len()))?;
+                for item in items {
+                    seq.serialize_element(&Ordered(item))?;
+                }
+                seq.end()
+            }
+            other => other.serialize(serializer),
+        }
+    }
+}
+
+/// Pretty JSON as the aws CLI prints it: 4-space indent, keys in model order, a newline.
+fn pretty(values: &[Value]) -> String {
+    let array = Value::Array(values.to_vec());
+    let mut out = Vec::new();
+    let formatter = serde_json::ser::PrettyFormatter::with_indent(b"    ");
+    let mut serializer = serde_json::Serializer::with_formatter(&mut out, formatter);
+    Ordered(&array).serialize(&mut serializer).unwrap();
+    out.push(b'\n');
+    String::from_utf8(out).unwrap()
+}
+
+/// One object as the aws CLI prints it.
+fn pretty_one(value: &Value) -> String {
+    let mut out = Vec::new();
+    let formatter = serde_json::ser::PrettyFormatter::with_indent(b"    ");
+    let mut serializer = serde_json::Serializer::with_formatter(&mut out, formatter);
+    Ordered(value).serialize(&mut serializer).unwrap();
+    out.push(b'\n');
+    String::from_utf8(out).unwrap()
+}
+
+/// One compact JSON line, keys in model order.
+fn compact(value: &Value) -> String {
+    serde_json::to_string(&Ordered(value)).unwrap()
+}
+
+/// Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+/// An epoch-seconds timestamp as botocore prints it in UTC (microseconds only when not zero).
+fn botocore_iso(epoch: f64) -> String {
+    let micros = (epoch * 1e6).round() as i64;
+    let secs = micros.div_euclid(1_000_000);
+    let frac = micros.rem_euclid(1_000_000);
+    let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
+    let sod = secs.rem_euclid(86_400);
+    let frac = if frac == 0 {
+        String::new()
+    } else {
+        format!(".{frac:06}")
+    };
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}{frac}+00:00",
+        sod / 3_600,
+        sod % 3_600 / 60,
+        sod % 60
+    )
+}
+
+/// An identity as the fake sent it, as `-o json` prints it with `TZ=UTC` (values only; key
+/// order comes from [`pretty`]).
+fn printed(identity: &Value) -> Value {
+    let mut v = identity.clone();
+    for key in ["StartTime", "EndTime"] {
+        if let Some(t) = v.get(key).and_then(Value::as_f64) {
+            v[key] = json!(botocore_iso(t));
+        }
+    }
+    v
+}
+
+fn printed_all(identities: &[Value]) -> Vec<Value> {
+    identities.iter().map(printed).collect()
+}
+
+/// The `InvocationId`s of a `-o json` array, in order.
+#[track_caller]
+fn invocation_ids(out: &Output) -> Vec<String> {
+    let doc = stdout_json(out);
+    doc.as_array()
+        .unwrap_or_else(|| panic!("stdout is not a JSON array\n{}", describe(out)))
+        .iter()
+        .map(|v| v["InvocationId"].as_str().unwrap_or("<none>").to_owned())
+        .collect()
+}
+
+fn ids_of(identities: &[Value]) -> Vec<String> {
+    identities
+        .iter()
+        .map(|v| v["InvocationId"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Asserts stdout is exactly `-o json` of these identities (as the fake sent them).
+#[track_caller]
+fn assert_json_exactly(out: &Output, identities: &[Value]) {
+    let want = pretty(&printed_all(identities));
+    let got = stdout_str(out);
+    if got != want {
+        assert_eq!(
+            invocation_ids(out),
+            ids_of(identities),
+            "invocations printed, in order\n{}",
+            describe(out)
+        );
+        let line = got
+            .lines()
+            .zip(want.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or(got.lines().count().min(want.lines().count()));
+        panic!(
+            "-o json differs at line {}:\n  got:  {:?}\n  want: {:?}\n{}",
+            line + 1,
+            got.lines().nth(line),
+            want.lines().nth(line),
+            describe(out)
+        );
+    }
+}
+
+/// Asserts `calls` walked the pages of one listing: the first without a NextToken, each later
+/// one with the token of the one before, the bodies `base` plus `MaxResults` (one entry per
+/// call) and `NextToken`, and the last answer carried no token (or an empty one).
+#[track_caller]
+fn assert_walked(calls: &[MwCall], base: &Value, max_results: &[u64]) {
+    assert_eq!(
+        calls
+            .iter()
+            .map(|c| c.body["MaxResults"].clone())
+            .collect::<Vec<_>>(),
+        max_results.iter().map(|n| json!(n)).collect::<Vec<_>>(),
+        "MaxResults of each call: {:#?}",
+        calls.iter().map(|c| &c.body).collect::<Vec<_>>()
+    );
+    let mut token: Option<String> = None;
+    for (i, (call, max)) in calls.iter().zip(max_results).enumerate() {
+        let mut want = base.clone();
+        want["MaxResults"] = json!(max);
+        if let Some(t) = &token {
+            want["NextToken"] = json!(t);
+        }
+        assert_eq!(call.body, want, "body of call #{}", i + 1);
+        assert_eq!(call.status, 200, "call #{} answered", i + 1);
+        token = call.next_token.clone().filter(|t| !t.is_empty());
+    }
+    assert_eq!(
+        token, None,
+        "the last page had a NextToken: a page was left out"
+    );
+}
+
+fn listing_body(task: &str) -> Value {
+    json!({"WindowExecutionId": WINDOW_EXECUTION_ID, "TaskId": task})
+}
+
+fn tasks_body() -> Value {
+    json!({"WindowExecutionId": WINDOW_EXECUTION_ID})
+}
+
+/// One RUN_COMMAND task (task 0) with `n` invocations, all SUCCESS.
+fn one_task(n: usize) -> MwWorld {
+    MwWorld::new(vec![MwTask::run_command(0).invocations(n)])
+}
+
+/// Three tasks: RUN_COMMAND with 2 invocations, AUTOMATION with 1, LAMBDA with 3.
+fn three_tasks() -> MwWorld {
+    MwWorld::new(vec![
+        MwTask::run_command(0).invocations(2),
+        MwTask::automation(1).invocations(1),
+        MwTask::new(2, LAMBDA).invocations(3),
+    ])
+}
+
+/// The calls of each round, round 0 (before the first DescribeMaintenanceWindowExecutionTasks)
+/// included.
+fn calls_by_round(fake: &FakeMw) -> Vec<Vec<MwCall>> {
+    let mut rounds = vec![Vec::new(); fake.round() + 1];
+    for call in fake.calls() {
+        rounds[call.round].push(call);
+    }
+    rounds
+}
+
+/// Asserts what every round of a wait costs: it starts with DescribeMaintenanceWindow-
+/// ExecutionTasks (nothing before the first one), has one GetMaintenanceWindowExecution when
+/// `window` (none otherwise), and no invocation listing carries Filters or another page size.
+#[track_caller]
+fn assert_wait_rounds(fake: &FakeMw, window: bool) {
+    let rounds = calls_by_round(fake);
+    assert!(
+        rounds[0].is_empty(),
+        "calls before the first DescribeMaintenanceWindowExecutionTasks: {:#?}",
+        rounds[0]
+    );
+    for (r, calls) in rounds.iter().enumerate().skip(1) {
+        let gets = calls
+            .iter()
+            .filter(|c| c.target == GET_WINDOW_EXECUTION)
+            .count();
+        assert_eq!(
+            gets,
+            usize::from(window),
+            "round {r}: GetMaintenanceWindowExecution calls"
+        );
+        for c in calls.iter().filter(|c| c.target == DESCRIBE_TASKS) {
+            let mut want = tasks_body();
+            want["MaxResults"] = json!(100);
+            if let Some(t) = c.body.get("NextToken") {
+                want["NextToken"] = t.clone();
+            }
+            assert_eq!(
+                c.body, want,
+                "round {r}: DescribeMaintenanceWindowExecutionTasks"
+            );
+        }
+        for c in calls.iter().filter(|c| c.target == DESCRIBE_INVOCATIONS) {
+            assert!(
+                c.body.get("Filters").is_none(),
+                "round {r}: Filters sent while waiting: {}",
+                c.body
+            );
+            assert_eq!(c.body["MaxResults"], 100, "round {r}: {}", c.body);
+        }
+    }
+}
+
+/// POSTs one AWS JSON 1.1 call to the fake and returns the status and body.
+fn call(fake: &FakeMw, target: &str, body: &Value) -> (u16, Value) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", fake.port())).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let body = body.to_string();
+    write!(
+        stream,
+        "POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: {target}\r\n\
+         Content-Type: application/x-amz-json-1.1\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut reader = BufReader::new(stream);
+    let mut status_line = String::new();
+    reader.read_line(&mut status_line).unwrap();
+    let status: u16 = status_line[9..12].parse().unwrap();
+    let mut length = 0;
+    loop {
+        let mut header = String::new();
+        reader.read_line(&mut header).unwrap();
+        let header = header.trim_end();
+        if header.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = header.split_once(':')
+            && name.eq_ignore_ascii_case("content-length")
+        {
+            length = value.trim().parse().unwrap();
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).unwrap();
+    (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pages and --max-items
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn every_page_of_a_tasks_invocations_is_fetched_and_printed_in_order() {
+    let world = one_task(230);
+    let t0 = task_execution_id(0);
+    let fake = FakeMw::start(world.clone());
+    let out = run(&fake, &["--task-id", &t0, "-o", "json"]);
+    assert_exit(&out, 0);
+    assert!(out.stderr.is_empty(), "{}", describe(&out));
+    assert_json_exactly(&out, &world.identities_at(0, 1));
+    // 230 invocations: pages of 100, 100 and 30, tokens passed through as issued.
+    assert_walked(
+        &fake.calls_to(DESCRIBE_INVOCATIONS),
+        &listing_body(&t0),
+        &[100, 100, 100],
+    );
+    assert_eq!(
+        fake.total_requests(),
+        3,
+        "no other call: {:#?}",
+        fake.calls()
+    );
+}
+
+#[test]
+fn default_output_in_a_pipe_is_the_json() {
+    let world = one_task(3);
+    let fake = FakeMw::start(world.clone());
+    let out = run(&fake, &["--task-id", &task_execution_id(0)]);
+    assert_exit(&out, 0);
+    assert_json_exactly(&out, &world.identities_at(0, 1));
+}
+
+#[test]
+fn max_items_25_is_one_call_asking_for_25() {
+    let world = one_task(230);
+    let t0 = task_execution_id(0);
+    let fake = FakeMw::start(world.clone());
+    let out = run(
+        &fake,
+        &["--task-id", &t0, "--max-items", "25", "-o", "json"],
+    );
+    assert_exit(&out, 0);
+    assert_json_exactly(&out, &world.identities_at(0, 1)[..25]);
+    assert_eq!(
+        fake.calls_to(DESCRIBE_INVOCATIONS)
+            .iter()
+            .map(|c| c.body.clone())
+            .collect::<Vec<_>>(),
+        [json!({"WindowExecutionId": WINDOW_EXECUTION_ID, "TaskId": t0, "MaxResults": 25})]
+    );
+    assert_eq!(fake.total_requests(), 1);
+}
+
+#[test]
+fn max_items_5_asks_for_the_smallest_page_and_prints_5() {
+    let world = one_task(230);
+    let t0 = task_execution_id(0);
+    let fake = FakeMw::start(world.clone());
+    let out = run(&fake, &["--task-id", &t0, "--max-items", "5", "-o", "json"]);
+    assert_exit(&out, 0);
+    assert_json_exactly(&out, &world.identities_at(0, 1)[..5]);
+    // The page of 10 carries a token; with 5 in hand there is no need for it.
+    assert_eq!(
+        fake.calls_to(DESCRIBE_INVOCATIONS)
+            .iter()
+            .map(|c| c.body.clone())
+            .collect::<Vec<_>>(),
+        [json!({"WindowExecutionId": WINDOW_EXECUTION_ID, "TaskId": t0, "MaxResults": 10})]
+    );
+    assert_eq!(fake.total_requests(), 1);
+}
+
+#[test]
+fn max_items_asks_for_the_remaining_count_on_each_page() {
+    let world = one_task(230);
+    let t0 = task_execution_id(0);
+    for (max_items, printed, pages) in [
+        (150, 150, vec![100, 50]),
+        (195, 195, vec![100, 95]),
+        // 5 left after the first page: the smallest page the service accepts.
+        (105, 105, vec![100, 10]),
+        (230, 230, vec![100, 100, 30]),
+        (1_000, 230, vec![100, 100, 100]),
+    ] {
+        let fake = FakeMw::start(world.clone());
+        let n = max_items.to_string();
+        let out = run(&fake, &["--task-id", &t0, "--max-items", &n, "-o", "json"]);
+        assert_exit(&out, 0);
+        assert_json_exactly(&out, &world.identities_at(0, 1)[..printed]);
+        let calls = fake.calls_to(DESCRIBE_INVOCATIONS);
+        assert_eq!(
+            calls
+                .iter()
+                .map(|c| c.body["MaxResults"].clone())
+                .collect::<Vec<_>>(),
+            pages.iter().map(|n| json!(n)).collect::<Vec<_>>(),
+            "--max-items {max_items}: MaxResults of each page"
+        );
+        // Each page followed the one before.
+        for (i, c) in calls.iter().enumerate() {
+            let token = i.checked_sub(1).and_then(|p| calls[p].next_token.clone());
+            assert_eq!(
+                c.body.get("NextToken").and_then(Value::as_str),
+                token.as_deref(),
+                "--max-items {max_items}: NextToken of call #{}",
+                i + 1
+            );
+        }
+    }
+}
+
+#[test]
+fn max_items_counts_across_tasks_and_stops_listing_once_reached() {
+    let world = MwWorld::new(vec![
+        MwTask::run_command(0).invocations(20),
+        MwTask::automation(1).invocations(20),
+        MwTask::run_command(2).invocations(20),
+    ]);
+    let fake = FakeMw::start(world.clone());
+    let out = run(&fake, &["--max-items", "30", "-o", "json"]);
+    assert_exit(&out, 0);
+    let mut want = world.identities_at(0, 1);
+    want.extend(world.identities_at(1, 1).into_iter().take(10));
+    assert_json_exactly(&out, &want);
+    let listings = fake.calls_to(DESCRIBE_INVOCATIONS);
+    assert_eq!(
+        listings.iter().map(|c| c.body.clone()).collect::<Vec<_>>(),
+        [
+            json!({"WindowExecutionId": WINDOW_EXECUTION_ID, "TaskId": task_execution_id(0), "MaxResults": 30}),
+            json!({"WindowExecutionId": WINDOW_EXECUTION_ID, "TaskId": task_execution_id(1), "MaxResults": 10}),
+        ],
+        "the third task is not listed once 30 were printed"
+    );
+}
+
+#[test]
+fn short_pages_and_an_empty_final_token_end_the_listing() {
+    // The service may give fewer items than MaxResults with a token, and "" as the last token.
+    let world = one_task(95).page_cap(40).empty_token_on_last_page();
+    let t0 = task_execution_id(0);
+    let fake = FakeMw::start(world.clone());
+    let out = run(&fake, &["--task-id", &t0, "-o", "json"]);
+    assert_exit(&out, 0);
+    assert_json_exactly(&out, &world.identities_at(0, 1));
+    let calls = fake.calls_to(DESCRIBE_INVOCATIONS);
+    assert_walked(&calls, &listing_body(&t0), &[100, 100, 100]);
+    assert_eq!(calls[2].next_token.as_deref(), Some(""));
+}
+
+#[test]
+fn every_page_of_the_task_listing_is_followed() {
+    let tasks = (0..5)
+        .map(|t| MwTask::new(t, [RUN_COMMAND, AUTOMATION, LAMBDA][t % 3]).invocations(t + 1))
+        .collect();
+    let world = MwWorld::new(tasks).page_cap(2);
+    let fake = FakeMw::start(world.clone());
+    let out = run(&fake, &["-o", "json"]);
+    assert_exit(&out, 0);
+    assert_json_exactly(&out, &world.final_identities());
+    assert_walked(
+        &fake.calls_to(DESCRIBE_TASKS),
+        &tasks_body(),
+        &[100, 100, 100],
+    );
+    let mut listed: Vec<String> = fake
+        .calls_to(DESCRIBE_INVOCATIONS)
+        .iter()
+        .map(|c| c.task_id().unwrap().to_owned())
+        .collect();
+    // Invocation pages are capped too: task 4's five invocations take three pages.
+    listed.dedup();
+    assert_eq!(listed, (0..5).map(task_execution_id).collect::<Vec<_>>());
+    for t in 0..5 {
+        assert_walked(
+            &fake.listings_of(&task_execution_id(t)),
+            &listing_body(&task_execution_id(t)),
+            &vec![100; (t + 1).div_ceil(2)],
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tasks
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn without_task_id_the_tasks_are_listed_then_each_tasks_invocations_in_order() {
+    let world = three_tasks();
+    let fake = FakeMw::start(world.clone());
+    let out = run(&fake, &["-o", "json"]);
+    assert_exit(&out, 0);
+    assert!(out.stderr.is_empty(), "{}", describe(&out));
+    assert_json_exactly(&out, &world.final_identities());
+    let calls: Vec<(String, Value)> = fake
+        .calls()
+        .into_iter()
+        .map(|c| (c.target, c.body))
+        .collect();
+    let listing = |t: usize| {
+        (
+            DESCRIBE_INVOCATIONS.to_owned(),
+            json!({"WindowExecutionId": WINDOW_EXECUTION_ID, "TaskId": task_execution_id(t), "MaxResults": 100}),
+        )
+    };
+    assert_eq!(
+        calls,
+        [
+            (
+                DESCRIBE_TASKS.to_owned(),
+                json!({"WindowExecutionId": WINDOW_EXECUTION_ID, "MaxResults": 100})
+            ),
+            listing(0),
+            listing(1),
+            listing(2),
+        ]
+    );
+    assert_eq!(fake.total_requests(), 4);
+}
+
+#[test]
+fn an_empty_listing_prints_an_empty_array() {
+    // A task without invocations.
+    let world = MwWorld::new(vec![MwTask::run_command(0)]);
+    let t0 = task_execution_id(0);
+    let fake = FakeMw::start(world.clone());
+    let out = run(&fake, &["--task-id", &t0, "-o", "json"]);
+    assert_exit(&out, 0);
+    assert_eq!(stdout_str(&out), "[]\n", "{}", describe(&out));
+    let fake = FakeMw::start(world.clone());
+    let out = run(&fake, &["--task-id", &t0, "-o", "jsonl"]);
+    assert_exit(&out, 0);
+    assert!(out.stdout.is_empty(), "{}", describe(&out));
+
+    // A window execution without tasks: one call.
+    let fake = FakeMw::start(MwWorld::new(Vec::new()));
+    let out = run(&fake, &["-o", "json"]);
+    assert_exit(&out, 0);
+    assert_eq!(stdout_str(&out), "[]\n", "{}", describe(&out));
+    assert_eq!(fake.total_requests(), 1, "{:#?}", fake.calls());
+
+    // A filter nothing passes.
+    let fake = FakeMw::start(one_task(12));
+    let out = run(
+        &fake,
+        &["--task-id", &t0, "--status", "failed", "-o", "json"],
+    );
+    assert_exit(&out, 0);
+    assert_eq!(stdout_str(&out), "[]\n", "{}", describe(&out));
+}
+
+// ---------------------------------------------------------------------------------------------
+// --status
+// ---------------------------------------------------------------------------------------------
+
+/// Task 0: 12 invocations cycling through SUCCESS, FAILED, TIMED_OUT and CANCELLED.
+fn mixed_statuses() -> MwWorld {
+    MwWorld::new(vec![
+        MwTask::run_command(0).with_invocations(12, |j, inv| {
+            inv.status(["SUCCESS", "FAILED", "TIMED_OUT", "CANCELLED"][j % 4])
+        }),
+    ])
+}
+
+#[test]
+fn the_status_filter_is_sent_upper_case_in_order_without_duplicates() {
+    let world = mixed_statuses();
+    let t0 = task_execution_id(0);
+    let all = world.identities_at(0, 1);
+    let only = |statuses: &[&str]| -> Vec<Value> {
+        all.iter()
+            .filter(|v| statuses.contains(&v["Status"].as_str().unwrap()))
+            .cloned()
+            .collect()
+    };
+    for (args, values) in [
+        (
+            vec!["--status", "failed", "--status", "Timed_Out"],
+            vec!["FAILED", "TIMED_OUT"],
+        ),
+        (
+            vec![
+                "--status",
+                "FAILED",
+                "--status",
+                "failed",
+                "--status",
+                "timed_out",
+                "--status",
+                "Failed",
+            ],
+            vec!["FAILED", "TIMED_OUT"],
+        ),
+        (
+            vec!["--status", "timed_out", "--status", "FAILED"],
+            vec!["TIMED_OUT", "FAILED"],
+        ),
+        (vec!["--status", "success"], vec!["SUCCESS"]),
+        (
+            vec!["--status", "Skipped_Overlapping"],
+            vec!["SKIPPED_OVERLAPPING"],
+        ),
+        (vec!["--status", "cancelling"], vec!["CANCELLING"]),
+    ] {
+        let fake = FakeMw::start(world.clone());
+        let mut all_args = vec!["--task-id", t0.as_str(), "-o", "json"];
+        all_args.extend(&args);
+        let out = run(&fake, &all_args);
+        assert_exit(&out, 0);
+        let calls = fake.calls_to(DESCRIBE_INVOCATIONS);
+        assert_eq!(calls.len(), 1, "{args:?}");
+        assert_eq!(
+            calls[0].body,
+            json!({
+                "WindowExecutionId": WINDOW_EXECUTION_ID,
+                "TaskId": t0,
+                "Filters": [{"Key": "STATUS", "Values": values}],
+                "MaxResults": 100
+            }),
+            "{args:?}"
+        );
+        assert_json_exactly(&out, &only(&values));
+    }
+}
+
+#[test]
+fn the_status_filter_goes_with_every_tasks_listing_not_with_the_task_listing() {
+    let world = MwWorld::new(vec![
+        MwTask::run_command(0).with_invocations(4, |j, inv| {
+            inv.status(if j == 2 { "FAILED" } else { "SUCCESS" })
+        }),
+        MwTask::automation(1).with_invocations(3, |j, inv| {
+            inv.status(if j == 0 { "FAILED" } else { "SUCCESS" })
+        }),
+    ]);
+    let fake = FakeMw::start(world.clone());
+    let out = run(&fake, &["--status", "failed", "-o", "json"]);
+    assert_exit(&out, 0);
+    let want: Vec<Value> = world
+        .final_identities()
+        .into_iter()
+        .filter(|v| v["Status"] == "FAILED")
+        .collect();
+    assert_json_exactly(&out, &want);
+    assert_walked(&fake.calls_to(DESCRIBE_TASKS), &tasks_body(), &[100]);
+    for (t, call) in fake.calls_to(DESCRIBE_INVOCATIONS).iter().enumerate() {
+        assert_eq!(
+            call.body,
+            json!({
+                "WindowExecutionId": WINDOW_EXECUTION_ID,
+                "TaskId": task_execution_id(t),
+                "Filters": [{"Key": "STATUS", "Values": ["FAILED"]}],
+                "MaxResults": 100
+            })
+        );
+    }
+    assert_eq!(fake.calls_to(DESCRIBE_INVOCATIONS).len(), 2);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bad input: exit 2, one line, nothing sent
+// ---------------------------------------------------------------------------------------------
+
+#[track_caller]
+fn assert_rejected(args: &[&str]) {
+    let fake = FakeMw::start(one_task(3));
+    let cli = Cli::new(&fake.url());
+    let out = cli.cmd().args(args).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "args {args:?} should be rejected with exit 2\n{}",
+        describe(&out)
+    );
+    let line = assert_single_stderr_line(&out);
+    assert!(
+        line.starts_with("error:"),
+        "args {args:?}: stderr line should start with \"error:\", got {line:?}"
+    );
+    assert!(out.stdout.is_empty(), "args {args:?}\n{}", describe(&out));
+    fake.assert_untouched();
+}
+
+#[test]
+fn bad_ids_are_rejected_before_any_request() {
+    let good = WINDOW_EXECUTION_ID;
+    let t0 = task_execution_id(0);
+    let bad_ids = [
+        "",
+        &good[..35],                                              // 35 characters
+        &format!("{good}0"),                                      // 37 characters
+        &format!("{}g", &good[..35]),                             // not hex
+        &good.replace('-', "0"),                                  // 36 hex digits, no dashes
+        &format!("{}-{}{}", &good[..7], &good[7..8], &good[9..]), // a dash moved
+        &format!("{}x{}", &good[..8], &good[9..]),                // a dash replaced
+        &format!(" {}", &good[1..]),                              // a space
+        "mw-0123456789abcdef0",           // a window ID, not an execution ID
+        &format!("{{{}}}", &good[1..35]), // braces
+    ]
+    .map(|s| s.to_owned());
+    for bad in &bad_ids {
+        assert_rejected(&["task-invocations", "--window-execution-id", bad]);
+        assert_rejected(&[
+            "task-invocations",
+            "--window-execution-id",
+            good,
+            "--task-id",
+            bad,
+        ]);
+    }
+    assert_rejected(&["task-invocations"]);
+    assert_rejected(&["task-invocations", "--task-id", &t0]);
+}
+
+#[test]
+fn bad_options_are_rejected_before_any_request() {
+    let w = [
+        "task-invocations",
+        "--window-execution-id",
+        WINDOW_EXECUTION_ID,
+    ];
+    for extra in [
+        vec!["--status", "DONE"],
+        vec!["--status", "Succeeded"],
+        vec!["--status", "IN-PROGRESS"],
+        vec!["--status", "in progress"],
+        vec!["--status", ""],
+        vec!["--status", "failed", "--status", "nope"],
+        vec!["--max-items", "0"],
+        vec!["--max-items", "-1"],
+        vec!["--max-items", "ten"],
+        vec!["--max-items", "5", "--wait"],
+        vec!["--timeout", "1s"],
+        vec!["--min-interval", "10ms"],
+        vec!["--max-interval", "1s"],
+        vec!["--wait", "--timeout", "soon"],
+        vec!["-o", "yaml"],
+    ] {
+        let mut args = w.to_vec();
+        args.extend(&extra);
+        assert_rejected(&args);
+    }
+}
+
+#[test]
+fn ids_in_any_case_are_accepted() {
+    let world = one_task(2);
+    let fake = FakeMw::start(world);
+    let window = WINDOW_EXECUTION_ID.to_ascii_uppercase();
+    let task = task_execution_id(0).to_ascii_uppercase();
+    let cli = Cli::new(&fake.url());
+    let out = cli
+        .cmd()
+        .args([
+            "task-invocations",
+            "--window-execution-id",
+            &window,
+            "--task-id",
+            &task,
+            "-o",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    let calls = fake.calls_to(DESCRIBE_INVOCATIONS);
+    assert_eq!(calls.len(), 1);
+    let sent = |k: &str| calls[0].body[k].as_str().unwrap().to_owned();
+    assert!(sent("WindowExecutionId").eq_ignore_ascii_case(&window));
+    assert!(sent("TaskId").eq_ignore_ascii_case(&task));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors from the service
+// ---------------------------------------------------------------------------------------------
+
+const OTHER_WINDOW: &str = "0badc0de-1111-4222-8333-444455556666";
+
+#[track_caller]
+fn assert_not_found(out: &Output, names: &str) {
+    assert_exit(out, 3);
+    assert!(out.stdout.is_empty(), "{}", describe(out));
+    let line = assert_single_stderr_line(out);
+    assert!(line.starts_with("error:"), "stderr: {line:?}");
+    assert!(
+        line.contains("not found"),
+        "stderr says \"not found\": {line:?}"
+    );
+    assert!(line.contains(names), "stderr names {names}: {line:?}");
+}
+
+#[test]
+fn an_unknown_window_execution_exits_3_not_found_after_one_call() {
+    let t0 = task_execution_id(0);
+    for (args, target) in [
+        (vec![], DESCRIBE_TASKS),
+        (vec!["--task-id", t0.as_str()], DESCRIBE_INVOCATIONS),
+        (vec!["--wait"], DESCRIBE_TASKS),
+        (vec!["--wait", "--task-id", t0.as_str()], DESCRIBE_TASKS),
+        (vec!["--with-output"], DESCRIBE_TASKS),
+    ] {
+        let fake = FakeMw::start(one_task(3));
+        let cli = Cli::new(&fake.url());
+        let out = cli
+            .cmd()
+            .args(["task-invocations", "--window-execution-id", OTHER_WINDOW])
+            .args(&args)
+            .args(FAST.iter().filter(|_| args.contains(&"--wait")))
+            .args(["-o", "json"])
+            .output()
+            .unwrap();
+        assert_not_found(&out, OTHER_WINDOW);
+        let calls = fake.calls();
+        assert_eq!(calls.len(), 1, "{args:?}: not retried: {calls:#?}");
+        assert_eq!(calls[0].target, target, "{args:?}");
+    }
+}
+
+#[test]
+fn an_unknown_task_exits_3_not_found() {
+    let unknown = task_execution_id(7);
+    let fake = FakeMw::start(one_task(3));
+    let out = run(&fake, &["--task-id", &unknown, "-o", "json"]);
+    assert_exit(&out, 3);
+    let line = assert_single_stderr_line(&out);
+    assert!(
+        line.starts_with("error:") && line.contains("not found"),
+        "{line:?}"
+    );
+    assert!(
+        line.contains(&unknown) || line.contains(WINDOW_EXECUTION_ID),
+        "stderr names the task or the window execution: {line:?}"
+    );
+    assert!(out.stdout.is_empty(), "{}", describe(&out));
+    assert_eq!(fake.total_requests(), 1);
+
+    // Waiting: the task is not in the window execution's listing.
+    let fake = FakeMw::start(one_task(3));
+    let (out, _) = run_wait(&fake, &["--task-id", &unknown, "-o", "json"]);
+    assert_exit(&out, 3);
+    let line = assert_single_stderr_line(&out);
+    assert!(
+        line.starts_with("error:") && line.contains("not found"),
+        "{line:?}"
+    );
+    assert!(out.stdout.is_empty(), "{}", describe(&out));
+    assert!(
+        fake.calls_to(DESCRIBE_INVOCATIONS).is_empty(),
+        "no listing of a task that is not there"
+    );
+    assert_eq!(
+        fake.round(),
+        1,
+        "not found in the first round: {:#?}",
+        fake.calls()
+    );
+}
+
+#[test]
+fn access_denied_exits_3_with_the_message_after_one_call() {
+    let message = "User: arn:aws:iam::123456789012:user/ci is not authorized to perform: \
+                   ssm:DescribeMaintenanceWindowExecutionTaskInvocations";
+    let world = one_task(3).fail_always(DESCRIBE_INVOCATIONS, Step::access_denied(message));
+    let fake = FakeMw::start(world);
+    let out = run(&fake, &["--task-id", &task_execution_id(0), "-o", "json"]);
+    assert_exit(&out, 3);
+    let line = assert_single_stderr_line(&out);
+    assert!(
+        line.starts_with("error:") && line.contains(message),
+        "{line:?}"
+    );
+    assert!(out.stdout.is_empty(), "{}", describe(&out));
+    assert_eq!(fake.total_requests(), 1, "access denied is not retried");
+}
+
+#[test]
+fn throttling_that_does_not_stop_exits_3_after_the_sdk_retries() {
+    let world = one_task(3).fail_always(DESCRIBE_TASKS, Step::throttled());
+    let fake = FakeMw::start(world);
+    let out = run(&fake, &["-o", "json"]);
+    assert_exit(&out, 3);
+    let line = assert_single_stderr_line(&out);
+    assert!(line.starts_with("error:"), "{line:?}");
+    assert!(out.stdout.is_empty(), "{}", describe(&out));
+    assert!(fake.total_requests() > 1, "throttling is retried");
+    assert!(fake.calls_to(DESCRIBE_INVOCATIONS).is_empty());
+}
+
+#[test]
+fn a_throttled_page_and_a_500_in_the_middle_lose_and_duplicate_nothing() {
+    let t0 = task_execution_id(0);
+    let world = one_task(230).fail_page(
+        DESCRIBE_INVOCATIONS,
+        2,
+        vec![Step::throttled(), Step::Status500],
+    );
+    let fake = FakeMw::start(world.clone());
+    let out = run(&fake, &["--task-id", &t0, "-o", "json"]);
+    assert_exit(&out, 0);
+    assert_json_exactly(&out, &world.identities_at(0, 1));
+    let calls = fake.calls_to(DESCRIBE_INVOCATIONS);
+    assert_eq!(
+        calls.iter().map(|c| (c.page, c.status)).collect::<Vec<_>>(),
+        [(1, 200), (2, 400), (2, 500), (2, 200), (3, 200)],
+        "page 2 retried with the same token until it came"
+    );
+    assert_eq!(calls[1].body, calls[3].body);
+}
+
+// ---------------------------------------------------------------------------------------------
+// --wait
+// ---------------------------------------------------------------------------------------------
+
+/// Task 0 (RUN_COMMAND): two invocations PENDING in round 1, IN_PROGRESS in round 2, SUCCESS
+/// from round 3; task 1 (AUTOMATION): one invocation ending SUCCESS in round 4.
+fn two_tasks_ending_in_rounds_3_and_4() -> MwWorld {
+    MwWorld::new(vec![
+        MwTask::run_command(0).with_invocations(2, |_, inv| inv.ends_at(3, "SUCCESS")),
+        MwTask::automation(1).with_invocations(1, |_, inv| inv.ends_at(4, "SUCCESS")),
+    ])
+}
+
+#[test]
+fn wait_follows_pending_in_progress_success_and_exits_0() {
+    let world = two_tasks_ending_in_rounds_3_and_4();
+    // Sanity: the script.
+    assert_eq!(world.identities_at(0, 1)[0]["Status"], "PENDING");
+    assert_eq!(world.identities_at(0, 2)[0]["Status"], "IN_PROGRESS");
+    assert_eq!(world.window_state_at(3).0, "IN_PROGRESS");
+    assert_eq!(world.window_state_at(4).0, "SUCCESS");
+    let fake = FakeMw::start(world.clone());
+    let (out, took) = run_wait(&fake, &["-o", "json"]);
+    assert_exit(&out, 0);
+    assert!(out.stderr.is_empty(), "{}", describe(&out));
+    assert_json_exactly(&out, &world.final_identities());
+    assert_eq!(
+        fake.round(),
+        4,
+        "done in the round everything ended: {:#?}",
+        fake.calls()
+    );
+    assert_wait_rounds(&fake, true);
+    // Task 0 was final after round 3: not listed in round 4.
+    assert_eq!(fake.rounds_listing(&task_execution_id(0)), [1, 2, 3]);
+    assert_eq!(fake.rounds_listing(&task_execution_id(1)), [1, 2, 3, 4]);
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+}
+
+#[test]
+fn wait_ending_in_another_terminal_state_exits_1() {
+    for status in ["FAILED", "TIMED_OUT", "CANCELLED", "SKIPPED_OVERLAPPING"] {
+        let world = MwWorld::new(vec![MwTask::run_command(0).with_invocations(
+            3,
+            |j, inv| {
+                if j == 1 {
+                    inv.ends_at(2, status)
+                } else {
+                    inv.ends_at(3, "SUCCESS")
+                }
+            },
+        )]);
+        let fake = FakeMw::start(world.clone());
+        let (out, _) = run_wait(&fake, &["-o", "json"]);
+        assert_exit(&out, 1);
+        assert_json_exactly(&out, &world.final_identities());
+        assert_eq!(fake.round(), 3, "{status}: {:#?}", fake.calls());
+        assert_wait_rounds(&fake, true);
+    }
+}
+
+#[test]
+fn wait_sends_no_filters_and_prints_only_the_statuses_asked_for() {
+    let world = MwWorld::new(vec![
+        MwTask::run_command(0).with_invocations(4, |j, inv| {
+            inv.ends_at(2 + j % 2, if j == 2 { "FAILED" } else { "SUCCESS" })
+        }),
+        MwTask::lambda(1).with_invocations(2, |_, inv| inv.ends_at(2, "SUCCESS")),
+    ]);
+    let fake = FakeMw::start(world.clone());
+    let (out, _) = run_wait(&fake, &["--status", "failed", "-o", "json"]);
+    // The exit code counts every invocation, whatever is printed.
+    assert_exit(&out, 1);
+    let want: Vec<Value> = world
+        .final_identities()
+        .into_iter()
+        .filter(|v| v["Status"] == "FAILED")
+        .collect();
+    assert_eq!(want.len(), 1);
+    assert_json_exactly(&out, &want);
+    assert_wait_rounds(&fake, true);
+
+    // Only successes asked for while one failed: exit 1 still, the successes printed.
+    let fake = FakeMw::start(world.clone());
+    let (out, _) = run_wait(&fake, &["--status", "SUCCESS", "-o", "json"]);
+    assert_exit(&out, 1);
+    let want: Vec<Value> = world
+        .final_identities()
+        .into_iter()
+        .filter(|v| v["Status"] == "SUCCESS")
+        .collect();
+    assert_json_exactly(&out, &want);
+    assert_wait_rounds(&fake, true);
+}
+
+#[test]
+fn wait_timeout_while_in_progress_exits_4_with_a_timed_out_line() {
+    let world = MwWorld::new(vec![MwTask::run_command(0).with_invocations(
+        2,
+        |j, inv| {
+            if j == 0 {
+                inv.never_ends()
+            } else {
+                inv.ends_at(2, "SUCCESS")
+            }
+        },
+    )]);
+    let fake = FakeMw::start(world);
+    let (out, took) = run_wait(&fake, &["--timeout", "400ms", "-o", "json"]);
+    assert_exit(&out, 4);
+    let line = assert_single_stderr_line(&out);
+    assert!(
+        line.starts_with("error: timed out after"),
+        "stderr: {line:?}"
+    );
+    let (before, _) = line
+        .split_once(" finished")
+        .unwrap_or_else(|| panic!("\"N of M finished\" in {line:?}"));
+    let words: Vec<&str> = before.split_whitespace().collect();
+    let n = words.len();
+    assert!(
+        n >= 3
+            && words[n - 2] == "of"
+            && words[n - 3].parse::<usize>().is_ok()
+            && words[n - 1].parse::<usize>().is_ok(),
+        "\"N of M finished\" in {line:?}"
+    );
+    assert!(
+        took >= Duration::from_millis(380) && took < Duration::from_secs(5),
+        "--timeout 400ms took {took:?}"
+    );
+    assert!(
+        fake.round() >= 3,
+        "it kept polling: {} rounds",
+        fake.round()
+    );
+    assert_wait_rounds(&fake, true);
+}
+
+#[test]
+fn a_final_task_is_not_listed_again() {
+    let world = MwWorld::new(vec![
+        MwTask::run_command(0).with_invocations(3, |_, inv| inv.ends_at(1, "SUCCESS")),
+        MwTask::automation(1).with_invocations(2, |_, inv| inv.ends_at(2, "FAILED")),
+        MwTask::run_command(2).with_invocations(1, |_, inv| inv.ends_at(5, "SUCCESS")),
+    ]);
+    let fake = FakeMw::start(world.clone());
+    let (out, _) = run_wait(&fake, &["-o", "json"]);
+    assert_exit(&out, 1);
+    assert_json_exactly(&out, &world.final_identities());
+    assert_eq!(fake.round(), 5);
+    assert_eq!(fake.rounds_listing(&task_execution_id(0)), [1]);
+    assert_eq!(fake.rounds_listing(&task_execution_id(1)), [1, 2]);
+    assert_eq!(fake.rounds_listing(&task_execution_id(2)), [1, 2, 3, 4, 5]);
+    // One listing per task per round (each fits one page).
+    for t in 0..3 {
+        let listings = fake.listings_of(&task_execution_id(t));
+        assert_eq!(
+            listings.len(),
+            fake.rounds_listing(&task_execution_id(t)).len(),
+            "task {t}: one listing per round"
+        );
+    }
+    assert_wait_rounds(&fake, true);
+}
+
+#[test]
+fn wait_goes_on_until_the_window_execution_itself_is_terminal() {
+    let world = MwWorld::new(vec![MwTask::run_command(0).invocations(2)])
+        .window_status_from(1, "IN_PROGRESS")
+        .window_status_from(4, "SUCCESS");
+    let fake = FakeMw::start(world.clone());
+    let (out, _) = run_wait(&fake, &["-o", "json"]);
+    assert_exit(&out, 0);
+    assert_json_exactly(&out, &world.final_identities());
+    assert_eq!(fake.round(), 4, "{:#?}", fake.calls());
+    assert_eq!(fake.rounds_listing(&task_execution_id(0)), [1]);
+    assert_wait_rounds(&fake, true);
+}
+
+#[test]
+fn wait_goes_on_while_a_terminal_task_still_has_a_running_invocation() {
+    let world = MwWorld::new(vec![
+        MwTask::run_command(0)
+            .with_invocations(2, |j, inv| {
+                if j == 0 {
+                    inv.status("SUCCESS")
+                } else {
+                    inv.ends_at(3, "SUCCESS")
+                }
+            })
+            .status_from(1, "SUCCESS"),
+    ]);
+    let fake = FakeMw::start(world.clone());
+    let (out, _) = run_wait(&fake, &["-o", "json"]);
+    assert_exit(&out, 0);
+    assert_json_exactly(&out, &world.final_identities());
+    assert_eq!(fake.round(), 3, "{:#?}", fake.calls());
+    assert_eq!(fake.rounds_listing(&task_execution_id(0)), [1, 2, 3]);
+}
+
+#[test]
+fn wait_goes_on_while_a_task_is_running_with_every_invocation_ended() {
+    // The task's own status lags behind its invocations'.
+    let world = MwWorld::new(vec![
+        MwTask::run_command(0)
+            .invocations(2)
+            .status_from(1, "IN_PROGRESS")
+            .status_from(3, "SUCCESS"),
+    ]);
+    let fake = FakeMw::start(world.clone());
+    let (out, _) = run_wait(&fake, &["-o", "json"]);
+    assert_exit(&out, 0);
+    assert_json_exactly(&out, &world.final_identities());
+    assert_eq!(fake.round(), 3, "{:#?}", fake.calls());
+    assert_eq!(fake.rounds_listing(&task_execution_id(0)), [1, 2, 3]);
+}
+
+#[test]
+fn wait_follows_a_task_and_invocations_appearing_late() {
+    let world = MwWorld::new(vec![
+        MwTask::run_command(0).with_invocations(2, |j, inv| {
+            if j == 1 {
+                inv.listed_from(2).ends_at(3, "SUCCESS")
+            } else {
+                inv.ends_at(2, "SUCCESS")
+            }
+        }),
+        MwTask::lambda(1)
+            .listed_from(3)
+            .with_invocations(1, |_, inv| inv.listed_from(4).ends_at(5, "SUCCESS")),
+    ])
+    .window_status_from(1, "IN_PROGRESS")
+    .window_status_from(5, "SUCCESS");
+    let fake = FakeMw::start(world.clone());
+    let (out, _) = run_wait(&fake, &["-o", "json"]);
+    assert_exit(&out, 0);
+    assert_json_exactly(&out, &world.final_identities());
+    assert_eq!(fake.round(), 5, "{:#?}", fake.calls());
+    assert_eq!(fake.rounds_listing(&task_execution_id(1)), [3, 4, 5]);
+    assert_wait_rounds(&fake, true);
+}
+
+#[test]
+fn wait_with_task_id_counts_only_that_task() {
+    let world = MwWorld::new(vec![
+        MwTask::run_command(0).with_invocations(2, |_, inv| inv.never_ends()),
+        MwTask::automation(1).with_invocations(2, |j, inv| inv.ends_at(2 + j, "SUCCESS")),
+    ]);
+    let t1 = task_execution_id(1);
+    let fake = FakeMw::start(world.clone());
+    let (out, _) = run_wait(&fake, &["--task-id", &t1, "-o", "json"]);
+    assert_exit(&out, 0);
+    assert_json_exactly(&out, &world.identities_at(1, usize::MAX));
+    assert_eq!(fake.round(), 3, "{:#?}", fake.calls());
+    assert_eq!(fake.rounds_listing(&t1), [1, 2, 3]);
+    assert!(
+        fake.listings_of(&task_execution_id(0)).is_empty(),
+        "the other task is not listed"
+    );
+    // No GetMaintenanceWindowExecution with --task-id.
+    assert_wait_rounds(&fake, false);
+    for c in fake.calls_to(DESCRIBE_INVOCATIONS) {
+        assert_eq!(
+            c.body,
+            json!({"WindowExecutionId": WINDOW_EXECUTION_ID, "TaskId": t1, "MaxResults": 100})
+        );
+    }
+}
+
+#[test]
+fn wait_over_several_pages_lists_every_page_each_round() {
+    let world = MwWorld::new(vec![
+        MwTask::run_command(0).with_invocations(230, |j, inv| inv.ends_at(2 + j % 2, "SUCCESS")),
+    ]);
+    let t0 = task_execution_id(0);
+    let fake = FakeMw::start(world.clone());
+    let (out, _) = run_wait(&fake, &["--task-id", &t0, "-o", "json"]);
+    assert_exit(&out, 0);
+    assert_json_exactly(&out, &world.identities_at(0, usize::MAX));
+    assert_eq!(fake.round(), 3);
+    for r in 1..=3 {
+        let calls: Vec<MwCall> = fake
+            .listings_of(&t0)
+            .into_iter()
+            .filter(|c| c.round == r)
+            .collect();
+        assert_walked(&calls, &listing_body(&t0), &[100, 100, 100]);
+    }
+    assert_wait_rounds(&fake, false);
+}
+
+#[test]
+fn wait_rides_out_a_throttled_page_mid_wait() {
+    let world = two_tasks_ending_in_rounds_3_and_4()
+        .fail_page_in_round(DESCRIBE_INVOCATIONS, 2, 1, vec![Step::throttled()])
+        .fail_page_in_round(DESCRIBE_TASKS, 3, 1, vec![Step::Status500])
+        .fail_page_in_round(GET_WINDOW_EXECUTION, 3, 1, vec![Step::throttled()]);
+    let fake = FakeMw::start(world.clone());
+    let (out, _) = run_wait(&fake, &["-o", "json"]);
+    assert_exit(&out, 0);
+    assert_json_exactly(&out, &world.final_identities());
+    assert_eq!(fake.round(), 4, "{:#?}", fake.calls());
+    let faulted: Vec<(String, usize)> = fake
+        .calls()
+        .into_iter()
+        .filter(|c| c.status != 200)
+        .map(|c| (c.target, c.round))
+        .collect();
+    assert_eq!(
+        faulted.len(),
+        3,
+        "every scripted fault was played: {faulted:#?}"
+    );
+}
+
+/// When each DescribeMaintenanceWindowExecutionTasks request that started a round arrived.
+fn round_starts(fake: &FakeMw) -> Vec<Instant> {
+    fake.requests_to(DESCRIBE_TASKS)
+        .iter()
+        .filter(|r| r.body.get("NextToken").is_none())
+        .map(|r| r.at)
+        .collect()
+}
+
+#[test]
+fn rounds_are_spaced_by_the_poll_intervals() {
+    // Defaults: the first pause is the 500ms minimum (10% of next to nothing waited).
+    let world = MwWorld::new(vec![
+        MwTask::run_command(0).with_invocations(1, |_, inv| inv.ends_at(2, "SUCCESS")),
+    ]);
+    let fake = FakeMw::start(world.clone());
+    let started = Instant::now();
+    let out = run(&fake, &["--wait", "-o", "json"]);
+    let took = started.elapsed();
+    assert_exit(&out, 0);
+    let starts = round_starts(&fake);
+    assert_eq!(starts.len(), 2, "{:#?}", fake.calls());
+    let gap = starts[1] - starts[0];
+    assert!(
+        gap >= Duration::from_millis(480) && gap < Duration::from_millis(1_500),
+        "default --min-interval 500ms: rounds {gap:?} apart"
+    );
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+
+    // --min-interval 150ms --max-interval 150ms: every pause 150ms.
+    let world = MwWorld::new(vec![
+        MwTask::run_command(0).with_invocations(1, |_, inv| inv.ends_at(4, "SUCCESS")),
+    ]);
+    let fake = FakeMw::start(world);
+    let out = run(
+        &fake,
+        &[
+            "--wait",
+            "--min-interval",
+            "150ms",
+            "--max-interval",
+            "150ms",
+            "-o",
+            "json",
+        ],
+    );
+    assert_exit(&out, 0);
+    let starts = round_starts(&fake);
+    assert_eq!(starts.len(), 4, "{:#?}", fake.calls());
+    for pair in starts.windows(2) {
+        let gap = pair[1] - pair[0];
+        assert!(
+            gap >= Duration::from_millis(140) && gap < Duration::from_millis(1_000),
+            "rounds {gap:?} apart with 150ms intervals"
+        );
+    }
+}
+
+#[test]
+fn sigint_during_a_wait_exits_130() {
+    let world = MwWorld::new(vec![
+        MwTask::run_command(0).with_invocations(2, |_, inv| inv.never_ends()),
+    ]);
+    let fake = FakeMw::start(world);
+    let cli = Cli::new(&fake.url());
+    let mut child = cli
+        .std_cmd()
+        .args([
+            "task-invocations",
+            "--window-execution-id",
+            WINDOW_EXECUTION_ID,
+            "--wait",
+            "-o",
+            "json",
+        ])
+        .args(FAST)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn ssmres");
+    if !fake.wait_for_round(3, Duration::from_secs(5)) {
+        let _ = child.kill();
+        panic!(
+            "no third round within 5 s\n{}",
+            describe(&child.wait_with_output().unwrap())
+        );
+    }
+    let sent = Instant::now();
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("kill -INT {}", child.id()))
+        .status()
+        .expect("run sh -c kill");
+    assert!(status.success(), "kill -INT failed");
+    while child.try_wait().unwrap().is_none() {
+        if sent.elapsed() > Duration::from_secs(5) {
+            let _ = child.kill();
+            panic!(
+                "still running 5 s after SIGINT\n{}",
+                describe(&child.wait_with_output().unwrap())
+            );
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_exit(&out, 130);
+    assert!(out.stdout.is_empty(), "{}", describe(&out));
+    assert!(!stderr_str(&out).contains("panicked"), "{}", describe(&out));
+}
+
+// ---------------------------------------------------------------------------------------------
+// --with-output
+// ---------------------------------------------------------------------------------------------
+
+/// Task 0 (RUN_COMMAND): invocation 0 on two instances (one writes to stderr), invocation 1
+/// FAILED on one instance; task 1 (AUTOMATION) and task 2 (LAMBDA): one invocation each.
+fn with_commands() -> MwWorld {
+    MwWorld::new(vec![
+        MwTask::run_command(0).with_invocations(2, |j, inv| {
+            if j == 0 {
+                inv.instances(vec![
+                    CmdInstance::new(instance_for(0, 0, 0)).output("alpha 1\nalpha 2\n", ""),
+                    CmdInstance::new(instance_for(0, 0, 1))
+                        .output("beta\n", "warning: beta is slow\n"),
+                ])
+            } else {
+                inv.status_with("FAILED", "One or more targets failed")
+                    .instances(vec![
+                        CmdInstance::new(instance_for(0, 1, 0))
+                            .output("gamma: disk full\n", "df: /var: 100%\n"),
+                    ])
+            }
+        }),
+        MwTask::automation(1).invocations(1),
+        MwTask::lambda(2).invocations(1),
+    ])
+}
+
+/// The identities of `world` as `--with-output -o json` prints them: RUN_COMMAND ones with
+/// `CommandInvocations`, the final GetCommandInvocation record of each instance and step.
+fn with_command_invocations(world: &MwWorld, identities: &[Value]) -> Vec<Value> {
+    identities
+        .iter()
+        .map(|identity| {
+            let mut v = printed(identity);
+            if identity["TaskType"] != RUN_COMMAND {
+                return v;
+            }
+            let Some(command) = identity.get("ExecutionId").and_then(Value::as_str) else {
+                return v;
+            };
+            let task = world
+                .tasks
+                .iter()
+                .find(|t| t.task_execution_id == identity["TaskExecutionId"])
+                .unwrap();
+            let inv = task
+                .invocations
+                .iter()
+                .find(|i| i.invocation_id == identity["InvocationId"])
+                .unwrap();
+            let records: Vec<Value> = inv
+                .instances
+                .iter()
+                .flat_map(|i| i.final_get_bodies(command, inv.final_status()))
+                .collect();
+            v["CommandInvocations"] = Value::Array(records);
+            v
+        })
+        .collect()
+}
+
+/// The `(CommandId, InstanceId, PluginName)` of each GetCommandInvocation request, sorted.
+fn get_requests(fake: &FakeMw) -> Vec<(String, String, Option<String>)> {
+    let mut gets: Vec<(String, String, Option<String>)> = fake
+        .calls_to(GET_COMMAND_INVOCATION)
+        .iter()
+        .map(|c| {
+            let keys: BTreeSet<&str> = c
+                .body
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(String::as_str)
+                .collect();
+            assert!(
+                keys.iter()
+                    .all(|k| ["CommandId", "InstanceId", "PluginName"].contains(k)),
+                "GetCommandInvocation body {}",
+                c.body
+            );
+            (
+                c.body["CommandId"].as_str().unwrap().to_owned(),
+                c.body["InstanceId"].as_str().unwrap().to_owned(),
+                c.body
+                    .get("PluginName")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+            )
+        })
+        .collect();
+    gets.sort();
+    gets
+}
+
+#[test]
+fn with_output_json_adds_the_command_invocations_to_run_command_identities() {
+    let world = with_commands();
+    let fake = FakeMw::start(world.clone());
+    let out = run(&fake, &["--with-output", "-o", "json"]);
+    assert_exit(&out, 0);
+    let want = with_command_invocations(&world, &world.final_identities());
+    assert_eq!(stdout_str(&out), pretty(&want), "{}", describe(&out));
+    // (Key order, CommandInvocations last, is in the bytes compared above.)
+    let doc = stdout_json(&out);
+    for item in doc.as_array().unwrap() {
+        if item["TaskType"] == RUN_COMMAND {
+            assert_eq!(
+                item["CommandInvocations"].as_array().map(Vec::len),
+                Some(if item["InvocationId"] == invocation_id(0, 0) {
+                    2
+                } else {
+                    1
+                })
+            );
+        } else {
+            assert!(
+                item.get("CommandInvocations").is_none(),
+                "no CommandInvocations for {}",
+                item["TaskType"]
+            );
+        }
+    }
+    // One detailed listing per command, and one GetCommandInvocation per listed instance.
+    let listings: Vec<Value> = fake
+        .calls_to(LIST_COMMAND_INVOCATIONS)
+        .into_iter()
+        .map(|c| c.body)
+        .collect();
+    assert_eq!(
+        listings,
+        [
+            json!({"CommandId": command_id(0, 0), "Details": true, "MaxResults": 50}),
+            json!({"CommandId": command_id(0, 1), "Details": true, "MaxResults": 50}),
+        ]
+    );
+    assert_eq!(
+        get_requests(&fake),
+        [
+            (command_id(0, 0), instance_for(0, 0, 0), None),
+            (command_id(0, 0), instance_for(0, 0, 1), None),
+            (command_id(0, 1), instance_for(0, 1, 0), None),
+        ]
+    );
+}
+
+#[test]
+fn each_command_invocation_expected_is_what_ssmres_get_prints() {
+    // The helpers above against `ssmres get -o json` on the same fake: "CommandInvocations:
+    // an array of GetCommandInvocation records exactly as `ssmres get -o json` prints one".
+    let world = with_commands();
+    let fake = FakeMw::start(world.clone());
+    let expected = with_command_invocations(&world, &world.final_identities());
+    let mut checked = 0;
+    for identity in expected.iter().filter(|v| v["TaskType"] == RUN_COMMAND) {
+        for record in identity["CommandInvocations"].as_array().unwrap() {
+            let cli = Cli::new(&fake.url());
+            let out = cli
+                .cmd()
+                .env("TZ", "UTC")
+                .args([
+                    "get",
+                    "--command-id",
+                    record["CommandId"].as_str().unwrap(),
+                    "--instance-id",
+                    record["InstanceId"].as_str().unwrap(),
+                    "-o",
+                    "json",
+                ])
+                .output()
+                .unwrap();
+            assert_exit(&out, 0);
+            assert_eq!(stdout_str(&out), pretty_one(record), "{}", describe(&out));
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 3);
+}
+
+#[test]
+fn with_output_jsonl_is_one_compact_object_per_line() {
+    let world = with_commands();
+    let fake = FakeMw::start(world.clone());
+    let out = run(&fake, &["--with-output", "-o", "jsonl"]);
+    assert_exit(&out, 0);
+    let want: String = with_command_invocations(&world, &world.final_identities())
+        .iter()
+        .map(|v| compact(v) + "\n")
+        .collect();
+    assert_eq!(stdout_str(&out), want, "{}", describe(&out));
+}
+
+#[test]
+fn with_output_asks_each_step_of_a_document_with_several() {
+    let world = MwWorld::new(vec![MwTask::run_command(0).with_invocations(
+        1,
+        |_, inv| {
+            inv.instances(vec![
+                CmdInstance::new(instance_for(0, 0, 0)).steps(&[
+                    ("installPackages", "installed 3 packages\n", ""),
+                    ("restartService", "nginx restarted\n", "warning: reload\n"),
+                ]),
+                CmdInstance::new(instance_for(0, 0, 1)).steps(&[
+                    ("installPackages", "installed 0 packages\n", ""),
+                    ("restartService", "nginx restarted\n", ""),
+                ]),
+            ])
+        },
+    )]);
+    let fake = FakeMw::start(world.clone());
+    let out = run(&fake, &["--with-output", "-o", "json"]);
+    assert_exit(&out, 0);
+    let want = with_command_invocations(&world, &world.final_identities());
+    assert_eq!(stdout_str(&out), pretty(&want), "{}", describe(&out));
+    let c = command_id(0, 0);
+    let step = |i: usize, p: &str| (c.clone(), instance_for(0, 0, i), Some(p.to_owned()));
+    assert_eq!(
+        get_requests(&fake),
+        [
+            step(0, "installPackages"),
+            step(0, "restartService"),
+            step(1, "installPackages"),
+            step(1, "restartService"),
+        ]
+    );
+}
+
+#[test]
+fn with_output_follows_every_page_of_a_commands_instances() {
+    let instances: Vec<CmdInstance> = (0..55)
+        .map(|k| CmdInstance::new(instance_for(0, 0, k)))
+        .collect();
+    let world = MwWorld::new(vec![
+        MwTask::run_command(0).with_invocations(1, |_, inv| inv.instances(instances.clone())),
+    ]);
+    let fake = FakeMw::start(world.clone());
+    let out = run(&fake, &["--with-output", "-o", "json"]);
+    assert_exit(&out, 0);
+    let want = with_command_invocations(&world, &world.final_identities());
+    assert_eq!(stdout_str(&out), pretty(&want), "{}", describe(&out));
+    assert_walked(
+        &fake.calls_to(LIST_COMMAND_INVOCATIONS),
+        &json!({"CommandId": command_id(0, 0), "Details": true}),
+        &[50, 50],
+    );
+    assert_eq!(get_requests(&fake).len(), 55);
+}
+
+#[test]
+fn with_output_fetches_nothing_for_invocations_without_a_command() {
+    let world = MwWorld::new(vec![
+        MwTask::run_command(0).with_invocations(3, |j, inv| match j {
+            // Failed before a command was sent: an empty or no ExecutionId.
+            0 => inv.status("FAILED").execution_id(Some("")),
+            1 => inv.status("FAILED").execution_id(None),
+            _ => inv,
+        }),
+        MwTask::automation(1).invocations(1),
+    ]);
+    let fake = FakeMw::start(world.clone());
+    let out = run(&fake, &["--with-output", "-o", "json"]);
+    assert_exit(&out, 0);
+    assert_eq!(
+        invocation_ids(&out),
+        ids_of(&world.final_identities()),
+        "{}",
+        describe(&out)
+    );
+    assert_eq!(
+        fake.calls_to(LIST_COMMAND_INVOCATIONS)
+            .iter()
+            .map(|c| c.body["CommandId"].clone())
+            .collect::<Vec<_>>(),
+        [json!(command_id(0, 2))]
+    );
+    assert_eq!(
+        get_requests(&fake),
+        [(command_id(0, 2), instance_for(0, 2, 0), None)]
+    );
+    let doc = stdout_json(&out);
+    assert_eq!(
+        doc[2]["CommandInvocations"],
+        json!(with_command_invocations(&world, &world.final_identities())[2]["CommandInvocations"])
+    );
+}
+
+#[test]
+fn with_output_fetches_the_output_of_printed_invocations_only() {
+    let world = with_commands();
+    // --max-items 1: the first invocation only.
+    let fake = FakeMw::start(world.clone());
+    let out = run(&fake, &["--with-output", "--max-items", "1", "-o", "json"]);
+    assert_exit(&out, 0);
+    let want = with_command_invocations(&world, &world.final_identities()[..1]);
+    assert_eq!(stdout_str(&out), pretty(&want), "{}", describe(&out));
+    assert_eq!(
+        get_requests(&fake),
+        [
+            (command_id(0, 0), instance_for(0, 0, 0), None),
+            (command_id(0, 0), instance_for(0, 0, 1), None),
+        ]
+    );
+
+    // --status while waiting filters on the client: only the failed invocation's command.
+    let fake = FakeMw::start(world.clone());
+    let (out, _) = run_wait(
+        &fake,
+        &["--with-output", "--status", "FAILED", "-o", "json"],
+    );
+    assert_exit(&out, 1);
+    let failed: Vec<Value> = world
+        .final_identities()
+        .into_iter()
+        .filter(|v| v["Status"] == "FAILED")
+        .collect();
+    let want = with_command_invocations(&world, &failed);
+    assert_eq!(stdout_str(&out), pretty(&want), "{}", describe(&out));
+    assert_eq!(
+        fake.calls_to(LIST_COMMAND_INVOCATIONS)
+            .iter()
+            .map(|c| c.body["CommandId"].clone())
+            .collect::<Vec<_>>(),
+        [json!(command_id(0, 1))]
+    );
+    assert_eq!(
+        get_requests(&fake),
+        [(command_id(0, 1), instance_for(0, 1, 0), None)]
+    );
+}
+
+#[test]
+fn with_output_after_a_wait_fetches_each_command_once_at_the_end() {
+    let world = MwWorld::new(vec![
+        MwTask::run_command(0).with_invocations(2, |j, inv| inv.ends_at(2 + j, "SUCCESS")),
+    ]);
+    let fake = FakeMw::start(world.clone());
+    let (out, _) = run_wait(&fake, &["--with-output", "-o", "json"]);
+    assert_exit(&out, 0);
+    let want = with_command_invocations(&world, &world.final_identities());
+    assert_eq!(stdout_str(&out), pretty(&want), "{}", describe(&out));
+    let listings: Vec<String> = fake
+        .calls_to(LIST_COMMAND_INVOCATIONS)
+        .iter()
+        .map(|c| c.body["CommandId"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(listings, [command_id(0, 0), command_id(0, 1)]);
+    assert_eq!(get_requests(&fake).len(), 2);
+}
+
+/// Splits `text` into `(header, content)` sections at lines `== … ==`; text before the first
+/// header comes with an empty header.
+fn sections(text: &str) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for line in text.split_inclusive('\n') {
+        let bare = line.trim_end_matches('\n');
+        if bare.starts_with("== ") && bare.ends_with(" ==") {
+            out.push((bare.to_owned(), String::new()));
+        } else {
+            if out.is_empty() {
+                out.push((String::new(), String::new()));
+            }
+            out.last_mut().unwrap().1.push_str(line);
+        }
+    }
+    out
+}
+
+/// A status word reduced to letters, lower case: `TIMED_OUT`, `TimedOut` → `timedout`.
+fn squash(s: &str) -> String {
+    s.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+#[test]
+fn text_prints_each_instances_output_under_a_header_on_its_own_stream() {
+    let world = with_commands();
+    let fake = FakeMw::start(world.clone());
+    // -o text implies --with-output.
+    let out = run(&fake, &["-o", "text"]);
+    assert_exit(&out, 0);
+    let stdout = stdout_str(&out);
+    let stderr = stderr_str(&out);
+    let out_sections = sections(&stdout);
+
+    // (InvocationId, InstanceId, Run Command status, stdout, stderr) in listing order.
+    let mut expected: Vec<(String, String, String, String, String)> = Vec::new();
+    for task in world.tasks.iter().filter(|t| t.task_type == RUN_COMMAND) {
+        for inv in &task.invocations {
+            for instance in &inv.instances {
+                let (status, _) = instance.state_for(inv.final_status());
+                expected.push((
+                    inv.invocation_id.clone(),
+                    instance.instance_id.clone(),
+                    status,
+                    instance.plugins[0].stdout.clone(),
+                    instance.plugins[0].stderr.clone(),
+                ));
+            }
+        }
+    }
+    let others: Vec<String> = [1, 2].map(|t| invocation_id(t, 0)).to_vec();
+    assert_eq!(
+        out_sections.len(),
+        expected.len() + others.len(),
+        "one section per instance, one header per other invocation, nothing before\n{stdout}"
+    );
+    for (i, (inv, instance, status, want_out, _)) in expected.iter().enumerate() {
+        let (header, content) = &out_sections[i];
+        let parts: Vec<&str> = header
+            .trim_start_matches("== ")
+            .trim_end_matches(" ==")
+            .split(" · ")
+            .collect();
+        assert!(
+            parts.len() >= 3 && parts[0] == inv && parts[1] == instance,
+            "header {header:?} reads == {inv} · {instance} · <status> ==\n{stdout}"
+        );
+        assert_eq!(
+            squash(parts[2]),
+            squash(status),
+            "status in header {header:?}"
+        );
+        assert_eq!(content, want_out, "stdout of {inv} on {instance}\n{stdout}");
+    }
+    for (k, inv) in others.iter().enumerate() {
+        let (header, content) = &out_sections[expected.len() + k];
+        assert!(
+            header.starts_with(&format!("== {inv} ")),
+            "a header line for {inv}: {header:?}\n{stdout}"
+        );
+        assert_eq!(content, "", "header line only for {inv}\n{stdout}");
+    }
+
+    // stderr: each instance's stderr under its header.
+    let err_sections: HashMap<(String, String), String> = sections(&stderr)
+        .into_iter()
+        .map(|(header, content)| {
+            assert!(
+                !header.is_empty(),
+                "stderr before any header: {content:?}\n{stderr}"
+            );
+            let parts: Vec<String> = header
+                .trim_start_matches("== ")
+                .trim_end_matches(" ==")
+                .split(" · ")
+                .map(str::to_owned)
+                .collect();
+            (
+                (parts[0].clone(), parts.get(1).cloned().unwrap_or_default()),
+                content,
+            )
+        })
+        .collect();
+    for (inv, instance, _, _, want_err) in &expected {
+        let got = err_sections
+            .get(&(inv.clone(), instance.clone()))
+            .map(String::as_str)
+            .unwrap_or("");
+        assert_eq!(got, want_err, "stderr of {inv} on {instance}\n{stderr}");
+    }
+    assert_eq!(fake.calls_to(LIST_COMMAND_INVOCATIONS).len(), 2);
+    assert_eq!(get_requests(&fake).len(), 3);
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON exactly as the aws CLI prints it
+// ---------------------------------------------------------------------------------------------
+
+/// Task 0: one finished invocation with every key, quotes and non-ASCII in its strings, and one
+/// running one without Parameters, StatusDetails, EndTime, OwnerInformation and WindowTargetId.
+fn small_case() -> MwWorld {
+    MwWorld::new(vec![
+        MwTask::run_command(0)
+            .with_invocations(1, |_, inv| {
+                inv.status_with("SUCCESS", "Success")
+                    .parameters(Some(r#"{"commands":["echo héllo ✓"],"note":"a\tb"}"#))
+                    .owner(Some("team=web \"blue\" \\ ünïcode"))
+                    .times(1_715_677_951_291, 1_715_677_954_000)
+            })
+            .with_invocations(1, |_, inv| {
+                inv.status("IN_PROGRESS")
+                    .parameters(None)
+                    .window_target(None)
+                    .times(1_715_677_952_500, 0)
+            }),
+    ])
+}
+
+const SMALL_CASE_JSON: &str = r#"[
+    {
+        "WindowExecutionId": "5a9b3c1d-7e2f-4a6b-8c9d-0e1f2a3b4c5d",
+        "TaskExecutionId": "7a5c0000-3c2b-4d1e-8f00-a1b2c3d4e5f6",
+        "InvocationId": "1c0e0000-0000-4a3b-9c8d-7e6f5a4b3c2d",
+        "ExecutionId": "c0de0000-0000-4e5f-8a9b-0c1d2e3f4a5b",
+        "TaskType": "RUN_COMMAND",
+        "Parameters": "{\"commands\":[\"echo héllo ✓\"],\"note\":\"a\\tb\"}",
+        "Status": "SUCCESS",
+        "StatusDetails": "Success",
+        "StartTime": "{T1}",
+        "EndTime": "{T2}",
+        "OwnerInformation": "team=web \"blue\" \\ ünïcode",
+        "WindowTargetId": "e3f0a1b2-6c5d-4e7f-9a8b-1234567890ab"
+    },
+    {
+        "WindowExecutionId": "5a9b3c1d-7e2f-4a6b-8c9d-0e1f2a3b4c5d",
+        "TaskExecutionId": "7a5c0000-3c2b-4d1e-8f00-a1b2c3d4e5f6",
+        "InvocationId": "1c0e0000-0001-4a3b-9c8d-7e6f5a4b3c2d",
+        "ExecutionId": "c0de0000-0001-4e5f-8a9b-0c1d2e3f4a5b",
+        "TaskType": "RUN_COMMAND",
+        "Status": "IN_PROGRESS",
+        "StartTime": "{T3}"
+    }
+]
+"#;
+
+const UTC_TIMES: [&str; 3] = [
+    "2024-05-14T09:12:31.291000+00:00",
+    "2024-05-14T09:12:34+00:00",
+    "2024-05-14T09:12:32.500000+00:00",
+];
+
+fn small_case_json(times: [&str; 3]) -> String {
+    let mut text = SMALL_CASE_JSON.to_owned();
+    for (i, t) in times.iter().enumerate() {
+        text = text.replace(&format!("{{T{}}}", i + 1), t);
+    }
+    text
+}
+
+#[test]
+fn json_is_exactly_what_the_aws_cli_prints() {
+    let world = small_case();
+    // Sanity: the fake sends what the expected text assumes.
+    assert_eq!(world.identities_at(0, 1)[1].get("EndTime"), None);
+    assert_eq!(
+        world.identities_at(0, 1)[1]["ExecutionId"],
+        command_id(0, 1)
+    );
+    assert_eq!(WINDOW_TARGET_ID, "e3f0a1b2-6c5d-4e7f-9a8b-1234567890ab");
+    assert_eq!(
+        small_case_json(UTC_TIMES),
+        pretty(&printed_all(&world.identities_at(0, 1))),
+        "the helpers of this file agree with the literal"
+    );
+    let fake = FakeMw::start(world);
+    let out = run(&fake, &["--task-id", &task_execution_id(0), "-o", "json"]);
+    assert_exit(&out, 0);
+    assert_eq!(
+        stdout_str(&out),
+        small_case_json([
+            "2024-05-14T09:12:31.291000+00:00",
+            "2024-05-14T09:12:34+00:00",
+            "2024-05-14T09:12:32.500000+00:00",
+        ]),
+        "{}",
+        describe(&out)
+    );
+    assert!(out.stderr.is_empty(), "{}", describe(&out));
+}
+
+#[test]
+fn json_times_are_in_the_local_time_zone() {
+    for (tz, times) in [
+        (
+            "Asia/Kolkata",
+            [
+                "2024-05-14T14:42:31.291000+05:30",
+                "2024-05-14T14:42:34+05:30",
+                "2024-05-14T14:42:32.500000+05:30",
+            ],
+        ),
+        (
+            "America/New_York",
+            [
+                "2024-05-14T05:12:31.291000-04:00",
+                "2024-05-14T05:12:34-04:00",
+                "2024-05-14T05:12:32.500000-04:00",
+            ],
+        ),
+    ] {
+        let fake = FakeMw::start(small_case());
+        let out = run_tz(
+            &fake,
+            tz,
+            &["--task-id", &task_execution_id(0), "-o", "json"],
+        );
+        assert_exit(&out, 0);
+        assert_eq!(
+            stdout_str(&out),
+            small_case_json(times),
+            "TZ={tz}\n{}",
+            describe(&out)
+        );
+    }
+}
+
+#[test]
+fn jsonl_is_exactly_one_compact_object_per_line() {
+    let fake = FakeMw::start(small_case());
+    let out = run(&fake, &["--task-id", &task_execution_id(0), "-o", "jsonl"]);
+    assert_exit(&out, 0);
+    let doc = small_case_json([
+        "2024-05-14T09:12:31.291000+00:00",
+        "2024-05-14T09:12:34+00:00",
+        "2024-05-14T09:12:32.500000+00:00",
+    ]);
+    let items: Vec<Value> = serde_json::from_str(&doc).unwrap();
+    let want: String = items.iter().map(|v| compact(v) + "\n").collect();
+    assert!(
+        want.starts_with("{\"WindowExecutionId\":\"5a9b3c1d-"),
+        "{want}"
+    );
+    assert_eq!(stdout_str(&out), want, "{}", describe(&out));
+}
+
+/// 27 invocations (three pages for the aws CLI, which leaves MaxResults to the fake's
+/// default of 10) with content JSON printers get wrong: control characters, non-BMP
+/// characters, quotes and backslashes, times with and without fractions, absent keys.
+fn tricky_world() -> MwWorld {
+    let base = small_case();
+    let task = base.tasks[0].clone().with_invocations(25, |j, inv| {
+        match j % 5 {
+            0 => inv.status_with(
+                "FAILED",
+                "caf\u{e9} \u{1f680} nul\u{0} bel\u{7} del\u{7f} c1\u{9b}[2J ls\u{2028} slash/ \u{feff}bom",
+            ),
+            1 => inv.owner(Some("\u{1b}[1mowner\u{1b}[0m \"q\" \\ tab\t")),
+            2 => inv.status("PENDING").window_target(None),
+            3 => inv.times(1_715_677_951_000, 1_715_677_951_007),
+            _ => inv.status("TIMED_OUT").parameters(Some("")),
+        }
+    });
+    MwWorld::new(vec![task])
+}
+
+#[test]
+fn json_matches_the_aws_cli_byte_for_byte() {
+    let home = tempfile::tempdir().expect("temp HOME");
+    let config = home.path().join("aws-config");
+    std::fs::write(&config, "[default]\ncli_timestamp_format = iso8601\n").unwrap();
+    let world = tricky_world();
+    let t0 = task_execution_id(0);
+    let fake = FakeMw::start(world.clone());
+    let args = [
+        "ssm",
+        "describe-maintenance-window-execution-task-invocations",
+        "--window-execution-id",
+        WINDOW_EXECUTION_ID,
+        "--task-id",
+        &t0,
+        "--query",
+        "WindowExecutionTaskInvocationIdentities",
+        "--output",
+        "json",
+    ];
+    let mut aws = support::moto::aws_command_at(&fake.url(), home.path(), args);
+    aws.env("AWS_CONFIG_FILE", &config).env("TZ", "UTC");
+    let aws = support::moto::run(aws, support::moto::COMMAND_TIMEOUT);
+    assert!(aws.status.success(), "aws CLI:\n{}", describe(&aws));
+    let reference = stdout_str(&aws);
+    // Sanity: the reference walked the pages and printed ISO times.
+    assert!(
+        fake.calls_to(DESCRIBE_INVOCATIONS).len() >= 2,
+        "the aws CLI walked several pages"
+    );
+    assert!(
+        reference.contains("\"2024-05-14T09:12:31.291000+00:00\""),
+        "unexpected aws CLI output:\n{reference}"
+    );
+    // The helpers of this file agree with the aws CLI.
+    assert_eq!(reference, pretty(&printed_all(&world.identities_at(0, 1))));
+
+    let fake = FakeMw::start(world);
+    let out = run(&fake, &["--task-id", &t0, "-o", "json"]);
+    assert_exit(&out, 0);
+    if out.stdout != aws.stdout {
+        let ours = stdout_str(&out);
+        let line = ours
+            .lines()
+            .zip(reference.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or(ours.lines().count().min(reference.lines().count()));
+        panic!(
+            "ssmres task-invocations -o json differs from the aws CLI at line {}:\n  ssmres:  \
+             {:?}\n  aws CLI: {:?}",
+            line + 1,
+            ours.lines().nth(line),
+            reference.lines().nth(line)
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Table
+// ---------------------------------------------------------------------------------------------
+
+const SECRET: &str = "s3cr3t-Pa55w0rd-in-parameters";
+
+/// Task 0 (RUN_COMMAND): a SUCCESS, and a FAILED one whose StatusDetails and
+/// OwnerInformation carry escape sequences and whose Parameters hold a secret; task 1
+/// (AUTOMATION): one SUCCESS.
+fn table_world() -> MwWorld {
+    MwWorld::new(vec![
+        MwTask::run_command(0).with_invocations(2, |j, inv| {
+            if j == 1 {
+                inv.status_with("FAILED", "\u{1b}[31mboom\u{1b}[0m: disk full")
+                    .owner(Some("\u{1b}]0;pwned\u{7}owner-b"))
+                    .parameters(Some(&format!(
+                        r#"{{"token":"{SECRET}","commands":["deploy"]}}"#
+                    )))
+            } else {
+                inv.owner(Some("owner-a"))
+            }
+        }),
+        MwTask::automation(1).invocations(1),
+    ])
+}
+
+/// The one line of `text` naming `id`.
+#[track_caller]
+fn row_of<'a>(text: &'a str, id: &str) -> &'a str {
+    let rows: Vec<&str> = text.lines().filter(|l| l.contains(id)).collect();
+    assert_eq!(rows.len(), 1, "one line naming {id}\n{text}");
+    rows[0]
+}
+
+#[test]
+fn table_shows_a_heading_and_rows_per_task_with_control_characters_visible() {
+    let world = table_world();
+    let fake = FakeMw::start(world.clone());
+    let out = run(&fake, &["-o", "table"]);
+    assert_exit(&out, 0);
+    assert!(
+        !out.stdout.contains(&0x1b) && !out.stdout.contains(&0x07),
+        "raw control characters in the table\n{}",
+        describe(&out)
+    );
+    let text = stdout_str(&out);
+    // A heading per task: Task <id> · <type> · <status>.
+    for (t, task_type, status) in [(0, RUN_COMMAND, "FAILED"), (1, AUTOMATION, "SUCCESS")] {
+        let id = task_execution_id(t);
+        let heading = text
+            .lines()
+            .find(|l| l.contains(&format!("Task {id}")))
+            .unwrap_or_else(|| panic!("no heading for task {id}\n{text}"));
+        assert!(
+            heading.contains(task_type) && heading.contains(status),
+            "heading {heading:?} gives the type and status"
+        );
+    }
+    let headings: Vec<usize> = (0..2)
+        .map(|t| {
+            text.find(&format!("Task {}", task_execution_id(t)))
+                .unwrap()
+        })
+        .collect();
+    // Rows under their task's heading, in order.
+    let rows = [
+        invocation_id(0, 0),
+        invocation_id(0, 1),
+        invocation_id(1, 0),
+    ];
+    let positions: Vec<usize> = rows
+        .iter()
+        .map(|id| text.find(id.as_str()).unwrap())
+        .collect();
+    assert!(
+        headings[0] < positions[0]
+            && positions[0] < positions[1]
+            && positions[1] < headings[1]
+            && headings[1] < positions[2],
+        "headings and rows out of order\n{text}"
+    );
+    let failed = row_of(&text, &invocation_id(0, 1));
+    assert!(failed.contains("FAILED"), "{failed:?}");
+    assert!(
+        failed.contains("\\x1b[31mboom\\x1b[0m: disk full"),
+        "details with the escapes made visible: {failed:?}"
+    );
+    assert!(
+        failed.contains("\\x1b]0;pwned\\x07owner-b"),
+        "owner with the escapes made visible: {failed:?}"
+    );
+    assert!(row_of(&text, &invocation_id(0, 0)).contains("owner-a"));
+    assert!(row_of(&text, &invocation_id(0, 0)).contains("SUCCESS"));
+    assert!(row_of(&text, &invocation_id(1, 0)).contains("SUCCESS"));
+    // Execution and target IDs shown (at least their start).
+    assert!(row_of(&text, &invocation_id(0, 0)).contains(&command_id(0, 0)[..8]));
+    assert!(row_of(&text, &invocation_id(0, 0)).contains(&WINDOW_TARGET_ID[..8]));
+    // A totals line: "N SUCCESS, N FAILED".
+    assert!(
+        text.lines()
+            .any(|l| { !l.contains("1c0e") && l.contains("1 FAILED") && l.contains(" SUCCESS") }),
+        "a totals line\n{text}"
+    );
+    // Parameters may hold secrets: not in the table without -v.
+    assert!(
+        !text.contains(SECRET),
+        "parameters in the table without -v\n{text}"
+    );
+    assert!(
+        !text.contains("\"token\""),
+        "parameters in the table\n{text}"
+    );
+}
+
+#[test]
+fn parameters_are_in_the_table_only_with_verbose_and_always_in_json() {
+    let world = table_world();
+    let fake = FakeMw::start(world.clone());
+    let out = run(&fake, &["-o", "table", "-v"]);
+    assert_exit(&out, 0);
+    assert!(
+        stdout_str(&out).contains(SECRET),
+        "parameters in the table with -v\n{}",
+        describe(&out)
+    );
+    assert!(!out.stdout.contains(&0x1b), "{}", describe(&out));
+
+    let fake = FakeMw::start(world.clone());
+    let out = run(&fake, &["-o", "json"]);
+    assert_exit(&out, 0);
+    assert!(stdout_str(&out).contains(SECRET), "{}", describe(&out));
+    assert_json_exactly(&out, &world.final_identities());
+}
+
+#[test]
+fn table_with_task_id_and_with_output_shows_the_command_output() {
+    let world = with_commands();
+    let fake = FakeMw::start(world.clone());
+    let out = run(
+        &fake,
+        &[
+            "--task-id",
+            &task_execution_id(0),
+            "--with-output",
+            "-o",
+            "table",
+        ],
+    );
+    assert_exit(&out, 0);
+    let text = stdout_str(&out);
+    for needle in [
+        invocation_id(0, 0),
+        invocation_id(0, 1),
+        instance_for(0, 0, 0),
+        instance_for(0, 0, 1),
+        instance_for(0, 1, 0),
+        "alpha 1".to_owned(),
+        "gamma: disk full".to_owned(),
+        "df: /var: 100%".to_owned(),
+    ] {
+        assert!(text.contains(&needle), "{needle:?} in the table\n{text}");
+    }
+    assert_eq!(get_requests(&fake).len(), 3);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The fake itself: it must answer as SSM does, or the tests above prove little
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn the_fake_validates_pages_and_filters_as_ssm_does() {
+    let fake = FakeMw::start(mixed_statuses().page_cap(100));
+    let t0 = task_execution_id(0);
+    let list = |body: Value| call(&fake, DESCRIBE_INVOCATIONS, &body);
+    let base = || json!({"WindowExecutionId": WINDOW_EXECUTION_ID, "TaskId": t0});
+    let with = |extra: Value| {
+        let mut b = base();
+        for (k, v) in extra.as_object().unwrap() {
+            b[k] = v.clone();
+        }
+        b
+    };
+
+    // MaxResults 10 to 100.
+    for bad in [0, 5, 9, 101, 1_000] {
+        let (status, body) = list(with(json!({"MaxResults": bad})));
+        assert_eq!(
+            (status, body["__type"].as_str()),
+            (400, Some("ValidationException")),
+            "{bad}"
+        );
+    }
+    let (status, body) = list(with(json!({"MaxResults": 10})));
+    assert_eq!(status, 200, "{body}");
+    let page = body["WindowExecutionTaskInvocationIdentities"]
+        .as_array()
+        .unwrap();
+    assert_eq!(page.len(), 10);
+    let token = body["NextToken"].as_str().unwrap().to_owned();
+    // The token goes with another MaxResults, not with another query.
+    let (status, body) = list(with(json!({"MaxResults": 50, "NextToken": token})));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["WindowExecutionTaskInvocationIdentities"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert!(body.get("NextToken").is_none(), "{body}");
+    for other in [
+        with(
+            json!({"MaxResults": 10, "NextToken": token, "Filters": [{"Key": "STATUS", "Values": ["FAILED"]}]}),
+        ),
+        json!({"WindowExecutionId": WINDOW_EXECUTION_ID, "TaskId": task_execution_id(1), "MaxResults": 10, "NextToken": token}),
+        with(json!({"MaxResults": 10, "NextToken": "AAEAAWnot-a-token"})),
+    ] {
+        let (status, body) = list(other.clone());
+        assert_eq!(status, 400, "{other}: {body}");
+    }
+
+    // Filters: STATUS only, known upper-case values, applied server-side.
+    for bad in [
+        json!([{"Key": "NAME", "Values": ["FAILED"]}]),
+        json!([{"Key": "status", "Values": ["FAILED"]}]),
+        json!([{"Key": "STATUS", "Values": ["failed"]}]),
+        json!([{"Key": "STATUS", "Values": ["DONE"]}]),
+        json!([{"Key": "STATUS", "Values": []}]),
+        json!([{"Key": "STATUS"}]),
+    ] {
+        let (status, body) = list(with(json!({"MaxResults": 100, "Filters": bad})));
+        assert_eq!(
+            (status, body["__type"].as_str()),
+            (400, Some("ValidationException")),
+            "{bad}"
+        );
+    }
+    let (status, body) = list(with(json!({
+        "MaxResults": 100,
+        "Filters": [{"Key": "STATUS", "Values": ["FAILED", "TIMED_OUT"]}]
+    })));
+    assert_eq!(status, 200);
+    let statuses: Vec<&str> = body["WindowExecutionTaskInvocationIdentities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["Status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["FAILED", "TIMED_OUT"].repeat(3));
+
+    // IDs: UUIDs, required; unknown ones do not exist.
+    for bad in [
+        json!({"TaskId": t0, "MaxResults": 10}),
+        json!({"WindowExecutionId": "nope", "TaskId": t0, "MaxResults": 10}),
+        json!({"WindowExecutionId": WINDOW_EXECUTION_ID, "TaskId": &t0[..35], "MaxResults": 10}),
+    ] {
+        let (status, body) = list(bad.clone());
+        assert_eq!(
+            (status, body["__type"].as_str()),
+            (400, Some("ValidationException")),
+            "{bad}"
+        );
+    }
+    let (status, body) =
+        list(json!({"WindowExecutionId": OTHER_WINDOW, "TaskId": t0, "MaxResults": 10}));
+    assert_eq!(
+        (status, body["__type"].as_str()),
+        (400, Some("DoesNotExistException"))
+    );
+    assert!(
+        body["message"].as_str().unwrap().contains(OTHER_WINDOW),
+        "{body}"
+    );
+    let (status, body) = list(
+        json!({"WindowExecutionId": WINDOW_EXECUTION_ID, "TaskId": task_execution_id(9), "MaxResults": 10}),
+    );
+    assert_eq!(
+        (status, body["__type"].as_str()),
+        (400, Some("DoesNotExistException"))
+    );
+
+    // Timestamps are epoch-seconds numbers; keys as the model names them.
+    let (_, body) = list(with(json!({"MaxResults": 10})));
+    let first = &body["WindowExecutionTaskInvocationIdentities"][0];
+    assert!(first["StartTime"].is_f64(), "{first}");
+    assert_eq!(first["WindowTargetId"], WINDOW_TARGET_ID);
+    assert_eq!(first["TaskType"], RUN_COMMAND);
+    // Without --task-id nothing was counted as a round.
+    assert_eq!(fake.round(), 0);
+}
+
+#[test]
+fn the_fake_world_changes_per_round_and_answers_every_call() {
+    let world = MwWorld::new(vec![
+        MwTask::run_command(0).with_invocations(1, |_, inv| {
+            inv.ends_at(3, "FAILED").instances(vec![
+                CmdInstance::new(fleet_instance_id(1)).output("one\n", "err one\n"),
+                CmdInstance::new(fleet_instance_id(2)),
+            ])
+        }),
+        MwTask::automation(1).listed_from(2).invocations(1),
+    ])
+    .fail_page_in_round(DESCRIBE_TASKS, 2, 1, vec![Step::throttled()]);
+    let fake = FakeMw::start(world);
+    let tasks = || {
+        call(
+            &fake,
+            DESCRIBE_TASKS,
+            &json!({"WindowExecutionId": WINDOW_EXECUTION_ID, "MaxResults": 100}),
+        )
+    };
+    let window = || {
+        call(
+            &fake,
+            GET_WINDOW_EXECUTION,
+            &json!({"WindowExecutionId": WINDOW_EXECUTION_ID}),
+        )
+    };
+    let invs = |t: usize| {
+        call(
+            &fake,
+            DESCRIBE_INVOCATIONS,
+            &json!({"WindowExecutionId": WINDOW_EXECUTION_ID, "TaskId": task_execution_id(t), "MaxResults": 10}),
+        )
+    };
+    let status_of = |v: &Value| v["Status"].as_str().unwrap().to_owned();
+
+    // Round 1: one task, PENDING; its invocation PENDING without ExecutionId nor StartTime.
+    let (s, body) = tasks();
+    assert_eq!(s, 200, "{body}");
+    let listed = body["WindowExecutionTaskIdentities"].as_array().unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(status_of(&listed[0]), "PENDING");
+    assert_eq!(listed[0]["TaskArn"], "AWS-RunShellScript");
+    let (_, w) = window();
+    assert_eq!(status_of(&w), "PENDING");
+    assert_eq!(w["TaskIds"], json!([task_execution_id(0)]));
+    let (_, page) = invs(0);
+    let inv = &page["WindowExecutionTaskInvocationIdentities"][0];
+    assert_eq!(status_of(inv), "PENDING");
+    assert!(
+        inv.get("ExecutionId").is_none() && inv.get("StartTime").is_none(),
+        "{inv}"
+    );
+    assert_eq!(
+        invs(1).1["__type"],
+        "DoesNotExistException",
+        "task 1 not there yet"
+    );
+    let (s, _) = call(
+        &fake,
+        GET_COMMAND_INVOCATION,
+        &json!({"CommandId": command_id(0, 0), "InstanceId": fleet_instance_id(1)}),
+    );
+    assert_eq!(s, 400, "no command before it is sent");
+
+    // Round 2: throttled, then the retry (same round): two tasks, IN_PROGRESS.
+    assert_eq!(tasks().1["__type"], "ThrottlingException");
+    let (_, body) = tasks();
+    assert_eq!(fake.round(), 2);
+    let listed = body["WindowExecutionTaskIdentities"].as_array().unwrap();
+    assert_eq!(listed.len(), 2);
+    assert_eq!(status_of(&listed[0]), "IN_PROGRESS");
+    assert_eq!(status_of(&window().1), "IN_PROGRESS");
+    let (_, page) = invs(0);
+    assert_eq!(
+        page["WindowExecutionTaskInvocationIdentities"][0]["ExecutionId"],
+        command_id(0, 0)
+    );
+
+    // Round 3: FAILED; the command's instances answer with their output.
+    tasks();
+    assert_eq!(fake.round(), 3);
+    let (_, w) = window();
+    assert_eq!(status_of(&w), "FAILED");
+    assert!(w["EndTime"].is_f64());
+    let (s, body) = call(
+        &fake,
+        LIST_COMMAND_INVOCATIONS,
+        &json!({"CommandId": command_id(0, 0), "Details": true, "MaxResults": 50}),
+    );
+    assert_eq!(s, 200, "{body}");
+    let records = body["CommandInvocations"].as_array().unwrap();
+    assert_eq!(records.len(), 2);
+    assert_eq!(records[0]["Status"], "Failed");
+    assert_eq!(records[0]["CommandPlugins"][0]["Output"], "one\nerr one\n");
+    let (s, body) = call(
+        &fake,
+        GET_COMMAND_INVOCATION,
+        &json!({"CommandId": command_id(0, 0), "InstanceId": fleet_instance_id(1)}),
+    );
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(body["StandardOutputContent"], "one\n");
+    assert_eq!(body["StandardErrorContent"], "err one\n");
+    assert_eq!(body["CommandId"], command_id(0, 0));
+    let (s, _) = call(
+        &fake,
+        LIST_COMMAND_INVOCATIONS,
+        &json!({"CommandId": command_id(0, 0), "MaxResults": 51}),
+    );
+    assert_eq!(s, 400);
+    let rounds: Vec<usize> = fake
+        .calls_to(DESCRIBE_TASKS)
+        .iter()
+        .map(|c| c.round)
+        .collect();
+    assert_eq!(rounds, [1, 2, 2, 3]);
+}
