@@ -89,7 +89,7 @@ const LAST_LOOK: Duration = Duration::from_secs(2);
 #[derive(Debug)]
 pub enum Event<'a, T = Box<Invocation>> {
     Seen {
-        invocation: &'a T,
+        state: &'a T,
         polls: u32,
         elapsed: Duration,
     },
@@ -153,7 +153,7 @@ where
                     return Ok(Outcome::Terminal(invocation));
                 }
                 on_event(Event::Seen {
-                    invocation: &invocation,
+                    state: &invocation,
                     polls,
                     elapsed,
                 });

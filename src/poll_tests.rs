@@ -324,7 +324,9 @@ async fn progress_hears_every_non_terminal_poll() {
             seen.push(match e {
                 Event::NotVisible { .. } => "not visible".to_string(),
                 Event::Seen {
-                    invocation, polls, ..
+                    state: invocation,
+                    polls,
+                    ..
                 } => format!("{} #{polls}", invocation.status),
                 Event::PollFailed { .. } => "failed".to_string(),
             })

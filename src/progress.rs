@@ -86,7 +86,7 @@ fn polls(n: u32) -> String {
 pub fn message<T: Observed>(event: &Event<'_, T>) -> String {
     match event {
         Event::Seen {
-            invocation,
+            state: invocation,
             polls: n,
             ..
         } => format!("{} · {}", one_line(&invocation.status_line()), polls(*n)),
@@ -124,7 +124,7 @@ mod tests {
         }
         .into_invocation();
         let m = message(&Event::Seen {
-            invocation: &inv,
+            state: &inv,
             polls: 4,
             elapsed: Duration::from_secs(12),
         });

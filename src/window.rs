@@ -103,8 +103,13 @@ impl Observed for WindowView {
             .iter()
             .filter(|g| g.task.as_ref().is_some_and(|t| t.class().is_terminal()))
             .count();
+        let window = self
+            .window_status
+            .as_deref()
+            .map(|s| format!("window {s} · "))
+            .unwrap_or_default();
         format!(
-            "{} of {} invocations finished, {} failed · {tasks_ended} of {tasks} tasks ended",
+            "{window}{} of {} invocations finished, {} failed · {tasks_ended} of {tasks} tasks ended",
             t.finished, t.total, t.failed
         )
     }

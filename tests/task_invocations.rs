@@ -307,8 +307,7 @@ fn three_tasks() -> MwWorld {
     ])
 }
 
-/// The calls of each round, round 0 (before the first DescribeMaintenanceWindowExecutionTasks)
-/// included.
+/// The calls of each round, round 0 (before the first round began) included.
 fn calls_by_round(fake: &FakeMw) -> Vec<Vec<MwCall>> {
     let mut rounds = vec![Vec::new(); fake.round() + 1];
     for call in fake.calls() {
@@ -317,27 +316,70 @@ fn calls_by_round(fake: &FakeMw) -> Vec<Vec<MwCall>> {
     rounds
 }
 
-/// Asserts what every round of a wait costs: it starts with DescribeMaintenanceWindow-
-/// ExecutionTasks (nothing before the first one), has one GetMaintenanceWindowExecution when
-/// `window` (none otherwise), and no invocation listing carries Filters or another page size.
+/// Where a call comes in a round of a wait: the window's status, the tasks, their invocations,
+/// then (after the last round) the commands' output.
+fn phase(target: &str) -> usize {
+    match target {
+        GET_WINDOW_EXECUTION => 0,
+        DESCRIBE_TASKS => 1,
+        DESCRIBE_INVOCATIONS => 2,
+        _ => 3,
+    }
+}
+
+/// Asserts what every round of a wait costs and in which order. With `window` (no --task-id):
+/// GetMaintenanceWindowExecution first (one answered, SDK retries aside), then every page of
+/// DescribeMaintenanceWindowExecutionTasks, then the invocation listings; without: no Get, the
+/// round starts with the tasks listing. Nothing before the first round; no invocation listing
+/// carries Filters or another page size. The last round may have been cut short by --timeout.
 #[track_caller]
 fn assert_wait_rounds(fake: &FakeMw, window: bool) {
     let rounds = calls_by_round(fake);
     assert!(
         rounds[0].is_empty(),
-        "calls before the first DescribeMaintenanceWindowExecutionTasks: {:#?}",
+        "calls before the first round: {:#?}",
         rounds[0]
     );
+    let last = rounds.len() - 1;
     for (r, calls) in rounds.iter().enumerate().skip(1) {
-        let gets = calls
-            .iter()
-            .filter(|c| c.target == GET_WINDOW_EXECUTION)
-            .count();
+        let order: Vec<&str> = calls.iter().map(|c| c.target.as_str()).collect();
+        let first = if window {
+            GET_WINDOW_EXECUTION
+        } else {
+            DESCRIBE_TASKS
+        };
         assert_eq!(
-            gets,
-            usize::from(window),
-            "round {r}: GetMaintenanceWindowExecution calls"
+            order.first().copied(),
+            Some(first),
+            "round {r} starts with {first}: {order:#?}"
         );
+        assert!(
+            order.windows(2).all(|w| phase(w[0]) <= phase(w[1])),
+            "round {r}: window status, then tasks, then invocations: {order:#?}"
+        );
+        let answered_gets = calls
+            .iter()
+            .filter(|c| c.target == GET_WINDOW_EXECUTION && c.status == 200)
+            .count();
+        if window {
+            assert!(
+                answered_gets == 1 || (r == last && answered_gets == 0),
+                "round {r}: one GetMaintenanceWindowExecution answered: {order:#?}"
+            );
+        } else {
+            assert!(
+                !order.contains(&GET_WINDOW_EXECUTION),
+                "round {r}: no GetMaintenanceWindowExecution with --task-id: {order:#?}"
+            );
+        }
+        if r < last {
+            assert!(
+                calls.iter().any(|c| c.target == DESCRIBE_TASKS
+                    && c.status == 200
+                    && c.body.get("NextToken").is_none()),
+                "round {r}: the tasks listed: {order:#?}"
+            );
+        }
         for c in calls.iter().filter(|c| c.target == DESCRIBE_TASKS) {
             let mut want = tasks_body();
             want["MaxResults"] = json!(100);
@@ -347,6 +389,13 @@ fn assert_wait_rounds(fake: &FakeMw, window: bool) {
             assert_eq!(
                 c.body, want,
                 "round {r}: DescribeMaintenanceWindowExecutionTasks"
+            );
+        }
+        for c in calls.iter().filter(|c| c.target == GET_WINDOW_EXECUTION) {
+            assert_eq!(
+                c.body,
+                tasks_body(),
+                "round {r}: GetMaintenanceWindowExecution"
             );
         }
         for c in calls.iter().filter(|c| c.target == DESCRIBE_INVOCATIONS) {
@@ -434,6 +483,16 @@ fn default_output_in_a_pipe_is_the_json() {
     assert_json_exactly(&out, &world.identities_at(0, 1));
 }
 
+/// Asserts stderr is `note: stopped after N invocations (--max-items); more exist` when
+/// `stopped_after` is `Some(N)`, and empty when the listing was complete.
+#[track_caller]
+fn assert_max_items_note(out: &Output, stopped_after: Option<usize>) {
+    let want = stopped_after
+        .map(|n| format!("note: stopped after {n} invocations (--max-items); more exist\n"))
+        .unwrap_or_default();
+    assert_eq!(stderr_str(out), want, "{}", describe(out));
+}
+
 #[test]
 fn max_items_25_is_one_call_asking_for_25() {
     let world = one_task(230);
@@ -445,6 +504,7 @@ fn max_items_25_is_one_call_asking_for_25() {
     );
     assert_exit(&out, 0);
     assert_json_exactly(&out, &world.identities_at(0, 1)[..25]);
+    assert_max_items_note(&out, Some(25));
     assert_eq!(
         fake.calls_to(DESCRIBE_INVOCATIONS)
             .iter()
@@ -463,6 +523,7 @@ fn max_items_5_asks_for_the_smallest_page_and_prints_5() {
     let out = run(&fake, &["--task-id", &t0, "--max-items", "5", "-o", "json"]);
     assert_exit(&out, 0);
     assert_json_exactly(&out, &world.identities_at(0, 1)[..5]);
+    assert_max_items_note(&out, Some(5));
     // The page of 10 carries a token; with 5 in hand there is no need for it.
     assert_eq!(
         fake.calls_to(DESCRIBE_INVOCATIONS)
@@ -472,25 +533,44 @@ fn max_items_5_asks_for_the_smallest_page_and_prints_5() {
         [json!({"WindowExecutionId": WINDOW_EXECUTION_ID, "TaskId": t0, "MaxResults": 10})]
     );
     assert_eq!(fake.total_requests(), 1);
+
+    // 7 invocations: the one page (of 10 asked) holds them all, no NextToken; 2 are dropped,
+    // so more exist.
+    let world = one_task(7);
+    let fake = FakeMw::start(world.clone());
+    let out = run(&fake, &["--task-id", &t0, "--max-items", "5", "-o", "json"]);
+    assert_exit(&out, 0);
+    assert_json_exactly(&out, &world.identities_at(0, 1)[..5]);
+    assert_eq!(fake.calls_to(DESCRIBE_INVOCATIONS)[0].next_token, None);
+    assert_max_items_note(&out, Some(5));
+    // --max-items 7 on the same: exactly complete, no note.
+    let fake = FakeMw::start(world.clone());
+    let out = run(&fake, &["--task-id", &t0, "--max-items", "7", "-o", "json"]);
+    assert_exit(&out, 0);
+    assert_json_exactly(&out, &world.identities_at(0, 1));
+    assert_max_items_note(&out, None);
 }
 
 #[test]
 fn max_items_asks_for_the_remaining_count_on_each_page() {
     let world = one_task(230);
     let t0 = task_execution_id(0);
-    for (max_items, printed, pages) in [
-        (150, 150, vec![100, 50]),
-        (195, 195, vec![100, 95]),
+    // (--max-items, printed, MaxResults of each page, whether more exist)
+    for (max_items, printed, pages, more) in [
+        (150, 150, vec![100, 50], true),
+        (195, 195, vec![100, 95], true),
         // 5 left after the first page: the smallest page the service accepts.
-        (105, 105, vec![100, 10]),
-        (230, 230, vec![100, 100, 30]),
-        (1_000, 230, vec![100, 100, 100]),
+        (105, 105, vec![100, 10], true),
+        // Exactly all of them: the last page came without a NextToken, no note.
+        (230, 230, vec![100, 100, 30], false),
+        (1_000, 230, vec![100, 100, 100], false),
     ] {
         let fake = FakeMw::start(world.clone());
         let n = max_items.to_string();
         let out = run(&fake, &["--task-id", &t0, "--max-items", &n, "-o", "json"]);
         assert_exit(&out, 0);
         assert_json_exactly(&out, &world.identities_at(0, 1)[..printed]);
+        assert_max_items_note(&out, more.then_some(printed));
         let calls = fake.calls_to(DESCRIBE_INVOCATIONS);
         assert_eq!(
             calls
@@ -534,6 +614,34 @@ fn max_items_counts_across_tasks_and_stops_listing_once_reached() {
             json!({"WindowExecutionId": WINDOW_EXECUTION_ID, "TaskId": task_execution_id(1), "MaxResults": 10}),
         ],
         "the third task is not listed once 30 were printed"
+    );
+    assert_max_items_note(&out, Some(30));
+
+    // The last task's page ends the listing exactly at --max-items: nothing more exists.
+    let world = MwWorld::new(vec![
+        MwTask::run_command(0).invocations(20),
+        MwTask::automation(1).invocations(10),
+    ]);
+    let fake = FakeMw::start(world.clone());
+    let out = run(&fake, &["--max-items", "30", "-o", "json"]);
+    assert_exit(&out, 0);
+    assert_json_exactly(&out, &world.final_identities());
+    assert_max_items_note(&out, None);
+
+    // Every invocation of the first task, but a second task never listed: more may exist.
+    let world = MwWorld::new(vec![
+        MwTask::run_command(0).invocations(20),
+        MwTask::automation(1).invocations(10),
+    ]);
+    let fake = FakeMw::start(world.clone());
+    let out = run(&fake, &["--max-items", "20", "-o", "json"]);
+    assert_exit(&out, 0);
+    assert_json_exactly(&out, &world.identities_at(0, 1));
+    assert_max_items_note(&out, Some(20));
+    assert_eq!(
+        fake.rounds_listing(&task_execution_id(1)),
+        [] as [usize; 0],
+        "the second task is not listed"
     );
 }
 
@@ -848,7 +956,7 @@ fn bad_options_are_rejected_before_any_request() {
 #[test]
 fn ids_in_any_case_are_accepted() {
     let world = one_task(2);
-    let fake = FakeMw::start(world);
+    let fake = FakeMw::start(world.clone());
     let window = WINDOW_EXECUTION_ID.to_ascii_uppercase();
     let task = task_execution_id(0).to_ascii_uppercase();
     let cli = Cli::new(&fake.url());
@@ -871,6 +979,47 @@ fn ids_in_any_case_are_accepted() {
     let sent = |k: &str| calls[0].body[k].as_str().unwrap().to_owned();
     assert!(sent("WindowExecutionId").eq_ignore_ascii_case(&window));
     assert!(sent("TaskId").eq_ignore_ascii_case(&task));
+
+    // Waiting on one task: the listing names it in lower case; the ID given in upper case
+    // still picks it.
+    let fake = FakeMw::start(world.clone());
+    let cli = Cli::new(&fake.url());
+    let out = cli
+        .cmd()
+        .args([
+            "task-invocations",
+            "--window-execution-id",
+            &window,
+            "--task-id",
+            &task,
+            "--wait",
+            "-o",
+            "json",
+        ])
+        .args(FAST)
+        .env("TZ", "UTC")
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    assert!(out.stderr.is_empty(), "{}", describe(&out));
+    assert_json_exactly(&out, &world.identities_at(0, 1));
+    assert_eq!(fake.round(), 1, "{:#?}", fake.calls());
+    let calls = fake.calls_to(DESCRIBE_INVOCATIONS);
+    assert_eq!(calls.len(), 1, "{calls:#?}");
+    assert!(
+        calls[0]
+            .task_id()
+            .is_some_and(|t| t.eq_ignore_ascii_case(&task)),
+        "{calls:#?}"
+    );
+    // One round: the tasks (the IDs as given), then the task's invocations; no Get.
+    assert_eq!(
+        fake.calls()
+            .iter()
+            .map(|c| c.target.as_str())
+            .collect::<Vec<_>>(),
+        [DESCRIBE_TASKS, DESCRIBE_INVOCATIONS]
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -898,7 +1047,8 @@ fn an_unknown_window_execution_exits_3_not_found_after_one_call() {
     for (args, target) in [
         (vec![], DESCRIBE_TASKS),
         (vec!["--task-id", t0.as_str()], DESCRIBE_INVOCATIONS),
-        (vec!["--wait"], DESCRIBE_TASKS),
+        // A wait without --task-id reads the window's status first.
+        (vec!["--wait"], GET_WINDOW_EXECUTION),
         (vec!["--wait", "--task-id", t0.as_str()], DESCRIBE_TASKS),
         (vec!["--with-output"], DESCRIBE_TASKS),
     ] {
@@ -1043,8 +1193,8 @@ fn wait_follows_pending_in_progress_success_and_exits_0() {
         fake.calls()
     );
     assert_wait_rounds(&fake, true);
-    // Task 0 was final after round 3: not listed in round 4.
-    assert_eq!(fake.rounds_listing(&task_execution_id(0)), [1, 2, 3]);
+    // Task 0 was final in round 3, seen final a second time in round 4: listed in both.
+    assert_eq!(fake.rounds_listing(&task_execution_id(0)), [1, 2, 3, 4]);
     assert_eq!(fake.rounds_listing(&task_execution_id(1)), [1, 2, 3, 4]);
     assert!(took < Duration::from_secs(5), "took {took:?}");
 }
@@ -1105,37 +1255,50 @@ fn wait_sends_no_filters_and_prints_only_the_statuses_asked_for() {
     assert_wait_rounds(&fake, true);
 }
 
-#[test]
-fn wait_timeout_while_in_progress_exits_4_with_a_timed_out_line() {
-    let world = MwWorld::new(vec![MwTask::run_command(0).with_invocations(
-        2,
-        |j, inv| {
+/// Task 0 (RUN_COMMAND): invocation 0 PENDING then IN_PROGRESS forever, invocation 1 ending
+/// SUCCESS in round 2; task 1 (AUTOMATION): one invocation FAILED from round 1. From round 2
+/// on: 2 of 3 invocations finished, 1 failed; 1 of 2 tasks ended; the window IN_PROGRESS.
+fn never_ending_world() -> MwWorld {
+    MwWorld::new(vec![
+        MwTask::run_command(0).with_invocations(2, |j, inv| {
             if j == 0 {
                 inv.never_ends()
             } else {
                 inv.ends_at(2, "SUCCESS")
             }
-        },
-    )]);
-    let fake = FakeMw::start(world);
-    let (out, took) = run_wait(&fake, &["--timeout", "400ms", "-o", "json"]);
-    assert_exit(&out, 4);
-    let line = assert_single_stderr_line(&out);
+        }),
+        MwTask::automation(1).with_invocations(1, |_, inv| inv.status("FAILED")),
+    ])
+}
+
+/// The one stderr line of a timed-out wait, `error: timed out after <d>; last status: <s>`:
+/// returns `<s>`.
+#[track_caller]
+fn last_status(out: &Output) -> String {
+    assert_exit(out, 4);
+    let line = assert_single_stderr_line(out);
     assert!(
-        line.starts_with("error: timed out after"),
+        line.starts_with("error: timed out after "),
         "stderr: {line:?}"
     );
-    let (before, _) = line
-        .split_once(" finished")
-        .unwrap_or_else(|| panic!("\"N of M finished\" in {line:?}"));
-    let words: Vec<&str> = before.split_whitespace().collect();
-    let n = words.len();
-    assert!(
-        n >= 3
-            && words[n - 2] == "of"
-            && words[n - 3].parse::<usize>().is_ok()
-            && words[n - 1].parse::<usize>().is_ok(),
-        "\"N of M finished\" in {line:?}"
+    let (_, status) = line
+        .split_once("; last status: ")
+        .unwrap_or_else(|| panic!("\"; last status: \" in {line:?}"));
+    status.to_owned()
+}
+
+#[test]
+fn wait_timeout_while_in_progress_exits_4_with_a_timed_out_line() {
+    let world = never_ending_world();
+    assert_eq!(world.window_state_at(2).0, "IN_PROGRESS");
+    let fake = FakeMw::start(world.clone());
+    let (out, took) = run_wait(&fake, &["--timeout", "400ms", "-o", "json"]);
+    let status = last_status(&out);
+    assert_eq!(
+        status,
+        "window IN_PROGRESS · 2 of 3 invocations finished, 1 failed · 1 of 2 tasks ended",
+        "{}",
+        describe(&out)
     );
     assert!(
         took >= Duration::from_millis(380) && took < Duration::from_secs(5),
@@ -1147,6 +1310,98 @@ fn wait_timeout_while_in_progress_exits_4_with_a_timed_out_line() {
         fake.round()
     );
     assert_wait_rounds(&fake, true);
+    // The last listing seen is printed (the same from round 2 on).
+    let mut want = world.identities_at(0, 2);
+    want.extend(world.identities_at(1, 2));
+    assert_json_exactly(&out, &want);
+
+    // With --with-output: no output fetched at the deadline, no CommandInvocations key.
+    let fake = FakeMw::start(world.clone());
+    let (out, _) = run_wait(
+        &fake,
+        &["--timeout", "400ms", "--with-output", "-o", "json"],
+    );
+    let status = last_status(&out);
+    assert!(
+        status.contains("2 of 3 invocations finished, 1 failed"),
+        "{status:?}"
+    );
+    assert_json_exactly(&out, &want);
+    assert!(
+        fake.calls_to(LIST_COMMAND_INVOCATIONS).is_empty()
+            && fake.calls_to(GET_COMMAND_INVOCATION).is_empty(),
+        "no output fetched after the timeout: {:#?}",
+        fake.calls()
+    );
+
+    // With --task-id: the task's figures, no window status.
+    let t0 = task_execution_id(0);
+    let fake = FakeMw::start(world.clone());
+    let (out, _) = run_wait(
+        &fake,
+        &["--task-id", &t0, "--timeout", "400ms", "-o", "json"],
+    );
+    let status = last_status(&out);
+    assert!(
+        !status.starts_with("window") && !status.contains("IN_PROGRESS ·"),
+        "no window status with --task-id: {status:?}"
+    );
+    assert!(
+        status.starts_with("1 of 2 invocations finished"),
+        "{status:?}"
+    );
+    assert!(status.contains("0 of 1 task"), "{status:?}");
+    assert_json_exactly(&out, &world.identities_at(0, 2));
+    assert_wait_rounds(&fake, false);
+}
+
+#[test]
+fn wait_timeout_before_any_round_completed_prints_nothing() {
+    let slow = Duration::from_secs(3);
+    let t0 = task_execution_id(0);
+    for (what, world, args) in [
+        (
+            "the first answer (GetMaintenanceWindowExecution) came too late",
+            never_ending_world().delay_in_round(GET_WINDOW_EXECUTION, 1, slow),
+            vec![],
+        ),
+        (
+            "with --task-id, the first answer (the tasks) came too late",
+            never_ending_world().delay_in_round(DESCRIBE_TASKS, 1, slow),
+            vec!["--task-id", t0.as_str()],
+        ),
+        (
+            "the window and the tasks answered, the invocations too late",
+            never_ending_world().delay_in_round(DESCRIBE_INVOCATIONS, 1, slow),
+            vec![],
+        ),
+        (
+            "--with-output, the first answer came too late",
+            never_ending_world().delay_in_round(GET_WINDOW_EXECUTION, 1, slow),
+            vec!["--with-output"],
+        ),
+    ] {
+        let fake = FakeMw::start(world);
+        let mut all = vec!["--timeout", "300ms", "-o", "json"];
+        all.extend(&args);
+        let (out, took) = run_wait(&fake, &all);
+        assert_exit(&out, 4);
+        let line = assert_single_stderr_line(&out);
+        assert!(
+            line.starts_with("error: timed out after"),
+            "{what}: stderr {line:?}"
+        );
+        assert!(
+            out.stdout.is_empty(),
+            "{what}: nothing seen, nothing printed\n{}",
+            describe(&out)
+        );
+        assert!(
+            took < Duration::from_millis(2_500),
+            "{what}: --timeout 300ms took {took:?}"
+        );
+        assert_eq!(fake.round(), 1, "{what}: {:#?}", fake.calls());
+    }
 }
 
 #[test]
@@ -1161,8 +1416,10 @@ fn a_final_task_is_not_listed_again() {
     assert_exit(&out, 1);
     assert_json_exactly(&out, &world.final_identities());
     assert_eq!(fake.round(), 5);
-    assert_eq!(fake.rounds_listing(&task_execution_id(0)), [1]);
-    assert_eq!(fake.rounds_listing(&task_execution_id(1)), [1, 2]);
+    // A task is cached as final once seen final in two consecutive rounds: final in round r,
+    // still listed in round r + 1, not from r + 2 on.
+    assert_eq!(fake.rounds_listing(&task_execution_id(0)), [1, 2]);
+    assert_eq!(fake.rounds_listing(&task_execution_id(1)), [1, 2, 3]);
     assert_eq!(fake.rounds_listing(&task_execution_id(2)), [1, 2, 3, 4, 5]);
     // One listing per task per round (each fits one page).
     for t in 0..3 {
@@ -1177,6 +1434,37 @@ fn a_final_task_is_not_listed_again() {
 }
 
 #[test]
+fn a_task_must_be_seen_final_in_two_consecutive_rounds() {
+    // Task 0 says SUCCESS from round 1 with its one invocation ended (final in round 1); in
+    // round 2 a second invocation shows up running (not final), ending in round 3 (final in
+    // rounds 3 and 4): listed in rounds 1 to 4, not in round 5. The window ends in round 5.
+    let world = MwWorld::new(vec![
+        MwTask::run_command(0)
+            .with_invocations(2, |j, inv| {
+                if j == 1 {
+                    inv.listed_from(2)
+                        .status_from(1, "IN_PROGRESS")
+                        .status_from(3, "SUCCESS")
+                } else {
+                    inv
+                }
+            })
+            .status_from(1, "SUCCESS"),
+    ])
+    .window_status_from(1, "IN_PROGRESS")
+    .window_status_from(5, "SUCCESS");
+    assert_eq!(world.identities_at(0, 1).len(), 1);
+    assert_eq!(world.identities_at(0, 2)[1]["Status"], "IN_PROGRESS");
+    let fake = FakeMw::start(world.clone());
+    let (out, _) = run_wait(&fake, &["-o", "json"]);
+    assert_exit(&out, 0);
+    assert_json_exactly(&out, &world.final_identities());
+    assert_eq!(fake.round(), 5, "{:#?}", fake.calls());
+    assert_eq!(fake.rounds_listing(&task_execution_id(0)), [1, 2, 3, 4]);
+    assert_wait_rounds(&fake, true);
+}
+
+#[test]
 fn wait_goes_on_until_the_window_execution_itself_is_terminal() {
     let world = MwWorld::new(vec![MwTask::run_command(0).invocations(2)])
         .window_status_from(1, "IN_PROGRESS")
@@ -1186,8 +1474,49 @@ fn wait_goes_on_until_the_window_execution_itself_is_terminal() {
     assert_exit(&out, 0);
     assert_json_exactly(&out, &world.final_identities());
     assert_eq!(fake.round(), 4, "{:#?}", fake.calls());
-    assert_eq!(fake.rounds_listing(&task_execution_id(0)), [1]);
+    // Final in round 1, seen final again in round 2, then not listed.
+    assert_eq!(fake.rounds_listing(&task_execution_id(0)), [1, 2]);
     assert_wait_rounds(&fake, true);
+}
+
+#[test]
+fn wait_without_a_window_status_waits_on_the_tasks_and_invocations_only() {
+    // GetMaintenanceWindowExecution answers without Status: nothing to wait on there.
+    let world = MwWorld::new(vec![
+        MwTask::run_command(0).with_invocations(2, |j, inv| inv.ends_at(2 + j, "SUCCESS")),
+    ])
+    .window_status_absent();
+    let fake = FakeMw::start(world.clone());
+    let (out, _) = run_wait(&fake, &["--timeout", "5s", "-o", "json"]);
+    assert_exit(&out, 0);
+    assert!(out.stderr.is_empty(), "{}", describe(&out));
+    assert_json_exactly(&out, &world.final_identities());
+    assert_eq!(
+        fake.round(),
+        3,
+        "done when the task ended: {:#?}",
+        fake.calls()
+    );
+    assert!(
+        fake.calls_to(GET_WINDOW_EXECUTION)
+            .iter()
+            .all(|c| c.status == 200),
+        "the fake answered every Get"
+    );
+    assert_wait_rounds(&fake, true);
+
+    // The same with a failure: exit 1.
+    let world = MwWorld::new(vec![
+        MwTask::run_command(0).with_invocations(2, |j, inv| {
+            inv.ends_at(2, if j == 1 { "FAILED" } else { "SUCCESS" })
+        }),
+    ])
+    .window_status_absent();
+    let fake = FakeMw::start(world.clone());
+    let (out, _) = run_wait(&fake, &["--timeout", "5s", "-o", "json"]);
+    assert_exit(&out, 1);
+    assert_json_exactly(&out, &world.final_identities());
+    assert_eq!(fake.round(), 2, "{:#?}", fake.calls());
 }
 
 #[test]
@@ -1320,17 +1649,22 @@ fn wait_rides_out_a_throttled_page_mid_wait() {
         .map(|c| (c.target, c.round))
         .collect();
     assert_eq!(
-        faulted.len(),
-        3,
-        "every scripted fault was played: {faulted:#?}"
+        faulted,
+        [
+            (DESCRIBE_INVOCATIONS.to_owned(), 2),
+            (GET_WINDOW_EXECUTION.to_owned(), 3),
+            (DESCRIBE_TASKS.to_owned(), 3),
+        ],
+        "every scripted fault was played, its retry in the same round"
     );
+    assert_wait_rounds(&fake, true);
 }
 
-/// When each DescribeMaintenanceWindowExecutionTasks request that started a round arrived.
+/// When each round of a wait without --task-id started: its GetMaintenanceWindowExecution
+/// request (no faults scripted, so no retries).
 fn round_starts(fake: &FakeMw) -> Vec<Instant> {
-    fake.requests_to(DESCRIBE_TASKS)
+    fake.requests_to(GET_WINDOW_EXECUTION)
         .iter()
-        .filter(|r| r.body.get("NextToken").is_none())
         .map(|r| r.at)
         .collect()
 }
@@ -1720,6 +2054,235 @@ fn with_output_fetches_nothing_for_invocations_without_a_command() {
     assert_eq!(
         doc[2]["CommandInvocations"],
         json!(with_command_invocations(&world, &world.final_identities())[2]["CommandInvocations"])
+    );
+}
+
+/// The `warning:` lines of stderr (but for what [`with_commands`]' instance printed there, a
+/// line `-o text` copies to stderr).
+fn warnings(out: &Output) -> Vec<String> {
+    stderr_str(out)
+        .lines()
+        .filter(|l| l.starts_with("warning:") && *l != "warning: beta is slow")
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Asserts stderr has exactly one `warning:` line, that it names `invocation` and gives the
+/// reason (one of `reasons`, e.g. the error code or its message); returns it.
+#[track_caller]
+fn assert_one_warning(out: &Output, invocation: &str, reasons: &[&str]) -> String {
+    let lines = warnings(out);
+    assert_eq!(lines.len(), 1, "one warning line\n{}", describe(out));
+    let line = lines[0].clone();
+    assert!(
+        line.contains(invocation),
+        "the warning names invocation {invocation}: {line:?}"
+    );
+    assert!(
+        reasons.iter().any(|r| !r.is_empty() && line.contains(r)),
+        "the warning gives the reason (one of {reasons:?}): {line:?}"
+    );
+    line
+}
+
+const DENIED: &str = "User: arn:aws:iam::123456789012:user/ci is not authorized to perform: \
+                      ssm:ListCommandInvocations";
+
+#[test]
+fn with_output_a_command_listing_that_fails_is_a_warning_and_the_listing_is_printed() {
+    let failing = command_id(0, 1);
+    for (what, step, reasons) in [
+        (
+            "InvalidCommandId",
+            Step::Error(400, "InvalidCommandId".into(), String::new()),
+            vec!["InvalidCommandId"],
+        ),
+        (
+            "AccessDeniedException",
+            Step::access_denied(DENIED),
+            vec!["AccessDenied", DENIED],
+        ),
+        (
+            "throttling after the SDK's retries",
+            Step::throttled(),
+            vec!["Throttling", "Rate exceeded", "throttl"],
+        ),
+    ] {
+        let world = with_commands().fail_command_listing(&failing, step);
+        // The invocation whose command listing failed has no CommandInvocations key.
+        let mut want = with_command_invocations(&world, &world.final_identities());
+        assert_eq!(want[1]["InvocationId"], invocation_id(0, 1));
+        want[1]
+            .as_object_mut()
+            .unwrap()
+            .remove("CommandInvocations");
+
+        let fake = FakeMw::start(world.clone());
+        let out = run(&fake, &["--with-output", "-o", "json"]);
+        assert_exit(&out, 0);
+        assert_eq!(
+            stdout_str(&out),
+            pretty(&want),
+            "{what}\n{}",
+            describe(&out)
+        );
+        assert_one_warning(&out, &invocation_id(0, 1), &reasons);
+        assert_eq!(
+            stderr_str(&out).lines().count(),
+            1,
+            "{what}: nothing else on stderr\n{}",
+            describe(&out)
+        );
+        // The other command's output was fetched; nothing for the failed one.
+        assert_eq!(
+            get_requests(&fake),
+            [
+                (command_id(0, 0), instance_for(0, 0, 0), None),
+                (command_id(0, 0), instance_for(0, 0, 1), None),
+            ],
+            "{what}"
+        );
+        let tries = fake
+            .calls_to(LIST_COMMAND_INVOCATIONS)
+            .iter()
+            .filter(|c| c.body["CommandId"] == failing.as_str())
+            .count();
+        if what == "throttling after the SDK's retries" {
+            assert!(tries > 1, "{what}: retried, {tries} tries");
+        } else {
+            assert_eq!(tries, 1, "{what}: not retried");
+        }
+
+        // Waiting: the exit code is the wait's (an invocation FAILED: 1), not an API error.
+        let fake = FakeMw::start(world.clone());
+        let (out, _) = run_wait(&fake, &["--with-output", "-o", "json"]);
+        assert_exit(&out, 1);
+        assert_eq!(
+            stdout_str(&out),
+            pretty(&want),
+            "{what}\n{}",
+            describe(&out)
+        );
+        assert_one_warning(&out, &invocation_id(0, 1), &reasons);
+    }
+
+    // Table and text print the rest, with the warning.
+    let world = with_commands().fail_command_listing(
+        &failing,
+        Step::Error(400, "InvalidCommandId".into(), String::new()),
+    );
+    for format in ["table", "text"] {
+        let fake = FakeMw::start(world.clone());
+        let out = run(&fake, &["--with-output", "-o", format]);
+        assert_exit(&out, 0);
+        assert_one_warning(&out, &invocation_id(0, 1), &["InvalidCommandId"]);
+        let text = stdout_str(&out);
+        assert!(
+            text.contains("alpha 1") && (format == "text" || text.contains(&invocation_id(0, 1))),
+            "-o {format}: the rest printed\n{}",
+            describe(&out)
+        );
+    }
+}
+
+#[test]
+fn with_output_a_command_listing_failing_on_a_later_page_has_no_partial_array() {
+    // 55 instances: two pages; the second is denied. The listing failed: no
+    // CommandInvocations key (not the first page's 50 as if they were all).
+    let instances: Vec<CmdInstance> = (0..55)
+        .map(|k| CmdInstance::new(instance_for(0, 0, k)))
+        .collect();
+    let world = MwWorld::new(vec![
+        MwTask::run_command(0).with_invocations(1, |_, inv| inv.instances(instances.clone())),
+        MwTask::automation(1).invocations(1),
+    ])
+    .fail_page(
+        LIST_COMMAND_INVOCATIONS,
+        2,
+        vec![Step::access_denied(DENIED)],
+    );
+    let fake = FakeMw::start(world.clone());
+    let out = run(&fake, &["--with-output", "-o", "json"]);
+    assert_exit(&out, 0);
+    assert_json_exactly(&out, &world.final_identities());
+    assert_one_warning(&out, &invocation_id(0, 0), &["AccessDenied", DENIED]);
+    assert_eq!(
+        fake.calls_to(LIST_COMMAND_INVOCATIONS)
+            .iter()
+            .map(|c| (c.page, c.status))
+            .collect::<Vec<_>>(),
+        [(1, 200), (2, 400)]
+    );
+}
+
+#[test]
+fn with_output_an_instance_whose_output_cannot_be_fetched_is_left_out_with_a_warning() {
+    let message = "User: arn:aws:iam::123456789012:user/ci is not authorized to perform: \
+                   ssm:GetCommandInvocation on resource: arn:aws:ec2:us-east-1:123456789012:\
+                   instance/i-0";
+    let world = with_commands().fail_command_fetch(
+        &command_id(0, 0),
+        &instance_for(0, 0, 1),
+        Step::access_denied(message),
+    );
+    // Invocation 0 keeps the record of the instance that answered, in order.
+    let mut want = with_command_invocations(&world, &world.final_identities());
+    let records = want[0]["CommandInvocations"].as_array_mut().unwrap();
+    assert_eq!(records.len(), 2);
+    assert_eq!(records[1]["InstanceId"], instance_for(0, 0, 1));
+    records.remove(1);
+
+    let fake = FakeMw::start(world.clone());
+    let out = run(&fake, &["--with-output", "-o", "json"]);
+    assert_exit(&out, 0);
+    assert_eq!(stdout_str(&out), pretty(&want), "{}", describe(&out));
+    assert_one_warning(&out, &invocation_id(0, 0), &["AccessDenied", message]);
+    assert_eq!(stderr_str(&out).lines().count(), 1, "{}", describe(&out));
+    assert_eq!(get_requests(&fake).len(), 3, "access denied is not retried");
+
+    let fake = FakeMw::start(world.clone());
+    let out = run(&fake, &["--with-output", "-o", "jsonl"]);
+    assert_exit(&out, 0);
+    let lines: String = want.iter().map(|v| compact(v) + "\n").collect();
+    assert_eq!(stdout_str(&out), lines, "{}", describe(&out));
+    assert_one_warning(&out, &invocation_id(0, 0), &["AccessDenied", message]);
+
+    let fake = FakeMw::start(world);
+    let (out, _) = run_wait(&fake, &["--with-output", "-o", "json"]);
+    assert_exit(&out, 1);
+    assert_eq!(stdout_str(&out), pretty(&want), "{}", describe(&out));
+    assert_one_warning(&out, &invocation_id(0, 0), &["AccessDenied", message]);
+}
+
+#[test]
+fn with_output_a_command_listing_no_instance_is_an_empty_array_and_a_warning() {
+    // Invocation 1's command is older than Run Command keeps results: it lists nothing.
+    let world = MwWorld::new(vec![MwTask::run_command(0).with_invocations(
+        2,
+        |j, inv| {
+            if j == 1 {
+                inv.instances(Vec::new())
+            } else {
+                inv
+            }
+        },
+    )]);
+    let want = with_command_invocations(&world, &world.final_identities());
+    assert_eq!(want[1]["CommandInvocations"], json!([]));
+    let fake = FakeMw::start(world.clone());
+    let out = run(&fake, &["--with-output", "-o", "json"]);
+    assert_exit(&out, 0);
+    assert_eq!(stdout_str(&out), pretty(&want), "{}", describe(&out));
+    assert!(
+        stdout_str(&out).contains("\"CommandInvocations\": []"),
+        "{}",
+        describe(&out)
+    );
+    assert_one_warning(&out, &invocation_id(0, 1), &["30 days"]);
+    assert_eq!(stderr_str(&out).lines().count(), 1, "{}", describe(&out));
+    assert_eq!(
+        get_requests(&fake),
+        [(command_id(0, 0), instance_for(0, 0, 0), None)]
     );
 }
 
@@ -2266,6 +2829,78 @@ fn parameters_are_in_the_table_only_with_verbose_and_always_in_json() {
 }
 
 #[test]
+fn text_never_prints_parameters() {
+    let world = table_world();
+    let t0 = task_execution_id(0);
+    for extra in [
+        vec![],
+        vec!["-v"],
+        vec!["-vvv"],
+        vec!["--task-id", t0.as_str(), "-v"],
+        [&["--wait", "-v"][..], &FAST[..]].concat(),
+    ] {
+        let fake = FakeMw::start(world.clone());
+        let mut args = vec!["-o", "text"];
+        args.extend(&extra);
+        let out = run(&fake, &args);
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "{extra:?}\n{}",
+            describe(&out)
+        );
+        for (stream, text) in [("stdout", stdout_str(&out)), ("stderr", stderr_str(&out))] {
+            assert!(
+                !text.contains(SECRET) && !text.contains("\"token\"") && !text.contains("uptime"),
+                "-o text {extra:?}: Parameters on {stream}\n{}",
+                describe(&out)
+            );
+        }
+        // It printed the outputs (the run did something).
+        assert!(
+            stdout_str(&out).contains(&format!("hello from {}", instance_for(0, 0, 0))),
+            "{extra:?}\n{}",
+            describe(&out)
+        );
+    }
+}
+
+#[test]
+fn parameters_never_reach_stderr_even_with_verbose() {
+    let world = table_world();
+    for format in ["table", "json"] {
+        for verbose in ["-v", "-vv", "-vvv"] {
+            for wait in [false, true] {
+                let fake = FakeMw::start(world.clone());
+                let mut args = vec!["-o", format, verbose];
+                if wait {
+                    args.push("--wait");
+                    args.extend(FAST);
+                }
+                let out = run(&fake, &args);
+                assert_exit(&out, if wait { 1 } else { 0 });
+                let what = format!("-o {format} {verbose} wait={wait}");
+                assert!(
+                    !stderr_str(&out).contains(SECRET),
+                    "{what}: Parameters on stderr\n{}",
+                    describe(&out)
+                );
+                assert!(
+                    stdout_str(&out).contains(SECRET),
+                    "{what}: Parameters on stdout (the table column with -v, json always)\n{}",
+                    describe(&out)
+                );
+                if verbose == "-v" && wait {
+                    assert!(
+                        !out.stderr.is_empty(),
+                        "{what}: -v prints diagnostics (else this test proves little)"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
 fn table_with_task_id_and_with_output_shows_the_command_output() {
     let world = with_commands();
     let fake = FakeMw::start(world.clone());
@@ -2433,7 +3068,8 @@ fn the_fake_world_changes_per_round_and_answers_every_call() {
         }),
         MwTask::automation(1).listed_from(2).invocations(1),
     ])
-    .fail_page_in_round(DESCRIBE_TASKS, 2, 1, vec![Step::throttled()]);
+    .fail_page_in_round(DESCRIBE_TASKS, 2, 1, vec![Step::throttled()])
+    .fail_page_in_round(GET_WINDOW_EXECUTION, 3, 1, vec![Step::throttled()]);
     let fake = FakeMw::start(world);
     let tasks = || {
         call(
@@ -2458,16 +3094,24 @@ fn the_fake_world_changes_per_round_and_answers_every_call() {
     };
     let status_of = |v: &Value| v["Status"].as_str().unwrap().to_owned();
 
-    // Round 1: one task, PENDING; its invocation PENDING without ExecutionId nor StartTime.
+    // Round 1, as a wait without --task-id makes it: the Get starts it, the tasks listing
+    // right after belongs to it. One task, PENDING; its invocation PENDING without ExecutionId
+    // nor StartTime.
+    let (_, w) = window();
+    assert_eq!(fake.round(), 1);
+    assert_eq!(status_of(&w), "PENDING");
+    assert_eq!(w["TaskIds"], json!([task_execution_id(0)]));
     let (s, body) = tasks();
     assert_eq!(s, 200, "{body}");
+    assert_eq!(
+        fake.round(),
+        1,
+        "the tasks listing after the Get is in its round"
+    );
     let listed = body["WindowExecutionTaskIdentities"].as_array().unwrap();
     assert_eq!(listed.len(), 1);
     assert_eq!(status_of(&listed[0]), "PENDING");
     assert_eq!(listed[0]["TaskArn"], "AWS-RunShellScript");
-    let (_, w) = window();
-    assert_eq!(status_of(&w), "PENDING");
-    assert_eq!(w["TaskIds"], json!([task_execution_id(0)]));
     let (_, page) = invs(0);
     let inv = &page["WindowExecutionTaskInvocationIdentities"][0];
     assert_eq!(status_of(inv), "PENDING");
@@ -2487,26 +3131,32 @@ fn the_fake_world_changes_per_round_and_answers_every_call() {
     );
     assert_eq!(s, 400, "no command before it is sent");
 
-    // Round 2: throttled, then the retry (same round): two tasks, IN_PROGRESS.
+    // Round 2: the Get, then the tasks throttled and retried (same round): two tasks,
+    // IN_PROGRESS.
+    assert_eq!(status_of(&window().1), "IN_PROGRESS");
+    assert_eq!(fake.round(), 2);
     assert_eq!(tasks().1["__type"], "ThrottlingException");
     let (_, body) = tasks();
     assert_eq!(fake.round(), 2);
     let listed = body["WindowExecutionTaskIdentities"].as_array().unwrap();
     assert_eq!(listed.len(), 2);
     assert_eq!(status_of(&listed[0]), "IN_PROGRESS");
-    assert_eq!(status_of(&window().1), "IN_PROGRESS");
     let (_, page) = invs(0);
     assert_eq!(
         page["WindowExecutionTaskInvocationIdentities"][0]["ExecutionId"],
         command_id(0, 0)
     );
 
-    // Round 3: FAILED; the command's instances answer with their output.
-    tasks();
+    // Round 3: the Get throttled, its retry and the tasks in the same round: FAILED; the
+    // command's instances answer with their output.
+    assert_eq!(window().1["__type"], "ThrottlingException");
     assert_eq!(fake.round(), 3);
     let (_, w) = window();
+    assert_eq!(fake.round(), 3, "the Get's retry is in its round");
     assert_eq!(status_of(&w), "FAILED");
     assert!(w["EndTime"].is_f64());
+    tasks();
+    assert_eq!(fake.round(), 3);
     let (s, body) = call(
         &fake,
         LIST_COMMAND_INVOCATIONS,
@@ -2532,10 +3182,56 @@ fn the_fake_world_changes_per_round_and_answers_every_call() {
         &json!({"CommandId": command_id(0, 0), "MaxResults": 51}),
     );
     assert_eq!(s, 400);
-    let rounds: Vec<usize> = fake
-        .calls_to(DESCRIBE_TASKS)
-        .iter()
-        .map(|c| c.round)
-        .collect();
-    assert_eq!(rounds, [1, 2, 2, 3]);
+
+    // Rounds 4 and 5, as a wait with --task-id makes them: a tasks listing that does not
+    // follow a Get starts a round.
+    tasks();
+    assert_eq!(fake.round(), 4);
+    invs(0);
+    tasks();
+    assert_eq!(fake.round(), 5);
+    let rounds =
+        |target: &str| -> Vec<usize> { fake.calls_to(target).iter().map(|c| c.round).collect() };
+    assert_eq!(rounds(DESCRIBE_TASKS), [1, 2, 2, 3, 4, 5]);
+    assert_eq!(rounds(GET_WINDOW_EXECUTION), [1, 2, 3, 3]);
+
+    // Scripted for one command or one instance only; a window without Status.
+    let world = with_commands()
+        .fail_command_listing(&command_id(0, 1), Step::access_denied("no"))
+        .fail_command_fetch(
+            &command_id(0, 0),
+            &instance_for(0, 0, 1),
+            Step::access_denied("no"),
+        )
+        .window_status_absent();
+    let fake = FakeMw::start(world);
+    let list = |c: String| {
+        call(
+            &fake,
+            LIST_COMMAND_INVOCATIONS,
+            &json!({"CommandId": c, "Details": true, "MaxResults": 50}),
+        )
+        .0
+    };
+    assert_eq!((list(command_id(0, 0)), list(command_id(0, 1))), (200, 400));
+    let get = |k: usize| {
+        call(
+            &fake,
+            GET_COMMAND_INVOCATION,
+            &json!({"CommandId": command_id(0, 0), "InstanceId": instance_for(0, 0, k)}),
+        )
+        .0
+    };
+    assert_eq!((get(0), get(1), get(1)), (200, 400, 400));
+    let (s, w) = call(
+        &fake,
+        GET_WINDOW_EXECUTION,
+        &json!({"WindowExecutionId": WINDOW_EXECUTION_ID}),
+    );
+    assert_eq!(s, 200);
+    assert!(
+        w.get("Status").is_none() && w.get("StatusDetails").is_none(),
+        "{w}"
+    );
+    assert_eq!(w["WindowExecutionId"], WINDOW_EXECUTION_ID);
 }

@@ -3,21 +3,21 @@
 //! result behind each RUN_COMMAND invocation, fetched as `get` fetches it.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use futures_util::StreamExt;
 use tokio::time::Instant;
 
 use crate::cli::{OutputFormat, TaskInvocationsArgs};
 use crate::error::{Error, WaitStage, exit};
-use crate::model::Invocation;
 use crate::output;
 use crate::poll::{self, Event, Observed, Outcome, Policy, Schedule};
 use crate::progress::Progress;
 use crate::provider::aws::window::{InvocationQuery, TaskInvocation};
 use crate::provider::aws::{AwsProvider, ListQuery};
 use crate::provider::{FetchError, Fetched, InvocationKey, Provider};
-use crate::render::{Rendered, window as render};
+use crate::render::Rendered;
+use crate::render::window::{self as render, Outputs};
 use crate::window::{TaskGroup, WindowView};
 
 /// Calls in flight at once while resolving outputs, as for a fleet's results.
@@ -35,6 +35,7 @@ pub async fn run(ctx: &super::Context, args: &TaskInvocationsArgs) -> Result<u8,
     // Text is the commands' output, so it always fetches it.
     let with_output = args.with_output || ctx.format == OutputFormat::Text;
 
+    let mut notes = Vec::new();
     let (view, code, timed_out) = if args.wait {
         let policy = Policy {
             schedule: Schedule {
@@ -54,40 +55,63 @@ pub async fn run(ctx: &super::Context, args: &TaskInvocationsArgs) -> Result<u8,
                     exit::SUCCESS
                 };
                 view.retain_statuses(&args.statuses);
-                (view, code, None)
+                (Some(view), code, None)
             }
             Outcome::TimedOut(last) => {
                 let stage = match &last {
-                    Some(view) => {
-                        let t = view.tally();
-                        WaitStage::Finished(t.finished, t.total)
-                    }
+                    Some(view) => WaitStage::LastSeen(view.status_line()),
                     None => WaitStage::NoAnswer,
                 };
-                let mut view = last.unwrap_or_default();
-                view.retain_statuses(&args.statuses);
-                (view, exit::TIMEOUT, Some(stage))
+                let last = last.map(|mut view| {
+                    view.retain_statuses(&args.statuses);
+                    view
+                });
+                (last, exit::TIMEOUT, Some(stage))
             }
         }
     } else {
-        let view = list_once(&provider, args).await.map_err(into_error)?;
-        (view, exit::SUCCESS, None)
+        let (view, more) = list_once(&provider, args).await.map_err(into_error)?;
+        if more {
+            notes.push(format!(
+                "note: stopped after {} invocations (--max-items); more exist",
+                view.invocations().count()
+            ));
+        }
+        (Some(view), exit::SUCCESS, None)
     };
 
-    // At the deadline the listing is printed as last seen: fetching outputs then would break
-    // the promise of --timeout.
-    let (outputs, warnings) = if with_output && timed_out.is_none() {
-        resolve_outputs(&provider, &view).await?
+    // A wait that timed out prints what it last saw, without outputs: fetching them would break
+    // the promise of --timeout. Nothing seen at all, nothing printed: an empty listing would lie.
+    let Some(view) = view else {
+        return Err(Error::Timeout(
+            timeout.unwrap_or_default(),
+            timed_out.unwrap_or(WaitStage::NoAnswer),
+        ));
+    };
+    let with_output = with_output && timed_out.is_none();
+    let mut warnings = Vec::new();
+    let outputs = if with_output {
+        let resolving = resolve_outputs(&provider, &view, &mut warnings);
+        match deadline {
+            Some(d) => match tokio::time::timeout_at(d, resolving).await {
+                Ok(outputs) => outputs,
+                Err(_) => {
+                    warnings.push("--timeout reached while fetching outputs: none shown".into());
+                    Outputs::new()
+                }
+            },
+            None => resolving.await,
+        }
     } else {
-        (BTreeMap::new(), Vec::new())
+        Outputs::new()
     };
     let mut rendered = match ctx.format {
         OutputFormat::Json => Rendered {
-            stdout: render::json(&view, &outputs, with_output),
+            stdout: render::json(&view, &outputs),
             stderr: Vec::new(),
         },
         OutputFormat::Jsonl => Rendered {
-            stdout: render::jsonl(&view, &outputs, with_output),
+            stdout: render::jsonl(&view, &outputs),
             stderr: Vec::new(),
         },
         OutputFormat::Table => Rendered {
@@ -97,9 +121,13 @@ pub async fn run(ctx: &super::Context, args: &TaskInvocationsArgs) -> Result<u8,
         OutputFormat::Text => render::text(&view, &outputs, &ctx.target),
     };
     for w in warnings {
-        rendered.stderr.extend_from_slice(
-            format!("warning: {}\n", crate::render::sanitize::one_line(&w)).as_bytes(),
-        );
+        let line = format!("warning: {}\n", crate::render::sanitize::one_line(&w));
+        rendered.stderr.extend_from_slice(line.as_bytes());
+    }
+    for n in notes {
+        rendered
+            .stderr
+            .extend_from_slice(format!("{n}\n").as_bytes());
     }
     output::emit(&rendered)?;
     match timed_out {
@@ -115,53 +143,63 @@ fn into_error(e: FetchError) -> Error {
     }
 }
 
-/// One listing, with the STATUS filter and --max-items sent to the service.
+/// One listing, with the STATUS filter and --max-items sent to the service; and whether
+/// --max-items left some out.
 async fn list_once(
     provider: &AwsProvider,
     args: &TaskInvocationsArgs,
-) -> Result<WindowView, FetchError> {
+) -> Result<(WindowView, bool), FetchError> {
     let max_items = args
         .max_items
         .map(|n| usize::try_from(n).unwrap_or(usize::MAX));
-    let query = |task_id: &'_ str, max_items| InvocationQuery {
+    let query = |task_id: &str, max_items| InvocationQuery {
         window_execution_id: &args.window_execution_id,
         task_id: task_id.to_owned(),
         statuses: &args.statuses,
         max_items,
     };
     if let Some(task_id) = &args.task_id {
-        let invocations = provider
+        let (invocations, more) = provider
             .task_invocations(&query(task_id, max_items))
             .await?;
-        return Ok(WindowView {
+        let view = WindowView {
             window_status: None,
             groups: vec![TaskGroup {
                 task: None,
                 invocations,
             }],
-        });
+        };
+        return Ok((view, more));
     }
+    let tasks = provider.window_tasks(&args.window_execution_id).await?;
+    let task_count = tasks.len();
     let mut groups = Vec::new();
     let mut listed = 0usize;
-    for task in provider.window_tasks(&args.window_execution_id).await? {
-        let remaining = max_items.map(|m| m - listed);
+    let mut more = false;
+    for task in tasks {
+        let remaining = max_items.map(|m| m.saturating_sub(listed));
         if remaining == Some(0) {
             break;
         }
         let task_id = task.task_execution_id.clone().unwrap_or_default();
-        let invocations = provider
+        let (invocations, cut) = provider
             .task_invocations(&query(&task_id, remaining))
             .await?;
+        more |= cut;
         listed += invocations.len();
         groups.push(TaskGroup {
             task: Some(task),
             invocations,
         });
     }
-    Ok(WindowView {
+    // Tasks never listed may hold more (they may also be empty; "more exist" errs on the
+    // side of saying so).
+    more |= groups.len() < task_count;
+    let view = WindowView {
         window_status: None,
         groups,
-    })
+    };
+    Ok((view, more))
 }
 
 /// Polls until the execution (or the one task) and every invocation in it have ended.
@@ -172,16 +210,16 @@ async fn watch(
     args: &TaskInvocationsArgs,
 ) -> Result<Outcome<WindowView>, Error> {
     let progress = Progress::new(ctx.show_progress, "window execution");
-    let finals = RefCell::new(BTreeMap::new());
+    let finals = RefCell::new(Finals::default());
     let mut rng = fastrand::Rng::new();
     let outcome = poll::wait(
         policy,
         || look(provider, args, &finals),
         |event: Event<'_, WindowView>| {
             match &event {
-                Event::Seen {
-                    invocation, polls, ..
-                } => tracing::debug!(polls, state = %invocation.status_line(), "round"),
+                Event::Seen { state, polls, .. } => {
+                    tracing::debug!(polls, state = %state.status_line(), "round")
+                }
                 Event::PollFailed { message, .. } => tracing::debug!(%message, "round failed"),
                 Event::NotVisible { .. } => {}
             }
@@ -194,37 +232,52 @@ async fn watch(
     outcome
 }
 
-/// One round: the tasks, the execution's status, and the invocations of every task that can
-/// still change. A task that ended with all its invocations ended is not listed again.
+/// Tasks that can no longer change, so are not listed again. A task counts as final once it
+/// has looked final in two rounds in a row: one look could come from an invocation listing
+/// that lags the task's status.
+#[derive(Default)]
+struct Finals {
+    cached: BTreeMap<String, TaskGroup>,
+    final_last_round: BTreeSet<String>,
+}
+
+/// One round: the execution's status, its tasks, and the invocations of every task that can
+/// still change. The status is read first: once it is terminal, the task listing that follows
+/// is complete.
 async fn look(
     provider: &AwsProvider,
     args: &TaskInvocationsArgs,
-    finals: &RefCell<BTreeMap<String, TaskGroup>>,
+    finals: &RefCell<Finals>,
 ) -> Result<Fetched<WindowView>, FetchError> {
     let window = &args.window_execution_id;
-    let mut tasks = provider.window_tasks(window).await?;
     let window_status = match &args.task_id {
-        Some(id) => {
-            tasks.retain(|t| t.task_execution_id.as_deref() == Some(id.as_str()));
-            if tasks.is_empty() {
-                return Err(FetchError::Fatal(Error::NotFound(format!(
-                    "task execution {id} not found in window execution {window}: `ssmres \
-                     task-invocations --window-execution-id {window}` lists its tasks"
-                ))));
-            }
-            None
-        }
-        None => Some(provider.window_status(window).await?),
+        Some(_) => None,
+        None => provider.window_status(window).await?,
     };
+    let mut tasks = provider.window_tasks(window).await?;
+    if let Some(id) = &args.task_id {
+        tasks.retain(|t| {
+            t.task_execution_id
+                .as_deref()
+                .is_some_and(|t| t.eq_ignore_ascii_case(id))
+        });
+        if tasks.is_empty() {
+            return Err(FetchError::Fatal(Error::NotFound(format!(
+                "task execution {id} not found in window execution {window}: `ssmres \
+                 task-invocations --window-execution-id {window}` lists its tasks"
+            ))));
+        }
+    }
     let mut groups = Vec::with_capacity(tasks.len());
+    let mut final_now = BTreeSet::new();
     for task in tasks {
         let id = task.task_execution_id.clone().unwrap_or_default();
-        let known = finals.borrow().get(&id).cloned();
-        if let Some(group) = known {
+        let cached = finals.borrow().cached.get(&id).cloned();
+        if let Some(group) = cached {
             groups.push(group);
             continue;
         }
-        let invocations = provider
+        let (invocations, _) = provider
             .task_invocations(&InvocationQuery {
                 window_execution_id: window,
                 task_id: id.clone(),
@@ -238,22 +291,31 @@ async fn look(
             invocations,
         };
         if group.is_final() {
-            finals.borrow_mut().insert(id, group.clone());
+            let mut f = finals.borrow_mut();
+            if f.final_last_round.contains(&id) {
+                f.cached.insert(id.clone(), group.clone());
+            }
+            final_now.insert(id);
         }
         groups.push(group);
     }
+    finals.borrow_mut().final_last_round = final_now;
     Ok(Fetched::Found(WindowView {
         window_status,
         groups,
     }))
 }
 
-/// The Run Command results behind the RUN_COMMAND invocations, by InvocationId, each as
-/// `get` fetches it; and warnings for commands whose results are gone.
+/// The Run Command results behind the RUN_COMMAND invocations, by InvocationId, each as `get`
+/// fetches it. A result that cannot be had (a command past Run Command's 30 days, a missing
+/// permission, throttling after retries) is a warning, not a failure: the listing itself is
+/// what the operator asked for first. An invocation whose command could not be listed has no
+/// entry, so json leaves its `CommandInvocations` out rather than claiming there are none.
 async fn resolve_outputs(
     provider: &AwsProvider,
     view: &WindowView,
-) -> Result<(BTreeMap<String, Vec<Invocation>>, Vec<String>), Error> {
+    warnings: &mut Vec<String>,
+) -> Outputs {
     let commands: Vec<(&TaskInvocation, &str)> = view
         .invocations()
         .filter_map(|i| i.command_id().map(|c| (i, c)))
@@ -272,11 +334,21 @@ async fn resolve_outputs(
     .collect()
     .await;
 
-    let mut warnings = Vec::new();
+    let mut outputs = Outputs::new();
     let mut keys: Vec<(String, InvocationKey)> = Vec::new();
     for (inv, command_id, result) in listed {
         let invocation_id = inv.invocation_id.clone().unwrap_or_default();
-        let listed = result.map_err(into_error)?;
+        let listed = match result {
+            Ok(listed) => listed,
+            Err(e) => {
+                warnings.push(format!(
+                    "invocation {invocation_id}: cannot list command {command_id}: {}",
+                    into_error(e)
+                ));
+                continue;
+            }
+        };
+        outputs.entry(invocation_id.clone()).or_default();
         if listed.is_empty() {
             warnings.push(format!(
                 "invocation {invocation_id}: command {command_id} lists no instances (Run \
@@ -319,15 +391,18 @@ async fn resolve_outputs(
         .buffered(CONCURRENCY)
         .collect()
         .await;
-    let mut outputs: BTreeMap<String, Vec<Invocation>> = BTreeMap::new();
     for (id, key, result) in fetched {
-        match result.map_err(into_error)? {
-            Fetched::Found(invocation) => outputs.entry(id).or_default().push(*invocation),
-            Fetched::NotVisible => warnings.push(format!(
-                "invocation {id}: GetCommandInvocation does not find command {} on {}",
-                key.command_id, key.instance_id
+        let on = format!("command {} on {}", key.command_id, key.instance_id);
+        match result {
+            Ok(Fetched::Found(invocation)) => outputs.entry(id).or_default().push(*invocation),
+            Ok(Fetched::NotVisible) => warnings.push(format!(
+                "invocation {id}: GetCommandInvocation does not find {on}"
+            )),
+            Err(e) => warnings.push(format!(
+                "invocation {id}: cannot fetch {on}: {}",
+                into_error(e)
             )),
         }
     }
-    Ok((outputs, warnings))
+    outputs
 }

@@ -93,7 +93,7 @@ async fn one(
 fn log(event: &Event<'_>) {
     match event {
         Event::Seen {
-            invocation,
+            state: invocation,
             polls,
             elapsed,
         } => tracing::debug!(polls, ?elapsed, status = %invocation.status_line(), "poll"),

@@ -25,29 +25,29 @@ struct Shown<'a> {
     command_invocations: Option<Vec<&'a RawRecord>>,
 }
 
-fn shown<'a>(view: &'a WindowView, outputs: &'a Outputs, with_output: bool) -> Vec<Shown<'a>> {
+/// `CommandInvocations` only where the outputs were resolved: absent means "not fetched",
+/// an empty array "the command lists none".
+fn shown<'a>(view: &'a WindowView, outputs: &'a Outputs) -> Vec<Shown<'a>> {
     view.invocations()
         .map(|identity| Shown {
             identity,
-            command_invocations: (with_output && identity.command_id().is_some()).then(|| {
-                identity
-                    .invocation_id
-                    .as_ref()
-                    .and_then(|id| outputs.get(id))
-                    .map(|v| v.iter().map(|i| &i.raw).collect())
-                    .unwrap_or_default()
-            }),
+            command_invocations: identity
+                .invocation_id
+                .as_ref()
+                .filter(|_| identity.command_id().is_some())
+                .and_then(|id| outputs.get(id))
+                .map(|v| v.iter().map(|i| &i.raw).collect()),
         })
         .collect()
 }
 
 /// A JSON array of WindowExecutionTaskInvocationIdentity objects, the aws CLI's layout.
-pub fn json(view: &WindowView, outputs: &Outputs, with_output: bool) -> Vec<u8> {
-    aws_json::render_value(&shown(view, outputs, with_output))
+pub fn json(view: &WindowView, outputs: &Outputs) -> Vec<u8> {
+    aws_json::render_value(&shown(view, outputs))
 }
 
-pub fn jsonl(view: &WindowView, outputs: &Outputs, with_output: bool) -> Vec<u8> {
-    aws_json::render_lines(shown(view, outputs, with_output).iter())
+pub fn jsonl(view: &WindowView, outputs: &Outputs) -> Vec<u8> {
+    aws_json::render_lines(shown(view, outputs).iter())
 }
 
 fn status_color(status: Option<&str>) -> comfy_table::Color {

@@ -3,9 +3,13 @@
 //!
 //! One window execution ([`WINDOW_EXECUTION_ID`]) runs [`MwTask`]s (RUN_COMMAND, AUTOMATION,
 //! LAMBDA), each with [`MwInvocation`]s (one per target). Their states are functions of the
-//! round, a round being one DescribeMaintenanceWindowExecutionTasks call that starts a listing
-//! (no NextToken; the SDK's retry of a faulted first page stays in the same round). Requests
-//! made before the first such call are answered from round 1.
+//! round. A round starts with a GetMaintenanceWindowExecution call (a wait without --task-id
+//! reads the window's status first), or with a first-page DescribeMaintenanceWindowExecution-
+//! Tasks call (no NextToken) that does not directly follow a Get (a wait with --task-id, or no
+//! wait): the tasks listing right after a Get belongs to the Get's round. The SDK's retries of
+//! a faulted Get or first tasks page stay in the same round (the flip side: when the SDK gives
+//! up retrying, the next such call is still counted in that round). Requests made before the
+//! first round are answered from round 1.
 //!
 //! Answered as SSM answers them (AWS JSON 1.1, timestamps as epoch-seconds numbers, keys in
 //! alphabetical order rather than the model's):
@@ -23,7 +27,9 @@
 //! (1 to 50 for ListCommandInvocations), filter key `STATUS` only with known upper-case
 //! values, `NextToken`s opaque and tied to their query (not to `MaxResults`), unknown window
 //! executions and tasks `DoesNotExistException`. Faults ([`Step`]s) can be scripted for any
-//! page of any call, in any round or every round.
+//! page of any call, in any round or every round, for one task's listings, one command's
+//! listing or one instance's GetCommandInvocation; answers can be delayed per call and round;
+//! GetMaintenanceWindowExecution can leave `Status` out.
 //!
 //! Every call is logged with its round and page ([`FakeMw::calls`]); the underlying
 //! [`FakeSsm`] (reachable through `Deref`) records the raw requests as usual.
@@ -42,9 +48,10 @@ use super::fake_ssm::{
 };
 pub use super::fake_ssm::{GET_COMMAND_INVOCATION, LIST_COMMAND_INVOCATIONS};
 
-/// X-Amz-Target of DescribeMaintenanceWindowExecutionTasks: the call that starts a round.
+/// X-Amz-Target of DescribeMaintenanceWindowExecutionTasks: the call that starts a round when
+/// it does not follow a GetMaintenanceWindowExecution.
 pub const DESCRIBE_TASKS: &str = "AmazonSSM.DescribeMaintenanceWindowExecutionTasks";
-/// X-Amz-Target of GetMaintenanceWindowExecution.
+/// X-Amz-Target of GetMaintenanceWindowExecution: a call that starts a round.
 pub const GET_WINDOW_EXECUTION: &str = "AmazonSSM.GetMaintenanceWindowExecution";
 /// X-Amz-Target of DescribeMaintenanceWindowExecutionTaskInvocations.
 pub const DESCRIBE_INVOCATIONS: &str =
@@ -678,10 +685,19 @@ struct Fault {
     /// `None`: any round.
     round: Option<usize>,
     page: usize,
-    /// DescribeMaintenanceWindowExecutionTaskInvocations only: `None`: any task.
-    task_id: Option<String>,
+    /// Request body members that must hold these values (`TaskId`, `CommandId`, `InstanceId`);
+    /// empty: any request.
+    fields: Vec<(String, String)>,
     steps: Vec<Step>,
     forever: bool,
+}
+
+/// A delay scripted for the answers to one operation in one round.
+#[derive(Clone, Debug)]
+struct Delay {
+    target: String,
+    round: usize,
+    delay: Duration,
 }
 
 /// The scripted world: one window execution and its tasks.
@@ -693,7 +709,10 @@ pub struct MwWorld {
     pub window_states: States,
     page_cap: Option<usize>,
     empty_token_on_last_page: bool,
+    /// GetMaintenanceWindowExecution answers without `Status` (and `StatusDetails`).
+    window_status_absent: bool,
     faults: Vec<Fault>,
+    delays: Vec<Delay>,
 }
 
 impl MwWorld {
@@ -704,7 +723,9 @@ impl MwWorld {
             window_states: States::default(),
             page_cap: None,
             empty_token_on_last_page: false,
+            window_status_absent: false,
             faults: Vec::new(),
+            delays: Vec::new(),
         }
     }
 
@@ -737,7 +758,7 @@ impl MwWorld {
             target: target.into(),
             round: None,
             page,
-            task_id: None,
+            fields: Vec::new(),
             steps,
             forever: false,
         });
@@ -756,7 +777,7 @@ impl MwWorld {
             target: target.into(),
             round: Some(round),
             page,
-            task_id: None,
+            fields: Vec::new(),
             steps,
             forever: false,
         });
@@ -770,7 +791,7 @@ impl MwWorld {
             target: DESCRIBE_INVOCATIONS.into(),
             round: None,
             page,
-            task_id: Some(task_id.into()),
+            fields: vec![("TaskId".into(), task_id.into())],
             steps,
             forever: false,
         });
@@ -783,10 +804,63 @@ impl MwWorld {
             target: target.into(),
             round: None,
             page: 0,
-            task_id: None,
+            fields: Vec::new(),
             steps: vec![step],
             forever: true,
         });
+        self
+    }
+
+    /// Every ListCommandInvocations request for command `command_id` (any page, any round)
+    /// gets `step`.
+    pub fn fail_command_listing(mut self, command_id: &str, step: Step) -> MwWorld {
+        self.faults.push(Fault {
+            target: LIST_COMMAND_INVOCATIONS.into(),
+            round: None,
+            page: 0,
+            fields: vec![("CommandId".into(), command_id.into())],
+            steps: vec![step],
+            forever: true,
+        });
+        self
+    }
+
+    /// Every GetCommandInvocation request for command `command_id` on `instance_id` (any step)
+    /// gets `step`.
+    pub fn fail_command_fetch(
+        mut self,
+        command_id: &str,
+        instance_id: &str,
+        step: Step,
+    ) -> MwWorld {
+        self.faults.push(Fault {
+            target: GET_COMMAND_INVOCATION.into(),
+            round: None,
+            page: 0,
+            fields: vec![
+                ("CommandId".into(), command_id.into()),
+                ("InstanceId".into(), instance_id.into()),
+            ],
+            steps: vec![step],
+            forever: true,
+        });
+        self
+    }
+
+    /// Every answer to `target` in round `round` (faults included) comes after `delay`.
+    pub fn delay_in_round(mut self, target: &str, round: usize, delay: Duration) -> MwWorld {
+        self.delays.push(Delay {
+            target: target.into(),
+            round,
+            delay,
+        });
+        self
+    }
+
+    /// GetMaintenanceWindowExecution answers without `Status` and `StatusDetails` (the model
+    /// makes every output member optional).
+    pub fn window_status_absent(mut self) -> MwWorld {
+        self.window_status_absent = true;
         self
     }
 
@@ -869,8 +943,8 @@ impl MwWorld {
 pub struct MwCall {
     pub target: String,
     pub body: Value,
-    /// The round whose state answered it (0: before the first DescribeMaintenanceWindow-
-    /// ExecutionTasks; answered from round 1's state).
+    /// The round whose state answered it (0: before the first round began; answered from
+    /// round 1's state).
     pub round: usize,
     /// 1 without a NextToken, 2 with the first page's token, … (0 when the token was invalid).
     pub page: usize,
@@ -889,9 +963,14 @@ impl MwCall {
 
 struct Inner {
     round: usize,
-    /// The last first-page DescribeMaintenanceWindowExecutionTasks request got a fault: the
-    /// next one is its retry, in the same round.
-    retrying_round: bool,
+    /// The last GetMaintenanceWindowExecution request got a fault the SDK retries: the next
+    /// one is its retry, in the same round.
+    retrying_get: bool,
+    /// The same for the last first-page DescribeMaintenanceWindowExecutionTasks request.
+    retrying_tasks: bool,
+    /// The last call was a GetMaintenanceWindowExecution: a first-page DescribeMaintenance-
+    /// WindowExecutionTasks request now belongs to the round that Get started.
+    after_get: bool,
     fault_counts: Vec<usize>,
     calls: Vec<MwCall>,
 }
@@ -920,7 +999,9 @@ impl FakeMw {
         let shared = Arc::new(Shared {
             inner: Mutex::new(Inner {
                 round: 0,
-                retrying_round: false,
+                retrying_get: false,
+                retrying_tasks: false,
+                after_get: false,
                 fault_counts: vec![0; world.faults.len()],
                 calls: Vec::new(),
             }),
@@ -1226,16 +1307,20 @@ impl Shared {
             .as_ref()
             .ok()
             .and_then(|b| b.string("NextToken").ok().flatten());
-        // A round starts with a first-page DescribeMaintenanceWindowExecutionTasks request,
-        // unless it retries one that got a fault.
+        // A round starts with a GetMaintenanceWindowExecution request (a wait without
+        // --task-id), or with a first-page DescribeMaintenanceWindowExecutionTasks request that
+        // does not directly follow such a Get (a wait with --task-id, or no wait); the SDK's
+        // retries of either, after a fault, stay in the same round.
         let first_page = next_token.is_none_or(str::is_empty);
-        if target == DESCRIBE_TASKS && first_page {
-            if inner.retrying_round {
-                inner.retrying_round = false;
-            } else {
+        let tasks_first_page = target == DESCRIBE_TASKS && first_page;
+        if target == GET_WINDOW_EXECUTION {
+            if !inner.retrying_get {
                 inner.round += 1;
             }
+        } else if tasks_first_page && !inner.retrying_tasks && !inner.after_get {
+            inner.round += 1;
         }
+        inner.after_get = target == GET_WINDOW_EXECUTION;
         let round = inner.round;
         let state_round = round.max(1);
         let page = page_hint(raw);
@@ -1265,9 +1350,21 @@ impl Shared {
                 }
             },
         };
+        let step = match self
+            .world
+            .delays
+            .iter()
+            .find(|d| d.target == target && d.round == round.max(1))
+        {
+            Some(d) => Step::delayed(d.delay, step),
+            None => step,
+        };
         let status = step_status(&step);
-        if target == DESCRIBE_TASKS && first_page {
-            inner.retrying_round = is_retried(&step);
+        if target == GET_WINDOW_EXECUTION {
+            inner.retrying_get = is_retried(&step);
+        }
+        if tasks_first_page {
+            inner.retrying_tasks = is_retried(&step);
         }
         let next_token = match &step {
             Step::Json(200, text) => serde_json::from_str::<Value>(text).ok().and_then(|v| {
@@ -1296,12 +1393,13 @@ impl Shared {
         page: usize,
         body: &Value,
     ) -> Option<Step> {
-        let task_id = body.get("TaskId").and_then(Value::as_str);
         for (i, f) in self.world.faults.iter().enumerate() {
             let matches = f.target == target
                 && (f.forever || f.page == page)
                 && f.round.is_none_or(|r| r == round.max(1))
-                && f.task_id.as_deref().is_none_or(|t| Some(t) == task_id);
+                && f.fields
+                    .iter()
+                    .all(|(k, v)| body.get(k).and_then(Value::as_str) == Some(v.as_str()));
             if !matches {
                 continue;
             }
@@ -1384,10 +1482,12 @@ impl Shared {
             if status != "PENDING" {
                 m.insert("StartTime".into(), json!(epoch_ms(STARTED_AT_MS)));
             }
-            if let Some(d) = details {
-                m.insert("StatusDetails".into(), json!(d));
+            if !self.world.window_status_absent {
+                if let Some(d) = details {
+                    m.insert("StatusDetails".into(), json!(d));
+                }
+                m.insert("Status".into(), json!(status));
             }
-            m.insert("Status".into(), json!(status));
             Ok(Value::Object(m))
         }
     }

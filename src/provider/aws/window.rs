@@ -203,11 +203,12 @@ impl AwsProvider {
         }
     }
 
-    /// Every invocation of one task run, all pages, up to `max_items`.
+    /// Every invocation of one task run, all pages, up to `max_items`; and whether the service
+    /// had more when `max_items` stopped the listing.
     pub async fn task_invocations(
         &self,
         query: &InvocationQuery<'_>,
-    ) -> Result<Vec<TaskInvocation>, FetchError> {
+    ) -> Result<(Vec<TaskInvocation>, bool), FetchError> {
         const OP: &str = "DescribeMaintenanceWindowExecutionTaskInvocations";
         let mut values: Vec<String> = Vec::new();
         for s in query.statuses {
@@ -227,9 +228,9 @@ impl AwsProvider {
         let mut next_token: Option<String> = None;
         loop {
             // The service takes 10 to 100 per page; ask for no more than is still wanted.
-            let wanted = query
-                .max_items
-                .map_or(MAX_PAGE, |max| (max - all.len()).clamp(MIN_PAGE, MAX_PAGE));
+            let wanted = query.max_items.map_or(MAX_PAGE, |max| {
+                max.saturating_sub(all.len()).clamp(MIN_PAGE, MAX_PAGE)
+            });
             let body = raw_body::RawBody::default();
             let result = self
                 .client
@@ -257,21 +258,27 @@ impl AwsProvider {
                 .and_then(|b| serde_json::from_slice(&b).ok())
                 .ok_or_else(|| unreadable(OP))?;
             all.extend(page.window_execution_task_invocation_identities);
+            let next = page.next_token.filter(|t| !t.is_empty());
             if let Some(max) = query.max_items
                 && all.len() >= max
             {
+                let more = all.len() > max || next.is_some();
                 all.truncate(max);
-                return Ok(all);
+                return Ok((all, more));
             }
-            match page.next_token.filter(|t| !t.is_empty()) {
+            match next {
                 Some(t) => next_token = Some(t),
-                None => return Ok(all),
+                None => return Ok((all, false)),
             }
         }
     }
 
-    /// The window execution's own status (PENDING, IN_PROGRESS, SUCCESS, ...).
-    pub async fn window_status(&self, window_execution_id: &str) -> Result<String, FetchError> {
+    /// The window execution's own status (PENDING, IN_PROGRESS, SUCCESS, ...); `None` when the
+    /// service sent none, which is then not waited on.
+    pub async fn window_status(
+        &self,
+        window_execution_id: &str,
+    ) -> Result<Option<String>, FetchError> {
         const OP: &str = "GetMaintenanceWindowExecution";
         let body = raw_body::RawBody::default();
         let result = self
@@ -290,7 +297,7 @@ impl AwsProvider {
             .take()
             .and_then(|b| serde_json::from_slice(&b).ok())
             .ok_or_else(|| unreadable(OP))?;
-        Ok(record.status.unwrap_or_default())
+        Ok(record.status.filter(|s| !s.is_empty()))
     }
 }
 
