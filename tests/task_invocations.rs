@@ -1895,11 +1895,13 @@ fn with_output_json_adds_the_command_invocations_to_run_command_identities() {
         }
     }
     // One detailed listing per command, and one GetCommandInvocation per listed instance.
-    let listings: Vec<Value> = fake
+    // Commands are resolved concurrently: compare in CommandId order, not arrival order.
+    let mut listings: Vec<Value> = fake
         .calls_to(LIST_COMMAND_INVOCATIONS)
         .into_iter()
         .map(|c| c.body)
         .collect();
+    listings.sort_by_key(|body| body["CommandId"].to_string());
     assert_eq!(
         listings,
         [
@@ -2340,11 +2342,14 @@ fn with_output_after_a_wait_fetches_each_command_once_at_the_end() {
     assert_exit(&out, 0);
     let want = with_command_invocations(&world, &world.final_identities());
     assert_eq!(stdout_str(&out), pretty(&want), "{}", describe(&out));
-    let listings: Vec<String> = fake
+    // Commands are resolved concurrently, so the order they reach the endpoint is not fixed;
+    // what matters is that each is listed exactly once.
+    let mut listings: Vec<String> = fake
         .calls_to(LIST_COMMAND_INVOCATIONS)
         .iter()
         .map(|c| c.body["CommandId"].as_str().unwrap().to_owned())
         .collect();
+    listings.sort();
     assert_eq!(listings, [command_id(0, 0), command_id(0, 1)]);
     assert_eq!(get_requests(&fake).len(), 2);
 }
