@@ -66,7 +66,7 @@ Register-ArgumentCompleter -Native -CommandName 'ssmres' -ScriptBlock {
             [CompletionResult]::new('--instance-id', '--instance-id', [CompletionResultType]::ParameterName, 'Managed node to wait for; repeat for several; leave out to wait for every invocation of the command')
             [CompletionResult]::new('--plugin-name', '--plugin-name', [CompletionResultType]::ParameterName, 'Step name, required by the service for documents with several steps')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Give up after this long (exit 4), e.g. 90s, 5m, 1h30m; a bare number is seconds')
-            [CompletionResult]::new('--min-interval', '--min-interval', [CompletionResultType]::ParameterName, 'Shortest pause between polls, used for the first seconds; later pauses are a tenth of the time waited so far')
+            [CompletionResult]::new('--min-interval', '--min-interval', [CompletionResultType]::ParameterName, 'Shortest pause between polls, used for the first seconds; later pauses are a twentieth of the time waited so far')
             [CompletionResult]::new('--max-interval', '--max-interval', [CompletionResultType]::ParameterName, 'Longest pause between polls')
             [CompletionResult]::new('--not-found-grace', '--not-found-grace', [CompletionResultType]::ParameterName, 'How long "InvocationDoesNotExist" means "not visible yet" after the wait starts')
             [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, then the profile''s region)')

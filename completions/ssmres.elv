@@ -61,7 +61,7 @@ set edit:completion:arg-completer[ssmres] = {|@words|
             cand --instance-id 'Managed node to wait for; repeat for several; leave out to wait for every invocation of the command'
             cand --plugin-name 'Step name, required by the service for documents with several steps'
             cand --timeout 'Give up after this long (exit 4), e.g. 90s, 5m, 1h30m; a bare number is seconds'
-            cand --min-interval 'Shortest pause between polls, used for the first seconds; later pauses are a tenth of the time waited so far'
+            cand --min-interval 'Shortest pause between polls, used for the first seconds; later pauses are a twentieth of the time waited so far'
             cand --max-interval 'Longest pause between polls'
             cand --not-found-grace 'How long "InvocationDoesNotExist" means "not visible yet" after the wait starts'
             cand --region 'AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, then the profile''s region)'

@@ -59,7 +59,7 @@ complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -l command-id -d 'Co
 complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -l instance-id -d 'Managed node to wait for; repeat for several; leave out to wait for every invocation of the command' -r
 complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -l plugin-name -d 'Step name, required by the service for documents with several steps' -r
 complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -l timeout -d 'Give up after this long (exit 4), e.g. 90s, 5m, 1h30m; a bare number is seconds' -r
-complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -l min-interval -d 'Shortest pause between polls, used for the first seconds; later pauses are a tenth of the time waited so far' -r
+complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -l min-interval -d 'Shortest pause between polls, used for the first seconds; later pauses are a twentieth of the time waited so far' -r
 complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -l max-interval -d 'Longest pause between polls' -r
 complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -l not-found-grace -d 'How long "InvocationDoesNotExist" means "not visible yet" after the wait starts' -r
 complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -l region -d 'AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, then the profile\'s region)' -r

@@ -190,7 +190,7 @@ pub struct TaskInvocationsArgs {
     pub min_interval: Duration,
 
     /// With --wait: longest pause between polls
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_interval, requires = "wait")]
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_interval, requires = "wait")]
     pub max_interval: Duration,
 }
 
@@ -213,13 +213,13 @@ pub struct WaitArgs {
     #[arg(long, value_name = "DURATION", value_parser = crate::duration::parse)]
     pub timeout: Option<Duration>,
 
-    /// Shortest pause between polls, used for the first seconds; later pauses are a tenth of
-    /// the time waited so far
+    /// Shortest pause between polls, used for the first seconds; later pauses are a twentieth
+    /// of the time waited so far
     #[arg(long, value_name = "DURATION", default_value = "500ms", value_parser = parse_interval)]
     pub min_interval: Duration,
 
     /// Longest pause between polls
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_interval)]
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_interval)]
     pub max_interval: Duration,
 
     /// How long "InvocationDoesNotExist" means "not visible yet" after the wait starts

@@ -19,12 +19,10 @@ fn inv(status: &str, details: &str) -> Box<Invocation> {
     )
 }
 
+/// The CLI's defaults: `--min-interval 500ms --max-interval 5s`.
 fn policy() -> Policy {
     Policy {
-        schedule: Schedule {
-            min: Duration::from_millis(500),
-            max: Duration::from_secs(10),
-        },
+        schedule: defaults(),
         not_found_grace: Duration::from_secs(30),
         deadline: None,
         max_failed_polls: 5,
@@ -70,7 +68,7 @@ fn after(
 fn defaults() -> Schedule {
     Schedule {
         min: Duration::from_millis(500),
-        max: Duration::from_secs(10),
+        max: Duration::from_secs(5),
     }
 }
 
@@ -79,17 +77,17 @@ fn schedule_holds_the_minimum_then_grows_with_the_wait_up_to_the_cap() {
     let s = defaults();
     let mut rng = fastrand::Rng::with_seed(1);
     let at = |t: f64, rng: &mut fastrand::Rng| secs(s.delay(Duration::from_secs_f64(t), rng));
-    for t in [0.0, 1.0, 3.0, 4.9] {
+    for t in [0.0, 1.0, 3.0, 6.0, 9.9] {
         let d = at(t, &mut rng);
         assert!((0.5..=0.55).contains(&d), "at {t}s: {d}");
     }
-    for (t, expected) in [(10.0, 1.0), (30.0, 3.0), (60.0, 6.0)] {
+    for (t, expected) in [(20.0, 1.0), (40.0, 2.0), (60.0, 3.0)] {
         let d = at(t, &mut rng);
         assert!(d >= expected * 0.9 && d <= expected * 1.1, "at {t}s: {d}");
     }
-    for t in [100.0, 1000.0, 36_000.0] {
+    for t in [200.0, 1000.0, 36_000.0] {
         let d = at(t, &mut rng);
-        assert!((9.0..=10.0).contains(&d), "at {t}s: {d}");
+        assert!((4.5..=5.0).contains(&d), "at {t}s: {d}");
     }
 }
 
@@ -98,7 +96,7 @@ fn jitter_spreads_waiters_apart() {
     let s = defaults();
     let mut a = fastrand::Rng::with_seed(1);
     let mut b = fastrand::Rng::with_seed(2);
-    let t = Duration::from_secs(30);
+    let t = Duration::from_secs(60);
     let da: Vec<_> = (0..10).map(|_| s.delay(t, &mut a)).collect();
     let db: Vec<_> = (0..10).map(|_| s.delay(t, &mut b)).collect();
     assert_ne!(da, db);
@@ -109,7 +107,7 @@ fn jitter_spreads_waiters_apart() {
 /// The time from the end of the command to the poll that sees it, over many end times and
 /// seeds: what "seen quickly" means, not a lucky sample.
 #[tokio::test(start_paused = true)]
-async fn detection_lag_stays_within_a_tenth_of_the_wait_or_the_minimum() {
+async fn detection_lag_stays_within_a_twentieth_of_the_wait_or_the_minimum() {
     let mut worst_short = 0.0f64;
     for seed in 1..=8u64 {
         for step in 1..=120 {
@@ -133,19 +131,19 @@ async fn detection_lag_stays_within_a_tenth_of_the_wait_or_the_minimum() {
             .await;
             assert!(matches!(result, Ok(Outcome::Terminal(_))));
             let lag = secs(start.elapsed()) - end;
-            let allowed = (end * 0.11).max(0.55);
+            let allowed = (end * 0.055).max(0.55);
             assert!(
                 lag <= allowed + 1e-9,
                 "end {end}s, seed {seed}: lag {lag:.3}s > {allowed:.3}s"
             );
-            if end <= 5.0 {
+            if end <= 10.0 {
                 worst_short = worst_short.max(lag);
             }
         }
     }
     assert!(
         worst_short <= 0.55,
-        "commands ending within 5 s are seen within 0.55 s: {worst_short}"
+        "commands ending within 10 s are seen within 0.55 s: {worst_short}"
     );
 }
 
@@ -183,10 +181,12 @@ async fn an_hour_long_command_costs_few_calls() {
     })
     .await;
     assert!(matches!(result, Ok(Outcome::Terminal(ref i)) if i.status == "Failed"));
-    assert!(calls.len() < 420, "{} calls for an hour", calls.len());
+    // About 20 calls at the minimum, 45 while the pause grows, then one every 5 s: the
+    // "about 770 calls" the README promises.
+    assert!(calls.len() <= 800, "{} calls for an hour", calls.len());
     assert!(
-        secs(took) - 3600.0 <= 10.0,
-        "seen within one capped interval"
+        secs(took) - 3600.0 <= 5.0,
+        "seen within one capped interval, the waiter's worst case"
     );
 }
 
@@ -343,6 +343,7 @@ async fn progress_hears_every_non_terminal_poll() {
 async fn a_last_look_at_the_deadline_catches_a_command_that_just_ended() {
     let mut p = policy();
     p.schedule.min = Duration::from_secs(10);
+    p.schedule.max = Duration::from_secs(10);
     p.deadline = Some(Instant::now() + Duration::from_secs(25));
     // Polls at 0, 10 and 20 s see it running; it ends at 22 s; the next poll would be at 30 s.
     let (result, calls, took) = run_timeline(&p, |t| {

@@ -1671,7 +1671,7 @@ fn round_starts(fake: &FakeMw) -> Vec<Instant> {
 
 #[test]
 fn rounds_are_spaced_by_the_poll_intervals() {
-    // Defaults: the first pause is the 500ms minimum (10% of next to nothing waited).
+    // Defaults: the first pause is the 500ms minimum (5% of next to nothing waited).
     let world = MwWorld::new(vec![
         MwTask::run_command(0).with_invocations(1, |_, inv| inv.ends_at(2, "SUCCESS")),
     ]);

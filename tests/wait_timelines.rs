@@ -397,7 +397,7 @@ fn polls_are_spaced_between_min_and_max_interval() {
 
 #[test]
 fn poll_interval_grows_with_the_time_waited() {
-    // Each interval is 10 % of the time waited so far, within [min, max], with ±10 % jitter.
+    // Each interval is 5 % of the time waited so far, within [min, max], with ±10 % jitter.
     let fake = FakeSsm::always(invocation_step("InProgress", "InProgress", "", ""));
     let cli = Cli::new(&fake.url());
     let mut args = vec!["wait"];
@@ -436,7 +436,7 @@ fn poll_interval_grows_with_the_time_waited() {
         // The time since the first poll is a lower bound of the time waited, so this floor
         // holds however slow the start was.
         let waited = pair[0] - times[0];
-        let floor = (waited / 10).clamp(min, max).mul_f64(0.9) - Duration::from_millis(2);
+        let floor = (waited / 20).clamp(min, max).mul_f64(0.9) - Duration::from_millis(2);
         let gap = pair[1] - pair[0];
         assert!(
             gap >= floor,
