@@ -127,6 +127,11 @@ pub struct InvocationArgs {
     /// Step name, required by the service for documents with several steps
     #[arg(long, value_name = "NAME", value_parser = parse_plugin_name)]
     pub plugin_name: Option<String>,
+
+    /// Read the complete stdout and stderr from S3 or CloudWatch Logs, where the command kept
+    /// them, instead of the first 24,000 / 8,000 characters the service returns
+    #[arg(long)]
+    pub full_output: bool,
 }
 
 #[derive(Debug, Args)]
@@ -225,6 +230,11 @@ pub struct WaitArgs {
     /// How long "InvocationDoesNotExist" means "not visible yet" after the wait starts
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = crate::duration::parse)]
     pub not_found_grace: Duration,
+
+    /// Read the complete stdout and stderr from S3 or CloudWatch Logs, where the command kept
+    /// them, instead of the first 24,000 / 8,000 characters the service returns
+    #[arg(long)]
+    pub full_output: bool,
 }
 
 fn parse_command_id(s: &str) -> Result<String, String> {

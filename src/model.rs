@@ -43,16 +43,40 @@ pub struct Invocation {
     pub started: Option<String>,
     pub ended: Option<String>,
     pub elapsed: Option<String>,
-    pub stdout: String,
-    pub stderr: String,
     pub stdout_url: Option<String>,
     pub stderr_url: Option<String>,
+    /// Set when the service returned only the beginning of the stream.
+    pub stdout_cut: Option<Cut>,
+    pub stderr_cut: Option<Cut>,
     pub raw: RawRecord,
+}
+
+/// A stream the service cut short, and where its complete text is kept, if anywhere.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cut {
+    /// "s3://bucket/key", a log group and its streams; None: kept nowhere we can name.
+    pub rest_at: Option<String>,
 }
 
 impl Invocation {
     pub fn is_terminal(&self) -> bool {
         self.class.is_terminal()
+    }
+
+    /// The command's stdout as the record holds it: one copy, however large (--full-output
+    /// puts the complete text there).
+    pub fn stdout(&self) -> &str {
+        match &self.raw {
+            RawRecord::Aws(r) => r.standard_output_content.as_deref().unwrap_or_default(),
+            RawRecord::AwsListed(_) => "",
+        }
+    }
+
+    pub fn stderr(&self) -> &str {
+        match &self.raw {
+            RawRecord::Aws(r) => r.standard_error_content.as_deref().unwrap_or_default(),
+            RawRecord::AwsListed(_) => "",
+        }
     }
 
     /// "InProgress (In Progress)", or just the status when the details add nothing.

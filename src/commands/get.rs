@@ -8,8 +8,9 @@ use crate::provider::{FetchError, Fetched, Provider};
 pub async fn run(ctx: &super::Context, args: &InvocationArgs) -> Result<u8, Error> {
     let provider = AwsProvider::connect(&ctx.aws).await?;
     match provider.fetch(&super::key(args)).await {
-        Ok(Fetched::Found(invocation)) => {
-            ctx.print(&invocation)?;
+        Ok(Fetched::Found(mut invocation)) => {
+            ctx.print_full(&provider, &mut invocation, args.full_output)
+                .await?;
             Ok(exit::SUCCESS)
         }
         Ok(Fetched::NotVisible) => Err(Error::NotFound(

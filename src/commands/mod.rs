@@ -2,6 +2,7 @@
 //! renderer; none has protocol or terminal details of its own.
 
 pub mod completions;
+pub mod full_output;
 pub mod get;
 pub mod list;
 pub mod task_invocations;
@@ -49,6 +50,28 @@ impl Context {
 
     pub fn print(&self, invocation: &Invocation) -> Result<(), Error> {
         output::emit(&render::render(self.format, invocation, &self.target))
+    }
+
+    /// Prints one invocation; with --full-output, with its complete stdout and stderr.
+    pub async fn print_full(
+        &self,
+        provider: &AwsProvider,
+        invocation: &mut Invocation,
+        full_output: bool,
+    ) -> Result<(), Error> {
+        if !full_output {
+            return self.print(invocation);
+        }
+        let reader = provider.output_reader();
+        let warnings = if self.format == OutputFormat::Text {
+            full_output::stream_text(&reader, invocation, &self.target).await?
+        } else {
+            let warnings = full_output::complete(&reader, invocation).await;
+            self.print(invocation)?;
+            warnings
+        };
+        full_output::print_warnings(&warnings);
+        Ok(())
     }
 }
 

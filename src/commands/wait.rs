@@ -69,8 +69,9 @@ async fn one(
     progress.clear();
 
     match outcome? {
-        Outcome::Terminal(invocation) => {
-            ctx.print(&invocation)?;
+        Outcome::Terminal(mut invocation) => {
+            ctx.print_full(provider, &mut invocation, args.full_output)
+                .await?;
             Ok(match invocation.class {
                 StatusClass::Success => exit::SUCCESS,
                 _ => exit::TERMINAL_FAILURE,
@@ -78,8 +79,9 @@ async fn one(
         }
         Outcome::TimedOut(last) => {
             let stage = match last {
-                Some(invocation) => {
-                    ctx.print(&invocation)?;
+                Some(mut invocation) => {
+                    ctx.print_full(provider, &mut invocation, args.full_output)
+                        .await?;
                     WaitStage::LastSeen(invocation.status_line())
                 }
                 None => WaitStage::NeverVisible,

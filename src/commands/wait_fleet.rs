@@ -118,6 +118,8 @@ async fn fetch_results(
     args: &WaitArgs,
     finished: tokio::sync::mpsc::UnboundedReceiver<String>,
 ) -> Result<BTreeMap<String, Kept>, Error> {
+    let reader = args.full_output.then(|| provider.output_reader());
+    let reader = reader.as_ref();
     let ids = futures_util::stream::unfold(finished, |mut rx| async move {
         rx.recv().await.map(|id| (id, rx))
     });
@@ -128,7 +130,12 @@ async fn fetch_results(
                 instance_id,
                 plugin_name: args.plugin_name.clone(),
             };
-            let fetched = provider.fetch(&key).await;
+            let mut fetched = provider.fetch(&key).await;
+            // Each result completed as it arrives, so jsonl streams complete results too.
+            if let (Some(reader), Ok(Fetched::Found(invocation))) = (reader, &mut fetched) {
+                let warnings = super::full_output::complete(reader, invocation).await;
+                super::full_output::print_warnings(&warnings);
+            }
             (key.instance_id, fetched)
         })
         .buffered(FETCH_CONCURRENCY);

@@ -4,6 +4,7 @@
 pub mod json;
 pub mod list;
 pub mod sanitize;
+pub mod stream_text;
 pub mod table;
 pub mod text;
 pub mod window;

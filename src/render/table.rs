@@ -4,7 +4,7 @@
 use comfy_table::{Cell, Color, ContentArrangement, Table, presets};
 
 use super::sanitize::visible;
-use crate::model::{Invocation, StatusClass};
+use crate::model::{Cut, Invocation, StatusClass};
 
 pub(super) const MIN_WRAP_WIDTH: u16 = 40;
 
@@ -37,6 +37,23 @@ fn section(out: &mut String, title: &str, body: &str, finished: bool, color: boo
     if !body.ends_with('\n') {
         out.push('\n');
     }
+}
+
+/// Says that a section is only the beginning, and where the rest is.
+fn cut_note(out: &mut String, stream: &str, cut: Option<&Cut>) {
+    let Some(cut) = cut else { return };
+    let note = match &cut.rest_at {
+        Some(place) => format!(
+            "[cut short by the service: the complete {stream} is in {}; --full-output reads it]",
+            visible(place)
+        ),
+        None => format!(
+            "[cut short by the service: the complete {stream} was not kept; send commands with \
+             an S3 bucket or CloudWatch output to keep it]"
+        ),
+    };
+    out.push_str(&note);
+    out.push('\n');
 }
 
 pub fn render(inv: &Invocation, color: bool) -> String {
@@ -86,8 +103,10 @@ pub fn render(inv: &Invocation, color: bool) -> String {
 
     let mut out = table.to_string();
     out.push('\n');
-    section(&mut out, "stdout", &inv.stdout, inv.is_terminal(), color);
-    section(&mut out, "stderr", &inv.stderr, inv.is_terminal(), color);
+    section(&mut out, "stdout", inv.stdout(), inv.is_terminal(), color);
+    cut_note(&mut out, "stdout", inv.stdout_cut.as_ref());
+    section(&mut out, "stderr", inv.stderr(), inv.is_terminal(), color);
+    cut_note(&mut out, "stderr", inv.stderr_cut.as_ref());
     out
 }
 
@@ -151,6 +170,34 @@ mod tests {
             !out.contains("Response code"),
             "no exit code before the end"
         );
+    }
+
+    #[test]
+    fn a_cut_section_says_where_the_rest_is() {
+        let cut = format!("{}--output truncated--", "x".repeat(23_980));
+        let out = render(&record("Success", "Success", &cut), false);
+        assert!(out.contains(
+            "--output truncated--\n[cut short by the service: the complete stdout is in \
+             s3://b/k/stdout; --full-output reads it]\n── stderr ──"
+        ));
+        let short = render(&record("Success", "Success", "all of it\n"), false);
+        assert!(!short.contains("cut short"));
+    }
+
+    #[test]
+    fn a_cut_section_kept_nowhere_says_so() {
+        let mut inv = CommandInvocation {
+            status: Some("Failed".into()),
+            standard_error_content: Some("e".repeat(8_000)),
+            ..Default::default()
+        };
+        inv.standard_output_url = None;
+        let out = render(&inv.into_invocation(), false);
+        assert!(out.contains(
+            "[cut short by the service: the complete stderr was not kept; send commands with \
+             an S3 bucket or CloudWatch output to keep it]"
+        ));
+        assert!(!out.contains("complete stdout"));
     }
 
     #[test]

@@ -16,8 +16,8 @@ fn stream(text: &str, to_terminal: bool) -> Vec<u8> {
 
 pub fn render(invocation: &Invocation, target: &Target) -> Rendered {
     Rendered {
-        stdout: stream(&invocation.stdout, target.stdout_is_terminal),
-        stderr: stream(&invocation.stderr, target.stderr_is_terminal),
+        stdout: stream(invocation.stdout(), target.stdout_is_terminal),
+        stderr: stream(invocation.stderr(), target.stderr_is_terminal),
     }
 }
 

@@ -210,10 +210,10 @@ pub fn text(view: &WindowView, outputs: &Outputs, target: &Target) -> Rendered {
                 r.status_line()
             );
             stdout.push_str(&header);
-            push_body(&mut stdout, &r.stdout);
-            if !r.stderr.is_empty() {
+            push_body(&mut stdout, r.stdout());
+            if !r.stderr().is_empty() {
                 stderr.push_str(&header);
-                push_body(&mut stderr, &r.stderr);
+                push_body(&mut stderr, r.stderr());
             }
         }
     }

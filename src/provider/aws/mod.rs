@@ -2,8 +2,11 @@
 
 mod errors;
 pub mod listing;
+pub mod output_reader;
+pub mod output_sources;
 mod raw_body;
 pub mod record;
+pub mod s3_url;
 mod status;
 pub mod timestamp;
 pub mod window;
@@ -34,6 +37,8 @@ pub struct AwsOptions {
 
 pub struct AwsProvider {
     client: aws_sdk_ssm::Client,
+    /// Kept for the S3 and CloudWatch Logs clients of --full-output, built only when asked.
+    sdk_config: aws_config::SdkConfig,
 }
 
 /// Off EC2 the credential and region chains end at the instance metadata service, whose
@@ -113,7 +118,13 @@ impl AwsProvider {
         }
         Ok(AwsProvider {
             client: aws_sdk_ssm::Client::from_conf(ssm.build()),
+            sdk_config,
         })
+    }
+
+    /// Reads complete outputs from S3 and CloudWatch Logs with this configuration.
+    pub fn output_reader(&self) -> output_reader::OutputReader {
+        output_reader::OutputReader::new(&self.sdk_config)
     }
 }
 

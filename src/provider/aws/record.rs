@@ -3,8 +3,9 @@
 use aws_sdk_ssm::operation::get_command_invocation::GetCommandInvocationOutput;
 use serde::{Deserialize, Serialize};
 
+use super::output_sources::{Stream, is_truncated, source, unreadable_url};
 use super::status::classify;
-use crate::model::{Invocation, RawRecord};
+use crate::model::{Cut, Invocation, RawRecord};
 
 /// Field order is the service model's, which is the order botocore (and so the aws CLI) prints.
 /// Fields the service did not send stay absent; fields the model does not know are dropped,
@@ -109,6 +110,16 @@ impl CommandInvocation {
                 Some(v) => format!("{name} (version {v})"),
                 None => name,
             });
+        let cut = |stream, content: &Option<String>| {
+            let content = content.as_deref().unwrap_or_default();
+            is_truncated(content, stream).then(|| Cut {
+                rest_at: source(&self, stream)
+                    .map(|s| s.describe())
+                    .or_else(|| unreadable_url(&self, stream).map(str::to_owned)),
+            })
+        };
+        let stdout_cut = cut(Stream::Stdout, &self.standard_output_content);
+        let stderr_cut = cut(Stream::Stderr, &self.standard_error_content);
         Invocation {
             command_id: self.command_id.clone().unwrap_or_default(),
             instance_id: self.instance_id.clone().unwrap_or_default(),
@@ -121,10 +132,10 @@ impl CommandInvocation {
             started: non_empty(&self.execution_start_date_time),
             ended: non_empty(&self.execution_end_date_time),
             elapsed: non_empty(&self.execution_elapsed_time),
-            stdout: self.standard_output_content.clone().unwrap_or_default(),
-            stderr: self.standard_error_content.clone().unwrap_or_default(),
             stdout_url: non_empty(&self.standard_output_url),
             stderr_url: non_empty(&self.standard_error_url),
+            stdout_cut,
+            stderr_cut,
             raw: RawRecord::Aws(self),
         }
     }

@@ -1,0 +1,224 @@
+//! Reads a command's complete output from S3 or CloudWatch Logs, chunk by chunk, into a sink:
+//! a 1 GiB object goes to stdout without ever being in memory whole.
+//!
+//! Clients are built from the same AWS configuration as the SSM client (credentials, region,
+//! retries), with their endpoints from the standard configuration (AWS_ENDPOINT_URL_S3,
+//! AWS_ENDPOINT_URL_CLOUDWATCH_LOGS, a profile's `endpoint_url`): `--endpoint-url` names the
+//! SSM endpoint only, as in the aws CLI where it applies to the one service called.
+
+use std::io;
+
+use aws_config::{Region, SdkConfig};
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_types::service_config::ServiceConfigKey;
+
+use super::output_sources::{LogStreams, Source};
+use super::s3_url::S3Location;
+
+/// Why a complete stream could not be read (the caller falls back to the API's content).
+#[derive(Debug)]
+pub enum ReadError {
+    /// Nothing there: no object, no bucket, no log group or stream. The agent writes no object
+    /// and no stream for an empty stream, so this is also what "empty" looks like.
+    Missing(String),
+    /// Not allowed; the message names what was denied.
+    Denied(String),
+    /// Anything else, after the SDK's retries: network, throttling, a body cut short.
+    Failed(String),
+    /// The sink failed (a closed pipe, a full disk).
+    Output(io::Error),
+}
+
+impl ReadError {
+    pub fn message(&self) -> String {
+        match self {
+            ReadError::Missing(m) | ReadError::Denied(m) | ReadError::Failed(m) => m.clone(),
+            ReadError::Output(e) => format!("cannot write the output: {e}"),
+        }
+    }
+}
+
+/// Receives the bytes of a stream as they arrive.
+pub type Sink<'a> = dyn FnMut(&[u8]) -> io::Result<()> + 'a;
+
+pub struct OutputReader {
+    config: SdkConfig,
+    /// With an S3 endpoint of one's own (moto, a proxy on localhost) the bucket cannot be a
+    /// host name: address buckets in the path there, as the URLs SSM returns do anyway.
+    s3_path_style: bool,
+}
+
+impl OutputReader {
+    pub fn new(config: &SdkConfig) -> Self {
+        let s3_key = ServiceConfigKey::builder()
+            .service_id("S3")
+            .env("AWS_ENDPOINT_URL")
+            .profile("endpoint_url")
+            .build();
+        let s3_endpoint = s3_key
+            .ok()
+            .and_then(|key| config.service_config()?.load_config(key))
+            .is_some();
+        OutputReader {
+            config: config.clone(),
+            s3_path_style: s3_endpoint || config.endpoint_url().is_some(),
+        }
+    }
+
+    /// Streams every byte of `source` into `sink`; the number of bytes on success.
+    pub async fn read(&self, source: &Source, sink: &mut Sink<'_>) -> Result<u64, ReadError> {
+        match source {
+            Source::S3(loc) => self.read_s3(loc, sink).await,
+            Source::CloudWatch(streams) => self.read_log_streams(streams, sink).await,
+        }
+    }
+
+    async fn read_s3(&self, loc: &S3Location, sink: &mut Sink<'_>) -> Result<u64, ReadError> {
+        let mut conf = aws_sdk_s3::config::Builder::from(&self.config);
+        // The bucket's region, as the URL names it: the SDK does not follow S3's redirect to it.
+        if let Some(region) = &loc.region {
+            conf = conf.region(Region::new(region.clone()));
+        }
+        if self.s3_path_style {
+            conf = conf.force_path_style(true);
+        }
+        let client = aws_sdk_s3::Client::from_conf(conf.build());
+        let started = std::time::Instant::now();
+        let object = client
+            .get_object()
+            .bucket(&loc.bucket)
+            .key(&loc.key)
+            .send()
+            .await
+            .map_err(|e| classify(&loc.display(), e.code(), e.message(), &e))?;
+        let mut body = object.body;
+        let mut total = 0u64;
+        loop {
+            let chunk = body.try_next().await.map_err(|e| {
+                ReadError::Failed(format!(
+                    "{}: the body broke off after {total} bytes: {}",
+                    loc.display(),
+                    DisplayErrorContext(&e)
+                ))
+            })?;
+            let Some(chunk) = chunk else { break };
+            sink(&chunk).map_err(ReadError::Output)?;
+            total += chunk.len() as u64;
+        }
+        tracing::debug!(elapsed = ?started.elapsed(), bytes = total, object = %loc.display(), "GetObject");
+        Ok(total)
+    }
+
+    async fn read_log_streams(
+        &self,
+        streams: &LogStreams,
+        sink: &mut Sink<'_>,
+    ) -> Result<u64, ReadError> {
+        let client = aws_sdk_cloudwatchlogs::Client::new(&self.config);
+        let what = Source::CloudWatch(streams.clone()).describe();
+
+        // Every page of the prefix, then the step streams in the order they were created:
+        // the agent creates each as its step starts writing.
+        let mut found: Vec<(i64, String)> = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = client
+                .describe_log_streams()
+                .log_group_name(&streams.group)
+                .log_stream_name_prefix(&streams.prefix)
+                .set_next_token(token.take())
+                .send()
+                .await
+                .map_err(|e| classify(&what, e.code(), e.message(), &e))?;
+            for s in page.log_streams() {
+                if let Some(name) = s.log_stream_name()
+                    && streams.wants(name)
+                {
+                    found.push((s.creation_time().unwrap_or(0), name.to_owned()));
+                }
+            }
+            match page.next_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_owned()),
+                _ => break,
+            }
+        }
+        if found.is_empty() {
+            return Err(ReadError::Missing(format!("{what}: no such log stream")));
+        }
+        found.sort();
+
+        let mut total = 0u64;
+        for (_, name) in &found {
+            let mut token: Option<String> = None;
+            loop {
+                let page = client
+                    .get_log_events()
+                    .log_group_name(&streams.group)
+                    .log_stream_name(name)
+                    .start_from_head(true)
+                    .set_next_token(token.clone())
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        let mut err = classify(&what, e.code(), e.message(), &e);
+                        if total > 0 {
+                            err = ReadError::Failed(format!(
+                                "{} (after {total} bytes)",
+                                err.message()
+                            ));
+                        }
+                        err
+                    })?;
+                for event in page.events() {
+                    let message = event.message().unwrap_or_default();
+                    sink(message.as_bytes()).map_err(ReadError::Output)?;
+                    total += message.len() as u64;
+                    // The agent sends whole lines and drops the newline that ends an event
+                    // built after the command finished: put it back.
+                    if !message.ends_with('\n') {
+                        sink(b"\n").map_err(ReadError::Output)?;
+                        total += 1;
+                    }
+                }
+                // The end of a stream is the token coming back unchanged; an empty page with
+                // a new token is not the end.
+                let next = page.next_forward_token();
+                if next.is_none() || next == token.as_deref() {
+                    break;
+                }
+                token = next.map(str::to_owned);
+            }
+        }
+        Ok(total)
+    }
+}
+
+/// Sorts a failed call by what the user can do about it.
+fn classify(
+    what: &str,
+    code: Option<&str>,
+    message: Option<&str>,
+    err: &(dyn std::error::Error + 'static),
+) -> ReadError {
+    let detail = match (code, message) {
+        (Some(c), Some(m)) if !m.is_empty() => format!("{c}: {m}"),
+        (Some(c), _) => c.to_owned(),
+        _ => DisplayErrorContext(err).to_string(),
+    };
+    let text = format!("{what}: {detail}");
+    match code.unwrap_or_default() {
+        "NoSuchKey" | "NoSuchBucket" | "NotFound" | "ResourceNotFoundException" => {
+            ReadError::Missing(text)
+        }
+        "AccessDenied"
+        | "AccessDeniedException"
+        | "AllAccessDisabled"
+        | "InvalidAccessKeyId"
+        | "InvalidObjectState"
+        | "ExpiredToken"
+        | "ExpiredTokenException"
+        | "UnrecognizedClientException"
+        | "SignatureDoesNotMatch" => ReadError::Denied(text),
+        _ => ReadError::Failed(text),
+    }
+}
