@@ -56,6 +56,8 @@ pub struct Invocation {
 pub struct Cut {
     /// "s3://bucket/key", a log group and its streams; None: kept nowhere we can name.
     pub rest_at: Option<String>,
+    /// --full-output tried to read it there and could not (a warning said why).
+    pub unread: bool,
 }
 
 impl Invocation {

@@ -123,6 +123,7 @@ pub async fn complete(reader: &OutputReader, inv: &mut Invocation) -> Vec<String
             Err(ReadError::Missing(_)) if current.is_empty() => continue,
             Err(e) => {
                 warnings.push(fallback_warning(inv, stream, &e));
+                mark_unread(inv, stream);
                 continue;
             }
         }
@@ -140,6 +141,17 @@ pub async fn complete(reader: &OutputReader, inv: &mut Invocation) -> Vec<String
         set_stream(inv, stream, text);
     }
     warnings
+}
+
+/// The table's note then says the read failed instead of suggesting the flag again.
+fn mark_unread(inv: &mut Invocation, stream: Stream) {
+    let cut = match stream {
+        Stream::Stdout => &mut inv.stdout_cut,
+        Stream::Stderr => &mut inv.stderr_cut,
+    };
+    if let Some(cut) = cut {
+        cut.unread = true;
+    }
 }
 
 fn set_stream(inv: &mut Invocation, stream: Stream, text: String) {

@@ -43,6 +43,11 @@ fn section(out: &mut String, title: &str, body: &str, finished: bool, color: boo
 fn cut_note(out: &mut String, stream: &str, cut: Option<&Cut>) {
     let Some(cut) = cut else { return };
     let note = match &cut.rest_at {
+        Some(place) if cut.unread => format!(
+            "[cut short by the service: the complete {stream} is in {}, which could not be read \
+             (see the warning)]",
+            visible(place)
+        ),
         Some(place) => format!(
             "[cut short by the service: the complete {stream} is in {}; --full-output reads it]",
             visible(place)
@@ -182,6 +187,21 @@ mod tests {
         ));
         let short = render(&record("Success", "Success", "all of it\n"), false);
         assert!(!short.contains("cut short"));
+    }
+
+    #[test]
+    fn a_cut_section_that_could_not_be_read_does_not_suggest_the_flag_again() {
+        let cut = format!("{}--output truncated--", "x".repeat(23_980));
+        let mut inv = record("Success", "Success", &cut);
+        if let Some(c) = inv.stdout_cut.as_mut() {
+            c.unread = true;
+        }
+        let out = render(&inv, false);
+        assert!(out.contains(
+            "[cut short by the service: the complete stdout is in s3://b/k/stdout, which could \
+             not be read (see the warning)]"
+        ));
+        assert!(!out.contains("--full-output reads it"));
     }
 
     #[test]

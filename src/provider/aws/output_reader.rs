@@ -9,7 +9,8 @@
 use std::io;
 
 use aws_config::{Region, SdkConfig};
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_types::service_config::ServiceConfigKey;
 
 use super::output_sources::{LogStreams, Source};
@@ -90,7 +91,7 @@ impl OutputReader {
             .key(&loc.key)
             .send()
             .await
-            .map_err(|e| classify(&loc.display(), e.code(), e.message(), &e))?;
+            .map_err(|e| classify(&loc.display(), &e))?;
         let mut body = object.body;
         let mut total = 0u64;
         loop {
@@ -98,7 +99,7 @@ impl OutputReader {
                 ReadError::Failed(format!(
                     "{}: the body broke off after {total} bytes: {}",
                     loc.display(),
-                    DisplayErrorContext(&e)
+                    short(&DisplayErrorContext(&e).to_string())
                 ))
             })?;
             let Some(chunk) = chunk else { break };
@@ -129,7 +130,7 @@ impl OutputReader {
                 .set_next_token(token.take())
                 .send()
                 .await
-                .map_err(|e| classify(&what, e.code(), e.message(), &e))?;
+                .map_err(|e| classify(&what, &e))?;
             for s in page.log_streams() {
                 if let Some(name) = s.log_stream_name()
                     && streams.wants(name)
@@ -160,7 +161,7 @@ impl OutputReader {
                     .send()
                     .await
                     .map_err(|e| {
-                        let mut err = classify(&what, e.code(), e.message(), &e);
+                        let mut err = classify(&what, &e);
                         if total > 0 {
                             err = ReadError::Failed(format!(
                                 "{} (after {total} bytes)",
@@ -193,32 +194,57 @@ impl OutputReader {
     }
 }
 
-/// Sorts a failed call by what the user can do about it.
-fn classify(
-    what: &str,
-    code: Option<&str>,
-    message: Option<&str>,
-    err: &(dyn std::error::Error + 'static),
-) -> ReadError {
-    let detail = match (code, message) {
+/// Sorts a failed call by what the user can do about it, in a message of one short line: an
+/// answer that is not an AWS error (a proxy's HTML page) is named by its status, not dumped.
+fn classify<E>(what: &str, err: &SdkError<E, HttpResponse>) -> ReadError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let status = err.raw_response().map(|r| r.status().as_u16());
+    let detail = match (err.code(), err.message()) {
         (Some(c), Some(m)) if !m.is_empty() => format!("{c}: {m}"),
         (Some(c), _) => c.to_owned(),
-        _ => DisplayErrorContext(err).to_string(),
+        _ => match err {
+            SdkError::ServiceError(_) | SdkError::ResponseError(_) => match status {
+                Some(403) => {
+                    "access denied (HTTP 403, an answer that is not an AWS error)".to_owned()
+                }
+                Some(404) => "not found (HTTP 404, an answer that is not an AWS error)".to_owned(),
+                Some(s) => format!("HTTP {s}, an answer that is not an AWS error"),
+                None => "an unreadable answer".to_owned(),
+            },
+            SdkError::TimeoutError(_) => "timed out".to_owned(),
+            _ => short(&DisplayErrorContext(err).to_string()),
+        },
     };
     let text = format!("{what}: {detail}");
-    match code.unwrap_or_default() {
-        "NoSuchKey" | "NoSuchBucket" | "NotFound" | "ResourceNotFoundException" => {
+    match (err.code().unwrap_or_default(), status) {
+        ("NoSuchKey" | "NoSuchBucket" | "NotFound" | "ResourceNotFoundException", _) => {
             ReadError::Missing(text)
         }
-        "AccessDenied"
-        | "AccessDeniedException"
-        | "AllAccessDisabled"
-        | "InvalidAccessKeyId"
-        | "InvalidObjectState"
-        | "ExpiredToken"
-        | "ExpiredTokenException"
-        | "UnrecognizedClientException"
-        | "SignatureDoesNotMatch" => ReadError::Denied(text),
+        (
+            "AccessDenied"
+            | "AccessDeniedException"
+            | "AllAccessDisabled"
+            | "InvalidAccessKeyId"
+            | "InvalidObjectState"
+            | "ExpiredToken"
+            | "ExpiredTokenException"
+            | "UnrecognizedClientException"
+            | "SignatureDoesNotMatch",
+            _,
+        )
+        | ("", Some(403)) => ReadError::Denied(text),
+        ("", Some(404)) => ReadError::Missing(text),
         _ => ReadError::Failed(text),
+    }
+}
+
+/// At most a few hundred characters of an error chain.
+fn short(message: &str) -> String {
+    const MAX: usize = 300;
+    match message.char_indices().nth(MAX) {
+        Some((at, _)) => format!("{}…", &message[..at]),
+        None => message.to_owned(),
     }
 }

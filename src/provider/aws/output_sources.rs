@@ -89,9 +89,11 @@ impl Source {
     }
 }
 
-/// Whether the API returned only the beginning of the stream.
+/// Whether the API returned only the beginning of the stream: the agent's marker, or the
+/// documented limit reached (counted in characters, as the API documents it, so that a
+/// complete stderr of 3,000 three-byte characters is not taken for a cut one).
 pub fn is_truncated(content: &str, stream: Stream) -> bool {
-    content.ends_with(TRUNCATION_MARKER) || content.len() >= stream.limit()
+    content.ends_with(TRUNCATION_MARKER) || content.chars().count() >= stream.limit()
 }
 
 /// Where the complete text of `stream` is, S3 first (byte-exact) then CloudWatch Logs (events
@@ -195,6 +197,8 @@ mod tests {
             &format!("{}{TRUNCATION_MARKER}", "é".repeat(11_990)),
             Stream::Stdout
         ));
+        // 9,000 bytes, 3,000 characters, no marker: complete.
+        assert!(!is_truncated(&"✓".repeat(3_000), Stream::Stderr));
         assert!(!is_truncated(&"x".repeat(7_999), Stream::Stderr));
         assert!(is_truncated(&"x".repeat(8_000), Stream::Stderr));
         assert!(is_truncated("short--output truncated--", Stream::Stderr));

@@ -116,6 +116,7 @@ impl CommandInvocation {
                 rest_at: source(&self, stream)
                     .map(|s| s.describe())
                     .or_else(|| unreadable_url(&self, stream).map(str::to_owned)),
+                unread: false,
             })
         };
         let stdout_cut = cut(Stream::Stdout, &self.standard_output_content);

@@ -1,0 +1,1817 @@
+//! `--full-output`: the complete stdout and stderr read from S3 or CloudWatch Logs, past the
+//! 24,000 / 8,000 characters GetCommandInvocation returns.
+//!
+//! moto's own SSM cannot produce output URLs, so SSM is the scripted fake
+//! (`tests/support/fake_ssm.rs`) answering with records that name S3 objects or CloudWatch
+//! output, while a moto server (`tests/support/moto.rs`) is the real S3 and CloudWatch Logs,
+//! seeded with the venv's aws CLI. ssmres gets moto's endpoint the standard way
+//! (`AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL_CLOUDWATCH_LOGS`); `--endpoint-url` names the fake
+//! SSM only.
+//!
+//! Where a test must show that nothing was read, the S3 and CloudWatch Logs endpoints are a
+//! [`Tripwire`]: a bound socket nobody answers on, whose accept queue tells afterwards whether
+//! anything ever connected.
+
+mod support;
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde_json::{Value, json};
+use support::fake_ssm::{
+    CMD_ID, FakeSsm, GET_COMMAND_INVOCATION, INSTANCE_ID, LIST_COMMAND_INVOCATIONS, LIST_COMMANDS,
+    Member, Step, Timeline, fleet_instance_id, invocation,
+};
+use support::moto::{self, Moto};
+use support::{FAST_POLL, describe, stdout_json};
+use tempfile::TempDir;
+
+// ---------------------------------------------------------------------------------------------
+// Text: what commands print
+// ---------------------------------------------------------------------------------------------
+
+/// What the agent ends a stream it cut with.
+const MARKER: &str = "--output truncated--";
+
+/// A small deterministic generator (64-bit LCG): the same text on every run.
+struct Lcg(u64);
+
+impl Lcg {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ((self.0 >> 33) % n as u64) as usize
+    }
+}
+
+/// ASCII, 2-, 3- and 4-byte characters: most bytes of the text belong to multibyte characters.
+const PIECES: &[&str] = &[
+    "deploy",
+    "step",
+    "ok",
+    "é",
+    "café",
+    "naïve",
+    "✓",
+    "✗",
+    "🚀",
+    "🦀",
+    "漢字",
+    "日本語の出力",
+    "Ωμέγα",
+    "\t",
+    "…",
+    "€",
+    "ß",
+    "файл",
+    "😀👍",
+    "x",
+    "résumé",
+];
+
+/// About `bytes` bytes of command output: words from [`PIECES`], LF and CRLF line ends, lone
+/// CRs (a progress line overwritten), ESC sequences (colours, erase line), long runs of CJK,
+/// and no newline at the very end. Over megabytes, the HTTP body is read in chunks whose
+/// boundaries fall inside multibyte characters: nearly three bytes in four are parts of one.
+fn mixed_text(seed: u64, bytes: usize) -> String {
+    let mut rng = Lcg(seed);
+    let mut s = String::with_capacity(bytes + 1024);
+    s.push_str("start \u{1b}[1;32m✓ green\u{1b}[0m\r\nprogress 10%\rprogress 100%\n");
+    let mut line = 0usize;
+    while s.len() < bytes {
+        for _ in 0..3 + rng.below(25) {
+            s.push_str(PIECES[rng.below(PIECES.len())]);
+            if rng.below(3) == 0 {
+                s.push(' ');
+            }
+        }
+        line += 1;
+        match line % 13 {
+            0 => s.push_str("\r\n"),
+            5 => s.push_str(" 50%\r100%\n"),
+            7 => s.push_str("\u{1b}[2K\u{1b}[31mred\u{1b}[0m\n"),
+            11 => {
+                s.push_str(&"漢".repeat(1 + rng.below(700)));
+                s.push('\n');
+            }
+            _ => s.push('\n'),
+        }
+    }
+    s.push_str("the end, no newline 🚀");
+    s
+}
+
+/// What GetCommandInvocation returns of a stream the agent cut: its first characters and the
+/// marker, `limit` characters in all.
+fn agent_cut(text: &str, limit: usize) -> String {
+    assert!(
+        text.chars().count() > limit,
+        "the text must be longer than the API's limit"
+    );
+    let mut cut: String = text.chars().take(limit - MARKER.len()).collect();
+    cut.push_str(MARKER);
+    cut
+}
+
+fn stdout_cut(text: &str) -> String {
+    agent_cut(text, 24_000)
+}
+
+fn stderr_cut(text: &str) -> String {
+    agent_cut(text, 8_000)
+}
+
+/// CloudWatch Logs messages of a command: about `bytes` bytes in events of 1 to ~600 bytes,
+/// most ending without a newline (the agent strips it), some with one, some holding several
+/// lines, some ending in CRLF or a lone CR.
+fn log_messages(seed: u64, bytes: usize) -> Vec<String> {
+    let mut rng = Lcg(seed);
+    let mut messages = Vec::new();
+    let mut total = 0;
+    let mut n = 0usize;
+    while total < bytes {
+        let mut m = format!("{n:06} ");
+        for _ in 0..rng.below(40) {
+            m.push_str(PIECES[rng.below(PIECES.len())]);
+            if rng.below(3) == 0 {
+                m.push(' ');
+            }
+        }
+        match n % 9 {
+            0 => m.push('\n'),
+            3 => m.push_str("\nsecond line ✓\nthird line"),
+            5 => m.push_str("\r\n"),
+            6 => m.push_str(" \u{1b}[33mwarn\u{1b}[0m\r"),
+            _ => {}
+        }
+        total += m.len();
+        messages.push(m);
+        n += 1;
+    }
+    messages
+}
+
+/// The text the events stand for: each message, then a newline unless it ends with one.
+fn joined(messages: &[String]) -> String {
+    let mut text = String::new();
+    for m in messages {
+        text.push_str(m);
+        if !m.ends_with('\n') {
+            text.push('\n');
+        }
+    }
+    text
+}
+
+// ---------------------------------------------------------------------------------------------
+// Records the fake SSM answers with
+// ---------------------------------------------------------------------------------------------
+
+/// Percent-encodes a key for a URL path the way S3 writes it: unreserved characters and `/`
+/// as they are, every other byte `%XX`.
+fn url_path(key: &str) -> String {
+    let mut out = String::new();
+    for b in key.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'/') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The path-style URL SSM gives for an object.
+fn s3_url(bucket: &str, key: &str) -> String {
+    format!(
+        "https://s3.us-east-1.amazonaws.com/{bucket}/{}",
+        url_path(key)
+    )
+}
+
+/// The key the agent writes a stream to under `prefix`.
+fn agent_key(prefix: &str, instance_id: &str, stream: &str) -> String {
+    format!("{prefix}/{CMD_ID}/{instance_id}/awsrunShellScript/0.awsrunShellScript/{stream}")
+}
+
+/// A GetCommandInvocation record ([`invocation`]) with these output URLs.
+fn with_urls(mut record: Value, stdout_url: &str, stderr_url: &str) -> Value {
+    record["StandardOutputUrl"] = json!(stdout_url);
+    record["StandardErrorUrl"] = json!(stderr_url);
+    record
+}
+
+/// A record whose command sent its output to CloudWatch Logs (`group` empty: the default one).
+fn with_cloudwatch(mut record: Value, group: &str) -> Value {
+    record["CloudWatchOutputConfig"] = json!({
+        "CloudWatchLogGroupName": group,
+        "CloudWatchOutputEnabled": true
+    });
+    record
+}
+
+/// The record with these contents in place of the service's.
+fn with_contents(record: &Value, stdout: &str, stderr: &str) -> Value {
+    let mut expected = record.clone();
+    expected["StandardOutputContent"] = json!(stdout);
+    expected["StandardErrorContent"] = json!(stderr);
+    expected
+}
+
+/// A fake SSM whose invocation is InProgress at the first poll, then `record` for good.
+fn fake_running_then(record: &Value) -> FakeSsm {
+    let mut running = record.clone();
+    running["Status"] = json!("InProgress");
+    running["StatusDetails"] = json!("InProgress");
+    running["ResponseCode"] = json!(-1);
+    running["StandardOutputContent"] = json!("");
+    running["StandardErrorContent"] = json!("");
+    running["ExecutionEndDateTime"] = json!("");
+    running["ExecutionElapsedTime"] = json!("");
+    FakeSsm::start(vec![Step::ok(&running), Step::ok(record)])
+}
+
+const INSTANCE_ARGS: [&str; 4] = ["--command-id", CMD_ID, "--instance-id", INSTANCE_ID];
+
+/// `get --command-id … --instance-id … <extra>`.
+fn get_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["get"];
+    args.extend(INSTANCE_ARGS);
+    args.extend(extra);
+    args
+}
+
+/// `wait --command-id … --instance-id … <fast polling> <extra>`.
+fn wait_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["wait"];
+    args.extend(INSTANCE_ARGS);
+    args.extend(FAST_POLL);
+    args.extend(extra);
+    args
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running ssmres
+// ---------------------------------------------------------------------------------------------
+
+/// How long one run of ssmres may take before the test fails.
+const RUN_TIMEOUT: Duration = Duration::from_secs(45);
+
+/// `ssmres --endpoint-url <fake SSM>` in an isolated environment (no AWS_* or proxy variable
+/// from the host, no config files, moto's dummy credentials, us-east-1), plus what the test
+/// adds: S3 and CloudWatch Logs endpoints, other credentials.
+struct Ssmres {
+    cmd: Command,
+    _home: TempDir,
+}
+
+impl Ssmres {
+    fn new(ssm: &FakeSsm) -> Ssmres {
+        let home = tempfile::tempdir().expect("temp HOME");
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ssmres"));
+        isolate(&mut cmd, home.path());
+        cmd.arg("--endpoint-url").arg(ssm.url());
+        Ssmres { cmd, _home: home }
+    }
+
+    /// S3 and CloudWatch Logs at this moto server.
+    fn moto(self, moto: &Moto) -> Ssmres {
+        let url = moto.endpoint();
+        self.s3(&url).logs(&url)
+    }
+
+    fn s3(self, url: &str) -> Ssmres {
+        self.env("AWS_ENDPOINT_URL_S3", url)
+    }
+
+    fn logs(self, url: &str) -> Ssmres {
+        self.env("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS", url)
+    }
+
+    fn credentials(self, key: &str, secret: &str) -> Ssmres {
+        self.env("AWS_ACCESS_KEY_ID", key)
+            .env("AWS_SECRET_ACCESS_KEY", secret)
+    }
+
+    fn env(mut self, key: &str, value: &str) -> Ssmres {
+        self.cmd.env(key, value);
+        self
+    }
+
+    /// Runs with these arguments, stdin closed, stdout and stderr piped.
+    fn run(mut self, args: &[&str]) -> Output {
+        self.cmd.args(args);
+        moto::run(self.cmd, RUN_TIMEOUT)
+    }
+}
+
+fn isolate(cmd: &mut Command, home: &Path) {
+    for (key, _) in std::env::vars_os() {
+        let Some(key) = key.to_str() else { continue };
+        let upper = key.to_ascii_uppercase();
+        if upper.starts_with("AWS_") || upper.ends_with("_PROXY") || upper == "NO_COLOR" {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.env("HOME", home)
+        .env("AWS_ACCESS_KEY_ID", moto::ACCESS_KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", moto::SECRET_ACCESS_KEY)
+        .env("AWS_REGION", moto::REGION)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .env("no_proxy", "127.0.0.1,localhost");
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A short account of a run whose stdout may be megabytes.
+fn brief(out: &Output) -> String {
+    let head = |b: &[u8]| {
+        let t = text(b);
+        let cut: String = t.chars().take(600).collect();
+        if cut.len() < t.len() {
+            format!("{cut}… ({} bytes in all)", b.len())
+        } else {
+            cut
+        }
+    };
+    format!(
+        "status: {:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+        out.status,
+        head(&out.stdout),
+        head(&out.stderr)
+    )
+}
+
+#[track_caller]
+fn assert_code(out: &Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "unexpected exit code\n{}",
+        brief(out)
+    );
+}
+
+/// Where two long texts first differ, for assertion messages.
+fn first_difference(got: &[u8], want: &[u8]) -> String {
+    let at = got
+        .iter()
+        .zip(want)
+        .position(|(a, b)| a != b)
+        .unwrap_or(got.len().min(want.len()));
+    let around = |b: &[u8]| text(&b[at.saturating_sub(40)..(at + 40).min(b.len())]);
+    format!(
+        "lengths {} (got) vs {} (want); first difference at byte {at}:\n got: {:?}\nwant: {:?}",
+        got.len(),
+        want.len(),
+        around(got),
+        around(want)
+    )
+}
+
+#[track_caller]
+fn assert_same_bytes(got: &[u8], want: &[u8], what: &str) {
+    if got != want {
+        panic!("{what} differs: {}", first_difference(got, want));
+    }
+}
+
+/// Asserts that the one JSON document on stdout is `expected` (order of keys aside).
+#[track_caller]
+fn assert_json_is(out: &Output, expected: &Value) {
+    let got: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e})\n{}", brief(out)));
+    assert_json_value(&got, expected);
+}
+
+#[track_caller]
+fn assert_json_value(got: &Value, expected: &Value) {
+    for key in ["StandardOutputContent", "StandardErrorContent"] {
+        let (g, w) = (got[key].as_str(), expected[key].as_str());
+        if let (Some(g), Some(w)) = (g, w)
+            && g != w
+        {
+            panic!(
+                "{key} of {} differs: {}",
+                got["InstanceId"],
+                first_difference(g.as_bytes(), w.as_bytes())
+            );
+        }
+    }
+    if got != expected {
+        let (Some(g), Some(w)) = (got.as_object(), expected.as_object()) else {
+            panic!("expected {expected:#}\ngot {got:#}");
+        };
+        let mut keys: Vec<&String> = g.keys().chain(w.keys()).collect();
+        keys.sort();
+        keys.dedup();
+        let diffs: Vec<String> = keys
+            .into_iter()
+            .filter(|k| g.get(*k) != w.get(*k))
+            .map(|k| format!("{k}: got {:?}, want {:?}", g.get(k), w.get(k)))
+            .collect();
+        panic!("the JSON record differs:\n{}", diffs.join("\n"));
+    }
+}
+
+/// The lines of stderr that start with `warning:`.
+fn warnings(out: &Output) -> Vec<String> {
+    text(&out.stderr)
+        .lines()
+        .filter(|l| l.starts_with("warning:"))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Asserts stderr is exactly one line, the fallback warning for `stream` of [`INSTANCE_ID`],
+/// naming `what` and `code`; returns it.
+#[track_caller]
+fn assert_one_fallback_warning(out: &Output, stream: &str, what: &str, code: &str) -> String {
+    let err = text(&out.stderr);
+    let line = err.strip_suffix('\n').unwrap_or(&err);
+    assert!(
+        !line.is_empty() && !line.contains('\n'),
+        "expected exactly one line on stderr\n{}",
+        brief(out)
+    );
+    assert_fallback_warning(line, INSTANCE_ID, stream, what, code);
+    line.to_owned()
+}
+
+#[track_caller]
+fn assert_fallback_warning(line: &str, instance: &str, stream: &str, what: &str, code: &str) {
+    let limit = if stream == "stdout" {
+        "24,000"
+    } else {
+        "8,000"
+    };
+    let head = format!("warning: {instance}: complete {stream} not read ({what}: {code}");
+    let tail = format!("); showing what the service returned (at most {limit} characters)");
+    assert!(
+        line.starts_with(&head) && line.ends_with(&tail),
+        "expected a warning line\n  {head}…{tail}\ngot\n  {line}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Seeding moto with the aws CLI
+// ---------------------------------------------------------------------------------------------
+
+/// A moto server and a directory for the files the aws CLI uploads.
+struct World {
+    moto: Moto,
+    files: TempDir,
+}
+
+impl World {
+    fn start() -> World {
+        World {
+            moto: Moto::start(),
+            files: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    /// Runs the aws CLI against moto; panics unless it succeeds. Returns its stdout.
+    fn aws(&self, args: &[&str]) -> String {
+        let out = self.moto.aws(args);
+        assert!(
+            out.status.success(),
+            "aws {} failed: {}\n{}",
+            args.join(" "),
+            out.status,
+            text(&out.stderr)
+        );
+        text(&out.stdout)
+    }
+
+    fn file(&self, name: &str, bytes: &[u8]) -> PathBuf {
+        let path = self.files.path().join(name);
+        std::fs::write(&path, bytes).expect("write seed file");
+        path
+    }
+
+    fn bucket(&self, bucket: &str) {
+        self.aws(&["s3api", "create-bucket", "--bucket", bucket]);
+    }
+
+    fn put_object(&self, bucket: &str, key: &str, bytes: &[u8]) {
+        let n = std::fs::read_dir(self.files.path()).unwrap().count();
+        let path = self.file(&format!("object-{n}"), bytes);
+        self.aws(&[
+            "s3api",
+            "put-object",
+            "--bucket",
+            bucket,
+            "--key",
+            key,
+            "--body",
+            path.to_str().unwrap(),
+        ]);
+    }
+
+    fn log_group(&self, group: &str) {
+        self.aws(&["logs", "create-log-group", "--log-group-name", group]);
+    }
+
+    fn log_stream(&self, group: &str, stream: &str) {
+        self.aws(&[
+            "logs",
+            "create-log-stream",
+            "--log-group-name",
+            group,
+            "--log-stream-name",
+            stream,
+        ]);
+    }
+
+    /// Puts these messages as events, in order, one millisecond apart within the last hour,
+    /// in batches of at most 10,000 events.
+    fn put_events(&self, group: &str, stream: &str, messages: &[String]) {
+        let now_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64;
+        let start = now_ms - 3_600_000;
+        for (b, batch) in messages.chunks(10_000).enumerate() {
+            let events: Vec<Value> = batch
+                .iter()
+                .enumerate()
+                .map(|(i, m)| {
+                    assert!(m.len() < 256 * 1024);
+                    json!({
+                        "timestamp": start + (b * 10_000 + i) as u64,
+                        "message": m,
+                    })
+                })
+                .collect();
+            let n = std::fs::read_dir(self.files.path()).unwrap().count();
+            let path = self.file(
+                &format!("events-{n}.json"),
+                serde_json::to_string(&events).unwrap().as_bytes(),
+            );
+            let out = self.aws(&[
+                "logs",
+                "put-log-events",
+                "--log-group-name",
+                group,
+                "--log-stream-name",
+                stream,
+                "--log-events",
+                &format!("file://{}", path.display()),
+            ]);
+            assert!(
+                !out.contains("rejected"),
+                "moto rejected some events: {out}"
+            );
+        }
+    }
+
+    /// ssmres against `ssm`, with S3 and CloudWatch Logs at this moto.
+    fn ssmres(&self, ssm: &FakeSsm) -> Ssmres {
+        Ssmres::new(ssm).moto(&self.moto)
+    }
+}
+
+/// The CloudWatch Logs stream the agent writes a stream of a step to.
+fn log_stream_name(instance_id: &str, step: &str, stream: &str) -> String {
+    format!("{CMD_ID}/{instance_id}/{step}/{stream}")
+}
+
+// ---------------------------------------------------------------------------------------------
+// A socket nobody answers on
+// ---------------------------------------------------------------------------------------------
+
+/// A bound, listening socket that never accepts while the binary runs: a client's connect
+/// completes in the kernel's accept queue, where [`Tripwire::connections`] finds it afterwards
+/// (the queue keeps it even once the client has gone).
+struct Tripwire(TcpListener);
+
+impl Tripwire {
+    fn new() -> Tripwire {
+        Tripwire(TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0"))
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.0.local_addr().unwrap())
+    }
+
+    /// How many connections were ever made to it. Call once the client has exited.
+    fn connections(&self) -> usize {
+        self.0.set_nonblocking(true).unwrap();
+        let mut n = 0;
+        loop {
+            match self.0.accept() {
+                Ok(_) => n += 1,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return n,
+                Err(e) => panic!("accept: {e}"),
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. S3, megabytes, byte for byte
+// ---------------------------------------------------------------------------------------------
+
+struct BigS3 {
+    world: World,
+    stdout: String,
+    stderr: String,
+    record: Value,
+}
+
+/// A Failed invocation whose stdout (~4 MB) and stderr (~2 MB) each have their own object.
+fn big_s3() -> BigS3 {
+    let world = World::start();
+    let stdout = mixed_text(1, 4_000_000);
+    let stderr = mixed_text(2, 2_000_000);
+    let bucket = "ssm-output-big";
+    let out_key = agent_key("runs/big", INSTANCE_ID, "stdout");
+    let err_key = agent_key("runs/big", INSTANCE_ID, "stderr");
+    world.bucket(bucket);
+    world.put_object(bucket, &out_key, stdout.as_bytes());
+    world.put_object(bucket, &err_key, stderr.as_bytes());
+    let record = with_urls(
+        invocation(
+            "Failed",
+            "Failed",
+            &stdout_cut(&stdout),
+            &stderr_cut(&stderr),
+        ),
+        &s3_url(bucket, &out_key),
+        &s3_url(bucket, &err_key),
+    );
+    BigS3 {
+        world,
+        stdout,
+        stderr,
+        record,
+    }
+}
+
+#[test]
+fn s3_megabytes_get_json_and_jsonl_carry_the_complete_objects_byte_for_byte() {
+    let t = big_s3();
+    let ssm = FakeSsm::always(Step::ok(&t.record));
+    let expected = with_contents(&t.record, &t.stdout, &t.stderr);
+
+    let full = t
+        .world
+        .ssmres(&ssm)
+        .run(&get_args(&["--full-output", "-o", "json"]));
+    assert_code(&full, 0);
+    assert_json_is(&full, &expected);
+    assert!(full.stderr.is_empty(), "{}", brief(&full));
+
+    // Without the flag the same record prints as the service sent it, keys in the same order.
+    let cut = t.world.ssmres(&ssm).run(&get_args(&["-o", "json"]));
+    assert_code(&cut, 0);
+    assert_json_is(&cut, &t.record);
+    assert_eq!(top_level_keys(&full), top_level_keys(&cut));
+
+    let out = t
+        .world
+        .ssmres(&ssm)
+        .run(&get_args(&["--full-output", "-o", "jsonl"]));
+    assert_code(&out, 0);
+    let line = text(&out.stdout);
+    assert!(
+        line.ends_with('\n') && line.matches('\n').count() == 1,
+        "jsonl is one line"
+    );
+    assert_json_value(&serde_json::from_str(&line).unwrap(), &expected);
+    assert!(out.stderr.is_empty(), "{}", brief(&out));
+}
+
+/// The keys of a pretty-printed JSON object (4-space indent), in the order printed.
+fn top_level_keys(out: &Output) -> Vec<String> {
+    text(&out.stdout)
+        .lines()
+        .filter_map(|l| l.strip_prefix("    \""))
+        .filter_map(|l| l.split_once("\":").map(|(k, _)| k.to_owned()))
+        .collect()
+}
+
+#[test]
+fn s3_full_output_in_a_table_fills_the_sections_with_no_cut_note() {
+    let world = World::start();
+    let bucket = "ssm-output-table";
+    let out_key = agent_key("table", INSTANCE_ID, "stdout");
+    let err_key = agent_key("table", INSTANCE_ID, "stderr");
+    let stdout = mixed_text(50, 300_000);
+    let stderr = mixed_text(51, 60_000);
+    world.bucket(bucket);
+    world.put_object(bucket, &out_key, stdout.as_bytes());
+    world.put_object(bucket, &err_key, stderr.as_bytes());
+    let record = with_urls(
+        invocation(
+            "Success",
+            "Success",
+            &stdout_cut(&stdout),
+            &stderr_cut(&stderr),
+        ),
+        &s3_url(bucket, &out_key),
+        &s3_url(bucket, &err_key),
+    );
+    let ssm = FakeSsm::always(Step::ok(&record));
+    let out = world
+        .ssmres(&ssm)
+        .run(&get_args(&["--full-output", "-o", "table"]));
+    assert_code(&out, 0);
+    let table = text(&out.stdout);
+    // Each section is the whole text, controls made visible, ended by a line end.
+    let sections = format!(
+        "── stdout ──\n{}\n── stderr ──\n{}\n",
+        shown(&stdout),
+        shown(&stderr)
+    );
+    if !table.ends_with(&sections) {
+        let start = table.find("── stdout ──").unwrap_or(0);
+        panic!(
+            "the sections are not the complete texts: {}",
+            first_difference(&table.as_bytes()[start..], sections.as_bytes())
+        );
+    }
+    assert!(!table.contains("cut short"), "{}", brief(&out));
+    assert!(out.stderr.is_empty(), "{}", brief(&out));
+}
+
+#[test]
+fn s3_megabytes_text_mode_streams_each_object_exactly_to_its_own_stream() {
+    let t = big_s3();
+    let ssm = FakeSsm::always(Step::ok(&t.record));
+    let out = t
+        .world
+        .ssmres(&ssm)
+        .run(&get_args(&["--full-output", "-o", "text"]));
+    assert_code(&out, 0);
+    assert_same_bytes(&out.stdout, t.stdout.as_bytes(), "stdout");
+    assert_same_bytes(&out.stderr, t.stderr.as_bytes(), "stderr");
+}
+
+#[test]
+fn s3_megabytes_wait_prints_the_complete_objects_and_keeps_the_exit_code() {
+    let t = big_s3();
+    let expected = with_contents(&t.record, &t.stdout, &t.stderr);
+
+    let ssm = fake_running_then(&t.record);
+    let out = t
+        .world
+        .ssmres(&ssm)
+        .run(&wait_args(&["--full-output", "-o", "json"]));
+    // The invocation Failed: wait says so with 1, complete output or not.
+    assert_code(&out, 1);
+    assert_json_is(&out, &expected);
+    assert!(out.stderr.is_empty(), "{}", brief(&out));
+    assert!(ssm.get_invocation_calls() >= 2, "it polled until the end");
+
+    let ssm = fake_running_then(&t.record);
+    let out = t
+        .world
+        .ssmres(&ssm)
+        .run(&wait_args(&["--full-output", "-o", "text"]));
+    assert_code(&out, 1);
+    assert_same_bytes(&out.stdout, t.stdout.as_bytes(), "stdout");
+    assert_same_bytes(&out.stderr, t.stderr.as_bytes(), "stderr");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. Other URL forms, keys that need escaping
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn s3_virtual_hosted_urls_and_keys_with_escaped_characters() {
+    let world = World::start();
+    // A bucket with dots (read from the right of the host), keys with a space, `+`, `%`, `?`,
+    // `#`, brackets, an `=` and non-ASCII: all percent-encoded in the URL.
+    let bucket = "ssm.out-put.example";
+    let out_key = "my runs/2024+05 %done?/ü#1/[x]=y/stdout";
+    let err_key = "my runs/ünïcödé ✓/stderr";
+    let stdout = mixed_text(3, 60_000);
+    let stderr = mixed_text(4, 20_000);
+    world.bucket(bucket);
+    world.put_object(bucket, out_key, stdout.as_bytes());
+    world.put_object(bucket, err_key, stderr.as_bytes());
+    let virtual_hosted = |key: &str| {
+        format!(
+            "https://{bucket}.s3.us-east-1.amazonaws.com/{}",
+            url_path(key)
+        )
+    };
+    // The legacy dashed form, virtual-hosted too.
+    let dashed = |key: &str| {
+        format!(
+            "https://{bucket}.s3-us-east-1.amazonaws.com/{}",
+            url_path(key)
+        )
+    };
+    assert!(virtual_hosted(out_key).contains("%20") && virtual_hosted(out_key).contains("%25"));
+    let record = with_urls(
+        invocation(
+            "Success",
+            "Success",
+            &stdout_cut(&stdout),
+            &stderr_cut(&stderr),
+        ),
+        &virtual_hosted(out_key),
+        &dashed(err_key),
+    );
+    let ssm = FakeSsm::always(Step::ok(&record));
+
+    let out = world
+        .ssmres(&ssm)
+        .run(&get_args(&["--full-output", "-o", "json"]));
+    assert_code(&out, 0);
+    assert_json_is(&out, &with_contents(&record, &stdout, &stderr));
+    assert!(out.stderr.is_empty(), "{}", brief(&out));
+
+    let out = world
+        .ssmres(&ssm)
+        .run(&get_args(&["--full-output", "-o", "text"]));
+    assert_code(&out, 0);
+    assert_same_bytes(&out.stdout, stdout.as_bytes(), "stdout");
+    assert_same_bytes(&out.stderr, stderr.as_bytes(), "stderr");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. CloudWatch Logs
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn cloudwatch_many_pages_of_events_json_and_text_are_the_events_line_by_line() {
+    let world = World::start();
+    let group = "/ops/run-command";
+    let step = "aws-runShellScript";
+    // 23,000 events (~3.5 MB): moto serves GetLogEvents 10,000 events a page, so three pages.
+    let out_messages = log_messages(5, 3_500_000);
+    assert!(out_messages.len() > 20_000, "{}", out_messages.len());
+    let err_messages = log_messages(6, 40_000);
+    world.log_group(group);
+    let out_stream = log_stream_name(INSTANCE_ID, step, "stdout");
+    let err_stream = log_stream_name(INSTANCE_ID, step, "stderr");
+    world.log_stream(group, &out_stream);
+    world.put_events(group, &out_stream, &out_messages);
+    world.log_stream(group, &err_stream);
+    world.put_events(group, &err_stream, &err_messages);
+    // Another step's stream and another instance's: not this invocation's stdout.
+    let decoys = [
+        log_stream_name(INSTANCE_ID, "aws-other", "stdout"),
+        log_stream_name("i-0fedcba9876543210", step, "stdout"),
+    ];
+    for decoy in &decoys {
+        world.log_stream(group, decoy);
+        world.put_events(group, decoy, &["decoy: not this step's output".to_owned()]);
+    }
+
+    let stdout = joined(&out_messages);
+    let stderr = joined(&err_messages);
+    let record = with_cloudwatch(
+        invocation(
+            "Success",
+            "Success",
+            &stdout_cut(&stdout),
+            &stderr_cut(&stderr),
+        ),
+        group,
+    );
+    let ssm = FakeSsm::always(Step::ok(&record));
+
+    let out = world
+        .ssmres(&ssm)
+        .run(&get_args(&["--full-output", "-o", "json"]));
+    assert_code(&out, 0);
+    assert_json_is(&out, &with_contents(&record, &stdout, &stderr));
+    assert!(out.stderr.is_empty(), "{}", brief(&out));
+
+    let out = world
+        .ssmres(&ssm)
+        .run(&get_args(&["--full-output", "-o", "text"]));
+    assert_code(&out, 0);
+    assert_same_bytes(&out.stdout, stdout.as_bytes(), "stdout");
+    assert_same_bytes(&out.stderr, stderr.as_bytes(), "stderr");
+}
+
+#[test]
+fn cloudwatch_without_a_plugin_name_joins_every_step_in_creation_order_from_the_default_group() {
+    let world = World::start();
+    // No group named in the record: the agent's default, /aws/ssm/<document>.
+    let group = "/aws/ssm/AWS-RunShellScript";
+    world.log_group(group);
+    // The first step's name sorts after the second's: only creation order puts them right.
+    let first = log_messages(7, 30_000);
+    let second = log_messages(8, 30_000);
+    let first_err = vec!["first step complains\n".to_owned()];
+    let second_err = vec!["second step complains".to_owned()];
+    for (step, out, err) in [
+        ("zz-first-step", &first, &first_err),
+        ("aa-second-step", &second, &second_err),
+    ] {
+        let out_stream = log_stream_name(INSTANCE_ID, step, "stdout");
+        let err_stream = log_stream_name(INSTANCE_ID, step, "stderr");
+        world.log_stream(group, &out_stream);
+        world.put_events(group, &out_stream, out);
+        world.log_stream(group, &err_stream);
+        world.put_events(group, &err_stream, err);
+    }
+    let stdout = joined(&first) + &joined(&second);
+    let stderr = joined(&first_err) + &joined(&second_err);
+    let mut record = with_cloudwatch(
+        invocation("Success", "Success", &stdout_cut(&stdout), &stderr),
+        "",
+    );
+    record.as_object_mut().unwrap().remove("PluginName");
+    let ssm = FakeSsm::always(Step::ok(&record));
+
+    let out = world
+        .ssmres(&ssm)
+        .run(&get_args(&["--full-output", "-o", "json"]));
+    assert_code(&out, 0);
+    assert_json_is(&out, &with_contents(&record, &stdout, &stderr));
+    assert!(out.stderr.is_empty(), "{}", brief(&out));
+
+    let out = world
+        .ssmres(&ssm)
+        .run(&get_args(&["--full-output", "-o", "text"]));
+    assert_code(&out, 0);
+    assert_same_bytes(&out.stdout, stdout.as_bytes(), "stdout");
+    assert_same_bytes(&out.stderr, stderr.as_bytes(), "stderr");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. S3 before CloudWatch
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn s3_is_read_rather_than_cloudwatch_when_both_kept_the_output() {
+    let world = World::start();
+    let bucket = "ssm-output-both";
+    let out_key = agent_key("both", INSTANCE_ID, "stdout");
+    let s3_stdout = mixed_text(9, 80_000);
+    world.bucket(bucket);
+    world.put_object(bucket, &out_key, s3_stdout.as_bytes());
+    let group = "/ops/both";
+    world.log_group(group);
+    let cw_stdout = vec!["from CloudWatch: must not be shown".to_owned()];
+    let cw_stderr = log_messages(10, 20_000);
+    for (stream, messages) in [("stdout", &cw_stdout), ("stderr", &cw_stderr)] {
+        let name = log_stream_name(INSTANCE_ID, "aws-runShellScript", stream);
+        world.log_stream(group, &name);
+        world.put_events(group, &name, messages);
+    }
+    let stderr = joined(&cw_stderr);
+    // stdout is in both places; stderr only in CloudWatch (no URL for it).
+    let record = with_cloudwatch(
+        with_urls(
+            invocation(
+                "Success",
+                "Success",
+                &stdout_cut(&s3_stdout),
+                &stderr_cut(&stderr),
+            ),
+            &s3_url(bucket, &out_key),
+            "",
+        ),
+        group,
+    );
+    let ssm = FakeSsm::always(Step::ok(&record));
+
+    let out = world
+        .ssmres(&ssm)
+        .run(&get_args(&["--full-output", "-o", "json"]));
+    assert_code(&out, 0);
+    assert_json_is(&out, &with_contents(&record, &s3_stdout, &stderr));
+    assert!(out.stderr.is_empty(), "{}", brief(&out));
+
+    let out = world
+        .ssmres(&ssm)
+        .run(&get_args(&["--full-output", "-o", "text"]));
+    assert_code(&out, 0);
+    assert_same_bytes(&out.stdout, s3_stdout.as_bytes(), "stdout");
+    assert_same_bytes(&out.stderr, stderr.as_bytes(), "stderr");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 5. What is not there
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn a_missing_object_falls_back_with_one_warning_and_the_exit_code_of_the_invocation() {
+    let world = World::start();
+    let bucket = "ssm-output-missing";
+    world.bucket(bucket);
+    let out_key = agent_key("gone", INSTANCE_ID, "stdout");
+    let err_key = agent_key("gone", INSTANCE_ID, "stderr");
+    let service_stdout = stdout_cut(&mixed_text(11, 80_000));
+    // stderr was empty: the agent uploaded no object for it, and that is no error.
+    let record = with_urls(
+        invocation("Failed", "Failed", &service_stdout, ""),
+        &s3_url(bucket, &out_key),
+        &s3_url(bucket, &err_key),
+    );
+    let what = format!("s3://{bucket}/{out_key}");
+
+    let ssm = fake_running_then(&record);
+    let out = world
+        .ssmres(&ssm)
+        .run(&wait_args(&["--full-output", "-o", "json"]));
+    assert_code(&out, 1);
+    assert_json_is(&out, &record);
+    assert_one_fallback_warning(&out, "stdout", &what, "NoSuchKey");
+
+    let ssm = fake_running_then(&record);
+    let out = world
+        .ssmres(&ssm)
+        .run(&wait_args(&["--full-output", "-o", "text"]));
+    assert_code(&out, 1);
+    assert_same_bytes(&out.stdout, service_stdout.as_bytes(), "stdout");
+    assert_one_fallback_warning(&out, "stdout", &what, "NoSuchKey");
+
+    // Both streams empty at the service, both objects missing: nothing to say.
+    let empty = with_urls(
+        invocation("Failed", "Failed", "", ""),
+        &s3_url(bucket, &out_key),
+        &s3_url(bucket, &err_key),
+    );
+    let ssm = FakeSsm::always(Step::ok(&empty));
+    let out = world
+        .ssmres(&ssm)
+        .run(&wait_args(&["--full-output", "-o", "json"]));
+    assert_code(&out, 1);
+    assert_json_is(&out, &empty);
+    assert!(out.stderr.is_empty(), "{}", brief(&out));
+    let out = world
+        .ssmres(&ssm)
+        .run(&get_args(&["--full-output", "-o", "text"]));
+    assert_code(&out, 0);
+    assert!(
+        out.stdout.is_empty() && out.stderr.is_empty(),
+        "{}",
+        brief(&out)
+    );
+}
+
+#[test]
+fn a_table_after_a_failed_read_does_not_offer_the_flag_that_was_given() {
+    // With --full-output, a read that failed is said once, on stderr. The table's note for a
+    // cut section ("…; --full-output reads it") is for runs without the flag: after the flag
+    // was given and the object turned out missing, it would send the user round in circles.
+    let world = World::start();
+    let bucket = "ssm-output-table-missing";
+    world.bucket(bucket);
+    let key = agent_key("gone", INSTANCE_ID, "stdout");
+    let service_stdout = stdout_cut(&mixed_text(21, 80_000));
+    let record = with_urls(
+        invocation("Success", "Success", &service_stdout, ""),
+        &s3_url(bucket, &key),
+        "",
+    );
+    let ssm = FakeSsm::always(Step::ok(&record));
+    let out = world
+        .ssmres(&ssm)
+        .run(&get_args(&["--full-output", "-o", "table"]));
+    assert_code(&out, 0);
+    assert_one_fallback_warning(&out, "stdout", &format!("s3://{bucket}/{key}"), "NoSuchKey");
+    let table = text(&out.stdout);
+    assert!(
+        table.contains(&format!("{}\n", shown(&service_stdout))),
+        "the table shows what the service returned\n{}",
+        brief(&out)
+    );
+    let tail: String = table
+        .chars()
+        .skip(table.chars().count().saturating_sub(400))
+        .collect();
+    assert!(
+        !table.contains("--full-output reads it"),
+        "the table tells the user to use --full-output, which was given and could not read \
+         s3://{bucket}/{key}; its end:\n{tail}"
+    );
+}
+
+#[test]
+fn a_missing_log_group_or_stream_falls_back_with_one_warning_naming_it() {
+    let world = World::start();
+    let service_stdout = stdout_cut(&mixed_text(12, 80_000));
+    let streams = format!("{CMD_ID}/{INSTANCE_ID}/aws-runShellScript/stdout");
+
+    // No such group. stderr was empty: its stream is missing too, and that says nothing.
+    let record = with_cloudwatch(
+        invocation("Failed", "Failed", &service_stdout, ""),
+        "/no/such/group",
+    );
+    let ssm = FakeSsm::always(Step::ok(&record));
+    let out = world
+        .ssmres(&ssm)
+        .run(&wait_args(&["--full-output", "-o", "json"]));
+    assert_code(&out, 1);
+    assert_json_is(&out, &record);
+    let line = assert_one_fallback_warning(
+        &out,
+        "stdout",
+        &format!("CloudWatch Logs group /no/such/group, streams {streams}"),
+        "",
+    );
+    assert!(line.contains("ResourceNotFoundException"), "{line}");
+
+    // The group exists, this invocation's streams do not.
+    world.log_group("/ops/empty");
+    let record = with_cloudwatch(
+        invocation("Success", "Success", &service_stdout, ""),
+        "/ops/empty",
+    );
+    let ssm = FakeSsm::always(Step::ok(&record));
+    let out = world
+        .ssmres(&ssm)
+        .run(&get_args(&["--full-output", "-o", "text"]));
+    assert_code(&out, 0);
+    assert_same_bytes(&out.stdout, service_stdout.as_bytes(), "stdout");
+    assert_one_fallback_warning(
+        &out,
+        "stdout",
+        &format!("CloudWatch Logs group /ops/empty, streams {streams}"),
+        "",
+    );
+}
+
+#[test]
+fn a_cut_stream_kept_nowhere_is_said_once_and_the_service_content_shown() {
+    let service_stdout = stdout_cut(&mixed_text(13, 80_000));
+    let record = invocation("Success", "Success", &service_stdout, "short stderr\n");
+    let ssm = FakeSsm::always(Step::ok(&record));
+    let s3 = Tripwire::new();
+    let logs = Tripwire::new();
+    let out = Ssmres::new(&ssm)
+        .s3(&s3.url())
+        .logs(&logs.url())
+        .run(&get_args(&["--full-output", "-o", "json"]));
+    assert_code(&out, 0);
+    assert_json_is(&out, &record);
+    let line = assert_single_line(&out);
+    let said = format!(
+        "warning: {INSTANCE_ID}: stdout was cut short by the service and no complete copy was kept"
+    );
+    assert!(line.starts_with(&said), "{}", brief(&out));
+    assert_eq!((s3.connections(), logs.connections()), (0, 0));
+}
+
+// ---------------------------------------------------------------------------------------------
+// 6. Access denied (moto enforcing IAM)
+// ---------------------------------------------------------------------------------------------
+
+/// POSTs `body` to moto's `path` (HTTP/1.0, so the server closes when done); the status code.
+fn moto_post(moto: &Moto, path: &str, body: &str) -> u16 {
+    let mut stream = TcpStream::connect(("127.0.0.1", moto.port())).expect("connect to moto");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    write!(
+        stream,
+        "POST {path} HTTP/1.0\r\nHost: 127.0.0.1:{}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        moto.port(),
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("moto answers");
+    answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("not an HTTP answer: {answer}"))
+}
+
+#[test]
+fn access_denied_by_iam_falls_back_with_one_warning_and_keeps_the_exit_code() {
+    let world = World::start();
+    let bucket = "ssm-output-denied";
+    let out_key = agent_key("denied", INSTANCE_ID, "stdout");
+    world.bucket(bucket);
+    world.put_object(bucket, &out_key, mixed_text(14, 80_000).as_bytes());
+    let group = "/ops/denied";
+    let stream = log_stream_name(INSTANCE_ID, "aws-runShellScript", "stdout");
+    world.log_group(group);
+    world.log_stream(group, &stream);
+    world.put_events(group, &stream, &log_messages(15, 40_000));
+
+    // A user who may list, but not read.
+    world.aws(&["iam", "create-user", "--user-name", "lister"]);
+    let policy = json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Action": ["s3:ListBucket", "logs:DescribeLogStreams", "logs:DescribeLogGroups"],
+            "Resource": "*"
+        }]
+    });
+    world.aws(&[
+        "iam",
+        "put-user-policy",
+        "--user-name",
+        "lister",
+        "--policy-name",
+        "list-only",
+        "--policy-document",
+        &policy.to_string(),
+    ]);
+    let key: Value =
+        serde_json::from_str(&world.aws(&["iam", "create-access-key", "--user-name", "lister"]))
+            .unwrap();
+    let key_id = key["AccessKey"]["AccessKeyId"].as_str().unwrap().to_owned();
+    let secret = key["AccessKey"]["SecretAccessKey"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // From now on moto checks every request against IAM.
+    assert_eq!(moto_post(&world.moto, "/moto-api/reset-auth", "0"), 200);
+
+    // S3: GetObject denied.
+    let service_stdout = stdout_cut(&mixed_text(14, 80_000));
+    let record = with_urls(
+        invocation("Failed", "Failed", &service_stdout, ""),
+        &s3_url(bucket, &out_key),
+        "",
+    );
+    let ssm = fake_running_then(&record);
+    let out = world
+        .ssmres(&ssm)
+        .credentials(&key_id, &secret)
+        .run(&wait_args(&["--full-output", "-o", "json"]));
+    assert_code(&out, 1);
+    assert_json_is(&out, &record);
+    assert_one_fallback_warning(
+        &out,
+        "stdout",
+        &format!("s3://{bucket}/{out_key}"),
+        "AccessDenied",
+    );
+
+    // CloudWatch Logs: the streams can be listed, their events not read.
+    let record = with_cloudwatch(invocation("Success", "Success", &service_stdout, ""), group);
+    let ssm = FakeSsm::always(Step::ok(&record));
+    let out = world
+        .ssmres(&ssm)
+        .credentials(&key_id, &secret)
+        .run(&get_args(&["--full-output", "-o", "text"]));
+    assert_code(&out, 0);
+    assert_same_bytes(&out.stdout, service_stdout.as_bytes(), "stdout");
+    let line = assert_one_fallback_warning(
+        &out,
+        "stdout",
+        &format!(
+            "CloudWatch Logs group {group}, streams {CMD_ID}/{INSTANCE_ID}/aws-runShellScript/stdout"
+        ),
+        "",
+    );
+    // moto words a denied CloudWatch Logs call in XML, which the SDK's JSON parser cannot read:
+    // the warning names the denial by its status instead of dumping the raw answer. The test
+    // below (`cloudwatch_access_denied_as_aws_words_it_…`) checks the message for AWS's JSON
+    // answer.
+    assert!(line.contains("access denied (HTTP 403"), "{line}");
+    assert!(
+        !line.contains("<?xml") && line.chars().count() < 400,
+        "one short line, not the raw answer: {line}"
+    );
+}
+
+/// A scripted CloudWatch Logs endpoint that lists this invocation's stdout stream and denies
+/// reading it, worded as CloudWatch Logs words it (moto answers a denied JSON call in XML, which
+/// no JSON client can read).
+fn logs_that_deny_reading(group: &'static str) -> FakeSsm {
+    FakeSsm::with_handler(Arc::new(move |target: &str, body: &Value| match target {
+        "Logs_20140328.DescribeLogStreams" => Step::ok(&json!({
+            "logStreams": [{
+                "logStreamName": log_stream_name(INSTANCE_ID, "aws-runShellScript", "stdout"),
+                "creationTime": 1_715_677_951_500u64,
+                "arn": format!("arn:aws:logs:us-east-1:123456789012:log-group:{group}:log-stream:x"),
+                "storedBytes": 0
+            }]
+        })),
+        "Logs_20140328.GetLogEvents" => Step::Error(
+            400,
+            "AccessDeniedException".into(),
+            format!(
+                "User: arn:aws:iam::123456789012:user/lister is not authorized to perform: \
+                 logs:GetLogEvents on resource: arn:aws:logs:us-east-1:123456789012:log-group:{}:log-stream:{}",
+                group,
+                body["logStreamName"].as_str().unwrap_or_default()
+            ),
+        ),
+        other => Step::Error(400, "UnknownOperationException".into(), other.into()),
+    }))
+}
+
+#[test]
+fn cloudwatch_access_denied_as_aws_words_it_is_one_warning_naming_the_denial() {
+    let group = "/ops/denied";
+    let service_stdout = stdout_cut(&mixed_text(19, 80_000));
+    let record = with_cloudwatch(invocation("Failed", "Failed", &service_stdout, ""), group);
+    let logs = logs_that_deny_reading(group);
+    for mode in ["json", "text"] {
+        let ssm = FakeSsm::always(Step::ok(&record));
+        let out =
+            Ssmres::new(&ssm)
+                .logs(&logs.url())
+                .run(&wait_args(&["--full-output", "-o", mode]));
+        assert_code(&out, 1);
+        if mode == "json" {
+            assert_json_is(&out, &record);
+        } else {
+            assert_same_bytes(&out.stdout, service_stdout.as_bytes(), "stdout");
+        }
+        let line = assert_one_fallback_warning(
+            &out,
+            "stdout",
+            &format!(
+                "CloudWatch Logs group {group}, streams {CMD_ID}/{INSTANCE_ID}/aws-runShellScript/stdout"
+            ),
+            "AccessDeniedException: User: arn:aws:iam::123456789012:user/lister is not authorized to perform: logs:GetLogEvents",
+        );
+        assert!(line.len() < 600, "a warning a person can read: {line}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 7. Without --full-output: a note, and nothing read
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn without_the_flag_a_table_says_where_the_rest_is_and_nothing_is_read() {
+    let stdout = stdout_cut(&mixed_text(16, 80_000));
+    let stderr = stderr_cut(&mixed_text(17, 30_000));
+    let out_url = s3_url("ssm-output-note", "note/stdout");
+    let err_url = s3_url("ssm-output-note", "note/stderr");
+    let cases = [
+        (
+            // Kept in S3.
+            with_urls(
+                invocation("Success", "Success", &stdout, &stderr),
+                &out_url,
+                &err_url,
+            ),
+            [
+                "[cut short by the service: the complete stdout is in s3://ssm-output-note/note/stdout; --full-output reads it]".to_owned(),
+                "[cut short by the service: the complete stderr is in s3://ssm-output-note/note/stderr; --full-output reads it]".to_owned(),
+            ],
+        ),
+        (
+            // Kept in CloudWatch Logs.
+            with_cloudwatch(invocation("Success", "Success", &stdout, &stderr), "/ops/g"),
+            [
+                format!("[cut short by the service: the complete stdout is in CloudWatch Logs group /ops/g, streams {CMD_ID}/{INSTANCE_ID}/aws-runShellScript/stdout; --full-output reads it]"),
+                format!("[cut short by the service: the complete stderr is in CloudWatch Logs group /ops/g, streams {CMD_ID}/{INSTANCE_ID}/aws-runShellScript/stderr; --full-output reads it]"),
+            ],
+        ),
+        (
+            // Kept nowhere.
+            invocation("Success", "Success", &stdout, &stderr),
+            [
+                "[cut short by the service: the complete stdout was not kept;".to_owned(),
+                "[cut short by the service: the complete stderr was not kept;".to_owned(),
+            ],
+        ),
+    ];
+    for (record, notes) in cases {
+        let ssm = FakeSsm::always(Step::ok(&record));
+        let (s3, logs) = (Tripwire::new(), Tripwire::new());
+        let out = Ssmres::new(&ssm)
+            .s3(&s3.url())
+            .logs(&logs.url())
+            .run(&get_args(&["-o", "table"]));
+        assert_code(&out, 0);
+        let table = text(&out.stdout);
+        // The note follows the section it is about.
+        let stdout_note = table
+            .find(&notes[0])
+            .unwrap_or_else(|| panic!("no note {:?}\n{}", notes[0], brief(&out)));
+        let stderr_header = table.find("── stderr ──").expect("a stderr section");
+        let stderr_note = table
+            .find(&notes[1])
+            .unwrap_or_else(|| panic!("no note {:?}\n{}", notes[1], brief(&out)));
+        assert!(
+            stdout_note < stderr_header && stderr_header < stderr_note,
+            "{}",
+            brief(&out)
+        );
+        assert!(
+            table[..stdout_note].ends_with(&format!("{MARKER}\n")),
+            "the note comes right after the cut text"
+        );
+
+        // json is what the service sent, and wait reads nothing either.
+        let out = Ssmres::new(&ssm)
+            .s3(&s3.url())
+            .logs(&logs.url())
+            .run(&wait_args(&["-o", "json"]));
+        assert_code(&out, 0);
+        assert_json_is(&out, &record);
+        assert!(out.stderr.is_empty(), "{}", brief(&out));
+        assert_eq!(
+            (s3.connections(), logs.connections()),
+            (0, 0),
+            "nothing is read without --full-output"
+        );
+    }
+
+    // A section that was not cut has no note.
+    let record = with_urls(
+        invocation("Success", "Success", "all of it\n", ""),
+        &out_url,
+        &err_url,
+    );
+    let ssm = FakeSsm::always(Step::ok(&record));
+    let out = Ssmres::new(&ssm).run(&get_args(&["-o", "table"]));
+    assert_code(&out, 0);
+    assert!(!text(&out.stdout).contains("cut short"), "{}", brief(&out));
+}
+
+#[test]
+fn an_unfinished_invocation_is_not_read_even_with_the_flag() {
+    let mut record = with_urls(
+        invocation(
+            "InProgress",
+            "InProgress",
+            &stdout_cut(&mixed_text(18, 80_000)),
+            "",
+        ),
+        &s3_url("ssm-output-running", "running/stdout"),
+        &s3_url("ssm-output-running", "running/stderr"),
+    );
+    record = with_cloudwatch(record, "/ops/running");
+    let ssm = FakeSsm::always(Step::ok(&record));
+    let (s3, logs) = (Tripwire::new(), Tripwire::new());
+    let out = Ssmres::new(&ssm)
+        .s3(&s3.url())
+        .logs(&logs.url())
+        .run(&get_args(&["--full-output", "-o", "json"]));
+    assert_code(&out, 0);
+    assert_json_is(&out, &record);
+
+    // A wait that times out prints the last state seen, as the service sent it.
+    let out = Ssmres::new(&ssm)
+        .s3(&s3.url())
+        .logs(&logs.url())
+        .run(&wait_args(&[
+            "--timeout",
+            "300ms",
+            "--full-output",
+            "-o",
+            "json",
+        ]));
+    assert_code(&out, 4);
+    assert_json_is(&out, &record);
+    assert_eq!((s3.connections(), logs.connections()), (0, 0));
+}
+
+// ---------------------------------------------------------------------------------------------
+// 8. Fleets
+// ---------------------------------------------------------------------------------------------
+
+/// A fake SSM answering a fleet wait for these members, all ended by round 1, whose
+/// GetCommandInvocation records carry the output URLs `urls` gives for an instance.
+fn fleet_fake(
+    members: Vec<Member>,
+    urls: impl Fn(&str) -> (String, String) + Send + Sync + 'static,
+) -> FakeSsm {
+    let timeline = Timeline::new(members);
+    FakeSsm::with_handler(Arc::new(move |target: &str, body: &Value| match target {
+        LIST_COMMANDS => Step::ok(&json!({ "Commands": [timeline.command_at(1)] })),
+        LIST_COMMAND_INVOCATIONS => {
+            let mut records = timeline.records_at(1);
+            if body["Details"] != json!(true) {
+                for r in &mut records {
+                    r.as_object_mut().unwrap().remove("CommandPlugins");
+                }
+            }
+            Step::ok(&json!({ "CommandInvocations": records }))
+        }
+        GET_COMMAND_INVOCATION => {
+            let id = body["InstanceId"].as_str().unwrap_or_default();
+            match timeline.get_body_at(id, 1) {
+                Some(record) => {
+                    let (out, err) = urls(id);
+                    Step::ok(&with_urls(record, &out, &err))
+                }
+                None => Step::not_found(),
+            }
+        }
+        other => Step::Error(400, "UnknownOperationException".into(), other.into()),
+    }))
+}
+
+#[test]
+fn a_fleet_wait_carries_every_instance_s_complete_output() {
+    let world = World::start();
+    let bucket = "ssm-output-fleet";
+    world.bucket(bucket);
+    let ids: Vec<String> = (0..3).map(fleet_instance_id).collect();
+    let texts: Vec<String> = (0..3)
+        .map(|i| mixed_text(20 + i, 150_000 + 50_000 * i as usize))
+        .collect();
+    for (id, t) in ids.iter().zip(&texts) {
+        world.put_object(bucket, &agent_key("fleet", id, "stdout"), t.as_bytes());
+    }
+    // The third one failed, and its object is missing.
+    let members: Vec<Member> = ids
+        .iter()
+        .zip(&texts)
+        .enumerate()
+        .map(|(i, (id, t))| {
+            let m = Member::new(id.clone()).output(&stdout_cut(t), "");
+            if i == 2 {
+                m.ends_at(1, support::fake_ssm::FAILED)
+            } else {
+                m.succeeds_at(1)
+            }
+        })
+        .collect();
+    let mut missing = agent_key("fleet", &ids[2], "stdout");
+    missing.push_str("-never-uploaded");
+    let urls = {
+        let (ids, missing) = (ids.clone(), missing.clone());
+        move |id: &str| {
+            let key = if id == ids[2] {
+                missing.clone()
+            } else {
+                agent_key("fleet", id, "stdout")
+            };
+            (
+                s3_url(bucket, &key),
+                s3_url(bucket, &agent_key("fleet", id, "stderr")),
+            )
+        }
+    };
+    let ssm = fleet_fake(members, urls);
+    for mode in ["json", "jsonl"] {
+        let mut args = vec!["wait", "--command-id", CMD_ID];
+        args.extend(FAST_POLL);
+        args.extend(["--full-output", "-o", mode]);
+        let out = world.ssmres(&ssm).run(&args);
+        // One failed: 1, as without the flag.
+        assert_code(&out, 1);
+        let mut items: Vec<Value> = if mode == "json" {
+            match stdout_json(&out) {
+                Value::Array(items) => items,
+                other => panic!("not an array: {other}"),
+            }
+        } else {
+            // jsonl: one object per line, in the order they finished.
+            text(&out.stdout)
+                .lines()
+                .map(|l| serde_json::from_str(l).expect("a JSON line"))
+                .collect()
+        };
+        if mode == "jsonl" {
+            items.sort_by(|a, b| a["InstanceId"].as_str().cmp(&b["InstanceId"].as_str()));
+        }
+        let got_ids: Vec<&str> = items
+            .iter()
+            .map(|v| v["InstanceId"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            got_ids,
+            ids.iter().map(String::as_str).collect::<Vec<_>>(),
+            "{mode}"
+        );
+        for (i, item) in items.iter().enumerate() {
+            let want = if i == 2 {
+                stdout_cut(&texts[2])
+            } else {
+                texts[i].clone()
+            };
+            let got = item["StandardOutputContent"].as_str().unwrap();
+            assert_same_bytes(
+                got.as_bytes(),
+                want.as_bytes(),
+                &format!("{mode}: {}'s stdout", ids[i]),
+            );
+            assert_eq!(item["StandardErrorContent"], json!(""));
+        }
+        let ws = warnings(&out);
+        assert_eq!(
+            ws.len(),
+            1,
+            "{mode}: one warning, for the missing object\n{}",
+            brief(&out)
+        );
+        assert_fallback_warning(
+            &ws[0],
+            &ids[2],
+            "stdout",
+            &format!("s3://{bucket}/{missing}"),
+            "NoSuchKey",
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 9. --endpoint-url is SSM's only
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn s3_and_logs_go_to_their_own_endpoints_never_to_the_ssm_one() {
+    let bucket = "ssm-output-elsewhere";
+    let key = "elsewhere/stdout";
+    let service_stdout = stdout_cut(&mixed_text(30, 80_000));
+    let record = with_urls(
+        invocation("Success", "Success", &service_stdout, ""),
+        &s3_url(bucket, key),
+        "",
+    );
+    let ssm = FakeSsm::always(Step::ok(&record));
+    // Stand-ins for S3 that refuse; they record what reached them.
+    let refuse = || FakeSsm::always(Step::Error(403, "AccessDenied".into(), "not here".into()));
+
+    let config_dir = tempfile::tempdir().unwrap();
+    for var in [
+        "AWS_ENDPOINT_URL_S3",
+        "AWS_ENDPOINT_URL",
+        "a profile's services section",
+    ] {
+        let s3 = refuse();
+        let run = Ssmres::new(&ssm);
+        let run = if var.starts_with("AWS_") {
+            run.env(var, &s3.url())
+        } else {
+            // The default profile names S3's endpoint only.
+            let config = config_dir.path().join("config");
+            std::fs::write(
+                &config,
+                format!(
+                    "[default]\nservices = elsewhere\n\n[services elsewhere]\ns3 =\n  endpoint_url = {}\n",
+                    s3.url()
+                ),
+            )
+            .unwrap();
+            run.env("AWS_CONFIG_FILE", config.to_str().unwrap())
+        };
+        let out = run.run(&get_args(&["--full-output", "-o", "json"]));
+        assert_code(&out, 0);
+        assert_json_is(&out, &record);
+        let line = assert_single_line(&out);
+        assert!(
+            line.starts_with(&format!(
+                "warning: {INSTANCE_ID}: complete stdout not read (s3://{bucket}/{key}: "
+            )),
+            "{var}: {line}"
+        );
+        let reached: Vec<(String, String)> = s3
+            .requests()
+            .into_iter()
+            .map(|r| (r.method, r.path))
+            .collect();
+        assert!(
+            !reached.is_empty()
+                && reached
+                    .iter()
+                    .all(|(m, p)| m == "GET"
+                        && p.split('?').next() == Some(&format!("/{bucket}/{key}"))),
+            "{var}: the object is asked for path-style from that endpoint: {reached:?}"
+        );
+        assert!(
+            ssm.requests()
+                .iter()
+                .all(|r| r.target.as_deref() == Some(GET_COMMAND_INVOCATION)),
+            "{var}: only SSM calls reach --endpoint-url: {:#?}",
+            ssm.requests()
+        );
+    }
+
+    // CloudWatch Logs from AWS_ENDPOINT_URL_CLOUDWATCH_LOGS.
+    let record = with_cloudwatch(
+        invocation("Success", "Success", &service_stdout, ""),
+        "/ops/elsewhere",
+    );
+    let ssm = FakeSsm::always(Step::ok(&record));
+    // A stand-in for CloudWatch Logs that knows no such group (and records what reached it).
+    let logs = FakeSsm::with_handler(Arc::new(|_: &str, _: &Value| {
+        Step::Error(
+            400,
+            "ResourceNotFoundException".into(),
+            "The specified log group does not exist.".into(),
+        )
+    }));
+    let out = Ssmres::new(&ssm)
+        .logs(&logs.url())
+        .run(&get_args(&["--full-output", "-o", "json"]));
+    assert_code(&out, 0);
+    assert_json_is(&out, &record);
+    assert_one_fallback_warning(
+        &out,
+        "stdout",
+        &format!(
+            "CloudWatch Logs group /ops/elsewhere, streams {CMD_ID}/{INSTANCE_ID}/aws-runShellScript/stdout"
+        ),
+        "ResourceNotFoundException",
+    );
+    let targets: Vec<Option<String>> = logs.requests().into_iter().map(|r| r.target).collect();
+    assert!(
+        !targets.is_empty()
+            && targets
+                .iter()
+                .all(|t| t.as_deref() == Some("Logs_20140328.DescribeLogStreams")),
+        "DescribeLogStreams reached the CloudWatch Logs endpoint: {targets:?}"
+    );
+    let describe_body = &logs.requests()[0].body;
+    assert_eq!(describe_body["logGroupName"], json!("/ops/elsewhere"));
+    assert_eq!(
+        describe_body["logStreamNamePrefix"],
+        json!(format!("{CMD_ID}/{INSTANCE_ID}/"))
+    );
+    assert!(
+        ssm.requests()
+            .iter()
+            .all(|r| r.target.as_deref() == Some(GET_COMMAND_INVOCATION))
+    );
+}
+
+#[track_caller]
+fn assert_single_line(out: &Output) -> String {
+    let err = text(&out.stderr);
+    let line = err.strip_suffix('\n').unwrap_or(&err);
+    assert!(
+        !line.is_empty() && !line.contains('\n'),
+        "expected exactly one line on stderr\n{}",
+        describe(out)
+    );
+    line.to_owned()
+}
+
+// ---------------------------------------------------------------------------------------------
+// On a terminal
+// ---------------------------------------------------------------------------------------------
+
+/// `arg` as one word for `sh`.
+fn sh_quote(arg: &str) -> String {
+    format!("'{}'", arg.replace('\'', r"'\''"))
+}
+
+/// What a terminal shows of `text`: ESC as `\x1b`, a lone CR as `\r`, CRLF as a line end.
+fn shown(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\r' if chars.peek() == Some(&'\n') => {}
+            '\r' => out.push_str("\\r"),
+            '\u{1b}' => out.push_str("\\x1b"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[test]
+fn on_a_terminal_the_complete_text_is_shown_with_controls_made_visible() {
+    let world = World::start();
+    let bucket = "ssm-output-tty";
+    let key = agent_key("tty", INSTANCE_ID, "stdout");
+    let stdout = mixed_text(40, 600_000);
+    world.bucket(bucket);
+    world.put_object(bucket, &key, stdout.as_bytes());
+    let record = with_urls(
+        invocation("Success", "Success", &stdout_cut(&stdout), ""),
+        &s3_url(bucket, &key),
+        "",
+    );
+    let ssm = FakeSsm::always(Step::ok(&record));
+
+    let mut words = vec![
+        env!("CARGO_BIN_EXE_ssmres").to_owned(),
+        "--endpoint-url".into(),
+        ssm.url(),
+    ];
+    words.extend(
+        get_args(&["--full-output", "-o", "text"])
+            .iter()
+            .map(|s| s.to_string()),
+    );
+    let line: Vec<String> = words.iter().map(|w| sh_quote(w)).collect();
+    let home = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new("script");
+    isolate(&mut cmd, home.path());
+    cmd.env("AWS_ENDPOINT_URL_S3", world.moto.endpoint())
+        .env("TERM", "xterm-256color")
+        .env("SHELL", "/bin/sh")
+        .args(["-qec", &line.join(" "), "/dev/null"]);
+    let out = moto::run(cmd, RUN_TIMEOUT);
+    assert_code(&out, 0);
+    // The terminal turns each line end into CRLF; raw CRs never reach it.
+    let screen = text(&out.stdout).replace("\r\n", "\n");
+    assert!(
+        !screen.contains('\u{fffd}'),
+        "no character was broken between two reads"
+    );
+    assert_same_bytes(screen.as_bytes(), shown(&stdout).as_bytes(), "the screen");
+}
