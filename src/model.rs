@@ -56,7 +56,8 @@ pub struct Invocation {
 pub struct Cut {
     /// "s3://bucket/key", a log group and its streams; None: kept nowhere we can name.
     pub rest_at: Option<String>,
-    /// --full-output tried to read it there and could not (a warning said why).
+    /// It cannot be read there: a URL ssmres does not understand, or --full-output tried and
+    /// failed (a warning said why).
     pub unread: bool,
 }
 

@@ -39,8 +39,23 @@ fn plan(inv: &Invocation, record: &CommandInvocation, stream: Stream) -> Plan {
             )
         }));
     }
-    if let Some(source) = output_sources::source(record, stream) {
-        return Plan::Read(source);
+    let content = match stream {
+        Stream::Stdout => inv.stdout(),
+        Stream::Stderr => inv.stderr(),
+    };
+    // Nothing printed: nothing to read (the agent keeps no object or stream for it, and
+    // looking would cost a call and, without s3:ListBucket, an AccessDenied).
+    if content.is_empty() {
+        return Plan::Keep(None);
+    }
+    match output_sources::source(record, stream) {
+        // S3 is byte-exact, so reading it even when nothing was cut costs no fidelity.
+        Some(source @ Source::S3(_)) => return Plan::Read(source),
+        // CloudWatch keeps lines, not bytes (CRLF comes back as LF): when the service's
+        // content is complete it is the better copy.
+        Some(source @ Source::CloudWatch(_)) if cut.is_some() => return Plan::Read(source),
+        Some(Source::CloudWatch(_)) => return Plan::Keep(None),
+        None => {}
     }
     if let Some(url) = output_sources::unreadable_url(record, stream) {
         return Plan::Keep(Some(format!(
@@ -234,7 +249,8 @@ pub async fn stream_text(
                 stream.name()
             )),
             Ok(_) => {}
-            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => break,
+            // `| head` closed stdout; stderr is another stream and still wants its text.
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => continue,
             Err(e) => return Err(Error::Output(e)),
         }
     }

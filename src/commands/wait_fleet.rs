@@ -62,7 +62,16 @@ pub async fn run(
     let (outcome, fetched) = tokio::join!(waiting, fetching);
     progress.clear();
     let outcome = outcome?;
-    let results = fetched?;
+    // Printed once the progress bar is gone, which they would otherwise break up.
+    let (results, mut warnings) = fetched?;
+    if args.full_output && !wants_results {
+        warnings.push(
+            "--full-output: a fleet's table shows one line per instance; -o json, jsonl or \
+             text show the complete outputs"
+                .into(),
+        );
+    }
+    super::full_output::print_warnings(&warnings);
 
     let code = if outcome
         .entries
@@ -117,7 +126,7 @@ async fn fetch_results(
     provider: &AwsProvider,
     args: &WaitArgs,
     finished: tokio::sync::mpsc::UnboundedReceiver<String>,
-) -> Result<BTreeMap<String, Kept>, Error> {
+) -> Result<(BTreeMap<String, Kept>, Vec<String>), Error> {
     let reader = args.full_output.then(|| provider.output_reader());
     let reader = reader.as_ref();
     let ids = futures_util::stream::unfold(finished, |mut rx| async move {
@@ -132,16 +141,18 @@ async fn fetch_results(
             };
             let mut fetched = provider.fetch(&key).await;
             // Each result completed as it arrives, so jsonl streams complete results too.
+            let mut warnings = Vec::new();
             if let (Some(reader), Ok(Fetched::Found(invocation))) = (reader, &mut fetched) {
-                let warnings = super::full_output::complete(reader, invocation).await;
-                super::full_output::print_warnings(&warnings);
+                warnings = super::full_output::complete(reader, invocation).await;
             }
-            (key.instance_id, fetched)
+            (key.instance_id, fetched, warnings)
         })
         .buffered(FETCH_CONCURRENCY);
     let mut results = std::pin::pin!(results);
     let mut all = BTreeMap::new();
-    while let Some((instance_id, fetched)) = results.next().await {
+    let mut all_warnings = Vec::new();
+    while let Some((instance_id, fetched, warnings)) = results.next().await {
+        all_warnings.extend(warnings);
         let invocation = match fetched {
             Ok(Fetched::Found(invocation)) => invocation,
             Ok(Fetched::NotVisible) => {
@@ -159,7 +170,7 @@ async fn fetch_results(
         }
         all.insert(instance_id, Kept::from(*invocation));
     }
-    Ok(all)
+    Ok((all, all_warnings))
 }
 
 fn into_error(e: FetchError) -> Error {

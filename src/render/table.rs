@@ -44,8 +44,8 @@ fn cut_note(out: &mut String, stream: &str, cut: Option<&Cut>) {
     let Some(cut) = cut else { return };
     let note = match &cut.rest_at {
         Some(place) if cut.unread => format!(
-            "[cut short by the service: the complete {stream} is in {}, which could not be read \
-             (see the warning)]",
+            "[cut short by the service: the complete {stream} is in {}, which ssmres could not \
+             read]",
             visible(place)
         ),
         Some(place) => format!(
@@ -198,8 +198,8 @@ mod tests {
         }
         let out = render(&inv, false);
         assert!(out.contains(
-            "[cut short by the service: the complete stdout is in s3://b/k/stdout, which could \
-             not be read (see the warning)]"
+            "[cut short by the service: the complete stdout is in s3://b/k/stdout, which ssmres \
+             could not read]"
         ));
         assert!(!out.contains("--full-output reads it"));
     }

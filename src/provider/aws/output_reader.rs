@@ -8,6 +8,9 @@
 
 use std::io;
 
+use std::time::Duration;
+
+use aws_config::timeout::TimeoutConfig;
 use aws_config::{Region, SdkConfig};
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
@@ -38,6 +41,13 @@ impl ReadError {
         }
     }
 }
+
+/// As for the SSM client: a host that does not answer is known within seconds.
+const CONNECT_TIMEOUT: Duration = Duration::from_millis(3100);
+/// An S3 answer that has not started after this long will not.
+const FIRST_BYTE_TIMEOUT: Duration = Duration::from_secs(30);
+/// One page of log streams or events.
+const PAGE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Receives the bytes of a stream as they arrive.
 pub type Sink<'a> = dyn FnMut(&[u8]) -> io::Result<()> + 'a;
@@ -74,24 +84,45 @@ impl OutputReader {
         }
     }
 
-    async fn read_s3(&self, loc: &S3Location, sink: &mut Sink<'_>) -> Result<u64, ReadError> {
-        let mut conf = aws_sdk_s3::config::Builder::from(&self.config);
-        // The bucket's region, as the URL names it: the SDK does not follow S3's redirect to it.
-        if let Some(region) = &loc.region {
-            conf = conf.region(Region::new(region.clone()));
+    fn s3_client(&self, region: Option<&str>) -> aws_sdk_s3::Client {
+        let mut conf = aws_sdk_s3::config::Builder::from(&self.config)
+            // No limit on the whole call, which may carry gigabytes: a connection that never
+            // comes, an answer that never starts, and (the SDK's stalled-stream protection,
+            // on by default) a body that stops flowing end it instead.
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(CONNECT_TIMEOUT)
+                    .read_timeout(FIRST_BYTE_TIMEOUT)
+                    .build(),
+            );
+        if let Some(region) = region {
+            conf = conf.region(Region::new(region.to_owned()));
         }
         if self.s3_path_style {
             conf = conf.force_path_style(true);
         }
-        let client = aws_sdk_s3::Client::from_conf(conf.build());
+        aws_sdk_s3::Client::from_conf(conf.build())
+    }
+
+    async fn read_s3(&self, loc: &S3Location, sink: &mut Sink<'_>) -> Result<u64, ReadError> {
         let started = std::time::Instant::now();
-        let object = client
-            .get_object()
-            .bucket(&loc.bucket)
-            .key(&loc.key)
-            .send()
-            .await
-            .map_err(|e| classify(&loc.display(), &e))?;
+        // The bucket's region as the URL names it, else the configured one; the SDK does not
+        // follow S3's redirect to another region, so one retry there does.
+        let get = |client: aws_sdk_s3::Client| {
+            client.get_object().bucket(&loc.bucket).key(&loc.key).send()
+        };
+        let object = match get(self.s3_client(loc.region.as_deref())).await {
+            Ok(object) => object,
+            Err(e) => match bucket_region(&e) {
+                Some(region) if loc.region.as_deref() != Some(region.as_str()) => {
+                    tracing::debug!(%region, "S3 redirect to the bucket's region");
+                    get(self.s3_client(Some(&region)))
+                        .await
+                        .map_err(|e| classify(&loc.display(), &e))?
+                }
+                _ => return Err(classify(&loc.display(), &e)),
+            },
+        };
         let mut body = object.body;
         let mut total = 0u64;
         loop {
@@ -115,7 +146,16 @@ impl OutputReader {
         streams: &LogStreams,
         sink: &mut Sink<'_>,
     ) -> Result<u64, ReadError> {
-        let client = aws_sdk_cloudwatchlogs::Client::new(&self.config);
+        let client = aws_sdk_cloudwatchlogs::Client::from_conf(
+            aws_sdk_cloudwatchlogs::config::Builder::from(&self.config)
+                .timeout_config(
+                    TimeoutConfig::builder()
+                        .connect_timeout(CONNECT_TIMEOUT)
+                        .operation_attempt_timeout(PAGE_TIMEOUT)
+                        .build(),
+                )
+                .build(),
+        );
         let what = Source::CloudWatch(streams.clone()).describe();
 
         // Every page of the prefix, then the step streams in the order they were created:
@@ -123,11 +163,12 @@ impl OutputReader {
         let mut found: Vec<(i64, String)> = Vec::new();
         let mut token: Option<String> = None;
         loop {
+            let sent = token.take();
             let page = client
                 .describe_log_streams()
                 .log_group_name(&streams.group)
                 .log_stream_name_prefix(&streams.prefix)
-                .set_next_token(token.take())
+                .set_next_token(sent.clone())
                 .send()
                 .await
                 .map_err(|e| classify(&what, &e))?;
@@ -138,8 +179,11 @@ impl OutputReader {
                     found.push((s.creation_time().unwrap_or(0), name.to_owned()));
                 }
             }
+            // A token that comes back unchanged would list the same page forever.
             match page.next_token() {
-                Some(t) if !t.is_empty() => token = Some(t.to_owned()),
+                Some(t) if !t.is_empty() && Some(t) != sent.as_deref() => {
+                    token = Some(t.to_owned())
+                }
                 _ => break,
             }
         }
@@ -238,6 +282,21 @@ where
         ("", Some(404)) => ReadError::Missing(text),
         _ => ReadError::Failed(text),
     }
+}
+
+/// The region S3 names when the bucket lives elsewhere (a 301 PermanentRedirect, or a 400
+/// AuthorizationHeaderMalformed, both with `x-amz-bucket-region`).
+fn bucket_region<E>(err: &SdkError<E, HttpResponse>) -> Option<String> {
+    let region = err
+        .raw_response()?
+        .headers()
+        .get("x-amz-bucket-region")?
+        .trim();
+    let plausible = !region.is_empty()
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    plausible.then(|| region.to_owned())
 }
 
 /// At most a few hundred characters of an error chain.

@@ -112,11 +112,15 @@ impl CommandInvocation {
             });
         let cut = |stream, content: &Option<String>| {
             let content = content.as_deref().unwrap_or_default();
-            is_truncated(content, stream).then(|| Cut {
-                rest_at: source(&self, stream)
-                    .map(|s| s.describe())
-                    .or_else(|| unreadable_url(&self, stream).map(str::to_owned)),
-                unread: false,
+            is_truncated(content, stream).then(|| match source(&self, stream) {
+                Some(s) => Cut {
+                    rest_at: Some(s.describe()),
+                    unread: false,
+                },
+                None => Cut {
+                    rest_at: unreadable_url(&self, stream).map(str::to_owned),
+                    unread: true,
+                },
             })
         };
         let stdout_cut = cut(Stream::Stdout, &self.standard_output_content);
