@@ -302,6 +302,41 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_stream_is_not_looked_up() {
+        let inv = invocation("Success", "", URL);
+        assert!(matches!(plan_for(&inv, Stream::Stdout), Plan::Keep(None)));
+    }
+
+    #[test]
+    fn cloudwatch_is_read_only_when_the_service_cut_the_stream() {
+        let with_cloudwatch = |stdout: &str| {
+            CommandInvocation {
+                command_id: Some("3e4a5b6c-1111-2222-3333-444455556666".into()),
+                instance_id: Some("i-02573cafcf0123456".into()),
+                document_name: Some("AWS-RunShellScript".into()),
+                status: Some("Success".into()),
+                standard_output_content: Some(stdout.into()),
+                cloud_watch_output_config: Some(
+                    crate::provider::aws::record::CloudWatchOutputConfig {
+                        cloud_watch_log_group_name: None,
+                        cloud_watch_output_enabled: Some(true),
+                    },
+                ),
+                ..Default::default()
+            }
+            .into_invocation()
+        };
+        // Complete already, and exact where CloudWatch would turn CRLF into LF.
+        let whole = with_cloudwatch("line\r\n");
+        assert!(matches!(plan_for(&whole, Stream::Stdout), Plan::Keep(None)));
+        let cut = with_cloudwatch(&format!("{}--output truncated--", "x".repeat(23_980)));
+        assert!(matches!(
+            plan_for(&cut, Stream::Stdout),
+            Plan::Read(Source::CloudWatch(_))
+        ));
+    }
+
+    #[test]
     fn an_unfinished_invocation_is_not_read() {
         let inv = invocation("InProgress", "", URL);
         assert!(matches!(plan_for(&inv, Stream::Stdout), Plan::Keep(None)));

@@ -307,3 +307,88 @@ fn short(message: &str) -> String {
         None => message.to_owned(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_s3::error::ErrorMetadata;
+    use aws_sdk_s3::operation::get_object::GetObjectError;
+    use aws_sdk_s3::primitives::SdkBody;
+
+    fn failure(
+        status: u16,
+        code: Option<&str>,
+        headers: &[(&'static str, &'static str)],
+    ) -> SdkError<GetObjectError, HttpResponse> {
+        let mut meta = ErrorMetadata::builder();
+        if let Some(code) = code {
+            meta = meta.code(code).message("words from the service");
+        }
+        let mut response = HttpResponse::new(status.try_into().unwrap(), SdkBody::empty());
+        for (name, value) in headers {
+            response.headers_mut().insert(*name, *value);
+        }
+        SdkError::service_error(GetObjectError::generic(meta.build()), response)
+    }
+
+    #[test]
+    fn failures_are_sorted_by_what_the_user_can_do() {
+        let what = "s3://b/k";
+        for (status, code) in [(404, "NoSuchKey"), (404, "NoSuchBucket")] {
+            let e = classify(what, &failure(status, Some(code), &[]));
+            assert!(
+                matches!(e, ReadError::Missing(ref m) if m == &format!("{what}: {code}: words from the service")),
+                "{e:?}"
+            );
+        }
+        for code in ["AccessDenied", "InvalidAccessKeyId", "ExpiredToken"] {
+            let e = classify(what, &failure(403, Some(code), &[]));
+            assert!(matches!(e, ReadError::Denied(_)), "{code}: {e:?}");
+        }
+        assert!(matches!(
+            classify(what, &failure(500, Some("InternalError"), &[])),
+            ReadError::Failed(_)
+        ));
+    }
+
+    #[test]
+    fn an_answer_that_is_not_an_aws_error_is_named_by_its_status() {
+        let e = classify("s3://b/k", &failure(403, None, &[]));
+        assert_eq!(
+            e.message(),
+            "s3://b/k: access denied (HTTP 403, an answer that is not an AWS error)"
+        );
+        assert!(matches!(e, ReadError::Denied(_)));
+        let e = classify("s3://b/k", &failure(502, None, &[]));
+        assert_eq!(
+            e.message(),
+            "s3://b/k: HTTP 502, an answer that is not an AWS error"
+        );
+    }
+
+    #[test]
+    fn a_redirect_names_the_bucket_s_region() {
+        let redirect = failure(
+            301,
+            Some("PermanentRedirect"),
+            &[("x-amz-bucket-region", "eu-west-1")],
+        );
+        assert_eq!(bucket_region(&redirect).as_deref(), Some("eu-west-1"));
+        assert_eq!(bucket_region(&failure(301, None, &[])), None);
+        let odd = failure(301, None, &[("x-amz-bucket-region", "eu west;1")]);
+        assert_eq!(
+            bucket_region(&odd),
+            None,
+            "only a plausible region is followed"
+        );
+    }
+
+    #[test]
+    fn long_error_chains_are_shortened() {
+        let long = "x".repeat(1_000);
+        let s = short(&long);
+        assert_eq!(s.chars().count(), 301);
+        assert!(s.ends_with('…'));
+        assert_eq!(short("brief"), "brief");
+    }
+}
