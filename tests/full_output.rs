@@ -23,8 +23,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
 use support::fake_ssm::{
-    CMD_ID, FakeSsm, GET_COMMAND_INVOCATION, INSTANCE_ID, LIST_COMMAND_INVOCATIONS, LIST_COMMANDS,
-    Member, Step, Timeline, fleet_instance_id, invocation,
+    CMD_ID, FAILED, FakeSsm, GET_COMMAND_INVOCATION, INSTANCE_ID, LIST_COMMAND_INVOCATIONS,
+    LIST_COMMANDS, LIST_OUTPUT_CAP, Member, Recorded, SHELL_PLUGIN, SUCCESS, Step, Timeline,
+    fleet_instance_id, invocation, listed_invocation,
 };
 use support::moto::{self, Moto};
 use support::{FAST_POLL, describe, stdout_json};
@@ -224,7 +225,8 @@ fn with_contents(record: &Value, stdout: &str, stderr: &str) -> Value {
     expected
 }
 
-/// A fake SSM whose invocation is InProgress at the first poll, then `record` for good.
+/// A fake SSM whose invocation is InProgress at the first poll, then `record` for good; its
+/// ListCommandInvocations lists the invocation as it ends ([`listed_for`]).
 fn fake_running_then(record: &Value) -> FakeSsm {
     let mut running = record.clone();
     running["Status"] = json!("InProgress");
@@ -234,7 +236,277 @@ fn fake_running_then(record: &Value) -> FakeSsm {
     running["StandardErrorContent"] = json!("");
     running["ExecutionEndDateTime"] = json!("");
     running["ExecutionElapsedTime"] = json!("");
-    FakeSsm::start(vec![Step::ok(&running), Step::ok(record)])
+    FakeSsm::with_steps_and_fleet(
+        vec![Step::ok(&running), Step::ok(record)],
+        vec![listed_for(record)],
+    )
+}
+
+/// A fake SSM for a one-step invocation: `record` answers every GetCommandInvocation, and
+/// ListCommandInvocations lists the invocation as SSM does ([`listed_for`]; filters, pages,
+/// `CommandPlugins` only with `Details`).
+fn ssm_for(record: &Value) -> FakeSsm {
+    FakeSsm::with_steps_and_fleet(vec![Step::ok(record)], vec![listed_for(record)])
+}
+
+fn str_at<'a>(value: &'a Value, key: &str) -> &'a str {
+    value[key].as_str().unwrap_or_default()
+}
+
+/// What ListCommandInvocations' `Output` shows of a step: the first [`LIST_OUTPUT_CAP`]
+/// characters of its stdout and stderr together.
+fn list_output(stdout: &str, stderr: &str) -> String {
+    stdout
+        .chars()
+        .chain(stderr.chars())
+        .take(LIST_OUTPUT_CAP)
+        .collect()
+}
+
+/// The ListCommandInvocations record (as `Details: true` gives it) of the invocation whose
+/// GetCommandInvocation answer is `record`: [`listed_invocation`] with the record's state,
+/// document and CloudWatch configuration, and one plugin, the record's step, with the record's
+/// output URLs (SSM repeats a lone step's URLs on the invocation).
+fn listed_for(record: &Value) -> Value {
+    let mut listed = listed_invocation(
+        str_at(record, "InstanceId"),
+        str_at(record, "Status"),
+        str_at(record, "StatusDetails"),
+        &list_output(
+            str_at(record, "StandardOutputContent"),
+            str_at(record, "StandardErrorContent"),
+        ),
+    );
+    for key in [
+        "CommandId",
+        "DocumentName",
+        "DocumentVersion",
+        "Comment",
+        "StandardOutputUrl",
+        "StandardErrorUrl",
+        "CloudWatchOutputConfig",
+    ] {
+        listed[key] = record[key].clone();
+    }
+    let plugin = &mut listed["CommandPlugins"][0];
+    plugin["Name"] = json!(record["PluginName"].as_str().unwrap_or(SHELL_PLUGIN));
+    plugin["ResponseCode"] = record["ResponseCode"].clone();
+    plugin["StandardOutputUrl"] = record["StandardOutputUrl"].clone();
+    plugin["StandardErrorUrl"] = record["StandardErrorUrl"].clone();
+    listed
+}
+
+/// ListCommandInvocations' answer out of `records` for a request with this body, as SSM gives
+/// it for a handful of invocations (one page): the `CommandId` and `InstanceId` filters
+/// applied, `CommandPlugins` only with `Details: true`.
+fn answer_listing(body: &Value, records: &[Value]) -> Step {
+    let wanted = |key: &str, record: &Value| body.get(key).is_none_or(|v| record[key] == *v);
+    let items: Vec<Value> = records
+        .iter()
+        .filter(|r| wanted("CommandId", r) && wanted("InstanceId", r))
+        .map(|r| {
+            let mut r = r.clone();
+            if body["Details"] != json!(true) {
+                r.as_object_mut().unwrap().remove("CommandPlugins");
+            }
+            r
+        })
+        .collect();
+    Step::ok(&json!({ "CommandInvocations": items }))
+}
+
+/// A fake SSM for the invocation of [`CMD_ID`] on [`INSTANCE_ID`]: GetCommandInvocation is
+/// answered by `get`, given the PluginName asked for; ListCommandInvocations lists `listed`
+/// ([`answer_listing`]), or answers `listing_fault` when there is one.
+fn ssm_answering(
+    get: impl Fn(Option<&str>) -> Step + Send + Sync + 'static,
+    listed: Vec<Value>,
+    listing_fault: Option<Step>,
+) -> FakeSsm {
+    FakeSsm::with_handler(Arc::new(move |target: &str, body: &Value| match target {
+        GET_COMMAND_INVOCATION
+            if body["CommandId"] == json!(CMD_ID) && body["InstanceId"] == json!(INSTANCE_ID) =>
+        {
+            get(body["PluginName"].as_str())
+        }
+        GET_COMMAND_INVOCATION => Step::not_found(),
+        LIST_COMMAND_INVOCATIONS => match &listing_fault {
+            Some(fault) => fault.clone(),
+            None => answer_listing(body, &listed),
+        },
+        other => Step::Error(400, "UnknownOperationException".into(), other.into()),
+    }))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Documents with several steps
+// ---------------------------------------------------------------------------------------------
+
+/// A document's step, what it printed, and the S3 bucket and key prefix its output was sent to
+/// (`None`: no URL for this step).
+#[derive(Clone)]
+struct DocStep {
+    name: &'static str,
+    stdout: String,
+    stderr: String,
+    s3: Option<(&'static str, &'static str)>,
+}
+
+impl DocStep {
+    fn new(name: &'static str, stdout: String, stderr: String) -> DocStep {
+        DocStep {
+            name,
+            stdout,
+            stderr,
+            s3: None,
+        }
+    }
+
+    /// Its output sent to this bucket, under this key prefix.
+    fn in_s3(mut self, bucket: &'static str, prefix: &'static str) -> DocStep {
+        self.s3 = Some((bucket, prefix));
+        self
+    }
+
+    /// The key the agent writes `stream` of this step to.
+    fn key(&self, stream: &str) -> String {
+        let (_, prefix) = self.s3.expect("a step kept in S3");
+        format!(
+            "{prefix}/{CMD_ID}/{INSTANCE_ID}/awsrunShellScript/{}/{stream}",
+            self.name
+        )
+    }
+
+    /// Its StandardOutputUrl and StandardErrorUrl (empty without S3).
+    fn urls(&self) -> (String, String) {
+        match self.s3 {
+            Some((bucket, _)) => (
+                s3_url(bucket, &self.key("stdout")),
+                s3_url(bucket, &self.key("stderr")),
+            ),
+            None => (String::new(), String::new()),
+        }
+    }
+
+    /// Uploads its objects as the agent does: none for an empty stream.
+    fn upload(&self, world: &World) {
+        let (bucket, _) = self.s3.expect("a step kept in S3");
+        for (stream, text) in [("stdout", &self.stdout), ("stderr", &self.stderr)] {
+            if !text.is_empty() {
+                world.put_object(bucket, &self.key(stream), text.as_bytes());
+            }
+        }
+    }
+}
+
+/// What GetCommandInvocation returns of a stream: all of it, or the agent's cut.
+fn service_view(text: &str, limit: usize) -> String {
+    if text.chars().count() > limit {
+        agent_cut(text, limit)
+    } else {
+        text.to_owned()
+    }
+}
+
+/// A multi-step invocation: `base` ([`invocation`], with the document's name and CloudWatch
+/// configuration) ended, and its steps.
+fn multi_step_base(status: (&str, &str)) -> Value {
+    let mut base = invocation(status.0, status.1, "", "");
+    base["DocumentName"] = json!("Ops-DeployWeb");
+    base["DocumentVersion"] = json!("3");
+    base
+}
+
+/// GetCommandInvocation's answer for `step` of the invocation `base` stands for.
+fn step_record(base: &Value, step: &DocStep) -> Value {
+    let mut record = base.clone();
+    let (out_url, err_url) = step.urls();
+    record["PluginName"] = json!(step.name);
+    record["StandardOutputContent"] = json!(service_view(&step.stdout, 24_000));
+    record["StandardErrorContent"] = json!(service_view(&step.stderr, 8_000));
+    record["StandardOutputUrl"] = json!(out_url);
+    record["StandardErrorUrl"] = json!(err_url);
+    record
+}
+
+/// The ListCommandInvocations record (`Details: true`) of that invocation: one plugin per step,
+/// in document order, each with its own URLs, bucket and prefix; none on the invocation itself
+/// (SSM sets those only for a lone step).
+fn listed_steps(base: &Value, steps: &[DocStep]) -> Value {
+    let mut listed = listed_for(&step_record(base, &steps[0]));
+    listed["StandardOutputUrl"] = json!("");
+    listed["StandardErrorUrl"] = json!("");
+    let template = listed["CommandPlugins"][0].clone();
+    let plugins: Vec<Value> = steps
+        .iter()
+        .map(|step| {
+            let mut plugin = template.clone();
+            let (out_url, err_url) = step.urls();
+            let (bucket, prefix) = step.s3.unwrap_or_default();
+            plugin["Name"] = json!(step.name);
+            plugin["Output"] = json!(list_output(&step.stdout, &step.stderr));
+            plugin["StandardOutputUrl"] = json!(out_url);
+            plugin["StandardErrorUrl"] = json!(err_url);
+            plugin["OutputS3BucketName"] = json!(bucket);
+            plugin["OutputS3KeyPrefix"] = json!(prefix);
+            plugin
+        })
+        .collect();
+    listed["CommandPlugins"] = json!(plugins);
+    listed
+}
+
+/// A fake SSM for an invocation of a document with these steps: GetCommandInvocation answers
+/// for the step its PluginName names, for the first step without one, `InvalidPluginName` for
+/// a step the document does not have; ListCommandInvocations lists the steps in document order
+/// ([`listed_steps`]), or answers `listing_fault`.
+fn steps_ssm(base: &Value, steps: &[DocStep], listing_fault: Option<Step>) -> FakeSsm {
+    let records: Vec<(&'static str, Value)> = steps
+        .iter()
+        .map(|step| (step.name, step_record(base, step)))
+        .collect();
+    ssm_answering(
+        move |plugin| {
+            let record = match plugin {
+                None => Some(&records[0].1),
+                Some(name) => records.iter().find(|(n, _)| *n == name).map(|(_, r)| r),
+            };
+            match record {
+                Some(record) => Step::ok(record),
+                None => Step::Error(400, "InvalidPluginName".into(), String::new()),
+            }
+        },
+        vec![listed_steps(base, steps)],
+        listing_fault,
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// The SSM calls a run made
+// ---------------------------------------------------------------------------------------------
+
+/// The requests `ssm` received after the first `before`: the calls of the run in between.
+fn calls_since(ssm: &FakeSsm, before: usize) -> Vec<Recorded> {
+    let mut requests = ssm.requests();
+    requests.drain(..before.min(requests.len()));
+    requests
+}
+
+fn targets(calls: &[Recorded]) -> Vec<&str> {
+    calls
+        .iter()
+        .map(|r| r.target.as_deref().unwrap_or("<none>"))
+        .collect()
+}
+
+/// Asserts the run made GetCommandInvocation calls only: no ListCommandInvocations.
+#[track_caller]
+fn assert_gets_only(calls: &[Recorded]) {
+    let targets = targets(calls);
+    assert!(
+        !targets.is_empty() && targets.iter().all(|t| *t == GET_COMMAND_INVOCATION),
+        "expected GetCommandInvocation calls only: {targets:?}"
+    );
 }
 
 const INSTANCE_ARGS: [&str; 4] = ["--command-id", CMD_ID, "--instance-id", INSTANCE_ID];
@@ -302,6 +574,16 @@ impl Ssmres {
     fn env(mut self, key: &str, value: &str) -> Ssmres {
         self.cmd.env(key, value);
         self
+    }
+
+    /// Starts with these arguments, stdin closed, stdout and stderr piped; the caller reads.
+    fn spawn(mut self, args: &[&str]) -> std::process::Child {
+        self.cmd
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        self.cmd.spawn().expect("spawn ssmres")
     }
 
     /// Runs with these arguments, stdin closed, stdout and stderr piped.
@@ -663,7 +945,7 @@ fn big_s3() -> BigS3 {
 #[test]
 fn s3_megabytes_get_json_and_jsonl_carry_the_complete_objects_byte_for_byte() {
     let t = big_s3();
-    let ssm = FakeSsm::always(Step::ok(&t.record));
+    let ssm = ssm_for(&t.record);
     let expected = with_contents(&t.record, &t.stdout, &t.stderr);
 
     let full = t
@@ -724,7 +1006,7 @@ fn s3_full_output_in_a_table_fills_the_sections_with_no_cut_note() {
         &s3_url(bucket, &out_key),
         &s3_url(bucket, &err_key),
     );
-    let ssm = FakeSsm::always(Step::ok(&record));
+    let ssm = ssm_for(&record);
     let out = world
         .ssmres(&ssm)
         .run(&get_args(&["--full-output", "-o", "table"]));
@@ -750,7 +1032,7 @@ fn s3_full_output_in_a_table_fills_the_sections_with_no_cut_note() {
 #[test]
 fn s3_megabytes_text_mode_streams_each_object_exactly_to_its_own_stream() {
     let t = big_s3();
-    let ssm = FakeSsm::always(Step::ok(&t.record));
+    let ssm = ssm_for(&t.record);
     let out = t
         .world
         .ssmres(&ssm)
@@ -827,7 +1109,7 @@ fn s3_virtual_hosted_urls_and_keys_with_escaped_characters() {
         &virtual_hosted(out_key),
         &dashed(err_key),
     );
-    let ssm = FakeSsm::always(Step::ok(&record));
+    let ssm = ssm_for(&record);
 
     let out = world
         .ssmres(&ssm)
@@ -885,7 +1167,7 @@ fn cloudwatch_many_pages_of_events_json_and_text_are_the_events_line_by_line() {
         ),
         group,
     );
-    let ssm = FakeSsm::always(Step::ok(&record));
+    let ssm = ssm_for(&record);
 
     let out = world
         .ssmres(&ssm)
@@ -931,7 +1213,7 @@ fn cloudwatch_without_a_plugin_name_joins_every_step_in_creation_order_from_the_
         "",
     );
     record.as_object_mut().unwrap().remove("PluginName");
-    let ssm = FakeSsm::always(Step::ok(&record));
+    let ssm = ssm_for(&record);
 
     let out = world
         .ssmres(&ssm)
@@ -984,7 +1266,7 @@ fn s3_is_read_rather_than_cloudwatch_when_both_kept_the_output() {
         ),
         group,
     );
-    let ssm = FakeSsm::always(Step::ok(&record));
+    let ssm = ssm_for(&record);
 
     let out = world
         .ssmres(&ssm)
@@ -1043,7 +1325,7 @@ fn a_missing_object_falls_back_with_one_warning_and_the_exit_code_of_the_invocat
         &s3_url(bucket, &out_key),
         &s3_url(bucket, &err_key),
     );
-    let ssm = FakeSsm::always(Step::ok(&empty));
+    let ssm = ssm_for(&empty);
     let out = world
         .ssmres(&ssm)
         .run(&wait_args(&["--full-output", "-o", "json"]));
@@ -1076,7 +1358,7 @@ fn a_table_after_a_failed_read_does_not_offer_the_flag_that_was_given() {
         &s3_url(bucket, &key),
         "",
     );
-    let ssm = FakeSsm::always(Step::ok(&record));
+    let ssm = ssm_for(&record);
     let out = world
         .ssmres(&ssm)
         .run(&get_args(&["--full-output", "-o", "table"]));
@@ -1110,7 +1392,7 @@ fn a_missing_log_group_or_stream_falls_back_with_one_warning_naming_it() {
         invocation("Failed", "Failed", &service_stdout, ""),
         "/no/such/group",
     );
-    let ssm = FakeSsm::always(Step::ok(&record));
+    let ssm = ssm_for(&record);
     let out = world
         .ssmres(&ssm)
         .run(&wait_args(&["--full-output", "-o", "json"]));
@@ -1130,7 +1412,7 @@ fn a_missing_log_group_or_stream_falls_back_with_one_warning_naming_it() {
         invocation("Success", "Success", &service_stdout, ""),
         "/ops/empty",
     );
-    let ssm = FakeSsm::always(Step::ok(&record));
+    let ssm = ssm_for(&record);
     let out = world
         .ssmres(&ssm)
         .run(&get_args(&["--full-output", "-o", "text"]));
@@ -1148,7 +1430,7 @@ fn a_missing_log_group_or_stream_falls_back_with_one_warning_naming_it() {
 fn a_cut_stream_kept_nowhere_is_said_once_and_the_service_content_shown() {
     let service_stdout = stdout_cut(&mixed_text(13, 80_000));
     let record = invocation("Success", "Success", &service_stdout, "short stderr\n");
-    let ssm = FakeSsm::always(Step::ok(&record));
+    let ssm = ssm_for(&record);
     let s3 = Tripwire::new();
     let logs = Tripwire::new();
     let out = Ssmres::new(&ssm)
@@ -1259,7 +1541,7 @@ fn access_denied_by_iam_falls_back_with_one_warning_and_keeps_the_exit_code() {
 
     // CloudWatch Logs: the streams can be listed, their events not read.
     let record = with_cloudwatch(invocation("Success", "Success", &service_stdout, ""), group);
-    let ssm = FakeSsm::always(Step::ok(&record));
+    let ssm = ssm_for(&record);
     let out = world
         .ssmres(&ssm)
         .credentials(&key_id, &secret)
@@ -1319,7 +1601,7 @@ fn cloudwatch_access_denied_as_aws_words_it_is_one_warning_naming_the_denial() {
     let record = with_cloudwatch(invocation("Failed", "Failed", &service_stdout, ""), group);
     let logs = logs_that_deny_reading(group);
     for mode in ["json", "text"] {
-        let ssm = FakeSsm::always(Step::ok(&record));
+        let ssm = ssm_for(&record);
         let out =
             Ssmres::new(&ssm)
                 .logs(&logs.url())
@@ -1383,7 +1665,7 @@ fn without_the_flag_a_table_says_where_the_rest_is_and_nothing_is_read() {
         ),
     ];
     for (record, notes) in cases {
-        let ssm = FakeSsm::always(Step::ok(&record));
+        let ssm = ssm_for(&record);
         let (s3, logs) = (Tripwire::new(), Tripwire::new());
         let out = Ssmres::new(&ssm)
             .s3(&s3.url())
@@ -1422,6 +1704,7 @@ fn without_the_flag_a_table_says_where_the_rest_is_and_nothing_is_read() {
             (0, 0),
             "nothing is read without --full-output"
         );
+        assert_gets_only(&ssm.requests());
     }
 
     // A section that was not cut has no note.
@@ -1430,7 +1713,7 @@ fn without_the_flag_a_table_says_where_the_rest_is_and_nothing_is_read() {
         &out_url,
         &err_url,
     );
-    let ssm = FakeSsm::always(Step::ok(&record));
+    let ssm = ssm_for(&record);
     let out = Ssmres::new(&ssm).run(&get_args(&["-o", "table"]));
     assert_code(&out, 0);
     assert!(!text(&out.stdout).contains("cut short"), "{}", brief(&out));
@@ -1449,7 +1732,7 @@ fn an_unfinished_invocation_is_not_read_even_with_the_flag() {
         &s3_url("ssm-output-running", "running/stderr"),
     );
     record = with_cloudwatch(record, "/ops/running");
-    let ssm = FakeSsm::always(Step::ok(&record));
+    let ssm = ssm_for(&record);
     let (s3, logs) = (Tripwire::new(), Tripwire::new());
     let out = Ssmres::new(&ssm)
         .s3(&s3.url())
@@ -1464,7 +1747,7 @@ fn an_unfinished_invocation_is_not_read_even_with_the_flag() {
         .logs(&logs.url())
         .run(&wait_args(&[
             "--timeout",
-            "300ms",
+            "2s",
             "--full-output",
             "-o",
             "json",
@@ -1472,6 +1755,8 @@ fn an_unfinished_invocation_is_not_read_even_with_the_flag() {
     assert_code(&out, 4);
     assert_json_is(&out, &record);
     assert_eq!((s3.connections(), logs.connections()), (0, 0));
+    // Nor are its steps listed: there is nothing to read yet.
+    assert_gets_only(&ssm.requests());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1479,23 +1764,30 @@ fn an_unfinished_invocation_is_not_read_even_with_the_flag() {
 // ---------------------------------------------------------------------------------------------
 
 /// A fake SSM answering a fleet wait for these members, all ended by round 1, whose
-/// GetCommandInvocation records carry the output URLs `urls` gives for an instance.
+/// GetCommandInvocation records carry the output URLs `urls` gives for an instance, and so do
+/// their ListCommandInvocations records (one step each). ListCommandInvocations applies the
+/// `CommandId` and `InstanceId` filters as SSM does: the per-instance listing of `--full-output`
+/// gets that instance's record alone.
 fn fleet_fake(
     members: Vec<Member>,
     urls: impl Fn(&str) -> (String, String) + Send + Sync + 'static,
 ) -> FakeSsm {
     let timeline = Timeline::new(members);
+    let listed: Vec<Value> = timeline
+        .records_at(1)
+        .into_iter()
+        .map(|mut record| {
+            let (out, err) = urls(str_at(&record, "InstanceId"));
+            record["StandardOutputUrl"] = json!(out);
+            record["StandardErrorUrl"] = json!(err);
+            record["CommandPlugins"][0]["StandardOutputUrl"] = json!(out);
+            record["CommandPlugins"][0]["StandardErrorUrl"] = json!(err);
+            record
+        })
+        .collect();
     FakeSsm::with_handler(Arc::new(move |target: &str, body: &Value| match target {
         LIST_COMMANDS => Step::ok(&json!({ "Commands": [timeline.command_at(1)] })),
-        LIST_COMMAND_INVOCATIONS => {
-            let mut records = timeline.records_at(1);
-            if body["Details"] != json!(true) {
-                for r in &mut records {
-                    r.as_object_mut().unwrap().remove("CommandPlugins");
-                }
-            }
-            Step::ok(&json!({ "CommandInvocations": records }))
-        }
+        LIST_COMMAND_INVOCATIONS => answer_listing(body, &listed),
         GET_COMMAND_INVOCATION => {
             let id = body["InstanceId"].as_str().unwrap_or_default();
             match timeline.get_body_at(id, 1) {
@@ -1530,7 +1822,7 @@ fn a_fleet_wait_carries_every_instance_s_complete_output() {
         .map(|(i, (id, t))| {
             let m = Member::new(id.clone()).output(&stdout_cut(t), "");
             if i == 2 {
-                m.ends_at(1, support::fake_ssm::FAILED)
+                m.ends_at(1, FAILED)
             } else {
                 m.succeeds_at(1)
             }
@@ -1629,7 +1921,7 @@ fn s3_and_logs_go_to_their_own_endpoints_never_to_the_ssm_one() {
         &s3_url(bucket, key),
         "",
     );
-    let ssm = FakeSsm::always(Step::ok(&record));
+    let ssm = ssm_for(&record);
     // Stand-ins for S3 that refuse; they record what reached them.
     let refuse = || FakeSsm::always(Step::Error(403, "AccessDenied".into(), "not here".into()));
 
@@ -1656,6 +1948,7 @@ fn s3_and_logs_go_to_their_own_endpoints_never_to_the_ssm_one() {
             .unwrap();
             run.env("AWS_CONFIG_FILE", config.to_str().unwrap())
         };
+        let before = ssm.total_requests();
         let out = run.run(&get_args(&["--full-output", "-o", "json"]));
         assert_code(&out, 0);
         assert_json_is(&out, &record);
@@ -1679,13 +1972,8 @@ fn s3_and_logs_go_to_their_own_endpoints_never_to_the_ssm_one() {
                         && p.split('?').next() == Some(&format!("/{bucket}/{key}"))),
             "{var}: the object is asked for path-style from that endpoint: {reached:?}"
         );
-        assert!(
-            ssm.requests()
-                .iter()
-                .all(|r| r.target.as_deref() == Some(GET_COMMAND_INVOCATION)),
-            "{var}: only SSM calls reach --endpoint-url: {:#?}",
-            ssm.requests()
-        );
+        // Only SSM calls reach --endpoint-url.
+        assert_gets_only(&calls_since(&ssm, before));
     }
 
     // CloudWatch Logs from AWS_ENDPOINT_URL_CLOUDWATCH_LOGS.
@@ -1693,7 +1981,7 @@ fn s3_and_logs_go_to_their_own_endpoints_never_to_the_ssm_one() {
         invocation("Success", "Success", &service_stdout, ""),
         "/ops/elsewhere",
     );
-    let ssm = FakeSsm::always(Step::ok(&record));
+    let ssm = ssm_for(&record);
     // A stand-in for CloudWatch Logs that knows no such group (and records what reached it).
     let logs = FakeSsm::with_handler(Arc::new(|_: &str, _: &Value| {
         Step::Error(
@@ -1729,11 +2017,7 @@ fn s3_and_logs_go_to_their_own_endpoints_never_to_the_ssm_one() {
         describe_body["logStreamNamePrefix"],
         json!(format!("{CMD_ID}/{INSTANCE_ID}/"))
     );
-    assert!(
-        ssm.requests()
-            .iter()
-            .all(|r| r.target.as_deref() == Some(GET_COMMAND_INVOCATION))
-    );
+    assert_gets_only(&ssm.requests());
 }
 
 #[track_caller]
@@ -1746,6 +2030,77 @@ fn assert_single_line(out: &Output) -> String {
         describe(out)
     );
     line.to_owned()
+}
+
+// ---------------------------------------------------------------------------------------------
+// 10. Documents with several steps
+// ---------------------------------------------------------------------------------------------
+
+/// Two steps kept in S3, each with its own objects, uploaded.
+fn two_steps_in_s3(world: &World, bucket: &'static str) -> [DocStep; 2] {
+    world.bucket(bucket);
+    let steps = [
+        DocStep::new(
+            "stepOne",
+            mixed_text(90, 150_000),
+            mixed_text(91, 20_000) + "\n",
+        )
+        .in_s3(bucket, "two"),
+        DocStep::new(
+            "stepTwo",
+            mixed_text(92, 90_000),
+            mixed_text(93, 12_000) + "\n",
+        )
+        .in_s3(bucket, "two"),
+    ];
+    for step in &steps {
+        step.upload(world);
+    }
+    steps
+}
+
+#[test]
+fn with_plugin_name_that_step_s_objects_are_read_and_no_steps_are_listed() {
+    let world = World::start();
+    let steps = two_steps_in_s3(&world, "ssm-output-named");
+    let base = multi_step_base(SUCCESS);
+    let ssm = steps_ssm(&base, &steps, None);
+    let expected = with_contents(
+        &step_record(&base, &steps[1]),
+        &steps[1].stdout,
+        &steps[1].stderr,
+    );
+    let named = |calls: &[Recorded]| {
+        assert_gets_only(calls);
+        for call in calls {
+            assert_eq!(call.body["PluginName"], json!("stepTwo"), "{}", call.body);
+        }
+    };
+
+    let out = world.ssmres(&ssm).run(&get_args(&[
+        "--plugin-name",
+        "stepTwo",
+        "--full-output",
+        "-o",
+        "json",
+    ]));
+    assert_code(&out, 0);
+    assert_json_is(&out, &expected);
+    assert!(out.stderr.is_empty(), "{}", brief(&out));
+    named(&ssm.requests());
+
+    let before = ssm.total_requests();
+    let out = world.ssmres(&ssm).run(&wait_args(&[
+        "--plugin-name",
+        "stepTwo",
+        "--full-output",
+        "-o",
+        "text",
+    ]));
+    assert_code(&out, 0);
+    assert_same_bytes(&out.stdout, steps[1].stdout.as_bytes(), "stdout");
+    assert_same_bytes(&out.stderr, steps[1].stderr.as_bytes(), "stderr");
+    named(&calls_since(&ssm, before));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1785,7 +2140,7 @@ fn on_a_terminal_the_complete_text_is_shown_with_controls_made_visible() {
         &s3_url(bucket, &key),
         "",
     );
-    let ssm = FakeSsm::always(Step::ok(&record));
+    let ssm = ssm_for(&record);
 
     let mut words = vec![
         env!("CARGO_BIN_EXE_ssmres").to_owned(),
@@ -1814,4 +2169,105 @@ fn on_a_terminal_the_complete_text_is_shown_with_controls_made_visible() {
         "no character was broken between two reads"
     );
     assert_same_bytes(screen.as_bytes(), shown(&stdout).as_bytes(), "the screen");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 10. What is not read, and a reader that stops early
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn an_empty_stream_is_not_looked_up() {
+    // The agent keeps no object for an empty stream; without s3:ListBucket, asking for one
+    // would be an AccessDenied and a false warning.
+    let record = with_cloudwatch(
+        with_urls(
+            invocation("Success", "Success", "", ""),
+            &s3_url("ssm-output-empty", "runs/empty/stdout"),
+            &s3_url("ssm-output-empty", "runs/empty/stderr"),
+        ),
+        "/ops/empty",
+    );
+    let ssm = ssm_for(&record);
+    let (s3, logs) = (Tripwire::new(), Tripwire::new());
+    for mode in ["json", "text"] {
+        let out = Ssmres::new(&ssm)
+            .s3(&s3.url())
+            .logs(&logs.url())
+            .run(&get_args(&["--full-output", "-o", mode]));
+        assert_code(&out, 0);
+        assert!(out.stderr.is_empty(), "{mode}: {}", brief(&out));
+        if mode == "json" {
+            assert_json_is(&out, &record);
+        } else {
+            assert!(out.stdout.is_empty(), "{mode}: {}", brief(&out));
+        }
+    }
+    assert_eq!((s3.connections(), logs.connections()), (0, 0));
+}
+
+#[test]
+fn complete_content_is_not_replaced_by_cloudwatch_s_lines() {
+    // CloudWatch keeps lines (CRLF comes back as LF): content the service did not cut is the
+    // exact copy, so it is printed as it is and CloudWatch is not asked.
+    let stdout = "line one\r\nline two\r\nno newline at the end";
+    let record = with_cloudwatch(
+        invocation("Success", "Success", stdout, "a warning\r\n"),
+        "/ops/whole",
+    );
+    let ssm = ssm_for(&record);
+    let logs = Tripwire::new();
+    let out = Ssmres::new(&ssm)
+        .logs(&logs.url())
+        .run(&get_args(&["--full-output", "-o", "text"]));
+    assert_code(&out, 0);
+    assert_same_bytes(&out.stdout, stdout.as_bytes(), "stdout");
+    assert_same_bytes(&out.stderr, b"a warning\r\n", "stderr");
+    assert_eq!(logs.connections(), 0);
+}
+
+#[test]
+fn after_stdout_is_closed_stderr_still_gets_its_complete_text() {
+    // `ssmres get … -o text | head`: the reader of stdout leaves early; stderr is another
+    // stream and still receives the whole complete stderr, and the run ends quietly.
+    let t = big_s3();
+    let ssm = ssm_for(&t.record);
+    let mut child = t
+        .world
+        .ssmres(&ssm)
+        .spawn(&get_args(&["--full-output", "-o", "text"]));
+    let mut stderr_pipe = child.stderr.take().expect("stderr pipe");
+    let stderr_reader = std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        stderr_pipe.read_to_end(&mut bytes).map(|_| bytes)
+    });
+    let mut stdout_pipe = child.stdout.take().expect("stdout pipe");
+    let mut head = vec![0u8; 64 * 1024];
+    stdout_pipe
+        .read_exact(&mut head)
+        .expect("the first 64 KiB of stdout");
+    assert_eq!(&head[..], &t.stdout.as_bytes()[..head.len()]);
+    drop(stdout_pipe);
+
+    let deadline = std::time::Instant::now() + RUN_TIMEOUT;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for ssmres") {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("ssmres did not end after its stdout was closed");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let stderr = stderr_reader
+        .join()
+        .expect("stderr reader")
+        .expect("read stderr");
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "{}",
+        text(&stderr[..stderr.len().min(2000)])
+    );
+    assert_same_bytes(&stderr, t.stderr.as_bytes(), "stderr");
 }
