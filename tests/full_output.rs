@@ -2271,3 +2271,53 @@ fn after_stdout_is_closed_stderr_still_gets_its_complete_text() {
     );
     assert_same_bytes(&stderr, t.stderr.as_bytes(), "stderr");
 }
+
+#[test]
+fn wait_timeout_bounds_the_read_of_an_endpoint_that_never_answers() {
+    // An S3 endpoint that takes the connection and never answers: --timeout is the budget of
+    // the whole command, so the read ends there, with the service's content and a warning.
+    let record = with_urls(
+        invocation(
+            "Success",
+            "Success",
+            &stdout_cut(&mixed_text(31, 60_000)),
+            "",
+        ),
+        &s3_url("ssm-output-hung", "runs/hung/stdout"),
+        &s3_url("ssm-output-hung", "runs/hung/stderr"),
+    );
+    let ssm = ssm_for(&record);
+    let hung = Tripwire::new();
+    for mode in ["json", "text"] {
+        let started = std::time::Instant::now();
+        let out = Ssmres::new(&ssm).s3(&hung.url()).run(&wait_args(&[
+            "--timeout",
+            "3s",
+            "--full-output",
+            "-o",
+            mode,
+        ]));
+        let took = started.elapsed();
+        assert_code(&out, 0);
+        assert!(
+            took < Duration::from_secs(20),
+            "{mode}: the read outlived --timeout 3s by far: {took:?}"
+        );
+        if mode == "json" {
+            assert_json_is(&out, &record);
+        } else {
+            assert_same_bytes(
+                &out.stdout,
+                str_at(&record, "StandardOutputContent").as_bytes(),
+                "stdout",
+            );
+        }
+        let err = text(&out.stderr);
+        assert_eq!(err.lines().count(), 1, "{mode}: one warning: {err}");
+        assert!(
+            err.starts_with("warning: ") && err.contains("--timeout reached"),
+            "{mode}: {err}"
+        );
+    }
+    assert!(hung.connections() >= 1, "the endpoint was reached");
+}

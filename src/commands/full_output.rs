@@ -9,6 +9,8 @@
 
 use std::io::{self, Write};
 
+use tokio::time::Instant;
+
 use crate::error::Error;
 use crate::model::{Invocation, RawRecord};
 use crate::provider::aws::output_reader::{OutputReader, ReadError};
@@ -104,7 +106,11 @@ fn group_thousands(n: usize) -> String {
 
 /// Replaces the service's content with the complete text, in the invocation and in its
 /// record, so every renderer shows it. Returns the warnings to print.
-pub async fn complete(reader: &OutputReader, inv: &mut Invocation) -> Vec<String> {
+pub async fn complete(
+    reader: &OutputReader,
+    inv: &mut Invocation,
+    deadline: Option<Instant>,
+) -> Vec<String> {
     let mut warnings = Vec::new();
     let RawRecord::Aws(record) = &inv.raw else {
         return warnings;
@@ -122,12 +128,14 @@ pub async fn complete(reader: &OutputReader, inv: &mut Invocation) -> Vec<String
             Plan::Read(source) => source,
         };
         let mut bytes = Vec::new();
-        let read = reader
-            .read(&source, &mut |chunk: &[u8]| {
+        let read = read_within(
+            deadline,
+            reader.read(&source, &mut |chunk: &[u8]| {
                 bytes.extend_from_slice(chunk);
                 Ok(())
-            })
-            .await;
+            }),
+        )
+        .await;
         let current = match stream {
             Stream::Stdout => inv.stdout(),
             Stream::Stderr => inv.stderr(),
@@ -192,6 +200,7 @@ pub async fn stream_text(
     reader: &OutputReader,
     inv: &Invocation,
     target: &Target,
+    deadline: Option<Instant>,
 ) -> Result<Vec<String>, Error> {
     let mut warnings = Vec::new();
     let RawRecord::Aws(record) = &inv.raw else {
@@ -217,9 +226,11 @@ pub async fn stream_text(
                 sink.write_chunk(content.as_bytes())
             }
             Plan::Read(source) => {
-                let read = reader
-                    .read(&source, &mut |chunk: &[u8]| sink.write_chunk(chunk))
-                    .await;
+                let read = read_within(
+                    deadline,
+                    reader.read(&source, &mut |chunk: &[u8]| sink.write_chunk(chunk)),
+                )
+                .await;
                 match read {
                     Ok(_) => Ok(()),
                     Err(ReadError::Output(e)) => Err(e),
@@ -255,6 +266,20 @@ pub async fn stream_text(
         }
     }
     Ok(warnings)
+}
+
+/// One read, within what is left of --timeout, the budget for the whole command: a read the
+/// deadline interrupts is a failed read (the service's content, or what was streamed so far).
+async fn read_within(
+    deadline: Option<Instant>,
+    read: impl std::future::Future<Output = Result<u64, ReadError>>,
+) -> Result<u64, ReadError> {
+    match deadline {
+        Some(d) => tokio::time::timeout_at(d, read)
+            .await
+            .unwrap_or_else(|_| Err(ReadError::Failed("--timeout reached".into()))),
+        None => read.await,
+    }
 }
 
 /// One line each on stderr, remote text made safe.

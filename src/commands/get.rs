@@ -9,7 +9,7 @@ pub async fn run(ctx: &super::Context, args: &InvocationArgs) -> Result<u8, Erro
     let provider = AwsProvider::connect(&ctx.aws).await?;
     match provider.fetch(&super::key(args)).await {
         Ok(Fetched::Found(mut invocation)) => {
-            ctx.print_full(&provider, &mut invocation, args.full_output)
+            ctx.print_full(&provider, &mut invocation, args.full_output, None)
                 .await?;
             Ok(exit::SUCCESS)
         }

@@ -52,21 +52,23 @@ impl Context {
         output::emit(&render::render(self.format, invocation, &self.target))
     }
 
-    /// Prints one invocation; with --full-output, with its complete stdout and stderr.
+    /// Prints one invocation; with --full-output, with its complete stdout and stderr, read
+    /// within what is left of the --timeout budget (`deadline`).
     pub async fn print_full(
         &self,
         provider: &AwsProvider,
         invocation: &mut Invocation,
         full_output: bool,
+        deadline: Option<tokio::time::Instant>,
     ) -> Result<(), Error> {
         if !full_output {
             return self.print(invocation);
         }
         let reader = provider.output_reader();
         let warnings = if self.format == OutputFormat::Text {
-            full_output::stream_text(&reader, invocation, &self.target).await?
+            full_output::stream_text(&reader, invocation, &self.target, deadline).await?
         } else {
-            let warnings = full_output::complete(&reader, invocation).await;
+            let warnings = full_output::complete(&reader, invocation, deadline).await;
             self.print(invocation)?;
             warnings
         };

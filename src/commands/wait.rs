@@ -70,7 +70,7 @@ async fn one(
 
     match outcome? {
         Outcome::Terminal(mut invocation) => {
-            ctx.print_full(provider, &mut invocation, args.full_output)
+            ctx.print_full(provider, &mut invocation, args.full_output, policy.deadline)
                 .await?;
             Ok(match invocation.class {
                 StatusClass::Success => exit::SUCCESS,
@@ -80,7 +80,7 @@ async fn one(
         Outcome::TimedOut(last) => {
             let stage = match last {
                 Some(mut invocation) => {
-                    ctx.print_full(provider, &mut invocation, args.full_output)
+                    ctx.print_full(provider, &mut invocation, args.full_output, policy.deadline)
                         .await?;
                     WaitStage::LastSeen(invocation.status_line())
                 }

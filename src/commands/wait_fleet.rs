@@ -58,7 +58,7 @@ pub async fn run(
         },
         &mut rng,
     );
-    let fetching = fetch_results(ctx, provider, args, finished_rx);
+    let fetching = fetch_results(ctx, provider, args, policy, finished_rx);
     let (outcome, fetched) = tokio::join!(waiting, fetching);
     progress.clear();
     let outcome = outcome?;
@@ -125,6 +125,7 @@ async fn fetch_results(
     ctx: &super::Context,
     provider: &AwsProvider,
     args: &WaitArgs,
+    policy: &Policy,
     finished: tokio::sync::mpsc::UnboundedReceiver<String>,
 ) -> Result<(BTreeMap<String, Kept>, Vec<String>), Error> {
     let reader = args.full_output.then(|| provider.output_reader());
@@ -143,7 +144,8 @@ async fn fetch_results(
             // Each result completed as it arrives, so jsonl streams complete results too.
             let mut warnings = Vec::new();
             if let (Some(reader), Ok(Fetched::Found(invocation))) = (reader, &mut fetched) {
-                warnings = super::full_output::complete(reader, invocation).await;
+                warnings =
+                    super::full_output::complete(reader, invocation, policy.deadline).await;
             }
             (key.instance_id, fetched, warnings)
         })
