@@ -144,8 +144,7 @@ async fn fetch_results(
             // Each result completed as it arrives, so jsonl streams complete results too.
             let mut warnings = Vec::new();
             if let (Some(reader), Ok(Fetched::Found(invocation))) = (reader, &mut fetched) {
-                warnings =
-                    super::full_output::complete(reader, invocation, policy.deadline).await;
+                warnings = super::full_output::complete(reader, invocation, policy.deadline).await;
             }
             (key.instance_id, fetched, warnings)
         })
