@@ -1402,9 +1402,9 @@ fn a_missing_log_group_or_stream_falls_back_with_one_warning_naming_it() {
         &out,
         "stdout",
         &format!("CloudWatch Logs group /no/such/group, streams {streams}"),
-        "",
+        "ResourceNotFoundException",
     );
-    assert!(line.contains("ResourceNotFoundException"), "{line}");
+    assert!(line.contains("log group does not exist"), "{line}");
 
     // The group exists, this invocation's streams do not.
     world.log_group("/ops/empty");
@@ -1422,7 +1422,7 @@ fn a_missing_log_group_or_stream_falls_back_with_one_warning_naming_it() {
         &out,
         "stdout",
         &format!("CloudWatch Logs group /ops/empty, streams {streams}"),
-        "",
+        "no such log stream",
     );
 }
 
@@ -2320,4 +2320,52 @@ fn wait_timeout_bounds_the_read_of_an_endpoint_that_never_answers() {
         );
     }
     assert!(hung.connections() >= 1, "the endpoint was reached");
+}
+
+#[test]
+fn cloudwatch_streams_are_found_past_the_first_page_of_the_listing() {
+    // DescribeLogStreams answers 50 streams a page. Sixty other steps' streams sort before
+    // this step's, so it is found only by following nextToken.
+    let world = World::start();
+    let group = "/ops/many-steps";
+    world.log_group(group);
+    let decoys: Vec<String> = (0..60)
+        .map(|i| log_stream_name(INSTANCE_ID, &format!("aa-step-{i:02}"), "stdout"))
+        .collect();
+    let script = format!(
+        "import boto3\n\
+         logs = boto3.client('logs', endpoint_url='{}', region_name='{}', \
+         aws_access_key_id='{}', aws_secret_access_key='{}')\n\
+         for name in {:?}:\n    logs.create_log_stream(logGroupName='{group}', logStreamName=name)\n",
+        world.moto.endpoint(),
+        moto::REGION,
+        moto::ACCESS_KEY_ID,
+        moto::SECRET_ACCESS_KEY,
+        decoys,
+    );
+    let python = world.moto.venv().join("bin").join("python");
+    let made = Command::new(python)
+        .arg("-c")
+        .arg(&script)
+        .env("NO_PROXY", "127.0.0.1")
+        .output()
+        .expect("run the venv's python");
+    assert!(made.status.success(), "{}", text(&made.stderr));
+
+    let wanted = log_stream_name(INSTANCE_ID, "zz-last", "stdout");
+    world.log_stream(group, &wanted);
+    let messages = log_messages(41, 60_000);
+    world.put_events(group, &wanted, &messages);
+    let mut record = with_cloudwatch(
+        invocation("Success", "Success", &stdout_cut(&joined(&messages)), ""),
+        group,
+    );
+    record["PluginName"] = json!("zz:last");
+    let ssm = ssm_for(&record);
+    let out = world
+        .ssmres(&ssm)
+        .run(&get_args(&["--full-output", "-o", "text"]));
+    assert_code(&out, 0);
+    assert!(out.stderr.is_empty(), "{}", brief(&out));
+    assert_same_bytes(&out.stdout, joined(&messages).as_bytes(), "stdout");
 }
