@@ -104,8 +104,8 @@ fn group_thousands(n: usize) -> String {
     out
 }
 
-/// Replaces the service's content with the complete text, in the invocation and in its
-/// record, so every renderer shows it. Returns the warnings to print.
+/// Replaces the service's content with the complete text in the record (which the invocation
+/// reads its streams from), so every renderer shows it. Returns the warnings to print.
 pub async fn complete(
     reader: &OutputReader,
     inv: &mut Invocation,

@@ -1,5 +1,6 @@
-//! One file per subcommand. Each wires its arguments to a provider, the poll loop and a
-//! renderer; none has protocol or terminal details of its own.
+//! One file per subcommand, plus `full_output`, the --full-output step `get` and `wait` share.
+//! Each wires its arguments to a provider, the poll loop and a renderer; none has protocol or
+//! terminal details of its own.
 
 pub mod completions;
 pub mod full_output;
