@@ -1,0 +1,207 @@
+//! `wait --follow`: the command's output while it runs, from the CloudWatch Logs streams the
+//! agent writes as it goes (`<command id>/<instance id>/<step>/stdout|stderr`).
+//!
+//! A follower is rounds: each round lists the command's streams (new ones appear as later steps
+//! start) and reads every known stream from its forward token to its current end, every page.
+//! The token only moves on once a page has been emitted, so a failed read is retried from the
+//! same place: no line twice, none skipped. Rounds are driven from outside (about one a second
+//! while waiting, then until the streams stop growing), so this file has no clock of its own.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::provider::aws::output_reader::ReadError;
+use crate::provider::aws::output_sources::Stream;
+
+/// A log stream as the listing shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamRef {
+    pub name: String,
+    /// Creation time (ms); steps are read in the order their streams were created.
+    pub created: i64,
+}
+
+/// One page of a stream's events.
+#[derive(Debug, Clone, Default)]
+pub struct Page {
+    pub messages: Vec<String>,
+    /// The token to ask with next; the same token as sent means the end for now.
+    pub next_token: Option<String>,
+}
+
+/// Where the events come from: CloudWatch Logs, or a script in tests.
+pub trait LogSource {
+    /// Every stream whose name starts with `prefix`, every page.
+    fn streams(
+        &self,
+        prefix: &str,
+    ) -> impl std::future::Future<Output = Result<Vec<StreamRef>, ReadError>>;
+    /// One page of `stream` from `token` (None: from the head).
+    fn page(
+        &self,
+        stream: &str,
+        token: Option<&str>,
+    ) -> impl std::future::Future<Output = Result<Page, ReadError>>;
+}
+
+/// A line for the terminal: whose, which stream, and its text with its newline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line<'a> {
+    pub instance: &'a str,
+    pub stream: Stream,
+    pub text: &'a str,
+}
+
+/// What is known of one stream.
+#[derive(Debug, Clone)]
+struct Tail {
+    instance: String,
+    stream: Stream,
+    created: i64,
+    token: Option<String>,
+}
+
+pub struct Follower {
+    command_id: String,
+    /// None: every instance of the command.
+    instances: Option<BTreeSet<String>>,
+    tails: BTreeMap<String, Tail>,
+}
+
+/// `<command id>/<instance id>/<step>/stdout` → (instance id, stdout).
+fn parse_name<'a>(command_id: &str, name: &'a str) -> Option<(&'a str, Stream)> {
+    let rest = name.strip_prefix(command_id)?.strip_prefix('/')?;
+    let (instance, rest) = rest.split_once('/')?;
+    let (step, which) = rest.rsplit_once('/')?;
+    if instance.is_empty() || step.is_empty() {
+        return None;
+    }
+    let stream = match which {
+        "stdout" => Stream::Stdout,
+        "stderr" => Stream::Stderr,
+        _ => return None,
+    };
+    Some((instance, stream))
+}
+
+impl Follower {
+    pub fn new(command_id: &str, instances: Option<BTreeSet<String>>) -> Self {
+        Follower {
+            command_id: command_id.to_owned(),
+            instances,
+            tails: BTreeMap::new(),
+        }
+    }
+
+    /// Streams known so far.
+    pub fn streams(&self) -> usize {
+        self.tails.len()
+    }
+
+    /// One round: new streams picked up, every stream read to its current end. Emits each
+    /// event's lines in stream order (streams in creation order); returns how many events
+    /// were new. A failed call ends the round early; what was emitted stays emitted and the
+    /// next round goes on from there.
+    pub async fn round(
+        &mut self,
+        source: &impl LogSource,
+        emit: &mut dyn FnMut(Line<'_>),
+    ) -> Result<usize, ReadError> {
+        let prefix = match &self.instances {
+            Some(set) if set.len() == 1 => {
+                format!(
+                    "{}/{}/",
+                    self.command_id,
+                    set.iter().next().map_or("", |s| s)
+                )
+            }
+            _ => format!("{}/", self.command_id),
+        };
+        for s in source.streams(&prefix).await? {
+            if self.tails.contains_key(&s.name) {
+                continue;
+            }
+            let Some((instance, stream)) = parse_name(&self.command_id, &s.name) else {
+                continue;
+            };
+            if self
+                .instances
+                .as_ref()
+                .is_some_and(|set| !set.contains(instance))
+            {
+                continue;
+            }
+            let tail = Tail {
+                instance: instance.to_owned(),
+                stream,
+                created: s.created,
+                token: None,
+            };
+            self.tails.insert(s.name, tail);
+        }
+
+        let mut order: Vec<(i64, String)> = self
+            .tails
+            .iter()
+            .map(|(name, t)| (t.created, name.clone()))
+            .collect();
+        order.sort();
+        let mut new_events = 0;
+        for (_, name) in order {
+            while let Some(tail) = self.tails.get(&name) {
+                let page = source.page(&name, tail.token.as_deref()).await?;
+                for message in &page.messages {
+                    emit_lines(&tail.instance, tail.stream, message, emit);
+                }
+                new_events += page.messages.len();
+                let end = page.next_token.is_none() || page.next_token == tail.token;
+                if let Some(tail) = self.tails.get_mut(&name)
+                    && page.next_token.is_some()
+                {
+                    tail.token = page.next_token;
+                }
+                if end {
+                    break;
+                }
+            }
+        }
+        Ok(new_events)
+    }
+}
+
+/// An event is whole lines (the agent drops the newline of an event built after the command
+/// ended): each line is emitted with its newline.
+fn emit_lines(instance: &str, stream: Stream, message: &str, emit: &mut dyn FnMut(Line<'_>)) {
+    let mut rest = message;
+    while !rest.is_empty() {
+        let (line, after) = match rest.find('\n') {
+            Some(i) => rest.split_at(i + 1),
+            None => (rest, ""),
+        };
+        if line.ends_with('\n') {
+            emit(Line {
+                instance,
+                stream,
+                text: line,
+            });
+        } else {
+            let whole = format!("{line}\n");
+            emit(Line {
+                instance,
+                stream,
+                text: &whole,
+            });
+        }
+        rest = after;
+    }
+    if message.is_empty() {
+        emit(Line {
+            instance,
+            stream,
+            text: "\n",
+        });
+    }
+}
+
+#[cfg(test)]
+#[path = "follow_tests.rs"]
+mod tests;

@@ -1,0 +1,237 @@
+use std::cell::RefCell;
+
+use super::*;
+
+const CMD: &str = "3e4a5b6c-1111-2222-3333-444455556666";
+
+/// CloudWatch Logs as the follower sees it: streams with creation times and events, pages of
+/// two events, and a forward token that comes back unchanged at the end.
+#[derive(Default)]
+struct Script {
+    streams: RefCell<Vec<(String, i64, Vec<String>)>>,
+    listed_prefixes: RefCell<Vec<String>>,
+}
+
+impl Script {
+    fn add_stream(&self, name: &str, created: i64) {
+        self.streams
+            .borrow_mut()
+            .push((name.to_owned(), created, Vec::new()));
+    }
+
+    fn append(&self, name: &str, messages: &[&str]) {
+        let mut streams = self.streams.borrow_mut();
+        let Some(s) = streams.iter_mut().find(|s| s.0 == name) else {
+            panic!("no stream {name}");
+        };
+        s.2.extend(messages.iter().map(|m| (*m).to_owned()));
+    }
+}
+
+impl LogSource for Script {
+    async fn streams(&self, prefix: &str) -> Result<Vec<StreamRef>, ReadError> {
+        self.listed_prefixes.borrow_mut().push(prefix.to_owned());
+        // Listed by name, as DescribeLogStreams does by default.
+        let mut out: Vec<StreamRef> = self
+            .streams
+            .borrow()
+            .iter()
+            .filter(|s| s.0.starts_with(prefix))
+            .map(|s| StreamRef {
+                name: s.0.clone(),
+                created: s.1,
+            })
+            .collect();
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(out)
+    }
+
+    async fn page(&self, stream: &str, token: Option<&str>) -> Result<Page, ReadError> {
+        let streams = self.streams.borrow();
+        let Some(s) = streams.iter().find(|s| s.0 == stream) else {
+            return Err(ReadError::Missing(stream.to_owned()));
+        };
+        let from: usize = token
+            .and_then(|t| t.strip_prefix("f/"))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        let to = (from + 2).min(s.2.len());
+        Ok(Page {
+            messages: s.2[from..to].to_vec(),
+            next_token: Some(format!("f/{to}")),
+        })
+    }
+}
+
+fn name(instance: &str, step: &str, which: &str) -> String {
+    format!("{CMD}/{instance}/{step}/{which}")
+}
+
+type Seen = Vec<(String, Stream, String)>;
+
+async fn round(f: &mut Follower, s: &Script, seen: &mut Seen) -> Result<usize, ReadError> {
+    f.round(s, &mut |line: Line<'_>| {
+        seen.push((line.instance.to_owned(), line.stream, line.text.to_owned()))
+    })
+    .await
+}
+
+fn texts(seen: &Seen) -> Vec<&str> {
+    seen.iter().map(|(_, _, t)| t.as_str()).collect()
+}
+
+#[tokio::test]
+async fn each_line_once_in_order_across_pages_and_rounds() {
+    let s = Script::default();
+    let out = name("i-1", "aws-runShellScript", "stdout");
+    s.add_stream(&out, 1);
+    s.append(&out, &["one", "two\n", "three\nfour", "five"]);
+    let mut f = Follower::new(CMD, None);
+    let mut seen = Seen::new();
+    assert_eq!(round(&mut f, &s, &mut seen).await.ok(), Some(4));
+    assert_eq!(
+        texts(&seen),
+        ["one\n", "two\n", "three\n", "four\n", "five\n"]
+    );
+
+    // Nothing new: nothing printed again.
+    assert_eq!(round(&mut f, &s, &mut seen).await.ok(), Some(0));
+    assert_eq!(seen.len(), 5);
+
+    s.append(&out, &["six", "", "seven"]);
+    assert_eq!(round(&mut f, &s, &mut seen).await.ok(), Some(3));
+    assert_eq!(&texts(&seen)[5..], ["six\n", "\n", "seven\n"]);
+}
+
+#[tokio::test]
+async fn stdout_and_stderr_apart_and_a_later_step_picked_up_in_creation_order() {
+    let s = Script::default();
+    // The later step's name sorts first: order must come from creation times.
+    let first = name("i-1", "zz-prepare", "stdout");
+    let first_err = name("i-1", "zz-prepare", "stderr");
+    s.add_stream(&first, 10);
+    s.add_stream(&first_err, 11);
+    s.append(&first, &["prepare"]);
+    s.append(&first_err, &["warning: slow"]);
+    let mut f = Follower::new(CMD, None);
+    let mut seen = Seen::new();
+    round(&mut f, &s, &mut seen).await.ok();
+    assert_eq!(
+        seen,
+        [
+            ("i-1".into(), Stream::Stdout, "prepare\n".into()),
+            ("i-1".into(), Stream::Stderr, "warning: slow\n".into()),
+        ]
+    );
+
+    let second = name("i-1", "aa-deploy", "stdout");
+    s.add_stream(&second, 20);
+    s.append(&second, &["deploy"]);
+    s.append(&first, &["prepared"]);
+    round(&mut f, &s, &mut seen).await.ok();
+    assert_eq!(&texts(&seen)[2..], ["prepared\n", "deploy\n"]);
+    assert_eq!(f.streams(), 3);
+}
+
+#[tokio::test]
+async fn a_failed_read_is_taken_up_where_it_stopped() {
+    let s = Script::default();
+    let out = name("i-1", "step", "stdout");
+    s.add_stream(&out, 1);
+    s.append(&out, &["1", "2", "3", "4"]);
+    let mut f = Follower::new(CMD, None);
+    let mut seen = Seen::new();
+    // The first page arrives, the second fails: the round ends there.
+    assert!(
+        round_failing_after_one_page(&mut f, &s, &mut seen)
+            .await
+            .is_err()
+    );
+    assert_eq!(texts(&seen), ["1\n", "2\n"]);
+    // The next round starts from the page that failed: nothing twice, nothing skipped.
+    assert_eq!(round(&mut f, &s, &mut seen).await.ok(), Some(2));
+    assert_eq!(texts(&seen), ["1\n", "2\n", "3\n", "4\n"]);
+}
+
+/// One round in which every page after the first fails.
+async fn round_failing_after_one_page(
+    f: &mut Follower,
+    s: &Script,
+    seen: &mut Seen,
+) -> Result<usize, ReadError> {
+    struct FailLater<'a>(&'a Script, RefCell<usize>);
+    impl LogSource for FailLater<'_> {
+        async fn streams(&self, prefix: &str) -> Result<Vec<StreamRef>, ReadError> {
+            self.0.streams(prefix).await
+        }
+        async fn page(&self, stream: &str, token: Option<&str>) -> Result<Page, ReadError> {
+            *self.1.borrow_mut() += 1;
+            if *self.1.borrow() > 1 {
+                return Err(ReadError::Failed("throttled".into()));
+            }
+            self.0.page(stream, token).await
+        }
+    }
+    let source = FailLater(s, RefCell::new(0));
+    f.round(&source, &mut |line: Line<'_>| {
+        seen.push((line.instance.to_owned(), line.stream, line.text.to_owned()))
+    })
+    .await
+}
+
+#[tokio::test]
+async fn only_the_instances_waited_for_and_the_narrowest_listing() {
+    let s = Script::default();
+    for (i, inst) in ["i-1", "i-2", "i-3"].iter().enumerate() {
+        let out = name(inst, "step", "stdout");
+        s.add_stream(&out, i as i64);
+        s.append(&out, &[&format!("from {inst}")]);
+    }
+    s.add_stream("00000000-1111-2222-3333-444455556666/i-1/step/stdout", 0);
+    s.add_stream(&format!("{CMD}/i-1/step/trace"), 0);
+
+    let mut one = Follower::new(CMD, Some(BTreeSet::from(["i-2".to_owned()])));
+    let mut seen = Seen::new();
+    round(&mut one, &s, &mut seen).await.ok();
+    assert_eq!(seen, [("i-2".into(), Stream::Stdout, "from i-2\n".into())]);
+    assert_eq!(
+        s.listed_prefixes.borrow().last().map(String::as_str),
+        Some(format!("{CMD}/i-2/").as_str())
+    );
+
+    let mut two = Follower::new(
+        CMD,
+        Some(BTreeSet::from(["i-1".to_owned(), "i-3".to_owned()])),
+    );
+    let mut seen = Seen::new();
+    round(&mut two, &s, &mut seen).await.ok();
+    assert_eq!(texts(&seen), ["from i-1\n", "from i-3\n"]);
+    assert_eq!(
+        s.listed_prefixes.borrow().last().map(String::as_str),
+        Some(format!("{CMD}/").as_str())
+    );
+
+    let mut all = Follower::new(CMD, None);
+    let mut seen = Seen::new();
+    round(&mut all, &s, &mut seen).await.ok();
+    assert_eq!(
+        seen.len(),
+        3,
+        "other commands and other files are not followed"
+    );
+}
+
+#[test]
+fn stream_names() {
+    assert_eq!(
+        parse_name(CMD, &name("i-1", "aws-runShellScript", "stdout")),
+        Some(("i-1", Stream::Stdout))
+    );
+    assert_eq!(
+        parse_name(CMD, &name("mi-0123456789abcdef0", "a/b", "stderr")),
+        Some(("mi-0123456789abcdef0", Stream::Stderr))
+    );
+    assert_eq!(parse_name(CMD, &format!("{CMD}/i-1/stdout")), None);
+    assert_eq!(parse_name(CMD, &format!("{CMD}//step/stdout")), None);
+    assert_eq!(parse_name(CMD, &format!("{CMD}x/i-1/step/stdout")), None);
+}
