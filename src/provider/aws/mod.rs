@@ -2,6 +2,7 @@
 
 mod errors;
 pub mod listing;
+pub mod log_group;
 pub mod output_reader;
 pub mod output_sources;
 mod raw_body;

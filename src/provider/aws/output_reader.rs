@@ -16,8 +16,10 @@ use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_types::service_config::ServiceConfigKey;
 
+use super::log_group::LogGroup;
 use super::output_sources::{LogStreams, Source};
 use super::s3_url::S3Location;
+use crate::follow::{LogSource, StreamRef};
 
 /// Why a complete stream could not be read (the caller falls back to the API's content).
 #[derive(Debug)]
@@ -43,11 +45,9 @@ impl ReadError {
 }
 
 /// As for the SSM client: a host that does not answer is known within seconds.
-const CONNECT_TIMEOUT: Duration = Duration::from_millis(3100);
+pub(super) const CONNECT_TIMEOUT: Duration = Duration::from_millis(3100);
 /// An S3 answer that has not started after this long will not.
 const FIRST_BYTE_TIMEOUT: Duration = Duration::from_secs(30);
-/// One page of log streams or events.
-const PAGE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Receives the bytes of a stream as they arrive.
 pub type Sink<'a> = dyn FnMut(&[u8]) -> io::Result<()> + 'a;
@@ -146,76 +146,38 @@ impl OutputReader {
         streams: &LogStreams,
         sink: &mut Sink<'_>,
     ) -> Result<u64, ReadError> {
-        let client = aws_sdk_cloudwatchlogs::Client::from_conf(
-            aws_sdk_cloudwatchlogs::config::Builder::from(&self.config)
-                .timeout_config(
-                    TimeoutConfig::builder()
-                        .connect_timeout(CONNECT_TIMEOUT)
-                        .operation_attempt_timeout(PAGE_TIMEOUT)
-                        .build(),
-                )
-                .build(),
-        );
         let what = Source::CloudWatch(streams.clone()).describe();
+        let logs = LogGroup::new(&self.config, &streams.group, what.clone());
 
         // Every page of the prefix, then the step streams in the order they were created:
         // the agent creates each as its step starts writing.
-        let mut found: Vec<(i64, String)> = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let sent = token.take();
-            let page = client
-                .describe_log_streams()
-                .log_group_name(&streams.group)
-                .log_stream_name_prefix(&streams.prefix)
-                .set_next_token(sent.clone())
-                .send()
-                .await
-                .map_err(|e| classify(&what, &e))?;
-            for s in page.log_streams() {
-                if let Some(name) = s.log_stream_name()
-                    && streams.wants(name)
-                {
-                    found.push((s.creation_time().unwrap_or(0), name.to_owned()));
-                }
-            }
-            // A token that comes back unchanged would list the same page forever.
-            match page.next_token() {
-                Some(t) if !t.is_empty() && Some(t) != sent.as_deref() => {
-                    token = Some(t.to_owned())
-                }
-                _ => break,
-            }
-        }
+        let mut found: Vec<StreamRef> = logs
+            .streams(&streams.prefix)
+            .await?
+            .into_iter()
+            .filter(|s| streams.wants(&s.name))
+            .collect();
         if found.is_empty() {
             return Err(ReadError::Missing(format!("{what}: no such log stream")));
         }
-        found.sort();
+        found.sort_by(|a, b| (a.created, &a.name).cmp(&(b.created, &b.name)));
 
         let mut total = 0u64;
-        for (_, name) in &found {
+        for stream in &found {
             let mut token: Option<String> = None;
             loop {
-                let page = client
-                    .get_log_events()
-                    .log_group_name(&streams.group)
-                    .log_stream_name(name)
-                    .start_from_head(true)
-                    .set_next_token(token.clone())
-                    .send()
-                    .await
-                    .map_err(|e| {
-                        let mut err = classify(&what, &e);
-                        if total > 0 {
-                            err = ReadError::Failed(format!(
-                                "{} (after {total} bytes)",
-                                err.message()
-                            ));
-                        }
-                        err
-                    })?;
-                for event in page.events() {
-                    let message = event.message().unwrap_or_default();
+                let page =
+                    logs.page(&stream.name, token.as_deref())
+                        .await
+                        .map_err(|err| match err {
+                            ReadError::Failed(m) | ReadError::Denied(m) | ReadError::Missing(m)
+                                if total > 0 =>
+                            {
+                                ReadError::Failed(format!("{m} (after {total} bytes)"))
+                            }
+                            err => err,
+                        })?;
+                for message in &page.messages {
                     sink(message.as_bytes()).map_err(ReadError::Output)?;
                     total += message.len() as u64;
                     // The agent sends whole lines and drops the newline that ends an event
@@ -227,11 +189,10 @@ impl OutputReader {
                 }
                 // The end of a stream is the token coming back unchanged; an empty page with
                 // a new token is not the end.
-                let next = page.next_forward_token();
-                if next.is_none() || next == token.as_deref() {
+                if page.next_token.is_none() || page.next_token == token {
                     break;
                 }
-                token = next.map(str::to_owned);
+                token = page.next_token;
             }
         }
         Ok(total)
@@ -240,7 +201,7 @@ impl OutputReader {
 
 /// Sorts a failed call by what the user can do about it, in a message of one short line: an
 /// answer that is not an AWS error (a proxy's HTML page) is named by its status, not dumped.
-fn classify<E>(what: &str, err: &SdkError<E, HttpResponse>) -> ReadError
+pub(super) fn classify<E>(what: &str, err: &SdkError<E, HttpResponse>) -> ReadError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {

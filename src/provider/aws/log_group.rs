@@ -1,0 +1,95 @@
+//! One CloudWatch Logs group as the followers and readers of command output need it: the
+//! streams under a prefix, and pages of a stream's events from a forward token.
+
+use std::time::Duration;
+
+use aws_config::SdkConfig;
+use aws_config::timeout::TimeoutConfig;
+
+use super::output_reader::{CONNECT_TIMEOUT, ReadError, classify};
+use crate::follow::{LogSource, Page, StreamRef};
+
+/// One page of log streams or events.
+const PAGE_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub struct LogGroup {
+    client: aws_sdk_cloudwatchlogs::Client,
+    group: String,
+    /// Names the group (and streams) in messages.
+    what: String,
+}
+
+impl LogGroup {
+    pub fn new(config: &SdkConfig, group: &str, what: String) -> Self {
+        let client = aws_sdk_cloudwatchlogs::Client::from_conf(
+            aws_sdk_cloudwatchlogs::config::Builder::from(config)
+                .timeout_config(
+                    TimeoutConfig::builder()
+                        .connect_timeout(CONNECT_TIMEOUT)
+                        .operation_attempt_timeout(PAGE_TIMEOUT)
+                        .build(),
+                )
+                .build(),
+        );
+        LogGroup {
+            client,
+            group: group.to_owned(),
+            what,
+        }
+    }
+}
+
+impl LogSource for LogGroup {
+    async fn streams(&self, prefix: &str) -> Result<Vec<StreamRef>, ReadError> {
+        let mut found = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let sent = token.take();
+            let page = self
+                .client
+                .describe_log_streams()
+                .log_group_name(&self.group)
+                .log_stream_name_prefix(prefix)
+                .set_next_token(sent.clone())
+                .send()
+                .await
+                .map_err(|e| classify(&self.what, &e))?;
+            for s in page.log_streams() {
+                if let Some(name) = s.log_stream_name() {
+                    found.push(StreamRef {
+                        name: name.to_owned(),
+                        created: s.creation_time().unwrap_or(0),
+                    });
+                }
+            }
+            // A token that comes back unchanged would list the same page forever.
+            match page.next_token() {
+                Some(t) if !t.is_empty() && Some(t) != sent.as_deref() => {
+                    token = Some(t.to_owned())
+                }
+                _ => return Ok(found),
+            }
+        }
+    }
+
+    async fn page(&self, stream: &str, token: Option<&str>) -> Result<Page, ReadError> {
+        let page = self
+            .client
+            .get_log_events()
+            .log_group_name(&self.group)
+            .log_stream_name(stream)
+            .start_from_head(true)
+            .set_next_token(token.map(str::to_owned))
+            .send()
+            .await
+            .map_err(|e| classify(&self.what, &e))?;
+        Ok(Page {
+            messages: page
+                .events()
+                .iter()
+                .map(|e| e.message().unwrap_or_default().to_owned())
+                .collect(),
+            next_token: page.next_forward_token().map(str::to_owned),
+        })
+    }
+}
