@@ -379,7 +379,7 @@ _ssmres() {
             return 0
             ;;
         ssmres__subcmd__wait)
-            opts="-o -q -v -h -V --command-id --instance-id --plugin-name --timeout --min-interval --max-interval --not-found-grace --full-output --region --profile --endpoint-url --output --quiet --verbose --help --version"
+            opts="-o -q -v -h -V --command-id --instance-id --plugin-name --timeout --min-interval --max-interval --not-found-grace --follow --full-output --region --profile --endpoint-url --output --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

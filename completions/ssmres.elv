@@ -70,6 +70,7 @@ set edit:completion:arg-completer[ssmres] = {|@words|
             cand --endpoint-url 'Send SSM requests to this URL instead of the regional endpoint'
             cand -o 'Output format [default: table on a terminal, json otherwise]'
             cand --output 'Output format [default: table on a terminal, json otherwise]'
+            cand --follow 'Print the command''s output as it runs, from CloudWatch Logs (the command must have been sent with CloudWatch output); in text mode the followed lines are the result'
             cand --full-output 'Read the complete stdout and stderr from S3 or CloudWatch Logs, where the command kept them, instead of the first 24,000 / 8,000 characters the service returns'
             cand -q 'Show no progress spinner'
             cand --quiet 'Show no progress spinner'

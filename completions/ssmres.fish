@@ -70,6 +70,7 @@ complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -s o -l output -d 'O
 json\t'The response as the aws CLI prints it (`--output json`)'
 jsonl\t'One compact JSON object per line: per invocation for `list`, for `jq -c` and `while read`'
 text\t'The command\'s stdout on stdout and its stderr on stderr, nothing else'"
+complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -l follow -d 'Print the command\'s output as it runs, from CloudWatch Logs (the command must have been sent with CloudWatch output); in text mode the followed lines are the result'
 complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -l full-output -d 'Read the complete stdout and stderr from S3 or CloudWatch Logs, where the command kept them, instead of the first 24,000 / 8,000 characters the service returns'
 complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -s q -l quiet -d 'Show no progress spinner'
 complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -s v -l verbose -d 'Print diagnostics on stderr; repeat for more (-vvv includes the SDK\'s retries)'

@@ -231,6 +231,11 @@ pub struct WaitArgs {
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = crate::duration::parse)]
     pub not_found_grace: Duration,
 
+    /// Print the command's output as it runs, from CloudWatch Logs (the command must have been
+    /// sent with CloudWatch output); in text mode the followed lines are the result
+    #[arg(long)]
+    pub follow: bool,
+
     /// Read the complete stdout and stderr from S3 or CloudWatch Logs, where the command kept
     /// them, instead of the first 24,000 / 8,000 characters the service returns
     #[arg(long)]

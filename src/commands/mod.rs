@@ -3,6 +3,7 @@
 //! terminal details of its own.
 
 pub mod completions;
+pub mod follow;
 pub mod full_output;
 pub mod get;
 pub mod list;

@@ -3,6 +3,8 @@
 
 use tokio::time::Instant;
 
+use super::follow::Followed;
+use crate::cli::OutputFormat;
 use crate::cli::WaitArgs;
 use crate::error::{Error, WaitStage, exit};
 use crate::model::StatusClass;
@@ -10,6 +12,7 @@ use crate::poll::{self, Event, Outcome, Policy, Schedule};
 use crate::progress::Progress;
 use crate::provider::aws::AwsProvider;
 use crate::provider::{InvocationKey, Provider};
+use std::collections::BTreeSet;
 
 /// Polls in a row that may fail before the wait gives up. Each poll is already retried by the
 /// SDK (3 attempts with backoff by default) and failing polls back off, so five span a real
@@ -54,9 +57,10 @@ async fn one(
     key: &InvocationKey,
     args: &WaitArgs,
 ) -> Result<u8, Error> {
-    let progress = Progress::new(ctx.show_progress, &key.instance_id);
+    // Followed lines are the progress report; a spinner would break them up.
+    let progress = Progress::new(ctx.show_progress && !args.follow, &key.instance_id);
     let mut rng = fastrand::Rng::new();
-    let outcome = poll::wait(
+    let waiting = poll::wait(
         policy,
         || provider.fetch(key),
         |event| {
@@ -64,14 +68,29 @@ async fn one(
             progress.update(&event);
         },
         &mut rng,
-    )
-    .await;
+    );
+    let (outcome, followed) = if args.follow {
+        super::follow::Follow {
+            ctx,
+            provider,
+            command_id: &key.command_id,
+            instances: Some(BTreeSet::from([key.instance_id.clone()])),
+        }
+        .around(waiting)
+        .await
+    } else {
+        (waiting.await, Followed::default())
+    };
     progress.clear();
+    // In text mode the followed lines were the result: not printed twice.
+    let already_shown = args.follow && ctx.format == OutputFormat::Text && followed.streams > 0;
 
     match outcome? {
         Outcome::Terminal(mut invocation) => {
-            ctx.print_full(provider, &mut invocation, args.full_output, policy.deadline)
-                .await?;
+            if !already_shown {
+                ctx.print_full(provider, &mut invocation, args.full_output, policy.deadline)
+                    .await?;
+            }
             Ok(match invocation.class {
                 StatusClass::Success => exit::SUCCESS,
                 _ => exit::TERMINAL_FAILURE,

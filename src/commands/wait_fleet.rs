@@ -37,7 +37,8 @@ pub async fn run(
         provider,
         command_id: args.command_id.clone(),
     };
-    let progress = Progress::new_fleet(ctx.show_progress);
+    // Followed lines are the progress report; a bar would break them up.
+    let progress = Progress::new_fleet(ctx.show_progress && !args.follow);
     let mut rng = fastrand::Rng::new();
     let wants_results = ctx.format != OutputFormat::Table;
     let (finished_tx, finished_rx) = tokio::sync::mpsc::unbounded_channel::<String>();
@@ -59,8 +60,25 @@ pub async fn run(
         &mut rng,
     );
     let fetching = fetch_results(ctx, provider, args, policy, finished_rx);
-    let (outcome, fetched) = tokio::join!(waiting, fetching);
+    let both = async { tokio::join!(waiting, fetching) };
+    let ((outcome, fetched), followed) = if args.follow {
+        super::follow::Follow {
+            ctx,
+            provider,
+            command_id: &args.command_id,
+            instances: match &members {
+                Members::All => None,
+                Members::Named(set) => Some(set.clone()),
+            },
+        }
+        .around(both)
+        .await
+    } else {
+        (both.await, super::follow::Followed::default())
+    };
     progress.clear();
+    // In text mode the followed lines were the result: not printed twice.
+    let already_shown = args.follow && ctx.format == OutputFormat::Text && followed.streams > 0;
     let outcome = outcome?;
     // Printed once the progress bar is gone, which they would otherwise break up.
     let (results, mut warnings) = fetched?;
@@ -87,6 +105,7 @@ pub async fn run(
         OutputFormat::Json => output::stream(|out| {
             json::write_value(out, &results.values().map(|r| &r.raw).collect::<Vec<_>>())
         })?,
+        OutputFormat::Text if already_shown => {}
         OutputFormat::Text => output::emit(&text(&results, ctx))?,
         OutputFormat::Table => {
             // One detailed listing gives every row its response code and first output line.

@@ -123,6 +123,11 @@ impl AwsProvider {
         })
     }
 
+    /// The configuration every client of this run is built from.
+    pub fn sdk_config(&self) -> &aws_config::SdkConfig {
+        &self.sdk_config
+    }
+
     /// Reads complete outputs from S3 and CloudWatch Logs with this configuration.
     pub fn output_reader(&self) -> output_reader::OutputReader {
         output_reader::OutputReader::new(&self.sdk_config)
@@ -228,6 +233,45 @@ impl AwsProvider {
                 None => return Ok(all),
             }
         }
+    }
+}
+
+/// Where a command's output goes in CloudWatch Logs, as ListCommands tells it.
+#[derive(Debug, Clone)]
+pub struct CommandLogs {
+    /// None: CloudWatch output was not enabled when the command was sent.
+    pub group: Option<String>,
+}
+
+impl AwsProvider {
+    /// The command's CloudWatch Logs group: the one it was sent with, or the agent's default
+    /// `/aws/ssm/<document name>`. Ok(None): no such command (yet).
+    pub async fn command_logs(&self, command_id: &str) -> Result<Option<CommandLogs>, FetchError> {
+        let output = self
+            .client
+            .list_commands()
+            .command_id(command_id)
+            .send()
+            .await
+            .map_err(|err| match errors::classify(err, "ListCommands") {
+                errors::Failure::NotFound => FetchError::Transient("command not listed yet".into()),
+                errors::Failure::Fetch(f) => f,
+            })?;
+        Ok(output.commands().first().map(|c| {
+            let config = c.cloud_watch_output_config();
+            let enabled = config.is_some_and(|c| c.cloud_watch_output_enabled());
+            let group = config
+                .and_then(|c| c.cloud_watch_log_group_name())
+                .filter(|g| !g.is_empty())
+                .map(str::to_owned)
+                .or_else(|| {
+                    c.document_name()
+                        .and_then(output_sources::default_log_group)
+                });
+            CommandLogs {
+                group: group.filter(|_| enabled),
+            }
+        }))
     }
 }
 

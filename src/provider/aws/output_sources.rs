@@ -141,7 +141,7 @@ pub fn unreadable_url(record: &CommandInvocation, stream: Stream) -> Option<&str
 
 /// The agent's default group, `/aws/ssm/<document name>`, with every character CloudWatch does
 /// not allow in a group name replaced by a dot (a document ARN's colons, for one).
-fn default_log_group(document: &str) -> Option<String> {
+pub fn default_log_group(document: &str) -> Option<String> {
     if document.is_empty() {
         return None;
     }

@@ -1,0 +1,155 @@
+//! `wait --follow`: runs the follower's rounds (follow.rs) beside the wait, about one a second,
+//! and keeps going after the end until the streams stop growing, since CloudWatch Logs
+//! delivery trails the invocation's status.
+
+use std::cell::Cell;
+use std::collections::BTreeSet;
+use std::io::{self, Write};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::cli::OutputFormat;
+use crate::follow::{Follower, Line};
+use crate::provider::aws::AwsProvider;
+use crate::provider::aws::log_group::LogGroup;
+use crate::provider::aws::output_reader::ReadError;
+use crate::provider::aws::output_sources::Stream;
+use crate::render::sanitize;
+
+/// Between the starts of two rounds.
+const ROUND_EVERY: Duration = Duration::from_secs(1);
+/// After the end, rounds go on until this many in a row bring nothing new...
+const SETTLE_QUIET_ROUNDS: u32 = 2;
+/// ...or this long has passed since the end, whichever comes first.
+const SETTLE_AT_MOST: Duration = Duration::from_secs(10);
+
+/// What following showed, for the caller's decision to print the result again.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Followed {
+    /// At least one stream was read: in text mode the followed lines are the result.
+    pub streams: usize,
+}
+
+pub struct Follow<'a> {
+    pub ctx: &'a super::Context,
+    pub provider: &'a AwsProvider,
+    pub command_id: &'a str,
+    /// None: every instance of the command.
+    pub instances: Option<BTreeSet<String>>,
+}
+
+impl Follow<'_> {
+    /// Runs `waiting` to its end while following, then lets the streams settle. Returns the
+    /// wait's result and what was followed.
+    pub async fn around<T>(self, waiting: impl std::future::Future<Output = T>) -> (T, Followed) {
+        let ended = Cell::new(None::<Instant>);
+        let waiting = async {
+            let result = waiting.await;
+            ended.set(Some(Instant::now()));
+            result
+        };
+        let following = self.rounds(&ended);
+        tokio::join!(waiting, following)
+    }
+
+    async fn rounds(&self, ended: &Cell<Option<Instant>>) -> Followed {
+        let prefix = self.instances.as_ref().is_none_or(|set| set.len() > 1);
+        let mut follower = Follower::new(self.command_id, self.instances.clone());
+        let mut logs: Option<LogGroup> = None;
+        let mut quiet = 0;
+        loop {
+            let started = Instant::now();
+            if logs.is_none() {
+                match self.provider.command_logs(self.command_id).await {
+                    Ok(Some(found)) => match found.group {
+                        Some(group) => {
+                            let what = format!("CloudWatch Logs group {group}");
+                            logs = Some(LogGroup::new(self.provider.sdk_config(), &group, what));
+                        }
+                        None => {
+                            warn(
+                                "--follow: the command was sent without CloudWatch output \
+                                 (CloudWatchOutputConfig); waiting without following",
+                            );
+                            return Followed::default();
+                        }
+                    },
+                    // Not listed yet (eventual consistency) or a passing failure: next round.
+                    Ok(None) | Err(crate::provider::FetchError::Transient(_)) => {}
+                    Err(crate::provider::FetchError::Credentials(e))
+                    | Err(crate::provider::FetchError::Fatal(e)) => {
+                        warn(&format!(
+                            "--follow: cannot tell where the output goes ({e}); waiting without \
+                             following"
+                        ));
+                        return Followed::default();
+                    }
+                }
+            }
+            let mut new = 0;
+            if let Some(source) = &logs {
+                let mut emit = |line: Line<'_>| self.print(line, prefix);
+                match follower.round(source, &mut emit).await {
+                    Ok(n) => new = n,
+                    Err(ReadError::Denied(m)) => {
+                        warn(&format!(
+                            "--follow: reading the output was denied ({m}); waiting without \
+                             following"
+                        ));
+                        return Followed::default();
+                    }
+                    Err(ReadError::Output(_)) => {}
+                    // The agent creates the group and streams when output starts; throttling
+                    // and the like pass: next round.
+                    Err(e) => tracing::debug!(error = %e.message(), "follow round"),
+                }
+            }
+            if let Some(end) = ended.get() {
+                quiet = if new == 0 { quiet + 1 } else { 0 };
+                if quiet >= SETTLE_QUIET_ROUNDS || end.elapsed() >= SETTLE_AT_MOST {
+                    return Followed {
+                        streams: follower.streams(),
+                    };
+                }
+            }
+            tokio::time::sleep_until(started + ROUND_EVERY).await;
+        }
+    }
+
+    /// One followed line: in text mode on its own stream, otherwise on stderr (stdout is for
+    /// the result); prefixed by the instance when several are followed; made visible on a
+    /// terminal.
+    fn print(&self, line: Line<'_>, prefix: bool) {
+        let to_stdout = self.ctx.format == OutputFormat::Text && line.stream == Stream::Stdout;
+        let terminal = if to_stdout {
+            self.ctx.target.stdout_is_terminal
+        } else {
+            self.ctx.target.stderr_is_terminal
+        };
+        let text = if prefix {
+            format!("[{}] {}", line.instance, line.text)
+        } else {
+            line.text.to_owned()
+        };
+        let shown = if terminal {
+            sanitize::visible(&text).into_owned()
+        } else {
+            text
+        };
+        // A closed pipe ends nothing here: the wait and its exit code still matter.
+        let _ = if to_stdout {
+            io::stdout().lock().write_all(shown.as_bytes())
+        } else {
+            io::stderr().lock().write_all(shown.as_bytes())
+        };
+    }
+}
+
+fn warn(message: &str) {
+    let _ = writeln!(
+        io::stderr().lock(),
+        "warning: {}",
+        sanitize::one_line(message)
+    );
+}
