@@ -21,7 +21,7 @@ use crate::render::sanitize;
 const ROUND_EVERY: Duration = Duration::from_secs(1);
 /// After the end, rounds go on until this many in a row bring nothing new...
 const SETTLE_QUIET_ROUNDS: u32 = 2;
-/// ...or this long has passed since the end, whichever comes first.
+/// ...or this long has passed since the end (or --timeout is reached), whichever comes first.
 const SETTLE_AT_MOST: Duration = Duration::from_secs(10);
 
 /// What following showed, for the caller's decision to print the result again.
@@ -37,6 +37,8 @@ pub struct Follow<'a> {
     pub command_id: &'a str,
     /// None: every instance of the command.
     pub instances: Option<BTreeSet<String>>,
+    /// --timeout: the settle after the end stops there too.
+    pub deadline: Option<Instant>,
 }
 
 impl Follow<'_> {
@@ -87,11 +89,12 @@ impl Follow<'_> {
                     }
                 }
             }
-            let mut new = 0;
+            // A round that failed says nothing about the streams having stopped growing.
+            let mut new = None;
             if let Some(source) = &logs {
                 let mut emit = |line: Line<'_>| self.print(line, prefix);
                 match follower.round(source, &mut emit).await {
-                    Ok(n) => new = n,
+                    Ok(n) => new = Some(n),
                     Err(ReadError::Denied(m)) => {
                         warn(&format!(
                             "--follow: reading the output was denied ({m}); waiting without \
@@ -106,8 +109,10 @@ impl Follow<'_> {
                 }
             }
             if let Some(end) = ended.get() {
-                quiet = if new == 0 { quiet + 1 } else { 0 };
-                if quiet >= SETTLE_QUIET_ROUNDS || end.elapsed() >= SETTLE_AT_MOST {
+                quiet = if new == Some(0) { quiet + 1 } else { 0 };
+                let out_of_time = end.elapsed() >= SETTLE_AT_MOST
+                    || self.deadline.is_some_and(|d| Instant::now() >= d);
+                if quiet >= SETTLE_QUIET_ROUNDS || out_of_time {
                     return Followed {
                         streams: follower.streams(),
                     };

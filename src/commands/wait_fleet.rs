@@ -70,6 +70,7 @@ pub async fn run(
                 Members::All => None,
                 Members::Named(set) => Some(set.clone()),
             },
+            deadline: policy.deadline,
         }
         .around(both)
         .await
