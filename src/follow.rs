@@ -12,6 +12,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::provider::aws::output_reader::ReadError;
 use crate::provider::aws::output_sources::Stream;
 
+/// A page this full means the stream is behind: read on within the round.
+const BACKLOG_EVENTS: usize = 500;
+const BACKLOG_BYTES: usize = 256 * 1024;
+
 /// A log stream as the listing shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StreamRef {
@@ -97,15 +101,24 @@ impl Follower {
         self.tails.len()
     }
 
-    /// One round: new streams picked up, every stream read to its current end. Emits each
+    /// One round: new streams picked up (when `list` says so: listing every round would cost
+    /// a call a second for streams that rarely change), then every stream read. Emits each
     /// event's lines in stream order (streams in creation order); returns how many events
     /// were new. A failed call ends the round early; what was emitted stays emitted and the
     /// next round goes on from there.
     pub async fn round(
         &mut self,
         source: &impl LogSource,
+        list: bool,
         emit: &mut dyn FnMut(Line<'_>),
     ) -> Result<usize, ReadError> {
+        if list {
+            self.list(source).await?;
+        }
+        self.read(source, emit).await
+    }
+
+    async fn list(&mut self, source: &impl LogSource) -> Result<(), ReadError> {
         let prefix = match &self.instances {
             Some(set) if set.len() == 1 => {
                 format!(
@@ -138,7 +151,17 @@ impl Follower {
             };
             self.tails.insert(s.name, tail);
         }
+        Ok(())
+    }
 
+    /// Each stream from its token: one page a round while output trickles in (the next round
+    /// goes on from the new token, so an active stream costs one call a second, not two), more
+    /// while a backlog or an empty page that is not the end says there is more to read now.
+    async fn read(
+        &mut self,
+        source: &impl LogSource,
+        emit: &mut dyn FnMut(Line<'_>),
+    ) -> Result<usize, ReadError> {
         let mut order: Vec<(i64, String)> = self
             .tails
             .iter()
@@ -154,12 +177,15 @@ impl Follower {
                 }
                 new_events += page.messages.len();
                 let end = page.next_token.is_none() || page.next_token == tail.token;
+                let backlog = page.messages.len() >= BACKLOG_EVENTS
+                    || page.messages.iter().map(String::len).sum::<usize>() >= BACKLOG_BYTES;
+                let more_now = !end && (page.messages.is_empty() || backlog);
                 if let Some(tail) = self.tails.get_mut(&name)
                     && page.next_token.is_some()
                 {
                     tail.token = page.next_token;
                 }
-                if end {
+                if !more_now {
                     break;
                 }
             }

@@ -5,11 +5,13 @@ use super::*;
 const CMD: &str = "3e4a5b6c-1111-2222-3333-444455556666";
 
 /// CloudWatch Logs as the follower sees it: streams with creation times and events, pages of
-/// two events, and a forward token that comes back unchanged at the end.
+/// two events (unless `page_size` says otherwise), and a forward token that comes back unchanged at the end.
 #[derive(Default)]
 struct Script {
     streams: RefCell<Vec<(String, i64, Vec<String>)>>,
     listed_prefixes: RefCell<Vec<String>>,
+    /// Events per page; 2 unless set.
+    page_size: RefCell<usize>,
 }
 
 impl Script {
@@ -55,7 +57,11 @@ impl LogSource for Script {
             .and_then(|t| t.strip_prefix("f/"))
             .and_then(|n| n.parse().ok())
             .unwrap_or(0);
-        let to = (from + 2).min(s.2.len());
+        let size = match *self.page_size.borrow() {
+            0 => 2,
+            n => n,
+        };
+        let to = (from + size).min(s.2.len());
         Ok(Page {
             messages: s.2[from..to].to_vec(),
             next_token: Some(format!("f/{to}")),
@@ -70,10 +76,22 @@ fn name(instance: &str, step: &str, which: &str) -> String {
 type Seen = Vec<(String, Stream, String)>;
 
 async fn round(f: &mut Follower, s: &Script, seen: &mut Seen) -> Result<usize, ReadError> {
-    f.round(s, &mut |line: Line<'_>| {
+    f.round(s, true, &mut |line: Line<'_>| {
         seen.push((line.instance.to_owned(), line.stream, line.text.to_owned()))
     })
     .await
+}
+
+/// Rounds until one brings nothing new: everything there is, read; how many events.
+async fn drain(f: &mut Follower, s: &Script, seen: &mut Seen) -> usize {
+    let mut total = 0;
+    loop {
+        match round(f, s, seen).await {
+            Ok(0) => return total,
+            Ok(n) => total += n,
+            Err(e) => panic!("round failed: {e:?}"),
+        }
+    }
 }
 
 fn texts(seen: &Seen) -> Vec<&str> {
@@ -88,18 +106,18 @@ async fn each_line_once_in_order_across_pages_and_rounds() {
     s.append(&out, &["one", "two\n", "three\nfour", "five"]);
     let mut f = Follower::new(CMD, None);
     let mut seen = Seen::new();
-    assert_eq!(round(&mut f, &s, &mut seen).await.ok(), Some(4));
+    assert_eq!(drain(&mut f, &s, &mut seen).await, 4);
     assert_eq!(
         texts(&seen),
         ["one\n", "two\n", "three\n", "four\n", "five\n"]
     );
 
     // Nothing new: nothing printed again.
-    assert_eq!(round(&mut f, &s, &mut seen).await.ok(), Some(0));
+    assert_eq!(drain(&mut f, &s, &mut seen).await, 0);
     assert_eq!(seen.len(), 5);
 
     s.append(&out, &["six", "", "seven"]);
-    assert_eq!(round(&mut f, &s, &mut seen).await.ok(), Some(3));
+    assert_eq!(drain(&mut f, &s, &mut seen).await, 3);
     assert_eq!(&texts(&seen)[5..], ["six\n", "\n", "seven\n"]);
 }
 
@@ -115,7 +133,7 @@ async fn stdout_and_stderr_apart_and_a_later_step_picked_up_in_creation_order() 
     s.append(&first_err, &["warning: slow"]);
     let mut f = Follower::new(CMD, None);
     let mut seen = Seen::new();
-    round(&mut f, &s, &mut seen).await.ok();
+    drain(&mut f, &s, &mut seen).await;
     assert_eq!(
         seen,
         [
@@ -128,7 +146,7 @@ async fn stdout_and_stderr_apart_and_a_later_step_picked_up_in_creation_order() 
     s.add_stream(&second, 20);
     s.append(&second, &["deploy"]);
     s.append(&first, &["prepared"]);
-    round(&mut f, &s, &mut seen).await.ok();
+    drain(&mut f, &s, &mut seen).await;
     assert_eq!(&texts(&seen)[2..], ["prepared\n", "deploy\n"]);
     assert_eq!(f.streams(), 3);
 }
@@ -138,19 +156,23 @@ async fn a_failed_read_is_taken_up_where_it_stopped() {
     let s = Script::default();
     let out = name("i-1", "step", "stdout");
     s.add_stream(&out, 1);
-    s.append(&out, &["1", "2", "3", "4"]);
+    let lines: Vec<String> = (0..800).map(|i| format!("{i}")).collect();
+    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+    s.append(&out, &refs);
+    *s.page_size.borrow_mut() = 500;
     let mut f = Follower::new(CMD, None);
     let mut seen = Seen::new();
-    // The first page arrives, the second fails: the round ends there.
+    // A full first page arrives, so the round reads on; the second page fails.
     assert!(
         round_failing_after_one_page(&mut f, &s, &mut seen)
             .await
             .is_err()
     );
-    assert_eq!(texts(&seen), ["1\n", "2\n"]);
+    assert_eq!(seen.len(), 500);
     // The next round starts from the page that failed: nothing twice, nothing skipped.
-    assert_eq!(round(&mut f, &s, &mut seen).await.ok(), Some(2));
-    assert_eq!(texts(&seen), ["1\n", "2\n", "3\n", "4\n"]);
+    assert_eq!(round(&mut f, &s, &mut seen).await.ok(), Some(300));
+    let want: Vec<String> = lines.iter().map(|l| format!("{l}\n")).collect();
+    assert_eq!(texts(&seen), want);
 }
 
 /// One round in which every page after the first fails.
@@ -173,7 +195,7 @@ async fn round_failing_after_one_page(
         }
     }
     let source = FailLater(s, RefCell::new(0));
-    f.round(&source, &mut |line: Line<'_>| {
+    f.round(&source, true, &mut |line: Line<'_>| {
         seen.push((line.instance.to_owned(), line.stream, line.text.to_owned()))
     })
     .await
@@ -192,7 +214,7 @@ async fn only_the_instances_waited_for_and_the_narrowest_listing() {
 
     let mut one = Follower::new(CMD, Some(BTreeSet::from(["i-2".to_owned()])));
     let mut seen = Seen::new();
-    round(&mut one, &s, &mut seen).await.ok();
+    drain(&mut one, &s, &mut seen).await;
     assert_eq!(seen, [("i-2".into(), Stream::Stdout, "from i-2\n".into())]);
     assert_eq!(
         s.listed_prefixes.borrow().last().map(String::as_str),
@@ -204,7 +226,7 @@ async fn only_the_instances_waited_for_and_the_narrowest_listing() {
         Some(BTreeSet::from(["i-1".to_owned(), "i-3".to_owned()])),
     );
     let mut seen = Seen::new();
-    round(&mut two, &s, &mut seen).await.ok();
+    drain(&mut two, &s, &mut seen).await;
     assert_eq!(texts(&seen), ["from i-1\n", "from i-3\n"]);
     assert_eq!(
         s.listed_prefixes.borrow().last().map(String::as_str),
@@ -213,7 +235,7 @@ async fn only_the_instances_waited_for_and_the_narrowest_listing() {
 
     let mut all = Follower::new(CMD, None);
     let mut seen = Seen::new();
-    round(&mut all, &s, &mut seen).await.ok();
+    drain(&mut all, &s, &mut seen).await;
     assert_eq!(
         seen.len(),
         3,
@@ -234,4 +256,50 @@ fn stream_names() {
     assert_eq!(parse_name(CMD, &format!("{CMD}/i-1/stdout")), None);
     assert_eq!(parse_name(CMD, &format!("{CMD}//step/stdout")), None);
     assert_eq!(parse_name(CMD, &format!("{CMD}x/i-1/step/stdout")), None);
+}
+
+#[tokio::test]
+async fn a_trickle_costs_one_page_a_round_and_a_backlog_is_read_at_once() {
+    let s = Script::default();
+    let out = name("i-1", "step", "stdout");
+    s.add_stream(&out, 1);
+    s.append(&out, &["1", "2", "3"]);
+    let mut f = Follower::new(CMD, None);
+    let mut seen = Seen::new();
+    // Pages of two: one page this round, the next from the new token next round.
+    assert_eq!(round(&mut f, &s, &mut seen).await.ok(), Some(2));
+    assert_eq!(round(&mut f, &s, &mut seen).await.ok(), Some(1));
+    assert_eq!(round(&mut f, &s, &mut seen).await.ok(), Some(0));
+    assert_eq!(texts(&seen), ["1\n", "2\n", "3\n"]);
+
+    // A full page says the stream is behind: read on within the round.
+    let big = Script::default();
+    big.add_stream(&out, 1);
+    let many: Vec<String> = (0..1_200).map(|i| format!("line {i}")).collect();
+    let refs: Vec<&str> = many.iter().map(String::as_str).collect();
+    big.append(&out, &refs);
+    *big.page_size.borrow_mut() = 500;
+    let mut f = Follower::new(CMD, None);
+    let mut seen = Seen::new();
+    assert_eq!(round(&mut f, &big, &mut seen).await.ok(), Some(1_200));
+}
+
+#[tokio::test]
+async fn new_streams_are_looked_for_only_when_asked() {
+    let s = Script::default();
+    let first = name("i-1", "one", "stdout");
+    s.add_stream(&first, 1);
+    s.append(&first, &["a"]);
+    let mut f = Follower::new(CMD, None);
+    let mut seen = Seen::new();
+    drain(&mut f, &s, &mut seen).await;
+    let second = name("i-1", "two", "stdout");
+    s.add_stream(&second, 2);
+    s.append(&second, &["b"]);
+    let emit = &mut |line: Line<'_>| {
+        seen.push((line.instance.to_owned(), line.stream, line.text.to_owned()))
+    };
+    assert_eq!(f.round(&s, false, emit).await.ok(), Some(0));
+    assert_eq!(f.round(&s, true, emit).await.ok(), Some(1));
+    assert_eq!(texts(&seen), ["a\n", "b\n"]);
 }

@@ -19,6 +19,8 @@ use crate::render::sanitize;
 
 /// Between the starts of two rounds.
 const ROUND_EVERY: Duration = Duration::from_secs(1);
+/// Rounds between two listings of the streams once some are known.
+const LIST_EVERY: u32 = 5;
 /// After the end, rounds go on until this many in a row bring nothing new...
 const SETTLE_QUIET_ROUNDS: u32 = 2;
 /// ...or this long has passed since the end (or --timeout is reached), whichever comes first.
@@ -60,6 +62,7 @@ impl Follow<'_> {
         let mut follower = Follower::new(self.command_id, self.instances.clone());
         let mut logs: Option<LogGroup> = None;
         let mut quiet = 0;
+        let mut rounds: u32 = 0;
         loop {
             let started = Instant::now();
             if logs.is_none() {
@@ -93,7 +96,13 @@ impl Follow<'_> {
             let mut new = None;
             if let Some(source) = &logs {
                 let mut emit = |line: Line<'_>| self.print(line, prefix);
-                match follower.round(source, &mut emit).await {
+                // New streams (a later step, another instance) are looked for every fifth
+                // round once some are known, and every round while none are or after the end.
+                let list = follower.streams() == 0
+                    || rounds.is_multiple_of(LIST_EVERY)
+                    || ended.get().is_some();
+                rounds += 1;
+                match follower.round(source, list, &mut emit).await {
                     Ok(n) => new = Some(n),
                     Err(ReadError::Denied(m)) => {
                         warn(&format!(
