@@ -101,6 +101,15 @@ impl Follower {
         self.tails.len()
     }
 
+    /// Every instance named has shown a stream (never, when following a whole command, whose
+    /// instances are not known in advance).
+    pub fn every_instance_seen(&self) -> bool {
+        self.instances.as_ref().is_some_and(|set| {
+            set.iter()
+                .all(|i| self.tails.values().any(|t| &t.instance == i))
+        })
+    }
+
     /// One round: new streams picked up (when `list` says so: listing every round would cost
     /// a call a second for streams that rarely change), then every stream read. Emits each
     /// event's lines in stream order (streams in creation order); returns how many events

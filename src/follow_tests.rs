@@ -228,6 +228,7 @@ async fn only_the_instances_waited_for_and_the_narrowest_listing() {
     let mut seen = Seen::new();
     drain(&mut two, &s, &mut seen).await;
     assert_eq!(texts(&seen), ["from i-1\n", "from i-3\n"]);
+    assert!(two.every_instance_seen());
     assert_eq!(
         s.listed_prefixes.borrow().last().map(String::as_str),
         Some(format!("{CMD}/").as_str())
@@ -241,6 +242,16 @@ async fn only_the_instances_waited_for_and_the_narrowest_listing() {
         3,
         "other commands and other files are not followed"
     );
+    assert!(
+        !all.every_instance_seen(),
+        "a whole command's instances are never all known"
+    );
+    let mut four = Follower::new(
+        CMD,
+        Some(BTreeSet::from(["i-1".to_owned(), "i-4".to_owned()])),
+    );
+    drain(&mut four, &s, &mut Seen::new()).await;
+    assert!(!four.every_instance_seen(), "i-4 has shown no stream yet");
 }
 
 #[test]

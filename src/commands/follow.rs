@@ -96,9 +96,11 @@ impl Follow<'_> {
             let mut new = None;
             if let Some(source) = &logs {
                 let mut emit = |line: Line<'_>| self.print(line, prefix);
-                // New streams (a later step, another instance) are looked for every fifth
-                // round once some are known, and every round while none are or after the end.
-                let list = follower.streams() == 0
+                // New streams (a later step) are looked for every fifth round once every
+                // instance followed has shown one; every round before that (a whole command's
+                // instances are never all known, and one listing covers them all) and after
+                // the end.
+                let list = !follower.every_instance_seen()
                     || rounds.is_multiple_of(LIST_EVERY)
                     || ended.get().is_some();
                 rounds += 1;
