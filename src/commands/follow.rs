@@ -2,8 +2,9 @@
 //! and keeps going after the end until the streams stop growing, since CloudWatch Logs
 //! delivery trails the invocation's status.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeSet;
+use std::hash::{DefaultHasher, Hasher};
 use std::io::{self, Write};
 use std::time::Duration;
 
@@ -27,10 +28,37 @@ const SETTLE_QUIET_ROUNDS: u32 = 2;
 const SETTLE_AT_MOST: Duration = Duration::from_secs(10);
 
 /// What following showed, for the caller's decision to print the result again.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone)]
 pub struct Followed {
     /// At least one stream was read: in text mode the followed lines are the result.
     pub streams: usize,
+    /// Following stopped before the end (reading was denied part-way).
+    pub cut_short: bool,
+    /// One instance followed: how much of its stdout and stderr was shown, and a hash of it.
+    shown: [(usize, u64); 2],
+}
+
+impl Followed {
+    /// After following was cut short, the part of the final `content` of `stream` not shown
+    /// yet, when what was shown is its beginning (one instance; the agent's lines, so usually):
+    /// every line once, none skipped.
+    pub fn rest<'c>(&self, stream: Stream, content: &'c str) -> Option<&'c [u8]> {
+        if !self.cut_short {
+            return None;
+        }
+        let (bytes, hash) = self.shown[index(stream)];
+        let head = content.as_bytes().get(..bytes)?;
+        let mut hasher = DefaultHasher::new();
+        hasher.write(head);
+        (hasher.finish() == hash).then(|| &content.as_bytes()[bytes..])
+    }
+}
+
+fn index(stream: Stream) -> usize {
+    match stream {
+        Stream::Stdout => 0,
+        Stream::Stderr => 1,
+    }
 }
 
 pub struct Follow<'a> {
@@ -41,6 +69,8 @@ pub struct Follow<'a> {
     pub instances: Option<BTreeSet<String>>,
     /// --timeout: the settle after the end stops there too.
     pub deadline: Option<Instant>,
+    /// What was shown of each stream (one instance): bytes and a running hash.
+    pub shown: RefCell<[(usize, DefaultHasher); 2]>,
 }
 
 impl Follow<'_> {
@@ -106,30 +136,56 @@ impl Follow<'_> {
                 rounds += 1;
                 match follower.round(source, list, &mut emit).await {
                     Ok(n) => new = Some(n),
-                    Err(ReadError::Denied(m)) => {
+                    Err(ReadError::Denied(m)) if follower.streams() == 0 => {
                         warn(&format!(
                             "--follow: reading the output was denied ({m}); waiting without \
                              following"
                         ));
                         return Followed::default();
                     }
+                    // Lines already shown are not shown again at the end: following stops
+                    // here, and the warning says where the rest is.
+                    Err(ReadError::Denied(m)) => {
+                        warn(&format!(
+                            "--follow: reading the output was denied part-way ({m}); the rest \
+                             comes from the result at the end"
+                        ));
+                        return self.followed(&follower, true);
+                    }
+                    // No group yet: the agent creates it with the first output, so a command
+                    // that printed nothing has none. Nothing new, as far as the settle goes.
+                    Err(ReadError::Missing(_)) => new = Some(0),
                     Err(ReadError::Output(_)) => {}
-                    // The agent creates the group and streams when output starts; throttling
-                    // and the like pass: next round.
+                    // Throttling and the like pass: next round.
                     Err(e) => tracing::debug!(error = %e.message(), "follow round"),
                 }
             }
             if let Some(end) = ended.get() {
-                quiet = if new == Some(0) { quiet + 1 } else { 0 };
+                // Only a round that started after the end says the streams stopped growing.
+                quiet = if new == Some(0) && started >= end {
+                    quiet + 1
+                } else {
+                    0
+                };
                 let out_of_time = end.elapsed() >= SETTLE_AT_MOST
                     || self.deadline.is_some_and(|d| Instant::now() >= d);
                 if quiet >= SETTLE_QUIET_ROUNDS || out_of_time {
-                    return Followed {
-                        streams: follower.streams(),
-                    };
+                    return self.followed(&follower, false);
                 }
             }
             tokio::time::sleep_until(started + ROUND_EVERY).await;
+        }
+    }
+
+    fn followed(&self, follower: &Follower, cut_short: bool) -> Followed {
+        let shown = self.shown.borrow();
+        Followed {
+            streams: follower.streams(),
+            cut_short,
+            shown: [
+                (shown[0].0, shown[0].1.finish()),
+                (shown[1].0, shown[1].1.finish()),
+            ],
         }
     }
 
@@ -143,6 +199,12 @@ impl Follow<'_> {
         } else {
             self.ctx.target.stderr_is_terminal
         };
+        if !prefix {
+            let mut shown = self.shown.borrow_mut();
+            let (bytes, hasher) = &mut shown[index(line.stream)];
+            *bytes += line.text.len();
+            hasher.write(line.text.as_bytes());
+        }
         let text = if prefix {
             format!("[{}] {}", line.instance, line.text)
         } else {

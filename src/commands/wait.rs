@@ -76,6 +76,7 @@ async fn one(
             command_id: &key.command_id,
             instances: Some(BTreeSet::from([key.instance_id.clone()])),
             deadline: policy.deadline,
+            shown: Default::default(),
         }
         .around(waiting)
         .await
@@ -91,6 +92,8 @@ async fn one(
             if !already_shown {
                 ctx.print_full(provider, &mut invocation, args.full_output, policy.deadline)
                     .await?;
+            } else if followed.cut_short {
+                print_rest(ctx, &followed, &invocation)?;
             }
             Ok(match invocation.class {
                 StatusClass::Success => exit::SUCCESS,
@@ -128,4 +131,35 @@ fn log(event: &Event<'_>) {
             elapsed,
         } => tracing::debug!(polls, ?elapsed, error = %message, "poll failed"),
     }
+}
+
+/// Following stopped part-way: the rest of each stream, from the result.
+fn print_rest(
+    ctx: &super::Context,
+    followed: &Followed,
+    invocation: &crate::model::Invocation,
+) -> Result<(), Error> {
+    use crate::provider::aws::output_sources::Stream;
+    let part = |stream: Stream, content: &str, terminal: bool| -> Vec<u8> {
+        let rest = followed.rest(stream, content).unwrap_or_default();
+        if terminal {
+            crate::render::sanitize::visible(&String::from_utf8_lossy(rest))
+                .into_owned()
+                .into_bytes()
+        } else {
+            rest.to_vec()
+        }
+    };
+    crate::output::emit(&crate::render::Rendered {
+        stdout: part(
+            Stream::Stdout,
+            invocation.stdout(),
+            ctx.target.stdout_is_terminal,
+        ),
+        stderr: part(
+            Stream::Stderr,
+            invocation.stderr(),
+            ctx.target.stderr_is_terminal,
+        ),
+    })
 }

@@ -71,6 +71,7 @@ pub async fn run(
                 Members::Named(set) => Some(set.clone()),
             },
             deadline: policy.deadline,
+            shown: Default::default(),
         }
         .around(both)
         .await
