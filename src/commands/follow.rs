@@ -39,13 +39,10 @@ pub struct Followed {
 }
 
 impl Followed {
-    /// After following was cut short, the part of the final `content` of `stream` not shown
-    /// yet, when what was shown is its beginning (one instance; the agent's lines, so usually):
-    /// every line once, none skipped.
+    /// The part of the final `content` of `stream` not shown yet, when what was shown is its
+    /// beginning (one instance): lines CloudWatch delivered too late for the settle, or never
+    /// read after a denial. Every line once, none skipped.
     pub fn rest<'c>(&self, stream: Stream, content: &'c str) -> Option<&'c [u8]> {
-        if !self.cut_short {
-            return None;
-        }
         let (bytes, hash) = self.shown[index(stream)];
         let head = content.as_bytes().get(..bytes)?;
         let mut hasher = DefaultHasher::new();
@@ -71,6 +68,8 @@ pub struct Follow<'a> {
     pub deadline: Option<Instant>,
     /// What was shown of each stream (one instance): bytes and a running hash.
     pub shown: RefCell<[(usize, DefaultHasher); 2]>,
+    /// Streams known after the last round, for a settle cut off mid-round.
+    pub streams: Cell<usize>,
 }
 
 impl Follow<'_> {
@@ -78,13 +77,30 @@ impl Follow<'_> {
     /// wait's result and what was followed.
     pub async fn around<T>(self, waiting: impl std::future::Future<Output = T>) -> (T, Followed) {
         let ended = Cell::new(None::<Instant>);
-        let waiting = async {
-            let result = waiting.await;
-            ended.set(Some(Instant::now()));
-            result
-        };
         let following = self.rounds(&ended);
-        tokio::join!(waiting, following)
+        tokio::pin!(following);
+        tokio::pin!(waiting);
+        // Following may stop early (no CloudWatch output, denied): the wait goes on alone.
+        let (result, early) = tokio::select! {
+            result = &mut waiting => (result, None),
+            followed = &mut following => (waiting.await, Some(followed)),
+        };
+        if let Some(followed) = early {
+            return (result, followed);
+        }
+        let now = Instant::now();
+        ended.set(Some(now));
+        // The settle ends at its cap or --timeout even with a call in flight (a Logs endpoint
+        // that does not answer): what was shown stays shown, and the rest comes from the
+        // result.
+        let limit = self
+            .deadline
+            .map_or(now + SETTLE_AT_MOST, |d| d.min(now + SETTLE_AT_MOST));
+        let followed = match tokio::time::timeout_at(limit, &mut following).await {
+            Ok(followed) => followed,
+            Err(_) => self.snapshot(false),
+        };
+        (result, followed)
     }
 
     async fn rounds(&self, ended: &Cell<Option<Instant>>) -> Followed {
@@ -134,7 +150,9 @@ impl Follow<'_> {
                     || rounds.is_multiple_of(LIST_EVERY)
                     || ended.get().is_some();
                 rounds += 1;
-                match follower.round(source, list, &mut emit).await {
+                let result = follower.round(source, list, &mut emit).await;
+                self.streams.set(follower.streams());
+                match result {
                     Ok(n) => new = Some(n),
                     Err(ReadError::Denied(m)) if follower.streams() == 0 => {
                         warn(&format!(
@@ -178,9 +196,15 @@ impl Follow<'_> {
     }
 
     fn followed(&self, follower: &Follower, cut_short: bool) -> Followed {
+        self.streams.set(follower.streams());
+        self.snapshot(cut_short)
+    }
+
+    /// What was shown so far, from what `print` and the rounds recorded.
+    fn snapshot(&self, cut_short: bool) -> Followed {
         let shown = self.shown.borrow();
         Followed {
-            streams: follower.streams(),
+            streams: self.streams.get(),
             cut_short,
             shown: [
                 (shown[0].0, shown[0].1.finish()),

@@ -77,6 +77,7 @@ async fn one(
             instances: Some(BTreeSet::from([key.instance_id.clone()])),
             deadline: policy.deadline,
             shown: Default::default(),
+            streams: Default::default(),
         }
         .around(waiting)
         .await
@@ -92,7 +93,8 @@ async fn one(
             if !already_shown {
                 ctx.print_full(provider, &mut invocation, args.full_output, policy.deadline)
                     .await?;
-            } else if followed.cut_short {
+            } else {
+                // CloudWatch may still be delivering the last lines when the settle ends.
                 print_rest(ctx, &followed, &invocation)?;
             }
             Ok(match invocation.class {
@@ -133,7 +135,8 @@ fn log(event: &Event<'_>) {
     }
 }
 
-/// Following stopped part-way: the rest of each stream, from the result.
+/// What following did not show of each stream (a tail delivered late, or everything after a
+/// denial), from the result.
 fn print_rest(
     ctx: &super::Context,
     followed: &Followed,

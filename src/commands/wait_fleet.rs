@@ -72,6 +72,7 @@ pub async fn run(
             },
             deadline: policy.deadline,
             shown: Default::default(),
+            streams: Default::default(),
         }
         .around(both)
         .await
