@@ -101,6 +101,11 @@ impl Follower {
         self.tails.len()
     }
 
+    /// The instances that have shown a stream.
+    pub fn instances_seen(&self) -> BTreeSet<String> {
+        self.tails.values().map(|t| t.instance.clone()).collect()
+    }
+
     /// Every instance named has shown a stream (never, when following a whole command, whose
     /// instances are not known in advance).
     pub fn every_instance_seen(&self) -> bool {

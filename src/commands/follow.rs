@@ -34,6 +34,8 @@ pub struct Followed {
     pub streams: usize,
     /// Following stopped before the end (reading was denied part-way).
     pub cut_short: bool,
+    /// The instances whose output was followed (at least one stream read).
+    pub instances: BTreeSet<String>,
     /// One instance followed: how much of its stdout and stderr was shown, and a hash of it.
     shown: [(usize, u64); 2],
 }
@@ -70,6 +72,8 @@ pub struct Follow<'a> {
     pub shown: RefCell<[(usize, DefaultHasher); 2]>,
     /// Streams known after the last round, for a settle cut off mid-round.
     pub streams: Cell<usize>,
+    /// Instances that have shown a stream, likewise.
+    pub seen: RefCell<BTreeSet<String>>,
 }
 
 impl Follow<'_> {
@@ -152,6 +156,7 @@ impl Follow<'_> {
                 rounds += 1;
                 let result = follower.round(source, list, &mut emit).await;
                 self.streams.set(follower.streams());
+                *self.seen.borrow_mut() = follower.instances_seen();
                 match result {
                     Ok(n) => new = Some(n),
                     Err(ReadError::Denied(m)) if follower.streams() == 0 => {
@@ -197,6 +202,7 @@ impl Follow<'_> {
 
     fn followed(&self, follower: &Follower, cut_short: bool) -> Followed {
         self.streams.set(follower.streams());
+        *self.seen.borrow_mut() = follower.instances_seen();
         self.snapshot(cut_short)
     }
 
@@ -206,6 +212,7 @@ impl Follow<'_> {
         Followed {
             streams: self.streams.get(),
             cut_short,
+            instances: self.seen.borrow().clone(),
             shown: [
                 (shown[0].0, shown[0].1.finish()),
                 (shown[1].0, shown[1].1.finish()),

@@ -78,6 +78,7 @@ async fn one(
             deadline: policy.deadline,
             shown: Default::default(),
             streams: Default::default(),
+            seen: Default::default(),
         }
         .around(waiting)
         .await

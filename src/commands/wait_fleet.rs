@@ -73,6 +73,7 @@ pub async fn run(
             deadline: policy.deadline,
             shown: Default::default(),
             streams: Default::default(),
+            seen: Default::default(),
         }
         .around(both)
         .await
@@ -81,7 +82,9 @@ pub async fn run(
     };
     progress.clear();
     // In text mode the followed lines were the result: not printed twice.
-    let already_shown = args.follow && ctx.format == OutputFormat::Text && followed.streams > 0;
+    // In text mode the followed lines were the result of each instance followed: the others
+    // (no stream ever seen, or following stopped) get theirs printed as without --follow.
+    let followed_text = args.follow && ctx.format == OutputFormat::Text;
     let outcome = outcome?;
     // Printed once the progress bar is gone, which they would otherwise break up.
     let (results, mut warnings) = fetched?;
@@ -108,7 +111,13 @@ pub async fn run(
         OutputFormat::Json => output::stream(|out| {
             json::write_value(out, &results.values().map(|r| &r.raw).collect::<Vec<_>>())
         })?,
-        OutputFormat::Text if already_shown => {}
+        OutputFormat::Text if followed_text && !followed.cut_short => {
+            let unseen: BTreeMap<String, Kept> = results
+                .into_iter()
+                .filter(|(id, _)| !followed.instances.contains(id))
+                .collect();
+            output::emit(&text(&unseen, ctx))?
+        }
         OutputFormat::Text => output::emit(&text(&results, ctx))?,
         OutputFormat::Table => {
             // One detailed listing gives every row its response code and first output line.
