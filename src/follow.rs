@@ -62,6 +62,8 @@ struct Tail {
     stream: Stream,
     created: i64,
     token: Option<String>,
+    /// Rounds in a row that brought nothing.
+    idle_rounds: u32,
 }
 
 pub struct Follower {
@@ -69,6 +71,7 @@ pub struct Follower {
     /// None: every instance of the command.
     instances: Option<BTreeSet<String>>,
     tails: BTreeMap<String, Tail>,
+    round_no: u64,
 }
 
 /// `<command id>/<instance id>/<step>/stdout` → (instance id, stdout).
@@ -93,6 +96,7 @@ impl Follower {
             command_id: command_id.to_owned(),
             instances,
             tails: BTreeMap::new(),
+            round_no: 0,
         }
     }
 
@@ -116,7 +120,8 @@ impl Follower {
     }
 
     /// One round: new streams picked up (when `list` says so: listing every round would cost
-    /// a call a second for streams that rarely change), then every stream read. Emits each
+    /// a call a second for streams that rarely change), then the streams read (quiet ones
+    /// less often, unless `read_all`: the settle after the end). Emits each
     /// event's lines in stream order (streams in creation order); returns how many events
     /// were new. A failed call ends the round early; what was emitted stays emitted and the
     /// next round goes on from there.
@@ -124,12 +129,13 @@ impl Follower {
         &mut self,
         source: &impl LogSource,
         list: bool,
+        read_all: bool,
         emit: &mut dyn FnMut(Line<'_>),
     ) -> Result<usize, ReadError> {
         if list {
             self.list(source).await?;
         }
-        self.read(source, emit).await
+        self.read(source, read_all, emit).await
     }
 
     async fn list(&mut self, source: &impl LogSource) -> Result<(), ReadError> {
@@ -162,6 +168,7 @@ impl Follower {
                 stream,
                 created: s.created,
                 token: None,
+                idle_rounds: 0,
             };
             self.tails.insert(s.name, tail);
         }
@@ -174,6 +181,7 @@ impl Follower {
     async fn read(
         &mut self,
         source: &impl LogSource,
+        all: bool,
         emit: &mut dyn FnMut(Line<'_>),
     ) -> Result<usize, ReadError> {
         let mut order: Vec<(i64, String)> = self
@@ -183,9 +191,28 @@ impl Follower {
             .collect();
         order.sort();
         let mut new_events = 0;
+        let mut first_error = None;
+        self.round_no += 1;
         for (_, name) in order {
+            // A stream quiet for a while is read less often (every 2, 4, then 8 rounds): a
+            // finished step or instance should not cost a call a second, against an account
+            // limit of a few dozen GetLogEvents a second. `all` (the settle) reads every one.
+            if let Some(tail) = self.tails.get(&name) {
+                let every = 1u64 << tail.idle_rounds.min(3);
+                if !all && !self.round_no.is_multiple_of(every) {
+                    continue;
+                }
+            }
             while let Some(tail) = self.tails.get(&name) {
-                let page = source.page(&name, tail.token.as_deref()).await?;
+                // A failure on one stream does not starve the others: the round goes on and
+                // reports the first failure at its end; this stream resumes from its token.
+                let page = match source.page(&name, tail.token.as_deref()).await {
+                    Ok(page) => page,
+                    Err(e) => {
+                        first_error.get_or_insert(e);
+                        break;
+                    }
+                };
                 for message in &page.messages {
                     emit_lines(&tail.instance, tail.stream, message, emit);
                 }
@@ -194,17 +221,25 @@ impl Follower {
                 let backlog = page.messages.len() >= BACKLOG_EVENTS
                     || page.messages.iter().map(String::len).sum::<usize>() >= BACKLOG_BYTES;
                 let more_now = !end && (page.messages.is_empty() || backlog);
-                if let Some(tail) = self.tails.get_mut(&name)
-                    && page.next_token.is_some()
-                {
-                    tail.token = page.next_token;
+                if let Some(tail) = self.tails.get_mut(&name) {
+                    tail.idle_rounds = if page.messages.is_empty() {
+                        tail.idle_rounds.saturating_add(1)
+                    } else {
+                        0
+                    };
+                    if page.next_token.is_some() {
+                        tail.token = page.next_token;
+                    }
                 }
                 if !more_now {
                     break;
                 }
             }
         }
-        Ok(new_events)
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(new_events),
+        }
     }
 }
 

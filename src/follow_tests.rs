@@ -12,6 +12,10 @@ struct Script {
     listed_prefixes: RefCell<Vec<String>>,
     /// Events per page; 2 unless set.
     page_size: RefCell<usize>,
+    /// GetLogEvents calls answered.
+    pages: RefCell<usize>,
+    /// Reading this stream fails.
+    fail_stream: RefCell<Option<String>>,
 }
 
 impl Script {
@@ -49,6 +53,10 @@ impl LogSource for Script {
     }
 
     async fn page(&self, stream: &str, token: Option<&str>) -> Result<Page, ReadError> {
+        *self.pages.borrow_mut() += 1;
+        if self.fail_stream.borrow().as_deref() == Some(stream) {
+            return Err(ReadError::Failed("throttled".into()));
+        }
         let streams = self.streams.borrow();
         let Some(s) = streams.iter().find(|s| s.0 == stream) else {
             return Err(ReadError::Missing(stream.to_owned()));
@@ -76,7 +84,7 @@ fn name(instance: &str, step: &str, which: &str) -> String {
 type Seen = Vec<(String, Stream, String)>;
 
 async fn round(f: &mut Follower, s: &Script, seen: &mut Seen) -> Result<usize, ReadError> {
-    f.round(s, true, &mut |line: Line<'_>| {
+    f.round(s, true, true, &mut |line: Line<'_>| {
         seen.push((line.instance.to_owned(), line.stream, line.text.to_owned()))
     })
     .await
@@ -195,7 +203,7 @@ async fn round_failing_after_one_page(
         }
     }
     let source = FailLater(s, RefCell::new(0));
-    f.round(&source, true, &mut |line: Line<'_>| {
+    f.round(&source, true, true, &mut |line: Line<'_>| {
         seen.push((line.instance.to_owned(), line.stream, line.text.to_owned()))
     })
     .await
@@ -310,7 +318,48 @@ async fn new_streams_are_looked_for_only_when_asked() {
     let emit = &mut |line: Line<'_>| {
         seen.push((line.instance.to_owned(), line.stream, line.text.to_owned()))
     };
-    assert_eq!(f.round(&s, false, emit).await.ok(), Some(0));
-    assert_eq!(f.round(&s, true, emit).await.ok(), Some(1));
+    assert_eq!(f.round(&s, false, true, emit).await.ok(), Some(0));
+    assert_eq!(f.round(&s, true, true, emit).await.ok(), Some(1));
     assert_eq!(texts(&seen), ["a\n", "b\n"]);
+}
+
+#[tokio::test]
+async fn quiet_streams_are_read_less_often_until_the_settle() {
+    let s = Script::default();
+    let out = name("i-1", "step", "stdout");
+    s.add_stream(&out, 1);
+    let mut f = Follower::new(CMD, None);
+    let mut seen = Seen::new();
+    let pages_before = |s: &Script| *s.pages.borrow();
+    // Ten quiet rounds: reads back off to every 8th round.
+    for _ in 0..10 {
+        f.round(&s, true, false, &mut |_| {}).await.ok();
+    }
+    let quiet_reads = pages_before(&s);
+    assert!(quiet_reads < 7, "{quiet_reads} reads in 10 quiet rounds");
+    // The settle reads every stream every round.
+    s.append(&out, &["late"]);
+    let emit = &mut |line: Line<'_>| {
+        seen.push((line.instance.to_owned(), line.stream, line.text.to_owned()))
+    };
+    assert_eq!(f.round(&s, true, true, emit).await.ok(), Some(1));
+    assert_eq!(texts(&seen), ["late\n"]);
+}
+
+#[tokio::test]
+async fn a_failing_stream_does_not_starve_the_others() {
+    let s = Script::default();
+    let broken = name("i-1", "aa", "stdout");
+    let fine = name("i-1", "bb", "stdout");
+    s.add_stream(&broken, 1);
+    s.add_stream(&fine, 2);
+    s.append(&fine, &["still here"]);
+    *s.fail_stream.borrow_mut() = Some(broken.clone());
+    let mut f = Follower::new(CMD, None);
+    let mut seen = Seen::new();
+    assert!(
+        round(&mut f, &s, &mut seen).await.is_err(),
+        "the failure is reported"
+    );
+    assert_eq!(texts(&seen), ["still here\n"]);
 }

@@ -154,7 +154,8 @@ impl Follow<'_> {
                     || rounds.is_multiple_of(LIST_EVERY)
                     || ended.get().is_some();
                 rounds += 1;
-                let result = follower.round(source, list, &mut emit).await;
+                let settling = ended.get().is_some();
+                let result = follower.round(source, list, settling, &mut emit).await;
                 self.streams.set(follower.streams());
                 *self.seen.borrow_mut() = follower.instances_seen();
                 match result {
