@@ -70,12 +70,14 @@ pub struct Follower {
     command_id: String,
     /// None: every instance of the command.
     instances: Option<BTreeSet<String>>,
+    /// None: every step.
+    step: Option<String>,
     tails: BTreeMap<String, Tail>,
     round_no: u64,
 }
 
-/// `<command id>/<instance id>/<step>/stdout` → (instance id, stdout).
-fn parse_name<'a>(command_id: &str, name: &'a str) -> Option<(&'a str, Stream)> {
+/// `<command id>/<instance id>/<step>/stdout` → (instance id, step, stdout).
+fn parse_name<'a>(command_id: &str, name: &'a str) -> Option<(&'a str, &'a str, Stream)> {
     let rest = name.strip_prefix(command_id)?.strip_prefix('/')?;
     let (instance, rest) = rest.split_once('/')?;
     let (step, which) = rest.rsplit_once('/')?;
@@ -87,7 +89,7 @@ fn parse_name<'a>(command_id: &str, name: &'a str) -> Option<(&'a str, Stream)> 
         "stderr" => Stream::Stderr,
         _ => return None,
     };
-    Some((instance, stream))
+    Some((instance, step, stream))
 }
 
 impl Follower {
@@ -95,9 +97,17 @@ impl Follower {
         Follower {
             command_id: command_id.to_owned(),
             instances,
+            step: None,
             tails: BTreeMap::new(),
             round_no: 0,
         }
+    }
+
+    /// Only this step (--plugin-name), as the agent writes it into stream names (`:` and `*`
+    /// become `-`).
+    pub fn only_step(mut self, plugin: Option<&str>) -> Self {
+        self.step = plugin.map(|p| p.replace([':', '*'], "-"));
+        self
     }
 
     /// Streams known so far.
@@ -110,13 +120,15 @@ impl Follower {
         self.tails.values().map(|t| t.instance.clone()).collect()
     }
 
-    /// Every instance named has shown a stream (never, when following a whole command, whose
-    /// instances are not known in advance).
+    /// Every instance named has shown a stream; for a whole command, whose instances are not
+    /// known in advance, any stream at all (later ones are found by the sparser listing).
     pub fn every_instance_seen(&self) -> bool {
-        self.instances.as_ref().is_some_and(|set| {
-            set.iter()
-                .all(|i| self.tails.values().any(|t| &t.instance == i))
-        })
+        match &self.instances {
+            Some(set) => set
+                .iter()
+                .all(|i| self.tails.values().any(|t| &t.instance == i)),
+            None => !self.tails.is_empty(),
+        }
     }
 
     /// One round: new streams picked up (when `list` says so: listing every round would cost
@@ -153,9 +165,12 @@ impl Follower {
             if self.tails.contains_key(&s.name) {
                 continue;
             }
-            let Some((instance, stream)) = parse_name(&self.command_id, &s.name) else {
+            let Some((instance, step, stream)) = parse_name(&self.command_id, &s.name) else {
                 continue;
             };
+            if self.step.as_deref().is_some_and(|only| only != step) {
+                continue;
+            }
             if self
                 .instances
                 .as_ref()

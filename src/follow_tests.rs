@@ -251,8 +251,8 @@ async fn only_the_instances_waited_for_and_the_narrowest_listing() {
         "other commands and other files are not followed"
     );
     assert!(
-        !all.every_instance_seen(),
-        "a whole command's instances are never all known"
+        all.every_instance_seen(),
+        "a whole command: once any stream is known, later ones come from the sparser listing"
     );
     let mut four = Follower::new(
         CMD,
@@ -266,11 +266,11 @@ async fn only_the_instances_waited_for_and_the_narrowest_listing() {
 fn stream_names() {
     assert_eq!(
         parse_name(CMD, &name("i-1", "aws-runShellScript", "stdout")),
-        Some(("i-1", Stream::Stdout))
+        Some(("i-1", "aws-runShellScript", Stream::Stdout))
     );
     assert_eq!(
         parse_name(CMD, &name("mi-0123456789abcdef0", "a/b", "stderr")),
-        Some(("mi-0123456789abcdef0", Stream::Stderr))
+        Some(("mi-0123456789abcdef0", "a/b", Stream::Stderr))
     );
     assert_eq!(parse_name(CMD, &format!("{CMD}/i-1/stdout")), None);
     assert_eq!(parse_name(CMD, &format!("{CMD}//step/stdout")), None);
@@ -362,4 +362,19 @@ async fn a_failing_stream_does_not_starve_the_others() {
         "the failure is reported"
     );
     assert_eq!(texts(&seen), ["still here\n"]);
+}
+
+#[tokio::test]
+async fn with_a_step_named_only_its_streams_are_followed() {
+    let s = Script::default();
+    let one = name("i-1", "aws-runShellScript", "stdout");
+    let two = name("i-1", "verify", "stdout");
+    s.add_stream(&one, 1);
+    s.add_stream(&two, 2);
+    s.append(&one, &["from the shell step"]);
+    s.append(&two, &["from verify"]);
+    let mut f = Follower::new(CMD, None).only_step(Some("aws:runShellScript"));
+    let mut seen = Seen::new();
+    drain(&mut f, &s, &mut seen).await;
+    assert_eq!(texts(&seen), ["from the shell step\n"]);
 }

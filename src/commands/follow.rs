@@ -66,6 +66,8 @@ pub struct Follow<'a> {
     pub command_id: &'a str,
     /// None: every instance of the command.
     pub instances: Option<BTreeSet<String>>,
+    /// --plugin-name: that step's streams only.
+    pub step: Option<&'a str>,
     /// --timeout: the settle after the end stops there too.
     pub deadline: Option<Instant>,
     /// What was shown of each stream (one instance): bytes and a running hash.
@@ -109,7 +111,8 @@ impl Follow<'_> {
 
     async fn rounds(&self, ended: &Cell<Option<Instant>>) -> Followed {
         let prefix = self.instances.as_ref().is_none_or(|set| set.len() > 1);
-        let mut follower = Follower::new(self.command_id, self.instances.clone());
+        let mut follower =
+            Follower::new(self.command_id, self.instances.clone()).only_step(self.step);
         let mut logs: Option<LogGroup> = None;
         let mut quiet = 0;
         let mut rounds: u32 = 0;

@@ -75,6 +75,7 @@ async fn one(
             provider,
             command_id: &key.command_id,
             instances: Some(BTreeSet::from([key.instance_id.clone()])),
+            step: args.plugin_name.as_deref(),
             deadline: policy.deadline,
             shown: Default::default(),
             streams: Default::default(),

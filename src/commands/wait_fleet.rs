@@ -70,6 +70,7 @@ pub async fn run(
                 Members::All => None,
                 Members::Named(set) => Some(set.clone()),
             },
+            step: args.plugin_name.as_deref(),
             deadline: policy.deadline,
             shown: Default::default(),
             streams: Default::default(),
