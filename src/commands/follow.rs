@@ -149,9 +149,9 @@ impl Follow<'_> {
             let mut new = None;
             if let Some(source) = &logs {
                 let mut emit = |line: Line<'_>| self.print(line, prefix);
-                // New streams (a later step) are looked for every fifth round once every
-                // instance followed has shown one; every round before that (a whole command's
-                // instances are never all known, and one listing covers them all) and after
+                // New streams (a later step, another instance of a whole command) are looked
+                // for every fifth round once every instance followed has shown one (for a
+                // whole command: once any stream is known); every round before that and after
                 // the end.
                 let list = !follower.every_instance_seen()
                     || rounds.is_multiple_of(LIST_EVERY)
