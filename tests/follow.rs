@@ -499,27 +499,8 @@ impl Ssmres {
     fn new(ssm: &Ssm) -> Ssmres {
         let home = tempfile::tempdir().expect("temp HOME");
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_ssmres"));
-        for (key, _) in std::env::vars_os() {
-            let Some(key) = key.to_str() else { continue };
-            let upper = key.to_ascii_uppercase();
-            if upper.starts_with("AWS_")
-                || upper.ends_with("_PROXY")
-                || matches!(upper.as_str(), "NO_COLOR" | "RUST_LOG" | "CLICOLOR_FORCE")
-            {
-                cmd.env_remove(key);
-            }
-        }
-        cmd.env("HOME", home.path())
-            .env("AWS_ACCESS_KEY_ID", moto::ACCESS_KEY_ID)
-            .env("AWS_SECRET_ACCESS_KEY", moto::SECRET_ACCESS_KEY)
-            .env("AWS_REGION", moto::REGION)
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("AWS_CONFIG_FILE", "/dev/null")
-            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-            .env("NO_PROXY", "127.0.0.1,localhost")
-            .env("no_proxy", "127.0.0.1,localhost")
-            .arg("--endpoint-url")
-            .arg(ssm.fake.url());
+        moto::isolate_env(&mut cmd, home.path());
+        cmd.arg("--endpoint-url").arg(ssm.fake.url());
         Ssmres { cmd, home }
     }
 

@@ -16,7 +16,7 @@ mod support;
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -547,7 +547,7 @@ impl Ssmres {
     fn new(ssm: &FakeSsm) -> Ssmres {
         let home = tempfile::tempdir().expect("temp HOME");
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_ssmres"));
-        isolate(&mut cmd, home.path());
+        moto::isolate_env(&mut cmd, home.path());
         cmd.arg("--endpoint-url").arg(ssm.url());
         Ssmres { cmd, _home: home }
     }
@@ -591,25 +591,6 @@ impl Ssmres {
         self.cmd.args(args);
         moto::run(self.cmd, RUN_TIMEOUT)
     }
-}
-
-fn isolate(cmd: &mut Command, home: &Path) {
-    for (key, _) in std::env::vars_os() {
-        let Some(key) = key.to_str() else { continue };
-        let upper = key.to_ascii_uppercase();
-        if upper.starts_with("AWS_") || upper.ends_with("_PROXY") || upper == "NO_COLOR" {
-            cmd.env_remove(key);
-        }
-    }
-    cmd.env("HOME", home)
-        .env("AWS_ACCESS_KEY_ID", moto::ACCESS_KEY_ID)
-        .env("AWS_SECRET_ACCESS_KEY", moto::SECRET_ACCESS_KEY)
-        .env("AWS_REGION", moto::REGION)
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env("NO_PROXY", "127.0.0.1,localhost")
-        .env("no_proxy", "127.0.0.1,localhost");
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -2155,7 +2136,7 @@ fn on_a_terminal_the_complete_text_is_shown_with_controls_made_visible() {
     let line: Vec<String> = words.iter().map(|w| sh_quote(w)).collect();
     let home = tempfile::tempdir().unwrap();
     let mut cmd = Command::new("script");
-    isolate(&mut cmd, home.path());
+    moto::isolate_env(&mut cmd, home.path());
     cmd.env("AWS_ENDPOINT_URL_S3", world.moto.endpoint())
         .env("TERM", "xterm-256color")
         .env("SHELL", "/bin/sh")

@@ -291,11 +291,17 @@ impl Drop for Moto {
 
 /// Removes everything from the host's environment that could point an AWS client elsewhere,
 /// and sets dummy credentials and the test region.
-fn isolate_env(cmd: &mut Command, home: &Path) {
+/// The isolated AWS environment every command run against a local emulator gets: no AWS_*,
+/// proxy or colour variable from the host, no config files, moto's dummy credentials, us-east-1,
+/// no instance metadata lookups, loopback never proxied.
+pub fn isolate_env(cmd: &mut Command, home: &Path) {
     for (key, _) in std::env::vars_os() {
         let Some(key) = key.to_str() else { continue };
         let upper = key.to_ascii_uppercase();
-        if upper.starts_with("AWS_") || upper.ends_with("_PROXY") {
+        if upper.starts_with("AWS_")
+            || upper.ends_with("_PROXY")
+            || matches!(upper.as_str(), "NO_COLOR" | "RUST_LOG" | "CLICOLOR_FORCE")
+        {
             cmd.env_remove(key);
         }
     }
