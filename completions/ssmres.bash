@@ -59,12 +59,16 @@ _ssmres() {
 
     case "${cmd}" in
         ssmres)
-            opts="-o -q -v -h -V --region --profile --endpoint-url --output --quiet --verbose --help --version get wait list task-invocations completions help"
+            opts="-o -q -v -h -V --provider --region --profile --endpoint-url --output --quiet --verbose --help --version get wait list task-invocations completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --provider)
+                    COMPREPLY=($(compgen -W "aws aliyun" -- "${cur}"))
+                    return 0
+                    ;;
                 --region)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -93,12 +97,16 @@ _ssmres() {
             return 0
             ;;
         ssmres__subcmd__completions)
-            opts="-o -q -v -h -V --region --profile --endpoint-url --output --quiet --verbose --help --version bash elvish fish powershell zsh"
+            opts="-o -q -v -h -V --provider --region --profile --endpoint-url --output --quiet --verbose --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --provider)
+                    COMPREPLY=($(compgen -W "aws aliyun" -- "${cur}"))
+                    return 0
+                    ;;
                 --region)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -127,7 +135,7 @@ _ssmres() {
             return 0
             ;;
         ssmres__subcmd__get)
-            opts="-o -q -v -h -V --command-id --instance-id --plugin-name --full-output --region --profile --endpoint-url --output --quiet --verbose --help --version"
+            opts="-o -q -v -h -V --command-id --instance-id --invoke-id --plugin-name --full-output --provider --region --profile --endpoint-url --output --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -141,8 +149,16 @@ _ssmres() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --invoke-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --plugin-name)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --provider)
+                    COMPREPLY=($(compgen -W "aws aliyun" -- "${cur}"))
                     return 0
                     ;;
                 --region)
@@ -271,7 +287,7 @@ _ssmres() {
             return 0
             ;;
         ssmres__subcmd__list)
-            opts="-o -q -v -h -V --command-id --instance-id --details --max-items --region --profile --endpoint-url --output --quiet --verbose --help --version"
+            opts="-o -q -v -h -V --command-id --invoke-id --status --include-history --tag --resource-group-id --instance-id --details --max-items --provider --region --profile --endpoint-url --output --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -281,12 +297,32 @@ _ssmres() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --invoke-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --status)
+                    COMPREPLY=($(compgen -W "Running Finished Success Failed PartialFailed Stopped Stopping" -- "${cur}"))
+                    return 0
+                    ;;
+                --tag)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --resource-group-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --instance-id)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --max-items)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --provider)
+                    COMPREPLY=($(compgen -W "aws aliyun" -- "${cur}"))
                     return 0
                     ;;
                 --region)
@@ -317,7 +353,7 @@ _ssmres() {
             return 0
             ;;
         ssmres__subcmd__task__subcmd__invocations)
-            opts="-o -q -v -h -V --window-execution-id --task-id --status --max-items --with-output --wait --timeout --min-interval --max-interval --region --profile --endpoint-url --output --quiet --verbose --help --version"
+            opts="-o -q -v -h -V --window-execution-id --task-id --status --max-items --with-output --wait --timeout --min-interval --max-interval --provider --region --profile --endpoint-url --output --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -351,6 +387,10 @@ _ssmres() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --provider)
+                    COMPREPLY=($(compgen -W "aws aliyun" -- "${cur}"))
+                    return 0
+                    ;;
                 --region)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -379,13 +419,17 @@ _ssmres() {
             return 0
             ;;
         ssmres__subcmd__wait)
-            opts="-o -q -v -h -V --command-id --instance-id --plugin-name --timeout --min-interval --max-interval --not-found-grace --follow --full-output --region --profile --endpoint-url --output --quiet --verbose --help --version"
+            opts="-o -q -v -h -V --command-id --invoke-id --instance-id --plugin-name --timeout --min-interval --max-interval --not-found-grace --follow --full-output --provider --region --profile --endpoint-url --output --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --command-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --invoke-id)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -411,6 +455,10 @@ _ssmres() {
                     ;;
                 --not-found-grace)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --provider)
+                    COMPREPLY=($(compgen -W "aws aliyun" -- "${cur}"))
                     return 0
                     ;;
                 --region)

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_ssmres_global_optspecs
-    string join \n region= profile= endpoint-url= o/output= q/quiet v/verbose h/help V/version
+    string join \n provider= region= profile= endpoint-url= o/output= q/quiet v/verbose h/help V/version
 end
 
 function __fish_ssmres_needs_command
@@ -24,11 +24,13 @@ function __fish_ssmres_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c ssmres -n "__fish_ssmres_needs_command" -l region -d 'AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, then the profile\'s region)' -r
-complete -c ssmres -n "__fish_ssmres_needs_command" -l profile -d 'Named profile from the AWS config and credentials files (default: AWS_PROFILE)' -r
-complete -c ssmres -n "__fish_ssmres_needs_command" -l endpoint-url -d 'Send SSM requests to this URL instead of the regional endpoint' -r
+complete -c ssmres -n "__fish_ssmres_needs_command" -l provider -d 'The cloud: AWS Systems Manager, or Alibaba Cloud ECS Cloud Assistant' -r -f -a "aws\t'AWS Systems Manager Run Command'
+aliyun\t'Alibaba Cloud ECS Cloud Assistant (DescribeInvocationResults)'"
+complete -c ssmres -n "__fish_ssmres_needs_command" -l region -d 'Region (AWS: AWS_REGION, AWS_DEFAULT_REGION, then the profile\'s; aliyun: ALIBABA_CLOUD_REGION_ID, then the profile\'s region_id)' -r
+complete -c ssmres -n "__fish_ssmres_needs_command" -l profile -d 'Named profile (AWS: from the AWS config files, default AWS_PROFILE; aliyun: from ~/.aliyun/config.json, default ALIBABA_CLOUD_PROFILE)' -r
+complete -c ssmres -n "__fish_ssmres_needs_command" -l endpoint-url -d 'Send SSM (aliyun: ECS) requests to this URL instead of the regional endpoint' -r
 complete -c ssmres -n "__fish_ssmres_needs_command" -s o -l output -d 'Output format [default: table on a terminal, json otherwise]' -r -f -a "table\t'Status fields in a table, then stdout and stderr as whole sections'
-json\t'The response as the aws CLI prints it (`--output json`)'
+json\t'The cloud\'s own records: as the aws CLI prints them, or with the Alibaba Cloud API\'s field names (Output decoded)'
 jsonl\t'One compact JSON object per line: per invocation for `list`, for `jq -c` and `while read`'
 text\t'The command\'s stdout on stdout and its stderr on stderr, nothing else'"
 complete -c ssmres -n "__fish_ssmres_needs_command" -s q -l quiet -d 'Show no progress spinner'
@@ -43,12 +45,15 @@ complete -c ssmres -n "__fish_ssmres_needs_command" -f -a "completions" -d 'Prin
 complete -c ssmres -n "__fish_ssmres_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c ssmres -n "__fish_ssmres_using_subcommand get" -l command-id -d 'Command ID returned by SendCommand (36 characters)' -r
 complete -c ssmres -n "__fish_ssmres_using_subcommand get" -l instance-id -d 'Managed node ID: i-xxxxxxxx, i-xxxxxxxxxxxxxxxxx or mi-xxxxxxxxxxxxxxxxx' -r
+complete -c ssmres -n "__fish_ssmres_using_subcommand get" -l invoke-id -d 'Invoke ID returned by RunCommand or InvokeCommand (t-…)' -r
 complete -c ssmres -n "__fish_ssmres_using_subcommand get" -l plugin-name -d 'Step name, required by the service for documents with several steps' -r
-complete -c ssmres -n "__fish_ssmres_using_subcommand get" -l region -d 'AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, then the profile\'s region)' -r
-complete -c ssmres -n "__fish_ssmres_using_subcommand get" -l profile -d 'Named profile from the AWS config and credentials files (default: AWS_PROFILE)' -r
-complete -c ssmres -n "__fish_ssmres_using_subcommand get" -l endpoint-url -d 'Send SSM requests to this URL instead of the regional endpoint' -r
+complete -c ssmres -n "__fish_ssmres_using_subcommand get" -l provider -d 'The cloud: AWS Systems Manager, or Alibaba Cloud ECS Cloud Assistant' -r -f -a "aws\t'AWS Systems Manager Run Command'
+aliyun\t'Alibaba Cloud ECS Cloud Assistant (DescribeInvocationResults)'"
+complete -c ssmres -n "__fish_ssmres_using_subcommand get" -l region -d 'Region (AWS: AWS_REGION, AWS_DEFAULT_REGION, then the profile\'s; aliyun: ALIBABA_CLOUD_REGION_ID, then the profile\'s region_id)' -r
+complete -c ssmres -n "__fish_ssmres_using_subcommand get" -l profile -d 'Named profile (AWS: from the AWS config files, default AWS_PROFILE; aliyun: from ~/.aliyun/config.json, default ALIBABA_CLOUD_PROFILE)' -r
+complete -c ssmres -n "__fish_ssmres_using_subcommand get" -l endpoint-url -d 'Send SSM (aliyun: ECS) requests to this URL instead of the regional endpoint' -r
 complete -c ssmres -n "__fish_ssmres_using_subcommand get" -s o -l output -d 'Output format [default: table on a terminal, json otherwise]' -r -f -a "table\t'Status fields in a table, then stdout and stderr as whole sections'
-json\t'The response as the aws CLI prints it (`--output json`)'
+json\t'The cloud\'s own records: as the aws CLI prints them, or with the Alibaba Cloud API\'s field names (Output decoded)'
 jsonl\t'One compact JSON object per line: per invocation for `list`, for `jq -c` and `while read`'
 text\t'The command\'s stdout on stdout and its stderr on stderr, nothing else'"
 complete -c ssmres -n "__fish_ssmres_using_subcommand get" -l full-output -d 'Read the complete stdout and stderr from S3 or CloudWatch Logs, where the command kept them, instead of the first 24,000 / 8,000 characters the service returns'
@@ -57,17 +62,20 @@ complete -c ssmres -n "__fish_ssmres_using_subcommand get" -s v -l verbose -d 'P
 complete -c ssmres -n "__fish_ssmres_using_subcommand get" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ssmres -n "__fish_ssmres_using_subcommand get" -s V -l version -d 'Print version'
 complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -l command-id -d 'Command ID returned by SendCommand (36 characters)' -r
+complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -l invoke-id -d 'Invoke ID returned by RunCommand or InvokeCommand (t-…)' -r
 complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -l instance-id -d 'Managed node to wait for; repeat for several; leave out to wait for every invocation of the command' -r
 complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -l plugin-name -d 'Step name, required by the service for documents with several steps' -r
 complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -l timeout -d 'Give up after this long (exit 4), e.g. 90s, 5m, 1h30m; a bare number is seconds' -r
 complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -l min-interval -d 'Shortest pause between polls, used for the first seconds; later pauses are a twentieth of the time waited so far' -r
 complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -l max-interval -d 'Longest pause between polls' -r
 complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -l not-found-grace -d 'How long "InvocationDoesNotExist" means "not visible yet" after the wait starts' -r
-complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -l region -d 'AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, then the profile\'s region)' -r
-complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -l profile -d 'Named profile from the AWS config and credentials files (default: AWS_PROFILE)' -r
-complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -l endpoint-url -d 'Send SSM requests to this URL instead of the regional endpoint' -r
+complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -l provider -d 'The cloud: AWS Systems Manager, or Alibaba Cloud ECS Cloud Assistant' -r -f -a "aws\t'AWS Systems Manager Run Command'
+aliyun\t'Alibaba Cloud ECS Cloud Assistant (DescribeInvocationResults)'"
+complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -l region -d 'Region (AWS: AWS_REGION, AWS_DEFAULT_REGION, then the profile\'s; aliyun: ALIBABA_CLOUD_REGION_ID, then the profile\'s region_id)' -r
+complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -l profile -d 'Named profile (AWS: from the AWS config files, default AWS_PROFILE; aliyun: from ~/.aliyun/config.json, default ALIBABA_CLOUD_PROFILE)' -r
+complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -l endpoint-url -d 'Send SSM (aliyun: ECS) requests to this URL instead of the regional endpoint' -r
 complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -s o -l output -d 'Output format [default: table on a terminal, json otherwise]' -r -f -a "table\t'Status fields in a table, then stdout and stderr as whole sections'
-json\t'The response as the aws CLI prints it (`--output json`)'
+json\t'The cloud\'s own records: as the aws CLI prints them, or with the Alibaba Cloud API\'s field names (Output decoded)'
 jsonl\t'One compact JSON object per line: per invocation for `list`, for `jq -c` and `while read`'
 text\t'The command\'s stdout on stdout and its stderr on stderr, nothing else'"
 complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -l follow -d 'Print the command\'s output as it runs, from CloudWatch Logs (the command must have been sent with CloudWatch output); in text mode the followed lines are the result'
@@ -77,15 +85,28 @@ complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -s v -l verbose -d '
 complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -s V -l version -d 'Print version'
 complete -c ssmres -n "__fish_ssmres_using_subcommand list" -l command-id -d 'Command ID returned by SendCommand (36 characters)' -r
+complete -c ssmres -n "__fish_ssmres_using_subcommand list" -l invoke-id -d 'Only results of this invocation (t-…)' -r
+complete -c ssmres -n "__fish_ssmres_using_subcommand list" -l status -d 'Only invocations in this overall state (any case)' -r -f -a "Running\t''
+Finished\t''
+Success\t''
+Failed\t''
+PartialFailed\t''
+Stopped\t''
+Stopping\t''"
+complete -c ssmres -n "__fish_ssmres_using_subcommand list" -l tag -d 'Only invocations with this tag; repeat for several (all must match); VALUE may be empty' -r
+complete -c ssmres -n "__fish_ssmres_using_subcommand list" -l resource-group-id -d 'Only invocations in this resource group' -r
 complete -c ssmres -n "__fish_ssmres_using_subcommand list" -l instance-id -d 'Only this managed node\'s invocation' -r
 complete -c ssmres -n "__fish_ssmres_using_subcommand list" -l max-items -d 'Stop after this many invocations' -r
-complete -c ssmres -n "__fish_ssmres_using_subcommand list" -l region -d 'AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, then the profile\'s region)' -r
-complete -c ssmres -n "__fish_ssmres_using_subcommand list" -l profile -d 'Named profile from the AWS config and credentials files (default: AWS_PROFILE)' -r
-complete -c ssmres -n "__fish_ssmres_using_subcommand list" -l endpoint-url -d 'Send SSM requests to this URL instead of the regional endpoint' -r
+complete -c ssmres -n "__fish_ssmres_using_subcommand list" -l provider -d 'The cloud: AWS Systems Manager, or Alibaba Cloud ECS Cloud Assistant' -r -f -a "aws\t'AWS Systems Manager Run Command'
+aliyun\t'Alibaba Cloud ECS Cloud Assistant (DescribeInvocationResults)'"
+complete -c ssmres -n "__fish_ssmres_using_subcommand list" -l region -d 'Region (AWS: AWS_REGION, AWS_DEFAULT_REGION, then the profile\'s; aliyun: ALIBABA_CLOUD_REGION_ID, then the profile\'s region_id)' -r
+complete -c ssmres -n "__fish_ssmres_using_subcommand list" -l profile -d 'Named profile (AWS: from the AWS config files, default AWS_PROFILE; aliyun: from ~/.aliyun/config.json, default ALIBABA_CLOUD_PROFILE)' -r
+complete -c ssmres -n "__fish_ssmres_using_subcommand list" -l endpoint-url -d 'Send SSM (aliyun: ECS) requests to this URL instead of the regional endpoint' -r
 complete -c ssmres -n "__fish_ssmres_using_subcommand list" -s o -l output -d 'Output format [default: table on a terminal, json otherwise]' -r -f -a "table\t'Status fields in a table, then stdout and stderr as whole sections'
-json\t'The response as the aws CLI prints it (`--output json`)'
+json\t'The cloud\'s own records: as the aws CLI prints them, or with the Alibaba Cloud API\'s field names (Output decoded)'
 jsonl\t'One compact JSON object per line: per invocation for `list`, for `jq -c` and `while read`'
 text\t'The command\'s stdout on stdout and its stderr on stderr, nothing else'"
+complete -c ssmres -n "__fish_ssmres_using_subcommand list" -l include-history -d 'Every past run of a periodic task (needs --invoke-id)'
 complete -c ssmres -n "__fish_ssmres_using_subcommand list" -l details -d 'Include each step\'s status, response code and output (the output is cut at 2,500 characters by this API; `get` gives up to 24,000)'
 complete -c ssmres -n "__fish_ssmres_using_subcommand list" -s q -l quiet -d 'Show no progress spinner'
 complete -c ssmres -n "__fish_ssmres_using_subcommand list" -s v -l verbose -d 'Print diagnostics on stderr; repeat for more (-vvv includes the SDK\'s retries)'
@@ -105,11 +126,13 @@ complete -c ssmres -n "__fish_ssmres_using_subcommand task-invocations" -l max-i
 complete -c ssmres -n "__fish_ssmres_using_subcommand task-invocations" -l timeout -d 'With --wait: give up after this long (exit 4), e.g. 90s, 5m, 1h30m' -r
 complete -c ssmres -n "__fish_ssmres_using_subcommand task-invocations" -l min-interval -d 'With --wait: shortest pause between polls' -r
 complete -c ssmres -n "__fish_ssmres_using_subcommand task-invocations" -l max-interval -d 'With --wait: longest pause between polls' -r
-complete -c ssmres -n "__fish_ssmres_using_subcommand task-invocations" -l region -d 'AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, then the profile\'s region)' -r
-complete -c ssmres -n "__fish_ssmres_using_subcommand task-invocations" -l profile -d 'Named profile from the AWS config and credentials files (default: AWS_PROFILE)' -r
-complete -c ssmres -n "__fish_ssmres_using_subcommand task-invocations" -l endpoint-url -d 'Send SSM requests to this URL instead of the regional endpoint' -r
+complete -c ssmres -n "__fish_ssmres_using_subcommand task-invocations" -l provider -d 'The cloud: AWS Systems Manager, or Alibaba Cloud ECS Cloud Assistant' -r -f -a "aws\t'AWS Systems Manager Run Command'
+aliyun\t'Alibaba Cloud ECS Cloud Assistant (DescribeInvocationResults)'"
+complete -c ssmres -n "__fish_ssmres_using_subcommand task-invocations" -l region -d 'Region (AWS: AWS_REGION, AWS_DEFAULT_REGION, then the profile\'s; aliyun: ALIBABA_CLOUD_REGION_ID, then the profile\'s region_id)' -r
+complete -c ssmres -n "__fish_ssmres_using_subcommand task-invocations" -l profile -d 'Named profile (AWS: from the AWS config files, default AWS_PROFILE; aliyun: from ~/.aliyun/config.json, default ALIBABA_CLOUD_PROFILE)' -r
+complete -c ssmres -n "__fish_ssmres_using_subcommand task-invocations" -l endpoint-url -d 'Send SSM (aliyun: ECS) requests to this URL instead of the regional endpoint' -r
 complete -c ssmres -n "__fish_ssmres_using_subcommand task-invocations" -s o -l output -d 'Output format [default: table on a terminal, json otherwise]' -r -f -a "table\t'Status fields in a table, then stdout and stderr as whole sections'
-json\t'The response as the aws CLI prints it (`--output json`)'
+json\t'The cloud\'s own records: as the aws CLI prints them, or with the Alibaba Cloud API\'s field names (Output decoded)'
 jsonl\t'One compact JSON object per line: per invocation for `list`, for `jq -c` and `while read`'
 text\t'The command\'s stdout on stdout and its stderr on stderr, nothing else'"
 complete -c ssmres -n "__fish_ssmres_using_subcommand task-invocations" -l with-output -d 'For Run Command tasks, fetch each instance\'s output as `get` does (implied by -o text)'
@@ -118,11 +141,13 @@ complete -c ssmres -n "__fish_ssmres_using_subcommand task-invocations" -s q -l 
 complete -c ssmres -n "__fish_ssmres_using_subcommand task-invocations" -s v -l verbose -d 'Print diagnostics on stderr; repeat for more (-vvv includes the SDK\'s retries)'
 complete -c ssmres -n "__fish_ssmres_using_subcommand task-invocations" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ssmres -n "__fish_ssmres_using_subcommand task-invocations" -s V -l version -d 'Print version'
-complete -c ssmres -n "__fish_ssmres_using_subcommand completions" -l region -d 'AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, then the profile\'s region)' -r
-complete -c ssmres -n "__fish_ssmres_using_subcommand completions" -l profile -d 'Named profile from the AWS config and credentials files (default: AWS_PROFILE)' -r
-complete -c ssmres -n "__fish_ssmres_using_subcommand completions" -l endpoint-url -d 'Send SSM requests to this URL instead of the regional endpoint' -r
+complete -c ssmres -n "__fish_ssmres_using_subcommand completions" -l provider -d 'The cloud: AWS Systems Manager, or Alibaba Cloud ECS Cloud Assistant' -r -f -a "aws\t'AWS Systems Manager Run Command'
+aliyun\t'Alibaba Cloud ECS Cloud Assistant (DescribeInvocationResults)'"
+complete -c ssmres -n "__fish_ssmres_using_subcommand completions" -l region -d 'Region (AWS: AWS_REGION, AWS_DEFAULT_REGION, then the profile\'s; aliyun: ALIBABA_CLOUD_REGION_ID, then the profile\'s region_id)' -r
+complete -c ssmres -n "__fish_ssmres_using_subcommand completions" -l profile -d 'Named profile (AWS: from the AWS config files, default AWS_PROFILE; aliyun: from ~/.aliyun/config.json, default ALIBABA_CLOUD_PROFILE)' -r
+complete -c ssmres -n "__fish_ssmres_using_subcommand completions" -l endpoint-url -d 'Send SSM (aliyun: ECS) requests to this URL instead of the regional endpoint' -r
 complete -c ssmres -n "__fish_ssmres_using_subcommand completions" -s o -l output -d 'Output format [default: table on a terminal, json otherwise]' -r -f -a "table\t'Status fields in a table, then stdout and stderr as whole sections'
-json\t'The response as the aws CLI prints it (`--output json`)'
+json\t'The cloud\'s own records: as the aws CLI prints them, or with the Alibaba Cloud API\'s field names (Output decoded)'
 jsonl\t'One compact JSON object per line: per invocation for `list`, for `jq -c` and `while read`'
 text\t'The command\'s stdout on stdout and its stderr on stderr, nothing else'"
 complete -c ssmres -n "__fish_ssmres_using_subcommand completions" -s q -l quiet -d 'Show no progress spinner'

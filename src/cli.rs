@@ -10,7 +10,8 @@ pub const EXIT_CODES_HELP: &str = "\
 Exit codes:
   0    success (get: invocation retrieved; wait: the invocation ended in Success)
   1    wait: the invocation ended in another terminal state (Failed, Cancelled, TimedOut, ...)
-  2    usage error or invalid input (nothing was sent)
+  2    usage error or invalid input (nothing was sent); with --provider aliyun, also `wait`
+       on a periodic task, which never finishes (its latest state is printed)
   3    API, credential or network error after retries, or invocation not found
   4    --timeout reached before a terminal state
   130  interrupted (Ctrl-C)";
@@ -42,7 +43,8 @@ pub const WINDOW_STATUSES: [&str; 8] = [
 #[command(
     name = "ssmres",
     version,
-    about = "Fetch and wait for the results of AWS Systems Manager Run Command invocations",
+    about = "Fetch and wait for the results of AWS Systems Manager Run Command invocations \
+             (and, with --provider aliyun, of Alibaba Cloud ECS Cloud Assistant)",
     after_help = EXIT_CODES_HELP,
     propagate_version = true
 )]
@@ -53,17 +55,197 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// Parses argv for the provider it names (--provider, else SSMRES_PROVIDER, else aws): the two
+/// clouds name invocations differently, so what is required, how IDs are checked and what
+/// `--help` shows depend on it.
+pub fn parse() -> Result<Cli, clap::Error> {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let env = std::env::var(ENV_PROVIDER).ok();
+    parse_from(args, env.as_deref())
+}
+
+pub fn parse_from(args: Vec<std::ffi::OsString>, env: Option<&str>) -> Result<Cli, clap::Error> {
+    use clap::FromArgMatches;
+    let named = provider_in(&args).or(env.map(str::to_owned));
+    // A value that names no provider is left for clap to report, against the AWS definition.
+    let provider = named
+        .and_then(|n| ProviderKind::from_str(&n, true).ok())
+        .unwrap_or(ProviderKind::Aws);
+    let mut matches = command(provider).try_get_matches_from(args)?;
+    Cli::from_arg_matches_mut(&mut matches)
+}
+
+/// The value of the first `--provider` before any `--`.
+fn provider_in(args: &[std::ffi::OsString]) -> Option<String> {
+    let mut args = args.iter().skip(1).filter_map(|a| a.to_str());
+    while let Some(arg) = args.next() {
+        if arg == "--" {
+            return None;
+        }
+        if arg == "--provider" {
+            return args.next().map(str::to_owned);
+        }
+        if let Some(value) = arg.strip_prefix("--provider=") {
+            return Some(value.to_owned());
+        }
+    }
+    None
+}
+
+/// The definition as one provider sees it: its IDs required and checked, the other's flags
+/// hidden from `--help` (and refused by `Cli::check`).
+pub fn command(provider: ProviderKind) -> clap::Command {
+    use clap::CommandFactory;
+    let required = |a: clap::Arg| a.required(true);
+    let hidden = |a: clap::Arg| a.hide(true);
+    match provider {
+        ProviderKind::Aws => Cli::command()
+            .mut_subcommand("get", |c| {
+                c.mut_arg("command_id", required)
+                    .mut_arg("instance_id", required)
+                    .mut_arg("invoke_id", hidden)
+            })
+            .mut_subcommand("wait", |c| {
+                c.mut_arg("command_id", required)
+                    .mut_arg("invoke_id", hidden)
+            })
+            .mut_subcommand("list", |c| {
+                c.mut_arg("command_id", required)
+                    .mut_arg("invoke_id", hidden)
+                    .mut_arg("status", hidden)
+                    .mut_arg("include_history", hidden)
+                    .mut_arg("tags", hidden)
+                    .mut_arg("resource_group_id", hidden)
+            }),
+        ProviderKind::Aliyun => {
+            let command_id = |a: clap::Arg| {
+                a.value_parser(parse_aliyun_command_id)
+                    .help("Only results of this command (c-…, or a public command's name)")
+            };
+            let instance_id = |a: clap::Arg| {
+                a.value_parser(parse_aliyun_instance_id)
+                    .help("Only this instance's result (i-…, or mi-… for a managed instance)")
+            };
+            let instance_ids = |a: clap::Arg| {
+                a.value_parser(parse_aliyun_instance_id)
+                    .help("Wait for this instance only (i-…); repeat for several")
+            };
+            Cli::command()
+                .about(
+                    "Fetch and wait for the results of Alibaba Cloud ECS Cloud Assistant \
+                     invocations (DescribeInvocationResults)",
+                )
+                .mut_subcommand("get", |c| {
+                    c.about("Fetch an invocation's per-instance results, every page")
+                        .mut_arg("invoke_id", required)
+                        .mut_arg("command_id", command_id)
+                        .mut_arg("instance_id", instance_id)
+                        .mut_arg("plugin_name", hidden)
+                        .mut_arg("full_output", hidden)
+                })
+                .mut_subcommand("wait", |c| {
+                    c.about(
+                        "Poll until every instance's InvocationStatus is final, then print as \
+                         `get` does",
+                    )
+                    .mut_arg("invoke_id", required)
+                    .mut_arg("command_id", command_id)
+                    .mut_arg("instance_ids", instance_ids)
+                    .mut_arg("plugin_name", hidden)
+                    .mut_arg("follow", hidden)
+                    .mut_arg("full_output", hidden)
+                })
+                .mut_subcommand("list", |c| {
+                    c.about("List invocation results, every page (DescribeInvocationResults)")
+                        .mut_arg("command_id", command_id)
+                        .mut_arg("instance_id", instance_id)
+                        .mut_arg("details", hidden)
+                })
+                .mut_subcommand("task-invocations", |c| c.hide(true))
+        }
+    }
+}
+
+impl Cli {
+    /// Flags of the other provider, and combinations the service would refuse: exit 2 before
+    /// any call.
+    pub fn check(&self) -> Result<(), String> {
+        let provider = self.global.provider;
+        let refuse = |flag: &str, given: bool| -> Result<(), String> {
+            if !given {
+                return Ok(());
+            }
+            Err(match provider {
+                ProviderKind::Aws => format!("{flag} is for --provider aliyun (Alibaba Cloud)"),
+                ProviderKind::Aliyun => {
+                    format!("{flag} is not available with --provider aliyun (it is AWS-only)")
+                }
+            })
+        };
+        match (&self.command, provider) {
+            (Command::Get(a), ProviderKind::Aws) => refuse("--invoke-id", a.invoke_id.is_some()),
+            (Command::Get(a), ProviderKind::Aliyun) => {
+                refuse("--plugin-name", a.plugin_name.is_some())?;
+                refuse("--full-output", a.full_output)
+            }
+            (Command::Wait(a), ProviderKind::Aws) => refuse("--invoke-id", a.invoke_id.is_some()),
+            (Command::Wait(a), ProviderKind::Aliyun) => {
+                refuse("--plugin-name", a.plugin_name.is_some())?;
+                refuse("--follow", a.follow)?;
+                refuse("--full-output", a.full_output)
+            }
+            (Command::List(a), ProviderKind::Aws) => {
+                refuse("--invoke-id", a.invoke_id.is_some())?;
+                refuse("--status", a.status.is_some())?;
+                refuse("--include-history", a.include_history)?;
+                refuse("--tag", !a.tags.is_empty())?;
+                refuse("--resource-group-id", a.resource_group_id.is_some())
+            }
+            (Command::List(a), ProviderKind::Aliyun) => {
+                refuse("--details", a.details)?;
+                if a.include_history && a.invoke_id.is_none() {
+                    return Err(
+                        "--include-history needs --invoke-id: the service keeps the \
+                                history of one periodic task at a time"
+                            .into(),
+                    );
+                }
+                if a.tags.len() > MAX_TAGS {
+                    return Err(format!("at most {MAX_TAGS} --tag filters"));
+                }
+                let mut keys = std::collections::BTreeSet::new();
+                if let Some((k, _)) = a.tags.iter().find(|(k, _)| !keys.insert(k)) {
+                    return Err(format!("--tag {k}=… is given twice"));
+                }
+                Ok(())
+            }
+            (Command::TaskInvocations(_), ProviderKind::Aliyun) => Err(
+                "task-invocations is for AWS maintenance windows; it is not available with \
+                 --provider aliyun"
+                    .into(),
+            ),
+            (Command::TaskInvocations(_) | Command::Completions { .. }, _) => Ok(()),
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
-    /// AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, then the profile's region)
+    /// The cloud: AWS Systems Manager, or Alibaba Cloud ECS Cloud Assistant
+    #[arg(long, global = true, help_heading = GLOBAL, value_enum, env = ENV_PROVIDER, default_value = "aws", value_name = "CLOUD")]
+    pub provider: ProviderKind,
+
+    /// Region (AWS: AWS_REGION, AWS_DEFAULT_REGION, then the profile's; aliyun:
+    /// ALIBABA_CLOUD_REGION_ID, then the profile's region_id)
     #[arg(long, global = true, help_heading = GLOBAL, value_name = "REGION", value_parser = parse_region)]
     pub region: Option<String>,
 
-    /// Named profile from the AWS config and credentials files (default: AWS_PROFILE)
+    /// Named profile (AWS: from the AWS config files, default AWS_PROFILE; aliyun: from
+    /// ~/.aliyun/config.json, default ALIBABA_CLOUD_PROFILE)
     #[arg(long, global = true, help_heading = GLOBAL, value_name = "NAME")]
     pub profile: Option<String>,
 
-    /// Send SSM requests to this URL instead of the regional endpoint
+    /// Send SSM (aliyun: ECS) requests to this URL instead of the regional endpoint
     #[arg(long, global = true, help_heading = GLOBAL, value_name = "URL", value_parser = parse_endpoint_url)]
     pub endpoint_url: Option<String>,
 
@@ -80,11 +262,44 @@ pub struct GlobalArgs {
     pub verbose: u8,
 }
 
+pub const ENV_PROVIDER: &str = "SSMRES_PROVIDER";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProviderKind {
+    /// AWS Systems Manager Run Command
+    Aws,
+    /// Alibaba Cloud ECS Cloud Assistant (DescribeInvocationResults)
+    Aliyun,
+}
+
+/// The overall statuses DescribeInvocationResults filters on (`list --status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "PascalCase")]
+pub enum RecordStatus {
+    Running,
+    Finished,
+    Success,
+    Failed,
+    PartialFailed,
+    Stopped,
+    Stopping,
+}
+
+impl RecordStatus {
+    /// The spelling the API takes.
+    pub fn api_name(self) -> String {
+        self.to_possible_value()
+            .map(|v| v.get_name().to_owned())
+            .unwrap_or_default()
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
     /// Status fields in a table, then stdout and stderr as whole sections
     Table,
-    /// The response as the aws CLI prints it (`--output json`)
+    /// The cloud's own records: as the aws CLI prints them, or with the Alibaba Cloud API's
+    /// field names (Output decoded)
     Json,
     /// One compact JSON object per line: per invocation for `list`, for `jq -c` and `while read`
     Jsonl,
@@ -118,11 +333,15 @@ pub enum Command {
 pub struct InvocationArgs {
     /// Command ID returned by SendCommand (36 characters)
     #[arg(long, value_name = "ID", value_parser = parse_command_id)]
-    pub command_id: String,
+    pub command_id: Option<String>,
 
     /// Managed node ID: i-xxxxxxxx, i-xxxxxxxxxxxxxxxxx or mi-xxxxxxxxxxxxxxxxx
     #[arg(long, value_name = "ID", value_parser = parse_instance_id)]
-    pub instance_id: String,
+    pub instance_id: Option<String>,
+
+    /// Invoke ID returned by RunCommand or InvokeCommand (t-…)
+    #[arg(long, value_name = "ID", value_parser = parse_invoke_id)]
+    pub invoke_id: Option<String>,
 
     /// Step name, required by the service for documents with several steps
     #[arg(long, value_name = "NAME", value_parser = parse_plugin_name)]
@@ -138,7 +357,27 @@ pub struct InvocationArgs {
 pub struct ListArgs {
     /// Command ID returned by SendCommand (36 characters)
     #[arg(long, value_name = "ID", value_parser = parse_command_id)]
-    pub command_id: String,
+    pub command_id: Option<String>,
+
+    /// Only results of this invocation (t-…)
+    #[arg(long, value_name = "ID", value_parser = parse_invoke_id)]
+    pub invoke_id: Option<String>,
+
+    /// Only invocations in this overall state (any case)
+    #[arg(long, value_enum, ignore_case = true, value_name = "STATUS")]
+    pub status: Option<RecordStatus>,
+
+    /// Every past run of a periodic task (needs --invoke-id)
+    #[arg(long)]
+    pub include_history: bool,
+
+    /// Only invocations with this tag; repeat for several (all must match); VALUE may be empty
+    #[arg(long = "tag", value_name = "KEY=VALUE", value_parser = parse_tag)]
+    pub tags: Vec<(String, String)>,
+
+    /// Only invocations in this resource group
+    #[arg(long, value_name = "ID", value_parser = parse_resource_group_id)]
+    pub resource_group_id: Option<String>,
 
     /// Only this managed node's invocation
     #[arg(long, value_name = "ID", value_parser = parse_instance_id)]
@@ -203,7 +442,11 @@ pub struct TaskInvocationsArgs {
 pub struct WaitArgs {
     /// Command ID returned by SendCommand (36 characters)
     #[arg(long, value_name = "ID", value_parser = parse_command_id)]
-    pub command_id: String,
+    pub command_id: Option<String>,
+
+    /// Invoke ID returned by RunCommand or InvokeCommand (t-…)
+    #[arg(long, value_name = "ID", value_parser = parse_invoke_id)]
+    pub invoke_id: Option<String>,
 
     /// Managed node to wait for; repeat for several; leave out to wait for every invocation
     /// of the command
@@ -240,6 +483,31 @@ pub struct WaitArgs {
     /// them, instead of the first 24,000 / 8,000 characters the service returns
     #[arg(long)]
     pub full_output: bool,
+}
+
+impl InvocationArgs {
+    /// The AWS command ID; `command(Aws)` requires it, so it is never empty there.
+    pub fn aws_command_id(&self) -> &str {
+        self.command_id.as_deref().unwrap_or_default()
+    }
+
+    pub fn aws_instance_id(&self) -> &str {
+        self.instance_id.as_deref().unwrap_or_default()
+    }
+}
+
+impl WaitArgs {
+    /// The AWS command ID; `command(Aws)` requires it, so it is never empty there.
+    pub fn aws_command_id(&self) -> &str {
+        self.command_id.as_deref().unwrap_or_default()
+    }
+}
+
+impl ListArgs {
+    /// The AWS command ID; `command(Aws)` requires it, so it is never empty there.
+    pub fn aws_command_id(&self) -> &str {
+        self.command_id.as_deref().unwrap_or_default()
+    }
 }
 
 fn parse_command_id(s: &str) -> Result<String, String> {
@@ -290,6 +558,77 @@ fn parse_instance_id(s: &str) -> Result<String, String> {
         Err("expected i- followed by 8 or 17 characters, or mi- followed by 17 (letters, digits, _)".into())
     }
 }
+
+/// Alibaba IDs: a prefix, then letters and digits (`t-hz0jdfwd9f2z`, `i-bp1i7gg30r52z2em`).
+fn aliyun_id(s: &str, prefixes: &[&str]) -> bool {
+    s.len() <= 64
+        && prefixes.iter().any(|p| {
+            s.strip_prefix(p).is_some_and(|rest| {
+                !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric())
+            })
+        })
+}
+
+fn parse_invoke_id(s: &str) -> Result<String, String> {
+    if aliyun_id(s, &["t-"]) {
+        Ok(s.to_owned())
+    } else {
+        Err("an invoke ID is t- followed by letters and digits, e.g. t-hz0jdfwd9f2z".into())
+    }
+}
+
+fn parse_aliyun_instance_id(s: &str) -> Result<String, String> {
+    if aliyun_id(s, &["i-", "mi-"]) {
+        Ok(s.to_owned())
+    } else {
+        Err("an Alibaba Cloud instance ID is i- (or mi- for a managed instance) followed by letters and digits".into())
+    }
+}
+
+/// Own commands are c-…; Alibaba's public commands have names such as ACS-ECS-…
+fn parse_aliyun_command_id(s: &str) -> Result<String, String> {
+    let ok = !s.is_empty() && s.len() <= 128 && s.bytes().all(|b| b.is_ascii_graphic());
+    if ok {
+        Ok(s.to_owned())
+    } else {
+        Err("a command ID is c- followed by letters and digits, or a public command's name".into())
+    }
+}
+
+fn parse_resource_group_id(s: &str) -> Result<String, String> {
+    if !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_graphic()) {
+        Ok(s.to_owned())
+    } else {
+        Err("a resource group ID looks like rg-acfmxazb4ph6aiy".into())
+    }
+}
+
+/// The API's rules for tag filters: a key of 1 to 64 characters that does not start with
+/// `aliyun` or `acs:`, a value of up to 128, neither holding a URL scheme.
+fn parse_tag(s: &str) -> Result<(String, String), String> {
+    let Some((key, value)) = s.split_once('=') else {
+        return Err("a tag is KEY=VALUE (VALUE may be empty)".into());
+    };
+    if key.is_empty() || key.chars().count() > 64 {
+        return Err("a tag key has 1 to 64 characters".into());
+    }
+    if value.chars().count() > 128 {
+        return Err("a tag value has at most 128 characters".into());
+    }
+    if key.starts_with("aliyun") || key.starts_with("acs:") {
+        return Err("a tag key cannot start with aliyun or acs:".into());
+    }
+    if [key, value]
+        .iter()
+        .any(|t| t.contains("http://") || t.contains("https://"))
+    {
+        return Err("tags cannot contain http:// or https://".into());
+    }
+    Ok((key.to_owned(), value.to_owned()))
+}
+
+/// The API takes at most 20 tag filters.
+pub const MAX_TAGS: usize = 20;
 
 fn parse_plugin_name(s: &str) -> Result<String, String> {
     if s.chars().count() < 4 {

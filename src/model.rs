@@ -27,6 +27,25 @@ impl StatusClass {
 pub enum RawRecord {
     Aws(crate::provider::aws::record::CommandInvocation),
     AwsListed(crate::provider::aws::listing::ListedInvocation),
+    Aliyun(Box<crate::provider::aliyun::record::InvocationResult>),
+}
+
+impl RawRecord {
+    pub fn stdout(&self) -> &str {
+        match self {
+            RawRecord::Aws(r) => r.standard_output_content.as_deref().unwrap_or_default(),
+            RawRecord::AwsListed(_) => "",
+            // Cloud Assistant keeps one combined output.
+            RawRecord::Aliyun(r) => r.output.as_deref().unwrap_or_default(),
+        }
+    }
+
+    pub fn stderr(&self) -> &str {
+        match self {
+            RawRecord::Aws(r) => r.standard_error_content.as_deref().unwrap_or_default(),
+            RawRecord::AwsListed(_) | RawRecord::Aliyun(_) => "",
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -69,16 +88,44 @@ impl Invocation {
     /// The command's stdout as the record holds it: one copy, however large (--full-output
     /// puts the complete text there).
     pub fn stdout(&self) -> &str {
-        match &self.raw {
-            RawRecord::Aws(r) => r.standard_output_content.as_deref().unwrap_or_default(),
-            RawRecord::AwsListed(_) => "",
-        }
+        self.raw.stdout()
     }
 
     pub fn stderr(&self) -> &str {
+        self.raw.stderr()
+    }
+
+    /// How many times the command ran (periodic tasks run many times); None where the cloud
+    /// does not say.
+    pub fn repeats(&self) -> Option<i64> {
         match &self.raw {
-            RawRecord::Aws(r) => r.standard_error_content.as_deref().unwrap_or_default(),
-            RawRecord::AwsListed(_) => "",
+            RawRecord::Aliyun(r) => r.repeats,
+            _ => None,
+        }
+    }
+
+    /// A periodic task (or one run at every boot): it never ends by itself.
+    pub fn is_periodic(&self) -> bool {
+        match &self.raw {
+            RawRecord::Aliyun(r) => r.is_periodic(),
+            _ => false,
+        }
+    }
+
+    /// Bytes of output the service discarded past its limit (the rest is lost unless it was
+    /// delivered elsewhere, which `stdout_cut` names).
+    pub fn dropped_bytes(&self) -> u64 {
+        match &self.raw {
+            RawRecord::Aliyun(r) => r.dropped.and_then(|d| u64::try_from(d).ok()).unwrap_or(0),
+            _ => 0,
+        }
+    }
+
+    /// The output was not valid UTF-8 and is shown with U+FFFD in place of the bad bytes.
+    pub fn output_was_lossy(&self) -> bool {
+        match &self.raw {
+            RawRecord::Aliyun(r) => r.lossy,
+            _ => false,
         }
     }
 
@@ -127,5 +174,58 @@ impl ListEntry {
             .clone()
             .find(|c| *c != 0)
             .or_else(|| codes.clone().next())
+    }
+}
+
+/// Every per-instance result of one invocation, as a cloud that answers for all instances in
+/// one query (Alibaba Cloud Assistant) returns them; what `wait` polls for that cloud.
+#[derive(Debug, Clone, Default)]
+pub struct ResultSet {
+    /// In the service's order.
+    pub results: Vec<Invocation>,
+    /// The service's count of matching results (more than `results` when a listing stopped
+    /// early).
+    pub total_count: Option<u64>,
+    /// Instances the caller named that have no result yet.
+    pub missing: Vec<String>,
+}
+
+impl ResultSet {
+    /// Every named instance is there and every result is final.
+    pub fn is_terminal(&self) -> bool {
+        !self.results.is_empty()
+            && self.missing.is_empty()
+            && self.results.iter().all(Invocation::is_terminal)
+    }
+
+    /// The first result of a periodic task, if any.
+    pub fn periodic(&self) -> Option<&Invocation> {
+        self.results.iter().find(|r| r.is_periodic())
+    }
+
+    pub fn finished(&self) -> usize {
+        self.results.iter().filter(|r| r.is_terminal()).count()
+    }
+
+    pub fn all_succeeded(&self) -> bool {
+        self.results.iter().all(|r| r.class == StatusClass::Success)
+    }
+
+    /// "Running", or "2 of 3 finished (1 Failed)" for several instances.
+    pub fn status_line(&self) -> String {
+        let total = self.results.len() + self.missing.len();
+        if let ([only], true) = (self.results.as_slice(), self.missing.is_empty()) {
+            return only.status_line();
+        }
+        let failed = self
+            .results
+            .iter()
+            .filter(|r| r.class == StatusClass::Failed)
+            .count();
+        let mut line = format!("{} of {total} finished", self.finished());
+        if failed > 0 {
+            line.push_str(&format!(", {failed} failed"));
+        }
+        line
     }
 }

@@ -27,6 +27,17 @@ impl Observed for Invocation {
     }
 }
 
+/// An invocation's results on every instance. A periodic task counts as "stop here": it never
+/// ends by itself, so the caller explains rather than waiting for ever.
+impl Observed for crate::model::ResultSet {
+    fn is_terminal(&self) -> bool {
+        crate::model::ResultSet::is_terminal(self) || self.periodic().is_some()
+    }
+    fn status_line(&self) -> String {
+        crate::model::ResultSet::status_line(self)
+    }
+}
+
 impl<T: Observed> Observed for Box<T> {
     fn is_terminal(&self) -> bool {
         (**self).is_terminal()

@@ -95,7 +95,7 @@ pub fn message<T: Observed>(event: &Event<'_, T>) -> String {
             elapsed,
             grace,
         } => format!(
-            "not visible yet (InvocationDoesNotExist; {} of grace left) · {}",
+            "not visible yet ({} of grace left) · {}",
             human(grace.saturating_sub(*elapsed)),
             polls(*n)
         ),

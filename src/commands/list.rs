@@ -13,7 +13,7 @@ pub async fn run(ctx: &super::Context, args: &ListArgs) -> Result<u8, Error> {
     // Text shows each instance's output, which only the detailed listing carries.
     let details = args.details || ctx.format == OutputFormat::Text;
     let query = ListQuery {
-        command_id: args.command_id.clone(),
+        command_id: args.aws_command_id().to_owned(),
         instance_id: args.instance_id.clone(),
         details,
         max_items: args

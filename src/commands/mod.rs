@@ -2,6 +2,7 @@
 //! Each wires its arguments to a provider, the poll loop and a renderer; none has protocol or
 //! terminal details of its own.
 
+pub mod aliyun;
 pub mod completions;
 pub mod follow;
 pub mod full_output;
@@ -11,11 +12,12 @@ pub mod task_invocations;
 pub mod wait;
 pub mod wait_fleet;
 
-use crate::cli::{Cli, Command, GlobalArgs, OutputFormat};
+use crate::cli::{Cli, Command, GlobalArgs, OutputFormat, ProviderKind};
 use crate::error::{Error, WaitStage};
 use crate::model::Invocation;
 use crate::output;
 use crate::provider::InvocationKey;
+use crate::provider::aliyun::AliyunOptions;
 use crate::provider::aws::{AwsOptions, AwsProvider};
 use crate::render::{self, Target};
 
@@ -27,6 +29,7 @@ pub struct Context {
     /// -v count: besides the log, it shows what is otherwise kept back (sensitive parameters).
     pub verbose: u8,
     pub aws: AwsOptions,
+    pub aliyun: AliyunOptions,
 }
 
 impl Context {
@@ -43,6 +46,11 @@ impl Context {
             show_progress: target.stderr_is_terminal && !global.quiet && global.verbose == 0,
             verbose: global.verbose,
             aws: AwsOptions {
+                region: global.region.clone(),
+                profile: global.profile.clone(),
+                endpoint_url: global.endpoint_url.clone(),
+            },
+            aliyun: AliyunOptions {
                 region: global.region.clone(),
                 profile: global.profile.clone(),
                 endpoint_url: global.endpoint_url.clone(),
@@ -95,8 +103,8 @@ async fn connect(
 
 fn key(args: &crate::cli::InvocationArgs) -> InvocationKey {
     InvocationKey {
-        command_id: args.command_id.clone(),
-        instance_id: args.instance_id.clone(),
+        command_id: args.aws_command_id().to_owned(),
+        instance_id: args.aws_instance_id().to_owned(),
         plugin_name: args.plugin_name.clone(),
     }
 }
@@ -104,11 +112,15 @@ fn key(args: &crate::cli::InvocationArgs) -> InvocationKey {
 /// Runs the chosen subcommand; the value is the exit code of a run that did not fail.
 pub async fn dispatch(cli: Cli, target: Target) -> Result<u8, Error> {
     let ctx = Context::new(&cli.global, target);
-    match cli.command {
-        Command::Get(args) => get::run(&ctx, &args).await,
-        Command::Wait(args) => wait::run(&ctx, &args).await,
-        Command::List(args) => list::run(&ctx, &args).await,
-        Command::TaskInvocations(args) => task_invocations::run(&ctx, &args).await,
-        Command::Completions { shell } => completions::run(shell),
+    match (cli.command, cli.global.provider) {
+        (Command::Get(args), ProviderKind::Aws) => get::run(&ctx, &args).await,
+        (Command::Get(args), ProviderKind::Aliyun) => aliyun::get(&ctx, &args).await,
+        (Command::Wait(args), ProviderKind::Aws) => wait::run(&ctx, &args).await,
+        (Command::Wait(args), ProviderKind::Aliyun) => aliyun::wait(&ctx, &args).await,
+        (Command::List(args), ProviderKind::Aws) => list::run(&ctx, &args).await,
+        (Command::List(args), ProviderKind::Aliyun) => aliyun::list(&ctx, &args).await,
+        // `Cli::check` has refused it for aliyun already.
+        (Command::TaskInvocations(args), _) => task_invocations::run(&ctx, &args).await,
+        (Command::Completions { shell }, _) => completions::run(shell),
     }
 }

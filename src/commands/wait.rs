@@ -19,28 +19,32 @@ use std::collections::BTreeSet;
 /// outage (15 s and more with the default intervals), not a blip.
 pub(super) const MAX_FAILED_POLLS: u32 = 5;
 
-pub async fn run(ctx: &super::Context, args: &WaitArgs) -> Result<u8, Error> {
+/// The poll policy the flags ask for, its deadline counted from now.
+pub(super) fn policy(args: &WaitArgs) -> Result<Policy, Error> {
     if args.min_interval > args.max_interval {
         return Err(Error::Usage(
             "--min-interval must not be longer than --max-interval".into(),
         ));
     }
-    // --timeout is the user's budget for the whole command, credential look-up included.
-    let deadline = args.timeout.map(|t| Instant::now() + t);
-    let provider = super::connect(ctx, deadline, args.timeout).await?;
-    let policy = Policy {
+    Ok(Policy {
         schedule: Schedule {
             min: args.min_interval,
             max: args.max_interval,
         },
         not_found_grace: args.not_found_grace,
-        deadline,
+        // --timeout is the user's budget for the whole command, credential look-up included.
+        deadline: args.timeout.map(|t| Instant::now() + t),
         max_failed_polls: MAX_FAILED_POLLS,
-    };
+    })
+}
+
+pub async fn run(ctx: &super::Context, args: &WaitArgs) -> Result<u8, Error> {
+    let policy = policy(args)?;
+    let provider = super::connect(ctx, policy.deadline, args.timeout).await?;
     match args.instance_ids.as_slice() {
         [instance_id] => {
             let key = InvocationKey {
-                command_id: args.command_id.clone(),
+                command_id: args.aws_command_id().to_owned(),
                 instance_id: instance_id.clone(),
                 plugin_name: args.plugin_name.clone(),
             };
@@ -119,7 +123,7 @@ async fn one(
 }
 
 /// -v: one line per poll, without the invocation's output.
-fn log(event: &Event<'_>) {
+pub(super) fn log<T: poll::Observed>(event: &Event<'_, T>) {
     match event {
         Event::Seen {
             state: invocation,

@@ -16,7 +16,7 @@ use crate::poll::Policy;
 use crate::progress::Progress;
 use crate::provider::aws::{AwsFleet, AwsProvider, ListQuery};
 use crate::provider::{FetchError, Fetched, InvocationKey, Provider};
-use crate::render::{Rendered, json, list, sanitize};
+use crate::render::{Rendered, json, list};
 
 /// GetCommandInvocation calls in flight at once: fast for hundreds of results, gentle on the
 /// API's rate limits for thousands.
@@ -35,7 +35,7 @@ pub async fn run(
     };
     let source = AwsFleet {
         provider,
-        command_id: args.command_id.clone(),
+        command_id: args.aws_command_id().to_owned(),
     };
     // Followed lines are the progress report; a bar would break them up.
     let progress = Progress::new_fleet(ctx.show_progress && !args.follow);
@@ -65,7 +65,7 @@ pub async fn run(
         super::follow::Follow {
             ctx,
             provider,
-            command_id: &args.command_id,
+            command_id: args.aws_command_id(),
             instances: match &members {
                 Members::All => None,
                 Members::Named(set) => Some(set.clone()),
@@ -123,7 +123,7 @@ pub async fn run(
         OutputFormat::Table => {
             // One detailed listing gives every row its response code and first output line.
             let query = ListQuery {
-                command_id: args.command_id.clone(),
+                command_id: args.aws_command_id().to_owned(),
                 instance_id: None,
                 details: true,
                 max_items: None,
@@ -168,7 +168,7 @@ async fn fetch_results(
     let results = ids
         .map(|instance_id| async move {
             let key = InvocationKey {
-                command_id: args.command_id.clone(),
+                command_id: args.aws_command_id().to_owned(),
                 instance_id,
                 plugin_name: args.plugin_name.clone(),
             };
@@ -230,48 +230,16 @@ impl From<Invocation> for Kept {
     }
 }
 
-impl Kept {
-    fn streams(&self) -> (&str, &str) {
-        match &self.raw {
-            RawRecord::Aws(r) => (
-                r.standard_output_content.as_deref().unwrap_or_default(),
-                r.standard_error_content.as_deref().unwrap_or_default(),
-            ),
-            RawRecord::AwsListed(_) => ("", ""),
-        }
-    }
-}
-
 /// Each instance's stdout under a header on stdout, its stderr under the same header on stderr.
 fn text(results: &BTreeMap<String, Kept>, ctx: &super::Context) -> Rendered {
-    let mut stdout = String::new();
-    let mut stderr = String::new();
-    for (id, kept) in results {
-        let header = format!("== {id} · {} ==\n", kept.status_line);
-        let (out, err) = kept.streams();
-        stdout.push_str(&header);
-        push_body(&mut stdout, out);
-        if !err.is_empty() {
-            stderr.push_str(&header);
-            push_body(&mut stderr, err);
-        }
-    }
-    let shown = |text: String, terminal: bool| {
-        if terminal {
-            sanitize::visible(&text).into_owned().into_bytes()
-        } else {
-            text.into_bytes()
-        }
-    };
-    Rendered {
-        stdout: shown(stdout, ctx.target.stdout_is_terminal),
-        stderr: shown(stderr, ctx.target.stderr_is_terminal),
-    }
-}
-
-fn push_body(out: &mut String, body: &str) {
-    out.push_str(body);
-    if !body.is_empty() && !body.ends_with('\n') {
-        out.push('\n');
-    }
+    crate::render::text::under_headers(
+        results.iter().map(|(id, kept)| {
+            (
+                format!("{id} · {}", kept.status_line),
+                kept.raw.stdout(),
+                kept.raw.stderr(),
+            )
+        }),
+        &ctx.target,
+    )
 }

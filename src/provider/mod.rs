@@ -1,6 +1,7 @@
 //! The seam between the tool and a cloud. A provider answers "what is this invocation now?";
 //! it knows nothing of terminals, polling or exit codes.
 
+pub mod aliyun;
 pub mod aws;
 
 use crate::error::Error;

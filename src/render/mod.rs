@@ -3,6 +3,7 @@
 
 pub mod json;
 pub mod list;
+pub mod result_set;
 pub mod sanitize;
 pub mod stream_text;
 pub mod table;

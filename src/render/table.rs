@@ -16,7 +16,7 @@ pub(super) fn status_color(class: StatusClass) -> Color {
     }
 }
 
-fn section(out: &mut String, title: &str, body: &str, finished: bool, color: bool) {
+pub(super) fn section(out: &mut String, title: &str, body: &str, finished: bool, color: bool) {
     let header = format!("── {title} ──");
     if color {
         let bold = anstyle::Style::new().bold();

@@ -21,6 +21,36 @@ pub fn render(invocation: &Invocation, target: &Target) -> Rendered {
     }
 }
 
+/// Several results, each under `== HEADER ==`: its stdout on stdout, and its stderr (when it
+/// has any) under the same header on stderr, so `grep '^== i-0abc'` finds both.
+pub fn under_headers<'a>(
+    items: impl IntoIterator<Item = (String, &'a str, &'a str)>,
+    target: &Target,
+) -> Rendered {
+    let mut stdout = String::new();
+    let mut stderr = String::new();
+    for (header, out, err) in items {
+        let header = format!("== {header} ==\n");
+        stdout.push_str(&header);
+        push_body(&mut stdout, out);
+        if !err.is_empty() {
+            stderr.push_str(&header);
+            push_body(&mut stderr, err);
+        }
+    }
+    Rendered {
+        stdout: stream(&stdout, target.stdout_is_terminal),
+        stderr: stream(&stderr, target.stderr_is_terminal),
+    }
+}
+
+fn push_body(out: &mut String, body: &str) {
+    out.push_str(body);
+    if !body.is_empty() && !body.ends_with('\n') {
+        out.push('\n');
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

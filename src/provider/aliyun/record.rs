@@ -1,0 +1,306 @@
+//! DescribeInvocationResults' records with the API's own field names, and their neutral view.
+//! The json output prints these records (Output decoded), so scripts written against the API
+//! or the aliyun CLI find the fields where they expect them.
+
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Cut, Invocation, RawRecord, StatusClass};
+
+/// One instance's result. Fields in the order of the API reference's example; any field the
+/// service adds later is kept (`other`) rather than dropped from the json output.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct InvocationResult {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dropped: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oss_output_delivery: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invocation_status: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_info: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_time: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repeats: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invoke_record_status: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finished_time: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oss_output_uri: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oss_output_status: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oss_output_error_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oss_output_error_info: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub container_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub container_name: Option<String>,
+    /// Decoded text once `decode_output` has run (Base64 on the wire).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub launcher: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub command_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invoke_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub termination_mode: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tags: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stop_time: Option<String>,
+    #[serde(flatten)]
+    pub other: serde_json::Map<String, serde_json::Value>,
+    /// The output was not valid UTF-8; `output` holds it with U+FFFD in place of bad bytes.
+    #[serde(skip)]
+    pub lossy: bool,
+}
+
+/// The statuses after which nothing changes on that instance.
+pub fn classify(status: &str) -> StatusClass {
+    match status {
+        "Success" => StatusClass::Success,
+        "Failed" | "Error" | "Timeout" | "Cancelled" | "Terminated" | "Invalid" | "Aborted" => {
+            StatusClass::Failed
+        }
+        "Pending" | "Scheduled" => StatusClass::Pending,
+        // Running, Stopping, and anything new: never taken for finished.
+        _ => StatusClass::Running,
+    }
+}
+
+fn non_empty(s: &Option<String>) -> Option<String> {
+    s.as_ref().filter(|v| !v.is_empty()).cloned()
+}
+
+impl InvocationResult {
+    /// Output arrives Base64-encoded (asked for, so that any bytes survive JSON); decoded here.
+    /// Text that is not Base64 (a service that ignored the request) is kept as it came.
+    pub fn decode_output(&mut self) {
+        let Some(encoded) = self.output.take() else {
+            return;
+        };
+        match base64::engine::general_purpose::STANDARD.decode(encoded.trim()) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(text) => self.output = Some(text),
+                Err(e) => {
+                    self.lossy = true;
+                    self.output = Some(String::from_utf8_lossy(e.as_bytes()).into_owned());
+                }
+            },
+            Err(_) => {
+                tracing::debug!("Output is not Base64; kept as sent");
+                self.output = Some(encoded);
+            }
+        }
+    }
+
+    /// A periodic task (or one run at every boot): it never ends by itself.
+    pub fn is_periodic(&self) -> bool {
+        self.invocation_status.as_deref() == Some("Scheduled") || self.repeats.unwrap_or(0) > 1
+    }
+
+    /// "ErrorCode: ErrorInfo", or whichever of the two the service gave.
+    fn error_text(&self) -> Option<String> {
+        match (non_empty(&self.error_code), non_empty(&self.error_info)) {
+            (Some(c), Some(i)) => Some(format!("{c}: {i}")),
+            (c, i) => c.or(i),
+        }
+    }
+
+    pub fn into_invocation(self) -> Invocation {
+        let status = self.invocation_status.clone().unwrap_or_default();
+        let dropped = self.dropped.unwrap_or(0);
+        let oss = non_empty(&self.oss_output_uri);
+        Invocation {
+            command_id: self.invoke_id.clone().unwrap_or_default(),
+            instance_id: self.instance_id.clone().unwrap_or_default(),
+            plugin_name: None,
+            document: non_empty(&self.command_id),
+            class: classify(&status),
+            status,
+            status_details: self.error_text(),
+            response_code: self.exit_code,
+            started: non_empty(&self.start_time),
+            ended: non_empty(&self.finished_time),
+            elapsed: None,
+            stdout_url: oss.clone(),
+            stderr_url: None,
+            // ssmres does not read OSS: the place is named, and marked unread.
+            stdout_cut: (dropped > 0).then_some(Cut {
+                rest_at: oss,
+                unread: true,
+            }),
+            stderr_cut: None,
+            raw: RawRecord::Aliyun(Box::new(self)),
+        }
+    }
+}
+
+/// One page of DescribeInvocationResults.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Response {
+    #[serde(default)]
+    pub request_id: Option<String>,
+    pub invocation: Option<Page>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Page {
+    #[serde(default)]
+    pub total_count: Option<u64>,
+    #[serde(default)]
+    pub next_token: Option<String>,
+    #[serde(default)]
+    pub invocation_results: Option<Results>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Results {
+    #[serde(default)]
+    pub invocation_result: Vec<InvocationResult>,
+}
+
+/// The json output: the API's own envelope with every page's results in one list, so
+/// `.Invocation.InvocationResults.InvocationResult[]` works as on a single page.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Envelope<'a> {
+    pub invocation: EnvelopeInvocation<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct EnvelopeInvocation<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total_count: Option<u64>,
+    pub invocation_results: EnvelopeResults<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct EnvelopeResults<'a> {
+    pub invocation_result: Vec<&'a RawRecord>,
+}
+
+impl<'a> Envelope<'a> {
+    pub fn new(total_count: Option<u64>, results: impl Iterator<Item = &'a Invocation>) -> Self {
+        Envelope {
+            invocation: EnvelopeInvocation {
+                total_count,
+                invocation_results: EnvelopeResults {
+                    invocation_result: results.map(|r| &r.raw).collect(),
+                },
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_documented_status_has_its_class() {
+        for s in [
+            "Failed",
+            "Error",
+            "Timeout",
+            "Cancelled",
+            "Terminated",
+            "Invalid",
+            "Aborted",
+        ] {
+            assert_eq!(classify(s), StatusClass::Failed, "{s}");
+        }
+        assert_eq!(classify("Success"), StatusClass::Success);
+        for s in [
+            "Pending",
+            "Running",
+            "Stopping",
+            "Scheduled",
+            "SomethingNew",
+        ] {
+            assert!(!classify(s).is_terminal(), "{s}");
+        }
+    }
+
+    #[test]
+    fn output_is_decoded_and_bad_utf8_is_flagged() {
+        let mut r = InvocationResult {
+            output: Some("aMOpbGxvIOKckwo=".into()),
+            ..Default::default()
+        };
+        r.decode_output();
+        assert_eq!(r.output.as_deref(), Some("héllo ✓\n"));
+        assert!(!r.lossy);
+        let mut r = InvocationResult {
+            output: Some(base64::engine::general_purpose::STANDARD.encode(b"ok \xff\xfe end")),
+            ..Default::default()
+        };
+        r.decode_output();
+        assert_eq!(r.output.as_deref(), Some("ok \u{fffd}\u{fffd} end"));
+        assert!(r.lossy);
+    }
+
+    #[test]
+    fn json_keeps_the_api_names_and_unknown_fields() {
+        let mut r: InvocationResult = serde_json::from_str(
+            r#"{"InstanceId":"i-1","InvocationStatus":"Success","ExitCode":0,"Dropped":0,
+                "Output":"aGkK","NewField":{"a":1}}"#,
+        )
+        .unwrap();
+        r.decode_output();
+        let json = serde_json::to_string(&r).unwrap();
+        assert_eq!(
+            json,
+            r#"{"Dropped":0,"InvocationStatus":"Success","InstanceId":"i-1","ExitCode":0,"Output":"hi\n","NewField":{"a":1}}"#
+        );
+    }
+
+    #[test]
+    fn the_neutral_view() {
+        let inv = InvocationResult {
+            invoke_id: Some("t-1".into()),
+            instance_id: Some("i-1".into()),
+            invocation_status: Some("Failed".into()),
+            error_code: Some("ExitCodeNonzero".into()),
+            error_info: Some("The command execution exit code is not zero".into()),
+            exit_code: Some(3),
+            dropped: Some(120),
+            oss_output_uri: Some(String::new()),
+            ..Default::default()
+        }
+        .into_invocation();
+        assert_eq!(inv.class, StatusClass::Failed);
+        assert_eq!(
+            inv.status_details.as_deref(),
+            Some("ExitCodeNonzero: The command execution exit code is not zero")
+        );
+        assert_eq!(inv.dropped_bytes(), 120);
+        assert_eq!(
+            inv.stdout_cut,
+            Some(Cut {
+                rest_at: None,
+                unread: true
+            })
+        );
+    }
+}
