@@ -77,6 +77,9 @@ pub async fn wait(ctx: &super::Context, args: &WaitArgs) -> Result<u8, Error> {
         ..Default::default()
     };
     let start = Instant::now();
+    // Whether any result was ever seen: only a wait that saw none ends with the loop's own
+    // "not found", which is worded here for this service.
+    let seen = std::cell::Cell::new(false);
     let fetch = || async {
         let mut set = provider.results(&query).await?;
         if !named.is_empty() {
@@ -90,6 +93,7 @@ pub async fn wait(ctx: &super::Context, args: &WaitArgs) -> Result<u8, Error> {
         if set.results.is_empty() {
             return Ok(Fetched::NotVisible);
         }
+        seen.set(true);
         // Some named instances answer, others never do: past the grace, that is an answer.
         if !set.missing.is_empty() && start.elapsed() >= policy.not_found_grace {
             return Err(FetchError::Fatal(Error::NotFound(format!(
@@ -145,7 +149,7 @@ pub async fn wait(ctx: &super::Context, args: &WaitArgs) -> Result<u8, Error> {
             Err(Error::Timeout(args.timeout.unwrap_or_default(), stage))
         }
         // The loop's words are the AWS ones; say it in this service's terms.
-        Err(Error::NotFound(_)) if start.elapsed() >= policy.not_found_grace => {
+        Err(Error::NotFound(_)) if !seen.get() => {
             Err(Error::NotFound(format!(
                 "no results for invocation {invoke_id}{} after {}: check the invoke ID and the \
                  region (--region); raise --not-found-grace if the service is slow to show it",

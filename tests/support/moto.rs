@@ -299,6 +299,8 @@ pub fn isolate_env(cmd: &mut Command, home: &Path) {
         let Some(key) = key.to_str() else { continue };
         let upper = key.to_ascii_uppercase();
         if upper.starts_with("AWS_")
+            || upper.starts_with("ALIBABA_CLOUD_")
+            || upper == "SSMRES_PROVIDER"
             || upper.ends_with("_PROXY")
             || matches!(upper.as_str(), "NO_COLOR" | "RUST_LOG" | "CLICOLOR_FORCE")
         {
