@@ -149,14 +149,12 @@ pub async fn wait(ctx: &super::Context, args: &WaitArgs) -> Result<u8, Error> {
             Err(Error::Timeout(args.timeout.unwrap_or_default(), stage))
         }
         // The loop's words are the AWS ones; say it in this service's terms.
-        Err(Error::NotFound(_)) if !seen.get() => {
-            Err(Error::NotFound(format!(
-                "no results for invocation {invoke_id}{} after {}: check the invoke ID and the \
+        Err(Error::NotFound(_)) if !seen.get() => Err(Error::NotFound(format!(
+            "no results for invocation {invoke_id}{} after {}: check the invoke ID and the \
                  region (--region); raise --not-found-grace if the service is slow to show it",
-                on_instance(query.instance_id.as_deref()),
-                crate::duration::human(start.elapsed())
-            )))
-        }
+            on_instance(query.instance_id.as_deref()),
+            crate::duration::human(start.elapsed())
+        ))),
         Err(e) => Err(e),
     }
 }
