@@ -4,6 +4,7 @@
 //! only part of it.
 #![allow(dead_code)]
 
+pub mod fake_ecs;
 pub mod fake_mw;
 pub mod fake_ssm;
 pub mod moto;
@@ -39,6 +40,19 @@ const SCRUBBED_ENV: &[&str] = &[
     "AWS_CONTAINER_CREDENTIALS_FULL_URI",
     "AWS_CONTAINER_AUTHORIZATION_TOKEN",
     "AWS_SDK_UA_APP_ID",
+    "SSMRES_PROVIDER",
+    "ALIBABA_CLOUD_ACCESS_KEY_ID",
+    "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+    "ALIBABA_CLOUD_SECURITY_TOKEN",
+    "ALIBABA_CLOUD_REGION_ID",
+    "ALIBABA_CLOUD_PROFILE",
+    "ALIBABA_CLOUD_CREDENTIALS_FILE",
+    "ALIBABA_CLOUD_CONFIG_FILE",
+    "ALIBABA_CLOUD_ROLE_ARN",
+    "ALIBABA_CLOUD_ECS_METADATA",
+    "ALICLOUD_ACCESS_KEY",
+    "ALICLOUD_SECRET_KEY",
+    "ALICLOUD_REGION",
     "HTTP_PROXY",
     "http_proxy",
     "HTTPS_PROXY",

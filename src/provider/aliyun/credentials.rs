@@ -258,7 +258,10 @@ mod tests {
 
         let r = resolve(None, &env(&[], Some(home.path()))).unwrap();
         assert_eq!(r.credentials.access_key_id, "STS.w");
-        assert_eq!(r.credentials.security_token.as_deref(), Some("tok-SECRET-1"));
+        assert_eq!(
+            r.credentials.security_token.as_deref(),
+            Some("tok-SECRET-1")
+        );
         assert_eq!(r.profile_region.as_deref(), Some("cn-shanghai"));
 
         let r = resolve(None, &env(&[(ENV_PROFILE, "default")], Some(home.path()))).unwrap();
@@ -291,7 +294,10 @@ mod tests {
             .unwrap()
             .credentials;
         let shown = format!("{creds:?}");
-        assert!(!shown.contains("Sw") && !shown.contains("SECRET"), "{shown}");
+        assert!(
+            !shown.contains("Sw") && !shown.contains("SECRET"),
+            "{shown}"
+        );
     }
 
     #[test]

@@ -109,9 +109,11 @@ impl InvocationResult {
         }
     }
 
-    /// A periodic task (or one run at every boot): it never ends by itself.
+    /// A periodic task (or one run at every boot) waiting for its next run: it may never end
+    /// by itself. One that is running is not judged yet: its run may be the last (a schedule
+    /// whose time is up ends in Success or Failed like a one-time task).
     pub fn is_periodic(&self) -> bool {
-        self.invocation_status.as_deref() == Some("Scheduled") || self.repeats.unwrap_or(0) > 1
+        self.invocation_status.as_deref() == Some("Scheduled")
     }
 
     /// "ErrorCode: ErrorInfo", or whichever of the two the service gave.

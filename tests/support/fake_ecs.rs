@@ -1,0 +1,1640 @@
+//! A scripted fake Alibaba Cloud ECS endpoint answering Cloud Assistant's
+//! `DescribeInvocationResults` as the RPC-style API does, over plain HTTP/1.1.
+//!
+//! Written like [`super::fake_ssm`]: `std` only, a non-blocking accept loop on `127.0.0.1:0`,
+//! one thread per connection (keep-alive), every request recorded (method, path, decoded query
+//! parameters, arrival time, what it was answered), and dropping the [`FakeEcs`] stops it.
+//!
+//! Every request is checked as the service checks it, in this order: the common parameters
+//! (`MissingParameter` / `InvalidParameter`, a `Timestamp` more than 15 minutes off is
+//! `InvalidTimeStamp.Expired`), the `Action`, the `AccessKeyId` (`InvalidAccessKeyId.NotFound`,
+//! 404), the classic RPC signature V1 recomputed here with this file's own implementation
+//! ([`percent_encode`], [`string_to_sign`], [`signature`]; `SignatureDoesNotMatch`), the
+//! `SecurityToken` of an STS key (`InvalidSecurityToken.Mismatch`), and the `SignatureNonce`,
+//! which may be used once (`SignatureNonceUsed`).
+//!
+//! A request that passes is a *call*, numbered from 1. A scripted [`Fault`] may answer any call
+//! instead (throttling, 5xx, a dropped connection, any status and body). Otherwise the call is
+//! answered from a [`World`]: invocations, each with instances whose state is a function of the
+//! *round*, a round being one call without a `NextToken` (the first is round 1; faulted calls
+//! count). Pages after the first are answered from the state of the round their `NextToken`
+//! was issued in, `MaxResults` (1 to 50, default 10) at a time, with an opaque token tied to the
+//! query.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::ops::RangeInclusive;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use hmac::{Hmac, KeyInit, Mac};
+use serde_json::{Map, Value, json};
+use sha1::Sha1;
+
+/// The one operation the fake implements.
+pub const ACTION: &str = "DescribeInvocationResults";
+/// The ECS API version.
+pub const API_VERSION: &str = "2014-05-26";
+/// `HostId` of every error body.
+pub const HOST_ID: &str = "ecs.aliyuncs.com";
+/// The largest `MaxResults` the API accepts.
+pub const MAX_RESULTS: usize = 50;
+/// `MaxResults` when the request has none.
+pub const DEFAULT_MAX_RESULTS: usize = 10;
+
+/// The key every fake knows (see [`World::key`] for more).
+pub const ACCESS_KEY_ID: &str = "LTAI5tFakeEcsKey0001";
+pub const ACCESS_KEY_SECRET: &str = "fakeEcsSecretDoNotLeak0123456789";
+pub const REGION_ID: &str = "cn-hangzhou";
+
+/// A well-formed invoke ID (`t-` + letters and digits) and the command it ran.
+pub const INVOKE_ID: &str = "t-hz0jdfwd9f0001";
+pub const COMMAND_ID: &str = "c-hz0jdfwcsr0001";
+
+/// `StartTime` of a started result and `FinishedTime` of a finished one.
+pub const START_TIME: &str = "2024-05-14T09:12:31Z";
+pub const FINISHED_TIME: &str = "2024-05-14T09:12:34Z";
+
+/// Every `InvocationStatus` in which the command is over on that instance.
+pub const TERMINAL_STATUSES: [&str; 8] = [
+    "Success",
+    "Failed",
+    "Error",
+    "Timeout",
+    "Cancelled",
+    "Terminated",
+    "Invalid",
+    "Aborted",
+];
+
+/// The `InvokeRecordStatus` filter values the API accepts.
+pub const RECORD_STATUSES: [&str; 7] = [
+    "Running",
+    "Finished",
+    "Success",
+    "Failed",
+    "PartialFailed",
+    "Stopped",
+    "Stopping",
+];
+
+pub fn is_terminal(status: &str) -> bool {
+    TERMINAL_STATUSES.contains(&status)
+}
+
+/// A well-formed ECS instance ID for the `i`-th instance of a fleet (`i-bp1…` + `i` in hex).
+pub fn instance_id(i: usize) -> String {
+    format!("i-bp1{i:017x}")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Signature V1
+// ---------------------------------------------------------------------------------------------
+
+/// RFC 3986 percent-encoding as the RPC signature wants it: `A-Z a-z 0-9 - _ . ~` kept, every
+/// other UTF-8 byte as `%XX` in upper-case hex (a space is `%20`, `*` is `%2A`).
+pub fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            write!(out, "%{b:02X}").unwrap();
+        }
+    }
+    out
+}
+
+/// Decodes a query component as a web server does (`%XX` and `+` for a space); `None` when it
+/// is not valid percent-encoding of UTF-8.
+pub fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' => {
+                let hex = s.get(i + 1..i + 3)?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 3;
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// `k=v&…` of a raw query string, decoded, in the order sent; `None` when malformed.
+pub fn parse_query(query: &str) -> Option<Vec<(String, String)>> {
+    query
+        .split('&')
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            let (k, v) = part.split_once('=').unwrap_or((part, ""));
+            Some((percent_decode(k)?, percent_decode(v)?))
+        })
+        .collect()
+}
+
+/// Every parameter but `Signature`, sorted by name (byte order), each
+/// `percentEncode(name)=percentEncode(value)`, joined by `&`.
+pub fn canonicalized_query(params: &[(String, String)]) -> String {
+    let mut pairs: Vec<(&str, &str)> = params
+        .iter()
+        .filter(|(k, _)| k != "Signature")
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    pairs.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// `METHOD&%2F&percentEncode(canonicalized query)`.
+pub fn string_to_sign(method: &str, params: &[(String, String)]) -> String {
+    format!(
+        "{method}&{}&{}",
+        percent_encode("/"),
+        percent_encode(&canonicalized_query(params))
+    )
+}
+
+/// `base64(HMAC-SHA1(secret + "&", string_to_sign))`.
+pub fn signature(secret: &str, string_to_sign: &str) -> String {
+    let mut mac = Hmac::<Sha1>::new_from_slice(format!("{secret}&").as_bytes())
+        .expect("HMAC takes a key of any length");
+    mac.update(string_to_sign.as_bytes());
+    BASE64.encode(mac.finalize().into_bytes())
+}
+
+/// `params` as a query string (`k=v&…`, both percent-encoded), in the order given.
+pub fn to_query(params: &[(String, String)]) -> String {
+    params
+        .iter()
+        .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// Owned `(name, value)` pairs.
+pub fn owned(params: &[(&str, &str)]) -> Vec<(String, String)> {
+    params
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Timestamps
+// ---------------------------------------------------------------------------------------------
+
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+/// `YYYY-MM-DDThh:mm:ssZ` (UTC) for these seconds since the epoch.
+pub fn format_timestamp(epoch_secs: i64) -> String {
+    let (y, m, d) = civil_from_days(epoch_secs.div_euclid(86_400));
+    let s = epoch_secs.rem_euclid(86_400);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        s / 3600,
+        s / 60 % 60,
+        s % 60
+    )
+}
+
+/// Seconds since the epoch of exactly `YYYY-MM-DDThh:mm:ssZ`; `None` for anything else.
+pub fn parse_timestamp(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() != 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b'T'
+        || b[13] != b':'
+        || b[16] != b':'
+        || b[19] != b'Z'
+    {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let part = s.get(r)?;
+        if !part.bytes().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        part.parse().ok()
+    };
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (h, mi, se) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60 {
+        return None;
+    }
+    Some(days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + se)
+}
+
+pub fn now_epoch() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_secs() as i64
+}
+
+/// How far the request's `Timestamp` may be from the fake's clock.
+pub const TIMESTAMP_TOLERANCE_SECS: i64 = 15 * 60;
+
+// ---------------------------------------------------------------------------------------------
+// A tiny client, to test the fake itself
+// ---------------------------------------------------------------------------------------------
+
+static NONCES: AtomicUsize = AtomicUsize::new(0);
+
+/// A fresh `SignatureNonce`.
+pub fn fresh_nonce() -> String {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!(
+        "{nanos:x}-{:x}-{}",
+        NONCES.fetch_add(1, Ordering::SeqCst),
+        std::process::id()
+    )
+}
+
+/// The common parameters of a `DescribeInvocationResults` call by `access_key_id` in
+/// [`REGION_ID`] (fresh nonce, current timestamp), then `extra`; not signed yet.
+pub fn call_params(access_key_id: &str, extra: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut params = owned(&[
+        ("Action", ACTION),
+        ("Version", API_VERSION),
+        ("Format", "JSON"),
+        ("AccessKeyId", access_key_id),
+        ("SignatureMethod", "HMAC-SHA1"),
+        ("SignatureVersion", "1.0"),
+        ("RegionId", REGION_ID),
+    ]);
+    params.push(("SignatureNonce".into(), fresh_nonce()));
+    params.push(("Timestamp".into(), format_timestamp(now_epoch())));
+    params.extend(owned(extra));
+    params
+}
+
+/// `params` with their `Signature` (GET, this secret) appended.
+pub fn signed(secret: &str, mut params: Vec<(String, String)>) -> Vec<(String, String)> {
+    let sig = signature(secret, &string_to_sign("GET", &params));
+    params.retain(|(k, _)| k != "Signature");
+    params.push(("Signature".into(), sig));
+    params
+}
+
+/// Sends `GET <path_and_query>` to `base_url` (`http://127.0.0.1:PORT`) on a new connection;
+/// the status and the body text. `None` when the connection was closed without an answer.
+pub fn http_get(base_url: &str, path_and_query: &str) -> Option<(u16, String)> {
+    let host = base_url.trim_start_matches("http://").trim_end_matches('/');
+    let mut stream = TcpStream::connect(host).expect("connect to the fake");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        stream,
+        "GET {path_and_query} HTTP/1.1\r\nHost: {host}\r\nAccept: application/json\r\n\r\n"
+    )
+    .ok()?;
+    let mut reader = BufReader::new(stream);
+    let mut status_line = String::new();
+    if reader.read_line(&mut status_line).ok()? == 0 {
+        return None;
+    }
+    let status: u16 = status_line.split_whitespace().nth(1)?.parse().ok()?;
+    let mut len = 0;
+    loop {
+        let mut h = String::new();
+        if reader.read_line(&mut h).ok()? == 0 {
+            return None;
+        }
+        let h = h.trim_end();
+        if h.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = h.split_once(':')
+            && name.eq_ignore_ascii_case("content-length")
+        {
+            len = value.trim().parse().ok()?;
+        }
+    }
+    let mut body = vec![0; len];
+    reader.read_exact(&mut body).ok()?;
+    Some((status, String::from_utf8(body).ok()?))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The scripted world
+// ---------------------------------------------------------------------------------------------
+
+/// One instance of an invocation: when it is listed, its `InvocationStatus` round by round, and
+/// what it reports once it is over.
+#[derive(Clone, Debug)]
+pub struct Instance {
+    pub instance_id: String,
+    /// Listed from this round on (an empty result before).
+    pub visible_from: usize,
+    /// `(from round, InvocationStatus)`, sorted by round; `Pending` before the first.
+    pub states: Vec<(usize, String)>,
+    /// The raw output bytes, served (Base64 or plain) once the status is terminal.
+    pub output: Vec<u8>,
+    pub exit_code: i64,
+    pub error_code: String,
+    pub error_info: String,
+    pub dropped: u64,
+    /// `Repeats` once started (0 before).
+    pub repeats: u64,
+    pub oss_output_uri: String,
+    /// Fields set as given on every record of this instance (after the computed ones).
+    pub extra: Map<String, Value>,
+}
+
+impl Instance {
+    /// Listed from round 1, `Success` with exit code 0 from round 1, printing
+    /// `hello from <instance id>\n`.
+    pub fn new(instance_id: impl Into<String>) -> Instance {
+        let instance_id = instance_id.into();
+        Instance {
+            output: format!("hello from {instance_id}\n").into_bytes(),
+            instance_id,
+            visible_from: 1,
+            states: vec![(1, "Success".into())],
+            exit_code: 0,
+            error_code: String::new(),
+            error_info: String::new(),
+            dropped: 0,
+            repeats: 1,
+            oss_output_uri: String::new(),
+            extra: Map::new(),
+        }
+    }
+
+    /// `Failed` from round 1 with this exit code (`ExitCodeNonzero`).
+    pub fn failed(instance_id: impl Into<String>, exit_code: i64) -> Instance {
+        Instance::new(instance_id)
+            .timeline(&[(1, "Failed")])
+            .exit_code(exit_code)
+            .error(
+                "ExitCodeNonzero",
+                "The command execution exit code is not zero.",
+            )
+    }
+
+    /// Replaces the status timeline: `(from round, InvocationStatus)`.
+    pub fn timeline(mut self, states: &[(usize, &str)]) -> Instance {
+        self.states = states.iter().map(|(r, s)| (*r, (*s).to_owned())).collect();
+        self.states.sort_by_key(|(r, _)| *r);
+        self
+    }
+
+    /// In `status` from `round` on (added to the timeline).
+    pub fn status_from(mut self, round: usize, status: &str) -> Instance {
+        self.states.retain(|(r, _)| *r != round);
+        self.states.push((round, status.to_owned()));
+        self.states.sort_by_key(|(r, _)| *r);
+        self
+    }
+
+    /// Listed from `round` on.
+    pub fn visible_from(mut self, round: usize) -> Instance {
+        self.visible_from = round;
+        self
+    }
+
+    pub fn output(mut self, bytes: impl AsRef<[u8]>) -> Instance {
+        self.output = bytes.as_ref().to_vec();
+        self
+    }
+
+    pub fn exit_code(mut self, code: i64) -> Instance {
+        self.exit_code = code;
+        self
+    }
+
+    /// `ErrorCode` and `ErrorInfo` once it is over.
+    pub fn error(mut self, code: &str, info: &str) -> Instance {
+        self.error_code = code.to_owned();
+        self.error_info = info.to_owned();
+        self
+    }
+
+    /// `Dropped`: how many bytes of output the service cut off.
+    pub fn dropped(mut self, n: u64) -> Instance {
+        self.dropped = n;
+        self
+    }
+
+    pub fn repeats(mut self, n: u64) -> Instance {
+        self.repeats = n;
+        self
+    }
+
+    /// `OssOutputDelivery`, `OssOutputStatus` Finished and `OssOutputUri` `uri`.
+    pub fn oss_output_uri(mut self, uri: &str) -> Instance {
+        self.oss_output_uri = uri.to_owned();
+        self
+    }
+
+    /// Sets `key` to `value` on every record (overriding a computed field).
+    pub fn field(mut self, key: &str, value: Value) -> Instance {
+        self.extra.insert(key.to_owned(), value);
+        self
+    }
+
+    /// Its `InvocationStatus` at `round`.
+    pub fn status_at(&self, round: usize) -> &str {
+        self.states
+            .iter()
+            .rev()
+            .find(|(r, _)| *r <= round)
+            .map_or("Pending", |(_, s)| s.as_str())
+    }
+
+    pub fn visible_at(&self, round: usize) -> bool {
+        round >= self.visible_from
+    }
+}
+
+/// One command execution (`InvokeId`) and its instances, in listing order.
+#[derive(Clone, Debug)]
+pub struct Invocation {
+    pub invoke_id: String,
+    pub command_id: String,
+    pub resource_group_id: String,
+    pub tags: Vec<(String, String)>,
+    pub instances: Vec<Instance>,
+}
+
+impl Invocation {
+    /// An invocation of [`COMMAND_ID`] with no instances yet.
+    pub fn new(invoke_id: impl Into<String>) -> Invocation {
+        Invocation {
+            invoke_id: invoke_id.into(),
+            command_id: COMMAND_ID.to_owned(),
+            resource_group_id: String::new(),
+            tags: Vec::new(),
+            instances: Vec::new(),
+        }
+    }
+
+    pub fn command_id(mut self, id: &str) -> Invocation {
+        self.command_id = id.to_owned();
+        self
+    }
+
+    pub fn resource_group_id(mut self, id: &str) -> Invocation {
+        self.resource_group_id = id.to_owned();
+        self
+    }
+
+    pub fn tag(mut self, key: &str, value: &str) -> Invocation {
+        self.tags.push((key.to_owned(), value.to_owned()));
+        self
+    }
+
+    pub fn instance(mut self, instance: Instance) -> Invocation {
+        self.instances.push(instance);
+        self
+    }
+
+    pub fn instances(mut self, instances: impl IntoIterator<Item = Instance>) -> Invocation {
+        self.instances.extend(instances);
+        self
+    }
+
+    /// `InvokeRecordStatus` at `round`: Running while any listed instance is not over
+    /// (Stopping while one is stopping), then Finished when every one succeeded, Failed when
+    /// none did, PartialFailed otherwise.
+    pub fn record_status_at(&self, round: usize) -> &'static str {
+        let statuses: Vec<&str> = self
+            .instances
+            .iter()
+            .filter(|i| i.visible_at(round))
+            .map(|i| i.status_at(round))
+            .collect();
+        if statuses.contains(&"Stopping") {
+            "Stopping"
+        } else if statuses.iter().any(|s| !is_terminal(s)) || statuses.is_empty() {
+            "Running"
+        } else if statuses.iter().all(|s| *s == "Success") {
+            "Finished"
+        } else if statuses.iter().all(|s| *s != "Success") {
+            "Failed"
+        } else {
+            "PartialFailed"
+        }
+    }
+
+    /// The `InvocationResult` of `instance` at `round`, `Output` encoded as asked.
+    pub fn result_at(&self, instance: &Instance, round: usize, base64: bool) -> Value {
+        let status = instance.status_at(round);
+        let over = is_terminal(status);
+        let started = !matches!(status, "Pending" | "Invalid" | "Aborted" | "Cancelled");
+        let output = if over {
+            if base64 {
+                BASE64.encode(&instance.output)
+            } else {
+                String::from_utf8_lossy(&instance.output).into_owned()
+            }
+        } else {
+            String::new()
+        };
+        let tags: Vec<Value> = self
+            .tags
+            .iter()
+            .map(|(k, v)| json!({ "TagKey": k, "TagValue": v }))
+            .collect();
+        let oss = !instance.oss_output_uri.is_empty();
+        let mut record = json!({
+            "Dropped": if over { instance.dropped } else { 0 },
+            "OssOutputDelivery": if oss { "oss://ssmres-test/output" } else { "" },
+            "InvocationStatus": status,
+            "InstanceId": instance.instance_id,
+            "ExitCode": if over { instance.exit_code } else { 0 },
+            "ErrorInfo": if over { instance.error_info.as_str() } else { "" },
+            "StartTime": if started { START_TIME } else { "" },
+            "Repeats": if started { instance.repeats } else { 0 },
+            "InvokeRecordStatus": self.record_status_at(round),
+            "FinishedTime": if over { FINISHED_TIME } else { "" },
+            "OssOutputUri": if over { instance.oss_output_uri.as_str() } else { "" },
+            "OssOutputStatus": if oss && over { "Finished" } else { "" },
+            "Username": "root",
+            "ContainerId": "",
+            "ContainerName": "",
+            "Output": output,
+            "Launcher": "",
+            "CommandId": self.command_id,
+            "ErrorCode": if over { instance.error_code.as_str() } else { "" },
+            "InvokeId": self.invoke_id,
+            "TerminationMode": "Process",
+            "Tags": { "Tag": tags },
+            "StopTime": "",
+        });
+        let obj = record.as_object_mut().expect("an object");
+        for (k, v) in &instance.extra {
+            obj.insert(k.clone(), v.clone());
+        }
+        record
+    }
+}
+
+/// A scripted answer to one call, played instead of the world's.
+#[derive(Clone, Debug)]
+pub enum Fault {
+    /// An API error: HTTP status, `Code`, `Message`.
+    Error(u16, String, String),
+    /// This HTTP status and this exact body.
+    Raw(u16, String),
+    /// Read the request, then close the connection without answering.
+    Drop,
+    /// Wait this long, then play the inner fault.
+    Delay(Duration, Box<Fault>),
+}
+
+impl Fault {
+    /// `400 Throttling.User`.
+    pub fn throttling() -> Fault {
+        Fault::Error(
+            400,
+            "Throttling.User".into(),
+            "Request was denied due to user flow control.".into(),
+        )
+    }
+
+    /// `503 ServiceUnavailable`.
+    pub fn service_unavailable() -> Fault {
+        Fault::Error(
+            503,
+            "ServiceUnavailable".into(),
+            "The request has failed due to a temporary failure of the server.".into(),
+        )
+    }
+
+    /// `500 InternalError`.
+    pub fn internal_error() -> Fault {
+        Fault::Error(
+            500,
+            "InternalError".into(),
+            "The request processing has failed due to some unknown error, exception or failure."
+                .into(),
+        )
+    }
+
+    pub fn dropped_connection() -> Fault {
+        Fault::Drop
+    }
+}
+
+#[derive(Clone, Debug)]
+struct Key {
+    secret: String,
+    security_token: Option<String>,
+}
+
+/// What a [`FakeEcs`] answers from: invocations, keys, and faults per call.
+#[derive(Clone, Debug)]
+pub struct World {
+    pub invocations: Vec<Invocation>,
+    keys: HashMap<String, Key>,
+    faults: HashMap<usize, Fault>,
+}
+
+impl Default for World {
+    fn default() -> World {
+        World::new()
+    }
+}
+
+impl World {
+    /// No invocation; the key [`ACCESS_KEY_ID`] / [`ACCESS_KEY_SECRET`].
+    pub fn new() -> World {
+        let mut keys = HashMap::new();
+        keys.insert(
+            ACCESS_KEY_ID.to_owned(),
+            Key {
+                secret: ACCESS_KEY_SECRET.to_owned(),
+                security_token: None,
+            },
+        );
+        World {
+            invocations: Vec::new(),
+            keys,
+            faults: HashMap::new(),
+        }
+    }
+
+    /// One invocation [`INVOKE_ID`] of [`COMMAND_ID`] on these instances.
+    pub fn single(instances: impl IntoIterator<Item = Instance>) -> World {
+        World::new().invocation(Invocation::new(INVOKE_ID).instances(instances))
+    }
+
+    pub fn invocation(mut self, invocation: Invocation) -> World {
+        self.invocations.push(invocation);
+        self
+    }
+
+    /// Another valid AccessKey pair.
+    pub fn key(mut self, id: &str, secret: &str) -> World {
+        self.keys.insert(
+            id.to_owned(),
+            Key {
+                secret: secret.to_owned(),
+                security_token: None,
+            },
+        );
+        self
+    }
+
+    /// An STS key: calls with it must carry this `SecurityToken`.
+    pub fn sts_key(mut self, id: &str, secret: &str, token: &str) -> World {
+        self.keys.insert(
+            id.to_owned(),
+            Key {
+                secret: secret.to_owned(),
+                security_token: Some(token.to_owned()),
+            },
+        );
+        self
+    }
+
+    /// Call number `call` (from 1) gets `fault`.
+    pub fn fail_call(mut self, call: usize, fault: Fault) -> World {
+        self.faults.insert(call, fault);
+        self
+    }
+
+    /// Every call numbered in `calls` gets `fault`.
+    pub fn fail_calls(mut self, calls: RangeInclusive<usize>, fault: Fault) -> World {
+        for call in calls {
+            self.faults.insert(call, fault.clone());
+        }
+        self
+    }
+
+    /// The instance with this ID, in any invocation.
+    pub fn instance(&self, instance_id: &str) -> Option<&Instance> {
+        self.invocations
+            .iter()
+            .flat_map(|inv| &inv.instances)
+            .find(|i| i.instance_id == instance_id)
+    }
+}
+
+impl From<Invocation> for World {
+    fn from(invocation: Invocation) -> World {
+        World::new().invocation(invocation)
+    }
+}
+
+impl From<Vec<Instance>> for World {
+    fn from(instances: Vec<Instance>) -> World {
+        World::single(instances)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Recording
+// ---------------------------------------------------------------------------------------------
+
+/// One request as the fake saw it, and how it was answered.
+#[derive(Clone, Debug)]
+pub struct Recorded {
+    pub method: String,
+    /// The path without the query (`/`).
+    pub path: String,
+    /// The raw query string.
+    pub query: String,
+    /// The decoded query parameters, in the order sent (empty when the query was malformed).
+    pub params: Vec<(String, String)>,
+    /// When the request had been read completely.
+    pub at: Instant,
+    /// The HTTP status answered; `None` when the connection was dropped.
+    pub status: Option<u16>,
+    /// The error `Code` answered, if any.
+    pub code: Option<String>,
+    /// The call number, for a request that passed authentication.
+    pub call: Option<usize>,
+    /// The round it was answered from, for a call.
+    pub round: Option<usize>,
+    /// The string to sign the fake computed (empty when the request was rejected before).
+    pub string_to_sign: String,
+}
+
+impl Recorded {
+    /// The value of the first parameter named `name`.
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// How many times a parameter named `name` was sent.
+    pub fn count(&self, name: &str) -> usize {
+        self.params.iter().filter(|(k, _)| k == name).count()
+    }
+
+    /// The names of the parameters sent, sorted.
+    pub fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.params.iter().map(|(k, _)| k.clone()).collect();
+        names.sort();
+        names
+    }
+
+    /// `Tag.N.Key` / `Tag.N.Value` pairs, by N.
+    pub fn tags(&self) -> Vec<(usize, Option<String>, Option<String>)> {
+        let mut tags: Vec<(usize, Option<String>, Option<String>)> = Vec::new();
+        for (k, v) in &self.params {
+            let Some(rest) = k.strip_prefix("Tag.") else {
+                continue;
+            };
+            let Some((n, field)) = rest.split_once('.') else {
+                continue;
+            };
+            let Ok(n) = n.parse::<usize>() else { continue };
+            let entry = match tags.iter_mut().find(|t| t.0 == n) {
+                Some(e) => e,
+                None => {
+                    tags.push((n, None, None));
+                    tags.last_mut().unwrap()
+                }
+            };
+            match field {
+                "Key" => entry.1 = Some(v.clone()),
+                "Value" => entry.2 = Some(v.clone()),
+                _ => {}
+            }
+        }
+        tags.sort_by_key(|t| t.0);
+        tags
+    }
+}
+
+/// A page the fake served (a `200 OK`).
+#[derive(Clone, Debug)]
+pub struct ServedPage {
+    pub call: usize,
+    pub round: usize,
+    /// 1 for the page without a NextToken, 2 for the next, …
+    pub page: usize,
+    pub max_results: usize,
+    pub next_token_in: Option<String>,
+    /// The `NextToken` answered (empty on the last page).
+    pub next_token_out: String,
+    pub total_count: usize,
+    /// The `InvocationResult`s as sent.
+    pub results: Vec<Value>,
+}
+
+impl ServedPage {
+    pub fn instance_ids(&self) -> Vec<String> {
+        self.results
+            .iter()
+            .map(|r| r["InstanceId"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The server
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Clone, Debug)]
+struct Token {
+    round: usize,
+    page: usize,
+    offset: usize,
+    query_key: String,
+}
+
+#[derive(Default)]
+struct Inner {
+    requests: Vec<Recorded>,
+    nonces: HashSet<String>,
+    calls: usize,
+    rounds: usize,
+    tokens: HashMap<String, Token>,
+    served: Vec<ServedPage>,
+}
+
+struct State {
+    world: World,
+    inner: Mutex<Inner>,
+    connections: AtomicUsize,
+    open: Mutex<Vec<TcpStream>>,
+    shutdown: AtomicBool,
+    started: Instant,
+}
+
+/// What to do with the connection.
+enum Reply {
+    Json(u16, String),
+    Drop,
+    Delay(Duration, Box<Reply>),
+}
+
+/// The fake endpoint. Shuts down when dropped.
+pub struct FakeEcs {
+    addr: SocketAddr,
+    state: Arc<State>,
+    accept_thread: Option<JoinHandle<()>>,
+}
+
+impl FakeEcs {
+    /// Starts a fake answering from `world` (a [`World`], an [`Invocation`], or a `Vec` of
+    /// [`Instance`]s of [`INVOKE_ID`]).
+    pub fn start(world: impl Into<World>) -> FakeEcs {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        listener
+            .set_nonblocking(true)
+            .expect("non-blocking listener");
+        let addr = listener.local_addr().expect("local addr");
+        let state = Arc::new(State {
+            world: world.into(),
+            inner: Mutex::new(Inner::default()),
+            connections: AtomicUsize::new(0),
+            open: Mutex::new(Vec::new()),
+            shutdown: AtomicBool::new(false),
+            started: Instant::now(),
+        });
+        let accept_state = Arc::clone(&state);
+        let accept_thread = thread::Builder::new()
+            .name("fake-ecs-accept".into())
+            .spawn(move || accept_loop(listener, accept_state))
+            .expect("spawn accept thread");
+        FakeEcs {
+            addr,
+            state,
+            accept_thread: Some(accept_thread),
+        }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// `http://127.0.0.1:PORT`
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn started(&self) -> Instant {
+        self.state.started
+    }
+
+    pub fn world(&self) -> &World {
+        &self.state.world
+    }
+
+    /// Every request received so far, in arrival order.
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.state.inner.lock().unwrap().requests.clone()
+    }
+
+    /// The requests that passed authentication (calls), in order.
+    pub fn calls(&self) -> Vec<Recorded> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.call.is_some())
+            .collect()
+    }
+
+    pub fn total_requests(&self) -> usize {
+        self.state.inner.lock().unwrap().requests.len()
+    }
+
+    /// How many rounds (calls without a NextToken) there were.
+    pub fn rounds(&self) -> usize {
+        self.state.inner.lock().unwrap().rounds
+    }
+
+    /// The pages served (`200 OK`), in order.
+    pub fn served_pages(&self) -> Vec<ServedPage> {
+        self.state.inner.lock().unwrap().served.clone()
+    }
+
+    /// How many TCP connections were accepted.
+    pub fn connections(&self) -> usize {
+        self.state.connections.load(Ordering::SeqCst)
+    }
+
+    /// Sends a `DescribeInvocationResults` call signed with [`ACCESS_KEY_ID`] (the common
+    /// parameters of [`call_params`], then `extra`); the status and the body as JSON.
+    pub fn call(&self, extra: &[(&str, &str)]) -> (u16, Value) {
+        let params = signed(ACCESS_KEY_SECRET, call_params(ACCESS_KEY_ID, extra));
+        self.send(&params).expect("an answer")
+    }
+
+    /// Sends these exact parameters as a GET; the status and the body as JSON, `None` when
+    /// the connection was dropped.
+    pub fn send(&self, params: &[(String, String)]) -> Option<(u16, Value)> {
+        let (status, body) = http_get(&self.url(), &format!("/?{}", to_query(params)))?;
+        let body = serde_json::from_str(&body)
+            .unwrap_or_else(|e| panic!("the fake answered non-JSON ({e}): {body}"));
+        Some((status, body))
+    }
+
+    /// Asserts that nothing at all reached the endpoint: no connection, no request.
+    /// Waits a moment first so that a request in flight is not missed.
+    pub fn assert_untouched(&self) {
+        thread::sleep(Duration::from_millis(100));
+        assert_eq!(
+            self.total_requests(),
+            0,
+            "expected no request at all, got {:#?}",
+            self.requests()
+        );
+        assert_eq!(self.connections(), 0, "expected no connection at all");
+    }
+}
+
+impl Drop for FakeEcs {
+    fn drop(&mut self) {
+        self.state.shutdown.store(true, Ordering::SeqCst);
+        if let Some(handle) = self.accept_thread.take() {
+            let _ = handle.join();
+        }
+        for stream in self.state.open.lock().unwrap().drain(..) {
+            let _ = stream.shutdown(Shutdown::Both);
+        }
+    }
+}
+
+fn accept_loop(listener: TcpListener, state: Arc<State>) {
+    while !state.shutdown.load(Ordering::SeqCst) {
+        match listener.accept() {
+            Ok((stream, _)) => {
+                state.connections.fetch_add(1, Ordering::SeqCst);
+                let _ = stream.set_nonblocking(false);
+                let _ = stream.set_nodelay(true);
+                if let Ok(clone) = stream.try_clone() {
+                    state.open.lock().unwrap().push(clone);
+                }
+                let conn_state = Arc::clone(&state);
+                let _ = thread::Builder::new()
+                    .name("fake-ecs-conn".into())
+                    .spawn(move || serve_connection(stream, conn_state));
+            }
+            Err(_) => thread::sleep(Duration::from_millis(2)),
+        }
+    }
+}
+
+struct Request {
+    method: String,
+    target: String,
+}
+
+/// Reads one HTTP/1.1 request (its body, if any, is read and ignored); `None` on EOF or a
+/// malformed request.
+fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Request> {
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if reader.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        if !line.trim().is_empty() {
+            break;
+        }
+    }
+    let mut parts = line.split_whitespace();
+    let method = parts.next()?.to_owned();
+    let target = parts.next()?.to_owned();
+    let mut content_length = 0usize;
+    let mut chunked = false;
+    loop {
+        let mut h = String::new();
+        if reader.read_line(&mut h).ok()? == 0 {
+            return None;
+        }
+        let h = h.trim_end_matches(['\r', '\n']);
+        if h.is_empty() {
+            break;
+        }
+        let (name, value) = h.split_once(':')?;
+        if name.trim().eq_ignore_ascii_case("content-length") {
+            content_length = value.trim().parse().ok()?;
+        }
+        if name.trim().eq_ignore_ascii_case("transfer-encoding")
+            && value.to_ascii_lowercase().contains("chunked")
+        {
+            chunked = true;
+        }
+    }
+    if chunked {
+        loop {
+            let mut size_line = String::new();
+            if reader.read_line(&mut size_line).ok()? == 0 {
+                return None;
+            }
+            let size =
+                usize::from_str_radix(size_line.trim().split(';').next()?.trim(), 16).ok()?;
+            if size == 0 {
+                loop {
+                    let mut t = String::new();
+                    if reader.read_line(&mut t).ok()? == 0 || t.trim().is_empty() {
+                        break;
+                    }
+                }
+                break;
+            }
+            let mut chunk = vec![0; size + 2];
+            reader.read_exact(&mut chunk).ok()?;
+        }
+    } else if content_length > 0 {
+        let mut body = vec![0; content_length];
+        reader.read_exact(&mut body).ok()?;
+    }
+    Some(Request { method, target })
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        400 => "Bad Request",
+        403 => "Forbidden",
+        404 => "Not Found",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => "Status",
+    }
+}
+
+fn request_id(n: usize) -> String {
+    format!("473469C7-AA6F-4DC5-B3DB-{n:012X}")
+}
+
+/// An RPC API error body.
+pub fn error_body(request_no: usize, code: &str, message: &str) -> String {
+    json!({
+        "RequestId": request_id(request_no),
+        "HostId": HOST_ID,
+        "Code": code,
+        "Message": message,
+        "Recommend": format!(
+            "https://api.aliyun.com/troubleshoot?q={code}&product=Ecs&requestId={}",
+            request_id(request_no)
+        ),
+    })
+    .to_string()
+}
+
+fn write_response(stream: &mut TcpStream, status: u16, body: &str, request_no: usize) -> bool {
+    let head = format!(
+        "HTTP/1.1 {status} {reason}\r\n\
+         Content-Type: application/json;charset=utf-8\r\n\
+         Content-Length: {len}\r\n\
+         x-acs-request-id: {id}\r\n\
+         Connection: keep-alive\r\n\
+         \r\n",
+        reason = reason(status),
+        len = body.len(),
+        id = request_id(request_no),
+    );
+    stream
+        .write_all(head.as_bytes())
+        .and_then(|()| stream.write_all(body.as_bytes()))
+        .and_then(|()| stream.flush())
+        .is_ok()
+}
+
+/// Plays a reply; false when the connection must be closed.
+fn play(stream: &mut TcpStream, reply: Reply, request_no: usize, state: &State) -> bool {
+    match reply {
+        Reply::Json(status, body) => write_response(stream, status, &body, request_no),
+        Reply::Drop => {
+            let _ = stream.shutdown(Shutdown::Both);
+            false
+        }
+        Reply::Delay(delay, inner) => {
+            let deadline = Instant::now() + delay;
+            while Instant::now() < deadline {
+                if state.shutdown.load(Ordering::SeqCst) {
+                    return false;
+                }
+                thread::sleep(Duration::from_millis(5).min(deadline - Instant::now()));
+            }
+            play(stream, *inner, request_no, state)
+        }
+    }
+}
+
+fn serve_connection(stream: TcpStream, state: Arc<State>) {
+    let Ok(mut writer) = stream.try_clone() else {
+        return;
+    };
+    let mut reader = BufReader::new(stream);
+    while let Some(req) = read_request(&mut reader) {
+        if state.shutdown.load(Ordering::SeqCst) {
+            return;
+        }
+        let at = Instant::now();
+        let (reply, request_no) = {
+            let mut inner = state.inner.lock().unwrap();
+            let request_no = inner.requests.len() + 1;
+            let (path, query) = match req.target.split_once('?') {
+                Some((p, q)) => (p.to_owned(), q.to_owned()),
+                None => (req.target.clone(), String::new()),
+            };
+            let mut recorded = Recorded {
+                method: req.method.clone(),
+                path,
+                query,
+                params: Vec::new(),
+                at,
+                status: None,
+                code: None,
+                call: None,
+                round: None,
+                string_to_sign: String::new(),
+            };
+            let reply = answer(&state.world, &mut inner, &mut recorded, request_no);
+            inner.requests.push(recorded);
+            (reply, request_no)
+        };
+        if !play(&mut writer, reply, request_no, &state) {
+            return;
+        }
+    }
+}
+
+/// An error reply, noted on the record.
+fn fail(rec: &mut Recorded, request_no: usize, status: u16, code: &str, message: &str) -> Reply {
+    rec.status = Some(status);
+    rec.code = Some(code.to_owned());
+    Reply::Json(status, error_body(request_no, code, message))
+}
+
+fn missing(rec: &mut Recorded, request_no: usize, name: &str) -> Reply {
+    fail(
+        rec,
+        request_no,
+        400,
+        "MissingParameter",
+        &format!(
+            "The input parameter \"{name}\" that is mandatory for processing this request is not supplied."
+        ),
+    )
+}
+
+fn invalid(rec: &mut Recorded, request_no: usize, name: &str, value: &str) -> Reply {
+    fail(
+        rec,
+        request_no,
+        400,
+        "InvalidParameter",
+        &format!("The specified parameter \"{name}\" is not valid: {value:?}."),
+    )
+}
+
+/// Authenticates the request, then answers it from a fault or the world.
+fn answer(world: &World, inner: &mut Inner, rec: &mut Recorded, request_no: usize) -> Reply {
+    if rec.path != "/" {
+        return fail(
+            rec,
+            request_no,
+            404,
+            "InvalidAction.NotFound",
+            "Specified api is not found, please check your url and method.",
+        );
+    }
+    let Some(params) = parse_query(&rec.query) else {
+        return fail(
+            rec,
+            request_no,
+            400,
+            "InvalidParameter",
+            "The query string is not valid percent-encoded UTF-8.",
+        );
+    };
+    rec.params = params.clone();
+    let get = |name: &str| -> Option<&str> {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    if let Some((name, _)) = params
+        .iter()
+        .find(|(k, _)| params.iter().filter(|(k2, _)| k2 == k).count() > 1)
+    {
+        return fail(
+            rec,
+            request_no,
+            400,
+            "InvalidParameter",
+            &format!("The parameter \"{name}\" is given more than once."),
+        );
+    }
+    for name in [
+        "Action",
+        "Version",
+        // Optional for the service, which then answers XML: a client that parses JSON must ask.
+        "Format",
+        "AccessKeyId",
+        "Signature",
+        "SignatureMethod",
+        "SignatureVersion",
+        "SignatureNonce",
+        "Timestamp",
+    ] {
+        if get(name).is_none_or(str::is_empty) {
+            return missing(rec, request_no, name);
+        }
+    }
+    let action = get("Action").unwrap();
+    if action != ACTION {
+        return fail(
+            rec,
+            request_no,
+            404,
+            "InvalidAction.NotFound",
+            "Specified api is not found, please check your url and method.",
+        );
+    }
+    for (name, want) in [
+        ("Version", API_VERSION),
+        ("SignatureMethod", "HMAC-SHA1"),
+        ("SignatureVersion", "1.0"),
+    ] {
+        let got = get(name).unwrap();
+        if got != want {
+            return invalid(rec, request_no, name, got);
+        }
+    }
+    let format = get("Format").unwrap();
+    if !format.eq_ignore_ascii_case("JSON") {
+        // The fake speaks JSON only.
+        return invalid(rec, request_no, "Format", format);
+    }
+    let timestamp = get("Timestamp").unwrap();
+    let Some(ts) = parse_timestamp(timestamp) else {
+        return invalid(rec, request_no, "Timestamp", timestamp);
+    };
+    if (ts - now_epoch()).abs() > TIMESTAMP_TOLERANCE_SECS {
+        return fail(
+            rec,
+            request_no,
+            400,
+            "InvalidTimeStamp.Expired",
+            &format!("Specified time stamp or date value is expired: {timestamp}."),
+        );
+    }
+    let key_id = get("AccessKeyId").unwrap();
+    let Some(key) = world.keys.get(key_id) else {
+        return fail(
+            rec,
+            request_no,
+            404,
+            "InvalidAccessKeyId.NotFound",
+            "Specified access key is not found.",
+        );
+    };
+    rec.string_to_sign = string_to_sign(&rec.method, &params);
+    if signature(&key.secret, &rec.string_to_sign) != get("Signature").unwrap() {
+        return fail(
+            rec,
+            request_no,
+            400,
+            "SignatureDoesNotMatch",
+            "Specified signature is not matched with our calculation.",
+        );
+    }
+    if get("SecurityToken") != key.security_token.as_deref() {
+        return fail(
+            rec,
+            request_no,
+            400,
+            "InvalidSecurityToken.Mismatch",
+            "Specified SecurityToken is not valid for this AccessKeyId.",
+        );
+    }
+    let nonce = get("SignatureNonce").unwrap().to_owned();
+    if !inner.nonces.insert(nonce) {
+        return fail(
+            rec,
+            request_no,
+            400,
+            "SignatureNonceUsed",
+            "Specified signature nonce was used already.",
+        );
+    }
+
+    // A call: numbered, and a round when it has no NextToken.
+    inner.calls += 1;
+    let call = inner.calls;
+    rec.call = Some(call);
+    let next_token = get("NextToken").filter(|t| !t.is_empty());
+    if next_token.is_none() {
+        inner.rounds += 1;
+        rec.round = Some(inner.rounds);
+    }
+    if let Some(fault) = world.faults.get(&call) {
+        return play_fault(rec, request_no, fault.clone());
+    }
+    describe_invocation_results(world, inner, rec, request_no, &params, call)
+}
+
+fn play_fault(rec: &mut Recorded, request_no: usize, fault: Fault) -> Reply {
+    match fault {
+        Fault::Error(status, code, message) => fail(rec, request_no, status, &code, &message),
+        Fault::Raw(status, body) => {
+            rec.status = Some(status);
+            Reply::Json(status, body)
+        }
+        Fault::Drop => {
+            rec.status = None;
+            Reply::Drop
+        }
+        Fault::Delay(delay, inner) => {
+            Reply::Delay(delay, Box::new(play_fault(rec, request_no, *inner)))
+        }
+    }
+}
+
+/// The filters of a query, canonical: what a NextToken is tied to.
+fn query_key(params: &[(String, String)]) -> String {
+    let mut filters: Vec<String> = params
+        .iter()
+        .filter(|(k, _)| {
+            matches!(
+                k.as_str(),
+                "RegionId"
+                    | "InvokeId"
+                    | "InstanceId"
+                    | "CommandId"
+                    | "InvokeRecordStatus"
+                    | "IncludeHistory"
+                    | "ResourceGroupId"
+            ) || k.starts_with("Tag.")
+        })
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    filters.sort();
+    filters.join("&")
+}
+
+fn describe_invocation_results(
+    world: &World,
+    inner: &mut Inner,
+    rec: &mut Recorded,
+    request_no: usize,
+    params: &[(String, String)],
+    call: usize,
+) -> Reply {
+    let get = |name: &str| -> Option<&str> {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    if get("RegionId").is_none_or(str::is_empty) {
+        return missing(rec, request_no, "RegionId");
+    }
+    let max_results = match get("MaxResults") {
+        None => DEFAULT_MAX_RESULTS,
+        Some(v) => match v.parse::<usize>() {
+            Ok(n) if (1..=MAX_RESULTS).contains(&n) => n,
+            _ => {
+                return fail(
+                    rec,
+                    request_no,
+                    400,
+                    "InvalidParameter.MaxResults",
+                    "The specified parameter MaxResults is not valid.",
+                );
+            }
+        },
+    };
+    let base64 = match get("ContentEncoding") {
+        None => true,
+        Some(v) if v.eq_ignore_ascii_case("Base64") => true,
+        Some(v) if v.eq_ignore_ascii_case("PlainText") => false,
+        Some(v) => return invalid(rec, request_no, "ContentEncoding", v),
+    };
+    let include_history = match get("IncludeHistory") {
+        None => false,
+        Some("true") => true,
+        Some("false") => false,
+        Some(v) => return invalid(rec, request_no, "IncludeHistory", v),
+    };
+    if include_history && get("InvokeId").is_none() {
+        return missing(rec, request_no, "InvokeId");
+    }
+    if let Some(status) = get("InvokeRecordStatus")
+        && !RECORD_STATUSES.contains(&status)
+    {
+        return invalid(rec, request_no, "InvokeRecordStatus", status);
+    }
+    // Tag.N.Key / Tag.N.Value, N from 1 to 20.
+    let mut tag_filters: Vec<(String, Option<String>)> = Vec::new();
+    for (n, key, value) in rec.tags() {
+        if n == 0 || n > 20 {
+            return fail(
+                rec,
+                request_no,
+                400,
+                "NumberExceed.Tags",
+                "The Tags parameter number is exceed.",
+            );
+        }
+        let Some(key) = key.filter(|k| !k.is_empty()) else {
+            return fail(
+                rec,
+                request_no,
+                400,
+                "MissingParameter.TagKey",
+                "You must specify Tag.N.Key.",
+            );
+        };
+        if tag_filters.iter().any(|(k, _)| *k == key) {
+            return fail(
+                rec,
+                request_no,
+                400,
+                "Duplicate.TagKey",
+                "The Tag.N.Key contain duplicate key.",
+            );
+        }
+        tag_filters.push((key, value));
+    }
+
+    let query_key = query_key(params);
+    let (round, page, offset) = match get("NextToken").filter(|t| !t.is_empty()) {
+        None => (rec.round.expect("a first page is a round"), 1, 0),
+        Some(token) => match inner.tokens.get(token) {
+            Some(t) if t.query_key == query_key => (t.round, t.page, t.offset),
+            _ => {
+                return fail(
+                    rec,
+                    request_no,
+                    400,
+                    "InvalidParameter.NextToken",
+                    "The specified parameter NextToken is not valid.",
+                );
+            }
+        },
+    };
+    rec.round = Some(round);
+
+    let record_status = get("InvokeRecordStatus");
+    let mut matching: Vec<Value> = Vec::new();
+    for inv in &world.invocations {
+        if get("InvokeId").is_some_and(|id| id != inv.invoke_id)
+            || get("CommandId").is_some_and(|id| id != inv.command_id)
+            || get("ResourceGroupId").is_some_and(|id| id != inv.resource_group_id)
+        {
+            continue;
+        }
+        let tags_match = tag_filters.iter().all(|(k, v)| {
+            inv.tags
+                .iter()
+                .any(|(tk, tv)| tk == k && v.as_deref().is_none_or(|v| v == tv))
+        });
+        if !tags_match {
+            continue;
+        }
+        if let Some(wanted) = record_status {
+            let status = inv.record_status_at(round);
+            let ok = match wanted {
+                "Finished" => matches!(status, "Finished" | "Failed" | "PartialFailed"),
+                "Success" => status == "Finished",
+                other => other == status,
+            };
+            if !ok {
+                continue;
+            }
+        }
+        for instance in &inv.instances {
+            if !instance.visible_at(round)
+                || get("InstanceId").is_some_and(|id| id != instance.instance_id)
+            {
+                continue;
+            }
+            matching.push(inv.result_at(instance, round, base64));
+        }
+    }
+    let total = matching.len();
+    let start = offset.min(total);
+    let end = (offset + max_results).min(total);
+    let results = matching[start..end].to_vec();
+    let next_token_out = if end < total {
+        let token = format!("AAAAAdDWBF2{:06X}{:04X}", inner.tokens.len() + 1, call);
+        inner.tokens.insert(
+            token.clone(),
+            Token {
+                round,
+                page: page + 1,
+                offset: end,
+                query_key,
+            },
+        );
+        token
+    } else {
+        String::new()
+    };
+    inner.served.push(ServedPage {
+        call,
+        round,
+        page,
+        max_results,
+        next_token_in: get("NextToken").map(str::to_owned),
+        next_token_out: next_token_out.clone(),
+        total_count: total,
+        results: results.clone(),
+    });
+    rec.status = Some(200);
+    let body = json!({
+        "RequestId": request_id(request_no),
+        "Invocation": {
+            "PageSize": max_results,
+            "PageNumber": 1,
+            "TotalCount": total,
+            "NextToken": next_token_out,
+            "InvocationResults": { "InvocationResult": results },
+        }
+    });
+    Reply::Json(200, body.to_string())
+}
