@@ -59,14 +59,17 @@ pub struct Cli {
 /// clouds name invocations differently, so what is required, how IDs are checked and what
 /// `--help` shows depend on it.
 pub fn parse() -> Result<Cli, clap::Error> {
-    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    let env = std::env::var(ENV_PROVIDER).ok();
-    parse_from(args, env.as_deref())
+    parse_from(std::env::args_os())
 }
 
-pub fn parse_from(args: Vec<std::ffi::OsString>, env: Option<&str>) -> Result<Cli, clap::Error> {
+/// As `parse`, for any argv; SSMRES_PROVIDER is read from the process environment, where clap
+/// reads it too, so the definition chosen and the provider parsed always agree.
+pub fn parse_from(
+    args: impl IntoIterator<Item = impl Into<std::ffi::OsString>>,
+) -> Result<Cli, clap::Error> {
     use clap::FromArgMatches;
-    let named = provider_in(&args).or(env.map(str::to_owned));
+    let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
+    let named = provider_in(&args).or_else(|| std::env::var(ENV_PROVIDER).ok());
     // A value that names no provider is left for clap to report, against the AWS definition.
     let provider = named
         .and_then(|n| ProviderKind::from_str(&n, true).ok())
@@ -637,11 +640,16 @@ fn parse_plugin_name(s: &str) -> Result<String, String> {
     Ok(s.to_owned())
 }
 
-fn parse_region(s: &str) -> Result<String, String> {
-    let ok = !s.is_empty()
+/// Lower-case letters, digits and hyphens, as every AWS and Alibaba Cloud region is named.
+pub fn is_region(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
         && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    if ok {
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+fn parse_region(s: &str) -> Result<String, String> {
+    if is_region(s) {
         Ok(s.to_owned())
     } else {
         Err("a region looks like us-east-1".into())
@@ -678,6 +686,167 @@ mod tests {
     #[test]
     fn clap_definition_is_consistent() {
         Cli::command().debug_assert();
+        command(ProviderKind::Aws).debug_assert();
+        command(ProviderKind::Aliyun).debug_assert();
+    }
+
+    const CMD: &str = "32d70fe0-ddbc-4a4e-943f-ffcbc0123456";
+
+    #[test]
+    fn the_provider_is_found_before_parsing() {
+        let args = |list: &[&str]| list.iter().map(|a| a.into()).collect::<Vec<_>>();
+        assert_eq!(
+            provider_in(&args(&["ssmres", "--provider", "aliyun", "get"])).as_deref(),
+            Some("aliyun")
+        );
+        assert_eq!(
+            provider_in(&args(&["ssmres", "get", "--provider=aliyun"])).as_deref(),
+            Some("aliyun")
+        );
+        assert_eq!(
+            provider_in(&args(&["ssmres", "get", "--", "--provider", "aliyun"])),
+            None
+        );
+        assert_eq!(provider_in(&args(&["ssmres", "get"])), None);
+    }
+
+    #[test]
+    fn each_provider_requires_its_own_ids() {
+        assert!(
+            parse_from([
+                "ssmres",
+                "get",
+                "--command-id",
+                CMD,
+                "--instance-id",
+                "i-0123abcd"
+            ])
+            .is_ok()
+        );
+        assert!(
+            parse_from(["ssmres", "get", "--command-id", CMD]).is_err(),
+            "AWS needs the instance"
+        );
+        let cli = parse_from([
+            "ssmres",
+            "--provider",
+            "aliyun",
+            "get",
+            "--invoke-id",
+            "t-abc1",
+        ]);
+        assert!(cli.is_ok_and(|c| c.global.provider == ProviderKind::Aliyun));
+        assert!(
+            parse_from(["ssmres", "--provider", "aliyun", "get"]).is_err(),
+            "aliyun needs --invoke-id"
+        );
+        // Alibaba instance IDs are not AWS ones, and the other way round.
+        assert!(
+            parse_from([
+                "ssmres",
+                "--provider",
+                "aliyun",
+                "get",
+                "--invoke-id",
+                "t-abc1",
+                "--instance-id",
+                "i-bp1i7gg30r52z2em"
+            ])
+            .is_ok()
+        );
+        assert!(
+            parse_from([
+                "ssmres",
+                "get",
+                "--command-id",
+                CMD,
+                "--instance-id",
+                "i-bp1i7gg30r52z2em"
+            ])
+            .is_err()
+        );
+        assert!(
+            parse_from(["ssmres", "--provider", "aliyun", "get", "--invoke-id", "t-"]).is_err()
+        );
+        assert!(
+            parse_from([
+                "ssmres",
+                "--provider",
+                "aliyun",
+                "get",
+                "--invoke-id",
+                "c-abc"
+            ])
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn flags_of_the_other_provider_are_refused() {
+        let check = |list: &[&str]| parse_from(list.iter().copied()).map(|c| c.check());
+        assert!(
+            matches!(check(&["ssmres", "list", "--command-id", CMD, "--tag", "a=b"]), Ok(Err(m)) if m.contains("--tag"))
+        );
+        assert!(matches!(
+            check(&[
+                "ssmres",
+                "get",
+                "--command-id",
+                CMD,
+                "--instance-id",
+                "i-0123abcd",
+                "--invoke-id",
+                "t-1"
+            ]),
+            Ok(Err(_))
+        ));
+        assert!(
+            matches!(check(&["ssmres", "--provider", "aliyun", "wait", "--invoke-id", "t-1", "--follow"]), Ok(Err(m)) if m.contains("--follow"))
+        );
+        assert!(
+            matches!(check(&["ssmres", "--provider", "aliyun", "list", "--include-history"]), Ok(Err(m)) if m.contains("--invoke-id"))
+        );
+        assert!(
+            matches!(check(&["ssmres", "--provider", "aliyun", "list", "--tag", "a=1", "--tag", "a=2"]), Ok(Err(m)) if m.contains("twice"))
+        );
+        assert!(matches!(
+            check(&[
+                "ssmres",
+                "--provider",
+                "aliyun",
+                "list",
+                "--status",
+                "partialfailed"
+            ]),
+            Ok(Ok(()))
+        ));
+        assert!(matches!(
+            check(&[
+                "ssmres",
+                "--provider",
+                "aliyun",
+                "wait",
+                "--invoke-id",
+                "t-1",
+                "--instance-id",
+                "i-a1",
+                "--instance-id",
+                "i-b2"
+            ]),
+            Ok(Ok(()))
+        ));
+    }
+
+    #[test]
+    fn tags_follow_the_api_rules() {
+        assert_eq!(parse_tag("env=prod"), Ok(("env".into(), "prod".into())));
+        assert_eq!(parse_tag("team="), Ok(("team".into(), String::new())));
+        assert_eq!(parse_tag("k=a=b"), Ok(("k".into(), "a=b".into())));
+        for bad in ["noequals", "=v", "aliyun:x=1", "acs:x=1", "k=http://x"] {
+            assert!(parse_tag(bad).is_err(), "{bad}");
+        }
+        assert!(parse_tag(&format!("{}=v", "k".repeat(65))).is_err());
+        assert_eq!(RecordStatus::PartialFailed.api_name(), "PartialFailed");
     }
 
     #[test]
@@ -733,7 +902,7 @@ mod tests {
             let mut all = vec!["ssmres", "task-invocations", "--window-execution-id"];
             all.push("8f2b8e3c-1a2b-4c3d-9e8f-0123456789ab");
             all.extend(args);
-            Cli::try_parse_from(all)
+            parse_from(all)
         };
         let Ok(Cli {
             command: Command::TaskInvocations(a),

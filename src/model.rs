@@ -121,6 +121,14 @@ impl Invocation {
         }
     }
 
+    /// The output could not be decoded as asked (Base64) and is shown as it came.
+    pub fn output_was_undecoded(&self) -> bool {
+        match &self.raw {
+            RawRecord::Aliyun(r) => r.undecoded,
+            _ => false,
+        }
+    }
+
     /// The output was not valid UTF-8 and is shown with U+FFFD in place of the bad bytes.
     pub fn output_was_lossy(&self) -> bool {
         match &self.raw {

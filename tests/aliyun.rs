@@ -1461,6 +1461,51 @@ fn an_sts_profile_sends_its_token_and_never_prints_it() {
     assert_not_printed(&out, token);
 }
 
+/// The service quotes its string to sign when a signature does not match, SecurityToken
+/// included (encoded twice): none of it reaches the user.
+#[test]
+fn a_rejected_sts_signature_never_shows_the_token() {
+    let (key, secret, token) = (
+        "STS.NUgYrLnoC37mZZCNnAbez2",
+        "StsSecretMustNotLeak0987654321",
+        "CAIS8gF1q6Ft5B2yfSjIr5bSEtTa/Security+Token=MustNotLeak",
+    );
+    let fake =
+        FakeEcs::start(World::single([Instance::new(instance_id(1))]).sts_key(key, secret, token));
+    let env = Ali::new(&fake);
+    let mut cmd = env.cmd();
+    cmd.env("ALIBABA_CLOUD_ACCESS_KEY_ID", key)
+        .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "NotTheSecret")
+        .env("ALIBABA_CLOUD_SECURITY_TOKEN", token)
+        .args(["-vvv", "get", "--invoke-id", INVOKE_ID, "-o", "json"]);
+    let out = run(cmd);
+    assert_exit(&out, 3);
+    assert_eq!(
+        fake.requests()[0].code.as_deref(),
+        Some("SignatureDoesNotMatch")
+    );
+    assert_stderr_line_with(&out, &["SignatureDoesNotMatch", "Specified signature"]);
+    for shown in [
+        token.to_owned(),
+        token
+            .replace('/', "%2F")
+            .replace('+', "%2B")
+            .replace('=', "%3D"),
+        token
+            .replace('/', "%252F")
+            .replace('+', "%252B")
+            .replace('=', "%253D"),
+        "CAIS8gF1q6Ft5B2yfSjIr5bSEtTa".to_owned(),
+    ] {
+        assert_not_printed(&out, &shown);
+    }
+    assert!(
+        !stderr_str(&out).contains("string to sign is:GET"),
+        "{}",
+        describe(&out)
+    );
+}
+
 #[test]
 fn an_ak_profile_from_config_json_gives_key_and_region() {
     let (key, secret) = ("LTAI5tProfileKey001", "ProfileSecretMustNotLeak123");

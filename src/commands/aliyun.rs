@@ -6,16 +6,15 @@ use std::collections::BTreeSet;
 
 use tokio::time::Instant;
 
-use crate::cli::{InvocationArgs, ListArgs, OutputFormat, WaitArgs};
+use crate::cli::{InvocationArgs, ListArgs, WaitArgs};
 use crate::error::{Error, WaitStage, exit};
 use crate::model::ResultSet;
 use crate::output;
 use crate::poll::{self, Outcome};
 use crate::progress::Progress;
-use crate::provider::aliyun::record::Envelope;
 use crate::provider::aliyun::{AliyunProvider, ResultsQuery};
 use crate::provider::{FetchError, Fetched};
-use crate::render::{Rendered, json, result_set};
+use crate::render::result_set;
 
 fn into_error(e: FetchError) -> Error {
     match e {
@@ -84,6 +83,8 @@ pub async fn wait(ctx: &super::Context, args: &WaitArgs) -> Result<u8, Error> {
         let mut set = provider.results(&query).await?;
         if !named.is_empty() {
             set.results.retain(|r| named.contains(&r.instance_id));
+            // The service counted every instance; the output counts what it holds.
+            set.total_count = Some(set.results.len() as u64);
             set.missing = named
                 .iter()
                 .filter(|n| !set.results.iter().any(|r| &r.instance_id == *n))
@@ -192,9 +193,7 @@ pub async fn list(ctx: &super::Context, args: &ListArgs) -> Result<u8, Error> {
     Ok(exit::SUCCESS)
 }
 
-/// One result set in the chosen format, its warnings on stderr. `single`: the caller named one
-/// instance; `spans`: the results may belong to several invocations; `outputs`: the table
-/// shows each output (a listing shows the rows only).
+/// One result set in the chosen format, its warnings on stderr.
 fn print(
     ctx: &super::Context,
     set: &ResultSet,
@@ -202,24 +201,10 @@ fn print(
     spans: bool,
     outputs: bool,
 ) -> Result<(), Error> {
-    let mut rendered = match ctx.format {
-        OutputFormat::Json => Rendered {
-            stdout: json::render_value(&Envelope::new(set.total_count, set.results.iter())),
-            stderr: Vec::new(),
-        },
-        OutputFormat::Jsonl => Rendered {
-            stdout: json::render_lines(set.results.iter().map(|r| &r.raw)),
-            stderr: Vec::new(),
-        },
-        OutputFormat::Table => Rendered {
-            stdout: result_set::table(set, spans, outputs, ctx.target.color).into_bytes(),
-            stderr: Vec::new(),
-        },
-        OutputFormat::Text => result_set::text(set, single, spans, &ctx.target),
+    let shape = result_set::Shape {
+        single,
+        spans,
+        outputs,
     };
-    for warning in result_set::warnings(set) {
-        let line = format!("warning: {}\n", crate::render::sanitize::one_line(&warning));
-        rendered.stderr.extend_from_slice(line.as_bytes());
-    }
-    output::emit(&rendered)
+    output::emit(&result_set::render(ctx.format, set, shape, &ctx.target))
 }

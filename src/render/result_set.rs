@@ -5,8 +5,46 @@
 use comfy_table::{Cell, ContentArrangement, Table, presets};
 
 use super::sanitize::{one_line, visible};
-use super::{Rendered, Target, list, table, text};
+use super::{Rendered, Target, json, list, table, text};
+use crate::cli::OutputFormat;
 use crate::model::{Invocation, ResultSet};
+use crate::provider::aliyun::record::Envelope;
+
+/// How a result set is to be shown.
+#[derive(Debug, Clone, Copy)]
+pub struct Shape {
+    /// The caller named one instance: text mode prints its output alone.
+    pub single: bool,
+    /// The results may belong to several invocations (a listing): say which.
+    pub spans: bool,
+    /// The table shows each output after the rows (a listing shows the rows only).
+    pub outputs: bool,
+}
+
+/// The set in one format, with its warnings on stderr. json keeps the cloud's own envelope.
+pub fn render(format: OutputFormat, set: &ResultSet, shape: Shape, target: &Target) -> Rendered {
+    let mut rendered = match format {
+        OutputFormat::Json => Rendered {
+            stdout: json::render_value(&Envelope::new(set.total_count, set.results.iter())),
+            stderr: Vec::new(),
+        },
+        OutputFormat::Jsonl => Rendered {
+            stdout: json::render_lines(set.results.iter().map(|r| &r.raw)),
+            stderr: Vec::new(),
+        },
+        OutputFormat::Table => Rendered {
+            stdout: table(set, shape.spans, shape.outputs, target.color).into_bytes(),
+            stderr: Vec::new(),
+        },
+        OutputFormat::Text => text(set, shape.single, shape.spans, target),
+    };
+    for warning in warnings(set) {
+        rendered
+            .stderr
+            .extend_from_slice(format!("warning: {}\n", one_line(&warning)).as_bytes());
+    }
+    rendered
+}
 
 /// Rows (with an Invocation column when they span several invocations, as `list` may), a
 /// totals line, then with `outputs` each instance's output.
@@ -68,7 +106,7 @@ pub fn table(set: &ResultSet, with_invocation: bool, outputs: bool, color: bool)
     out.push('\n');
     if outputs {
         for r in &set.results {
-            let title = format!("{} · output", r.instance_id);
+            let title = format!("{} · output", one_line(&r.instance_id));
             table::section(&mut out, &title, r.stdout(), r.is_terminal(), color);
             if let Some(note) = cut_note(r) {
                 out.push_str(&format!("[cut short by the service: {note}]\n"));
@@ -98,6 +136,12 @@ pub fn warnings(set: &ResultSet) -> Vec<String> {
         if let Some(note) = cut_note(r) {
             out.push(format!(
                 "{}: {note} (Dropped): the service keeps the first 24 KB",
+                r.instance_id
+            ));
+        }
+        if r.output_was_undecoded() {
+            out.push(format!(
+                "{}: the output was not Base64 as requested; shown as the service sent it",
                 r.instance_id
             ));
         }

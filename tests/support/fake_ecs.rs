@@ -1374,13 +1374,12 @@ fn answer(world: &World, inner: &mut Inner, rec: &mut Recorded, request_no: usiz
     };
     rec.string_to_sign = string_to_sign(&rec.method, &params);
     if signature(&key.secret, &rec.string_to_sign) != get("Signature").unwrap() {
-        return fail(
-            rec,
-            request_no,
-            400,
-            "SignatureDoesNotMatch",
-            "Specified signature is not matched with our calculation.",
+        // As the real service words it: its own string to sign follows, SecurityToken included.
+        let message = format!(
+            "Specified signature is not matched with our calculation. server string to sign is:{}",
+            rec.string_to_sign
         );
+        return fail(rec, request_no, 400, "SignatureDoesNotMatch", &message);
     }
     if get("SecurityToken") != key.security_token.as_deref() {
         return fail(

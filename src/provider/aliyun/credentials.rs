@@ -101,13 +101,17 @@ pub fn resolve(explicit_profile: Option<&str>, env: &Env) -> Result<Resolved, Er
     }
     match (env.var(ENV_KEY_ID), env.var(ENV_SECRET)) {
         (Some(access_key_id), Some(access_key_secret)) => {
+            // The keys come from the environment; the profile may still name the region.
+            let profile_region = from_profile(env.var(ENV_PROFILE).as_deref(), env)
+                .ok()
+                .and_then(|p| p.profile_region);
             return Ok(Resolved {
                 credentials: Credentials {
                     access_key_id,
                     access_key_secret,
                     security_token: env.var(ENV_TOKEN),
                 },
-                profile_region: None,
+                profile_region,
             });
         }
         (Some(_), None) => {
@@ -254,7 +258,12 @@ mod tests {
         )
         .unwrap();
         assert_eq!(r.credentials.access_key_id, "AKe");
-        assert!(r.credentials.security_token.is_none() && r.profile_region.is_none());
+        assert!(r.credentials.security_token.is_none());
+        assert_eq!(
+            r.profile_region.as_deref(),
+            Some("cn-shanghai"),
+            "the region still comes from the profile"
+        );
 
         let r = resolve(None, &env(&[], Some(home.path()))).unwrap();
         assert_eq!(r.credentials.access_key_id, "STS.w");

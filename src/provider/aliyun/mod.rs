@@ -97,6 +97,16 @@ enum CallError {
 }
 
 impl CallError {
+    /// What a log line may say of it: the code, not the service's message (which may quote the
+    /// request).
+    fn kind(&self) -> String {
+        match self {
+            CallError::Service { http, code, .. } => format!("HTTP {http} {code}"),
+            CallError::Transport(m) => m.clone(),
+            CallError::Malformed(_) => "malformed answer".into(),
+        }
+    }
+
     fn retryable(&self) -> bool {
         match self {
             CallError::Service { http, code, .. } => {
@@ -110,7 +120,7 @@ impl CallError {
         }
     }
 
-    fn into_fetch_error(self) -> FetchError {
+    fn into_fetch_error(self, secrets: &[&str]) -> FetchError {
         let retryable = self.retryable();
         let message = match self {
             CallError::Service {
@@ -119,6 +129,7 @@ impl CallError {
                 message,
                 request_id,
             } => {
+                let message = redact(&message, secrets);
                 let code = if code.is_empty() {
                     format!("HTTP {http}")
                 } else {
@@ -139,6 +150,29 @@ impl CallError {
             FetchError::Fatal(Error::Api(message))
         }
     }
+}
+
+/// The service's message without what it quotes of the request: on SignatureDoesNotMatch it
+/// appends its own string to sign, which holds any SecurityToken (encoded twice). The rest is
+/// cut, and any secret still present is masked, in any of its encodings.
+fn redact(message: &str, secrets: &[&str]) -> String {
+    let lower = message.to_ascii_lowercase();
+    let mut kept = match lower.find("string to sign") {
+        Some(at) => message[..at]
+            .trim_end_matches(|c: char| c.is_whitespace() || c == ':')
+            .trim_end_matches("server")
+            .trim_end()
+            .to_owned(),
+        None => message.to_owned(),
+    };
+    for secret in secrets.iter().filter(|s| s.len() >= 4) {
+        let once = sign::encode(secret);
+        let twice = sign::encode(&once);
+        for form in [secret.to_string(), once, twice] {
+            kept = kept.replace(&form, "<redacted>");
+        }
+    }
+    kept
 }
 
 /// The error document of the RPC APIs.
@@ -179,6 +213,12 @@ fn endpoint_for(region: &str, explicit: Option<&str>) -> Result<url::Url, Error>
 }
 
 impl AliyunProvider {
+    fn secrets(&self) -> Vec<&str> {
+        let mut secrets = vec![self.credentials.access_key_secret.as_str()];
+        secrets.extend(self.credentials.security_token.as_deref());
+        secrets
+    }
+
     /// Resolves credentials, region and endpoint; no network call.
     pub fn connect(options: &AliyunOptions) -> Result<AliyunProvider, Error> {
         let env = credentials::Env::from_process();
@@ -194,8 +234,20 @@ impl AliyunProvider {
                     credentials::ENV_REGION
                 ))
             })?;
+        // --region is checked by clap; the environment and the profile are checked here, since
+        // the region becomes part of the endpoint's host name.
+        if !crate::cli::is_region(&region) {
+            return Err(Error::Usage(format!(
+                "region {region:?} (from {} or the profile) is not a region name such as \
+                 cn-hangzhou",
+                credentials::ENV_REGION
+            )));
+        }
         let endpoint = endpoint_for(&region, options.endpoint_url.as_deref())?;
+        // No proxy from the environment, as on the AWS side: a proxy would see the signed query
+        // string, and a loopback test endpoint must not be sent through one.
         let http = reqwest::Client::builder()
+            .no_proxy()
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(30))
             .user_agent(concat!("ssmres/", env!("CARGO_PKG_VERSION")))
@@ -213,6 +265,7 @@ impl AliyunProvider {
     pub async fn results(&self, query: &ResultsQuery) -> Result<ResultSet, FetchError> {
         let mut set = ResultSet::default();
         let mut next_token: Option<String> = None;
+        let mut tokens_seen = std::collections::HashSet::new();
         loop {
             let wanted = query
                 .max_items
@@ -238,9 +291,16 @@ impl AliyunProvider {
                 r.into_invocation()
             }));
             next_token = page.next_token.filter(|t| !t.is_empty());
-            // An empty page with a token would loop forever on a confused service.
-            if next_token.is_none() || empty {
-                break;
+            // An empty page with a token, or a token seen before, would loop for ever on a
+            // confused service.
+            match &next_token {
+                None => break,
+                Some(_) if empty => break,
+                Some(t) if !tokens_seen.insert(t.clone()) => {
+                    return Err(CallError::Malformed("the same NextToken twice".into())
+                        .into_fetch_error(&[]));
+                }
+                Some(_) => {}
             }
         }
         if let Some(max) = query.max_items {
@@ -262,9 +322,9 @@ impl AliyunProvider {
                     .with_jitter(),
             )
             .when(CallError::retryable)
-            .notify(|e, pause| tracing::debug!(error = ?e, ?pause, "retrying {ACTION}"))
+            .notify(|e, pause| tracing::debug!(error = ?e.kind(), ?pause, "retrying {ACTION}"))
             .await
-            .map_err(CallError::into_fetch_error)
+            .map_err(|e| e.into_fetch_error(&self.secrets()))
     }
 
     async fn send(&self, params: &[(String, String)]) -> Result<Response, CallError> {
@@ -371,6 +431,21 @@ mod tests {
             assert!(!service(http, code).retryable(), "{http} {code}");
         }
         assert!(CallError::Transport("reset".into()).retryable());
+    }
+
+    #[test]
+    fn the_string_to_sign_and_secrets_are_cut_from_messages() {
+        let m = "Specified signature is not matched with our calculation. server string to sign \
+                 is:GET&%2F&AccessKeyId%3DSTS.x%26SecurityToken%3Dab%252Bcd";
+        assert_eq!(
+            redact(m, &["ab+cd"]),
+            "Specified signature is not matched with our calculation."
+        );
+        assert_eq!(
+            redact("token ab%2Bcd is bad", &["ab+cd"]),
+            "token <redacted> is bad"
+        );
+        assert_eq!(redact("plain message", &["ab+cd"]), "plain message");
     }
 
     #[test]

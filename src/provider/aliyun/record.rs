@@ -68,7 +68,18 @@ pub struct InvocationResult {
     /// The output was not valid UTF-8; `output` holds it with U+FFFD in place of bad bytes.
     #[serde(skip)]
     pub lossy: bool,
+    /// The output was not Base64 after all; `output` holds it as it came.
+    #[serde(skip)]
+    pub undecoded: bool,
 }
+
+/// Standard Base64, with or without the trailing `=`: the service pads, but nothing is gained by
+/// refusing output that is not.
+const BASE64: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    base64::engine::GeneralPurposeConfig::new()
+        .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
+);
 
 /// The statuses after which nothing changes on that instance.
 pub fn classify(status: &str) -> StatusClass {
@@ -94,7 +105,7 @@ impl InvocationResult {
         let Some(encoded) = self.output.take() else {
             return;
         };
-        match base64::engine::general_purpose::STANDARD.decode(encoded.trim()) {
+        match BASE64.decode(encoded.trim()) {
             Ok(bytes) => match String::from_utf8(bytes) {
                 Ok(text) => self.output = Some(text),
                 Err(e) => {
@@ -103,7 +114,7 @@ impl InvocationResult {
                 }
             },
             Err(_) => {
-                tracing::debug!("Output is not Base64; kept as sent");
+                self.undecoded = true;
                 self.output = Some(encoded);
             }
         }
@@ -260,6 +271,25 @@ mod tests {
         r.decode_output();
         assert_eq!(r.output.as_deref(), Some("ok \u{fffd}\u{fffd} end"));
         assert!(r.lossy);
+        let mut r = InvocationResult {
+            output: Some("aGk".into()),
+            ..Default::default()
+        };
+        r.decode_output();
+        assert_eq!(
+            (r.output.as_deref(), r.undecoded),
+            (Some("hi"), false),
+            "no padding"
+        );
+        let mut r = InvocationResult {
+            output: Some("plain text!".into()),
+            ..Default::default()
+        };
+        r.decode_output();
+        assert_eq!(
+            (r.output.as_deref(), r.undecoded),
+            (Some("plain text!"), true)
+        );
     }
 
     #[test]
