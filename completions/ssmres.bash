@@ -135,7 +135,7 @@ _ssmres() {
             return 0
             ;;
         ssmres__subcmd__get)
-            opts="-o -q -v -h -V --command-id --instance-id --invoke-id --plugin-name --full-output --provider --region --profile --endpoint-url --output --quiet --verbose --help --version"
+            opts="-o -q -v -h -V --command-id --instance-id --invoke-id --plugin-name --full-output --remote-exit-code --provider --region --profile --endpoint-url --output --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -419,7 +419,7 @@ _ssmres() {
             return 0
             ;;
         ssmres__subcmd__wait)
-            opts="-o -q -v -h -V --command-id --invoke-id --instance-id --plugin-name --timeout --min-interval --max-interval --not-found-grace --follow --full-output --provider --region --profile --endpoint-url --output --quiet --verbose --help --version"
+            opts="-o -q -v -h -V --command-id --invoke-id --instance-id --plugin-name --timeout --min-interval --max-interval --not-found-grace --follow --full-output --remote-exit-code --cancel-on-interrupt --cancel-on-timeout --provider --region --profile --endpoint-url --output --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

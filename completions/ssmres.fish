@@ -57,6 +57,7 @@ json\t'The cloud\'s own records: as the aws CLI prints them, or with the Alibaba
 jsonl\t'One compact JSON object per line: per invocation for `list`, for `jq -c` and `while read`'
 text\t'The command\'s stdout on stdout and its stderr on stderr, nothing else'"
 complete -c ssmres -n "__fish_ssmres_using_subcommand get" -l full-output -d 'Read the complete stdout and stderr from S3 or CloudWatch Logs, where the command kept them, instead of the first 24,000 / 8,000 characters the service returns'
+complete -c ssmres -n "__fish_ssmres_using_subcommand get" -l remote-exit-code -d 'Once the result is final, exit with the remote command\'s exit code (0-255; 1 when it has none), like `ssh host cmd`; see "Exit codes"'
 complete -c ssmres -n "__fish_ssmres_using_subcommand get" -s q -l quiet -d 'Show no progress spinner'
 complete -c ssmres -n "__fish_ssmres_using_subcommand get" -s v -l verbose -d 'Print diagnostics on stderr; repeat for more (-vvv includes the SDK\'s retries)'
 complete -c ssmres -n "__fish_ssmres_using_subcommand get" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -80,6 +81,9 @@ jsonl\t'One compact JSON object per line: per invocation for `list`, for `jq -c`
 text\t'The command\'s stdout on stdout and its stderr on stderr, nothing else'"
 complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -l follow -d 'Print the command\'s output as it runs, from CloudWatch Logs (the command must have been sent with CloudWatch output); in text mode the followed lines are the result'
 complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -l full-output -d 'Read the complete stdout and stderr from S3 or CloudWatch Logs, where the command kept them, instead of the first 24,000 / 8,000 characters the service returns'
+complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -l remote-exit-code -d 'Exit with the remote command\'s exit code (0-255; 1 when it has none; the first non-zero of several steps or instances), like `ssh host cmd`; see "Exit codes"'
+complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -l cancel-on-interrupt -d 'On Ctrl-C, cancel what is waited on (CancelCommand; aliyun: StopInvocation), show the state it reaches, then exit 130; a second Ctrl-C exits at once'
+complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -l cancel-on-timeout -d 'When --timeout passes, cancel what is waited on, show the state it reaches, then exit 4'
 complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -s q -l quiet -d 'Show no progress spinner'
 complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -s v -l verbose -d 'Print diagnostics on stderr; repeat for more (-vvv includes the SDK\'s retries)'
 complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -s h -l help -d 'Print help (see more with \'--help\')'

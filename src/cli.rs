@@ -14,7 +14,9 @@ Exit codes:
        on a periodic task, which never finishes (its latest state is printed)
   3    API, credential or network error after retries, or invocation not found
   4    --timeout reached before a terminal state
-  130  interrupted (Ctrl-C)";
+  130  interrupted (Ctrl-C)
+With --remote-exit-code, a final result exits with the remote command's own code instead
+(0-255; 1 when it has none; the first non-zero of several steps or instances).";
 
 const GLOBAL: &str = "Global options";
 
@@ -69,26 +71,34 @@ pub fn parse_from(
 ) -> Result<Cli, clap::Error> {
     use clap::FromArgMatches;
     let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
-    let named = provider_in(&args).or_else(|| std::env::var(ENV_PROVIDER).ok());
+    let named = flag_value(&args, "--provider").or_else(|| std::env::var(ENV_PROVIDER).ok());
     // A value that names no provider is left for clap to report, against the AWS definition.
     let provider = named
         .and_then(|n| ProviderKind::from_str(&n, true).ok())
         .unwrap_or(ProviderKind::Aws);
-    let mut matches = command(provider).try_get_matches_from(args)?;
+    let from_stdin = flag_value(&args, "--command-id").as_deref() == Some(STDIN);
+    let mut matches = command(provider)
+        // `get --command-id -` may take its instance from stdin as well.
+        .mut_subcommand("get", |c| {
+            c.mut_arg("instance_id", |a| {
+                a.required(!from_stdin && provider == ProviderKind::Aws)
+            })
+        })
+        .try_get_matches_from(args)?;
     Cli::from_arg_matches_mut(&mut matches)
 }
 
-/// The value of the first `--provider` before any `--`.
-fn provider_in(args: &[std::ffi::OsString]) -> Option<String> {
+/// The value of the first `NAME VALUE` or `NAME=VALUE` before any `--`, before clap parses.
+fn flag_value(args: &[std::ffi::OsString], name: &str) -> Option<String> {
     let mut args = args.iter().skip(1).filter_map(|a| a.to_str());
     while let Some(arg) = args.next() {
         if arg == "--" {
             return None;
         }
-        if arg == "--provider" {
+        if arg == name {
             return args.next().map(str::to_owned);
         }
-        if let Some(value) = arg.strip_prefix("--provider=") {
+        if let Some(value) = arg.strip_prefix(name).and_then(|v| v.strip_prefix('=')) {
             return Some(value.to_owned());
         }
     }
@@ -170,6 +180,78 @@ pub fn command(provider: ProviderKind) -> clap::Command {
 }
 
 impl Cli {
+    /// Replaces `--command-id -` / `--invoke-id -` with what stdin says (`read` gives it),
+    /// before any call; a usage error when it says nothing usable.
+    pub fn resolve_stdin(
+        &mut self,
+        read: impl FnOnce() -> std::io::Result<String>,
+    ) -> Result<(), String> {
+        let is_stdin = |id: &Option<String>| id.as_deref() == Some(STDIN);
+        let wanted = match &self.command {
+            Command::Get(a) => is_stdin(&a.command_id) || is_stdin(&a.invoke_id),
+            Command::Wait(a) => is_stdin(&a.command_id) || is_stdin(&a.invoke_id),
+            Command::List(a) => is_stdin(&a.command_id) || is_stdin(&a.invoke_id),
+            _ => false,
+        };
+        if !wanted {
+            return Ok(());
+        }
+        let text = read().map_err(|e| format!("cannot read stdin: {e}"))?;
+        let aws = || crate::stdin_ids::aws(&text);
+        let aliyun = || crate::stdin_ids::aliyun(&text);
+        use crate::stdin_ids::Instances;
+        if self.global.provider == ProviderKind::Aliyun {
+            let (invoke_id, command_id) = match &mut self.command {
+                Command::Get(a) => (&mut a.invoke_id, &a.command_id),
+                Command::Wait(a) => (&mut a.invoke_id, &a.command_id),
+                Command::List(a) => (&mut a.invoke_id, &a.command_id),
+                _ => return Ok(()),
+            };
+            if is_stdin(command_id) {
+                return Err(
+                    "--command-id - reads what `aws ssm send-command` prints; with \
+                            --provider aliyun, use --invoke-id -"
+                        .into(),
+                );
+            }
+            *invoke_id = Some(aliyun()?);
+            return Ok(());
+        }
+        match &mut self.command {
+            Command::Get(a) => {
+                let sent = aws()?;
+                a.command_id = Some(sent.command_id);
+                if a.instance_id.is_none() {
+                    a.instance_id = Some(match sent.instances {
+                        Instances::One(id) => id,
+                        Instances::Many(0) => {
+                            return Err("get needs --instance-id: the command on stdin was sent \
+                                        to targets, not to named instances"
+                                .into());
+                        }
+                        Instances::Many(n) => {
+                            return Err(format!(
+                                "get needs --instance-id: the command on stdin was sent to {n} \
+                                 instances"
+                            ));
+                        }
+                    });
+                }
+            }
+            Command::Wait(a) => {
+                let sent = aws()?;
+                a.command_id = Some(sent.command_id);
+                // Several instances or targets: the whole command, as without --instance-id.
+                if let (true, Instances::One(id)) = (a.instance_ids.is_empty(), sent.instances) {
+                    a.instance_ids = vec![id];
+                }
+            }
+            Command::List(a) => a.command_id = Some(aws()?.command_id),
+            _ => {}
+        }
+        Ok(())
+    }
+
     /// Flags of the other provider, and combinations the service would refuse: exit 2 before
     /// any call.
     pub fn check(&self) -> Result<(), String> {
@@ -354,6 +436,11 @@ pub struct InvocationArgs {
     /// them, instead of the first 24,000 / 8,000 characters the service returns
     #[arg(long)]
     pub full_output: bool,
+
+    /// Once the result is final, exit with the remote command's exit code (0-255; 1 when it
+    /// has none), like `ssh host cmd`; see "Exit codes"
+    #[arg(long)]
+    pub remote_exit_code: bool,
 }
 
 #[derive(Debug, Args)]
@@ -486,6 +573,20 @@ pub struct WaitArgs {
     /// them, instead of the first 24,000 / 8,000 characters the service returns
     #[arg(long)]
     pub full_output: bool,
+
+    /// Exit with the remote command's exit code (0-255; 1 when it has none; the first non-zero
+    /// of several steps or instances), like `ssh host cmd`; see "Exit codes"
+    #[arg(long)]
+    pub remote_exit_code: bool,
+
+    /// On Ctrl-C, cancel what is waited on (CancelCommand; aliyun: StopInvocation), show the
+    /// state it reaches, then exit 130; a second Ctrl-C exits at once
+    #[arg(long)]
+    pub cancel_on_interrupt: bool,
+
+    /// When --timeout passes, cancel what is waited on, show the state it reaches, then exit 4
+    #[arg(long, requires = "timeout")]
+    pub cancel_on_timeout: bool,
 }
 
 impl InvocationArgs {
@@ -514,6 +615,17 @@ impl ListArgs {
 }
 
 fn parse_command_id(s: &str) -> Result<String, String> {
+    // "-": read from stdin (what `aws ssm send-command` prints), before any call.
+    if s == STDIN {
+        return Ok(s.to_owned());
+    }
+    check_command_id(s)
+}
+
+/// "-" in place of an ID: read it from stdin.
+pub const STDIN: &str = "-";
+
+pub fn check_command_id(s: &str) -> Result<String, String> {
     let n = s.chars().count();
     if n != 36 {
         return Err(format!("a command ID is exactly 36 characters, got {n}"));
@@ -548,7 +660,7 @@ fn parse_task_id(s: &str) -> Result<String, String> {
 }
 
 /// The service's pattern: `(^i-(\w{8}|\w{17})$)|(^mi-\w{17}$)`, where `\w` is `[A-Za-z0-9_]`.
-fn parse_instance_id(s: &str) -> Result<String, String> {
+pub fn parse_instance_id(s: &str) -> Result<String, String> {
     let word = |t: &str| t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
     let ok = match (s.strip_prefix("i-"), s.strip_prefix("mi-")) {
         (Some(rest), _) => (rest.len() == 8 || rest.len() == 17) && word(rest),
@@ -572,8 +684,8 @@ fn aliyun_id(s: &str, prefixes: &[&str]) -> bool {
         })
 }
 
-fn parse_invoke_id(s: &str) -> Result<String, String> {
-    if aliyun_id(s, &["t-"]) {
+pub fn parse_invoke_id(s: &str) -> Result<String, String> {
+    if s == STDIN || aliyun_id(s, &["t-"]) {
         Ok(s.to_owned())
     } else {
         Err("an invoke ID is t- followed by letters and digits, e.g. t-hz0jdfwd9f2z".into())
@@ -694,20 +806,24 @@ mod tests {
 
     #[test]
     fn the_provider_is_found_before_parsing() {
-        let args = |list: &[&str]| list.iter().map(|a| a.into()).collect::<Vec<_>>();
+        let provider_in = |list: &[&str]| {
+            let args: Vec<std::ffi::OsString> = list.iter().map(|a| a.into()).collect();
+            flag_value(&args, "--provider")
+        };
         assert_eq!(
-            provider_in(&args(&["ssmres", "--provider", "aliyun", "get"])).as_deref(),
+            provider_in(&["ssmres", "--provider", "aliyun", "get"]).as_deref(),
             Some("aliyun")
         );
         assert_eq!(
-            provider_in(&args(&["ssmres", "get", "--provider=aliyun"])).as_deref(),
+            provider_in(&["ssmres", "get", "--provider=aliyun"]).as_deref(),
             Some("aliyun")
         );
         assert_eq!(
-            provider_in(&args(&["ssmres", "get", "--", "--provider", "aliyun"])),
+            provider_in(&["ssmres", "get", "--", "--provider", "aliyun"]),
             None
         );
-        assert_eq!(provider_in(&args(&["ssmres", "get"])), None);
+        assert_eq!(provider_in(&["ssmres", "get", "--providers", "x"]), None);
+        assert_eq!(provider_in(&["ssmres", "get"]), None);
     }
 
     #[test]

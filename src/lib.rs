@@ -15,6 +15,7 @@ pub mod poll;
 pub mod progress;
 pub mod provider;
 pub mod render;
+pub mod stdin_ids;
 pub mod window;
 
 use error::Error;
@@ -24,9 +25,27 @@ use error::Error;
 pub async fn run(cli: cli::Cli) -> Result<u8, Error> {
     let target = output::detect_target();
     logging::init(cli.global.verbose, target.stderr_color);
-    tokio::select! {
+    let cancel = commands::cancel::Plan::from_cli(&cli);
+    let result = tokio::select! {
         biased;
         _ = tokio::signal::ctrl_c() => Err(Error::Interrupted),
         result = commands::dispatch(cli, target) => result,
+    };
+    let Some(plan) = cancel else {
+        return result;
+    };
+    let wanted = match &result {
+        Err(Error::Interrupted) => plan.on_interrupt,
+        Err(Error::Timeout(..)) => plan.on_timeout,
+        _ => false,
+    };
+    if wanted {
+        // A second Ctrl-C ends the run at once, cancelled or not.
+        tokio::select! {
+            biased;
+            _ = tokio::signal::ctrl_c() => return Err(Error::Interrupted),
+            () = plan.cancel() => {}
+        }
     }
+    result
 }

@@ -21,7 +21,9 @@ fn main() -> ExitCode {
             return ExitCode::from(exit::USAGE);
         }
     };
-    if let Err(message) = cli.check() {
+    let mut cli = cli;
+    let read_stdin = || std::io::read_to_string(std::io::stdin());
+    if let Err(message) = cli.check().and_then(|()| cli.resolve_stdin(read_stdin)) {
         say(&format!("error: {message}"));
         return ExitCode::from(exit::USAGE);
     }

@@ -68,6 +68,9 @@ pub struct Invocation {
     pub stdout_cut: Option<Cut>,
     pub stderr_cut: Option<Cut>,
     pub raw: RawRecord,
+    /// A document with several steps: each step's own result, in the document's order, once
+    /// the invocation has ended (the fields above are then the invocation's as a whole).
+    pub steps: Vec<Invocation>,
 }
 
 /// A stream the service cut short, and where its complete text is kept, if anywhere.
@@ -144,6 +147,40 @@ impl Invocation {
             _ => self.status.clone(),
         }
     }
+
+    /// The result as separate records: each step of a multi-step invocation, or itself.
+    pub fn parts(&self) -> Vec<&Invocation> {
+        if self.steps.is_empty() {
+            vec![self]
+        } else {
+            self.steps.iter().collect()
+        }
+    }
+
+    /// What `--remote-exit-code` exits with: the remote command's code, or for several steps
+    /// the first that is not 0.
+    pub fn remote_exit_code(&self) -> u8 {
+        if self.steps.is_empty() {
+            remote_code(self.class, self.response_code)
+        } else {
+            first_non_zero(self.steps.iter().map(Invocation::remote_exit_code))
+        }
+    }
+}
+
+/// Success is 0; otherwise the code when a shell could exit with it, else 1 (-1: it never ran;
+/// 0 with a failed status; codes past 255 from Windows).
+pub fn remote_code(class: StatusClass, code: Option<i64>) -> u8 {
+    if class == StatusClass::Success {
+        return 0;
+    }
+    code.and_then(|c| u8::try_from(c).ok())
+        .filter(|c| *c != 0)
+        .unwrap_or(1)
+}
+
+pub fn first_non_zero(codes: impl IntoIterator<Item = u8>) -> u8 {
+    codes.into_iter().find(|c| *c != 0).unwrap_or(0)
 }
 
 /// One invocation in a listing: less than `Invocation` (no full output; plugin output, when
@@ -213,6 +250,11 @@ impl ResultSet {
 
     pub fn finished(&self) -> usize {
         self.results.iter().filter(|r| r.is_terminal()).count()
+    }
+
+    /// `--remote-exit-code` for every instance: the first non-zero code, in the service's order.
+    pub fn remote_exit_code(&self) -> u8 {
+        first_non_zero(self.results.iter().map(Invocation::remote_exit_code))
     }
 
     pub fn all_succeeded(&self) -> bool {

@@ -53,7 +53,11 @@ pub async fn get(ctx: &super::Context, args: &InvocationArgs) -> Result<u8, Erro
         )));
     }
     print(ctx, &set, args.instance_id.is_some(), false, true)?;
-    Ok(exit::SUCCESS)
+    Ok(if args.remote_exit_code && set.is_terminal() {
+        set.remote_exit_code()
+    } else {
+        exit::SUCCESS
+    })
 }
 
 fn on_instance(instance: Option<&str>) -> String {
@@ -133,7 +137,9 @@ pub async fn wait(ctx: &super::Context, args: &WaitArgs) -> Result<u8, Error> {
                     periodic.repeats().unwrap_or(0)
                 )));
             }
-            Ok(if set.all_succeeded() {
+            Ok(if args.remote_exit_code {
+                set.remote_exit_code()
+            } else if set.all_succeeded() {
                 exit::SUCCESS
             } else {
                 exit::TERMINAL_FAILURE

@@ -3,6 +3,7 @@
 //! terminal details of its own.
 
 pub mod aliyun;
+pub mod cancel;
 pub mod completions;
 pub mod follow;
 pub mod full_output;
@@ -75,13 +76,22 @@ impl Context {
             return self.print(invocation);
         }
         let reader = provider.output_reader();
-        let warnings = if self.format == OutputFormat::Text {
-            full_output::stream_text(&reader, invocation, &self.target, deadline).await?
+        let mut warnings = Vec::new();
+        if self.format == OutputFormat::Text {
+            // Each step in turn: its stdout, then its stderr, as they are read.
+            for part in invocation.parts() {
+                warnings
+                    .extend(full_output::stream_text(&reader, part, &self.target, deadline).await?);
+            }
         } else {
-            let warnings = full_output::complete(&reader, invocation, deadline).await;
+            if invocation.steps.is_empty() {
+                warnings = full_output::complete(&reader, invocation, deadline).await;
+            }
+            for step in &mut invocation.steps {
+                warnings.extend(full_output::complete(&reader, step, deadline).await);
+            }
             self.print(invocation)?;
-            warnings
-        };
+        }
         full_output::print_warnings(&warnings);
         Ok(())
     }

@@ -104,6 +104,7 @@ async fn one(
                 print_rest(ctx, &followed, &invocation)?;
             }
             Ok(match invocation.class {
+                _ if args.remote_exit_code => invocation.remote_exit_code(),
                 StatusClass::Success => exit::SUCCESS,
                 _ => exit::TERMINAL_FAILURE,
             })

@@ -40,7 +40,8 @@ pub async fn run(
     // Followed lines are the progress report; a bar would break them up.
     let progress = Progress::new_fleet(ctx.show_progress && !args.follow);
     let mut rng = fastrand::Rng::new();
-    let wants_results = ctx.format != OutputFormat::Table;
+    // A table lists the fleet again at the end; other formats and remote codes need results.
+    let wants_results = ctx.format != OutputFormat::Table || args.remote_exit_code;
     let (finished_tx, finished_rx) = tokio::sync::mpsc::unbounded_channel::<String>();
 
     let waiting = fleet::wait(
@@ -98,7 +99,10 @@ pub async fn run(
     }
     super::full_output::print_warnings(&warnings);
 
-    let code = if outcome
+    let code = if args.remote_exit_code {
+        // Instances in the order they are printed (sorted by ID).
+        crate::model::first_non_zero(results.values().map(|k| k.remote_code))
+    } else if outcome
         .entries
         .values()
         .any(|e| e.class == StatusClass::Failed)
@@ -110,7 +114,13 @@ pub async fn run(
     match ctx.format {
         OutputFormat::Jsonl => {}
         OutputFormat::Json => output::stream(|out| {
-            json::write_value(out, &results.values().map(|r| &r.raw).collect::<Vec<_>>())
+            json::write_value(
+                out,
+                &results
+                    .values()
+                    .flat_map(|r| r.records.iter())
+                    .collect::<Vec<_>>(),
+            )
         })?,
         OutputFormat::Text if followed_text && !followed.cut_short => {
             let unseen: BTreeMap<String, Kept> = results
@@ -197,7 +207,7 @@ async fn fetch_results(
         };
         if ctx.format == OutputFormat::Jsonl {
             output::emit(&Rendered {
-                stdout: json::render_lines([&invocation.raw]),
+                stdout: json::render_lines(invocation.parts().into_iter().map(|p| &p.raw)),
                 stderr: Vec::new(),
             })?;
         }
@@ -217,28 +227,46 @@ fn into_error(e: FetchError) -> Error {
 /// output) and a status line; not the output a second time, which at ten thousand
 /// instances would double the memory of the wait.
 struct Kept {
-    raw: RawRecord,
+    /// One record, or one per step of a multi-step document.
+    records: Vec<RawRecord>,
     status_line: String,
+    remote_code: u8,
 }
 
 impl From<Invocation> for Kept {
     fn from(inv: Invocation) -> Self {
+        let remote_code = inv.remote_exit_code();
+        let status_line = inv.status_line();
+        let records = if inv.steps.is_empty() {
+            vec![inv.raw]
+        } else {
+            inv.steps.into_iter().map(|s| s.raw).collect()
+        };
         Kept {
-            status_line: inv.status_line(),
-            raw: inv.raw,
+            records,
+            status_line,
+            remote_code,
         }
     }
 }
 
-/// Each instance's stdout under a header on stdout, its stderr under the same header on stderr.
+/// Each instance's stdout under a header on stdout, its stderr under the same header on stderr;
+/// one header per step for documents with several.
 fn text(results: &BTreeMap<String, Kept>, ctx: &super::Context) -> Rendered {
     crate::render::text::under_headers(
-        results.iter().map(|(id, kept)| {
-            (
-                format!("{id} · {}", kept.status_line),
-                kept.raw.stdout(),
-                kept.raw.stderr(),
-            )
+        results.iter().flat_map(|(id, kept)| {
+            let several = kept.records.len() > 1;
+            kept.records.iter().map(move |record| {
+                let header = match (several, record) {
+                    (true, RawRecord::Aws(r)) => format!(
+                        "{id} · {} · {}",
+                        r.plugin_name.as_deref().unwrap_or_default(),
+                        r.status.as_deref().unwrap_or_default()
+                    ),
+                    _ => format!("{id} · {}", kept.status_line),
+                };
+                (header, record.stdout(), record.stderr())
+            })
         }),
         &ctx.target,
     )

@@ -5,8 +5,14 @@ use serde::Serialize;
 
 use crate::model::Invocation;
 
+/// The record; for a document with several steps, an array of the steps' records in the
+/// document's order, each as `get --plugin-name STEP` prints it.
 pub fn render(invocation: &Invocation) -> Vec<u8> {
-    render_value(&invocation.raw)
+    if invocation.steps.is_empty() {
+        render_value(&invocation.raw)
+    } else {
+        render_value(&invocation.steps.iter().map(|s| &s.raw).collect::<Vec<_>>())
+    }
 }
 
 /// Any record the aws CLI's way: 4-space indent, raw UTF-8, a trailing newline.

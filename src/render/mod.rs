@@ -37,7 +37,7 @@ pub fn render(format: OutputFormat, invocation: &Invocation, target: &Target) ->
             stderr: Vec::new(),
         },
         OutputFormat::Jsonl => Rendered {
-            stdout: json::render_lines([&invocation.raw]),
+            stdout: json::render_lines(invocation.parts().into_iter().map(|p| &p.raw)),
             stderr: Vec::new(),
         },
         OutputFormat::Table => Rendered {

@@ -61,18 +61,82 @@ fn cut_note(out: &mut String, stream: &str, cut: Option<&Cut>) {
     out.push('\n');
 }
 
-pub fn render(inv: &Invocation, color: bool) -> String {
+fn new_table(color: bool) -> Table {
     let mut table = Table::new();
-    table.load_style(presets::UTF8_FULL_CONDENSED);
     // Wrap to the terminal's width, but only a real one: a pty that reports no size (`script`,
     // some CI runners) says 0 columns, and squeezing to that prints one letter per line.
+    table.load_style(presets::UTF8_FULL_CONDENSED);
     if table.width().is_some_and(|w| w >= MIN_WRAP_WIDTH) {
         table.set_content_arrangement(ContentArrangement::Dynamic);
     }
     if color {
         table.enforce_styling();
     }
+    table
+}
 
+/// A document with several steps: the invocation's status, a row per step, then each step's
+/// stdout and stderr under the step's name.
+fn render_steps(inv: &Invocation, color: bool) -> String {
+    let mut head = new_table(color);
+    let mut row = |name: &str, value: &str| {
+        head.add_row(vec![Cell::new(name), Cell::new(visible(value))]);
+    };
+    row("Command", &inv.command_id);
+    row("Instance", &inv.instance_id);
+    if let Some(doc) = &inv.document {
+        row("Document", doc);
+    }
+    let mut status = Cell::new(visible(&inv.status_line()));
+    if color {
+        status = status.fg(status_color(inv.class));
+    }
+    head.add_row(vec![Cell::new("Status"), status]);
+
+    let mut steps = new_table(color);
+    steps.set_header(vec!["Step", "Status", "Response code", "Started", "Ended"]);
+    for step in &inv.steps {
+        let mut status = Cell::new(visible(&step.status_line()));
+        if color {
+            status = status.fg(status_color(step.class));
+        }
+        steps.add_row(vec![
+            Cell::new(visible(step.plugin_name.as_deref().unwrap_or_default())),
+            status,
+            Cell::new(
+                step.response_code
+                    .map(|c| c.to_string())
+                    .unwrap_or_default(),
+            ),
+            Cell::new(visible(step.started.as_deref().unwrap_or_default())),
+            Cell::new(visible(step.ended.as_deref().unwrap_or_default())),
+        ]);
+    }
+    let mut out = format!("{head}\n{steps}\n");
+    for step in &inv.steps {
+        let name = super::sanitize::one_line(step.plugin_name.as_deref().unwrap_or_default());
+        for (stream, body, cut) in [
+            ("stdout", step.stdout(), step.stdout_cut.as_ref()),
+            ("stderr", step.stderr(), step.stderr_cut.as_ref()),
+        ] {
+            section(
+                &mut out,
+                &format!("{name} · {stream}"),
+                body,
+                step.is_terminal(),
+                color,
+            );
+            cut_note(&mut out, stream, cut);
+        }
+    }
+    out
+}
+
+pub fn render(inv: &Invocation, color: bool) -> String {
+    if !inv.steps.is_empty() {
+        return render_steps(inv, color);
+    }
+    let mut table = new_table(color);
     let mut row = |name: &str, value: &str| {
         table.add_row(vec![Cell::new(name), Cell::new(visible(value))]);
     };

@@ -14,10 +14,15 @@ fn stream(text: &str, to_terminal: bool) -> Vec<u8> {
     }
 }
 
+/// The streams; for several steps, each step's stdout in order, and their stderr likewise.
 pub fn render(invocation: &Invocation, target: &Target) -> Rendered {
+    let parts = invocation.parts();
+    let joined = |pick: fn(&Invocation) -> &str| -> String {
+        parts.iter().map(|p| pick(p)).collect::<Vec<_>>().concat()
+    };
     Rendered {
-        stdout: stream(invocation.stdout(), target.stdout_is_terminal),
-        stderr: stream(invocation.stderr(), target.stderr_is_terminal),
+        stdout: stream(&joined(Invocation::stdout), target.stdout_is_terminal),
+        stderr: stream(&joined(Invocation::stderr), target.stderr_is_terminal),
     }
 }
 

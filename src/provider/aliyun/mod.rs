@@ -17,7 +17,8 @@ use credentials::Credentials;
 use record::Response;
 
 const API_VERSION: &str = "2014-05-26";
-const ACTION: &str = "DescribeInvocationResults";
+const DESCRIBE: &str = "DescribeInvocationResults";
+const STOP: &str = "StopInvocation";
 /// The API's largest page.
 pub const PAGE_SIZE: usize = 50;
 /// Attempts per call, the first included: with the backoff below, about three seconds of
@@ -120,7 +121,7 @@ impl CallError {
         }
     }
 
-    fn into_fetch_error(self, secrets: &[&str]) -> FetchError {
+    fn into_fetch_error(self, action: &str, secrets: &[&str]) -> FetchError {
         let retryable = self.retryable();
         let message = match self {
             CallError::Service {
@@ -135,14 +136,14 @@ impl CallError {
                 } else {
                     code
                 };
-                let mut m = format!("{ACTION}: {code}: {message}");
+                let mut m = format!("{action}: {code}: {message}");
                 if let Some(id) = request_id {
                     m.push_str(&format!(" (RequestId {id})"));
                 }
                 m
             }
-            CallError::Transport(m) => format!("{ACTION}: {m}"),
-            CallError::Malformed(m) => format!("{ACTION}: unexpected answer: {m}"),
+            CallError::Transport(m) => format!("{action}: {m}"),
+            CallError::Malformed(m) => format!("{action}: unexpected answer: {m}"),
         };
         if retryable {
             FetchError::Transient(message)
@@ -279,7 +280,11 @@ impl AliyunProvider {
             if let Some(token) = &next_token {
                 params.push(("NextToken".into(), token.clone()));
             }
-            let page = self.call(&params).await?.invocation.unwrap_or_default();
+            let page = self
+                .call::<Response>(DESCRIBE, &params)
+                .await?
+                .invocation
+                .unwrap_or_default();
             set.total_count = page.total_count.or(set.total_count);
             let results = page
                 .invocation_results
@@ -298,7 +303,7 @@ impl AliyunProvider {
                 Some(_) if empty => break,
                 Some(t) if !tokens_seen.insert(t.clone()) => {
                     return Err(CallError::Malformed("the same NextToken twice".into())
-                        .into_fetch_error(&[]));
+                        .into_fetch_error(DESCRIBE, &[]));
                 }
                 Some(_) => {}
             }
@@ -309,10 +314,29 @@ impl AliyunProvider {
         Ok(set)
     }
 
+    /// StopInvocation: stops the invocation on the named instances, or everywhere.
+    pub async fn stop_invocation(
+        &self,
+        invoke_id: &str,
+        instance_ids: &[String],
+    ) -> Result<(), FetchError> {
+        let mut params = vec![("InvokeId".to_owned(), invoke_id.to_owned())];
+        for (i, id) in instance_ids.iter().enumerate() {
+            params.push((format!("InstanceId.{}", i + 1), id.clone()));
+        }
+        self.call::<serde_json::Value>(STOP, &params)
+            .await
+            .map(|_| ())
+    }
+
     /// One call, retried with backoff while the failure is worth retrying. Each attempt is
     /// signed afresh: the service refuses a nonce it has seen.
-    async fn call(&self, params: &[(String, String)]) -> Result<Response, FetchError> {
-        let attempt = || self.send(params);
+    async fn call<T: serde::de::DeserializeOwned>(
+        &self,
+        action: &str,
+        params: &[(String, String)],
+    ) -> Result<T, FetchError> {
+        let attempt = || self.send(action, params);
         attempt
             .retry(
                 ExponentialBuilder::default()
@@ -322,14 +346,18 @@ impl AliyunProvider {
                     .with_jitter(),
             )
             .when(CallError::retryable)
-            .notify(|e, pause| tracing::debug!(error = ?e.kind(), ?pause, "retrying {ACTION}"))
+            .notify(|e, pause| tracing::debug!(error = ?e.kind(), ?pause, "retrying {action}"))
             .await
-            .map_err(|e| e.into_fetch_error(&self.secrets()))
+            .map_err(|e| e.into_fetch_error(action, &self.secrets()))
     }
 
-    async fn send(&self, params: &[(String, String)]) -> Result<Response, CallError> {
+    async fn send<T: serde::de::DeserializeOwned>(
+        &self,
+        action: &str,
+        params: &[(String, String)],
+    ) -> Result<T, CallError> {
         let mut all: Vec<(String, String)> = vec![
-            ("Action".into(), ACTION.into()),
+            ("Action".into(), action.into()),
             ("Version".into(), API_VERSION.into()),
             ("Format".into(), "JSON".into()),
             ("RegionId".into(), self.region.clone()),
@@ -356,14 +384,14 @@ impl AliyunProvider {
             &self.credentials.access_key_secret,
             &all,
         )));
-        tracing::debug!(params = ?params, "{ACTION}");
+        tracing::debug!(params = ?params, "{action}");
         // reqwest's errors quote the URL, whose query holds the signature and any STS token:
         // never let it out.
         let response = self.http.get(url).send().await.map_err(transport)?;
         let status = response.status();
         let body = response.bytes().await.map_err(transport)?;
         if status.is_success() {
-            return serde_json::from_slice::<Response>(&body)
+            return serde_json::from_slice::<T>(&body)
                 .map_err(|e| CallError::Malformed(e.to_string()));
         }
         let error = serde_json::from_slice::<ServiceError>(&body).unwrap_or(ServiceError {

@@ -160,6 +160,7 @@ impl InvocationResult {
             }),
             stderr_cut: None,
             raw: RawRecord::Aliyun(Box::new(self)),
+            steps: Vec::new(),
         }
     }
 }

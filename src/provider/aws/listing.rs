@@ -108,6 +108,41 @@ pub struct Listing<'a> {
 pub const PAGE_SIZE: usize = 50;
 
 impl ListedInvocation {
+    /// The step names, in the document's order.
+    pub fn step_names(&self) -> Vec<String> {
+        self.command_plugins
+            .iter()
+            .flatten()
+            .filter_map(|p| p.name.clone())
+            .collect()
+    }
+
+    /// The invocation as a whole, as a multi-step invocation's progress is seen: its status,
+    /// no output (each step's comes from GetCommandInvocation once it has ended).
+    pub fn into_invocation(self) -> crate::model::Invocation {
+        let status = self.status.clone().unwrap_or_default();
+        let non_empty = |s: &Option<String>| s.clone().filter(|v| !v.is_empty());
+        crate::model::Invocation {
+            command_id: self.command_id.clone().unwrap_or_default(),
+            instance_id: self.instance_id.clone().unwrap_or_default(),
+            plugin_name: None,
+            document: non_empty(&self.document_name),
+            class: classify(&status, self.status_details.as_deref()),
+            status,
+            status_details: self.status_details.clone(),
+            response_code: None,
+            started: None,
+            ended: None,
+            elapsed: None,
+            stdout_url: None,
+            stderr_url: None,
+            stdout_cut: None,
+            stderr_cut: None,
+            raw: RawRecord::AwsListed(self),
+            steps: Vec::new(),
+        }
+    }
+
     pub fn into_entry(self) -> ListEntry {
         let status = self.status.clone().unwrap_or_default();
         let plugins = self

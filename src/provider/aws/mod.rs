@@ -27,6 +27,8 @@ use aws_sdk_ssm::error::ProvideErrorMetadata;
 
 use super::{FetchError, Fetched, InvocationKey, Provider};
 use crate::error::Error;
+use crate::model::{Invocation, RawRecord};
+use listing::ListedInvocation;
 use record::CommandInvocation;
 
 #[derive(Debug, Clone, Default)]
@@ -38,6 +40,9 @@ pub struct AwsOptions {
 
 pub struct AwsProvider {
     client: aws_sdk_ssm::Client,
+    /// Invocations known to have several steps (command ID, instance ID): polled through
+    /// ListCommandInvocations alone, one call per round.
+    multi_step: std::sync::Mutex<std::collections::HashSet<(String, String)>>,
     /// Kept for the S3 and CloudWatch Logs clients of --full-output, built only when asked.
     sdk_config: aws_config::SdkConfig,
 }
@@ -119,6 +124,7 @@ impl AwsProvider {
         }
         Ok(AwsProvider {
             client: aws_sdk_ssm::Client::from_conf(ssm.build()),
+            multi_step: Default::default(),
             sdk_config,
         })
     }
@@ -134,8 +140,15 @@ impl AwsProvider {
     }
 }
 
-impl Provider for AwsProvider {
-    async fn fetch(&self, key: &InvocationKey) -> Result<Fetched, FetchError> {
+/// One GetCommandInvocation's answer.
+enum Got {
+    Found(Box<Invocation>),
+    NotFound,
+    InvalidPluginName,
+}
+
+impl AwsProvider {
+    async fn get_invocation(&self, key: &InvocationKey) -> Result<Got, FetchError> {
         let body = raw_body::RawBody::default();
         let started = std::time::Instant::now();
         let result = self
@@ -151,6 +164,7 @@ impl Provider for AwsProvider {
         tracing::debug!(
             elapsed = ?started.elapsed(),
             ok = result.is_ok(),
+            plugin = key.plugin_name.as_deref().unwrap_or_default(),
             "GetCommandInvocation"
         );
         match result {
@@ -159,13 +173,171 @@ impl Provider for AwsProvider {
                     .take()
                     .and_then(|b| CommandInvocation::from_body(&b))
                     .unwrap_or_else(|| CommandInvocation::from(output));
-                Ok(Fetched::Found(Box::new(record.into_invocation())))
+                Ok(Got::Found(Box::new(record.into_invocation())))
+            }
+            // A document with several steps asked for without one, a step it does not have,
+            // or (for the first seconds after SendCommand) an invocation not visible yet.
+            Err(err)
+                if err.as_service_error().and_then(|e| e.code()) == Some("InvalidPluginName") =>
+            {
+                Ok(Got::InvalidPluginName)
             }
             Err(err) => match errors::classify(err, "GetCommandInvocation") {
-                errors::Failure::NotFound => Ok(Fetched::NotVisible),
+                errors::Failure::NotFound => Ok(Got::NotFound),
                 errors::Failure::Fetch(f) => Err(f),
             },
         }
+    }
+
+    fn multi_step_key(key: &InvocationKey) -> (String, String) {
+        (key.command_id.clone(), key.instance_id.clone())
+    }
+
+    fn is_multi_step(&self, key: &InvocationKey) -> bool {
+        self.multi_step
+            .lock()
+            .is_ok_and(|set| set.contains(&Self::multi_step_key(key)))
+    }
+
+    /// The invocation with its steps, from ListCommandInvocations; None: not listed (yet).
+    async fn listed(&self, key: &InvocationKey) -> Result<Option<ListedInvocation>, FetchError> {
+        let query = ListQuery {
+            command_id: key.command_id.clone(),
+            instance_id: Some(key.instance_id.clone()),
+            details: true,
+            max_items: None,
+        };
+        match self.list_invocations(&query).await {
+            Ok(listed) => Ok(listed.into_iter().next()),
+            // Not listed yet: as good as an empty listing.
+            Err(FetchError::Fatal(Error::NotFound(_))) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// GetCommandInvocation said InvalidPluginName: the listing tells whether the invocation is
+    /// not visible yet, has several steps, or lacks the step asked for.
+    async fn after_invalid_plugin_name(&self, key: &InvocationKey) -> Result<Fetched, FetchError> {
+        let Some(listed) = self.listed(key).await? else {
+            return Ok(Fetched::NotVisible);
+        };
+        let names = listed.step_names();
+        match &key.plugin_name {
+            Some(wanted) if !names.is_empty() && !names.contains(wanted) => {
+                Err(FetchError::Fatal(Error::NotFound(format!(
+                    "this invocation has no step {wanted:?}; its steps are: {}",
+                    names.join(", ")
+                ))))
+            }
+            // Listed with that step already: GetCommandInvocation lags the listing.
+            Some(_) => Ok(Fetched::NotVisible),
+            None if names.len() <= 1 => Ok(Fetched::NotVisible),
+            None => {
+                if let Ok(mut set) = self.multi_step.lock() {
+                    set.insert(Self::multi_step_key(key));
+                }
+                self.with_steps(listed, key, false).await
+            }
+        }
+    }
+
+    /// One look for `get`: a multi-step invocation comes with its steps' results even while it
+    /// runs (a wait fetches them once, at the end).
+    pub async fn fetch_now(&self, key: &InvocationKey) -> Result<Fetched, FetchError> {
+        match self.fetch(key).await? {
+            Fetched::Found(invocation)
+                if invocation.steps.is_empty() && self.is_multi_step(key) =>
+            {
+                let RawRecord::AwsListed(listed) = invocation.raw else {
+                    return Ok(Fetched::Found(invocation));
+                };
+                self.with_steps(listed, key, true).await
+            }
+            other => Ok(other),
+        }
+    }
+
+    /// A multi-step invocation: its progress from the listing, and once it has ended each
+    /// step's complete result (GetCommandInvocation with the step's name), in the document's
+    /// order.
+    async fn with_steps(
+        &self,
+        listed: ListedInvocation,
+        key: &InvocationKey,
+        always: bool,
+    ) -> Result<Fetched, FetchError> {
+        let names = listed.step_names();
+        let mut invocation = listed.into_invocation();
+        if always || invocation.is_terminal() {
+            for name in names {
+                let step = InvocationKey {
+                    plugin_name: Some(name.clone()),
+                    ..key.clone()
+                };
+                match self.get_invocation(&step).await? {
+                    Got::Found(result) => invocation.steps.push(*result),
+                    Got::NotFound | Got::InvalidPluginName => {
+                        return Err(FetchError::Transient(format!(
+                            "step {name:?} of a finished invocation is not visible yet"
+                        )));
+                    }
+                }
+            }
+        }
+        Ok(Fetched::Found(Box::new(invocation)))
+    }
+}
+
+impl Provider for AwsProvider {
+    async fn fetch(&self, key: &InvocationKey) -> Result<Fetched, FetchError> {
+        if key.plugin_name.is_none() && self.is_multi_step(key) {
+            return match self.listed(key).await? {
+                Some(listed) => self.with_steps(listed, key, false).await,
+                None => Ok(Fetched::NotVisible),
+            };
+        }
+        match self.get_invocation(key).await? {
+            Got::Found(invocation) => Ok(Fetched::Found(invocation)),
+            Got::NotFound => Ok(Fetched::NotVisible),
+            Got::InvalidPluginName => self.after_invalid_plugin_name(key).await,
+        }
+    }
+}
+
+impl AwsProvider {
+    /// CancelCommand: on the named instances, or on every instance of the command.
+    pub async fn cancel_command(
+        &self,
+        command_id: &str,
+        instance_ids: &[String],
+    ) -> Result<(), FetchError> {
+        let ids = (!instance_ids.is_empty()).then(|| instance_ids.to_vec());
+        let result = self
+            .client
+            .cancel_command()
+            .command_id(command_id)
+            .set_instance_ids(ids)
+            .send()
+            .await;
+        tracing::debug!(ok = result.is_ok(), "CancelCommand");
+        result
+            .map(|_| ())
+            .map_err(|err| match errors::classify(err, "CancelCommand") {
+                errors::Failure::NotFound => {
+                    FetchError::Fatal(Error::NotFound("CancelCommand: no such invocation".into()))
+                }
+                errors::Failure::Fetch(f) => f,
+            })
+    }
+
+    /// The command's overall status (ListCommands); None when it is not listed.
+    pub async fn command_status(&self, command_id: &str) -> Result<Option<String>, FetchError> {
+        let fleet = AwsFleet {
+            provider: self,
+            command_id: command_id.to_owned(),
+        };
+        use crate::fleet::FleetSource;
+        Ok(fleet.summary().await?.map(|s| s.status))
     }
 }
 

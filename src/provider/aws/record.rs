@@ -142,6 +142,7 @@ impl CommandInvocation {
             stdout_cut,
             stderr_cut,
             raw: RawRecord::Aws(self),
+            steps: Vec::new(),
         }
     }
 }

@@ -1,0 +1,189 @@
+//! `--command-id -` and `--invoke-id -`: the IDs taken from the JSON another tool printed, so
+//! that `aws ssm send-command … | ssmres wait --command-id -` needs no jq in between. Read and
+//! checked before any call; anything unexpected is a usage error.
+
+use serde_json::Value;
+
+/// Who the command was sent to, as far as the document says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Instances {
+    /// One instance (an invocation's InstanceId, or a command sent to one).
+    One(String),
+    /// Several instances, or targets (tags, resource groups) resolved by the service.
+    Many(usize),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentCommand {
+    pub command_id: String,
+    pub instances: Instances,
+}
+
+const EXPECTED_AWS: &str = "--command-id -: expected on stdin the JSON that `aws ssm send-command` \
+     prints ({\"Command\": {\"CommandId\": …}}), that `aws ssm list-commands` prints, or a \
+     GetCommandInvocation object (`aws ssm get-command-invocation`, `ssmres get -o json`)";
+
+const EXPECTED_ALIYUN: &str = "--invoke-id -: expected on stdin the JSON that `aliyun ecs \
+     RunCommand` or `InvokeCommand` prints ({\"InvokeId\": \"t-…\"}), or `ssmres --provider \
+     aliyun get -o json`";
+
+fn parse(text: &str, expected: &str) -> Result<Value, String> {
+    if text.trim().is_empty() {
+        return Err(format!("{expected}; stdin was empty"));
+    }
+    serde_json::from_str(text).map_err(|e| format!("{expected}; stdin is not JSON ({e})"))
+}
+
+fn string(v: &Value, key: &str) -> Option<String> {
+    v.get(key)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+}
+
+/// The command in what the aws CLI (or ssmres) printed.
+pub fn aws(text: &str) -> Result<SentCommand, String> {
+    let doc = parse(text, EXPECTED_AWS)?;
+    let (command, invocation) = match &doc {
+        Value::Object(o) if o.contains_key("Command") => (doc.get("Command"), None),
+        Value::Object(o) if o.contains_key("Commands") => (
+            doc.get("Commands")
+                .and_then(Value::as_array)
+                .and_then(|a| a.first()),
+            None,
+        ),
+        Value::Object(_) => (None, Some(&doc)),
+        // A multi-step invocation prints one object per step.
+        Value::Array(a) => (None, a.first()),
+        _ => (None, None),
+    };
+    let found = match (command, invocation) {
+        (Some(c), _) => string(c, "CommandId").map(|id| {
+            let ids: Vec<String> = c
+                .get("InstanceIds")
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default();
+            let instances = match ids.as_slice() {
+                [one] => Instances::One(one.clone()),
+                _ => Instances::Many(ids.len()),
+            };
+            (id, instances)
+        }),
+        (None, Some(i)) => string(i, "CommandId")
+            .and_then(|id| string(i, "InstanceId").map(|instance| (id, Instances::One(instance)))),
+        (None, None) => None,
+    };
+    let Some((command_id, instances)) = found else {
+        return Err(format!("{EXPECTED_AWS}; found no CommandId there"));
+    };
+    let command_id = crate::cli::check_command_id(&command_id)
+        .map_err(|e| format!("--command-id -: the CommandId on stdin is not valid: {e}"))?;
+    if let Instances::One(id) = &instances {
+        crate::cli::parse_instance_id(id)
+            .map_err(|e| format!("--command-id -: the instance ID on stdin is not valid: {e}"))?;
+    }
+    Ok(SentCommand {
+        command_id,
+        instances,
+    })
+}
+
+/// The invoke ID in what the aliyun CLI (or ssmres) printed.
+pub fn aliyun(text: &str) -> Result<String, String> {
+    let doc = parse(text, EXPECTED_ALIYUN)?;
+    let found = string(&doc, "InvokeId").or_else(|| {
+        doc.pointer("/Invocation/InvocationResults/InvocationResult/0")
+            .and_then(|r| string(r, "InvokeId"))
+    });
+    let Some(id) = found else {
+        return Err(format!("{EXPECTED_ALIYUN}; found no InvokeId there"));
+    };
+    match crate::cli::parse_invoke_id(&id) {
+        Ok(id) if id != crate::cli::STDIN => Ok(id),
+        _ => Err(format!(
+            "--invoke-id -: the InvokeId on stdin ({}) is not an invoke ID (t-…)",
+            crate::render::sanitize::one_line(&id)
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CMD: &str = "32d70fe0-ddbc-4a4e-943f-ffcbc0123456";
+
+    #[test]
+    fn send_command_output() {
+        let one =
+            format!(r#"{{"Command": {{"CommandId": "{CMD}", "InstanceIds": ["i-0123abcd"]}}}}"#);
+        assert_eq!(
+            aws(&one),
+            Ok(SentCommand {
+                command_id: CMD.into(),
+                instances: Instances::One("i-0123abcd".into())
+            })
+        );
+        let targets = format!(
+            r#"{{"Command": {{"CommandId": "{CMD}", "InstanceIds": [], "Targets": [{{"Key": "tag:app", "Values": ["web"]}}]}}}}"#
+        );
+        assert_eq!(aws(&targets).map(|c| c.instances), Ok(Instances::Many(0)));
+        let list = format!(
+            r#"{{"Commands": [{{"CommandId": "{CMD}", "InstanceIds": ["i-0123abcd", "i-0123abce"]}}]}}"#
+        );
+        assert_eq!(aws(&list).map(|c| c.instances), Ok(Instances::Many(2)));
+    }
+
+    #[test]
+    fn invocation_objects() {
+        let one =
+            format!(r#"{{"CommandId": "{CMD}", "InstanceId": "i-0123abcd", "Status": "Success"}}"#);
+        assert!(aws(&one).is_ok_and(|c| c.instances == Instances::One("i-0123abcd".into())));
+        let steps = format!("[{one}, {one}]");
+        assert!(aws(&steps).is_ok());
+    }
+
+    #[test]
+    fn anything_else_says_what_was_expected() {
+        for bad in [
+            "",
+            "  \n",
+            "not json",
+            "{}",
+            "[]",
+            "42",
+            r#"{"Command": {}}"#,
+            r#"{"Command": {"CommandId": "short"}}"#,
+            r#"{"CommandId": "32d70fe0-ddbc-4a4e-943f-ffcbc0123456"}"#,
+        ] {
+            let e = aws(bad).unwrap_err();
+            assert!(
+                e.starts_with("--command-id -:") && !e.contains('\n'),
+                "{bad:?}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn aliyun_shapes() {
+        assert_eq!(
+            aliyun(r#"{"RequestId": "r", "CommandId": "c-1", "InvokeId": "t-hz0jdfwd9f2z"}"#),
+            Ok("t-hz0jdfwd9f2z".into())
+        );
+        assert_eq!(
+            aliyun(
+                r#"{"Invocation": {"InvocationResults": {"InvocationResult": [{"InvokeId": "t-abc"}]}}}"#
+            ),
+            Ok("t-abc".into())
+        );
+        for bad in ["", "{}", r#"{"InvokeId": "-"}"#, r#"{"InvokeId": "c-1"}"#] {
+            assert!(aliyun(bad).is_err(), "{bad}");
+        }
+    }
+}
