@@ -22,7 +22,17 @@ fn main() -> ExitCode {
         }
     };
     let mut cli = cli;
-    let read_stdin = || std::io::read_to_string(std::io::stdin());
+    let read_stdin = || {
+        use std::io::IsTerminal;
+        // Waiting for someone to type JSON would look like a hang.
+        if std::io::stdin().is_terminal() {
+            return Err(std::io::Error::other(
+                "it is a terminal: pipe in what `aws ssm send-command` (or `aliyun ecs \
+                 RunCommand`) prints",
+            ));
+        }
+        std::io::read_to_string(std::io::stdin())
+    };
     if let Err(message) = cli.check().and_then(|()| cli.resolve_stdin(read_stdin)) {
         say(&format!("error: {message}"));
         return ExitCode::from(exit::USAGE);

@@ -516,3 +516,46 @@ fn json_matches_aws_cli_byte_for_byte_on_tricky_content() {
         assert_eq!(fake.get_invocation_calls(), 1 + runs.len());
     }
 }
+
+#[test]
+fn send_command_piped_into_wait_command_id_from_stdin() {
+    let moto = Moto::start();
+    let instance_id = moto.run_instance();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sent = dir.path().join("send-command.json");
+    // A real shell pipe: the aws CLI's JSON on stdout, a copy kept to compare with.
+    let script = r#"set -o pipefail
+"$AWS" ssm send-command --instance-ids "$INSTANCE_ID" --document-name AWS-RunShellScript \
+    --parameters commands=uptime --endpoint-url "$ENDPOINT" --output json \
+  | tee "$SENT" \
+  | "$SSMRES" --endpoint-url "$ENDPOINT" wait --command-id - -o json"#;
+    let mut cmd = std::process::Command::new("bash");
+    cmd.arg("-c").arg(script);
+    moto.apply_env(&mut cmd);
+    cmd.env("AWS", moto.venv().join("bin").join("aws"))
+        .env("SSMRES", env!("CARGO_BIN_EXE_ssmres"))
+        .env("ENDPOINT", moto.endpoint())
+        .env("INSTANCE_ID", &instance_id)
+        .env("SENT", &sent)
+        .env("PYTHONIOENCODING", "utf-8")
+        .env("PYTHONUTF8", "1");
+    let out = moto::run(cmd, moto::COMMAND_TIMEOUT);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "aws ssm send-command | ssmres wait --command-id -:\n{}",
+        show(&out)
+    );
+    let sent: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(&sent).expect("the copy of what send-command printed"),
+    )
+    .expect("send-command printed JSON");
+    let command_id = sent["Command"]["CommandId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no Command.CommandId in {sent}"));
+    assert_eq!(command_id.len(), 36, "{sent}");
+    let json = Json::parse(&out.stdout, "ssmres wait -o json output");
+    assert_eq!(json.str("CommandId"), command_id, "{}", show(&out));
+    assert_eq!(json.str("InstanceId"), instance_id, "{}", show(&out));
+    assert_eq!(json.str("Status"), "Success", "{}", show(&out));
+}

@@ -19,6 +19,10 @@ use std::collections::BTreeSet;
 /// outage (15 s and more with the default intervals), not a blip.
 pub(super) const MAX_FAILED_POLLS: u32 = 5;
 
+/// How long, past the deadline, the steps of an unfinished multi-step invocation are looked up
+/// for the timeout's report.
+const LAST_STEPS: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// The poll policy the flags ask for, its deadline counted from now.
 pub(super) fn policy(args: &WaitArgs) -> Result<Policy, Error> {
     if args.min_interval > args.max_interval {
@@ -112,6 +116,14 @@ async fn one(
         Outcome::TimedOut(last) => {
             let stage = match last {
                 Some(mut invocation) => {
+                    // A document with several steps was followed through its listing: show
+                    // each step as it stands, in the shape a finished one has.
+                    if matches!(invocation.raw, crate::model::RawRecord::AwsListed(_))
+                        && let Ok(Ok(crate::provider::Fetched::Found(now))) =
+                            tokio::time::timeout(LAST_STEPS, provider.fetch_now(key)).await
+                    {
+                        invocation = now;
+                    }
                     ctx.print_full(provider, &mut invocation, args.full_output, policy.deadline)
                         .await?;
                     WaitStage::LastSeen(invocation.status_line())

@@ -20,6 +20,13 @@
 //! count). Pages after the first are answered from the state of the round their `NextToken`
 //! was issued in, `MaxResults` (1 to 50, default 10) at a time, with an opaque token tied to the
 //! query.
+//!
+//! `StopInvocation` (RegionId, InvokeId, InstanceId.1, InstanceId.2, …) is a call too, but never
+//! a round: it answers `{"RequestId": …}` (after [`World::stop_delay`]), and from the next round
+//! on every instance it names (all of the invocation's without InstanceId.N) that was not over
+//! is `Stopping` for [`World::stopping_rounds`] rounds, then `Terminated` (`Cancelled` when it
+//! had not started). [`run_command_output`] and [`invoke_command_output`] are what `aliyun ecs
+//! RunCommand` / `InvokeCommand` print (the `InvokeId` JSON answer).
 
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
@@ -37,8 +44,10 @@ use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Map, Value, json};
 use sha1::Sha1;
 
-/// The one operation the fake implements.
+/// The operation the fake is about.
 pub const ACTION: &str = "DescribeInvocationResults";
+/// The other operation it implements.
+pub const STOP_ACTION: &str = "StopInvocation";
 /// The ECS API version.
 pub const API_VERSION: &str = "2014-05-26";
 /// `HostId` of every error body.
@@ -86,6 +95,23 @@ pub const RECORD_STATUSES: [&str; 7] = [
 
 pub fn is_terminal(status: &str) -> bool {
     TERMINAL_STATUSES.contains(&status)
+}
+
+/// What `aliyun ecs RunCommand` prints: `{"RequestId", "CommandId", "InvokeId"}`.
+pub fn run_command_output(invoke_id: &str) -> Value {
+    json!({
+        "RequestId": "E69EF3CC-94CD-42E7-8926-F133B86387C0",
+        "CommandId": COMMAND_ID,
+        "InvokeId": invoke_id,
+    })
+}
+
+/// What `aliyun ecs InvokeCommand` prints: `{"RequestId", "InvokeId"}`.
+pub fn invoke_command_output(invoke_id: &str) -> Value {
+    json!({
+        "RequestId": "473469C7-AA6F-4DC5-B3DB-A3DC0DE3C83E",
+        "InvokeId": invoke_id,
+    })
 }
 
 /// A well-formed ECS instance ID for the `i`-th instance of a fleet (`i-bp1…` + `i` in hex).
@@ -675,6 +701,8 @@ pub struct World {
     pub invocations: Vec<Invocation>,
     keys: HashMap<String, Key>,
     faults: HashMap<usize, Fault>,
+    stop_delay: Duration,
+    stopping_rounds: usize,
 }
 
 impl Default for World {
@@ -698,6 +726,8 @@ impl World {
             invocations: Vec::new(),
             keys,
             faults: HashMap::new(),
+            stop_delay: Duration::ZERO,
+            stopping_rounds: 1,
         }
     }
 
@@ -747,6 +777,52 @@ impl World {
             self.faults.insert(call, fault.clone());
         }
         self
+    }
+
+    /// StopInvocation is answered after this long.
+    pub fn stop_delay(mut self, delay: Duration) -> World {
+        self.stop_delay = delay;
+        self
+    }
+
+    /// How many rounds a stopped instance shows `Stopping` before its final state.
+    pub fn stopping_rounds(mut self, n: usize) -> World {
+        self.stopping_rounds = n;
+        self
+    }
+
+    /// The invocations as seen with these stops applied (see the module's documentation).
+    fn stopped(&self, stops: &[Stop]) -> Vec<Invocation> {
+        let mut invocations = self.invocations.clone();
+        for inv in &mut invocations {
+            for instance in &mut inv.instances {
+                let Some(stop) = stops.iter().find(|s| {
+                    s.invoke_id == inv.invoke_id
+                        && (s.instance_ids.is_empty()
+                            || s.instance_ids.contains(&instance.instance_id))
+                }) else {
+                    continue;
+                };
+                let at = stop.round;
+                let before = instance.status_at(at).to_owned();
+                if is_terminal(&before) {
+                    continue;
+                }
+                let last = if before == "Pending" {
+                    "Cancelled"
+                } else {
+                    "Terminated"
+                };
+                instance.states.retain(|(r, _)| *r <= at);
+                if self.stopping_rounds > 0 {
+                    instance.states.push((at + 1, "Stopping".into()));
+                }
+                instance
+                    .states
+                    .push((at + 1 + self.stopping_rounds, last.into()));
+            }
+        }
+        invocations
     }
 
     /// The instance with this ID, in any invocation.
@@ -885,6 +961,15 @@ struct Token {
     query_key: String,
 }
 
+/// A StopInvocation call: the round it came in, what it stopped.
+#[derive(Clone, Debug)]
+struct Stop {
+    round: usize,
+    invoke_id: String,
+    /// Empty: every instance of the invocation.
+    instance_ids: Vec<String>,
+}
+
 #[derive(Default)]
 struct Inner {
     requests: Vec<Recorded>,
@@ -893,6 +978,7 @@ struct Inner {
     rounds: usize,
     tokens: HashMap<String, Token>,
     served: Vec<ServedPage>,
+    stops: Vec<Stop>,
 }
 
 struct State {
@@ -979,6 +1065,46 @@ impl FakeEcs {
 
     pub fn total_requests(&self) -> usize {
         self.state.inner.lock().unwrap().requests.len()
+    }
+
+    /// The StopInvocation calls, in order.
+    pub fn stop_calls(&self) -> Vec<Recorded> {
+        self.calls()
+            .into_iter()
+            .filter(|r| r.param("Action") == Some(STOP_ACTION))
+            .collect()
+    }
+
+    /// The DescribeInvocationResults calls, in order.
+    pub fn describe_calls(&self) -> Vec<Recorded> {
+        self.calls()
+            .into_iter()
+            .filter(|r| r.param("Action") == Some(ACTION))
+            .collect()
+    }
+
+    /// Waits until `n` DescribeInvocationResults calls arrived; false on timeout.
+    pub fn wait_for_describe_calls(&self, n: usize, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        while self.describe_calls().len() < n {
+            if Instant::now() >= deadline {
+                return false;
+            }
+            thread::sleep(Duration::from_millis(5));
+        }
+        true
+    }
+
+    /// Waits until `n` StopInvocation calls arrived; false on timeout.
+    pub fn wait_for_stop_calls(&self, n: usize, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        while self.stop_calls().len() < n {
+            if Instant::now() >= deadline {
+                return false;
+            }
+            thread::sleep(Duration::from_millis(5));
+        }
+        true
     }
 
     /// How many rounds (calls without a NextToken) there were.
@@ -1325,7 +1451,7 @@ fn answer(world: &World, inner: &mut Inner, rec: &mut Recorded, request_no: usiz
         }
     }
     let action = get("Action").unwrap();
-    if action != ACTION {
+    if action != ACTION && action != STOP_ACTION {
         return fail(
             rec,
             request_no,
@@ -1401,10 +1527,16 @@ fn answer(world: &World, inner: &mut Inner, rec: &mut Recorded, request_no: usiz
         );
     }
 
-    // A call: numbered, and a round when it has no NextToken.
+    // A call: numbered, and a round when it is a first page (StopInvocation never is).
     inner.calls += 1;
     let call = inner.calls;
     rec.call = Some(call);
+    if action == STOP_ACTION {
+        if let Some(fault) = world.faults.get(&call) {
+            return play_fault(rec, request_no, fault.clone());
+        }
+        return stop_invocation(world, inner, rec, request_no, &params);
+    }
     let next_token = get("NextToken").filter(|t| !t.is_empty());
     if next_token.is_none() {
         inner.rounds += 1;
@@ -1560,7 +1692,7 @@ fn describe_invocation_results(
 
     let record_status = get("InvokeRecordStatus");
     let mut matching: Vec<Value> = Vec::new();
-    for inv in &world.invocations {
+    for inv in &world.stopped(&inner.stops) {
         if get("InvokeId").is_some_and(|id| id != inv.invoke_id)
             || get("CommandId").is_some_and(|id| id != inv.command_id)
             || get("ResourceGroupId").is_some_and(|id| id != inv.resource_group_id)
@@ -1636,4 +1768,58 @@ fn describe_invocation_results(
         }
     });
     Reply::Json(200, body.to_string())
+}
+
+/// `StopInvocation`: RegionId and InvokeId required, InstanceId.N optional.
+fn stop_invocation(
+    world: &World,
+    inner: &mut Inner,
+    rec: &mut Recorded,
+    request_no: usize,
+    params: &[(String, String)],
+) -> Reply {
+    let get = |name: &str| -> Option<&str> {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    for name in ["RegionId", "InvokeId"] {
+        if get(name).is_none_or(str::is_empty) {
+            return missing(rec, request_no, name);
+        }
+    }
+    let invoke_id = get("InvokeId").unwrap().to_owned();
+    if !world.invocations.iter().any(|i| i.invoke_id == invoke_id) {
+        return fail(
+            rec,
+            request_no,
+            404,
+            "InvalidInvokeId.NotFound",
+            "The specified invoke ID does not exist.",
+        );
+    }
+    let mut numbered: Vec<(usize, String)> = Vec::new();
+    for (k, v) in params {
+        let Some(n) = k.strip_prefix("InstanceId.") else {
+            continue;
+        };
+        match n.parse::<usize>() {
+            Ok(n) if (1..=50).contains(&n) => numbered.push((n, v.clone())),
+            _ => return invalid(rec, request_no, k, v),
+        }
+    }
+    numbered.sort();
+    inner.stops.push(Stop {
+        round: inner.rounds,
+        invoke_id,
+        instance_ids: numbered.into_iter().map(|(_, v)| v).collect(),
+    });
+    rec.status = Some(200);
+    let body = json!({ "RequestId": request_id(request_no) }).to_string();
+    if world.stop_delay.is_zero() {
+        Reply::Json(200, body)
+    } else {
+        Reply::Delay(world.stop_delay, Box::new(Reply::Json(200, body)))
+    }
 }

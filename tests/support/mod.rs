@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod fake_ecs;
+pub mod fake_multi;
 pub mod fake_mw;
 pub mod fake_ssm;
 pub mod moto;

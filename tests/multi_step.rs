@@ -1,0 +1,717 @@
+//! Documents of several steps (plugins): `get` and `wait` without `--plugin-name` find the
+//! steps through ListCommandInvocations once GetCommandInvocation answers InvalidPluginName,
+//! follow the invocation with one listing per round, then fetch each step's result once, and
+//! print every step, in the document's order, in every output mode. Against a scripted world
+//! ([`FakeMulti`]) whose rounds are the binary's polls.
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::process::Output;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use support::fake_multi::{
+    CMD_ID, FakeMulti, GET_COMMAND_INVOCATION, LIST_COMMAND_INVOCATIONS, LIST_COMMANDS,
+    MultiInstance, MultiWorld, StepSpec, printed_array, printed_lines, printed_object,
+};
+use support::fake_ssm::{INSTANCE_ID, fleet_instance_id};
+use support::{
+    Cli, FAST_POLL, assert_exit, assert_single_stderr_line, describe, stderr_str, stdout_json,
+    stdout_str,
+};
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------------
+
+/// Runs `ssmres ARGS` against the world.
+fn run(fake: &FakeMulti, args: &[&str]) -> Output {
+    let cli = Cli::new(&fake.url());
+    cli.cmd().args(args).output().unwrap()
+}
+
+/// `wait --command-id CMD_ID --instance-id INSTANCE_ID <fast polling> EXTRA`.
+fn wait_one(fake: &FakeMulti, extra: &[&str]) -> Output {
+    let mut args = vec!["wait", "--command-id", CMD_ID, "--instance-id", INSTANCE_ID];
+    args.extend(FAST_POLL);
+    args.extend(extra);
+    run(fake, &args)
+}
+
+/// `get --command-id CMD_ID --instance-id INSTANCE_ID EXTRA`.
+fn get_one(fake: &FakeMulti, extra: &[&str]) -> Output {
+    let mut args = vec!["get", "--command-id", CMD_ID, "--instance-id", INSTANCE_ID];
+    args.extend(extra);
+    run(fake, &args)
+}
+
+/// A three-step deployment on INSTANCE_ID: `install` runs in round 1 and succeeds in round 2,
+/// `migrate` runs from round 2 and fails with code 2 in round 3, `restart` waits until round 3
+/// and succeeds in round 4. The invocation ends (Failed) in round 4.
+fn three_steps() -> MultiWorld {
+    MultiWorld::one(MultiInstance::new(
+        INSTANCE_ID,
+        vec![
+            StepSpec::new("install")
+                .output("installing 3 packages\n", "warning: cache cold\n")
+                .succeeds_at(2),
+            StepSpec::new("migrate")
+                .output("migrating schema v41 -> v42\n", "error: table locked\n")
+                .runs(2, 3, ("Failed", "Failed"))
+                .code(2),
+            StepSpec::new("restart")
+                .output("restarting app.service\n", "")
+                .runs(3, 4, ("Success", "Success")),
+        ],
+    ))
+}
+
+/// The step names of a three-step world, in order.
+const THREE: [&str; 3] = ["install", "migrate", "restart"];
+
+/// A two-step document that has ended: `build` succeeded, `test` failed with code 1.
+fn two_steps_ended() -> MultiWorld {
+    MultiWorld::one(MultiInstance::new(
+        INSTANCE_ID,
+        vec![
+            StepSpec::new("build").output("built in 3s\n", ""),
+            StepSpec::new("test")
+                .output("12 passed, 1 failed\n", "FAIL test_login\n")
+                .fails_at(1, 1),
+        ],
+    ))
+}
+
+/// The final GetCommandInvocation bodies of every step of INSTANCE_ID.
+fn final_bodies(fake: &FakeMulti) -> Vec<Value> {
+    fake.world().instance(INSTANCE_ID).final_get_bodies(CMD_ID)
+}
+
+/// Asserts the calls made, round by round, shortened (`Get`, `Get(step)`, `List`).
+#[track_caller]
+fn assert_rounds(fake: &FakeMulti, out: &Output, expected: &[(usize, &[&str])]) {
+    let got = fake.calls_by_round();
+    let want: Vec<(usize, Vec<String>)> = expected
+        .iter()
+        .map(|(r, calls)| (*r, calls.iter().map(|c| (*c).to_owned()).collect()))
+        .collect();
+    assert_eq!(got, want, "calls per round\n{}", describe(out));
+}
+
+/// Asserts each round of the fake began a pause after the one before: one poll each (a poll
+/// that made two listings back to back would show as two rounds without a pause between).
+#[track_caller]
+fn assert_rounds_are_polls(fake: &FakeMulti, pause: Duration, out: &Output) {
+    let calls = fake.calls();
+    let starts: Vec<Instant> = calls
+        .iter()
+        .enumerate()
+        .filter(|(i, c)| *i == 0 || calls[i - 1].round != c.round)
+        .map(|(_, c)| c.at)
+        .collect();
+    for pair in starts.windows(2) {
+        assert!(
+            pair[1] - pair[0] >= pause,
+            "two rounds {:?} apart: not one poll each\n{:?}\n{}",
+            pair[1] - pair[0],
+            fake.calls_by_round(),
+            describe(out)
+        );
+    }
+}
+
+/// Asserts every ListCommandInvocations call asked for INSTANCE_ID's invocation with details.
+#[track_caller]
+fn assert_lists_ask_for_one_detailed_invocation(fake: &FakeMulti) {
+    for call in fake.calls_to(LIST_COMMAND_INVOCATIONS) {
+        assert_eq!(call.body["CommandId"], CMD_ID, "{:?}", call.body);
+        assert_eq!(call.body["InstanceId"], INSTANCE_ID, "{:?}", call.body);
+        assert_eq!(call.body["Details"], json!(true), "{:?}", call.body);
+    }
+}
+
+/// The cells of a table row (comfy-table draws `│` at the edges and `┆` between cells).
+fn cells(row: &str) -> Vec<&str> {
+    row.split(['│', '┆']).map(str::trim).collect()
+}
+
+/// The lines of stdout.
+fn lines(out: &Output) -> Vec<String> {
+    stdout_str(out).lines().map(str::to_owned).collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// wait: one listing per round, one fetch per step, every output mode
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn wait_on_three_steps_lists_once_per_round_then_fetches_each_step_once() {
+    let fake = FakeMulti::start(three_steps());
+    // Polls at least 100 ms apart, so that each round of the fake is seen to be one poll.
+    let out = run(
+        &fake,
+        &[
+            "wait",
+            "--command-id",
+            CMD_ID,
+            "--instance-id",
+            INSTANCE_ID,
+            "--min-interval",
+            "100ms",
+            "--max-interval",
+            "150ms",
+            "-o",
+            "json",
+        ],
+    );
+    assert_exit(&out, 1);
+    assert_rounds_are_polls(&fake, Duration::from_millis(90), &out);
+    assert_rounds(
+        &fake,
+        &out,
+        &[
+            (1, &["Get", "List"]),
+            (2, &["List"]),
+            (3, &["List"]),
+            (4, &["List", "Get(install)", "Get(migrate)", "Get(restart)"]),
+        ],
+    );
+    assert_lists_ask_for_one_detailed_invocation(&fake);
+    for call in fake.calls_to(GET_COMMAND_INVOCATION) {
+        assert_eq!(call.body["CommandId"], CMD_ID);
+        assert_eq!(call.body["InstanceId"], INSTANCE_ID);
+    }
+    assert!(
+        fake.calls_to(LIST_COMMANDS).is_empty(),
+        "a single invocation's wait needs no ListCommands"
+    );
+}
+
+#[test]
+fn wait_json_is_an_array_of_each_steps_result_in_document_order() {
+    let fake = FakeMulti::start(three_steps());
+    let out = wait_one(&fake, &["-o", "json"]);
+    assert_exit(&out, 1);
+    let bodies = final_bodies(&fake);
+    assert_eq!(
+        stdout_str(&out),
+        printed_array(&bodies),
+        "one GetCommandInvocation object per step, in the document's order, as the aws CLI \
+         prints them\n{}",
+        describe(&out)
+    );
+    let printed = stdout_json(&out);
+    let names: Vec<&str> = printed
+        .as_array()
+        .expect("an array")
+        .iter()
+        .map(|o| o["PluginName"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(names, THREE);
+    assert!(out.stderr.is_empty(), "{}", describe(&out));
+
+    // Each object is exactly what `get --plugin-name STEP -o json` prints for that step.
+    for (step, body) in THREE.iter().zip(&bodies) {
+        let single = get_one(&fake, &["--plugin-name", step, "-o", "json"]);
+        assert_exit(&single, 0);
+        assert_eq!(
+            stdout_str(&single),
+            printed_object(body),
+            "get --plugin-name {step}\n{}",
+            describe(&single)
+        );
+        let alone: Value = serde_json::from_str(&stdout_str(&single)).unwrap();
+        let index = THREE.iter().position(|s| s == step).unwrap();
+        assert_eq!(printed[index], alone, "{step}");
+    }
+}
+
+#[test]
+fn wait_jsonl_prints_one_object_per_step_per_line() {
+    let fake = FakeMulti::start(three_steps());
+    let out = wait_one(&fake, &["-o", "jsonl"]);
+    assert_exit(&out, 1);
+    assert_eq!(
+        stdout_str(&out),
+        printed_lines(&final_bodies(&fake)),
+        "{}",
+        describe(&out)
+    );
+    assert_eq!(lines(&out).len(), 3);
+}
+
+#[test]
+fn wait_text_concatenates_the_steps_streams_and_nothing_else() {
+    let fake = FakeMulti::start(three_steps());
+    let out = wait_one(&fake, &["-o", "text"]);
+    assert_exit(&out, 1);
+    assert_eq!(
+        stdout_str(&out),
+        "installing 3 packages\nmigrating schema v41 -> v42\nrestarting app.service\n",
+        "each step's stdout in order, nothing else\n{}",
+        describe(&out)
+    );
+    assert_eq!(
+        stderr_str(&out),
+        "warning: cache cold\nerror: table locked\n",
+        "each step's stderr in order, nothing else\n{}",
+        describe(&out)
+    );
+}
+
+#[test]
+fn wait_table_has_a_row_per_step_then_each_steps_sections() {
+    let fake = FakeMulti::start(three_steps());
+    let out = wait_one(&fake, &["-o", "table"]);
+    assert_exit(&out, 1);
+    let text = stdout_str(&out);
+    let first_section = text
+        .find("── ")
+        .unwrap_or_else(|| panic!("no section header\n{}", describe(&out)));
+    let table = &text[..first_section];
+    for (i, (step, status, code)) in [
+        ("install", "Success", "0"),
+        ("migrate", "Failed", "2"),
+        ("restart", "Success", "0"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        // Minutes and seconds of the step's start and end (the hour depends on the time zone
+        // a table may show them in).
+        let start = &support::fake_multi::step_start(i)[14..19];
+        let end = &support::fake_multi::step_end(i)[14..19];
+        let row = table
+            .lines()
+            .find(|l| cells(l).contains(&step))
+            .unwrap_or_else(|| panic!("no table row for step {step}\n{}", describe(&out)));
+        let cells = cells(row);
+        for wanted in [status, code] {
+            assert!(
+                cells.contains(&wanted),
+                "row of {step} lacks {wanted:?}: {row}\n{}",
+                describe(&out)
+            );
+        }
+        for wanted in [start, end] {
+            assert!(
+                row.contains(wanted),
+                "row of {step} lacks its time {wanted:?}: {row}\n{}",
+                describe(&out)
+            );
+        }
+    }
+    // The sections, in the document's order, each with the step's own output.
+    let mut at = first_section;
+    for (step, stdout, stderr) in [
+        (
+            "install",
+            "installing 3 packages\n",
+            "warning: cache cold\n",
+        ),
+        (
+            "migrate",
+            "migrating schema v41 -> v42\n",
+            "error: table locked\n",
+        ),
+        ("restart", "restarting app.service\n", ""),
+    ] {
+        for (stream, body) in [("stdout", stdout), ("stderr", stderr)] {
+            let header = format!("── {step} · {stream} ──\n");
+            let found = text[at..].find(&header).map(|i| i + at).unwrap_or_else(|| {
+                panic!(
+                    "no {header:?} after byte {at} (sections in document order)\n{}",
+                    describe(&out)
+                )
+            });
+            at = found + header.len();
+            if !body.is_empty() {
+                assert!(
+                    text[at..].starts_with(body),
+                    "section {header:?} does not hold the step's {stream}\n{}",
+                    describe(&out)
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn wait_on_two_steps_that_succeed_exits_0() {
+    let fake = FakeMulti::start(MultiWorld::one(MultiInstance::new(
+        INSTANCE_ID,
+        vec![
+            StepSpec::new("build").output("built\n", "").succeeds_at(2),
+            StepSpec::new("test")
+                .output("all passed\n", "")
+                .runs(2, 3, ("Success", "Success")),
+        ],
+    )));
+    let out = wait_one(&fake, &["-o", "json"]);
+    assert_exit(&out, 0);
+    assert_eq!(stdout_str(&out), printed_array(&final_bodies(&fake)));
+    assert_rounds(
+        &fake,
+        &out,
+        &[
+            (1, &["Get", "List"]),
+            (2, &["List"]),
+            (3, &["List", "Get(build)", "Get(test)"]),
+        ],
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// get
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn get_on_two_steps_prints_both_and_exits_0_even_when_one_failed() {
+    let fake = FakeMulti::start(two_steps_ended());
+    let out = get_one(&fake, &["-o", "json"]);
+    assert_exit(&out, 0);
+    assert_eq!(
+        stdout_str(&out),
+        printed_array(&final_bodies(&fake)),
+        "{}",
+        describe(&out)
+    );
+    assert_rounds(
+        &fake,
+        &out,
+        &[(1, &["Get", "List", "Get(build)", "Get(test)"])],
+    );
+    assert_lists_ask_for_one_detailed_invocation(&fake);
+
+    let text = get_one(&fake, &["-o", "text"]);
+    assert_exit(&text, 0);
+    assert_eq!(stdout_str(&text), "built in 3s\n12 passed, 1 failed\n");
+    assert_eq!(stderr_str(&text), "FAIL test_login\n");
+
+    let jsonl = get_one(&fake, &["-o", "jsonl"]);
+    assert_exit(&jsonl, 0);
+    assert_eq!(stdout_str(&jsonl), printed_lines(&final_bodies(&fake)));
+
+    let table = get_one(&fake, &["-o", "table"]);
+    assert_exit(&table, 0);
+    let shown = stdout_str(&table);
+    for header in [
+        "── build · stdout ──",
+        "── build · stderr ──",
+        "── test · stdout ──",
+        "── test · stderr ──",
+    ] {
+        assert!(shown.contains(header), "{header}\n{}", describe(&table));
+    }
+    assert!(
+        shown.find("── build · stdout ──") < shown.find("── test · stdout ──"),
+        "{}",
+        describe(&table)
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Eventual consistency
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn a_single_step_answering_invalid_plugin_name_at_first_is_waited_for_normally() {
+    let fake = FakeMulti::start(MultiWorld::one(
+        MultiInstance::single(
+            INSTANCE_ID,
+            StepSpec::new("x")
+                .output("uptime: 5 days\n", "")
+                .succeeds_at(4),
+        )
+        .invalid_plugin_name_until(3),
+    ));
+    let out = wait_one(&fake, &["-o", "json"]);
+    assert_exit(&out, 0);
+    let body = &final_bodies(&fake)[0];
+    assert_eq!(
+        stdout_str(&out),
+        printed_object(body),
+        "a single step prints the single object, unchanged\n{}",
+        describe(&out)
+    );
+    assert_rounds(
+        &fake,
+        &out,
+        &[
+            (1, &["Get", "List"]),
+            (2, &["Get", "List"]),
+            (3, &["Get"]),
+            (4, &["Get"]),
+        ],
+    );
+    assert_rounds_are_polls(&fake, Duration::from_millis(15), &out);
+    assert!(
+        fake.calls_to(GET_COMMAND_INVOCATION)
+            .iter()
+            .all(|c| c.plugin_name().is_none()),
+        "no plugin name for a single step"
+    );
+}
+
+#[test]
+fn a_multi_step_invocation_listed_without_its_steps_yet_is_not_visible_yet() {
+    let mut world = three_steps();
+    world.instances[0] = world.instances[0].clone().plugins_listed_from(3);
+    let fake = FakeMulti::start(world);
+    let out = wait_one(&fake, &["-o", "json"]);
+    assert_exit(&out, 1);
+    assert_eq!(stdout_str(&out), printed_array(&final_bodies(&fake)));
+    assert_rounds(
+        &fake,
+        &out,
+        &[
+            (1, &["Get", "List"]),
+            (2, &["Get", "List"]),
+            (3, &["Get", "List"]),
+            (4, &["List", "Get(install)", "Get(migrate)", "Get(restart)"]),
+        ],
+    );
+}
+
+#[test]
+fn a_multi_step_invocation_not_listed_yet_is_not_visible_yet() {
+    let mut world = three_steps();
+    world.instances[0] = world.instances[0].clone().listed_from(3);
+    let fake = FakeMulti::start(world.clone());
+    // get: not found yet, exit 3 with one line.
+    let out = get_one(&fake, &["-o", "json"]);
+    assert_exit(&out, 3);
+    assert_single_stderr_line(&out);
+    assert!(out.stdout.is_empty(), "{}", describe(&out));
+
+    // wait: looks again until the listing shows the steps.
+    let fake = FakeMulti::start(world);
+    let out = wait_one(&fake, &["-o", "json"]);
+    assert_exit(&out, 1);
+    assert_eq!(stdout_str(&out), printed_array(&final_bodies(&fake)));
+    assert_rounds(
+        &fake,
+        &out,
+        &[
+            (1, &["Get", "List"]),
+            (2, &["Get", "List"]),
+            (3, &["Get", "List"]),
+            (4, &["List", "Get(install)", "Get(migrate)", "Get(restart)"]),
+        ],
+    );
+}
+
+#[test]
+fn steps_never_listed_end_the_wait_after_the_grace_with_exit_3() {
+    let mut world = three_steps();
+    world.instances[0] = world.instances[0].clone().plugins_listed_from(usize::MAX);
+    let fake = FakeMulti::start(world);
+    let started = Instant::now();
+    let out = wait_one(&fake, &["--not-found-grace", "1s", "-o", "json"]);
+    let took = started.elapsed();
+    assert_exit(&out, 3);
+    assert!(out.stdout.is_empty(), "{}", describe(&out));
+    assert!(
+        took >= Duration::from_secs(1) && took < Duration::from_secs(10),
+        "took {took:?}"
+    );
+    assert!(fake.round() >= 2, "polled during the grace");
+    assert_single_stderr_line(&out);
+}
+
+// ---------------------------------------------------------------------------------------------
+// --plugin-name
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn plugin_name_picks_one_step_of_a_multi_step_invocation() {
+    let fake = FakeMulti::start(three_steps());
+    let out = wait_one(&fake, &["--plugin-name", "migrate", "-o", "json"]);
+    assert_exit(&out, 1);
+    let migrate = &final_bodies(&fake)[1];
+    assert_eq!(
+        stdout_str(&out),
+        printed_object(migrate),
+        "exactly that step, as a single object\n{}",
+        describe(&out)
+    );
+    assert_rounds(
+        &fake,
+        &out,
+        &[
+            (1, &["Get(migrate)"]),
+            (2, &["Get(migrate)"]),
+            (3, &["Get(migrate)"]),
+        ],
+    );
+
+    let out = get_one(&fake, &["--plugin-name", "install", "-o", "json"]);
+    assert_exit(&out, 0);
+    assert_eq!(stdout_str(&out), printed_object(&final_bodies(&fake)[0]));
+}
+
+#[test]
+fn an_unknown_plugin_name_exits_3_naming_the_steps_there_are() {
+    for subcommand in ["get", "wait"] {
+        let fake = FakeMulti::start(three_steps());
+        let mut args = vec![
+            subcommand,
+            "--command-id",
+            CMD_ID,
+            "--instance-id",
+            INSTANCE_ID,
+            "--plugin-name",
+            "deploy",
+            "-o",
+            "json",
+        ];
+        if subcommand == "wait" {
+            args.extend(FAST_POLL);
+        }
+        let out = run(&fake, &args);
+        assert_exit(&out, 3);
+        assert!(out.stdout.is_empty(), "{}", describe(&out));
+        let line = assert_single_stderr_line(&out);
+        for name in ["deploy", "install", "migrate", "restart"] {
+            assert!(
+                line.contains(name),
+                "{subcommand}: the error names {name}: {line}"
+            );
+        }
+        assert_eq!(
+            fake.calls_to(LIST_COMMAND_INVOCATIONS).len(),
+            1,
+            "{subcommand}: one listing tells the steps\n{}",
+            describe(&out)
+        );
+    }
+}
+
+#[test]
+fn an_unknown_plugin_name_while_the_listing_shows_nothing_is_not_visible_yet() {
+    let mut world = three_steps();
+    world.instances[0] = world.instances[0].clone().plugins_listed_from(3);
+    let fake = FakeMulti::start(world);
+    let out = wait_one(&fake, &["--plugin-name", "deploy", "-o", "json"]);
+    assert_exit(&out, 3);
+    let line = assert_single_stderr_line(&out);
+    assert!(
+        line.contains("deploy") && line.contains("install"),
+        "once the steps are listed, the error names them: {line}"
+    );
+    assert!(
+        fake.round() >= 3,
+        "kept looking while the listing showed no step\n{}",
+        describe(&out)
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fleets
+// ---------------------------------------------------------------------------------------------
+
+/// Two instances (listed in reverse ID order) running `build` then `test`; on the second
+/// instance `test` fails with code 4. Everything ends in round 3.
+fn fleet_of_two() -> MultiWorld {
+    let steps = |test_fails: bool| {
+        let test = StepSpec::new("test").output("testing\n", "");
+        vec![
+            StepSpec::new("build")
+                .output("building\n", "")
+                .succeeds_at(2),
+            if test_fails {
+                test.runs(2, 3, ("Failed", "Failed")).code(4)
+            } else {
+                test.runs(2, 3, ("Success", "Success"))
+            },
+        ]
+    };
+    MultiWorld::new(vec![
+        MultiInstance::new(fleet_instance_id(1), steps(true)),
+        MultiInstance::new(fleet_instance_id(0), steps(false)),
+    ])
+}
+
+/// Every step's final body, instances sorted by ID, steps in order.
+fn fleet_bodies(world: &MultiWorld) -> Vec<Value> {
+    world
+        .sorted_instance_ids()
+        .iter()
+        .flat_map(|id| world.instance(id).final_get_bodies(CMD_ID))
+        .collect()
+}
+
+#[test]
+fn a_fleet_wait_over_two_steps_prints_one_flat_array_of_four_objects() {
+    let fake = FakeMulti::start(fleet_of_two());
+    let mut args = vec!["wait", "--command-id", CMD_ID];
+    args.extend(FAST_POLL);
+    args.extend(["-o", "json"]);
+    let out = run(&fake, &args);
+    assert_exit(&out, 1);
+    let expected = fleet_bodies(fake.world());
+    assert_eq!(expected.len(), 4);
+    assert_eq!(
+        stdout_str(&out),
+        printed_array(&expected),
+        "one object per instance and step, instances sorted, steps in order\n{}",
+        describe(&out)
+    );
+    let step_gets: Vec<(String, String)> = fake
+        .calls_to(GET_COMMAND_INVOCATION)
+        .iter()
+        .filter_map(|c| Some((c.instance_id()?.to_owned(), c.plugin_name()?.to_owned())))
+        .collect();
+    let unique: BTreeSet<&(String, String)> = step_gets.iter().collect();
+    assert_eq!(
+        unique.len(),
+        step_gets.len(),
+        "each step of each instance fetched once: {step_gets:?}"
+    );
+    assert_eq!(unique.len(), 4, "{step_gets:?}");
+}
+
+#[test]
+fn a_named_fleet_over_two_steps_in_json_and_jsonl() {
+    let fake = FakeMulti::start(fleet_of_two());
+    let (a, b) = (fleet_instance_id(1), fleet_instance_id(0));
+    let mut args = vec![
+        "wait",
+        "--command-id",
+        CMD_ID,
+        "--instance-id",
+        &a,
+        "--instance-id",
+        &b,
+    ];
+    args.extend(FAST_POLL);
+    let mut json_args = args.clone();
+    json_args.extend(["-o", "json"]);
+    let out = run(&fake, &json_args);
+    assert_exit(&out, 1);
+    assert_eq!(
+        stdout_str(&out),
+        printed_array(&fleet_bodies(fake.world())),
+        "{}",
+        describe(&out)
+    );
+
+    let fake = FakeMulti::start(fleet_of_two());
+    let mut jsonl_args = args.clone();
+    jsonl_args.extend(["-o", "jsonl"]);
+    let out = run(&fake, &jsonl_args);
+    assert_exit(&out, 1);
+    let got: BTreeSet<String> = lines(&out).into_iter().collect();
+    let want: BTreeSet<String> = printed_lines(&fleet_bodies(fake.world()))
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(
+        got,
+        want,
+        "one line per instance and step\n{}",
+        describe(&out)
+    );
+    assert_eq!(lines(&out).len(), 4, "{}", describe(&out));
+}

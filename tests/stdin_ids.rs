@@ -1,0 +1,578 @@
+//! `--command-id -` (AWS `get`, `wait`, `list`) and `--invoke-id -` (`--provider aliyun`): the
+//! IDs are read from the JSON another tool printed on stdin, before any call. Every shape the
+//! aws CLI, the aliyun CLI and ssmres itself print is accepted; `--instance-id` on the command
+//! line wins over the instances the document names; anything else is a usage error (exit 2,
+//! one stderr line, nothing sent).
+
+mod support;
+
+use std::process::Output;
+
+use serde_json::{Value, json};
+use support::fake_ecs::{
+    ACCESS_KEY_ID, ACCESS_KEY_SECRET, FakeEcs, INVOKE_ID, Instance, REGION_ID, World,
+    instance_id as ecs_instance_id, invoke_command_output, run_command_output,
+};
+use support::fake_multi::{
+    CMD_ID, FakeMulti, GET_COMMAND_INVOCATION, LIST_COMMAND_INVOCATIONS, LIST_COMMANDS,
+    MultiInstance, MultiWorld, StepSpec, printed_array, printed_object,
+};
+use support::fake_ssm::{INSTANCE_ID, fleet_instance_id};
+use support::{
+    Cli, FAST_POLL, RUN_TIMEOUT, assert_exit, assert_single_stderr_line, describe, stdout_json,
+    stdout_str,
+};
+
+/// Another well-formed instance ID.
+const OTHER_INSTANCE: &str = "i-0fedcba9876543210";
+/// Another well-formed command ID.
+const OTHER_COMMAND: &str = "11111111-2222-4333-8444-555555555555";
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------------
+
+/// `ssmres --endpoint-url URL ARGS` with `stdin` on its standard input.
+fn run_with_stdin(url: &str, args: &[&str], stdin: &str) -> Output {
+    let cli = Cli::new(url);
+    let mut cmd = cli.cmd();
+    cmd.args(args).write_stdin(stdin.as_bytes().to_vec());
+    cmd.output().unwrap()
+}
+
+/// `ssmres SUBCOMMAND --command-id - [fast polling] EXTRA` with `stdin`.
+fn aws_stdin(url: &str, subcommand: &str, extra: &[&str], stdin: &str) -> Output {
+    let mut args = vec![subcommand, "--command-id", "-"];
+    if subcommand == "wait" {
+        args.extend(FAST_POLL);
+    }
+    args.extend(extra);
+    run_with_stdin(url, &args, stdin)
+}
+
+/// One single-step invocation on each of these instances, Success from the first look.
+fn succeeding(instances: &[&str]) -> MultiWorld {
+    MultiWorld::new(
+        instances
+            .iter()
+            .map(|id| {
+                MultiInstance::single(
+                    *id,
+                    StepSpec::new("x").output(&format!("hello from {id}\n"), ""),
+                )
+            })
+            .collect(),
+    )
+}
+
+/// The final body of `instance`'s only step.
+fn final_body(fake: &FakeMulti, instance: &str) -> Value {
+    fake.world().instance(instance).final_get_bodies(CMD_ID)[0].clone()
+}
+
+/// Asserts every GetCommandInvocation asked for CMD_ID on `instance`, and that there was one.
+#[track_caller]
+fn assert_gets_for(fake: &FakeMulti, instance: &str, out: &Output) {
+    let gets = fake.calls_to(GET_COMMAND_INVOCATION);
+    assert!(
+        !gets.is_empty(),
+        "no GetCommandInvocation\n{}",
+        describe(out)
+    );
+    for get in gets {
+        assert_eq!(get.body["CommandId"], CMD_ID, "{:?}", get.body);
+        assert_eq!(get.body["InstanceId"], instance, "{:?}", get.body);
+    }
+}
+
+/// Asserts a single invocation's wait: no ListCommands.
+#[track_caller]
+fn assert_single_wait(fake: &FakeMulti, out: &Output) {
+    assert!(
+        fake.calls_to(LIST_COMMANDS).is_empty(),
+        "a single invocation's wait, not a fleet's\n{}",
+        describe(out)
+    );
+}
+
+/// The `InstanceId`s of a `-o json` array.
+fn printed_ids(out: &Output) -> Vec<String> {
+    stdout_json(out)
+        .as_array()
+        .unwrap_or_else(|| panic!("a JSON array\n{}", describe(out)))
+        .iter()
+        .map(|o| o["InstanceId"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// What `aws ssm send-command` prints
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn send_command_output_for_one_instance_is_a_single_invocations_wait() {
+    let world = succeeding(&[INSTANCE_ID]);
+    let sent = world.send_command_output().to_string();
+    let fake = FakeMulti::start(world);
+    let out = aws_stdin(&fake.url(), "wait", &["-o", "json"], &sent);
+    assert_exit(&out, 0);
+    assert_eq!(
+        stdout_str(&out),
+        printed_object(&final_body(&fake, INSTANCE_ID)),
+        "{}",
+        describe(&out)
+    );
+    assert_gets_for(&fake, INSTANCE_ID, &out);
+    assert_single_wait(&fake, &out);
+
+    // get takes the same document.
+    let out = aws_stdin(&fake.url(), "get", &["-o", "json"], &sent);
+    assert_exit(&out, 0);
+    assert_eq!(
+        stdout_str(&out),
+        printed_object(&final_body(&fake, INSTANCE_ID))
+    );
+}
+
+#[test]
+fn send_command_output_pretty_printed_as_the_aws_cli_does_is_read_too() {
+    let world = succeeding(&[INSTANCE_ID]);
+    let sent = serde_json::to_string_pretty(&world.send_command_output()).unwrap() + "\n";
+    let fake = FakeMulti::start(world);
+    let out = aws_stdin(&fake.url(), "wait", &["-o", "json"], &sent);
+    assert_exit(&out, 0);
+    assert_gets_for(&fake, INSTANCE_ID, &out);
+}
+
+#[test]
+fn send_command_output_for_several_instances_is_a_whole_command_wait() {
+    let (a, b) = (fleet_instance_id(1), fleet_instance_id(0));
+    let world = succeeding(&[&a, &b]);
+    let sent = world.send_command_output().to_string();
+    let fake = FakeMulti::start(world);
+    let out = aws_stdin(&fake.url(), "wait", &["-o", "json"], &sent);
+    assert_exit(&out, 0);
+    assert!(
+        !fake.calls_to(LIST_COMMANDS).is_empty(),
+        "a fleet wait\n{}",
+        describe(&out)
+    );
+    assert_eq!(printed_ids(&out), [b.clone(), a.clone()]);
+    assert_eq!(
+        stdout_str(&out),
+        printed_array(&[final_body(&fake, &b), final_body(&fake, &a)])
+    );
+}
+
+#[test]
+fn send_command_output_with_targets_only_is_a_whole_command_wait() {
+    let (a, b) = (fleet_instance_id(0), fleet_instance_id(1));
+    let world = succeeding(&[&a, &b]).sent_to_targets();
+    let sent = world.send_command_output();
+    assert_eq!(sent["Command"]["InstanceIds"], json!([]));
+    assert!(!sent["Command"]["Targets"].as_array().unwrap().is_empty());
+    let fake = FakeMulti::start(world);
+    let out = aws_stdin(&fake.url(), "wait", &["-o", "json"], &sent.to_string());
+    assert_exit(&out, 0);
+    assert!(
+        !fake.calls_to(LIST_COMMANDS).is_empty(),
+        "{}",
+        describe(&out)
+    );
+    assert_eq!(printed_ids(&out), [a, b]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// What `aws ssm list-commands` prints
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn list_commands_output_gives_its_first_command() {
+    let world = succeeding(&[INSTANCE_ID]);
+    let first = world.send_command_output()["Command"].clone();
+    let mut second = first.clone();
+    second["CommandId"] = json!(OTHER_COMMAND);
+    second["InstanceIds"] = json!([OTHER_INSTANCE]);
+    let listed = json!({ "Commands": [first, second] }).to_string();
+    let fake = FakeMulti::start(world);
+    let out = aws_stdin(&fake.url(), "wait", &["-o", "json"], &listed);
+    assert_exit(&out, 0);
+    assert_gets_for(&fake, INSTANCE_ID, &out);
+    assert_single_wait(&fake, &out);
+}
+
+// ---------------------------------------------------------------------------------------------
+// GetCommandInvocation objects: `aws ssm get-command-invocation`, `ssmres get -o json`
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn a_get_command_invocation_object_gives_command_and_instance() {
+    let fake = FakeMulti::start(succeeding(&[INSTANCE_ID]));
+    // What `aws ssm get-command-invocation` printed while it was running.
+    let mut running = final_body(&fake, INSTANCE_ID);
+    running["Status"] = json!("InProgress");
+    running["StatusDetails"] = json!("InProgress");
+    let out = aws_stdin(
+        &fake.url(),
+        "wait",
+        &["-o", "json"],
+        &printed_object(&running),
+    );
+    assert_exit(&out, 0);
+    assert_gets_for(&fake, INSTANCE_ID, &out);
+    assert_single_wait(&fake, &out);
+}
+
+#[test]
+fn ssmres_get_json_feeds_ssmres_wait() {
+    let fake = FakeMulti::start(succeeding(&[INSTANCE_ID]));
+    let cli = Cli::new(&fake.url());
+    let got = cli
+        .cmd()
+        .args([
+            "get",
+            "--command-id",
+            CMD_ID,
+            "--instance-id",
+            INSTANCE_ID,
+            "-o",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_exit(&got, 0);
+    let out = aws_stdin(&fake.url(), "wait", &["-o", "json"], &stdout_str(&got));
+    assert_exit(&out, 0);
+    assert_eq!(
+        stdout_str(&out),
+        printed_object(&final_body(&fake, INSTANCE_ID))
+    );
+}
+
+#[test]
+fn a_multi_step_get_json_array_gives_its_first_object() {
+    let world = MultiWorld::one(MultiInstance::new(
+        INSTANCE_ID,
+        vec![
+            StepSpec::new("build").output("built\n", ""),
+            StepSpec::new("test").output("tested\n", ""),
+        ],
+    ));
+    let fake = FakeMulti::start(world);
+    let got = Cli::new(&fake.url())
+        .cmd()
+        .args([
+            "get",
+            "--command-id",
+            CMD_ID,
+            "--instance-id",
+            INSTANCE_ID,
+            "-o",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_exit(&got, 0);
+    assert!(
+        stdout_json(&got).is_array(),
+        "a multi-step get prints an array\n{}",
+        describe(&got)
+    );
+    let out = aws_stdin(&fake.url(), "wait", &["-o", "json"], &stdout_str(&got));
+    assert_exit(&out, 0);
+    assert_eq!(
+        stdout_str(&out),
+        printed_array(&fake.world().instance(INSTANCE_ID).final_get_bodies(CMD_ID)),
+        "{}",
+        describe(&out)
+    );
+    for get in fake.calls_to(GET_COMMAND_INVOCATION) {
+        assert_eq!(get.body["InstanceId"], INSTANCE_ID);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// --instance-id on the command line wins
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn instance_id_on_the_command_line_wins_over_the_document() {
+    // A document naming INSTANCE_ID, several instances, or an invocation on INSTANCE_ID.
+    let world = succeeding(&[INSTANCE_ID, OTHER_INSTANCE]);
+    let mut one = world.send_command_output();
+    one["Command"]["InstanceIds"] = json!([INSTANCE_ID]);
+    let several = world.send_command_output();
+    let object = printed_object(&world.instance(INSTANCE_ID).final_get_bodies(CMD_ID)[0]);
+    for (what, doc) in [
+        ("send-command, one instance", one.to_string()),
+        ("send-command, several", several.to_string()),
+        ("get-command-invocation", object),
+    ] {
+        for subcommand in ["wait", "get"] {
+            let fake = FakeMulti::start(world.clone());
+            let out = aws_stdin(
+                &fake.url(),
+                subcommand,
+                &["--instance-id", OTHER_INSTANCE, "-o", "json"],
+                &doc,
+            );
+            assert_exit(&out, 0);
+            assert_gets_for(&fake, OTHER_INSTANCE, &out);
+            assert_single_wait(&fake, &out);
+            assert_eq!(
+                stdout_str(&out),
+                printed_object(&final_body(&fake, OTHER_INSTANCE)),
+                "{subcommand}, {what}\n{}",
+                describe(&out)
+            );
+        }
+    }
+}
+
+#[test]
+fn get_with_a_document_naming_several_instances_or_targets_needs_instance_id() {
+    let several = succeeding(&[INSTANCE_ID, OTHER_INSTANCE]).send_command_output();
+    let targets = succeeding(&[INSTANCE_ID])
+        .sent_to_targets()
+        .send_command_output();
+    for (what, doc) in [("several instances", several), ("targets", targets)] {
+        let fake = FakeMulti::start(succeeding(&[INSTANCE_ID]));
+        let out = aws_stdin(&fake.url(), "get", &["-o", "json"], &doc.to_string());
+        assert_exit(&out, 2);
+        let line = assert_single_stderr_line(&out);
+        assert!(
+            line.contains("--instance-id"),
+            "{what}: the error says --instance-id is needed: {line}"
+        );
+        assert!(out.stdout.is_empty(), "{}", describe(&out));
+        fake.assert_untouched();
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// list
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn list_reads_the_command_id_from_stdin() {
+    let world = succeeding(&[INSTANCE_ID]);
+    let sent = world.send_command_output().to_string();
+    let fake = FakeMulti::start(world);
+    let out = aws_stdin(&fake.url(), "list", &["-o", "json"], &sent);
+    assert_exit(&out, 0);
+    let lists = fake.calls_to(LIST_COMMAND_INVOCATIONS);
+    assert!(!lists.is_empty(), "{}", describe(&out));
+    for list in lists {
+        assert_eq!(list.body["CommandId"], CMD_ID, "{:?}", list.body);
+    }
+    let printed = stdout_json(&out);
+    assert_eq!(
+        printed["CommandInvocations"][0]["CommandId"],
+        CMD_ID,
+        "{}",
+        describe(&out)
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Anything else: exit 2, one line, nothing sent
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn unexpected_input_is_a_usage_error_before_any_request() {
+    let short_id =
+        json!({ "Command": { "CommandId": "8d5f3b4e-2a1c", "InstanceIds": [INSTANCE_ID] } });
+    let long_id = json!({ "CommandId": format!("{CMD_ID}0"), "InstanceId": INSTANCE_ID });
+    // `(what, stdin, a word the one line must hold)`.
+    let cases: Vec<(&str, String, &str)> = vec![
+        ("empty stdin", String::new(), "send-command"),
+        ("only blanks", " \n\t\n".into(), "send-command"),
+        ("not JSON", "CommandId: 8d5f3b4e".into(), "send-command"),
+        (
+            "two documents",
+            format!(
+                "{0} {0}",
+                json!({ "CommandId": CMD_ID, "InstanceId": INSTANCE_ID })
+            ),
+            "send-command",
+        ),
+        ("a number", "42".into(), "send-command"),
+        ("null", "null".into(), "send-command"),
+        ("a bare ID", format!("\"{CMD_ID}\""), "send-command"),
+        ("an empty object", "{}".into(), "send-command"),
+        ("an empty array", "[]".into(), "send-command"),
+        ("no command ID", r#"{"Command": {}}"#.into(), "send-command"),
+        (
+            "no command listed",
+            r#"{"Commands": []}"#.into(),
+            "send-command",
+        ),
+        (
+            "a command ID that is not a string",
+            json!({ "Command": { "CommandId": 36 } }).to_string(),
+            "send-command",
+        ),
+        ("a 13-character command ID", short_id.to_string(), "36"),
+        ("a 37-character command ID", long_id.to_string(), "36"),
+    ];
+    let fake = FakeMulti::start(succeeding(&[INSTANCE_ID]));
+    for (what, stdin, word) in &cases {
+        for subcommand in ["get", "wait", "list"] {
+            let out = aws_stdin(&fake.url(), subcommand, &["-o", "json"], stdin);
+            assert_eq!(
+                out.status.code(),
+                Some(2),
+                "{subcommand}, {what}: exit 2\n{}",
+                describe(&out)
+            );
+            let line = assert_single_stderr_line(&out);
+            assert!(
+                line.contains(word),
+                "{subcommand}, {what}: the line says what was expected ({word}): {line}"
+            );
+            assert!(out.stdout.is_empty(), "{}", describe(&out));
+        }
+    }
+    fake.assert_untouched();
+}
+
+#[test]
+fn stdin_is_read_only_for_a_dash() {
+    // A real ID on the command line: stdin (here a different command) is not read.
+    let fake = FakeMulti::start(succeeding(&[INSTANCE_ID]));
+    let other = json!({ "CommandId": OTHER_COMMAND, "InstanceId": OTHER_INSTANCE }).to_string();
+    let mut args = vec![
+        "wait",
+        "--command-id",
+        CMD_ID,
+        "--instance-id",
+        INSTANCE_ID,
+        "-o",
+        "json",
+    ];
+    args.extend(FAST_POLL);
+    let out = run_with_stdin(&fake.url(), &args, &other);
+    assert_exit(&out, 0);
+    assert_gets_for(&fake, INSTANCE_ID, &out);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Alibaba Cloud: --invoke-id -
+// ---------------------------------------------------------------------------------------------
+
+/// `ssmres --provider aliyun SUBCOMMAND --invoke-id - [fast polling] EXTRA` with `stdin`.
+fn ali_stdin(fake: &FakeEcs, subcommand: &str, extra: &[&str], stdin: &str) -> Output {
+    let cli = Cli::new(&fake.url());
+    let mut cmd = cli.bare_std();
+    cmd.args(["--provider", "aliyun", "--endpoint-url", &fake.url()])
+        .env("ALIBABA_CLOUD_ACCESS_KEY_ID", ACCESS_KEY_ID)
+        .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", ACCESS_KEY_SECRET)
+        .env("ALIBABA_CLOUD_REGION_ID", REGION_ID)
+        .args([subcommand, "--invoke-id", "-"]);
+    if subcommand == "wait" {
+        cmd.args(FAST_POLL);
+    }
+    cmd.args(extra);
+    let mut cmd = assert_cmd::Command::from_std(cmd);
+    cmd.timeout(RUN_TIMEOUT)
+        .write_stdin(stdin.as_bytes().to_vec());
+    cmd.output().unwrap()
+}
+
+/// The results the binary printed.
+fn ali_results(out: &Output) -> Vec<Value> {
+    stdout_json(out)["Invocation"]["InvocationResults"]["InvocationResult"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no InvocationResult array\n{}", describe(out)))
+        .clone()
+}
+
+fn ali_world() -> World {
+    World::single([
+        Instance::new(ecs_instance_id(1)).timeline(&[(1, "Running"), (2, "Success")]),
+        Instance::new(ecs_instance_id(2)),
+    ])
+}
+
+#[test]
+fn aliyun_run_command_and_invoke_command_output_give_the_invoke_id() {
+    for (what, doc) in [
+        ("RunCommand", run_command_output(INVOKE_ID)),
+        ("InvokeCommand", invoke_command_output(INVOKE_ID)),
+    ] {
+        for subcommand in ["wait", "get", "list"] {
+            let fake = FakeEcs::start(ali_world());
+            let out = ali_stdin(&fake, subcommand, &["-o", "json"], &doc.to_string());
+            assert_exit(&out, 0);
+            let calls = fake.calls();
+            assert!(!calls.is_empty(), "{what} {subcommand}\n{}", describe(&out));
+            for call in calls {
+                assert_eq!(call.param("InvokeId"), Some(INVOKE_ID), "{:?}", call.params);
+            }
+            assert_eq!(ali_results(&out).len(), 2, "{}", describe(&out));
+        }
+    }
+}
+
+#[test]
+fn aliyun_get_json_feeds_aliyun_wait() {
+    let fake = FakeEcs::start(ali_world());
+    let got = ali_stdin(
+        &fake,
+        "get",
+        &["-o", "json"],
+        &run_command_output(INVOKE_ID).to_string(),
+    );
+    assert_exit(&got, 0);
+    let out = ali_stdin(&fake, "wait", &["-o", "json"], &stdout_str(&got));
+    assert_exit(&out, 0);
+    for call in fake.calls() {
+        assert_eq!(call.param("InvokeId"), Some(INVOKE_ID));
+    }
+    assert!(
+        ali_results(&out)
+            .iter()
+            .all(|r| r["InvocationStatus"] == "Success"),
+        "{}",
+        describe(&out)
+    );
+}
+
+#[test]
+fn aliyun_unexpected_input_is_a_usage_error_before_any_request() {
+    let fake = FakeEcs::start(ali_world());
+    for (what, stdin) in [
+        ("empty stdin", String::new()),
+        ("not JSON", "t-hz0jdfwd9f0001".to_owned()),
+        (
+            "no InvokeId",
+            json!({ "RequestId": "E69EF3CC" }).to_string(),
+        ),
+        (
+            "an AWS document",
+            json!({ "Command": { "CommandId": CMD_ID } }).to_string(),
+        ),
+        (
+            "a malformed InvokeId",
+            json!({ "InvokeId": "x-1" }).to_string(),
+        ),
+        (
+            "no result in an ssmres document",
+            json!({ "Invocation": { "InvocationResults": { "InvocationResult": [] } } })
+                .to_string(),
+        ),
+    ] {
+        for subcommand in ["get", "wait"] {
+            let out = ali_stdin(&fake, subcommand, &["-o", "json"], &stdin);
+            assert_eq!(
+                out.status.code(),
+                Some(2),
+                "aliyun {subcommand}, {what}\n{}",
+                describe(&out)
+            );
+            assert_single_stderr_line(&out);
+            assert!(out.stdout.is_empty(), "{}", describe(&out));
+        }
+    }
+    fake.assert_untouched();
+}
