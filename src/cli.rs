@@ -184,7 +184,7 @@ impl Cli {
     /// before any call; a usage error when it says nothing usable.
     pub fn resolve_stdin(
         &mut self,
-        read: impl FnOnce() -> std::io::Result<String>,
+        read: impl FnOnce() -> std::io::Result<Vec<u8>>,
     ) -> Result<(), String> {
         let is_stdin = |id: &Option<String>| id.as_deref() == Some(STDIN);
         let wanted = match &self.command {

@@ -40,10 +40,13 @@ pub async fn run(cli: cli::Cli) -> Result<u8, Error> {
         _ => false,
     };
     if wanted {
-        // A second Ctrl-C ends the run at once, cancelled or not.
+        // A (second) Ctrl-C ends the run at once, cancelled or not.
         tokio::select! {
             biased;
-            _ = tokio::signal::ctrl_c() => return Err(Error::Interrupted),
+            _ = tokio::signal::ctrl_c() => {
+                eprintln!("interrupted: not waiting for the cancel to finish");
+                return Err(Error::Interrupted);
+            }
             () = plan.cancel() => {}
         }
     }

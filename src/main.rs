@@ -31,7 +31,8 @@ fn main() -> ExitCode {
                  RunCommand`) prints",
             ));
         }
-        std::io::read_to_string(std::io::stdin())
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes).map(|_| bytes)
     };
     if let Err(message) = cli.check().and_then(|()| cli.resolve_stdin(read_stdin)) {
         say(&format!("error: {message}"));

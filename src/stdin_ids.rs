@@ -27,7 +27,10 @@ const EXPECTED_ALIYUN: &str = "--invoke-id -: expected on stdin the JSON that `a
      RunCommand` or `InvokeCommand` prints ({\"InvokeId\": \"t-…\"}), or `ssmres --provider \
      aliyun get -o json`";
 
-fn parse(text: &str, expected: &str) -> Result<Value, String> {
+fn parse(bytes: &[u8], expected: &str) -> Result<Value, String> {
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return Err(format!("{expected}; stdin is not UTF-8 text"));
+    };
     if text.trim().is_empty() {
         return Err(format!("{expected}; stdin was empty"));
     }
@@ -42,8 +45,8 @@ fn string(v: &Value, key: &str) -> Option<String> {
 }
 
 /// The command in what the aws CLI (or ssmres) printed.
-pub fn aws(text: &str) -> Result<SentCommand, String> {
-    let doc = parse(text, EXPECTED_AWS)?;
+pub fn aws(bytes: &[u8]) -> Result<SentCommand, String> {
+    let doc = parse(bytes, EXPECTED_AWS)?;
     let (command, invocation) = match &doc {
         Value::Object(o) if o.contains_key("Command") => (doc.get("Command"), None),
         Value::Object(o) if o.contains_key("Commands") => (
@@ -52,9 +55,23 @@ pub fn aws(text: &str) -> Result<SentCommand, String> {
                 .and_then(|a| a.first()),
             None,
         ),
+        // A command object alone (`jq .Command`).
+        Value::Object(o) if o.contains_key("InstanceIds") || o.contains_key("Targets") => {
+            (Some(&doc), None)
+        }
         Value::Object(_) => (None, Some(&doc)),
-        // A multi-step invocation prints one object per step.
-        Value::Array(a) => (None, a.first()),
+        // Invocation objects: the steps of one (multi-step `get`), or a fleet's (`wait -o json`).
+        Value::Array(a) => {
+            let instances: std::collections::BTreeSet<&str> = a
+                .iter()
+                .filter_map(|i| i.get("InstanceId").and_then(Value::as_str))
+                .collect();
+            if instances.len() > 1 {
+                let id = a.first().and_then(|i| string(i, "CommandId"));
+                return finish(id.map(|id| (id, Instances::Many(instances.len()))));
+            }
+            (None, a.first())
+        }
         _ => (None, None),
     };
     let found = match (command, invocation) {
@@ -79,6 +96,11 @@ pub fn aws(text: &str) -> Result<SentCommand, String> {
             .and_then(|id| string(i, "InstanceId").map(|instance| (id, Instances::One(instance)))),
         (None, None) => None,
     };
+    finish(found)
+}
+
+/// Checks what was found as if it had been typed on the command line.
+fn finish(found: Option<(String, Instances)>) -> Result<SentCommand, String> {
     let Some((command_id, instances)) = found else {
         return Err(format!("{EXPECTED_AWS}; found no CommandId there"));
     };
@@ -95,8 +117,8 @@ pub fn aws(text: &str) -> Result<SentCommand, String> {
 }
 
 /// The invoke ID in what the aliyun CLI (or ssmres) printed.
-pub fn aliyun(text: &str) -> Result<String, String> {
-    let doc = parse(text, EXPECTED_ALIYUN)?;
+pub fn aliyun(bytes: &[u8]) -> Result<String, String> {
+    let doc = parse(bytes, EXPECTED_ALIYUN)?;
     let found = string(&doc, "InvokeId").or_else(|| {
         doc.pointer("/Invocation/InvocationResults/InvocationResult/0")
             .and_then(|r| string(r, "InvokeId"))
@@ -124,7 +146,7 @@ mod tests {
         let one =
             format!(r#"{{"Command": {{"CommandId": "{CMD}", "InstanceIds": ["i-0123abcd"]}}}}"#);
         assert_eq!(
-            aws(&one),
+            aws(one.as_bytes()),
             Ok(SentCommand {
                 command_id: CMD.into(),
                 instances: Instances::One("i-0123abcd".into())
@@ -133,20 +155,44 @@ mod tests {
         let targets = format!(
             r#"{{"Command": {{"CommandId": "{CMD}", "InstanceIds": [], "Targets": [{{"Key": "tag:app", "Values": ["web"]}}]}}}}"#
         );
-        assert_eq!(aws(&targets).map(|c| c.instances), Ok(Instances::Many(0)));
+        assert_eq!(
+            aws(targets.as_bytes()).map(|c| c.instances),
+            Ok(Instances::Many(0))
+        );
         let list = format!(
             r#"{{"Commands": [{{"CommandId": "{CMD}", "InstanceIds": ["i-0123abcd", "i-0123abce"]}}]}}"#
         );
-        assert_eq!(aws(&list).map(|c| c.instances), Ok(Instances::Many(2)));
+        assert_eq!(
+            aws(list.as_bytes()).map(|c| c.instances),
+            Ok(Instances::Many(2))
+        );
+    }
+
+    #[test]
+    fn a_command_object_alone_and_a_fleets_results() {
+        let alone = format!(r#"{{"CommandId": "{CMD}", "InstanceIds": ["i-0123abcd"]}}"#);
+        assert!(
+            aws(alone.as_bytes()).is_ok_and(|c| c.instances == Instances::One("i-0123abcd".into()))
+        );
+        let fleet = format!(
+            r#"[{{"CommandId": "{CMD}", "InstanceId": "i-0123abcd"}}, {{"CommandId": "{CMD}", "InstanceId": "i-0123abce"}}]"#
+        );
+        assert_eq!(
+            aws(fleet.as_bytes()).map(|c| c.instances),
+            Ok(Instances::Many(2))
+        );
+        assert!(aws(b"\xff").is_err_and(|e| e.contains("not UTF-8")));
     }
 
     #[test]
     fn invocation_objects() {
         let one =
             format!(r#"{{"CommandId": "{CMD}", "InstanceId": "i-0123abcd", "Status": "Success"}}"#);
-        assert!(aws(&one).is_ok_and(|c| c.instances == Instances::One("i-0123abcd".into())));
+        assert!(
+            aws(one.as_bytes()).is_ok_and(|c| c.instances == Instances::One("i-0123abcd".into()))
+        );
         let steps = format!("[{one}, {one}]");
-        assert!(aws(&steps).is_ok());
+        assert!(aws(steps.as_bytes()).is_ok());
     }
 
     #[test]
@@ -162,7 +208,7 @@ mod tests {
             r#"{"Command": {"CommandId": "short"}}"#,
             r#"{"CommandId": "32d70fe0-ddbc-4a4e-943f-ffcbc0123456"}"#,
         ] {
-            let e = aws(bad).unwrap_err();
+            let e = aws(bad.as_bytes()).unwrap_err();
             assert!(
                 e.starts_with("--command-id -:") && !e.contains('\n'),
                 "{bad:?}: {e}"
@@ -173,17 +219,18 @@ mod tests {
     #[test]
     fn aliyun_shapes() {
         assert_eq!(
-            aliyun(r#"{"RequestId": "r", "CommandId": "c-1", "InvokeId": "t-hz0jdfwd9f2z"}"#),
+            aliyun(br#"{"RequestId": "r", "CommandId": "c-1", "InvokeId": "t-hz0jdfwd9f2z"}"#),
             Ok("t-hz0jdfwd9f2z".into())
         );
         assert_eq!(
             aliyun(
-                r#"{"Invocation": {"InvocationResults": {"InvocationResult": [{"InvokeId": "t-abc"}]}}}"#
+                r#"{"Invocation": {"InvocationResults": {"InvocationResult": [{"InvokeId": "t-abc"}]}}}"#.as_bytes()
             ),
             Ok("t-abc".into())
         );
         for bad in ["", "{}", r#"{"InvokeId": "-"}"#, r#"{"InvokeId": "c-1"}"#] {
-            assert!(aliyun(bad).is_err(), "{bad}");
+            assert!(aliyun(bad.as_bytes()).is_err(), "{bad}");
         }
+        assert!(aliyun(b"\xff\xfe").is_err_and(|e| e.contains("not UTF-8")));
     }
 }

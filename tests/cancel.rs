@@ -21,7 +21,7 @@ use support::fake_ecs::{
     instance_id as ecs_instance_id,
 };
 use support::fake_multi::{
-    CANCEL_COMMAND, CMD_ID, FakeMulti, GET_COMMAND_INVOCATION, LIST_COMMANDS, MultiInstance,
+    CANCEL_COMMAND, CMD_ID, FakeMulti, LIST_COMMAND_INVOCATIONS, LIST_COMMANDS, MultiInstance,
     MultiWorld, StepSpec,
 };
 use support::fake_ssm::{INSTANCE_ID, fleet_instance_id};
@@ -219,7 +219,7 @@ fn ctrl_c_cancels_the_instance_waited_on_shows_cancelled_and_exits_130() {
         describe(&out)
     );
     assert_cancel_reported(&out, "Cancelled");
-    assert_polled_after_cancel(&fake, GET_COMMAND_INVOCATION, &out);
+    assert_polled_after_cancel(&fake, LIST_COMMAND_INVOCATIONS, &out);
     let took = ended - sent;
     assert!(
         took < Duration::from_secs(7),
@@ -324,7 +324,7 @@ fn a_cancel_that_does_not_take_is_watched_a_few_seconds_at_most() {
         .calls()
         .iter()
         .skip_while(|c| !c.is(CANCEL_COMMAND))
-        .filter(|c| c.is(GET_COMMAND_INVOCATION))
+        .filter(|c| c.is(LIST_COMMAND_INVOCATIONS))
         .count();
     assert!(
         after_cancel >= 2,
@@ -355,7 +355,7 @@ fn timeout_with_cancel_on_timeout_cancels_shows_cancelled_and_exits_4() {
         describe(&out)
     );
     assert_cancel_reported(&out, "Cancelled");
-    assert_polled_after_cancel(&fake, GET_COMMAND_INVOCATION, &out);
+    assert_polled_after_cancel(&fake, LIST_COMMAND_INVOCATIONS, &out);
     let took = ended - started;
     assert!(
         took >= Duration::from_secs(1) && took < Duration::from_secs(8),

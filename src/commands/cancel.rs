@@ -8,13 +8,15 @@ use tokio::time::Instant;
 use crate::cli::{Cli, Command, ProviderKind};
 use crate::model::Invocation;
 use crate::provider::aliyun::{AliyunOptions, AliyunProvider, ResultsQuery};
-use crate::provider::aws::{AwsOptions, AwsProvider};
-use crate::provider::{Fetched, InvocationKey, Provider};
+use crate::provider::aws::{AwsOptions, AwsProvider, ListQuery};
 use crate::render::sanitize::one_line;
 
 /// How long the state is watched after cancelling: agents act on a cancel within seconds, and
 /// a user who pressed Ctrl-C does not want to wait much longer.
 const WATCH: Duration = Duration::from_secs(5);
+/// The whole cancel, the cancel call included: a slow or unreachable service must not hold the
+/// run long past the Ctrl-C or the --timeout that asked for it.
+const BUDGET: Duration = Duration::from_secs(10);
 const WATCH_PAUSE: Duration = Duration::from_millis(500);
 
 /// What a wait would cancel, and when.
@@ -108,50 +110,57 @@ fn on_whom(instance_ids: &[String]) -> String {
 }
 
 async fn cancel_aws(options: &AwsOptions, command_id: &str, instance_ids: &[String]) {
-    let provider = match AwsProvider::connect(options).await {
+    say(&format!(
+        "cancelling: sending CancelCommand for {command_id} on {}",
+        on_whom(instance_ids)
+    ));
+    let deadline = Instant::now() + BUDGET;
+    let Some(provider) = within(deadline, AwsProvider::connect(options)).await else {
+        return say("warning: could not cancel: no answer in time");
+    };
+    let provider = match provider {
         Ok(p) => p,
         Err(e) => return say(&format!("warning: could not cancel: {e}")),
     };
-    if let Err(e) = provider.cancel_command(command_id, instance_ids).await {
-        return say(&format!("warning: CancelCommand failed: {}", message(e)));
+    match within(deadline, provider.cancel_command(command_id, instance_ids)).await {
+        None => {
+            return say("warning: CancelCommand had no answer in time; it may not have been sent");
+        }
+        Some(Err(e)) => return say(&format!("warning: CancelCommand failed: {}", message(e))),
+        Some(Ok(())) => say("cancelling: CancelCommand accepted"),
     }
-    say(&format!(
-        "cancelling: CancelCommand sent for {command_id} on {}",
-        on_whom(instance_ids)
-    ));
-    let deadline = Instant::now() + WATCH;
+    let watch_end = (Instant::now() + WATCH).min(deadline);
+    // One listing of the command gives every instance's state (50 per call).
+    let query = ListQuery {
+        command_id: command_id.to_owned(),
+        instance_id: match instance_ids {
+            [one] => Some(one.clone()),
+            _ => None,
+        },
+        details: false,
+        max_items: None,
+    };
     let mut last = String::new();
     loop {
-        let (line, done) = if instance_ids.is_empty() {
-            match provider.command_status(command_id).await {
-                Ok(Some(status)) => {
-                    let done =
-                        ["Success", "Failed", "Cancelled", "TimedOut"].contains(&status.as_str());
-                    (status, done)
-                }
-                _ => (last.clone(), false),
-            }
-        } else {
-            let mut lines = Vec::new();
-            let mut done = true;
-            for id in instance_ids {
-                let key = InvocationKey {
-                    command_id: command_id.to_owned(),
-                    instance_id: id.clone(),
-                    plugin_name: None,
-                };
-                match provider.fetch(&key).await {
-                    Ok(Fetched::Found(inv)) => {
-                        done &= inv.is_terminal();
-                        lines.push(format!("{id} {}", inv.status_line()));
-                    }
-                    _ => done = false,
-                }
-            }
-            (lines.join(", "), done)
-        };
-        last = line;
-        if done || Instant::now() + WATCH_PAUSE > deadline {
+        let mut done = false;
+        if let Some(Ok(listed)) = within(watch_end, provider.list_invocations(&query)).await {
+            let entries: Vec<_> = listed
+                .into_iter()
+                .map(|l| l.into_entry())
+                .filter(|e| instance_ids.is_empty() || instance_ids.contains(&e.instance_id))
+                .collect();
+            done = !entries.is_empty() && entries.iter().all(|e| e.class.is_terminal());
+            last = if instance_ids.is_empty() && entries.len() > 3 {
+                crate::render::list::totals(&entries)
+            } else {
+                entries
+                    .iter()
+                    .map(|e| format!("{} {}", e.instance_id, e.status_line()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+        }
+        if done || Instant::now() + WATCH_PAUSE >= watch_end {
             return report(&last, done);
         }
         tokio::time::sleep(WATCH_PAUSE).await;
@@ -159,26 +168,31 @@ async fn cancel_aws(options: &AwsOptions, command_id: &str, instance_ids: &[Stri
 }
 
 async fn cancel_aliyun(options: &AliyunOptions, invoke_id: &str, instance_ids: &[String]) {
+    say(&format!(
+        "cancelling: sending StopInvocation for {invoke_id} on {}",
+        on_whom(instance_ids)
+    ));
+    let deadline = Instant::now() + BUDGET;
     let provider = match AliyunProvider::connect(options) {
         Ok(p) => p,
         Err(e) => return say(&format!("warning: could not stop the invocation: {e}")),
     };
-    if let Err(e) = provider.stop_invocation(invoke_id, instance_ids).await {
-        return say(&format!("warning: StopInvocation failed: {}", message(e)));
+    match within(deadline, provider.stop_invocation(invoke_id, instance_ids)).await {
+        None => {
+            return say("warning: StopInvocation had no answer in time; it may not have been sent");
+        }
+        Some(Err(e)) => return say(&format!("warning: StopInvocation failed: {}", message(e))),
+        Some(Ok(())) => say("cancelling: StopInvocation accepted"),
     }
-    say(&format!(
-        "cancelling: StopInvocation sent for {invoke_id} on {}",
-        on_whom(instance_ids)
-    ));
+    let watch_end = (Instant::now() + WATCH).min(deadline);
     let query = ResultsQuery {
         invoke_id: Some(invoke_id.to_owned()),
         ..Default::default()
     };
-    let deadline = Instant::now() + WATCH;
     let mut last = String::new();
     loop {
         let mut done = false;
-        if let Ok(mut set) = provider.results(&query).await {
+        if let Some(Ok(mut set)) = within(watch_end, provider.results(&query)).await {
             if !instance_ids.is_empty() {
                 set.results
                     .retain(|r| instance_ids.contains(&r.instance_id));
@@ -191,11 +205,16 @@ async fn cancel_aliyun(options: &AliyunOptions, invoke_id: &str, instance_ids: &
                 .collect::<Vec<_>>()
                 .join(", ");
         }
-        if done || Instant::now() + WATCH_PAUSE > deadline {
+        if done || Instant::now() + WATCH_PAUSE >= watch_end {
             return report(&last, done);
         }
         tokio::time::sleep(WATCH_PAUSE).await;
     }
+}
+
+/// The future's output, unless `deadline` comes first.
+async fn within<T>(deadline: Instant, f: impl std::future::Future<Output = T>) -> Option<T> {
+    tokio::time::timeout_at(deadline, f).await.ok()
 }
 
 fn report(state: &str, done: bool) {

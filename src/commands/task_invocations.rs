@@ -394,6 +394,10 @@ async fn resolve_outputs(
     for (id, key, result) in fetched {
         let on = format!("command {} on {}", key.command_id, key.instance_id);
         match result {
+            // A document with several steps: one record per step, as its listing would show.
+            Ok(Fetched::Found(invocation)) if !invocation.steps.is_empty() => {
+                outputs.entry(id).or_default().extend(invocation.steps)
+            }
             Ok(Fetched::Found(invocation)) => outputs.entry(id).or_default().push(*invocation),
             Ok(Fetched::NotVisible) => warnings.push(format!(
                 "invocation {id}: GetCommandInvocation does not find {on}"

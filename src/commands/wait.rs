@@ -172,16 +172,12 @@ fn print_rest(
             rest.to_vec()
         }
     };
+    // A document with several steps: their streams one after the other, as followed.
+    let parts = invocation.parts();
+    let stdout: String = parts.iter().map(|p| p.stdout()).collect();
+    let stderr: String = parts.iter().map(|p| p.stderr()).collect();
     crate::output::emit(&crate::render::Rendered {
-        stdout: part(
-            Stream::Stdout,
-            invocation.stdout(),
-            ctx.target.stdout_is_terminal,
-        ),
-        stderr: part(
-            Stream::Stderr,
-            invocation.stderr(),
-            ctx.target.stderr_is_terminal,
-        ),
+        stdout: part(Stream::Stdout, &stdout, ctx.target.stdout_is_terminal),
+        stderr: part(Stream::Stderr, &stderr, ctx.target.stderr_is_terminal),
     })
 }

@@ -22,6 +22,14 @@ use crate::render::{Rendered, json, list};
 /// API's rate limits for thousands.
 const FETCH_CONCURRENCY: usize = 8;
 
+/// Pauses before looking again at a result that the listing says has ended but that cannot be
+/// read in full yet (eventual consistency); each look is already retried by the SDK.
+const RESULT_LAG: [std::time::Duration; 3] = [
+    std::time::Duration::from_millis(500),
+    std::time::Duration::from_secs(1),
+    std::time::Duration::from_secs(2),
+];
+
 pub async fn run(
     ctx: &super::Context,
     provider: &AwsProvider,
@@ -183,10 +191,26 @@ async fn fetch_results(
                 plugin_name: args.plugin_name.clone(),
             };
             let mut fetched = provider.fetch(&key).await;
+            // The listing said it ended, but GetCommandInvocation (or a step's) can lag it for
+            // a moment: a few more looks before that counts as an error.
+            for pause in RESULT_LAG {
+                if !matches!(fetched, Err(FetchError::Transient(_))) {
+                    break;
+                }
+                tokio::time::sleep(pause).await;
+                fetched = provider.fetch(&key).await;
+            }
             // Each result completed as it arrives, so jsonl streams complete results too.
             let mut warnings = Vec::new();
             if let (Some(reader), Ok(Fetched::Found(invocation))) = (reader, &mut fetched) {
-                warnings = super::full_output::complete(reader, invocation, policy.deadline).await;
+                if invocation.steps.is_empty() {
+                    warnings =
+                        super::full_output::complete(reader, invocation, policy.deadline).await;
+                }
+                for step in &mut invocation.steps {
+                    warnings
+                        .extend(super::full_output::complete(reader, step, policy.deadline).await);
+                }
             }
             (key.instance_id, fetched, warnings)
         })

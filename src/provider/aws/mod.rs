@@ -231,7 +231,11 @@ impl AwsProvider {
             }
             // Listed with that step already: GetCommandInvocation lags the listing.
             Some(_) => Ok(Fetched::NotVisible),
-            None if names.len() <= 1 => Ok(Fetched::NotVisible),
+            // Listed, but no step reported yet (a node that has not picked it up, or one it
+            // never reached: Undeliverable): its status is followed until the steps appear.
+            None if names.is_empty() => Ok(Fetched::Found(Box::new(listed.into_invocation()))),
+            // One step: GetCommandInvocation will answer for it shortly.
+            None if names.len() == 1 => Ok(Fetched::NotVisible),
             None => {
                 if let Ok(mut set) = self.multi_step.lock() {
                     set.insert(Self::multi_step_key(key));
@@ -278,10 +282,21 @@ impl AwsProvider {
                     Got::Found(result) => invocation.steps.push(*result),
                     Got::NotFound | Got::InvalidPluginName => {
                         return Err(FetchError::Transient(format!(
-                            "step {name:?} of a finished invocation is not visible yet"
+                            "step {name:?} is listed but not visible yet"
                         )));
                     }
                 }
+            }
+            // GetCommandInvocation can lag the listing: a finished invocation is shown with
+            // finished steps only, or its exit code would be read from a step still running.
+            if invocation.is_terminal()
+                && let Some(step) = invocation.steps.iter().find(|s| !s.is_terminal())
+            {
+                return Err(FetchError::Transient(format!(
+                    "step {:?} still shows {} while the invocation has ended",
+                    step.plugin_name.as_deref().unwrap_or_default(),
+                    step.status
+                )));
             }
         }
         Ok(Fetched::Found(Box::new(invocation)))
@@ -311,23 +326,29 @@ impl AwsProvider {
         command_id: &str,
         instance_ids: &[String],
     ) -> Result<(), FetchError> {
-        let ids = (!instance_ids.is_empty()).then(|| instance_ids.to_vec());
-        let result = self
-            .client
-            .cancel_command()
-            .command_id(command_id)
-            .set_instance_ids(ids)
-            .send()
-            .await;
-        tracing::debug!(ok = result.is_ok(), "CancelCommand");
-        result
-            .map(|_| ())
-            .map_err(|err| match errors::classify(err, "CancelCommand") {
+        // The API takes at most 50 instance IDs per call; none means the whole command.
+        let batches: Vec<Option<Vec<String>>> = if instance_ids.is_empty() {
+            vec![None]
+        } else {
+            instance_ids.chunks(50).map(|c| Some(c.to_vec())).collect()
+        };
+        for ids in batches {
+            let result = self
+                .client
+                .cancel_command()
+                .command_id(command_id)
+                .set_instance_ids(ids)
+                .send()
+                .await;
+            tracing::debug!(ok = result.is_ok(), "CancelCommand");
+            result.map_err(|err| match errors::classify(err, "CancelCommand") {
                 errors::Failure::NotFound => {
                     FetchError::Fatal(Error::NotFound("CancelCommand: no such invocation".into()))
                 }
                 errors::Failure::Fetch(f) => f,
-            })
+            })?;
+        }
+        Ok(())
     }
 
     /// The command's overall status (ListCommands); None when it is not listed.
