@@ -579,3 +579,65 @@ fn aliyun_without_the_flags_nothing_is_stopped() {
     assert_exit(&out, 4);
     assert!(fake.stop_calls().is_empty(), "{}", describe(&out));
 }
+
+// ---------------------------------------------------------------------------------------------
+// AWS: more instances than one CancelCommand takes
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn ctrl_c_on_a_named_set_of_51_cancels_in_batches_of_at_most_50() {
+    let ids: Vec<String> = (0..51).map(fleet_instance_id).collect();
+    let fake = FakeMulti::start(MultiWorld::new(
+        ids.iter()
+            .map(|id| MultiInstance::single(id.as_str(), StepSpec::new("x").never_ends()))
+            .collect(),
+    ));
+    let named: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let mut run = spawn(aws_wait(
+        &fake,
+        &named,
+        &["--cancel-on-interrupt", "-o", "json"],
+    ));
+    // The first round (ListCommands, then the listing's two pages) is over once the second
+    // one begins.
+    run.until("a second round", || fake.calls_to(LIST_COMMANDS).len() >= 2);
+    run.sigint();
+    let (out, _) = run.finish(Duration::from_secs(15));
+    assert_exit(&out, 130);
+    let sent = fake.cancel_requests();
+    assert_eq!(
+        sent.len(),
+        2,
+        "two CancelCommand calls for 51 instances: {sent:?}\n{}",
+        describe(&out)
+    );
+    let mut covered: Vec<String> = Vec::new();
+    for body in &sent {
+        assert_eq!(body["CommandId"], CMD_ID, "{body:?}");
+        let batch = body["InstanceIds"]
+            .as_array()
+            .unwrap_or_else(|| panic!("InstanceIds named in each call: {body:?}"));
+        assert!(
+            !batch.is_empty() && batch.len() <= 50,
+            "a batch of {} instances",
+            batch.len()
+        );
+        covered.extend(
+            batch
+                .iter()
+                .map(|v| v.as_str().unwrap_or_default().to_owned()),
+        );
+    }
+    let unique: BTreeSet<&String> = covered.iter().collect();
+    assert_eq!(
+        unique.len(),
+        covered.len(),
+        "no instance twice: {covered:?}"
+    );
+    assert_eq!(
+        unique,
+        ids.iter().collect::<BTreeSet<_>>(),
+        "every named instance cancelled"
+    );
+    assert_cancel_reported(&out, "Cancelled");
+}

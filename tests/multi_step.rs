@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use support::fake_multi::{
-    CMD_ID, FakeMulti, GET_COMMAND_INVOCATION, LIST_COMMAND_INVOCATIONS, LIST_COMMANDS,
+    CMD_ID, FakeMulti, GET_COMMAND_INVOCATION, LIST_COMMAND_INVOCATIONS, LIST_COMMANDS, Lag,
     MultiInstance, MultiWorld, StepSpec, printed_array, printed_lines, printed_object,
 };
 use support::fake_ssm::{INSTANCE_ID, fleet_instance_id};
@@ -717,4 +717,291 @@ fn a_named_fleet_over_two_steps_in_json_and_jsonl() {
         describe(&out)
     );
     assert_eq!(lines(&out).len(), 4, "{}", describe(&out));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step records lagging the listing
+// ---------------------------------------------------------------------------------------------
+
+/// [`three_steps`] where `migrate` (Failed, code 2) is answered as `lag` by its first fetch by
+/// name after the listing showed the invocation ended.
+fn three_steps_migrate_lagging(lag: Lag) -> MultiWorld {
+    let mut world = three_steps();
+    let migrate = world.instances[0].steps[1].clone().lags(1, lag);
+    world.instances[0].steps[1] = migrate;
+    world
+}
+
+/// The calls that were answered as a lagging step record, `(instance, step)`.
+fn lagged(fake: &FakeMulti) -> Vec<(String, String)> {
+    fake.lagged_calls()
+        .iter()
+        .map(|c| {
+            (
+                c.instance_id().unwrap_or_default().to_owned(),
+                c.plugin_name().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_step_record_lagging_the_listing_is_looked_at_again_on_the_next_poll() {
+    for lag in Lag::ALL {
+        let fake = FakeMulti::start(three_steps_migrate_lagging(lag));
+        let out = wait_one(&fake, &["-o", "json"]);
+        assert_exit(&out, 1);
+        assert_eq!(
+            stdout_str(&out),
+            printed_array(&final_bodies(&fake)),
+            "{lag:?}: every step printed finished, never the lagging record\n{}",
+            describe(&out)
+        );
+        assert_eq!(
+            lagged(&fake),
+            [(INSTANCE_ID.to_owned(), "migrate".to_owned())],
+            "{lag:?}: the lagging answer was given once"
+        );
+        // Round 4: the listing says Failed, `migrate` lags (a running record is fetched with
+        // the others; an error ends the poll's fetches). Round 5: all finished.
+        let round_4: &[&str] = if lag == Lag::Running {
+            &["List", "Get(install)", "Get(migrate)", "Get(restart)"]
+        } else {
+            &["List", "Get(install)", "Get(migrate)"]
+        };
+        assert_rounds(
+            &fake,
+            &out,
+            &[
+                (1, &["Get", "List"]),
+                (2, &["List"]),
+                (3, &["List"]),
+                (4, round_4),
+                (5, &["List", "Get(install)", "Get(migrate)", "Get(restart)"]),
+            ],
+        );
+        assert_lists_ask_for_one_detailed_invocation(&fake);
+    }
+}
+
+#[test]
+fn remote_exit_code_comes_from_the_finished_steps_not_from_a_lagging_record() {
+    for lag in Lag::ALL {
+        let fake = FakeMulti::start(three_steps_migrate_lagging(lag));
+        let out = wait_one(&fake, &["--remote-exit-code", "-o", "json"]);
+        // `migrate` exits 2; still running it would count as 1.
+        assert_exit(&out, 2);
+        assert_eq!(
+            stdout_str(&out),
+            printed_array(&final_bodies(&fake)),
+            "{lag:?}\n{}",
+            describe(&out)
+        );
+        assert_eq!(lagged(&fake).len(), 1, "{lag:?}\n{}", describe(&out));
+    }
+}
+
+#[test]
+fn a_fleet_wait_rides_out_step_records_lagging_the_listing() {
+    // `(lag, lagging answers)`: three running answers take every look again (after 0.5 s,
+    // 1 s and 2 s); the errors one.
+    for (lag, n) in [
+        (Lag::Running, 3),
+        (Lag::InvalidPluginName, 1),
+        (Lag::DoesNotExist, 1),
+    ] {
+        let mut world = fleet_of_two();
+        // The instance whose `test` fails with code 4.
+        let lagging = fleet_instance_id(1);
+        let test = world.instances[0].steps[1].clone().lags(n, lag);
+        world.instances[0].steps[1] = test;
+        assert_eq!(world.instances[0].instance_id, lagging);
+        let fake = FakeMulti::start(world);
+        let mut args = vec!["wait", "--command-id", CMD_ID];
+        args.extend(FAST_POLL);
+        args.extend(["-o", "json"]);
+        let started = Instant::now();
+        let out = run(&fake, &args);
+        assert_exit(&out, 1);
+        let expected = fleet_bodies(fake.world());
+        assert_eq!(expected.len(), 4);
+        assert_eq!(
+            stdout_str(&out),
+            printed_array(&expected),
+            "{lag:?}: four finished objects, instances sorted, steps in order\n{}",
+            describe(&out)
+        );
+        assert_eq!(
+            lagged(&fake),
+            vec![(lagging.clone(), "test".to_owned()); n],
+            "{lag:?}\n{}",
+            describe(&out)
+        );
+        // Each look again comes after the pause it is due: 0.5 s, then 1 s, then 2 s.
+        let fetches: Vec<Instant> = fake
+            .calls_to(GET_COMMAND_INVOCATION)
+            .iter()
+            .filter(|c| c.instance_id() == Some(&lagging) && c.plugin_name() == Some("test"))
+            .map(|c| c.at)
+            .collect();
+        assert_eq!(fetches.len(), n + 1, "{lag:?}\n{}", describe(&out));
+        for (pair, pause) in fetches.windows(2).zip([500, 1_000, 2_000]) {
+            assert!(
+                pair[1] - pair[0] >= Duration::from_millis(pause),
+                "{lag:?}: looked again {:?} after a lagging answer, before {pause} ms",
+                pair[1] - pair[0]
+            );
+        }
+        let all_pauses: u64 = [500, 1_000, 2_000].iter().take(n).sum();
+        assert!(
+            started.elapsed() >= Duration::from_millis(all_pauses),
+            "{lag:?}"
+        );
+    }
+}
+
+#[test]
+fn a_fleet_wait_with_remote_exit_code_rides_out_a_lagging_step() {
+    let mut world = fleet_of_two();
+    let test = world.instances[0].steps[1].clone().lags(2, Lag::Running);
+    world.instances[0].steps[1] = test;
+    let fake = FakeMulti::start(world);
+    let mut args = vec!["wait", "--command-id", CMD_ID, "--remote-exit-code"];
+    args.extend(FAST_POLL);
+    args.extend(["-o", "json"]);
+    let out = run(&fake, &args);
+    // `test` on the second instance exits 4; still running it would count as 1.
+    assert_exit(&out, 4);
+    assert_eq!(
+        stdout_str(&out),
+        printed_array(&fleet_bodies(fake.world())),
+        "{}",
+        describe(&out)
+    );
+    assert_eq!(lagged(&fake).len(), 2, "{}", describe(&out));
+}
+
+// ---------------------------------------------------------------------------------------------
+// get while the steps run; an invocation that never reached its node
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn get_on_a_multi_step_invocation_still_running_prints_each_steps_current_record() {
+    // `install` has succeeded, `migrate` runs, `restart` waits: from the first look on.
+    let fake = FakeMulti::start(MultiWorld::one(MultiInstance::new(
+        INSTANCE_ID,
+        vec![
+            StepSpec::new("install").output("installing 3 packages\n", ""),
+            StepSpec::new("migrate").never_ends(),
+            StepSpec::new("restart").pending(),
+        ],
+    )));
+    let instance = fake.world().instance(INSTANCE_ID).clone();
+    let now: Vec<Value> = (0..3)
+        .map(|i| instance.get_body(CMD_ID, i, 1, None))
+        .collect();
+    for extra in [&["-o", "json"][..], &["--remote-exit-code", "-o", "json"]] {
+        let before = fake.calls().len();
+        let out = get_one(&fake, extra);
+        assert_exit(&out, 0);
+        assert_eq!(
+            stdout_str(&out),
+            printed_array(&now),
+            "{extra:?}: one object per step, in the document's order, as it stands\n{}",
+            describe(&out)
+        );
+        let printed = stdout_json(&out);
+        let shown: Vec<(&str, &str)> = printed
+            .as_array()
+            .expect("an array")
+            .iter()
+            .map(|o| {
+                (
+                    o["PluginName"].as_str().unwrap_or_default(),
+                    o["Status"].as_str().unwrap_or_default(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                ("install", "Success"),
+                ("migrate", "InProgress"),
+                ("restart", "Pending")
+            ]
+        );
+        let calls: Vec<String> = fake.calls()[before..].iter().map(|c| c.short()).collect();
+        assert_eq!(
+            calls,
+            [
+                "Get",
+                "List",
+                "Get(install)",
+                "Get(migrate)",
+                "Get(restart)"
+            ],
+            "{extra:?}\n{}",
+            describe(&out)
+        );
+    }
+}
+
+#[test]
+fn an_undeliverable_invocation_listed_without_steps_ends_with_its_listed_record() {
+    // Pending at first, then Undeliverable: the node never picked the document up, so the
+    // listing never shows a step.
+    let undeliverable = |name: &str| {
+        StepSpec::new(name)
+            .output("", "")
+            .states(&[(2, "Failed", "Undeliverable")])
+    };
+    let world = MultiWorld::one(
+        MultiInstance::new(
+            INSTANCE_ID,
+            vec![undeliverable("build"), undeliverable("test")],
+        )
+        .plugins_listed_from(usize::MAX),
+    );
+    for (extra, code) in [
+        (&["-o", "json"][..], 1),
+        (&["--remote-exit-code", "-o", "json"], 1),
+    ] {
+        let fake = FakeMulti::start(world.clone());
+        let out = wait_one(&fake, extra);
+        assert_exit(&out, code);
+        let printed = stdout_json(&out);
+        let listed = fake
+            .world()
+            .instance(INSTANCE_ID)
+            .listed_record(CMD_ID, 2, None);
+        assert_eq!(listed["StatusDetails"], "Undeliverable");
+        assert_eq!(listed["CommandPlugins"], json!([]));
+        let printed_obj = printed
+            .as_object()
+            .unwrap_or_else(|| panic!("{extra:?}: one object\n{}", describe(&out)));
+        let listed_obj = listed.as_object().unwrap();
+        assert_eq!(
+            printed_obj.keys().collect::<BTreeSet<_>>(),
+            listed_obj.keys().collect::<BTreeSet<_>>(),
+            "{extra:?}: the listed record's members\n{}",
+            describe(&out)
+        );
+        for (key, value) in listed_obj {
+            // Timestamps are printed in local ISO 8601, as the aws CLI prints them.
+            if key != "RequestedDateTime" {
+                assert_eq!(
+                    &printed_obj[key],
+                    value,
+                    "{extra:?}: {key}\n{}",
+                    describe(&out)
+                );
+            }
+        }
+        assert!(
+            fake.calls().iter().all(|c| c.plugin_name().is_none()),
+            "{extra:?}: no step fetched by name: {:?}",
+            fake.calls_by_round()
+        );
+        assert_rounds(&fake, &out, &[(1, &["Get", "List"]), (2, &["Get", "List"])]);
+    }
 }

@@ -576,3 +576,95 @@ fn aliyun_unexpected_input_is_a_usage_error_before_any_request() {
     }
     fake.assert_untouched();
 }
+
+// ---------------------------------------------------------------------------------------------
+// A command object alone, a fleet's results, bytes that are not text
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn a_bare_command_object_for_one_instance_is_a_single_invocations_wait() {
+    let world = succeeding(&[INSTANCE_ID]);
+    // What `aws ssm send-command --query Command` prints, and the least of it.
+    let full = world.send_command_output()["Command"].clone();
+    let least = json!({ "CommandId": CMD_ID, "InstanceIds": [INSTANCE_ID] });
+    for (what, doc) in [
+        ("the whole object", full),
+        ("CommandId and InstanceIds", least),
+    ] {
+        let fake = FakeMulti::start(world.clone());
+        let out = aws_stdin(&fake.url(), "wait", &["-o", "json"], &doc.to_string());
+        assert_exit(&out, 0);
+        assert_eq!(
+            stdout_str(&out),
+            printed_object(&final_body(&fake, INSTANCE_ID)),
+            "{what}\n{}",
+            describe(&out)
+        );
+        assert_gets_for(&fake, INSTANCE_ID, &out);
+        assert_single_wait(&fake, &out);
+    }
+}
+
+#[test]
+fn a_fleet_waits_json_results_give_a_whole_command_wait() {
+    let (a, b) = (fleet_instance_id(1), fleet_instance_id(0));
+    let world = succeeding(&[&a, &b]);
+    // What `ssmres wait -o json` printed for the whole command.
+    let fake = FakeMulti::start(world.clone());
+    let mut args = vec!["wait", "--command-id", CMD_ID, "-o", "json"];
+    args.extend(FAST_POLL);
+    let first = Cli::new(&fake.url()).cmd().args(&args).output().unwrap();
+    assert_exit(&first, 0);
+    assert_eq!(printed_ids(&first), [b.clone(), a.clone()]);
+
+    let fake = FakeMulti::start(world);
+    let out = aws_stdin(&fake.url(), "wait", &["-o", "json"], &stdout_str(&first));
+    assert_exit(&out, 0);
+    assert!(
+        !fake.calls_to(LIST_COMMANDS).is_empty(),
+        "a whole-command wait\n{}",
+        describe(&out)
+    );
+    for call in fake.calls() {
+        assert_eq!(call.body["CommandId"], CMD_ID, "{:?}", call.body);
+    }
+    assert_eq!(printed_ids(&out), [b.clone(), a.clone()]);
+    assert_eq!(
+        stdout_str(&out),
+        printed_array(&[final_body(&fake, &b), final_body(&fake, &a)]),
+        "{}",
+        describe(&out)
+    );
+}
+
+#[test]
+fn stdin_that_is_not_utf8_is_a_usage_error_before_any_request() {
+    // send-command's output with a Latin-1 byte in its comment, and bytes that are no text.
+    let mut latin1 =
+        format!(r#"{{"Command": {{"CommandId": "{CMD_ID}", "Comment": "caf"#).into_bytes();
+    latin1.push(0xe9);
+    latin1.extend(format!(r#"", "InstanceIds": ["{INSTANCE_ID}"]}}}}"#).bytes());
+    let fake = FakeMulti::start(succeeding(&[INSTANCE_ID]));
+    for (what, stdin) in [
+        ("a Latin-1 byte", latin1),
+        ("no text", vec![0xff, 0xfe, 0x00]),
+    ] {
+        for subcommand in ["get", "wait", "list"] {
+            let cli = Cli::new(&fake.url());
+            let mut cmd = cli.cmd();
+            cmd.args([subcommand, "--command-id", "-", "-o", "json"]);
+            if subcommand == "wait" {
+                cmd.args(FAST_POLL);
+            }
+            let out = cmd.write_stdin(stdin.clone()).output().unwrap();
+            assert_exit(&out, 2);
+            let line = assert_single_stderr_line(&out);
+            assert!(
+                line.contains("not UTF-8"),
+                "{subcommand}, {what}: the line says the input is not UTF-8: {line}"
+            );
+            assert!(out.stdout.is_empty(), "{}", describe(&out));
+        }
+    }
+    fake.assert_untouched();
+}

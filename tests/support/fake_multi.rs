@@ -12,7 +12,9 @@
 //!   `InvalidPluginName` (also for a one-step document during
 //!   [`MultiInstance::invalid_plugin_name_until`], the eventual-consistency symptom); with a
 //!   `PluginName` the document does not have, `InvalidPluginName`; otherwise the step's result
-//!   (its Status, ResponseCode and times; its output once it ended).
+//!   (its Status, ResponseCode and times; its output once it ended). A step whose record lags
+//!   the listing ([`StepSpec::lags`]) is answered as [`Lag`] says the first times it is asked
+//!   for by name once it has ended.
 //! - `ListCommandInvocations {CommandId, InstanceId?, Details?, MaxResults?, NextToken?}`: the
 //!   visible instances (from [`MultiInstance::listed_from`]), `CommandPlugins` (one per step, in the document's order) only with
 //!   `Details` (an empty list before [`MultiInstance::plugins_listed_from`]).
@@ -33,6 +35,7 @@
 //! Every call is logged with its round ([`FakeMulti::calls`]); the underlying [`FakeSsm`]
 //! (reachable through `Deref`) records the raw requests as usual.
 
+use std::collections::HashMap;
 use std::ops::Deref;
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -119,6 +122,24 @@ pub struct StepSpec {
     /// ResponseCode once it ended; `None`: 0 for Success, -1 for Cancelled and what never
     /// started, 1 otherwise.
     pub code: Option<i64>,
+    /// `(n, lag)`: the first `n` GetCommandInvocation calls naming this step (`PluginName`)
+    /// made once it has ended are answered as `lag` says (its record lags the listing).
+    pub lag: Option<(usize, Lag)>,
+}
+
+/// How GetCommandInvocation answers for a step whose record lags the listing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lag {
+    /// The step still InProgress: started, not ended, no output, ResponseCode -1.
+    Running,
+    /// `InvalidPluginName`.
+    InvalidPluginName,
+    /// `InvocationDoesNotExist`.
+    DoesNotExist,
+}
+
+impl Lag {
+    pub const ALL: [Lag; 3] = [Lag::Running, Lag::InvalidPluginName, Lag::DoesNotExist];
 }
 
 impl StepSpec {
@@ -130,6 +151,7 @@ impl StepSpec {
             stderr: String::new(),
             states: vec![(1, "Success".into(), "Success".into())],
             code: None,
+            lag: None,
         }
     }
 
@@ -185,6 +207,13 @@ impl StepSpec {
 
     pub fn code(mut self, code: i64) -> StepSpec {
         self.code = Some(code);
+        self
+    }
+
+    /// The first `n` GetCommandInvocation calls naming this step once it has ended are
+    /// answered as `lag` (in a single invocation's wait, `n` = 1 is one more round).
+    pub fn lags(mut self, n: usize, lag: Lag) -> StepSpec {
+        self.lag = Some((n, lag));
         self
     }
 
@@ -351,8 +380,13 @@ impl MultiInstance {
         round: usize,
         cancel: Option<CancelMark>,
     ) -> Value {
+        let state = self.steps[index].state_at(round, cancel);
+        self.body_in(command_id, index, state)
+    }
+
+    /// The GetCommandInvocation body of step `index` in this state.
+    pub fn body_in(&self, command_id: &str, index: usize, state: State) -> Value {
         let step = &self.steps[index];
-        let state = step.state_at(round, cancel);
         let (status, details) = &state;
         let running = is_running(status);
         let started = !never_started(details) && status != "Pending";
@@ -685,6 +719,8 @@ pub struct MultiCall {
     pub round: usize,
     /// 200, or the error code answered.
     pub answer: String,
+    /// Answered as the step's [`Lag`] says rather than with its record.
+    pub lagged: bool,
     pub at: Instant,
 }
 
@@ -736,6 +772,8 @@ struct Inner {
     followup: Followup,
     /// `(round received, instance IDs; None: every instance)`.
     cancels: Vec<(usize, Instant, Option<Vec<String>>)>,
+    /// Lagged answers given so far, by `(instance ID, step name)`.
+    lagged: HashMap<(String, String), usize>,
     calls: Vec<MultiCall>,
 }
 
@@ -767,6 +805,7 @@ impl FakeMulti {
                 by_list_commands: false,
                 followup: Followup::None,
                 cancels: Vec::new(),
+                lagged: HashMap::new(),
                 calls: Vec::new(),
             }),
         });
@@ -807,6 +846,11 @@ impl FakeMulti {
             }
         }
         rounds
+    }
+
+    /// The calls answered as a step's [`Lag`] says.
+    pub fn lagged_calls(&self) -> Vec<MultiCall> {
+        self.calls().into_iter().filter(|c| c.lagged).collect()
     }
 
     /// The CancelCommand request bodies received so far.
@@ -895,6 +939,7 @@ struct Answer {
     step: Step,
     code: String,
     followup: Followup,
+    lagged: bool,
 }
 
 impl Answer {
@@ -903,6 +948,7 @@ impl Answer {
             step: Step::ok(&value),
             code: "200".into(),
             followup: Followup::None,
+            lagged: false,
         }
     }
 
@@ -915,11 +961,17 @@ impl Answer {
             step,
             code,
             followup: Followup::None,
+            lagged: false,
         }
     }
 
     fn then(mut self, followup: Followup) -> Answer {
         self.followup = followup;
+        self
+    }
+
+    fn lagging(mut self) -> Answer {
+        self.lagged = true;
         self
     }
 }
@@ -966,7 +1018,7 @@ impl Shared {
                 "the request body is not a JSON object".into(),
             )),
             Some(obj) => match target {
-                GET_COMMAND_INVOCATION => self.get(&inner, obj, state_round),
+                GET_COMMAND_INVOCATION => self.get(&mut inner, obj, state_round),
                 LIST_COMMAND_INVOCATIONS => self.list(&inner, obj, state_round),
                 LIST_COMMANDS => self.list_commands(&inner, obj, state_round),
                 CANCEL_COMMAND => self.cancel(&mut inner, obj, round),
@@ -990,12 +1042,13 @@ impl Shared {
             body: body.clone(),
             round,
             answer: answer.code.clone(),
+            lagged: answer.lagged,
             at: Instant::now(),
         });
         answer.step
     }
 
-    fn get(&self, inner: &Inner, body: &Map<String, Value>, round: usize) -> Answer {
+    fn get(&self, inner: &mut Inner, body: &Map<String, Value>, round: usize) -> Answer {
         let fields = (|| {
             let command_id = string_field(body, "CommandId")?;
             let instance_id = string_field(body, "InstanceId")?;
@@ -1039,6 +1092,38 @@ impl Shared {
             None => 0,
         };
         let cancel = self.cancel_mark(inner, instance_id);
+        let step = &instance.steps[index];
+        if plugin.is_some()
+            && let Some((n, lag)) = step.lag
+            && !is_running(&step.state_at(round, cancel).0)
+        {
+            let served = inner
+                .lagged
+                .entry((instance.instance_id.clone(), step.name.clone()))
+                .or_default();
+            if *served < n {
+                *served += 1;
+                return match lag {
+                    Lag::Running => Answer::ok(instance.body_in(
+                        command_id,
+                        index,
+                        pair("InProgress", "InProgress"),
+                    )),
+                    // Among a poll's step fetches the binary gives up that poll; asked for
+                    // alone (--plugin-name) it lists next, as for any InvalidPluginName.
+                    Lag::InvalidPluginName => {
+                        let answer = Answer::err(error("InvalidPluginName", ""));
+                        if matches!(inner.followup, Followup::StepGets(_)) {
+                            answer
+                        } else {
+                            answer.then(Followup::List)
+                        }
+                    }
+                    Lag::DoesNotExist => Answer::err(error("InvocationDoesNotExist", "")),
+                }
+                .lagging();
+            }
+        }
         Answer::ok(instance.get_body(command_id, index, round, cancel))
     }
 
