@@ -40,6 +40,7 @@ Register-ArgumentCompleter -Native -CommandName 'ssmres' -ScriptBlock {
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the invocations of a command, every page (ListCommandInvocations)')
             [CompletionResult]::new('task-invocations', 'task-invocations', [CompletionResultType]::ParameterValue, 'List a maintenance window execution''s task invocations, every page; optionally wait for them and show the Run Command output behind each')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff): `ssmres man > ~/.local/share/man/man1/ssmres.1`')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -165,12 +166,30 @@ Register-ArgumentCompleter -Native -CommandName 'ssmres' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'ssmres;man' {
+            [CompletionResult]::new('--provider', '--provider', [CompletionResultType]::ParameterName, 'The cloud: AWS Systems Manager, or Alibaba Cloud ECS Cloud Assistant')
+            [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'Region (AWS: AWS_REGION, AWS_DEFAULT_REGION, then the profile''s; aliyun: ALIBABA_CLOUD_REGION_ID, then the profile''s region_id)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Named profile (AWS: from the AWS config files, default AWS_PROFILE; aliyun: from ~/.aliyun/config.json, default ALIBABA_CLOUD_PROFILE)')
+            [CompletionResult]::new('--endpoint-url', '--endpoint-url', [CompletionResultType]::ParameterName, 'Send SSM (aliyun: ECS) requests to this URL instead of the regional endpoint')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format [default: table on a terminal, json otherwise]')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format [default: table on a terminal, json otherwise]')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Show no progress spinner')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Show no progress spinner')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print diagnostics on stderr; repeat for more (-vvv includes the SDK''s retries)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print diagnostics on stderr; repeat for more (-vvv includes the SDK''s retries)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'ssmres;help' {
             [CompletionResult]::new('get', 'get', [CompletionResultType]::ParameterValue, 'Fetch one command invocation (GetCommandInvocation)')
             [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'Poll until the invocation reaches a terminal state, then print it as `get` does')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the invocations of a command, every page (ListCommandInvocations)')
             [CompletionResult]::new('task-invocations', 'task-invocations', [CompletionResultType]::ParameterValue, 'List a maintenance window execution''s task invocations, every page; optionally wait for them and show the Run Command output behind each')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff): `ssmres man > ~/.local/share/man/man1/ssmres.1`')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -187,6 +206,9 @@ Register-ArgumentCompleter -Native -CommandName 'ssmres' -ScriptBlock {
             break
         }
         'ssmres;help;completions' {
+            break
+        }
+        'ssmres;help;man' {
             break
         }
         'ssmres;help;help' {

@@ -28,6 +28,9 @@ _ssmres() {
             ssmres,list)
                 cmd="ssmres__subcmd__list"
                 ;;
+            ssmres,man)
+                cmd="ssmres__subcmd__man"
+                ;;
             ssmres,task-invocations)
                 cmd="ssmres__subcmd__task__subcmd__invocations"
                 ;;
@@ -46,6 +49,9 @@ _ssmres() {
             ssmres__subcmd__help,list)
                 cmd="ssmres__subcmd__help__subcmd__list"
                 ;;
+            ssmres__subcmd__help,man)
+                cmd="ssmres__subcmd__help__subcmd__man"
+                ;;
             ssmres__subcmd__help,task-invocations)
                 cmd="ssmres__subcmd__help__subcmd__task__subcmd__invocations"
                 ;;
@@ -59,7 +65,7 @@ _ssmres() {
 
     case "${cmd}" in
         ssmres)
-            opts="-o -q -v -h -V --provider --region --profile --endpoint-url --output --quiet --verbose --help --version get wait list task-invocations completions help"
+            opts="-o -q -v -h -V --provider --region --profile --endpoint-url --output --quiet --verbose --help --version get wait list task-invocations completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -189,7 +195,7 @@ _ssmres() {
             return 0
             ;;
         ssmres__subcmd__help)
-            opts="get wait list task-invocations completions help"
+            opts="get wait list task-invocations completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -245,6 +251,20 @@ _ssmres() {
             return 0
             ;;
         ssmres__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ssmres__subcmd__help__subcmd__man)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -321,6 +341,44 @@ _ssmres() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --provider)
+                    COMPREPLY=($(compgen -W "aws aliyun" -- "${cur}"))
+                    return 0
+                    ;;
+                --region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --endpoint-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json jsonl text" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json jsonl text" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ssmres__subcmd__man)
+            opts="-o -q -v -h -V --provider --region --profile --endpoint-url --output --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --provider)
                     COMPREPLY=($(compgen -W "aws aliyun" -- "${cur}"))
                     return 0

@@ -37,6 +37,7 @@ set edit:completion:arg-completer[ssmres] = {|@words|
             cand list 'List the invocations of a command, every page (ListCommandInvocations)'
             cand task-invocations 'List a maintenance window execution''s task invocations, every page; optionally wait for them and show the Run Command output behind each'
             cand completions 'Print a shell completion script'
+            cand man 'Print the man page (roff): `ssmres man > ~/.local/share/man/man1/ssmres.1`'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'ssmres;get'= {
@@ -156,12 +157,29 @@ set edit:completion:arg-completer[ssmres] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'ssmres;man'= {
+            cand --provider 'The cloud: AWS Systems Manager, or Alibaba Cloud ECS Cloud Assistant'
+            cand --region 'Region (AWS: AWS_REGION, AWS_DEFAULT_REGION, then the profile''s; aliyun: ALIBABA_CLOUD_REGION_ID, then the profile''s region_id)'
+            cand --profile 'Named profile (AWS: from the AWS config files, default AWS_PROFILE; aliyun: from ~/.aliyun/config.json, default ALIBABA_CLOUD_PROFILE)'
+            cand --endpoint-url 'Send SSM (aliyun: ECS) requests to this URL instead of the regional endpoint'
+            cand -o 'Output format [default: table on a terminal, json otherwise]'
+            cand --output 'Output format [default: table on a terminal, json otherwise]'
+            cand -q 'Show no progress spinner'
+            cand --quiet 'Show no progress spinner'
+            cand -v 'Print diagnostics on stderr; repeat for more (-vvv includes the SDK''s retries)'
+            cand --verbose 'Print diagnostics on stderr; repeat for more (-vvv includes the SDK''s retries)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'ssmres;help'= {
             cand get 'Fetch one command invocation (GetCommandInvocation)'
             cand wait 'Poll until the invocation reaches a terminal state, then print it as `get` does'
             cand list 'List the invocations of a command, every page (ListCommandInvocations)'
             cand task-invocations 'List a maintenance window execution''s task invocations, every page; optionally wait for them and show the Run Command output behind each'
             cand completions 'Print a shell completion script'
+            cand man 'Print the man page (roff): `ssmres man > ~/.local/share/man/man1/ssmres.1`'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'ssmres;help;get'= {
@@ -173,6 +191,8 @@ set edit:completion:arg-completer[ssmres] = {|@words|
         &'ssmres;help;task-invocations'= {
         }
         &'ssmres;help;completions'= {
+        }
+        &'ssmres;help;man'= {
         }
         &'ssmres;help;help'= {
         }

@@ -42,6 +42,7 @@ complete -c ssmres -n "__fish_ssmres_needs_command" -f -a "wait" -d 'Poll until 
 complete -c ssmres -n "__fish_ssmres_needs_command" -f -a "list" -d 'List the invocations of a command, every page (ListCommandInvocations)'
 complete -c ssmres -n "__fish_ssmres_needs_command" -f -a "task-invocations" -d 'List a maintenance window execution\'s task invocations, every page; optionally wait for them and show the Run Command output behind each'
 complete -c ssmres -n "__fish_ssmres_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c ssmres -n "__fish_ssmres_needs_command" -f -a "man" -d 'Print the man page (roff): `ssmres man > ~/.local/share/man/man1/ssmres.1`'
 complete -c ssmres -n "__fish_ssmres_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c ssmres -n "__fish_ssmres_using_subcommand get" -l command-id -d 'Command ID returned by SendCommand (36 characters)' -r
 complete -c ssmres -n "__fish_ssmres_using_subcommand get" -l instance-id -d 'Managed node ID: i-xxxxxxxx, i-xxxxxxxxxxxxxxxxx or mi-xxxxxxxxxxxxxxxxx' -r
@@ -158,9 +159,23 @@ complete -c ssmres -n "__fish_ssmres_using_subcommand completions" -s q -l quiet
 complete -c ssmres -n "__fish_ssmres_using_subcommand completions" -s v -l verbose -d 'Print diagnostics on stderr; repeat for more (-vvv includes the SDK\'s retries)'
 complete -c ssmres -n "__fish_ssmres_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ssmres -n "__fish_ssmres_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c ssmres -n "__fish_ssmres_using_subcommand help; and not __fish_seen_subcommand_from get wait list task-invocations completions help" -f -a "get" -d 'Fetch one command invocation (GetCommandInvocation)'
-complete -c ssmres -n "__fish_ssmres_using_subcommand help; and not __fish_seen_subcommand_from get wait list task-invocations completions help" -f -a "wait" -d 'Poll until the invocation reaches a terminal state, then print it as `get` does'
-complete -c ssmres -n "__fish_ssmres_using_subcommand help; and not __fish_seen_subcommand_from get wait list task-invocations completions help" -f -a "list" -d 'List the invocations of a command, every page (ListCommandInvocations)'
-complete -c ssmres -n "__fish_ssmres_using_subcommand help; and not __fish_seen_subcommand_from get wait list task-invocations completions help" -f -a "task-invocations" -d 'List a maintenance window execution\'s task invocations, every page; optionally wait for them and show the Run Command output behind each'
-complete -c ssmres -n "__fish_ssmres_using_subcommand help; and not __fish_seen_subcommand_from get wait list task-invocations completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c ssmres -n "__fish_ssmres_using_subcommand help; and not __fish_seen_subcommand_from get wait list task-invocations completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ssmres -n "__fish_ssmres_using_subcommand man" -l provider -d 'The cloud: AWS Systems Manager, or Alibaba Cloud ECS Cloud Assistant' -r -f -a "aws\t'AWS Systems Manager Run Command'
+aliyun\t'Alibaba Cloud ECS Cloud Assistant (DescribeInvocationResults)'"
+complete -c ssmres -n "__fish_ssmres_using_subcommand man" -l region -d 'Region (AWS: AWS_REGION, AWS_DEFAULT_REGION, then the profile\'s; aliyun: ALIBABA_CLOUD_REGION_ID, then the profile\'s region_id)' -r
+complete -c ssmres -n "__fish_ssmres_using_subcommand man" -l profile -d 'Named profile (AWS: from the AWS config files, default AWS_PROFILE; aliyun: from ~/.aliyun/config.json, default ALIBABA_CLOUD_PROFILE)' -r
+complete -c ssmres -n "__fish_ssmres_using_subcommand man" -l endpoint-url -d 'Send SSM (aliyun: ECS) requests to this URL instead of the regional endpoint' -r
+complete -c ssmres -n "__fish_ssmres_using_subcommand man" -s o -l output -d 'Output format [default: table on a terminal, json otherwise]' -r -f -a "table\t'Status fields in a table, then stdout and stderr as whole sections'
+json\t'The cloud\'s own records: as the aws CLI prints them, or with the Alibaba Cloud API\'s field names (Output decoded)'
+jsonl\t'One compact JSON object per line: per invocation for `list`, for `jq -c` and `while read`'
+text\t'The command\'s stdout on stdout and its stderr on stderr, nothing else'"
+complete -c ssmres -n "__fish_ssmres_using_subcommand man" -s q -l quiet -d 'Show no progress spinner'
+complete -c ssmres -n "__fish_ssmres_using_subcommand man" -s v -l verbose -d 'Print diagnostics on stderr; repeat for more (-vvv includes the SDK\'s retries)'
+complete -c ssmres -n "__fish_ssmres_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ssmres -n "__fish_ssmres_using_subcommand man" -s V -l version -d 'Print version'
+complete -c ssmres -n "__fish_ssmres_using_subcommand help; and not __fish_seen_subcommand_from get wait list task-invocations completions man help" -f -a "get" -d 'Fetch one command invocation (GetCommandInvocation)'
+complete -c ssmres -n "__fish_ssmres_using_subcommand help; and not __fish_seen_subcommand_from get wait list task-invocations completions man help" -f -a "wait" -d 'Poll until the invocation reaches a terminal state, then print it as `get` does'
+complete -c ssmres -n "__fish_ssmres_using_subcommand help; and not __fish_seen_subcommand_from get wait list task-invocations completions man help" -f -a "list" -d 'List the invocations of a command, every page (ListCommandInvocations)'
+complete -c ssmres -n "__fish_ssmres_using_subcommand help; and not __fish_seen_subcommand_from get wait list task-invocations completions man help" -f -a "task-invocations" -d 'List a maintenance window execution\'s task invocations, every page; optionally wait for them and show the Run Command output behind each'
+complete -c ssmres -n "__fish_ssmres_using_subcommand help; and not __fish_seen_subcommand_from get wait list task-invocations completions man help" -f -a "completions" -d 'Print a shell completion script'
+complete -c ssmres -n "__fish_ssmres_using_subcommand help; and not __fish_seen_subcommand_from get wait list task-invocations completions man help" -f -a "man" -d 'Print the man page (roff): `ssmres man > ~/.local/share/man/man1/ssmres.1`'
+complete -c ssmres -n "__fish_ssmres_using_subcommand help; and not __fish_seen_subcommand_from get wait list task-invocations completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -57,6 +57,19 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// `ssmres --version -v`: the version, then what a bug report needs.
+pub fn long_version() -> String {
+    format!(
+        "ssmres {}\ncommit: {}\nbuilt: {}\ncompiler: {} ({})\nlibraries: {}",
+        env!("CARGO_PKG_VERSION"),
+        env!("SSMRES_COMMIT"),
+        env!("SSMRES_BUILD_DATE"),
+        env!("SSMRES_RUSTC"),
+        env!("SSMRES_TARGET"),
+        env!("SSMRES_SDKS"),
+    )
+}
+
 /// Parses argv for the provider it names (--provider, else SSMRES_PROVIDER, else aws): the two
 /// clouds name invocations differently, so what is required, how IDs are checked and what
 /// `--help` shows depend on it.
@@ -309,7 +322,7 @@ impl Cli {
                  --provider aliyun"
                     .into(),
             ),
-            (Command::TaskInvocations(_) | Command::Completions { .. }, _) => Ok(()),
+            (Command::TaskInvocations(_) | Command::Completions { .. } | Command::Man, _) => Ok(()),
         }
     }
 }
@@ -335,7 +348,7 @@ pub struct GlobalArgs {
     pub endpoint_url: Option<String>,
 
     /// Output format [default: table on a terminal, json otherwise]
-    #[arg(short, long, global = true, help_heading = GLOBAL, value_enum, value_name = "FORMAT")]
+    #[arg(short, long, global = true, help_heading = GLOBAL, value_enum, value_name = "FORMAT", env = "SSMRES_OUTPUT")]
     pub output: Option<OutputFormat>,
 
     /// Show no progress spinner
@@ -412,6 +425,8 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+    /// Print the man page (roff): `ssmres man > ~/.local/share/man/man1/ssmres.1`
+    Man,
 }
 
 #[derive(Debug, Args)]
@@ -548,20 +563,20 @@ pub struct WaitArgs {
     pub plugin_name: Option<String>,
 
     /// Give up after this long (exit 4), e.g. 90s, 5m, 1h30m; a bare number is seconds
-    #[arg(long, value_name = "DURATION", value_parser = crate::duration::parse)]
+    #[arg(long, value_name = "DURATION", value_parser = crate::duration::parse, env = "SSMRES_TIMEOUT")]
     pub timeout: Option<Duration>,
 
     /// Shortest pause between polls, used for the first seconds; later pauses are a twentieth
     /// of the time waited so far
-    #[arg(long, value_name = "DURATION", default_value = "500ms", value_parser = parse_interval)]
+    #[arg(long, value_name = "DURATION", default_value = "500ms", value_parser = parse_interval, env = "SSMRES_MIN_INTERVAL")]
     pub min_interval: Duration,
 
     /// Longest pause between polls
-    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_interval)]
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_interval, env = "SSMRES_MAX_INTERVAL")]
     pub max_interval: Duration,
 
     /// How long "InvocationDoesNotExist" means "not visible yet" after the wait starts
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = crate::duration::parse)]
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = crate::duration::parse, env = "SSMRES_NOT_FOUND_GRACE")]
     pub not_found_grace: Duration,
 
     /// Print the command's output as it runs, from CloudWatch Logs (the command must have been

@@ -7,6 +7,10 @@ use ssmres::error::exit;
 fn main() -> ExitCode {
     let cli = match ssmres::cli::parse() {
         Ok(cli) => cli,
+        Err(e) if e.kind() == ErrorKind::DisplayVersion && wants_details() => {
+            say_out(&ssmres::cli::long_version());
+            return ExitCode::SUCCESS;
+        }
         Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
             let _ = e.print();
             return ExitCode::SUCCESS;
@@ -60,6 +64,18 @@ fn main() -> ExitCode {
             ExitCode::from(e.exit_code())
         }
     }
+}
+
+/// `--version -v`: the details a bug report needs.
+fn wants_details() -> bool {
+    std::env::args().skip(1).take_while(|a| a != "--").any(|a| {
+        a == "--verbose" || (a.starts_with('-') && !a.starts_with("--") && a.contains('v'))
+    })
+}
+
+/// The result on stdout (a closed stdout is no reason to panic either).
+fn say_out(text: &str) {
+    let _ = writeln!(std::io::stdout(), "{text}");
 }
 
 /// One line on stderr. A closed stderr is no reason to panic: the exit code still tells.

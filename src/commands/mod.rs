@@ -9,6 +9,7 @@ pub mod follow;
 pub mod full_output;
 pub mod get;
 pub mod list;
+pub mod man;
 pub mod task_invocations;
 pub mod wait;
 pub mod wait_fleet;
@@ -132,5 +133,6 @@ pub async fn dispatch(cli: Cli, target: Target) -> Result<u8, Error> {
         // `Cli::check` has refused it for aliyun already.
         (Command::TaskInvocations(args), _) => task_invocations::run(&ctx, &args).await,
         (Command::Completions { shell }, _) => completions::run(shell),
+        (Command::Man, _) => man::run(),
     }
 }

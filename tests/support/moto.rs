@@ -300,7 +300,7 @@ pub fn isolate_env(cmd: &mut Command, home: &Path) {
         let upper = key.to_ascii_uppercase();
         if upper.starts_with("AWS_")
             || upper.starts_with("ALIBABA_CLOUD_")
-            || upper == "SSMRES_PROVIDER"
+            || upper.starts_with("SSMRES_")
             || upper.ends_with("_PROXY")
             || matches!(upper.as_str(), "NO_COLOR" | "RUST_LOG" | "CLICOLOR_FORCE")
         {

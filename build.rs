@@ -1,0 +1,110 @@
+//! Build facts for `ssmres --version -v` (bug reports): the commit, the build date, the rustc
+//! and target, and the versions of the cloud SDKs as locked. Each falls back to "unknown"
+//! rather than failing a build from a tarball without git.
+
+use std::path::Path;
+use std::process::Command;
+
+fn main() {
+    let root = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".into());
+    let root = Path::new(&root);
+
+    println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=Cargo.lock");
+    println!("cargo:rerun-if-env-changed=SOURCE_DATE_EPOCH");
+    let git = root.join(".git");
+    if git.is_dir() {
+        println!("cargo:rerun-if-changed=.git/HEAD");
+        // HEAD names a branch whose ref file moves with each commit.
+        if let Ok(head) = std::fs::read_to_string(git.join("HEAD"))
+            && let Some(reference) = head.trim().strip_prefix("ref: ")
+        {
+            println!("cargo:rerun-if-changed=.git/{reference}");
+            println!("cargo:rerun-if-changed=.git/packed-refs");
+        }
+    }
+
+    let commit = Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .current_dir(root)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "unknown".into());
+    println!("cargo:rustc-env=SSMRES_COMMIT={commit}");
+
+    // Reproducible builds set SOURCE_DATE_EPOCH; otherwise today.
+    let seconds = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.parse::<i64>().ok())
+        .or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .ok()
+                .and_then(|d| i64::try_from(d.as_secs()).ok())
+        });
+    let date = seconds.map_or_else(|| "unknown".into(), |s| civil_date(s.div_euclid(86_400)));
+    println!("cargo:rustc-env=SSMRES_BUILD_DATE={date}");
+
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let rustc_version = Command::new(rustc)
+        .arg("--version")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_else(|| "unknown".into());
+    println!("cargo:rustc-env=SSMRES_RUSTC={rustc_version}");
+    println!(
+        "cargo:rustc-env=SSMRES_TARGET={}",
+        std::env::var("TARGET").unwrap_or_else(|_| "unknown".into())
+    );
+
+    let lock = std::fs::read_to_string(root.join("Cargo.lock")).unwrap_or_default();
+    let sdks = [
+        "aws-sdk-ssm",
+        "aws-config",
+        "aws-sdk-s3",
+        "aws-sdk-cloudwatchlogs",
+        "reqwest",
+    ]
+    .iter()
+    .map(|name| format!("{name} {}", locked_version(&lock, name)))
+    .collect::<Vec<_>>()
+    .join(", ");
+    println!("cargo:rustc-env=SSMRES_SDKS={sdks}");
+}
+
+/// The version Cargo.lock records for a package (the first, should there be several).
+fn locked_version(lock: &str, name: &str) -> String {
+    let wanted = format!("name = \"{name}\"");
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line.trim() == wanted
+            && let Some(version) = lines
+                .next()
+                .and_then(|l| l.trim().strip_prefix("version = \""))
+                .and_then(|v| v.strip_suffix('"'))
+        {
+            return version.to_owned();
+        }
+    }
+    "unknown".into()
+}
+
+/// YYYY-MM-DD of a day count since 1970-01-01 (the proleptic Gregorian calendar).
+fn civil_date(days: i64) -> String {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
+}
