@@ -90,16 +90,31 @@ pub fn parse_from(
         .and_then(|n| ProviderKind::from_str(&n, true).ok())
         .unwrap_or(ProviderKind::Aws);
     let from_stdin = flag_value(&args, "--command-id").as_deref() == Some(STDIN);
-    let mut matches = command(provider)
+    let mut command = command(provider)
         // `get --command-id -` may take its instance from stdin as well.
         .mut_subcommand("get", |c| {
             c.mut_arg("instance_id", |a| {
                 a.required(!from_stdin && provider == ProviderKind::Aws)
             })
-        })
-        .try_get_matches_from(args)?;
-    Cli::from_arg_matches_mut(&mut matches)
+        });
+    let mut matches = command.try_get_matches_from_mut(args)?;
+    let mut cli = Cli::from_arg_matches_mut(&mut matches)?;
+    if cli.global.output.is_none()
+        && let Some(value) = std::env::var(ENV_OUTPUT).ok().filter(|v| !v.is_empty())
+    {
+        cli.global.output = Some(OutputFormat::from_str(&value, true).map_err(|_| {
+            command.error(
+                clap::error::ErrorKind::InvalidValue,
+                format!(
+                    "invalid value '{value}' in {ENV_OUTPUT}: expected table, json, jsonl or text"
+                ),
+            )
+        })?);
+    }
+    Ok(cli)
 }
+
+pub const ENV_OUTPUT: &str = "SSMRES_OUTPUT";
 
 /// The value of the first `NAME VALUE` or `NAME=VALUE` before any `--`, before clap parses.
 fn flag_value(args: &[std::ffi::OsString], name: &str) -> Option<String> {
@@ -347,8 +362,10 @@ pub struct GlobalArgs {
     #[arg(long, global = true, help_heading = GLOBAL, value_name = "URL", value_parser = parse_endpoint_url)]
     pub endpoint_url: Option<String>,
 
-    /// Output format [default: table on a terminal, json otherwise]
-    #[arg(short, long, global = true, help_heading = GLOBAL, value_enum, value_name = "FORMAT", env = "SSMRES_OUTPUT")]
+    /// Output format [default: table on a terminal, json otherwise] [env: SSMRES_OUTPUT=]
+    // SSMRES_OUTPUT is read in `parse_from`, not by clap: clap checks a global flag's variable
+    // even when the flag is given, so a bad value would break an explicit `-o`.
+    #[arg(short, long, global = true, help_heading = GLOBAL, value_enum, value_name = "FORMAT")]
     pub output: Option<OutputFormat>,
 
     /// Show no progress spinner

@@ -7,11 +7,16 @@ use ssmres::error::exit;
 fn main() -> ExitCode {
     let cli = match ssmres::cli::parse() {
         Ok(cli) => cli,
-        Err(e) if e.kind() == ErrorKind::DisplayVersion && wants_details() => {
-            say_out(&ssmres::cli::long_version());
+        // Our own line rather than clap's, which would name a subcommand (`ssmres-get 0.1.0`).
+        Err(e) if e.kind() == ErrorKind::DisplayVersion => {
+            say_out(&if wants_details() {
+                ssmres::cli::long_version()
+            } else {
+                format!("ssmres {}", env!("CARGO_PKG_VERSION"))
+            });
             return ExitCode::SUCCESS;
         }
-        Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
+        Err(e) if e.kind() == ErrorKind::DisplayHelp => {
             let _ = e.print();
             return ExitCode::SUCCESS;
         }

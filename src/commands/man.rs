@@ -92,7 +92,10 @@ pub fn page() -> Vec<u8> {
         b".SH FILES\n.TP\n~/.aws/config, ~/.aws/credentials\nAWS profiles.\n.TP\n~/.aliyun/config.json\nThe aliyun CLI's profiles (AK and StsToken modes).\n",
     );
     let _ = man.render_version_section(&mut out);
-    out
+    // troff in the C locale knows no ellipsis character (the help texts' `t-…`).
+    String::from_utf8_lossy(&out)
+        .replace('…', "...")
+        .into_bytes()
 }
 
 pub fn run() -> Result<u8, Error> {

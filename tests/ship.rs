@@ -1,0 +1,930 @@
+//! What ships with the binary besides its commands: the man page (`ssmres man`, checked in as
+//! man/ssmres.1; regenerate with `scripts/gen-completions`), `--version` and its `-v` details
+//! for bug reports, and the SSMRES_* environment defaults, each shown in `--help` and each
+//! giving way to its flag.
+//!
+//! [`Cli`] scrubs every SSMRES_* variable from the host, so each test sets the ones it means
+//! on the command itself.
+
+mod support;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use support::fake_multi::{FakeMulti, MultiInstance, MultiWorld, StepSpec};
+use support::fake_ssm::{CMD_ID, FakeSsm, INSTANCE_ID, Step, invocation_step};
+use support::{
+    Cli, FAST_POLL, assert_exit, assert_single_stderr_line, describe, ids, stderr_str, stdout_json,
+    stdout_str,
+};
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------------
+
+/// An isolated environment for runs that must not reach any endpoint (help, version, man).
+fn offline() -> Cli {
+    Cli::new("http://127.0.0.1:9")
+}
+
+fn manifest_dir() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `ssmres ARGS` with the isolated environment, no endpoint, no SSMRES_* variable.
+fn run_offline(args: &[&str]) -> Output {
+    offline().bare().args(args).output().unwrap()
+}
+
+/// `ssmres man`: exit 0, nothing on stderr, the page on stdout.
+fn man_page() -> Vec<u8> {
+    let out = run_offline(&["man"]);
+    assert_exit(&out, 0);
+    assert!(out.stderr.is_empty(), "{}", describe(&out));
+    assert!(!out.stdout.is_empty(), "{}", describe(&out));
+    out.stdout
+}
+
+fn man_page_text() -> String {
+    String::from_utf8(man_page()).expect("the man page is UTF-8")
+}
+
+/// A name as roff spells it (hyphens escaped, as `ssmres man` writes them).
+fn roff_name(name: &str) -> String {
+    name.replace('-', "\\-")
+}
+
+/// The lines of a `.SH` section (between its header and the next `.SH`).
+#[track_caller]
+fn section<'a>(page: &'a str, header: &str) -> Vec<&'a str> {
+    let lines: Vec<&str> = page.lines().collect();
+    let start = lines
+        .iter()
+        .position(|l| *l == header)
+        .unwrap_or_else(|| panic!("no `{header}` line in the man page:\n{page}"));
+    lines[start + 1..]
+        .iter()
+        .take_while(|l| !l.starts_with(".SH"))
+        .copied()
+        .collect()
+}
+
+/// The lines of a `.SS` subsection (until the next `.SS` or `.SH`).
+#[track_caller]
+fn subsection<'a>(page: &'a str, header: &str) -> Vec<&'a str> {
+    let lines: Vec<&str> = page.lines().collect();
+    let start = lines
+        .iter()
+        .position(|l| *l == header)
+        .unwrap_or_else(|| panic!("no `{header}` line in the man page:\n{page}"));
+    lines[start + 1..]
+        .iter()
+        .take_while(|l| !l.starts_with(".SS") && !l.starts_with(".SH"))
+        .copied()
+        .collect()
+}
+
+/// The subcommands `ssmres --help` lists (clap's own `help` aside).
+fn subcommands_in_help() -> Vec<String> {
+    let out = run_offline(&["--help"]);
+    assert_exit(&out, 0);
+    let help = stdout_str(&out);
+    let names: Vec<String> = help
+        .lines()
+        .skip_while(|l| l.trim_end() != "Commands:")
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        // A command's line is indented by two; its description's continuation lines deeper.
+        .filter(|l| l.starts_with("  ") && !l.starts_with("   "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|name| *name != "help")
+        .map(str::to_owned)
+        .collect();
+    assert!(
+        names.len() >= 6,
+        "no Commands section in --help?\n{}",
+        describe(&out)
+    );
+    names
+}
+
+/// The requests and macros a man(7) page may use; the page is read as roff, so a line of
+/// help text starting with `.` or `'` would be taken as a request and vanish (or warn).
+const KNOWN_REQUESTS: &[&str] = &[
+    "TH", "SH", "SS", "PP", "LP", "P", "TP", "TQ", "IP", "HP", "RS", "RE", "br", "sp", "nf", "fi",
+    "ie", "el", "ds", "B", "I", "BR", "IR", "RB", "RI", "BI", "IB", "SM", "SB", "UR", "UE", "MT",
+    "ME", "EX", "EE", "in", "ti", "ad", "na", "ne",
+];
+
+/// The page is well-formed roff for man(7): a `.TH ssmres 1` title, no line starting with `.`
+/// or `'` other than a known request, balanced `.nf`/`.fi` and `.RS`/`.RE`.
+#[track_caller]
+fn assert_roff_well_formed(page: &str) {
+    let titles: Vec<&str> = page.lines().filter(|l| l.starts_with(".TH")).collect();
+    assert_eq!(titles.len(), 1, "one .TH line expected: {titles:?}");
+    assert!(
+        titles[0] == ".TH ssmres 1" || titles[0].starts_with(".TH ssmres 1 "),
+        "title: {:?}",
+        titles[0]
+    );
+    let mut requests = 0;
+    let (mut nf, mut rs) = (0_i32, 0_i32);
+    for (n, line) in page.lines().enumerate() {
+        let Some(rest) = line.strip_prefix('.').or_else(|| line.strip_prefix('\'')) else {
+            continue;
+        };
+        requests += 1;
+        let name = rest.split_whitespace().next().unwrap_or("");
+        assert!(
+            KNOWN_REQUESTS.contains(&name),
+            "line {}: {line:?} would be read as the roff request {name:?} (escape it with \\&)",
+            n + 1
+        );
+        match name {
+            "nf" => nf += 1,
+            "fi" => nf -= 1,
+            "RS" => rs += 1,
+            "RE" => rs -= 1,
+            _ => {}
+        }
+        assert!(
+            (0..=1).contains(&nf) && rs >= 0,
+            "line {}: unbalanced .nf/.fi or .RS/.RE",
+            n + 1
+        );
+    }
+    assert_eq!((nf, rs), (0, 0), "unbalanced .nf/.fi or .RS/.RE at the end");
+    assert!(requests >= 20, "only {requests} roff requests:\n{page}");
+}
+
+/// Whether man(1) from man-db is installed (`man --version` answers).
+fn man_is_installed() -> bool {
+    Command::new("man")
+        .arg("--version")
+        .stdin(Stdio::null())
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// `man --warnings -l PAGE` in this locale, output to a pipe (no pager).
+fn render_with_man(page: &[u8], locale: &str) -> Output {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ssmres.1");
+    std::fs::write(&path, page).unwrap();
+    Command::new("man")
+        .arg("--warnings")
+        .arg("-l")
+        .arg(&path)
+        .env("LC_ALL", locale)
+        .env("MANPAGER", "cat")
+        .env("PAGER", "cat")
+        .env("MANWIDTH", "80")
+        .env_remove("MANOPT")
+        .env_remove("MANROFFOPT")
+        .env_remove("MAN_KEEP_FORMATTING")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run man")
+}
+
+/// Rendered text without overstrikes (`X\bX`) and with roff's minus and hyphen as `-`.
+fn plain(rendered: &[u8]) -> String {
+    let text = String::from_utf8_lossy(rendered);
+    let mut out = String::new();
+    for c in text.chars() {
+        if c == '\u{8}' {
+            out.pop();
+        } else {
+            out.push(c);
+        }
+    }
+    out.replace(['\u{2212}', '\u{2010}'], "-")
+}
+
+/// Renders the page with man(1) in `locale` and asserts it renders without a warning; without
+/// man(1), says so and checks the roff itself instead.
+fn assert_man_renders_cleanly(locale: &str) {
+    let page = man_page();
+    if !man_is_installed() {
+        eprintln!("man(1) is not installed: checking the roff itself instead of rendering it");
+        assert_roff_well_formed(&String::from_utf8(page).expect("UTF-8"));
+        return;
+    }
+    let out = render_with_man(&page, locale);
+    assert_exit(&out, 0);
+    assert!(
+        out.stderr.is_empty(),
+        "man -l warns about the page (LC_ALL={locale})\n{}",
+        describe(&out)
+    );
+    let text = plain(&out.stdout);
+    for expected in [
+        "NAME",
+        "SYNOPSIS",
+        "COMMANDS",
+        "EXIT STATUS",
+        "ENVIRONMENT",
+        "ssmres task-invocations",
+        "--remote-exit-code",
+        "--cancel-on-interrupt",
+        "SSMRES_NOT_FOUND_GRACE",
+    ] {
+        assert!(
+            text.contains(expected),
+            "the rendered page (LC_ALL={locale}) lacks {expected:?}:\n{text}"
+        );
+    }
+}
+
+/// `name = "…"` / `version = "…"` of each package in Cargo.lock (the first of several).
+fn locked_versions() -> HashMap<String, String> {
+    let path = manifest_dir().join("Cargo.lock");
+    let lock = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+    let unquote = |s: &str| s.trim().trim_matches('"').to_owned();
+    let mut versions = HashMap::new();
+    let mut name = None;
+    for line in lock.lines() {
+        let line = line.trim();
+        if line == "[[package]]" {
+            name = None;
+        } else if let Some(n) = line.strip_prefix("name = ") {
+            name = Some(unquote(n));
+        } else if let Some(v) = line.strip_prefix("version = ")
+            && let Some(n) = name.take()
+        {
+            versions.entry(n).or_insert_with(|| unquote(v));
+        }
+    }
+    versions
+}
+
+/// `git rev-parse --short=12 HEAD` in the checkout, when git is there and this is one.
+fn git_head() -> Option<String> {
+    Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .current_dir(manifest_dir())
+        .stdin(Stdio::null())
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+}
+
+fn version_line() -> String {
+    format!("ssmres {}\n", env!("CARGO_PKG_VERSION"))
+}
+
+/// `ssmres wait` with the fake's ids and JSON output, these SSMRES_* variables and `args`;
+/// the run, how long it took, and when each GetCommandInvocation arrived after the start.
+fn wait_with_env(
+    fake: &FakeSsm,
+    env: &[(&str, &str)],
+    args: &[&str],
+    limit: Duration,
+) -> (Output, Duration, Vec<Duration>) {
+    let cli = Cli::new(&fake.url());
+    let mut cmd = cli.cmd();
+    cmd.timeout(limit);
+    for (name, value) in env {
+        cmd.env(name, value);
+    }
+    cmd.arg("wait").args(ids()).args(["-o", "json"]).args(args);
+    let started = Instant::now();
+    let out = cmd.output().unwrap();
+    let took = started.elapsed();
+    let arrived = fake
+        .get_invocation_requests()
+        .iter()
+        .map(|r| r.at.saturating_duration_since(started))
+        .collect();
+    (out, took, arrived)
+}
+
+fn in_progress_forever() -> FakeSsm {
+    FakeSsm::always(invocation_step("InProgress", "InProgress", "so far", ""))
+}
+
+/// The gaps between regular polls: all but the last look at the deadline.
+fn regular_gaps(arrived: &[Duration]) -> Vec<Duration> {
+    let regular = &arrived[..arrived.len().saturating_sub(1)];
+    regular.windows(2).map(|w| w[1] - w[0]).collect()
+}
+
+/// The usage line of a help text.
+#[track_caller]
+fn usage_line(out: &Output) -> String {
+    stdout_str(out)
+        .lines()
+        .find(|l| l.starts_with("Usage:"))
+        .unwrap_or_else(|| panic!("no Usage: line\n{}", describe(out)))
+        .to_owned()
+}
+
+// ---------------------------------------------------------------------------------------------
+// The man page
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn checked_in_man_page_matches_the_cli() {
+    let page = man_page();
+    let path = manifest_dir().join("man/ssmres.1");
+    let kept = std::fs::read(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+    assert!(
+        kept == page,
+        "man/ssmres.1 is out of date: run scripts/gen-completions"
+    );
+}
+
+#[test]
+fn man_page_has_a_subsection_for_every_visible_command() {
+    let page = man_page_text();
+    let commands = section(&page, ".SH COMMANDS");
+    let listed: Vec<&str> = commands
+        .iter()
+        .filter(|l| l.starts_with(".SS"))
+        .copied()
+        .collect();
+    for name in [
+        "get",
+        "wait",
+        "list",
+        "task-invocations",
+        "completions",
+        "man",
+    ] {
+        let header = format!(".SS ssmres {}", roff_name(name));
+        assert!(
+            listed.contains(&header.as_str()),
+            "no `{header}` in COMMANDS: {listed:?}"
+        );
+    }
+    // Whatever --help lists, the page documents, and nothing else.
+    let in_help: Vec<String> = subcommands_in_help()
+        .iter()
+        .map(|name| format!(".SS ssmres {}", roff_name(name)))
+        .collect();
+    assert_eq!(listed, in_help, "COMMANDS against `ssmres --help`");
+    // Each with its own synopsis.
+    for name in subcommands_in_help() {
+        let sub = subsection(&page, &format!(".SS ssmres {}", roff_name(&name)));
+        let synopsis = format!("\\fBssmres {}\\fR", roff_name(&name));
+        assert!(
+            sub.iter().any(|l| l.starts_with(&synopsis)),
+            "no synopsis for {name}: {sub:#?}"
+        );
+    }
+}
+
+#[test]
+fn man_page_documents_environment_exit_status_and_flags() {
+    let page = man_page_text();
+    let environment = section(&page, ".SH ENVIRONMENT");
+    for var in [
+        "SSMRES_PROVIDER",
+        "SSMRES_OUTPUT",
+        "SSMRES_TIMEOUT",
+        "SSMRES_MIN_INTERVAL",
+        "SSMRES_MAX_INTERVAL",
+        "SSMRES_NOT_FOUND_GRACE",
+    ] {
+        let entry = format!("\\fB{var}\\fR");
+        assert!(
+            environment.contains(&entry.as_str()),
+            "ENVIRONMENT lacks {var}: {environment:#?}"
+        );
+    }
+
+    let exit_status = section(&page, ".SH \"EXIT STATUS\"");
+    for code in ["0", "1", "2", "3", "4", "130"] {
+        assert!(
+            exit_status
+                .iter()
+                .any(|l| l.split_whitespace().next() == Some(code)),
+            "EXIT STATUS lacks code {code}: {exit_status:#?}"
+        );
+    }
+
+    let wait = subsection(&page, ".SS ssmres wait");
+    for flag in [
+        "--remote-exit-code",
+        "--cancel-on-interrupt",
+        "--cancel-on-timeout",
+        "--timeout",
+        "--not-found-grace",
+    ] {
+        let item = format!("\\fB{}\\fR", roff_name(flag));
+        assert!(
+            wait.iter().any(|l| l.starts_with(&item)),
+            "`ssmres wait` lacks {flag}: {wait:#?}"
+        );
+    }
+    let get = subsection(&page, ".SS ssmres get");
+    let item = format!("\\fB{}\\fR", roff_name("--remote-exit-code"));
+    assert!(
+        get.iter().any(|l| l.starts_with(&item)),
+        "`ssmres get` lacks --remote-exit-code: {get:#?}"
+    );
+}
+
+#[test]
+fn man_page_is_well_formed_roff() {
+    assert_roff_well_formed(&man_page_text());
+}
+
+#[test]
+fn man_renders_the_page_without_warnings() {
+    assert_man_renders_cleanly("C.UTF-8");
+}
+
+#[test]
+fn man_renders_the_page_without_warnings_in_the_posix_locale() {
+    // LANG unset (cron, containers, ssh without a locale) renders for an ASCII terminal.
+    assert_man_renders_cleanly("C");
+}
+
+// ---------------------------------------------------------------------------------------------
+// --version
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn version_prints_the_name_and_version() {
+    for args in [&["--version"][..], &["-V"]] {
+        let out = run_offline(args);
+        assert_exit(&out, 0);
+        assert_eq!(
+            stdout_str(&out),
+            version_line(),
+            "{args:?}\n{}",
+            describe(&out)
+        );
+        assert!(out.stderr.is_empty(), "{args:?}\n{}", describe(&out));
+    }
+}
+
+#[test]
+fn version_after_a_subcommand_prints_the_same_line() {
+    let out = run_offline(&["get", "--version"]);
+    assert_exit(&out, 0);
+    assert_eq!(stdout_str(&out), version_line(), "{}", describe(&out));
+    assert!(out.stderr.is_empty(), "{}", describe(&out));
+}
+
+#[test]
+fn verbose_version_gives_what_a_bug_report_needs() {
+    let locked = locked_versions();
+    let lock = |name: &str| {
+        locked
+            .get(name)
+            .unwrap_or_else(|| panic!("{name} is not in Cargo.lock"))
+            .clone()
+    };
+    let head = git_head();
+    for args in [&["--version", "-v"][..], &["-vV"], &["-V", "--verbose"]] {
+        let out = run_offline(args);
+        assert_exit(&out, 0);
+        assert!(out.stderr.is_empty(), "{args:?}\n{}", describe(&out));
+        let text = stdout_str(&out);
+        assert!(
+            text.starts_with(&version_line()),
+            "{args:?}\n{}",
+            describe(&out)
+        );
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 5, "{args:?}\n{}", describe(&out));
+
+        let commit = lines[1]
+            .strip_prefix("commit: ")
+            .unwrap_or_else(|| panic!("{args:?}: line 2 {:?}", lines[1]));
+        assert!(
+            commit == "unknown"
+                || (commit.len() == 12
+                    && commit
+                        .chars()
+                        .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))),
+            "{args:?}: commit {commit:?}"
+        );
+        if let Some(head) = &head {
+            // cargo reruns build.rs when HEAD or the branch moves, so the build is of HEAD.
+            assert_eq!(commit, head, "{args:?}: commit against git rev-parse HEAD");
+        }
+
+        let built = lines[2]
+            .strip_prefix("built: ")
+            .unwrap_or_else(|| panic!("{args:?}: line 3 {:?}", lines[2]));
+        let parts: Vec<&str> = built.split('-').collect();
+        assert!(
+            parts.len() == 3
+                && [4, 2, 2] == [parts[0].len(), parts[1].len(), parts[2].len()]
+                && parts.iter().all(|p| p.chars().all(|c| c.is_ascii_digit())),
+            "{args:?}: built {built:?}"
+        );
+        let (month, day): (u32, u32) = (parts[1].parse().unwrap(), parts[2].parse().unwrap());
+        assert!(
+            (1..=12).contains(&month) && (1..=31).contains(&day),
+            "{args:?}: built {built:?}"
+        );
+
+        let compiler = lines[3]
+            .strip_prefix("compiler: rustc ")
+            .unwrap_or_else(|| panic!("{args:?}: line 4 {:?}", lines[3]));
+        assert!(
+            compiler.split('.').count() >= 3 && compiler.starts_with(|c: char| c.is_ascii_digit()),
+            "{args:?}: compiler {:?}",
+            lines[3]
+        );
+
+        let libraries = lines[4]
+            .strip_prefix("libraries: ")
+            .unwrap_or_else(|| panic!("{args:?}: line 5 {:?}", lines[4]));
+        let listed: Vec<&str> = libraries.split(", ").collect();
+        assert_eq!(
+            listed.first().copied(),
+            Some(format!("aws-sdk-ssm {}", lock("aws-sdk-ssm")).as_str()),
+            "{args:?}: libraries {libraries:?}"
+        );
+        let position = |name: &str| {
+            let entry = format!("{name} {}", lock(name));
+            listed
+                .iter()
+                .position(|l| *l == entry)
+                .unwrap_or_else(|| panic!("{args:?}: no `{entry}` in {libraries:?}"))
+        };
+        assert!(
+            position("aws-config") < position("reqwest"),
+            "{args:?}: libraries {libraries:?}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Environment defaults: shown in --help
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn help_shows_each_environment_variable() {
+    let out = run_offline(&["wait", "--help"]);
+    assert_exit(&out, 0);
+    let help = stdout_str(&out);
+    for var in [
+        "SSMRES_TIMEOUT",
+        "SSMRES_MIN_INTERVAL",
+        "SSMRES_MAX_INTERVAL",
+        "SSMRES_NOT_FOUND_GRACE",
+        "SSMRES_OUTPUT",
+        "SSMRES_PROVIDER",
+    ] {
+        let shown = format!("[env: {var}=]");
+        assert!(help.contains(&shown), "no {shown} in wait --help:\n{help}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// SSMRES_OUTPUT
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn ssmres_output_text_prints_only_the_commands_output() {
+    let fake = FakeSsm::always(invocation_step("Success", "Success", "hello ✓\n", "warn\n"));
+    let cli = Cli::new(&fake.url());
+
+    // Without it, stdout not being a terminal means JSON.
+    let out = cli.cmd().arg("get").args(ids()).output().unwrap();
+    assert_exit(&out, 0);
+    assert_eq!(stdout_json(&out)["StandardOutputContent"], "hello ✓\n");
+
+    let out = cli
+        .cmd()
+        .env("SSMRES_OUTPUT", "text")
+        .arg("get")
+        .args(ids())
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    assert_eq!(stdout_str(&out), "hello ✓\n", "{}", describe(&out));
+    assert_eq!(stderr_str(&out), "warn\n", "{}", describe(&out));
+}
+
+#[test]
+fn output_flag_wins_over_ssmres_output() {
+    let fake = FakeSsm::always(invocation_step("Success", "Success", "hello\n", ""));
+    let cli = Cli::new(&fake.url());
+    for before in [false, true] {
+        let mut cmd = cli.cmd();
+        cmd.env("SSMRES_OUTPUT", "text");
+        if before {
+            cmd.args(["-o", "json", "get"]).args(ids());
+        } else {
+            cmd.arg("get").args(ids()).args(["-o", "json"]);
+        }
+        let out = cmd.output().unwrap();
+        assert_exit(&out, 0);
+        let v = stdout_json(&out);
+        assert_eq!(v["Status"], "Success", "{}", describe(&out));
+        assert_eq!(v["StandardOutputContent"], "hello\n");
+    }
+}
+
+#[test]
+fn invalid_ssmres_output_is_ignored_when_the_flag_is_given() {
+    // The variable is a default: with the flag given it is not read, so a bad one is harmless.
+    let fake = FakeSsm::always(invocation_step("Success", "Success", "hello\n", ""));
+    let cli = Cli::new(&fake.url());
+    for before in [false, true] {
+        let mut cmd = cli.cmd();
+        cmd.env("SSMRES_OUTPUT", "yaml");
+        if before {
+            cmd.args(["--output", "json", "get"]).args(ids());
+        } else {
+            cmd.arg("get").args(ids()).args(["--output", "json"]);
+        }
+        let out = cmd.output().unwrap();
+        assert_exit(&out, 0);
+        assert_eq!(
+            stdout_json(&out)["StandardOutputContent"],
+            "hello\n",
+            "{}",
+            describe(&out)
+        );
+    }
+}
+
+#[test]
+fn invalid_ssmres_output_is_a_usage_error_naming_the_value() {
+    let fake = FakeSsm::always(invocation_step("Success", "Success", "hello\n", ""));
+    let cli = Cli::new(&fake.url());
+    let out = cli
+        .cmd()
+        .env("SSMRES_OUTPUT", "yaml")
+        .arg("get")
+        .args(ids())
+        .output()
+        .unwrap();
+    assert_exit(&out, 2);
+    assert!(out.stdout.is_empty(), "{}", describe(&out));
+    let line = assert_single_stderr_line(&out);
+    assert!(line.contains("yaml"), "stderr: {line:?}");
+    fake.assert_untouched();
+}
+
+// ---------------------------------------------------------------------------------------------
+// SSMRES_TIMEOUT
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn ssmres_timeout_ends_a_wait() {
+    let fake = in_progress_forever();
+    let (out, took, arrived) = wait_with_env(
+        &fake,
+        &[("SSMRES_TIMEOUT", "1s")],
+        &FAST_POLL,
+        Duration::from_secs(10),
+    );
+    assert_exit(&out, 4);
+    assert_eq!(stdout_json(&out)["Status"], "InProgress");
+    let line = assert_single_stderr_line(&out);
+    assert!(
+        line.starts_with("error:") && line.contains("timed out after 1s"),
+        "stderr: {line:?}"
+    );
+    assert!(
+        took >= Duration::from_millis(950) && took < Duration::from_secs(5),
+        "SSMRES_TIMEOUT=1s took {took:?}"
+    );
+    assert!(arrived.len() >= 3, "{arrived:?}");
+}
+
+#[test]
+fn timeout_flag_wins_over_ssmres_timeout() {
+    let fake = in_progress_forever();
+    let mut args = FAST_POLL.to_vec();
+    args.extend(["--timeout", "2s"]);
+    let (out, took, _) = wait_with_env(
+        &fake,
+        &[("SSMRES_TIMEOUT", "1s")],
+        &args,
+        Duration::from_secs(10),
+    );
+    assert_exit(&out, 4);
+    let line = assert_single_stderr_line(&out);
+    assert!(
+        line.starts_with("error:") && line.contains("timed out after 2s"),
+        "stderr: {line:?}"
+    );
+    assert!(
+        took >= Duration::from_millis(1950) && took < Duration::from_secs(6),
+        "--timeout 2s over SSMRES_TIMEOUT=1s took {took:?}"
+    );
+}
+
+#[test]
+fn ssmres_timeout_satisfies_cancel_on_timeout() {
+    // Without any timeout, --cancel-on-timeout is refused before any call.
+    let fake = FakeMulti::start(MultiWorld::one(MultiInstance::single(
+        INSTANCE_ID,
+        StepSpec::new("x").never_ends(),
+    )));
+    let cli = Cli::new(&fake.url());
+    let mut args = vec!["wait", "--command-id", CMD_ID, "--instance-id", INSTANCE_ID];
+    args.extend(FAST_POLL);
+    args.extend(["--cancel-on-timeout", "-o", "json"]);
+    let out = cli.cmd().args(&args).output().unwrap();
+    assert_exit(&out, 2);
+    fake.assert_untouched();
+
+    // With SSMRES_TIMEOUT it is accepted, and the timeout it sets cancels.
+    let started = Instant::now();
+    let out = cli
+        .cmd()
+        .env("SSMRES_TIMEOUT", "1s")
+        .args(&args)
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    assert_exit(&out, 4);
+    assert_eq!(
+        fake.cancel_requests(),
+        [json!({ "CommandId": CMD_ID, "InstanceIds": [INSTANCE_ID] })],
+        "{}",
+        describe(&out)
+    );
+    assert!(took >= Duration::from_secs(1), "took {took:?}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// SSMRES_MIN_INTERVAL / SSMRES_MAX_INTERVAL
+// ---------------------------------------------------------------------------------------------
+
+const SLOW_ENV: [(&str, &str); 2] = [
+    ("SSMRES_MIN_INTERVAL", "300ms"),
+    ("SSMRES_MAX_INTERVAL", "300ms"),
+];
+const FAST_ENV: [(&str, &str); 2] = [
+    ("SSMRES_MIN_INTERVAL", "20ms"),
+    ("SSMRES_MAX_INTERVAL", "100ms"),
+];
+const SLOW_FLAGS: [&str; 4] = ["--min-interval", "300ms", "--max-interval", "300ms"];
+
+/// Polls 300 ms apart for 2 s: at most 8 (7 and the last look at the deadline), and not the
+/// default's 500 ms and more.
+#[track_caller]
+fn assert_polls_300ms_apart(out: &Output, arrived: &[Duration]) {
+    assert!(
+        (3..=8).contains(&arrived.len()),
+        "{} polls in 2 s 300 ms apart: {arrived:?}\n{}",
+        arrived.len(),
+        describe(out)
+    );
+    let gaps = regular_gaps(arrived);
+    assert!(
+        gaps.iter().all(|g| *g >= Duration::from_millis(280)),
+        "polls closer than 300 ms: {arrived:?}"
+    );
+    assert!(
+        gaps.iter()
+            .min()
+            .is_some_and(|g| *g < Duration::from_millis(450)),
+        "no two polls under 450 ms apart, as with the default 500 ms: {arrived:?}"
+    );
+}
+
+#[test]
+fn ssmres_intervals_space_the_polls() {
+    let fake = in_progress_forever();
+    let (out, _, arrived) = wait_with_env(
+        &fake,
+        &SLOW_ENV,
+        &["--timeout", "2s"],
+        Duration::from_secs(10),
+    );
+    assert_exit(&out, 4);
+    assert_polls_300ms_apart(&out, &arrived);
+}
+
+#[test]
+fn ssmres_intervals_can_make_polls_faster_than_the_default() {
+    let fake = in_progress_forever();
+    let (out, _, arrived) = wait_with_env(
+        &fake,
+        &FAST_ENV,
+        &["--timeout", "2s"],
+        Duration::from_secs(10),
+    );
+    assert_exit(&out, 4);
+    assert!(
+        arrived.len() >= 20,
+        "{} polls in 2 s with SSMRES_MIN_INTERVAL=20ms: {arrived:?}",
+        arrived.len()
+    );
+}
+
+#[test]
+fn interval_flags_win_over_ssmres_intervals() {
+    let fake = in_progress_forever();
+    let mut args = FAST_POLL.to_vec();
+    args.extend(["--timeout", "2s"]);
+    let (out, _, arrived) = wait_with_env(&fake, &SLOW_ENV, &args, Duration::from_secs(10));
+    assert_exit(&out, 4);
+    assert!(
+        arrived.len() >= 20,
+        "{} polls in 2 s with FAST_POLL flags over 300ms env: {arrived:?}",
+        arrived.len()
+    );
+
+    let fake = in_progress_forever();
+    let mut args = SLOW_FLAGS.to_vec();
+    args.extend(["--timeout", "2s"]);
+    let (out, _, arrived) = wait_with_env(&fake, &FAST_ENV, &args, Duration::from_secs(10));
+    assert_exit(&out, 4);
+    assert_polls_300ms_apart(&out, &arrived);
+}
+
+// ---------------------------------------------------------------------------------------------
+// SSMRES_NOT_FOUND_GRACE
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn ssmres_not_found_grace_ends_a_wait_for_an_invisible_invocation() {
+    let fake = FakeSsm::always(Step::not_found());
+    let (out, took, arrived) = wait_with_env(
+        &fake,
+        &[("SSMRES_NOT_FOUND_GRACE", "1s")],
+        &FAST_POLL,
+        Duration::from_secs(10),
+    );
+    assert_exit(&out, 3);
+    assert!(out.stdout.is_empty(), "{}", describe(&out));
+    let line = assert_single_stderr_line(&out);
+    assert!(line.starts_with("error:"), "stderr: {line:?}");
+    assert!(
+        took >= Duration::from_millis(950) && took < Duration::from_secs(5),
+        "SSMRES_NOT_FOUND_GRACE=1s took {took:?}"
+    );
+    assert!(arrived.len() >= 2, "{arrived:?}");
+}
+
+#[test]
+fn not_found_grace_flag_wins_over_ssmres_not_found_grace() {
+    let fake = FakeSsm::always(Step::not_found());
+    let mut args = FAST_POLL.to_vec();
+    args.extend(["--not-found-grace", "3s"]);
+    let (out, took, _) = wait_with_env(
+        &fake,
+        &[("SSMRES_NOT_FOUND_GRACE", "1s")],
+        &args,
+        Duration::from_secs(12),
+    );
+    assert_exit(&out, 3);
+    assert!(
+        took >= Duration::from_millis(2950) && took < Duration::from_secs(8),
+        "--not-found-grace 3s over SSMRES_NOT_FOUND_GRACE=1s took {took:?}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// SSMRES_PROVIDER (the rest is in tests/aliyun.rs)
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn ssmres_provider_chooses_what_get_help_shows() {
+    let cli = offline();
+    let out = cli
+        .bare()
+        .env("SSMRES_PROVIDER", "aliyun")
+        .args(["get", "--help"])
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    let usage = usage_line(&out);
+    assert!(usage.contains("--invoke-id <ID>"), "{}", describe(&out));
+    assert!(!usage.contains("--command-id"), "{}", describe(&out));
+
+    for args in [
+        &["--provider", "aws", "get", "--help"][..],
+        &["get", "--provider", "aws", "--help"],
+        &["get", "--provider=aws", "--help"],
+    ] {
+        let out = cli
+            .bare()
+            .env("SSMRES_PROVIDER", "aliyun")
+            .args(args)
+            .output()
+            .unwrap();
+        assert_exit(&out, 0);
+        let usage = usage_line(&out);
+        assert!(
+            usage.contains("--command-id <ID>") && usage.contains("--instance-id <ID>"),
+            "{args:?}\n{}",
+            describe(&out)
+        );
+        assert!(
+            !stdout_str(&out).contains("--invoke-id"),
+            "{args:?}: --invoke-id is hidden for AWS\n{}",
+            describe(&out)
+        );
+    }
+}
