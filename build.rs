@@ -13,26 +13,57 @@ fn main() {
     println!("cargo:rerun-if-changed=Cargo.lock");
     println!("cargo:rerun-if-env-changed=SOURCE_DATE_EPOCH");
     let git = root.join(".git");
+    // Only files that exist: cargo takes a missing one as changed and would rerun this script,
+    // and relink the binary, on every build.
+    let watch = |path: &Path| {
+        if path.exists()
+            && let Ok(relative) = path.strip_prefix(root)
+        {
+            println!("cargo:rerun-if-changed={}", relative.display());
+        }
+    };
+    watch(&root.join(".cargo_vcs_info.json"));
     if git.is_dir() {
-        println!("cargo:rerun-if-changed=.git/HEAD");
+        watch(&git.join("HEAD"));
+        watch(&git.join("packed-refs"));
         // HEAD names a branch whose ref file moves with each commit.
         if let Ok(head) = std::fs::read_to_string(git.join("HEAD"))
             && let Some(reference) = head.trim().strip_prefix("ref: ")
         {
-            println!("cargo:rerun-if-changed=.git/{reference}");
-            println!("cargo:rerun-if-changed=.git/packed-refs");
+            watch(&git.join(reference));
         }
     }
 
-    let commit = Command::new("git")
-        .args(["rev-parse", "--short=12", "HEAD"])
-        .current_dir(root)
-        .output()
+    // A crate from crates.io carries the commit it was packaged from; a clone asks git, and only
+    // about this repository (never a parent one the tarball happens to be unpacked in).
+    let packaged = std::fs::read_to_string(root.join(".cargo_vcs_info.json"))
         .ok()
-        .filter(|o| o.status.success())
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .map(|s| s.trim().to_owned())
-        .filter(|s| !s.is_empty())
+        .and_then(|text| {
+            let at = text.find("\"sha1\"")?;
+            let rest = &text[at + 6..];
+            let start = rest.find('"')? + 1;
+            let sha: String = rest[start..]
+                .chars()
+                .take_while(char::is_ascii_hexdigit)
+                .collect();
+            (sha.len() >= 12).then(|| sha[..12].to_owned())
+        });
+    let from_git = || {
+        if !git.exists() {
+            return None;
+        }
+        Command::new("git")
+            .args(["rev-parse", "--short=12", "HEAD"])
+            .current_dir(root)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .and_then(|o| String::from_utf8(o.stdout).ok())
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+    };
+    let commit = packaged
+        .or_else(from_git)
         .unwrap_or_else(|| "unknown".into());
     println!("cargo:rustc-env=SSMRES_COMMIT={commit}");
 
