@@ -64,8 +64,10 @@ def log(msg):
 def clean_env():
     """The process environment without AWS_*, with dummy credentials and a fixed region, so
     that no real profile, credential or metadata look-up can take part; without PYTHON* too
-    (PYTHONDONTWRITEBYTECODE and the like), so the aws CLI starts as it does for a user."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PYTHON"))}
+    (PYTHONDONTWRITEBYTECODE and the like), so the aws CLI starts as it does for a user; and
+    without SSMRES_* (the user's own defaults would change the figures of "default flags")."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("AWS_", "PYTHON", "SSMRES_"))}
     env.update(
         AWS_ACCESS_KEY_ID="testing",
         AWS_SECRET_ACCESS_KEY="testing",

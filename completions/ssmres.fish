@@ -29,7 +29,7 @@ aliyun\t'Alibaba Cloud ECS Cloud Assistant (DescribeInvocationResults)'"
 complete -c ssmres -n "__fish_ssmres_needs_command" -l region -d 'Region (AWS: AWS_REGION, AWS_DEFAULT_REGION, then the profile\'s; aliyun: ALIBABA_CLOUD_REGION_ID, then the profile\'s region_id)' -r
 complete -c ssmres -n "__fish_ssmres_needs_command" -l profile -d 'Named profile (AWS: from the AWS config files, default AWS_PROFILE; aliyun: from ~/.aliyun/config.json, default ALIBABA_CLOUD_PROFILE)' -r
 complete -c ssmres -n "__fish_ssmres_needs_command" -l endpoint-url -d 'Send SSM (aliyun: ECS) requests to this URL instead of the regional endpoint' -r
-complete -c ssmres -n "__fish_ssmres_needs_command" -s o -l output -d 'Output format [default: table on a terminal, json otherwise] [env: SSMRES_OUTPUT=]' -r -f -a "table\t'Status fields in a table, then stdout and stderr as whole sections'
+complete -c ssmres -n "__fish_ssmres_needs_command" -s o -l output -d 'Output format [default: table on a terminal, json otherwise]' -r -f -a "table\t'Status fields in a table, then stdout and stderr as whole sections'
 json\t'The cloud\'s own records: as the aws CLI prints them, or with the Alibaba Cloud API\'s field names (Output decoded)'
 jsonl\t'One compact JSON object per line: per invocation for `list`, for `jq -c` and `while read`'
 text\t'The command\'s stdout on stdout and its stderr on stderr, nothing else'"
@@ -53,7 +53,7 @@ aliyun\t'Alibaba Cloud ECS Cloud Assistant (DescribeInvocationResults)'"
 complete -c ssmres -n "__fish_ssmres_using_subcommand get" -l region -d 'Region (AWS: AWS_REGION, AWS_DEFAULT_REGION, then the profile\'s; aliyun: ALIBABA_CLOUD_REGION_ID, then the profile\'s region_id)' -r
 complete -c ssmres -n "__fish_ssmres_using_subcommand get" -l profile -d 'Named profile (AWS: from the AWS config files, default AWS_PROFILE; aliyun: from ~/.aliyun/config.json, default ALIBABA_CLOUD_PROFILE)' -r
 complete -c ssmres -n "__fish_ssmres_using_subcommand get" -l endpoint-url -d 'Send SSM (aliyun: ECS) requests to this URL instead of the regional endpoint' -r
-complete -c ssmres -n "__fish_ssmres_using_subcommand get" -s o -l output -d 'Output format [default: table on a terminal, json otherwise] [env: SSMRES_OUTPUT=]' -r -f -a "table\t'Status fields in a table, then stdout and stderr as whole sections'
+complete -c ssmres -n "__fish_ssmres_using_subcommand get" -s o -l output -d 'Output format [default: table on a terminal, json otherwise]' -r -f -a "table\t'Status fields in a table, then stdout and stderr as whole sections'
 json\t'The cloud\'s own records: as the aws CLI prints them, or with the Alibaba Cloud API\'s field names (Output decoded)'
 jsonl\t'One compact JSON object per line: per invocation for `list`, for `jq -c` and `while read`'
 text\t'The command\'s stdout on stdout and its stderr on stderr, nothing else'"
@@ -76,7 +76,7 @@ aliyun\t'Alibaba Cloud ECS Cloud Assistant (DescribeInvocationResults)'"
 complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -l region -d 'Region (AWS: AWS_REGION, AWS_DEFAULT_REGION, then the profile\'s; aliyun: ALIBABA_CLOUD_REGION_ID, then the profile\'s region_id)' -r
 complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -l profile -d 'Named profile (AWS: from the AWS config files, default AWS_PROFILE; aliyun: from ~/.aliyun/config.json, default ALIBABA_CLOUD_PROFILE)' -r
 complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -l endpoint-url -d 'Send SSM (aliyun: ECS) requests to this URL instead of the regional endpoint' -r
-complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -s o -l output -d 'Output format [default: table on a terminal, json otherwise] [env: SSMRES_OUTPUT=]' -r -f -a "table\t'Status fields in a table, then stdout and stderr as whole sections'
+complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -s o -l output -d 'Output format [default: table on a terminal, json otherwise]' -r -f -a "table\t'Status fields in a table, then stdout and stderr as whole sections'
 json\t'The cloud\'s own records: as the aws CLI prints them, or with the Alibaba Cloud API\'s field names (Output decoded)'
 jsonl\t'One compact JSON object per line: per invocation for `list`, for `jq -c` and `while read`'
 text\t'The command\'s stdout on stdout and its stderr on stderr, nothing else'"
@@ -107,7 +107,7 @@ aliyun\t'Alibaba Cloud ECS Cloud Assistant (DescribeInvocationResults)'"
 complete -c ssmres -n "__fish_ssmres_using_subcommand list" -l region -d 'Region (AWS: AWS_REGION, AWS_DEFAULT_REGION, then the profile\'s; aliyun: ALIBABA_CLOUD_REGION_ID, then the profile\'s region_id)' -r
 complete -c ssmres -n "__fish_ssmres_using_subcommand list" -l profile -d 'Named profile (AWS: from the AWS config files, default AWS_PROFILE; aliyun: from ~/.aliyun/config.json, default ALIBABA_CLOUD_PROFILE)' -r
 complete -c ssmres -n "__fish_ssmres_using_subcommand list" -l endpoint-url -d 'Send SSM (aliyun: ECS) requests to this URL instead of the regional endpoint' -r
-complete -c ssmres -n "__fish_ssmres_using_subcommand list" -s o -l output -d 'Output format [default: table on a terminal, json otherwise] [env: SSMRES_OUTPUT=]' -r -f -a "table\t'Status fields in a table, then stdout and stderr as whole sections'
+complete -c ssmres -n "__fish_ssmres_using_subcommand list" -s o -l output -d 'Output format [default: table on a terminal, json otherwise]' -r -f -a "table\t'Status fields in a table, then stdout and stderr as whole sections'
 json\t'The cloud\'s own records: as the aws CLI prints them, or with the Alibaba Cloud API\'s field names (Output decoded)'
 jsonl\t'One compact JSON object per line: per invocation for `list`, for `jq -c` and `while read`'
 text\t'The command\'s stdout on stdout and its stderr on stderr, nothing else'"
@@ -136,7 +136,7 @@ aliyun\t'Alibaba Cloud ECS Cloud Assistant (DescribeInvocationResults)'"
 complete -c ssmres -n "__fish_ssmres_using_subcommand task-invocations" -l region -d 'Region (AWS: AWS_REGION, AWS_DEFAULT_REGION, then the profile\'s; aliyun: ALIBABA_CLOUD_REGION_ID, then the profile\'s region_id)' -r
 complete -c ssmres -n "__fish_ssmres_using_subcommand task-invocations" -l profile -d 'Named profile (AWS: from the AWS config files, default AWS_PROFILE; aliyun: from ~/.aliyun/config.json, default ALIBABA_CLOUD_PROFILE)' -r
 complete -c ssmres -n "__fish_ssmres_using_subcommand task-invocations" -l endpoint-url -d 'Send SSM (aliyun: ECS) requests to this URL instead of the regional endpoint' -r
-complete -c ssmres -n "__fish_ssmres_using_subcommand task-invocations" -s o -l output -d 'Output format [default: table on a terminal, json otherwise] [env: SSMRES_OUTPUT=]' -r -f -a "table\t'Status fields in a table, then stdout and stderr as whole sections'
+complete -c ssmres -n "__fish_ssmres_using_subcommand task-invocations" -s o -l output -d 'Output format [default: table on a terminal, json otherwise]' -r -f -a "table\t'Status fields in a table, then stdout and stderr as whole sections'
 json\t'The cloud\'s own records: as the aws CLI prints them, or with the Alibaba Cloud API\'s field names (Output decoded)'
 jsonl\t'One compact JSON object per line: per invocation for `list`, for `jq -c` and `while read`'
 text\t'The command\'s stdout on stdout and its stderr on stderr, nothing else'"
@@ -151,7 +151,7 @@ aliyun\t'Alibaba Cloud ECS Cloud Assistant (DescribeInvocationResults)'"
 complete -c ssmres -n "__fish_ssmres_using_subcommand completions" -l region -d 'Region (AWS: AWS_REGION, AWS_DEFAULT_REGION, then the profile\'s; aliyun: ALIBABA_CLOUD_REGION_ID, then the profile\'s region_id)' -r
 complete -c ssmres -n "__fish_ssmres_using_subcommand completions" -l profile -d 'Named profile (AWS: from the AWS config files, default AWS_PROFILE; aliyun: from ~/.aliyun/config.json, default ALIBABA_CLOUD_PROFILE)' -r
 complete -c ssmres -n "__fish_ssmres_using_subcommand completions" -l endpoint-url -d 'Send SSM (aliyun: ECS) requests to this URL instead of the regional endpoint' -r
-complete -c ssmres -n "__fish_ssmres_using_subcommand completions" -s o -l output -d 'Output format [default: table on a terminal, json otherwise] [env: SSMRES_OUTPUT=]' -r -f -a "table\t'Status fields in a table, then stdout and stderr as whole sections'
+complete -c ssmres -n "__fish_ssmres_using_subcommand completions" -s o -l output -d 'Output format [default: table on a terminal, json otherwise]' -r -f -a "table\t'Status fields in a table, then stdout and stderr as whole sections'
 json\t'The cloud\'s own records: as the aws CLI prints them, or with the Alibaba Cloud API\'s field names (Output decoded)'
 jsonl\t'One compact JSON object per line: per invocation for `list`, for `jq -c` and `while read`'
 text\t'The command\'s stdout on stdout and its stderr on stderr, nothing else'"
@@ -164,7 +164,7 @@ aliyun\t'Alibaba Cloud ECS Cloud Assistant (DescribeInvocationResults)'"
 complete -c ssmres -n "__fish_ssmres_using_subcommand man" -l region -d 'Region (AWS: AWS_REGION, AWS_DEFAULT_REGION, then the profile\'s; aliyun: ALIBABA_CLOUD_REGION_ID, then the profile\'s region_id)' -r
 complete -c ssmres -n "__fish_ssmres_using_subcommand man" -l profile -d 'Named profile (AWS: from the AWS config files, default AWS_PROFILE; aliyun: from ~/.aliyun/config.json, default ALIBABA_CLOUD_PROFILE)' -r
 complete -c ssmres -n "__fish_ssmres_using_subcommand man" -l endpoint-url -d 'Send SSM (aliyun: ECS) requests to this URL instead of the regional endpoint' -r
-complete -c ssmres -n "__fish_ssmres_using_subcommand man" -s o -l output -d 'Output format [default: table on a terminal, json otherwise] [env: SSMRES_OUTPUT=]' -r -f -a "table\t'Status fields in a table, then stdout and stderr as whole sections'
+complete -c ssmres -n "__fish_ssmres_using_subcommand man" -s o -l output -d 'Output format [default: table on a terminal, json otherwise]' -r -f -a "table\t'Status fields in a table, then stdout and stderr as whole sections'
 json\t'The cloud\'s own records: as the aws CLI prints them, or with the Alibaba Cloud API\'s field names (Output decoded)'
 jsonl\t'One compact JSON object per line: per invocation for `list`, for `jq -c` and `while read`'
 text\t'The command\'s stdout on stdout and its stderr on stderr, nothing else'"

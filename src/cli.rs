@@ -84,11 +84,20 @@ pub fn parse_from(
 ) -> Result<Cli, clap::Error> {
     use clap::FromArgMatches;
     let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
-    let named = flag_value(&args, "--provider").or_else(|| std::env::var(ENV_PROVIDER).ok());
-    // A value that names no provider is left for clap to report, against the AWS definition.
-    let provider = named
-        .and_then(|n| ProviderKind::from_str(&n, true).ok())
-        .unwrap_or(ProviderKind::Aws);
+    let from_env = std::env::var(ENV_PROVIDER).ok().filter(|v| !v.is_empty());
+    let provider = match flag_value(&args, "--provider") {
+        // A value that names no provider is left for clap to report, against the AWS definition.
+        Some(flag) => ProviderKind::from_str(&flag, true).unwrap_or(ProviderKind::Aws),
+        None => match &from_env {
+            Some(value) => ProviderKind::from_str(value, true).map_err(|_| {
+                command(ProviderKind::Aws).error(
+                    clap::error::ErrorKind::InvalidValue,
+                    format!("invalid value '{value}' in {ENV_PROVIDER}: expected aws or aliyun"),
+                )
+            })?,
+            None => ProviderKind::Aws,
+        },
+    };
     let from_stdin = flag_value(&args, "--command-id").as_deref() == Some(STDIN);
     let mut command = command(provider)
         // `get --command-id -` may take its instance from stdin as well.
@@ -99,7 +108,13 @@ pub fn parse_from(
         });
     let mut matches = command.try_get_matches_from_mut(args)?;
     let mut cli = Cli::from_arg_matches_mut(&mut matches)?;
-    if cli.global.output.is_none()
+    if matches.value_source("provider") != Some(clap::parser::ValueSource::CommandLine) {
+        cli.global.provider = provider;
+    }
+    // Neither man nor completions print results: a bad SSMRES_OUTPUT must not break them.
+    let prints_results = !matches!(cli.command, Command::Man | Command::Completions { .. });
+    if prints_results
+        && cli.global.output.is_none()
         && let Some(value) = std::env::var(ENV_OUTPUT).ok().filter(|v| !v.is_empty())
     {
         cli.global.output = Some(OutputFormat::from_str(&value, true).map_err(|_| {
@@ -115,6 +130,14 @@ pub fn parse_from(
 }
 
 pub const ENV_OUTPUT: &str = "SSMRES_OUTPUT";
+
+/// The flags clap takes from the environment, and their variables (`wait`'s polling flags).
+pub const ENV_DEFAULTS: [(&str, &str); 4] = [
+    ("--timeout", "SSMRES_TIMEOUT"),
+    ("--min-interval", "SSMRES_MIN_INTERVAL"),
+    ("--max-interval", "SSMRES_MAX_INTERVAL"),
+    ("--not-found-grace", "SSMRES_NOT_FOUND_GRACE"),
+];
 
 /// The value of the first `NAME VALUE` or `NAME=VALUE` before any `--`, before clap parses.
 fn flag_value(args: &[std::ffi::OsString], name: &str) -> Option<String> {
@@ -344,8 +367,13 @@ impl Cli {
 
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
-    /// The cloud: AWS Systems Manager, or Alibaba Cloud ECS Cloud Assistant
-    #[arg(long, global = true, help_heading = GLOBAL, value_enum, env = ENV_PROVIDER, default_value = "aws", value_name = "CLOUD")]
+    // SSMRES_PROVIDER is read in `parse_from`, not by clap, for the reason given at --output;
+    // the help says so the way clap would.
+    #[arg(
+        long, global = true, help_heading = GLOBAL, value_enum, default_value = "aws", value_name = "CLOUD",
+        help = "The cloud: AWS Systems Manager, or Alibaba Cloud ECS Cloud Assistant",
+        long_help = "The cloud: AWS Systems Manager, or Alibaba Cloud ECS Cloud Assistant\n\n[env: SSMRES_PROVIDER=]"
+    )]
     pub provider: ProviderKind,
 
     /// Region (AWS: AWS_REGION, AWS_DEFAULT_REGION, then the profile's; aliyun:
@@ -362,10 +390,13 @@ pub struct GlobalArgs {
     #[arg(long, global = true, help_heading = GLOBAL, value_name = "URL", value_parser = parse_endpoint_url)]
     pub endpoint_url: Option<String>,
 
-    /// Output format [default: table on a terminal, json otherwise] [env: SSMRES_OUTPUT=]
     // SSMRES_OUTPUT is read in `parse_from`, not by clap: clap checks a global flag's variable
     // even when the flag is given, so a bad value would break an explicit `-o`.
-    #[arg(short, long, global = true, help_heading = GLOBAL, value_enum, value_name = "FORMAT")]
+    #[arg(
+        short, long, global = true, help_heading = GLOBAL, value_enum, value_name = "FORMAT",
+        help = "Output format [default: table on a terminal, json otherwise]",
+        long_help = "Output format [default: table on a terminal, json otherwise]\n\n[env: SSMRES_OUTPUT=]"
+    )]
     pub output: Option<OutputFormat>,
 
     /// Show no progress spinner

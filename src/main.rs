@@ -26,7 +26,11 @@ fn main() -> ExitCode {
             return ExitCode::from(exit::USAGE);
         }
         Err(e) => {
-            say(&usage_line(&e.render().to_string()));
+            let mut line = usage_line(&e.render().to_string());
+            if let Some(variable) = from_environment(&e) {
+                line.push_str(&format!(" (the value comes from {variable})"));
+            }
+            say(&line);
             return ExitCode::from(exit::USAGE);
         }
     };
@@ -73,9 +77,14 @@ fn main() -> ExitCode {
 
 /// `--version -v`: the details a bug report needs.
 fn wants_details() -> bool {
-    std::env::args().skip(1).take_while(|a| a != "--").any(|a| {
-        a == "--verbose" || (a.starts_with('-') && !a.starts_with("--") && a.contains('v'))
-    })
+    // Bytes, not strings: an argument that is not UTF-8 must not panic here.
+    std::env::args_os()
+        .skip(1)
+        .map(|a| a.into_encoded_bytes())
+        .take_while(|a| a != b"--")
+        .any(|a| {
+            a == b"--verbose" || (a.starts_with(b"-") && !a.starts_with(b"--") && a.contains(&b'v'))
+        })
 }
 
 /// The result on stdout (a closed stdout is no reason to panic either).
@@ -86,6 +95,25 @@ fn say_out(text: &str) {
 /// One line on stderr. A closed stderr is no reason to panic: the exit code still tells.
 fn say(line: &str) {
     let _ = writeln!(std::io::stderr(), "{line}");
+}
+
+/// The variable a rejected value came from, when the flag itself was not given: someone who
+/// never typed `--timeout` should not be left looking for it.
+fn from_environment(e: &clap::Error) -> Option<&'static str> {
+    let clap::error::ContextValue::String(arg) = e.get(clap::error::ContextKind::InvalidArg)?
+    else {
+        return None;
+    };
+    let flag = arg.split_whitespace().next()?;
+    let variable = ssmres::cli::ENV_DEFAULTS
+        .iter()
+        .find(|(f, _)| *f == flag)
+        .map(|(_, v)| *v)?;
+    let given = std::env::args_os().any(|a| {
+        let a = a.as_encoded_bytes();
+        a == flag.as_bytes() || a.starts_with(format!("{flag}=").as_bytes())
+    });
+    (!given && std::env::var_os(variable).is_some()).then_some(variable)
 }
 
 /// clap's message as one line: the problem, the arguments it names and its tip ("a similar

@@ -475,6 +475,36 @@ fn version_after_a_subcommand_prints_the_same_line() {
 }
 
 #[test]
+fn version_after_other_flags_and_with_odd_arguments() {
+    // A value that looks like -v, given to another flag, is not a request for details… but the
+    // line is the same either way; what matters is one line naming ssmres and no panic.
+    for args in [
+        &["-o", "json", "--version"][..],
+        &["--region", "us-east-1", "-V"],
+        &["wait", "--version"],
+    ] {
+        let out = run_offline(args);
+        assert_exit(&out, 0);
+        assert_eq!(
+            stdout_str(&out),
+            version_line(),
+            "{args:?}\n{}",
+            describe(&out)
+        );
+    }
+    // An argument that is not UTF-8 next to --version is no reason to panic.
+    use std::os::unix::ffi::OsStrExt;
+    let out = offline()
+        .bare()
+        .arg("--version")
+        .arg(std::ffi::OsStr::from_bytes(b"\xff\xfe"))
+        .output()
+        .unwrap();
+    assert_ne!(out.status.code(), Some(101), "{}", describe(&out));
+    assert!(!stderr_str(&out).contains("panicked"), "{}", describe(&out));
+}
+
+#[test]
 fn verbose_version_gives_what_a_bug_report_needs() {
     let locked = locked_versions();
     let lock = |name: &str| {
@@ -669,6 +699,90 @@ fn invalid_ssmres_output_is_a_usage_error_naming_the_value() {
     let line = assert_single_stderr_line(&out);
     assert!(line.contains("yaml"), "stderr: {line:?}");
     fake.assert_untouched();
+}
+
+/// clap would check a global flag's variable even when the flag is given: ssmres reads
+/// SSMRES_OUTPUT and SSMRES_PROVIDER itself, so a bad value never breaks an explicit flag.
+#[test]
+fn bad_global_variables_never_break_an_explicit_flag() {
+    let fake = FakeSsm::always(invocation_step("Success", "Success", "hello\n", ""));
+    let cli = Cli::new(&fake.url());
+    let out = cli
+        .cmd()
+        .env("SSMRES_PROVIDER", "azure")
+        .env("SSMRES_OUTPUT", "yaml")
+        .args(["--provider", "aws", "-o", "text", "get"])
+        .args(ids())
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    assert_eq!(stdout_str(&out), "hello\n", "{}", describe(&out));
+
+    // Without the flag, the bad provider is named (exit 2, nothing sent).
+    let out = cli
+        .cmd()
+        .env("SSMRES_PROVIDER", "azure")
+        .arg("get")
+        .args(ids())
+        .output()
+        .unwrap();
+    assert_exit(&out, 2);
+    let line = assert_single_stderr_line(&out);
+    assert!(
+        line.contains("azure") && line.contains("SSMRES_PROVIDER"),
+        "{line:?}"
+    );
+    assert_eq!(
+        fake.requests().len(),
+        1,
+        "only the first run reached the endpoint"
+    );
+}
+
+/// Neither `man` nor `completions` prints results: a bad SSMRES_OUTPUT does not stop them.
+#[test]
+fn man_and_completions_ignore_ssmres_output() {
+    for args in [&["man"][..], &["completions", "bash"]] {
+        let out = offline()
+            .bare()
+            .env("SSMRES_OUTPUT", "yaml")
+            .args(args)
+            .output()
+            .unwrap();
+        assert_exit(&out, 0);
+        assert!(!out.stdout.is_empty(), "{args:?}");
+    }
+}
+
+/// A bad value from a `wait` variable names the variable, for someone who never typed the flag.
+#[test]
+fn a_bad_wait_variable_is_named_in_the_error() {
+    for (variable, flag) in [
+        ("SSMRES_TIMEOUT", "--timeout"),
+        ("SSMRES_MIN_INTERVAL", "--min-interval"),
+        ("SSMRES_NOT_FOUND_GRACE", "--not-found-grace"),
+    ] {
+        let out = offline()
+            .cmd()
+            .env(variable, "5x")
+            .arg("wait")
+            .args(ids())
+            .output()
+            .unwrap();
+        assert_exit(&out, 2);
+        let line = assert_single_stderr_line(&out);
+        assert!(line.contains(flag) && line.contains(variable), "{line:?}");
+        // Given on the command line, the flag's own value is what is wrong: no variable named.
+        let out = offline()
+            .cmd()
+            .arg("wait")
+            .args(ids())
+            .args([flag, "5x"])
+            .output()
+            .unwrap();
+        assert_exit(&out, 2);
+        assert!(!assert_single_stderr_line(&out).contains(variable));
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -29,20 +29,29 @@ const ENVIRONMENT: &[(&str, &str)] = &[
     ("NO_COLOR", "when set and not empty, no colour."),
 ];
 
-/// roff with its special characters escaped.
+/// roff with its special characters escaped, on every line.
 fn roff(text: &str) -> String {
-    let escaped = text.replace('\\', "\\e").replace('-', "\\-");
-    // A line starting with . or ' would be read as a request.
-    match escaped.chars().next() {
-        Some('.' | '\'') => format!("\\&{escaped}"),
-        _ => escaped,
-    }
+    text.lines()
+        .map(|line| {
+            let escaped = line.replace('\\', "\\e").replace('-', "\\-");
+            // A line starting with . or ' would be read as a request.
+            match escaped.chars().next() {
+                Some('.' | '\'') => format!("\\&{escaped}"),
+                _ => escaped,
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
+
+/// The date on the page's title line: the release it documents (a build date would make the
+/// checked-in page drift every day).
+const RELEASE_DATE: &str = "2026-11-26";
 
 pub fn page() -> Vec<u8> {
     let command = Cli::command().name("ssmres");
     let mut out = Vec::new();
-    let man = clap_mangen::Man::new(command.clone());
+    let man = clap_mangen::Man::new(command.clone()).date(RELEASE_DATE);
     // Writing into a Vec cannot fail.
     let _ = man.render_title(&mut out);
     let _ = man.render_name_section(&mut out);
