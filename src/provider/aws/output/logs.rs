@@ -1,4 +1,4 @@
-//! One CloudWatch Logs group as the followers and readers of command output need it: the
+//! One CloudWatch Logs group as the follower and the reader of command output need it: the
 //! streams under a prefix, and pages of a stream's events from a forward token.
 
 use std::time::Duration;
@@ -6,8 +6,38 @@ use std::time::Duration;
 use aws_config::SdkConfig;
 use aws_config::timeout::TimeoutConfig;
 
-use super::output_reader::{CONNECT_TIMEOUT, ReadError, classify};
-use crate::follow::{LogSource, Page, StreamRef};
+use super::{CONNECT_TIMEOUT, ReadError, read_error_of};
+
+/// A log stream as the listing shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamRef {
+    pub name: String,
+    /// Creation time (ms); steps are read in the order their streams were created.
+    pub created: i64,
+}
+
+/// One page of a stream's events.
+#[derive(Debug, Clone, Default)]
+pub struct EventPage {
+    pub messages: Vec<String>,
+    /// The token to ask with next; the same token as sent means the end for now.
+    pub next_token: Option<String>,
+}
+
+/// Where the events come from: CloudWatch Logs, or a script in tests.
+pub trait LogSource {
+    /// Every stream whose name starts with `prefix`, every page.
+    fn streams(
+        &self,
+        prefix: &str,
+    ) -> impl std::future::Future<Output = Result<Vec<StreamRef>, ReadError>>;
+    /// One page of `stream` from `token` (None: from the head).
+    fn page(
+        &self,
+        stream: &str,
+        token: Option<&str>,
+    ) -> impl std::future::Future<Output = Result<EventPage, ReadError>>;
+}
 
 /// One page of log streams or events.
 const PAGE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -53,7 +83,7 @@ impl LogSource for LogGroup {
                 .set_next_token(sent.clone())
                 .send()
                 .await
-                .map_err(|e| classify(&self.what, &e))?;
+                .map_err(|e| read_error_of(&self.what, &e))?;
             for s in page.log_streams() {
                 if let Some(name) = s.log_stream_name() {
                     found.push(StreamRef {
@@ -72,7 +102,7 @@ impl LogSource for LogGroup {
         }
     }
 
-    async fn page(&self, stream: &str, token: Option<&str>) -> Result<Page, ReadError> {
+    async fn page(&self, stream: &str, token: Option<&str>) -> Result<EventPage, ReadError> {
         let page = self
             .client
             .get_log_events()
@@ -82,8 +112,8 @@ impl LogSource for LogGroup {
             .set_next_token(token.map(str::to_owned))
             .send()
             .await
-            .map_err(|e| classify(&self.what, &e))?;
-        Ok(Page {
+            .map_err(|e| read_error_of(&self.what, &e))?;
+        Ok(EventPage {
             messages: page
                 .events()
                 .iter()
