@@ -1,7 +1,6 @@
 //! One error type for the whole tool. Each variant knows its exit code, so `main` never has to
 //! guess how a failure should look to a calling script.
 
-use std::fmt;
 use std::time::Duration;
 
 use crate::duration::human;
@@ -33,27 +32,20 @@ pub mod exit {
 }
 
 /// Where a wait stood when its time ran out.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum WaitStage {
+    #[error("still looking up the AWS region and credentials")]
     SettingUp,
+    #[error("the invocation was never visible")]
     NeverVisible,
+    #[error("last status: {0}")]
     LastSeen(String),
     /// A fleet: how many of how many had finished.
+    #[error("{0} of {1} finished")]
     Finished(usize, usize),
     /// The first look had not been answered yet.
+    #[error("the service had not answered yet")]
     NoAnswer,
-}
-
-impl fmt::Display for WaitStage {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            WaitStage::SettingUp => f.write_str("still looking up the AWS region and credentials"),
-            WaitStage::NeverVisible => f.write_str("the invocation was never visible"),
-            WaitStage::LastSeen(status) => write!(f, "last status: {status}"),
-            WaitStage::NoAnswer => f.write_str("the service had not answered yet"),
-            WaitStage::Finished(done, total) => write!(f, "{done} of {total} finished"),
-        }
-    }
 }
 
 #[derive(Debug, thiserror::Error)]

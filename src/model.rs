@@ -117,10 +117,9 @@ pub struct Invocation {
     pub periodic: bool,
     /// Bytes of output the service discarded past its limit.
     pub dropped_bytes: u64,
-    /// The output could not be decoded as asked (Base64) and is shown as it came.
-    pub undecoded: bool,
-    /// The output was not valid UTF-8 and is shown with U+FFFD in place of the bad bytes.
-    pub lossy: bool,
+    /// What the reader should know about the output shown (cut, undecodable, not UTF-8), one
+    /// line each, in the cloud's own terms.
+    pub notes: Vec<String>,
     /// Seen through a listing: its status and steps, not its output (a multi-step invocation
     /// still running).
     pub status_only: bool,

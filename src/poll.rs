@@ -238,9 +238,9 @@ where
                 None
             }
             // It was visible before: a lagging replica, not a verdict.
-            Ok(Fetched::NotVisible) => Some(failures.failed_with(
-                "InvocationDoesNotExist after the invocation had been seen".to_owned(),
-            )?),
+            Ok(Fetched::NotVisible) => Some(
+                failures.failed_with("not found after the invocation had been seen".to_owned())?,
+            ),
             Err(e) => Some(failures.failed(e)?),
         };
 

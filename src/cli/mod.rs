@@ -13,7 +13,7 @@ use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 pub use parse::{CLOUD_FLAGS, parse, parse_from};
 use values::*;
 
-use crate::provider::contract::{CloudKind, ListFilter, Subject};
+use crate::provider::contract::{CloudKind, ListFilter, Options, Subject};
 use crate::render::OutputFormat;
 
 pub const EXIT_CODES_HELP: &str = "\
@@ -134,6 +134,17 @@ pub struct GlobalArgs {
 }
 
 pub const ENV_PROVIDER: &str = "SSMRES_PROVIDER";
+
+impl GlobalArgs {
+    /// How to reach the cloud.
+    pub fn options(&self) -> Options {
+        Options {
+            region: self.region.clone(),
+            profile: self.profile.clone(),
+            endpoint_url: self.endpoint_url.clone(),
+        }
+    }
+}
 
 /// The overall statuses DescribeInvocationResults filters on (`list --status`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -49,10 +49,10 @@ pub fn parse() -> Result<Cli, clap::Error> {
 pub fn parse_from(args: impl IntoIterator<Item = impl Into<OsString>>) -> Result<Cli, clap::Error> {
     let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
     let first = first_pass(&args);
-    let cloud = match first.provider {
-        Some(cloud) => cloud,
-        // A value that names no cloud is left for clap to report, against the AWS definition.
-        None if first.provider_given => Aws,
+    let cloud = match first.provider.as_deref() {
+        // Any case picks the definition; clap then reports a value that names no cloud (or
+        // names it in the wrong case, with a tip), against the AWS definition if it names none.
+        Some(value) => CloudKind::from_str(value, true).unwrap_or(Aws),
         None => match std::env::var(ENV_PROVIDER).ok().filter(|v| !v.is_empty()) {
             Some(value) => CloudKind::from_str(&value, true).map_err(|_| {
                 definition(Aws).error(
@@ -96,51 +96,53 @@ pub fn parse_from(args: impl IntoIterator<Item = impl Into<OsString>>) -> Result
 }
 
 /// What the lenient first pass found.
+#[derive(Default)]
 struct FirstPass {
-    provider: Option<CloudKind>,
-    /// --provider was given, even with a value that names no cloud.
-    provider_given: bool,
+    /// --provider's value as given.
+    provider: Option<String>,
     command_id_from_stdin: bool,
 }
 
-/// clap with errors ignored, help and version off, and every value but the cloud's taken as
-/// it comes (a value is checked by the cloud's own rules, and clap stops at the first it
-/// refuses): `get --instance-id i-bp1… --provider aliyun --help` is read for its cloud before
-/// the help for that cloud is printed.
+/// clap with errors ignored, help and version mere flags, and every value taken as it comes (a
+/// value is checked by the cloud's own rules, and clap stops at the first it refuses):
+/// `get --help --instance-id i-bp1… --provider aliyun` is read for its cloud before the help
+/// for that cloud is printed.
 fn first_pass(args: &[OsString]) -> FirstPass {
-    let any_value = |a: clap::Arg| match a.get_action().takes_values() && a.get_id() != "provider" {
-        true => a.value_parser(clap::value_parser!(OsString)),
-        false => a,
+    let lenient = |c: clap::Command| {
+        c.disable_help_flag(true)
+            .disable_version_flag(true)
+            .arg(clap::Arg::new("help").short('h').long("help").num_args(0))
+            .arg(
+                clap::Arg::new("version")
+                    .short('V')
+                    .long("version")
+                    .num_args(0),
+            )
+            .mut_args(|a| match a.get_action().takes_values() {
+                true => a.value_parser(clap::value_parser!(String)),
+                false => a,
+            })
     };
-    let mut lenient = Cli::command()
+    let mut command = lenient(Cli::command())
         .ignore_errors(true)
-        .disable_help_flag(true)
-        .disable_version_flag(true)
-        .disable_help_subcommand(true)
-        .mut_args(any_value);
-    let names: Vec<String> = lenient
+        .disable_help_subcommand(true);
+    let names: Vec<String> = command
         .get_subcommands()
         .map(|c| c.get_name().to_owned())
         .collect();
     for name in names {
-        lenient = lenient.mut_subcommand(name, |c| c.disable_help_flag(true).mut_args(any_value));
+        command = command.mut_subcommand(name, lenient);
     }
-    let Ok(matches) = lenient.try_get_matches_from(args) else {
-        return FirstPass {
-            provider: None,
-            provider_given: false,
-            command_id_from_stdin: false,
-        };
+    let Ok(matches) = command.try_get_matches_from(args) else {
+        return FirstPass::default();
     };
-    let command_id = matches
-        .subcommand_matches("get")
-        .and_then(|m| m.get_one::<OsString>("command_id"));
+    let given = |id| matches.value_source(id) == Some(ValueSource::CommandLine);
+    let get = matches.subcommand_matches("get");
+    let command_id = get.and_then(|m| m.get_one::<String>("command_id"));
     FirstPass {
-        provider: matches
-            .get_one::<CloudKind>("provider")
-            .copied()
-            .filter(|_| matches.value_source("provider") == Some(ValueSource::CommandLine)),
-        provider_given: matches.value_source("provider") == Some(ValueSource::CommandLine),
+        provider: given("provider")
+            .then(|| matches.get_one::<String>("provider").cloned())
+            .flatten(),
         command_id_from_stdin: command_id.is_some_and(|id| id == STDIN),
     }
 }

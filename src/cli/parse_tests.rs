@@ -36,12 +36,26 @@ fn clap_definition_is_consistent() {
 #[test]
 fn the_provider_is_found_before_parsing() {
     let provider_in = |line| first_pass(&argv(line)).provider;
-    assert_eq!(provider_in("--provider aliyun get --help"), Some(Aliyun));
-    // A value the first cloud's rules would refuse does not hide a later --provider.
+    let aliyun = Some("aliyun".to_owned());
+    assert_eq!(provider_in("--provider aliyun get --help"), aliyun);
+    // Help, or a value the first cloud's rules would refuse, does not hide a later --provider.
+    assert_eq!(provider_in("get --help --provider aliyun"), aliyun);
     assert_eq!(
-        provider_in("get --instance-id i-bp1i7gg30r52z2em --provider=aliyun"),
-        Some(Aliyun)
+        provider_in("wait -h --invoke-id t-1 --provider aliyun"),
+        aliyun
     );
+    let id = "get --instance-id i-bp1i7gg30r52z2em --provider=aliyun";
+    assert_eq!(provider_in(id), aliyun);
+    assert_eq!(
+        provider_in("--provider Aliyun get").as_deref(),
+        Some("Aliyun")
+    );
+    let help = refusal("get --help --provider aliyun");
+    assert!(
+        help.contains("--invoke-id") && !help.contains("--plugin-name"),
+        "{help}"
+    );
+    assert!(refusal("--provider Aliyun get --invoke-id t-1").contains("tip"));
     assert_eq!(provider_in("get -- --provider aliyun"), None);
     assert_eq!(provider_in("get --providers x"), None);
     assert_eq!(provider_in("get"), None);

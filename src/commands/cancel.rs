@@ -39,17 +39,12 @@ impl CancelPlan {
         if !args.cancel_on_interrupt && !args.cancel_on_timeout {
             return None;
         }
-        let g = &cli.global;
         Some(CancelPlan {
             on_interrupt: args.cancel_on_interrupt,
             on_timeout: args.cancel_on_timeout,
-            cloud: g.provider,
-            options: Options {
-                region: g.region.clone(),
-                profile: g.profile.clone(),
-                endpoint_url: g.endpoint_url.clone(),
-            },
-            subject: args.subject(g.provider),
+            cloud: cli.global.provider,
+            options: cli.global.options(),
+            subject: args.subject(cli.global.provider),
         })
     }
 
@@ -57,10 +52,7 @@ impl CancelPlan {
     /// the run ends with the code of what made it cancel (130 or 4) either way.
     pub async fn cancel(&self) {
         let subject = &self.subject;
-        let call = match self.cloud {
-            CloudKind::Aws => "CancelCommand",
-            CloudKind::Aliyun => "StopInvocation",
-        };
+        let call = Cloud::cancel_call(self.cloud);
         let whom = if subject.instances.is_empty() {
             "every instance".to_owned()
         } else {

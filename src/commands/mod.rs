@@ -50,11 +50,7 @@ impl Context {
             show_progress: console.stderr_is_terminal && !global.quiet && global.verbose == 0,
             verbose: global.verbose,
             cloud: global.provider,
-            options: Options {
-                region: global.region.clone(),
-                profile: global.profile.clone(),
-                endpoint_url: global.endpoint_url.clone(),
-            },
+            options: global.options(),
         }
     }
 

@@ -54,10 +54,10 @@ pub async fn run(ctx: &super::Context, args: &WaitArgs) -> Result<u8, Error> {
     let policy = policy(schedule, args.not_found_grace, args.timeout)?;
     let cloud = ctx.connect(policy.deadline, args.timeout).await?;
     let subject = args.subject(ctx.cloud);
-    if cloud.waits_in_rounds(&subject) {
-        return super::wait_fleet::run(ctx, &cloud, &policy, args, &subject).await;
+    match cloud.rounds(&subject) {
+        Some(rounds) => super::wait_fleet::run(ctx, &cloud, rounds, &policy, args, &subject).await,
+        None => one(ctx, &cloud, &policy, &subject, args).await,
     }
-    one(ctx, &cloud, &policy, &subject, args).await
 }
 
 async fn one(

@@ -11,12 +11,12 @@ use super::follow::{Follow, Followed};
 use crate::cli::WaitArgs;
 use crate::error::{Error, WaitStage, exit};
 use crate::fleet::{self, Members};
-use crate::model::{Document, Invocation, Report, StatusClass, Verdict, first_non_zero};
+use crate::model::{Document, Invocation, StatusClass, Verdict, first_non_zero};
 use crate::output;
 use crate::poll::Policy;
 use crate::progress::Progress;
 use crate::provider::aws::output::complete::complete;
-use crate::provider::contract::{FetchError, Fetched, ListFilter, Subject};
+use crate::provider::contract::{FetchError, Fetched, Subject};
 use crate::provider::{Cloud, Rounds};
 use crate::render::{OutputFormat, Rendered, json, list};
 
@@ -35,6 +35,7 @@ const RESULT_LAG: [std::time::Duration; 3] = [
 pub async fn run(
     ctx: &super::Context,
     cloud: &Cloud,
+    rounds: Rounds<'_>,
     policy: &Policy,
     args: &WaitArgs,
     subject: &Subject,
@@ -43,10 +44,6 @@ pub async fn run(
         Members::All
     } else {
         Members::Named(subject.instances.iter().cloned().collect::<BTreeSet<_>>())
-    };
-    let source = Rounds {
-        cloud,
-        run_id: subject.run_id.clone(),
     };
     // Followed lines are the progress report; a bar would break them up.
     let progress = Progress::new_fleet(ctx.show_progress && !args.follow);
@@ -57,7 +54,7 @@ pub async fn run(
 
     let waiting = fleet::wait(
         policy,
-        &source,
+        &rounds,
         &members,
         move |entry| {
             if wants_results {
@@ -71,7 +68,7 @@ pub async fn run(
         },
         &mut rng,
     );
-    let fetching = fetch_results(ctx, cloud, args, subject, policy, finished_rx);
+    let fetching = fetch_results(ctx, cloud, &rounds, args, subject, policy, finished_rx);
     let both = async { tokio::join!(waiting, fetching) };
     let ((outcome, fetched), followed) = match (args.follow, cloud.aws()) {
         (true, Some(aws)) => {
@@ -118,7 +115,7 @@ pub async fn run(
             let docs = results
                 .values()
                 .flat_map(|r| r.parts.iter().map(|p| &*p.doc));
-            json::write_value(out, &*cloud.results_envelope().wrap(docs.collect(), None))
+            json::write_value(out, &*rounds.envelope().wrap(docs.collect(), None))
         })?,
         OutputFormat::Text if followed_text && !followed.cut_short => {
             let unseen: BTreeMap<String, Kept> = results
@@ -130,18 +127,10 @@ pub async fn run(
         OutputFormat::Text => output::emit(&text(&results, ctx))?,
         OutputFormat::Table => {
             // One detailed listing gives every row its response code and first output line.
-            let filter = ListFilter {
-                run_id: Some(subject.run_id.clone()),
-                details: true,
-                ..ListFilter::default()
-            };
-            if let Report::Listing(mut listing) = cloud.list(&filter).await? {
-                listing
-                    .entries
-                    .retain(|e| outcome.entries.contains_key(&e.instance_id));
-                let table = list::table(&listing.entries, true, ctx.console.color);
-                output::emit(&Rendered::stdout(table.into_bytes()))?;
-            }
+            let mut entries = rounds.listing().await?;
+            entries.retain(|e| outcome.entries.contains_key(&e.instance_id));
+            let table = list::table(&entries, true, ctx.console.color);
+            output::emit(&Rendered::stdout(table.into_bytes()))?;
         }
     }
     if outcome.timed_out {
@@ -157,6 +146,7 @@ pub async fn run(
 async fn fetch_results(
     ctx: &super::Context,
     cloud: &Cloud,
+    rounds: &Rounds<'_>,
     args: &WaitArgs,
     subject: &Subject,
     policy: &Policy,
@@ -173,7 +163,7 @@ async fn fetch_results(
     let results = ids
         .map(|instance_id| async move {
             let key = subject.key(&instance_id);
-            let mut fetched = cloud.fetch(&key).await;
+            let mut fetched = rounds.fetch(&key).await;
             // The listing said it ended, but GetCommandInvocation (or a step's) can lag it for
             // a moment: a few more looks before that counts as an error.
             for pause in RESULT_LAG {
@@ -181,7 +171,7 @@ async fn fetch_results(
                     break;
                 }
                 tokio::time::sleep(pause).await;
-                fetched = cloud.fetch(&key).await;
+                fetched = rounds.fetch(&key).await;
             }
             // Each result completed as it arrives, so jsonl streams complete results too.
             let mut warnings = Vec::new();

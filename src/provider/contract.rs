@@ -67,8 +67,9 @@ pub enum Fetched<T> {
 /// Why a look failed.
 #[derive(Debug)]
 pub enum FetchError {
-    /// Throttling, 5xx, timeouts, dropped connections, still failing after the retries. A
-    /// later poll may well succeed. The message names the call.
+    /// Throttling, 5xx, timeouts, dropped connections still failing after the retries, or an
+    /// answer that is not the expected document. A later poll may well succeed. The message
+    /// names the call, and says so when it was retried.
     Transient(String),
     /// Credentials could not be loaded. Fatal before the service has ever answered (nothing
     /// is configured); afterwards a failed refresh (STS throttled, SSO slow) that a later poll
@@ -82,7 +83,7 @@ pub enum FetchError {
 impl From<FetchError> for Error {
     fn from(e: FetchError) -> Error {
         match e {
-            FetchError::Transient(m) => Error::Api(format!("{m} (after retries)")),
+            FetchError::Transient(m) => Error::Api(m),
             FetchError::Credentials(e) | FetchError::Fatal(e) => e,
         }
     }

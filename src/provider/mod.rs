@@ -38,14 +38,6 @@ impl Cloud {
         }
     }
 
-    /// How this cloud's json puts several results together.
-    pub fn results_envelope(&self) -> &'static dyn Envelope {
-        match self {
-            Cloud::Aws(_) => &JsonArray,
-            Cloud::Aliyun(_) => &aliyun::record::DescribeInvocationResults,
-        }
-    }
-
     /// `get`: the invocation as it is now. AWS: one instance's (with every step); Alibaba
     /// Cloud: every instance's, or the one named.
     pub async fn get(&self, subject: &Subject) -> Result<Report, Error> {
@@ -102,10 +94,16 @@ impl Cloud {
         })
     }
 
-    /// Whether a wait on `subject` goes in rounds over the command's invocations (a whole
-    /// command or several instances: the fleet engine) rather than polling one thing.
-    pub fn waits_in_rounds(&self, subject: &Subject) -> bool {
-        matches!(self, Cloud::Aws(_)) && subject.instances.len() != 1
+    /// A wait on a whole command or several AWS instances goes in rounds (fleet.rs) over the
+    /// command's invocations; None: the wait polls one thing (`look`).
+    pub fn rounds(&self, subject: &Subject) -> Option<Rounds<'_>> {
+        match self {
+            Cloud::Aws(aws) if subject.instances.len() != 1 => Some(Rounds {
+                aws,
+                run_id: subject.run_id.clone(),
+            }),
+            _ => None,
+        }
     }
 
     /// One look at what a wait that polls one thing waits on: one AWS invocation, or an
@@ -132,15 +130,6 @@ impl Cloud {
         }
     }
 
-    /// One invocation's complete result, as a wait in rounds fetches each finished one.
-    pub async fn fetch(&self, key: &InvocationKey) -> Result<Fetched<Box<Invocation>>, FetchError> {
-        match self {
-            Cloud::Aws(p) => p.fetch(key).await,
-            // Not waited on in rounds (`waits_in_rounds`).
-            Cloud::Aliyun(_) => Ok(Fetched::NotVisible),
-        }
-    }
-
     /// `list`: AWS: a command's invocations; Alibaba Cloud: the results the filters match.
     pub async fn list(&self, filter: &ListFilter) -> Result<Report, Error> {
         match self {
@@ -155,7 +144,16 @@ impl Cloud {
         }
     }
 
-    /// Stops what `subject` names: CancelCommand, or StopInvocation.
+    /// What `cancel` calls, for messages.
+    pub fn cancel_call(kind: CloudKind) -> &'static str {
+        match kind {
+            CloudKind::Aws => "CancelCommand",
+            CloudKind::Aliyun => "StopInvocation",
+        }
+    }
+
+    /// Stops what `subject` names: CancelCommand, or StopInvocation. Stopping twice does no
+    /// harm, so the call is retried like any other.
     pub async fn cancel(&self, subject: &Subject) -> Result<(), FetchError> {
         match self {
             Cloud::Aws(p) => p.cancel_command(&subject.run_id, &subject.instances).await,
@@ -198,26 +196,43 @@ impl Cloud {
     }
 }
 
-/// A fleet wait's rounds on this cloud: the command's counts, then its invocations' states.
-/// Alibaba Cloud invocations are not waited on in rounds (`waits_in_rounds`).
+/// A wait in rounds: each round the command's counts (ListCommands), and its invocations'
+/// states when they moved; each finished invocation fetched once.
 pub struct Rounds<'a> {
-    pub cloud: &'a Cloud,
-    pub run_id: String,
+    aws: &'a AwsProvider,
+    run_id: String,
+}
+
+impl Rounds<'_> {
+    /// One invocation's complete result.
+    pub async fn fetch(&self, key: &InvocationKey) -> Result<Fetched<Box<Invocation>>, FetchError> {
+        self.aws.fetch(key).await
+    }
+
+    /// How the cloud's json puts the results together.
+    pub fn envelope(&self) -> &'static dyn Envelope {
+        &JsonArray
+    }
+
+    /// Every invocation with each step's code and (cut) output, for the final table.
+    pub async fn listing(&self) -> Result<Vec<ListEntry>, FetchError> {
+        let filter = ListFilter {
+            run_id: Some(self.run_id.clone()),
+            details: true,
+            ..ListFilter::default()
+        };
+        let listed = self.aws.list_invocations(&filter).await?;
+        Ok(listed.into_iter().map(|i| i.into_entry()).collect())
+    }
 }
 
 impl FleetSource for Rounds<'_> {
     async fn summary(&self) -> Result<Option<CommandSummary>, FetchError> {
-        match self.cloud {
-            Cloud::Aws(p) => p.command_summary(&self.run_id).await,
-            Cloud::Aliyun(_) => Ok(None),
-        }
+        self.aws.command_summary(&self.run_id).await
     }
 
     async fn list(&self) -> Result<Vec<ListEntry>, FetchError> {
-        match self.cloud {
-            Cloud::Aws(p) => p.invocation_states(&self.run_id, None).await,
-            Cloud::Aliyun(_) => Ok(Vec::new()),
-        }
+        self.aws.invocation_states(&self.run_id, None).await
     }
 }
 

@@ -15,13 +15,14 @@ pub type Page<T> = (Vec<T>, Option<String>);
 /// read)` fetches the page after `token` (none: the first), `read` items in so far. The token
 /// only moves on once a page has arrived, so a page that fails after the retries loses and
 /// repeats nothing.
-pub async fn read_all<T, Fut>(
+pub async fn read_all<T, E, Fut>(
     operation: &'static str,
     max_items: Option<usize>,
     mut page: impl FnMut(Option<String>, usize) -> Fut,
-) -> Result<(Vec<T>, bool), FetchError>
+) -> Result<(Vec<T>, bool), E>
 where
-    Fut: Future<Output = Result<Page<T>, FetchError>>,
+    Fut: Future<Output = Result<Page<T>, E>>,
+    E: From<FetchError>,
 {
     let mut all = Vec::new();
     let mut pages = Pages::new(operation);

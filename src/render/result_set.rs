@@ -32,20 +32,9 @@ pub fn render(format: OutputFormat, set: &ResultSet, shape: Shape, console: &Con
 /// totals line, then with `outputs` each instance's output.
 pub fn table(set: &ResultSet, with_invocation: bool, outputs: bool, color: bool) -> String {
     let mut t = table::new_table(color);
-    let mut header = Vec::new();
-    if with_invocation {
-        header.push("Invocation");
-    }
-    header.extend([
-        "Instance",
-        "Status",
-        "Exit code",
-        "Error",
-        "Started",
-        "Finished",
-        "Repeats",
-    ]);
-    t.set_header(header);
+    let header = "Invocation|Instance|Status|Exit code|Error|Started|Finished|Repeats".split('|');
+    // The Invocation column only when the rows may belong to several.
+    t.set_header(header.skip(usize::from(!with_invocation)));
     let text = |v: &Option<String>| Cell::new(v.as_deref().map(one_line).unwrap_or_default());
     for r in &set.results {
         let mut row = Vec::new();
@@ -106,28 +95,11 @@ fn cut_note(r: &Invocation) -> Option<String> {
 
 /// What the reader should know about the outputs shown: one line each, for stderr.
 pub fn warnings(set: &ResultSet) -> Vec<String> {
-    let mut out = Vec::new();
-    for r in &set.results {
-        if let Some(note) = cut_note(r) {
-            out.push(format!(
-                "{}: {note} (Dropped): the service keeps the first 24 KB",
-                r.instance_id
-            ));
-        }
-        if r.undecoded {
-            out.push(format!(
-                "{}: the output was not Base64 as requested; shown as the service sent it",
-                r.instance_id
-            ));
-        }
-        if r.lossy {
-            out.push(format!(
-                "{}: the output is not valid UTF-8; invalid bytes are shown as U+FFFD",
-                r.instance_id
-            ));
-        }
-    }
-    out
+    let notes = set
+        .results
+        .iter()
+        .flat_map(|r| r.notes.iter().map(|n| (&r.instance_id, n)));
+    notes.map(|(id, n)| format!("{id}: {n}")).collect()
 }
 
 /// One result's output as it is, when the caller named one instance; otherwise each output

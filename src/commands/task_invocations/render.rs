@@ -13,7 +13,7 @@ use crate::provider::aws::maintenance::{TaskExecution, TaskInvocation, window_st
 use crate::provider::aws::timestamp::EpochTime;
 use crate::render::sanitize::{one_line, visible};
 use crate::render::text::under_headers;
-use crate::render::{Console, Rendered, json as aws_json, list, table as tables};
+use crate::render::{Console, Rendered, json, list, table as tables};
 
 /// Outputs by InvocationId.
 pub type Outputs = BTreeMap<String, Vec<Invocation>>;
@@ -45,11 +45,11 @@ fn shown<'a>(view: &'a WindowView, outputs: &'a Outputs) -> Vec<Shown<'a>> {
 
 /// A JSON array of WindowExecutionTaskInvocationIdentity objects, the aws CLI's layout.
 pub fn json(view: &WindowView, outputs: &Outputs) -> Vec<u8> {
-    aws_json::render_value(&shown(view, outputs))
+    json::render_value(&shown(view, outputs))
 }
 
 pub fn jsonl(view: &WindowView, outputs: &Outputs) -> Vec<u8> {
-    aws_json::render_lines(shown(view, outputs).iter())
+    json::render_lines(shown(view, outputs).iter())
 }
 
 fn status_color(status: Option<&str>) -> comfy_table::Color {

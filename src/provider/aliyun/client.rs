@@ -81,7 +81,7 @@ impl CallError {
             CallError::Malformed(m) => format!("{action}: unexpected answer: {m}"),
         };
         if retryable {
-            FetchError::Transient(message)
+            FetchError::Transient(format!("{message} (after retries)"))
         } else {
             FetchError::Fatal(Error::Api(message))
         }

@@ -103,6 +103,29 @@ impl InvocationResult {
         self.invocation_status.as_deref() == Some("Scheduled")
     }
 
+    /// What the output shown is not: complete, decoded, valid UTF-8.
+    fn notes(&self, dropped: i64) -> Vec<String> {
+        let mut notes = Vec::new();
+        if dropped > 0 {
+            let place = non_empty(&self.oss_output_uri)
+                .map(|uri| format!("; the complete output is in {uri}"))
+                .unwrap_or_default();
+            notes.push(format!(
+                "output truncated by {dropped} bytes{place} (Dropped): the service keeps the \
+                 first 24 KB"
+            ));
+        }
+        if self.undecoded {
+            notes.push(
+                "the output was not Base64 as requested; shown as the service sent it".into(),
+            );
+        }
+        if self.lossy {
+            notes.push("the output is not valid UTF-8; invalid bytes are shown as U+FFFD".into());
+        }
+        notes
+    }
+
     /// "ErrorCode: ErrorInfo", or whichever of the two the service gave.
     fn error_text(&self) -> Option<String> {
         match (non_empty(&self.error_code), non_empty(&self.error_info)) {
@@ -132,8 +155,7 @@ impl InvocationResult {
             repeats: self.repeats,
             periodic: self.is_periodic(),
             dropped_bytes: u64::try_from(dropped).unwrap_or(0),
-            undecoded: self.undecoded,
-            lossy: self.lossy,
+            notes: self.notes(dropped),
             class: invocation_status_class(&status),
             status,
             doc: Box::new(self),

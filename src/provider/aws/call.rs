@@ -99,9 +99,11 @@ const TRANSIENT_CODES: [&str; 8] = [
     "ServiceUnavailable",
 ];
 
-/// Sends one request (`send` attaches the body keeper) and logs it.
+/// Sends one request (`send` attaches the body keeper) and logs it, with `detail` (the step
+/// asked for, the page size) for -v.
 pub async fn call<O, E, F>(
     operation: &'static str,
+    detail: &str,
     send: impl FnOnce(RawBody) -> F,
 ) -> Result<Answer<O>, Refused>
 where
@@ -111,7 +113,8 @@ where
     let body = RawBody::default();
     let started = std::time::Instant::now();
     let result = send(body.clone()).await;
-    tracing::debug!(elapsed = ?started.elapsed(), ok = result.is_ok(), "{operation}");
+    let elapsed = started.elapsed();
+    tracing::debug!(?elapsed, ok = result.is_ok(), "{operation} {detail}");
     match result {
         Ok(output) => Ok(Answer {
             output,
@@ -152,7 +155,7 @@ where
                     || code == "InternalServerError"
                     || TRANSIENT_CODES.contains(&code)
                 {
-                    FetchError::Transient(format!("{operation}: {text}"))
+                    FetchError::Transient(format!("{operation} failed after retries: {text}"))
                 } else {
                     FetchError::Fatal(Error::Api(format!("{operation} failed: {text}")))
                 }
@@ -162,7 +165,10 @@ where
                 error_chain(&err)
             ))),
             // Timeouts, connection failures and malformed responses: worth another poll.
-            _ => FetchError::Transient(format!("{operation}: {}", error_chain(&err))),
+            _ => FetchError::Transient(format!(
+                "{operation} failed after retries: {}",
+                error_chain(&err)
+            )),
         }
     };
     Refused {

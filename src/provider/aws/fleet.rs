@@ -26,7 +26,7 @@ impl AwsProvider {
         &self,
         command_id: &str,
     ) -> Result<Option<aws_sdk_ssm::types::Command>, Refused> {
-        let answer = call("ListCommands", |body| {
+        let answer = call("ListCommands", "", |body| {
             self.client
                 .list_commands()
                 .command_id(command_id)
@@ -35,6 +35,13 @@ impl AwsProvider {
                 .send()
         })
         .await?;
+        // An empty or unreadable answer is a failed look, not "no such command".
+        let checked = answer.record::<serde::de::IgnoredAny>();
+        checked.map_err(|failure| Refused {
+            code: None,
+            message: None,
+            failure,
+        })?;
         Ok(answer.output.commands.and_then(|c| c.into_iter().next()))
     }
 
@@ -99,7 +106,7 @@ impl AwsProvider {
             instance_ids.chunks(50).map(|c| Some(c.to_vec())).collect()
         };
         for ids in batches {
-            call("CancelCommand", |body| {
+            call("CancelCommand", "", |body| {
                 self.client
                     .cancel_command()
                     .command_id(command_id)

@@ -21,7 +21,8 @@ enum Got {
 
 impl AwsProvider {
     async fn get_invocation(&self, key: &InvocationKey) -> Result<Got, FetchError> {
-        let result = call("GetCommandInvocation", |body| {
+        let step = key.plugin_name.as_deref().unwrap_or_default();
+        let result = call("GetCommandInvocation", &format!("plugin={step}"), |body| {
             self.client
                 .get_command_invocation()
                 .command_id(&key.command_id)

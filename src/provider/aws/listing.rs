@@ -116,7 +116,7 @@ impl AwsProvider {
             let wanted = query
                 .max_items
                 .map_or(PAGE_SIZE, |max| (max - read).min(PAGE_SIZE));
-            let answer = call(OP, |body| {
+            let answer = call(OP, &format!("page_size={wanted}"), |body| {
                 self.client
                     .list_command_invocations()
                     .set_command_id(query.run_id.clone())

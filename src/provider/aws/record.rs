@@ -153,7 +153,6 @@ impl CommandInvocation {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::provider::aws::output::sources::STDOUT_LIMIT;
 
     const CMD: &str = "3e4a5b6c-1111-2222-3333-444455556666";
     const INST: &str = "i-02573cafcf0123456";
@@ -265,22 +264,5 @@ mod tests {
             Some("https://example.com/b/k")
         );
         assert_eq!(r.unreadable_url(Stream::Stdout), None);
-    }
-
-    #[test]
-    fn a_cut_stream_names_where_the_rest_is() {
-        let mut r = record();
-        r.status = Some("Success".into());
-        r.standard_output_content = Some("x".repeat(STDOUT_LIMIT));
-        r.standard_output_url = Some("https://s3.amazonaws.com/b/k/stdout".into());
-        let inv = r.into_invocation();
-        assert_eq!(
-            inv.stdout_cut,
-            Some(Cut {
-                rest_at: Some("s3://b/k/stdout".into()),
-                unread: false
-            })
-        );
-        assert_eq!(inv.stderr_cut, None);
     }
 }

@@ -148,7 +148,7 @@ impl AwsProvider {
     ) -> Result<Vec<TaskExecution>, FetchError> {
         const OP: &str = "DescribeMaintenanceWindowExecutionTasks";
         let page = |token, _| async move {
-            let answer = call(OP, |body| {
+            let answer = call(OP, "", |body| {
                 self.client
                     .describe_maintenance_window_execution_tasks()
                     .window_execution_id(window_execution_id)
@@ -194,7 +194,7 @@ impl AwsProvider {
                 let wanted = query.max_items.map_or(MAX_PAGE, |max| {
                     max.saturating_sub(read).clamp(MIN_PAGE, MAX_PAGE)
                 });
-                let answer = call(OP, |body| {
+                let answer = call(OP, &format!("page_size={wanted}"), |body| {
                     self.client
                         .describe_maintenance_window_execution_task_invocations()
                         .window_execution_id(query.window_execution_id)
@@ -225,7 +225,7 @@ impl AwsProvider {
         window_execution_id: &str,
     ) -> Result<Option<String>, FetchError> {
         const OP: &str = "GetMaintenanceWindowExecution";
-        let answer = call(OP, |body| {
+        let answer = call(OP, "", |body| {
             self.client
                 .get_maintenance_window_execution()
                 .window_execution_id(window_execution_id)

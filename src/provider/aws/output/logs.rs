@@ -7,6 +7,7 @@ use aws_config::SdkConfig;
 use aws_config::timeout::TimeoutConfig;
 
 use super::{CONNECT_TIMEOUT, ReadError, read_error_of};
+use crate::provider::paging::read_all;
 
 /// A log stream as the listing shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,35 +72,24 @@ impl LogGroup {
 
 impl LogSource for LogGroup {
     async fn streams(&self, prefix: &str) -> Result<Vec<StreamRef>, ReadError> {
-        let mut found = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let sent = token.take();
+        let page = |token, _| async move {
             let page = self
                 .client
                 .describe_log_streams()
                 .log_group_name(&self.group)
                 .log_stream_name_prefix(prefix)
-                .set_next_token(sent.clone())
+                .set_next_token(token)
                 .send()
                 .await
                 .map_err(|e| read_error_of(&self.what, &e))?;
-            for s in page.log_streams() {
-                if let Some(name) = s.log_stream_name() {
-                    found.push(StreamRef {
-                        name: name.to_owned(),
-                        created: s.creation_time().unwrap_or(0),
-                    });
-                }
-            }
-            // A token that comes back unchanged would list the same page forever.
-            match page.next_token() {
-                Some(t) if !t.is_empty() && Some(t) != sent.as_deref() => {
-                    token = Some(t.to_owned())
-                }
-                _ => return Ok(found),
-            }
-        }
+            let streams = page.log_streams().iter().filter_map(|s| {
+                let name = s.log_stream_name()?.to_owned();
+                let created = s.creation_time().unwrap_or(0);
+                Some(StreamRef { name, created })
+            });
+            Ok::<_, ReadError>((streams.collect(), page.next_token().map(str::to_owned)))
+        };
+        Ok(read_all("DescribeLogStreams", None, page).await?.0)
     }
 
     async fn page(&self, stream: &str, token: Option<&str>) -> Result<EventPage, ReadError> {

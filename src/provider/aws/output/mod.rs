@@ -37,6 +37,13 @@ impl ReadError {
     }
 }
 
+/// A listing that failed for its own reasons (the paginator's).
+impl From<crate::provider::contract::FetchError> for ReadError {
+    fn from(e: crate::provider::contract::FetchError) -> ReadError {
+        ReadError::Failed(crate::error::Error::from(e).to_string())
+    }
+}
+
 /// As for the SSM client: a host that does not answer is known within seconds.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_millis(3100);
 /// Sorts a failed call by what the user can do about it, in a message of one short line: an

@@ -12,7 +12,7 @@ use crate::model::Stream;
 
 /// What the agent ends a cut stream with (no newline before it).
 pub const TRUNCATION_MARKER: &str = "--output truncated--";
-pub const STDOUT_LIMIT: usize = 24_000;
+const STDOUT_LIMIT: usize = 24_000;
 const STDERR_LIMIT: usize = 8_000;
 
 /// The service's limit for `stream`, in characters, and as messages write it.
