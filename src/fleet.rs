@@ -53,6 +53,8 @@ pub struct FleetOutcome {
     pub entries: BTreeMap<String, ListEntry>,
     pub tally: Tally,
     pub timed_out: bool,
+    /// Timed out with no answer ever: the last failure, if a round failed.
+    pub unanswered: Option<Option<String>>,
 }
 
 /// What the rounds have learnt so far.
@@ -182,7 +184,7 @@ pub async fn wait<S: FleetSource>(
         let result = match policy.deadline {
             Some(d) => match tokio::time::timeout_at(d, round).await {
                 Ok(r) => r,
-                Err(_) => return Ok(timed_out(view, tally)),
+                Err(_) => return Ok(timed_out(view, tally, &failures)),
             },
             None => round.await,
         };
@@ -202,6 +204,7 @@ pub async fn wait<S: FleetSource>(
                         entries: view.entries,
                         tally,
                         timed_out: false,
+                        unanswered: None,
                     });
                 }
                 let missing = view.missing();
@@ -242,17 +245,18 @@ pub async fn wait<S: FleetSource>(
             && next_round >= d
         {
             tokio::time::sleep_until(d).await;
-            return Ok(timed_out(view, tally));
+            return Ok(timed_out(view, tally, &failures));
         }
         tokio::time::sleep_until(next_round).await;
     }
 }
 
-fn timed_out(view: View<'_>, tally: Tally) -> FleetOutcome {
+fn timed_out(view: View<'_>, tally: Tally, failures: &Failures) -> FleetOutcome {
     FleetOutcome {
         entries: view.entries,
         tally,
         timed_out: true,
+        unanswered: failures.unanswered(),
     }
 }
 

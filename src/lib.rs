@@ -18,35 +18,74 @@ pub mod stdin_ids;
 
 use error::Error;
 
-/// Runs a parsed command line to its exit code. Ctrl-C wins over whatever is in flight: the
-/// command's future is dropped (clearing the spinner) before anything is half-written.
+/// Runs a parsed command line to its exit code. Ctrl-C, SIGTERM (what CI systems, `timeout`
+/// and `kill` send) and SIGHUP win over whatever is in flight: the command's future is dropped
+/// (clearing the spinner) before anything is half-written.
 pub async fn run(cli: cli::Cli) -> Result<u8, Error> {
     let console = output::detect_console();
     logging::init(cli.global.verbose, console.stderr_color);
     let cancel = commands::cancel::CancelPlan::from_cli(&cli);
+    let mut signals = Signals::new();
     let result = tokio::select! {
         biased;
-        _ = tokio::signal::ctrl_c() => Err(Error::Interrupted),
+        signal = signals.next() => Err(Error::Interrupted(signal)),
         result = commands::dispatch(cli, console) => result,
     };
     let Some(plan) = cancel else {
         return result;
     };
     let wanted = match &result {
-        Err(Error::Interrupted) => plan.on_interrupt,
+        Err(Error::Interrupted(_)) => plan.on_interrupt,
         Err(Error::Timeout(..)) => plan.on_timeout,
         _ => false,
     };
     if wanted {
-        // A (second) Ctrl-C ends the run at once, cancelled or not.
+        // A (second) signal ends the run at once, cancelled or not.
         tokio::select! {
             biased;
-            _ = tokio::signal::ctrl_c() => {
+            signal = signals.next() => {
                 eprintln!("interrupted: not waiting for the cancel to finish");
-                return Err(Error::Interrupted);
+                return Err(Error::Interrupted(signal));
             }
             () = plan.cancel() => {}
         }
     }
     result
+}
+
+/// The signals that end a run. Listening replaces their default action (ending the process
+/// mid-line) for the rest of the run, so a second one is ours to handle too.
+struct Signals {
+    #[cfg(unix)]
+    others: Option<[tokio::signal::unix::Signal; 2]>,
+}
+
+impl Signals {
+    fn new() -> Signals {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let others = signal(SignalKind::terminate())
+                .and_then(|term| Ok([term, signal(SignalKind::hangup())?]));
+            Signals {
+                others: others.ok(),
+            }
+        }
+        #[cfg(not(unix))]
+        Signals {}
+    }
+
+    /// The next one to arrive: its number (SIGINT 2, SIGTERM 15, SIGHUP 1).
+    async fn next(&mut self) -> i32 {
+        #[cfg(unix)]
+        if let Some([term, hup]) = &mut self.others {
+            return tokio::select! {
+                _ = tokio::signal::ctrl_c() => 2,
+                _ = term.recv() => 15,
+                _ = hup.recv() => 1,
+            };
+        }
+        let _ = tokio::signal::ctrl_c().await;
+        2
+    }
 }

@@ -35,6 +35,13 @@ fn main() -> ExitCode {
         }
     };
     let mut cli = cli;
+    if ssmres::output::stdout_is_closed() {
+        say(
+            "error: stdout is closed (>&-): the result would have nowhere to go; redirect it \
+             to /dev/null to discard it",
+        );
+        return ExitCode::from(exit::API);
+    }
     let read_stdin = || {
         use std::io::IsTerminal;
         // Waiting for someone to type JSON would look like a hang.
@@ -44,8 +51,7 @@ fn main() -> ExitCode {
                  RunCommand`) prints",
             ));
         }
-        let mut bytes = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes).map(|_| bytes)
+        ssmres::stdin_ids::read_bounded(std::io::stdin().lock())
     };
     if let Err(message) = ssmres::stdin_ids::resolve(&mut cli, read_stdin) {
         say(&format!("error: {message}"));
@@ -129,6 +135,22 @@ fn usage_line(rendered: &str) -> String {
     if paragraphs.is_empty() {
         "error: invalid arguments (see --help)".to_owned()
     } else {
-        paragraphs.join("; ")
+        shorten_values(&paragraphs.join("; "))
     }
+}
+
+/// clap quotes the values it refuses ('…'): a long one (a pasted file, a runaway variable)
+/// keeps its start, so the line still says what was wrong with it.
+fn shorten_values(line: &str) -> String {
+    const KEPT: usize = 60;
+    let parts = line.split('\'').enumerate().map(|(i, part)| {
+        match (i % 2 == 1)
+            .then(|| part.char_indices().nth(KEPT))
+            .flatten()
+        {
+            Some((cut, _)) => format!("{}…", &part[..cut]),
+            None => part.to_owned(),
+        }
+    });
+    parts.collect::<Vec<_>>().join("'")
 }

@@ -99,6 +99,8 @@ pub struct Failures {
     /// Whether the service has answered at all: until it has, a credential failure is a
     /// configuration problem; afterwards it is a refresh hiccup like any other failed poll.
     answered: bool,
+    /// What the last failed look said.
+    last: Option<String>,
 }
 
 impl Failures {
@@ -107,6 +109,7 @@ impl Failures {
             max,
             in_a_row: 0,
             answered: false,
+            last: None,
         }
     }
 
@@ -128,6 +131,7 @@ impl Failures {
 
     pub fn failed_with(&mut self, message: String) -> Result<String, Error> {
         self.in_a_row += 1;
+        self.last = Some(message.clone());
         if self.in_a_row >= self.max {
             return Err(Error::Api(format!(
                 "giving up after {} failed polls in a row: {message}",
@@ -135,6 +139,11 @@ impl Failures {
             )));
         }
         Ok(message)
+    }
+
+    /// Never answered: the last failure, if a look failed rather than never came back.
+    pub fn unanswered(&self) -> Option<Option<String>> {
+        (!self.answered).then(|| self.last.clone())
     }
 
     /// The least pause before the next look: polling faster into throttling only prolongs it.
@@ -145,7 +154,7 @@ impl Failures {
 
 /// The last look at the deadline may take this long at most, so that `--timeout` stays a
 /// promise even when the service is slow.
-const LAST_LOOK: Duration = Duration::from_secs(2);
+const LAST_LOOK: Duration = Duration::from_millis(500);
 
 /// What the loop tells the progress display after each poll.
 #[derive(Debug)]
@@ -177,6 +186,9 @@ pub enum Outcome<T> {
     NeverVisible {
         waited: Duration,
     },
+    /// `--timeout` passed and the service never answered: the last failure, or None when no
+    /// look came back at all.
+    Unanswered(Option<String>),
 }
 
 pub async fn wait<T, F, Fut>(
@@ -200,7 +212,7 @@ where
         let result = match policy.deadline {
             Some(d) => match tokio::time::timeout_at(d, fetch()).await {
                 Ok(r) => r,
-                Err(_) => return Ok(Outcome::TimedOut(last)),
+                Err(_) => return Ok(timed_out(last, &failures)),
             },
             None => fetch().await,
         };
@@ -267,9 +279,16 @@ where
                 }
                 last = Some(invocation);
             }
-            return Ok(Outcome::TimedOut(last));
+            return Ok(timed_out(last, &failures));
         }
         tokio::time::sleep_until(next_poll).await;
+    }
+}
+
+fn timed_out<T>(last: Option<T>, failures: &Failures) -> Outcome<T> {
+    match (last, failures.unanswered()) {
+        (None, Some(failure)) => Outcome::Unanswered(failure),
+        (last, _) => Outcome::TimedOut(last),
     }
 }
 

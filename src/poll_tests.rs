@@ -237,8 +237,33 @@ async fn timeout_also_cuts_a_poll_that_hangs() {
         &mut rng,
     )
     .await;
-    assert!(matches!(result, Ok(Outcome::TimedOut(None))));
+    // Nothing came back: not "never visible", but no answer at all.
+    assert!(matches!(result, Ok(Outcome::Unanswered(None))));
     assert_eq!(start.elapsed(), Duration::from_secs(5));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_timeout_after_failures_names_the_last_one() {
+    let mut p = policy();
+    p.deadline = Some(Instant::now() + Duration::from_secs(3));
+    let (result, _, _) = run_timeline(&p, |t| {
+        Err(FetchError::Transient(format!(
+            "HTTP 500 at {}s",
+            t.as_secs()
+        )))
+    })
+    .await;
+    let Ok(Outcome::Unanswered(Some(failure))) = result else {
+        panic!("{result:?}");
+    };
+    assert!(failure.starts_with("HTTP 500"), "{failure}");
+    // Once the service has answered, a timeout reports what it saw instead.
+    let (result, _, _) = run_timeline(&p, |t| match t.as_secs() {
+        0 => Ok(Fetched::NotVisible),
+        _ => Err(FetchError::Transient("HTTP 500".into())),
+    })
+    .await;
+    assert!(matches!(result, Ok(Outcome::TimedOut(None))), "{result:?}");
 }
 
 #[tokio::test(start_paused = true)]

@@ -2,6 +2,8 @@
 //! that `aws ssm send-command … | ssmres wait --command-id -` needs no jq in between. Read and
 //! checked before any call; anything unexpected is a usage error.
 
+use std::io::{self, Read};
+
 use serde_json::Value;
 
 use crate::cli::values::{check_command_id, parse_instance_id, parse_invoke_id};
@@ -61,6 +63,37 @@ pub fn resolve(
         _ => {}
     }
     Ok(())
+}
+
+/// More than any JSON another tool prints about one command, a fleet's results included; what
+/// is read stays in memory, so it must end somewhere.
+const MAX_STDIN: usize = 16 << 20;
+
+/// What stdin holds, within MAX_STDIN. Reading stops at once when the first byte that is not
+/// white space cannot start a JSON document (`< /dev/zero` costs nothing): what was read then
+/// fails to parse with the usual message.
+pub fn read_bounded(mut input: impl Read) -> io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    let mut chunk = vec![0; 64 * 1024];
+    loop {
+        let n = match input.read(&mut chunk) {
+            Ok(0) => return Ok(bytes),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        bytes.extend_from_slice(&chunk[..n]);
+        let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+        if first.is_some_and(|b| !matches!(b, b'{' | b'[')) {
+            return Ok(bytes);
+        }
+        if bytes.len() > MAX_STDIN {
+            return Err(io::Error::other(format!(
+                "it holds more than {} MiB, more than any command's JSON",
+                MAX_STDIN >> 20
+            )));
+        }
+    }
 }
 
 /// Who the command was sent to, as far as the document says.
@@ -273,6 +306,22 @@ mod tests {
                 "{bad:?}: {e}"
             );
         }
+    }
+
+    #[test]
+    fn reading_stops_early_or_at_the_limit() {
+        let zeros = io::repeat(0).take(1 << 30);
+        assert_eq!(
+            read_bounded(zeros).map(|b| b.len() <= 64 * 1024).ok(),
+            Some(true)
+        );
+        let endless = io::repeat(b'[');
+        let e = read_bounded(endless).unwrap_err();
+        assert!(e.to_string().contains("more than 16 MiB"), "{e}");
+        assert_eq!(
+            read_bounded(&b"  {\"a\": 1}\n"[..]).ok(),
+            Some(b"  {\"a\": 1}\n".to_vec())
+        );
     }
 
     #[test]

@@ -24,7 +24,7 @@ const MAX_FAILED_POLLS: u32 = 5;
 
 /// How long, past the deadline, the steps of an unfinished multi-step invocation are looked up
 /// for the timeout's report.
-const LAST_STEPS: Duration = Duration::from_secs(2);
+const LAST_STEPS: Duration = Duration::from_secs(1);
 
 /// The poll policy the flags ask for, its deadline counted from now.
 pub(super) fn policy(
@@ -172,6 +172,10 @@ async fn one(
             Err(Error::Timeout(args.timeout.unwrap_or_default(), stage))
         }
         Outcome::NeverVisible { waited } => Err(cloud.never_visible(subject, waited)),
+        Outcome::Unanswered(failure) => Err(Error::Timeout(
+            args.timeout.unwrap_or_default(),
+            WaitStage::unanswered(failure),
+        )),
     }
 }
 

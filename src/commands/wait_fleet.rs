@@ -134,10 +134,11 @@ pub async fn run(
         }
     }
     if outcome.timed_out {
-        return Err(Error::Timeout(
-            args.timeout.unwrap_or_default(),
-            WaitStage::Finished(outcome.tally.finished, outcome.tally.total),
-        ));
+        let stage = match outcome.unanswered {
+            Some(failure) => WaitStage::unanswered(failure),
+            None => WaitStage::Finished(outcome.tally.finished, outcome.tally.total),
+        };
+        return Err(Error::Timeout(args.timeout.unwrap_or_default(), stage));
     }
     Ok(code)
 }

@@ -1,6 +1,8 @@
 //! What every cloud is asked and what it may answer, in neutral terms: the rest of the program
 //! (the poll loop, the commands) talks to a cloud through these, and each provider speaks them.
 
+use std::time::Duration;
+
 use clap::ValueEnum;
 
 use crate::error::Error;
@@ -21,6 +23,25 @@ pub struct Options {
     pub profile: Option<String>,
     /// The main service's endpoint (SSM, ECS) instead of the regional one.
     pub endpoint_url: Option<String>,
+    pub timeouts: Timeouts,
+}
+
+/// How long one attempt of one call may take, for every service a run calls.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    /// To open the connection (TCP and TLS).
+    pub connect: Duration,
+    /// From the request to the start of the answer.
+    pub read: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            connect: Duration::from_secs(5),
+            read: Duration::from_secs(15),
+        }
+    }
 }
 
 /// What a command is about.

@@ -68,6 +68,9 @@ pub async fn run(ctx: &super::Context, args: &TaskInvocationsArgs) -> Result<u8,
                 });
                 (last, exit::TIMEOUT, Some(stage))
             }
+            Outcome::Unanswered(failure) => {
+                (None, exit::TIMEOUT, Some(WaitStage::unanswered(failure)))
+            }
             // A window execution is there or DoesNotExistException: never "not visible yet".
             Outcome::NeverVisible { .. } => (None, exit::TIMEOUT, Some(WaitStage::NoAnswer)),
         }

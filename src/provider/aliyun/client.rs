@@ -52,7 +52,8 @@ impl CallError {
                         .any(|p| code.starts_with(p))
             }
             CallError::Transport(_) => true,
-            CallError::Malformed(_) => false,
+            // A proxy's page or a body cut short: worth another attempt, as on the AWS side.
+            CallError::Malformed(_) => true,
         }
     }
 

@@ -137,8 +137,17 @@ where
         ),
         _ => (None, None),
     };
+    let unknown = code.is_none().then(|| err.raw_response()).flatten();
     let failure = if let Some(cred) = find_source::<CredentialsError>(&err) {
         FetchError::Credentials(Error::Config(credentials_message(cred)))
+    } else if let Some(raw) = unknown {
+        // No AWS error document: a proxy's page, a redirect, an emulator lacking the call.
+        let status = raw.status().as_u16();
+        let text = not_aws(status, raw.headers().get("location"), raw.body().bytes());
+        match status >= 500 || status == 429 {
+            true => FetchError::Transient(format!("{operation} failed after retries: {text}")),
+            false => FetchError::Fatal(Error::Api(format!("{operation} failed: {text}"))),
+        }
     } else {
         match &err {
             SdkError::ServiceError(service) => {
@@ -176,6 +185,25 @@ where
         message,
         failure,
     }
+}
+
+/// "HTTP 403, not an AWS answer: <html>…": the status and a short start of what came back.
+fn not_aws(status: u16, location: Option<&str>, body: Option<&[u8]>) -> String {
+    const SHOWN: usize = 100;
+    let mut text = format!("HTTP {status}, not an AWS answer");
+    if let Some(to) = location {
+        text.push_str(&format!(
+            " (redirected to {to}: a wrong endpoint or region?)"
+        ));
+    }
+    let body = String::from_utf8_lossy(body.unwrap_or_default());
+    let words = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    match words.char_indices().nth(SHOWN) {
+        _ if words.is_empty() => text.push_str(", with an empty body"),
+        Some((cut, _)) => text.push_str(&format!(": {}…", &words[..cut])),
+        None => text.push_str(&format!(": {words}")),
+    }
+    text
 }
 
 fn credentials_message(err: &CredentialsError) -> String {
@@ -216,4 +244,30 @@ fn find_source<'a, T: std::error::Error + 'static>(
         current = e.source();
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::not_aws;
+
+    #[test]
+    fn an_answer_that_is_not_aws_s_is_named_by_its_status_and_start() {
+        let page = b"<html>\n  <head><title>403 Forbidden</title></head>\n</html>";
+        assert_eq!(
+            not_aws(403, None, Some(page)),
+            "HTTP 403, not an AWS answer: <html> <head><title>403 Forbidden</title></head> </html>"
+        );
+        assert_eq!(
+            not_aws(502, None, None),
+            "HTTP 502, not an AWS answer, with an empty body"
+        );
+        let long = "x".repeat(500);
+        assert!(
+            not_aws(404, None, Some(long.as_bytes())).ends_with(&format!("{}…", "x".repeat(100)))
+        );
+        assert!(
+            not_aws(307, Some("https://elsewhere/"), Some(b""))
+                .starts_with("HTTP 307, not an AWS answer (redirected to https://elsewhere/")
+        );
+    }
 }
