@@ -1,9 +1,9 @@
 //! A scripted fake Alibaba Cloud ECS endpoint answering Cloud Assistant's
 //! `DescribeInvocationResults` as the RPC-style API does, over plain HTTP/1.1.
 //!
-//! Written like [`super::fake_ssm`]: `std` only, a non-blocking accept loop on `127.0.0.1:0`,
-//! one thread per connection (keep-alive), every request recorded (method, path, decoded query
-//! parameters, arrival time, what it was answered), and dropping the [`FakeEcs`] stops it.
+//! Served by the server core of [`super::http`]; every request is recorded (method, path,
+//! decoded query parameters, arrival time, what it was answered), and dropping the [`FakeEcs`]
+//! stops it.
 //!
 //! Every request is checked as the service checks it, in this order: the common parameters
 //! (`MissingParameter` / `InvalidParameter`, a `Timestamp` more than 15 minutes off is
@@ -30,19 +30,18 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::ops::RangeInclusive;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::thread::{self, JoinHandle};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Map, Value, json};
 use sha1::Sha1;
+
+use super::http::{self, Reply, Request, Server};
 
 /// The operation the fake is about.
 pub const ACTION: &str = "DescribeInvocationResults";
@@ -347,46 +346,6 @@ pub fn signed(secret: &str, mut params: Vec<(String, String)>) -> Vec<(String, S
     params
 }
 
-/// Sends `GET <path_and_query>` to `base_url` (`http://127.0.0.1:PORT`) on a new connection;
-/// the status and the body text. `None` when the connection was closed without an answer.
-pub fn http_get(base_url: &str, path_and_query: &str) -> Option<(u16, String)> {
-    let host = base_url.trim_start_matches("http://").trim_end_matches('/');
-    let mut stream = TcpStream::connect(host).expect("connect to the fake");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    write!(
-        stream,
-        "GET {path_and_query} HTTP/1.1\r\nHost: {host}\r\nAccept: application/json\r\n\r\n"
-    )
-    .ok()?;
-    let mut reader = BufReader::new(stream);
-    let mut status_line = String::new();
-    if reader.read_line(&mut status_line).ok()? == 0 {
-        return None;
-    }
-    let status: u16 = status_line.split_whitespace().nth(1)?.parse().ok()?;
-    let mut len = 0;
-    loop {
-        let mut h = String::new();
-        if reader.read_line(&mut h).ok()? == 0 {
-            return None;
-        }
-        let h = h.trim_end();
-        if h.is_empty() {
-            break;
-        }
-        if let Some((name, value)) = h.split_once(':')
-            && name.eq_ignore_ascii_case("content-length")
-        {
-            len = value.trim().parse().ok()?;
-        }
-    }
-    let mut body = vec![0; len];
-    reader.read_exact(&mut body).ok()?;
-    Some((status, String::from_utf8(body).ok()?))
-}
-
 // ---------------------------------------------------------------------------------------------
 // The scripted world
 // ---------------------------------------------------------------------------------------------
@@ -451,14 +410,6 @@ impl Instance {
         self
     }
 
-    /// In `status` from `round` on (added to the timeline).
-    pub fn status_from(mut self, round: usize, status: &str) -> Instance {
-        self.states.retain(|(r, _)| *r != round);
-        self.states.push((round, status.to_owned()));
-        self.states.sort_by_key(|(r, _)| *r);
-        self
-    }
-
     /// Listed from `round` on.
     pub fn visible_from(mut self, round: usize) -> Instance {
         self.visible_from = round;
@@ -496,12 +447,6 @@ impl Instance {
     /// `OssOutputDelivery`, `OssOutputStatus` Finished and `OssOutputUri` `uri`.
     pub fn oss_output_uri(mut self, uri: &str) -> Instance {
         self.oss_output_uri = uri.to_owned();
-        self
-    }
-
-    /// Sets `key` to `value` on every record (overriding a computed field).
-    pub fn field(mut self, key: &str, value: Value) -> Instance {
-        self.extra.insert(key.to_owned(), value);
         self
     }
 
@@ -651,8 +596,6 @@ pub enum Fault {
     Raw(u16, String),
     /// Read the request, then close the connection without answering.
     Drop,
-    /// Wait this long, then play the inner fault.
-    Delay(Duration, Box<Fault>),
 }
 
 impl Fault {
@@ -785,12 +728,6 @@ impl World {
         self
     }
 
-    /// How many rounds a stopped instance shows `Stopping` before its final state.
-    pub fn stopping_rounds(mut self, n: usize) -> World {
-        self.stopping_rounds = n;
-        self
-    }
-
     /// The invocations as seen with these stops applied (see the module's documentation).
     fn stopped(&self, stops: &[Stop]) -> Vec<Invocation> {
         let mut invocations = self.invocations.clone();
@@ -824,14 +761,6 @@ impl World {
         }
         invocations
     }
-
-    /// The instance with this ID, in any invocation.
-    pub fn instance(&self, instance_id: &str) -> Option<&Instance> {
-        self.invocations
-            .iter()
-            .flat_map(|inv| &inv.instances)
-            .find(|i| i.instance_id == instance_id)
-    }
 }
 
 impl From<Invocation> for World {
@@ -860,8 +789,6 @@ pub struct Recorded {
     pub query: String,
     /// The decoded query parameters, in the order sent (empty when the query was malformed).
     pub params: Vec<(String, String)>,
-    /// When the request had been read completely.
-    pub at: Instant,
     /// The HTTP status answered; `None` when the connection was dropped.
     pub status: Option<u16>,
     /// The error `Code` answered, if any.
@@ -886,13 +813,6 @@ impl Recorded {
     /// How many times a parameter named `name` was sent.
     pub fn count(&self, name: &str) -> usize {
         self.params.iter().filter(|(k, _)| k == name).count()
-    }
-
-    /// The names of the parameters sent, sorted.
-    pub fn names(&self) -> Vec<String> {
-        let mut names: Vec<String> = self.params.iter().map(|(k, _)| k.clone()).collect();
-        names.sort();
-        names
     }
 
     /// `Tag.N.Key` / `Tag.N.Value` pairs, by N.
@@ -927,15 +847,11 @@ impl Recorded {
 /// A page the fake served (a `200 OK`).
 #[derive(Clone, Debug)]
 pub struct ServedPage {
-    pub call: usize,
     pub round: usize,
     /// 1 for the page without a NextToken, 2 for the next, …
     pub page: usize,
-    pub max_results: usize,
-    pub next_token_in: Option<String>,
     /// The `NextToken` answered (empty on the last page).
     pub next_token_out: String,
-    pub total_count: usize,
     /// The `InvocationResult`s as sent.
     pub results: Vec<Value>,
 }
@@ -984,70 +900,50 @@ struct Inner {
 struct State {
     world: World,
     inner: Mutex<Inner>,
-    connections: AtomicUsize,
-    open: Mutex<Vec<TcpStream>>,
-    shutdown: AtomicBool,
-    started: Instant,
-}
-
-/// What to do with the connection.
-enum Reply {
-    Json(u16, String),
-    Drop,
-    Delay(Duration, Box<Reply>),
 }
 
 /// The fake endpoint. Shuts down when dropped.
 pub struct FakeEcs {
-    addr: SocketAddr,
+    server: Server,
     state: Arc<State>,
-    accept_thread: Option<JoinHandle<()>>,
 }
 
 impl FakeEcs {
     /// Starts a fake answering from `world` (a [`World`], an [`Invocation`], or a `Vec` of
     /// [`Instance`]s of [`INVOKE_ID`]).
     pub fn start(world: impl Into<World>) -> FakeEcs {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-        listener
-            .set_nonblocking(true)
-            .expect("non-blocking listener");
-        let addr = listener.local_addr().expect("local addr");
         let state = Arc::new(State {
             world: world.into(),
             inner: Mutex::new(Inner::default()),
-            connections: AtomicUsize::new(0),
-            open: Mutex::new(Vec::new()),
-            shutdown: AtomicBool::new(false),
-            started: Instant::now(),
         });
-        let accept_state = Arc::clone(&state);
-        let accept_thread = thread::Builder::new()
-            .name("fake-ecs-accept".into())
-            .spawn(move || accept_loop(listener, accept_state))
-            .expect("spawn accept thread");
-        FakeEcs {
-            addr,
-            state,
-            accept_thread: Some(accept_thread),
-        }
+        let serving = Arc::clone(&state);
+        let server = Server::start(move |request: &Request| {
+            let mut inner = serving.inner.lock().unwrap();
+            let mut recorded = Recorded {
+                method: request.method.clone(),
+                path: request.path().to_owned(),
+                query: request.query().to_owned(),
+                params: Vec::new(),
+                status: None,
+                code: None,
+                call: None,
+                round: None,
+                string_to_sign: String::new(),
+            };
+            let reply = answer(&serving.world, &mut inner, &mut recorded, request.seq);
+            inner.requests.push(recorded);
+            reply
+        });
+        FakeEcs { server, state }
     }
 
     pub fn port(&self) -> u16 {
-        self.addr.port()
+        self.server.port()
     }
 
     /// `http://127.0.0.1:PORT`
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    pub fn started(&self) -> Instant {
-        self.state.started
-    }
-
-    pub fn world(&self) -> &World {
-        &self.state.world
+        self.server.url()
     }
 
     /// Every request received so far, in arrival order.
@@ -1067,44 +963,12 @@ impl FakeEcs {
         self.state.inner.lock().unwrap().requests.len()
     }
 
-    /// The StopInvocation calls, in order.
-    pub fn stop_calls(&self) -> Vec<Recorded> {
+    /// The calls of this `Action` (DescribeInvocationResults, StopInvocation), in order.
+    pub fn calls_of(&self, action: &str) -> Vec<Recorded> {
         self.calls()
             .into_iter()
-            .filter(|r| r.param("Action") == Some(STOP_ACTION))
+            .filter(|r| r.param("Action") == Some(action))
             .collect()
-    }
-
-    /// The DescribeInvocationResults calls, in order.
-    pub fn describe_calls(&self) -> Vec<Recorded> {
-        self.calls()
-            .into_iter()
-            .filter(|r| r.param("Action") == Some(ACTION))
-            .collect()
-    }
-
-    /// Waits until `n` DescribeInvocationResults calls arrived; false on timeout.
-    pub fn wait_for_describe_calls(&self, n: usize, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
-        while self.describe_calls().len() < n {
-            if Instant::now() >= deadline {
-                return false;
-            }
-            thread::sleep(Duration::from_millis(5));
-        }
-        true
-    }
-
-    /// Waits until `n` StopInvocation calls arrived; false on timeout.
-    pub fn wait_for_stop_calls(&self, n: usize, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
-        while self.stop_calls().len() < n {
-            if Instant::now() >= deadline {
-                return false;
-            }
-            thread::sleep(Duration::from_millis(5));
-        }
-        true
     }
 
     /// How many rounds (calls without a NextToken) there were.
@@ -1117,11 +981,6 @@ impl FakeEcs {
         self.state.inner.lock().unwrap().served.clone()
     }
 
-    /// How many TCP connections were accepted.
-    pub fn connections(&self) -> usize {
-        self.state.connections.load(Ordering::SeqCst)
-    }
-
     /// Sends a `DescribeInvocationResults` call signed with [`ACCESS_KEY_ID`] (the common
     /// parameters of [`call_params`], then `extra`); the status and the body as JSON.
     pub fn call(&self, extra: &[(&str, &str)]) -> (u16, Value) {
@@ -1132,139 +991,38 @@ impl FakeEcs {
     /// Sends these exact parameters as a GET; the status and the body as JSON, `None` when
     /// the connection was dropped.
     pub fn send(&self, params: &[(String, String)]) -> Option<(u16, Value)> {
-        let (status, body) = http_get(&self.url(), &format!("/?{}", to_query(params)))?;
-        let body = serde_json::from_str(&body)
-            .unwrap_or_else(|e| panic!("the fake answered non-JSON ({e}): {body}"));
+        let target = format!("/?{}", to_query(params));
+        let (status, body) = http::request(&self.url(), "GET", &target, &[], b"")?;
+        let body = serde_json::from_slice(&body).unwrap_or_else(|e| {
+            panic!(
+                "the fake answered non-JSON ({e}): {}",
+                String::from_utf8_lossy(&body)
+            )
+        });
         Some((status, body))
     }
 
+    /// Waits (at most 20 s) until `ready` holds, checking it after every request; false if it
+    /// never did.
+    pub fn wait(&self, ready: impl Fn() -> bool) -> bool {
+        self.server.wait_until(Duration::from_secs(20), ready)
+    }
+
     /// Asserts that nothing at all reached the endpoint: no connection, no request.
-    /// Waits a moment first so that a request in flight is not missed.
+    #[track_caller]
     pub fn assert_untouched(&self) {
-        thread::sleep(Duration::from_millis(100));
+        self.server.settle();
         assert_eq!(
             self.total_requests(),
             0,
             "expected no request at all, got {:#?}",
             self.requests()
         );
-        assert_eq!(self.connections(), 0, "expected no connection at all");
-    }
-}
-
-impl Drop for FakeEcs {
-    fn drop(&mut self) {
-        self.state.shutdown.store(true, Ordering::SeqCst);
-        if let Some(handle) = self.accept_thread.take() {
-            let _ = handle.join();
-        }
-        for stream in self.state.open.lock().unwrap().drain(..) {
-            let _ = stream.shutdown(Shutdown::Both);
-        }
-    }
-}
-
-fn accept_loop(listener: TcpListener, state: Arc<State>) {
-    while !state.shutdown.load(Ordering::SeqCst) {
-        match listener.accept() {
-            Ok((stream, _)) => {
-                state.connections.fetch_add(1, Ordering::SeqCst);
-                let _ = stream.set_nonblocking(false);
-                let _ = stream.set_nodelay(true);
-                if let Ok(clone) = stream.try_clone() {
-                    state.open.lock().unwrap().push(clone);
-                }
-                let conn_state = Arc::clone(&state);
-                let _ = thread::Builder::new()
-                    .name("fake-ecs-conn".into())
-                    .spawn(move || serve_connection(stream, conn_state));
-            }
-            Err(_) => thread::sleep(Duration::from_millis(2)),
-        }
-    }
-}
-
-struct Request {
-    method: String,
-    target: String,
-}
-
-/// Reads one HTTP/1.1 request (its body, if any, is read and ignored); `None` on EOF or a
-/// malformed request.
-fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Request> {
-    let mut line = String::new();
-    loop {
-        line.clear();
-        if reader.read_line(&mut line).ok()? == 0 {
-            return None;
-        }
-        if !line.trim().is_empty() {
-            break;
-        }
-    }
-    let mut parts = line.split_whitespace();
-    let method = parts.next()?.to_owned();
-    let target = parts.next()?.to_owned();
-    let mut content_length = 0usize;
-    let mut chunked = false;
-    loop {
-        let mut h = String::new();
-        if reader.read_line(&mut h).ok()? == 0 {
-            return None;
-        }
-        let h = h.trim_end_matches(['\r', '\n']);
-        if h.is_empty() {
-            break;
-        }
-        let (name, value) = h.split_once(':')?;
-        if name.trim().eq_ignore_ascii_case("content-length") {
-            content_length = value.trim().parse().ok()?;
-        }
-        if name.trim().eq_ignore_ascii_case("transfer-encoding")
-            && value.to_ascii_lowercase().contains("chunked")
-        {
-            chunked = true;
-        }
-    }
-    if chunked {
-        loop {
-            let mut size_line = String::new();
-            if reader.read_line(&mut size_line).ok()? == 0 {
-                return None;
-            }
-            let size =
-                usize::from_str_radix(size_line.trim().split(';').next()?.trim(), 16).ok()?;
-            if size == 0 {
-                loop {
-                    let mut t = String::new();
-                    if reader.read_line(&mut t).ok()? == 0 || t.trim().is_empty() {
-                        break;
-                    }
-                }
-                break;
-            }
-            let mut chunk = vec![0; size + 2];
-            reader.read_exact(&mut chunk).ok()?;
-        }
-    } else if content_length > 0 {
-        let mut body = vec![0; content_length];
-        reader.read_exact(&mut body).ok()?;
-    }
-    Some(Request { method, target })
-}
-
-fn reason(status: u16) -> &'static str {
-    match status {
-        200 => "OK",
-        400 => "Bad Request",
-        403 => "Forbidden",
-        404 => "Not Found",
-        429 => "Too Many Requests",
-        500 => "Internal Server Error",
-        502 => "Bad Gateway",
-        503 => "Service Unavailable",
-        504 => "Gateway Timeout",
-        _ => "Status",
+        assert_eq!(
+            self.server.connections(),
+            0,
+            "expected no connection at all"
+        );
     }
 }
 
@@ -1287,90 +1045,17 @@ pub fn error_body(request_no: usize, code: &str, message: &str) -> String {
     .to_string()
 }
 
-fn write_response(stream: &mut TcpStream, status: u16, body: &str, request_no: usize) -> bool {
-    let head = format!(
-        "HTTP/1.1 {status} {reason}\r\n\
-         Content-Type: application/json;charset=utf-8\r\n\
-         Content-Length: {len}\r\n\
-         x-acs-request-id: {id}\r\n\
-         Connection: keep-alive\r\n\
-         \r\n",
-        reason = reason(status),
-        len = body.len(),
-        id = request_id(request_no),
-    );
-    stream
-        .write_all(head.as_bytes())
-        .and_then(|()| stream.write_all(body.as_bytes()))
-        .and_then(|()| stream.flush())
-        .is_ok()
-}
-
-/// Plays a reply; false when the connection must be closed.
-fn play(stream: &mut TcpStream, reply: Reply, request_no: usize, state: &State) -> bool {
-    match reply {
-        Reply::Json(status, body) => write_response(stream, status, &body, request_no),
-        Reply::Drop => {
-            let _ = stream.shutdown(Shutdown::Both);
-            false
-        }
-        Reply::Delay(delay, inner) => {
-            let deadline = Instant::now() + delay;
-            while Instant::now() < deadline {
-                if state.shutdown.load(Ordering::SeqCst) {
-                    return false;
-                }
-                thread::sleep(Duration::from_millis(5).min(deadline - Instant::now()));
-            }
-            play(stream, *inner, request_no, state)
-        }
-    }
-}
-
-fn serve_connection(stream: TcpStream, state: Arc<State>) {
-    let Ok(mut writer) = stream.try_clone() else {
-        return;
-    };
-    let mut reader = BufReader::new(stream);
-    while let Some(req) = read_request(&mut reader) {
-        if state.shutdown.load(Ordering::SeqCst) {
-            return;
-        }
-        let at = Instant::now();
-        let (reply, request_no) = {
-            let mut inner = state.inner.lock().unwrap();
-            let request_no = inner.requests.len() + 1;
-            let (path, query) = match req.target.split_once('?') {
-                Some((p, q)) => (p.to_owned(), q.to_owned()),
-                None => (req.target.clone(), String::new()),
-            };
-            let mut recorded = Recorded {
-                method: req.method.clone(),
-                path,
-                query,
-                params: Vec::new(),
-                at,
-                status: None,
-                code: None,
-                call: None,
-                round: None,
-                string_to_sign: String::new(),
-            };
-            let reply = answer(&state.world, &mut inner, &mut recorded, request_no);
-            inner.requests.push(recorded);
-            (reply, request_no)
-        };
-        if !play(&mut writer, reply, request_no, &state) {
-            return;
-        }
-    }
+/// A JSON answer as the service gives it.
+fn json_reply(status: u16, body: String, request_no: usize) -> Reply {
+    Reply::send(status, "application/json;charset=utf-8", body)
+        .with_header("x-acs-request-id", request_id(request_no))
 }
 
 /// An error reply, noted on the record.
 fn fail(rec: &mut Recorded, request_no: usize, status: u16, code: &str, message: &str) -> Reply {
     rec.status = Some(status);
     rec.code = Some(code.to_owned());
-    Reply::Json(status, error_body(request_no, code, message))
+    json_reply(status, error_body(request_no, code, message), request_no)
 }
 
 fn missing(rec: &mut Recorded, request_no: usize, name: &str) -> Reply {
@@ -1553,14 +1238,11 @@ fn play_fault(rec: &mut Recorded, request_no: usize, fault: Fault) -> Reply {
         Fault::Error(status, code, message) => fail(rec, request_no, status, &code, &message),
         Fault::Raw(status, body) => {
             rec.status = Some(status);
-            Reply::Json(status, body)
+            json_reply(status, body, request_no)
         }
         Fault::Drop => {
             rec.status = None;
             Reply::Drop
-        }
-        Fault::Delay(delay, inner) => {
-            Reply::Delay(delay, Box::new(play_fault(rec, request_no, *inner)))
         }
     }
 }
@@ -1747,13 +1429,9 @@ fn describe_invocation_results(
         String::new()
     };
     inner.served.push(ServedPage {
-        call,
         round,
         page,
-        max_results,
-        next_token_in: get("NextToken").map(str::to_owned),
         next_token_out: next_token_out.clone(),
-        total_count: total,
         results: results.clone(),
     });
     rec.status = Some(200);
@@ -1767,7 +1445,7 @@ fn describe_invocation_results(
             "InvocationResults": { "InvocationResult": results },
         }
     });
-    Reply::Json(200, body.to_string())
+    json_reply(200, body.to_string(), request_no)
 }
 
 /// `StopInvocation`: RegionId and InvokeId required, InstanceId.N optional.
@@ -1818,8 +1496,11 @@ fn stop_invocation(
     rec.status = Some(200);
     let body = json!({ "RequestId": request_id(request_no) }).to_string();
     if world.stop_delay.is_zero() {
-        Reply::Json(200, body)
+        json_reply(200, body, request_no)
     } else {
-        Reply::Delay(world.stop_delay, Box::new(Reply::Json(200, body)))
+        Reply::Delay(
+            world.stop_delay,
+            Box::new(json_reply(200, body, request_no)),
+        )
     }
 }

@@ -4,16 +4,19 @@
 //! needed with --max-items), retries of a failing page, the request bodies, and every output
 //! format, JSON byte for byte as the aws CLI prints it.
 
-mod support;
-
 use std::process::Output;
 
 use serde_json::{Value, json};
-use support::fake_ssm::{
-    CMD_ID, FakeSsm, Fleet, INSTANCE_ID, LIST_PAGE_SIZE, REQUESTED_AT_MS, SHELL_PLUGIN, Step,
-    epoch_ms, fleet_instance_id, fleet_records, listed_invocation,
+
+use crate::support::fake_ssm::{
+    CMD_ID, Call, FakeSsm, Fleet, INSTANCE_ID, LIST_COMMAND_INVOCATIONS, LIST_PAGE_SIZE,
+    REQUESTED_AT_MS, SHELL_PLUGIN, Step, epoch_ms, fleet_instance_id, fleet_records,
+    listed_invocation,
 };
-use support::{Cli, assert_exit, assert_single_stderr_line, describe, stdout_json, stdout_str};
+use crate::support::{
+    Cli, assert_exit, assert_rejected, assert_single_stderr_line, botocore_iso, cells, describe,
+    http, no_lone_cr, row_of, run, stdout_json, stdout_str,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -21,16 +24,12 @@ use support::{Cli, assert_exit, assert_single_stderr_line, describe, stdout_json
 
 /// Runs `ssmres list --command-id CMD_ID <extra>` against `fake` with `TZ` set to `tz`.
 fn run_list_tz(fake: &FakeSsm, tz: &str, env: &[(&str, &str)], extra: &[&str]) -> Output {
-    let cli = Cli::new(&fake.url());
-    let mut cmd = cli.cmd();
-    cmd.env("TZ", tz);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.args(["list", "--command-id", CMD_ID])
-        .args(extra)
-        .output()
-        .unwrap()
+    let mut cmd = Cli::new(&fake.url()).cmd();
+    cmd.env("TZ", tz)
+        .envs(env.iter().copied())
+        .args(["list", "--command-id", CMD_ID])
+        .args(extra);
+    run(&mut cmd)
 }
 
 /// Runs `ssmres list --command-id CMD_ID <extra>` against `fake` with `TZ=UTC`.
@@ -38,43 +37,9 @@ fn run_list(fake: &FakeSsm, extra: &[&str]) -> Output {
     run_list_tz(fake, "UTC", &[], extra)
 }
 
-/// Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
-}
-
-/// An epoch-seconds timestamp as botocore prints it (`datetime.isoformat()` of the instant in a
-/// zone `offset_secs` east of UTC): microseconds only when not zero.
-fn botocore_iso(epoch: f64, offset_secs: i64) -> String {
-    let micros = (epoch * 1e6).round() as i64 + offset_secs * 1_000_000;
-    let secs = micros.div_euclid(1_000_000);
-    let frac = micros.rem_euclid(1_000_000);
-    let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
-    let sod = secs.rem_euclid(86_400);
-    let frac = if frac == 0 {
-        String::new()
-    } else {
-        format!(".{frac:06}")
-    };
-    let sign = if offset_secs < 0 { '-' } else { '+' };
-    let off = offset_secs.abs();
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}{frac}{sign}{:02}:{:02}",
-        sod / 3_600,
-        sod % 3_600 / 60,
-        sod % 60,
-        off / 3_600,
-        off % 3_600 / 60
-    )
+/// The pages served (`200 OK` answers to ListCommandInvocations), in order.
+fn served(fake: &FakeSsm) -> Vec<Call> {
+    fake.served(LIST_COMMAND_INVOCATIONS)
 }
 
 #[test]
@@ -186,13 +151,13 @@ fn assert_lists_exactly(out: &Output, expected: &[Value], details: bool) {
 /// request has besides `MaxResults` and `NextToken`.
 #[track_caller]
 fn assert_walked_pages(fake: &FakeSsm, base: &Value, pages: usize) {
-    let served = fake.served_pages();
+    let served = served(fake);
     assert_eq!(
         served.iter().map(|p| p.page).collect::<Vec<_>>(),
         (1..=pages).collect::<Vec<_>>(),
         "pages served: {served:#?}"
     );
-    let requests = fake.list_requests();
+    let requests = fake.calls_to(LIST_COMMAND_INVOCATIONS);
     assert_eq!(requests.len(), pages, "ListCommandInvocations requests");
     let mut token: Option<String> = None;
     for (i, (req, page)) in requests.iter().zip(&served).enumerate() {
@@ -224,7 +189,10 @@ fn every_page_is_fetched_and_merged_in_order() {
     assert!(out.stderr.is_empty(), "{}", describe(&out));
     assert_lists_exactly(&out, &records, false);
     // ceil(260 / 50) = 6 pages, each asked for once, tokens passed through as issued.
-    assert_eq!(fake.list_calls(), 260usize.div_ceil(LIST_PAGE_SIZE));
+    assert_eq!(
+        fake.count(LIST_COMMAND_INVOCATIONS),
+        260usize.div_ceil(LIST_PAGE_SIZE)
+    );
     assert_walked_pages(&fake, &base_body(), 6);
     assert_eq!(fake.total_requests(), 6, "no other call");
 }
@@ -256,7 +224,7 @@ fn a_token_on_the_last_full_page_leads_to_an_empty_page_that_ends_the_list() {
     assert_exit(&out, 0);
     assert_lists_exactly(&out, &records, false);
     assert_walked_pages(&fake, &base_body(), 3);
-    assert!(fake.served_pages()[2].instance_ids.is_empty());
+    assert_eq!(served(&fake)[2].answer["CommandInvocations"], json!([]));
 }
 
 #[test]
@@ -370,14 +338,23 @@ fn a_throttled_page_and_a_500_in_the_middle_lose_and_duplicate_nothing() {
     assert_exit(&out, 0);
     assert_lists_exactly(&out, &records, false);
     // 6 pages, 4 of their requests answered with an error and asked again.
-    assert_eq!(fake.list_calls(), 6 + 4, "{:#?}", fake.list_requests());
-    let served = fake.served_pages();
+    assert_eq!(
+        fake.count(LIST_COMMAND_INVOCATIONS),
+        6 + 4,
+        "{:#?}",
+        fake.calls_to(LIST_COMMAND_INVOCATIONS)
+    );
+    let served = served(&fake);
     assert_eq!(
         served.iter().map(|p| p.page).collect::<Vec<_>>(),
         [1, 2, 3, 4, 5, 6]
     );
     // A retry asks for the same page again: same body, same token.
-    let bodies: Vec<Value> = fake.list_requests().into_iter().map(|r| r.body).collect();
+    let bodies: Vec<Value> = fake
+        .calls_to(LIST_COMMAND_INVOCATIONS)
+        .into_iter()
+        .map(|r| r.body)
+        .collect();
     let token = |page: usize| json!(served[page - 2].next_token.as_deref().unwrap());
     let pages_asked: Vec<Option<Value>> =
         bodies.iter().map(|b| b.get("NextToken").cloned()).collect();
@@ -407,7 +384,7 @@ fn a_dropped_connection_on_a_page_is_retried() {
     let out = run_list(&fake, &["-o", "json"]);
     assert_exit(&out, 0);
     assert_lists_exactly(&out, &records, false);
-    assert_eq!(fake.list_calls(), 4);
+    assert_eq!(fake.count(LIST_COMMAND_INVOCATIONS), 4);
 }
 
 #[test]
@@ -427,7 +404,7 @@ fn a_page_that_keeps_failing_ends_in_exit_3_after_the_sdk_retries() {
         // No half list that a script could take for the whole one.
         assert!(out.stdout.is_empty(), "{}", describe(&out));
         assert_eq!(
-            fake.list_calls(),
+            fake.count(LIST_COMMAND_INVOCATIONS),
             1 + page_two_calls,
             "AWS_MAX_ATTEMPTS={max_attempts:?}\n{}",
             describe(&out)
@@ -444,7 +421,7 @@ fn throttling_that_does_not_stop_ends_in_exit_3() {
     let line = assert_single_stderr_line(&out);
     assert!(line.starts_with("error:"), "stderr: {line:?}");
     assert!(out.stdout.is_empty(), "{}", describe(&out));
-    assert_eq!(fake.list_calls(), 2);
+    assert_eq!(fake.count(LIST_COMMAND_INVOCATIONS), 2);
 }
 
 #[test]
@@ -463,7 +440,11 @@ fn access_denied_exits_3_with_the_message_after_one_call() {
         line.contains(message),
         "stderr should carry the message: {line:?}"
     );
-    assert_eq!(fake.list_calls(), 1, "access denied is not retried");
+    assert_eq!(
+        fake.count(LIST_COMMAND_INVOCATIONS),
+        1,
+        "access denied is not retried"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -478,7 +459,7 @@ fn assert_max_items(total: usize, max_items: usize, want_items: usize, want_call
     let out = run_list(&fake, &["--max-items", &max, "-o", "json"]);
     assert_exit(&out, 0);
     assert_lists_exactly(&out, &records[..want_items], false);
-    let requests = fake.list_requests();
+    let requests = fake.calls_to(LIST_COMMAND_INVOCATIONS);
     assert_eq!(
         requests.len(),
         want_calls,
@@ -486,7 +467,7 @@ fn assert_max_items(total: usize, max_items: usize, want_items: usize, want_call
         requests.iter().map(|r| &r.body).collect::<Vec<_>>()
     );
     // Every page followed the one before (the fake rejects MaxResults outside 1..=50).
-    let served = fake.served_pages();
+    let served = served(&fake);
     assert_eq!(served.len(), want_calls);
     for (i, req) in requests.iter().enumerate() {
         assert_eq!(req.body["CommandId"], CMD_ID);
@@ -513,26 +494,6 @@ fn max_items_stops_fetching_once_enough_were_collected() {
 // ---------------------------------------------------------------------------------------------
 // Validation
 // ---------------------------------------------------------------------------------------------
-
-#[track_caller]
-fn assert_rejected(args: &[&str]) {
-    let fake = FakeSsm::with_fleet(fleet_records(3));
-    let cli = Cli::new(&fake.url());
-    let out = cli.cmd().args(args).output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "args {args:?} should be rejected with exit 2\n{}",
-        describe(&out)
-    );
-    let line = assert_single_stderr_line(&out);
-    assert!(
-        line.starts_with("error:"),
-        "args {args:?}: stderr line should start with \"error:\", got {line:?}"
-    );
-    assert!(out.stdout.is_empty(), "args {args:?}\n{}", describe(&out));
-    fake.assert_untouched();
-}
 
 #[test]
 fn bad_input_is_rejected_before_any_request() {
@@ -571,7 +532,7 @@ fn bad_input_is_rejected_before_any_request() {
         vec!["list", "--command-id", CMD_ID, "--max-items", ""],
         vec!["list", "--command-id", CMD_ID, "-o", "yaml"],
     ] {
-        assert_rejected(&args);
+        assert_rejected(args);
     }
 }
 
@@ -581,7 +542,10 @@ fn well_formed_ids_are_accepted() {
         let fake = FakeSsm::with_fleet(fleet_records(1));
         let out = run_list(&fake, &["--instance-id", instance, "-o", "json"]);
         assert_exit(&out, 0);
-        assert_eq!(fake.list_requests()[0].body["InstanceId"], instance);
+        assert_eq!(
+            fake.calls_to(LIST_COMMAND_INVOCATIONS)[0].body["InstanceId"],
+            instance
+        );
     }
 }
 
@@ -780,7 +744,7 @@ const UTC_TIMES: [&str; 5] = [
 ];
 
 /// Removes the layout of a pretty-printed JSON text: whitespace outside strings.
-fn compact(pretty: &str) -> String {
+fn without_layout(pretty: &str) -> String {
     let mut out = String::new();
     let (mut in_string, mut escaped) = (false, false);
     for c in pretty.chars() {
@@ -876,7 +840,7 @@ fn jsonl_is_exactly_one_compact_object_per_line() {
     let doc = two_invocations_json(UTC_TIMES);
     let pretty: Value = serde_json::from_str(&doc).unwrap();
     // The objects as printed in the json document, compacted, one per line.
-    let whole = compact(&doc);
+    let whole = without_layout(&doc);
     let (first, second) = whole
         .strip_prefix("{\"CommandInvocations\":[")
         .and_then(|s| s.strip_suffix("]}"))
@@ -907,7 +871,7 @@ fn jsonl_lists_every_page_one_parseable_object_per_line_in_order() {
             .unwrap_or_else(|e| panic!("line {i} is not JSON ({e}): {line}"));
         assert_eq!(v, as_printed(record, true), "line {i}");
     }
-    assert_eq!(fake.list_calls(), 3);
+    assert_eq!(fake.count(LIST_COMMAND_INVOCATIONS), 3);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -935,28 +899,6 @@ fn mixed_fleet() -> Vec<Value> {
         listed_invocation(&fleet_instance_id(4), "Failed", "Undeliverable", ""),
         listed_invocation(&fleet_instance_id(5), "Success", "Success", "done\n"),
     ]
-}
-
-/// The one line of `text` that names `instance`.
-#[track_caller]
-fn row_of<'a>(text: &'a str, instance: &str) -> &'a str {
-    let rows: Vec<&str> = text.lines().filter(|l| l.contains(instance)).collect();
-    assert_eq!(rows.len(), 1, "one row for {instance}\n{text}");
-    rows[0]
-}
-
-fn cells(row: &str) -> Vec<&str> {
-    row.split(|c: char| c.is_whitespace() || "|│┃║".contains(c))
-        .filter(|t| !t.is_empty())
-        .collect()
-}
-
-/// True when every CR byte is immediately followed by LF.
-fn no_lone_cr(bytes: &[u8]) -> bool {
-    bytes
-        .iter()
-        .enumerate()
-        .all(|(i, &b)| b != b'\r' || bytes.get(i + 1) == Some(&b'\n'))
 }
 
 #[track_caller]
@@ -1076,7 +1018,7 @@ fn table_lists_every_page() {
             .any(|l| l.contains("130 Success") && !l.contains("i-0a11")),
         "totals line\n{text}"
     );
-    assert_eq!(fake.list_calls(), 3);
+    assert_eq!(fake.count(LIST_COMMAND_INVOCATIONS), 3);
 }
 
 /// Asserts `text` is these sections in order: for each, header lines (between the previous
@@ -1263,13 +1205,13 @@ fn json_matches_the_aws_cli_byte_for_byte() {
             if details {
                 args.push("--details");
             }
-            let mut aws = support::moto::aws_command_at(&fake.url(), home.path(), args);
+            let mut aws = crate::support::moto::aws_command_at(&fake.url(), home.path(), args);
             aws.env("AWS_CONFIG_FILE", &config).env("TZ", "UTC");
-            let aws = support::moto::run(aws, support::moto::COMMAND_TIMEOUT);
+            let aws = run(&mut aws);
             assert!(aws.status.success(), "aws CLI:\n{}", describe(&aws));
             let reference = stdout_str(&aws);
             // Sanity: the reference walked the pages and printed ISO timestamps.
-            assert_eq!(fake.served_pages().len(), 3, "aws CLI pages");
+            assert_eq!(served(&fake).len(), 3, "aws CLI pages");
             assert!(
                 reference.contains("\"2024-05-14T09:12:31.291000+00:00\"")
                     && !reference.contains("SomethingNew")
@@ -1313,7 +1255,7 @@ fn an_invalid_command_id_error_exits_3_after_one_call() {
     let line = assert_single_stderr_line(&out);
     assert!(line.starts_with("error:"), "{line:?}");
     assert!(out.stdout.is_empty(), "{}", describe(&out));
-    assert_eq!(fake.list_calls(), 1);
+    assert_eq!(fake.count(LIST_COMMAND_INVOCATIONS), 1);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1322,41 +1264,19 @@ fn an_invalid_command_id_error_exits_3_after_one_call() {
 
 /// One raw ListCommandInvocations call to the fake: (HTTP status, body text).
 fn post_list(fake: &FakeSsm, body: &Value) -> (u16, String) {
-    use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", fake.port())).unwrap();
-    stream
-        .set_read_timeout(Some(std::time::Duration::from_secs(5)))
-        .unwrap();
-    let body = body.to_string();
-    write!(
-        stream,
-        "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-amz-json-1.1\r\n\
-         X-Amz-Target: AmazonSSM.ListCommandInvocations\r\nContent-Length: {}\r\n\
-         Connection: close\r\n\r\n{body}",
-        body.len()
+    let headers = [
+        ("X-Amz-Target", LIST_COMMAND_INVOCATIONS),
+        ("Content-Type", "application/x-amz-json-1.1"),
+    ];
+    let (status, body) = http::request(
+        &fake.url(),
+        "POST",
+        "/",
+        &headers,
+        body.to_string().as_bytes(),
     )
-    .unwrap();
-    let mut response = Vec::new();
-    let mut buf = [0; 65_536];
-    // The fake keeps the connection open: read the head, then Content-Length bytes.
-    loop {
-        let n = stream.read(&mut buf).unwrap();
-        assert!(n > 0, "connection closed early");
-        response.extend_from_slice(&buf[..n]);
-        let text = String::from_utf8_lossy(&response).into_owned();
-        if let Some((head, rest)) = text.split_once("\r\n\r\n") {
-            let len: usize = head
-                .lines()
-                .find_map(|l| l.strip_prefix("Content-Length: "))
-                .unwrap()
-                .parse()
-                .unwrap();
-            if rest.len() >= len {
-                let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-                return (status, rest[..len].to_owned());
-            }
-        }
-    }
+    .expect("an answer");
+    (status, String::from_utf8(body).unwrap())
 }
 
 #[test]
@@ -1453,13 +1373,16 @@ fn the_fake_can_send_java_notation_and_scripted_faults() {
     ] {
         assert!(body.contains(wire), "{wire} in {body}");
     }
-    assert_eq!(fake.list_calls(), 3);
-    assert_eq!(fake.served_pages().len(), 1);
+    assert_eq!(fake.count(LIST_COMMAND_INVOCATIONS), 3);
+    assert_eq!(served(&fake).len(), 1);
 
     // A fake without a fleet does not know the call.
     let fake = FakeSsm::always(Step::throttled());
     let (status, body) = post_list(&fake, &json!({"CommandId": CMD_ID}));
     assert_eq!(status, 400);
     assert!(body.contains("UnknownOperationException"), "{body}");
-    assert_eq!(fake.get_invocation_calls(), 0);
+    assert_eq!(
+        fake.count(crate::support::fake_ssm::GET_COMMAND_INVOCATION),
+        0
+    );
 }

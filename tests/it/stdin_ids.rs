@@ -4,23 +4,22 @@
 //! line wins over the instances the document names; anything else is a usage error (exit 2,
 //! one stderr line, nothing sent).
 
-mod support;
-
 use std::process::Output;
 
 use serde_json::{Value, json};
-use support::fake_ecs::{
-    ACCESS_KEY_ID, ACCESS_KEY_SECRET, FakeEcs, INVOKE_ID, Instance, REGION_ID, World,
-    instance_id as ecs_instance_id, invoke_command_output, run_command_output,
+
+use crate::support::fake_ecs::{
+    FakeEcs, INVOKE_ID, Instance, World, instance_id as ecs_instance_id, invoke_command_output,
+    run_command_output,
 };
-use support::fake_multi::{
+use crate::support::fake_multi::{
     CMD_ID, FakeMulti, GET_COMMAND_INVOCATION, LIST_COMMAND_INVOCATIONS, LIST_COMMANDS,
-    MultiInstance, MultiWorld, StepSpec, printed_array, printed_object,
+    MultiInstance, MultiWorld, StepSpec,
 };
-use support::fake_ssm::{INSTANCE_ID, fleet_instance_id};
-use support::{
-    Cli, FAST_POLL, RUN_TIMEOUT, assert_exit, assert_single_stderr_line, describe, stdout_json,
-    stdout_str,
+use crate::support::fake_ssm::{INSTANCE_ID, fleet_instance_id};
+use crate::support::{
+    Cli, FAST_POLL, array_field, assert_exit, assert_single_stderr_line, describe, printed,
+    printed_array, run_with_input, stdout_json, stdout_str,
 };
 
 /// Another well-formed instance ID.
@@ -33,21 +32,30 @@ const OTHER_COMMAND: &str = "11111111-2222-4333-8444-555555555555";
 // ---------------------------------------------------------------------------------------------
 
 /// `ssmres --endpoint-url URL ARGS` with `stdin` on its standard input.
-fn run_with_stdin(url: &str, args: &[&str], stdin: &str) -> Output {
-    let cli = Cli::new(url);
-    let mut cmd = cli.cmd();
-    cmd.args(args).write_stdin(stdin.as_bytes().to_vec());
-    cmd.output().unwrap()
+fn run_with_stdin(url: &str, args: &[&str], stdin: impl AsRef<[u8]>) -> Output {
+    let mut cmd = Cli::new(url).cmd();
+    cmd.args(args);
+    run_with_input(&mut cmd, stdin)
 }
 
 /// `ssmres SUBCOMMAND --command-id - [fast polling] EXTRA` with `stdin`.
-fn aws_stdin(url: &str, subcommand: &str, extra: &[&str], stdin: &str) -> Output {
-    let mut args = vec![subcommand, "--command-id", "-"];
-    if subcommand == "wait" {
-        args.extend(FAST_POLL);
-    }
-    args.extend(extra);
-    run_with_stdin(url, &args, stdin)
+fn aws_stdin(url: &str, subcommand: &str, extra: &[&str], stdin: impl AsRef<[u8]>) -> Output {
+    let polling = if subcommand == "wait" {
+        &FAST_POLL[..]
+    } else {
+        &[]
+    };
+    run_with_stdin(
+        url,
+        &[&[subcommand, "--command-id", "-"][..], polling, extra].concat(),
+        stdin,
+    )
+}
+
+/// `ssmres get --command-id CMD_ID --instance-id INSTANCE_ID -o json`.
+fn get_json(fake: &FakeMulti) -> Output {
+    Cli::new(&fake.url())
+        .run(format!("get --command-id {CMD_ID} --instance-id {INSTANCE_ID} -o json").as_str())
 }
 
 /// One single-step invocation on each of these instances, Success from the first look.
@@ -95,16 +103,6 @@ fn assert_single_wait(fake: &FakeMulti, out: &Output) {
     );
 }
 
-/// The `InstanceId`s of a `-o json` array.
-fn printed_ids(out: &Output) -> Vec<String> {
-    stdout_json(out)
-        .as_array()
-        .unwrap_or_else(|| panic!("a JSON array\n{}", describe(out)))
-        .iter()
-        .map(|o| o["InstanceId"].as_str().unwrap_or_default().to_owned())
-        .collect()
-}
-
 // ---------------------------------------------------------------------------------------------
 // What `aws ssm send-command` prints
 // ---------------------------------------------------------------------------------------------
@@ -118,7 +116,7 @@ fn send_command_output_for_one_instance_is_a_single_invocations_wait() {
     assert_exit(&out, 0);
     assert_eq!(
         stdout_str(&out),
-        printed_object(&final_body(&fake, INSTANCE_ID)),
+        printed(&final_body(&fake, INSTANCE_ID)),
         "{}",
         describe(&out)
     );
@@ -128,10 +126,7 @@ fn send_command_output_for_one_instance_is_a_single_invocations_wait() {
     // get takes the same document.
     let out = aws_stdin(&fake.url(), "get", &["-o", "json"], &sent);
     assert_exit(&out, 0);
-    assert_eq!(
-        stdout_str(&out),
-        printed_object(&final_body(&fake, INSTANCE_ID))
-    );
+    assert_eq!(stdout_str(&out), printed(&final_body(&fake, INSTANCE_ID)));
 }
 
 #[test]
@@ -157,7 +152,7 @@ fn send_command_output_for_several_instances_is_a_whole_command_wait() {
         "a fleet wait\n{}",
         describe(&out)
     );
-    assert_eq!(printed_ids(&out), [b.clone(), a.clone()]);
+    assert_eq!(array_field(&out, "InstanceId"), [b.clone(), a.clone()]);
     assert_eq!(
         stdout_str(&out),
         printed_array(&[final_body(&fake, &b), final_body(&fake, &a)])
@@ -172,14 +167,14 @@ fn send_command_output_with_targets_only_is_a_whole_command_wait() {
     assert_eq!(sent["Command"]["InstanceIds"], json!([]));
     assert!(!sent["Command"]["Targets"].as_array().unwrap().is_empty());
     let fake = FakeMulti::start(world);
-    let out = aws_stdin(&fake.url(), "wait", &["-o", "json"], &sent.to_string());
+    let out = aws_stdin(&fake.url(), "wait", &["-o", "json"], sent.to_string());
     assert_exit(&out, 0);
     assert!(
         !fake.calls_to(LIST_COMMANDS).is_empty(),
         "{}",
         describe(&out)
     );
-    assert_eq!(printed_ids(&out), [a, b]);
+    assert_eq!(array_field(&out, "InstanceId"), [a, b]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -212,12 +207,7 @@ fn a_get_command_invocation_object_gives_command_and_instance() {
     let mut running = final_body(&fake, INSTANCE_ID);
     running["Status"] = json!("InProgress");
     running["StatusDetails"] = json!("InProgress");
-    let out = aws_stdin(
-        &fake.url(),
-        "wait",
-        &["-o", "json"],
-        &printed_object(&running),
-    );
+    let out = aws_stdin(&fake.url(), "wait", &["-o", "json"], printed(&running));
     assert_exit(&out, 0);
     assert_gets_for(&fake, INSTANCE_ID, &out);
     assert_single_wait(&fake, &out);
@@ -226,27 +216,11 @@ fn a_get_command_invocation_object_gives_command_and_instance() {
 #[test]
 fn ssmres_get_json_feeds_ssmres_wait() {
     let fake = FakeMulti::start(succeeding(&[INSTANCE_ID]));
-    let cli = Cli::new(&fake.url());
-    let got = cli
-        .cmd()
-        .args([
-            "get",
-            "--command-id",
-            CMD_ID,
-            "--instance-id",
-            INSTANCE_ID,
-            "-o",
-            "json",
-        ])
-        .output()
-        .unwrap();
+    let got = get_json(&fake);
     assert_exit(&got, 0);
-    let out = aws_stdin(&fake.url(), "wait", &["-o", "json"], &stdout_str(&got));
+    let out = aws_stdin(&fake.url(), "wait", &["-o", "json"], stdout_str(&got));
     assert_exit(&out, 0);
-    assert_eq!(
-        stdout_str(&out),
-        printed_object(&final_body(&fake, INSTANCE_ID))
-    );
+    assert_eq!(stdout_str(&out), printed(&final_body(&fake, INSTANCE_ID)));
 }
 
 #[test]
@@ -259,26 +233,14 @@ fn a_multi_step_get_json_array_gives_its_first_object() {
         ],
     ));
     let fake = FakeMulti::start(world);
-    let got = Cli::new(&fake.url())
-        .cmd()
-        .args([
-            "get",
-            "--command-id",
-            CMD_ID,
-            "--instance-id",
-            INSTANCE_ID,
-            "-o",
-            "json",
-        ])
-        .output()
-        .unwrap();
+    let got = get_json(&fake);
     assert_exit(&got, 0);
     assert!(
         stdout_json(&got).is_array(),
         "a multi-step get prints an array\n{}",
         describe(&got)
     );
-    let out = aws_stdin(&fake.url(), "wait", &["-o", "json"], &stdout_str(&got));
+    let out = aws_stdin(&fake.url(), "wait", &["-o", "json"], stdout_str(&got));
     assert_exit(&out, 0);
     assert_eq!(
         stdout_str(&out),
@@ -302,7 +264,7 @@ fn instance_id_on_the_command_line_wins_over_the_document() {
     let mut one = world.send_command_output();
     one["Command"]["InstanceIds"] = json!([INSTANCE_ID]);
     let several = world.send_command_output();
-    let object = printed_object(&world.instance(INSTANCE_ID).final_get_bodies(CMD_ID)[0]);
+    let object = printed(&world.instance(INSTANCE_ID).final_get_bodies(CMD_ID)[0]);
     for (what, doc) in [
         ("send-command, one instance", one.to_string()),
         ("send-command, several", several.to_string()),
@@ -321,7 +283,7 @@ fn instance_id_on_the_command_line_wins_over_the_document() {
             assert_single_wait(&fake, &out);
             assert_eq!(
                 stdout_str(&out),
-                printed_object(&final_body(&fake, OTHER_INSTANCE)),
+                printed(&final_body(&fake, OTHER_INSTANCE)),
                 "{subcommand}, {what}\n{}",
                 describe(&out)
             );
@@ -337,7 +299,7 @@ fn get_with_a_document_naming_several_instances_or_targets_needs_instance_id() {
         .send_command_output();
     for (what, doc) in [("several instances", several), ("targets", targets)] {
         let fake = FakeMulti::start(succeeding(&[INSTANCE_ID]));
-        let out = aws_stdin(&fake.url(), "get", &["-o", "json"], &doc.to_string());
+        let out = aws_stdin(&fake.url(), "get", &["-o", "json"], doc.to_string());
         assert_exit(&out, 2);
         let line = assert_single_stderr_line(&out);
         assert!(
@@ -461,22 +423,17 @@ fn stdin_is_read_only_for_a_dash() {
 // ---------------------------------------------------------------------------------------------
 
 /// `ssmres --provider aliyun SUBCOMMAND --invoke-id - [fast polling] EXTRA` with `stdin`.
-fn ali_stdin(fake: &FakeEcs, subcommand: &str, extra: &[&str], stdin: &str) -> Output {
-    let cli = Cli::new(&fake.url());
-    let mut cmd = cli.bare_std();
-    cmd.args(["--provider", "aliyun", "--endpoint-url", &fake.url()])
-        .env("ALIBABA_CLOUD_ACCESS_KEY_ID", ACCESS_KEY_ID)
-        .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", ACCESS_KEY_SECRET)
-        .env("ALIBABA_CLOUD_REGION_ID", REGION_ID)
-        .args([subcommand, "--invoke-id", "-"]);
-    if subcommand == "wait" {
-        cmd.args(FAST_POLL);
-    }
-    cmd.args(extra);
-    let mut cmd = assert_cmd::Command::from_std(cmd);
-    cmd.timeout(RUN_TIMEOUT)
-        .write_stdin(stdin.as_bytes().to_vec());
-    cmd.output().unwrap()
+fn ali_stdin(fake: &FakeEcs, subcommand: &str, extra: &[&str], stdin: impl AsRef<[u8]>) -> Output {
+    let polling = if subcommand == "wait" {
+        &FAST_POLL[..]
+    } else {
+        &[]
+    };
+    let mut cmd = Cli::new(&fake.url()).ali();
+    cmd.args([subcommand, "--invoke-id", "-"])
+        .args(polling)
+        .args(extra);
+    run_with_input(&mut cmd, stdin)
 }
 
 /// The results the binary printed.
@@ -502,7 +459,7 @@ fn aliyun_run_command_and_invoke_command_output_give_the_invoke_id() {
     ] {
         for subcommand in ["wait", "get", "list"] {
             let fake = FakeEcs::start(ali_world());
-            let out = ali_stdin(&fake, subcommand, &["-o", "json"], &doc.to_string());
+            let out = ali_stdin(&fake, subcommand, &["-o", "json"], doc.to_string());
             assert_exit(&out, 0);
             let calls = fake.calls();
             assert!(!calls.is_empty(), "{what} {subcommand}\n{}", describe(&out));
@@ -521,10 +478,10 @@ fn aliyun_get_json_feeds_aliyun_wait() {
         &fake,
         "get",
         &["-o", "json"],
-        &run_command_output(INVOKE_ID).to_string(),
+        run_command_output(INVOKE_ID).to_string(),
     );
     assert_exit(&got, 0);
-    let out = ali_stdin(&fake, "wait", &["-o", "json"], &stdout_str(&got));
+    let out = ali_stdin(&fake, "wait", &["-o", "json"], stdout_str(&got));
     assert_exit(&out, 0);
     for call in fake.calls() {
         assert_eq!(call.param("InvokeId"), Some(INVOKE_ID));
@@ -592,11 +549,11 @@ fn a_bare_command_object_for_one_instance_is_a_single_invocations_wait() {
         ("CommandId and InstanceIds", least),
     ] {
         let fake = FakeMulti::start(world.clone());
-        let out = aws_stdin(&fake.url(), "wait", &["-o", "json"], &doc.to_string());
+        let out = aws_stdin(&fake.url(), "wait", &["-o", "json"], doc.to_string());
         assert_exit(&out, 0);
         assert_eq!(
             stdout_str(&out),
-            printed_object(&final_body(&fake, INSTANCE_ID)),
+            printed(&final_body(&fake, INSTANCE_ID)),
             "{what}\n{}",
             describe(&out)
         );
@@ -611,14 +568,18 @@ fn a_fleet_waits_json_results_give_a_whole_command_wait() {
     let world = succeeding(&[&a, &b]);
     // What `ssmres wait -o json` printed for the whole command.
     let fake = FakeMulti::start(world.clone());
-    let mut args = vec!["wait", "--command-id", CMD_ID, "-o", "json"];
-    args.extend(FAST_POLL);
-    let first = Cli::new(&fake.url()).cmd().args(&args).output().unwrap();
+    let first = Cli::new(&fake.url()).run(
+        [
+            &["wait", "--command-id", CMD_ID, "-o", "json"][..],
+            &FAST_POLL,
+        ]
+        .concat(),
+    );
     assert_exit(&first, 0);
-    assert_eq!(printed_ids(&first), [b.clone(), a.clone()]);
+    assert_eq!(array_field(&first, "InstanceId"), [b.clone(), a.clone()]);
 
     let fake = FakeMulti::start(world);
-    let out = aws_stdin(&fake.url(), "wait", &["-o", "json"], &stdout_str(&first));
+    let out = aws_stdin(&fake.url(), "wait", &["-o", "json"], stdout_str(&first));
     assert_exit(&out, 0);
     assert!(
         !fake.calls_to(LIST_COMMANDS).is_empty(),
@@ -628,7 +589,7 @@ fn a_fleet_waits_json_results_give_a_whole_command_wait() {
     for call in fake.calls() {
         assert_eq!(call.body["CommandId"], CMD_ID, "{:?}", call.body);
     }
-    assert_eq!(printed_ids(&out), [b.clone(), a.clone()]);
+    assert_eq!(array_field(&out, "InstanceId"), [b.clone(), a.clone()]);
     assert_eq!(
         stdout_str(&out),
         printed_array(&[final_body(&fake, &b), final_body(&fake, &a)]),
@@ -650,13 +611,7 @@ fn stdin_that_is_not_utf8_is_a_usage_error_before_any_request() {
         ("no text", vec![0xff, 0xfe, 0x00]),
     ] {
         for subcommand in ["get", "wait", "list"] {
-            let cli = Cli::new(&fake.url());
-            let mut cmd = cli.cmd();
-            cmd.args([subcommand, "--command-id", "-", "-o", "json"]);
-            if subcommand == "wait" {
-                cmd.args(FAST_POLL);
-            }
-            let out = cmd.write_stdin(stdin.clone()).output().unwrap();
+            let out = aws_stdin(&fake.url(), subcommand, &["-o", "json"], stdin.clone());
             assert_exit(&out, 2);
             let line = assert_single_stderr_line(&out);
             assert!(

@@ -7,8 +7,6 @@
 //! also proves the binary signs its requests correctly. The others assert what a user notices:
 //! exit codes, stdout in each output mode, one-line errors, warnings, and what was sent.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
@@ -17,91 +15,56 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::{Value, json};
-use support::fake_ecs::{
+
+use crate::support::fake_ecs::{
     self, ACCESS_KEY_ID, ACCESS_KEY_SECRET, COMMAND_ID, FakeEcs, Fault, INVOKE_ID, Instance,
     Invocation, REGION_ID, Recorded, World, instance_id, owned, parse_timestamp, signature,
     string_to_sign,
 };
-use support::{
-    Cli, FAST_POLL, RUN_TIMEOUT, assert_exit, assert_single_stderr_line, describe, stderr_str,
-    stdout_json,
+use crate::support::{
+    Args, Cli, FAST_POLL, assert_exit, assert_rejected, assert_rejected_aliyun,
+    assert_single_stderr_line, assert_usage_error, describe, run, stderr_str, stdout_json,
 };
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-/// An isolated environment for `ssmres --provider aliyun` against a fake: the scrubbed host
-/// environment of [`Cli`] (an empty temp HOME, no Alibaba variable from the host).
-struct Ali {
-    cli: Cli,
-}
-
-impl Ali {
-    fn new(fake: &FakeEcs) -> Ali {
-        Ali {
-            cli: Cli::new(&fake.url()),
-        }
-    }
-
-    fn home(&self) -> &Path {
-        self.cli.home()
-    }
-
-    /// `ssmres --provider aliyun --endpoint-url URL`, no Alibaba credentials nor region.
-    fn bare(&self) -> Command {
-        let mut cmd = self.cli.bare_std();
-        cmd.args([
-            "--provider",
-            "aliyun",
-            "--endpoint-url",
-            self.cli.endpoint(),
-        ]);
-        cmd
-    }
-
-    /// [`Ali::bare`] with the fake's key and region in the environment.
-    fn cmd(&self) -> Command {
-        let mut cmd = self.bare();
-        cmd.env("ALIBABA_CLOUD_ACCESS_KEY_ID", ACCESS_KEY_ID)
-            .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", ACCESS_KEY_SECRET)
-            .env("ALIBABA_CLOUD_REGION_ID", REGION_ID);
-        cmd
-    }
-
-    /// Writes `$HOME/.aliyun/config.json`.
-    fn write_config(&self, config: &Value) {
-        let dir = self.home().join(".aliyun");
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(
-            dir.join("config.json"),
-            serde_json::to_string_pretty(config).unwrap(),
-        )
-        .unwrap();
-    }
-}
-
-/// Runs a command with stdin closed, killing it after [`RUN_TIMEOUT`].
-fn run(cmd: Command) -> Output {
-    let mut cmd = assert_cmd::Command::from_std(cmd);
-    cmd.timeout(RUN_TIMEOUT);
-    cmd.output().unwrap()
+/// Writes `$HOME/.aliyun/config.json`.
+fn write_config(cli: &Cli, config: &Value) {
+    let dir = cli.home().join(".aliyun");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("config.json"),
+        serde_json::to_string_pretty(config).unwrap(),
+    )
+    .unwrap();
 }
 
 /// `ssmres --provider aliyun ARGS` with the fake's key and region.
-fn ali(fake: &FakeEcs, args: &[&str]) -> Output {
-    let env = Ali::new(fake);
-    let mut cmd = env.cmd();
-    cmd.args(args);
-    run(cmd)
+fn ali(fake: &FakeEcs, args: impl Args) -> Output {
+    Cli::new(&fake.url()).run_ali(args)
+}
+
+/// `ssmres --provider aliyun get --invoke-id INVOKE_ID EXTRA`.
+fn get(fake: &FakeEcs, extra: &str) -> Output {
+    ali(
+        fake,
+        format!("get --invoke-id {INVOKE_ID} {extra}").as_str(),
+    )
 }
 
 /// `ssmres --provider aliyun wait --invoke-id INVOKE_ID <fast polling> EXTRA`.
 fn wait(fake: &FakeEcs, extra: &[&str]) -> Output {
-    let mut args = vec!["wait", "--invoke-id", INVOKE_ID];
-    args.extend(FAST_POLL);
-    args.extend(extra);
-    ali(fake, &args)
+    ali(
+        fake,
+        [&["wait", "--invoke-id", INVOKE_ID][..], &FAST_POLL, extra].concat(),
+    )
+}
+
+/// A fake with one invocation of one instance, Success.
+fn one_success() -> FakeEcs {
+    FakeEcs::start(World::single([Instance::new(instance_id(1))]))
 }
 
 /// The fake's key and region, and a config.json profile for them.
@@ -201,49 +164,6 @@ fn only_request(fake: &FakeEcs, out: &Output) -> Recorded {
     requests.into_iter().next().unwrap()
 }
 
-/// Which provider a rejected command is meant for.
-#[derive(Clone, Copy, Debug)]
-enum Provider {
-    /// `--provider aliyun` with the fake's key and region.
-    Aliyun,
-    /// No `--provider` (aws by default), AWS test credentials.
-    Aws,
-}
-
-/// Runs `ssmres ARGS` for `provider` against a fresh fake and asserts it was rejected before
-/// any request: exit 2, one line on stderr, nothing on stdout, the endpoint never contacted.
-#[track_caller]
-fn assert_rejected(provider: Provider, args: &[&str]) -> String {
-    let fake = FakeEcs::start(World::single([Instance::new(instance_id(1))]));
-    let env = Ali::new(&fake);
-    let mut cmd = match provider {
-        Provider::Aliyun => env.cmd(),
-        Provider::Aws => env.cli.std_cmd(),
-    };
-    cmd.args(args);
-    check_rejected(&fake, cmd, &format!("{provider:?} {args:?}"))
-}
-
-/// Runs `cmd` (pointed at `fake`) and asserts it was rejected before any request.
-#[track_caller]
-fn check_rejected(fake: &FakeEcs, cmd: Command, what: &str) -> String {
-    let out = run(cmd);
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "{what}: expected exit 2\n{}",
-        describe(&out)
-    );
-    let line = assert_single_stderr_line(&out);
-    assert!(
-        out.stdout.is_empty(),
-        "{what}: nothing expected on stdout\n{}",
-        describe(&out)
-    );
-    fake.assert_untouched();
-    line
-}
-
 /// Asserts no output stream holds `secret`.
 #[track_caller]
 fn assert_not_printed(out: &Output, secret: &str) {
@@ -256,17 +176,12 @@ fn assert_not_printed(out: &Output, secret: &str) {
     );
 }
 
-/// The lines of stderr.
-fn stderr_lines(out: &Output) -> Vec<String> {
-    stderr_str(out).lines().map(str::to_owned).collect()
-}
-
 /// Asserts stderr has a line containing each of `parts`.
 #[track_caller]
 fn assert_stderr_line_with(out: &Output, parts: &[&str]) {
     assert!(
-        stderr_lines(out)
-            .iter()
+        stderr_str(out)
+            .lines()
             .any(|l| parts.iter().all(|p| l.contains(p))),
         "no stderr line contains all of {parts:?}\n{}",
         describe(out)
@@ -329,7 +244,7 @@ fn python(script: &str, args: &[&str]) -> String {
     cmd.env("NO_PROXY", "127.0.0.1,localhost")
         .env("no_proxy", "127.0.0.1,localhost")
         .env("PYTHONIOENCODING", "utf-8");
-    let out = support::moto::run(cmd, Duration::from_secs(60));
+    let out = run(&mut cmd);
     assert!(out.status.success(), "python failed\n{}", describe(&out));
     String::from_utf8(out.stdout).unwrap()
 }
@@ -690,8 +605,8 @@ fn fake_accepts_requests_signed_by_the_official_python_sdk() {
 
 #[test]
 fn get_sends_one_correctly_signed_request_with_the_contract_parameters() {
-    let fake = FakeEcs::start(World::single([Instance::new(instance_id(1))]));
-    let out = ali(&fake, &["get", "--invoke-id", INVOKE_ID, "-o", "json"]);
+    let fake = one_success();
+    let out = get(&fake, "-o json");
     assert_exit(&out, 0);
     let r = only_request(&fake, &out);
     assert_eq!(r.status, Some(200), "{r:#?}");
@@ -735,10 +650,10 @@ fn get_sends_one_correctly_signed_request_with_the_contract_parameters() {
 
 #[test]
 fn the_python_sdk_signs_the_binarys_requests_identically() {
-    let fake = FakeEcs::start(World::single([Instance::new(instance_id(1))]));
+    let fake = one_success();
     let out = ali(
         &fake,
-        &[
+        [
             "list",
             "--invoke-id",
             INVOKE_ID,
@@ -772,7 +687,7 @@ fn get_and_wait_send_instance_and_command_filters() {
     ]));
     let out = ali(
         &fake,
-        &[
+        [
             "get",
             "--invoke-id",
             INVOKE_ID,
@@ -790,7 +705,7 @@ fn get_and_wait_send_instance_and_command_filters() {
     assert_eq!(r.param("CommandId"), Some(COMMAND_ID));
     assert_eq!(ids_of(&printed_results(&out)), ["mi-abc123DEF"]);
 
-    let fake = FakeEcs::start(World::single([Instance::new(instance_id(1))]));
+    let fake = one_success();
     let out = wait(&fake, &["--instance-id", &instance_id(1), "-o", "json"]);
     assert_exit(&out, 0);
     let calls = fake.calls();
@@ -802,25 +717,25 @@ fn get_and_wait_send_instance_and_command_filters() {
 
 #[test]
 fn provider_can_be_chosen_with_ssmres_provider() {
-    let fake = FakeEcs::start(World::single([Instance::new(instance_id(1))]));
-    let env = Ali::new(&fake);
-    let mut cmd = env.cli.bare_std();
+    let fake = one_success();
+    let cli = Cli::new(&fake.url());
+    let mut cmd = cli.bare();
     cmd.env("SSMRES_PROVIDER", "aliyun")
         .env("ALIBABA_CLOUD_ACCESS_KEY_ID", ACCESS_KEY_ID)
         .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", ACCESS_KEY_SECRET)
         .env("ALIBABA_CLOUD_REGION_ID", REGION_ID)
         .args(["--endpoint-url", &fake.url()])
         .args(["get", "--invoke-id", INVOKE_ID, "-o", "json"]);
-    let out = run(cmd);
+    let out = run(&mut cmd);
     assert_exit(&out, 0);
     let r = only_request(&fake, &out);
     assert_eq!(r.param("Action"), Some("DescribeInvocationResults"));
     assert_eq!(ids_of(&printed_results(&out)), [instance_id(1)]);
 
     // --provider aws wins over the variable: --invoke-id is then an Alibaba-only flag.
-    let fake2 = FakeEcs::start(World::single([Instance::new(instance_id(1))]));
-    let env = Ali::new(&fake2);
-    let mut cmd = env.cli.std_cmd();
+    let fake2 = one_success();
+    let cli = Cli::new(&fake2.url());
+    let mut cmd = cli.cmd();
     cmd.env("SSMRES_PROVIDER", "aliyun").args([
         "--provider",
         "aws",
@@ -828,7 +743,9 @@ fn provider_can_be_chosen_with_ssmres_provider() {
         "--invoke-id",
         INVOKE_ID,
     ]);
-    check_rejected(&fake2, cmd, "--provider aws over SSMRES_PROVIDER=aliyun");
+    // --provider aws over SSMRES_PROVIDER=aliyun.
+    assert_usage_error(&run(&mut cmd));
+    fake2.assert_untouched();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -840,7 +757,7 @@ fn get_reads_every_page_of_120_instances_in_api_order() {
     let fake = FakeEcs::start(World::single(
         (0..120).map(|i| Instance::new(instance_id(i))),
     ));
-    let out = ali(&fake, &["get", "--invoke-id", INVOKE_ID, "-o", "json"]);
+    let out = get(&fake, "-o json");
     assert_exit(&out, 0);
     let calls = fake.calls();
     assert_eq!(calls.len(), 3, "{calls:#?}");
@@ -877,7 +794,7 @@ fn list_max_items_asks_for_no_more_than_it_needs() {
     let fake = FakeEcs::start(world());
     let out = ali(
         &fake,
-        &[
+        [
             "list",
             "--invoke-id",
             INVOKE_ID,
@@ -911,7 +828,7 @@ fn list_max_items_asks_for_no_more_than_it_needs() {
     let fake = FakeEcs::start(world());
     let out = ali(
         &fake,
-        &[
+        [
             "list",
             "--invoke-id",
             INVOKE_ID,
@@ -929,7 +846,7 @@ fn list_max_items_asks_for_no_more_than_it_needs() {
 
     // Without --max-items, every page.
     let fake = FakeEcs::start(world());
-    let out = ali(&fake, &["list", "--invoke-id", INVOKE_ID, "-o", "json"]);
+    let out = ali(&fake, ["list", "--invoke-id", INVOKE_ID, "-o", "json"]);
     assert_exit(&out, 0);
     assert_eq!(fake.calls().len(), 3);
     assert_eq!(printed_results(&out).len(), 120);
@@ -941,7 +858,7 @@ fn a_fault_on_a_later_page_is_retried_with_the_same_token() {
         World::single((0..60).map(|i| Instance::new(instance_id(i))))
             .fail_call(2, Fault::throttling()),
     );
-    let out = ali(&fake, &["get", "--invoke-id", INVOKE_ID, "-o", "json"]);
+    let out = get(&fake, "-o json");
     assert_exit(&out, 0);
     let calls = fake.calls();
     assert_eq!(calls.len(), 3, "{calls:#?}");
@@ -970,19 +887,19 @@ fn output_is_decoded_from_base64_including_multibyte_text() {
     };
 
     let fake = FakeEcs::start(world());
-    let out = ali(&fake, &["get", "--invoke-id", INVOKE_ID, "-o", "json"]);
+    let out = get(&fake, "-o json");
     assert_exit(&out, 0);
     let printed = printed_results(&out);
     assert_eq!(printed[0]["Output"], text);
     assert_eq!(printed[1]["Output"], "plain\n");
     assert!(
-        stderr_lines(&out).iter().all(|l| !l.starts_with("warning")),
+        stderr_str(&out).lines().all(|l| !l.starts_with("warning")),
         "no warning expected\n{}",
         describe(&out)
     );
 
     let fake = FakeEcs::start(world());
-    let out = ali(&fake, &["get", "--invoke-id", INVOKE_ID, "-o", "jsonl"]);
+    let out = get(&fake, "-o jsonl");
     assert_exit(&out, 0);
     let lines: Vec<Value> = String::from_utf8(out.stdout.clone())
         .unwrap()
@@ -998,7 +915,7 @@ fn output_is_decoded_from_base64_including_multibyte_text() {
     let fake = FakeEcs::start(world());
     let out = ali(
         &fake,
-        &[
+        [
             "get",
             "--invoke-id",
             INVOKE_ID,
@@ -1023,7 +940,7 @@ fn invalid_utf8_output_is_shown_lossily_with_a_warning_in_every_mode() {
         let fake = FakeEcs::start(world());
         let out = ali(
             &fake,
-            &[
+            [
                 "get",
                 "--invoke-id",
                 INVOKE_ID,
@@ -1068,7 +985,7 @@ fn dropped_output_is_reported_in_every_mode() {
     };
 
     let fake = FakeEcs::start(world());
-    let out = ali(&fake, &["get", "--invoke-id", INVOKE_ID, "-o", "table"]);
+    let out = get(&fake, "-o table");
     assert_exit(&out, 0);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -1099,7 +1016,7 @@ fn dropped_output_is_reported_in_every_mode() {
 
     for mode in ["table", "text", "json"] {
         let fake = FakeEcs::start(world());
-        let out = ali(&fake, &["get", "--invoke-id", INVOKE_ID, "-o", mode]);
+        let out = get(&fake, &format!("-o {mode}"));
         assert_exit(&out, 0);
         assert_stderr_line_with(&out, &["warning", &cut, "output truncated by 1234 bytes"]);
         assert_stderr_line_with(&out, &["warning", &in_oss, "output truncated by 99 bytes"]);
@@ -1134,7 +1051,7 @@ fn table_has_the_columns_a_section_per_instance_and_no_raw_escape() {
         Instance::new(running.clone()).timeline(&[(1, "Running")]),
         Instance::new(empty.clone()).output(""),
     ]));
-    let out = ali(&fake, &["get", "--invoke-id", INVOKE_ID, "-o", "table"]);
+    let out = get(&fake, "-o table");
     assert_exit(&out, 0);
     assert!(
         !out.stdout.contains(&0x1b),
@@ -1213,7 +1130,7 @@ fn text_mode_has_headers_for_several_results_and_bare_output_for_one() {
     };
 
     let fake = FakeEcs::start(world());
-    let out = ali(&fake, &["get", "--invoke-id", INVOKE_ID, "-o", "text"]);
+    let out = get(&fake, "-o text");
     assert_exit(&out, 0);
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
@@ -1225,7 +1142,7 @@ fn text_mode_has_headers_for_several_results_and_bare_output_for_one() {
     let fake = FakeEcs::start(world());
     let out = ali(
         &fake,
-        &[
+        [
             "get",
             "--invoke-id",
             INVOKE_ID,
@@ -1253,10 +1170,7 @@ fn text_mode_has_headers_for_several_results_and_bare_output_for_one() {
 #[test]
 fn get_with_no_result_at_all_exits_3() {
     let fake = FakeEcs::start(World::single([]));
-    let out = ali(
-        &fake,
-        &["get", "--invoke-id", "t-nothere0001", "-o", "json"],
-    );
+    let out = ali(&fake, ["get", "--invoke-id", "t-nothere0001", "-o", "json"]);
     assert_exit(&out, 3);
     let line = assert_single_stderr_line(&out);
     let lower = line.to_lowercase();
@@ -1276,7 +1190,7 @@ fn throttling_is_retried_with_fresh_signatures_then_succeeds() {
     let fake = FakeEcs::start(
         World::single([Instance::new(instance_id(1))]).fail_calls(1..=2, Fault::throttling()),
     );
-    let out = ali(&fake, &["get", "--invoke-id", INVOKE_ID, "-o", "json"]);
+    let out = get(&fake, "-o json");
     assert_exit(&out, 0);
     let requests = fake.requests();
     assert_eq!(requests.len(), 3, "{requests:#?}");
@@ -1297,7 +1211,7 @@ fn persistent_throttling_gives_up_after_five_attempts() {
     let fake = FakeEcs::start(
         World::single([Instance::new(instance_id(1))]).fail_calls(1..=100, Fault::throttling()),
     );
-    let out = ali(&fake, &["get", "--invoke-id", INVOKE_ID, "-o", "json"]);
+    let out = get(&fake, "-o json");
     assert_exit(&out, 3);
     assert!(
         stderr_str(&out).contains("Throttling.User"),
@@ -1320,7 +1234,7 @@ fn server_errors_and_dropped_connections_are_retried() {
                 Fault::Raw(502, "<html><body>502 Bad Gateway</body></html>".into()),
             ),
     );
-    let out = ali(&fake, &["get", "--invoke-id", INVOKE_ID, "-o", "json"]);
+    let out = get(&fake, "-o json");
     assert_exit(&out, 0);
     assert_eq!(fake.total_requests(), 5, "{:#?}", fake.requests());
     assert_eq!(ids_of(&printed_results(&out)), [instance_id(1)]);
@@ -1336,7 +1250,7 @@ fn client_errors_are_not_retried() {
             "The operation is not permitted.".into(),
         ),
     ));
-    let out = ali(&fake, &["get", "--invoke-id", INVOKE_ID, "-o", "json"]);
+    let out = get(&fake, "-o json");
     assert_exit(&out, 3);
     let line = assert_single_stderr_line(&out);
     assert!(
@@ -1354,13 +1268,13 @@ fn client_errors_are_not_retried() {
 fn a_wrong_secret_is_signature_does_not_match_once_and_never_printed() {
     let wrong = "WrongSecretValueThatMustNotLeak42";
     for verbose in [None, Some("-vvv")] {
-        let fake = FakeEcs::start(World::single([Instance::new(instance_id(1))]));
-        let env = Ali::new(&fake);
-        let mut cmd = env.cmd();
+        let fake = one_success();
+        let cli = Cli::new(&fake.url());
+        let mut cmd = cli.ali();
         cmd.env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", wrong);
         cmd.args(verbose);
         cmd.args(["get", "--invoke-id", INVOKE_ID, "-o", "json"]);
-        let out = run(cmd);
+        let out = run(&mut cmd);
         assert_exit(&out, 3);
         assert_eq!(fake.total_requests(), 1, "{:#?}", fake.requests());
         assert_eq!(
@@ -1383,12 +1297,12 @@ fn a_wrong_secret_is_signature_does_not_match_once_and_never_printed() {
 
 #[test]
 fn an_unknown_access_key_is_reported_once() {
-    let fake = FakeEcs::start(World::single([Instance::new(instance_id(1))]));
-    let env = Ali::new(&fake);
-    let mut cmd = env.cmd();
+    let fake = one_success();
+    let cli = Cli::new(&fake.url());
+    let mut cmd = cli.ali();
     cmd.env("ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAI5tNoSuchKey00")
         .args(["get", "--invoke-id", INVOKE_ID]);
-    let out = run(cmd);
+    let out = run(&mut cmd);
     assert_exit(&out, 3);
     let line = assert_single_stderr_line(&out);
     assert!(
@@ -1409,22 +1323,25 @@ fn an_sts_profile_sends_its_token_and_never_prints_it() {
     );
     let fake =
         FakeEcs::start(World::single([Instance::new(instance_id(1))]).sts_key(key, secret, token));
-    let env = Ali::new(&fake);
-    env.write_config(&json!({
-        "current": "default",
-        "profiles": [
-            ak_profile("default", ACCESS_KEY_ID, ACCESS_KEY_SECRET, REGION_ID),
-            {
-                "name": "sts",
-                "mode": "StsToken",
-                "access_key_id": key,
-                "access_key_secret": secret,
-                "sts_token": token,
-                "region_id": "cn-beijing"
-            }
-        ]
-    }));
-    let mut cmd = env.bare();
+    let cli = Cli::new(&fake.url());
+    write_config(
+        &cli,
+        &json!({
+            "current": "default",
+            "profiles": [
+                ak_profile("default", ACCESS_KEY_ID, ACCESS_KEY_SECRET, REGION_ID),
+                {
+                    "name": "sts",
+                    "mode": "StsToken",
+                    "access_key_id": key,
+                    "access_key_secret": secret,
+                    "sts_token": token,
+                    "region_id": "cn-beijing"
+                }
+            ]
+        }),
+    );
+    let mut cmd = cli.ali_bare();
     cmd.args([
         "--profile",
         "sts",
@@ -1435,7 +1352,7 @@ fn an_sts_profile_sends_its_token_and_never_prints_it() {
         "-o",
         "json",
     ]);
-    let out = run(cmd);
+    let out = run(&mut cmd);
     assert_exit(&out, 0);
     let r = only_request(&fake, &out);
     assert_eq!(r.param("AccessKeyId"), Some(key));
@@ -1447,13 +1364,13 @@ fn an_sts_profile_sends_its_token_and_never_prints_it() {
     // The same from the environment.
     let fake =
         FakeEcs::start(World::single([Instance::new(instance_id(1))]).sts_key(key, secret, token));
-    let env = Ali::new(&fake);
-    let mut cmd = env.cmd();
+    let cli = Cli::new(&fake.url());
+    let mut cmd = cli.ali();
     cmd.env("ALIBABA_CLOUD_ACCESS_KEY_ID", key)
         .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", secret)
         .env("ALIBABA_CLOUD_SECURITY_TOKEN", token)
         .args(["-vvv", "get", "--invoke-id", INVOKE_ID, "-o", "json"]);
-    let out = run(cmd);
+    let out = run(&mut cmd);
     assert_exit(&out, 0);
     let r = only_request(&fake, &out);
     assert_eq!(r.param("SecurityToken"), Some(token));
@@ -1472,13 +1389,13 @@ fn a_rejected_sts_signature_never_shows_the_token() {
     );
     let fake =
         FakeEcs::start(World::single([Instance::new(instance_id(1))]).sts_key(key, secret, token));
-    let env = Ali::new(&fake);
-    let mut cmd = env.cmd();
+    let cli = Cli::new(&fake.url());
+    let mut cmd = cli.ali();
     cmd.env("ALIBABA_CLOUD_ACCESS_KEY_ID", key)
         .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "NotTheSecret")
         .env("ALIBABA_CLOUD_SECURITY_TOKEN", token)
         .args(["-vvv", "get", "--invoke-id", INVOKE_ID, "-o", "json"]);
-    let out = run(cmd);
+    let out = run(&mut cmd);
     assert_exit(&out, 3);
     assert_eq!(
         fake.requests()[0].code.as_deref(),
@@ -1510,14 +1427,17 @@ fn a_rejected_sts_signature_never_shows_the_token() {
 fn an_ak_profile_from_config_json_gives_key_and_region() {
     let (key, secret) = ("LTAI5tProfileKey001", "ProfileSecretMustNotLeak123");
     let fake = FakeEcs::start(World::single([Instance::new(instance_id(1))]).key(key, secret));
-    let env = Ali::new(&fake);
-    env.write_config(&json!({
-        "current": "default",
-        "profiles": [ak_profile("default", key, secret, "cn-shanghai")]
-    }));
-    let mut cmd = env.bare();
+    let cli = Cli::new(&fake.url());
+    write_config(
+        &cli,
+        &json!({
+            "current": "default",
+            "profiles": [ak_profile("default", key, secret, "cn-shanghai")]
+        }),
+    );
+    let mut cmd = cli.ali_bare();
     cmd.args(["-vvv", "get", "--invoke-id", INVOKE_ID, "-o", "json"]);
-    let out = run(cmd);
+    let out = run(&mut cmd);
     assert_exit(&out, 0);
     let r = only_request(&fake, &out);
     assert_eq!(r.param("AccessKeyId"), Some(key));
@@ -1589,15 +1509,15 @@ fn credentials_and_region_are_looked_up_in_the_documented_order() {
     ];
     for (env_vars, args, key, region) in cases {
         let fake = FakeEcs::start(world.clone());
-        let env = Ali::new(&fake);
-        env.write_config(&config);
-        let mut cmd = env.bare();
+        let cli = Cli::new(&fake.url());
+        write_config(&cli, &config);
+        let mut cmd = cli.ali_bare();
         for (k, v) in &env_vars {
             cmd.env(k, v);
         }
         cmd.args(&args)
             .args(["get", "--invoke-id", INVOKE_ID, "-o", "json"]);
-        let out = run(cmd);
+        let out = run(&mut cmd);
         assert_exit(&out, 0);
         let r = only_request(&fake, &out);
         assert_eq!(
@@ -1608,16 +1528,19 @@ fn credentials_and_region_are_looked_up_in_the_documented_order() {
     }
     // A config without "current" falls back to "default".
     let fake = FakeEcs::start(world.clone());
-    let env = Ali::new(&fake);
-    env.write_config(&json!({
-        "profiles": [
-            ak_profile("named", keys[2].0, keys[2].1, "cn-shenzhen"),
-            ak_profile("default", keys[0].0, keys[0].1, "cn-hangzhou"),
-        ]
-    }));
-    let mut cmd = env.bare();
+    let cli = Cli::new(&fake.url());
+    write_config(
+        &cli,
+        &json!({
+            "profiles": [
+                ak_profile("named", keys[2].0, keys[2].1, "cn-shenzhen"),
+                ak_profile("default", keys[0].0, keys[0].1, "cn-hangzhou"),
+            ]
+        }),
+    );
+    let mut cmd = cli.ali_bare();
     cmd.args(["get", "--invoke-id", INVOKE_ID, "-o", "json"]);
-    let out = run(cmd);
+    let out = run(&mut cmd);
     assert_exit(&out, 0);
     assert_eq!(
         only_request(&fake, &out).param("AccessKeyId"),
@@ -1628,24 +1551,27 @@ fn credentials_and_region_are_looked_up_in_the_documented_order() {
 #[test]
 fn profile_modes_other_than_ak_and_sts_token_are_refused() {
     for mode in ["RamRoleArn", "EcsRamRole"] {
-        let fake = FakeEcs::start(World::single([Instance::new(instance_id(1))]));
-        let env = Ali::new(&fake);
-        env.write_config(&json!({
-            "current": "default",
-            "profiles": [{
-                "name": "default",
-                "mode": mode,
-                "access_key_id": ACCESS_KEY_ID,
-                "access_key_secret": ACCESS_KEY_SECRET,
-                "ram_role_arn": "acs:ram::123456789012****:role/ops",
-                "ram_role_name": "ops",
-                "ram_session_name": "ssmres",
-                "region_id": REGION_ID
-            }]
-        }));
-        let mut cmd = env.bare();
+        let fake = one_success();
+        let cli = Cli::new(&fake.url());
+        write_config(
+            &cli,
+            &json!({
+                "current": "default",
+                "profiles": [{
+                    "name": "default",
+                    "mode": mode,
+                    "access_key_id": ACCESS_KEY_ID,
+                    "access_key_secret": ACCESS_KEY_SECRET,
+                    "ram_role_arn": "acs:ram::123456789012****:role/ops",
+                    "ram_role_name": "ops",
+                    "ram_session_name": "ssmres",
+                    "region_id": REGION_ID
+                }]
+            }),
+        );
+        let mut cmd = cli.ali_bare();
         cmd.args(["get", "--invoke-id", INVOKE_ID]);
-        let out = run(cmd);
+        let out = run(&mut cmd);
         assert_exit(&out, 3);
         let line = assert_single_stderr_line(&out);
         assert!(line.contains(mode), "the error should name {mode}: {line}");
@@ -1656,12 +1582,12 @@ fn profile_modes_other_than_ak_and_sts_token_are_refused() {
 
 #[test]
 fn no_credentials_are_reported_before_any_request() {
-    let fake = FakeEcs::start(World::single([Instance::new(instance_id(1))]));
-    let env = Ali::new(&fake);
-    let mut cmd = env.bare();
+    let fake = one_success();
+    let cli = Cli::new(&fake.url());
+    let mut cmd = cli.ali_bare();
     cmd.env("ALIBABA_CLOUD_REGION_ID", REGION_ID)
         .args(["get", "--invoke-id", INVOKE_ID]);
-    let out = run(cmd);
+    let out = run(&mut cmd);
     assert_exit(&out, 3);
     let line = assert_single_stderr_line(&out);
     assert!(line.contains("ALIBABA_CLOUD_ACCESS_KEY_ID"), "{line}");
@@ -1671,12 +1597,12 @@ fn no_credentials_are_reported_before_any_request() {
 #[test]
 fn no_region_is_reported_before_any_request() {
     // Keys in the environment, no region anywhere.
-    let fake = FakeEcs::start(World::single([Instance::new(instance_id(1))]));
-    let env = Ali::new(&fake);
-    let mut cmd = env.cmd();
+    let fake = one_success();
+    let cli = Cli::new(&fake.url());
+    let mut cmd = cli.ali();
     cmd.env_remove("ALIBABA_CLOUD_REGION_ID")
         .args(["get", "--invoke-id", INVOKE_ID]);
-    let out = run(cmd);
+    let out = run(&mut cmd);
     assert_exit(&out, 3);
     let line = assert_single_stderr_line(&out);
     assert!(
@@ -1686,21 +1612,24 @@ fn no_region_is_reported_before_any_request() {
     fake.assert_untouched();
 
     // A profile without region_id.
-    let fake = FakeEcs::start(World::single([Instance::new(instance_id(1))]));
-    let env = Ali::new(&fake);
-    env.write_config(&json!({
-        "current": "default",
-        "profiles": [{
-            "name": "default",
-            "mode": "AK",
-            "access_key_id": ACCESS_KEY_ID,
-            "access_key_secret": ACCESS_KEY_SECRET,
-            "region_id": ""
-        }]
-    }));
-    let mut cmd = env.bare();
+    let fake = one_success();
+    let cli = Cli::new(&fake.url());
+    write_config(
+        &cli,
+        &json!({
+            "current": "default",
+            "profiles": [{
+                "name": "default",
+                "mode": "AK",
+                "access_key_id": ACCESS_KEY_ID,
+                "access_key_secret": ACCESS_KEY_SECRET,
+                "region_id": ""
+            }]
+        }),
+    );
+    let mut cmd = cli.ali_bare();
     cmd.args(["wait", "--invoke-id", INVOKE_ID]);
-    let out = run(cmd);
+    let out = run(&mut cmd);
     assert_exit(&out, 3);
     let line = assert_single_stderr_line(&out);
     assert!(
@@ -1770,15 +1699,16 @@ fn wait_times_out_with_exit_4_and_the_last_results() {
     let out = wait(&fake, &["--timeout", "1s", "-o", "json"]);
     let took = started.elapsed();
     assert_exit(&out, 4);
-    assert!(
-        took >= Duration::from_secs(1) && took < Duration::from_secs(8),
-        "took {took:?}"
-    );
+    assert!(took >= Duration::from_secs(1), "took {took:?}");
     let printed = printed_results(&out);
     assert_eq!(ids_of(&printed), [instance_id(1), instance_id(2)]);
     assert_eq!(printed[0]["InvocationStatus"], "Running");
     assert_eq!(printed[1]["InvocationStatus"], "Success");
-    let last = stderr_lines(&out).last().cloned().unwrap_or_default();
+    let last = stderr_str(&out)
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .to_owned();
     assert!(
         last.starts_with("error: timed out after"),
         "last stderr line: {last:?}\n{}",
@@ -1809,10 +1739,7 @@ fn wait_gives_up_with_exit_3_when_nothing_appears_within_the_grace() {
     let out = wait(&fake, &["--not-found-grace", "1s", "-o", "json"]);
     let took = started.elapsed();
     assert_exit(&out, 3);
-    assert!(
-        took >= Duration::from_secs(1) && took < Duration::from_secs(8),
-        "took {took:?}"
-    );
+    assert!(took >= Duration::from_secs(1), "took {took:?}");
     assert!(fake.rounds() >= 2, "polled during the grace");
     let err = stderr_str(&out);
     assert!(
@@ -1901,7 +1828,7 @@ fn wait_with_several_instance_ids_waits_for_those_only() {
 #[test]
 fn wait_names_an_instance_still_absent_after_the_grace() {
     let missing = "i-bp1missing0000zz";
-    let fake = FakeEcs::start(World::single([Instance::new(instance_id(1))]));
+    let fake = one_success();
     let started = Instant::now();
     let out = wait(
         &fake,
@@ -1945,7 +1872,7 @@ fn list_sends_every_filter_and_prints_what_matches() {
     let fake = FakeEcs::start(world);
     let out = ali(
         &fake,
-        &[
+        [
             "list",
             "--invoke-id",
             INVOKE_ID,
@@ -1998,7 +1925,7 @@ fn list_sends_every_filter_and_prints_what_matches() {
                     .instance(Instance::new(instance_id(3))),
             ),
     );
-    let out = ali(&fake, &["list", "--tag", "env=prod", "-o", "json"]);
+    let out = ali(&fake, ["list", "--tag", "env=prod", "-o", "json"]);
     assert_exit(&out, 0);
     let r = only_request(&fake, &out);
     assert_eq!(r.tags(), [(1, Some("env".into()), Some("prod".into()))]);
@@ -2018,10 +1945,10 @@ fn list_status_is_sent_in_the_canonical_case() {
         ("stopped", "Stopped"),
         ("Stopping", "Stopping"),
     ] {
-        let fake = FakeEcs::start(World::single([Instance::new(instance_id(1))]));
+        let fake = one_success();
         let out = ali(
             &fake,
-            &[
+            [
                 "list",
                 "--invoke-id",
                 INVOKE_ID,
@@ -2056,9 +1983,9 @@ fn bad_ids_are_rejected_before_any_request() {
         "t-ab c",
         "T-abc123",
     ] {
-        assert_rejected(Provider::Aliyun, &["get", "--invoke-id", bad]);
-        assert_rejected(Provider::Aliyun, &["wait", "--invoke-id", bad]);
-        assert_rejected(Provider::Aliyun, &["list", "--invoke-id", bad]);
+        assert_rejected_aliyun(["get", "--invoke-id", bad]);
+        assert_rejected_aliyun(["wait", "--invoke-id", bad]);
+        assert_rejected_aliyun(["list", "--invoke-id", bad]);
     }
     for bad in [
         "i-",
@@ -2069,25 +1996,16 @@ fn bad_ids_are_rejected_before_any_request() {
         "i-ab-cd",
         "bp1abc",
     ] {
-        assert_rejected(
-            Provider::Aliyun,
-            &["get", "--invoke-id", INVOKE_ID, "--instance-id", bad],
-        );
-        assert_rejected(
-            Provider::Aliyun,
-            &["wait", "--invoke-id", INVOKE_ID, "--instance-id", bad],
-        );
+        assert_rejected_aliyun(["get", "--invoke-id", INVOKE_ID, "--instance-id", bad]);
+        assert_rejected_aliyun(["wait", "--invoke-id", INVOKE_ID, "--instance-id", bad]);
     }
 }
 
 #[test]
 fn get_and_wait_need_an_invoke_id() {
-    assert_rejected(Provider::Aliyun, &["get", "--instance-id", &instance_id(1)]);
-    assert_rejected(Provider::Aliyun, &["wait"]);
-    assert_rejected(
-        Provider::Aliyun,
-        &["wait", "--instance-id", &instance_id(1)],
-    );
+    assert_rejected_aliyun(["get", "--instance-id", &instance_id(1)]);
+    assert_rejected_aliyun(["wait"]);
+    assert_rejected_aliyun(["wait", "--instance-id", &instance_id(1)]);
 }
 
 #[test]
@@ -2111,7 +2029,7 @@ fn flags_of_the_other_provider_are_rejected() {
             "6f1e7c2a-1b2c-4d3e-8f9a-0b1c2d3e4f50",
         ],
     ] {
-        assert_rejected(Provider::Aliyun, &args);
+        assert_rejected_aliyun(&args);
     }
     for args in [
         vec![
@@ -2150,52 +2068,40 @@ fn flags_of_the_other_provider_are_rejected() {
             "rg-acfmxazb4ph6aiy",
         ],
     ] {
-        assert_rejected(Provider::Aws, &args);
+        assert_rejected(&args);
         let mut explicit = vec!["--provider", "aws"];
         explicit.extend(&args);
-        assert_rejected(Provider::Aws, &explicit);
+        assert_rejected(&explicit);
     }
 }
 
 #[test]
 fn list_filters_are_validated() {
-    assert_rejected(
-        Provider::Aliyun,
-        &["list", "--command-id", COMMAND_ID, "--include-history"],
-    );
+    assert_rejected_aliyun(["list", "--command-id", COMMAND_ID, "--include-history"]);
     for tag in ["novalue", "=prod", ""] {
-        assert_rejected(
-            Provider::Aliyun,
-            &["list", "--invoke-id", INVOKE_ID, "--tag", tag],
-        );
+        assert_rejected_aliyun(["list", "--invoke-id", INVOKE_ID, "--tag", tag]);
     }
-    assert_rejected(
-        Provider::Aliyun,
-        &[
-            "list",
-            "--invoke-id",
-            INVOKE_ID,
-            "--tag",
-            "env=a",
-            "--tag",
-            "env=b",
-        ],
-    );
+    assert_rejected_aliyun([
+        "list",
+        "--invoke-id",
+        INVOKE_ID,
+        "--tag",
+        "env=a",
+        "--tag",
+        "env=b",
+    ]);
     let many: Vec<String> = (1..=21).map(|i| format!("k{i}=v")).collect();
     let mut args = vec!["list", "--invoke-id", INVOKE_ID];
     for t in &many {
         args.extend(["--tag", t.as_str()]);
     }
-    assert_rejected(Provider::Aliyun, &args);
+    assert_rejected_aliyun(&args);
     for status in ["Bogus", "Pending", ""] {
-        assert_rejected(
-            Provider::Aliyun,
-            &["list", "--invoke-id", INVOKE_ID, "--status", status],
-        );
+        assert_rejected_aliyun(["list", "--invoke-id", INVOKE_ID, "--status", status]);
     }
 
     // 20 tags are fine.
-    let fake = FakeEcs::start(World::single([Instance::new(instance_id(1))]));
+    let fake = one_success();
     let mut args = vec!["list", "--invoke-id", INVOKE_ID, "-o", "json"];
     for t in &many[..20] {
         args.extend(["--tag", t.as_str()]);

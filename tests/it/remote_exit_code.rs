@@ -5,37 +5,40 @@
 //! found, 4 timeout, 130 interrupt) keep their codes, and a `get` of a result still running
 //! exits 0.
 
-mod support;
-
-use std::process::{Child, Command, Output, Stdio};
-use std::thread;
-use std::time::{Duration, Instant};
+use std::process::Output;
 
 use serde_json::{Value, json};
-use support::fake_ecs::{
-    ACCESS_KEY_ID, ACCESS_KEY_SECRET, FakeEcs, INVOKE_ID, Instance, REGION_ID, World,
-    instance_id as ecs_instance_id,
-};
-use support::fake_multi::{
-    CMD_ID, FakeMulti, MultiInstance, MultiWorld, StepSpec, printed_array, printed_object,
-};
-use support::fake_ssm::{FakeSsm, INSTANCE_ID, Step, fleet_instance_id, invocation};
-use support::{Cli, FAST_POLL, RUN_TIMEOUT, assert_exit, describe, ids, stdout_str};
 
-// ---------------------------------------------------------------------------------------------
-// Helpers
-// ---------------------------------------------------------------------------------------------
+use crate::support::fake_ecs::{
+    FakeEcs, INVOKE_ID, Instance, World, instance_id as ecs_instance_id,
+};
+use crate::support::fake_multi::{CMD_ID, FakeMulti, MultiInstance, MultiWorld, StepSpec};
+use crate::support::fake_ssm::{
+    FakeSsm, GET_COMMAND_INVOCATION, INSTANCE_ID, Step, fleet_instance_id, invocation,
+};
+use crate::support::{
+    Cli, FAST_POLL, Spawned, array_field, assert_exit, describe, ids, printed, printed_array,
+    stdout_str,
+};
 
 /// `ssmres SUBCOMMAND --command-id CMD_ID --instance-id INSTANCE_ID [fast polling] EXTRA`.
 fn aws(url: &str, subcommand: &str, extra: &[&str]) -> Output {
-    let cli = Cli::new(url);
-    let mut args = vec![subcommand];
-    args.extend(ids());
-    if subcommand == "wait" {
-        args.extend(FAST_POLL);
-    }
-    args.extend(extra);
-    cli.cmd().args(&args).output().unwrap()
+    let polling = if subcommand == "wait" {
+        &FAST_POLL[..]
+    } else {
+        &[]
+    };
+    Cli::new(url).run([&[subcommand][..], &ids(), polling, extra].concat())
+}
+
+/// `ssmres wait --command-id CMD_ID [--instance-id each] <fast polling> EXTRA -o json`.
+fn wait_fleet(fake: &FakeMulti, instances: &[&str], extra: &[&str]) -> Output {
+    let named: Vec<&str> = instances
+        .iter()
+        .flat_map(|i| ["--instance-id", i])
+        .collect();
+    let fixed = ["wait", "--command-id", CMD_ID, "-o", "json"];
+    Cli::new(&fake.url()).run([&fixed[..], &named, &FAST_POLL, extra].concat())
 }
 
 /// A GetCommandInvocation body in this state with this ResponseCode (`None`: no such key).
@@ -50,66 +53,15 @@ fn body(status: &str, details: &str, code: Option<i64>) -> Value {
     body
 }
 
-/// `ssmres --provider aliyun ARGS` with the fake's key and region.
-fn ali(fake: &FakeEcs, args: &[&str]) -> Output {
-    let cli = Cli::new(&fake.url());
-    let mut cmd = cli.bare_std();
-    cmd.args(["--provider", "aliyun", "--endpoint-url", &fake.url()])
-        .env("ALIBABA_CLOUD_ACCESS_KEY_ID", ACCESS_KEY_ID)
-        .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", ACCESS_KEY_SECRET)
-        .env("ALIBABA_CLOUD_REGION_ID", REGION_ID)
-        .args(args);
-    let mut cmd = assert_cmd::Command::from_std(cmd);
-    cmd.timeout(RUN_TIMEOUT);
-    cmd.output().unwrap()
-}
-
 /// `--provider aliyun SUBCOMMAND --invoke-id INVOKE_ID [fast polling] EXTRA`.
 fn ali_run(fake: &FakeEcs, subcommand: &str, extra: &[&str]) -> Output {
-    let mut args = vec![subcommand, "--invoke-id", INVOKE_ID];
-    if subcommand == "wait" {
-        args.extend(FAST_POLL);
-    }
-    args.extend(extra);
-    ali(fake, &args)
-}
-
-/// Spawns `cmd` with piped output, sends SIGINT once `ready` holds, and returns the run.
-fn interrupt(mut cmd: Command, ready: impl Fn() -> bool) -> Output {
-    let mut child: Child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn ssmres");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !ready() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!(
-                "the fake saw no poll within 10 s\n{}",
-                describe(&child.wait_with_output().unwrap())
-            );
-        }
-        thread::sleep(Duration::from_millis(10));
-    }
-    let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("run kill");
-    assert!(status.success(), "kill -INT failed");
-    let sent = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if sent.elapsed() > Duration::from_secs(10) {
-            let _ = child.kill();
-            panic!(
-                "still running 10 s after SIGINT\n{}",
-                describe(&child.wait_with_output().unwrap())
-            );
-        }
-        thread::sleep(Duration::from_millis(10));
-    }
-    child.wait_with_output().unwrap()
+    let polling = if subcommand == "wait" {
+        &FAST_POLL[..]
+    } else {
+        &[]
+    };
+    Cli::new(&fake.url())
+        .run_ali([&[subcommand, "--invoke-id", INVOKE_ID][..], polling, extra].concat())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -165,7 +117,7 @@ fn get_and_wait_exit_with_the_remote_code_of_one_step() {
             );
             assert_eq!(
                 stdout_str(&out),
-                printed_object(&record),
+                printed(&record),
                 "{subcommand}, {what}: the output is unchanged\n{}",
                 describe(&out)
             );
@@ -191,7 +143,7 @@ fn wait_follows_a_running_command_to_its_remote_code() {
     ]);
     let out = aws(&fake.url(), "wait", &["--remote-exit-code", "-o", "json"]);
     assert_exit(&out, 42);
-    assert_eq!(fake.get_invocation_calls(), 3);
+    assert_eq!(fake.count(GET_COMMAND_INVOCATION), 3);
 }
 
 #[test]
@@ -287,19 +239,10 @@ fn fleet_of_three() -> MultiWorld {
 fn a_fleet_exits_with_the_first_non_zero_in_instance_order() {
     // Printed (and counted) sorted by instance ID: 0 (0), 1 (4), 2 (9).
     let fake = FakeMulti::start(fleet_of_three());
-    let mut args = vec!["wait", "--command-id", CMD_ID, "--remote-exit-code"];
-    args.extend(FAST_POLL);
-    args.extend(["-o", "json"]);
-    let out = Cli::new(&fake.url()).cmd().args(&args).output().unwrap();
+    let out = wait_fleet(&fake, &[], &["--remote-exit-code"]);
     assert_exit(&out, 4);
-    let printed: Vec<String> = support::stdout_json(&out)
-        .as_array()
-        .expect("an array")
-        .iter()
-        .map(|o| o["InstanceId"].as_str().unwrap_or_default().to_owned())
-        .collect();
     assert_eq!(
-        printed,
+        array_field(&out, "InstanceId"),
         [0, 1, 2].map(fleet_instance_id),
         "{}",
         describe(&out)
@@ -308,37 +251,19 @@ fn a_fleet_exits_with_the_first_non_zero_in_instance_order() {
     // A named set of the two that failed: 1 (4) comes before 2 (9).
     let fake = FakeMulti::start(fleet_of_three());
     let (one, two) = (fleet_instance_id(1), fleet_instance_id(2));
-    let mut args = vec![
-        "wait",
-        "--command-id",
-        CMD_ID,
-        "--instance-id",
-        &two,
-        "--instance-id",
-        &one,
-        "--remote-exit-code",
-    ];
-    args.extend(FAST_POLL);
-    args.extend(["-o", "json"]);
-    let out = Cli::new(&fake.url()).cmd().args(&args).output().unwrap();
-    assert_exit(&out, 4);
+    assert_exit(
+        &wait_fleet(&fake, &[&two, &one], &["--remote-exit-code"]),
+        4,
+    );
 
     // Everyone succeeded: 0; without the flag a failure is 1.
     let fake = FakeMulti::start(MultiWorld::new(vec![
         MultiInstance::single(fleet_instance_id(0), StepSpec::new("x")),
         MultiInstance::single(fleet_instance_id(1), StepSpec::new("x").succeeds_at(2)),
     ]));
-    let mut args = vec!["wait", "--command-id", CMD_ID, "--remote-exit-code"];
-    args.extend(FAST_POLL);
-    args.extend(["-o", "json"]);
-    let out = Cli::new(&fake.url()).cmd().args(&args).output().unwrap();
-    assert_exit(&out, 0);
+    assert_exit(&wait_fleet(&fake, &[], &["--remote-exit-code"]), 0);
     let fake = FakeMulti::start(fleet_of_three());
-    let mut args = vec!["wait", "--command-id", CMD_ID];
-    args.extend(FAST_POLL);
-    args.extend(["-o", "json"]);
-    let out = Cli::new(&fake.url()).cmd().args(&args).output().unwrap();
-    assert_exit(&out, 1);
+    assert_exit(&wait_fleet(&fake, &[], &[]), 1);
 }
 
 #[test]
@@ -354,11 +279,7 @@ fn a_fleet_of_multi_step_invocations_counts_instances_then_steps() {
             vec![StepSpec::new("a"), StepSpec::new("b").fails_at(2, 6)],
         ),
     ]));
-    let mut args = vec!["wait", "--command-id", CMD_ID, "--remote-exit-code"];
-    args.extend(FAST_POLL);
-    args.extend(["-o", "json"]);
-    let out = Cli::new(&fake.url()).cmd().args(&args).output().unwrap();
-    assert_exit(&out, 6);
+    assert_exit(&wait_fleet(&fake, &[], &["--remote-exit-code"]), 6);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -366,65 +287,61 @@ fn a_fleet_of_multi_step_invocations_counts_instances_then_steps() {
 // ---------------------------------------------------------------------------------------------
 
 #[test]
-fn the_flag_keeps_usage_api_not_found_and_timeout_codes() {
+fn the_flag_keeps_usage_api_not_found_timeout_and_interrupt_codes() {
     // Usage: a malformed command ID, nothing sent.
     let fake = FakeSsm::always(Step::ok(&body("Failed", "Failed", Some(127))));
     for subcommand in ["get", "wait"] {
-        let out = Cli::new(&fake.url())
-            .cmd()
-            .args([
-                subcommand,
-                "--command-id",
-                "not-a-command-id",
-                "--instance-id",
-                INSTANCE_ID,
-                "--remote-exit-code",
-            ])
-            .output()
-            .unwrap();
-        assert_exit(&out, 2);
+        let args = format!(
+            "{subcommand} --command-id not-a-command-id --instance-id {INSTANCE_ID} --remote-exit-code"
+        );
+        assert_exit(&Cli::new(&fake.url()).run(args.as_str()), 2);
     }
     fake.assert_untouched();
 
     // Not found.
     let fake = FakeSsm::always(Step::not_found());
-    let out = aws(&fake.url(), "get", &["--remote-exit-code"]);
-    assert_exit(&out, 3);
-    let out = aws(
-        &fake.url(),
-        "wait",
-        &["--remote-exit-code", "--not-found-grace", "200ms"],
+    assert_exit(&aws(&fake.url(), "get", &["--remote-exit-code"]), 3);
+    assert_exit(
+        &aws(
+            &fake.url(),
+            "wait",
+            &["--remote-exit-code", "--not-found-grace", "200ms"],
+        ),
+        3,
     );
-    assert_exit(&out, 3);
 
     // An API error.
     let fake = FakeSsm::always(Step::access_denied("not allowed"));
     for subcommand in ["get", "wait"] {
-        let out = aws(&fake.url(), subcommand, &["--remote-exit-code"]);
-        assert_exit(&out, 3);
+        assert_exit(&aws(&fake.url(), subcommand, &["--remote-exit-code"]), 3);
     }
 
     // Timeout while it still runs.
-    let fake = FakeSsm::always(Step::ok(&body("InProgress", "InProgress", Some(-1))));
-    let out = aws(
-        &fake.url(),
-        "wait",
-        &["--remote-exit-code", "--timeout", "1s", "-o", "json"],
+    let running = || FakeSsm::always(Step::ok(&body("InProgress", "InProgress", Some(-1))));
+    let fake = running();
+    assert_exit(
+        &aws(
+            &fake.url(),
+            "wait",
+            &["--remote-exit-code", "--timeout", "1s", "-o", "json"],
+        ),
+        4,
     );
-    assert_exit(&out, 4);
-}
 
-#[test]
-fn the_flag_keeps_130_on_interrupt() {
-    let fake = FakeSsm::always(Step::ok(&body("InProgress", "InProgress", Some(-1))));
-    let cli = Cli::new(&fake.url());
-    let mut cmd = cli.std_cmd();
+    // Interrupted.
+    let fake = running();
+    let mut cmd = Cli::new(&fake.url()).cmd();
     cmd.arg("wait")
         .args(ids())
         .args(FAST_POLL)
         .args(["--remote-exit-code", "-o", "json"]);
-    let out = interrupt(cmd, || fake.get_invocation_calls() >= 2);
-    assert_exit(&out, 130);
+    let mut run = Spawned::start(&mut cmd);
+    run.until(
+        "a second poll",
+        fake.wait(|| fake.count(GET_COMMAND_INVOCATION) >= 2),
+    );
+    run.sigint();
+    assert_exit(&run.finish().out, 130);
 }
 
 // ---------------------------------------------------------------------------------------------

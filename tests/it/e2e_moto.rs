@@ -5,15 +5,14 @@
 //! moto answers every SendCommand invocation at once with Status "Success" and empty
 //! StandardOutputContent/StandardErrorContent.
 
-mod support;
-
 use std::fmt;
 use std::process::Output;
 
-use aws_config::{BehaviorVersion, Region};
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
-use support::fake_ssm::{CMD_ID, FakeSsm, INSTANCE_ID, Step};
-use support::moto::{self, Moto};
+
+use crate::support::fake_ssm::{CMD_ID, FakeSsm, GET_COMMAND_INVOCATION, INSTANCE_ID, Step};
+use crate::support::moto::{self, Moto};
+use crate::support::{Cli, ids, run};
 
 /// Non-ASCII, quotes, a backslash and a tab: exercises raw UTF-8 output and JSON escaping.
 const COMMENT: &str = "e2e café ✓ \"quoted\" back\\slash\ttab";
@@ -23,36 +22,26 @@ const UNKNOWN_INSTANCE: &str = "i-0123456789abcdef0";
 /// A CommandId of valid shape (36 chars) that moto has never seen.
 const UNKNOWN_COMMAND: &str = "00000000-1111-2222-3333-444444444444";
 
-/// Sends `echo hello` to the instance through the Rust AWS SDK; returns the CommandId.
+/// Sends `echo hello` to the instance with the aws CLI; returns the CommandId.
 fn send_command(moto: &Moto, instance_id: &str) -> String {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
-    runtime.block_on(async {
-        let config = aws_config::defaults(BehaviorVersion::latest())
-            // Nothing from the host's environment or profile files.
-            .empty_test_environment()
-            .test_credentials()
-            .region(Region::new(moto::REGION))
-            .endpoint_url(moto.endpoint())
-            .load()
-            .await;
-        let client = aws_sdk_ssm::Client::new(&config);
-        let sent = client
-            .send_command()
-            .document_name("AWS-RunShellScript")
-            .instance_ids(instance_id)
-            .comment(COMMENT)
-            .parameters("commands", vec!["echo hello".to_owned()])
-            .send()
-            .await
-            .expect("SendCommand against moto");
-        sent.command()
-            .and_then(|command| command.command_id())
-            .expect("SendCommand returned a CommandId")
-            .to_owned()
-    })
+    let sent = moto.aws_json([
+        "ssm",
+        "send-command",
+        "--document-name",
+        "AWS-RunShellScript",
+        "--instance-ids",
+        instance_id,
+        "--comment",
+        COMMENT,
+        "--parameters",
+        r#"{"commands": ["echo hello"]}"#,
+        "--output",
+        "json",
+    ]);
+    sent["Command"]["CommandId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no CommandId in {sent}"))
+        .to_owned()
 }
 
 /// A fresh server with one instance and one command sent to it.
@@ -81,9 +70,7 @@ impl Fixture {
 
     /// Runs ssmres with `args` (subcommand and flags) against the fixture's server.
     fn ssmres(&self, args: &[&str]) -> Output {
-        let mut cmd = self.moto.ssmres();
-        cmd.args(args);
-        moto::run(cmd, moto::COMMAND_TIMEOUT)
+        run(self.moto.ssmres().args(args))
     }
 
     /// `aws ssm get-command-invocation ... --output json` for the fixture's invocation.
@@ -466,23 +453,20 @@ fn json_matches_aws_cli_byte_for_byte_on_tricky_content() {
         let fake = FakeSsm::always(Step::ok_raw(&body));
         let home = tempfile::tempdir().expect("temp HOME");
 
-        let aws = moto::run(
-            moto::aws_command_at(
-                &fake.url(),
-                home.path(),
-                [
-                    "ssm",
-                    "get-command-invocation",
-                    "--command-id",
-                    CMD_ID,
-                    "--instance-id",
-                    INSTANCE_ID,
-                    "--output",
-                    "json",
-                ],
-            ),
-            moto::COMMAND_TIMEOUT,
-        );
+        let aws = run(&mut moto::aws_command_at(
+            &fake.url(),
+            home.path(),
+            [
+                "ssm",
+                "get-command-invocation",
+                "--command-id",
+                CMD_ID,
+                "--instance-id",
+                INSTANCE_ID,
+                "--output",
+                "json",
+            ],
+        ));
         assert!(aws.status.success(), "aws CLI:\n{}", show(&aws));
         // Sanity: the reference decoded the escapes and dropped what the model does not know.
         let reference = text(&aws.stdout);
@@ -491,12 +475,10 @@ fn json_matches_aws_cli_byte_for_byte_on_tricky_content() {
             "unexpected aws CLI output:\n{reference}"
         );
 
-        let cli = support::Cli::new(&fake.url());
+        let cli = Cli::new(&fake.url());
         let mut runs = Vec::new();
         for subcommand in ["get", "wait"] {
-            let mut cmd = cli.std_cmd();
-            cmd.args([subcommand, "-o", "json"]).args(support::ids());
-            let out = moto::run(cmd, moto::COMMAND_TIMEOUT);
+            let out = run(cli.cmd().args([subcommand, "-o", "json"]).args(ids()));
             assert_eq!(
                 out.status.code(),
                 Some(0),
@@ -513,7 +495,7 @@ fn json_matches_aws_cli_byte_for_byte_on_tricky_content() {
             );
             runs.push(subcommand);
         }
-        assert_eq!(fake.get_invocation_calls(), 1 + runs.len());
+        assert_eq!(fake.count(GET_COMMAND_INVOCATION), 1 + runs.len());
     }
 }
 
@@ -539,7 +521,7 @@ fn send_command_piped_into_wait_command_id_from_stdin() {
         .env("SENT", &sent)
         .env("PYTHONIOENCODING", "utf-8")
         .env("PYTHONUTF8", "1");
-    let out = moto::run(cmd, moto::COMMAND_TIMEOUT);
+    let out = run(&mut cmd);
     assert_eq!(
         out.status.code(),
         Some(0),

@@ -4,21 +4,20 @@
 //! print every step, in the document's order, in every output mode. Against a scripted world
 //! ([`FakeMulti`]) whose rounds are the binary's polls.
 
-mod support;
-
 use std::collections::BTreeSet;
 use std::process::Output;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use support::fake_multi::{
+
+use crate::support::fake_multi::{
     CMD_ID, FakeMulti, GET_COMMAND_INVOCATION, LIST_COMMAND_INVOCATIONS, LIST_COMMANDS, Lag,
-    MultiInstance, MultiWorld, StepSpec, printed_array, printed_lines, printed_object,
+    MultiInstance, MultiWorld, StepSpec, step_end, step_start,
 };
-use support::fake_ssm::{INSTANCE_ID, fleet_instance_id};
-use support::{
-    Cli, FAST_POLL, assert_exit, assert_single_stderr_line, describe, stderr_str, stdout_json,
-    stdout_str,
+use crate::support::fake_ssm::{INSTANCE_ID, fleet_instance_id};
+use crate::support::{
+    Cli, FAST_POLL, assert_exit, assert_single_stderr_line, cells, describe, printed,
+    printed_array, printed_lines, stderr_str, stdout_json, stdout_str,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -27,23 +26,50 @@ use support::{
 
 /// Runs `ssmres ARGS` against the world.
 fn run(fake: &FakeMulti, args: &[&str]) -> Output {
-    let cli = Cli::new(&fake.url());
-    cli.cmd().args(args).output().unwrap()
+    Cli::new(&fake.url()).run(args)
 }
 
 /// `wait --command-id CMD_ID --instance-id INSTANCE_ID <fast polling> EXTRA`.
 fn wait_one(fake: &FakeMulti, extra: &[&str]) -> Output {
-    let mut args = vec!["wait", "--command-id", CMD_ID, "--instance-id", INSTANCE_ID];
-    args.extend(FAST_POLL);
-    args.extend(extra);
-    run(fake, &args)
+    run(
+        fake,
+        &[
+            &["wait", "--command-id", CMD_ID, "--instance-id", INSTANCE_ID][..],
+            &FAST_POLL,
+            extra,
+        ]
+        .concat(),
+    )
 }
 
 /// `get --command-id CMD_ID --instance-id INSTANCE_ID EXTRA`.
 fn get_one(fake: &FakeMulti, extra: &[&str]) -> Output {
-    let mut args = vec!["get", "--command-id", CMD_ID, "--instance-id", INSTANCE_ID];
-    args.extend(extra);
-    run(fake, &args)
+    run(
+        fake,
+        &[
+            &["get", "--command-id", CMD_ID, "--instance-id", INSTANCE_ID][..],
+            extra,
+        ]
+        .concat(),
+    )
+}
+
+/// `wait --command-id CMD_ID [--instance-id each] <fast polling> EXTRA`.
+fn wait_fleet(fake: &FakeMulti, instances: &[&str], extra: &[&str]) -> Output {
+    let named: Vec<&str> = instances
+        .iter()
+        .flat_map(|i| ["--instance-id", i])
+        .collect();
+    run(
+        fake,
+        &[
+            &["wait", "--command-id", CMD_ID][..],
+            &named,
+            &FAST_POLL,
+            extra,
+        ]
+        .concat(),
+    )
 }
 
 /// A three-step deployment on INSTANCE_ID: `install` runs in round 1 and succeeds in round 2,
@@ -131,11 +157,6 @@ fn assert_lists_ask_for_one_detailed_invocation(fake: &FakeMulti) {
     }
 }
 
-/// The cells of a table row (comfy-table draws `│` at the edges and `┆` between cells).
-fn cells(row: &str) -> Vec<&str> {
-    row.split(['│', '┆']).map(str::trim).collect()
-}
-
 /// The lines of stdout.
 fn lines(out: &Output) -> Vec<String> {
     stdout_str(out).lines().map(str::to_owned).collect()
@@ -201,8 +222,8 @@ fn wait_json_is_an_array_of_each_steps_result_in_document_order() {
          prints them\n{}",
         describe(&out)
     );
-    let printed = stdout_json(&out);
-    let names: Vec<&str> = printed
+    let shown = stdout_json(&out);
+    let names: Vec<&str> = shown
         .as_array()
         .expect("an array")
         .iter()
@@ -217,13 +238,13 @@ fn wait_json_is_an_array_of_each_steps_result_in_document_order() {
         assert_exit(&single, 0);
         assert_eq!(
             stdout_str(&single),
-            printed_object(body),
+            printed(body),
             "get --plugin-name {step}\n{}",
             describe(&single)
         );
         let alone: Value = serde_json::from_str(&stdout_str(&single)).unwrap();
         let index = THREE.iter().position(|s| s == step).unwrap();
-        assert_eq!(printed[index], alone, "{step}");
+        assert_eq!(shown[index], alone, "{step}");
     }
 }
 
@@ -280,8 +301,8 @@ fn wait_table_has_a_row_per_step_then_each_steps_sections() {
     {
         // Minutes and seconds of the step's start and end (the hour depends on the time zone
         // a table may show them in).
-        let start = &support::fake_multi::step_start(i)[14..19];
-        let end = &support::fake_multi::step_end(i)[14..19];
+        let start = &step_start(i)[14..19];
+        let end = &step_end(i)[14..19];
         let row = table
             .lines()
             .find(|l| cells(l).contains(&step))
@@ -431,7 +452,7 @@ fn a_single_step_answering_invalid_plugin_name_at_first_is_waited_for_normally()
     let body = &final_bodies(&fake)[0];
     assert_eq!(
         stdout_str(&out),
-        printed_object(body),
+        printed(body),
         "a single step prints the single object, unchanged\n{}",
         describe(&out)
     );
@@ -535,7 +556,7 @@ fn plugin_name_picks_one_step_of_a_multi_step_invocation() {
     let migrate = &final_bodies(&fake)[1];
     assert_eq!(
         stdout_str(&out),
-        printed_object(migrate),
+        printed(migrate),
         "exactly that step, as a single object\n{}",
         describe(&out)
     );
@@ -551,7 +572,7 @@ fn plugin_name_picks_one_step_of_a_multi_step_invocation() {
 
     let out = get_one(&fake, &["--plugin-name", "install", "-o", "json"]);
     assert_exit(&out, 0);
-    assert_eq!(stdout_str(&out), printed_object(&final_bodies(&fake)[0]));
+    assert_eq!(stdout_str(&out), printed(&final_bodies(&fake)[0]));
 }
 
 #[test]
@@ -648,10 +669,7 @@ fn fleet_bodies(world: &MultiWorld) -> Vec<Value> {
 #[test]
 fn a_fleet_wait_over_two_steps_prints_one_flat_array_of_four_objects() {
     let fake = FakeMulti::start(fleet_of_two());
-    let mut args = vec!["wait", "--command-id", CMD_ID];
-    args.extend(FAST_POLL);
-    args.extend(["-o", "json"]);
-    let out = run(&fake, &args);
+    let out = wait_fleet(&fake, &[], &["-o", "json"]);
     assert_exit(&out, 1);
     let expected = fleet_bodies(fake.world());
     assert_eq!(expected.len(), 4);
@@ -679,19 +697,7 @@ fn a_fleet_wait_over_two_steps_prints_one_flat_array_of_four_objects() {
 fn a_named_fleet_over_two_steps_in_json_and_jsonl() {
     let fake = FakeMulti::start(fleet_of_two());
     let (a, b) = (fleet_instance_id(1), fleet_instance_id(0));
-    let mut args = vec![
-        "wait",
-        "--command-id",
-        CMD_ID,
-        "--instance-id",
-        &a,
-        "--instance-id",
-        &b,
-    ];
-    args.extend(FAST_POLL);
-    let mut json_args = args.clone();
-    json_args.extend(["-o", "json"]);
-    let out = run(&fake, &json_args);
+    let out = wait_fleet(&fake, &[&a, &b], &["-o", "json"]);
     assert_exit(&out, 1);
     assert_eq!(
         stdout_str(&out),
@@ -701,9 +707,7 @@ fn a_named_fleet_over_two_steps_in_json_and_jsonl() {
     );
 
     let fake = FakeMulti::start(fleet_of_two());
-    let mut jsonl_args = args.clone();
-    jsonl_args.extend(["-o", "jsonl"]);
-    let out = run(&fake, &jsonl_args);
+    let out = wait_fleet(&fake, &[&a, &b], &["-o", "jsonl"]);
     assert_exit(&out, 1);
     let got: BTreeSet<String> = lines(&out).into_iter().collect();
     let want: BTreeSet<String> = printed_lines(&fleet_bodies(fake.world()))
@@ -734,8 +738,9 @@ fn three_steps_migrate_lagging(lag: Lag) -> MultiWorld {
 
 /// The calls that were answered as a lagging step record, `(instance, step)`.
 fn lagged(fake: &FakeMulti) -> Vec<(String, String)> {
-    fake.lagged_calls()
+    fake.calls()
         .iter()
+        .filter(|c| c.lagged)
         .map(|c| {
             (
                 c.instance_id().unwrap_or_default().to_owned(),
@@ -817,11 +822,8 @@ fn a_fleet_wait_rides_out_step_records_lagging_the_listing() {
         world.instances[0].steps[1] = test;
         assert_eq!(world.instances[0].instance_id, lagging);
         let fake = FakeMulti::start(world);
-        let mut args = vec!["wait", "--command-id", CMD_ID];
-        args.extend(FAST_POLL);
-        args.extend(["-o", "json"]);
         let started = Instant::now();
-        let out = run(&fake, &args);
+        let out = wait_fleet(&fake, &[], &["-o", "json"]);
         assert_exit(&out, 1);
         let expected = fleet_bodies(fake.world());
         assert_eq!(expected.len(), 4);
@@ -866,10 +868,7 @@ fn a_fleet_wait_with_remote_exit_code_rides_out_a_lagging_step() {
     let test = world.instances[0].steps[1].clone().lags(2, Lag::Running);
     world.instances[0].steps[1] = test;
     let fake = FakeMulti::start(world);
-    let mut args = vec!["wait", "--command-id", CMD_ID, "--remote-exit-code"];
-    args.extend(FAST_POLL);
-    args.extend(["-o", "json"]);
-    let out = run(&fake, &args);
+    let out = wait_fleet(&fake, &[], &["--remote-exit-code", "-o", "json"]);
     // `test` on the second instance exits 4; still running it would count as 1.
     assert_exit(&out, 4);
     assert_eq!(

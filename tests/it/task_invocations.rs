@@ -1,28 +1,27 @@
 //! `ssmres task-invocations`: a maintenance window execution's task invocations, against the
-//! scripted maintenance-window world of `support::fake_mw`.
+//! scripted maintenance-window world of `crate::support::fake_mw`.
 //!
 //! What a user notices: stdout bytes (JSON exactly as the aws CLI prints it), exit codes, one
 //! `error:` line on stderr; and what the service sees: the JSON sent on the wire, the number of
 //! calls, which task is listed in which round of a wait.
 
-mod support;
-
 use std::collections::{BTreeSet, HashMap};
-use std::process::{Output, Stdio};
-use std::thread;
+use std::process::Output;
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
 use serde_json::{Value, json};
-use support::fake_mw::{
+
+use crate::support::fake_mw::{
     AUTOMATION, CmdInstance, DESCRIBE_INVOCATIONS, DESCRIBE_TASKS, FakeMw, GET_COMMAND_INVOCATION,
-    GET_WINDOW_EXECUTION, LAMBDA, LIST_COMMAND_INVOCATIONS, MwCall, MwTask, MwWorld, RUN_COMMAND,
+    GET_WINDOW_EXECUTION, LAMBDA, LIST_COMMAND_INVOCATIONS, MwTask, MwWorld, RUN_COMMAND,
     WINDOW_EXECUTION_ID, WINDOW_TARGET_ID, command_id, instance_for, invocation_id,
     task_execution_id,
 };
-use support::fake_ssm::{Step, fleet_instance_id};
-use support::{
-    Cli, assert_exit, assert_single_stderr_line, describe, stderr_str, stdout_json, stdout_str,
+use crate::support::fake_ssm::{Call, Step, fleet_instance_id};
+use crate::support::{
+    Cli, Spawned, assert_exit, assert_rejected, assert_single_stderr_line, botocore_iso, compact,
+    describe, http, printed, printed_array, row_of, run, sections, stderr_str, stdout_json,
+    stdout_str,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -35,178 +34,43 @@ const FAST: [&str; 4] = ["--min-interval", "10ms", "--max-interval", "50ms"];
 /// Runs `ssmres task-invocations --window-execution-id WINDOW_EXECUTION_ID <args>` against
 /// `fake` with `TZ` set to `tz`.
 fn run_tz(fake: &FakeMw, tz: &str, args: &[&str]) -> Output {
-    let cli = Cli::new(&fake.url());
-    cli.cmd()
-        .env("TZ", tz)
+    let mut cmd = Cli::new(&fake.url()).cmd();
+    cmd.env("TZ", tz)
         .args([
             "task-invocations",
             "--window-execution-id",
             WINDOW_EXECUTION_ID,
         ])
-        .args(args)
-        .output()
-        .unwrap()
+        .args(args);
+    run(&mut cmd)
 }
 
 /// The same with `TZ=UTC`.
-fn run(fake: &FakeMw, args: &[&str]) -> Output {
+fn run_utc(fake: &FakeMw, args: &[&str]) -> Output {
     run_tz(fake, "UTC", args)
 }
 
 /// The same with `--wait` and fast polling.
 fn run_wait(fake: &FakeMw, args: &[&str]) -> (Output, Duration) {
-    let mut all = vec!["--wait"];
-    all.extend(FAST);
-    all.extend(args);
     let started = Instant::now();
-    let out = run(fake, &all);
+    let out = run_utc(fake, &[&["--wait"][..], &FAST, args].concat());
     (out, started.elapsed())
-}
-
-/// The identity members in the order of the service model (and of the aws CLI), then the
-/// `CommandInvocations` ssmres adds, with GetCommandInvocation's members in their model order
-/// woven in (the two orders agree on the members they share: Status, StatusDetails).
-const PRINT_ORDER: [&str; 28] = [
-    "WindowExecutionId",
-    "TaskExecutionId",
-    "InvocationId",
-    "ExecutionId",
-    "TaskType",
-    "Parameters",
-    "CommandId",
-    "InstanceId",
-    "Comment",
-    "DocumentName",
-    "DocumentVersion",
-    "PluginName",
-    "ResponseCode",
-    "ExecutionStartDateTime",
-    "ExecutionElapsedTime",
-    "ExecutionEndDateTime",
-    "Status",
-    "StatusDetails",
-    "StandardOutputContent",
-    "StandardOutputUrl",
-    "StandardErrorContent",
-    "StandardErrorUrl",
-    "CloudWatchOutputConfig",
-    "StartTime",
-    "EndTime",
-    "OwnerInformation",
-    "WindowTargetId",
-    "CommandInvocations",
-];
-
-/// A value whose object keys serialise in [`PRINT_ORDER`] (others after, alphabetically).
-struct Ordered<'a>(&'a Value);
-
-impl Serialize for Ordered<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::{SerializeMap, SerializeSeq};
-        match self.0 {
-            Value::Object(map) => {
-                let mut keys: Vec<&String> = map.keys().collect();
-                keys.sort_by_key(|k| {
-                    (
-                        PRINT_ORDER
-                            .iter()
-                            .position(|p| p == k)
-                            .unwrap_or(PRINT_ORDER.len()),
-                        (*k).clone(),
-                    )
-                });
-                let mut m = serializer.serialize_map(Some(keys.len()))?;
-                for k in keys {
-                    m.serialize_entry(k, &Ordered(&map[k]))?;
-                }
-                m.end()
-            }
-            Value::Array(items) => {
-                let mut seq = serializer.serialize_seq(Some(items.len()))?;
-                for item in items {
-                    seq.serialize_element(&Ordered(item))?;
-                }
-                seq.end()
-            }
-            other => other.serialize(serializer),
-        }
-    }
-}
-
-/// Pretty JSON as the aws CLI prints it: 4-space indent, keys in model order, a newline.
-fn pretty(values: &[Value]) -> String {
-    let array = Value::Array(values.to_vec());
-    let mut out = Vec::new();
-    let formatter = serde_json::ser::PrettyFormatter::with_indent(b"    ");
-    let mut serializer = serde_json::Serializer::with_formatter(&mut out, formatter);
-    Ordered(&array).serialize(&mut serializer).unwrap();
-    out.push(b'\n');
-    String::from_utf8(out).unwrap()
-}
-
-/// One object as the aws CLI prints it.
-fn pretty_one(value: &Value) -> String {
-    let mut out = Vec::new();
-    let formatter = serde_json::ser::PrettyFormatter::with_indent(b"    ");
-    let mut serializer = serde_json::Serializer::with_formatter(&mut out, formatter);
-    Ordered(value).serialize(&mut serializer).unwrap();
-    out.push(b'\n');
-    String::from_utf8(out).unwrap()
-}
-
-/// One compact JSON line, keys in model order.
-fn compact(value: &Value) -> String {
-    serde_json::to_string(&Ordered(value)).unwrap()
-}
-
-/// Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
-}
-
-/// An epoch-seconds timestamp as botocore prints it in UTC (microseconds only when not zero).
-fn botocore_iso(epoch: f64) -> String {
-    let micros = (epoch * 1e6).round() as i64;
-    let secs = micros.div_euclid(1_000_000);
-    let frac = micros.rem_euclid(1_000_000);
-    let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
-    let sod = secs.rem_euclid(86_400);
-    let frac = if frac == 0 {
-        String::new()
-    } else {
-        format!(".{frac:06}")
-    };
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}{frac}+00:00",
-        sod / 3_600,
-        sod % 3_600 / 60,
-        sod % 60
-    )
 }
 
 /// An identity as the fake sent it, as `-o json` prints it with `TZ=UTC` (values only; key
 /// order comes from [`pretty`]).
-fn printed(identity: &Value) -> Value {
+fn as_printed(identity: &Value) -> Value {
     let mut v = identity.clone();
     for key in ["StartTime", "EndTime"] {
         if let Some(t) = v.get(key).and_then(Value::as_f64) {
-            v[key] = json!(botocore_iso(t));
+            v[key] = json!(botocore_iso(t, 0));
         }
     }
     v
 }
 
 fn printed_all(identities: &[Value]) -> Vec<Value> {
-    identities.iter().map(printed).collect()
+    identities.iter().map(as_printed).collect()
 }
 
 /// The `InvocationId`s of a `-o json` array, in order.
@@ -230,7 +94,7 @@ fn ids_of(identities: &[Value]) -> Vec<String> {
 /// Asserts stdout is exactly `-o json` of these identities (as the fake sent them).
 #[track_caller]
 fn assert_json_exactly(out: &Output, identities: &[Value]) {
-    let want = pretty(&printed_all(identities));
+    let want = printed_array(&printed_all(identities));
     let got = stdout_str(out);
     if got != want {
         assert_eq!(
@@ -258,7 +122,7 @@ fn assert_json_exactly(out: &Output, identities: &[Value]) {
 /// one with the token of the one before, the bodies `base` plus `MaxResults` (one entry per
 /// call) and `NextToken`, and the last answer carried no token (or an empty one).
 #[track_caller]
-fn assert_walked(calls: &[MwCall], base: &Value, max_results: &[u64]) {
+fn assert_walked(calls: &[Call], base: &Value, max_results: &[u64]) {
     assert_eq!(
         calls
             .iter()
@@ -308,7 +172,7 @@ fn three_tasks() -> MwWorld {
 }
 
 /// The calls of each round, round 0 (before the first round began) included.
-fn calls_by_round(fake: &FakeMw) -> Vec<Vec<MwCall>> {
+fn calls_by_round(fake: &FakeMw) -> Vec<Vec<Call>> {
     let mut rounds = vec![Vec::new(); fake.round() + 1];
     for call in fake.calls() {
         rounds[call.round].push(call);
@@ -409,41 +273,20 @@ fn assert_wait_rounds(fake: &FakeMw, window: bool) {
     }
 }
 
-/// POSTs one AWS JSON 1.1 call to the fake and returns the status and body.
+/// POSTs one AWS JSON 1.1 call to the fake; the status and body.
 fn call(fake: &FakeMw, target: &str, body: &Value) -> (u16, Value) {
-    use std::io::{BufRead, BufReader, Read, Write};
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", fake.port())).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .unwrap();
-    let body = body.to_string();
-    write!(
-        stream,
-        "POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: {target}\r\n\
-         Content-Type: application/x-amz-json-1.1\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
+    let headers = [
+        ("X-Amz-Target", target),
+        ("Content-Type", "application/x-amz-json-1.1"),
+    ];
+    let (status, body) = http::request(
+        &fake.url(),
+        "POST",
+        "/",
+        &headers,
+        body.to_string().as_bytes(),
     )
-    .unwrap();
-    let mut reader = BufReader::new(stream);
-    let mut status_line = String::new();
-    reader.read_line(&mut status_line).unwrap();
-    let status: u16 = status_line[9..12].parse().unwrap();
-    let mut length = 0;
-    loop {
-        let mut header = String::new();
-        reader.read_line(&mut header).unwrap();
-        let header = header.trim_end();
-        if header.is_empty() {
-            break;
-        }
-        if let Some((name, value)) = header.split_once(':')
-            && name.eq_ignore_ascii_case("content-length")
-        {
-            length = value.trim().parse().unwrap();
-        }
-    }
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body).unwrap();
+    .expect("an answer");
     (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
 }
 
@@ -456,7 +299,7 @@ fn every_page_of_a_tasks_invocations_is_fetched_and_printed_in_order() {
     let world = one_task(230);
     let t0 = task_execution_id(0);
     let fake = FakeMw::start(world.clone());
-    let out = run(&fake, &["--task-id", &t0, "-o", "json"]);
+    let out = run_utc(&fake, &["--task-id", &t0, "-o", "json"]);
     assert_exit(&out, 0);
     assert!(out.stderr.is_empty(), "{}", describe(&out));
     assert_json_exactly(&out, &world.identities_at(0, 1));
@@ -478,7 +321,7 @@ fn every_page_of_a_tasks_invocations_is_fetched_and_printed_in_order() {
 fn default_output_in_a_pipe_is_the_json() {
     let world = one_task(3);
     let fake = FakeMw::start(world.clone());
-    let out = run(&fake, &["--task-id", &task_execution_id(0)]);
+    let out = run_utc(&fake, &["--task-id", &task_execution_id(0)]);
     assert_exit(&out, 0);
     assert_json_exactly(&out, &world.identities_at(0, 1));
 }
@@ -498,7 +341,7 @@ fn max_items_25_is_one_call_asking_for_25() {
     let world = one_task(230);
     let t0 = task_execution_id(0);
     let fake = FakeMw::start(world.clone());
-    let out = run(
+    let out = run_utc(
         &fake,
         &["--task-id", &t0, "--max-items", "25", "-o", "json"],
     );
@@ -520,7 +363,7 @@ fn max_items_5_asks_for_the_smallest_page_and_prints_5() {
     let world = one_task(230);
     let t0 = task_execution_id(0);
     let fake = FakeMw::start(world.clone());
-    let out = run(&fake, &["--task-id", &t0, "--max-items", "5", "-o", "json"]);
+    let out = run_utc(&fake, &["--task-id", &t0, "--max-items", "5", "-o", "json"]);
     assert_exit(&out, 0);
     assert_json_exactly(&out, &world.identities_at(0, 1)[..5]);
     assert_max_items_note(&out, Some(5));
@@ -538,14 +381,14 @@ fn max_items_5_asks_for_the_smallest_page_and_prints_5() {
     // so more exist.
     let world = one_task(7);
     let fake = FakeMw::start(world.clone());
-    let out = run(&fake, &["--task-id", &t0, "--max-items", "5", "-o", "json"]);
+    let out = run_utc(&fake, &["--task-id", &t0, "--max-items", "5", "-o", "json"]);
     assert_exit(&out, 0);
     assert_json_exactly(&out, &world.identities_at(0, 1)[..5]);
     assert_eq!(fake.calls_to(DESCRIBE_INVOCATIONS)[0].next_token, None);
     assert_max_items_note(&out, Some(5));
     // --max-items 7 on the same: exactly complete, no note.
     let fake = FakeMw::start(world.clone());
-    let out = run(&fake, &["--task-id", &t0, "--max-items", "7", "-o", "json"]);
+    let out = run_utc(&fake, &["--task-id", &t0, "--max-items", "7", "-o", "json"]);
     assert_exit(&out, 0);
     assert_json_exactly(&out, &world.identities_at(0, 1));
     assert_max_items_note(&out, None);
@@ -567,7 +410,7 @@ fn max_items_asks_for_the_remaining_count_on_each_page() {
     ] {
         let fake = FakeMw::start(world.clone());
         let n = max_items.to_string();
-        let out = run(&fake, &["--task-id", &t0, "--max-items", &n, "-o", "json"]);
+        let out = run_utc(&fake, &["--task-id", &t0, "--max-items", &n, "-o", "json"]);
         assert_exit(&out, 0);
         assert_json_exactly(&out, &world.identities_at(0, 1)[..printed]);
         assert_max_items_note(&out, more.then_some(printed));
@@ -601,7 +444,7 @@ fn max_items_counts_across_tasks_and_stops_listing_once_reached() {
         MwTask::run_command(2).invocations(20),
     ]);
     let fake = FakeMw::start(world.clone());
-    let out = run(&fake, &["--max-items", "30", "-o", "json"]);
+    let out = run_utc(&fake, &["--max-items", "30", "-o", "json"]);
     assert_exit(&out, 0);
     let mut want = world.identities_at(0, 1);
     want.extend(world.identities_at(1, 1).into_iter().take(10));
@@ -623,7 +466,7 @@ fn max_items_counts_across_tasks_and_stops_listing_once_reached() {
         MwTask::automation(1).invocations(10),
     ]);
     let fake = FakeMw::start(world.clone());
-    let out = run(&fake, &["--max-items", "30", "-o", "json"]);
+    let out = run_utc(&fake, &["--max-items", "30", "-o", "json"]);
     assert_exit(&out, 0);
     assert_json_exactly(&out, &world.final_identities());
     assert_max_items_note(&out, None);
@@ -634,7 +477,7 @@ fn max_items_counts_across_tasks_and_stops_listing_once_reached() {
         MwTask::automation(1).invocations(10),
     ]);
     let fake = FakeMw::start(world.clone());
-    let out = run(&fake, &["--max-items", "20", "-o", "json"]);
+    let out = run_utc(&fake, &["--max-items", "20", "-o", "json"]);
     assert_exit(&out, 0);
     assert_json_exactly(&out, &world.identities_at(0, 1));
     assert_max_items_note(&out, Some(20));
@@ -651,7 +494,7 @@ fn short_pages_and_an_empty_final_token_end_the_listing() {
     let world = one_task(95).page_cap(40).empty_token_on_last_page();
     let t0 = task_execution_id(0);
     let fake = FakeMw::start(world.clone());
-    let out = run(&fake, &["--task-id", &t0, "-o", "json"]);
+    let out = run_utc(&fake, &["--task-id", &t0, "-o", "json"]);
     assert_exit(&out, 0);
     assert_json_exactly(&out, &world.identities_at(0, 1));
     let calls = fake.calls_to(DESCRIBE_INVOCATIONS);
@@ -666,7 +509,7 @@ fn every_page_of_the_task_listing_is_followed() {
         .collect();
     let world = MwWorld::new(tasks).page_cap(2);
     let fake = FakeMw::start(world.clone());
-    let out = run(&fake, &["-o", "json"]);
+    let out = run_utc(&fake, &["-o", "json"]);
     assert_exit(&out, 0);
     assert_json_exactly(&out, &world.final_identities());
     assert_walked(
@@ -677,7 +520,7 @@ fn every_page_of_the_task_listing_is_followed() {
     let mut listed: Vec<String> = fake
         .calls_to(DESCRIBE_INVOCATIONS)
         .iter()
-        .map(|c| c.task_id().unwrap().to_owned())
+        .map(|c| c.field("TaskId").unwrap().to_owned())
         .collect();
     // Invocation pages are capped too: task 4's five invocations take three pages.
     listed.dedup();
@@ -699,7 +542,7 @@ fn every_page_of_the_task_listing_is_followed() {
 fn without_task_id_the_tasks_are_listed_then_each_tasks_invocations_in_order() {
     let world = three_tasks();
     let fake = FakeMw::start(world.clone());
-    let out = run(&fake, &["-o", "json"]);
+    let out = run_utc(&fake, &["-o", "json"]);
     assert_exit(&out, 0);
     assert!(out.stderr.is_empty(), "{}", describe(&out));
     assert_json_exactly(&out, &world.final_identities());
@@ -735,24 +578,24 @@ fn an_empty_listing_prints_an_empty_array() {
     let world = MwWorld::new(vec![MwTask::run_command(0)]);
     let t0 = task_execution_id(0);
     let fake = FakeMw::start(world.clone());
-    let out = run(&fake, &["--task-id", &t0, "-o", "json"]);
+    let out = run_utc(&fake, &["--task-id", &t0, "-o", "json"]);
     assert_exit(&out, 0);
     assert_eq!(stdout_str(&out), "[]\n", "{}", describe(&out));
     let fake = FakeMw::start(world.clone());
-    let out = run(&fake, &["--task-id", &t0, "-o", "jsonl"]);
+    let out = run_utc(&fake, &["--task-id", &t0, "-o", "jsonl"]);
     assert_exit(&out, 0);
     assert!(out.stdout.is_empty(), "{}", describe(&out));
 
     // A window execution without tasks: one call.
     let fake = FakeMw::start(MwWorld::new(Vec::new()));
-    let out = run(&fake, &["-o", "json"]);
+    let out = run_utc(&fake, &["-o", "json"]);
     assert_exit(&out, 0);
     assert_eq!(stdout_str(&out), "[]\n", "{}", describe(&out));
     assert_eq!(fake.total_requests(), 1, "{:#?}", fake.calls());
 
     // A filter nothing passes.
     let fake = FakeMw::start(one_task(12));
-    let out = run(
+    let out = run_utc(
         &fake,
         &["--task-id", &t0, "--status", "failed", "-o", "json"],
     );
@@ -816,7 +659,7 @@ fn the_status_filter_is_sent_upper_case_in_order_without_duplicates() {
         let fake = FakeMw::start(world.clone());
         let mut all_args = vec!["--task-id", t0.as_str(), "-o", "json"];
         all_args.extend(&args);
-        let out = run(&fake, &all_args);
+        let out = run_utc(&fake, &all_args);
         assert_exit(&out, 0);
         let calls = fake.calls_to(DESCRIBE_INVOCATIONS);
         assert_eq!(calls.len(), 1, "{args:?}");
@@ -845,7 +688,7 @@ fn the_status_filter_goes_with_every_tasks_listing_not_with_the_task_listing() {
         }),
     ]);
     let fake = FakeMw::start(world.clone());
-    let out = run(&fake, &["--status", "failed", "-o", "json"]);
+    let out = run_utc(&fake, &["--status", "failed", "-o", "json"]);
     assert_exit(&out, 0);
     let want: Vec<Value> = world
         .final_identities()
@@ -872,26 +715,6 @@ fn the_status_filter_goes_with_every_tasks_listing_not_with_the_task_listing() {
 // Bad input: exit 2, one line, nothing sent
 // ---------------------------------------------------------------------------------------------
 
-#[track_caller]
-fn assert_rejected(args: &[&str]) {
-    let fake = FakeMw::start(one_task(3));
-    let cli = Cli::new(&fake.url());
-    let out = cli.cmd().args(args).output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "args {args:?} should be rejected with exit 2\n{}",
-        describe(&out)
-    );
-    let line = assert_single_stderr_line(&out);
-    assert!(
-        line.starts_with("error:"),
-        "args {args:?}: stderr line should start with \"error:\", got {line:?}"
-    );
-    assert!(out.stdout.is_empty(), "args {args:?}\n{}", describe(&out));
-    fake.assert_untouched();
-}
-
 #[test]
 fn bad_ids_are_rejected_before_any_request() {
     let good = WINDOW_EXECUTION_ID;
@@ -910,8 +733,8 @@ fn bad_ids_are_rejected_before_any_request() {
     ]
     .map(|s| s.to_owned());
     for bad in &bad_ids {
-        assert_rejected(&["task-invocations", "--window-execution-id", bad]);
-        assert_rejected(&[
+        assert_rejected(["task-invocations", "--window-execution-id", bad]);
+        assert_rejected([
             "task-invocations",
             "--window-execution-id",
             good,
@@ -919,8 +742,8 @@ fn bad_ids_are_rejected_before_any_request() {
             bad,
         ]);
     }
-    assert_rejected(&["task-invocations"]);
-    assert_rejected(&["task-invocations", "--task-id", &t0]);
+    assert_rejected(["task-invocations"]);
+    assert_rejected(["task-invocations", "--task-id", &t0]);
 }
 
 #[test]
@@ -949,7 +772,7 @@ fn bad_options_are_rejected_before_any_request() {
     ] {
         let mut args = w.to_vec();
         args.extend(&extra);
-        assert_rejected(&args);
+        assert_rejected(args);
     }
 }
 
@@ -959,20 +782,8 @@ fn ids_in_any_case_are_accepted() {
     let fake = FakeMw::start(world.clone());
     let window = WINDOW_EXECUTION_ID.to_ascii_uppercase();
     let task = task_execution_id(0).to_ascii_uppercase();
-    let cli = Cli::new(&fake.url());
-    let out = cli
-        .cmd()
-        .args([
-            "task-invocations",
-            "--window-execution-id",
-            &window,
-            "--task-id",
-            &task,
-            "-o",
-            "json",
-        ])
-        .output()
-        .unwrap();
+    let args = format!("task-invocations --window-execution-id {window} --task-id {task}");
+    let out = Cli::new(&fake.url()).run(format!("{args} -o json").as_str());
     assert_exit(&out, 0);
     let calls = fake.calls_to(DESCRIBE_INVOCATIONS);
     assert_eq!(calls.len(), 1);
@@ -983,23 +794,12 @@ fn ids_in_any_case_are_accepted() {
     // Waiting on one task: the listing names it in lower case; the ID given in upper case
     // still picks it.
     let fake = FakeMw::start(world.clone());
-    let cli = Cli::new(&fake.url());
-    let out = cli
-        .cmd()
-        .args([
-            "task-invocations",
-            "--window-execution-id",
-            &window,
-            "--task-id",
-            &task,
-            "--wait",
-            "-o",
-            "json",
-        ])
-        .args(FAST)
-        .env("TZ", "UTC")
-        .output()
-        .unwrap();
+    let mut cmd = Cli::new(&fake.url()).cmd();
+    cmd.env("TZ", "UTC")
+        .args(args.split(' '))
+        .args(["--wait", "-o", "json"])
+        .args(FAST);
+    let out = run(&mut cmd);
     assert_exit(&out, 0);
     assert!(out.stderr.is_empty(), "{}", describe(&out));
     assert_json_exactly(&out, &world.identities_at(0, 1));
@@ -1008,7 +808,7 @@ fn ids_in_any_case_are_accepted() {
     assert_eq!(calls.len(), 1, "{calls:#?}");
     assert!(
         calls[0]
-            .task_id()
+            .field("TaskId")
             .is_some_and(|t| t.eq_ignore_ascii_case(&task)),
         "{calls:#?}"
     );
@@ -1053,15 +853,12 @@ fn an_unknown_window_execution_exits_3_not_found_after_one_call() {
         (vec!["--with-output"], DESCRIBE_TASKS),
     ] {
         let fake = FakeMw::start(one_task(3));
-        let cli = Cli::new(&fake.url());
-        let out = cli
-            .cmd()
-            .args(["task-invocations", "--window-execution-id", OTHER_WINDOW])
+        let mut cmd = Cli::new(&fake.url()).cmd();
+        cmd.args(["task-invocations", "--window-execution-id", OTHER_WINDOW])
             .args(&args)
             .args(FAST.iter().filter(|_| args.contains(&"--wait")))
-            .args(["-o", "json"])
-            .output()
-            .unwrap();
+            .args(["-o", "json"]);
+        let out = run(&mut cmd);
         assert_not_found(&out, OTHER_WINDOW);
         let calls = fake.calls();
         assert_eq!(calls.len(), 1, "{args:?}: not retried: {calls:#?}");
@@ -1073,7 +870,7 @@ fn an_unknown_window_execution_exits_3_not_found_after_one_call() {
 fn an_unknown_task_exits_3_not_found() {
     let unknown = task_execution_id(7);
     let fake = FakeMw::start(one_task(3));
-    let out = run(&fake, &["--task-id", &unknown, "-o", "json"]);
+    let out = run_utc(&fake, &["--task-id", &unknown, "-o", "json"]);
     assert_exit(&out, 3);
     let line = assert_single_stderr_line(&out);
     assert!(
@@ -1115,7 +912,7 @@ fn access_denied_exits_3_with_the_message_after_one_call() {
                    ssm:DescribeMaintenanceWindowExecutionTaskInvocations";
     let world = one_task(3).fail_always(DESCRIBE_INVOCATIONS, Step::access_denied(message));
     let fake = FakeMw::start(world);
-    let out = run(&fake, &["--task-id", &task_execution_id(0), "-o", "json"]);
+    let out = run_utc(&fake, &["--task-id", &task_execution_id(0), "-o", "json"]);
     assert_exit(&out, 3);
     let line = assert_single_stderr_line(&out);
     assert!(
@@ -1130,7 +927,7 @@ fn access_denied_exits_3_with_the_message_after_one_call() {
 fn throttling_that_does_not_stop_exits_3_after_the_sdk_retries() {
     let world = one_task(3).fail_always(DESCRIBE_TASKS, Step::throttled());
     let fake = FakeMw::start(world);
-    let out = run(&fake, &["-o", "json"]);
+    let out = run_utc(&fake, &["-o", "json"]);
     assert_exit(&out, 3);
     let line = assert_single_stderr_line(&out);
     assert!(line.starts_with("error:"), "{line:?}");
@@ -1148,7 +945,7 @@ fn a_throttled_page_and_a_500_in_the_middle_lose_and_duplicate_nothing() {
         vec![Step::throttled(), Step::Status500],
     );
     let fake = FakeMw::start(world.clone());
-    let out = run(&fake, &["--task-id", &t0, "-o", "json"]);
+    let out = run_utc(&fake, &["--task-id", &t0, "-o", "json"]);
     assert_exit(&out, 0);
     assert_json_exactly(&out, &world.identities_at(0, 1));
     let calls = fake.calls_to(DESCRIBE_INVOCATIONS);
@@ -1182,7 +979,7 @@ fn wait_follows_pending_in_progress_success_and_exits_0() {
     assert_eq!(world.window_state_at(3).0, "IN_PROGRESS");
     assert_eq!(world.window_state_at(4).0, "SUCCESS");
     let fake = FakeMw::start(world.clone());
-    let (out, took) = run_wait(&fake, &["-o", "json"]);
+    let (out, _) = run_wait(&fake, &["-o", "json"]);
     assert_exit(&out, 0);
     assert!(out.stderr.is_empty(), "{}", describe(&out));
     assert_json_exactly(&out, &world.final_identities());
@@ -1196,7 +993,6 @@ fn wait_follows_pending_in_progress_success_and_exits_0() {
     // Task 0 was final in round 3, seen final a second time in round 4: listed in both.
     assert_eq!(fake.rounds_listing(&task_execution_id(0)), [1, 2, 3, 4]);
     assert_eq!(fake.rounds_listing(&task_execution_id(1)), [1, 2, 3, 4]);
-    assert!(took < Duration::from_secs(5), "took {took:?}");
 }
 
 #[test]
@@ -1301,7 +1097,7 @@ fn wait_timeout_while_in_progress_exits_4_with_a_timed_out_line() {
         describe(&out)
     );
     assert!(
-        took >= Duration::from_millis(380) && took < Duration::from_secs(5),
+        took >= Duration::from_millis(380),
         "--timeout 400ms took {took:?}"
     );
     assert!(
@@ -1357,7 +1153,8 @@ fn wait_timeout_while_in_progress_exits_4_with_a_timed_out_line() {
 
 #[test]
 fn wait_timeout_before_any_round_completed_prints_nothing() {
-    let slow = Duration::from_secs(3);
+    // Far longer than the timeout and its bound below.
+    let slow = Duration::from_secs(30);
     let t0 = task_execution_id(0);
     for (what, world, args) in [
         (
@@ -1397,7 +1194,7 @@ fn wait_timeout_before_any_round_completed_prints_nothing() {
             describe(&out)
         );
         assert!(
-            took < Duration::from_millis(2_500),
+            took < Duration::from_secs(10),
             "{what}: --timeout 300ms took {took:?}"
         );
         assert_eq!(fake.round(), 1, "{what}: {:#?}", fake.calls());
@@ -1621,7 +1418,7 @@ fn wait_over_several_pages_lists_every_page_each_round() {
     assert_json_exactly(&out, &world.identities_at(0, usize::MAX));
     assert_eq!(fake.round(), 3);
     for r in 1..=3 {
-        let calls: Vec<MwCall> = fake
+        let calls: Vec<Call> = fake
             .listings_of(&t0)
             .into_iter()
             .filter(|c| c.round == r)
@@ -1663,7 +1460,7 @@ fn wait_rides_out_a_throttled_page_mid_wait() {
 /// When each round of a wait without --task-id started: its GetMaintenanceWindowExecution
 /// request (no faults scripted, so no retries).
 fn round_starts(fake: &FakeMw) -> Vec<Instant> {
-    fake.requests_to(GET_WINDOW_EXECUTION)
+    fake.calls_to(GET_WINDOW_EXECUTION)
         .iter()
         .map(|r| r.at)
         .collect()
@@ -1671,30 +1468,31 @@ fn round_starts(fake: &FakeMw) -> Vec<Instant> {
 
 #[test]
 fn rounds_are_spaced_by_the_poll_intervals() {
-    // Defaults: the first pause is the 500ms minimum (5% of next to nothing waited).
+    // The schedule itself is the poll loop's (`src/poll_tests.rs`); here, that the defaults and
+    // the flags reach it. A pause is never shorter than asked; a busy machine may stretch one,
+    // so the caps are far above the intervals and still tell the minimum from the maximum.
+    // Defaults: the first pause is the 500ms minimum (5% of next to nothing waited), not the
+    // 10s maximum.
     let world = MwWorld::new(vec![
         MwTask::run_command(0).with_invocations(1, |_, inv| inv.ends_at(2, "SUCCESS")),
     ]);
     let fake = FakeMw::start(world.clone());
-    let started = Instant::now();
-    let out = run(&fake, &["--wait", "-o", "json"]);
-    let took = started.elapsed();
+    let out = run_utc(&fake, &["--wait", "-o", "json"]);
     assert_exit(&out, 0);
     let starts = round_starts(&fake);
     assert_eq!(starts.len(), 2, "{:#?}", fake.calls());
     let gap = starts[1] - starts[0];
     assert!(
-        gap >= Duration::from_millis(480) && gap < Duration::from_millis(1_500),
+        gap >= Duration::from_millis(480) && gap < Duration::from_secs(5),
         "default --min-interval 500ms: rounds {gap:?} apart"
     );
-    assert!(took < Duration::from_secs(5), "took {took:?}");
 
     // --min-interval 150ms --max-interval 150ms: every pause 150ms.
     let world = MwWorld::new(vec![
         MwTask::run_command(0).with_invocations(1, |_, inv| inv.ends_at(4, "SUCCESS")),
     ]);
     let fake = FakeMw::start(world);
-    let out = run(
+    let out = run_utc(
         &fake,
         &[
             "--wait",
@@ -1709,13 +1507,16 @@ fn rounds_are_spaced_by_the_poll_intervals() {
     assert_exit(&out, 0);
     let starts = round_starts(&fake);
     assert_eq!(starts.len(), 4, "{:#?}", fake.calls());
-    for pair in starts.windows(2) {
-        let gap = pair[1] - pair[0];
-        assert!(
-            gap >= Duration::from_millis(140) && gap < Duration::from_millis(1_000),
-            "rounds {gap:?} apart with 150ms intervals"
-        );
-    }
+    let mut gaps: Vec<Duration> = starts.windows(2).map(|p| p[1] - p[0]).collect();
+    assert!(
+        gaps.iter().all(|g| *g >= Duration::from_millis(140)),
+        "rounds {gaps:?} apart with 150ms intervals"
+    );
+    gaps.sort();
+    assert!(
+        gaps[1] < Duration::from_secs(1),
+        "median of {gaps:?} with 150ms intervals"
+    );
 }
 
 #[test]
@@ -1724,48 +1525,20 @@ fn sigint_during_a_wait_exits_130() {
         MwTask::run_command(0).with_invocations(2, |_, inv| inv.never_ends()),
     ]);
     let fake = FakeMw::start(world);
-    let cli = Cli::new(&fake.url());
-    let mut child = cli
-        .std_cmd()
-        .args([
-            "task-invocations",
-            "--window-execution-id",
-            WINDOW_EXECUTION_ID,
-            "--wait",
-            "-o",
-            "json",
-        ])
-        .args(FAST)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn ssmres");
-    if !fake.wait_for_round(3, Duration::from_secs(5)) {
-        let _ = child.kill();
-        panic!(
-            "no third round within 5 s\n{}",
-            describe(&child.wait_with_output().unwrap())
-        );
-    }
-    let sent = Instant::now();
-    let status = std::process::Command::new("sh")
-        .arg("-c")
-        .arg(format!("kill -INT {}", child.id()))
-        .status()
-        .expect("run sh -c kill");
-    assert!(status.success(), "kill -INT failed");
-    while child.try_wait().unwrap().is_none() {
-        if sent.elapsed() > Duration::from_secs(5) {
-            let _ = child.kill();
-            panic!(
-                "still running 5 s after SIGINT\n{}",
-                describe(&child.wait_with_output().unwrap())
-            );
-        }
-        thread::sleep(Duration::from_millis(10));
-    }
-    let out = child.wait_with_output().unwrap();
+    let mut cmd = Cli::new(&fake.url()).cmd();
+    cmd.args([
+        "task-invocations",
+        "--window-execution-id",
+        WINDOW_EXECUTION_ID,
+        "--wait",
+        "-o",
+        "json",
+    ])
+    .args(FAST);
+    let mut run = Spawned::start(&mut cmd);
+    run.until("a third round", fake.wait(|| fake.round() >= 3));
+    run.sigint();
+    let out = run.finish().out;
     assert_exit(&out, 130);
     assert!(out.stdout.is_empty(), "{}", describe(&out));
     assert!(!stderr_str(&out).contains("panicked"), "{}", describe(&out));
@@ -1805,7 +1578,7 @@ fn with_command_invocations(world: &MwWorld, identities: &[Value]) -> Vec<Value>
     identities
         .iter()
         .map(|identity| {
-            let mut v = printed(identity);
+            let mut v = as_printed(identity);
             if identity["TaskType"] != RUN_COMMAND {
                 return v;
             }
@@ -1870,10 +1643,10 @@ fn get_requests(fake: &FakeMw) -> Vec<(String, String, Option<String>)> {
 fn with_output_json_adds_the_command_invocations_to_run_command_identities() {
     let world = with_commands();
     let fake = FakeMw::start(world.clone());
-    let out = run(&fake, &["--with-output", "-o", "json"]);
+    let out = run_utc(&fake, &["--with-output", "-o", "json"]);
     assert_exit(&out, 0);
     let want = with_command_invocations(&world, &world.final_identities());
-    assert_eq!(stdout_str(&out), pretty(&want), "{}", describe(&out));
+    assert_eq!(stdout_str(&out), printed_array(&want), "{}", describe(&out));
     // (Key order, CommandInvocations last, is in the bytes compared above.)
     let doc = stdout_json(&out);
     for item in doc.as_array().unwrap() {
@@ -1929,23 +1702,15 @@ fn each_command_invocation_expected_is_what_ssmres_get_prints() {
     let mut checked = 0;
     for identity in expected.iter().filter(|v| v["TaskType"] == RUN_COMMAND) {
         for record in identity["CommandInvocations"].as_array().unwrap() {
-            let cli = Cli::new(&fake.url());
-            let out = cli
-                .cmd()
-                .env("TZ", "UTC")
-                .args([
-                    "get",
-                    "--command-id",
-                    record["CommandId"].as_str().unwrap(),
-                    "--instance-id",
-                    record["InstanceId"].as_str().unwrap(),
-                    "-o",
-                    "json",
-                ])
-                .output()
-                .unwrap();
+            let (command, instance) = (&record["CommandId"], &record["InstanceId"]);
+            let get = format!(
+                "get --command-id {} --instance-id {} -o json",
+                command.as_str().unwrap(),
+                instance.as_str().unwrap()
+            );
+            let out = Cli::new(&fake.url()).run(get.as_str());
             assert_exit(&out, 0);
-            assert_eq!(stdout_str(&out), pretty_one(record), "{}", describe(&out));
+            assert_eq!(stdout_str(&out), printed(record), "{}", describe(&out));
             checked += 1;
         }
     }
@@ -1956,7 +1721,7 @@ fn each_command_invocation_expected_is_what_ssmres_get_prints() {
 fn with_output_jsonl_is_one_compact_object_per_line() {
     let world = with_commands();
     let fake = FakeMw::start(world.clone());
-    let out = run(&fake, &["--with-output", "-o", "jsonl"]);
+    let out = run_utc(&fake, &["--with-output", "-o", "jsonl"]);
     assert_exit(&out, 0);
     let want: String = with_command_invocations(&world, &world.final_identities())
         .iter()
@@ -1983,10 +1748,10 @@ fn with_output_asks_each_step_of_a_document_with_several() {
         },
     )]);
     let fake = FakeMw::start(world.clone());
-    let out = run(&fake, &["--with-output", "-o", "json"]);
+    let out = run_utc(&fake, &["--with-output", "-o", "json"]);
     assert_exit(&out, 0);
     let want = with_command_invocations(&world, &world.final_identities());
-    assert_eq!(stdout_str(&out), pretty(&want), "{}", describe(&out));
+    assert_eq!(stdout_str(&out), printed_array(&want), "{}", describe(&out));
     let c = command_id(0, 0);
     let step = |i: usize, p: &str| (c.clone(), instance_for(0, 0, i), Some(p.to_owned()));
     assert_eq!(
@@ -2009,10 +1774,10 @@ fn with_output_follows_every_page_of_a_commands_instances() {
         MwTask::run_command(0).with_invocations(1, |_, inv| inv.instances(instances.clone())),
     ]);
     let fake = FakeMw::start(world.clone());
-    let out = run(&fake, &["--with-output", "-o", "json"]);
+    let out = run_utc(&fake, &["--with-output", "-o", "json"]);
     assert_exit(&out, 0);
     let want = with_command_invocations(&world, &world.final_identities());
-    assert_eq!(stdout_str(&out), pretty(&want), "{}", describe(&out));
+    assert_eq!(stdout_str(&out), printed_array(&want), "{}", describe(&out));
     assert_walked(
         &fake.calls_to(LIST_COMMAND_INVOCATIONS),
         &json!({"CommandId": command_id(0, 0), "Details": true}),
@@ -2033,7 +1798,7 @@ fn with_output_fetches_nothing_for_invocations_without_a_command() {
         MwTask::automation(1).invocations(1),
     ]);
     let fake = FakeMw::start(world.clone());
-    let out = run(&fake, &["--with-output", "-o", "json"]);
+    let out = run_utc(&fake, &["--with-output", "-o", "json"]);
     assert_exit(&out, 0);
     assert_eq!(
         invocation_ids(&out),
@@ -2120,11 +1885,11 @@ fn with_output_a_command_listing_that_fails_is_a_warning_and_the_listing_is_prin
             .remove("CommandInvocations");
 
         let fake = FakeMw::start(world.clone());
-        let out = run(&fake, &["--with-output", "-o", "json"]);
+        let out = run_utc(&fake, &["--with-output", "-o", "json"]);
         assert_exit(&out, 0);
         assert_eq!(
             stdout_str(&out),
-            pretty(&want),
+            printed_array(&want),
             "{what}\n{}",
             describe(&out)
         );
@@ -2161,7 +1926,7 @@ fn with_output_a_command_listing_that_fails_is_a_warning_and_the_listing_is_prin
         assert_exit(&out, 1);
         assert_eq!(
             stdout_str(&out),
-            pretty(&want),
+            printed_array(&want),
             "{what}\n{}",
             describe(&out)
         );
@@ -2175,7 +1940,7 @@ fn with_output_a_command_listing_that_fails_is_a_warning_and_the_listing_is_prin
     );
     for format in ["table", "text"] {
         let fake = FakeMw::start(world.clone());
-        let out = run(&fake, &["--with-output", "-o", format]);
+        let out = run_utc(&fake, &["--with-output", "-o", format]);
         assert_exit(&out, 0);
         assert_one_warning(&out, &invocation_id(0, 1), &["InvalidCommandId"]);
         let text = stdout_str(&out);
@@ -2204,7 +1969,7 @@ fn with_output_a_command_listing_failing_on_a_later_page_has_no_partial_array() 
         vec![Step::access_denied(DENIED)],
     );
     let fake = FakeMw::start(world.clone());
-    let out = run(&fake, &["--with-output", "-o", "json"]);
+    let out = run_utc(&fake, &["--with-output", "-o", "json"]);
     assert_exit(&out, 0);
     assert_json_exactly(&out, &world.final_identities());
     assert_one_warning(&out, &invocation_id(0, 0), &["AccessDenied", DENIED]);
@@ -2235,15 +2000,15 @@ fn with_output_an_instance_whose_output_cannot_be_fetched_is_left_out_with_a_war
     records.remove(1);
 
     let fake = FakeMw::start(world.clone());
-    let out = run(&fake, &["--with-output", "-o", "json"]);
+    let out = run_utc(&fake, &["--with-output", "-o", "json"]);
     assert_exit(&out, 0);
-    assert_eq!(stdout_str(&out), pretty(&want), "{}", describe(&out));
+    assert_eq!(stdout_str(&out), printed_array(&want), "{}", describe(&out));
     assert_one_warning(&out, &invocation_id(0, 0), &["AccessDenied", message]);
     assert_eq!(stderr_str(&out).lines().count(), 1, "{}", describe(&out));
     assert_eq!(get_requests(&fake).len(), 3, "access denied is not retried");
 
     let fake = FakeMw::start(world.clone());
-    let out = run(&fake, &["--with-output", "-o", "jsonl"]);
+    let out = run_utc(&fake, &["--with-output", "-o", "jsonl"]);
     assert_exit(&out, 0);
     let lines: String = want.iter().map(|v| compact(v) + "\n").collect();
     assert_eq!(stdout_str(&out), lines, "{}", describe(&out));
@@ -2252,7 +2017,7 @@ fn with_output_an_instance_whose_output_cannot_be_fetched_is_left_out_with_a_war
     let fake = FakeMw::start(world);
     let (out, _) = run_wait(&fake, &["--with-output", "-o", "json"]);
     assert_exit(&out, 1);
-    assert_eq!(stdout_str(&out), pretty(&want), "{}", describe(&out));
+    assert_eq!(stdout_str(&out), printed_array(&want), "{}", describe(&out));
     assert_one_warning(&out, &invocation_id(0, 0), &["AccessDenied", message]);
 }
 
@@ -2272,9 +2037,9 @@ fn with_output_a_command_listing_no_instance_is_an_empty_array_and_a_warning() {
     let want = with_command_invocations(&world, &world.final_identities());
     assert_eq!(want[1]["CommandInvocations"], json!([]));
     let fake = FakeMw::start(world.clone());
-    let out = run(&fake, &["--with-output", "-o", "json"]);
+    let out = run_utc(&fake, &["--with-output", "-o", "json"]);
     assert_exit(&out, 0);
-    assert_eq!(stdout_str(&out), pretty(&want), "{}", describe(&out));
+    assert_eq!(stdout_str(&out), printed_array(&want), "{}", describe(&out));
     assert!(
         stdout_str(&out).contains("\"CommandInvocations\": []"),
         "{}",
@@ -2293,10 +2058,10 @@ fn with_output_fetches_the_output_of_printed_invocations_only() {
     let world = with_commands();
     // --max-items 1: the first invocation only.
     let fake = FakeMw::start(world.clone());
-    let out = run(&fake, &["--with-output", "--max-items", "1", "-o", "json"]);
+    let out = run_utc(&fake, &["--with-output", "--max-items", "1", "-o", "json"]);
     assert_exit(&out, 0);
     let want = with_command_invocations(&world, &world.final_identities()[..1]);
-    assert_eq!(stdout_str(&out), pretty(&want), "{}", describe(&out));
+    assert_eq!(stdout_str(&out), printed_array(&want), "{}", describe(&out));
     assert_eq!(
         get_requests(&fake),
         [
@@ -2318,7 +2083,7 @@ fn with_output_fetches_the_output_of_printed_invocations_only() {
         .filter(|v| v["Status"] == "FAILED")
         .collect();
     let want = with_command_invocations(&world, &failed);
-    assert_eq!(stdout_str(&out), pretty(&want), "{}", describe(&out));
+    assert_eq!(stdout_str(&out), printed_array(&want), "{}", describe(&out));
     assert_eq!(
         fake.calls_to(LIST_COMMAND_INVOCATIONS)
             .iter()
@@ -2341,7 +2106,7 @@ fn with_output_after_a_wait_fetches_each_command_once_at_the_end() {
     let (out, _) = run_wait(&fake, &["--with-output", "-o", "json"]);
     assert_exit(&out, 0);
     let want = with_command_invocations(&world, &world.final_identities());
-    assert_eq!(stdout_str(&out), pretty(&want), "{}", describe(&out));
+    assert_eq!(stdout_str(&out), printed_array(&want), "{}", describe(&out));
     // Commands are resolved concurrently, so the order they reach the endpoint is not fixed;
     // what matters is that each is listed exactly once.
     let mut listings: Vec<String> = fake
@@ -2352,24 +2117,6 @@ fn with_output_after_a_wait_fetches_each_command_once_at_the_end() {
     listings.sort();
     assert_eq!(listings, [command_id(0, 0), command_id(0, 1)]);
     assert_eq!(get_requests(&fake).len(), 2);
-}
-
-/// Splits `text` into `(header, content)` sections at lines `== … ==`; text before the first
-/// header comes with an empty header.
-fn sections(text: &str) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = Vec::new();
-    for line in text.split_inclusive('\n') {
-        let bare = line.trim_end_matches('\n');
-        if bare.starts_with("== ") && bare.ends_with(" ==") {
-            out.push((bare.to_owned(), String::new()));
-        } else {
-            if out.is_empty() {
-                out.push((String::new(), String::new()));
-            }
-            out.last_mut().unwrap().1.push_str(line);
-        }
-    }
-    out
 }
 
 /// A status word reduced to letters, lower case: `TIMED_OUT`, `TimedOut` → `timedout`.
@@ -2385,7 +2132,7 @@ fn text_prints_each_instances_output_under_a_header_on_its_own_stream() {
     let world = with_commands();
     let fake = FakeMw::start(world.clone());
     // -o text implies --with-output.
-    let out = run(&fake, &["-o", "text"]);
+    let out = run_utc(&fake, &["-o", "text"]);
     assert_exit(&out, 0);
     let stdout = stdout_str(&out);
     let stderr = stderr_str(&out);
@@ -2548,11 +2295,11 @@ fn json_is_exactly_what_the_aws_cli_prints() {
     assert_eq!(WINDOW_TARGET_ID, "e3f0a1b2-6c5d-4e7f-9a8b-1234567890ab");
     assert_eq!(
         small_case_json(UTC_TIMES),
-        pretty(&printed_all(&world.identities_at(0, 1))),
+        printed_array(&printed_all(&world.identities_at(0, 1))),
         "the helpers of this file agree with the literal"
     );
     let fake = FakeMw::start(world);
-    let out = run(&fake, &["--task-id", &task_execution_id(0), "-o", "json"]);
+    let out = run_utc(&fake, &["--task-id", &task_execution_id(0), "-o", "json"]);
     assert_exit(&out, 0);
     assert_eq!(
         stdout_str(&out),
@@ -2606,7 +2353,7 @@ fn json_times_are_in_the_local_time_zone() {
 #[test]
 fn jsonl_is_exactly_one_compact_object_per_line() {
     let fake = FakeMw::start(small_case());
-    let out = run(&fake, &["--task-id", &task_execution_id(0), "-o", "jsonl"]);
+    let out = run_utc(&fake, &["--task-id", &task_execution_id(0), "-o", "jsonl"]);
     assert_exit(&out, 0);
     let doc = small_case_json([
         "2024-05-14T09:12:31.291000+00:00",
@@ -2662,9 +2409,9 @@ fn json_matches_the_aws_cli_byte_for_byte() {
         "--output",
         "json",
     ];
-    let mut aws = support::moto::aws_command_at(&fake.url(), home.path(), args);
+    let mut aws = crate::support::moto::aws_command_at(&fake.url(), home.path(), args);
     aws.env("AWS_CONFIG_FILE", &config).env("TZ", "UTC");
-    let aws = support::moto::run(aws, support::moto::COMMAND_TIMEOUT);
+    let aws = run(&mut aws);
     assert!(aws.status.success(), "aws CLI:\n{}", describe(&aws));
     let reference = stdout_str(&aws);
     // Sanity: the reference walked the pages and printed ISO times.
@@ -2677,10 +2424,13 @@ fn json_matches_the_aws_cli_byte_for_byte() {
         "unexpected aws CLI output:\n{reference}"
     );
     // The helpers of this file agree with the aws CLI.
-    assert_eq!(reference, pretty(&printed_all(&world.identities_at(0, 1))));
+    assert_eq!(
+        reference,
+        printed_array(&printed_all(&world.identities_at(0, 1)))
+    );
 
     let fake = FakeMw::start(world);
-    let out = run(&fake, &["--task-id", &t0, "-o", "json"]);
+    let out = run_utc(&fake, &["--task-id", &t0, "-o", "json"]);
     assert_exit(&out, 0);
     if out.stdout != aws.stdout {
         let ours = stdout_str(&out);
@@ -2725,19 +2475,11 @@ fn table_world() -> MwWorld {
     ])
 }
 
-/// The one line of `text` naming `id`.
-#[track_caller]
-fn row_of<'a>(text: &'a str, id: &str) -> &'a str {
-    let rows: Vec<&str> = text.lines().filter(|l| l.contains(id)).collect();
-    assert_eq!(rows.len(), 1, "one line naming {id}\n{text}");
-    rows[0]
-}
-
 #[test]
 fn table_shows_a_heading_and_rows_per_task_with_control_characters_visible() {
     let world = table_world();
     let fake = FakeMw::start(world.clone());
-    let out = run(&fake, &["-o", "table"]);
+    let out = run_utc(&fake, &["-o", "table"]);
     assert_exit(&out, 0);
     assert!(
         !out.stdout.contains(&0x1b) && !out.stdout.contains(&0x07),
@@ -2817,7 +2559,7 @@ fn table_shows_a_heading_and_rows_per_task_with_control_characters_visible() {
 fn parameters_are_in_the_table_only_with_verbose_and_always_in_json() {
     let world = table_world();
     let fake = FakeMw::start(world.clone());
-    let out = run(&fake, &["-o", "table", "-v"]);
+    let out = run_utc(&fake, &["-o", "table", "-v"]);
     assert_exit(&out, 0);
     assert!(
         stdout_str(&out).contains(SECRET),
@@ -2827,7 +2569,7 @@ fn parameters_are_in_the_table_only_with_verbose_and_always_in_json() {
     assert!(!out.stdout.contains(&0x1b), "{}", describe(&out));
 
     let fake = FakeMw::start(world.clone());
-    let out = run(&fake, &["-o", "json"]);
+    let out = run_utc(&fake, &["-o", "json"]);
     assert_exit(&out, 0);
     assert!(stdout_str(&out).contains(SECRET), "{}", describe(&out));
     assert_json_exactly(&out, &world.final_identities());
@@ -2847,7 +2589,7 @@ fn text_never_prints_parameters() {
         let fake = FakeMw::start(world.clone());
         let mut args = vec!["-o", "text"];
         args.extend(&extra);
-        let out = run(&fake, &args);
+        let out = run_utc(&fake, &args);
         assert!(
             matches!(out.status.code(), Some(0 | 1)),
             "{extra:?}\n{}",
@@ -2881,7 +2623,7 @@ fn parameters_never_reach_stderr_even_with_verbose() {
                     args.push("--wait");
                     args.extend(FAST);
                 }
-                let out = run(&fake, &args);
+                let out = run_utc(&fake, &args);
                 assert_exit(&out, if wait { 1 } else { 0 });
                 let what = format!("-o {format} {verbose} wait={wait}");
                 assert!(
@@ -2909,7 +2651,7 @@ fn parameters_never_reach_stderr_even_with_verbose() {
 fn table_with_task_id_and_with_output_shows_the_command_output() {
     let world = with_commands();
     let fake = FakeMw::start(world.clone());
-    let out = run(
+    let out = run_utc(
         &fake,
         &[
             "--task-id",

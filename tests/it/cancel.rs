@@ -1,0 +1,451 @@
+//! Cancelling what a `wait` waits on: `--cancel-on-interrupt` (Ctrl-C) and
+//! `--cancel-on-timeout` (`--timeout` passed) send CancelCommand (aliyun: StopInvocation) for
+//! exactly what is waited on, say so on stderr, poll a few seconds to show the state it
+//! reaches, and exit 130 (interrupt) or 4 (timeout); a second Ctrl-C while that happens exits
+//! at once. Without the flags nothing is ever cancelled.
+//!
+//! The binary runs in the background and is interrupted with `kill -INT` once the fake has
+//! seen it poll.
+
+use std::collections::BTreeSet;
+use std::process::Output;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::support::fake_ecs::{
+    ACTION, FakeEcs, INVOKE_ID, Instance, REGION_ID, Recorded, STOP_ACTION, World,
+    instance_id as ecs_instance_id,
+};
+use crate::support::fake_multi::{
+    CANCEL_COMMAND, CMD_ID, FakeMulti, LIST_COMMAND_INVOCATIONS, LIST_COMMANDS, MultiInstance,
+    MultiWorld, StepSpec,
+};
+use crate::support::fake_ssm::{INSTANCE_ID, fleet_instance_id};
+use crate::support::{Cli, FAST_POLL, Finished, Spawned, assert_exit, describe, stderr_str};
+
+/// How long the cancellation and the polls after it may take, at most: about 5 s of polling
+/// after the cancel, and room for a loaded machine.
+const AFTER_CANCEL: Duration = Duration::from_secs(15);
+
+/// `ssmres wait --command-id CMD_ID [--instance-id …] <fast polling> EXTRA -o json`, started.
+fn aws_wait(fake: &FakeMulti, instances: &[&str], extra: &[&str]) -> Spawned {
+    let mut cmd = Cli::new(&fake.url()).cmd();
+    cmd.args(["wait", "--command-id", CMD_ID]);
+    for id in instances {
+        cmd.args(["--instance-id", id]);
+    }
+    Spawned::start(cmd.args(FAST_POLL).args(extra).args(["-o", "json"]))
+}
+
+/// One single-step invocation on INSTANCE_ID that runs until cancelled.
+fn running_one() -> MultiWorld {
+    MultiWorld::one(MultiInstance::single(
+        INSTANCE_ID,
+        StepSpec::new("x").never_ends(),
+    ))
+}
+
+/// `n` single-step invocations that run until cancelled.
+fn running(n: usize) -> MultiWorld {
+    MultiWorld::new(
+        (0..n)
+            .map(|i| MultiInstance::single(fleet_instance_id(i), StepSpec::new("x").never_ends()))
+            .collect(),
+    )
+}
+
+/// Asserts stderr says that a cancellation was sent, then shows `final_status` (on that line
+/// or a later one).
+#[track_caller]
+fn assert_cancel_reported(out: &Output, final_status: &str) {
+    let err = stderr_str(out);
+    let lines: Vec<&str> = err.lines().collect();
+    let Some(said) = lines
+        .iter()
+        .position(|l| l.to_lowercase().contains("cancel"))
+    else {
+        panic!(
+            "no stderr line says the command is being cancelled\n{}",
+            describe(out)
+        );
+    };
+    assert!(
+        lines[said..].iter().any(|l| l.contains(final_status)),
+        "no stderr line shows the state reached ({final_status}) after the cancellation\n{}",
+        describe(out)
+    );
+    assert!(!err.contains("panicked"), "{}", describe(out));
+}
+
+/// The CancelCommand bodies, with `InstanceIds` sorted.
+fn cancels(fake: &FakeMulti) -> Vec<Value> {
+    let mut bodies = fake.cancel_requests();
+    for body in &mut bodies {
+        if let Some(ids) = body.get_mut("InstanceIds").and_then(Value::as_array_mut) {
+            ids.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
+        }
+    }
+    bodies
+}
+
+/// How many ListCommandInvocations polls came after the CancelCommand.
+fn polls_after_cancel(fake: &FakeMulti) -> usize {
+    let calls = fake.calls();
+    calls
+        .iter()
+        .skip_while(|c| !c.is(CANCEL_COMMAND))
+        .filter(|c| c.is(LIST_COMMAND_INVOCATIONS))
+        .count()
+}
+
+/// Interrupts `run` once the fake has begun round 2 (a second poll); the run, and how long it
+/// took after the signal.
+fn interrupt_in_round_2(fake: &FakeMulti, mut run: Spawned) -> (Finished, Duration) {
+    run.until("a second poll", fake.wait(|| fake.round() >= 2));
+    let sent = run.sigint();
+    let done = run.finish();
+    let took = done.ended - sent;
+    (done, took)
+}
+
+// ---------------------------------------------------------------------------------------------
+// AWS: --cancel-on-interrupt
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn ctrl_c_cancels_what_is_waited_on_shows_cancelled_and_exits_130() {
+    let (a, b) = (fleet_instance_id(1), fleet_instance_id(0));
+    for (world, named, cancel) in [
+        (
+            running_one(),
+            vec![INSTANCE_ID],
+            json!({ "CommandId": CMD_ID, "InstanceIds": [INSTANCE_ID] }),
+        ),
+        // A whole-command wait names no instance.
+        (running(2), vec![], json!({ "CommandId": CMD_ID })),
+        (
+            running(2),
+            vec![a.as_str(), b.as_str()],
+            json!({ "CommandId": CMD_ID, "InstanceIds": [b, a] }),
+        ),
+    ] {
+        let fake = FakeMulti::start(world);
+        let run = aws_wait(&fake, &named, &["--cancel-on-interrupt"]);
+        let (done, took) = interrupt_in_round_2(&fake, run);
+        let out = &done.out;
+        assert_exit(out, 130);
+        assert_eq!(
+            cancels(&fake),
+            [cancel],
+            "one CancelCommand for {named:?}\n{}",
+            describe(out)
+        );
+        assert_cancel_reported(out, "Cancelled");
+        assert!(
+            polls_after_cancel(&fake) >= 1,
+            "a poll after the cancel\n{}",
+            describe(out)
+        );
+        assert!(
+            took < AFTER_CANCEL,
+            "polls a few seconds at most after the cancel: took {took:?}"
+        );
+    }
+}
+
+#[test]
+fn a_second_ctrl_c_while_cancelling_exits_130_at_once() {
+    // The CancelCommand answer takes a minute.
+    let fake = FakeMulti::start(running_one().cancel_delay(Duration::from_secs(60)));
+    let mut run = aws_wait(&fake, &[INSTANCE_ID], &["--cancel-on-interrupt"]);
+    run.until("a second poll", fake.wait(|| fake.round() >= 2));
+    run.sigint();
+    run.until(
+        "the CancelCommand request",
+        fake.wait(|| !fake.cancel_requests().is_empty()),
+    );
+    let second = run.sigint();
+    let done = run.finish();
+    assert_exit(&done.out, 130);
+    let took = done.ended - second;
+    assert!(
+        took < Duration::from_secs(5),
+        "the second Ctrl-C ends the process at once: took {took:?}"
+    );
+}
+
+#[test]
+fn a_cancel_that_does_not_take_is_watched_a_few_seconds_at_most() {
+    // The service keeps showing Cancelling (the agent has not checked in).
+    let fake = FakeMulti::start(running_one().cancelling_for(Duration::from_secs(600)));
+    let run = aws_wait(&fake, &[INSTANCE_ID], &["--cancel-on-interrupt"]);
+    let (done, took) = interrupt_in_round_2(&fake, run);
+    assert_exit(&done.out, 130);
+    assert_eq!(fake.cancel_requests().len(), 1, "{}", describe(&done.out));
+    assert_cancel_reported(&done.out, "Cancelling");
+    assert!(
+        took < AFTER_CANCEL,
+        "at most about 5 s of polling after the cancel: took {took:?}"
+    );
+    let polls = polls_after_cancel(&fake);
+    assert!(
+        polls >= 2,
+        "kept polling for the state after the cancel ({polls} polls)"
+    );
+}
+
+#[test]
+fn ctrl_c_on_a_named_set_of_51_cancels_in_batches_of_at_most_50() {
+    let ids: Vec<String> = (0..51).map(fleet_instance_id).collect();
+    let fake = FakeMulti::start(running(51));
+    let named: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let mut run = aws_wait(&fake, &named, &["--cancel-on-interrupt"]);
+    // The first round (ListCommands, then the listing's two pages) is over once the second
+    // one begins.
+    run.until(
+        "a second round",
+        fake.wait(|| fake.count(LIST_COMMANDS) >= 2),
+    );
+    run.sigint();
+    let out = run.finish().out;
+    assert_exit(&out, 130);
+    let sent = fake.cancel_requests();
+    assert_eq!(
+        sent.len(),
+        2,
+        "two CancelCommand calls for 51 instances: {sent:?}\n{}",
+        describe(&out)
+    );
+    let mut covered: Vec<String> = Vec::new();
+    for body in &sent {
+        assert_eq!(body["CommandId"], CMD_ID, "{body:?}");
+        let batch = body["InstanceIds"]
+            .as_array()
+            .expect("InstanceIds named in each call");
+        assert!(
+            !batch.is_empty() && batch.len() <= 50,
+            "a batch of {} instances",
+            batch.len()
+        );
+        covered.extend(
+            batch
+                .iter()
+                .map(|v| v.as_str().unwrap_or_default().to_owned()),
+        );
+    }
+    let unique: BTreeSet<&String> = covered.iter().collect();
+    assert_eq!(
+        unique.len(),
+        covered.len(),
+        "no instance twice: {covered:?}"
+    );
+    assert_eq!(
+        unique,
+        ids.iter().collect::<BTreeSet<_>>(),
+        "every named instance cancelled"
+    );
+    assert_cancel_reported(&out, "Cancelled");
+}
+
+// ---------------------------------------------------------------------------------------------
+// AWS: --cancel-on-timeout, and nothing cancelled without the flags
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn timeout_with_cancel_on_timeout_cancels_shows_cancelled_and_exits_4() {
+    for (world, named, cancel) in [
+        (
+            running_one(),
+            vec![INSTANCE_ID],
+            json!({ "CommandId": CMD_ID, "InstanceIds": [INSTANCE_ID] }),
+        ),
+        (running(2), vec![], json!({ "CommandId": CMD_ID })),
+    ] {
+        let fake = FakeMulti::start(world);
+        let done = aws_wait(&fake, &named, &["--timeout", "1s", "--cancel-on-timeout"]).finish();
+        assert_exit(&done.out, 4);
+        assert_eq!(cancels(&fake), [cancel], "{}", describe(&done.out));
+        assert_cancel_reported(&done.out, "Cancelled");
+        assert!(
+            polls_after_cancel(&fake) >= 1,
+            "a poll after the cancel\n{}",
+            describe(&done.out)
+        );
+        // Not before the deadline.
+        assert!(done.took >= Duration::from_secs(1), "took {:?}", done.took);
+    }
+}
+
+#[test]
+fn without_cancel_on_interrupt_ctrl_c_cancels_nothing() {
+    // The other flag does not cover Ctrl-C.
+    for extra in [&[][..], &["--timeout", "30s", "--cancel-on-timeout"]] {
+        let fake = FakeMulti::start(running_one());
+        let run = aws_wait(&fake, &[INSTANCE_ID], extra);
+        let (done, took) = interrupt_in_round_2(&fake, run);
+        assert_exit(&done.out, 130);
+        assert!(took < Duration::from_secs(5), "{extra:?}: took {took:?}");
+        // A CancelCommand would have been answered, and so logged, before the exit.
+        assert!(
+            fake.cancel_requests().is_empty(),
+            "{extra:?}: nothing cancelled\n{}",
+            describe(&done.out)
+        );
+    }
+}
+
+#[test]
+fn without_cancel_on_timeout_a_timeout_cancels_nothing() {
+    // The other flag does not cover a timeout.
+    for extra in [
+        &["--timeout", "1s"][..],
+        &["--timeout", "1s", "--cancel-on-interrupt"],
+    ] {
+        for instances in [vec![INSTANCE_ID], vec![]] {
+            let world = if instances.is_empty() {
+                running(2)
+            } else {
+                running_one()
+            };
+            let fake = FakeMulti::start(world);
+            let out = aws_wait(&fake, &instances, extra).finish().out;
+            assert_exit(&out, 4);
+            assert!(
+                fake.cancel_requests().is_empty(),
+                "{extra:?} {instances:?}: nothing cancelled\n{}",
+                describe(&out)
+            );
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Alibaba Cloud: StopInvocation
+// ---------------------------------------------------------------------------------------------
+
+/// `ssmres --provider aliyun wait --invoke-id INVOKE_ID [--instance-id …] <fast polling> EXTRA
+/// -o json`, started.
+fn ali_wait(fake: &FakeEcs, instances: &[&str], extra: &[&str]) -> Spawned {
+    let mut cmd = Cli::new(&fake.url()).ali();
+    cmd.args(["wait", "--invoke-id", INVOKE_ID]);
+    for id in instances {
+        cmd.args(["--instance-id", id]);
+    }
+    Spawned::start(cmd.args(FAST_POLL).args(extra).args(["-o", "json"]))
+}
+
+/// Three instances of INVOKE_ID running until stopped.
+fn ali_running() -> World {
+    World::single((1..=3).map(|i| Instance::new(ecs_instance_id(i)).timeline(&[(1, "Running")])))
+}
+
+/// Interrupts `run` once the fake saw a second DescribeInvocationResults call.
+fn ali_interrupt(fake: &FakeEcs, mut run: Spawned) -> (Finished, Duration) {
+    run.until(
+        "a second poll",
+        fake.wait(|| fake.calls_of(ACTION).len() >= 2),
+    );
+    let sent = run.sigint();
+    let done = run.finish();
+    let took = done.ended - sent;
+    (done, took)
+}
+
+#[track_caller]
+fn assert_one_stop(fake: &FakeEcs, instances: &[&str], out: &Output) {
+    let stops = fake.calls_of(STOP_ACTION);
+    assert_eq!(stops.len(), 1, "one StopInvocation\n{}", describe(out));
+    let stop: &Recorded = &stops[0];
+    assert_eq!(
+        (stop.param("InvokeId"), stop.param("RegionId")),
+        (Some(INVOKE_ID), Some(REGION_ID))
+    );
+    let stopped: BTreeSet<&str> = stop
+        .params
+        .iter()
+        .filter(|(k, _)| k.starts_with("InstanceId."))
+        .map(|(_, v)| v.as_str())
+        .collect();
+    assert_eq!(
+        stopped,
+        instances.iter().copied().collect(),
+        "{:?}",
+        stop.params
+    );
+    // Numbered from 1 without gaps.
+    for n in 1..=instances.len() {
+        assert_eq!(
+            stop.count(&format!("InstanceId.{n}")),
+            1,
+            "{:?}",
+            stop.params
+        );
+    }
+}
+
+#[test]
+fn aliyun_ctrl_c_stops_what_is_waited_on_shows_its_state_and_exits_130() {
+    let (a, b) = (ecs_instance_id(3), ecs_instance_id(1));
+    for named in [vec![], vec![a.as_str()], vec![a.as_str(), b.as_str()]] {
+        let fake = FakeEcs::start(ali_running());
+        let (done, took) =
+            ali_interrupt(&fake, ali_wait(&fake, &named, &["--cancel-on-interrupt"]));
+        assert_exit(&done.out, 130);
+        assert_one_stop(&fake, &named, &done.out);
+        assert_cancel_reported(&done.out, "Terminated");
+        assert!(took < AFTER_CANCEL, "took {took:?}");
+    }
+}
+
+#[test]
+fn aliyun_a_second_ctrl_c_while_stopping_exits_130_at_once() {
+    let fake = FakeEcs::start(ali_running().stop_delay(Duration::from_secs(60)));
+    let mut run = ali_wait(&fake, &[], &["--cancel-on-interrupt"]);
+    run.until(
+        "a second poll",
+        fake.wait(|| fake.calls_of(ACTION).len() >= 2),
+    );
+    run.sigint();
+    run.until(
+        "the StopInvocation request",
+        fake.wait(|| !fake.calls_of(STOP_ACTION).is_empty()),
+    );
+    let second = run.sigint();
+    let done = run.finish();
+    assert_exit(&done.out, 130);
+    let took = done.ended - second;
+    assert!(
+        took < Duration::from_secs(5),
+        "took {took:?} after the second Ctrl-C\n{}",
+        describe(&done.out)
+    );
+}
+
+#[test]
+fn aliyun_timeout_with_cancel_on_timeout_stops_and_exits_4() {
+    let fake = FakeEcs::start(ali_running());
+    let out = ali_wait(&fake, &[], &["--timeout", "1s", "--cancel-on-timeout"])
+        .finish()
+        .out;
+    assert_exit(&out, 4);
+    assert_one_stop(&fake, &[], &out);
+    assert_cancel_reported(&out, "Terminated");
+}
+
+#[test]
+fn aliyun_without_the_flags_nothing_is_stopped() {
+    let fake = FakeEcs::start(ali_running());
+    let (done, _) = ali_interrupt(&fake, ali_wait(&fake, &[], &[]));
+    assert_exit(&done.out, 130);
+    assert!(
+        fake.calls_of(STOP_ACTION).is_empty(),
+        "{}",
+        describe(&done.out)
+    );
+
+    let fake = FakeEcs::start(ali_running());
+    let out = ali_wait(&fake, &[], &["--timeout", "1s"]).finish().out;
+    assert_exit(&out, 4);
+    assert!(fake.calls_of(STOP_ACTION).is_empty(), "{}", describe(&out));
+}

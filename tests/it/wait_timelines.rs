@@ -1,0 +1,497 @@
+//! `ssmres wait` against scripted timelines of GetCommandInvocation answers.
+//!
+//! Each test asserts what a user notices: the exit code, what lands on stdout and stderr, how
+//! many calls hit the endpoint, and (with bounds a loaded machine cannot miss) how long it took.
+//! The exact poll schedule is tested on tokio's paused clock in `src/poll_tests.rs`.
+
+use std::process::Output;
+use std::time::{Duration, Instant};
+
+use crate::support::fake_ssm::{FakeSsm, GET_COMMAND_INVOCATION, Step, invocation_step};
+use crate::support::{
+    Cli, FAST_POLL, Spawned, assert_exit, assert_single_stderr_line, describe, ids, stderr_str,
+    stdout_json,
+};
+
+/// Runs `wait` with the fake's ids, fast polling, JSON output and `extra`; `AWS_MAX_ATTEMPTS`
+/// is `max_attempts` when given. The run and how long it took.
+fn run_wait(fake: &FakeSsm, max_attempts: Option<&str>, extra: &[&str]) -> (Output, Duration) {
+    let mut cmd = Cli::new(&fake.url()).cmd();
+    cmd.arg("wait")
+        .args(ids())
+        .args(FAST_POLL)
+        .args(["-o", "json"])
+        .args(extra);
+    if let Some(n) = max_attempts {
+        cmd.env("AWS_MAX_ATTEMPTS", n);
+    }
+    let started = Instant::now();
+    let out = crate::support::run(&mut cmd);
+    (out, started.elapsed())
+}
+
+#[track_caller]
+fn assert_status(out: &Output, status: &str, details: &str) {
+    let v = stdout_json(out);
+    assert_eq!(
+        (&v["Status"], &v["StatusDetails"]),
+        (&status.into(), &details.into()),
+        "{}",
+        describe(out)
+    );
+}
+
+#[track_caller]
+fn assert_calls(fake: &FakeSsm, expected: usize, out: &Output) {
+    assert_eq!(
+        fake.count(GET_COMMAND_INVOCATION),
+        expected,
+        "GetCommandInvocation calls\n{}",
+        describe(out)
+    );
+}
+
+/// The arrival times of the GetCommandInvocation calls.
+fn arrivals(fake: &FakeSsm) -> Vec<Instant> {
+    fake.calls_to(GET_COMMAND_INVOCATION)
+        .iter()
+        .map(|c| c.at)
+        .collect()
+}
+
+#[test]
+fn timelines_that_end_in_success_exit_0_after_one_call_per_poll() {
+    let ok = |stdout: &str| invocation_step("Success", "Success", stdout, "");
+    let running = |status: &str| invocation_step(status, status, "", "");
+    for (what, steps, max_attempts) in [
+        ("success at the first poll", vec![ok("done\n")], None),
+        (
+            "invisible, then appearing",
+            vec![
+                Step::not_found(),
+                Step::not_found(),
+                Step::not_found(),
+                ok("hi\n"),
+            ],
+            None,
+        ),
+        (
+            "pending, in progress, success",
+            vec![
+                running("Pending"),
+                running("InProgress"),
+                invocation_step("InProgress", "InProgress", "half", ""),
+                ok("all done\n"),
+            ],
+            None,
+        ),
+        (
+            "a dropped connection",
+            vec![running("InProgress"), Step::DropConnection, ok("ok\n")],
+            Some("2"),
+        ),
+        (
+            "a slow answer",
+            vec![
+                Step::delayed(Duration::from_millis(400), running("InProgress")),
+                ok("ok\n"),
+            ],
+            None,
+        ),
+        // It keeps polling through a status it does not know instead of stopping there.
+        (
+            "an unknown status",
+            vec![running("Paused"), running("Paused"), ok("resumed\n")],
+            None,
+        ),
+        (
+            "four failed polls",
+            vec![
+                Step::Status500,
+                Step::Status500,
+                Step::Status500,
+                Step::Status500,
+                ok("ok\n"),
+            ],
+            Some("1"),
+        ),
+    ] {
+        let calls = steps.len();
+        let fake = FakeSsm::start(steps.clone());
+        let (out, _) = run_wait(&fake, max_attempts, &[]);
+        assert_exit(&out, 0);
+        // stdout is one JSON document: the final invocation and nothing else.
+        assert_status(&out, "Success", "Success");
+        let Step::Json(_, last) = steps.last().unwrap() else {
+            unreachable!()
+        };
+        let last: serde_json::Value = serde_json::from_str(last).unwrap();
+        assert_eq!(
+            stdout_json(&out)["StandardOutputContent"],
+            last["StandardOutputContent"],
+            "{what}"
+        );
+        assert_calls(&fake, calls, &out);
+    }
+}
+
+#[test]
+fn each_terminal_failure_exits_1_and_prints_it_as_get_does() {
+    for (status, details) in [
+        ("Failed", "Failed"),
+        ("Cancelled", "Cancelled"),
+        ("TimedOut", "Execution Timed Out"),
+        ("TimedOut", "Delivery Timed Out"),
+        ("Failed", "Undeliverable"),
+        ("Failed", "Terminated"),
+    ] {
+        let fake = FakeSsm::start(vec![
+            invocation_step("InProgress", "InProgress", "", ""),
+            invocation_step(status, details, "partial\n", "boom\n"),
+        ]);
+        let (out, _) = run_wait(&fake, None, &[]);
+        assert_exit(&out, 1);
+        assert_status(&out, status, details);
+        assert_calls(&fake, 2, &out);
+        // The final invocation is printed exactly like `get` prints it.
+        let got = Cli::new(&fake.url()).run([&["get"][..], &ids(), &["-o", "json"]].concat());
+        assert_exit(&got, 0);
+        assert_eq!(
+            out.stdout, got.stdout,
+            "wait and get print the same final {status}/{details}"
+        );
+    }
+}
+
+#[test]
+fn terminal_failure_in_text_mode_prints_the_outputs_and_exits_1() {
+    let fake = FakeSsm::always(invocation_step("Failed", "Failed", "out ✓\n", "err\n"));
+    let out =
+        Cli::new(&fake.url()).run([&["wait"][..], &ids(), &FAST_POLL, &["-o", "text"]].concat());
+    assert_exit(&out, 1);
+    assert_eq!(out.stdout, "out ✓\n".as_bytes(), "{}", describe(&out));
+    assert_eq!(out.stderr, b"err\n", "{}", describe(&out));
+}
+
+#[test]
+fn bursts_of_transient_errors_are_ridden_out() {
+    let slow_down = Step::Error(
+        429,
+        "SlowDown".into(),
+        "Please reduce your request rate.".into(),
+    );
+    for (what, fault, n) in [
+        ("throttling", Step::throttled(), 4),
+        ("server errors", Step::Status500, 3),
+        // HTTP 429 is transient whatever the code says, even one no SDK knows. Two attempts
+        // per poll: 5 calls whether the SDK retries the 429s or the poll loop does.
+        ("429 with any code", slow_down, 4),
+    ] {
+        let mut steps = vec![fault; n];
+        steps.push(invocation_step("Success", "Success", "ok\n", ""));
+        let fake = FakeSsm::start(steps);
+        let (out, took) = run_wait(&fake, Some("2"), &[]);
+        assert_exit(&out, 0);
+        assert_status(&out, "Success", "Success");
+        assert_calls(&fake, n + 1, &out);
+        assert!(took < Duration::from_secs(10), "{what} took {took:?}");
+    }
+}
+
+#[test]
+fn timeout_prints_the_last_seen_invocation_and_exits_4() {
+    let fake = FakeSsm::always(invocation_step(
+        "InProgress",
+        "InProgress",
+        "still going",
+        "",
+    ));
+    let (out, took) = run_wait(&fake, None, &["--timeout", "1s"]);
+    assert_exit(&out, 4);
+    assert_status(&out, "InProgress", "InProgress");
+    assert_eq!(stdout_json(&out)["StandardOutputContent"], "still going");
+    let line = assert_single_stderr_line(&out);
+    assert!(
+        line.starts_with("error:") && line.contains("last status: InProgress"),
+        "the timeout message should give the last status seen: {line:?}"
+    );
+    // Not before the deadline; the upper bound only guards against a timeout that never fires.
+    assert!(
+        took >= Duration::from_millis(950) && took < Duration::from_secs(10),
+        "--timeout 1s took {took:?}"
+    );
+    assert!(
+        fake.count(GET_COMMAND_INVOCATION) >= 3,
+        "{}",
+        describe(&out)
+    );
+}
+
+#[test]
+fn timeout_in_text_mode_prints_only_the_last_seen_content() {
+    for content in ["", "so far \u{2713}\n"] {
+        let fake = FakeSsm::always(invocation_step("InProgress", "In Progress", content, ""));
+        let extra = ["--timeout", "500ms", "-o", "text"];
+        let out = Cli::new(&fake.url()).run([&["wait"][..], &ids(), &FAST_POLL, &extra].concat());
+        assert_exit(&out, 4);
+        // stdout: the command's output so far, and nothing else (no status, no message).
+        assert_eq!(out.stdout, content.as_bytes(), "{}", describe(&out));
+        let line = assert_single_stderr_line(&out);
+        assert!(
+            line.starts_with("error:") && line.contains("last status: InProgress"),
+            "stderr: {line:?}"
+        );
+    }
+}
+
+#[test]
+fn timeout_before_anything_was_seen_prints_nothing_and_exits_4() {
+    let fake = FakeSsm::always(Step::not_found());
+    let (out, _) = run_wait(&fake, None, &["--timeout", "500ms"]);
+    assert_exit(&out, 4);
+    assert!(out.stdout.is_empty(), "{}", describe(&out));
+    let line = assert_single_stderr_line(&out);
+    assert!(
+        line.starts_with("error:") && line.contains("never visible"),
+        "nothing was seen: {line:?}"
+    );
+    assert!(!line.contains("last status"), "stderr: {line:?}");
+    assert!(
+        fake.count(GET_COMMAND_INVOCATION) >= 2,
+        "{}",
+        describe(&out)
+    );
+}
+
+#[test]
+fn not_found_beyond_grace_exits_3_and_says_what_to_check() {
+    let fake = FakeSsm::always(Step::not_found());
+    let (out, took) = run_wait(&fake, None, &["--not-found-grace", "300ms"]);
+    assert_exit(&out, 3);
+    assert!(out.stdout.is_empty(), "{}", describe(&out));
+    let line = assert_single_stderr_line(&out);
+    assert!(line.starts_with("error:"), "stderr: {line:?}");
+    for what in ["command", "instance", "region"] {
+        assert!(
+            line.to_lowercase().contains(what),
+            "stderr should mention {what}: {line:?}"
+        );
+    }
+    // Not before the grace ran out; it kept polling during it.
+    assert!(
+        took >= Duration::from_millis(300),
+        "grace 300ms, took {took:?}"
+    );
+    assert!(
+        fake.count(GET_COMMAND_INVOCATION) >= 2,
+        "{}",
+        describe(&out)
+    );
+}
+
+#[test]
+fn five_consecutive_failed_polls_exit_3_and_a_good_poll_resets_the_count() {
+    let fake = FakeSsm::always(Step::Status500);
+    let (out, _) = run_wait(&fake, Some("1"), &[]);
+    assert_exit(&out, 3);
+    assert!(out.stdout.is_empty(), "{}", describe(&out));
+    assert!(
+        assert_single_stderr_line(&out).starts_with("error:"),
+        "{}",
+        describe(&out)
+    );
+    assert_calls(&fake, 5, &out);
+
+    let mut steps = vec![Step::Status500; 4];
+    steps.push(invocation_step("InProgress", "InProgress", "", ""));
+    steps.extend(vec![Step::throttled(); 4]);
+    steps.push(invocation_step("Success", "Success", "ok\n", ""));
+    let fake = FakeSsm::start(steps);
+    let (out, _) = run_wait(&fake, Some("1"), &[]);
+    assert_exit(&out, 0);
+    assert_status(&out, "Success", "Success");
+    assert_calls(&fake, 10, &out);
+}
+
+/// Asserts the polls at `times` follow `--min-interval min --max-interval max`: each interval
+/// is 5 % of the time waited so far, within [min, max], with ±10 % jitter (the schedule itself:
+/// `src/poll_tests.rs`). Sleeps are never shorter than asked, so the floors hold on any
+/// machine; a busy one may stretch a gap, so the cap is checked on the median gap.
+#[track_caller]
+fn assert_polls_follow(times: &[Instant], min: Duration, max: Duration) {
+    let mut gaps: Vec<Duration> = times.windows(2).map(|p| p[1] - p[0]).collect();
+    for (pair, gap) in times.windows(2).zip(&gaps) {
+        // The time since the first poll is a lower bound of the time waited.
+        let waited = pair[0] - times[0];
+        let floor = (waited / 20).clamp(min, max).mul_f64(0.9) - Duration::from_millis(2);
+        assert!(
+            *gap >= floor,
+            "poll {gap:?} after the previous one, {waited:?} into the wait (floor {floor:?})"
+        );
+    }
+    gaps.sort();
+    let median = gaps[gaps.len() / 2];
+    assert!(
+        median <= max * 3,
+        "median gap {median:?} with --max-interval {max:?}: {gaps:?}"
+    );
+}
+
+#[test]
+fn polls_follow_the_interval_flags() {
+    let mut steps = vec![invocation_step("InProgress", "InProgress", "", ""); 10];
+    steps.push(invocation_step("Success", "Success", "ok\n", ""));
+    let fake = FakeSsm::start(steps);
+    let (out, _) = run_wait(&fake, None, &[]);
+    assert_exit(&out, 0);
+    assert_calls(&fake, 11, &out);
+    assert_polls_follow(
+        &arrivals(&fake),
+        Duration::from_millis(20),
+        Duration::from_millis(100),
+    );
+
+    // Growing with the time waited, until the deadline.
+    let fake = FakeSsm::always(invocation_step("InProgress", "InProgress", "", ""));
+    let mut cmd = Cli::new(&fake.url()).cmd();
+    let polls = [
+        "--min-interval",
+        "20ms",
+        "--max-interval",
+        "150ms",
+        "--timeout",
+        "2s",
+        "-o",
+        "json",
+    ];
+    cmd.arg("wait").args(ids()).args(polls);
+    let started = Instant::now();
+    let out = crate::support::run(&mut cmd);
+    assert_exit(&out, 4);
+    // The last look may have been cut by the deadline before the fake read it.
+    fake.settle();
+    let mut times = arrivals(&fake);
+    assert!(
+        times.len() >= 6,
+        "{} polls\n{}",
+        times.len(),
+        describe(&out)
+    );
+    // The last call is the last look at the deadline, off the schedule.
+    let last_look = times.pop().unwrap();
+    assert!(
+        last_look - started >= Duration::from_secs(2),
+        "the last look came before the deadline"
+    );
+    assert_polls_follow(
+        &times,
+        Duration::from_millis(20),
+        Duration::from_millis(150),
+    );
+}
+
+#[test]
+fn a_last_look_at_the_deadline_sees_the_command_that_just_ended() {
+    // Polls 10 s apart: the first, at once, sees it running; the next would come after the 3 s
+    // deadline, so the wait sleeps until the deadline and takes one last look there, which sees
+    // Success: the command ended in time, and is reported so.
+    let fake = FakeSsm::start(vec![
+        invocation_step("InProgress", "InProgress", "", ""),
+        invocation_step("Success", "Success", "just in time\n", ""),
+    ]);
+    let mut cmd = Cli::new(&fake.url()).cmd();
+    cmd.arg("wait").args(ids()).args([
+        "--min-interval",
+        "10s",
+        "--max-interval",
+        "10s",
+        "--timeout",
+        "3s",
+        "-o",
+        "json",
+    ]);
+    let started = Instant::now();
+    let out = crate::support::run(&mut cmd);
+    assert_exit(&out, 0);
+    assert_status(&out, "Success", "Success");
+    assert_eq!(stdout_json(&out)["StandardOutputContent"], "just in time\n");
+    assert!(out.stderr.is_empty(), "{}", describe(&out));
+    let times = arrivals(&fake);
+    assert_eq!(
+        times.len(),
+        2,
+        "the first poll and the last look\n{}",
+        describe(&out)
+    );
+    // The last look is made at the deadline, not before it.
+    assert!(
+        times[1] - started >= Duration::from_secs(3),
+        "the last look came {:?} after the start",
+        times[1] - started
+    );
+}
+
+// --- SIGINT ---------------------------------------------------------------
+
+/// Starts `ssmres SUBCOMMAND` with the fake's ids, JSON output and `extra`, interrupts it once
+/// the fake has answered its first call, and asserts it exits 130 promptly with nothing on
+/// stdout.
+fn interrupt_after_the_first_call(fake: &FakeSsm, subcommand: &str, extra: &[&str]) {
+    let mut cmd = Cli::new(&fake.url()).cmd();
+    cmd.arg(subcommand)
+        .args(ids())
+        .args(["-o", "json"])
+        .args(extra);
+    let mut run = Spawned::start(&mut cmd);
+    run.until(
+        "a first call",
+        fake.wait(|| fake.count(GET_COMMAND_INVOCATION) >= 1),
+    );
+    let sent = run.sigint();
+    let done = run.finish();
+    assert_exit(&done.out, 130);
+    assert!(
+        done.out.stdout.is_empty(),
+        "nothing on stdout after SIGINT\n{}",
+        describe(&done.out)
+    );
+    assert!(
+        !stderr_str(&done.out).contains("panicked"),
+        "{}",
+        describe(&done.out)
+    );
+    // The contract says within a second; the rest is room for a loaded machine, and still far
+    // from the 30 s the interrupted sleep or request would take.
+    let took = done.ended - sent;
+    assert!(took <= Duration::from_secs(5), "exit took {took:?}");
+}
+
+#[test]
+fn sigint_while_polling_during_a_long_sleep_or_a_slow_request_exits_130() {
+    let in_progress = || invocation_step("InProgress", "InProgress", "partial", "");
+    let fake = FakeSsm::always(in_progress());
+    interrupt_after_the_first_call(&fake, "wait", &FAST_POLL);
+
+    // The first poll is made at once, then the binary sleeps 30 s.
+    let fake = FakeSsm::always(in_progress());
+    interrupt_after_the_first_call(
+        &fake,
+        "wait",
+        &["--min-interval", "30s", "--max-interval", "30s"],
+    );
+    assert_eq!(fake.count(GET_COMMAND_INVOCATION), 1);
+
+    for subcommand in ["wait", "get"] {
+        let slow = Step::delayed(
+            Duration::from_secs(30),
+            invocation_step("Success", "Success", "too late\n", ""),
+        );
+        let fake = FakeSsm::always(slow);
+        interrupt_after_the_first_call(
+            &fake,
+            subcommand,
+            &FAST_POLL[..if subcommand == "get" { 0 } else { 4 }],
+        );
+        assert_eq!(fake.count(GET_COMMAND_INVOCATION), 1, "{subcommand}");
+    }
+}
