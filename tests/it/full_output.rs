@@ -403,6 +403,17 @@ impl DocStep {
     }
 }
 
+/// A GetCommandInvocation record in this state for a command that printed `stdout` and
+/// `stderr`: what the service returns of each ([`service_view`]).
+fn service((status, details): (&str, &str), stdout: &str, stderr: &str) -> Value {
+    invocation(
+        status,
+        details,
+        &service_view(stdout, 24_000),
+        &service_view(stderr, 8_000),
+    )
+}
+
 /// What GetCommandInvocation returns of a stream: all of it, or the agent's cut.
 fn service_view(text: &str, limit: usize) -> String {
     if text.chars().count() > limit {
@@ -675,6 +686,21 @@ fn assert_fallback_warning(line: &str, instance: &str, stream: &str, what: &str,
     );
 }
 
+/// Runs `get --full-output` in json and in text against `ssm`, S3 and CloudWatch Logs at the
+/// world's moto, and asserts both show the complete `stdout` and `stderr` and nothing else:
+/// the record with those contents, and each text byte for byte on its own stream.
+#[track_caller]
+fn assert_complete(world: &World, ssm: &FakeSsm, record: &Value, stdout: &str, stderr: &str) {
+    let out = world.get(ssm, &["--full-output", "-o", "json"]);
+    assert_exit(&out, 0);
+    assert_json_is(&out, &with_contents(record, stdout, stderr));
+    assert!(out.stderr.is_empty(), "{}", describe(&out));
+    let out = world.get(ssm, &["--full-output", "-o", "text"]);
+    assert_exit(&out, 0);
+    assert_same_bytes(&out.stdout, stdout.as_bytes(), "stdout");
+    assert_same_bytes(&out.stderr, stderr.as_bytes(), "stderr");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Seeding moto with the aws CLI
 // ---------------------------------------------------------------------------------------------
@@ -746,6 +772,12 @@ impl World {
         ]);
     }
 
+    /// Creates the stream and puts these messages in it ([`World::put_events`]).
+    fn log_events(&self, group: &str, stream: &str, messages: &[String]) {
+        self.log_stream(group, stream);
+        self.put_events(group, stream, messages);
+    }
+
     /// Puts these messages as events, in order, one millisecond apart within the last hour,
     /// in batches of at most 10,000 events.
     fn put_events(&self, group: &str, stream: &str, messages: &[String]) {
@@ -786,6 +818,16 @@ impl World {
                 "moto rejected some events: {out}"
             );
         }
+    }
+
+    /// `ssmres get` for the invocation, against `ssm`, S3 and CloudWatch Logs at this moto.
+    fn get(&self, ssm: &FakeSsm, extra: &[&str]) -> Output {
+        self.ssmres(ssm).run(&get_args(extra))
+    }
+
+    /// `ssmres wait` for the invocation (fast polling), the same way.
+    fn wait(&self, ssm: &FakeSsm, extra: &[&str]) -> Output {
+        self.ssmres(ssm).run(&wait_args(extra))
     }
 
     /// ssmres against `ssm`, with S3 and CloudWatch Logs at this moto.
@@ -854,12 +896,7 @@ fn big_s3() -> BigS3 {
     world.put_object(bucket, &out_key, stdout.as_bytes());
     world.put_object(bucket, &err_key, stderr.as_bytes());
     let record = with_urls(
-        invocation(
-            "Failed",
-            "Failed",
-            &stdout_cut(&stdout),
-            &stderr_cut(&stderr),
-        ),
+        service(("Failed", "Failed"), &stdout, &stderr),
         &s3_url(bucket, &out_key),
         &s3_url(bucket, &err_key),
     );
@@ -877,24 +914,18 @@ fn s3_megabytes_get_json_and_jsonl_carry_the_complete_objects_byte_for_byte() {
     let ssm = ssm_for(&t.record);
     let expected = with_contents(&t.record, &t.stdout, &t.stderr);
 
-    let full = t
-        .world
-        .ssmres(&ssm)
-        .run(&get_args(&["--full-output", "-o", "json"]));
+    let full = t.world.get(&ssm, &["--full-output", "-o", "json"]);
     assert_exit(&full, 0);
     assert_json_is(&full, &expected);
     assert!(full.stderr.is_empty(), "{}", describe(&full));
 
     // Without the flag the same record prints as the service sent it, keys in the same order.
-    let cut = t.world.ssmres(&ssm).run(&get_args(&["-o", "json"]));
+    let cut = t.world.get(&ssm, &["-o", "json"]);
     assert_exit(&cut, 0);
     assert_json_is(&cut, &t.record);
     assert_eq!(top_level_keys(&full), top_level_keys(&cut));
 
-    let out = t
-        .world
-        .ssmres(&ssm)
-        .run(&get_args(&["--full-output", "-o", "jsonl"]));
+    let out = t.world.get(&ssm, &["--full-output", "-o", "jsonl"]);
     assert_exit(&out, 0);
     let line = text(&out.stdout);
     assert!(
@@ -926,19 +957,12 @@ fn s3_full_output_in_a_table_fills_the_sections_with_no_cut_note() {
     world.put_object(bucket, &out_key, stdout.as_bytes());
     world.put_object(bucket, &err_key, stderr.as_bytes());
     let record = with_urls(
-        invocation(
-            "Success",
-            "Success",
-            &stdout_cut(&stdout),
-            &stderr_cut(&stderr),
-        ),
+        service(("Success", "Success"), &stdout, &stderr),
         &s3_url(bucket, &out_key),
         &s3_url(bucket, &err_key),
     );
     let ssm = ssm_for(&record);
-    let out = world
-        .ssmres(&ssm)
-        .run(&get_args(&["--full-output", "-o", "table"]));
+    let out = world.get(&ssm, &["--full-output", "-o", "table"]);
     assert_exit(&out, 0);
     let table = text(&out.stdout);
     // Each section is the whole text, controls made visible, ended by a line end.
@@ -962,10 +986,7 @@ fn s3_full_output_in_a_table_fills_the_sections_with_no_cut_note() {
 fn s3_megabytes_text_mode_streams_each_object_exactly_to_its_own_stream() {
     let t = big_s3();
     let ssm = ssm_for(&t.record);
-    let out = t
-        .world
-        .ssmres(&ssm)
-        .run(&get_args(&["--full-output", "-o", "text"]));
+    let out = t.world.get(&ssm, &["--full-output", "-o", "text"]);
     assert_exit(&out, 0);
     assert_same_bytes(&out.stdout, t.stdout.as_bytes(), "stdout");
     assert_same_bytes(&out.stderr, t.stderr.as_bytes(), "stderr");
@@ -977,10 +998,7 @@ fn s3_megabytes_wait_prints_the_complete_objects_and_keeps_the_exit_code() {
     let expected = with_contents(&t.record, &t.stdout, &t.stderr);
 
     let ssm = fake_running_then(&t.record);
-    let out = t
-        .world
-        .ssmres(&ssm)
-        .run(&wait_args(&["--full-output", "-o", "json"]));
+    let out = t.world.wait(&ssm, &["--full-output", "-o", "json"]);
     // The invocation Failed: wait says so with 1, complete output or not.
     assert_exit(&out, 1);
     assert_json_is(&out, &expected);
@@ -991,10 +1009,7 @@ fn s3_megabytes_wait_prints_the_complete_objects_and_keeps_the_exit_code() {
     );
 
     let ssm = fake_running_then(&t.record);
-    let out = t
-        .world
-        .ssmres(&ssm)
-        .run(&wait_args(&["--full-output", "-o", "text"]));
+    let out = t.world.wait(&ssm, &["--full-output", "-o", "text"]);
     assert_exit(&out, 1);
     assert_same_bytes(&out.stdout, t.stdout.as_bytes(), "stdout");
     assert_same_bytes(&out.stderr, t.stderr.as_bytes(), "stderr");
@@ -1032,30 +1047,13 @@ fn s3_virtual_hosted_urls_and_keys_with_escaped_characters() {
     };
     assert!(virtual_hosted(out_key).contains("%20") && virtual_hosted(out_key).contains("%25"));
     let record = with_urls(
-        invocation(
-            "Success",
-            "Success",
-            &stdout_cut(&stdout),
-            &stderr_cut(&stderr),
-        ),
+        service(("Success", "Success"), &stdout, &stderr),
         &virtual_hosted(out_key),
         &dashed(err_key),
     );
     let ssm = ssm_for(&record);
 
-    let out = world
-        .ssmres(&ssm)
-        .run(&get_args(&["--full-output", "-o", "json"]));
-    assert_exit(&out, 0);
-    assert_json_is(&out, &with_contents(&record, &stdout, &stderr));
-    assert!(out.stderr.is_empty(), "{}", describe(&out));
-
-    let out = world
-        .ssmres(&ssm)
-        .run(&get_args(&["--full-output", "-o", "text"]));
-    assert_exit(&out, 0);
-    assert_same_bytes(&out.stdout, stdout.as_bytes(), "stdout");
-    assert_same_bytes(&out.stderr, stderr.as_bytes(), "stderr");
+    assert_complete(&world, &ssm, &record, &stdout, &stderr);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1074,10 +1072,8 @@ fn cloudwatch_many_pages_of_events_json_and_text_are_the_events_line_by_line() {
     world.log_group(group);
     let out_stream = log_stream_name(INSTANCE_ID, step, "stdout");
     let err_stream = log_stream_name(INSTANCE_ID, step, "stderr");
-    world.log_stream(group, &out_stream);
-    world.put_events(group, &out_stream, &out_messages);
-    world.log_stream(group, &err_stream);
-    world.put_events(group, &err_stream, &err_messages);
+    world.log_events(group, &out_stream, &out_messages);
+    world.log_events(group, &err_stream, &err_messages);
     // Another step's stream and another instance's: not this invocation's stdout.
     let decoys = [
         log_stream_name(INSTANCE_ID, "aws-other", "stdout"),
@@ -1090,30 +1086,10 @@ fn cloudwatch_many_pages_of_events_json_and_text_are_the_events_line_by_line() {
 
     let stdout = joined(&out_messages);
     let stderr = joined(&err_messages);
-    let record = with_cloudwatch(
-        invocation(
-            "Success",
-            "Success",
-            &stdout_cut(&stdout),
-            &stderr_cut(&stderr),
-        ),
-        group,
-    );
+    let record = with_cloudwatch(service(("Success", "Success"), &stdout, &stderr), group);
     let ssm = ssm_for(&record);
 
-    let out = world
-        .ssmres(&ssm)
-        .run(&get_args(&["--full-output", "-o", "json"]));
-    assert_exit(&out, 0);
-    assert_json_is(&out, &with_contents(&record, &stdout, &stderr));
-    assert!(out.stderr.is_empty(), "{}", describe(&out));
-
-    let out = world
-        .ssmres(&ssm)
-        .run(&get_args(&["--full-output", "-o", "text"]));
-    assert_exit(&out, 0);
-    assert_same_bytes(&out.stdout, stdout.as_bytes(), "stdout");
-    assert_same_bytes(&out.stderr, stderr.as_bytes(), "stderr");
+    assert_complete(&world, &ssm, &record, &stdout, &stderr);
 }
 
 #[test]
@@ -1133,10 +1109,8 @@ fn cloudwatch_without_a_plugin_name_joins_every_step_in_creation_order_from_the_
     ] {
         let out_stream = log_stream_name(INSTANCE_ID, step, "stdout");
         let err_stream = log_stream_name(INSTANCE_ID, step, "stderr");
-        world.log_stream(group, &out_stream);
-        world.put_events(group, &out_stream, out);
-        world.log_stream(group, &err_stream);
-        world.put_events(group, &err_stream, err);
+        world.log_events(group, &out_stream, out);
+        world.log_events(group, &err_stream, err);
     }
     let stdout = joined(&first) + &joined(&second);
     let stderr = joined(&first_err) + &joined(&second_err);
@@ -1147,19 +1121,7 @@ fn cloudwatch_without_a_plugin_name_joins_every_step_in_creation_order_from_the_
     record.as_object_mut().unwrap().remove("PluginName");
     let ssm = ssm_for(&record);
 
-    let out = world
-        .ssmres(&ssm)
-        .run(&get_args(&["--full-output", "-o", "json"]));
-    assert_exit(&out, 0);
-    assert_json_is(&out, &with_contents(&record, &stdout, &stderr));
-    assert!(out.stderr.is_empty(), "{}", describe(&out));
-
-    let out = world
-        .ssmres(&ssm)
-        .run(&get_args(&["--full-output", "-o", "text"]));
-    assert_exit(&out, 0);
-    assert_same_bytes(&out.stdout, stdout.as_bytes(), "stdout");
-    assert_same_bytes(&out.stderr, stderr.as_bytes(), "stderr");
+    assert_complete(&world, &ssm, &record, &stdout, &stderr);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1180,19 +1142,13 @@ fn s3_is_read_rather_than_cloudwatch_when_both_kept_the_output() {
     let cw_stderr = log_messages(10, 20_000);
     for (stream, messages) in [("stdout", &cw_stdout), ("stderr", &cw_stderr)] {
         let name = log_stream_name(INSTANCE_ID, "aws-runShellScript", stream);
-        world.log_stream(group, &name);
-        world.put_events(group, &name, messages);
+        world.log_events(group, &name, messages);
     }
     let stderr = joined(&cw_stderr);
     // stdout is in both places; stderr only in CloudWatch (no URL for it).
     let record = with_cloudwatch(
         with_urls(
-            invocation(
-                "Success",
-                "Success",
-                &stdout_cut(&s3_stdout),
-                &stderr_cut(&stderr),
-            ),
+            service(("Success", "Success"), &s3_stdout, &stderr),
             &s3_url(bucket, &out_key),
             "",
         ),
@@ -1200,19 +1156,7 @@ fn s3_is_read_rather_than_cloudwatch_when_both_kept_the_output() {
     );
     let ssm = ssm_for(&record);
 
-    let out = world
-        .ssmres(&ssm)
-        .run(&get_args(&["--full-output", "-o", "json"]));
-    assert_exit(&out, 0);
-    assert_json_is(&out, &with_contents(&record, &s3_stdout, &stderr));
-    assert!(out.stderr.is_empty(), "{}", describe(&out));
-
-    let out = world
-        .ssmres(&ssm)
-        .run(&get_args(&["--full-output", "-o", "text"]));
-    assert_exit(&out, 0);
-    assert_same_bytes(&out.stdout, s3_stdout.as_bytes(), "stdout");
-    assert_same_bytes(&out.stderr, stderr.as_bytes(), "stderr");
+    assert_complete(&world, &ssm, &record, &s3_stdout, &stderr);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1236,17 +1180,13 @@ fn a_missing_object_falls_back_with_one_warning_and_the_exit_code_of_the_invocat
     let what = format!("s3://{bucket}/{out_key}");
 
     let ssm = fake_running_then(&record);
-    let out = world
-        .ssmres(&ssm)
-        .run(&wait_args(&["--full-output", "-o", "json"]));
+    let out = world.wait(&ssm, &["--full-output", "-o", "json"]);
     assert_exit(&out, 1);
     assert_json_is(&out, &record);
     assert_one_fallback_warning(&out, "stdout", &what, "NoSuchKey");
 
     let ssm = fake_running_then(&record);
-    let out = world
-        .ssmres(&ssm)
-        .run(&wait_args(&["--full-output", "-o", "text"]));
+    let out = world.wait(&ssm, &["--full-output", "-o", "text"]);
     assert_exit(&out, 1);
     assert_same_bytes(&out.stdout, service_stdout.as_bytes(), "stdout");
     assert_one_fallback_warning(&out, "stdout", &what, "NoSuchKey");
@@ -1258,15 +1198,11 @@ fn a_missing_object_falls_back_with_one_warning_and_the_exit_code_of_the_invocat
         &s3_url(bucket, &err_key),
     );
     let ssm = ssm_for(&empty);
-    let out = world
-        .ssmres(&ssm)
-        .run(&wait_args(&["--full-output", "-o", "json"]));
+    let out = world.wait(&ssm, &["--full-output", "-o", "json"]);
     assert_exit(&out, 1);
     assert_json_is(&out, &empty);
     assert!(out.stderr.is_empty(), "{}", describe(&out));
-    let out = world
-        .ssmres(&ssm)
-        .run(&get_args(&["--full-output", "-o", "text"]));
+    let out = world.get(&ssm, &["--full-output", "-o", "text"]);
     assert_exit(&out, 0);
     assert!(
         out.stdout.is_empty() && out.stderr.is_empty(),
@@ -1291,9 +1227,7 @@ fn a_table_after_a_failed_read_does_not_offer_the_flag_that_was_given() {
         "",
     );
     let ssm = ssm_for(&record);
-    let out = world
-        .ssmres(&ssm)
-        .run(&get_args(&["--full-output", "-o", "table"]));
+    let out = world.get(&ssm, &["--full-output", "-o", "table"]);
     assert_exit(&out, 0);
     assert_one_fallback_warning(&out, "stdout", &format!("s3://{bucket}/{key}"), "NoSuchKey");
     let table = text(&out.stdout);
@@ -1325,9 +1259,7 @@ fn a_missing_log_group_or_stream_falls_back_with_one_warning_naming_it() {
         "/no/such/group",
     );
     let ssm = ssm_for(&record);
-    let out = world
-        .ssmres(&ssm)
-        .run(&wait_args(&["--full-output", "-o", "json"]));
+    let out = world.wait(&ssm, &["--full-output", "-o", "json"]);
     assert_exit(&out, 1);
     assert_json_is(&out, &record);
     let line = assert_one_fallback_warning(
@@ -1345,9 +1277,7 @@ fn a_missing_log_group_or_stream_falls_back_with_one_warning_naming_it() {
         "/ops/empty",
     );
     let ssm = ssm_for(&record);
-    let out = world
-        .ssmres(&ssm)
-        .run(&get_args(&["--full-output", "-o", "text"]));
+    let out = world.get(&ssm, &["--full-output", "-o", "text"]);
     assert_exit(&out, 0);
     assert_same_bytes(&out.stdout, service_stdout.as_bytes(), "stdout");
     assert_one_fallback_warning(
@@ -1983,26 +1913,20 @@ fn with_plugin_name_that_step_s_objects_are_read_and_no_steps_are_listed() {
         }
     };
 
-    let out = world.ssmres(&ssm).run(&get_args(&[
-        "--plugin-name",
-        "stepTwo",
-        "--full-output",
-        "-o",
-        "json",
-    ]));
+    let out = world.get(
+        &ssm,
+        &["--plugin-name", "stepTwo", "--full-output", "-o", "json"],
+    );
     assert_exit(&out, 0);
     assert_json_is(&out, &expected);
     assert!(out.stderr.is_empty(), "{}", describe(&out));
     named(&ssm.calls());
 
     let before = ssm.total_requests();
-    let out = world.ssmres(&ssm).run(&wait_args(&[
-        "--plugin-name",
-        "stepTwo",
-        "--full-output",
-        "-o",
-        "text",
-    ]));
+    let out = world.wait(
+        &ssm,
+        &["--plugin-name", "stepTwo", "--full-output", "-o", "text"],
+    );
     assert_exit(&out, 0);
     assert_same_bytes(&out.stdout, steps[1].stdout.as_bytes(), "stdout");
     assert_same_bytes(&out.stderr, steps[1].stderr.as_bytes(), "stderr");
@@ -2243,9 +2167,7 @@ fn cloudwatch_streams_are_found_past_the_first_page_of_the_listing() {
     );
     record["PluginName"] = json!("zz:last");
     let ssm = ssm_for(&record);
-    let out = world
-        .ssmres(&ssm)
-        .run(&get_args(&["--full-output", "-o", "text"]));
+    let out = world.get(&ssm, &["--full-output", "-o", "text"]);
     assert_exit(&out, 0);
     assert!(out.stderr.is_empty(), "{}", describe(&out));
     assert_same_bytes(&out.stdout, joined(&messages).as_bytes(), "stdout");

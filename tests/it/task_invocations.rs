@@ -50,6 +50,36 @@ fn run_utc(fake: &FakeMw, args: &[&str]) -> Output {
     run_tz(fake, "UTC", args)
 }
 
+/// Starts a fake for `world`, runs with `args` (`TZ=UTC`) and asserts exit 0.
+#[track_caller]
+fn run_ok(world: &MwWorld, args: &[&str]) -> (FakeMw, Output) {
+    let fake = FakeMw::start(world.clone());
+    let out = run_utc(&fake, args);
+    assert_exit(&out, 0);
+    (fake, out)
+}
+
+/// Starts a fake for `world`, waits (`--wait`, fast polling, `TZ=UTC`, `args`) and asserts
+/// the exit code.
+#[track_caller]
+fn waited(world: &MwWorld, args: &[&str], code: i32) -> (FakeMw, Output) {
+    let fake = FakeMw::start(world.clone());
+    let (out, _) = run_wait(&fake, args);
+    assert_exit(&out, code);
+    (fake, out)
+}
+
+/// Asserts the wait ended in round `n`.
+#[track_caller]
+fn assert_round(fake: &FakeMw, n: usize) {
+    assert_eq!(
+        fake.round(),
+        n,
+        "the round it ended in: {:#?}",
+        fake.calls()
+    );
+}
+
 /// The same with `--wait` and fast polling.
 fn run_wait(fake: &FakeMw, args: &[&str]) -> (Output, Duration) {
     let started = Instant::now();
@@ -298,9 +328,7 @@ fn call(fake: &FakeMw, target: &str, body: &Value) -> (u16, Value) {
 fn every_page_of_a_tasks_invocations_is_fetched_and_printed_in_order() {
     let world = one_task(230);
     let t0 = task_execution_id(0);
-    let fake = FakeMw::start(world.clone());
-    let out = run_utc(&fake, &["--task-id", &t0, "-o", "json"]);
-    assert_exit(&out, 0);
+    let (fake, out) = run_ok(&world, &["--task-id", &t0, "-o", "json"]);
     assert!(out.stderr.is_empty(), "{}", describe(&out));
     assert_json_exactly(&out, &world.identities_at(0, 1));
     // 230 invocations: pages of 100, 100 and 30, tokens passed through as issued.
@@ -320,9 +348,7 @@ fn every_page_of_a_tasks_invocations_is_fetched_and_printed_in_order() {
 #[test]
 fn default_output_in_a_pipe_is_the_json() {
     let world = one_task(3);
-    let fake = FakeMw::start(world.clone());
-    let out = run_utc(&fake, &["--task-id", &task_execution_id(0)]);
-    assert_exit(&out, 0);
+    let (_, out) = run_ok(&world, &["--task-id", &task_execution_id(0)]);
     assert_json_exactly(&out, &world.identities_at(0, 1));
 }
 
@@ -340,12 +366,10 @@ fn assert_max_items_note(out: &Output, stopped_after: Option<usize>) {
 fn max_items_25_is_one_call_asking_for_25() {
     let world = one_task(230);
     let t0 = task_execution_id(0);
-    let fake = FakeMw::start(world.clone());
-    let out = run_utc(
-        &fake,
+    let (fake, out) = run_ok(
+        &world,
         &["--task-id", &t0, "--max-items", "25", "-o", "json"],
     );
-    assert_exit(&out, 0);
     assert_json_exactly(&out, &world.identities_at(0, 1)[..25]);
     assert_max_items_note(&out, Some(25));
     assert_eq!(
@@ -362,9 +386,10 @@ fn max_items_25_is_one_call_asking_for_25() {
 fn max_items_5_asks_for_the_smallest_page_and_prints_5() {
     let world = one_task(230);
     let t0 = task_execution_id(0);
-    let fake = FakeMw::start(world.clone());
-    let out = run_utc(&fake, &["--task-id", &t0, "--max-items", "5", "-o", "json"]);
-    assert_exit(&out, 0);
+    let (fake, out) = run_ok(
+        &world,
+        &["--task-id", &t0, "--max-items", "5", "-o", "json"],
+    );
     assert_json_exactly(&out, &world.identities_at(0, 1)[..5]);
     assert_max_items_note(&out, Some(5));
     // The page of 10 carries a token; with 5 in hand there is no need for it.
@@ -380,16 +405,18 @@ fn max_items_5_asks_for_the_smallest_page_and_prints_5() {
     // 7 invocations: the one page (of 10 asked) holds them all, no NextToken; 2 are dropped,
     // so more exist.
     let world = one_task(7);
-    let fake = FakeMw::start(world.clone());
-    let out = run_utc(&fake, &["--task-id", &t0, "--max-items", "5", "-o", "json"]);
-    assert_exit(&out, 0);
+    let (fake, out) = run_ok(
+        &world,
+        &["--task-id", &t0, "--max-items", "5", "-o", "json"],
+    );
     assert_json_exactly(&out, &world.identities_at(0, 1)[..5]);
     assert_eq!(fake.calls_to(DESCRIBE_INVOCATIONS)[0].next_token, None);
     assert_max_items_note(&out, Some(5));
     // --max-items 7 on the same: exactly complete, no note.
-    let fake = FakeMw::start(world.clone());
-    let out = run_utc(&fake, &["--task-id", &t0, "--max-items", "7", "-o", "json"]);
-    assert_exit(&out, 0);
+    let (_, out) = run_ok(
+        &world,
+        &["--task-id", &t0, "--max-items", "7", "-o", "json"],
+    );
     assert_json_exactly(&out, &world.identities_at(0, 1));
     assert_max_items_note(&out, None);
 }
@@ -443,9 +470,7 @@ fn max_items_counts_across_tasks_and_stops_listing_once_reached() {
         MwTask::automation(1).invocations(20),
         MwTask::run_command(2).invocations(20),
     ]);
-    let fake = FakeMw::start(world.clone());
-    let out = run_utc(&fake, &["--max-items", "30", "-o", "json"]);
-    assert_exit(&out, 0);
+    let (fake, out) = run_ok(&world, &["--max-items", "30", "-o", "json"]);
     let mut want = world.identities_at(0, 1);
     want.extend(world.identities_at(1, 1).into_iter().take(10));
     assert_json_exactly(&out, &want);
@@ -465,9 +490,7 @@ fn max_items_counts_across_tasks_and_stops_listing_once_reached() {
         MwTask::run_command(0).invocations(20),
         MwTask::automation(1).invocations(10),
     ]);
-    let fake = FakeMw::start(world.clone());
-    let out = run_utc(&fake, &["--max-items", "30", "-o", "json"]);
-    assert_exit(&out, 0);
+    let (_, out) = run_ok(&world, &["--max-items", "30", "-o", "json"]);
     assert_json_exactly(&out, &world.final_identities());
     assert_max_items_note(&out, None);
 
@@ -476,9 +499,7 @@ fn max_items_counts_across_tasks_and_stops_listing_once_reached() {
         MwTask::run_command(0).invocations(20),
         MwTask::automation(1).invocations(10),
     ]);
-    let fake = FakeMw::start(world.clone());
-    let out = run_utc(&fake, &["--max-items", "20", "-o", "json"]);
-    assert_exit(&out, 0);
+    let (fake, out) = run_ok(&world, &["--max-items", "20", "-o", "json"]);
     assert_json_exactly(&out, &world.identities_at(0, 1));
     assert_max_items_note(&out, Some(20));
     assert_eq!(
@@ -493,9 +514,7 @@ fn short_pages_and_an_empty_final_token_end_the_listing() {
     // The service may give fewer items than MaxResults with a token, and "" as the last token.
     let world = one_task(95).page_cap(40).empty_token_on_last_page();
     let t0 = task_execution_id(0);
-    let fake = FakeMw::start(world.clone());
-    let out = run_utc(&fake, &["--task-id", &t0, "-o", "json"]);
-    assert_exit(&out, 0);
+    let (fake, out) = run_ok(&world, &["--task-id", &t0, "-o", "json"]);
     assert_json_exactly(&out, &world.identities_at(0, 1));
     let calls = fake.calls_to(DESCRIBE_INVOCATIONS);
     assert_walked(&calls, &listing_body(&t0), &[100, 100, 100]);
@@ -508,9 +527,7 @@ fn every_page_of_the_task_listing_is_followed() {
         .map(|t| MwTask::new(t, [RUN_COMMAND, AUTOMATION, LAMBDA][t % 3]).invocations(t + 1))
         .collect();
     let world = MwWorld::new(tasks).page_cap(2);
-    let fake = FakeMw::start(world.clone());
-    let out = run_utc(&fake, &["-o", "json"]);
-    assert_exit(&out, 0);
+    let (fake, out) = run_ok(&world, &["-o", "json"]);
     assert_json_exactly(&out, &world.final_identities());
     assert_walked(
         &fake.calls_to(DESCRIBE_TASKS),
@@ -541,9 +558,7 @@ fn every_page_of_the_task_listing_is_followed() {
 #[test]
 fn without_task_id_the_tasks_are_listed_then_each_tasks_invocations_in_order() {
     let world = three_tasks();
-    let fake = FakeMw::start(world.clone());
-    let out = run_utc(&fake, &["-o", "json"]);
-    assert_exit(&out, 0);
+    let (fake, out) = run_ok(&world, &["-o", "json"]);
     assert!(out.stderr.is_empty(), "{}", describe(&out));
     assert_json_exactly(&out, &world.final_identities());
     let calls: Vec<(String, Value)> = fake
@@ -577,13 +592,9 @@ fn an_empty_listing_prints_an_empty_array() {
     // A task without invocations.
     let world = MwWorld::new(vec![MwTask::run_command(0)]);
     let t0 = task_execution_id(0);
-    let fake = FakeMw::start(world.clone());
-    let out = run_utc(&fake, &["--task-id", &t0, "-o", "json"]);
-    assert_exit(&out, 0);
+    let (_, out) = run_ok(&world, &["--task-id", &t0, "-o", "json"]);
     assert_eq!(stdout_str(&out), "[]\n", "{}", describe(&out));
-    let fake = FakeMw::start(world.clone());
-    let out = run_utc(&fake, &["--task-id", &t0, "-o", "jsonl"]);
-    assert_exit(&out, 0);
+    let (_, out) = run_ok(&world, &["--task-id", &t0, "-o", "jsonl"]);
     assert!(out.stdout.is_empty(), "{}", describe(&out));
 
     // A window execution without tasks: one call.
@@ -687,14 +698,8 @@ fn the_status_filter_goes_with_every_tasks_listing_not_with_the_task_listing() {
             inv.status(if j == 0 { "FAILED" } else { "SUCCESS" })
         }),
     ]);
-    let fake = FakeMw::start(world.clone());
-    let out = run_utc(&fake, &["--status", "failed", "-o", "json"]);
-    assert_exit(&out, 0);
-    let want: Vec<Value> = world
-        .final_identities()
-        .into_iter()
-        .filter(|v| v["Status"] == "FAILED")
-        .collect();
+    let (fake, out) = run_ok(&world, &["--status", "failed", "-o", "json"]);
+    let want = with_status(&world, "FAILED");
     assert_json_exactly(&out, &want);
     assert_walked(&fake.calls_to(DESCRIBE_TASKS), &tasks_body(), &[100]);
     for (t, call) in fake.calls_to(DESCRIBE_INVOCATIONS).iter().enumerate() {
@@ -803,7 +808,7 @@ fn ids_in_any_case_are_accepted() {
     assert_exit(&out, 0);
     assert!(out.stderr.is_empty(), "{}", describe(&out));
     assert_json_exactly(&out, &world.identities_at(0, 1));
-    assert_eq!(fake.round(), 1, "{:#?}", fake.calls());
+    assert_round(&fake, 1);
     let calls = fake.calls_to(DESCRIBE_INVOCATIONS);
     assert_eq!(calls.len(), 1, "{calls:#?}");
     assert!(
@@ -898,12 +903,7 @@ fn an_unknown_task_exits_3_not_found() {
         fake.calls_to(DESCRIBE_INVOCATIONS).is_empty(),
         "no listing of a task that is not there"
     );
-    assert_eq!(
-        fake.round(),
-        1,
-        "not found in the first round: {:#?}",
-        fake.calls()
-    );
+    assert_round(&fake, 1);
 }
 
 #[test]
@@ -944,9 +944,7 @@ fn a_throttled_page_and_a_500_in_the_middle_lose_and_duplicate_nothing() {
         2,
         vec![Step::throttled(), Step::Status500],
     );
-    let fake = FakeMw::start(world.clone());
-    let out = run_utc(&fake, &["--task-id", &t0, "-o", "json"]);
-    assert_exit(&out, 0);
+    let (fake, out) = run_ok(&world, &["--task-id", &t0, "-o", "json"]);
     assert_json_exactly(&out, &world.identities_at(0, 1));
     let calls = fake.calls_to(DESCRIBE_INVOCATIONS);
     assert_eq!(
@@ -978,17 +976,10 @@ fn wait_follows_pending_in_progress_success_and_exits_0() {
     assert_eq!(world.identities_at(0, 2)[0]["Status"], "IN_PROGRESS");
     assert_eq!(world.window_state_at(3).0, "IN_PROGRESS");
     assert_eq!(world.window_state_at(4).0, "SUCCESS");
-    let fake = FakeMw::start(world.clone());
-    let (out, _) = run_wait(&fake, &["-o", "json"]);
-    assert_exit(&out, 0);
+    let (fake, out) = waited(&world, &["-o", "json"], 0);
     assert!(out.stderr.is_empty(), "{}", describe(&out));
     assert_json_exactly(&out, &world.final_identities());
-    assert_eq!(
-        fake.round(),
-        4,
-        "done in the round everything ended: {:#?}",
-        fake.calls()
-    );
+    assert_round(&fake, 4);
     assert_wait_rounds(&fake, true);
     // Task 0 was final in round 3, seen final a second time in round 4: listed in both.
     assert_eq!(fake.rounds_listing(&task_execution_id(0)), [1, 2, 3, 4]);
@@ -1008,11 +999,9 @@ fn wait_ending_in_another_terminal_state_exits_1() {
                 }
             },
         )]);
-        let fake = FakeMw::start(world.clone());
-        let (out, _) = run_wait(&fake, &["-o", "json"]);
-        assert_exit(&out, 1);
+        let (fake, out) = waited(&world, &["-o", "json"], 1);
         assert_json_exactly(&out, &world.final_identities());
-        assert_eq!(fake.round(), 3, "{status}: {:#?}", fake.calls());
+        assert_round(&fake, 3);
         assert_wait_rounds(&fake, true);
     }
 }
@@ -1025,30 +1014,27 @@ fn wait_sends_no_filters_and_prints_only_the_statuses_asked_for() {
         }),
         MwTask::lambda(1).with_invocations(2, |_, inv| inv.ends_at(2, "SUCCESS")),
     ]);
-    let fake = FakeMw::start(world.clone());
-    let (out, _) = run_wait(&fake, &["--status", "failed", "-o", "json"]);
+    let (fake, out) = waited(&world, &["--status", "failed", "-o", "json"], 1);
     // The exit code counts every invocation, whatever is printed.
-    assert_exit(&out, 1);
-    let want: Vec<Value> = world
-        .final_identities()
-        .into_iter()
-        .filter(|v| v["Status"] == "FAILED")
-        .collect();
+    let want = with_status(&world, "FAILED");
     assert_eq!(want.len(), 1);
     assert_json_exactly(&out, &want);
     assert_wait_rounds(&fake, true);
 
     // Only successes asked for while one failed: exit 1 still, the successes printed.
-    let fake = FakeMw::start(world.clone());
-    let (out, _) = run_wait(&fake, &["--status", "SUCCESS", "-o", "json"]);
-    assert_exit(&out, 1);
-    let want: Vec<Value> = world
-        .final_identities()
-        .into_iter()
-        .filter(|v| v["Status"] == "SUCCESS")
-        .collect();
+    let (fake, out) = waited(&world, &["--status", "SUCCESS", "-o", "json"], 1);
+    let want = with_status(&world, "SUCCESS");
     assert_json_exactly(&out, &want);
     assert_wait_rounds(&fake, true);
+}
+
+/// The final identities of `world` in `status`.
+fn with_status(world: &MwWorld, status: &str) -> Vec<Value> {
+    world
+        .final_identities()
+        .into_iter()
+        .filter(|v| v["Status"] == status)
+        .collect()
 }
 
 /// Task 0 (RUN_COMMAND): invocation 0 PENDING then IN_PROGRESS forever, invocation 1 ending
@@ -1197,7 +1183,7 @@ fn wait_timeout_before_any_round_completed_prints_nothing() {
             took < Duration::from_secs(10),
             "{what}: --timeout 300ms took {took:?}"
         );
-        assert_eq!(fake.round(), 1, "{what}: {:#?}", fake.calls());
+        assert_round(&fake, 1);
     }
 }
 
@@ -1208,9 +1194,7 @@ fn a_final_task_is_not_listed_again() {
         MwTask::automation(1).with_invocations(2, |_, inv| inv.ends_at(2, "FAILED")),
         MwTask::run_command(2).with_invocations(1, |_, inv| inv.ends_at(5, "SUCCESS")),
     ]);
-    let fake = FakeMw::start(world.clone());
-    let (out, _) = run_wait(&fake, &["-o", "json"]);
-    assert_exit(&out, 1);
+    let (fake, out) = waited(&world, &["-o", "json"], 1);
     assert_json_exactly(&out, &world.final_identities());
     assert_eq!(fake.round(), 5);
     // A task is cached as final once seen final in two consecutive rounds: final in round r,
@@ -1252,11 +1236,9 @@ fn a_task_must_be_seen_final_in_two_consecutive_rounds() {
     .window_status_from(5, "SUCCESS");
     assert_eq!(world.identities_at(0, 1).len(), 1);
     assert_eq!(world.identities_at(0, 2)[1]["Status"], "IN_PROGRESS");
-    let fake = FakeMw::start(world.clone());
-    let (out, _) = run_wait(&fake, &["-o", "json"]);
-    assert_exit(&out, 0);
+    let (fake, out) = waited(&world, &["-o", "json"], 0);
     assert_json_exactly(&out, &world.final_identities());
-    assert_eq!(fake.round(), 5, "{:#?}", fake.calls());
+    assert_round(&fake, 5);
     assert_eq!(fake.rounds_listing(&task_execution_id(0)), [1, 2, 3, 4]);
     assert_wait_rounds(&fake, true);
 }
@@ -1266,11 +1248,9 @@ fn wait_goes_on_until_the_window_execution_itself_is_terminal() {
     let world = MwWorld::new(vec![MwTask::run_command(0).invocations(2)])
         .window_status_from(1, "IN_PROGRESS")
         .window_status_from(4, "SUCCESS");
-    let fake = FakeMw::start(world.clone());
-    let (out, _) = run_wait(&fake, &["-o", "json"]);
-    assert_exit(&out, 0);
+    let (fake, out) = waited(&world, &["-o", "json"], 0);
     assert_json_exactly(&out, &world.final_identities());
-    assert_eq!(fake.round(), 4, "{:#?}", fake.calls());
+    assert_round(&fake, 4);
     // Final in round 1, seen final again in round 2, then not listed.
     assert_eq!(fake.rounds_listing(&task_execution_id(0)), [1, 2]);
     assert_wait_rounds(&fake, true);
@@ -1283,17 +1263,10 @@ fn wait_without_a_window_status_waits_on_the_tasks_and_invocations_only() {
         MwTask::run_command(0).with_invocations(2, |j, inv| inv.ends_at(2 + j, "SUCCESS")),
     ])
     .window_status_absent();
-    let fake = FakeMw::start(world.clone());
-    let (out, _) = run_wait(&fake, &["--timeout", "5s", "-o", "json"]);
-    assert_exit(&out, 0);
+    let (fake, out) = waited(&world, &["--timeout", "5s", "-o", "json"], 0);
     assert!(out.stderr.is_empty(), "{}", describe(&out));
     assert_json_exactly(&out, &world.final_identities());
-    assert_eq!(
-        fake.round(),
-        3,
-        "done when the task ended: {:#?}",
-        fake.calls()
-    );
+    assert_round(&fake, 3);
     assert!(
         fake.calls_to(GET_WINDOW_EXECUTION)
             .iter()
@@ -1309,11 +1282,9 @@ fn wait_without_a_window_status_waits_on_the_tasks_and_invocations_only() {
         }),
     ])
     .window_status_absent();
-    let fake = FakeMw::start(world.clone());
-    let (out, _) = run_wait(&fake, &["--timeout", "5s", "-o", "json"]);
-    assert_exit(&out, 1);
+    let (fake, out) = waited(&world, &["--timeout", "5s", "-o", "json"], 1);
     assert_json_exactly(&out, &world.final_identities());
-    assert_eq!(fake.round(), 2, "{:#?}", fake.calls());
+    assert_round(&fake, 2);
 }
 
 #[test]
@@ -1329,11 +1300,9 @@ fn wait_goes_on_while_a_terminal_task_still_has_a_running_invocation() {
             })
             .status_from(1, "SUCCESS"),
     ]);
-    let fake = FakeMw::start(world.clone());
-    let (out, _) = run_wait(&fake, &["-o", "json"]);
-    assert_exit(&out, 0);
+    let (fake, out) = waited(&world, &["-o", "json"], 0);
     assert_json_exactly(&out, &world.final_identities());
-    assert_eq!(fake.round(), 3, "{:#?}", fake.calls());
+    assert_round(&fake, 3);
     assert_eq!(fake.rounds_listing(&task_execution_id(0)), [1, 2, 3]);
 }
 
@@ -1346,11 +1315,9 @@ fn wait_goes_on_while_a_task_is_running_with_every_invocation_ended() {
             .status_from(1, "IN_PROGRESS")
             .status_from(3, "SUCCESS"),
     ]);
-    let fake = FakeMw::start(world.clone());
-    let (out, _) = run_wait(&fake, &["-o", "json"]);
-    assert_exit(&out, 0);
+    let (fake, out) = waited(&world, &["-o", "json"], 0);
     assert_json_exactly(&out, &world.final_identities());
-    assert_eq!(fake.round(), 3, "{:#?}", fake.calls());
+    assert_round(&fake, 3);
     assert_eq!(fake.rounds_listing(&task_execution_id(0)), [1, 2, 3]);
 }
 
@@ -1370,11 +1337,9 @@ fn wait_follows_a_task_and_invocations_appearing_late() {
     ])
     .window_status_from(1, "IN_PROGRESS")
     .window_status_from(5, "SUCCESS");
-    let fake = FakeMw::start(world.clone());
-    let (out, _) = run_wait(&fake, &["-o", "json"]);
-    assert_exit(&out, 0);
+    let (fake, out) = waited(&world, &["-o", "json"], 0);
     assert_json_exactly(&out, &world.final_identities());
-    assert_eq!(fake.round(), 5, "{:#?}", fake.calls());
+    assert_round(&fake, 5);
     assert_eq!(fake.rounds_listing(&task_execution_id(1)), [3, 4, 5]);
     assert_wait_rounds(&fake, true);
 }
@@ -1386,11 +1351,9 @@ fn wait_with_task_id_counts_only_that_task() {
         MwTask::automation(1).with_invocations(2, |j, inv| inv.ends_at(2 + j, "SUCCESS")),
     ]);
     let t1 = task_execution_id(1);
-    let fake = FakeMw::start(world.clone());
-    let (out, _) = run_wait(&fake, &["--task-id", &t1, "-o", "json"]);
-    assert_exit(&out, 0);
+    let (fake, out) = waited(&world, &["--task-id", &t1, "-o", "json"], 0);
     assert_json_exactly(&out, &world.identities_at(1, usize::MAX));
-    assert_eq!(fake.round(), 3, "{:#?}", fake.calls());
+    assert_round(&fake, 3);
     assert_eq!(fake.rounds_listing(&t1), [1, 2, 3]);
     assert!(
         fake.listings_of(&task_execution_id(0)).is_empty(),
@@ -1412,9 +1375,7 @@ fn wait_over_several_pages_lists_every_page_each_round() {
         MwTask::run_command(0).with_invocations(230, |j, inv| inv.ends_at(2 + j % 2, "SUCCESS")),
     ]);
     let t0 = task_execution_id(0);
-    let fake = FakeMw::start(world.clone());
-    let (out, _) = run_wait(&fake, &["--task-id", &t0, "-o", "json"]);
-    assert_exit(&out, 0);
+    let (fake, out) = waited(&world, &["--task-id", &t0, "-o", "json"], 0);
     assert_json_exactly(&out, &world.identities_at(0, usize::MAX));
     assert_eq!(fake.round(), 3);
     for r in 1..=3 {
@@ -1434,11 +1395,9 @@ fn wait_rides_out_a_throttled_page_mid_wait() {
         .fail_page_in_round(DESCRIBE_INVOCATIONS, 2, 1, vec![Step::throttled()])
         .fail_page_in_round(DESCRIBE_TASKS, 3, 1, vec![Step::Status500])
         .fail_page_in_round(GET_WINDOW_EXECUTION, 3, 1, vec![Step::throttled()]);
-    let fake = FakeMw::start(world.clone());
-    let (out, _) = run_wait(&fake, &["-o", "json"]);
-    assert_exit(&out, 0);
+    let (fake, out) = waited(&world, &["-o", "json"], 0);
     assert_json_exactly(&out, &world.final_identities());
-    assert_eq!(fake.round(), 4, "{:#?}", fake.calls());
+    assert_round(&fake, 4);
     let faulted: Vec<(String, usize)> = fake
         .calls()
         .into_iter()
@@ -1476,9 +1435,7 @@ fn rounds_are_spaced_by_the_poll_intervals() {
     let world = MwWorld::new(vec![
         MwTask::run_command(0).with_invocations(1, |_, inv| inv.ends_at(2, "SUCCESS")),
     ]);
-    let fake = FakeMw::start(world.clone());
-    let out = run_utc(&fake, &["--wait", "-o", "json"]);
-    assert_exit(&out, 0);
+    let (fake, _) = run_ok(&world, &["--wait", "-o", "json"]);
     let starts = round_starts(&fake);
     assert_eq!(starts.len(), 2, "{:#?}", fake.calls());
     let gap = starts[1] - starts[0];
@@ -1642,9 +1599,7 @@ fn get_requests(fake: &FakeMw) -> Vec<(String, String, Option<String>)> {
 #[test]
 fn with_output_json_adds_the_command_invocations_to_run_command_identities() {
     let world = with_commands();
-    let fake = FakeMw::start(world.clone());
-    let out = run_utc(&fake, &["--with-output", "-o", "json"]);
-    assert_exit(&out, 0);
+    let (fake, out) = run_ok(&world, &["--with-output", "-o", "json"]);
     let want = with_command_invocations(&world, &world.final_identities());
     assert_eq!(stdout_str(&out), printed_array(&want), "{}", describe(&out));
     // (Key order, CommandInvocations last, is in the bytes compared above.)
@@ -1720,9 +1675,7 @@ fn each_command_invocation_expected_is_what_ssmres_get_prints() {
 #[test]
 fn with_output_jsonl_is_one_compact_object_per_line() {
     let world = with_commands();
-    let fake = FakeMw::start(world.clone());
-    let out = run_utc(&fake, &["--with-output", "-o", "jsonl"]);
-    assert_exit(&out, 0);
+    let (_, out) = run_ok(&world, &["--with-output", "-o", "jsonl"]);
     let want: String = with_command_invocations(&world, &world.final_identities())
         .iter()
         .map(|v| compact(v) + "\n")
@@ -1747,9 +1700,7 @@ fn with_output_asks_each_step_of_a_document_with_several() {
             ])
         },
     )]);
-    let fake = FakeMw::start(world.clone());
-    let out = run_utc(&fake, &["--with-output", "-o", "json"]);
-    assert_exit(&out, 0);
+    let (fake, out) = run_ok(&world, &["--with-output", "-o", "json"]);
     let want = with_command_invocations(&world, &world.final_identities());
     assert_eq!(stdout_str(&out), printed_array(&want), "{}", describe(&out));
     let c = command_id(0, 0);
@@ -1773,9 +1724,7 @@ fn with_output_follows_every_page_of_a_commands_instances() {
     let world = MwWorld::new(vec![
         MwTask::run_command(0).with_invocations(1, |_, inv| inv.instances(instances.clone())),
     ]);
-    let fake = FakeMw::start(world.clone());
-    let out = run_utc(&fake, &["--with-output", "-o", "json"]);
-    assert_exit(&out, 0);
+    let (fake, out) = run_ok(&world, &["--with-output", "-o", "json"]);
     let want = with_command_invocations(&world, &world.final_identities());
     assert_eq!(stdout_str(&out), printed_array(&want), "{}", describe(&out));
     assert_walked(
@@ -1797,9 +1746,7 @@ fn with_output_fetches_nothing_for_invocations_without_a_command() {
         }),
         MwTask::automation(1).invocations(1),
     ]);
-    let fake = FakeMw::start(world.clone());
-    let out = run_utc(&fake, &["--with-output", "-o", "json"]);
-    assert_exit(&out, 0);
+    let (fake, out) = run_ok(&world, &["--with-output", "-o", "json"]);
     assert_eq!(
         invocation_ids(&out),
         ids_of(&world.final_identities()),
@@ -1884,9 +1831,7 @@ fn with_output_a_command_listing_that_fails_is_a_warning_and_the_listing_is_prin
             .unwrap()
             .remove("CommandInvocations");
 
-        let fake = FakeMw::start(world.clone());
-        let out = run_utc(&fake, &["--with-output", "-o", "json"]);
-        assert_exit(&out, 0);
+        let (fake, out) = run_ok(&world, &["--with-output", "-o", "json"]);
         assert_eq!(
             stdout_str(&out),
             printed_array(&want),
@@ -1921,9 +1866,7 @@ fn with_output_a_command_listing_that_fails_is_a_warning_and_the_listing_is_prin
         }
 
         // Waiting: the exit code is the wait's (an invocation FAILED: 1), not an API error.
-        let fake = FakeMw::start(world.clone());
-        let (out, _) = run_wait(&fake, &["--with-output", "-o", "json"]);
-        assert_exit(&out, 1);
+        let (_, out) = waited(&world, &["--with-output", "-o", "json"], 1);
         assert_eq!(
             stdout_str(&out),
             printed_array(&want),
@@ -1939,9 +1882,7 @@ fn with_output_a_command_listing_that_fails_is_a_warning_and_the_listing_is_prin
         Step::Error(400, "InvalidCommandId".into(), String::new()),
     );
     for format in ["table", "text"] {
-        let fake = FakeMw::start(world.clone());
-        let out = run_utc(&fake, &["--with-output", "-o", format]);
-        assert_exit(&out, 0);
+        let (_, out) = run_ok(&world, &["--with-output", "-o", format]);
         assert_one_warning(&out, &invocation_id(0, 1), &["InvalidCommandId"]);
         let text = stdout_str(&out);
         assert!(
@@ -1968,9 +1909,7 @@ fn with_output_a_command_listing_failing_on_a_later_page_has_no_partial_array() 
         2,
         vec![Step::access_denied(DENIED)],
     );
-    let fake = FakeMw::start(world.clone());
-    let out = run_utc(&fake, &["--with-output", "-o", "json"]);
-    assert_exit(&out, 0);
+    let (fake, out) = run_ok(&world, &["--with-output", "-o", "json"]);
     assert_json_exactly(&out, &world.final_identities());
     assert_one_warning(&out, &invocation_id(0, 0), &["AccessDenied", DENIED]);
     assert_eq!(
@@ -1999,17 +1938,13 @@ fn with_output_an_instance_whose_output_cannot_be_fetched_is_left_out_with_a_war
     assert_eq!(records[1]["InstanceId"], instance_for(0, 0, 1));
     records.remove(1);
 
-    let fake = FakeMw::start(world.clone());
-    let out = run_utc(&fake, &["--with-output", "-o", "json"]);
-    assert_exit(&out, 0);
+    let (fake, out) = run_ok(&world, &["--with-output", "-o", "json"]);
     assert_eq!(stdout_str(&out), printed_array(&want), "{}", describe(&out));
     assert_one_warning(&out, &invocation_id(0, 0), &["AccessDenied", message]);
     assert_eq!(stderr_str(&out).lines().count(), 1, "{}", describe(&out));
     assert_eq!(get_requests(&fake).len(), 3, "access denied is not retried");
 
-    let fake = FakeMw::start(world.clone());
-    let out = run_utc(&fake, &["--with-output", "-o", "jsonl"]);
-    assert_exit(&out, 0);
+    let (_, out) = run_ok(&world, &["--with-output", "-o", "jsonl"]);
     let lines: String = want.iter().map(|v| compact(v) + "\n").collect();
     assert_eq!(stdout_str(&out), lines, "{}", describe(&out));
     assert_one_warning(&out, &invocation_id(0, 0), &["AccessDenied", message]);
@@ -2036,9 +1971,7 @@ fn with_output_a_command_listing_no_instance_is_an_empty_array_and_a_warning() {
     )]);
     let want = with_command_invocations(&world, &world.final_identities());
     assert_eq!(want[1]["CommandInvocations"], json!([]));
-    let fake = FakeMw::start(world.clone());
-    let out = run_utc(&fake, &["--with-output", "-o", "json"]);
-    assert_exit(&out, 0);
+    let (fake, out) = run_ok(&world, &["--with-output", "-o", "json"]);
     assert_eq!(stdout_str(&out), printed_array(&want), "{}", describe(&out));
     assert!(
         stdout_str(&out).contains("\"CommandInvocations\": []"),
@@ -2057,9 +1990,7 @@ fn with_output_a_command_listing_no_instance_is_an_empty_array_and_a_warning() {
 fn with_output_fetches_the_output_of_printed_invocations_only() {
     let world = with_commands();
     // --max-items 1: the first invocation only.
-    let fake = FakeMw::start(world.clone());
-    let out = run_utc(&fake, &["--with-output", "--max-items", "1", "-o", "json"]);
-    assert_exit(&out, 0);
+    let (fake, out) = run_ok(&world, &["--with-output", "--max-items", "1", "-o", "json"]);
     let want = with_command_invocations(&world, &world.final_identities()[..1]);
     assert_eq!(stdout_str(&out), printed_array(&want), "{}", describe(&out));
     assert_eq!(
@@ -2071,17 +2002,12 @@ fn with_output_fetches_the_output_of_printed_invocations_only() {
     );
 
     // --status while waiting filters on the client: only the failed invocation's command.
-    let fake = FakeMw::start(world.clone());
-    let (out, _) = run_wait(
-        &fake,
+    let (fake, out) = waited(
+        &world,
         &["--with-output", "--status", "FAILED", "-o", "json"],
+        1,
     );
-    assert_exit(&out, 1);
-    let failed: Vec<Value> = world
-        .final_identities()
-        .into_iter()
-        .filter(|v| v["Status"] == "FAILED")
-        .collect();
+    let failed = with_status(&world, "FAILED");
     let want = with_command_invocations(&world, &failed);
     assert_eq!(stdout_str(&out), printed_array(&want), "{}", describe(&out));
     assert_eq!(
@@ -2102,9 +2028,7 @@ fn with_output_after_a_wait_fetches_each_command_once_at_the_end() {
     let world = MwWorld::new(vec![
         MwTask::run_command(0).with_invocations(2, |j, inv| inv.ends_at(2 + j, "SUCCESS")),
     ]);
-    let fake = FakeMw::start(world.clone());
-    let (out, _) = run_wait(&fake, &["--with-output", "-o", "json"]);
-    assert_exit(&out, 0);
+    let (fake, out) = waited(&world, &["--with-output", "-o", "json"], 0);
     let want = with_command_invocations(&world, &world.final_identities());
     assert_eq!(stdout_str(&out), printed_array(&want), "{}", describe(&out));
     // Commands are resolved concurrently, so the order they reach the endpoint is not fixed;
@@ -2478,9 +2402,7 @@ fn table_world() -> MwWorld {
 #[test]
 fn table_shows_a_heading_and_rows_per_task_with_control_characters_visible() {
     let world = table_world();
-    let fake = FakeMw::start(world.clone());
-    let out = run_utc(&fake, &["-o", "table"]);
-    assert_exit(&out, 0);
+    let (_, out) = run_ok(&world, &["-o", "table"]);
     assert!(
         !out.stdout.contains(&0x1b) && !out.stdout.contains(&0x07),
         "raw control characters in the table\n{}",
@@ -2558,9 +2480,7 @@ fn table_shows_a_heading_and_rows_per_task_with_control_characters_visible() {
 #[test]
 fn parameters_are_in_the_table_only_with_verbose_and_always_in_json() {
     let world = table_world();
-    let fake = FakeMw::start(world.clone());
-    let out = run_utc(&fake, &["-o", "table", "-v"]);
-    assert_exit(&out, 0);
+    let (_, out) = run_ok(&world, &["-o", "table", "-v"]);
     assert!(
         stdout_str(&out).contains(SECRET),
         "parameters in the table with -v\n{}",
@@ -2568,9 +2488,7 @@ fn parameters_are_in_the_table_only_with_verbose_and_always_in_json() {
     );
     assert!(!out.stdout.contains(&0x1b), "{}", describe(&out));
 
-    let fake = FakeMw::start(world.clone());
-    let out = run_utc(&fake, &["-o", "json"]);
-    assert_exit(&out, 0);
+    let (_, out) = run_ok(&world, &["-o", "json"]);
     assert!(stdout_str(&out).contains(SECRET), "{}", describe(&out));
     assert_json_exactly(&out, &world.final_identities());
 }
@@ -2650,9 +2568,8 @@ fn parameters_never_reach_stderr_even_with_verbose() {
 #[test]
 fn table_with_task_id_and_with_output_shows_the_command_output() {
     let world = with_commands();
-    let fake = FakeMw::start(world.clone());
-    let out = run_utc(
-        &fake,
+    let (fake, out) = run_ok(
+        &world,
         &[
             "--task-id",
             &task_execution_id(0),
@@ -2661,7 +2578,6 @@ fn table_with_task_id_and_with_output_shows_the_command_output() {
             "table",
         ],
     );
-    assert_exit(&out, 0);
     let text = stdout_str(&out);
     for needle in [
         invocation_id(0, 0),

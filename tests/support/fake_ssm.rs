@@ -836,6 +836,29 @@ impl FakeSsm {
         self.server.url()
     }
 
+    /// POSTs one AWS JSON 1.1 call to the fake, as a client would: the status and body text.
+    pub fn post(&self, target: &str, body: &Value) -> (u16, String) {
+        let headers = [
+            ("X-Amz-Target", target),
+            ("Content-Type", "application/x-amz-json-1.1"),
+        ];
+        let answer = http::request(
+            &self.url(),
+            "POST",
+            "/",
+            &headers,
+            body.to_string().as_bytes(),
+        );
+        let (status, body) = answer.expect("an answer");
+        (status, String::from_utf8(body).expect("a UTF-8 body"))
+    }
+
+    /// [`FakeSsm::post`], the body parsed (`Null` when it is not JSON).
+    pub fn call(&self, target: &str, body: &Value) -> (u16, Value) {
+        let (status, body) = self.post(target, body);
+        (status, serde_json::from_str(&body).unwrap_or(Value::Null))
+    }
+
     /// Rounds begun so far.
     pub fn round(&self) -> usize {
         self.core.engine.lock().unwrap().round

@@ -784,3 +784,8 @@ impl Drop for Spawned {
         }
     }
 }
+
+/// The words of `line`, split on whitespace: arguments as a user types them.
+pub fn args(line: &str) -> Vec<&str> {
+    line.split_whitespace().collect()
+}
