@@ -22,7 +22,7 @@ use crate::support::fake_ecs::{
     string_to_sign,
 };
 use crate::support::{
-    Args, Cli, FAST_POLL, assert_exit, assert_rejected, assert_rejected_aliyun,
+    Args, Cli, FAST_POLL, args, assert_exit, assert_rejected, assert_rejected_aliyun,
     assert_single_stderr_line, assert_usage_error, describe, run, stderr_str, stdout_json,
 };
 
@@ -687,17 +687,9 @@ fn get_and_wait_send_instance_and_command_filters() {
     ]));
     let out = ali(
         &fake,
-        [
-            "get",
-            "--invoke-id",
-            INVOKE_ID,
-            "--instance-id",
-            "mi-abc123DEF",
-            "--command-id",
-            COMMAND_ID,
-            "-o",
-            "json",
-        ],
+        &args(&format!(
+            "get --invoke-id {INVOKE_ID} --instance-id mi-abc123DEF --command-id {COMMAND_ID} -o json"
+        )),
     );
     assert_exit(&out, 0);
     let r = only_request(&fake, &out);
@@ -736,13 +728,9 @@ fn provider_can_be_chosen_with_ssmres_provider() {
     let fake2 = one_success();
     let cli = Cli::new(&fake2.url());
     let mut cmd = cli.cmd();
-    cmd.env("SSMRES_PROVIDER", "aliyun").args([
-        "--provider",
-        "aws",
-        "get",
-        "--invoke-id",
-        INVOKE_ID,
-    ]);
+    cmd.env("SSMRES_PROVIDER", "aliyun").args(&args(&format!(
+        "--provider aws get --invoke-id {INVOKE_ID}"
+    )));
     // --provider aws over SSMRES_PROVIDER=aliyun.
     assert_usage_error(&run(&mut cmd));
     fake2.assert_untouched();
@@ -794,15 +782,9 @@ fn list_max_items_asks_for_no_more_than_it_needs() {
     let fake = FakeEcs::start(world());
     let out = ali(
         &fake,
-        [
-            "list",
-            "--invoke-id",
-            INVOKE_ID,
-            "--max-items",
-            "70",
-            "-o",
-            "json",
-        ],
+        &args(&format!(
+            "list --invoke-id {INVOKE_ID} --max-items 70 -o json"
+        )),
     );
     assert_exit(&out, 0);
     let calls = fake.calls();
@@ -828,15 +810,9 @@ fn list_max_items_asks_for_no_more_than_it_needs() {
     let fake = FakeEcs::start(world());
     let out = ali(
         &fake,
-        [
-            "list",
-            "--invoke-id",
-            INVOKE_ID,
-            "--max-items",
-            "30",
-            "-o",
-            "jsonl",
-        ],
+        &args(&format!(
+            "list --invoke-id {INVOKE_ID} --max-items 30 -o jsonl"
+        )),
     );
     assert_exit(&out, 0);
     let r = only_request(&fake, &out);
@@ -915,15 +891,10 @@ fn output_is_decoded_from_base64_including_multibyte_text() {
     let fake = FakeEcs::start(world());
     let out = ali(
         &fake,
-        [
-            "get",
-            "--invoke-id",
-            INVOKE_ID,
-            "--instance-id",
-            &instance_id(1),
-            "-o",
-            "text",
-        ],
+        &args(&format!(
+            "get --invoke-id {INVOKE_ID} --instance-id {} -o text",
+            instance_id(1)
+        )),
     );
     assert_exit(&out, 0);
     assert_eq!(out.stdout, text.as_bytes(), "{}", describe(&out));
@@ -940,15 +911,9 @@ fn invalid_utf8_output_is_shown_lossily_with_a_warning_in_every_mode() {
         let fake = FakeEcs::start(world());
         let out = ali(
             &fake,
-            [
-                "get",
-                "--invoke-id",
-                INVOKE_ID,
-                "--instance-id",
-                &id,
-                "-o",
-                mode,
-            ],
+            &args(&format!(
+                "get --invoke-id {INVOKE_ID} --instance-id {id} -o {mode}"
+            )),
         );
         assert_exit(&out, 0);
         assert_stderr_line_with(&out, &["warning", &id, "not valid UTF-8"]);
@@ -1142,15 +1107,9 @@ fn text_mode_has_headers_for_several_results_and_bare_output_for_one() {
     let fake = FakeEcs::start(world());
     let out = ali(
         &fake,
-        [
-            "get",
-            "--invoke-id",
-            INVOKE_ID,
-            "--instance-id",
-            &b,
-            "-o",
-            "text",
-        ],
+        &args(&format!(
+            "get --invoke-id {INVOKE_ID} --instance-id {b} -o text"
+        )),
     );
     assert_exit(&out, 0);
     assert_eq!(
@@ -1342,16 +1301,9 @@ fn an_sts_profile_sends_its_token_and_never_prints_it() {
         }),
     );
     let mut cmd = cli.ali_bare();
-    cmd.args([
-        "--profile",
-        "sts",
-        "-vvv",
-        "get",
-        "--invoke-id",
-        INVOKE_ID,
-        "-o",
-        "json",
-    ]);
+    cmd.args(&args(&format!(
+        "--profile sts -vvv get --invoke-id {INVOKE_ID} -o json"
+    )));
     let out = run(&mut cmd);
     assert_exit(&out, 0);
     let r = only_request(&fake, &out);
@@ -1832,16 +1784,10 @@ fn wait_names_an_instance_still_absent_after_the_grace() {
     let started = Instant::now();
     let out = wait(
         &fake,
-        &[
-            "--instance-id",
-            &instance_id(1),
-            "--instance-id",
-            missing,
-            "--not-found-grace",
-            "1s",
-            "-o",
-            "json",
-        ],
+        &args(&format!(
+            "--instance-id {} --instance-id {missing} --not-found-grace 1s -o json",
+            instance_id(1)
+        )),
     );
     let took = started.elapsed();
     assert_exit(&out, 3);
@@ -1872,26 +1818,10 @@ fn list_sends_every_filter_and_prints_what_matches() {
     let fake = FakeEcs::start(world);
     let out = ali(
         &fake,
-        [
-            "list",
-            "--invoke-id",
-            INVOKE_ID,
-            "--command-id",
-            COMMAND_ID,
-            "--instance-id",
-            &instance_id(2),
-            "--status",
-            "partialfailed",
-            "--include-history",
-            "--tag",
-            "env=prod",
-            "--tag",
-            "team=ops",
-            "--resource-group-id",
-            "rg-acfmxazb4ph6aiy",
-            "-o",
-            "json",
-        ],
+        &args(&format!(
+            "list --invoke-id {INVOKE_ID} --command-id {COMMAND_ID} --instance-id {} --status partialfailed --include-history --tag env=prod --tag team=ops --resource-group-id rg-acfmxazb4ph6aiy -o json",
+            instance_id(2)
+        )),
     );
     assert_exit(&out, 0);
     let r = only_request(&fake, &out);
@@ -1948,15 +1878,9 @@ fn list_status_is_sent_in_the_canonical_case() {
         let fake = one_success();
         let out = ali(
             &fake,
-            [
-                "list",
-                "--invoke-id",
-                INVOKE_ID,
-                "--status",
-                given,
-                "-o",
-                "json",
-            ],
+            &args(&format!(
+                "list --invoke-id {INVOKE_ID} --status {given} -o json"
+            )),
         );
         let r = only_request(&fake, &out);
         assert_eq!(
@@ -2081,15 +2005,9 @@ fn list_filters_are_validated() {
     for tag in ["novalue", "=prod", ""] {
         assert_rejected_aliyun(["list", "--invoke-id", INVOKE_ID, "--tag", tag]);
     }
-    assert_rejected_aliyun([
-        "list",
-        "--invoke-id",
-        INVOKE_ID,
-        "--tag",
-        "env=a",
-        "--tag",
-        "env=b",
-    ]);
+    assert_rejected_aliyun(&args(&format!(
+        "list --invoke-id {INVOKE_ID} --tag env=a --tag env=b"
+    )));
     let many: Vec<String> = (1..=21).map(|i| format!("k{i}=v")).collect();
     let mut args = vec!["list", "--invoke-id", INVOKE_ID];
     for t in &many {

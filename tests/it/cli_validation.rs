@@ -7,8 +7,8 @@ use crate::support::fake_ssm::{
     CMD_ID, FakeSsm, GET_COMMAND_INVOCATION, INSTANCE_ID, invocation_step,
 };
 use crate::support::{
-    Args, Cli, FAST_POLL, assert_exit, assert_rejected, assert_usage_error, describe, ids, run,
-    stdout_json,
+    Args, Cli, FAST_POLL, args, assert_exit, assert_rejected, assert_usage_error, describe, ids,
+    run, stdout_json,
 };
 
 fn success_fake() -> FakeSsm {
@@ -147,18 +147,9 @@ fn friendly_durations_are_accepted() {
         ("1h30m", "90s", "20ms", "100ms"),
         ("2", "1h", "1s", "1s"), // bare number = seconds; min == max is fine
     ] {
-        assert_accepted(wait_with(&[
-            "--timeout",
-            timeout,
-            "--not-found-grace",
-            grace,
-            "--min-interval",
-            min,
-            "--max-interval",
-            max,
-            "-o",
-            "json",
-        ]));
+        assert_accepted(wait_with(&args(&format!(
+            "--timeout {timeout} --not-found-grace {grace} --min-interval {min} --max-interval {max} -o json"
+        ))));
     }
 }
 
@@ -174,14 +165,9 @@ fn min_interval_above_max_interval_or_below_10ms_is_rejected() {
         assert!(line.contains("--min-interval"), "{tiny}: {line:?}");
     }
     // 10ms itself is fine.
-    assert_accepted(wait_with(&[
-        "--min-interval",
-        "10ms",
-        "--max-interval",
-        "10ms",
-        "-o",
-        "json",
-    ]));
+    assert_accepted(wait_with(&args(
+        "--min-interval 10ms --max-interval 10ms -o json",
+    )));
 }
 
 #[test]

@@ -12,7 +12,7 @@ use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use crate::support::fake_ssm::{CMD_ID, FakeSsm, GET_COMMAND_INVOCATION, INSTANCE_ID, Step};
 use crate::support::moto::{self, Moto};
-use crate::support::{Cli, ids, run};
+use crate::support::{Cli, args, ids, run};
 
 /// Non-ASCII, quotes, a backslash and a tab: exercises raw UTF-8 output and JSON escaping.
 const COMMENT: &str = "e2e café ✓ \"quoted\" back\\slash\ttab";
@@ -318,29 +318,18 @@ fn get_unknown_invocation_exits_3() {
         ),
     ] {
         // The reference agrees that there is no such invocation.
-        let aws = f.moto.aws([
-            "ssm",
-            "get-command-invocation",
-            "--command-id",
-            command_id,
-            "--instance-id",
-            instance_id,
-        ]);
+        let aws = f.moto.aws(&args(&format!(
+            "ssm get-command-invocation --command-id {command_id} --instance-id {instance_id}"
+        )));
         assert!(
             !aws.status.success() && text(&aws.stderr).contains(error_code),
             "aws CLI should report {error_code}:\n{}",
             show(&aws)
         );
 
-        let out = f.ssmres(&[
-            "get",
-            "--command-id",
-            command_id,
-            "--instance-id",
-            instance_id,
-            "-o",
-            "json",
-        ]);
+        let out = f.ssmres(&args(&format!(
+            "get --command-id {command_id} --instance-id {instance_id} -o json"
+        )));
         assert_eq!(
             out.status.code(),
             Some(3),
@@ -456,16 +445,9 @@ fn json_matches_aws_cli_byte_for_byte_on_tricky_content() {
         let aws = run(&mut moto::aws_command_at(
             &fake.url(),
             home.path(),
-            [
-                "ssm",
-                "get-command-invocation",
-                "--command-id",
-                CMD_ID,
-                "--instance-id",
-                INSTANCE_ID,
-                "--output",
-                "json",
-            ],
+            &args(&format!(
+                "ssm get-command-invocation --command-id {CMD_ID} --instance-id {INSTANCE_ID} --output json"
+            )),
         ));
         assert!(aws.status.success(), "aws CLI:\n{}", show(&aws));
         // Sanity: the reference decoded the escapes and dropped what the model does not know.

@@ -17,7 +17,6 @@ use crate::support::fake_ssm::{
     LIST_COMMAND_INVOCATIONS, LIST_COMMANDS, LIST_PAGE_SIZE, SUCCESS, Step, UNDELIVERABLE,
     fleet_instance_id,
 };
-use crate::support::http;
 use crate::support::timeline::{Member, Timeline};
 use crate::support::{
     Cli, FAST_POLL, Pipe, Spawned, array_field, assert_exit, assert_single_stderr_line, compact,
@@ -928,23 +927,6 @@ fn sigint_during_a_fleet_wait_exits_130() {
 // The fake itself
 // ---------------------------------------------------------------------------------------------
 
-/// POSTs one AWS JSON 1.1 call to the fake; the status and body.
-fn call(fake: &FakeSsm, target: &str, body: &Value) -> (u16, Value) {
-    let headers = [
-        ("X-Amz-Target", target),
-        ("Content-Type", "application/x-amz-json-1.1"),
-    ];
-    let (status, body) = http::request(
-        &fake.url(),
-        "POST",
-        "/",
-        &headers,
-        body.to_string().as_bytes(),
-    )
-    .expect("an answer");
-    (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
-}
-
 #[test]
 fn the_fake_timeline_answers_every_call_from_one_state() {
     let timeline = Timeline::new(vec![
@@ -957,17 +939,15 @@ fn the_fake_timeline_answers_every_call_from_one_state() {
     .visible_from(2)
     .fail_list_page(3, 1, vec![Step::throttled()]);
     let fake = FakeSsm::with_timeline(timeline);
-    let list_commands = || call(&fake, LIST_COMMANDS, &json!({"CommandId": CMD_ID}));
+    let list_commands = || fake.call(LIST_COMMANDS, &json!({"CommandId": CMD_ID}));
     let list = || {
-        call(
-            &fake,
+        fake.call(
             LIST_COMMAND_INVOCATIONS,
             &json!({"CommandId": CMD_ID, "MaxResults": 50}),
         )
     };
     let get = |i: usize| {
-        call(
-            &fake,
+        fake.call(
             GET_COMMAND_INVOCATION,
             &json!({"CommandId": CMD_ID, "InstanceId": fleet_instance_id(i)}),
         )

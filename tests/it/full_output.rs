@@ -30,7 +30,7 @@ use crate::support::fake_ssm::{
 use crate::support::moto::{self, Moto};
 use crate::support::timeline::{Member, Timeline};
 use crate::support::{
-    Cli, FAST_POLL, RUN_TIMEOUT, assert_exit, assert_single_stderr_line, describe, http, run,
+    Cli, FAST_POLL, RUN_TIMEOUT, args, assert_exit, assert_single_stderr_line, describe, http, run,
     stdout_json, warnings,
 };
 use tempfile::TempDir;
@@ -762,14 +762,9 @@ impl World {
     }
 
     fn log_stream(&self, group: &str, stream: &str) {
-        self.aws(&[
-            "logs",
-            "create-log-stream",
-            "--log-group-name",
-            group,
-            "--log-stream-name",
-            stream,
-        ]);
+        self.aws(&args(&format!(
+            "logs create-log-stream --log-group-name {group} --log-stream-name {stream}"
+        )));
     }
 
     /// Creates the stream and puts these messages in it ([`World::put_events`]).
@@ -1596,13 +1591,7 @@ fn an_unfinished_invocation_is_not_read_even_with_the_flag() {
     let out = Ssmres::new(&ssm)
         .s3(&s3.url())
         .logs(&logs.url())
-        .run(&wait_args(&[
-            "--timeout",
-            "2s",
-            "--full-output",
-            "-o",
-            "json",
-        ]));
+        .run(&wait_args(&args("--timeout 2s --full-output -o json")));
     assert_exit(&out, 4);
     assert_json_is(&out, &record);
     assert_eq!((s3.connections(), logs.connections()), (0, 0));
@@ -2095,13 +2084,11 @@ fn wait_timeout_bounds_the_read_of_an_endpoint_that_never_answers() {
     let hung = Tripwire::new();
     for mode in ["json", "text"] {
         let started = std::time::Instant::now();
-        let out = Ssmres::new(&ssm).s3(&hung.url()).run(&wait_args(&[
-            "--timeout",
-            "3s",
-            "--full-output",
-            "-o",
-            mode,
-        ]));
+        let out = Ssmres::new(&ssm)
+            .s3(&hung.url())
+            .run(&wait_args(&args(&format!(
+                "--timeout 3s --full-output -o {mode}"
+            ))));
         let took = started.elapsed();
         assert_exit(&out, 0);
         assert!(

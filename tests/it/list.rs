@@ -15,7 +15,7 @@ use crate::support::fake_ssm::{
 };
 use crate::support::{
     Cli, assert_exit, assert_rejected, assert_single_stderr_line, botocore_iso, cells, describe,
-    http, no_lone_cr, row_of, run, stdout_json, stdout_str,
+    no_lone_cr, row_of, run, stdout_json, stdout_str,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -1262,28 +1262,11 @@ fn an_invalid_command_id_error_exits_3_after_one_call() {
 // The fake itself: it must serve pages as SSM does, or the tests above prove little
 // ---------------------------------------------------------------------------------------------
 
-/// One raw ListCommandInvocations call to the fake: (HTTP status, body text).
-fn post_list(fake: &FakeSsm, body: &Value) -> (u16, String) {
-    let headers = [
-        ("X-Amz-Target", LIST_COMMAND_INVOCATIONS),
-        ("Content-Type", "application/x-amz-json-1.1"),
-    ];
-    let (status, body) = http::request(
-        &fake.url(),
-        "POST",
-        "/",
-        &headers,
-        body.to_string().as_bytes(),
-    )
-    .expect("an answer");
-    (status, String::from_utf8(body).unwrap())
-}
-
 #[test]
 fn the_fake_pages_filters_and_validates_as_ssm_does() {
     let fake = FakeSsm::with_fleet(fleet_records(120));
     // Default page size 50, a token, CommandPlugins only with Details.
-    let (status, body) = post_list(&fake, &json!({"CommandId": CMD_ID}));
+    let (status, body) = fake.post(LIST_COMMAND_INVOCATIONS, &json!({"CommandId": CMD_ID}));
     assert_eq!(status, 200, "{body}");
     let page: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(page["CommandInvocations"].as_array().unwrap().len(), 50);
@@ -1304,25 +1287,25 @@ fn the_fake_pages_filters_and_validates_as_ssm_does() {
         json!({"CommandId": CMD_ID, "NextToken": token, "InstanceId": INSTANCE_ID}),
         json!({"CommandId": CMD_ID, "NextToken": "AAEAAQnot-a-token"}),
     ] {
-        let (status, body) = post_list(&fake, &other);
+        let (status, body) = fake.post(LIST_COMMAND_INVOCATIONS, &other);
         assert_eq!(status, 400, "{other}: {body}");
         assert!(body.contains("InvalidNextToken"), "{body}");
     }
-    let (status, body) = post_list(
-        &fake,
+    let (status, body) = fake.post(
+        LIST_COMMAND_INVOCATIONS,
         &json!({"CommandId": CMD_ID, "NextToken": token, "MaxResults": 70}),
     );
     assert_eq!(status, 400, "{body}");
     assert!(body.contains("ValidationException"), "{body}");
-    let (status, body) = post_list(
-        &fake,
+    let (status, body) = fake.post(
+        LIST_COMMAND_INVOCATIONS,
         &json!({"CommandId": CMD_ID, "NextToken": token, "MaxResults": 0}),
     );
     assert_eq!(status, 400, "{body}");
 
     // A smaller last page, then no token.
-    let (status, body) = post_list(
-        &fake,
+    let (status, body) = fake.post(
+        LIST_COMMAND_INVOCATIONS,
         &json!({"CommandId": CMD_ID, "NextToken": token, "MaxResults": 7}),
     );
     assert_eq!(status, 200, "{body}");
@@ -1334,8 +1317,8 @@ fn the_fake_pages_filters_and_validates_as_ssm_does() {
     assert!(page["NextToken"].is_string());
 
     // Filters and Details.
-    let (status, body) = post_list(
-        &fake,
+    let (status, body) = fake.post(
+        LIST_COMMAND_INVOCATIONS,
         &json!({"CommandId": CMD_ID, "InstanceId": fleet_instance_id(9), "Details": true}),
     );
     assert_eq!(status, 200, "{body}");
@@ -1347,7 +1330,10 @@ fn the_fake_pages_filters_and_validates_as_ssm_does() {
     );
     assert!(page.get("NextToken").is_none());
     let other_command = "00000000-0000-4000-8000-000000000000";
-    let (_, body) = post_list(&fake, &json!({"CommandId": other_command}));
+    let (_, body) = fake.post(
+        LIST_COMMAND_INVOCATIONS,
+        &json!({"CommandId": other_command}),
+    );
     assert_eq!(body, r#"{"CommandInvocations":[]}"#);
 }
 
@@ -1358,11 +1344,14 @@ fn the_fake_can_send_java_notation_and_scripted_faults() {
             .java_numbers()
             .fail_page(1, vec![Step::throttled(), Step::Status500]),
     );
-    let (status, body) = post_list(&fake, &json!({"CommandId": CMD_ID}));
+    let (status, body) = fake.post(LIST_COMMAND_INVOCATIONS, &json!({"CommandId": CMD_ID}));
     assert_eq!((status, body.contains("ThrottlingException")), (400, true));
-    let (status, _) = post_list(&fake, &json!({"CommandId": CMD_ID}));
+    let (status, _) = fake.post(LIST_COMMAND_INVOCATIONS, &json!({"CommandId": CMD_ID}));
     assert_eq!(status, 500);
-    let (status, body) = post_list(&fake, &json!({"CommandId": CMD_ID, "Details": true}));
+    let (status, body) = fake.post(
+        LIST_COMMAND_INVOCATIONS,
+        &json!({"CommandId": CMD_ID, "Details": true}),
+    );
     assert_eq!(status, 200, "{body}");
     for wire in [
         "\"RequestedDateTime\":1.715677951291E9",
@@ -1378,7 +1367,7 @@ fn the_fake_can_send_java_notation_and_scripted_faults() {
 
     // A fake without a fleet does not know the call.
     let fake = FakeSsm::always(Step::throttled());
-    let (status, body) = post_list(&fake, &json!({"CommandId": CMD_ID}));
+    let (status, body) = fake.post(LIST_COMMAND_INVOCATIONS, &json!({"CommandId": CMD_ID}));
     assert_eq!(status, 400);
     assert!(body.contains("UnknownOperationException"), "{body}");
     assert_eq!(

@@ -16,7 +16,7 @@ use crate::support::fake_multi::{
 };
 use crate::support::fake_ssm::{INSTANCE_ID, fleet_instance_id};
 use crate::support::{
-    Cli, FAST_POLL, assert_exit, assert_single_stderr_line, cells, describe, printed,
+    Cli, FAST_POLL, args, assert_exit, assert_single_stderr_line, cells, describe, printed,
     printed_array, printed_lines, stderr_str, stdout_json, stdout_str,
 };
 
@@ -172,19 +172,9 @@ fn wait_on_three_steps_lists_once_per_round_then_fetches_each_step_once() {
     // Polls at least 100 ms apart, so that each round of the fake is seen to be one poll.
     let out = run(
         &fake,
-        &[
-            "wait",
-            "--command-id",
-            CMD_ID,
-            "--instance-id",
-            INSTANCE_ID,
-            "--min-interval",
-            "100ms",
-            "--max-interval",
-            "150ms",
-            "-o",
-            "json",
-        ],
+        &args(&format!(
+            "wait --command-id {CMD_ID} --instance-id {INSTANCE_ID} --min-interval 100ms --max-interval 150ms -o json"
+        )),
     );
     assert_exit(&out, 1);
     assert_rounds_are_polls(&fake, Duration::from_millis(90), &out);

@@ -19,8 +19,8 @@ use crate::support::fake_mw::{
 };
 use crate::support::fake_ssm::{Call, Step, fleet_instance_id};
 use crate::support::{
-    Cli, Spawned, assert_exit, assert_rejected, assert_single_stderr_line, botocore_iso, compact,
-    describe, http, printed, printed_array, row_of, run, sections, stderr_str, stdout_json,
+    Cli, Spawned, args, assert_exit, assert_rejected, assert_single_stderr_line, botocore_iso,
+    compact, describe, printed, printed_array, row_of, run, sections, stderr_str, stdout_json,
     stdout_str,
 };
 
@@ -301,23 +301,6 @@ fn assert_wait_rounds(fake: &FakeMw, window: bool) {
             assert_eq!(c.body["MaxResults"], 100, "round {r}: {}", c.body);
         }
     }
-}
-
-/// POSTs one AWS JSON 1.1 call to the fake; the status and body.
-fn call(fake: &FakeMw, target: &str, body: &Value) -> (u16, Value) {
-    let headers = [
-        ("X-Amz-Target", target),
-        ("Content-Type", "application/x-amz-json-1.1"),
-    ];
-    let (status, body) = http::request(
-        &fake.url(),
-        "POST",
-        "/",
-        &headers,
-        body.to_string().as_bytes(),
-    )
-    .expect("an answer");
-    (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -739,13 +722,9 @@ fn bad_ids_are_rejected_before_any_request() {
     .map(|s| s.to_owned());
     for bad in &bad_ids {
         assert_rejected(["task-invocations", "--window-execution-id", bad]);
-        assert_rejected([
-            "task-invocations",
-            "--window-execution-id",
-            good,
-            "--task-id",
-            bad,
-        ]);
+        assert_rejected(&args(&format!(
+            "task-invocations --window-execution-id {good} --task-id {bad}"
+        )));
     }
     assert_rejected(["task-invocations"]);
     assert_rejected(["task-invocations", "--task-id", &t0]);
@@ -1451,15 +1430,7 @@ fn rounds_are_spaced_by_the_poll_intervals() {
     let fake = FakeMw::start(world);
     let out = run_utc(
         &fake,
-        &[
-            "--wait",
-            "--min-interval",
-            "150ms",
-            "--max-interval",
-            "150ms",
-            "-o",
-            "json",
-        ],
+        &args("--wait --min-interval 150ms --max-interval 150ms -o json"),
     );
     assert_exit(&out, 0);
     let starts = round_starts(&fake);
@@ -1483,14 +1454,9 @@ fn sigint_during_a_wait_exits_130() {
     ]);
     let fake = FakeMw::start(world);
     let mut cmd = Cli::new(&fake.url()).cmd();
-    cmd.args([
-        "task-invocations",
-        "--window-execution-id",
-        WINDOW_EXECUTION_ID,
-        "--wait",
-        "-o",
-        "json",
-    ])
+    cmd.args(&args(&format!(
+        "task-invocations --window-execution-id {WINDOW_EXECUTION_ID} --wait -o json"
+    )))
     .args(FAST);
     let mut run = Spawned::start(&mut cmd);
     run.until("a third round", fake.wait(|| fake.round() >= 3));
@@ -2570,13 +2536,10 @@ fn table_with_task_id_and_with_output_shows_the_command_output() {
     let world = with_commands();
     let (fake, out) = run_ok(
         &world,
-        &[
-            "--task-id",
-            &task_execution_id(0),
-            "--with-output",
-            "-o",
-            "table",
-        ],
+        &args(&format!(
+            "--task-id {} --with-output -o table",
+            task_execution_id(0)
+        )),
     );
     let text = stdout_str(&out);
     for needle in [
@@ -2602,7 +2565,7 @@ fn table_with_task_id_and_with_output_shows_the_command_output() {
 fn the_fake_validates_pages_and_filters_as_ssm_does() {
     let fake = FakeMw::start(mixed_statuses().page_cap(100));
     let t0 = task_execution_id(0);
-    let list = |body: Value| call(&fake, DESCRIBE_INVOCATIONS, &body);
+    let list = |body: Value| fake.call(DESCRIBE_INVOCATIONS, &body);
     let base = || json!({"WindowExecutionId": WINDOW_EXECUTION_ID, "TaskId": t0});
     let with = |extra: Value| {
         let mut b = base();
@@ -2735,23 +2698,19 @@ fn the_fake_world_changes_per_round_and_answers_every_call() {
     .fail_page_in_round(GET_WINDOW_EXECUTION, 3, 1, vec![Step::throttled()]);
     let fake = FakeMw::start(world);
     let tasks = || {
-        call(
-            &fake,
+        fake.call(
             DESCRIBE_TASKS,
             &json!({"WindowExecutionId": WINDOW_EXECUTION_ID, "MaxResults": 100}),
         )
     };
     let window = || {
-        call(
-            &fake,
+        fake.call(
             GET_WINDOW_EXECUTION,
             &json!({"WindowExecutionId": WINDOW_EXECUTION_ID}),
         )
     };
     let invs = |t: usize| {
-        call(
-            &fake,
-            DESCRIBE_INVOCATIONS,
+        fake.call(DESCRIBE_INVOCATIONS,
             &json!({"WindowExecutionId": WINDOW_EXECUTION_ID, "TaskId": task_execution_id(t), "MaxResults": 10}),
         )
     };
@@ -2787,8 +2746,7 @@ fn the_fake_world_changes_per_round_and_answers_every_call() {
         "DoesNotExistException",
         "task 1 not there yet"
     );
-    let (s, _) = call(
-        &fake,
+    let (s, _) = fake.call(
         GET_COMMAND_INVOCATION,
         &json!({"CommandId": command_id(0, 0), "InstanceId": fleet_instance_id(1)}),
     );
@@ -2820,8 +2778,7 @@ fn the_fake_world_changes_per_round_and_answers_every_call() {
     assert!(w["EndTime"].is_f64());
     tasks();
     assert_eq!(fake.round(), 3);
-    let (s, body) = call(
-        &fake,
+    let (s, body) = fake.call(
         LIST_COMMAND_INVOCATIONS,
         &json!({"CommandId": command_id(0, 0), "Details": true, "MaxResults": 50}),
     );
@@ -2830,8 +2787,7 @@ fn the_fake_world_changes_per_round_and_answers_every_call() {
     assert_eq!(records.len(), 2);
     assert_eq!(records[0]["Status"], "Failed");
     assert_eq!(records[0]["CommandPlugins"][0]["Output"], "one\nerr one\n");
-    let (s, body) = call(
-        &fake,
+    let (s, body) = fake.call(
         GET_COMMAND_INVOCATION,
         &json!({"CommandId": command_id(0, 0), "InstanceId": fleet_instance_id(1)}),
     );
@@ -2839,8 +2795,7 @@ fn the_fake_world_changes_per_round_and_answers_every_call() {
     assert_eq!(body["StandardOutputContent"], "one\n");
     assert_eq!(body["StandardErrorContent"], "err one\n");
     assert_eq!(body["CommandId"], command_id(0, 0));
-    let (s, _) = call(
-        &fake,
+    let (s, _) = fake.call(
         LIST_COMMAND_INVOCATIONS,
         &json!({"CommandId": command_id(0, 0), "MaxResults": 51}),
     );
@@ -2869,8 +2824,7 @@ fn the_fake_world_changes_per_round_and_answers_every_call() {
         .window_status_absent();
     let fake = FakeMw::start(world);
     let list = |c: String| {
-        call(
-            &fake,
+        fake.call(
             LIST_COMMAND_INVOCATIONS,
             &json!({"CommandId": c, "Details": true, "MaxResults": 50}),
         )
@@ -2878,16 +2832,14 @@ fn the_fake_world_changes_per_round_and_answers_every_call() {
     };
     assert_eq!((list(command_id(0, 0)), list(command_id(0, 1))), (200, 400));
     let get = |k: usize| {
-        call(
-            &fake,
+        fake.call(
             GET_COMMAND_INVOCATION,
             &json!({"CommandId": command_id(0, 0), "InstanceId": instance_for(0, 0, k)}),
         )
         .0
     };
     assert_eq!((get(0), get(1), get(1)), (200, 400, 400));
-    let (s, w) = call(
-        &fake,
+    let (s, w) = fake.call(
         GET_WINDOW_EXECUTION,
         &json!({"WindowExecutionId": WINDOW_EXECUTION_ID}),
     );

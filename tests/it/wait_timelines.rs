@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use crate::support::fake_ssm::{FakeSsm, GET_COMMAND_INVOCATION, Step, invocation_step};
 use crate::support::{
-    Cli, FAST_POLL, Spawned, assert_exit, assert_single_stderr_line, describe, ids, stderr_str,
-    stdout_json,
+    Cli, FAST_POLL, Spawned, args, assert_exit, assert_single_stderr_line, describe, ids,
+    stderr_str, stdout_json,
 };
 
 /// Runs `wait` with the fake's ids, fast polling, JSON output and `extra`; `AWS_MAX_ATTEMPTS`
@@ -400,16 +400,9 @@ fn a_last_look_at_the_deadline_sees_the_command_that_just_ended() {
         invocation_step("Success", "Success", "just in time\n", ""),
     ]);
     let mut cmd = Cli::new(&fake.url()).cmd();
-    cmd.arg("wait").args(ids()).args([
-        "--min-interval",
-        "10s",
-        "--max-interval",
-        "10s",
-        "--timeout",
-        "3s",
-        "-o",
-        "json",
-    ]);
+    cmd.arg("wait").args(ids()).args(&args(
+        "--min-interval 10s --max-interval 10s --timeout 3s -o json",
+    ));
     let started = Instant::now();
     let out = crate::support::run(&mut cmd);
     assert_exit(&out, 0);

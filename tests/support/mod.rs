@@ -292,6 +292,14 @@ pub fn assert_exit(out: &Output, code: i32) {
     );
 }
 
+/// Asserts the exit code and exactly what was printed on each stream.
+#[track_caller]
+pub fn assert_output(out: &Output, code: i32, stdout: &str, stderr: &str) {
+    assert_exit(out, code);
+    assert_eq!(stdout_str(out), stdout, "stdout\n{}", describe(out));
+    assert_eq!(stderr_str(out), stderr, "stderr\n{}", describe(out));
+}
+
 /// Asserts stderr is exactly one non-empty line (one trailing newline allowed); returns it.
 #[track_caller]
 pub fn assert_single_stderr_line(out: &Output) -> String {
