@@ -41,6 +41,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Map, Value, json};
 use sha1::Sha1;
 
+use super::civil_from_days;
 use super::http::{self, Reply, Request, Server};
 
 /// The operation the fake is about.
@@ -236,19 +237,6 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let doy = (153 * mp + 2) / 5 + d - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
 }
 
 /// `YYYY-MM-DDThh:mm:ssZ` (UTC) for these seconds since the epoch.
@@ -599,32 +587,27 @@ pub enum Fault {
 }
 
 impl Fault {
-    /// `400 Throttling.User`.
+    fn error(status: u16, code: &str, message: &str) -> Fault {
+        Fault::Error(status, code.into(), message.into())
+    }
+
     pub fn throttling() -> Fault {
-        Fault::Error(
+        Fault::error(
             400,
-            "Throttling.User".into(),
-            "Request was denied due to user flow control.".into(),
+            "Throttling.User",
+            "Request was denied due to user flow control.",
         )
     }
 
-    /// `503 ServiceUnavailable`.
     pub fn service_unavailable() -> Fault {
-        Fault::Error(
-            503,
-            "ServiceUnavailable".into(),
-            "The request has failed due to a temporary failure of the server.".into(),
-        )
+        let message = "The request has failed due to a temporary failure of the server.";
+        Fault::error(503, "ServiceUnavailable", message)
     }
 
-    /// `500 InternalError`.
     pub fn internal_error() -> Fault {
-        Fault::Error(
-            500,
-            "InternalError".into(),
-            "The request processing has failed due to some unknown error, exception or failure."
-                .into(),
-        )
+        let message =
+            "The request processing has failed due to some unknown error, exception or failure.";
+        Fault::error(500, "InternalError", message)
     }
 
     pub fn dropped_connection() -> Fault {
@@ -632,17 +615,12 @@ impl Fault {
     }
 }
 
-#[derive(Clone, Debug)]
-struct Key {
-    secret: String,
-    security_token: Option<String>,
-}
-
 /// What a [`FakeEcs`] answers from: invocations, keys, and faults per call.
 #[derive(Clone, Debug)]
 pub struct World {
     pub invocations: Vec<Invocation>,
-    keys: HashMap<String, Key>,
+    /// Secret and, for an STS key, security token, by key ID.
+    keys: HashMap<String, (String, Option<String>)>,
     faults: HashMap<usize, Fault>,
     stop_delay: Duration,
     stopping_rounds: usize,
@@ -657,21 +635,14 @@ impl Default for World {
 impl World {
     /// No invocation; the key [`ACCESS_KEY_ID`] / [`ACCESS_KEY_SECRET`].
     pub fn new() -> World {
-        let mut keys = HashMap::new();
-        keys.insert(
-            ACCESS_KEY_ID.to_owned(),
-            Key {
-                secret: ACCESS_KEY_SECRET.to_owned(),
-                security_token: None,
-            },
-        );
-        World {
+        let world = World {
             invocations: Vec::new(),
-            keys,
+            keys: HashMap::new(),
             faults: HashMap::new(),
             stop_delay: Duration::ZERO,
             stopping_rounds: 1,
-        }
+        };
+        world.key(ACCESS_KEY_ID, ACCESS_KEY_SECRET)
     }
 
     /// One invocation [`INVOKE_ID`] of [`COMMAND_ID`] on these instances.
@@ -686,25 +657,14 @@ impl World {
 
     /// Another valid AccessKey pair.
     pub fn key(mut self, id: &str, secret: &str) -> World {
-        self.keys.insert(
-            id.to_owned(),
-            Key {
-                secret: secret.to_owned(),
-                security_token: None,
-            },
-        );
+        self.keys.insert(id.to_owned(), (secret.to_owned(), None));
         self
     }
 
     /// An STS key: calls with it must carry this `SecurityToken`.
     pub fn sts_key(mut self, id: &str, secret: &str, token: &str) -> World {
-        self.keys.insert(
-            id.to_owned(),
-            Key {
-                secret: secret.to_owned(),
-                security_token: Some(token.to_owned()),
-            },
-        );
+        let key = (secret.to_owned(), Some(token.to_owned()));
+        self.keys.insert(id.to_owned(), key);
         self
     }
 
@@ -804,10 +764,7 @@ pub struct Recorded {
 impl Recorded {
     /// The value of the first parameter named `name`.
     pub fn param(&self, name: &str) -> Option<&str> {
-        self.params
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        param(&self.params, name)
     }
 
     /// How many times a parameter named `name` was sent.
@@ -819,23 +776,20 @@ impl Recorded {
     pub fn tags(&self) -> Vec<(usize, Option<String>, Option<String>)> {
         let mut tags: Vec<(usize, Option<String>, Option<String>)> = Vec::new();
         for (k, v) in &self.params {
-            let Some(rest) = k.strip_prefix("Tag.") else {
+            let tag = k.strip_prefix("Tag.").and_then(|rest| rest.split_once('.'));
+            let Some((Ok(n), field)) = tag.map(|(n, field)| (n.parse::<usize>(), field)) else {
                 continue;
             };
-            let Some((n, field)) = rest.split_once('.') else {
-                continue;
-            };
-            let Ok(n) = n.parse::<usize>() else { continue };
-            let entry = match tags.iter_mut().find(|t| t.0 == n) {
-                Some(e) => e,
+            let i = match tags.iter().position(|t| t.0 == n) {
+                Some(i) => i,
                 None => {
                     tags.push((n, None, None));
-                    tags.last_mut().unwrap()
+                    tags.len() - 1
                 }
             };
             match field {
-                "Key" => entry.1 = Some(v.clone()),
-                "Value" => entry.2 = Some(v.clone()),
+                "Key" => tags[i].1 = Some(v.clone()),
+                "Value" => tags[i].2 = Some(v.clone()),
                 _ => {}
             }
         }
@@ -1032,15 +986,16 @@ fn request_id(n: usize) -> String {
 
 /// An RPC API error body.
 pub fn error_body(request_no: usize, code: &str, message: &str) -> String {
+    let recommend = format!(
+        "https://api.aliyun.com/troubleshoot?q={code}&product=Ecs&requestId={}",
+        request_id(request_no)
+    );
     json!({
         "RequestId": request_id(request_no),
         "HostId": HOST_ID,
         "Code": code,
         "Message": message,
-        "Recommend": format!(
-            "https://api.aliyun.com/troubleshoot?q={code}&product=Ecs&requestId={}",
-            request_id(request_no)
-        ),
+        "Recommend": recommend,
     })
     .to_string()
 }
@@ -1051,78 +1006,78 @@ fn json_reply(status: u16, body: String, request_no: usize) -> Reply {
         .with_header("x-acs-request-id", request_id(request_no))
 }
 
-/// An error reply, noted on the record.
-fn fail(rec: &mut Recorded, request_no: usize, status: u16, code: &str, message: &str) -> Reply {
-    rec.status = Some(status);
-    rec.code = Some(code.to_owned());
-    json_reply(status, error_body(request_no, code, message), request_no)
+/// An API error: HTTP status, `Code`, `Message`.
+type Rejected = (u16, String, String);
+
+fn rejected(status: u16, code: &str, message: impl Into<String>) -> Rejected {
+    (status, code.to_owned(), message.into())
 }
 
-fn missing(rec: &mut Recorded, request_no: usize, name: &str) -> Reply {
-    fail(
-        rec,
-        request_no,
-        400,
-        "MissingParameter",
-        &format!(
-            "The input parameter \"{name}\" that is mandatory for processing this request is not supplied."
-        ),
-    )
+fn missing(name: &str) -> Rejected {
+    let message = format!(
+        "The input parameter \"{name}\" that is mandatory for processing this request is not \
+         supplied."
+    );
+    rejected(400, "MissingParameter", message)
 }
 
-fn invalid(rec: &mut Recorded, request_no: usize, name: &str, value: &str) -> Reply {
-    fail(
-        rec,
-        request_no,
-        400,
-        "InvalidParameter",
-        &format!("The specified parameter \"{name}\" is not valid: {value:?}."),
-    )
+fn invalid(name: &str, value: &str) -> Rejected {
+    let message = format!("The specified parameter \"{name}\" is not valid: {value:?}.");
+    rejected(400, "InvalidParameter", message)
+}
+
+fn no_such_api() -> Rejected {
+    let message = "Specified api is not found, please check your url and method.";
+    rejected(404, "InvalidAction.NotFound", message)
+}
+
+/// The value of the first parameter named `name`.
+fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    params
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// Answers the request, noting the status and the error code on its record.
+fn answer(world: &World, inner: &mut Inner, rec: &mut Recorded, request_no: usize) -> Reply {
+    let reply = respond(world, inner, rec, request_no).unwrap_or_else(|(status, code, message)| {
+        let body = error_body(request_no, &code, &message);
+        rec.code = Some(code);
+        json_reply(status, body, request_no)
+    });
+    rec.status = reply.status();
+    reply
 }
 
 /// Authenticates the request, then answers it from a fault or the world.
-fn answer(world: &World, inner: &mut Inner, rec: &mut Recorded, request_no: usize) -> Reply {
+fn respond(
+    world: &World,
+    inner: &mut Inner,
+    rec: &mut Recorded,
+    request_no: usize,
+) -> Result<Reply, Rejected> {
     if rec.path != "/" {
-        return fail(
-            rec,
-            request_no,
-            404,
-            "InvalidAction.NotFound",
-            "Specified api is not found, please check your url and method.",
-        );
+        return Err(no_such_api());
     }
-    let Some(params) = parse_query(&rec.query) else {
-        return fail(
-            rec,
-            request_no,
-            400,
-            "InvalidParameter",
-            "The query string is not valid percent-encoded UTF-8.",
-        );
-    };
+    let params = parse_query(&rec.query).ok_or_else(|| {
+        let message = "The query string is not valid percent-encoded UTF-8.";
+        rejected(400, "InvalidParameter", message)
+    })?;
     rec.params = params.clone();
-    let get = |name: &str| -> Option<&str> {
-        params
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    };
+    let get = |name: &str| param(&params, name);
     if let Some((name, _)) = params
         .iter()
         .find(|(k, _)| params.iter().filter(|(k2, _)| k2 == k).count() > 1)
     {
-        return fail(
-            rec,
-            request_no,
-            400,
-            "InvalidParameter",
-            &format!("The parameter \"{name}\" is given more than once."),
-        );
+        let message = format!("The parameter \"{name}\" is given more than once.");
+        return Err(rejected(400, "InvalidParameter", message));
     }
+    // Format is optional for the service, which then answers XML: a client that parses JSON
+    // must ask.
     for name in [
         "Action",
         "Version",
-        // Optional for the service, which then answers XML: a client that parses JSON must ask.
         "Format",
         "AccessKeyId",
         "Signature",
@@ -1132,18 +1087,12 @@ fn answer(world: &World, inner: &mut Inner, rec: &mut Recorded, request_no: usiz
         "Timestamp",
     ] {
         if get(name).is_none_or(str::is_empty) {
-            return missing(rec, request_no, name);
+            return Err(missing(name));
         }
     }
     let action = get("Action").unwrap();
     if action != ACTION && action != STOP_ACTION {
-        return fail(
-            rec,
-            request_no,
-            404,
-            "InvalidAction.NotFound",
-            "Specified api is not found, please check your url and method.",
-        );
+        return Err(no_such_api());
     }
     for (name, want) in [
         ("Version", API_VERSION),
@@ -1152,117 +1101,77 @@ fn answer(world: &World, inner: &mut Inner, rec: &mut Recorded, request_no: usiz
     ] {
         let got = get(name).unwrap();
         if got != want {
-            return invalid(rec, request_no, name, got);
+            return Err(invalid(name, got));
         }
     }
     let format = get("Format").unwrap();
     if !format.eq_ignore_ascii_case("JSON") {
         // The fake speaks JSON only.
-        return invalid(rec, request_no, "Format", format);
+        return Err(invalid("Format", format));
     }
     let timestamp = get("Timestamp").unwrap();
-    let Some(ts) = parse_timestamp(timestamp) else {
-        return invalid(rec, request_no, "Timestamp", timestamp);
-    };
+    let ts = parse_timestamp(timestamp).ok_or_else(|| invalid("Timestamp", timestamp))?;
     if (ts - now_epoch()).abs() > TIMESTAMP_TOLERANCE_SECS {
-        return fail(
-            rec,
-            request_no,
-            400,
-            "InvalidTimeStamp.Expired",
-            &format!("Specified time stamp or date value is expired: {timestamp}."),
-        );
+        let message = format!("Specified time stamp or date value is expired: {timestamp}.");
+        return Err(rejected(400, "InvalidTimeStamp.Expired", message));
     }
-    let key_id = get("AccessKeyId").unwrap();
-    let Some(key) = world.keys.get(key_id) else {
-        return fail(
-            rec,
-            request_no,
-            404,
-            "InvalidAccessKeyId.NotFound",
-            "Specified access key is not found.",
-        );
-    };
+    let (secret, security_token) =
+        world.keys.get(get("AccessKeyId").unwrap()).ok_or_else(|| {
+            let message = "Specified access key is not found.";
+            rejected(404, "InvalidAccessKeyId.NotFound", message)
+        })?;
     rec.string_to_sign = string_to_sign(&rec.method, &params);
-    if signature(&key.secret, &rec.string_to_sign) != get("Signature").unwrap() {
+    if signature(secret, &rec.string_to_sign) != get("Signature").unwrap() {
         // As the real service words it: its own string to sign follows, SecurityToken included.
         let message = format!(
             "Specified signature is not matched with our calculation. server string to sign is:{}",
             rec.string_to_sign
         );
-        return fail(rec, request_no, 400, "SignatureDoesNotMatch", &message);
+        return Err(rejected(400, "SignatureDoesNotMatch", message));
     }
-    if get("SecurityToken") != key.security_token.as_deref() {
-        return fail(
-            rec,
-            request_no,
-            400,
-            "InvalidSecurityToken.Mismatch",
-            "Specified SecurityToken is not valid for this AccessKeyId.",
-        );
+    if get("SecurityToken") != security_token.as_deref() {
+        let message = "Specified SecurityToken is not valid for this AccessKeyId.";
+        return Err(rejected(400, "InvalidSecurityToken.Mismatch", message));
     }
-    let nonce = get("SignatureNonce").unwrap().to_owned();
-    if !inner.nonces.insert(nonce) {
-        return fail(
-            rec,
-            request_no,
-            400,
-            "SignatureNonceUsed",
-            "Specified signature nonce was used already.",
-        );
+    if !inner
+        .nonces
+        .insert(get("SignatureNonce").unwrap().to_owned())
+    {
+        let message = "Specified signature nonce was used already.";
+        return Err(rejected(400, "SignatureNonceUsed", message));
     }
 
     // A call: numbered, and a round when it is a first page (StopInvocation never is).
     inner.calls += 1;
     let call = inner.calls;
     rec.call = Some(call);
-    if action == STOP_ACTION {
-        if let Some(fault) = world.faults.get(&call) {
-            return play_fault(rec, request_no, fault.clone());
-        }
-        return stop_invocation(world, inner, rec, request_no, &params);
-    }
-    let next_token = get("NextToken").filter(|t| !t.is_empty());
-    if next_token.is_none() {
+    if action != STOP_ACTION && get("NextToken").is_none_or(str::is_empty) {
         inner.rounds += 1;
         rec.round = Some(inner.rounds);
     }
-    if let Some(fault) = world.faults.get(&call) {
-        return play_fault(rec, request_no, fault.clone());
-    }
-    describe_invocation_results(world, inner, rec, request_no, &params, call)
-}
-
-fn play_fault(rec: &mut Recorded, request_no: usize, fault: Fault) -> Reply {
-    match fault {
-        Fault::Error(status, code, message) => fail(rec, request_no, status, &code, &message),
-        Fault::Raw(status, body) => {
-            rec.status = Some(status);
-            json_reply(status, body, request_no)
-        }
-        Fault::Drop => {
-            rec.status = None;
-            Reply::Drop
-        }
+    match world.faults.get(&call).cloned() {
+        Some(Fault::Error(status, code, message)) => Err((status, code, message)),
+        Some(Fault::Raw(status, body)) => Ok(json_reply(status, body, request_no)),
+        Some(Fault::Drop) => Ok(Reply::Drop),
+        None if action == STOP_ACTION => stop_invocation(world, inner, &params, request_no),
+        None => describe_invocation_results(world, inner, rec, &params, request_no),
     }
 }
 
 /// The filters of a query, canonical: what a NextToken is tied to.
 fn query_key(params: &[(String, String)]) -> String {
+    const FILTERS: [&str; 7] = [
+        "RegionId",
+        "InvokeId",
+        "InstanceId",
+        "CommandId",
+        "InvokeRecordStatus",
+        "IncludeHistory",
+        "ResourceGroupId",
+    ];
     let mut filters: Vec<String> = params
         .iter()
-        .filter(|(k, _)| {
-            matches!(
-                k.as_str(),
-                "RegionId"
-                    | "InvokeId"
-                    | "InstanceId"
-                    | "CommandId"
-                    | "InvokeRecordStatus"
-                    | "IncludeHistory"
-                    | "ResourceGroupId"
-            ) || k.starts_with("Tag.")
-        })
+        .filter(|(k, _)| FILTERS.contains(&k.as_str()) || k.starts_with("Tag."))
         .map(|(k, v)| format!("{k}={v}"))
         .collect();
     filters.sort();
@@ -1273,83 +1182,57 @@ fn describe_invocation_results(
     world: &World,
     inner: &mut Inner,
     rec: &mut Recorded,
-    request_no: usize,
     params: &[(String, String)],
-    call: usize,
-) -> Reply {
-    let get = |name: &str| -> Option<&str> {
-        params
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    };
+    request_no: usize,
+) -> Result<Reply, Rejected> {
+    let get = |name: &str| param(params, name);
     if get("RegionId").is_none_or(str::is_empty) {
-        return missing(rec, request_no, "RegionId");
+        return Err(missing("RegionId"));
     }
-    let max_results = match get("MaxResults") {
+    let max_results = match get("MaxResults").map(str::parse::<usize>) {
         None => DEFAULT_MAX_RESULTS,
-        Some(v) => match v.parse::<usize>() {
-            Ok(n) if (1..=MAX_RESULTS).contains(&n) => n,
-            _ => {
-                return fail(
-                    rec,
-                    request_no,
-                    400,
-                    "InvalidParameter.MaxResults",
-                    "The specified parameter MaxResults is not valid.",
-                );
-            }
-        },
+        Some(Ok(n)) if (1..=MAX_RESULTS).contains(&n) => n,
+        Some(_) => {
+            let message = "The specified parameter MaxResults is not valid.";
+            return Err(rejected(400, "InvalidParameter.MaxResults", message));
+        }
     };
     let base64 = match get("ContentEncoding") {
         None => true,
         Some(v) if v.eq_ignore_ascii_case("Base64") => true,
         Some(v) if v.eq_ignore_ascii_case("PlainText") => false,
-        Some(v) => return invalid(rec, request_no, "ContentEncoding", v),
+        Some(v) => return Err(invalid("ContentEncoding", v)),
     };
     let include_history = match get("IncludeHistory") {
-        None => false,
+        None | Some("false") => false,
         Some("true") => true,
-        Some("false") => false,
-        Some(v) => return invalid(rec, request_no, "IncludeHistory", v),
+        Some(v) => return Err(invalid("IncludeHistory", v)),
     };
     if include_history && get("InvokeId").is_none() {
-        return missing(rec, request_no, "InvokeId");
+        return Err(missing("InvokeId"));
     }
     if let Some(status) = get("InvokeRecordStatus")
         && !RECORD_STATUSES.contains(&status)
     {
-        return invalid(rec, request_no, "InvokeRecordStatus", status);
+        return Err(invalid("InvokeRecordStatus", status));
     }
     // Tag.N.Key / Tag.N.Value, N from 1 to 20.
     let mut tag_filters: Vec<(String, Option<String>)> = Vec::new();
     for (n, key, value) in rec.tags() {
         if n == 0 || n > 20 {
-            return fail(
-                rec,
-                request_no,
-                400,
-                "NumberExceed.Tags",
-                "The Tags parameter number is exceed.",
-            );
+            let message = "The Tags parameter number is exceed.";
+            return Err(rejected(400, "NumberExceed.Tags", message));
         }
         let Some(key) = key.filter(|k| !k.is_empty()) else {
-            return fail(
-                rec,
-                request_no,
+            return Err(rejected(
                 400,
                 "MissingParameter.TagKey",
                 "You must specify Tag.N.Key.",
-            );
+            ));
         };
         if tag_filters.iter().any(|(k, _)| *k == key) {
-            return fail(
-                rec,
-                request_no,
-                400,
-                "Duplicate.TagKey",
-                "The Tag.N.Key contain duplicate key.",
-            );
+            let message = "The Tag.N.Key contain duplicate key.";
+            return Err(rejected(400, "Duplicate.TagKey", message));
         }
         tag_filters.push((key, value));
     }
@@ -1360,13 +1243,8 @@ fn describe_invocation_results(
         Some(token) => match inner.tokens.get(token) {
             Some(t) if t.query_key == query_key => (t.round, t.page, t.offset),
             _ => {
-                return fail(
-                    rec,
-                    request_no,
-                    400,
-                    "InvalidParameter.NextToken",
-                    "The specified parameter NextToken is not valid.",
-                );
+                let message = "The specified parameter NextToken is not valid.";
+                return Err(rejected(400, "InvalidParameter.NextToken", message));
             }
         },
     };
@@ -1386,55 +1264,49 @@ fn describe_invocation_results(
                 .iter()
                 .any(|(tk, tv)| tk == k && v.as_deref().is_none_or(|v| v == tv))
         });
-        if !tags_match {
+        let status = inv.record_status_at(round);
+        let status_match = match record_status {
+            None => true,
+            Some("Finished") => matches!(status, "Finished" | "Failed" | "PartialFailed"),
+            Some("Success") => status == "Finished",
+            Some(other) => other == status,
+        };
+        if !tags_match || !status_match {
             continue;
         }
-        if let Some(wanted) = record_status {
-            let status = inv.record_status_at(round);
-            let ok = match wanted {
-                "Finished" => matches!(status, "Finished" | "Failed" | "PartialFailed"),
-                "Success" => status == "Finished",
-                other => other == status,
-            };
-            if !ok {
-                continue;
-            }
-        }
         for instance in &inv.instances {
-            if !instance.visible_at(round)
-                || get("InstanceId").is_some_and(|id| id != instance.instance_id)
+            if instance.visible_at(round)
+                && get("InstanceId").is_none_or(|id| id == instance.instance_id)
             {
-                continue;
+                matching.push(inv.result_at(instance, round, base64));
             }
-            matching.push(inv.result_at(instance, round, base64));
         }
     }
     let total = matching.len();
     let start = offset.min(total);
     let end = (offset + max_results).min(total);
     let results = matching[start..end].to_vec();
-    let next_token_out = if end < total {
-        let token = format!("AAAAAdDWBF2{:06X}{:04X}", inner.tokens.len() + 1, call);
-        inner.tokens.insert(
-            token.clone(),
-            Token {
-                round,
-                page: page + 1,
-                offset: end,
-                query_key,
-            },
+    let mut next_token_out = String::new();
+    if end < total {
+        next_token_out = format!(
+            "AAAAAdDWBF2{:06X}{:04X}",
+            inner.tokens.len() + 1,
+            inner.calls
         );
-        token
-    } else {
-        String::new()
-    };
+        let token = Token {
+            round,
+            page: page + 1,
+            offset: end,
+            query_key,
+        };
+        inner.tokens.insert(next_token_out.clone(), token);
+    }
     inner.served.push(ServedPage {
         round,
         page,
         next_token_out: next_token_out.clone(),
         results: results.clone(),
     });
-    rec.status = Some(200);
     let body = json!({
         "RequestId": request_id(request_no),
         "Invocation": {
@@ -1445,37 +1317,25 @@ fn describe_invocation_results(
             "InvocationResults": { "InvocationResult": results },
         }
     });
-    json_reply(200, body.to_string(), request_no)
+    Ok(json_reply(200, body.to_string(), request_no))
 }
 
 /// `StopInvocation`: RegionId and InvokeId required, InstanceId.N optional.
 fn stop_invocation(
     world: &World,
     inner: &mut Inner,
-    rec: &mut Recorded,
-    request_no: usize,
     params: &[(String, String)],
-) -> Reply {
-    let get = |name: &str| -> Option<&str> {
-        params
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    };
+    request_no: usize,
+) -> Result<Reply, Rejected> {
     for name in ["RegionId", "InvokeId"] {
-        if get(name).is_none_or(str::is_empty) {
-            return missing(rec, request_no, name);
+        if param(params, name).is_none_or(str::is_empty) {
+            return Err(missing(name));
         }
     }
-    let invoke_id = get("InvokeId").unwrap().to_owned();
+    let invoke_id = param(params, "InvokeId").unwrap().to_owned();
     if !world.invocations.iter().any(|i| i.invoke_id == invoke_id) {
-        return fail(
-            rec,
-            request_no,
-            404,
-            "InvalidInvokeId.NotFound",
-            "The specified invoke ID does not exist.",
-        );
+        let message = "The specified invoke ID does not exist.";
+        return Err(rejected(404, "InvalidInvokeId.NotFound", message));
     }
     let mut numbered: Vec<(usize, String)> = Vec::new();
     for (k, v) in params {
@@ -1484,7 +1344,7 @@ fn stop_invocation(
         };
         match n.parse::<usize>() {
             Ok(n) if (1..=50).contains(&n) => numbered.push((n, v.clone())),
-            _ => return invalid(rec, request_no, k, v),
+            _ => return Err(invalid(k, v)),
         }
     }
     numbered.sort();
@@ -1493,14 +1353,10 @@ fn stop_invocation(
         invoke_id,
         instance_ids: numbered.into_iter().map(|(_, v)| v).collect(),
     });
-    rec.status = Some(200);
     let body = json!({ "RequestId": request_id(request_no) }).to_string();
-    if world.stop_delay.is_zero() {
-        json_reply(200, body, request_no)
-    } else {
-        Reply::Delay(
-            world.stop_delay,
-            Box::new(json_reply(200, body, request_no)),
-        )
-    }
+    let reply = json_reply(200, body, request_no);
+    Ok(match world.stop_delay {
+        delay if delay.is_zero() => reply,
+        delay => Reply::Delay(delay, Box::new(reply)),
+    })
 }

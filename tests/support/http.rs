@@ -72,6 +72,15 @@ pub enum Reply {
 }
 
 impl Reply {
+    /// The status it answers with (`None` for a dropped connection).
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Reply::Send { status, .. } => Some(*status),
+            Reply::Drop => None,
+            Reply::Delay(_, inner) => inner.status(),
+        }
+    }
+
     /// `status` with a body of type `content_type`.
     pub fn send(status: u16, content_type: &str, body: impl Into<Vec<u8>>) -> Reply {
         Reply::Send {
