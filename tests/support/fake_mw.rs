@@ -43,6 +43,7 @@ use super::fake_ssm::{
 };
 pub use super::fake_ssm::{GET_COMMAND_INVOCATION, LIST_COMMAND_INVOCATIONS};
 
+/// X-Amz-Target of DescribeMaintenanceWindowExecutionTasks: a first page starts a round when
 /// it does not follow a GetMaintenanceWindowExecution.
 pub const DESCRIBE_TASKS: &str = "AmazonSSM.DescribeMaintenanceWindowExecutionTasks";
 /// X-Amz-Target of GetMaintenanceWindowExecution: a call that starts a round.
@@ -683,7 +684,6 @@ impl MwWorld {
     }
 
     /// The first `steps.len()` requests to `target` for page `page` (1: no NextToken), in any
-    /// The first `steps.len()` requests to `target` for page `page` (1: no NextToken), in any
     /// round, get these answers.
     pub fn fail_page(mut self, target: &str, page: usize, steps: Vec<Step>) -> MwWorld {
         self.script.fail(target, None, Some(page), &[], steps);
@@ -987,199 +987,167 @@ impl MwWorld {
     }
 
     fn describe_tasks(&self, body: &Body, round: usize) -> Result<Value, Step> {
-        {
-            let window = uuid(body, "WindowExecutionId", "windowExecutionId")?;
-            let size = body.max_results(MW_MIN_RESULTS, MW_MAX_RESULTS, MW_MIN_RESULTS)?;
-            let statuses = status_filter(body)?;
-            let query = fingerprint(&("tasks", window.to_ascii_lowercase(), &statuses));
-            let position = body.position(query)?;
-            if let Some(step) = self.unknown_window(window) {
-                return Err(step);
-            }
-            let items: Vec<Value> = self
-                .tasks_at(round)
-                .into_iter()
-                .map(|t| t.identity_at(&self.window_execution_id, round))
-                .filter(|v| status_passes(v, &statuses))
-                .collect();
-            let size = self.page_cap.map_or(size, |cap| size.min(cap));
-            Ok(page_response(
-                "WindowExecutionTaskIdentities",
-                &items,
-                position,
-                size,
-                query,
-                self.empty_token_on_last_page,
-            ))
+        let window = uuid(body, "WindowExecutionId", "windowExecutionId")?;
+        let size = body.max_results(MW_MIN_RESULTS, MW_MAX_RESULTS, MW_MIN_RESULTS)?;
+        let statuses = status_filter(body)?;
+        let query = fingerprint(&("tasks", window.to_ascii_lowercase(), &statuses));
+        let position = body.position(query)?;
+        if let Some(step) = self.unknown_window(window) {
+            return Err(step);
         }
+        let items: Vec<Value> = self
+            .tasks_at(round)
+            .into_iter()
+            .map(|t| t.identity_at(&self.window_execution_id, round))
+            .filter(|v| status_passes(v, &statuses))
+            .collect();
+        let size = self.page_cap.map_or(size, |cap| size.min(cap));
+        Ok(page_response(
+            "WindowExecutionTaskIdentities",
+            &items,
+            position,
+            size,
+            query,
+            self.empty_token_on_last_page,
+        ))
     }
 
     fn get_window_execution(&self, body: &Body, round: usize) -> Result<Value, Step> {
-        {
-            let window = uuid(body, "WindowExecutionId", "windowExecutionId")?;
-            if let Some(step) = self.unknown_window(window) {
-                return Err(step);
-            }
-            let (status, details) = self.window_state_at(round);
-            let mut m = Map::new();
-            m.insert("WindowExecutionId".into(), json!(self.window_execution_id));
-            m.insert(
-                "TaskIds".into(),
-                json!(
-                    self.tasks_at(round)
-                        .iter()
-                        .map(|t| t.task_execution_id.clone())
-                        .collect::<Vec<_>>()
-                ),
-            );
-            if is_terminal(&status) {
-                m.insert("EndTime".into(), json!(epoch_ms(STARTED_AT_MS + 3_600_000)));
-            }
-            if status != "PENDING" {
-                m.insert("StartTime".into(), json!(epoch_ms(STARTED_AT_MS)));
-            }
-            if !self.window_status_absent {
-                if let Some(d) = details {
-                    m.insert("StatusDetails".into(), json!(d));
-                }
-                m.insert("Status".into(), json!(status));
-            }
-            Ok(Value::Object(m))
+        let window = uuid(body, "WindowExecutionId", "windowExecutionId")?;
+        if let Some(step) = self.unknown_window(window) {
+            return Err(step);
         }
+        let (status, details) = self.window_state_at(round);
+        let mut m = Map::new();
+        m.insert("WindowExecutionId".into(), json!(self.window_execution_id));
+        m.insert(
+            "TaskIds".into(),
+            json!(
+                self.tasks_at(round)
+                    .iter()
+                    .map(|t| t.task_execution_id.clone())
+                    .collect::<Vec<_>>()
+            ),
+        );
+        if is_terminal(&status) {
+            m.insert("EndTime".into(), json!(epoch_ms(STARTED_AT_MS + 3_600_000)));
+        }
+        if status != "PENDING" {
+            m.insert("StartTime".into(), json!(epoch_ms(STARTED_AT_MS)));
+        }
+        if !self.window_status_absent {
+            if let Some(d) = details {
+                m.insert("StatusDetails".into(), json!(d));
+            }
+            m.insert("Status".into(), json!(status));
+        }
+        Ok(Value::Object(m))
     }
 
     fn describe_invocations(&self, body: &Body, round: usize) -> Result<Value, Step> {
-        {
-            let window = uuid(body, "WindowExecutionId", "windowExecutionId")?;
-            let task_id = uuid(body, "TaskId", "taskId")?;
-            let size = body.max_results(MW_MIN_RESULTS, MW_MAX_RESULTS, MW_MIN_RESULTS)?;
-            let statuses = status_filter(body)?;
-            let query = fingerprint(&(
-                "invocations",
-                window.to_ascii_lowercase(),
-                task_id.to_ascii_lowercase(),
-                &statuses,
-            ));
-            let position = body.position(query)?;
-            if let Some(step) = self.unknown_window(window) {
-                return Err(step);
-            }
-            let task = self
-                .task_by_id(task_id)
-                .filter(|t| t.is_listed_at(round))
-                .ok_or_else(|| {
-                    Step::error(
-                        "DoesNotExistException",
-                        format!(
-                            "Maintenance window execution {window} has no task execution \
-                             {task_id}"
-                        ),
-                    )
-                })?;
-            let items: Vec<Value> = self
-                .identities_at(task.index, round)
-                .into_iter()
-                .filter(|v| status_passes(v, &statuses))
-                .collect();
-            let size = self.page_cap.map_or(size, |cap| size.min(cap));
-            Ok(page_response(
-                "WindowExecutionTaskInvocationIdentities",
-                &items,
-                position,
-                size,
-                query,
-                self.empty_token_on_last_page,
-            ))
+        let window = uuid(body, "WindowExecutionId", "windowExecutionId")?;
+        let task_id = uuid(body, "TaskId", "taskId")?;
+        let size = body.max_results(MW_MIN_RESULTS, MW_MAX_RESULTS, MW_MIN_RESULTS)?;
+        let statuses = status_filter(body)?;
+        let query = fingerprint(&(
+            "invocations",
+            window.to_ascii_lowercase(),
+            task_id.to_ascii_lowercase(),
+            &statuses,
+        ));
+        let position = body.position(query)?;
+        if let Some(step) = self.unknown_window(window) {
+            return Err(step);
         }
+        let task = self
+            .task_by_id(task_id)
+            .filter(|t| t.is_listed_at(round))
+            .ok_or_else(|| {
+                Step::error(
+                    "DoesNotExistException",
+                    format!(
+                        "Maintenance window execution {window} has no task execution \
+                         {task_id}"
+                    ),
+                )
+            })?;
+        let items: Vec<Value> = self
+            .identities_at(task.index, round)
+            .into_iter()
+            .filter(|v| status_passes(v, &statuses))
+            .collect();
+        let size = self.page_cap.map_or(size, |cap| size.min(cap));
+        Ok(page_response(
+            "WindowExecutionTaskInvocationIdentities",
+            &items,
+            position,
+            size,
+            query,
+            self.empty_token_on_last_page,
+        ))
     }
 
     fn list_command_invocations(&self, body: &Body, round: usize) -> Result<Value, Step> {
+        let command_id = body.command_id()?;
+        let instance_id = body.string("InstanceId")?;
+        let details = body.flag("Details")?;
+        let size = body.max_results(1, LIST_MAX_RESULTS, LIST_MAX_RESULTS)?;
+        let query = fingerprint(&("commands", command_id, instance_id, details));
+        let position = body.position(query)?;
+        let mut items = Vec::new();
+        if let Some(id) = command_id
+            && let Some((_, inv)) = self.command(id)
+            && inv.is_listed_at(round)
         {
-            let command_id = body.string("CommandId")?;
-            let instance_id = body.string("InstanceId")?;
-            let details = match body.0.get("Details") {
-                None => false,
-                Some(Value::Bool(b)) => *b,
-                Some(other) => {
-                    return Err(serialization(format!(
-                        "Details must be a boolean, got {other}"
-                    )));
-                }
-            };
-            let size = body.max_results(1, LIST_MAX_RESULTS, LIST_MAX_RESULTS)?;
-            if let Some(id) = command_id
-                && id.chars().count() != 36
-            {
-                return Err(validation(format!(
-                    "1 validation error detected: Value '{id}' at 'commandId' failed to \
-                     satisfy constraint: Member must have length equal to 36"
-                )));
-            }
-            let query = fingerprint(&("commands", command_id, instance_id, details));
-            let position = body.position(query)?;
-            let mut items = Vec::new();
-            if let Some(id) = command_id
-                && let Some((_, inv)) = self.command(id)
-                && inv.is_listed_at(round)
-            {
-                let (status, _) = inv.state_at(round);
-                if status != "PENDING" {
-                    for instance in &inv.instances {
-                        if instance_id.is_some_and(|want| want != instance.instance_id) {
-                            continue;
-                        }
-                        let mut record = instance.listed_record(id, status);
-                        if !details {
-                            record.as_object_mut().unwrap().remove("CommandPlugins");
-                        }
-                        items.push(record);
+            let (status, _) = inv.state_at(round);
+            if status != "PENDING" {
+                for instance in &inv.instances {
+                    if instance_id.is_some_and(|want| want != instance.instance_id) {
+                        continue;
                     }
+                    let mut record = instance.listed_record(id, status);
+                    if !details {
+                        record.as_object_mut().unwrap().remove("CommandPlugins");
+                    }
+                    items.push(record);
                 }
             }
-            Ok(page_response(
-                "CommandInvocations",
-                &items,
-                position,
-                size,
-                query,
-                false,
-            ))
         }
+        Ok(page_response(
+            "CommandInvocations",
+            &items,
+            position,
+            size,
+            query,
+            false,
+        ))
     }
 
     fn get_command_invocation(&self, body: &Body, round: usize) -> Result<Value, Step> {
-        {
-            let (Some(command_id), Some(instance_id)) =
-                (body.string("CommandId")?, body.string("InstanceId")?)
-            else {
-                return Err(validation("CommandId and InstanceId are required".into()));
-            };
-            if command_id.chars().count() != 36 {
-                return Err(validation(format!(
-                    "1 validation error detected: Value '{command_id}' at 'commandId' failed \
-                     to satisfy constraint: Member must have length equal to 36"
-                )));
-            }
-            let plugin_name = body.string("PluginName")?;
-            let not_found = || Step::error("InvocationDoesNotExist", String::new());
-            let (_, inv) = self.command(command_id).ok_or_else(not_found)?;
-            let (status, _) = inv.state_at(round);
-            if !inv.is_listed_at(round) || status == "PENDING" {
-                return Err(not_found());
-            }
-            let instance = inv
-                .instances
-                .iter()
-                .find(|i| i.instance_id == instance_id)
-                .ok_or_else(not_found)?;
-            let plugin = match plugin_name {
-                Some(name) => instance.plugins.iter().find(|p| p.name == name),
-                None if instance.plugins.len() == 1 => instance.plugins.first(),
-                None => None,
-            }
-            .ok_or_else(|| Step::error("InvalidPluginName", String::new()))?;
-            Ok(instance.get_body(command_id, plugin, status))
+        let (Some(command_id), Some(instance_id)) =
+            (body.command_id()?, body.string("InstanceId")?)
+        else {
+            return Err(validation("CommandId and InstanceId are required".into()));
+        };
+        let plugin_name = body.string("PluginName")?;
+        let not_found = || Step::error("InvocationDoesNotExist", String::new());
+        let (_, inv) = self.command(command_id).ok_or_else(not_found)?;
+        let (status, _) = inv.state_at(round);
+        if !inv.is_listed_at(round) || status == "PENDING" {
+            return Err(not_found());
         }
+        let instance = inv
+            .instances
+            .iter()
+            .find(|i| i.instance_id == instance_id)
+            .ok_or_else(not_found)?;
+        let plugin = match plugin_name {
+            Some(name) => instance.plugins.iter().find(|p| p.name == name),
+            None if instance.plugins.len() == 1 => instance.plugins.first(),
+            None => None,
+        }
+        .ok_or_else(|| Step::error("InvalidPluginName", String::new()))?;
+        Ok(instance.get_body(command_id, plugin, status))
     }
 }
 
