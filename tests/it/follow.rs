@@ -22,7 +22,7 @@ use serde_json::{Value, json};
 
 use crate::support::fake_ssm::{
     CMD_ID, FAILED, FakeSsm, GET_COMMAND_INVOCATION, INSTANCE_ID, LIST_COMMAND_INVOCATIONS,
-    LIST_COMMANDS, REQUESTED_AT, SUCCESS, Step, invocation, listed_invocation,
+    LIST_COMMANDS, SUCCESS, Step, command_record, invocation, listed_invocation,
 };
 use crate::support::moto::{self, Moto};
 use crate::support::{
@@ -120,42 +120,18 @@ impl Script {
 
     /// ListCommands' `Command` now: InProgress while any invocation runs.
     fn command(&self) -> Value {
-        let ended: Vec<&str> = self
-            .invocations
-            .iter()
-            .filter_map(|(_, end)| end.as_ref().map(|e| e[0].as_str()))
+        let states: Vec<(&str, &str)> = (self.invocations.iter())
+            .map(|(_, end)| {
+                end.as_ref()
+                    .map_or(("InProgress", "InProgress"), |e| (&e[0], &e[1]))
+            })
             .collect();
-        let status = if ended.len() < self.invocations.len() {
-            "InProgress"
-        } else if ended.iter().all(|s| *s == "Success") {
-            "Success"
-        } else {
-            "Failed"
-        };
-        json!({
-            "CommandId": CMD_ID,
-            "DocumentName": "AWS-RunShellScript",
-            "DocumentVersion": "$DEFAULT",
-            "Comment": "",
-            "Parameters": { "commands": ["./deploy.sh"] },
-            "InstanceIds": self.invocations.iter().map(|(i, _)| i.clone()).collect::<Vec<_>>(),
-            "Targets": [],
-            "RequestedDateTime": REQUESTED_AT,
-            "Status": status,
-            "StatusDetails": if status == "InProgress" { "In Progress" } else { status },
-            "OutputS3Region": "us-east-1",
-            "OutputS3BucketName": "",
-            "OutputS3KeyPrefix": "",
-            "MaxConcurrency": "50",
-            "MaxErrors": "0",
-            "TargetCount": self.invocations.len(),
-            "CompletedCount": ended.len(),
-            "ErrorCount": ended.iter().filter(|s| **s == "Failed").count(),
-            "DeliveryTimedOutCount": 0,
-            "ServiceRole": "",
-            "CloudWatchOutputConfig": self.config.clone(),
-            "TimeoutSeconds": 3600
-        })
+        let mut command = command_record(&states);
+        let instances: Vec<&String> = self.invocations.iter().map(|(i, _)| i).collect();
+        command["InstanceIds"] = json!(instances);
+        command["Targets"] = json!([]);
+        command["CloudWatchOutputConfig"] = self.config.clone();
+        command
     }
 
     fn answer(&self, target: &str, body: &Value) -> Step {

@@ -41,9 +41,9 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use super::fake_ssm::{
-    Answer, Body, Call, FakeSsm, Incoming, LIST_PAGE_SIZE, REQUESTED_AT_MS, Step, World, epoch_ms,
-    fingerprint, is_running, listed_invocation, never_started, page_response, serialization,
-    validation,
+    Answer, Body, Call, FakeSsm, Incoming, LIST_PAGE_SIZE, REQUESTED_AT_MS, Step, World,
+    command_record, epoch_ms, fingerprint, is_running, listed_invocation, never_started,
+    page_response, serialization, validation,
 };
 pub use super::fake_ssm::{
     CMD_ID, GET_COMMAND_INVOCATION, LIST_COMMAND_INVOCATIONS, LIST_COMMANDS,
@@ -519,63 +519,18 @@ impl MultiWorld {
     }
 
     /// The `Command` record as ListCommands (and, with dates as strings, send-command) gives it,
-    /// with these overall states for the targeted instances.
+    /// with these overall states for the targeted instances ([`command_record`]).
     fn command_record(&self, states: &[State]) -> Value {
-        let status = if states.is_empty() || states.iter().all(|(s, _)| s == "Pending") {
-            pair("Pending", "Pending")
-        } else if states.iter().any(|(s, _)| s == "Cancelling") {
-            pair("Cancelling", "Cancelling")
-        } else if states.iter().any(|(s, _)| is_running(s)) {
-            pair("InProgress", "In Progress")
-        } else if states.iter().all(|(s, _)| s == "Success") {
-            pair("Success", "Success")
-        } else if states.iter().any(|(s, _)| s == "Failed") {
-            pair("Failed", "Failed")
-        } else if let Some(s) = states.iter().find(|(s, _)| s == "TimedOut") {
-            s.clone()
-        } else {
-            pair("Cancelled", "Cancelled")
-        };
-        let count = |f: &dyn Fn(&State) -> bool| states.iter().filter(|s| f(s)).count();
-        let (instance_ids, targets) = if self.targets {
-            (json!([]), json!([{ "Key": "tag:role", "Values": ["web"] }]))
-        } else {
-            (json!(self.instance_ids()), json!([]))
-        };
-        json!({
-            "CommandId": self.command_id,
-            "DocumentName": self.instances.first().map_or(SINGLE_DOCUMENT, |i| i.document_name.as_str()),
-            "DocumentVersion": "$DEFAULT",
-            "Comment": "",
-            "ExpiresAfter": epoch_ms(REQUESTED_AT_MS + 7_200_000),
-            "Parameters": {},
-            "InstanceIds": instance_ids,
-            "Targets": targets,
-            "RequestedDateTime": epoch_ms(REQUESTED_AT_MS),
-            "Status": status.0,
-            "StatusDetails": status.1,
-            "OutputS3Region": "us-east-1",
-            "OutputS3BucketName": "",
-            "OutputS3KeyPrefix": "",
-            "MaxConcurrency": "50",
-            "MaxErrors": "0",
-            "TargetCount": states.len(),
-            "CompletedCount": count(&|(s, _)| !is_running(s)),
-            "ErrorCount": count(&|(_, d)| d == "Failed" || d == "Execution Timed Out"),
-            "DeliveryTimedOutCount": count(&|(_, d)| d == "Delivery Timed Out"),
-            "ServiceRole": "",
-            "NotificationConfig": {
-                "NotificationArn": "",
-                "NotificationEvents": [],
-                "NotificationType": ""
-            },
-            "CloudWatchOutputConfig": {
-                "CloudWatchLogGroupName": "",
-                "CloudWatchOutputEnabled": false
-            },
-            "TimeoutSeconds": 3600,
-            "TriggeredAlarms": []
-        })
+        let mut command = command_record(states);
+        let document = self.instances.first().map(|i| i.document_name.as_str());
+        command["CommandId"] = json!(self.command_id);
+        command["DocumentName"] = json!(document.unwrap_or(SINGLE_DOCUMENT));
+        command["Parameters"] = json!({});
+        if !self.targets {
+            command["InstanceIds"] = json!(self.instance_ids());
+            command["Targets"] = json!([]);
+        }
+        command
     }
 
     /// What `aws ssm send-command` prints for this command (`{"Command": {...}}`, Pending,

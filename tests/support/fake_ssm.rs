@@ -422,6 +422,68 @@ pub fn listed_invocation(
     })
 }
 
+/// The ListCommands `Command` record of [`CMD_ID`] (AWS-RunShellScript, sent to the targets
+/// tag:role=web) whose invocations are in these `(Status, StatusDetails)`: its status sums
+/// them up (Pending while all are, Cancelling while one is, InProgress while one runs, then
+/// Success, Failed, the TimedOut one or Cancelled), its counts count them.
+pub fn command_record<S: AsRef<str>>(states: &[(S, S)]) -> Value {
+    let states: Vec<(&str, &str)> = states
+        .iter()
+        .map(|(s, d)| (s.as_ref(), d.as_ref()))
+        .collect();
+    let count = |f: &dyn Fn(&str, &str) -> bool| states.iter().filter(|(s, d)| f(s, d)).count();
+    let any = |f: &dyn Fn(&str, &str) -> bool| count(f) > 0;
+    let (status, details) = if states.iter().all(|(s, _)| *s == "Pending") {
+        ("Pending", "Pending")
+    } else if any(&|s, _| s == "Cancelling") {
+        ("Cancelling", "Cancelling")
+    } else if any(&|s, _| is_running(s)) {
+        ("InProgress", "In Progress")
+    } else if states.iter().all(|(s, _)| *s == "Success") {
+        ("Success", "Success")
+    } else if any(&|s, _| s == "Failed") {
+        ("Failed", "Failed")
+    } else if let Some(&timed_out) = states.iter().find(|(s, _)| *s == "TimedOut") {
+        timed_out
+    } else {
+        ("Cancelled", "Cancelled")
+    };
+    json!({
+        "CommandId": CMD_ID,
+        "DocumentName": "AWS-RunShellScript",
+        "DocumentVersion": "$DEFAULT",
+        "Comment": "",
+        "ExpiresAfter": epoch_ms(REQUESTED_AT_MS + 7_200_000),
+        "Parameters": { "commands": ["echo hello from $(hostname)"] },
+        "InstanceIds": [],
+        "Targets": [{ "Key": "tag:role", "Values": ["web"] }],
+        "RequestedDateTime": REQUESTED_AT,
+        "Status": status,
+        "StatusDetails": details,
+        "OutputS3Region": "us-east-1",
+        "OutputS3BucketName": "",
+        "OutputS3KeyPrefix": "",
+        "MaxConcurrency": "50",
+        "MaxErrors": "0",
+        "TargetCount": states.len(),
+        "CompletedCount": count(&|s, _| !is_running(s)),
+        "ErrorCount": count(&|_, d| d == "Failed" || d == "Execution Timed Out"),
+        "DeliveryTimedOutCount": count(&|_, d| d == "Delivery Timed Out"),
+        "ServiceRole": "",
+        "NotificationConfig": {
+            "NotificationArn": "",
+            "NotificationEvents": [],
+            "NotificationType": ""
+        },
+        "CloudWatchOutputConfig": {
+            "CloudWatchLogGroupName": "",
+            "CloudWatchOutputEnabled": false
+        },
+        "TimeoutSeconds": 3600,
+        "TriggeredAlarms": []
+    })
+}
+
 /// `n` successful invocations of [`CMD_ID`] on nodes [`fleet_instance_id`]`(0..n)`, each
 /// requested one millisecond after the previous one (so every record differs), each plugin
 /// printing `hello from <instance id>`.

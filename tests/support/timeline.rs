@@ -11,8 +11,8 @@ use serde_json::{Value, json};
 
 use super::fake_ssm::{
     Answer, Body, CMD_ID, Call, FakeSsm, GET_COMMAND_INVOCATION, Incoming,
-    LIST_COMMAND_INVOCATIONS, LIST_COMMANDS, LIST_OUTPUT_CAP, LIST_PAGE_SIZE, REQUESTED_AT,
-    REQUESTED_AT_MS, SHELL_PLUGIN, SUCCESS, Script, Step, World, epoch_ms, fingerprint, invocation,
+    LIST_COMMAND_INVOCATIONS, LIST_COMMANDS, LIST_OUTPUT_CAP, LIST_PAGE_SIZE, REQUESTED_AT_MS,
+    SHELL_PLUGIN, SUCCESS, Script, Step, World, command_record, epoch_ms, fingerprint, invocation,
     is_running, listed_invocation, never_started, page_response, validation,
 };
 
@@ -261,68 +261,16 @@ impl Timeline {
             .map(move |m| m.state_at(round))
     }
 
-    /// `(Status, StatusDetails)` of the command at `round`.
-    pub fn command_state_at(&self, round: usize) -> (String, String) {
-        if let Some((_, s, d)) = self.command_states.iter().rfind(|(r, _, _)| *r <= round) {
-            return (s.clone(), d.clone());
-        }
-        let states: Vec<(&str, &str)> = self.targeted_at(round).collect();
-        let pair = |s: &str, d: &str| (s.to_owned(), d.to_owned());
-        if states.iter().all(|(s, _)| *s == "Pending") {
-            pair("Pending", "Pending")
-        } else if states.iter().any(|(s, _)| is_running(s)) {
-            pair("InProgress", "In Progress")
-        } else if states.iter().all(|(s, _)| *s == "Success") {
-            pair("Success", "Success")
-        } else if states.iter().any(|(s, _)| *s == "Failed") {
-            pair("Failed", "Failed")
-        } else if let Some((_, d)) = states.iter().find(|(s, _)| *s == "TimedOut") {
-            pair("TimedOut", d)
-        } else {
-            pair("Cancelled", "Cancelled")
-        }
-    }
-
-    /// The ListCommands `Command` record at `round` (whether or not it is visible then).
+    /// The ListCommands `Command` record at `round` (whether or not it is visible then): its
+    /// scripted status, or the one its targeted members sum up to ([`command_record`]).
     pub fn command_at(&self, round: usize) -> Value {
-        let (status, details) = self.command_state_at(round);
         let targeted: Vec<(&str, &str)> = self.targeted_at(round).collect();
-        let count =
-            |f: &dyn Fn(&str, &str) -> bool| targeted.iter().filter(|(s, d)| f(s, d)).count();
-        json!({
-            "CommandId": CMD_ID,
-            "DocumentName": "AWS-RunShellScript",
-            "DocumentVersion": "$DEFAULT",
-            "Comment": "",
-            "ExpiresAfter": epoch_ms(REQUESTED_AT_MS + 7_200_000),
-            "Parameters": { "commands": ["echo hello from $(hostname)"] },
-            "InstanceIds": [],
-            "Targets": [{ "Key": "tag:role", "Values": ["web"] }],
-            "RequestedDateTime": REQUESTED_AT,
-            "Status": status,
-            "StatusDetails": details,
-            "OutputS3Region": "us-east-1",
-            "OutputS3BucketName": "",
-            "OutputS3KeyPrefix": "",
-            "MaxConcurrency": "50",
-            "MaxErrors": "0",
-            "TargetCount": targeted.len(),
-            "CompletedCount": count(&|s, _| !is_running(s)),
-            "ErrorCount": count(&|_, d| d == "Failed" || d == "Execution Timed Out"),
-            "DeliveryTimedOutCount": count(&|_, d| d == "Delivery Timed Out"),
-            "ServiceRole": "",
-            "NotificationConfig": {
-                "NotificationArn": "",
-                "NotificationEvents": [],
-                "NotificationType": ""
-            },
-            "CloudWatchOutputConfig": {
-                "CloudWatchLogGroupName": "",
-                "CloudWatchOutputEnabled": false
-            },
-            "TimeoutSeconds": 3600,
-            "TriggeredAlarms": []
-        })
+        let mut command = command_record(&targeted);
+        if let Some((_, s, d)) = self.command_states.iter().rfind(|(r, _, _)| *r <= round) {
+            command["Status"] = json!(s);
+            command["StatusDetails"] = json!(d);
+        }
+        command
     }
 
     /// The members ListCommandInvocations lists at `round`, in order, with their index.
