@@ -687,7 +687,7 @@ fn get_and_wait_send_instance_and_command_filters() {
     ]));
     let out = ali(
         &fake,
-        &args(&format!(
+        args(&format!(
             "get --invoke-id {INVOKE_ID} --instance-id mi-abc123DEF --command-id {COMMAND_ID} -o json"
         )),
     );
@@ -728,9 +728,8 @@ fn provider_can_be_chosen_with_ssmres_provider() {
     let fake2 = one_success();
     let cli = Cli::new(&fake2.url());
     let mut cmd = cli.cmd();
-    cmd.env("SSMRES_PROVIDER", "aliyun").args(&args(&format!(
-        "--provider aws get --invoke-id {INVOKE_ID}"
-    )));
+    cmd.env("SSMRES_PROVIDER", "aliyun")
+        .args(args(&format!("--provider aws get --invoke-id {INVOKE_ID}")));
     // --provider aws over SSMRES_PROVIDER=aliyun.
     assert_usage_error(&run(&mut cmd));
     fake2.assert_untouched();
@@ -782,7 +781,7 @@ fn list_max_items_asks_for_no_more_than_it_needs() {
     let fake = FakeEcs::start(world());
     let out = ali(
         &fake,
-        &args(&format!(
+        args(&format!(
             "list --invoke-id {INVOKE_ID} --max-items 70 -o json"
         )),
     );
@@ -810,7 +809,7 @@ fn list_max_items_asks_for_no_more_than_it_needs() {
     let fake = FakeEcs::start(world());
     let out = ali(
         &fake,
-        &args(&format!(
+        args(&format!(
             "list --invoke-id {INVOKE_ID} --max-items 30 -o jsonl"
         )),
     );
@@ -891,7 +890,7 @@ fn output_is_decoded_from_base64_including_multibyte_text() {
     let fake = FakeEcs::start(world());
     let out = ali(
         &fake,
-        &args(&format!(
+        args(&format!(
             "get --invoke-id {INVOKE_ID} --instance-id {} -o text",
             instance_id(1)
         )),
@@ -911,7 +910,7 @@ fn invalid_utf8_output_is_shown_lossily_with_a_warning_in_every_mode() {
         let fake = FakeEcs::start(world());
         let out = ali(
             &fake,
-            &args(&format!(
+            args(&format!(
                 "get --invoke-id {INVOKE_ID} --instance-id {id} -o {mode}"
             )),
         );
@@ -1107,7 +1106,7 @@ fn text_mode_has_headers_for_several_results_and_bare_output_for_one() {
     let fake = FakeEcs::start(world());
     let out = ali(
         &fake,
-        &args(&format!(
+        args(&format!(
             "get --invoke-id {INVOKE_ID} --instance-id {b} -o text"
         )),
     );
@@ -1301,7 +1300,7 @@ fn an_sts_profile_sends_its_token_and_never_prints_it() {
         }),
     );
     let mut cmd = cli.ali_bare();
-    cmd.args(&args(&format!(
+    cmd.args(args(&format!(
         "--profile sts -vvv get --invoke-id {INVOKE_ID} -o json"
     )));
     let out = run(&mut cmd);
@@ -1818,7 +1817,7 @@ fn list_sends_every_filter_and_prints_what_matches() {
     let fake = FakeEcs::start(world);
     let out = ali(
         &fake,
-        &args(&format!(
+        args(&format!(
             "list --invoke-id {INVOKE_ID} --command-id {COMMAND_ID} --instance-id {} --status partialfailed --include-history --tag env=prod --tag team=ops --resource-group-id rg-acfmxazb4ph6aiy -o json",
             instance_id(2)
         )),
@@ -1878,7 +1877,7 @@ fn list_status_is_sent_in_the_canonical_case() {
         let fake = one_success();
         let out = ali(
             &fake,
-            &args(&format!(
+            args(&format!(
                 "list --invoke-id {INVOKE_ID} --status {given} -o json"
             )),
         );
@@ -2005,7 +2004,7 @@ fn list_filters_are_validated() {
     for tag in ["novalue", "=prod", ""] {
         assert_rejected_aliyun(["list", "--invoke-id", INVOKE_ID, "--tag", tag]);
     }
-    assert_rejected_aliyun(&args(&format!(
+    assert_rejected_aliyun(args(&format!(
         "list --invoke-id {INVOKE_ID} --tag env=a --tag env=b"
     )));
     let many: Vec<String> = (1..=21).map(|i| format!("k{i}=v")).collect();

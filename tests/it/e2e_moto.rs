@@ -234,75 +234,54 @@ fn assert_same_json(ours: &Json, theirs: &Json, path: &str) {
 }
 
 #[test]
-fn wait_ends_with_success_json() {
+fn get_wait_and_text_match_the_aws_cli_on_one_invocation() {
     let f = Fixture::new();
-    let out = f.ssmres(&[
-        "wait",
-        "--command-id",
-        &f.command_id,
-        "--instance-id",
-        &f.instance_id,
-        "-o",
-        "json",
-    ]);
-    assert_eq!(out.status.code(), Some(0), "ssmres wait:\n{}", show(&out));
-    let json = Json::parse(&out.stdout, "ssmres wait -o json output");
-    assert_eq!(json.str("Status"), "Success", "{}", show(&out));
-    assert_eq!(json.str("CommandId"), f.command_id);
-    assert_eq!(json.str("InstanceId"), f.instance_id);
-
-    // The final invocation is printed exactly like `get` (and so `aws ssm get-command-invocation`) prints it.
     let aws = f.aws_get_invocation();
-    assert_same_json(&json, &Json::parse(&aws.stdout, "aws CLI output"), "$");
-    assert_eq!(
-        text(&out.stdout),
-        text(&aws.stdout),
-        "ssmres wait -o json (left) is not byte-identical to aws CLI --output json (right)"
-    );
-}
-
-#[test]
-fn get_json_matches_aws_cli() {
-    let f = Fixture::new();
-    let ours = f.ssmres(&[
-        "get",
-        "--command-id",
-        &f.command_id,
-        "--instance-id",
-        &f.instance_id,
-        "-o",
-        "json",
-    ]);
-    assert_eq!(ours.status.code(), Some(0), "ssmres get:\n{}", show(&ours));
-    let aws = f.aws_get_invocation();
-
-    let ours_json = Json::parse(&ours.stdout, "ssmres get -o json output");
     let aws_json = Json::parse(&aws.stdout, "aws CLI output");
     // Sanity: the reference really is this invocation, with the non-ASCII comment.
     assert_eq!(aws_json.str("CommandId"), f.command_id);
     assert_eq!(aws_json.str("InstanceId"), f.instance_id);
     assert_eq!(aws_json.str("Comment"), COMMENT);
 
-    assert_eq!(
-        ours_json.keys(),
-        aws_json.keys(),
-        "top-level keys (in order): ssmres (left) vs aws CLI (right)"
+    // get, and the final invocation of a wait: exactly as `aws ssm get-command-invocation`
+    // prints it, key for key in the same order, then byte for byte (4-space indent, raw UTF-8,
+    // same escapes, trailing newline).
+    let ids = format!(
+        "--command-id {} --instance-id {}",
+        f.command_id, f.instance_id
     );
-    assert_same_json(&ours_json, &aws_json, "$");
-    assert_eq!(ours_json, aws_json);
+    for subcommand in ["get", "wait"] {
+        let out = f.ssmres(&args(&format!("{subcommand} {ids} -o json")));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "ssmres {subcommand}:\n{}",
+            show(&out)
+        );
+        let json = Json::parse(&out.stdout, "ssmres -o json output");
+        assert_eq!(json.str("Status"), "Success", "{}", show(&out));
+        assert_eq!(json.keys(), aws_json.keys(), "top-level keys (in order)");
+        assert_same_json(&json, &aws_json, "$");
+        assert_eq!(
+            text(&out.stdout),
+            text(&aws.stdout),
+            "ssmres {subcommand} -o json (left) is not byte-identical to aws CLI --output json \
+             (right)"
+        );
+        assert_eq!(out.stdout, aws.stdout);
+    }
 
-    // Byte for byte: 4-space indent, raw UTF-8, same escapes, trailing newline.
+    // Text: stdout is StandardOutputContent and nothing else, stderr StandardErrorContent.
+    let out = f.ssmres(&args(&format!("-o text get {ids}")));
     assert_eq!(
-        text(&ours.stdout),
-        text(&aws.stdout),
-        "ssmres get -o json (left) is not byte-identical to aws CLI --output json (right)"
+        out.status.code(),
+        Some(0),
+        "ssmres -o text get:\n{}",
+        show(&out)
     );
-    assert_eq!(ours.stdout, aws.stdout);
-}
+    assert_eq!(out.stdout, aws_json.str("StandardOutputContent").as_bytes());
+    assert_eq!(text(&out.stderr), aws_json.str("StandardErrorContent"));
 
-#[test]
-fn get_unknown_invocation_exits_3() {
-    let f = Fixture::new();
     // moto answers InvocationDoesNotExist for an unknown instance, but InvalidCommandId for an
     // unknown (well-formed) command id, where AWS says InvocationDoesNotExist; both are exit 3.
     for (command_id, instance_id, error_code) in [
@@ -317,69 +296,28 @@ fn get_unknown_invocation_exits_3() {
             "(InvalidCommandId)",
         ),
     ] {
+        let ids = format!("--command-id {command_id} --instance-id {instance_id}");
         // The reference agrees that there is no such invocation.
-        let aws = f.moto.aws(&args(&format!(
-            "ssm get-command-invocation --command-id {command_id} --instance-id {instance_id}"
-        )));
+        let aws = f
+            .moto
+            .aws(args(&format!("ssm get-command-invocation {ids}")));
         assert!(
             !aws.status.success() && text(&aws.stderr).contains(error_code),
             "aws CLI should report {error_code}:\n{}",
             show(&aws)
         );
-
-        let out = f.ssmres(&args(&format!(
-            "get --command-id {command_id} --instance-id {instance_id} -o json"
-        )));
-        assert_eq!(
-            out.status.code(),
-            Some(3),
-            "ssmres get for an unknown invocation ({command_id}, {instance_id}):\n{}",
-            show(&out)
-        );
-        assert!(
-            out.stdout.is_empty(),
-            "nothing on stdout on error:\n{}",
-            show(&out)
-        );
+        // One "error: ..." line on stderr, nothing on stdout.
+        let out = f.ssmres(&args(&format!("get {ids} -o json")));
+        assert_eq!(out.status.code(), Some(3), "{ids}:\n{}", show(&out));
         let stderr = text(&out.stderr);
         assert!(
-            stderr.starts_with("error:") && stderr.trim_end().lines().count() == 1,
-            "expected one \"error: ...\" line on stderr:\n{}",
+            out.stdout.is_empty()
+                && stderr.starts_with("error:")
+                && stderr.trim_end().lines().count() == 1,
+            "{ids}:\n{}",
             show(&out)
         );
     }
-}
-
-#[test]
-fn text_output_prints_stdout_content_exactly() {
-    let f = Fixture::new();
-    let out = f.ssmres(&[
-        "-o",
-        "text",
-        "get",
-        "--command-id",
-        &f.command_id,
-        "--instance-id",
-        &f.instance_id,
-    ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "ssmres -o text get:\n{}",
-        show(&out)
-    );
-    let aws = Json::parse(&f.aws_get_invocation().stdout, "aws CLI output");
-    assert_eq!(
-        text(&out.stdout),
-        aws.str("StandardOutputContent"),
-        "stdout must be StandardOutputContent and nothing else"
-    );
-    assert_eq!(out.stdout, aws.str("StandardOutputContent").as_bytes());
-    assert_eq!(
-        text(&out.stderr),
-        aws.str("StandardErrorContent"),
-        "stderr must be StandardErrorContent and nothing else"
-    );
 }
 
 /// A response body no real command would send in one piece, with everything that JSON
@@ -445,7 +383,7 @@ fn json_matches_aws_cli_byte_for_byte_on_tricky_content() {
         let aws = run(&mut moto::aws_command_at(
             &fake.url(),
             home.path(),
-            &args(&format!(
+            args(&format!(
                 "ssm get-command-invocation --command-id {CMD_ID} --instance-id {INSTANCE_ID} --output json"
             )),
         ));

@@ -16,8 +16,8 @@ use crate::support::fake_multi::{
 };
 use crate::support::fake_ssm::{INSTANCE_ID, fleet_instance_id};
 use crate::support::{
-    Cli, FAST_POLL, args, assert_exit, assert_single_stderr_line, cells, describe, printed,
-    printed_array, printed_lines, stderr_str, stdout_json, stdout_str,
+    Cli, FAST_POLL, args, assert_exit, assert_output, assert_single_stderr_line, cells, describe,
+    printed, printed_array, printed_lines, stderr_str, stdout_json, stdout_str,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -31,27 +31,13 @@ fn run(fake: &FakeMulti, args: &[&str]) -> Output {
 
 /// `wait --command-id CMD_ID --instance-id INSTANCE_ID <fast polling> EXTRA`.
 fn wait_one(fake: &FakeMulti, extra: &[&str]) -> Output {
-    run(
-        fake,
-        &[
-            &["wait", "--command-id", CMD_ID, "--instance-id", INSTANCE_ID][..],
-            &FAST_POLL,
-            extra,
-        ]
-        .concat(),
-    )
+    wait_fleet(fake, &[INSTANCE_ID], extra)
 }
 
 /// `get --command-id CMD_ID --instance-id INSTANCE_ID EXTRA`.
 fn get_one(fake: &FakeMulti, extra: &[&str]) -> Output {
-    run(
-        fake,
-        &[
-            &["get", "--command-id", CMD_ID, "--instance-id", INSTANCE_ID][..],
-            extra,
-        ]
-        .concat(),
-    )
+    let get = ["get", "--command-id", CMD_ID, "--instance-id", INSTANCE_ID];
+    run(fake, &[&get[..], extra].concat())
 }
 
 /// `wait --command-id CMD_ID [--instance-id each] <fast polling> EXTRA`.
@@ -60,16 +46,8 @@ fn wait_fleet(fake: &FakeMulti, instances: &[&str], extra: &[&str]) -> Output {
         .iter()
         .flat_map(|i| ["--instance-id", i])
         .collect();
-    run(
-        fake,
-        &[
-            &["wait", "--command-id", CMD_ID][..],
-            &named,
-            &FAST_POLL,
-            extra,
-        ]
-        .concat(),
-    )
+    let wait = ["wait", "--command-id", CMD_ID];
+    run(fake, &[&wait[..], &named, &FAST_POLL, extra].concat())
 }
 
 /// A three-step deployment on INSTANCE_ID: `install` runs in round 1 and succeeds in round 2,
@@ -200,18 +178,14 @@ fn wait_on_three_steps_lists_once_per_round_then_fetches_each_step_once() {
 }
 
 #[test]
-fn wait_json_is_an_array_of_each_steps_result_in_document_order() {
+fn wait_prints_each_steps_result_in_document_order_in_json_jsonl_and_text() {
     let fake = FakeMulti::start(three_steps());
     let out = wait_one(&fake, &["-o", "json"]);
     assert_exit(&out, 1);
     let bodies = final_bodies(&fake);
-    assert_eq!(
-        stdout_str(&out),
-        printed_array(&bodies),
-        "one GetCommandInvocation object per step, in the document's order, as the aws CLI \
-         prints them\n{}",
-        describe(&out)
-    );
+    // One GetCommandInvocation object per step, in the document's order, as the aws CLI
+    // prints them.
+    assert_output(&out, 1, &printed_array(&bodies), "");
     let shown = stdout_json(&out);
     let names: Vec<&str> = shown
         .as_array()
@@ -220,54 +194,28 @@ fn wait_json_is_an_array_of_each_steps_result_in_document_order() {
         .map(|o| o["PluginName"].as_str().unwrap_or_default())
         .collect();
     assert_eq!(names, THREE);
-    assert!(out.stderr.is_empty(), "{}", describe(&out));
 
     // Each object is exactly what `get --plugin-name STEP -o json` prints for that step.
-    for (step, body) in THREE.iter().zip(&bodies) {
+    for (index, (step, body)) in THREE.iter().zip(&bodies).enumerate() {
         let single = get_one(&fake, &["--plugin-name", step, "-o", "json"]);
-        assert_exit(&single, 0);
-        assert_eq!(
-            stdout_str(&single),
-            printed(body),
-            "get --plugin-name {step}\n{}",
-            describe(&single)
-        );
-        let alone: Value = serde_json::from_str(&stdout_str(&single)).unwrap();
-        let index = THREE.iter().position(|s| s == step).unwrap();
-        assert_eq!(shown[index], alone, "{step}");
+        assert_output(&single, 0, &printed(body), "");
+        assert_eq!(shown[index], stdout_json(&single), "{step}");
     }
-}
 
-#[test]
-fn wait_jsonl_prints_one_object_per_step_per_line() {
+    // jsonl: one object per step per line; text: each step's stdout and stderr in order,
+    // nothing else.
     let fake = FakeMulti::start(three_steps());
     let out = wait_one(&fake, &["-o", "jsonl"]);
-    assert_exit(&out, 1);
-    assert_eq!(
-        stdout_str(&out),
-        printed_lines(&final_bodies(&fake)),
-        "{}",
-        describe(&out)
-    );
+    assert_output(&out, 1, &printed_lines(&final_bodies(&fake)), "");
     assert_eq!(lines(&out).len(), 3);
-}
-
-#[test]
-fn wait_text_concatenates_the_steps_streams_and_nothing_else() {
     let fake = FakeMulti::start(three_steps());
     let out = wait_one(&fake, &["-o", "text"]);
-    assert_exit(&out, 1);
-    assert_eq!(
-        stdout_str(&out),
-        "installing 3 packages\nmigrating schema v41 -> v42\nrestarting app.service\n",
-        "each step's stdout in order, nothing else\n{}",
-        describe(&out)
-    );
-    assert_eq!(
-        stderr_str(&out),
+    let stdout = "installing 3 packages\nmigrating schema v41 -> v42\nrestarting app.service\n";
+    assert_output(
+        &out,
+        1,
+        stdout,
         "warning: cache cold\nerror: table locked\n",
-        "each step's stderr in order, nothing else\n{}",
-        describe(&out)
     );
 }
 
@@ -466,51 +414,33 @@ fn a_single_step_answering_invalid_plugin_name_at_first_is_waited_for_normally()
 }
 
 #[test]
-fn a_multi_step_invocation_listed_without_its_steps_yet_is_not_visible_yet() {
-    let mut world = three_steps();
-    world.instances[0] = world.instances[0].clone().plugins_listed_from(3);
-    let fake = FakeMulti::start(world);
-    let out = wait_one(&fake, &["-o", "json"]);
-    assert_exit(&out, 1);
-    assert_eq!(stdout_str(&out), printed_array(&final_bodies(&fake)));
-    assert_rounds(
-        &fake,
-        &out,
-        &[
-            (1, &["Get", "List"]),
-            (2, &["Get", "List"]),
-            (3, &["Get", "List"]),
-            (4, &["List", "Get(install)", "Get(migrate)", "Get(restart)"]),
-        ],
-    );
-}
-
-#[test]
-fn a_multi_step_invocation_not_listed_yet_is_not_visible_yet() {
-    let mut world = three_steps();
-    world.instances[0] = world.instances[0].clone().listed_from(3);
-    let fake = FakeMulti::start(world.clone());
+fn a_multi_step_invocation_not_listed_or_listed_without_its_steps_yet_is_not_visible_yet() {
+    let mut listed_late = three_steps();
+    listed_late.instances[0] = listed_late.instances[0].clone().listed_from(3);
     // get: not found yet, exit 3 with one line.
-    let out = get_one(&fake, &["-o", "json"]);
+    let out = get_one(&FakeMulti::start(listed_late.clone()), &["-o", "json"]);
     assert_exit(&out, 3);
     assert_single_stderr_line(&out);
     assert!(out.stdout.is_empty(), "{}", describe(&out));
 
     // wait: looks again until the listing shows the steps.
-    let fake = FakeMulti::start(world);
-    let out = wait_one(&fake, &["-o", "json"]);
-    assert_exit(&out, 1);
-    assert_eq!(stdout_str(&out), printed_array(&final_bodies(&fake)));
-    assert_rounds(
-        &fake,
-        &out,
-        &[
-            (1, &["Get", "List"]),
-            (2, &["Get", "List"]),
-            (3, &["Get", "List"]),
-            (4, &["List", "Get(install)", "Get(migrate)", "Get(restart)"]),
-        ],
-    );
+    let mut steps_late = three_steps();
+    steps_late.instances[0] = steps_late.instances[0].clone().plugins_listed_from(3);
+    for world in [listed_late, steps_late] {
+        let fake = FakeMulti::start(world);
+        let out = wait_one(&fake, &["-o", "json"]);
+        assert_output(&out, 1, &printed_array(&final_bodies(&fake)), "");
+        assert_rounds(
+            &fake,
+            &out,
+            &[
+                (1, &["Get", "List"]),
+                (2, &["Get", "List"]),
+                (3, &["Get", "List"]),
+                (4, &["List", "Get(install)", "Get(migrate)", "Get(restart)"]),
+            ],
+        );
+    }
 }
 
 /// An invocation listed without any step (a node that never picked it up: Undeliverable,

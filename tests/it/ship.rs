@@ -634,46 +634,25 @@ fn ssmres_output_text_prints_only_the_commands_output() {
 }
 
 #[test]
-fn output_flag_wins_over_ssmres_output() {
-    let fake = FakeSsm::always(invocation_step("Success", "Success", "hello\n", ""));
-    let cli = Cli::new(&fake.url());
-    for before in [false, true] {
-        let mut cmd = cli.cmd();
-        cmd.env("SSMRES_OUTPUT", "text");
-        if before {
-            cmd.args(["-o", "json", "get"]).args(ids());
-        } else {
-            cmd.arg("get").args(ids()).args(["-o", "json"]);
-        }
-        let out = run(&mut cmd);
-        assert_exit(&out, 0);
-        let v = stdout_json(&out);
-        assert_eq!(v["Status"], "Success", "{}", describe(&out));
-        assert_eq!(v["StandardOutputContent"], "hello\n");
-    }
-}
-
-#[test]
-fn invalid_ssmres_output_is_ignored_when_the_flag_is_given() {
+fn output_flag_wins_over_ssmres_output_even_an_invalid_one() {
     // The variable is a default: with the flag given it is not read, so a bad one is harmless.
     let fake = FakeSsm::always(invocation_step("Success", "Success", "hello\n", ""));
     let cli = Cli::new(&fake.url());
-    for before in [false, true] {
-        let mut cmd = cli.cmd();
-        cmd.env("SSMRES_OUTPUT", "yaml");
-        if before {
-            cmd.args(["--output", "json", "get"]).args(ids());
-        } else {
-            cmd.arg("get").args(ids()).args(["--output", "json"]);
+    for (value, flag) in [("text", "-o"), ("yaml", "--output")] {
+        for before in [false, true] {
+            let mut cmd = cli.cmd();
+            cmd.env("SSMRES_OUTPUT", value);
+            if before {
+                cmd.args([flag, "json", "get"]).args(ids());
+            } else {
+                cmd.arg("get").args(ids()).args([flag, "json"]);
+            }
+            let out = run(&mut cmd);
+            assert_exit(&out, 0);
+            let v = stdout_json(&out);
+            assert_eq!(v["Status"], "Success", "{}", describe(&out));
+            assert_eq!(v["StandardOutputContent"], "hello\n");
         }
-        let out = run(&mut cmd);
-        assert_exit(&out, 0);
-        assert_eq!(
-            stdout_json(&out)["StandardOutputContent"],
-            "hello\n",
-            "{}",
-            describe(&out)
-        );
     }
 }
 
@@ -875,36 +854,24 @@ fn assert_faster_than_the_default(arrived: &[Duration], what: &str) {
 }
 
 #[test]
-fn ssmres_intervals_space_the_polls() {
-    let fake = in_progress_forever();
-    let (out, _, arrived) = wait_with_env(&fake, &SLOW_ENV, &["--timeout", "2s"]);
-    assert_exit(&out, 4);
-    assert_polls_300ms_apart(&out, &arrived);
-}
-
-#[test]
-fn ssmres_intervals_can_make_polls_faster_than_the_default() {
-    let fake = in_progress_forever();
-    let (out, _, arrived) = wait_with_env(&fake, &FAST_ENV, &["--timeout", "2s"]);
-    assert_exit(&out, 4);
-    assert_faster_than_the_default(&arrived, "SSMRES_MIN_INTERVAL=20ms");
-}
-
-#[test]
-fn interval_flags_win_over_ssmres_intervals() {
-    let fake = in_progress_forever();
-    let mut args = FAST_POLL.to_vec();
-    args.extend(["--timeout", "2s"]);
-    let (out, _, arrived) = wait_with_env(&fake, &SLOW_ENV, &args);
-    assert_exit(&out, 4);
-    assert_faster_than_the_default(&arrived, "FAST_POLL flags over 300ms env");
-
-    let fake = in_progress_forever();
-    let mut args = SLOW_FLAGS.to_vec();
-    args.extend(["--timeout", "2s"]);
-    let (out, _, arrived) = wait_with_env(&fake, &FAST_ENV, &args);
-    assert_exit(&out, 4);
-    assert_polls_300ms_apart(&out, &arrived);
+fn ssmres_intervals_space_the_polls_and_the_interval_flags_win_over_them() {
+    // (variables, flags, polls 300 ms apart rather than faster than the default allows)
+    for (env, flags, slow) in [
+        (&SLOW_ENV, &[][..], true),
+        (&FAST_ENV, &[], false),
+        (&SLOW_ENV, &FAST_POLL[..], false),
+        (&FAST_ENV, &SLOW_FLAGS[..], true),
+    ] {
+        let fake = in_progress_forever();
+        let args = [flags, &["--timeout", "2s"]].concat();
+        let (out, _, arrived) = wait_with_env(&fake, env, &args);
+        assert_exit(&out, 4);
+        if slow {
+            assert_polls_300ms_apart(&out, &arrived);
+        } else {
+            assert_faster_than_the_default(&arrived, &format!("{env:?} {flags:?}"));
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

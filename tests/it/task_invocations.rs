@@ -19,9 +19,9 @@ use crate::support::fake_mw::{
 };
 use crate::support::fake_ssm::{Call, Step, fleet_instance_id};
 use crate::support::{
-    Cli, Spawned, args, assert_exit, assert_rejected, assert_single_stderr_line, botocore_iso,
-    compact, describe, printed, printed_array, row_of, run, sections, stderr_str, stdout_json,
-    stdout_str,
+    Cli, Spawned, args, assert_exit, assert_output, assert_rejected, assert_single_stderr_line,
+    botocore_iso, compact, describe, printed, printed_array, row_of, run, sections, stderr_str,
+    stdout_json, stdout_str,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -346,62 +346,35 @@ fn assert_max_items_note(out: &Output, stopped_after: Option<usize>) {
 }
 
 #[test]
-fn max_items_25_is_one_call_asking_for_25() {
+fn max_items_5_asks_for_the_smallest_page_and_prints_5_and_max_items_25_asks_for_25() {
     let world = one_task(230);
     let t0 = task_execution_id(0);
-    let (fake, out) = run_ok(
-        &world,
-        &["--task-id", &t0, "--max-items", "25", "-o", "json"],
-    );
-    assert_json_exactly(&out, &world.identities_at(0, 1)[..25]);
-    assert_max_items_note(&out, Some(25));
-    assert_eq!(
-        fake.calls_to(DESCRIBE_INVOCATIONS)
-            .iter()
-            .map(|c| c.body.clone())
-            .collect::<Vec<_>>(),
-        [json!({"WindowExecutionId": WINDOW_EXECUTION_ID, "TaskId": t0, "MaxResults": 25})]
-    );
-    assert_eq!(fake.total_requests(), 1);
-}
-
-#[test]
-fn max_items_5_asks_for_the_smallest_page_and_prints_5() {
-    let world = one_task(230);
-    let t0 = task_execution_id(0);
-    let (fake, out) = run_ok(
-        &world,
-        &["--task-id", &t0, "--max-items", "5", "-o", "json"],
-    );
-    assert_json_exactly(&out, &world.identities_at(0, 1)[..5]);
-    assert_max_items_note(&out, Some(5));
-    // The page of 10 carries a token; with 5 in hand there is no need for it.
-    assert_eq!(
-        fake.calls_to(DESCRIBE_INVOCATIONS)
-            .iter()
-            .map(|c| c.body.clone())
-            .collect::<Vec<_>>(),
-        [json!({"WindowExecutionId": WINDOW_EXECUTION_ID, "TaskId": t0, "MaxResults": 10})]
-    );
-    assert_eq!(fake.total_requests(), 1);
+    // --max-items 5: the page of 10 carries a token; with 5 in hand there is no need for it.
+    for (n, asked) in [(5, 10), (25, 25)] {
+        let (fake, out) = run_ok(
+            &world,
+            &args(&format!("--task-id {t0} --max-items {n} -o json")),
+        );
+        assert_json_exactly(&out, &world.identities_at(0, 1)[..n]);
+        assert_max_items_note(&out, Some(n));
+        let body =
+            json!({"WindowExecutionId": WINDOW_EXECUTION_ID, "TaskId": t0, "MaxResults": asked});
+        let bodies: Vec<Value> = fake.calls().into_iter().map(|c| c.body).collect();
+        assert_eq!(bodies, [body], "--max-items {n}: one call");
+    }
 
     // 7 invocations: the one page (of 10 asked) holds them all, no NextToken; 2 are dropped,
-    // so more exist.
+    // so more exist; --max-items 7 on the same: exactly complete, no note.
     let world = one_task(7);
-    let (fake, out) = run_ok(
-        &world,
-        &["--task-id", &t0, "--max-items", "5", "-o", "json"],
-    );
-    assert_json_exactly(&out, &world.identities_at(0, 1)[..5]);
-    assert_eq!(fake.calls_to(DESCRIBE_INVOCATIONS)[0].next_token, None);
-    assert_max_items_note(&out, Some(5));
-    // --max-items 7 on the same: exactly complete, no note.
-    let (_, out) = run_ok(
-        &world,
-        &["--task-id", &t0, "--max-items", "7", "-o", "json"],
-    );
-    assert_json_exactly(&out, &world.identities_at(0, 1));
-    assert_max_items_note(&out, None);
+    for (n, note) in [(5, Some(5)), (7, None)] {
+        let (fake, out) = run_ok(
+            &world,
+            &args(&format!("--task-id {t0} --max-items {n} -o json")),
+        );
+        assert_json_exactly(&out, &world.identities_at(0, 1)[..n]);
+        assert_eq!(fake.calls_to(DESCRIBE_INVOCATIONS)[0].next_token, None);
+        assert_max_items_note(&out, note);
+    }
 }
 
 #[test]
@@ -722,7 +695,7 @@ fn bad_ids_are_rejected_before_any_request() {
     .map(|s| s.to_owned());
     for bad in &bad_ids {
         assert_rejected(["task-invocations", "--window-execution-id", bad]);
-        assert_rejected(&args(&format!(
+        assert_rejected(args(&format!(
             "task-invocations --window-execution-id {good} --task-id {bad}"
         )));
     }
@@ -947,6 +920,32 @@ fn two_tasks_ending_in_rounds_3_and_4() -> MwWorld {
     ])
 }
 
+/// Waits on `world` (no --task-id) and asserts the exit code, the final identities printed,
+/// the round the wait ended in, every round's calls ([`assert_wait_rounds`]), and for each
+/// `(task, rounds)` the rounds in which that task was listed.
+#[track_caller]
+fn assert_waited(
+    world: &MwWorld,
+    code: i32,
+    round: usize,
+    listed: &[(usize, &[usize])],
+) -> (FakeMw, Output) {
+    let (fake, out) = waited(world, &["-o", "json"], code);
+    assert_json_exactly(&out, &world.final_identities());
+    assert_round(&fake, round);
+    for (t, rounds) in listed {
+        assert_eq!(
+            fake.rounds_listing(&task_execution_id(*t)),
+            *rounds,
+            "task {t}"
+        );
+        // One listing per round (each fits one page).
+        assert_eq!(fake.listings_of(&task_execution_id(*t)).len(), rounds.len());
+    }
+    assert_wait_rounds(&fake, true);
+    (fake, out)
+}
+
 #[test]
 fn wait_follows_pending_in_progress_success_and_exits_0() {
     let world = two_tasks_ending_in_rounds_3_and_4();
@@ -955,14 +954,9 @@ fn wait_follows_pending_in_progress_success_and_exits_0() {
     assert_eq!(world.identities_at(0, 2)[0]["Status"], "IN_PROGRESS");
     assert_eq!(world.window_state_at(3).0, "IN_PROGRESS");
     assert_eq!(world.window_state_at(4).0, "SUCCESS");
-    let (fake, out) = waited(&world, &["-o", "json"], 0);
-    assert!(out.stderr.is_empty(), "{}", describe(&out));
-    assert_json_exactly(&out, &world.final_identities());
-    assert_round(&fake, 4);
-    assert_wait_rounds(&fake, true);
     // Task 0 was final in round 3, seen final a second time in round 4: listed in both.
-    assert_eq!(fake.rounds_listing(&task_execution_id(0)), [1, 2, 3, 4]);
-    assert_eq!(fake.rounds_listing(&task_execution_id(1)), [1, 2, 3, 4]);
+    let (_, out) = assert_waited(&world, 0, 4, &[(0, &[1, 2, 3, 4]), (1, &[1, 2, 3, 4])]);
+    assert!(out.stderr.is_empty(), "{}", describe(&out));
 }
 
 #[test]
@@ -1173,24 +1167,14 @@ fn a_final_task_is_not_listed_again() {
         MwTask::automation(1).with_invocations(2, |_, inv| inv.ends_at(2, "FAILED")),
         MwTask::run_command(2).with_invocations(1, |_, inv| inv.ends_at(5, "SUCCESS")),
     ]);
-    let (fake, out) = waited(&world, &["-o", "json"], 1);
-    assert_json_exactly(&out, &world.final_identities());
-    assert_eq!(fake.round(), 5);
     // A task is cached as final once seen final in two consecutive rounds: final in round r,
     // still listed in round r + 1, not from r + 2 on.
-    assert_eq!(fake.rounds_listing(&task_execution_id(0)), [1, 2]);
-    assert_eq!(fake.rounds_listing(&task_execution_id(1)), [1, 2, 3]);
-    assert_eq!(fake.rounds_listing(&task_execution_id(2)), [1, 2, 3, 4, 5]);
-    // One listing per task per round (each fits one page).
-    for t in 0..3 {
-        let listings = fake.listings_of(&task_execution_id(t));
-        assert_eq!(
-            listings.len(),
-            fake.rounds_listing(&task_execution_id(t)).len(),
-            "task {t}: one listing per round"
-        );
-    }
-    assert_wait_rounds(&fake, true);
+    assert_waited(
+        &world,
+        1,
+        5,
+        &[(0, &[1, 2]), (1, &[1, 2, 3]), (2, &[1, 2, 3, 4, 5])],
+    );
 }
 
 #[test]
@@ -1215,11 +1199,7 @@ fn a_task_must_be_seen_final_in_two_consecutive_rounds() {
     .window_status_from(5, "SUCCESS");
     assert_eq!(world.identities_at(0, 1).len(), 1);
     assert_eq!(world.identities_at(0, 2)[1]["Status"], "IN_PROGRESS");
-    let (fake, out) = waited(&world, &["-o", "json"], 0);
-    assert_json_exactly(&out, &world.final_identities());
-    assert_round(&fake, 5);
-    assert_eq!(fake.rounds_listing(&task_execution_id(0)), [1, 2, 3, 4]);
-    assert_wait_rounds(&fake, true);
+    assert_waited(&world, 0, 5, &[(0, &[1, 2, 3, 4])]);
 }
 
 #[test]
@@ -1227,12 +1207,8 @@ fn wait_goes_on_until_the_window_execution_itself_is_terminal() {
     let world = MwWorld::new(vec![MwTask::run_command(0).invocations(2)])
         .window_status_from(1, "IN_PROGRESS")
         .window_status_from(4, "SUCCESS");
-    let (fake, out) = waited(&world, &["-o", "json"], 0);
-    assert_json_exactly(&out, &world.final_identities());
-    assert_round(&fake, 4);
     // Final in round 1, seen final again in round 2, then not listed.
-    assert_eq!(fake.rounds_listing(&task_execution_id(0)), [1, 2]);
-    assert_wait_rounds(&fake, true);
+    assert_waited(&world, 0, 4, &[(0, &[1, 2])]);
 }
 
 #[test]
@@ -1279,10 +1255,7 @@ fn wait_goes_on_while_a_terminal_task_still_has_a_running_invocation() {
             })
             .status_from(1, "SUCCESS"),
     ]);
-    let (fake, out) = waited(&world, &["-o", "json"], 0);
-    assert_json_exactly(&out, &world.final_identities());
-    assert_round(&fake, 3);
-    assert_eq!(fake.rounds_listing(&task_execution_id(0)), [1, 2, 3]);
+    assert_waited(&world, 0, 3, &[(0, &[1, 2, 3])]);
 }
 
 #[test]
@@ -1294,10 +1267,7 @@ fn wait_goes_on_while_a_task_is_running_with_every_invocation_ended() {
             .status_from(1, "IN_PROGRESS")
             .status_from(3, "SUCCESS"),
     ]);
-    let (fake, out) = waited(&world, &["-o", "json"], 0);
-    assert_json_exactly(&out, &world.final_identities());
-    assert_round(&fake, 3);
-    assert_eq!(fake.rounds_listing(&task_execution_id(0)), [1, 2, 3]);
+    assert_waited(&world, 0, 3, &[(0, &[1, 2, 3])]);
 }
 
 #[test]
@@ -1316,11 +1286,7 @@ fn wait_follows_a_task_and_invocations_appearing_late() {
     ])
     .window_status_from(1, "IN_PROGRESS")
     .window_status_from(5, "SUCCESS");
-    let (fake, out) = waited(&world, &["-o", "json"], 0);
-    assert_json_exactly(&out, &world.final_identities());
-    assert_round(&fake, 5);
-    assert_eq!(fake.rounds_listing(&task_execution_id(1)), [3, 4, 5]);
-    assert_wait_rounds(&fake, true);
+    assert_waited(&world, 0, 5, &[(1, &[3, 4, 5])]);
 }
 
 #[test]
@@ -1454,7 +1420,7 @@ fn sigint_during_a_wait_exits_130() {
     ]);
     let fake = FakeMw::start(world);
     let mut cmd = Cli::new(&fake.url()).cmd();
-    cmd.args(&args(&format!(
+    cmd.args(args(&format!(
         "task-invocations --window-execution-id {WINDOW_EXECUTION_ID} --wait -o json"
     )))
     .args(FAST);
@@ -2174,7 +2140,7 @@ fn small_case_json(times: [&str; 3]) -> String {
 }
 
 #[test]
-fn json_is_exactly_what_the_aws_cli_prints() {
+fn json_is_exactly_what_the_aws_cli_prints_times_in_the_local_time_zone() {
     let world = small_case();
     // Sanity: the fake sends what the expected text assumes.
     assert_eq!(world.identities_at(0, 1)[1].get("EndTime"), None);
@@ -2188,25 +2154,8 @@ fn json_is_exactly_what_the_aws_cli_prints() {
         printed_array(&printed_all(&world.identities_at(0, 1))),
         "the helpers of this file agree with the literal"
     );
-    let fake = FakeMw::start(world);
-    let out = run_utc(&fake, &["--task-id", &task_execution_id(0), "-o", "json"]);
-    assert_exit(&out, 0);
-    assert_eq!(
-        stdout_str(&out),
-        small_case_json([
-            "2024-05-14T09:12:31.291000+00:00",
-            "2024-05-14T09:12:34+00:00",
-            "2024-05-14T09:12:32.500000+00:00",
-        ]),
-        "{}",
-        describe(&out)
-    );
-    assert!(out.stderr.is_empty(), "{}", describe(&out));
-}
-
-#[test]
-fn json_times_are_in_the_local_time_zone() {
     for (tz, times) in [
+        ("UTC", UTC_TIMES),
         (
             "Asia/Kolkata",
             [
@@ -2230,13 +2179,7 @@ fn json_times_are_in_the_local_time_zone() {
             tz,
             &["--task-id", &task_execution_id(0), "-o", "json"],
         );
-        assert_exit(&out, 0);
-        assert_eq!(
-            stdout_str(&out),
-            small_case_json(times),
-            "TZ={tz}\n{}",
-            describe(&out)
-        );
+        assert_output(&out, 0, &small_case_json(times), "");
     }
 }
 
@@ -2245,11 +2188,7 @@ fn jsonl_is_exactly_one_compact_object_per_line() {
     let fake = FakeMw::start(small_case());
     let out = run_utc(&fake, &["--task-id", &task_execution_id(0), "-o", "jsonl"]);
     assert_exit(&out, 0);
-    let doc = small_case_json([
-        "2024-05-14T09:12:31.291000+00:00",
-        "2024-05-14T09:12:34+00:00",
-        "2024-05-14T09:12:32.500000+00:00",
-    ]);
+    let doc = small_case_json(UTC_TIMES);
     let items: Vec<Value> = serde_json::from_str(&doc).unwrap();
     let want: String = items.iter().map(|v| compact(v) + "\n").collect();
     assert!(

@@ -400,7 +400,7 @@ fn a_last_look_at_the_deadline_sees_the_command_that_just_ended() {
         invocation_step("Success", "Success", "just in time\n", ""),
     ]);
     let mut cmd = Cli::new(&fake.url()).cmd();
-    cmd.arg("wait").args(ids()).args(&args(
+    cmd.arg("wait").args(ids()).args(args(
         "--min-interval 10s --max-interval 10s --timeout 3s -o json",
     ));
     let started = Instant::now();
