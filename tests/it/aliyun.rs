@@ -249,6 +249,28 @@ fn python(script: &str, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// DescribeInvocationResults through the SDK's AcsClient ([`SDK_CALL`]) with these query
+/// parameters (`[[name, value], …]`); the body it printed.
+fn sdk_call(fake: &FakeEcs, params: &Value) -> Value {
+    let domain = format!("127.0.0.1:{}", fake.port());
+    let keys = [ACCESS_KEY_ID, ACCESS_KEY_SECRET, REGION_ID];
+    let body = python(
+        SDK_CALL,
+        &[&keys[..], &[&domain, &params.to_string()]].concat(),
+    );
+    serde_json::from_str(&body).expect("the SDK printed the JSON body")
+}
+
+/// Asserts the SDK's own string to sign and signature ([`SDK_SIGN`]) for what `r` sent are
+/// the ones the fake computed and received.
+#[track_caller]
+fn assert_sdk_signs_alike(r: &Recorded) {
+    let sdk = python(SDK_SIGN, &[ACCESS_KEY_SECRET, &json!(r.params).to_string()]);
+    let sdk: Value = serde_json::from_str(&sdk).unwrap();
+    assert_eq!(sdk["string_to_sign"], r.string_to_sign);
+    assert_eq!(sdk["signature"].as_str(), r.param("Signature"));
+}
+
 /// Calls DescribeInvocationResults through the SDK's AcsClient and CommonRequest.
 const SDK_CALL: &str = r#"
 import json, sys
@@ -540,19 +562,8 @@ fn fake_accepts_requests_signed_by_the_official_python_sdk() {
         ["InvokeId", INVOKE_ID],
         ["MaxResults", "50"],
         ["ContentEncoding", "PlainText"],
-    ])
-    .to_string();
-    let body = python(
-        SDK_CALL,
-        &[
-            ACCESS_KEY_ID,
-            ACCESS_KEY_SECRET,
-            REGION_ID,
-            &format!("127.0.0.1:{}", fake.port()),
-            &params,
-        ],
-    );
-    let body: Value = serde_json::from_str(&body).expect("the SDK printed the JSON body");
+    ]);
+    let body = sdk_call(&fake, &params);
     assert_eq!(
         body["Invocation"]["InvocationResults"]["InvocationResult"][0]["Output"],
         "こんにちは\n"
@@ -562,19 +573,8 @@ fn fake_accepts_requests_signed_by_the_official_python_sdk() {
         ["Tag.1.Key", "team name*~/"],
         ["Tag.1.Value", "a b+c=d&e é✓"],
         ["ResourceGroupId", "rg-acfm test"],
-    ])
-    .to_string();
-    let body = python(
-        SDK_CALL,
-        &[
-            ACCESS_KEY_ID,
-            ACCESS_KEY_SECRET,
-            REGION_ID,
-            &format!("127.0.0.1:{}", fake.port()),
-            &tricky,
-        ],
-    );
-    let body: Value = serde_json::from_str(&body).expect("the SDK printed the JSON body");
+    ]);
+    let body = sdk_call(&fake, &tricky);
     assert_eq!(body["Invocation"]["TotalCount"], 0, "{body}");
 
     let requests = fake.requests();
@@ -589,13 +589,7 @@ fn fake_accepts_requests_signed_by_the_official_python_sdk() {
 
     // And the SDK's canonicalization agrees with the fake's on what it sent.
     for r in &requests {
-        let sdk: Value = serde_json::from_str(&python(
-            SDK_SIGN,
-            &[ACCESS_KEY_SECRET, &json!(r.params).to_string()],
-        ))
-        .unwrap();
-        assert_eq!(sdk["string_to_sign"], r.string_to_sign);
-        assert_eq!(sdk["signature"].as_str(), r.param("Signature"));
+        assert_sdk_signs_alike(r);
     }
 }
 
@@ -670,13 +664,7 @@ fn the_python_sdk_signs_the_binarys_requests_identically() {
     assert_eq!(r.status, Some(200), "{r:#?}");
     assert_eq!(r.param("Tag.1.Key"), Some("team name"));
     assert_eq!(r.param("Tag.1.Value"), Some("a b+c/é*~"));
-    let sdk: Value = serde_json::from_str(&python(
-        SDK_SIGN,
-        &[ACCESS_KEY_SECRET, &json!(r.params).to_string()],
-    ))
-    .unwrap();
-    assert_eq!(sdk["string_to_sign"], r.string_to_sign);
-    assert_eq!(sdk["signature"].as_str(), r.param("Signature"));
+    assert_sdk_signs_alike(&r);
 }
 
 #[test]
@@ -1933,68 +1921,27 @@ fn get_and_wait_need_an_invoke_id() {
 
 #[test]
 fn flags_of_the_other_provider_are_rejected() {
-    let aws_cmd = "8d5f3b4e-2a1c-4c3e-9f7a-1b2c3d4e5f60";
-    let aws_instance = "i-0123456789abcdef0";
-    for args in [
-        vec![
-            "get",
-            "--invoke-id",
-            INVOKE_ID,
-            "--plugin-name",
-            "aws:runShellScript",
-        ],
-        vec!["get", "--invoke-id", INVOKE_ID, "--full-output"],
-        vec!["wait", "--invoke-id", INVOKE_ID, "--follow"],
-        vec!["list", "--invoke-id", INVOKE_ID, "--details"],
-        vec![
-            "task-invocations",
-            "--window-execution-id",
-            "6f1e7c2a-1b2c-4d3e-8f9a-0b1c2d3e4f50",
-        ],
+    let aws_ids = "--command-id 8d5f3b4e-2a1c-4c3e-9f7a-1b2c3d4e5f60";
+    let aws_instance = "--instance-id i-0123456789abcdef0";
+    for line in [
+        format!("get --invoke-id {INVOKE_ID} --plugin-name aws:runShellScript"),
+        format!("get --invoke-id {INVOKE_ID} --full-output"),
+        format!("wait --invoke-id {INVOKE_ID} --follow"),
+        format!("list --invoke-id {INVOKE_ID} --details"),
+        "task-invocations --window-execution-id 6f1e7c2a-1b2c-4d3e-8f9a-0b1c2d3e4f50".into(),
     ] {
-        assert_rejected_aliyun(&args);
+        assert_rejected_aliyun(&line);
     }
-    for args in [
-        vec![
-            "get",
-            "--command-id",
-            aws_cmd,
-            "--instance-id",
-            aws_instance,
-            "--invoke-id",
-            INVOKE_ID,
-        ],
-        vec![
-            "wait",
-            "--command-id",
-            aws_cmd,
-            "--instance-id",
-            aws_instance,
-            "--invoke-id",
-            INVOKE_ID,
-        ],
-        vec!["list", "--command-id", aws_cmd, "--status", "Running"],
-        vec![
-            "list",
-            "--command-id",
-            aws_cmd,
-            "--invoke-id",
-            INVOKE_ID,
-            "--include-history",
-        ],
-        vec!["list", "--command-id", aws_cmd, "--tag", "env=prod"],
-        vec![
-            "list",
-            "--command-id",
-            aws_cmd,
-            "--resource-group-id",
-            "rg-acfmxazb4ph6aiy",
-        ],
+    for line in [
+        format!("get {aws_ids} {aws_instance} --invoke-id {INVOKE_ID}"),
+        format!("wait {aws_ids} {aws_instance} --invoke-id {INVOKE_ID}"),
+        format!("list {aws_ids} --status Running"),
+        format!("list {aws_ids} --invoke-id {INVOKE_ID} --include-history"),
+        format!("list {aws_ids} --tag env=prod"),
+        format!("list {aws_ids} --resource-group-id rg-acfmxazb4ph6aiy"),
     ] {
-        assert_rejected(&args);
-        let mut explicit = vec!["--provider", "aws"];
-        explicit.extend(&args);
-        assert_rejected(&explicit);
+        assert_rejected(&line);
+        assert_rejected(&format!("--provider aws {line}"));
     }
 }
 

@@ -8,7 +8,7 @@
 //! seen it poll.
 
 use std::collections::BTreeSet;
-use std::process::Output;
+use std::process::{Command, Output};
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -28,14 +28,19 @@ use crate::support::{Cli, FAST_POLL, Finished, Spawned, assert_exit, describe, s
 /// after the cancel, and room for a loaded machine.
 const AFTER_CANCEL: Duration = Duration::from_secs(15);
 
-/// `ssmres wait --command-id CMD_ID [--instance-id …] <fast polling> EXTRA -o json`, started.
-fn aws_wait(fake: &FakeMulti, instances: &[&str], extra: &[&str]) -> Spawned {
-    let mut cmd = Cli::new(&fake.url()).cmd();
-    cmd.args(["wait", "--command-id", CMD_ID]);
-    for id in instances {
-        cmd.args(["--instance-id", id]);
+/// `ssmres wait ID [--instance-id …] <fast polling> EXTRA -o json` with `cmd`, started.
+fn start_wait(mut cmd: Command, id: [&str; 2], instances: &[&str], extra: &[&str]) -> Spawned {
+    cmd.arg("wait").args(id);
+    for i in instances {
+        cmd.args(["--instance-id", i]);
     }
     Spawned::start(cmd.args(FAST_POLL).args(extra).args(["-o", "json"]))
+}
+
+/// `ssmres wait --command-id CMD_ID [--instance-id …] <fast polling> EXTRA -o json`, started.
+fn aws_wait(fake: &FakeMulti, instances: &[&str], extra: &[&str]) -> Spawned {
+    let cmd = Cli::new(&fake.url()).cmd();
+    start_wait(cmd, ["--command-id", CMD_ID], instances, extra)
 }
 
 /// One single-step invocation on INSTANCE_ID that runs until cancelled.
@@ -327,12 +332,8 @@ fn without_cancel_on_timeout_a_timeout_cancels_nothing() {
 /// `ssmres --provider aliyun wait --invoke-id INVOKE_ID [--instance-id …] <fast polling> EXTRA
 /// -o json`, started.
 fn ali_wait(fake: &FakeEcs, instances: &[&str], extra: &[&str]) -> Spawned {
-    let mut cmd = Cli::new(&fake.url()).ali();
-    cmd.args(["wait", "--invoke-id", INVOKE_ID]);
-    for id in instances {
-        cmd.args(["--instance-id", id]);
-    }
-    Spawned::start(cmd.args(FAST_POLL).args(extra).args(["-o", "json"]))
+    let cmd = Cli::new(&fake.url()).ali();
+    start_wait(cmd, ["--invoke-id", INVOKE_ID], instances, extra)
 }
 
 /// Three instances of INVOKE_ID running until stopped.

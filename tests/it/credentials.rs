@@ -121,38 +121,27 @@ fn region_flag_wins_over_the_environment_and_default_region_alone_sets_it() {
 }
 
 #[test]
-fn profile_flag_reads_the_config_and_credentials_files() {
-    let fake = success_fake("");
-    let cli = Cli::new(&fake.url());
-    let mut cmd = with_files(
-        &cli,
-        cli.cmd(),
-        "[profile ops]\nregion = ap-southeast-2\n",
-        "[ops]\naws_access_key_id = AKIDFROMPROFILE\naws_secret_access_key = profilesecret\n",
-    );
-    cmd.args(["get", "--profile", "ops"]).args(ids());
-    assert_exit(&run(&mut cmd), 0);
-    let auth = authorization(&fake);
-    assert!(auth.contains("Credential=AKIDFROMPROFILE/"), "{auth}");
-    assert!(auth.contains("/ap-southeast-2/ssm/"), "{auth}");
-}
-
-#[test]
-fn profile_variable_selects_the_profile() {
-    let fake = success_fake("");
-    let cli = Cli::new(&fake.url());
-    let mut cmd = with_files(
-        &cli,
-        cli.cmd(),
-        "[default]\nregion = us-west-2\n\n[profile ops]\nregion = ap-southeast-2\n",
-        "[default]\naws_access_key_id = AKIDDEFAULT\naws_secret_access_key = defaultsecret\n\n\
-         [ops]\naws_access_key_id = AKIDFROMPROFILE\naws_secret_access_key = profilesecret\n",
-    );
-    cmd.env("AWS_PROFILE", "ops").arg("get").args(ids());
-    assert_exit(&run(&mut cmd), 0);
-    let auth = authorization(&fake);
-    assert!(auth.contains("Credential=AKIDFROMPROFILE/"), "{auth}");
-    assert!(auth.contains("/ap-southeast-2/ssm/aws4_request"), "{auth}");
+fn profile_flag_or_variable_selects_the_profile_of_the_config_and_credentials_files() {
+    for by_flag in [true, false] {
+        let fake = success_fake("");
+        let cli = Cli::new(&fake.url());
+        let mut cmd = with_files(
+            &cli,
+            cli.cmd(),
+            "[default]\nregion = us-west-2\n\n[profile ops]\nregion = ap-southeast-2\n",
+            "[default]\naws_access_key_id = AKIDDEFAULT\naws_secret_access_key = defaultsecret\n\n\
+             [ops]\naws_access_key_id = AKIDFROMPROFILE\naws_secret_access_key = profilesecret\n",
+        );
+        if by_flag {
+            cmd.args(["get", "--profile", "ops"]).args(ids());
+        } else {
+            cmd.env("AWS_PROFILE", "ops").arg("get").args(ids());
+        }
+        assert_exit(&run(&mut cmd), 0);
+        let auth = authorization(&fake);
+        assert!(auth.contains("Credential=AKIDFROMPROFILE/"), "{auth}");
+        assert!(auth.contains("/ap-southeast-2/ssm/aws4_request"), "{auth}");
+    }
 }
 
 #[test]

@@ -910,17 +910,7 @@ fn sigint_during_a_fleet_wait_exits_130() {
         "a third round",
         fake.wait(|| fake.count(LIST_COMMANDS) >= 3),
     );
-    let sent = run.sigint();
-    let done = run.finish();
-    assert_exit(&done.out, 130);
-    assert!(done.out.stdout.is_empty(), "{}", describe(&done.out));
-    assert!(
-        !stderr_str(&done.out).contains("panicked"),
-        "{}",
-        describe(&done.out)
-    );
-    let took = done.ended - sent;
-    assert!(took <= Duration::from_secs(5), "exit took {took:?}");
+    run.interrupt();
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -757,6 +757,24 @@ impl World {
         ]);
     }
 
+    /// A bucket holding, under `prefix`, the objects the agent writes for `stdout` and
+    /// `stderr` of [`INSTANCE_ID`]; and the record in `state` that names them.
+    fn s3_record(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        state: (&str, &str),
+        out: &str,
+        err: &str,
+    ) -> Value {
+        let [out_key, err_key] = ["stdout", "stderr"].map(|s| agent_key(prefix, INSTANCE_ID, s));
+        self.bucket(bucket);
+        self.put_object(bucket, &out_key, out.as_bytes());
+        self.put_object(bucket, &err_key, err.as_bytes());
+        let urls = [s3_url(bucket, &out_key), s3_url(bucket, &err_key)];
+        with_urls(service(state, out, err), &urls[0], &urls[1])
+    }
+
     fn log_group(&self, group: &str) {
         self.aws(&["logs", "create-log-group", "--log-group-name", group]);
     }
@@ -884,17 +902,7 @@ fn big_s3() -> BigS3 {
     let world = World::start();
     let stdout = mixed_text(1, 4_000_000);
     let stderr = mixed_text(2, 2_000_000);
-    let bucket = "ssm-output-big";
-    let out_key = agent_key("runs/big", INSTANCE_ID, "stdout");
-    let err_key = agent_key("runs/big", INSTANCE_ID, "stderr");
-    world.bucket(bucket);
-    world.put_object(bucket, &out_key, stdout.as_bytes());
-    world.put_object(bucket, &err_key, stderr.as_bytes());
-    let record = with_urls(
-        service(("Failed", "Failed"), &stdout, &stderr),
-        &s3_url(bucket, &out_key),
-        &s3_url(bucket, &err_key),
-    );
+    let record = world.s3_record("ssm-output-big", "runs/big", FAILED, &stdout, &stderr);
     BigS3 {
         world,
         stdout,
@@ -943,19 +951,9 @@ fn top_level_keys(out: &Output) -> Vec<String> {
 #[test]
 fn s3_full_output_in_a_table_fills_the_sections_with_no_cut_note() {
     let world = World::start();
-    let bucket = "ssm-output-table";
-    let out_key = agent_key("table", INSTANCE_ID, "stdout");
-    let err_key = agent_key("table", INSTANCE_ID, "stderr");
     let stdout = mixed_text(50, 300_000);
     let stderr = mixed_text(51, 60_000);
-    world.bucket(bucket);
-    world.put_object(bucket, &out_key, stdout.as_bytes());
-    world.put_object(bucket, &err_key, stderr.as_bytes());
-    let record = with_urls(
-        service(("Success", "Success"), &stdout, &stderr),
-        &s3_url(bucket, &out_key),
-        &s3_url(bucket, &err_key),
-    );
+    let record = world.s3_record("ssm-output-table", "table", SUCCESS, &stdout, &stderr);
     let ssm = ssm_for(&record);
     let out = world.get(&ssm, &["--full-output", "-o", "table"]);
     assert_exit(&out, 0);

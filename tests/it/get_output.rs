@@ -9,8 +9,8 @@ use crate::support::fake_ssm::{
     CMD_ID, FakeSsm, GET_COMMAND_INVOCATION, INSTANCE_ID, Step, invocation, invocation_step,
 };
 use crate::support::{
-    Cli, assert_exit, assert_single_stderr_line, describe, ids, no_lone_cr, run, stderr_str,
-    stdout_json, stdout_str,
+    Cli, assert_exit, assert_output, assert_single_stderr_line, describe, ids, no_lone_cr, run,
+    stderr_str, stdout_json, stdout_str,
 };
 
 /// `get` with the fake's ids and `-o FORMAT` when given.
@@ -77,16 +77,15 @@ fn json_output_matches_the_aws_cli_exactly() {
 }
 
 #[test]
-fn json_output_has_only_the_keys_the_service_returned() {
-    let fake = FakeSsm::always(Step::ok_raw(
-        r#"{"StatusDetails":"InProgress","ResponseCode":-1,"Status":"InProgress",
+fn json_output_is_what_the_service_sent_with_only_its_keys() {
+    // Only the keys the service returned, in the model's order. Then no ResponseCode (the
+    // service omitted it) and an empty CloudWatchOutputConfig: printed as sent, the empty
+    // object on one line, as the aws CLI prints it.
+    for (sent, printed) in [
+        (
+            r#"{"StatusDetails":"InProgress","ResponseCode":-1,"Status":"InProgress",
             "InstanceId":"i-0123456789abcdef0","CommandId":"8d5f3b4e-2a1c-4c3e-9f7a-1b2c3d4e5f60"}"#,
-    ));
-    let out = run_get(&fake, Some("json"));
-    assert_exit(&out, 0);
-    assert_eq!(
-        stdout_str(&out),
-        r#"{
+            r#"{
     "CommandId": "8d5f3b4e-2a1c-4c3e-9f7a-1b2c3d4e5f60",
     "InstanceId": "i-0123456789abcdef0",
     "ResponseCode": -1,
@@ -94,25 +93,12 @@ fn json_output_has_only_the_keys_the_service_returned() {
     "StatusDetails": "InProgress"
 }
 "#,
-        "{}",
-        describe(&out)
-    );
-}
-
-#[test]
-fn json_output_is_what_the_service_sent() {
-    // No ResponseCode (the service omitted it) and an empty CloudWatchOutputConfig: printed as
-    // sent, the empty object on one line, as the aws CLI prints it.
-    let fake = FakeSsm::always(Step::ok_raw(
-        r#"{"CloudWatchOutputConfig":{},"Status":"Pending","StatusDetails":"Pending",
+        ),
+        (
+            r#"{"CloudWatchOutputConfig":{},"Status":"Pending","StatusDetails":"Pending",
             "CommandId":"8d5f3b4e-2a1c-4c3e-9f7a-1b2c3d4e5f60","Comment":"",
             "InstanceId":"i-0123456789abcdef0","StandardOutputContent":""}"#,
-    ));
-    let out = run_get(&fake, Some("json"));
-    assert_exit(&out, 0);
-    assert_eq!(
-        stdout_str(&out),
-        r#"{
+            r#"{
     "CommandId": "8d5f3b4e-2a1c-4c3e-9f7a-1b2c3d4e5f60",
     "InstanceId": "i-0123456789abcdef0",
     "Comment": "",
@@ -122,10 +108,11 @@ fn json_output_is_what_the_service_sent() {
     "CloudWatchOutputConfig": {}
 }
 "#,
-        "{}",
-        describe(&out)
-    );
-    assert!(out.stderr.is_empty(), "{}", describe(&out));
+        ),
+    ] {
+        let out = run_get(&FakeSsm::always(Step::ok_raw(sent)), Some("json"));
+        assert_output(&out, 0, printed, "");
+    }
 }
 
 /// Content a `jq -r .StandardOutputContent` user expects back unchanged.

@@ -14,8 +14,8 @@ use crate::support::fake_ssm::{
     listed_invocation,
 };
 use crate::support::{
-    Cli, assert_exit, assert_rejected, assert_single_stderr_line, botocore_iso, cells, describe,
-    no_lone_cr, row_of, run, stdout_json, stdout_str,
+    Cli, assert_exit, assert_output, assert_rejected, assert_single_stderr_line, botocore_iso,
+    cells, describe, no_lone_cr, row_of, run, stdout_json, stdout_str,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -768,38 +768,16 @@ fn without_layout(pretty: &str) -> String {
 }
 
 #[test]
-fn json_is_exactly_what_the_aws_cli_prints() {
-    let fake = FakeSsm::with_fleet(two_invocations());
-    let out = run_list(&fake, &["--details", "-o", "json"]);
-    assert_exit(&out, 0);
-    assert_eq!(
-        stdout_str(&out),
-        two_invocations_json(UTC_TIMES),
-        "{}",
-        describe(&out)
-    );
-    assert!(out.stderr.is_empty(), "{}", describe(&out));
-}
-
-#[test]
-fn json_is_the_same_when_timestamps_come_in_java_notation() {
-    // 1.715677951291E9 and 1.715677954E9: what SSM's Java serialiser often sends.
-    let fake = FakeSsm::with_fleet(Fleet::new(two_invocations()).java_numbers());
-    let out = run_list(&fake, &["--details", "-o", "json"]);
-    assert_exit(&out, 0);
-    assert_eq!(
-        stdout_str(&out),
-        two_invocations_json(UTC_TIMES),
-        "{}",
-        describe(&out)
-    );
-}
-
-#[test]
-fn json_timestamps_are_in_the_local_time_zone() {
-    for (tz, times) in [
+fn json_is_exactly_what_the_aws_cli_prints_from_java_notation_too_in_the_local_time_zone() {
+    // (TZ, timestamps in Java notation, the times printed). 1.715677951291E9 and
+    // 1.715677954E9: what SSM's Java serialiser often sends. Summer time in May in New York:
+    // -04:00.
+    for (tz, java, times) in [
+        ("UTC", false, UTC_TIMES),
+        ("UTC", true, UTC_TIMES),
         (
             "Asia/Kolkata",
+            false,
             [
                 "2024-05-14T14:42:31.291000+05:30",
                 "2024-05-14T14:42:31.500000+05:30",
@@ -809,8 +787,8 @@ fn json_timestamps_are_in_the_local_time_zone() {
             ],
         ),
         (
-            // Summer time in May: -04:00.
             "America/New_York",
+            false,
             [
                 "2024-05-14T05:12:31.291000-04:00",
                 "2024-05-14T05:12:31.500000-04:00",
@@ -820,15 +798,10 @@ fn json_timestamps_are_in_the_local_time_zone() {
             ],
         ),
     ] {
-        let fake = FakeSsm::with_fleet(two_invocations());
+        let fleet = Fleet::new(two_invocations());
+        let fake = FakeSsm::with_fleet(if java { fleet.java_numbers() } else { fleet });
         let out = run_list_tz(&fake, tz, &[], &["--details", "-o", "json"]);
-        assert_exit(&out, 0);
-        assert_eq!(
-            stdout_str(&out),
-            two_invocations_json(times),
-            "TZ={tz}\n{}",
-            describe(&out)
-        );
+        assert_output(&out, 0, &two_invocations_json(times), "");
     }
 }
 

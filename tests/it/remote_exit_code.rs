@@ -340,8 +340,7 @@ fn the_flag_keeps_usage_api_not_found_timeout_and_interrupt_codes() {
         "a second poll",
         fake.wait(|| fake.count(GET_COMMAND_INVOCATION) >= 2),
     );
-    run.sigint();
-    assert_exit(&run.finish().out, 130);
+    run.interrupt();
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -781,6 +781,26 @@ impl Spawned {
     pub fn finish(self) -> Finished {
         self.finish_within(RUN_TIMEOUT)
     }
+
+    /// Sends SIGINT and asserts the run then exits 130 promptly, nothing on stdout, no panic.
+    /// The contract says within a second; the 5 s allowed are room for a loaded machine, and
+    /// still far from what the interrupted sleep or request would take.
+    #[track_caller]
+    pub fn interrupt(self) -> Finished {
+        let sent = self.sigint();
+        let done = self.finish();
+        assert_exit(&done.out, 130);
+        assert!(
+            done.out.stdout.is_empty(),
+            "stdout\n{}",
+            describe(&done.out)
+        );
+        let stderr = stderr_str(&done.out);
+        assert!(!stderr.contains("panicked"), "{}", describe(&done.out));
+        let took = done.ended - sent;
+        assert!(took <= Duration::from_secs(5), "exit took {took:?}");
+        done
+    }
 }
 
 impl Drop for Spawned {
