@@ -43,6 +43,21 @@ fn aws_wait(fake: &FakeMulti, instances: &[&str], extra: &[&str]) -> Spawned {
     start_wait(cmd, ["--command-id", CMD_ID], instances, extra)
 }
 
+/// Sends `run` a second Ctrl-C (the first started a cancellation still unanswered) and asserts
+/// it exits 130 at once: within 5 s, while the answer takes a minute.
+#[track_caller]
+fn assert_second_ctrl_c_exits_at_once(run: Spawned) {
+    let second = run.sigint();
+    let done = run.finish();
+    assert_exit(&done.out, 130);
+    let took = done.ended - second;
+    assert!(
+        took < Duration::from_secs(5),
+        "took {took:?}\n{}",
+        describe(&done.out)
+    );
+}
+
 /// One single-step invocation on INSTANCE_ID that runs until cancelled.
 fn running_one() -> MultiWorld {
     MultiWorld::one(MultiInstance::single(
@@ -170,14 +185,7 @@ fn a_second_ctrl_c_while_cancelling_exits_130_at_once() {
         "the CancelCommand request",
         fake.wait(|| !fake.cancel_requests().is_empty()),
     );
-    let second = run.sigint();
-    let done = run.finish();
-    assert_exit(&done.out, 130);
-    let took = done.ended - second;
-    assert!(
-        took < Duration::from_secs(5),
-        "the second Ctrl-C ends the process at once: took {took:?}"
-    );
+    assert_second_ctrl_c_exits_at_once(run);
 }
 
 #[test]
@@ -412,15 +420,7 @@ fn aliyun_a_second_ctrl_c_while_stopping_exits_130_at_once() {
         "the StopInvocation request",
         fake.wait(|| !fake.calls_of(STOP_ACTION).is_empty()),
     );
-    let second = run.sigint();
-    let done = run.finish();
-    assert_exit(&done.out, 130);
-    let took = done.ended - second;
-    assert!(
-        took < Duration::from_secs(5),
-        "took {took:?} after the second Ctrl-C\n{}",
-        describe(&done.out)
-    );
+    assert_second_ctrl_c_exits_at_once(run);
 }
 
 #[test]

@@ -12,7 +12,7 @@ use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use crate::support::fake_ssm::{CMD_ID, FakeSsm, GET_COMMAND_INVOCATION, INSTANCE_ID, Step};
 use crate::support::moto::{self, Moto};
-use crate::support::{Cli, args, ids, run};
+use crate::support::{Cli, args, assert_same_lines, ids, run};
 
 /// Non-ASCII, quotes, a backslash and a tab: exercises raw UTF-8 output and JSON escaping.
 const COMMENT: &str = "e2e café ✓ \"quoted\" back\\slash\ttab";
@@ -349,24 +349,6 @@ fn tricky_body(cloudwatch: &str) -> String {
     )
 }
 
-/// The first line where two outputs differ, both shown with escapes, for a readable failure.
-fn first_difference(ours: &[u8], theirs: &[u8]) -> String {
-    let ours = text(ours);
-    let theirs = text(theirs);
-    let mut a = ours.split_inclusive('\n');
-    let mut b = theirs.split_inclusive('\n');
-    for line in 1.. {
-        match (a.next(), b.next()) {
-            (None, None) => return "no difference".into(),
-            (x, y) if x != y => {
-                return format!("line {line}:\n  ssmres:  {x:?}\n  aws CLI: {y:?}");
-            }
-            _ => {}
-        }
-    }
-    unreachable!()
-}
-
 #[test]
 fn json_matches_aws_cli_byte_for_byte_on_tricky_content() {
     for cloudwatch in [
@@ -405,14 +387,8 @@ fn json_matches_aws_cli_byte_for_byte_on_tricky_content() {
                 "ssmres {subcommand}:\n{}",
                 show(&out)
             );
-            assert!(
-                out.stdout == aws.stdout,
-                "ssmres {subcommand} -o json is not byte-identical to aws CLI --output json \
-                 (CloudWatchOutputConfig {cloudwatch}); first difference at {}\n\
-                 --- ssmres ---\n{}\n--- aws CLI ---\n{reference}",
-                first_difference(&out.stdout, &aws.stdout),
-                text(&out.stdout)
-            );
+            let what = format!("ssmres {subcommand} -o json (CloudWatchOutputConfig {cloudwatch})");
+            assert_same_lines(&out.stdout, &aws.stdout, &what);
             runs.push(subcommand);
         }
         assert_eq!(fake.count(GET_COMMAND_INVOCATION), 1 + runs.len());

@@ -5,18 +5,15 @@
 //! tells where the command's output goes, GetCommandInvocation and ListCommandInvocations say
 //! InProgress until the test ends an invocation ([`Ssm::end`]). CloudWatch Logs is a moto server
 //! (`tests/support/moto.rs`) that ssmres reaches through `AWS_ENDPOINT_URL_CLOUDWATCH_LOGS`, and
-//! that the test writes events to while ssmres runs, through one long-lived boto3 process of the
-//! venv's python ([`Writer`]), so that appending is a round trip of milliseconds.
+//! that the test writes events to while ssmres runs, over moto's HTTP API ([`World`]), so that
+//! appending is a round trip of milliseconds.
 //!
 //! Nothing is synchronised by sleeping: the test reads ssmres's stdout and stderr line by line as
 //! they come ([`Spawned::wait_for`]) and acts once a line has been printed.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc::{self, Receiver};
 use std::sync::{Arc, Mutex};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
 
@@ -24,7 +21,7 @@ use crate::support::fake_ssm::{
     CMD_ID, FAILED, FakeSsm, GET_COMMAND_INVOCATION, INSTANCE_ID, LIST_COMMAND_INVOCATIONS,
     LIST_COMMANDS, SUCCESS, Step, command_record, invocation, listed_invocation,
 };
-use crate::support::moto::{self, Moto};
+use crate::support::moto::Moto;
 use crate::support::{
     Cli, FAST_POLL, Pipe, Spawned, assert_exit, assert_output, describe, stderr_str, stdout_json,
     stdout_str, warnings,
@@ -225,137 +222,38 @@ impl Ssm {
 }
 
 // ---------------------------------------------------------------------------------------------
-// CloudWatch Logs: moto, written to by a boto3 process
+// CloudWatch Logs: moto
 // ---------------------------------------------------------------------------------------------
 
-/// Reads requests (JSON, one a line) from stdin and answers each with one JSON line. Event
-/// timestamps go up by one millisecond per event from ten minutes ago, so moto (which orders a
-/// stream's events by timestamp) keeps them in the order they were put. A stream is created
-/// only once the clock has passed the creation time of the one before, so creation times are
-/// distinct and in the order of the requests.
-const WRITER_PY: &str = r#"
-import json, sys, time
-import boto3
-
-endpoint, region, key, secret = sys.argv[1:5]
-logs = boto3.client('logs', endpoint_url=endpoint, region_name=region,
-                    aws_access_key_id=key, aws_secret_access_key=secret)
-clock = int(time.time() * 1000) - 600_000
-last_created = 0
-
-def now_ms():
-    return int(time.time() * 1000)
-
-while True:
-    line = sys.stdin.readline()
-    if not line:
-        break
-    req = json.loads(line)
-    try:
-        reply = {'ok': True}
-        op = req['op']
-        if op == 'group':
-            logs.create_log_group(logGroupName=req['group'])
-        elif op == 'stream':
-            while now_ms() <= last_created:
-                pass
-            logs.create_log_stream(logGroupName=req['group'], logStreamName=req['stream'])
-            found = logs.describe_log_streams(logGroupName=req['group'],
-                                              logStreamNamePrefix=req['stream'])['logStreams']
-            mine = [s for s in found if s['logStreamName'] == req['stream']][0]
-            last_created = mine['creationTime']
-            reply['created'] = last_created
-        elif op == 'put':
-            events = []
-            for m in req['messages']:
-                clock += 1
-                events.append({'timestamp': clock, 'message': m})
-            answer = logs.put_log_events(logGroupName=req['group'], logStreamName=req['stream'],
-                                         logEvents=events)
-            if answer.get('rejectedLogEventsInfo'):
-                raise Exception('events rejected: %r' % answer['rejectedLogEventsInfo'])
-        else:
-            raise Exception('unknown op %r' % op)
-    except Exception as e:
-        reply = {'error': repr(e)}
-    sys.stdout.write(json.dumps(reply) + '\n')
-    sys.stdout.flush()
-"#;
-
-/// The boto3 process that writes to moto's CloudWatch Logs.
-struct Writer {
-    child: Child,
-    stdin: ChildStdin,
-    replies: Receiver<String>,
+/// Milliseconds since the epoch, on the clock moto stamps streams with.
+fn now_ms() -> i64 {
+    let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+    since.as_millis() as i64
 }
 
-impl Writer {
-    fn start(moto: &Moto) -> Writer {
-        let mut cmd = Command::new(moto.venv().join("bin").join("python"));
-        cmd.args(["-c", WRITER_PY, &moto.endpoint(), moto::REGION])
-            .args([moto::ACCESS_KEY_ID, moto::SECRET_ACCESS_KEY])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        moto.apply_env(&mut cmd);
-        let mut child = cmd.spawn().expect("start the venv's python");
-        let stdin = child.stdin.take().expect("piped stdin");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let (tx, replies) = mpsc::channel();
-        thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Writer {
-            child,
-            stdin,
-            replies,
-        }
-    }
-
-    fn call(&mut self, request: Value) -> Value {
-        writeln!(self.stdin, "{request}").expect("write to the writer");
-        self.stdin.flush().expect("flush the writer");
-        let reply = self.replies.recv_timeout(Duration::from_secs(30));
-        let reply = reply.unwrap_or_else(|e| {
-            let _ = self.child.kill();
-            let mut err = String::new();
-            let _ = self
-                .child
-                .stderr
-                .take()
-                .map(|mut s| s.read_to_string(&mut err));
-            panic!("the boto3 writer did not answer {request} ({e})\n{err}")
-        });
-        let reply: Value = serde_json::from_str(&reply).expect("the writer answers JSON");
-        assert_eq!(reply["ok"], json!(true), "{request} failed: {reply}");
-        reply
-    }
-}
-
-impl Drop for Writer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// moto's CloudWatch Logs, and the writer.
+/// moto's CloudWatch Logs, written to over its HTTP API.
 struct World {
     moto: Moto,
-    writer: Writer,
+    /// The timestamp of the last event put: they go up by one millisecond per event from ten
+    /// minutes ago, so moto (which orders a stream's events by timestamp) keeps them in the
+    /// order they were put.
+    clock: i64,
+    /// The creation time of the last stream: the next one is created only once the clock has
+    /// passed it, so creation times are distinct and in the order of creation.
+    last_created: i64,
 }
 
 impl World {
     /// moto, with `group` holding these (empty) streams.
     fn start(group: &str, streams: &[&str]) -> World {
-        let moto = Moto::start();
-        let writer = Writer::start(&moto);
-        let mut world = World { moto, writer };
-        world.writer.call(json!({ "op": "group", "group": group }));
+        let mut world = World {
+            moto: Moto::start(),
+            clock: now_ms() - 600_000,
+            last_created: 0,
+        };
+        world
+            .moto
+            .logs("CreateLogGroup", &json!({ "logGroupName": group }));
         for s in streams {
             world.stream(group, s);
         }
@@ -364,17 +262,33 @@ impl World {
 
     /// Creates the stream; returns its creation time (ms).
     fn stream(&mut self, group: &str, stream: &str) -> i64 {
-        let reply = self
-            .writer
-            .call(json!({ "op": "stream", "group": group, "stream": stream }));
-        reply["created"].as_i64().expect("a creation time")
+        while now_ms() <= self.last_created {
+            thread::sleep(Duration::from_millis(1));
+        }
+        let body = json!({ "logGroupName": group, "logStreamName": stream });
+        self.moto.logs("CreateLogStream", &body);
+        let body = json!({ "logGroupName": group, "logStreamNamePrefix": stream });
+        let found = self.moto.logs("DescribeLogStreams", &body);
+        let created = (found["logStreams"].as_array().into_iter().flatten())
+            .find(|s| s["logStreamName"] == stream)
+            .and_then(|s| s["creationTime"].as_i64())
+            .unwrap_or_else(|| panic!("no creation time for {stream}: {found}"));
+        self.last_created = created;
+        created
     }
 
     /// Puts these messages as events, in order, in one call.
     fn put(&mut self, group: &str, stream: &str, messages: &[&str]) {
-        let request =
-            json!({ "op": "put", "group": group, "stream": stream, "messages": messages });
-        self.writer.call(request);
+        let events: Vec<Value> = (messages.iter())
+            .map(|m| {
+                self.clock += 1;
+                json!({ "timestamp": self.clock, "message": m })
+            })
+            .collect();
+        let body = json!({ "logGroupName": group, "logStreamName": stream, "logEvents": events });
+        let answer = self.moto.logs("PutLogEvents", &body);
+        let rejected = answer.get("rejectedLogEventsInfo");
+        assert!(rejected.is_none_or(Value::is_null), "{answer}");
     }
 
     /// Starts ssmres against `ssm` ([`follow`]), CloudWatch Logs at moto.

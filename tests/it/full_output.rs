@@ -14,7 +14,6 @@
 
 use std::io::{ErrorKind, Read};
 use std::net::TcpListener;
-use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;
 use std::thread;
@@ -33,7 +32,6 @@ use crate::support::{
     Cli, FAST_POLL, RUN_TIMEOUT, args, assert_exit, assert_single_stderr_line, describe, http, run,
     stdout_json, warnings,
 };
-use tempfile::TempDir;
 
 // ---------------------------------------------------------------------------------------------
 // Text: what commands print
@@ -705,17 +703,15 @@ fn assert_complete(world: &World, ssm: &FakeSsm, record: &Value, stdout: &str, s
 // Seeding moto with the aws CLI
 // ---------------------------------------------------------------------------------------------
 
-/// A moto server and a directory for the files the aws CLI uploads.
+/// A moto server, seeded through its HTTP API ([`Moto::s3_put`], [`Moto::logs`]).
 struct World {
     moto: Moto,
-    files: TempDir,
 }
 
 impl World {
     fn start() -> World {
         World {
             moto: Moto::start(),
-            files: tempfile::tempdir().expect("temp dir"),
         }
     }
 
@@ -732,29 +728,13 @@ impl World {
         text(&out.stdout)
     }
 
-    fn file(&self, name: &str, bytes: &[u8]) -> PathBuf {
-        let path = self.files.path().join(name);
-        std::fs::write(&path, bytes).expect("write seed file");
-        path
-    }
-
     fn bucket(&self, bucket: &str) {
-        self.aws(&["s3api", "create-bucket", "--bucket", bucket]);
+        self.moto.s3_put(&format!("/{bucket}"), b"");
     }
 
     fn put_object(&self, bucket: &str, key: &str, bytes: &[u8]) {
-        let n = std::fs::read_dir(self.files.path()).unwrap().count();
-        let path = self.file(&format!("object-{n}"), bytes);
-        self.aws(&[
-            "s3api",
-            "put-object",
-            "--bucket",
-            bucket,
-            "--key",
-            key,
-            "--body",
-            path.to_str().unwrap(),
-        ]);
+        self.moto
+            .s3_put(&format!("/{bucket}/{}", url_path(key)), bytes);
     }
 
     /// A bucket holding, under `prefix`, the objects the agent writes for `stdout` and
@@ -776,13 +756,13 @@ impl World {
     }
 
     fn log_group(&self, group: &str) {
-        self.aws(&["logs", "create-log-group", "--log-group-name", group]);
+        self.moto
+            .logs("CreateLogGroup", &json!({ "logGroupName": group }));
     }
 
     fn log_stream(&self, group: &str, stream: &str) {
-        self.aws(&args(&format!(
-            "logs create-log-stream --log-group-name {group} --log-stream-name {stream}"
-        )));
+        let body = json!({ "logGroupName": group, "logStreamName": stream });
+        self.moto.logs("CreateLogStream", &body);
     }
 
     /// Creates the stream and puts these messages in it ([`World::put_events`]).
@@ -805,30 +785,15 @@ impl World {
                 .enumerate()
                 .map(|(i, m)| {
                     assert!(m.len() < 256 * 1024);
-                    json!({
-                        "timestamp": start + (b * 10_000 + i) as u64,
-                        "message": m,
-                    })
+                    json!({ "timestamp": start + (b * 10_000 + i) as u64, "message": m })
                 })
                 .collect();
-            let n = std::fs::read_dir(self.files.path()).unwrap().count();
-            let path = self.file(
-                &format!("events-{n}.json"),
-                serde_json::to_string(&events).unwrap().as_bytes(),
-            );
-            let out = self.aws(&[
-                "logs",
-                "put-log-events",
-                "--log-group-name",
-                group,
-                "--log-stream-name",
-                stream,
-                "--log-events",
-                &format!("file://{}", path.display()),
-            ]);
+            let body =
+                json!({ "logGroupName": group, "logStreamName": stream, "logEvents": events });
+            let answer = self.moto.logs("PutLogEvents", &body);
             assert!(
-                !out.contains("rejected"),
-                "moto rejected some events: {out}"
+                answer.get("rejectedLogEventsInfo").is_none(),
+                "moto rejected some events: {answer}"
             );
         }
     }

@@ -9,8 +9,8 @@ use crate::support::fake_ssm::{
     CMD_ID, FakeSsm, GET_COMMAND_INVOCATION, INSTANCE_ID, Step, invocation, invocation_step,
 };
 use crate::support::{
-    Cli, assert_exit, assert_output, assert_single_stderr_line, describe, ids, no_lone_cr, run,
-    stderr_str, stdout_json, stdout_str,
+    Cli, assert_exit, assert_no_raw_controls, assert_output, assert_single_stderr_line, describe,
+    ids, run, stderr_str, stdout_json, stdout_str,
 };
 
 /// `get` with the fake's ids and `-o FORMAT` when given.
@@ -179,16 +179,7 @@ fn table_output_shows_fields_and_sections_with_visible_escapes() {
     let fake = FakeSsm::always(Step::ok(&record));
     let out = run_get(&fake, Some("table"));
     assert_exit(&out, 0);
-    assert!(
-        !out.stdout.contains(&0x1b),
-        "raw ESC byte in table output\n{}",
-        describe(&out)
-    );
-    assert!(
-        no_lone_cr(&out.stdout),
-        "lone CR byte in table output\n{}",
-        describe(&out)
-    );
+    assert_no_raw_controls(&out);
     let text = stdout_str(&out);
     let lower = text.to_lowercase();
     for label in [

@@ -14,8 +14,8 @@ use crate::support::fake_ssm::{
     listed_invocation,
 };
 use crate::support::{
-    Cli, assert_exit, assert_output, assert_rejected, assert_single_stderr_line, botocore_iso,
-    cells, describe, no_lone_cr, row_of, run, stdout_json, stdout_str,
+    Cli, assert_exit, assert_no_raw_controls, assert_output, assert_rejected, assert_same_lines,
+    assert_single_stderr_line, botocore_iso, cells, describe, row_of, run, stdout_json, stdout_str,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -939,16 +939,7 @@ fn table_with_details_shows_codes_first_output_lines_visibly_and_the_cap() {
     let fake = FakeSsm::with_fleet(mixed_fleet());
     let out = run_list(&fake, &["--details", "-o", "table"]);
     assert_exit(&out, 0);
-    assert!(
-        !out.stdout.contains(&0x1b),
-        "raw ESC byte in table output\n{}",
-        describe(&out)
-    );
-    assert!(
-        no_lone_cr(&out.stdout),
-        "lone CR in table output\n{}",
-        describe(&out)
-    );
+    assert_no_raw_controls(&out);
     let text = stdout_str(&out);
 
     let row0 = row_of(&text, &fleet_instance_id(0));
@@ -1198,21 +1189,8 @@ fn json_matches_the_aws_cli_byte_for_byte() {
             }
             let out = run_list(&fake, &extra);
             assert_exit(&out, 0);
-            if out.stdout != aws.stdout {
-                let ours = stdout_str(&out);
-                let line = ours
-                    .lines()
-                    .zip(reference.lines())
-                    .position(|(a, b)| a != b)
-                    .unwrap_or(ours.lines().count().min(reference.lines().count()));
-                panic!(
-                    "ssmres list -o json (details {details}, java numbers {java}) differs from \
-                     the aws CLI at line {}:\n  ssmres:  {:?}\n  aws CLI: {:?}",
-                    line + 1,
-                    ours.lines().nth(line),
-                    reference.lines().nth(line)
-                );
-            }
+            let what = format!("ssmres list -o json (details {details}, java numbers {java})");
+            assert_same_lines(&out.stdout, &aws.stdout, &what);
         }
     }
 }

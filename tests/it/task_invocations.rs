@@ -19,9 +19,9 @@ use crate::support::fake_mw::{
 };
 use crate::support::fake_ssm::{Call, Step, fleet_instance_id};
 use crate::support::{
-    Cli, Spawned, args, assert_exit, assert_output, assert_rejected, assert_single_stderr_line,
-    botocore_iso, compact, describe, printed, printed_array, row_of, run, sections, stderr_str,
-    stdout_json, stdout_str,
+    Cli, Spawned, args, assert_exit, assert_output, assert_rejected, assert_same_lines,
+    assert_single_stderr_line, botocore_iso, compact, describe, printed, printed_array, row_of,
+    run, sections, stderr_str, stdout_json, stdout_str,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -125,26 +125,14 @@ fn ids_of(identities: &[Value]) -> Vec<String> {
 #[track_caller]
 fn assert_json_exactly(out: &Output, identities: &[Value]) {
     let want = printed_array(&printed_all(identities));
-    let got = stdout_str(out);
-    if got != want {
+    if out.stdout != want.as_bytes() {
         assert_eq!(
             invocation_ids(out),
             ids_of(identities),
             "invocations printed, in order\n{}",
             describe(out)
         );
-        let line = got
-            .lines()
-            .zip(want.lines())
-            .position(|(a, b)| a != b)
-            .unwrap_or(got.lines().count().min(want.lines().count()));
-        panic!(
-            "-o json differs at line {}:\n  got:  {:?}\n  want: {:?}\n{}",
-            line + 1,
-            got.lines().nth(line),
-            want.lines().nth(line),
-            describe(out)
-        );
+        assert_same_lines(&out.stdout, want.as_bytes(), "-o json");
     }
 }
 
@@ -2257,21 +2245,7 @@ fn json_matches_the_aws_cli_byte_for_byte() {
     let fake = FakeMw::start(world);
     let out = run_utc(&fake, &["--task-id", &t0, "-o", "json"]);
     assert_exit(&out, 0);
-    if out.stdout != aws.stdout {
-        let ours = stdout_str(&out);
-        let line = ours
-            .lines()
-            .zip(reference.lines())
-            .position(|(a, b)| a != b)
-            .unwrap_or(ours.lines().count().min(reference.lines().count()));
-        panic!(
-            "ssmres task-invocations -o json differs from the aws CLI at line {}:\n  ssmres:  \
-             {:?}\n  aws CLI: {:?}",
-            line + 1,
-            ours.lines().nth(line),
-            reference.lines().nth(line)
-        );
-    }
+    assert_same_lines(&out.stdout, &aws.stdout, "ssmres task-invocations -o json");
 }
 
 // ---------------------------------------------------------------------------------------------

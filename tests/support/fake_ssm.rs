@@ -666,11 +666,7 @@ impl Call {
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
-        let name = name.to_ascii_lowercase();
-        self.headers
-            .iter()
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.as_str())
+        http::header(&self.headers, name)
     }
 
     /// The string member `name` of the body.

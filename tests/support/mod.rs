@@ -539,12 +539,34 @@ pub fn sections(text: &str) -> Vec<(String, String)> {
     out
 }
 
-/// True when every CR byte is immediately followed by LF.
-pub fn no_lone_cr(bytes: &[u8]) -> bool {
-    bytes
-        .iter()
-        .enumerate()
-        .all(|(i, &b)| b != b'\r' || bytes.get(i + 1) == Some(&b'\n'))
+/// Asserts stdout holds no raw ESC byte and no CR that is not part of a CRLF: a table shows
+/// control characters, it does not play them.
+#[track_caller]
+pub fn assert_no_raw_controls(out: &Output) {
+    let bytes = &out.stdout;
+    let lone_cr = (0..bytes.len()).any(|i| bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
+    assert!(
+        !bytes.contains(&0x1b) && !lone_cr,
+        "a raw ESC or a lone CR on stdout\n{}",
+        describe(out)
+    );
+}
+
+/// Asserts `got` is `want` byte for byte, showing the first line where they differ.
+#[track_caller]
+pub fn assert_same_lines(got: &[u8], want: &[u8], what: &str) {
+    if got != want {
+        let (got, want) = (String::from_utf8_lossy(got), String::from_utf8_lossy(want));
+        let mut lines = got.split_inclusive('\n').zip(want.split_inclusive('\n'));
+        let at = lines.position(|(a, b)| a != b);
+        let at = at.unwrap_or(got.lines().count().min(want.lines().count()));
+        panic!(
+            "{what} differs at line {}:\n  got:  {:?}\n  want: {:?}",
+            at + 1,
+            got.split_inclusive('\n').nth(at),
+            want.split_inclusive('\n').nth(at)
+        );
+    }
 }
 
 /// Runs `cmd` under a pseudo-terminal (util-linux `script`), so that stdout and stderr really
