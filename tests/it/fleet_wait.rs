@@ -19,8 +19,9 @@ use crate::support::fake_ssm::{
 };
 use crate::support::timeline::{Member, Timeline};
 use crate::support::{
-    Cli, FAST_POLL, Pipe, Spawned, array_field, assert_exit, assert_single_stderr_line, compact,
-    describe, printed, printed_array, row_of, sections, stderr_str, stdout_str,
+    Cli, FAST_POLL, Pipe, Spawned, array_field, assert_exit, assert_single_stderr_line,
+    assert_totals, compact, describe, printed, printed_array, row_of, sections, stderr_str,
+    stdout_str,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -552,36 +553,13 @@ fn mixed_terminal_states_in_a_table_with_totals_from_one_detailed_listing() {
         );
     }
     // The totals line, by the most precise word the service gave, Success first.
-    let totals: Vec<&str> = text
-        .lines()
-        .filter(|l| l.contains("Success") && !l.contains("i-0a11"))
-        .collect();
-    assert_eq!(totals.len(), 1, "one totals line\n{text}");
-    let parts: Vec<String> = totals[0]
-        .split(", ")
-        .map(|part| {
-            let words: Vec<&str> = part.split_whitespace().collect();
-            let number = words
-                .iter()
-                .position(|w| w.parse::<usize>().is_ok())
-                .unwrap_or_else(|| panic!("no count in {part:?}"));
-            words[number..].join(" ")
-        })
-        .collect();
-    assert_eq!(parts[0], "3 Success", "totals line {:?}", totals[0]);
-    let mut sorted_parts = parts.clone();
-    sorted_parts.sort_unstable();
-    assert_eq!(
-        sorted_parts,
-        [
-            "1 Execution Timed Out",
-            "1 Failed",
-            "1 Undeliverable",
-            "3 Success"
-        ],
-        "{:?}",
-        totals[0]
-    );
+    let all = [
+        "3 Success",
+        "1 Failed",
+        "1 Execution Timed Out",
+        "1 Undeliverable",
+    ];
+    assert_totals(&text, &all);
     // The table needs no GetCommandInvocation: one detailed listing, after the last poll.
     assert_eq!(fake.count(GET_COMMAND_INVOCATION), 0, "{}", describe(&out));
     let calls = fake.calls();

@@ -15,7 +15,8 @@ use crate::support::fake_ssm::{
 };
 use crate::support::{
     Cli, assert_exit, assert_no_raw_controls, assert_output, assert_rejected, assert_same_lines,
-    assert_single_stderr_line, botocore_iso, cells, describe, row_of, run, stdout_json, stdout_str,
+    assert_single_stderr_line, assert_totals, botocore_iso, cells, describe, row_of, run,
+    stdout_json, stdout_str,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -874,35 +875,6 @@ fn mixed_fleet() -> Vec<Value> {
     ]
 }
 
-#[track_caller]
-fn assert_totals(text: &str) {
-    let totals: Vec<&str> = text
-        .lines()
-        .filter(|l| l.contains("Success") && l.contains("InProgress") && !l.contains("i-0a11"))
-        .collect();
-    assert_eq!(totals.len(), 1, "one totals line\n{text}");
-    // "N Status" terms separated by ", " (whatever precedes the first one).
-    let parts: Vec<String> = totals[0]
-        .split(", ")
-        .map(|part| {
-            let words: Vec<&str> = part.split_whitespace().collect();
-            words[words.len().saturating_sub(2)..].join(" ")
-        })
-        .collect();
-    // Success first, as in the contract's example.
-    assert_eq!(parts[0], "3 Success", "totals line {:?}\n{text}", totals[0]);
-    // Counted by the most precise word the service gave (README: `298 Success, 1 Failed,
-    // 1 Undeliverable`): the undeliverable node is not lumped in with the failed one.
-    let mut sorted = parts.clone();
-    sorted.sort_unstable();
-    assert_eq!(
-        sorted,
-        ["1 Failed", "1 InProgress", "1 Undeliverable", "3 Success"],
-        "totals line {:?}\n{text}",
-        totals[0]
-    );
-}
-
 #[test]
 fn table_shows_a_row_per_invocation_and_the_totals() {
     let records = mixed_fleet();
@@ -930,7 +902,12 @@ fn table_shows_a_row_per_invocation_and_the_totals() {
         .map(|i| text.find(&fleet_instance_id(i)).unwrap())
         .collect();
     assert!(positions.is_sorted(), "rows out of order\n{text}");
-    assert_totals(&text);
+    // Counted by the most precise word the service gave (README: `298 Success, 1 Failed,
+    // 1 Undeliverable`): the undeliverable node is not lumped in with the failed one.
+    assert_totals(
+        &text,
+        &["3 Success", "1 Failed", "1 InProgress", "1 Undeliverable"],
+    );
     assert_walked_pages(&fake, &base_body(), 1);
 }
 
@@ -959,7 +936,12 @@ fn table_with_details_shows_codes_first_output_lines_visibly_and_the_cap() {
             "only the first line: {later_line:?}\n{text}"
         );
     }
-    assert_totals(&text);
+    // Counted by the most precise word the service gave (README: `298 Success, 1 Failed,
+    // 1 Undeliverable`): the undeliverable node is not lumped in with the failed one.
+    assert_totals(
+        &text,
+        &["3 Success", "1 Failed", "1 InProgress", "1 Undeliverable"],
+    );
     assert!(
         text.contains("2,500"),
         "the note on the 2,500-character cap of this API\n{text}"

@@ -539,6 +539,34 @@ pub fn sections(text: &str) -> Vec<(String, String)> {
     out
 }
 
+/// Asserts a table's totals line (the one line holding "Success" that is no fleet member's
+/// row) starts with the Success count and holds exactly the `all` terms ("N Status", by the
+/// most precise word the service gave), in any order.
+#[track_caller]
+pub fn assert_totals(text: &str, all: &[&str]) {
+    let totals: Vec<&str> = (text.lines())
+        .filter(|l| l.contains("Success") && !l.contains("i-0a11"))
+        .collect();
+    assert_eq!(totals.len(), 1, "one totals line\n{text}");
+    let mut parts: Vec<String> = (totals[0].split(", "))
+        .map(|part| {
+            let words: Vec<&str> = part.split_whitespace().collect();
+            let number = (words.iter().position(|w| w.parse::<usize>().is_ok()))
+                .unwrap_or_else(|| panic!("no count in {part:?}"));
+            words[number..].join(" ")
+        })
+        .collect();
+    assert!(
+        parts[0].ends_with(" Success"),
+        "Success first: {:?}",
+        totals[0]
+    );
+    parts.sort_unstable();
+    let mut want = all.to_vec();
+    want.sort_unstable();
+    assert_eq!(parts, want, "totals line {:?}\n{text}", totals[0]);
+}
+
 /// Asserts stdout holds no raw ESC byte and no CR that is not part of a CRLF: a table shows
 /// control characters, it does not play them.
 #[track_caller]
