@@ -10,8 +10,8 @@ use tokio::time::Instant;
 
 use crate::error::Error;
 use crate::model::{ListEntry, StatusClass};
-use crate::poll::Policy;
-use crate::provider::FetchError;
+use crate::poll::{Failures, Policy};
+use crate::provider::contract::FetchError;
 
 /// The command as a whole, from one summary call.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,7 +48,7 @@ pub struct Tally {
 }
 
 #[derive(Debug)]
-pub struct Outcome {
+pub struct FleetOutcome {
     /// The last state of every member seen, by instance ID.
     pub entries: BTreeMap<String, ListEntry>,
     pub tally: Tally,
@@ -155,7 +155,7 @@ pub async fn wait<S: FleetSource>(
     mut on_finished: impl FnMut(&ListEntry),
     mut on_round: impl FnMut(Option<&Tally>, u32),
     rng: &mut fastrand::Rng,
-) -> Result<Outcome, Error> {
+) -> Result<FleetOutcome, Error> {
     let start = Instant::now();
     let grace_end = start + policy.not_found_grace;
     let mut view = View {
@@ -166,9 +166,7 @@ pub async fn wait<S: FleetSource>(
     let mut settled: Option<CommandSummary> = None;
     let mut tally = Tally::default();
     let mut rounds = 0u32;
-    let mut failed_in_a_row = 0u32;
-    // Until the service has answered once, a credential failure is a configuration problem.
-    let mut answered = false;
+    let mut failures = Failures::new(policy.max_failed_polls);
 
     loop {
         let round = async {
@@ -193,15 +191,14 @@ pub async fn wait<S: FleetSource>(
         let mut next_round = now + policy.schedule.delay(now - start, rng);
 
         if result.is_ok() {
-            answered = true;
+            failures.answered();
         }
         let failure = match result {
             Ok(Some(summary)) => {
-                failed_in_a_row = 0;
                 tally = view.tally(&summary);
                 on_round(Some(&tally), rounds);
                 if view.done(&summary) {
-                    return Ok(Outcome {
+                    return Ok(FleetOutcome {
                         entries: view.entries,
                         tally,
                         timed_out: false,
@@ -235,19 +232,11 @@ pub async fn wait<S: FleetSource>(
                 next_round = next_round.min(grace_end);
                 None
             }
-            Err(FetchError::Transient(message)) => Some(message),
-            Err(FetchError::Credentials(e)) if answered => Some(e.to_string()),
-            Err(FetchError::Credentials(e) | FetchError::Fatal(e)) => return Err(e),
+            Err(e) => Some(failures.failed(e)?),
         };
         if let Some(message) = failure {
-            failed_in_a_row += 1;
-            if failed_in_a_row >= policy.max_failed_polls {
-                return Err(Error::Api(format!(
-                    "giving up after {failed_in_a_row} failed polls in a row: {message}"
-                )));
-            }
             tracing::debug!(%message, "round failed");
-            next_round = next_round.max(now + policy.schedule.backoff(failed_in_a_row));
+            next_round = next_round.max(now + failures.backoff(&policy.schedule));
         }
         if let Some(d) = policy.deadline
             && next_round >= d
@@ -259,8 +248,8 @@ pub async fn wait<S: FleetSource>(
     }
 }
 
-fn timed_out(view: View<'_>, tally: Tally) -> Outcome {
-    Outcome {
+fn timed_out(view: View<'_>, tally: Tally) -> FleetOutcome {
+    FleetOutcome {
         entries: view.entries,
         tally,
         timed_out: true,

@@ -111,7 +111,7 @@ async fn run<F: Fn(f64) -> Option<(CommandSummary, Vec<ListEntry>)>>(
     p: &Policy,
     source: &Scripted<F>,
     members: &Members,
-) -> (Result<Outcome, Error>, Vec<String>, u32) {
+) -> (Result<FleetOutcome, Error>, Vec<String>, u32) {
     let mut reported = Vec::new();
     let mut rounds = 0;
     let mut rng = fastrand::Rng::with_seed(3);

@@ -7,7 +7,6 @@ pub mod commands;
 pub mod duration;
 pub mod error;
 pub mod fleet;
-pub mod follow;
 pub mod logging;
 pub mod model;
 pub mod output;
@@ -16,20 +15,19 @@ pub mod progress;
 pub mod provider;
 pub mod render;
 pub mod stdin_ids;
-pub mod window;
 
 use error::Error;
 
 /// Runs a parsed command line to its exit code. Ctrl-C wins over whatever is in flight: the
 /// command's future is dropped (clearing the spinner) before anything is half-written.
 pub async fn run(cli: cli::Cli) -> Result<u8, Error> {
-    let target = output::detect_target();
-    logging::init(cli.global.verbose, target.stderr_color);
-    let cancel = commands::cancel::Plan::from_cli(&cli);
+    let console = output::detect_console();
+    logging::init(cli.global.verbose, console.stderr_color);
+    let cancel = commands::cancel::CancelPlan::from_cli(&cli);
     let result = tokio::select! {
         biased;
         _ = tokio::signal::ctrl_c() => Err(Error::Interrupted),
-        result = commands::dispatch(cli, target) => result,
+        result = commands::dispatch(cli, console) => result,
     };
     let Some(plan) = cancel else {
         return result;

@@ -47,7 +47,7 @@ fn main() -> ExitCode {
         let mut bytes = Vec::new();
         std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes).map(|_| bytes)
     };
-    if let Err(message) = cli.check().and_then(|()| cli.resolve_stdin(read_stdin)) {
+    if let Err(message) = ssmres::stdin_ids::resolve(&mut cli, read_stdin) {
         say(&format!("error: {message}"));
         return ExitCode::from(exit::USAGE);
     }

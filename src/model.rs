@@ -1,14 +1,17 @@
-//! The provider-neutral view of one invocation. The poll loop and the table read this; the json
-//! renderer prints `raw`, the provider's own record, so users' jq scripts see the cloud's shape.
+//! The provider-neutral view of what a cloud answered. The poll loop, the renderers and the exit
+//! code read the neutral fields; json prints `doc`, the cloud's own record, so users' jq
+//! scripts see the cloud's shape. Nothing here knows which cloud it came from.
 
-use serde::Serialize;
+use std::any::Any;
+use std::fmt::Debug;
 
 /// What a status means, whatever the cloud calls it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum StatusClass {
     /// Not started on the node yet (queued, delayed, not delivered yet).
     Pending,
     /// Running, or a state we do not know: never treated as finished.
+    #[default]
     Running,
     Success,
     /// Any terminal state other than success.
@@ -21,35 +24,75 @@ impl StatusClass {
     }
 }
 
-/// The provider's record exactly as its own CLI would print it.
-#[derive(Debug, Clone, Serialize)]
-#[serde(untagged)]
-pub enum RawRecord {
-    Aws(crate::provider::aws::record::CommandInvocation),
-    AwsListed(crate::provider::aws::listing::ListedInvocation),
-    Aliyun(Box<crate::provider::aliyun::record::InvocationResult>),
+/// A command's two output streams.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    Stdout = 0,
+    Stderr = 1,
 }
 
-impl RawRecord {
-    pub fn stdout(&self) -> &str {
+impl Stream {
+    pub fn name(self) -> &'static str {
         match self {
-            RawRecord::Aws(r) => r.standard_output_content.as_deref().unwrap_or_default(),
-            RawRecord::AwsListed(_) => "",
-            // Cloud Assistant keeps one combined output.
-            RawRecord::Aliyun(r) => r.output.as_deref().unwrap_or_default(),
-        }
-    }
-
-    pub fn stderr(&self) -> &str {
-        match self {
-            RawRecord::Aws(r) => r.standard_error_content.as_deref().unwrap_or_default(),
-            RawRecord::AwsListed(_) | RawRecord::Aliyun(_) => "",
+            Stream::Stdout => "stdout",
+            Stream::Stderr => "stderr",
         }
     }
 }
 
-#[derive(Debug, Clone)]
+/// A cloud's record exactly as its own CLI would print it, and where in it the command's
+/// output is: one copy of the output, however large. The provider that made it reads it again
+/// as `dyn Any`.
+pub trait Document: erased_serde::Serialize + Any + Debug + Send + Sync {
+    fn stdout(&self) -> &str {
+        ""
+    }
+    fn stderr(&self) -> &str {
+        ""
+    }
+}
+
+erased_serde::serialize_trait_object!(Document);
+
+/// No record at all: what an invocation holds until its provider gives it one.
+#[derive(Debug, serde::Serialize)]
+struct NoRecord;
+
+impl Document for NoRecord {}
+
+impl Default for Box<dyn Document> {
+    fn default() -> Self {
+        Box::new(NoRecord)
+    }
+}
+
+/// How a cloud's json puts several records together: its own envelope, or a plain array.
+pub trait Envelope: Debug + Send + Sync {
+    fn wrap<'a>(
+        &self,
+        records: Vec<&'a dyn Document>,
+        total_count: Option<u64>,
+    ) -> Box<dyn erased_serde::Serialize + 'a>;
+}
+
+/// The records as one JSON array.
+#[derive(Debug)]
+pub struct JsonArray;
+
+impl Envelope for JsonArray {
+    fn wrap<'a>(
+        &self,
+        records: Vec<&'a dyn Document>,
+        _: Option<u64>,
+    ) -> Box<dyn erased_serde::Serialize + 'a> {
+        Box::new(records)
+    }
+}
+
+/// One invocation on one instance (or one step of it).
+#[derive(Debug, Default)]
 pub struct Invocation {
+    /// What identifies the send: AWS's CommandId, Alibaba Cloud's InvokeId.
     pub command_id: String,
     pub instance_id: String,
     pub plugin_name: Option<String>,
@@ -67,7 +110,20 @@ pub struct Invocation {
     /// Set when the service returned only the beginning of the stream.
     pub stdout_cut: Option<Cut>,
     pub stderr_cut: Option<Cut>,
-    pub raw: RawRecord,
+    /// How many times the command ran (periodic tasks run many times); None where the cloud
+    /// does not say.
+    pub repeats: Option<i64>,
+    /// A periodic task waiting for its next run: it never ends by itself.
+    pub periodic: bool,
+    /// Bytes of output the service discarded past its limit.
+    pub dropped_bytes: u64,
+    /// What the reader should know about the output shown (cut, undecodable, not UTF-8), one
+    /// line each, in the cloud's own terms.
+    pub notes: Vec<String>,
+    /// Seen through a listing: its status and steps, not its output (a multi-step invocation
+    /// still running).
+    pub status_only: bool,
+    pub doc: Box<dyn Document>,
     /// A document with several steps: each step's own result, in the document's order, once
     /// the invocation has ended (the fields above are then the invocation's as a whole).
     pub steps: Vec<Invocation>,
@@ -88,64 +144,40 @@ impl Invocation {
         self.class.is_terminal()
     }
 
-    /// The command's stdout as the record holds it: one copy, however large (--full-output
-    /// puts the complete text there).
+    /// The command's stdout as the record holds it (--full-output puts the complete text
+    /// there).
     pub fn stdout(&self) -> &str {
-        self.raw.stdout()
+        self.doc.stdout()
     }
 
     pub fn stderr(&self) -> &str {
-        self.raw.stderr()
+        self.doc.stderr()
     }
 
-    /// How many times the command ran (periodic tasks run many times); None where the cloud
-    /// does not say.
-    pub fn repeats(&self) -> Option<i64> {
-        match &self.raw {
-            RawRecord::Aliyun(r) => r.repeats,
-            _ => None,
+    pub fn text(&self, stream: Stream) -> &str {
+        match stream {
+            Stream::Stdout => self.stdout(),
+            Stream::Stderr => self.stderr(),
         }
     }
 
-    /// A periodic task (or one run at every boot): it never ends by itself.
-    pub fn is_periodic(&self) -> bool {
-        match &self.raw {
-            RawRecord::Aliyun(r) => r.is_periodic(),
-            _ => false,
+    pub fn cut(&self, stream: Stream) -> Option<&Cut> {
+        match stream {
+            Stream::Stdout => self.stdout_cut.as_ref(),
+            Stream::Stderr => self.stderr_cut.as_ref(),
         }
     }
 
-    /// Bytes of output the service discarded past its limit (the rest is lost unless it was
-    /// delivered elsewhere, which `stdout_cut` names).
-    pub fn dropped_bytes(&self) -> u64 {
-        match &self.raw {
-            RawRecord::Aliyun(r) => r.dropped.and_then(|d| u64::try_from(d).ok()).unwrap_or(0),
-            _ => 0,
-        }
-    }
-
-    /// The output could not be decoded as asked (Base64) and is shown as it came.
-    pub fn output_was_undecoded(&self) -> bool {
-        match &self.raw {
-            RawRecord::Aliyun(r) => r.undecoded,
-            _ => false,
-        }
-    }
-
-    /// The output was not valid UTF-8 and is shown with U+FFFD in place of the bad bytes.
-    pub fn output_was_lossy(&self) -> bool {
-        match &self.raw {
-            RawRecord::Aliyun(r) => r.lossy,
-            _ => false,
+    pub fn cut_mut(&mut self, stream: Stream) -> &mut Option<Cut> {
+        match stream {
+            Stream::Stdout => &mut self.stdout_cut,
+            Stream::Stderr => &mut self.stderr_cut,
         }
     }
 
     /// "InProgress (In Progress)", or just the status when the details add nothing.
     pub fn status_line(&self) -> String {
-        match self.status_details.as_deref() {
-            Some(d) if !d.is_empty() && d != self.status => format!("{} ({d})", self.status),
-            _ => self.status.clone(),
-        }
+        status_line(&self.status, self.status_details.as_deref())
     }
 
     /// The result as separate records: each step of a multi-step invocation, or itself.
@@ -168,6 +200,13 @@ impl Invocation {
     }
 }
 
+fn status_line(status: &str, details: Option<&str>) -> String {
+    match details {
+        Some(d) if !d.is_empty() && d != status => format!("{status} ({d})"),
+        _ => status.to_owned(),
+    }
+}
+
 /// Success is 0; otherwise the code when a shell could exit with it, else 1 (-1: it never ran;
 /// 0 with a failed status; codes past 255 from Windows).
 pub fn remote_code(class: StatusClass, code: Option<i64>) -> u8 {
@@ -185,7 +224,7 @@ pub fn first_non_zero(codes: impl IntoIterator<Item = u8>) -> u8 {
 
 /// One invocation in a listing: less than `Invocation` (no full output; plugin output, when
 /// asked for, is what the listing API returns, cut short by the service).
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct ListEntry {
     pub instance_id: String,
     pub instance_name: Option<String>,
@@ -193,7 +232,7 @@ pub struct ListEntry {
     pub status_details: Option<String>,
     pub class: StatusClass,
     pub plugins: Vec<PluginResult>,
-    pub raw: RawRecord,
+    pub doc: Box<dyn Document>,
 }
 
 #[derive(Debug, Clone)]
@@ -206,10 +245,7 @@ pub struct PluginResult {
 
 impl ListEntry {
     pub fn status_line(&self) -> String {
-        match self.status_details.as_deref() {
-            Some(d) if !d.is_empty() && d != self.status => format!("{} ({d})", self.status),
-            _ => self.status.clone(),
-        }
+        status_line(&self.status, self.status_details.as_deref())
     }
 
     /// The response code when there is one step, or the first non-zero one of several.
@@ -222,9 +258,16 @@ impl ListEntry {
     }
 }
 
-/// Every per-instance result of one invocation, as a cloud that answers for all instances in
-/// one query (Alibaba Cloud Assistant) returns them; what `wait` polls for that cloud.
-#[derive(Debug, Clone, Default)]
+/// A command's invocations as a listing shows them, and how the cloud's json wraps them.
+#[derive(Debug)]
+pub struct Listing {
+    pub entries: Vec<ListEntry>,
+    pub envelope: &'static dyn Envelope,
+}
+
+/// Every per-instance result of one invocation (or of several, in a listing), as a cloud that
+/// answers for all instances in one query returns them.
+#[derive(Debug)]
 pub struct ResultSet {
     /// In the service's order.
     pub results: Vec<Invocation>,
@@ -233,9 +276,19 @@ pub struct ResultSet {
     pub total_count: Option<u64>,
     /// Instances the caller named that have no result yet.
     pub missing: Vec<String>,
+    pub envelope: &'static dyn Envelope,
 }
 
 impl ResultSet {
+    pub fn new(envelope: &'static dyn Envelope) -> ResultSet {
+        ResultSet {
+            results: Vec::new(),
+            total_count: None,
+            missing: Vec::new(),
+            envelope,
+        }
+    }
+
     /// Every named instance is there and every result is final.
     pub fn is_terminal(&self) -> bool {
         !self.results.is_empty()
@@ -245,23 +298,14 @@ impl ResultSet {
 
     /// The first result of a periodic task, if any.
     pub fn periodic(&self) -> Option<&Invocation> {
-        self.results.iter().find(|r| r.is_periodic())
+        self.results.iter().find(|r| r.periodic)
     }
 
     pub fn finished(&self) -> usize {
         self.results.iter().filter(|r| r.is_terminal()).count()
     }
 
-    /// `--remote-exit-code` for every instance: the first non-zero code, in the service's order.
-    pub fn remote_exit_code(&self) -> u8 {
-        first_non_zero(self.results.iter().map(Invocation::remote_exit_code))
-    }
-
-    pub fn all_succeeded(&self) -> bool {
-        self.results.iter().all(|r| r.class == StatusClass::Success)
-    }
-
-    /// "Running", or "2 of 3 finished (1 Failed)" for several instances.
+    /// "Running", or "2 of 3 finished, 1 failed" for several instances.
     pub fn status_line(&self) -> String {
         let total = self.results.len() + self.missing.len();
         if let ([only], true) = (self.results.as_slice(), self.missing.is_empty()) {
@@ -277,5 +321,60 @@ impl ResultSet {
             line.push_str(&format!(", {failed} failed"));
         }
         line
+    }
+
+    /// The json document: the cloud's envelope around every record.
+    pub fn json(&self) -> Box<dyn erased_serde::Serialize + '_> {
+        let records = self.results.iter().map(|r| &*r.doc).collect();
+        self.envelope.wrap(records, self.total_count)
+    }
+}
+
+/// What a command has to show: one invocation, a set of per-instance results, or a listing.
+#[derive(Debug)]
+pub enum Report {
+    One(Box<Invocation>),
+    Results(ResultSet),
+    Listing(Listing),
+}
+
+/// What the exit code is made of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verdict {
+    /// Everything shown has reached a final state.
+    pub ended: bool,
+    /// Everything shown ended in success.
+    pub succeeded: bool,
+    /// `--remote-exit-code`: the first non-zero remote code.
+    pub remote_code: u8,
+}
+
+impl Report {
+    pub fn verdict(&self) -> Verdict {
+        match self {
+            Report::One(inv) => Verdict {
+                ended: inv.is_terminal(),
+                succeeded: inv.class == StatusClass::Success,
+                remote_code: inv.remote_exit_code(),
+            },
+            Report::Results(set) => Verdict {
+                ended: set.is_terminal(),
+                succeeded: set.results.iter().all(|r| r.class == StatusClass::Success),
+                remote_code: first_non_zero(set.results.iter().map(Invocation::remote_exit_code)),
+            },
+            Report::Listing(_) => Verdict {
+                ended: true,
+                succeeded: true,
+                remote_code: 0,
+            },
+        }
+    }
+
+    pub fn status_line(&self) -> String {
+        match self {
+            Report::One(inv) => inv.status_line(),
+            Report::Results(set) => set.status_line(),
+            Report::Listing(l) => format!("{} invocations", l.entries.len()),
+        }
     }
 }

@@ -4,14 +4,14 @@
 use std::io::{self, IsTerminal, Write};
 
 use crate::error::Error;
-use crate::render::{Rendered, Target};
+use crate::render::{Console, Rendered};
 
-pub fn detect_target() -> Target {
+pub fn detect_console() -> Console {
     let stdout_is_terminal = io::stdout().is_terminal();
     let stderr_is_terminal = io::stderr().is_terminal();
     // NO_COLOR (https://no-color.org): present and not empty disables colour.
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    Target {
+    Console {
         stdout_is_terminal,
         stderr_is_terminal,
         color: stdout_is_terminal && !no_color,

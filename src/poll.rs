@@ -7,8 +7,8 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::error::Error;
-use crate::model::Invocation;
-use crate::provider::{FetchError, Fetched};
+use crate::model::{Invocation, Report};
+use crate::provider::contract::{FetchError, Fetched};
 
 /// What the loop waits on: one invocation, or anything else that ends (a maintenance window
 /// execution with all its task invocations).
@@ -18,7 +18,7 @@ pub trait Observed {
     fn status_line(&self) -> String;
 }
 
-impl Observed for Invocation {
+impl Observed for Box<Invocation> {
     fn is_terminal(&self) -> bool {
         Invocation::is_terminal(self)
     }
@@ -27,23 +27,18 @@ impl Observed for Invocation {
     }
 }
 
-/// An invocation's results on every instance. A periodic task counts as "stop here": it never
-/// ends by itself, so the caller explains rather than waiting for ever.
-impl Observed for crate::model::ResultSet {
+/// A set of results counts a periodic task as "stop here": it never ends by itself, so the
+/// caller explains rather than waiting for ever.
+impl Observed for Report {
     fn is_terminal(&self) -> bool {
-        crate::model::ResultSet::is_terminal(self) || self.periodic().is_some()
+        match self {
+            Report::One(inv) => inv.is_terminal(),
+            Report::Results(set) => set.is_terminal() || set.periodic().is_some(),
+            Report::Listing(_) => true,
+        }
     }
     fn status_line(&self) -> String {
-        crate::model::ResultSet::status_line(self)
-    }
-}
-
-impl<T: Observed> Observed for Box<T> {
-    fn is_terminal(&self) -> bool {
-        (**self).is_terminal()
-    }
-    fn status_line(&self) -> String {
-        (**self).status_line()
+        Report::status_line(self)
     }
 }
 
@@ -94,13 +89,67 @@ pub struct Policy {
     pub max_failed_polls: u32,
 }
 
+/// Polls in a row that may fail before a wait gives up, and what a failure means. Each poll is
+/// already retried by the SDK (or the Alibaba client), and failing polls back off, so a few
+/// span a real outage, not a blip. Shared by the single and the fleet wait.
+#[derive(Debug)]
+pub struct Failures {
+    max: u32,
+    in_a_row: u32,
+    /// Whether the service has answered at all: until it has, a credential failure is a
+    /// configuration problem; afterwards it is a refresh hiccup like any other failed poll.
+    answered: bool,
+}
+
+impl Failures {
+    pub fn new(max: u32) -> Failures {
+        Failures {
+            max,
+            in_a_row: 0,
+            answered: false,
+        }
+    }
+
+    /// The service answered.
+    pub fn answered(&mut self) {
+        self.answered = true;
+        self.in_a_row = 0;
+    }
+
+    /// A look that failed: what to report while going on, or the error that ends the wait.
+    pub fn failed(&mut self, e: FetchError) -> Result<String, Error> {
+        let message = match e {
+            FetchError::Transient(message) => message,
+            FetchError::Credentials(e) if self.answered => e.to_string(),
+            FetchError::Credentials(e) | FetchError::Fatal(e) => return Err(e),
+        };
+        self.failed_with(message)
+    }
+
+    pub fn failed_with(&mut self, message: String) -> Result<String, Error> {
+        self.in_a_row += 1;
+        if self.in_a_row >= self.max {
+            return Err(Error::Api(format!(
+                "giving up after {} failed polls in a row: {message}",
+                self.in_a_row
+            )));
+        }
+        Ok(message)
+    }
+
+    /// The least pause before the next look: polling faster into throttling only prolongs it.
+    pub fn backoff(&self, schedule: &Schedule) -> Duration {
+        schedule.backoff(self.in_a_row)
+    }
+}
+
 /// The last look at the deadline may take this long at most, so that `--timeout` stays a
 /// promise even when the service is slow.
 const LAST_LOOK: Duration = Duration::from_secs(2);
 
 /// What the loop tells the progress display after each poll.
 #[derive(Debug)]
-pub enum Event<'a, T = Box<Invocation>> {
+pub enum Event<'a, T> {
     Seen {
         state: &'a T,
         polls: u32,
@@ -119,10 +168,15 @@ pub enum Event<'a, T = Box<Invocation>> {
 }
 
 #[derive(Debug)]
-pub enum Outcome<T = Box<Invocation>> {
+pub enum Outcome<T> {
     Terminal(T),
     /// `--timeout` passed; carries the last state seen, if any.
     TimedOut(Option<T>),
+    /// Not found, and still not after the grace window: the caller says it in its cloud's
+    /// words.
+    NeverVisible {
+        waited: Duration,
+    },
 }
 
 pub async fn wait<T, F, Fut>(
@@ -139,10 +193,7 @@ where
     let start = Instant::now();
     let grace_end = start + policy.not_found_grace;
     let mut polls = 0u32;
-    let mut failed_in_a_row = 0u32;
-    // Whether the service has answered at all: until it has, a credential failure is a
-    // configuration problem; afterwards it is a refresh hiccup like any other failed poll.
-    let mut answered = false;
+    let mut failures = Failures::new(policy.max_failed_polls);
     let mut last: Option<T> = None;
 
     loop {
@@ -159,30 +210,23 @@ where
         let mut next_poll = now + policy.schedule.delay(elapsed, rng);
 
         let failure = match result {
-            Ok(Fetched::Found(invocation)) => {
-                answered = true;
-                failed_in_a_row = 0;
-                if invocation.is_terminal() {
-                    return Ok(Outcome::Terminal(invocation));
+            Ok(Fetched::Found(state)) => {
+                failures.answered();
+                if state.is_terminal() {
+                    return Ok(Outcome::Terminal(state));
                 }
                 on_event(Event::Seen {
-                    state: &invocation,
+                    state: &state,
                     polls,
                     elapsed,
                 });
-                last = Some(invocation);
+                last = Some(state);
                 None
             }
             Ok(Fetched::NotVisible) if last.is_none() => {
-                answered = true;
-                failed_in_a_row = 0;
+                failures.answered();
                 if now >= grace_end {
-                    return Err(Error::NotFound(format!(
-                        "invocation not found after {} (InvocationDoesNotExist): check the command ID, \
-                         the instance ID and the region (--region), and that the command was sent to \
-                         this instance; raise --not-found-grace if the service is slow to show it",
-                        crate::duration::human(elapsed)
-                    )));
+                    return Ok(Outcome::NeverVisible { waited: elapsed });
                 }
                 on_event(Event::NotVisible {
                     polls,
@@ -194,29 +238,19 @@ where
                 None
             }
             // It was visible before: a lagging replica, not a verdict.
-            Ok(Fetched::NotVisible) => {
-                Some("InvocationDoesNotExist after the invocation had been seen".to_owned())
-            }
-            Err(FetchError::Transient(message)) => Some(message),
-            Err(FetchError::Credentials(e)) if answered => Some(e.to_string()),
-            Err(FetchError::Credentials(e) | FetchError::Fatal(e)) => return Err(e),
+            Ok(Fetched::NotVisible) => Some(
+                failures.failed_with("not found after the invocation had been seen".to_owned())?,
+            ),
+            Err(e) => Some(failures.failed(e)?),
         };
 
         if let Some(message) = failure {
-            failed_in_a_row += 1;
-            if failed_in_a_row >= policy.max_failed_polls {
-                return Err(Error::Api(format!(
-                    "giving up after {failed_in_a_row} failed polls in a row: {message}"
-                )));
-            }
             on_event(Event::PollFailed {
                 message: &message,
                 polls,
                 elapsed,
             });
-            // Back off while polls fail: polling faster into throttling only prolongs it, and
-            // a few failures then span a real outage rather than a blip.
-            next_poll = next_poll.max(now + policy.schedule.backoff(failed_in_a_row));
+            next_poll = next_poll.max(now + failures.backoff(&policy.schedule));
         }
 
         if let Some(deadline) = policy.deadline

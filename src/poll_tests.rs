@@ -36,8 +36,12 @@ fn secs(d: Duration) -> f64 {
 /// Runs the loop against a timeline: `state(t)` is what the service says at time t.
 async fn run_timeline(
     policy: &Policy,
-    state: impl Fn(Duration) -> Result<Fetched, FetchError>,
-) -> (Result<Outcome, Error>, Vec<Duration>, Duration) {
+    state: impl Fn(Duration) -> Look,
+) -> (
+    Result<Outcome<Box<Invocation>>, Error>,
+    Vec<Duration>,
+    Duration,
+) {
     let start = Instant::now();
     let mut calls = Vec::new();
     let mut rng = fastrand::Rng::with_seed(7);
@@ -55,14 +59,17 @@ async fn run_timeline(
     (result, calls, start.elapsed())
 }
 
-fn after(
-    t: Duration,
-    at: f64,
-    then: (&str, &str),
-    before: (&str, &str),
-) -> Result<Fetched, FetchError> {
+type Look = Result<Fetched<Box<Invocation>>, FetchError>;
+
+/// `then` from `at` seconds on, `before` until then.
+fn after(t: Duration, at: f64, then: (&str, &str), before: (&str, &str)) -> Look {
     let (s, d) = if secs(t) >= at { then } else { before };
     Ok(Fetched::Found(inv(s, d)))
+}
+
+/// In progress until `at`, then Success.
+fn succeeds_at(t: Duration, at: f64) -> Look {
+    after(t, at, ("Success", "Success"), ("InProgress", "In Progress"))
 }
 
 fn defaults() -> Schedule {
@@ -118,12 +125,7 @@ async fn detection_lag_stays_within_a_twentieth_of_the_wait_or_the_minimum() {
                 &policy(),
                 || {
                     let t = start.elapsed();
-                    std::future::ready(after(
-                        t,
-                        end,
-                        ("Success", "Success"),
-                        ("InProgress", "In Progress"),
-                    ))
+                    std::future::ready(succeeds_at(t, end))
                 },
                 |_| {},
                 &mut rng,
@@ -150,15 +152,7 @@ async fn detection_lag_stays_within_a_twentieth_of_the_wait_or_the_minimum() {
 #[tokio::test(start_paused = true)]
 async fn first_poll_is_immediate_and_a_quick_command_is_seen_within_a_second() {
     for end in [0.3, 1.0, 2.0, 3.7, 5.0] {
-        let (result, calls, took) = run_timeline(&policy(), |t| {
-            after(
-                t,
-                end,
-                ("Success", "Success"),
-                ("InProgress", "In Progress"),
-            )
-        })
-        .await;
+        let (result, calls, took) = run_timeline(&policy(), |t| succeeds_at(t, end)).await;
         assert_eq!(calls[0], Duration::ZERO);
         assert!(matches!(result, Ok(Outcome::Terminal(ref i)) if i.status == "Success"));
         let lag = secs(took) - end;
@@ -209,7 +203,9 @@ async fn not_visible_past_the_grace_window_is_not_found() {
     let mut p = policy();
     p.not_found_grace = Duration::from_secs(20);
     let (result, calls, took) = run_timeline(&p, |_| Ok(Fetched::NotVisible)).await;
-    assert!(matches!(result, Err(Error::NotFound(ref m)) if m.contains("instance ID")));
+    assert!(
+        matches!(result, Ok(Outcome::NeverVisible { waited }) if waited == Duration::from_secs(20))
+    );
     // The last look is at the very end of the window, not a whole interval after it.
     assert_eq!(took, Duration::from_secs(20));
     assert_eq!(*calls.last().unwrap(), Duration::from_secs(20));
@@ -234,7 +230,13 @@ async fn timeout_also_cuts_a_poll_that_hangs() {
     p.deadline = Some(Instant::now() + Duration::from_secs(5));
     let mut rng = fastrand::Rng::with_seed(3);
     let start = Instant::now();
-    let result = wait(&p, std::future::pending, |_: Event<'_>| {}, &mut rng).await;
+    let result = wait(
+        &p,
+        std::future::pending,
+        |_: Event<'_, Box<Invocation>>| {},
+        &mut rng,
+    )
+    .await;
     assert!(matches!(result, Ok(Outcome::TimedOut(None))));
     assert_eq!(start.elapsed(), Duration::from_secs(5));
 }
@@ -312,12 +314,7 @@ async fn progress_hears_every_non_terminal_poll() {
             std::future::ready(if secs(t) < 1.0 {
                 Ok(Fetched::NotVisible)
             } else {
-                after(
-                    t,
-                    3.0,
-                    ("Success", "Success"),
-                    ("InProgress", "In Progress"),
-                )
+                succeeds_at(t, 3.0)
             })
         },
         |e| {
@@ -346,15 +343,7 @@ async fn a_last_look_at_the_deadline_catches_a_command_that_just_ended() {
     p.schedule.max = Duration::from_secs(10);
     p.deadline = Some(Instant::now() + Duration::from_secs(25));
     // Polls at 0, 10 and 20 s see it running; it ends at 22 s; the next poll would be at 30 s.
-    let (result, calls, took) = run_timeline(&p, |t| {
-        after(
-            t,
-            22.0,
-            ("Success", "Success"),
-            ("InProgress", "In Progress"),
-        )
-    })
-    .await;
+    let (result, calls, took) = run_timeline(&p, |t| succeeds_at(t, 22.0)).await;
     assert!(
         matches!(result, Ok(Outcome::Terminal(ref i)) if i.status == "Success"),
         "{result:?}"

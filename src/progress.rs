@@ -117,19 +117,21 @@ mod tests {
 
     #[test]
     fn messages_say_state_time_and_polls() {
-        let inv = CommandInvocation {
-            status: Some("InProgress".into()),
-            status_details: Some("In Progress".into()),
-            ..Default::default()
-        }
-        .into_invocation();
+        let inv = Box::new(
+            CommandInvocation {
+                status: Some("InProgress".into()),
+                status_details: Some("In Progress".into()),
+                ..Default::default()
+            }
+            .into_invocation(),
+        );
         let m = message(&Event::Seen {
             state: &inv,
             polls: 4,
             elapsed: Duration::from_secs(12),
         });
         assert_eq!(m, "InProgress (In Progress) · 4 polls");
-        let m = message::<Invocation>(&Event::NotVisible {
+        let m = message::<Box<Invocation>>(&Event::NotVisible {
             polls: 1,
             elapsed: Duration::from_millis(300),
             grace: Duration::from_secs(30),
@@ -140,7 +142,7 @@ mod tests {
                 && m.ends_with("1 poll"),
             "{m}"
         );
-        let m = message::<Invocation>(&Event::PollFailed {
+        let m = message::<Box<Invocation>>(&Event::PollFailed {
             message: "boom\x1b[2J",
             polls: 2,
             elapsed: Duration::from_secs(1),

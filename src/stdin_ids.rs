@@ -4,6 +4,65 @@
 
 use serde_json::Value;
 
+use crate::cli::values::{check_command_id, parse_instance_id, parse_invoke_id};
+use crate::cli::{Cli, Command, STDIN};
+use crate::provider::contract::CloudKind;
+
+/// Replaces `--command-id -` / `--invoke-id -` with what stdin says (`read` gives it), before
+/// any call; a usage error when it says nothing usable.
+pub fn resolve(
+    cli: &mut Cli,
+    read: impl FnOnce() -> std::io::Result<Vec<u8>>,
+) -> Result<(), String> {
+    let is_stdin = |id: &Option<String>| id.as_deref() == Some(STDIN);
+    let (command_id, invoke_id) = match &mut cli.command {
+        Command::Get(a) => (&mut a.command_id, &mut a.invoke_id),
+        Command::Wait(a) => (&mut a.command_id, &mut a.invoke_id),
+        Command::List(a) => (&mut a.command_id, &mut a.invoke_id),
+        _ => return Ok(()),
+    };
+    if !is_stdin(command_id) && !is_stdin(invoke_id) {
+        return Ok(());
+    }
+    let text = read().map_err(|e| format!("cannot read stdin: {e}"))?;
+    if cli.global.provider == CloudKind::Aliyun {
+        if is_stdin(command_id) {
+            return Err(
+                "--command-id - reads what `aws ssm send-command` prints; with \
+                        --provider aliyun, use --invoke-id -"
+                    .into(),
+            );
+        }
+        *invoke_id = Some(aliyun(&text)?);
+        return Ok(());
+    }
+    let sent = aws(&text)?;
+    *command_id = Some(sent.command_id);
+    match (&mut cli.command, sent.instances) {
+        (Command::Get(a), Instances::One(id)) if a.instance_id.is_none() => {
+            a.instance_id = Some(id)
+        }
+        (Command::Get(a), Instances::Many(0)) if a.instance_id.is_none() => {
+            return Err(
+                "get needs --instance-id: the command on stdin was sent to targets, \
+                        not to named instances"
+                    .into(),
+            );
+        }
+        (Command::Get(a), Instances::Many(n)) if a.instance_id.is_none() => {
+            return Err(format!(
+                "get needs --instance-id: the command on stdin was sent to {n} instances"
+            ));
+        }
+        // Several instances or targets: the whole command, as without --instance-id.
+        (Command::Wait(a), Instances::One(id)) if a.instance_ids.is_empty() => {
+            a.instance_ids = vec![id];
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
 /// Who the command was sent to, as far as the document says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Instances {
@@ -104,10 +163,10 @@ fn finish(found: Option<(String, Instances)>) -> Result<SentCommand, String> {
     let Some((command_id, instances)) = found else {
         return Err(format!("{EXPECTED_AWS}; found no CommandId there"));
     };
-    let command_id = crate::cli::check_command_id(&command_id)
+    let command_id = check_command_id(&command_id)
         .map_err(|e| format!("--command-id -: the CommandId on stdin is not valid: {e}"))?;
     if let Instances::One(id) = &instances {
-        crate::cli::parse_instance_id(id)
+        parse_instance_id(id)
             .map_err(|e| format!("--command-id -: the instance ID on stdin is not valid: {e}"))?;
     }
     Ok(SentCommand {
@@ -126,8 +185,8 @@ pub fn aliyun(bytes: &[u8]) -> Result<String, String> {
     let Some(id) = found else {
         return Err(format!("{EXPECTED_ALIYUN}; found no InvokeId there"));
     };
-    match crate::cli::parse_invoke_id(&id) {
-        Ok(id) if id != crate::cli::STDIN => Ok(id),
+    match parse_invoke_id(&id) {
+        Ok(id) if id != STDIN => Ok(id),
         _ => Err(format!(
             "--invoke-id -: the InvokeId on stdin ({}) is not an invoke ID (t-…)",
             crate::render::sanitize::one_line(&id)

@@ -10,13 +10,13 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::cli::OutputFormat;
-use crate::follow::{Follower, Line};
+use crate::model::Stream;
 use crate::provider::aws::AwsProvider;
-use crate::provider::aws::log_group::LogGroup;
-use crate::provider::aws::output_reader::ReadError;
-use crate::provider::aws::output_sources::Stream;
-use crate::render::sanitize;
+use crate::provider::aws::follow::{Follower, Line};
+use crate::provider::aws::output::ReadError;
+use crate::provider::aws::output::logs::LogGroup;
+use crate::provider::contract::FetchError;
+use crate::render::{OutputFormat, sanitize};
 
 /// Between the starts of two rounds.
 const ROUND_EVERY: Duration = Duration::from_secs(1);
@@ -45,7 +45,7 @@ impl Followed {
     /// beginning (one instance): lines CloudWatch delivered too late for the settle, or never
     /// read after a denial. Every line once, none skipped.
     pub fn rest<'c>(&self, stream: Stream, content: &'c str) -> Option<&'c [u8]> {
-        let (bytes, hash) = self.shown[index(stream)];
+        let (bytes, hash) = self.shown[stream as usize];
         let head = content.as_bytes().get(..bytes)?;
         let mut hasher = DefaultHasher::new();
         hasher.write(head);
@@ -53,32 +53,47 @@ impl Followed {
     }
 }
 
-fn index(stream: Stream) -> usize {
-    match stream {
-        Stream::Stdout => 0,
-        Stream::Stderr => 1,
-    }
-}
-
 pub struct Follow<'a> {
-    pub ctx: &'a super::Context,
-    pub provider: &'a AwsProvider,
-    pub command_id: &'a str,
+    ctx: &'a super::Context,
+    provider: &'a AwsProvider,
+    command_id: &'a str,
     /// None: every instance of the command.
-    pub instances: Option<BTreeSet<String>>,
+    instances: Option<BTreeSet<String>>,
     /// --plugin-name: that step's streams only.
-    pub step: Option<&'a str>,
+    step: Option<&'a str>,
     /// --timeout: the settle after the end stops there too.
-    pub deadline: Option<Instant>,
+    deadline: Option<Instant>,
     /// What was shown of each stream (one instance): bytes and a running hash.
-    pub shown: RefCell<[(usize, DefaultHasher); 2]>,
+    shown: RefCell<[(usize, DefaultHasher); 2]>,
     /// Streams known after the last round, for a settle cut off mid-round.
-    pub streams: Cell<usize>,
+    streams: Cell<usize>,
     /// Instances that have shown a stream, likewise.
-    pub seen: RefCell<BTreeSet<String>>,
+    seen: RefCell<BTreeSet<String>>,
 }
 
-impl Follow<'_> {
+impl<'a> Follow<'a> {
+    /// Following `instances` of `command_id` (None: every one), `step` or every step.
+    pub fn new(
+        ctx: &'a super::Context,
+        provider: &'a AwsProvider,
+        command_id: &'a str,
+        instances: Option<BTreeSet<String>>,
+        step: Option<&'a str>,
+        deadline: Option<Instant>,
+    ) -> Self {
+        Follow {
+            ctx,
+            provider,
+            command_id,
+            instances,
+            step,
+            deadline,
+            shown: Default::default(),
+            streams: Default::default(),
+            seen: Default::default(),
+        }
+    }
+
     /// Runs `waiting` to its end while following, then lets the streams settle. Returns the
     /// wait's result and what was followed.
     pub async fn around<T>(self, waiting: impl std::future::Future<Output = T>) -> (T, Followed) {
@@ -134,9 +149,8 @@ impl Follow<'_> {
                         }
                     },
                     // Not listed yet (eventual consistency) or a passing failure: next round.
-                    Ok(None) | Err(crate::provider::FetchError::Transient(_)) => {}
-                    Err(crate::provider::FetchError::Credentials(e))
-                    | Err(crate::provider::FetchError::Fatal(e)) => {
+                    Ok(None) | Err(FetchError::Transient(_)) => {}
+                    Err(FetchError::Credentials(e)) | Err(FetchError::Fatal(e)) => {
                         warn(&format!(
                             "--follow: cannot tell where the output goes ({e}); waiting without \
                              following"
@@ -230,13 +244,13 @@ impl Follow<'_> {
     fn print(&self, line: Line<'_>, prefix: bool) {
         let to_stdout = self.ctx.format == OutputFormat::Text && line.stream == Stream::Stdout;
         let terminal = if to_stdout {
-            self.ctx.target.stdout_is_terminal
+            self.ctx.console.stdout_is_terminal
         } else {
-            self.ctx.target.stderr_is_terminal
+            self.ctx.console.stderr_is_terminal
         };
         if !prefix {
             let mut shown = self.shown.borrow_mut();
-            let (bytes, hasher) = &mut shown[index(line.stream)];
+            let (bytes, hasher) = &mut shown[line.stream as usize];
             *bytes += line.text.len();
             hasher.write(line.text.as_bytes());
         }

@@ -1,31 +1,20 @@
-//! `ssmres get`: one GetCommandInvocation, printed.
+//! `ssmres get`: the invocation as it is now (AWS: one instance's, every step; Alibaba Cloud:
+//! every instance's, or the one named), printed.
 
 use crate::cli::InvocationArgs;
 use crate::error::{Error, exit};
-use crate::provider::aws::AwsProvider;
-use crate::provider::{FetchError, Fetched};
+use crate::render::Shape;
 
 pub async fn run(ctx: &super::Context, args: &InvocationArgs) -> Result<u8, Error> {
-    let provider = AwsProvider::connect(&ctx.aws).await?;
-    match provider.fetch_now(&super::key(args)).await {
-        Ok(Fetched::Found(mut invocation)) => {
-            ctx.print_full(&provider, &mut invocation, args.full_output, None)
-                .await?;
-            Ok(if args.remote_exit_code && invocation.is_terminal() {
-                invocation.remote_exit_code()
-            } else {
-                exit::SUCCESS
-            })
-        }
-        Ok(Fetched::NotVisible) => Err(Error::NotFound(
-            "invocation not found (InvocationDoesNotExist): check the command ID, the instance ID \
-             and the region (--region); a command sent seconds ago may not be visible yet, \
-             `ssmres wait` allows for that"
-                .into(),
-        )),
-        Err(FetchError::Transient(message)) => Err(Error::Api(format!(
-            "GetCommandInvocation failed after retries: {message}"
-        ))),
-        Err(FetchError::Credentials(e) | FetchError::Fatal(e)) => Err(e),
-    }
+    let subject = args.subject(ctx.cloud);
+    let cloud = ctx.connect(None, None).await?;
+    let mut report = cloud.get(&subject).await?;
+    let shape = Shape {
+        single: args.instance_id.is_some(),
+        outputs: true,
+        ..Shape::default()
+    };
+    ctx.print_full(&cloud, &mut report, shape, args.full_output, None)
+        .await?;
+    Ok(exit::of(report.verdict(), false, args.remote_exit_code))
 }

@@ -1,137 +1,177 @@
-//! `ssmres wait`: poll until terminal, then print the result exactly as `get` would. One
-//! `--instance-id` waits for that invocation; none or several wait for a fleet (wait_fleet.rs).
+//! `ssmres wait`: poll until terminal, then print the result exactly as `get` would. A wait on
+//! one thing (one AWS instance; an Alibaba Cloud invocation) polls it here; a wait over a whole
+//! command or several AWS instances goes in rounds (wait_fleet.rs).
+
+use std::collections::BTreeSet;
+use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::follow::Followed;
-use crate::cli::OutputFormat;
+use super::follow::{Follow, Followed};
 use crate::cli::WaitArgs;
 use crate::error::{Error, WaitStage, exit};
-use crate::model::StatusClass;
+use crate::model::{Report, Stream};
 use crate::poll::{self, Event, Outcome, Policy, Schedule};
 use crate::progress::Progress;
-use crate::provider::aws::AwsProvider;
-use crate::provider::{InvocationKey, Provider};
-use std::collections::BTreeSet;
+use crate::provider::Cloud;
+use crate::provider::contract::{FetchError, Fetched, Subject};
+use crate::render::{OutputFormat, Shape};
 
 /// Polls in a row that may fail before the wait gives up. Each poll is already retried by the
 /// SDK (3 attempts with backoff by default) and failing polls back off, so five span a real
 /// outage (15 s and more with the default intervals), not a blip.
-pub(super) const MAX_FAILED_POLLS: u32 = 5;
+const MAX_FAILED_POLLS: u32 = 5;
 
 /// How long, past the deadline, the steps of an unfinished multi-step invocation are looked up
 /// for the timeout's report.
-const LAST_STEPS: std::time::Duration = std::time::Duration::from_secs(2);
+const LAST_STEPS: Duration = Duration::from_secs(2);
 
 /// The poll policy the flags ask for, its deadline counted from now.
-pub(super) fn policy(args: &WaitArgs) -> Result<Policy, Error> {
-    if args.min_interval > args.max_interval {
+pub(super) fn policy(
+    schedule: Schedule,
+    not_found_grace: Duration,
+    timeout: Option<Duration>,
+) -> Result<Policy, Error> {
+    if schedule.min > schedule.max {
         return Err(Error::Usage(
             "--min-interval must not be longer than --max-interval".into(),
         ));
     }
     Ok(Policy {
-        schedule: Schedule {
-            min: args.min_interval,
-            max: args.max_interval,
-        },
-        not_found_grace: args.not_found_grace,
+        schedule,
+        not_found_grace,
         // --timeout is the user's budget for the whole command, credential look-up included.
-        deadline: args.timeout.map(|t| Instant::now() + t),
+        deadline: timeout.map(|t| Instant::now() + t),
         max_failed_polls: MAX_FAILED_POLLS,
     })
 }
 
 pub async fn run(ctx: &super::Context, args: &WaitArgs) -> Result<u8, Error> {
-    let policy = policy(args)?;
-    let provider = super::connect(ctx, policy.deadline, args.timeout).await?;
-    match args.instance_ids.as_slice() {
-        [instance_id] => {
-            let key = InvocationKey {
-                command_id: args.aws_command_id().to_owned(),
-                instance_id: instance_id.clone(),
-                plugin_name: args.plugin_name.clone(),
-            };
-            one(ctx, &provider, &policy, &key, args).await
-        }
-        _ => super::wait_fleet::run(ctx, &provider, &policy, args).await,
+    let schedule = Schedule {
+        min: args.min_interval,
+        max: args.max_interval,
+    };
+    let policy = policy(schedule, args.not_found_grace, args.timeout)?;
+    let cloud = ctx.connect(policy.deadline, args.timeout).await?;
+    let subject = args.subject(ctx.cloud);
+    match cloud.rounds(&subject) {
+        Some(rounds) => super::wait_fleet::run(ctx, &cloud, rounds, &policy, args, &subject).await,
+        None => one(ctx, &cloud, &policy, &subject, args).await,
     }
 }
 
 async fn one(
     ctx: &super::Context,
-    provider: &AwsProvider,
+    cloud: &Cloud,
     policy: &Policy,
-    key: &InvocationKey,
+    subject: &Subject,
     args: &WaitArgs,
 ) -> Result<u8, Error> {
+    let label = match subject.instances.as_slice() {
+        [one] => one,
+        _ => &subject.run_id,
+    };
     // Followed lines are the progress report; a spinner would break them up.
-    let progress = Progress::new(ctx.show_progress && !args.follow, &key.instance_id);
+    let progress = Progress::new(ctx.show_progress && !args.follow, label);
+    let start = Instant::now();
+    let look = || async {
+        let look = cloud.look(subject).await?;
+        // Some named instances answer, others never do: past the grace, that is an answer.
+        if let Fetched::Found(Report::Results(set)) = &look
+            && !set.missing.is_empty()
+            && start.elapsed() >= policy.not_found_grace
+        {
+            return Err(FetchError::Fatal(Error::NotFound(format!(
+                "no result for {} in invocation {} after {}: check the instance IDs",
+                set.missing.join(", "),
+                subject.run_id,
+                crate::duration::human(start.elapsed())
+            ))));
+        }
+        Ok(look)
+    };
     let mut rng = fastrand::Rng::new();
     let waiting = poll::wait(
         policy,
-        || provider.fetch(key),
+        look,
         |event| {
             log(&event);
             progress.update(&event);
         },
         &mut rng,
     );
-    let (outcome, followed) = if args.follow {
-        super::follow::Follow {
-            ctx,
-            provider,
-            command_id: &key.command_id,
-            instances: Some(BTreeSet::from([key.instance_id.clone()])),
-            step: args.plugin_name.as_deref(),
-            deadline: policy.deadline,
-            shown: Default::default(),
-            streams: Default::default(),
-            seen: Default::default(),
+    let (outcome, followed) = match (args.follow, cloud.aws()) {
+        (true, Some(aws)) => {
+            let instances = subject.instances.iter().cloned().collect::<BTreeSet<_>>();
+            let step = subject.step.as_deref();
+            Follow::new(
+                ctx,
+                aws,
+                &subject.run_id,
+                Some(instances),
+                step,
+                policy.deadline,
+            )
+            .around(waiting)
+            .await
         }
-        .around(waiting)
-        .await
-    } else {
-        (waiting.await, Followed::default())
+        _ => (waiting.await, Followed::default()),
     };
     progress.clear();
     // In text mode the followed lines were the result: not printed twice.
     let already_shown = args.follow && ctx.format == OutputFormat::Text && followed.streams > 0;
+    let shape = Shape {
+        single: subject.instances.len() == 1,
+        outputs: true,
+        ..Shape::default()
+    };
 
     match outcome? {
-        Outcome::Terminal(mut invocation) => {
-            if !already_shown {
-                ctx.print_full(provider, &mut invocation, args.full_output, policy.deadline)
-                    .await?;
-            } else {
+        Outcome::Terminal(mut report) => {
+            match &report {
                 // CloudWatch may still be delivering the last lines when the settle ends.
-                print_rest(ctx, &followed, &invocation)?;
+                Report::One(invocation) if already_shown => print_rest(ctx, &followed, invocation)?,
+                _ => {
+                    ctx.print_full(cloud, &mut report, shape, args.full_output, policy.deadline)
+                        .await?
+                }
             }
-            Ok(match invocation.class {
-                _ if args.remote_exit_code => invocation.remote_exit_code(),
-                StatusClass::Success => exit::SUCCESS,
-                _ => exit::TERMINAL_FAILURE,
-            })
+            if let Report::Results(set) = &report
+                && let Some(periodic) = set.periodic()
+            {
+                return Err(Error::Usage(format!(
+                    "{id} is a periodic task ({} on {}, {} runs so far): it runs again on its \
+                     schedule and never finishes, so there is nothing to wait for; the latest \
+                     state is printed above; `ssmres --provider aliyun list --invoke-id {id} \
+                     --include-history` lists every run",
+                    periodic.status,
+                    periodic.instance_id,
+                    periodic.repeats.unwrap_or(0),
+                    id = subject.run_id,
+                )));
+            }
+            Ok(exit::of(report.verdict(), true, args.remote_exit_code))
         }
         Outcome::TimedOut(last) => {
             let stage = match last {
-                Some(mut invocation) => {
+                Some(mut report) => {
                     // A document with several steps was followed through its listing: show
                     // each step as it stands, in the shape a finished one has.
-                    if matches!(invocation.raw, crate::model::RawRecord::AwsListed(_))
-                        && let Ok(Ok(crate::provider::Fetched::Found(now))) =
-                            tokio::time::timeout(LAST_STEPS, provider.fetch_now(key)).await
+                    if matches!(&report, Report::One(i) if i.status_only)
+                        && let Ok(Ok(now)) =
+                            tokio::time::timeout(LAST_STEPS, cloud.get(subject)).await
                     {
-                        invocation = now;
+                        report = now;
                     }
-                    ctx.print_full(provider, &mut invocation, args.full_output, policy.deadline)
+                    ctx.print_full(cloud, &mut report, shape, args.full_output, policy.deadline)
                         .await?;
-                    WaitStage::LastSeen(invocation.status_line())
+                    WaitStage::LastSeen(report.status_line())
                 }
                 None => WaitStage::NeverVisible,
             };
             Err(Error::Timeout(args.timeout.unwrap_or_default(), stage))
         }
+        Outcome::NeverVisible { waited } => Err(cloud.never_visible(subject, waited)),
     }
 }
 
@@ -139,10 +179,10 @@ async fn one(
 pub(super) fn log<T: poll::Observed>(event: &Event<'_, T>) {
     match event {
         Event::Seen {
-            state: invocation,
+            state,
             polls,
             elapsed,
-        } => tracing::debug!(polls, ?elapsed, status = %invocation.status_line(), "poll"),
+        } => tracing::debug!(polls, ?elapsed, status = %state.status_line(), "poll"),
         Event::NotVisible { polls, elapsed, .. } => {
             tracing::debug!(polls, ?elapsed, "poll: not visible yet")
         }
@@ -161,9 +201,10 @@ fn print_rest(
     followed: &Followed,
     invocation: &crate::model::Invocation,
 ) -> Result<(), Error> {
-    use crate::provider::aws::output_sources::Stream;
-    let part = |stream: Stream, content: &str, terminal: bool| -> Vec<u8> {
-        let rest = followed.rest(stream, content).unwrap_or_default();
+    let part = |stream: Stream, terminal: bool| -> Vec<u8> {
+        // A document with several steps: their streams one after the other, as followed.
+        let content: String = invocation.parts().iter().map(|p| p.text(stream)).collect();
+        let rest = followed.rest(stream, &content).unwrap_or_default();
         if terminal {
             crate::render::sanitize::visible(&String::from_utf8_lossy(rest))
                 .into_owned()
@@ -172,12 +213,8 @@ fn print_rest(
             rest.to_vec()
         }
     };
-    // A document with several steps: their streams one after the other, as followed.
-    let parts = invocation.parts();
-    let stdout: String = parts.iter().map(|p| p.stdout()).collect();
-    let stderr: String = parts.iter().map(|p| p.stderr()).collect();
     crate::output::emit(&crate::render::Rendered {
-        stdout: part(Stream::Stdout, &stdout, ctx.target.stdout_is_terminal),
-        stderr: part(Stream::Stderr, &stderr, ctx.target.stderr_is_terminal),
+        stdout: part(Stream::Stdout, ctx.console.stdout_is_terminal),
+        stderr: part(Stream::Stderr, ctx.console.stderr_is_terminal),
     })
 }

@@ -7,16 +7,18 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use futures_util::StreamExt;
 
-use crate::cli::{OutputFormat, WaitArgs};
+use super::follow::{Follow, Followed};
+use crate::cli::WaitArgs;
 use crate::error::{Error, WaitStage, exit};
 use crate::fleet::{self, Members};
-use crate::model::{Invocation, RawRecord, StatusClass};
+use crate::model::{Document, Invocation, StatusClass, Verdict, first_non_zero};
 use crate::output;
 use crate::poll::Policy;
 use crate::progress::Progress;
-use crate::provider::aws::{AwsFleet, AwsProvider, ListQuery};
-use crate::provider::{FetchError, Fetched, InvocationKey, Provider};
-use crate::render::{Rendered, json, list};
+use crate::provider::aws::output::complete::complete;
+use crate::provider::contract::{FetchError, Fetched, Subject};
+use crate::provider::{Cloud, Rounds};
+use crate::render::{OutputFormat, Rendered, json, list};
 
 /// GetCommandInvocation calls in flight at once: fast for hundreds of results, gentle on the
 /// API's rate limits for thousands.
@@ -32,18 +34,16 @@ const RESULT_LAG: [std::time::Duration; 3] = [
 
 pub async fn run(
     ctx: &super::Context,
-    provider: &AwsProvider,
+    cloud: &Cloud,
+    rounds: Rounds<'_>,
     policy: &Policy,
     args: &WaitArgs,
+    subject: &Subject,
 ) -> Result<u8, Error> {
-    let members = if args.instance_ids.is_empty() {
+    let members = if subject.instances.is_empty() {
         Members::All
     } else {
-        Members::Named(args.instance_ids.iter().cloned().collect::<BTreeSet<_>>())
-    };
-    let source = AwsFleet {
-        provider,
-        command_id: args.aws_command_id().to_owned(),
+        Members::Named(subject.instances.iter().cloned().collect::<BTreeSet<_>>())
     };
     // Followed lines are the progress report; a bar would break them up.
     let progress = Progress::new_fleet(ctx.show_progress && !args.follow);
@@ -54,7 +54,7 @@ pub async fn run(
 
     let waiting = fleet::wait(
         policy,
-        &source,
+        &rounds,
         &members,
         move |entry| {
             if wants_results {
@@ -68,30 +68,22 @@ pub async fn run(
         },
         &mut rng,
     );
-    let fetching = fetch_results(ctx, provider, args, policy, finished_rx);
+    let fetching = fetch_results(ctx, cloud, &rounds, args, subject, policy, finished_rx);
     let both = async { tokio::join!(waiting, fetching) };
-    let ((outcome, fetched), followed) = if args.follow {
-        super::follow::Follow {
-            ctx,
-            provider,
-            command_id: args.aws_command_id(),
-            instances: match &members {
+    let ((outcome, fetched), followed) = match (args.follow, cloud.aws()) {
+        (true, Some(aws)) => {
+            let instances = match &members {
                 Members::All => None,
                 Members::Named(set) => Some(set.clone()),
-            },
-            step: args.plugin_name.as_deref(),
-            deadline: policy.deadline,
-            shown: Default::default(),
-            streams: Default::default(),
-            seen: Default::default(),
+            };
+            let step = subject.step.as_deref();
+            Follow::new(ctx, aws, &subject.run_id, instances, step, policy.deadline)
+                .around(both)
+                .await
         }
-        .around(both)
-        .await
-    } else {
-        (both.await, super::follow::Followed::default())
+        _ => (both.await, Followed::default()),
     };
     progress.clear();
-    // In text mode the followed lines were the result: not printed twice.
     // In text mode the followed lines were the result of each instance followed: the others
     // (no stream ever seen, or following stopped) get theirs printed as without --follow.
     let followed_text = args.follow && ctx.format == OutputFormat::Text;
@@ -107,28 +99,23 @@ pub async fn run(
     }
     super::full_output::print_warnings(&warnings);
 
-    let code = if args.remote_exit_code {
+    let verdict = Verdict {
+        ended: true,
+        succeeded: !outcome
+            .entries
+            .values()
+            .any(|e| e.class == StatusClass::Failed),
         // Instances in the order they are printed (sorted by ID).
-        crate::model::first_non_zero(results.values().map(|k| k.remote_code))
-    } else if outcome
-        .entries
-        .values()
-        .any(|e| e.class == StatusClass::Failed)
-    {
-        exit::TERMINAL_FAILURE
-    } else {
-        exit::SUCCESS
+        remote_code: first_non_zero(results.values().map(|k| k.remote_code)),
     };
+    let code = exit::of(verdict, true, args.remote_exit_code);
     match ctx.format {
         OutputFormat::Jsonl => {}
         OutputFormat::Json => output::stream(|out| {
-            json::write_value(
-                out,
-                &results
-                    .values()
-                    .flat_map(|r| r.records.iter())
-                    .collect::<Vec<_>>(),
-            )
+            let docs = results
+                .values()
+                .flat_map(|r| r.parts.iter().map(|p| &*p.doc));
+            json::write_value(out, &*rounds.envelope().wrap(docs.collect(), None))
         })?,
         OutputFormat::Text if followed_text && !followed.cut_short => {
             let unseen: BTreeMap<String, Kept> = results
@@ -140,25 +127,10 @@ pub async fn run(
         OutputFormat::Text => output::emit(&text(&results, ctx))?,
         OutputFormat::Table => {
             // One detailed listing gives every row its response code and first output line.
-            let query = ListQuery {
-                command_id: args.aws_command_id().to_owned(),
-                instance_id: None,
-                details: true,
-                max_items: None,
-            };
-            let listed = provider
-                .list_invocations(&query)
-                .await
-                .map_err(into_error)?;
-            let entries: Vec<_> = listed
-                .into_iter()
-                .map(|i| i.into_entry())
-                .filter(|e| outcome.entries.contains_key(&e.instance_id))
-                .collect();
-            output::emit(&Rendered {
-                stdout: list::table(&entries, true, ctx.target.color).into_bytes(),
-                stderr: Vec::new(),
-            })?;
+            let mut entries = rounds.listing().await?;
+            entries.retain(|e| outcome.entries.contains_key(&e.instance_id));
+            let table = list::table(&entries, true, ctx.console.color);
+            output::emit(&Rendered::stdout(table.into_bytes()))?;
         }
     }
     if outcome.timed_out {
@@ -173,24 +145,25 @@ pub async fn run(
 /// Fetches each finished invocation's full result as its ID arrives; jsonl prints it at once.
 async fn fetch_results(
     ctx: &super::Context,
-    provider: &AwsProvider,
+    cloud: &Cloud,
+    rounds: &Rounds<'_>,
     args: &WaitArgs,
+    subject: &Subject,
     policy: &Policy,
     finished: tokio::sync::mpsc::UnboundedReceiver<String>,
 ) -> Result<(BTreeMap<String, Kept>, Vec<String>), Error> {
-    let reader = args.full_output.then(|| provider.output_reader());
+    let reader = cloud
+        .aws()
+        .filter(|_| args.full_output)
+        .map(|a| a.output_reader());
     let reader = reader.as_ref();
     let ids = futures_util::stream::unfold(finished, |mut rx| async move {
         rx.recv().await.map(|id| (id, rx))
     });
     let results = ids
         .map(|instance_id| async move {
-            let key = InvocationKey {
-                command_id: args.aws_command_id().to_owned(),
-                instance_id,
-                plugin_name: args.plugin_name.clone(),
-            };
-            let mut fetched = provider.fetch(&key).await;
+            let key = subject.key(&instance_id);
+            let mut fetched = rounds.fetch(&key).await;
             // The listing said it ended, but GetCommandInvocation (or a step's) can lag it for
             // a moment: a few more looks before that counts as an error.
             for pause in RESULT_LAG {
@@ -198,21 +171,14 @@ async fn fetch_results(
                     break;
                 }
                 tokio::time::sleep(pause).await;
-                fetched = provider.fetch(&key).await;
+                fetched = rounds.fetch(&key).await;
             }
             // Each result completed as it arrives, so jsonl streams complete results too.
             let mut warnings = Vec::new();
             if let (Some(reader), Ok(Fetched::Found(invocation))) = (reader, &mut fetched) {
-                if invocation.steps.is_empty() {
-                    warnings =
-                        super::full_output::complete(reader, invocation, policy.deadline).await;
-                }
-                for step in &mut invocation.steps {
-                    warnings
-                        .extend(super::full_output::complete(reader, step, policy.deadline).await);
-                }
+                warnings = complete(reader, invocation, policy.deadline).await;
             }
-            (key.instance_id, fetched, warnings)
+            (instance_id, fetched, warnings)
         })
         .buffered(FETCH_CONCURRENCY);
     let mut results = std::pin::pin!(results);
@@ -220,54 +186,55 @@ async fn fetch_results(
     let mut all_warnings = Vec::new();
     while let Some((instance_id, fetched, warnings)) = results.next().await {
         all_warnings.extend(warnings);
-        let invocation = match fetched {
-            Ok(Fetched::Found(invocation)) => invocation,
-            Ok(Fetched::NotVisible) => {
+        let invocation = match fetched? {
+            Fetched::Found(invocation) => invocation,
+            Fetched::NotVisible => {
                 return Err(Error::Api(format!(
                     "{instance_id} was listed as finished, but GetCommandInvocation does not find it"
                 )));
             }
-            Err(e) => return Err(into_error(e)),
         };
         if ctx.format == OutputFormat::Jsonl {
-            output::emit(&Rendered {
-                stdout: json::render_lines(invocation.parts().into_iter().map(|p| &p.raw)),
-                stderr: Vec::new(),
-            })?;
+            let lines = json::render_lines(invocation.parts().into_iter().map(|p| &*p.doc));
+            output::emit(&Rendered::stdout(lines))?;
         }
         all.insert(instance_id, Kept::from(*invocation));
     }
     Ok((all, all_warnings))
 }
 
-fn into_error(e: FetchError) -> Error {
-    match e {
-        FetchError::Transient(m) => Error::Api(m),
-        FetchError::Credentials(e) | FetchError::Fatal(e) => e,
-    }
-}
-
-/// What is kept of each finished invocation until the end: its record (which holds the
-/// output) and a status line; not the output a second time, which at ten thousand
-/// instances would double the memory of the wait.
+/// What is kept of each finished invocation until the end: its records (which hold the
+/// output) and status lines; not the output a second time, which at ten thousand instances
+/// would double the memory of the wait.
 struct Kept {
     /// One record, or one per step of a multi-step document.
-    records: Vec<RawRecord>,
+    parts: Vec<KeptPart>,
     status_line: String,
     remote_code: u8,
+}
+
+struct KeptPart {
+    doc: Box<dyn Document>,
+    step: Option<String>,
+    status: String,
 }
 
 impl From<Invocation> for Kept {
     fn from(inv: Invocation) -> Self {
         let remote_code = inv.remote_exit_code();
         let status_line = inv.status_line();
-        let records = if inv.steps.is_empty() {
-            vec![inv.raw]
+        let part = |i: Invocation| KeptPart {
+            doc: i.doc,
+            step: i.plugin_name,
+            status: i.status,
+        };
+        let parts = if inv.steps.is_empty() {
+            vec![part(inv)]
         } else {
-            inv.steps.into_iter().map(|s| s.raw).collect()
+            inv.steps.into_iter().map(part).collect()
         };
         Kept {
-            records,
+            parts,
             status_line,
             remote_code,
         }
@@ -279,19 +246,19 @@ impl From<Invocation> for Kept {
 fn text(results: &BTreeMap<String, Kept>, ctx: &super::Context) -> Rendered {
     crate::render::text::under_headers(
         results.iter().flat_map(|(id, kept)| {
-            let several = kept.records.len() > 1;
-            kept.records.iter().map(move |record| {
-                let header = match (several, record) {
-                    (true, RawRecord::Aws(r)) => format!(
+            let several = kept.parts.len() > 1;
+            kept.parts.iter().map(move |part| {
+                let header = match (several, &part.step) {
+                    (true, step) => format!(
                         "{id} · {} · {}",
-                        r.plugin_name.as_deref().unwrap_or_default(),
-                        r.status.as_deref().unwrap_or_default()
+                        step.as_deref().unwrap_or_default(),
+                        part.status
                     ),
-                    _ => format!("{id} · {}", kept.status_line),
+                    (false, _) => format!("{id} · {}", kept.status_line),
                 };
-                (header, record.stdout(), record.stderr())
+                (header, part.doc.stdout(), part.doc.stderr())
             })
         }),
-        &ctx.target,
+        &ctx.console,
     )
 }

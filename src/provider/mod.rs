@@ -1,46 +1,273 @@
-//! The seam between the tool and a cloud. A provider answers "what is this invocation now?";
-//! it knows nothing of terminals, polling or exit codes.
+//! The seam between the tool and the clouds. Every command talks to a `Cloud`, whichever it is;
+//! the terms of the conversation (what is asked, what may come back) are in `contract`. A
+//! provider knows nothing of terminals, polling or exit codes.
 
 pub mod aliyun;
 pub mod aws;
+pub mod contract;
+pub mod paging;
 
 use crate::error::Error;
-use crate::model::Invocation;
+use crate::fleet::{CommandSummary, FleetSource};
+use crate::model::{Envelope, Invocation, JsonArray, ListEntry, Listing, Report, ResultSet};
+use aliyun::AliyunProvider;
+use aws::AwsProvider;
+use aws::listing::CommandInvocations;
+use contract::{CloudKind, FetchError, Fetched, InvocationKey, ListFilter, Options, Subject};
 
-/// One look at an invocation (or, for a wait over something larger, at its current state).
-#[derive(Debug)]
-pub enum Fetched<T = Box<Invocation>> {
-    Found(T),
-    /// The service says it does not exist. Right after sending a command this usually means
-    /// "not visible yet" (eventual consistency); the caller decides how long to believe that.
-    NotVisible,
+pub enum Cloud {
+    // Boxed: the SDK's configuration makes it several times the size of the other.
+    Aws(Box<AwsProvider>),
+    Aliyun(AliyunProvider),
 }
 
-/// Why a look failed.
-#[derive(Debug)]
-pub enum FetchError {
-    /// Throttling, 5xx, timeouts, dropped connections, still failing after the SDK's retries.
-    /// A later poll may well succeed.
-    Transient(String),
-    /// Credentials could not be loaded. Fatal before the service has ever answered (nothing
-    /// is configured); afterwards a failed refresh (STS throttled, SSO slow) that a later poll
-    /// may get past.
-    Credentials(Error),
-    /// Will not get better by asking again: access denied, invalid IDs, a bad request.
-    Fatal(Error),
+impl Cloud {
+    /// Resolves the configuration (region, credentials, endpoint); no call to the service.
+    pub async fn connect(kind: CloudKind, options: &Options) -> Result<Cloud, Error> {
+        Ok(match kind {
+            CloudKind::Aws => Cloud::Aws(Box::new(AwsProvider::connect(options).await?)),
+            CloudKind::Aliyun => Cloud::Aliyun(AliyunProvider::connect(options)?),
+        })
+    }
+
+    /// The AWS provider, for what only AWS has (complete output, following, windows).
+    pub fn aws(&self) -> Option<&AwsProvider> {
+        match self {
+            Cloud::Aws(p) => Some(p),
+            Cloud::Aliyun(_) => None,
+        }
+    }
+
+    /// `get`: the invocation as it is now. AWS: one instance's (with every step); Alibaba
+    /// Cloud: every instance's, or the one named.
+    pub async fn get(&self, subject: &Subject) -> Result<Report, Error> {
+        match self {
+            Cloud::Aws(p) => {
+                let instance = subject.instances.first().map_or("", String::as_str);
+                match p.fetch_now(&subject.key(instance)).await? {
+                    Fetched::Found(invocation) => Ok(Report::One(invocation)),
+                    Fetched::NotVisible => Err(Error::NotFound(
+                        "invocation not found (InvocationDoesNotExist): check the command ID, the \
+                         instance ID and the region (--region); a command sent seconds ago may \
+                         not be visible yet, `ssmres wait` allows for that"
+                            .into(),
+                    )),
+                }
+            }
+            Cloud::Aliyun(p) => {
+                let set = p.results(&results_query(subject)).await?;
+                if set.results.is_empty() {
+                    let instance = if subject.instances.is_empty() {
+                        ""
+                    } else {
+                        ", the instance ID"
+                    };
+                    return Err(Error::NotFound(format!(
+                        "no results for invocation {}{}: check the invoke ID{instance} and the \
+                         region (--region); results of the last 30 days are kept; an invocation \
+                         sent seconds ago may not be visible yet, `ssmres --provider aliyun \
+                         wait` allows for that",
+                        subject.run_id,
+                        on_one(subject),
+                    )));
+                }
+                Ok(Report::Results(set))
+            }
+        }
+    }
+
+    /// A wait that never saw what it waited for, in this cloud's words.
+    pub fn never_visible(&self, subject: &Subject, waited: std::time::Duration) -> Error {
+        let waited = crate::duration::human(waited);
+        Error::NotFound(match self {
+            Cloud::Aws(_) => format!(
+                "invocation not found after {waited} (InvocationDoesNotExist): check the command \
+                 ID, the instance ID and the region (--region), and that the command was sent to \
+                 this instance; raise --not-found-grace if the service is slow to show it"
+            ),
+            Cloud::Aliyun(_) => format!(
+                "no results for invocation {}{} after {waited}: check the invoke ID and the \
+                 region (--region); raise --not-found-grace if the service is slow to show it",
+                subject.run_id,
+                on_one(subject),
+            ),
+        })
+    }
+
+    /// A wait on a whole command or several AWS instances goes in rounds (fleet.rs) over the
+    /// command's invocations; None: the wait polls one thing (`look`).
+    pub fn rounds(&self, subject: &Subject) -> Option<Rounds<'_>> {
+        match self {
+            Cloud::Aws(aws) if subject.instances.len() != 1 => Some(Rounds {
+                aws,
+                run_id: subject.run_id.clone(),
+            }),
+            _ => None,
+        }
+    }
+
+    /// One look at what a wait that polls one thing waits on: one AWS invocation, or an
+    /// Alibaba Cloud invocation on every instance named (all of them when none is).
+    pub async fn look(&self, subject: &Subject) -> Result<Fetched<Report>, FetchError> {
+        match self {
+            Cloud::Aws(p) => {
+                let instance = subject.instances.first().map_or("", String::as_str);
+                Ok(match p.fetch(&subject.key(instance)).await? {
+                    Fetched::Found(invocation) => Fetched::Found(Report::One(invocation)),
+                    Fetched::NotVisible => Fetched::NotVisible,
+                })
+            }
+            Cloud::Aliyun(p) => {
+                let mut set = p.results(&results_query(subject)).await?;
+                if !subject.instances.is_empty() {
+                    keep_named(&mut set, &subject.instances);
+                }
+                Ok(match set.results.is_empty() {
+                    true => Fetched::NotVisible,
+                    false => Fetched::Found(Report::Results(set)),
+                })
+            }
+        }
+    }
+
+    /// `list`: AWS: a command's invocations; Alibaba Cloud: the results the filters match.
+    pub async fn list(&self, filter: &ListFilter) -> Result<Report, Error> {
+        match self {
+            Cloud::Aws(p) => {
+                let listed = p.list_invocations(filter).await?;
+                Ok(Report::Listing(Listing {
+                    entries: listed.into_iter().map(|i| i.into_entry()).collect(),
+                    envelope: &CommandInvocations,
+                }))
+            }
+            Cloud::Aliyun(p) => Ok(Report::Results(p.results(filter).await?)),
+        }
+    }
+
+    /// What `cancel` calls, for messages.
+    pub fn cancel_call(kind: CloudKind) -> &'static str {
+        match kind {
+            CloudKind::Aws => "CancelCommand",
+            CloudKind::Aliyun => "StopInvocation",
+        }
+    }
+
+    /// Stops what `subject` names: CancelCommand, or StopInvocation. Stopping twice does no
+    /// harm, so the call is retried like any other.
+    pub async fn cancel(&self, subject: &Subject) -> Result<(), FetchError> {
+        match self {
+            Cloud::Aws(p) => p.cancel_command(&subject.run_id, &subject.instances).await,
+            Cloud::Aliyun(p) => p.stop_invocation(&subject.run_id, &subject.instances).await,
+        }
+    }
+
+    /// The state of each instance `subject` names (every instance when none is).
+    pub async fn states(&self, subject: &Subject) -> Result<Vec<ListEntry>, FetchError> {
+        let mut entries = match self {
+            Cloud::Aws(p) => {
+                let one = match subject.instances.as_slice() {
+                    [one] => Some(one.as_str()),
+                    _ => None,
+                };
+                p.invocation_states(&subject.run_id, one).await?
+            }
+            Cloud::Aliyun(p) => {
+                let query = ListFilter {
+                    run_id: Some(subject.run_id.clone()),
+                    ..ListFilter::default()
+                };
+                let set = p.results(&query).await?;
+                let state = |r: Invocation| ListEntry {
+                    instance_id: r.instance_id,
+                    instance_name: None,
+                    status: r.status,
+                    status_details: None,
+                    class: r.class,
+                    plugins: Vec::new(),
+                    doc: r.doc,
+                };
+                set.results.into_iter().map(state).collect()
+            }
+        };
+        if !subject.instances.is_empty() {
+            entries.retain(|e| subject.instances.contains(&e.instance_id));
+        }
+        Ok(entries)
+    }
 }
 
-/// What identifies one invocation (or one step of it).
-#[derive(Debug, Clone)]
-pub struct InvocationKey {
-    pub command_id: String,
-    pub instance_id: String,
-    pub plugin_name: Option<String>,
+/// A wait in rounds: each round the command's counts (ListCommands), and its invocations'
+/// states when they moved; each finished invocation fetched once.
+pub struct Rounds<'a> {
+    aws: &'a AwsProvider,
+    run_id: String,
 }
 
-pub trait Provider {
-    fn fetch(
-        &self,
-        key: &InvocationKey,
-    ) -> impl std::future::Future<Output = Result<Fetched, FetchError>>;
+impl Rounds<'_> {
+    /// One invocation's complete result.
+    pub async fn fetch(&self, key: &InvocationKey) -> Result<Fetched<Box<Invocation>>, FetchError> {
+        self.aws.fetch(key).await
+    }
+
+    /// How the cloud's json puts the results together.
+    pub fn envelope(&self) -> &'static dyn Envelope {
+        &JsonArray
+    }
+
+    /// Every invocation with each step's code and (cut) output, for the final table.
+    pub async fn listing(&self) -> Result<Vec<ListEntry>, FetchError> {
+        let filter = ListFilter {
+            run_id: Some(self.run_id.clone()),
+            details: true,
+            ..ListFilter::default()
+        };
+        let listed = self.aws.list_invocations(&filter).await?;
+        Ok(listed.into_iter().map(|i| i.into_entry()).collect())
+    }
+}
+
+impl FleetSource for Rounds<'_> {
+    async fn summary(&self) -> Result<Option<CommandSummary>, FetchError> {
+        self.aws.command_summary(&self.run_id).await
+    }
+
+    async fn list(&self) -> Result<Vec<ListEntry>, FetchError> {
+        self.aws.invocation_states(&self.run_id, None).await
+    }
+}
+
+/// " on i-…" when one instance is named.
+fn on_one(subject: &Subject) -> String {
+    match subject.instances.as_slice() {
+        [one] => format!(" on {one}"),
+        _ => String::new(),
+    }
+}
+
+fn results_query(subject: &Subject) -> ListFilter {
+    ListFilter {
+        run_id: Some(subject.run_id.clone()),
+        // One instance is filtered by the service; several are picked out here.
+        instance_id: match subject.instances.as_slice() {
+            [one] => Some(one.clone()),
+            _ => None,
+        },
+        command: subject.command.clone(),
+        ..ListFilter::default()
+    }
+}
+
+/// Only the instances named, and which of them have no result yet.
+fn keep_named(set: &mut ResultSet, named: &[String]) {
+    set.results.retain(|r| named.contains(&r.instance_id));
+    // The service counted every instance; the output counts what it holds.
+    set.total_count = Some(set.results.len() as u64);
+    let mut missing: Vec<String> = named
+        .iter()
+        .filter(|n| !set.results.iter().any(|r| &r.instance_id == *n))
+        .cloned()
+        .collect();
+    missing.sort();
+    missing.dedup();
+    set.missing = missing;
 }

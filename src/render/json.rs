@@ -9,14 +9,14 @@ use crate::model::Invocation;
 /// document's order, each as `get --plugin-name STEP` prints it.
 pub fn render(invocation: &Invocation) -> Vec<u8> {
     if invocation.steps.is_empty() {
-        render_value(&invocation.raw)
+        render_value(&*invocation.doc)
     } else {
-        render_value(&invocation.steps.iter().map(|s| &s.raw).collect::<Vec<_>>())
+        render_value(&invocation.steps.iter().map(|s| &*s.doc).collect::<Vec<_>>())
     }
 }
 
 /// Any record the aws CLI's way: 4-space indent, raw UTF-8, a trailing newline.
-pub fn render_value(value: &impl Serialize) -> Vec<u8> {
+pub fn render_value<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
     let mut out = Vec::with_capacity(4096);
     let formatter = serde_json::ser::PrettyFormatter::with_indent(b"    ");
     let mut serializer = serde_json::Serializer::with_formatter(&mut out, formatter);
@@ -28,7 +28,10 @@ pub fn render_value(value: &impl Serialize) -> Vec<u8> {
 }
 
 /// Like `render_value`, straight into a writer.
-pub fn write_value(out: &mut dyn std::io::Write, value: &impl Serialize) -> std::io::Result<()> {
+pub fn write_value<T: Serialize + ?Sized>(
+    out: &mut dyn std::io::Write,
+    value: &T,
+) -> std::io::Result<()> {
     let formatter = serde_json::ser::PrettyFormatter::with_indent(b"    ");
     let mut serializer = serde_json::Serializer::with_formatter(&mut *out, formatter);
     value
@@ -38,7 +41,9 @@ pub fn write_value(out: &mut dyn std::io::Write, value: &impl Serialize) -> std:
 }
 
 /// One compact object per line (JSON Lines), for `jq -c` and `while read` loops.
-pub fn render_lines<'a, T: Serialize + 'a>(values: impl IntoIterator<Item = &'a T>) -> Vec<u8> {
+pub fn render_lines<'a, T: Serialize + ?Sized + 'a>(
+    values: impl IntoIterator<Item = &'a T>,
+) -> Vec<u8> {
     let mut out = Vec::with_capacity(4096);
     for value in values {
         if serde_json::to_writer(&mut out, value).is_ok() {

@@ -3,11 +3,11 @@
 
 use std::collections::HashMap;
 
-use comfy_table::{Cell, ContentArrangement, Table, presets};
+use comfy_table::Cell;
 
-use super::sanitize::{one_line, visible};
-use super::{Rendered, Target};
-use crate::model::ListEntry;
+use super::sanitize::one_line;
+use super::{Console, OutputFormat, Rendered, json};
+use crate::model::{ListEntry, Listing};
 
 const OUTPUT_CAP_NOTE: &str = "Output: each step's first 2,500 characters, as ListCommandInvocations \
                                returns it; `ssmres get` shows up to 24,000.";
@@ -65,18 +65,29 @@ fn first_line(entry: &ListEntry) -> String {
     )
 }
 
+/// A listing in one format: json in the cloud's envelope, a row per invocation, or each
+/// invocation's (cut) output under a header.
+pub fn render(
+    format: OutputFormat,
+    listing: &Listing,
+    details: bool,
+    console: &Console,
+) -> Rendered {
+    let docs = || listing.entries.iter().map(|e| &*e.doc);
+    match format {
+        OutputFormat::Json => Rendered::stdout(json::render_value(
+            &*listing.envelope.wrap(docs().collect(), None),
+        )),
+        OutputFormat::Jsonl => Rendered::stdout(json::render_lines(docs())),
+        OutputFormat::Table => {
+            Rendered::stdout(table(&listing.entries, details, console.color).into_bytes())
+        }
+        OutputFormat::Text => text(&listing.entries, console),
+    }
+}
+
 pub fn table(entries: &[ListEntry], details: bool, color: bool) -> String {
-    let mut table = Table::new();
-    table.load_style(presets::UTF8_FULL_CONDENSED);
-    if table
-        .width()
-        .is_some_and(|w| w >= super::table::MIN_WRAP_WIDTH)
-    {
-        table.set_content_arrangement(ContentArrangement::Dynamic);
-    }
-    if color {
-        table.enforce_styling();
-    }
+    let mut table = super::table::new_table(color);
     let mut header = vec!["Instance", "Status"];
     if details {
         header.extend(["Code", "Output (first line)"]);
@@ -110,35 +121,22 @@ pub fn table(entries: &[ListEntry], details: bool, color: bool) -> String {
     out
 }
 
-pub fn text(entries: &[ListEntry], target: &Target) -> Rendered {
-    let mut out = String::new();
-    for e in entries {
-        if e.plugins.is_empty() {
-            out.push_str(&format!("== {} · {} ==\n", e.instance_id, e.status_line()));
-        }
-        // One header per step, naming the instance and the step, so that `grep '^== i-0abc'`
-        // finds every part of one instance's output.
-        for p in &e.plugins {
-            out.push_str(&format!(
-                "== {} · {} · {} ==\n",
-                e.instance_id, p.name, p.status
-            ));
-            let body = p.output.as_deref().unwrap_or_default();
-            out.push_str(body);
-            if !body.is_empty() && !body.ends_with('\n') {
-                out.push('\n');
-            }
-        }
-    }
-    let stdout = if target.stdout_is_terminal {
-        visible(&out).into_owned()
-    } else {
-        out
-    };
-    Rendered {
-        stdout: stdout.into_bytes(),
-        stderr: Vec::new(),
-    }
+/// Each step's (cut) output under a header naming the instance, the step and its status, so
+/// that `grep '^== i-0abc'` finds every part of one instance's output; an invocation with no
+/// step yet gets its header alone.
+pub fn text(entries: &[ListEntry], console: &Console) -> Rendered {
+    let items = entries.iter().flat_map(|e| {
+        let alone = e
+            .plugins
+            .is_empty()
+            .then(|| (format!("{} · {}", e.instance_id, e.status_line()), "", ""));
+        let steps = e.plugins.iter().map(|p| {
+            let header = format!("{} · {} · {}", e.instance_id, p.name, p.status);
+            (header, p.output.as_deref().unwrap_or_default(), "")
+        });
+        alone.into_iter().chain(steps)
+    });
+    super::text::under_headers(items, console)
 }
 
 #[cfg(test)]
@@ -211,7 +209,7 @@ mod tests {
             entry("i-00000001", "Success", "Success", Some("one\n")),
             entry("i-00000002", "Failed", "Failed", Some("two")),
         ];
-        let out = text(&entries, &Target::default());
+        let out = text(&entries, &Console::default());
         assert_eq!(
             String::from_utf8(out.stdout).unwrap(),
             "== i-00000001 · aws:runShellScript · Success ==\none\n\

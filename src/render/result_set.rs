@@ -2,41 +2,23 @@
 //! once (Alibaba Cloud Assistant): one row per instance, then each output as a whole section;
 //! or the outputs alone under headers. Everything remote is sanitised.
 
-use comfy_table::{Cell, ContentArrangement, Table, presets};
+use comfy_table::Cell;
 
 use super::sanitize::{one_line, visible};
-use super::{Rendered, Target, json, list, table, text};
-use crate::cli::OutputFormat;
+use super::{Console, OutputFormat, Rendered, Shape, json, list, table, text};
 use crate::model::{Invocation, ResultSet};
-use crate::provider::aliyun::record::Envelope;
-
-/// How a result set is to be shown.
-#[derive(Debug, Clone, Copy)]
-pub struct Shape {
-    /// The caller named one instance: text mode prints its output alone.
-    pub single: bool,
-    /// The results may belong to several invocations (a listing): say which.
-    pub spans: bool,
-    /// The table shows each output after the rows (a listing shows the rows only).
-    pub outputs: bool,
-}
 
 /// The set in one format, with its warnings on stderr. json keeps the cloud's own envelope.
-pub fn render(format: OutputFormat, set: &ResultSet, shape: Shape, target: &Target) -> Rendered {
+pub fn render(format: OutputFormat, set: &ResultSet, shape: Shape, console: &Console) -> Rendered {
     let mut rendered = match format {
-        OutputFormat::Json => Rendered {
-            stdout: json::render_value(&Envelope::new(set.total_count, set.results.iter())),
-            stderr: Vec::new(),
-        },
-        OutputFormat::Jsonl => Rendered {
-            stdout: json::render_lines(set.results.iter().map(|r| &r.raw)),
-            stderr: Vec::new(),
-        },
-        OutputFormat::Table => Rendered {
-            stdout: table(set, shape.spans, shape.outputs, target.color).into_bytes(),
-            stderr: Vec::new(),
-        },
-        OutputFormat::Text => text(set, shape.single, shape.spans, target),
+        OutputFormat::Json => Rendered::stdout(json::render_value(&*set.json())),
+        OutputFormat::Jsonl => {
+            Rendered::stdout(json::render_lines(set.results.iter().map(|r| &*r.doc)))
+        }
+        OutputFormat::Table => {
+            Rendered::stdout(table(set, shape.spans, shape.outputs, console.color).into_bytes())
+        }
+        OutputFormat::Text => text(set, shape.single, shape.spans, console),
     };
     for warning in warnings(set) {
         rendered
@@ -49,28 +31,10 @@ pub fn render(format: OutputFormat, set: &ResultSet, shape: Shape, target: &Targ
 /// Rows (with an Invocation column when they span several invocations, as `list` may), a
 /// totals line, then with `outputs` each instance's output.
 pub fn table(set: &ResultSet, with_invocation: bool, outputs: bool, color: bool) -> String {
-    let mut t = Table::new();
-    t.load_style(presets::UTF8_FULL_CONDENSED);
-    if t.width().is_some_and(|w| w >= table::MIN_WRAP_WIDTH) {
-        t.set_content_arrangement(ContentArrangement::Dynamic);
-    }
-    if color {
-        t.enforce_styling();
-    }
-    let mut header = Vec::new();
-    if with_invocation {
-        header.push("Invocation");
-    }
-    header.extend([
-        "Instance",
-        "Status",
-        "Exit code",
-        "Error",
-        "Started",
-        "Finished",
-        "Repeats",
-    ]);
-    t.set_header(header);
+    let mut t = table::new_table(color);
+    let header = "Invocation|Instance|Status|Exit code|Error|Started|Finished|Repeats".split('|');
+    // The Invocation column only when the rows may belong to several.
+    t.set_header(header.skip(usize::from(!with_invocation)));
     let text = |v: &Option<String>| Cell::new(v.as_deref().map(one_line).unwrap_or_default());
     for r in &set.results {
         let mut row = Vec::new();
@@ -93,7 +57,7 @@ pub fn table(set: &ResultSet, with_invocation: bool, outputs: bool, color: bool)
             text(&r.status_details),
             text(&r.started),
             text(&r.ended),
-            Cell::new(r.repeats().map(|n| n.to_string()).unwrap_or_default()),
+            Cell::new(r.repeats.map(|n| n.to_string()).unwrap_or_default()),
         ]);
         t.add_row(row);
     }
@@ -118,7 +82,7 @@ pub fn table(set: &ResultSet, with_invocation: bool, outputs: bool, color: bool)
 
 /// "output truncated by N bytes", and where the whole output went, if it went anywhere.
 fn cut_note(r: &Invocation) -> Option<String> {
-    let dropped = r.dropped_bytes();
+    let dropped = r.dropped_bytes;
     if dropped == 0 {
         return None;
     }
@@ -131,36 +95,19 @@ fn cut_note(r: &Invocation) -> Option<String> {
 
 /// What the reader should know about the outputs shown: one line each, for stderr.
 pub fn warnings(set: &ResultSet) -> Vec<String> {
-    let mut out = Vec::new();
-    for r in &set.results {
-        if let Some(note) = cut_note(r) {
-            out.push(format!(
-                "{}: {note} (Dropped): the service keeps the first 24 KB",
-                r.instance_id
-            ));
-        }
-        if r.output_was_undecoded() {
-            out.push(format!(
-                "{}: the output was not Base64 as requested; shown as the service sent it",
-                r.instance_id
-            ));
-        }
-        if r.output_was_lossy() {
-            out.push(format!(
-                "{}: the output is not valid UTF-8; invalid bytes are shown as U+FFFD",
-                r.instance_id
-            ));
-        }
-    }
-    out
+    let notes = set
+        .results
+        .iter()
+        .flat_map(|r| r.notes.iter().map(|n| (&r.instance_id, n)));
+    notes.map(|(id, n)| format!("{id}: {n}")).collect()
 }
 
 /// One result's output as it is, when the caller named one instance; otherwise each output
 /// under `== <invocation> · <instance> · <status> ==` (the invocation only when `list` spans
 /// several).
-pub fn text(set: &ResultSet, single: bool, with_invocation: bool, target: &Target) -> Rendered {
+pub fn text(set: &ResultSet, single: bool, with_invocation: bool, console: &Console) -> Rendered {
     if let ([only], true) = (set.results.as_slice(), single) {
-        return text::render(only, target);
+        return text::render(only, console);
     }
     text::under_headers(
         set.results.iter().map(|r| {
@@ -171,7 +118,7 @@ pub fn text(set: &ResultSet, single: bool, with_invocation: bool, target: &Targe
             };
             (header, r.stdout(), r.stderr())
         }),
-        target,
+        console,
     )
 }
 
@@ -198,7 +145,7 @@ mod tests {
     fn set(results: Vec<Invocation>) -> ResultSet {
         ResultSet {
             results,
-            ..Default::default()
+            ..ResultSet::new(&crate::model::JsonArray)
         }
     }
 
@@ -236,13 +183,16 @@ mod tests {
     #[test]
     fn text_is_the_output_alone_for_one_named_instance() {
         let one = set(vec![result("i-one", "Success", "a\x1b", 0)]);
-        assert_eq!(text(&one, true, false, &Target::default()).stdout, b"a\x1b");
+        assert_eq!(
+            text(&one, true, false, &Console::default()).stdout,
+            b"a\x1b"
+        );
         let two = set(vec![
             result("i-one", "Success", "a", 0),
             result("i-two", "Failed", "b\n", 0),
         ]);
         assert_eq!(
-            text(&two, false, false, &Target::default()).stdout,
+            text(&two, false, false, &Console::default()).stdout,
             "== i-one · Success ==\na\n== i-two · Failed ==\nb\n".as_bytes()
         );
     }

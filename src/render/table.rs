@@ -4,11 +4,11 @@
 use comfy_table::{Cell, Color, ContentArrangement, Table, presets};
 
 use super::sanitize::visible;
-use crate::model::{Cut, Invocation, StatusClass};
+use crate::model::{Cut, Invocation, StatusClass, Stream};
 
-pub(super) const MIN_WRAP_WIDTH: u16 = 40;
+const MIN_WRAP_WIDTH: u16 = 40;
 
-pub(super) fn status_color(class: StatusClass) -> Color {
+pub fn status_color(class: StatusClass) -> Color {
     match class {
         StatusClass::Success => Color::Green,
         StatusClass::Failed => Color::Red,
@@ -16,7 +16,7 @@ pub(super) fn status_color(class: StatusClass) -> Color {
     }
 }
 
-pub(super) fn section(out: &mut String, title: &str, body: &str, finished: bool, color: bool) {
+pub fn section(out: &mut String, title: &str, body: &str, finished: bool, color: bool) {
     let header = format!("── {title} ──");
     if color {
         let bold = anstyle::Style::new().bold();
@@ -61,7 +61,8 @@ fn cut_note(out: &mut String, stream: &str, cut: Option<&Cut>) {
     out.push('\n');
 }
 
-fn new_table(color: bool) -> Table {
+/// The one table style: condensed UTF-8 lines, wrapped to a real terminal's width.
+pub fn new_table(color: bool) -> Table {
     let mut table = Table::new();
     // Wrap to the terminal's width, but only a real one: a pty that reports no size (`script`,
     // some CI runners) says 0 columns, and squeezing to that prints one letter per line.
@@ -75,107 +76,84 @@ fn new_table(color: bool) -> Table {
     table
 }
 
-/// A document with several steps: the invocation's status, a row per step, then each step's
-/// stdout and stderr under the step's name.
-fn render_steps(inv: &Invocation, color: bool) -> String {
-    let mut head = new_table(color);
-    let mut row = |name: &str, value: &str| {
-        head.add_row(vec![Cell::new(name), Cell::new(visible(value))]);
-    };
-    row("Command", &inv.command_id);
-    row("Instance", &inv.instance_id);
-    if let Some(doc) = &inv.document {
-        row("Document", doc);
-    }
-    let mut status = Cell::new(visible(&inv.status_line()));
+/// The status, coloured by what it means when colour is on.
+fn status_cell(inv: &Invocation, color: bool) -> Cell {
+    let cell = Cell::new(visible(&inv.status_line()));
     if color {
-        status = status.fg(status_color(inv.class));
+        cell.fg(status_color(inv.class))
+    } else {
+        cell
     }
-    head.add_row(vec![Cell::new("Status"), status]);
+}
 
+/// One invocation: its fields as rows (a document with several steps: a row per step in a
+/// second table), then stdout and stderr (each step's, under its name) as whole sections.
+pub fn render(inv: &Invocation, color: bool) -> String {
+    let mut table = new_table(color);
+    let mut row = |name: &str, value: Option<&str>| {
+        if let Some(v) = value {
+            table.add_row(vec![Cell::new(name), Cell::new(visible(v))]);
+        }
+    };
+    row("Command", Some(&inv.command_id));
+    row("Instance", Some(&inv.instance_id));
+    row("Document", inv.document.as_deref());
+    row("Plugin", inv.plugin_name.as_deref());
+    table.add_row(vec![Cell::new("Status"), status_cell(inv, color)]);
+    if !inv.steps.is_empty() {
+        return render_steps(table, inv, color);
+    }
+    let code = inv.response_code.filter(|_| inv.is_terminal());
+    for (name, value) in [
+        ("Response code", code.map(|c| c.to_string())),
+        ("Started", inv.started.clone()),
+        ("Ended", inv.ended.clone()),
+        ("Elapsed", inv.elapsed.clone()),
+        ("Stdout URL", inv.stdout_url.clone()),
+        ("Stderr URL", inv.stderr_url.clone()),
+    ] {
+        if let Some(v) = value {
+            table.add_row(vec![Cell::new(name), Cell::new(visible(&v))]);
+        }
+    }
+    let mut out = format!("{table}\n");
+    for stream in [Stream::Stdout, Stream::Stderr] {
+        let name = stream.name();
+        section(&mut out, name, inv.text(stream), inv.is_terminal(), color);
+        cut_note(&mut out, name, inv.cut(stream));
+    }
+    out
+}
+
+fn render_steps(head: Table, inv: &Invocation, color: bool) -> String {
     let mut steps = new_table(color);
     steps.set_header(vec!["Step", "Status", "Response code", "Started", "Ended"]);
     for step in &inv.steps {
-        let mut status = Cell::new(visible(&step.status_line()));
-        if color {
-            status = status.fg(status_color(step.class));
-        }
+        let text = |v: &Option<String>| Cell::new(visible(v.as_deref().unwrap_or_default()));
+        let code = step.response_code.map(|c| c.to_string());
         steps.add_row(vec![
-            Cell::new(visible(step.plugin_name.as_deref().unwrap_or_default())),
-            status,
-            Cell::new(
-                step.response_code
-                    .map(|c| c.to_string())
-                    .unwrap_or_default(),
-            ),
-            Cell::new(visible(step.started.as_deref().unwrap_or_default())),
-            Cell::new(visible(step.ended.as_deref().unwrap_or_default())),
+            text(&step.plugin_name),
+            status_cell(step, color),
+            text(&code),
+            text(&step.started),
+            text(&step.ended),
         ]);
     }
     let mut out = format!("{head}\n{steps}\n");
     for step in &inv.steps {
         let name = super::sanitize::one_line(step.plugin_name.as_deref().unwrap_or_default());
-        for (stream, body, cut) in [
-            ("stdout", step.stdout(), step.stdout_cut.as_ref()),
-            ("stderr", step.stderr(), step.stderr_cut.as_ref()),
-        ] {
+        for stream in [Stream::Stdout, Stream::Stderr] {
+            let title = format!("{name} · {}", stream.name());
             section(
                 &mut out,
-                &format!("{name} · {stream}"),
-                body,
+                &title,
+                step.text(stream),
                 step.is_terminal(),
                 color,
             );
-            cut_note(&mut out, stream, cut);
+            cut_note(&mut out, stream.name(), step.cut(stream));
         }
     }
-    out
-}
-
-pub fn render(inv: &Invocation, color: bool) -> String {
-    if !inv.steps.is_empty() {
-        return render_steps(inv, color);
-    }
-    let mut table = new_table(color);
-    let mut row = |name: &str, value: &str| {
-        table.add_row(vec![Cell::new(name), Cell::new(visible(value))]);
-    };
-    row("Command", &inv.command_id);
-    row("Instance", &inv.instance_id);
-    if let Some(doc) = &inv.document {
-        row("Document", doc);
-    }
-    if let Some(plugin) = &inv.plugin_name {
-        row("Plugin", plugin);
-    }
-    let mut status = Cell::new(visible(&inv.status_line()));
-    if color {
-        status = status.fg(status_color(inv.class));
-    }
-    table.add_row(vec![Cell::new("Status"), status]);
-    let mut row = |name: &str, value: &Option<String>| {
-        if let Some(v) = value {
-            table.add_row(vec![Cell::new(name), Cell::new(visible(v))]);
-        }
-    };
-    row(
-        "Response code",
-        &inv.response_code
-            .filter(|_| inv.is_terminal())
-            .map(|c| c.to_string()),
-    );
-    row("Started", &inv.started);
-    row("Ended", &inv.ended);
-    row("Elapsed", &inv.elapsed);
-    row("Stdout URL", &inv.stdout_url);
-    row("Stderr URL", &inv.stderr_url);
-
-    let mut out = table.to_string();
-    out.push('\n');
-    section(&mut out, "stdout", inv.stdout(), inv.is_terminal(), color);
-    cut_note(&mut out, "stdout", inv.stdout_cut.as_ref());
-    section(&mut out, "stderr", inv.stderr(), inv.is_terminal(), color);
-    cut_note(&mut out, "stderr", inv.stderr_cut.as_ref());
     out
 }
 

@@ -3,7 +3,7 @@
 //! terminal control characters are made visible like everywhere else.
 
 use super::sanitize::visible;
-use super::{Rendered, Target};
+use super::{Console, Rendered};
 use crate::model::Invocation;
 
 fn stream(text: &str, to_terminal: bool) -> Vec<u8> {
@@ -15,14 +15,14 @@ fn stream(text: &str, to_terminal: bool) -> Vec<u8> {
 }
 
 /// The streams; for several steps, each step's stdout in order, and their stderr likewise.
-pub fn render(invocation: &Invocation, target: &Target) -> Rendered {
+pub fn render(invocation: &Invocation, console: &Console) -> Rendered {
     let parts = invocation.parts();
     let joined = |pick: fn(&Invocation) -> &str| -> String {
         parts.iter().map(|p| pick(p)).collect::<Vec<_>>().concat()
     };
     Rendered {
-        stdout: stream(&joined(Invocation::stdout), target.stdout_is_terminal),
-        stderr: stream(&joined(Invocation::stderr), target.stderr_is_terminal),
+        stdout: stream(&joined(Invocation::stdout), console.stdout_is_terminal),
+        stderr: stream(&joined(Invocation::stderr), console.stderr_is_terminal),
     }
 }
 
@@ -30,7 +30,7 @@ pub fn render(invocation: &Invocation, target: &Target) -> Rendered {
 /// has any) under the same header on stderr, so `grep '^== i-0abc'` finds both.
 pub fn under_headers<'a>(
     items: impl IntoIterator<Item = (String, &'a str, &'a str)>,
-    target: &Target,
+    console: &Console,
 ) -> Rendered {
     let mut stdout = String::new();
     let mut stderr = String::new();
@@ -44,8 +44,8 @@ pub fn under_headers<'a>(
         }
     }
     Rendered {
-        stdout: stream(&stdout, target.stdout_is_terminal),
-        stderr: stream(&stderr, target.stderr_is_terminal),
+        stdout: stream(&stdout, console.stdout_is_terminal),
+        stderr: stream(&stderr, console.stderr_is_terminal),
     }
 }
 
@@ -73,20 +73,20 @@ mod tests {
 
     #[test]
     fn exact_bytes_when_redirected() {
-        let r = render(&invocation(), &Target::default());
+        let r = render(&invocation(), &Console::default());
         assert_eq!(r.stdout, b"out \x1b[31m\r\n");
         assert_eq!(r.stderr, b"err\r");
     }
 
     #[test]
     fn visible_controls_on_a_terminal() {
-        let target = Target {
+        let console = Console {
             stdout_is_terminal: true,
             stderr_is_terminal: true,
             color: false,
             stderr_color: false,
         };
-        let r = render(&invocation(), &target);
+        let r = render(&invocation(), &console);
         assert_eq!(r.stdout, b"out \\x1b[31m\n");
         assert_eq!(r.stderr, b"err\\r");
     }

@@ -228,6 +228,15 @@ mod tests {
         }
     }
 
+    /// `resolve` with these variables and this home.
+    fn resolved(
+        profile: Option<&str>,
+        vars: &[(&str, &str)],
+        home: &tempfile::TempDir,
+    ) -> Result<Resolved, Error> {
+        resolve(profile, &env(vars, Some(home.path())))
+    }
+
     fn home_with(config: &str) -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join(".aliyun")).unwrap();
@@ -249,14 +258,7 @@ mod tests {
     #[test]
     fn environment_first_then_the_current_profile() {
         let home = home_with(CONFIG);
-        let r = resolve(
-            None,
-            &env(
-                &[(ENV_KEY_ID, "AKe"), (ENV_SECRET, "Se")],
-                Some(home.path()),
-            ),
-        )
-        .unwrap();
+        let r = resolved(None, &[(ENV_KEY_ID, "AKe"), (ENV_SECRET, "Se")], &home).unwrap();
         assert_eq!(r.credentials.access_key_id, "AKe");
         assert!(r.credentials.security_token.is_none());
         assert_eq!(
@@ -265,7 +267,7 @@ mod tests {
             "the region still comes from the profile"
         );
 
-        let r = resolve(None, &env(&[], Some(home.path()))).unwrap();
+        let r = resolved(None, &[], &home).unwrap();
         assert_eq!(r.credentials.access_key_id, "STS.w");
         assert_eq!(
             r.credentials.security_token.as_deref(),
@@ -273,35 +275,31 @@ mod tests {
         );
         assert_eq!(r.profile_region.as_deref(), Some("cn-shanghai"));
 
-        let r = resolve(None, &env(&[(ENV_PROFILE, "default")], Some(home.path()))).unwrap();
+        let r = resolved(None, &[(ENV_PROFILE, "default")], &home).unwrap();
         assert_eq!(r.credentials.access_key_id, "AKd");
     }
 
     #[test]
     fn an_explicit_profile_beats_the_environment() {
         let home = home_with(CONFIG);
-        let r = resolve(
+        let r = resolved(
             Some("default"),
-            &env(
-                &[(ENV_KEY_ID, "AKe"), (ENV_SECRET, "Se")],
-                Some(home.path()),
-            ),
+            &[(ENV_KEY_ID, "AKe"), (ENV_SECRET, "Se")],
+            &home,
         )
         .unwrap();
         assert_eq!(r.credentials.access_key_id, "AKd");
-        let e = resolve(Some("nope"), &env(&[], Some(home.path()))).unwrap_err();
+        let e = resolved(Some("nope"), &[], &home).unwrap_err();
         assert!(e.to_string().contains("\"nope\" not found"), "{e}");
     }
 
     #[test]
     fn unsupported_modes_are_named_and_secrets_never_shown() {
         let home = home_with(CONFIG);
-        let e = resolve(Some("role"), &env(&[], Some(home.path()))).unwrap_err();
+        let e = resolved(Some("role"), &[], &home).unwrap_err();
         let m = e.to_string();
         assert!(m.contains("RamRoleArn") && !m.contains("Sr"), "{m}");
-        let creds = resolve(Some("work"), &env(&[], Some(home.path())))
-            .unwrap()
-            .credentials;
+        let creds = resolved(Some("work"), &[], &home).unwrap().credentials;
         let shown = format!("{creds:?}");
         assert!(
             !shown.contains("Sw") && !shown.contains("SECRET"),
@@ -312,9 +310,9 @@ mod tests {
     #[test]
     fn nothing_configured_says_what_to_set() {
         let home = tempfile::tempdir().unwrap();
-        let e = resolve(None, &env(&[], Some(home.path()))).unwrap_err();
+        let e = resolved(None, &[], &home).unwrap_err();
         assert!(e.to_string().contains(ENV_KEY_ID));
-        let e = resolve(None, &env(&[(ENV_KEY_ID, "x")], Some(home.path()))).unwrap_err();
+        let e = resolved(None, &[(ENV_KEY_ID, "x")], &home).unwrap_err();
         assert!(e.to_string().contains(ENV_SECRET));
     }
 }

@@ -5,63 +5,39 @@
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Cut, Invocation, RawRecord, StatusClass};
+use crate::model::{Cut, Document, Envelope, Invocation, StatusClass};
 
 /// One instance's result. Fields in the order of the API reference's example; any field the
 /// service adds later is kept (`other`) rather than dropped from the json output.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct InvocationResult {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub dropped: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub oss_output_delivery: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub invocation_status: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub instance_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub exit_code: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub error_info: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub start_time: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub repeats: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub invoke_record_status: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub finished_time: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub oss_output_uri: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub oss_output_status: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub oss_output_error_code: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub oss_output_error_info: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub container_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub container_name: Option<String>,
     /// Decoded text once `decode_output` has run (Base64 on the wire).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub output: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub launcher: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub command_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub error_code: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub invoke_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub termination_mode: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<serde_json::Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub stop_time: Option<String>,
     #[serde(flatten)]
     pub other: serde_json::Map<String, serde_json::Value>,
@@ -82,7 +58,7 @@ const BASE64: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::n
 );
 
 /// The statuses after which nothing changes on that instance.
-pub fn classify(status: &str) -> StatusClass {
+pub fn invocation_status_class(status: &str) -> StatusClass {
     match status {
         "Success" => StatusClass::Success,
         "Failed" | "Error" | "Timeout" | "Cancelled" | "Terminated" | "Invalid" | "Aborted" => {
@@ -127,6 +103,29 @@ impl InvocationResult {
         self.invocation_status.as_deref() == Some("Scheduled")
     }
 
+    /// What the output shown is not: complete, decoded, valid UTF-8.
+    fn notes(&self, dropped: i64) -> Vec<String> {
+        let mut notes = Vec::new();
+        if dropped > 0 {
+            let place = non_empty(&self.oss_output_uri)
+                .map(|uri| format!("; the complete output is in {uri}"))
+                .unwrap_or_default();
+            notes.push(format!(
+                "output truncated by {dropped} bytes{place} (Dropped): the service keeps the \
+                 first 24 KB"
+            ));
+        }
+        if self.undecoded {
+            notes.push(
+                "the output was not Base64 as requested; shown as the service sent it".into(),
+            );
+        }
+        if self.lossy {
+            notes.push("the output is not valid UTF-8; invalid bytes are shown as U+FFFD".into());
+        }
+        notes
+    }
+
     /// "ErrorCode: ErrorInfo", or whichever of the two the service gave.
     fn error_text(&self) -> Option<String> {
         match (non_empty(&self.error_code), non_empty(&self.error_info)) {
@@ -142,26 +141,33 @@ impl InvocationResult {
         Invocation {
             command_id: self.invoke_id.clone().unwrap_or_default(),
             instance_id: self.instance_id.clone().unwrap_or_default(),
-            plugin_name: None,
             document: non_empty(&self.command_id),
-            class: classify(&status),
-            status,
             status_details: self.error_text(),
             response_code: self.exit_code,
             started: non_empty(&self.start_time),
             ended: non_empty(&self.finished_time),
-            elapsed: None,
             stdout_url: oss.clone(),
-            stderr_url: None,
             // ssmres does not read OSS: the place is named, and marked unread.
             stdout_cut: (dropped > 0).then_some(Cut {
                 rest_at: oss,
                 unread: true,
             }),
-            stderr_cut: None,
-            raw: RawRecord::Aliyun(Box::new(self)),
-            steps: Vec::new(),
+            repeats: self.repeats,
+            periodic: self.is_periodic(),
+            dropped_bytes: u64::try_from(dropped).unwrap_or(0),
+            notes: self.notes(dropped),
+            class: invocation_status_class(&status),
+            status,
+            doc: Box::new(self),
+            ..Invocation::default()
         }
+    }
+}
+
+impl Document for InvocationResult {
+    /// Cloud Assistant keeps one combined output.
+    fn stdout(&self) -> &str {
+        self.output.as_deref().unwrap_or_default()
     }
 }
 
@@ -171,12 +177,12 @@ impl InvocationResult {
 pub struct Response {
     #[serde(default)]
     pub request_id: Option<String>,
-    pub invocation: Option<Page>,
+    pub invocation: Option<ResultsPage>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct Page {
+pub struct ResultsPage {
     #[serde(default)]
     pub total_count: Option<u64>,
     #[serde(default)]
@@ -194,36 +200,40 @@ pub struct Results {
 
 /// The json output: the API's own envelope with every page's results in one list, so
 /// `.Invocation.InvocationResults.InvocationResult[]` works as on a single page.
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct Envelope<'a> {
-    pub invocation: EnvelopeInvocation<'a>,
-}
+#[derive(Debug)]
+pub struct DescribeInvocationResults;
 
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct EnvelopeInvocation<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub total_count: Option<u64>,
-    pub invocation_results: EnvelopeResults<'a>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct EnvelopeResults<'a> {
-    pub invocation_result: Vec<&'a RawRecord>,
-}
-
-impl<'a> Envelope<'a> {
-    pub fn new(total_count: Option<u64>, results: impl Iterator<Item = &'a Invocation>) -> Self {
-        Envelope {
-            invocation: EnvelopeInvocation {
+impl Envelope for DescribeInvocationResults {
+    fn wrap<'a>(
+        &self,
+        records: Vec<&'a dyn Document>,
+        total_count: Option<u64>,
+    ) -> Box<dyn erased_serde::Serialize + 'a> {
+        #[derive(Serialize)]
+        #[serde(rename_all = "PascalCase")]
+        struct Outer<'a> {
+            invocation: Inner<'a>,
+        }
+        #[serde_with::skip_serializing_none]
+        #[derive(Serialize)]
+        #[serde(rename_all = "PascalCase")]
+        struct Inner<'a> {
+            total_count: Option<u64>,
+            invocation_results: Results<'a>,
+        }
+        #[derive(Serialize)]
+        #[serde(rename_all = "PascalCase")]
+        struct Results<'a> {
+            invocation_result: Vec<&'a dyn Document>,
+        }
+        Box::new(Outer {
+            invocation: Inner {
                 total_count,
-                invocation_results: EnvelopeResults {
-                    invocation_result: results.map(|r| &r.raw).collect(),
+                invocation_results: Results {
+                    invocation_result: records,
                 },
             },
-        }
+        })
     }
 }
 
@@ -242,9 +252,9 @@ mod tests {
             "Invalid",
             "Aborted",
         ] {
-            assert_eq!(classify(s), StatusClass::Failed, "{s}");
+            assert_eq!(invocation_status_class(s), StatusClass::Failed, "{s}");
         }
-        assert_eq!(classify("Success"), StatusClass::Success);
+        assert_eq!(invocation_status_class("Success"), StatusClass::Success);
         for s in [
             "Pending",
             "Running",
@@ -252,7 +262,7 @@ mod tests {
             "Scheduled",
             "SomethingNew",
         ] {
-            assert!(!classify(s).is_terminal(), "{s}");
+            assert!(!invocation_status_class(s).is_terminal(), "{s}");
         }
     }
 
@@ -327,7 +337,7 @@ mod tests {
             inv.status_details.as_deref(),
             Some("ExitCodeNonzero: The command execution exit code is not zero")
         );
-        assert_eq!(inv.dropped_bytes(), 120);
+        assert_eq!(inv.dropped_bytes, 120);
         assert_eq!(
             inv.stdout_cut,
             Some(Cut {

@@ -15,7 +15,7 @@ const TERMINAL_DETAILS: [&str; 7] = [
 
 /// Terminal when either field says so (StatusDetails carries states such as Undeliverable that
 /// Status folds into others). Pending, InProgress, Delayed, Cancelling and anything unknown are not.
-pub fn classify(status: &str, details: Option<&str>) -> StatusClass {
+pub fn class_of(status: &str, details: Option<&str>) -> StatusClass {
     let details = details.unwrap_or_default();
     let terminal = TERMINAL_STATUS.contains(&status) || TERMINAL_DETAILS.contains(&details);
     if terminal {
@@ -39,11 +39,11 @@ mod tests {
 
     #[test]
     fn terminal_states_from_status() {
-        assert_eq!(classify("Success", Some("Success")), Success);
-        assert_eq!(classify("Failed", Some("Failed")), Failed);
-        assert_eq!(classify("Cancelled", Some("Cancelled")), Failed);
-        assert_eq!(classify("TimedOut", Some("Execution Timed Out")), Failed);
-        assert_eq!(classify("TimedOut", Some("Delivery Timed Out")), Failed);
+        assert_eq!(class_of("Success", Some("Success")), Success);
+        assert_eq!(class_of("Failed", Some("Failed")), Failed);
+        assert_eq!(class_of("Cancelled", Some("Cancelled")), Failed);
+        assert_eq!(class_of("TimedOut", Some("Execution Timed Out")), Failed);
+        assert_eq!(class_of("TimedOut", Some("Delivery Timed Out")), Failed);
     }
 
     #[test]
@@ -56,18 +56,18 @@ mod tests {
             "Undeliverable",
             "Terminated",
         ] {
-            assert_eq!(classify("SomethingNew", Some(d)), Failed, "{d}");
+            assert_eq!(class_of("SomethingNew", Some(d)), Failed, "{d}");
         }
-        assert_eq!(classify("SomethingNew", Some("Success")), Success);
+        assert_eq!(class_of("SomethingNew", Some("Success")), Success);
     }
 
     #[test]
     fn non_terminal_states() {
-        assert_eq!(classify("Pending", Some("Pending")), Pending);
-        assert_eq!(classify("Delayed", Some("Delayed")), Pending);
-        assert_eq!(classify("InProgress", Some("In Progress")), Running);
-        assert_eq!(classify("Cancelling", Some("Cancelling")), Running);
-        assert_eq!(classify("Paused", Some("Paused")), Running);
-        assert_eq!(classify("", None), Running);
+        assert_eq!(class_of("Pending", Some("Pending")), Pending);
+        assert_eq!(class_of("Delayed", Some("Delayed")), Pending);
+        assert_eq!(class_of("InProgress", Some("In Progress")), Running);
+        assert_eq!(class_of("Cancelling", Some("Cancelling")), Running);
+        assert_eq!(class_of("Paused", Some("Paused")), Running);
+        assert_eq!(class_of("", None), Running);
     }
 }

@@ -54,34 +54,32 @@ impl EpochTime {
     }
 }
 
-impl fmt::Display for EpochTime {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let Some(ts) = self.to_timestamp() else {
-            return write!(f, "{}", self.0);
-        };
-        let z = ts.to_zoned_datetime(TimeZone::system());
-        write!(
-            f,
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
-            z.year(),
-            z.month(),
-            z.day(),
-            z.hour(),
-            z.minute(),
-            z.second()
-        )?;
+impl EpochTime {
+    /// `2024-05-14T09:12:31.291000+00:00` in `zone`: Python's `isoformat()`.
+    fn isoformat(self, zone: TimeZone) -> Option<String> {
+        let z = self.to_timestamp()?.to_zoned_datetime(zone);
+        let mut out = z.strftime("%Y-%m-%dT%H:%M:%S").to_string();
         let micros = self.split().1;
         if micros != 0 {
-            write!(f, ".{micros:06}")?;
+            out.push_str(&format!(".{micros:06}"));
         }
         let offset = z.offset().seconds();
         let sign = if offset < 0 { '-' } else { '+' };
         let abs = offset.unsigned_abs();
-        write!(f, "{sign}{:02}:{:02}", abs / 3600, (abs % 3600) / 60)?;
+        out.push_str(&format!("{sign}{:02}:{:02}", abs / 3600, (abs % 3600) / 60));
         if abs % 60 != 0 {
-            write!(f, ":{:02}", abs % 60)?;
+            out.push_str(&format!(":{:02}", abs % 60));
         }
-        Ok(())
+        Some(out)
+    }
+}
+
+impl fmt::Display for EpochTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.isoformat(TimeZone::system()) {
+            Some(text) => f.write_str(&text),
+            None => write!(f, "{}", self.0),
+        }
     }
 }
 
@@ -91,29 +89,28 @@ mod tests {
 
     // Unit tests pin the zone; the end-to-end test compares with the aws CLI itself.
     fn utc(t: f64) -> String {
-        let (secs, micros) = EpochTime(t).split();
-        let ts = Timestamp::new(secs, micros * 1000).unwrap();
-        let z = ts.to_zoned_datetime(TimeZone::UTC);
-        let mut s = format!(
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
-            z.year(),
-            z.month(),
-            z.day(),
-            z.hour(),
-            z.minute(),
-            z.second()
-        );
-        if micros != 0 {
-            s.push_str(&format!(".{micros:06}"));
-        }
-        s
+        EpochTime(t).isoformat(TimeZone::UTC).unwrap_or_default()
     }
 
     #[test]
     fn microseconds_round_like_python() {
-        assert_eq!(utc(1715677951.291), "2024-05-14T09:12:31.291000");
-        assert_eq!(utc(1715677951.0), "2024-05-14T09:12:31");
-        assert_eq!(utc(1715677951.9999996), "2024-05-14T09:12:32");
+        assert_eq!(utc(1715677951.291), "2024-05-14T09:12:31.291000+00:00");
+        assert_eq!(utc(1715677951.0), "2024-05-14T09:12:31+00:00");
+        assert_eq!(utc(1715677951.9999996), "2024-05-14T09:12:32+00:00");
         assert_eq!(EpochTime(1715677951.0000005).split(), (1715677951, 0));
+    }
+
+    #[test]
+    fn offsets_are_written_as_python_writes_them() {
+        let zone = |s| TimeZone::fixed(jiff::tz::Offset::from_seconds(s).unwrap());
+        let t = EpochTime(1715677951.0);
+        assert_eq!(
+            t.isoformat(zone(-5 * 3600)).unwrap(),
+            "2024-05-14T04:12:31-05:00"
+        );
+        assert_eq!(
+            t.isoformat(zone(5 * 3600 + 45 * 60 + 30)).unwrap(),
+            "2024-05-14T14:58:01+05:45:30"
+        );
     }
 }

@@ -4,14 +4,16 @@
 
 use std::collections::BTreeMap;
 
-use comfy_table::{Cell, ContentArrangement, Table, presets};
+use comfy_table::Cell;
 use serde::Serialize;
 
-use super::sanitize::{one_line, visible};
-use super::{Rendered, Target, json as aws_json};
-use crate::model::{Invocation, RawRecord};
-use crate::provider::aws::window::{TaskExecution, TaskInvocation};
-use crate::window::WindowView;
+use crate::model::{Document, Invocation};
+use crate::provider::aws::maintenance::view::WindowView;
+use crate::provider::aws::maintenance::{TaskExecution, TaskInvocation, window_status_class};
+use crate::provider::aws::timestamp::EpochTime;
+use crate::render::sanitize::{one_line, visible};
+use crate::render::text::under_headers;
+use crate::render::{Console, Rendered, json, list, table as tables};
 
 /// Outputs by InvocationId.
 pub type Outputs = BTreeMap<String, Vec<Invocation>>;
@@ -22,7 +24,7 @@ struct Shown<'a> {
     #[serde(flatten)]
     identity: &'a TaskInvocation,
     #[serde(rename = "CommandInvocations", skip_serializing_if = "Option::is_none")]
-    command_invocations: Option<Vec<&'a RawRecord>>,
+    command_invocations: Option<Vec<&'a dyn Document>>,
 }
 
 /// `CommandInvocations` only where the outputs were resolved: absent means "not fetched",
@@ -36,30 +38,29 @@ fn shown<'a>(view: &'a WindowView, outputs: &'a Outputs) -> Vec<Shown<'a>> {
                 .as_ref()
                 .filter(|_| identity.command_id().is_some())
                 .and_then(|id| outputs.get(id))
-                .map(|v| v.iter().map(|i| &i.raw).collect()),
+                .map(|v| v.iter().map(|i| &*i.doc).collect()),
         })
         .collect()
 }
 
 /// A JSON array of WindowExecutionTaskInvocationIdentity objects, the aws CLI's layout.
 pub fn json(view: &WindowView, outputs: &Outputs) -> Vec<u8> {
-    aws_json::render_value(&shown(view, outputs))
+    json::render_value(&shown(view, outputs))
 }
 
 pub fn jsonl(view: &WindowView, outputs: &Outputs) -> Vec<u8> {
-    aws_json::render_lines(shown(view, outputs).iter())
+    json::render_lines(shown(view, outputs).iter())
 }
 
 fn status_color(status: Option<&str>) -> comfy_table::Color {
-    let class = crate::provider::aws::window::classify(status.unwrap_or_default());
-    super::table::status_color(class)
+    tables::status_color(window_status_class(status.unwrap_or_default()))
 }
 
 fn cell(value: Option<&str>) -> Cell {
     Cell::new(one_line(value.unwrap_or_default()))
 }
 
-fn time(t: Option<crate::provider::aws::timestamp::EpochTime>) -> Cell {
+fn time(t: Option<EpochTime>) -> Cell {
     Cell::new(t.map(|t| t.short()).unwrap_or_default())
 }
 
@@ -78,21 +79,6 @@ fn heading(task: &TaskExecution) -> String {
     one_line(&parts.join(" · "))
 }
 
-fn new_table(color: bool) -> Table {
-    let mut table = Table::new();
-    table.load_style(presets::UTF8_FULL_CONDENSED);
-    if table
-        .width()
-        .is_some_and(|w| w >= super::table::MIN_WRAP_WIDTH)
-    {
-        table.set_content_arrangement(ContentArrangement::Dynamic);
-    }
-    if color {
-        table.enforce_styling();
-    }
-    table
-}
-
 /// A table per task (a heading names it when it was listed), the totals, then with outputs
 /// each Run Command result as `get` shows it. Parameters may hold secrets: shown only with -v.
 pub fn table(view: &WindowView, outputs: &Outputs, parameters: bool, color: bool) -> String {
@@ -109,7 +95,7 @@ pub fn table(view: &WindowView, outputs: &Outputs, parameters: bool, color: bool
             out.push_str("(no invocations)\n\n");
             continue;
         }
-        let mut table = new_table(color);
+        let mut table = tables::new_table(color);
         let mut header = vec![
             "Invocation",
             "Execution",
@@ -155,7 +141,7 @@ pub fn table(view: &WindowView, outputs: &Outputs, parameters: bool, color: bool
     let words = view
         .invocations()
         .map(|i| i.status.clone().unwrap_or_default());
-    out.push_str(&super::list::count_words(words, "SUCCESS"));
+    out.push_str(&list::count_words(words, "SUCCESS"));
     out.push('\n');
 
     for inv in view.invocations() {
@@ -171,7 +157,7 @@ pub fn table(view: &WindowView, outputs: &Outputs, parameters: bool, color: bool
                 result.instance_id
             )));
             out.push('\n');
-            out.push_str(&super::table::render(result, color));
+            out.push_str(&tables::render(result, color));
         }
     }
     out
@@ -179,20 +165,16 @@ pub fn table(view: &WindowView, outputs: &Outputs, parameters: bool, color: bool
 
 /// Each Run Command result's stdout on stdout and stderr on stderr, under one header naming
 /// the task invocation and the instance; other task types get their header alone.
-pub fn text(view: &WindowView, outputs: &Outputs, target: &Target) -> Rendered {
-    let mut stdout = String::new();
-    let mut stderr = String::new();
-    for inv in view.invocations() {
+pub fn text(view: &WindowView, outputs: &Outputs, console: &Console) -> Rendered {
+    let items = view.invocations().flat_map(|inv| {
         let id = inv.invocation_id.as_deref().unwrap_or_default();
         let results = outputs.get(id).map(Vec::as_slice).unwrap_or_default();
-        if results.is_empty() {
-            stdout.push_str(&format!(
-                "== {id} · {} · {} ==\n",
-                inv.task_type.as_deref().unwrap_or_default(),
-                inv.status.as_deref().unwrap_or_default()
-            ));
-        }
-        for r in results {
+        let alone = results.is_empty().then(|| {
+            let kind = inv.task_type.as_deref().unwrap_or_default();
+            let status = inv.status.as_deref().unwrap_or_default();
+            (format!("{id} · {kind} · {status}"), "", "")
+        });
+        let each = results.iter().map(move |r| {
             // Name the step only for documents with several (one result per step).
             let steps = results
                 .iter()
@@ -204,35 +186,10 @@ pub fn text(view: &WindowView, outputs: &Outputs, target: &Target) -> Rendered {
                 .filter(|_| steps > 1)
                 .map(|p| format!(" · {p}"))
                 .unwrap_or_default();
-            let header = format!(
-                "== {id} · {}{step} · {} ==\n",
-                r.instance_id,
-                r.status_line()
-            );
-            stdout.push_str(&header);
-            push_body(&mut stdout, r.stdout());
-            if !r.stderr().is_empty() {
-                stderr.push_str(&header);
-                push_body(&mut stderr, r.stderr());
-            }
-        }
-    }
-    let shown = |text: String, terminal: bool| {
-        if terminal {
-            visible(&text).into_owned().into_bytes()
-        } else {
-            text.into_bytes()
-        }
-    };
-    Rendered {
-        stdout: shown(stdout, target.stdout_is_terminal),
-        stderr: shown(stderr, target.stderr_is_terminal),
-    }
-}
-
-fn push_body(out: &mut String, body: &str) {
-    out.push_str(body);
-    if !body.is_empty() && !body.ends_with('\n') {
-        out.push('\n');
-    }
+            let header = format!("{id} · {}{step} · {}", r.instance_id, r.status_line());
+            (header, r.stdout(), r.stderr())
+        });
+        alone.into_iter().chain(each)
+    });
+    under_headers(items, console)
 }

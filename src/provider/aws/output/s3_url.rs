@@ -191,104 +191,54 @@ mod tests {
         );
     }
 
-    #[test]
-    fn path_style_hosts() {
-        let cases = [
-            ("https://s3.amazonaws.com/b/k", None),
-            (
-                "https://s3.eu-central-1.amazonaws.com/b/k",
-                Some("eu-central-1"),
-            ),
-            ("https://s3-us-west-2.amazonaws.com/b/k", Some("us-west-2")),
-            (
-                "https://s3.dualstack.ap-south-1.amazonaws.com/b/k",
-                Some("ap-south-1"),
-            ),
-            ("https://s3-external-1.amazonaws.com/b/k", Some("us-east-1")),
-            (
-                "https://s3.cn-north-1.amazonaws.com.cn/b/k",
-                Some("cn-north-1"),
-            ),
-            (
-                "https://s3-cn-northwest-1.amazonaws.com.cn/b/k",
-                Some("cn-northwest-1"),
-            ),
-            (
-                "https://s3.us-gov-west-1.amazonaws.com/b/k",
-                Some("us-gov-west-1"),
-            ),
-            (
-                "https://s3-fips.us-gov-west-1.amazonaws.com/b/k",
-                Some("us-gov-west-1"),
-            ),
-            (
-                "https://s3-fips.dualstack.us-east-2.amazonaws.com/b/k",
-                Some("us-east-2"),
-            ),
-            (
-                "https://s3-fips-us-gov-west-1.amazonaws.com/b/k",
-                Some("us-gov-west-1"),
-            ),
-            ("http://s3.us-east-1.amazonaws.com/b/k", Some("us-east-1")),
-            ("HTTPS://S3.US-EAST-1.AMAZONAWS.COM/b/k", Some("us-east-1")),
-        ];
-        for (url, region) in cases {
-            assert_eq!(parse(url), loc("b", "k", region), "{url}");
+    /// Each case: the URL, the bucket and the region it names ("-": none).
+    fn check(cases: &[&str]) {
+        for case in cases {
+            let [url, bucket, region] = case.split(' ').collect::<Vec<_>>()[..] else {
+                panic!("bad case {case:?}");
+            };
+            let region = Some(region).filter(|r| *r != "-");
+            let key = url.rsplit('/').next().unwrap_or_default();
+            assert_eq!(parse(url), loc(bucket, key, region), "{url}");
         }
     }
 
     #[test]
+    fn path_style_hosts() {
+        check(&[
+            "https://s3.amazonaws.com/b/k b -",
+            "https://s3.eu-central-1.amazonaws.com/b/k b eu-central-1",
+            "https://s3-us-west-2.amazonaws.com/b/k b us-west-2",
+            "https://s3.dualstack.ap-south-1.amazonaws.com/b/k b ap-south-1",
+            "https://s3-external-1.amazonaws.com/b/k b us-east-1",
+            "https://s3.cn-north-1.amazonaws.com.cn/b/k b cn-north-1",
+            "https://s3-cn-northwest-1.amazonaws.com.cn/b/k b cn-northwest-1",
+            "https://s3.us-gov-west-1.amazonaws.com/b/k b us-gov-west-1",
+            "https://s3-fips.us-gov-west-1.amazonaws.com/b/k b us-gov-west-1",
+            "https://s3-fips.dualstack.us-east-2.amazonaws.com/b/k b us-east-2",
+            "https://s3-fips-us-gov-west-1.amazonaws.com/b/k b us-gov-west-1",
+            "http://s3.us-east-1.amazonaws.com/b/k b us-east-1",
+            "HTTPS://S3.US-EAST-1.AMAZONAWS.COM/b/k b us-east-1",
+        ]);
+    }
+
+    #[test]
     fn virtual_hosted_hosts() {
-        let cases = [
-            ("https://logs.s3.amazonaws.com/k", "logs", None),
-            (
-                "https://logs.s3.us-east-2.amazonaws.com/k",
-                "logs",
-                Some("us-east-2"),
-            ),
-            (
-                "https://logs.s3-us-west-1.amazonaws.com/k",
-                "logs",
-                Some("us-west-1"),
-            ),
-            (
-                "https://logs.s3.dualstack.eu-west-1.amazonaws.com/k",
-                "logs",
-                Some("eu-west-1"),
-            ),
-            (
-                "https://logs.s3-fips.us-east-1.amazonaws.com/k",
-                "logs",
-                Some("us-east-1"),
-            ),
-            (
-                "https://logs.s3-external-1.amazonaws.com/k",
-                "logs",
-                Some("us-east-1"),
-            ),
-            (
-                "https://logs.s3.cn-north-1.amazonaws.com.cn/k",
-                "logs",
-                Some("cn-north-1"),
-            ),
-            (
-                "https://my.logs.bucket.s3.us-east-1.amazonaws.com/k",
-                "my.logs.bucket",
-                Some("us-east-1"),
-            ),
-            ("https://my.logs.s3.amazonaws.com/k", "my.logs", None),
+        check(&[
+            "https://logs.s3.amazonaws.com/k logs -",
+            "https://logs.s3.us-east-2.amazonaws.com/k logs us-east-2",
+            "https://logs.s3-us-west-1.amazonaws.com/k logs us-west-1",
+            "https://logs.s3.dualstack.eu-west-1.amazonaws.com/k logs eu-west-1",
+            "https://logs.s3-fips.us-east-1.amazonaws.com/k logs us-east-1",
+            "https://logs.s3-external-1.amazonaws.com/k logs us-east-1",
+            "https://logs.s3.cn-north-1.amazonaws.com.cn/k logs cn-north-1",
+            "https://my.logs.bucket.s3.us-east-1.amazonaws.com/k my.logs.bucket us-east-1",
+            "https://my.logs.s3.amazonaws.com/k my.logs -",
             // Bucket labels that look like endpoint parts are still the bucket.
-            ("https://s3.s3.amazonaws.com/k", "s3", None),
-            (
-                "https://a.dualstack.s3.us-east-1.amazonaws.com/k",
-                "a.dualstack",
-                Some("us-east-1"),
-            ),
-            ("https://us-east-1.s3.amazonaws.com/k", "us-east-1", None),
-        ];
-        for (url, bucket, region) in cases {
-            assert_eq!(parse(url), loc(bucket, "k", region), "{url}");
-        }
+            "https://s3.s3.amazonaws.com/k s3 -",
+            "https://a.dualstack.s3.us-east-1.amazonaws.com/k a.dualstack us-east-1",
+            "https://us-east-1.s3.amazonaws.com/k us-east-1 -",
+        ]);
     }
 
     #[test]

@@ -6,54 +6,54 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 
 use futures_util::StreamExt;
-use tokio::time::Instant;
+use std::time::Duration;
 
-use crate::cli::{OutputFormat, TaskInvocationsArgs};
+mod render;
+
+use crate::cli::TaskInvocationsArgs;
 use crate::error::{Error, WaitStage, exit};
+use crate::model::Verdict;
 use crate::output;
 use crate::poll::{self, Event, Observed, Outcome, Policy, Schedule};
 use crate::progress::Progress;
-use crate::provider::aws::window::{InvocationQuery, TaskInvocation};
-use crate::provider::aws::{AwsProvider, ListQuery};
-use crate::provider::{FetchError, Fetched, InvocationKey, Provider};
-use crate::render::Rendered;
-use crate::render::window::{self as render, Outputs};
-use crate::window::{TaskGroup, WindowView};
+use crate::provider::aws::AwsProvider;
+use crate::provider::aws::maintenance::view::{TaskGroup, WindowView};
+use crate::provider::aws::maintenance::{InvocationQuery, TaskInvocation};
+use crate::provider::contract::{FetchError, Fetched, InvocationKey, ListFilter};
+use crate::render::{OutputFormat, Rendered};
+use render::Outputs;
 
 /// Calls in flight at once while resolving outputs, as for a fleet's results.
 const CONCURRENCY: usize = 8;
 
 pub async fn run(ctx: &super::Context, args: &TaskInvocationsArgs) -> Result<u8, Error> {
-    if args.min_interval > args.max_interval {
-        return Err(Error::Usage(
-            "--min-interval must not be longer than --max-interval".into(),
-        ));
-    }
+    let schedule = Schedule {
+        min: args.min_interval,
+        max: args.max_interval,
+    };
     let timeout = args.timeout.filter(|_| args.wait);
-    let deadline = timeout.map(|t| Instant::now() + t);
-    let provider = super::connect(ctx, deadline, timeout).await?;
+    // The grace is never used: a window execution is there or DoesNotExistException.
+    let policy = super::wait::policy(schedule, Duration::ZERO, timeout)?;
+    let deadline = policy.deadline;
+    let cloud = ctx.connect(deadline, timeout).await?;
+    let Some(provider) = cloud.aws() else {
+        return Err(Error::Usage(
+            "task-invocations is for AWS maintenance windows".into(),
+        ));
+    };
     // Text is the commands' output, so it always fetches it.
     let with_output = args.with_output || ctx.format == OutputFormat::Text;
 
     let mut notes = Vec::new();
     let (view, code, timed_out) = if args.wait {
-        let policy = Policy {
-            schedule: Schedule {
-                min: args.min_interval,
-                max: args.max_interval,
-            },
-            // Never used: a window execution is either there or DoesNotExistException.
-            not_found_grace: std::time::Duration::ZERO,
-            deadline,
-            max_failed_polls: super::wait::MAX_FAILED_POLLS,
-        };
-        match watch(ctx, &provider, &policy, args).await? {
+        match watch(ctx, provider, &policy, args).await? {
             Outcome::Terminal(mut view) => {
-                let code = if view.any_failed() {
-                    exit::TERMINAL_FAILURE
-                } else {
-                    exit::SUCCESS
+                let verdict = Verdict {
+                    ended: true,
+                    succeeded: !view.any_failed(),
+                    remote_code: 0,
                 };
+                let code = exit::of(verdict, true, false);
                 view.retain_statuses(&args.statuses);
                 (Some(view), code, None)
             }
@@ -68,9 +68,11 @@ pub async fn run(ctx: &super::Context, args: &TaskInvocationsArgs) -> Result<u8,
                 });
                 (last, exit::TIMEOUT, Some(stage))
             }
+            // A window execution is there or DoesNotExistException: never "not visible yet".
+            Outcome::NeverVisible { .. } => (None, exit::TIMEOUT, Some(WaitStage::NoAnswer)),
         }
     } else {
-        let (view, more) = list_once(&provider, args).await.map_err(into_error)?;
+        let (view, more) = list_once(provider, args).await?;
         if more {
             notes.push(format!(
                 "note: stopped after {} invocations (--max-items); more exist",
@@ -91,7 +93,7 @@ pub async fn run(ctx: &super::Context, args: &TaskInvocationsArgs) -> Result<u8,
     let with_output = with_output && timed_out.is_none();
     let mut warnings = Vec::new();
     let outputs = if with_output {
-        let resolving = resolve_outputs(&provider, &view, &mut warnings);
+        let resolving = resolve_outputs(provider, &view, &mut warnings);
         match deadline {
             Some(d) => match tokio::time::timeout_at(d, resolving).await {
                 Ok(outputs) => outputs,
@@ -106,19 +108,12 @@ pub async fn run(ctx: &super::Context, args: &TaskInvocationsArgs) -> Result<u8,
         Outputs::new()
     };
     let mut rendered = match ctx.format {
-        OutputFormat::Json => Rendered {
-            stdout: render::json(&view, &outputs),
-            stderr: Vec::new(),
-        },
-        OutputFormat::Jsonl => Rendered {
-            stdout: render::jsonl(&view, &outputs),
-            stderr: Vec::new(),
-        },
-        OutputFormat::Table => Rendered {
-            stdout: render::table(&view, &outputs, ctx.verbose > 0, ctx.target.color).into_bytes(),
-            stderr: Vec::new(),
-        },
-        OutputFormat::Text => render::text(&view, &outputs, &ctx.target),
+        OutputFormat::Json => Rendered::stdout(render::json(&view, &outputs)),
+        OutputFormat::Jsonl => Rendered::stdout(render::jsonl(&view, &outputs)),
+        OutputFormat::Table => Rendered::stdout(
+            render::table(&view, &outputs, ctx.verbose > 0, ctx.console.color).into_bytes(),
+        ),
+        OutputFormat::Text => render::text(&view, &outputs, &ctx.console),
     };
     for w in warnings {
         let line = format!("warning: {}\n", crate::render::sanitize::one_line(&w));
@@ -133,13 +128,6 @@ pub async fn run(ctx: &super::Context, args: &TaskInvocationsArgs) -> Result<u8,
     match timed_out {
         Some(stage) => Err(Error::Timeout(timeout.unwrap_or_default(), stage)),
         None => Ok(code),
-    }
-}
-
-fn into_error(e: FetchError) -> Error {
-    match e {
-        FetchError::Transient(m) => Error::Api(format!("failed after retries: {m}")),
-        FetchError::Credentials(e) | FetchError::Fatal(e) => e,
     }
 }
 
@@ -216,13 +204,7 @@ async fn watch(
         policy,
         || look(provider, args, &finals),
         |event: Event<'_, WindowView>| {
-            match &event {
-                Event::Seen { state, polls, .. } => {
-                    tracing::debug!(polls, state = %state.status_line(), "round")
-                }
-                Event::PollFailed { message, .. } => tracing::debug!(%message, "round failed"),
-                Event::NotVisible { .. } => {}
-            }
+            super::wait::log(&event);
             progress.update(&event);
         },
         &mut rng,
@@ -322,11 +304,10 @@ async fn resolve_outputs(
         .collect();
     // Which instances (and steps) each command ran on.
     let listed: Vec<_> = futures_util::stream::iter(commands.iter().map(|&(inv, command_id)| {
-        let query = ListQuery {
-            command_id: command_id.to_owned(),
-            instance_id: None,
+        let query = ListFilter {
+            run_id: Some(command_id.to_owned()),
             details: true,
-            max_items: None,
+            ..ListFilter::default()
         };
         async move { (inv, command_id, provider.list_invocations(&query).await) }
     }))
@@ -343,7 +324,7 @@ async fn resolve_outputs(
             Err(e) => {
                 warnings.push(format!(
                     "invocation {invocation_id}: cannot list command {command_id}: {}",
-                    into_error(e)
+                    Error::from(e)
                 ));
                 continue;
             }
@@ -404,7 +385,7 @@ async fn resolve_outputs(
             )),
             Err(e) => warnings.push(format!(
                 "invocation {id}: cannot fetch {on}: {}",
-                into_error(e)
+                Error::from(e)
             )),
         }
     }

@@ -1,4 +1,4 @@
-//! One CloudWatch Logs group as the followers and readers of command output need it: the
+//! One CloudWatch Logs group as the follower and the reader of command output need it: the
 //! streams under a prefix, and pages of a stream's events from a forward token.
 
 use std::time::Duration;
@@ -6,8 +6,39 @@ use std::time::Duration;
 use aws_config::SdkConfig;
 use aws_config::timeout::TimeoutConfig;
 
-use super::output_reader::{CONNECT_TIMEOUT, ReadError, classify};
-use crate::follow::{LogSource, Page, StreamRef};
+use super::{CONNECT_TIMEOUT, ReadError, read_error_of};
+use crate::provider::paging::read_all;
+
+/// A log stream as the listing shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamRef {
+    pub name: String,
+    /// Creation time (ms); steps are read in the order their streams were created.
+    pub created: i64,
+}
+
+/// One page of a stream's events.
+#[derive(Debug, Clone, Default)]
+pub struct EventPage {
+    pub messages: Vec<String>,
+    /// The token to ask with next; the same token as sent means the end for now.
+    pub next_token: Option<String>,
+}
+
+/// Where the events come from: CloudWatch Logs, or a script in tests.
+pub trait LogSource {
+    /// Every stream whose name starts with `prefix`, every page.
+    fn streams(
+        &self,
+        prefix: &str,
+    ) -> impl std::future::Future<Output = Result<Vec<StreamRef>, ReadError>>;
+    /// One page of `stream` from `token` (None: from the head).
+    fn page(
+        &self,
+        stream: &str,
+        token: Option<&str>,
+    ) -> impl std::future::Future<Output = Result<EventPage, ReadError>>;
+}
 
 /// One page of log streams or events.
 const PAGE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -41,38 +72,27 @@ impl LogGroup {
 
 impl LogSource for LogGroup {
     async fn streams(&self, prefix: &str) -> Result<Vec<StreamRef>, ReadError> {
-        let mut found = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let sent = token.take();
+        let page = |token, _| async move {
             let page = self
                 .client
                 .describe_log_streams()
                 .log_group_name(&self.group)
                 .log_stream_name_prefix(prefix)
-                .set_next_token(sent.clone())
+                .set_next_token(token)
                 .send()
                 .await
-                .map_err(|e| classify(&self.what, &e))?;
-            for s in page.log_streams() {
-                if let Some(name) = s.log_stream_name() {
-                    found.push(StreamRef {
-                        name: name.to_owned(),
-                        created: s.creation_time().unwrap_or(0),
-                    });
-                }
-            }
-            // A token that comes back unchanged would list the same page forever.
-            match page.next_token() {
-                Some(t) if !t.is_empty() && Some(t) != sent.as_deref() => {
-                    token = Some(t.to_owned())
-                }
-                _ => return Ok(found),
-            }
-        }
+                .map_err(|e| read_error_of(&self.what, &e))?;
+            let streams = page.log_streams().iter().filter_map(|s| {
+                let name = s.log_stream_name()?.to_owned();
+                let created = s.creation_time().unwrap_or(0);
+                Some(StreamRef { name, created })
+            });
+            Ok::<_, ReadError>((streams.collect(), page.next_token().map(str::to_owned)))
+        };
+        Ok(read_all("DescribeLogStreams", None, page).await?.0)
     }
 
-    async fn page(&self, stream: &str, token: Option<&str>) -> Result<Page, ReadError> {
+    async fn page(&self, stream: &str, token: Option<&str>) -> Result<EventPage, ReadError> {
         let page = self
             .client
             .get_log_events()
@@ -82,8 +102,8 @@ impl LogSource for LogGroup {
             .set_next_token(token.map(str::to_owned))
             .send()
             .await
-            .map_err(|e| classify(&self.what, &e))?;
-        Ok(Page {
+            .map_err(|e| read_error_of(&self.what, &e))?;
+        Ok(EventPage {
             messages: page
                 .events()
                 .iter()

@@ -9,43 +9,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::provider::aws::output_reader::ReadError;
-use crate::provider::aws::output_sources::Stream;
+use super::output::ReadError;
+use super::output::logs::LogSource;
+use crate::model::Stream;
 
 /// A page this full means the stream is behind: read on within the round.
 const BACKLOG_EVENTS: usize = 500;
 const BACKLOG_BYTES: usize = 256 * 1024;
-
-/// A log stream as the listing shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StreamRef {
-    pub name: String,
-    /// Creation time (ms); steps are read in the order their streams were created.
-    pub created: i64,
-}
-
-/// One page of a stream's events.
-#[derive(Debug, Clone, Default)]
-pub struct Page {
-    pub messages: Vec<String>,
-    /// The token to ask with next; the same token as sent means the end for now.
-    pub next_token: Option<String>,
-}
-
-/// Where the events come from: CloudWatch Logs, or a script in tests.
-pub trait LogSource {
-    /// Every stream whose name starts with `prefix`, every page.
-    fn streams(
-        &self,
-        prefix: &str,
-    ) -> impl std::future::Future<Output = Result<Vec<StreamRef>, ReadError>>;
-    /// One page of `stream` from `token` (None: from the head).
-    fn page(
-        &self,
-        stream: &str,
-        token: Option<&str>,
-    ) -> impl std::future::Future<Output = Result<Page, ReadError>>;
-}
 
 /// A line for the terminal: whose, which stream, and its text with its newline.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,47 +2,40 @@
 //! invocations of each task (DescribeMaintenanceWindowExecutionTaskInvocations) and the
 //! execution's own status (GetMaintenanceWindowExecution). Records are read from the response
 //! body, like every other record, so json output has exactly the fields the service sent.
+//! `view` is the execution as a wait sees it.
 
-use aws_sdk_ssm::error::ProvideErrorMetadata;
+pub mod view;
+
 use aws_sdk_ssm::types::MaintenanceWindowFilter;
 use serde::{Deserialize, Serialize};
 
+use super::AwsProvider;
+use super::call::{Refused, call};
 use super::timestamp::EpochTime;
-use super::{AwsProvider, errors, raw_body};
 use crate::error::Error;
 use crate::model::StatusClass;
-use crate::provider::FetchError;
+use crate::provider::contract::FetchError;
+use crate::provider::paging::read_all;
 
 /// One task invocation (one target of one task run), in the service model's field order.
 /// `Parameters` and `OwnerInformation` are marked sensitive by the API: json prints them, as
 /// the aws CLI does; the table shows Parameters only with -v.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct TaskInvocation {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub window_execution_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub task_execution_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub invocation_id: Option<String>,
     /// For RUN_COMMAND tasks, the Run Command command ID.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub execution_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub task_type: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub parameters: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status_details: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub start_time: Option<EpochTime>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub end_time: Option<EpochTime>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub owner_information: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub window_target_id: Option<String>,
 }
 
@@ -88,7 +81,7 @@ const MAX_PAGE: usize = 100;
 /// SUCCESS is the one good end; FAILED, TIMED_OUT, CANCELLED and SKIPPED_OVERLAPPING (the run
 /// never happened because the previous one was still going) are the others. PENDING waits;
 /// IN_PROGRESS, CANCELLING and anything unknown are never taken for an end.
-pub fn classify(status: &str) -> StatusClass {
+pub fn window_status_class(status: &str) -> StatusClass {
     match status {
         "SUCCESS" => StatusClass::Success,
         "FAILED" | "TIMED_OUT" | "CANCELLED" | "SKIPPED_OVERLAPPING" => StatusClass::Failed,
@@ -99,7 +92,7 @@ pub fn classify(status: &str) -> StatusClass {
 
 impl TaskInvocation {
     pub fn class(&self) -> StatusClass {
-        classify(self.status.as_deref().unwrap_or_default())
+        window_status_class(self.status.as_deref().unwrap_or_default())
     }
 
     /// The Run Command command behind this invocation, if it is one.
@@ -113,7 +106,7 @@ impl TaskInvocation {
 
 impl TaskExecution {
     pub fn class(&self) -> StatusClass {
-        classify(self.status.as_deref().unwrap_or_default())
+        window_status_class(self.status.as_deref().unwrap_or_default())
     }
 }
 
@@ -129,41 +122,22 @@ pub struct InvocationQuery<'a> {
 
 /// "window execution X not found" for DoesNotExistException, which the service answers for an
 /// unknown window execution or task ID alike; everything else as for any call.
-fn failure<E>(
-    err: aws_sdk_ssm::error::SdkError<E>,
-    operation: &str,
-    window_execution_id: &str,
-    task_id: Option<&str>,
-) -> FetchError
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-{
-    if let Some(service) = err.as_service_error()
-        && service.code() == Some("DoesNotExistException")
-    {
-        let what = match task_id {
-            Some(t) => format!("window execution {window_execution_id} or its task {t}"),
-            None => format!("window execution {window_execution_id}"),
-        };
-        let said = service
-            .message()
-            .filter(|m| !m.is_empty())
-            .map(|m| format!(" ({m})"))
-            .unwrap_or_default();
-        return FetchError::Fatal(Error::NotFound(format!(
-            "{what} not found{said}: check the ID and the region (--region)"
-        )));
+fn failure(refused: Refused, window_execution_id: &str, task_id: Option<&str>) -> FetchError {
+    if !refused.is("DoesNotExistException") {
+        return refused.failure;
     }
-    match errors::classify(err, operation) {
-        errors::Failure::NotFound => {
-            FetchError::Fatal(Error::NotFound(format!("{operation}: not found")))
-        }
-        errors::Failure::Fetch(f) => f,
-    }
-}
-
-fn unreadable(operation: &str) -> FetchError {
-    FetchError::Transient(format!("{operation}: unreadable response"))
+    let what = match task_id {
+        Some(t) => format!("window execution {window_execution_id} or its task {t}"),
+        None => format!("window execution {window_execution_id}"),
+    };
+    let said = refused
+        .message
+        .filter(|m| !m.is_empty())
+        .map(|m| format!(" ({m})"))
+        .unwrap_or_default();
+    FetchError::Fatal(Error::NotFound(format!(
+        "{what} not found{said}: check the ID and the region (--region)"
+    )))
 }
 
 impl AwsProvider {
@@ -173,34 +147,23 @@ impl AwsProvider {
         window_execution_id: &str,
     ) -> Result<Vec<TaskExecution>, FetchError> {
         const OP: &str = "DescribeMaintenanceWindowExecutionTasks";
-        let mut all = Vec::new();
-        let mut next_token: Option<String> = None;
-        loop {
-            let body = raw_body::RawBody::default();
-            let result = self
-                .client
-                .describe_maintenance_window_execution_tasks()
-                .window_execution_id(window_execution_id)
-                .max_results(MAX_PAGE as i32)
-                .set_next_token(next_token.take())
-                .customize()
-                .interceptor(body.clone())
-                .send()
-                .await;
-            tracing::debug!(ok = result.is_ok(), "{OP}");
-            if let Err(err) = result {
-                return Err(failure(err, OP, window_execution_id, None));
-            }
-            let page: TaskPage = body
-                .take()
-                .and_then(|b| serde_json::from_slice(&b).ok())
-                .ok_or_else(|| unreadable(OP))?;
-            all.extend(page.window_execution_task_identities);
-            match page.next_token.filter(|t| !t.is_empty()) {
-                Some(t) => next_token = Some(t),
-                None => return Ok(all),
-            }
-        }
+        let page = |token, _| async move {
+            let answer = call(OP, "", |body| {
+                self.client
+                    .describe_maintenance_window_execution_tasks()
+                    .window_execution_id(window_execution_id)
+                    .max_results(MAX_PAGE as i32)
+                    .set_next_token(token)
+                    .customize()
+                    .interceptor(body)
+                    .send()
+            })
+            .await
+            .map_err(|r| failure(r, window_execution_id, None))?;
+            let page: TaskPage = answer.record()?;
+            Ok((page.window_execution_task_identities, page.next_token))
+        };
+        Ok(read_all(OP, None, page).await?.0)
     }
 
     /// Every invocation of one task run, all pages, up to `max_items`; and whether the service
@@ -224,53 +187,35 @@ impl AwsProvider {
                     .build(),
             ]
         });
-        let mut all = Vec::new();
-        let mut next_token: Option<String> = None;
-        loop {
-            // The service takes 10 to 100 per page; ask for no more than is still wanted.
-            let wanted = query.max_items.map_or(MAX_PAGE, |max| {
-                max.saturating_sub(all.len()).clamp(MIN_PAGE, MAX_PAGE)
-            });
-            let body = raw_body::RawBody::default();
-            let result = self
-                .client
-                .describe_maintenance_window_execution_task_invocations()
-                .window_execution_id(query.window_execution_id)
-                .task_id(&query.task_id)
-                .set_filters(filters.clone())
-                .max_results(wanted as i32)
-                .set_next_token(next_token.take())
-                .customize()
-                .interceptor(body.clone())
-                .send()
-                .await;
-            tracing::debug!(ok = result.is_ok(), page_size = wanted, "{OP}");
-            if let Err(err) = result {
-                return Err(failure(
-                    err,
-                    OP,
-                    query.window_execution_id,
-                    Some(&query.task_id),
-                ));
+        let page = |token, read: usize| {
+            let filters = filters.clone();
+            async move {
+                // The service takes 10 to 100 per page; ask for no more than is still wanted.
+                let wanted = query.max_items.map_or(MAX_PAGE, |max| {
+                    max.saturating_sub(read).clamp(MIN_PAGE, MAX_PAGE)
+                });
+                let answer = call(OP, &format!("page_size={wanted}"), |body| {
+                    self.client
+                        .describe_maintenance_window_execution_task_invocations()
+                        .window_execution_id(query.window_execution_id)
+                        .task_id(&query.task_id)
+                        .set_filters(filters)
+                        .max_results(wanted as i32)
+                        .set_next_token(token)
+                        .customize()
+                        .interceptor(body)
+                        .send()
+                })
+                .await
+                .map_err(|r| failure(r, query.window_execution_id, Some(&query.task_id)))?;
+                let page: InvocationPage = answer.record()?;
+                Ok((
+                    page.window_execution_task_invocation_identities,
+                    page.next_token,
+                ))
             }
-            let page: InvocationPage = body
-                .take()
-                .and_then(|b| serde_json::from_slice(&b).ok())
-                .ok_or_else(|| unreadable(OP))?;
-            all.extend(page.window_execution_task_invocation_identities);
-            let next = page.next_token.filter(|t| !t.is_empty());
-            if let Some(max) = query.max_items
-                && all.len() >= max
-            {
-                let more = all.len() > max || next.is_some();
-                all.truncate(max);
-                return Ok((all, more));
-            }
-            match next {
-                Some(t) => next_token = Some(t),
-                None => return Ok((all, false)),
-            }
-        }
+        };
+        read_all(OP, query.max_items, page).await
     }
 
     /// The window execution's own status (PENDING, IN_PROGRESS, SUCCESS, ...); `None` when the
@@ -280,23 +225,17 @@ impl AwsProvider {
         window_execution_id: &str,
     ) -> Result<Option<String>, FetchError> {
         const OP: &str = "GetMaintenanceWindowExecution";
-        let body = raw_body::RawBody::default();
-        let result = self
-            .client
-            .get_maintenance_window_execution()
-            .window_execution_id(window_execution_id)
-            .customize()
-            .interceptor(body.clone())
-            .send()
-            .await;
-        tracing::debug!(ok = result.is_ok(), "{OP}");
-        if let Err(err) = result {
-            return Err(failure(err, OP, window_execution_id, None));
-        }
-        let record: WindowExecutionRecord = body
-            .take()
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .ok_or_else(|| unreadable(OP))?;
+        let answer = call(OP, "", |body| {
+            self.client
+                .get_maintenance_window_execution()
+                .window_execution_id(window_execution_id)
+                .customize()
+                .interceptor(body)
+                .send()
+        })
+        .await
+        .map_err(|r| failure(r, window_execution_id, None))?;
+        let record: WindowExecutionRecord = answer.record()?;
         Ok(record.status.filter(|s| !s.is_empty()))
     }
 }
@@ -307,13 +246,13 @@ mod tests {
 
     #[test]
     fn statuses_and_their_meaning() {
-        assert_eq!(classify("SUCCESS"), StatusClass::Success);
+        assert_eq!(window_status_class("SUCCESS"), StatusClass::Success);
         for failed in ["FAILED", "TIMED_OUT", "CANCELLED", "SKIPPED_OVERLAPPING"] {
-            assert_eq!(classify(failed), StatusClass::Failed, "{failed}");
+            assert_eq!(window_status_class(failed), StatusClass::Failed, "{failed}");
         }
-        assert_eq!(classify("PENDING"), StatusClass::Pending);
+        assert_eq!(window_status_class("PENDING"), StatusClass::Pending);
         for running in ["IN_PROGRESS", "CANCELLING", "PAUSED", ""] {
-            assert!(!classify(running).is_terminal(), "{running}");
+            assert!(!window_status_class(running).is_terminal(), "{running}");
         }
     }
 

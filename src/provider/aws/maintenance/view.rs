@@ -2,10 +2,10 @@
 //! invocations, and (when the whole execution is watched) its own status. The poll loop waits
 //! on this like on one invocation: it is over when everything in it is.
 
+use super::{TaskExecution, TaskInvocation, window_status_class};
 use crate::fleet::Tally;
 use crate::model::StatusClass;
 use crate::poll::Observed;
-use crate::provider::aws::window::{TaskExecution, TaskInvocation, classify};
 
 /// One task run and its invocations. `task` is absent when only the invocations were asked
 /// for (`--task-id` without `--wait` needs no task listing).
@@ -58,7 +58,8 @@ impl WindowView {
     /// Whether anything watched ended other than in SUCCESS: the execution, a task or an
     /// invocation (a task can fail with no invocation at all, when no target resolved).
     pub fn any_failed(&self) -> bool {
-        let failed = |s: Option<&str>| classify(s.unwrap_or_default()) == StatusClass::Failed;
+        let failed =
+            |s: Option<&str>| window_status_class(s.unwrap_or_default()) == StatusClass::Failed;
         failed(self.window_status.as_deref())
             || self
                 .groups
@@ -87,7 +88,7 @@ impl Observed for WindowView {
     fn is_terminal(&self) -> bool {
         self.window_status
             .as_deref()
-            .is_none_or(|s| classify(s).is_terminal())
+            .is_none_or(|s| window_status_class(s).is_terminal())
             && self
                 .groups
                 .iter()

@@ -7,45 +7,19 @@
 //! SSM endpoint only, as in the aws CLI where it applies to the one service called.
 
 use std::io;
-
 use std::time::Duration;
 
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{Region, SdkConfig};
 use aws_sdk_s3::config::http::HttpResponse;
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::error::{DisplayErrorContext, SdkError};
 use aws_types::service_config::ServiceConfigKey;
 
-use super::log_group::LogGroup;
-use super::output_sources::{LogStreams, Source};
+use super::logs::{LogGroup, LogSource, StreamRef};
 use super::s3_url::S3Location;
-use crate::follow::{LogSource, StreamRef};
+use super::sources::{LogStreams, Source};
+use super::{CONNECT_TIMEOUT, ReadError, read_error_of, short};
 
-/// Why a complete stream could not be read (the caller falls back to the API's content).
-#[derive(Debug)]
-pub enum ReadError {
-    /// Nothing there: no object, no bucket, no log group or stream. The agent writes no object
-    /// and no stream for an empty stream, so this is also what "empty" looks like.
-    Missing(String),
-    /// Not allowed; the message names what was denied.
-    Denied(String),
-    /// Anything else, after the SDK's retries: network, throttling, a body cut short.
-    Failed(String),
-    /// The sink failed (a closed pipe, a full disk).
-    Output(io::Error),
-}
-
-impl ReadError {
-    pub fn message(&self) -> String {
-        match self {
-            ReadError::Missing(m) | ReadError::Denied(m) | ReadError::Failed(m) => m.clone(),
-            ReadError::Output(e) => format!("cannot write the output: {e}"),
-        }
-    }
-}
-
-/// As for the SSM client: a host that does not answer is known within seconds.
-pub(super) const CONNECT_TIMEOUT: Duration = Duration::from_millis(3100);
 /// An S3 answer that has not started after this long will not.
 const FIRST_BYTE_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -118,9 +92,9 @@ impl OutputReader {
                     tracing::debug!(%region, "S3 redirect to the bucket's region");
                     get(self.s3_client(Some(&region)))
                         .await
-                        .map_err(|e| classify(&loc.display(), &e))?
+                        .map_err(|e| read_error_of(&loc.display(), &e))?
                 }
-                _ => return Err(classify(&loc.display(), &e)),
+                _ => return Err(read_error_of(&loc.display(), &e)),
             },
         };
         let mut body = object.body;
@@ -199,52 +173,6 @@ impl OutputReader {
     }
 }
 
-/// Sorts a failed call by what the user can do about it, in a message of one short line: an
-/// answer that is not an AWS error (a proxy's HTML page) is named by its status, not dumped.
-pub(super) fn classify<E>(what: &str, err: &SdkError<E, HttpResponse>) -> ReadError
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-{
-    let status = err.raw_response().map(|r| r.status().as_u16());
-    let detail = match (err.code(), err.message()) {
-        (Some(c), Some(m)) if !m.is_empty() => format!("{c}: {m}"),
-        (Some(c), _) => c.to_owned(),
-        _ => match err {
-            SdkError::ServiceError(_) | SdkError::ResponseError(_) => match status {
-                Some(403) => {
-                    "access denied (HTTP 403, an answer that is not an AWS error)".to_owned()
-                }
-                Some(404) => "not found (HTTP 404, an answer that is not an AWS error)".to_owned(),
-                Some(s) => format!("HTTP {s}, an answer that is not an AWS error"),
-                None => "an unreadable answer".to_owned(),
-            },
-            SdkError::TimeoutError(_) => "timed out".to_owned(),
-            _ => short(&DisplayErrorContext(err).to_string()),
-        },
-    };
-    let text = format!("{what}: {detail}");
-    match (err.code().unwrap_or_default(), status) {
-        ("NoSuchKey" | "NoSuchBucket" | "NotFound" | "ResourceNotFoundException", _) => {
-            ReadError::Missing(text)
-        }
-        (
-            "AccessDenied"
-            | "AccessDeniedException"
-            | "AllAccessDisabled"
-            | "InvalidAccessKeyId"
-            | "InvalidObjectState"
-            | "ExpiredToken"
-            | "ExpiredTokenException"
-            | "UnrecognizedClientException"
-            | "SignatureDoesNotMatch",
-            _,
-        )
-        | ("", Some(403)) => ReadError::Denied(text),
-        ("", Some(404)) => ReadError::Missing(text),
-        _ => ReadError::Failed(text),
-    }
-}
-
 /// The region S3 names when the bucket lives elsewhere (a 301 PermanentRedirect, or a 400
 /// AuthorizationHeaderMalformed, both with `x-amz-bucket-region`).
 fn bucket_region<E>(err: &SdkError<E, HttpResponse>) -> Option<String> {
@@ -258,15 +186,6 @@ fn bucket_region<E>(err: &SdkError<E, HttpResponse>) -> Option<String> {
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
     plausible.then(|| region.to_owned())
-}
-
-/// At most a few hundred characters of an error chain.
-fn short(message: &str) -> String {
-    const MAX: usize = 300;
-    match message.char_indices().nth(MAX) {
-        Some((at, _)) => format!("{}…", &message[..at]),
-        None => message.to_owned(),
-    }
 }
 
 #[cfg(test)]
@@ -293,41 +212,6 @@ mod tests {
     }
 
     #[test]
-    fn failures_are_sorted_by_what_the_user_can_do() {
-        let what = "s3://b/k";
-        for (status, code) in [(404, "NoSuchKey"), (404, "NoSuchBucket")] {
-            let e = classify(what, &failure(status, Some(code), &[]));
-            assert!(
-                matches!(e, ReadError::Missing(ref m) if m == &format!("{what}: {code}: words from the service")),
-                "{e:?}"
-            );
-        }
-        for code in ["AccessDenied", "InvalidAccessKeyId", "ExpiredToken"] {
-            let e = classify(what, &failure(403, Some(code), &[]));
-            assert!(matches!(e, ReadError::Denied(_)), "{code}: {e:?}");
-        }
-        assert!(matches!(
-            classify(what, &failure(500, Some("InternalError"), &[])),
-            ReadError::Failed(_)
-        ));
-    }
-
-    #[test]
-    fn an_answer_that_is_not_an_aws_error_is_named_by_its_status() {
-        let e = classify("s3://b/k", &failure(403, None, &[]));
-        assert_eq!(
-            e.message(),
-            "s3://b/k: access denied (HTTP 403, an answer that is not an AWS error)"
-        );
-        assert!(matches!(e, ReadError::Denied(_)));
-        let e = classify("s3://b/k", &failure(502, None, &[]));
-        assert_eq!(
-            e.message(),
-            "s3://b/k: HTTP 502, an answer that is not an AWS error"
-        );
-    }
-
-    #[test]
     fn a_redirect_names_the_bucket_s_region() {
         let redirect = failure(
             301,
@@ -342,14 +226,5 @@ mod tests {
             None,
             "only a plausible region is followed"
         );
-    }
-
-    #[test]
-    fn long_error_chains_are_shortened() {
-        let long = "x".repeat(1_000);
-        let s = short(&long);
-        assert_eq!(s.chars().count(), 301);
-        assert!(s.ends_with('…'));
-        assert_eq!(short("brief"), "brief");
     }
 }

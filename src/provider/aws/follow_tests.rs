@@ -1,6 +1,7 @@
 use std::cell::RefCell;
 
 use super::*;
+use crate::provider::aws::output::logs::{EventPage, StreamRef};
 
 const CMD: &str = "3e4a5b6c-1111-2222-3333-444455556666";
 
@@ -52,7 +53,7 @@ impl LogSource for Script {
         Ok(out)
     }
 
-    async fn page(&self, stream: &str, token: Option<&str>) -> Result<Page, ReadError> {
+    async fn page(&self, stream: &str, token: Option<&str>) -> Result<EventPage, ReadError> {
         *self.pages.borrow_mut() += 1;
         if self.fail_stream.borrow().as_deref() == Some(stream) {
             return Err(ReadError::Failed("throttled".into()));
@@ -70,7 +71,7 @@ impl LogSource for Script {
             n => n,
         };
         let to = (from + size).min(s.2.len());
-        Ok(Page {
+        Ok(EventPage {
             messages: s.2[from..to].to_vec(),
             next_token: Some(format!("f/{to}")),
         })
@@ -82,6 +83,11 @@ fn name(instance: &str, step: &str, which: &str) -> String {
 }
 
 type Seen = Vec<(String, Stream, String)>;
+
+/// Only these instances.
+fn only(ids: &[&str]) -> Option<BTreeSet<String>> {
+    Some(ids.iter().map(|i| (*i).to_owned()).collect())
+}
 
 async fn round(f: &mut Follower, s: &Script, seen: &mut Seen) -> Result<usize, ReadError> {
     f.round(s, true, true, &mut |line: Line<'_>| {
@@ -194,7 +200,7 @@ async fn round_failing_after_one_page(
         async fn streams(&self, prefix: &str) -> Result<Vec<StreamRef>, ReadError> {
             self.0.streams(prefix).await
         }
-        async fn page(&self, stream: &str, token: Option<&str>) -> Result<Page, ReadError> {
+        async fn page(&self, stream: &str, token: Option<&str>) -> Result<EventPage, ReadError> {
             *self.1.borrow_mut() += 1;
             if *self.1.borrow() > 1 {
                 return Err(ReadError::Failed("throttled".into()));
@@ -220,7 +226,7 @@ async fn only_the_instances_waited_for_and_the_narrowest_listing() {
     s.add_stream("00000000-1111-2222-3333-444455556666/i-1/step/stdout", 0);
     s.add_stream(&format!("{CMD}/i-1/step/trace"), 0);
 
-    let mut one = Follower::new(CMD, Some(BTreeSet::from(["i-2".to_owned()])));
+    let mut one = Follower::new(CMD, only(&["i-2"]));
     let mut seen = Seen::new();
     drain(&mut one, &s, &mut seen).await;
     assert_eq!(seen, [("i-2".into(), Stream::Stdout, "from i-2\n".into())]);
@@ -229,10 +235,7 @@ async fn only_the_instances_waited_for_and_the_narrowest_listing() {
         Some(format!("{CMD}/i-2/").as_str())
     );
 
-    let mut two = Follower::new(
-        CMD,
-        Some(BTreeSet::from(["i-1".to_owned(), "i-3".to_owned()])),
-    );
+    let mut two = Follower::new(CMD, only(&["i-1", "i-3"]));
     let mut seen = Seen::new();
     drain(&mut two, &s, &mut seen).await;
     assert_eq!(texts(&seen), ["from i-1\n", "from i-3\n"]);
@@ -254,10 +257,7 @@ async fn only_the_instances_waited_for_and_the_narrowest_listing() {
         all.every_instance_seen(),
         "a whole command: once any stream is known, later ones come from the sparser listing"
     );
-    let mut four = Follower::new(
-        CMD,
-        Some(BTreeSet::from(["i-1".to_owned(), "i-4".to_owned()])),
-    );
+    let mut four = Follower::new(CMD, only(&["i-1", "i-4"]));
     drain(&mut four, &s, &mut Seen::new()).await;
     assert!(!four.every_instance_seen(), "i-4 has shown no stream yet");
 }
