@@ -23,7 +23,8 @@ use crate::support::fake_ecs::{
 };
 use crate::support::{
     Args, Cli, FAST_POLL, args, assert_exit, assert_rejected, assert_rejected_aliyun,
-    assert_single_stderr_line, assert_usage_error, describe, run, stderr_str, stdout_json,
+    assert_single_stderr_line, assert_usage_error, check, check_eq, describe, run, stderr_str,
+    stdout_json,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -122,11 +123,11 @@ fn ids_of(results: &[Value]) -> Vec<String> {
 #[track_caller]
 fn assert_results_as_sent(out: &Output, expected: &[Value]) {
     let printed = printed_results(out);
-    assert_eq!(
+    check_eq!(
+        out,
         ids_of(&printed),
         ids_of(expected),
-        "results (in API order)\n{}",
-        describe(out)
+        "results (in API order)"
     );
     for (got, want) in printed.iter().zip(expected) {
         for (key, value) in want.as_object().unwrap() {
@@ -144,10 +145,10 @@ fn assert_results_as_sent(out: &Output, expected: &[Value]) {
 #[track_caller]
 fn assert_four_space_json(out: &Output) {
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
+    check!(
+        out,
         text.starts_with("{\n    \"Invocation\": {\n        \""),
-        "stdout is not 4-space indented JSON\n{}",
-        describe(out)
+        "stdout is not 4-space indented JSON"
     );
 }
 
@@ -155,11 +156,11 @@ fn assert_four_space_json(out: &Output) {
 #[track_caller]
 fn only_request(fake: &FakeEcs, out: &Output) -> Recorded {
     let requests = fake.requests();
-    assert_eq!(
+    check_eq!(
+        out,
         requests.len(),
         1,
-        "expected exactly one request, got {requests:#?}\n{}",
-        describe(out)
+        "expected exactly one request, got {requests:#?}"
     );
     requests.into_iter().next().unwrap()
 }
@@ -169,22 +170,22 @@ fn only_request(fake: &FakeEcs, out: &Output) -> Recorded {
 fn assert_not_printed(out: &Output, secret: &str) {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
+    check!(
+        out,
         !stdout.contains(secret) && !stderr.contains(secret),
-        "a secret was printed\n{}",
-        describe(out)
+        "a secret was printed"
     );
 }
 
 /// Asserts stderr has a line containing each of `parts`.
 #[track_caller]
 fn assert_stderr_line_with(out: &Output, parts: &[&str]) {
-    assert!(
+    check!(
+        out,
         stderr_str(out)
             .lines()
             .any(|l| parts.iter().all(|p| l.contains(p))),
-        "no stderr line contains all of {parts:?}\n{}",
-        describe(out)
+        "no stderr line contains all of {parts:?}"
     );
 }
 
@@ -218,11 +219,11 @@ fn sdk_python() -> PathBuf {
                     .stdin(Stdio::null())
                     .output()
                     .expect("run scripts/setup-venv");
-                assert!(
+                check!(
+                    out,
                     out.status.success() && has_sdk(),
-                    "{} cannot import aliyunsdkcore even after scripts/setup-venv\n{}",
-                    python.display(),
-                    describe(&out)
+                    "{} cannot import aliyunsdkcore even after scripts/setup-venv",
+                    python.display()
                 );
             }
             python
@@ -245,7 +246,7 @@ fn python(script: &str, args: &[&str]) -> String {
         .env("no_proxy", "127.0.0.1,localhost")
         .env("PYTHONIOENCODING", "utf-8");
     let out = run(&mut cmd);
-    assert!(out.status.success(), "python failed\n{}", describe(&out));
+    check!(out, out.status.success(), "python failed");
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -805,7 +806,7 @@ fn list_max_items_asks_for_no_more_than_it_needs() {
     let r = only_request(&fake, &out);
     assert_eq!(r.param("MaxResults"), Some("30"));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(stdout.lines().count(), 30, "{}", describe(&out));
+    check_eq!(out, stdout.lines().count(), 30);
 
     // Without --max-items, every page.
     let fake = FakeEcs::start(world());
@@ -855,10 +856,10 @@ fn output_is_decoded_from_base64_including_multibyte_text() {
     let printed = printed_results(&out);
     assert_eq!(printed[0]["Output"], text);
     assert_eq!(printed[1]["Output"], "plain\n");
-    assert!(
+    check!(
+        out,
         stderr_str(&out).lines().all(|l| !l.starts_with("warning")),
-        "no warning expected\n{}",
-        describe(&out)
+        "no warning expected"
     );
 
     let fake = FakeEcs::start(world());
@@ -869,7 +870,7 @@ fn output_is_decoded_from_base64_including_multibyte_text() {
         .lines()
         .map(|l| serde_json::from_str(l).expect("a JSON line"))
         .collect();
-    assert_eq!(lines.len(), 2, "{}", describe(&out));
+    check_eq!(out, lines.len(), 2);
     assert_eq!(lines[0]["Output"], text);
     assert_eq!(lines[0]["InstanceId"], instance_id(1));
     assert_eq!(lines[1]["InstanceId"], instance_id(2));
@@ -884,7 +885,7 @@ fn output_is_decoded_from_base64_including_multibyte_text() {
         )),
     );
     assert_exit(&out, 0);
-    assert_eq!(out.stdout, text.as_bytes(), "{}", describe(&out));
+    check_eq!(out, out.stdout, text.as_bytes());
 }
 
 #[test]
@@ -913,7 +914,7 @@ fn invalid_utf8_output_is_shown_lossily_with_a_warning_in_every_mode() {
                 assert_eq!(line["Output"], lossy.as_str());
             }
             "text" => assert_eq!(stdout, lossy, "-o text"),
-            _ => assert!(stdout.contains(&lossy), "-o table\n{}", describe(&out)),
+            _ => check!(out, stdout.contains(&lossy), "-o table"),
         }
     }
 }
@@ -940,31 +941,21 @@ fn dropped_output_is_reported_in_every_mode() {
     let out = get(&fake, "-o table");
     assert_exit(&out, 0);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        stdout.contains("[cut short by the service: output truncated by 1234 bytes]"),
-        "{}",
-        describe(&out)
+    check!(
+        out,
+        stdout.contains("[cut short by the service: output truncated by 1234 bytes]")
     );
-    assert!(
-        stdout.contains(&format!(
+    check!(out, stdout.contains(&format!(
             "[cut short by the service: output truncated by 99 bytes; the complete output is in {uri}]"
-        )),
-        "{}",
-        describe(&out)
-    );
-    assert_eq!(
-        stdout.matches("[cut short by the service").count(),
-        2,
-        "{}",
-        describe(&out)
-    );
+        )));
+    check_eq!(out, stdout.matches("[cut short by the service").count(), 2);
     // The note follows its own instance's section.
     let section = stdout
         .find(&format!("── {cut} · output ──"))
         .expect("a section per instance");
     let note = stdout.find("truncated by 1234 bytes]").unwrap();
     let next = stdout.find(&format!("── {in_oss} · output ──")).unwrap();
-    assert!(section < note && note < next, "{}", describe(&out));
+    check!(out, section < note && note < next);
 
     for mode in ["table", "text", "json"] {
         let fake = FakeEcs::start(world());
@@ -972,10 +963,10 @@ fn dropped_output_is_reported_in_every_mode() {
         assert_exit(&out, 0);
         assert_stderr_line_with(&out, &["warning", &cut, "output truncated by 1234 bytes"]);
         assert_stderr_line_with(&out, &["warning", &in_oss, "output truncated by 99 bytes"]);
-        assert!(
+        check!(
+            out,
             !stderr_str(&out).contains(&instance_id(3)),
-            "-o {mode}: no warning for the complete output\n{}",
-            describe(&out)
+            "-o {mode}: no warning for the complete output"
         );
         if mode == "json" {
             let printed = printed_results(&out);
@@ -1005,11 +996,7 @@ fn table_has_the_columns_a_section_per_instance_and_no_raw_escape() {
     ]));
     let out = get(&fake, "-o table");
     assert_exit(&out, 0);
-    assert!(
-        !out.stdout.contains(&0x1b),
-        "a raw ESC byte on stdout\n{}",
-        describe(&out)
-    );
+    check!(out, !out.stdout.contains(&0x1b), "a raw ESC byte on stdout");
     let stdout = String::from_utf8(out.stdout.clone()).expect("UTF-8 stdout");
     for header in [
         "Instance",
@@ -1084,11 +1071,10 @@ fn text_mode_has_headers_for_several_results_and_bare_output_for_one() {
     let fake = FakeEcs::start(world());
     let out = get(&fake, "-o text");
     assert_exit(&out, 0);
-    assert_eq!(
+    check_eq!(
+        out,
         String::from_utf8_lossy(&out.stdout),
-        format!("== {a} · Success ==\nfrom a\n== {b} · Failed ==\nno newline at the end\n"),
-        "{}",
-        describe(&out)
+        format!("== {a} · Success ==\nfrom a\n== {b} · Failed ==\nno newline at the end\n")
     );
 
     let fake = FakeEcs::start(world());
@@ -1099,18 +1085,18 @@ fn text_mode_has_headers_for_several_results_and_bare_output_for_one() {
         )),
     );
     assert_exit(&out, 0);
-    assert_eq!(
+    check_eq!(
+        out,
         out.stdout,
         b"no newline at the end",
-        "exactly the output\n{}",
-        describe(&out)
+        "exactly the output"
     );
 
     // wait with one --instance-id: the output alone too.
     let fake = FakeEcs::start(world());
     let out = wait(&fake, &["--instance-id", &a, "-o", "text"]);
     assert_exit(&out, 0);
-    assert_eq!(out.stdout, b"from a\n", "{}", describe(&out));
+    check_eq!(out, out.stdout, b"from a\n");
 }
 
 #[test]
@@ -1159,13 +1145,9 @@ fn persistent_throttling_gives_up_after_five_attempts() {
     );
     let out = get(&fake, "-o json");
     assert_exit(&out, 3);
-    assert!(
-        stderr_str(&out).contains("Throttling.User"),
-        "{}",
-        describe(&out)
-    );
+    check!(out, stderr_str(&out).contains("Throttling.User"));
     assert_eq!(fake.total_requests(), 5, "{:#?}", fake.requests());
-    assert!(out.stdout.is_empty(), "{}", describe(&out));
+    check!(out, out.stdout.is_empty());
 }
 
 #[test]
@@ -1355,11 +1337,7 @@ fn a_rejected_sts_signature_never_shows_the_token() {
     ] {
         assert_not_printed(&out, &shown);
     }
-    assert!(
-        !stderr_str(&out).contains("string to sign is:GET"),
-        "{}",
-        describe(&out)
-    );
+    check!(out, !stderr_str(&out).contains("string to sign is:GET"));
 }
 
 #[test]
@@ -1648,10 +1626,10 @@ fn wait_times_out_with_exit_4_and_the_last_results() {
         .last()
         .unwrap_or_default()
         .to_owned();
-    assert!(
+    check!(
+        out,
         last.starts_with("error: timed out after"),
-        "last stderr line: {last:?}\n{}",
-        describe(&out)
+        "last stderr line: {last:?}"
     );
 }
 
@@ -1681,10 +1659,10 @@ fn wait_gives_up_with_exit_3_when_nothing_appears_within_the_grace() {
     assert!(took >= Duration::from_secs(1), "took {took:?}");
     assert!(fake.rounds() >= 2, "polled during the grace");
     let err = stderr_str(&out);
-    assert!(
+    check!(
+        out,
         err.contains(INVOKE_ID) || err.to_lowercase().contains("invoke id"),
-        "the error is about the invoke ID\n{}",
-        describe(&out)
+        "the error is about the invoke ID"
     );
 }
 
@@ -1719,11 +1697,11 @@ fn wait_keeps_polling_a_periodic_run_until_it_shows_scheduled() {
         .repeats(3)]));
     let out = wait(&fake, &["-o", "json"]);
     assert_exit(&out, 2);
-    assert_eq!(
+    check_eq!(
+        out,
         fake.rounds(),
         3,
-        "wait stops when Scheduled shows, not before\n{}",
-        describe(&out)
+        "wait stops when Scheduled shows, not before"
     );
     let printed = printed_results(&out);
     assert_eq!(printed[0]["InvocationStatus"], "Scheduled");
@@ -1749,7 +1727,7 @@ fn wait_with_several_instance_ids_waits_for_those_only() {
     }
     let mut printed = ids_of(&printed_results(&out));
     printed.sort();
-    assert_eq!(printed, [a.clone(), b.clone()], "{}", describe(&out));
+    check_eq!(out, printed, [a.clone(), b.clone()]);
 
     // One of them fails: exit 1.
     let fake = FakeEcs::start(World::single([
@@ -1779,7 +1757,7 @@ fn wait_names_an_instance_still_absent_after_the_grace() {
     let took = started.elapsed();
     assert_exit(&out, 3);
     assert!(took >= Duration::from_secs(1), "took {took:?}");
-    assert!(stderr_str(&out).contains(missing), "{}", describe(&out));
+    check!(out, stderr_str(&out).contains(missing));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -22,7 +22,9 @@ use crate::support::fake_multi::{
     MultiWorld, StepSpec,
 };
 use crate::support::fake_ssm::{INSTANCE_ID, fleet_instance_id};
-use crate::support::{Cli, FAST_POLL, Finished, Spawned, assert_exit, describe, stderr_str};
+use crate::support::{
+    Cli, FAST_POLL, Finished, Spawned, assert_exit, check, check_eq, describe, stderr_str,
+};
 
 /// How long the cancellation and the polls after it may take, at most: about 5 s of polling
 /// after the cancel, and room for a loaded machine.
@@ -51,11 +53,7 @@ fn assert_second_ctrl_c_exits_at_once(run: Spawned) {
     let done = run.finish();
     assert_exit(&done.out, 130);
     let took = done.ended - second;
-    assert!(
-        took < Duration::from_secs(5),
-        "took {took:?}\n{}",
-        describe(&done.out)
-    );
+    check!(done.out, took < Duration::from_secs(5), "took {took:?}");
 }
 
 /// One single-step invocation on INSTANCE_ID that runs until cancelled.
@@ -90,12 +88,12 @@ fn assert_cancel_reported(out: &Output, final_status: &str) {
             describe(out)
         );
     };
-    assert!(
+    check!(
+        out,
         lines[said..].iter().any(|l| l.contains(final_status)),
-        "no stderr line shows the state reached ({final_status}) after the cancellation\n{}",
-        describe(out)
+        "no stderr line shows the state reached ({final_status}) after the cancellation"
     );
-    assert!(!err.contains("panicked"), "{}", describe(out));
+    check!(out, !err.contains("panicked"));
 }
 
 /// The CancelCommand bodies, with `InstanceIds` sorted.
@@ -155,17 +153,17 @@ fn ctrl_c_cancels_what_is_waited_on_shows_cancelled_and_exits_130() {
         let (done, took) = interrupt_in_round_2(&fake, run);
         let out = &done.out;
         assert_exit(out, 130);
-        assert_eq!(
+        check_eq!(
+            out,
             cancels(&fake),
             [cancel],
-            "one CancelCommand for {named:?}\n{}",
-            describe(out)
+            "one CancelCommand for {named:?}"
         );
         assert_cancel_reported(out, "Cancelled");
-        assert!(
+        check!(
+            out,
             polls_after_cancel(&fake) >= 1,
-            "a poll after the cancel\n{}",
-            describe(out)
+            "a poll after the cancel"
         );
         assert!(
             took < AFTER_CANCEL,
@@ -195,7 +193,7 @@ fn a_cancel_that_does_not_take_is_watched_a_few_seconds_at_most() {
     let run = aws_wait(&fake, &[INSTANCE_ID], &["--cancel-on-interrupt"]);
     let (done, took) = interrupt_in_round_2(&fake, run);
     assert_exit(&done.out, 130);
-    assert_eq!(fake.cancel_requests().len(), 1, "{}", describe(&done.out));
+    check_eq!(done.out, fake.cancel_requests().len(), 1);
     assert_cancel_reported(&done.out, "Cancelling");
     assert!(
         took < AFTER_CANCEL,
@@ -224,11 +222,11 @@ fn ctrl_c_on_a_named_set_of_51_cancels_in_batches_of_at_most_50() {
     let out = run.finish().out;
     assert_exit(&out, 130);
     let sent = fake.cancel_requests();
-    assert_eq!(
+    check_eq!(
+        out,
         sent.len(),
         2,
-        "two CancelCommand calls for 51 instances: {sent:?}\n{}",
-        describe(&out)
+        "two CancelCommand calls for 51 instances: {sent:?}"
     );
     let mut covered: Vec<String> = Vec::new();
     for body in &sent {
@@ -278,12 +276,12 @@ fn timeout_with_cancel_on_timeout_cancels_shows_cancelled_and_exits_4() {
         let fake = FakeMulti::start(world);
         let done = aws_wait(&fake, &named, &["--timeout", "1s", "--cancel-on-timeout"]).finish();
         assert_exit(&done.out, 4);
-        assert_eq!(cancels(&fake), [cancel], "{}", describe(&done.out));
+        check_eq!(done.out, cancels(&fake), [cancel]);
         assert_cancel_reported(&done.out, "Cancelled");
-        assert!(
+        check!(
+            done.out,
             polls_after_cancel(&fake) >= 1,
-            "a poll after the cancel\n{}",
-            describe(&done.out)
+            "a poll after the cancel"
         );
         // Not before the deadline.
         assert!(done.took >= Duration::from_secs(1), "took {:?}", done.took);
@@ -300,10 +298,10 @@ fn without_cancel_on_interrupt_ctrl_c_cancels_nothing() {
         assert_exit(&done.out, 130);
         assert!(took < Duration::from_secs(5), "{extra:?}: took {took:?}");
         // A CancelCommand would have been answered, and so logged, before the exit.
-        assert!(
+        check!(
+            done.out,
             fake.cancel_requests().is_empty(),
-            "{extra:?}: nothing cancelled\n{}",
-            describe(&done.out)
+            "{extra:?}: nothing cancelled"
         );
     }
 }
@@ -324,10 +322,10 @@ fn without_cancel_on_timeout_a_timeout_cancels_nothing() {
             let fake = FakeMulti::start(world);
             let out = aws_wait(&fake, &instances, extra).finish().out;
             assert_exit(&out, 4);
-            assert!(
+            check!(
+                out,
                 fake.cancel_requests().is_empty(),
-                "{extra:?} {instances:?}: nothing cancelled\n{}",
-                describe(&out)
+                "{extra:?} {instances:?}: nothing cancelled"
             );
         }
     }
@@ -364,7 +362,7 @@ fn ali_interrupt(fake: &FakeEcs, mut run: Spawned) -> (Finished, Duration) {
 #[track_caller]
 fn assert_one_stop(fake: &FakeEcs, instances: &[&str], out: &Output) {
     let stops = fake.calls_of(STOP_ACTION);
-    assert_eq!(stops.len(), 1, "one StopInvocation\n{}", describe(out));
+    check_eq!(out, stops.len(), 1, "one StopInvocation");
     let stop: &Recorded = &stops[0];
     assert_eq!(
         (stop.param("InvokeId"), stop.param("RegionId")),
@@ -439,14 +437,10 @@ fn aliyun_without_the_flags_nothing_is_stopped() {
     let fake = FakeEcs::start(ali_running());
     let (done, _) = ali_interrupt(&fake, ali_wait(&fake, &[], &[]));
     assert_exit(&done.out, 130);
-    assert!(
-        fake.calls_of(STOP_ACTION).is_empty(),
-        "{}",
-        describe(&done.out)
-    );
+    check!(done.out, fake.calls_of(STOP_ACTION).is_empty());
 
     let fake = FakeEcs::start(ali_running());
     let out = ali_wait(&fake, &[], &["--timeout", "1s"]).finish().out;
     assert_exit(&out, 4);
-    assert!(fake.calls_of(STOP_ACTION).is_empty(), "{}", describe(&out));
+    check!(out, fake.calls_of(STOP_ACTION).is_empty());
 }

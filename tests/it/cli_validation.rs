@@ -7,7 +7,7 @@ use crate::support::fake_ssm::{
     CMD_ID, FakeSsm, GET_COMMAND_INVOCATION, INSTANCE_ID, invocation_step,
 };
 use crate::support::{
-    Args, Cli, FAST_POLL, args, assert_exit, assert_rejected, assert_usage_error, describe, ids,
+    Args, Cli, FAST_POLL, args, assert_exit, assert_rejected, assert_usage_error, check_eq, ids,
     run, stdout_json,
 };
 
@@ -22,7 +22,7 @@ fn assert_accepted(args: impl Args) -> FakeSsm {
     let fake = success_fake();
     let out = Cli::new(&fake.url()).run(args.words());
     assert_exit(&out, 0);
-    assert_eq!(fake.count(GET_COMMAND_INVOCATION), 1, "{}", describe(&out));
+    check_eq!(out, fake.count(GET_COMMAND_INVOCATION), 1);
     fake
 }
 
@@ -305,7 +305,7 @@ fn global_flags_are_accepted_after_the_subcommand() {
     ]);
     let out = run(&mut cmd);
     assert_exit(&out, 0);
-    assert_eq!(out.stdout, b"ok\n", "{}", describe(&out));
+    check_eq!(out, out.stdout, b"ok\n");
     assert_eq!(fake.count(GET_COMMAND_INVOCATION), 1);
 }
 

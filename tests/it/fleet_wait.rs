@@ -20,7 +20,7 @@ use crate::support::fake_ssm::{
 use crate::support::timeline::{Member, Timeline};
 use crate::support::{
     Cli, FAST_POLL, Pipe, Spawned, array_field, assert_exit, assert_single_stderr_line,
-    assert_totals, compact, describe, printed, printed_array, row_of, sections, stderr_str,
+    assert_totals, check, check_eq, compact, printed, printed_array, row_of, sections, stderr_str,
     stdout_str,
 };
 
@@ -89,11 +89,11 @@ fn assert_get_once_each(fake: &FakeSsm, ids: &[String], out: &Output) {
         .map(|c| c.instance_id().unwrap_or("<none>").to_owned())
         .collect();
     asked.sort();
-    assert_eq!(
+    check_eq!(
+        out,
         asked,
         sorted(ids),
-        "GetCommandInvocation calls, by instance\n{}",
-        describe(out)
+        "GetCommandInvocation calls, by instance"
     );
     for c in &gets {
         assert_eq!(
@@ -240,11 +240,7 @@ fn hundreds_of_invocations_all_succeed_into_one_sorted_json_array() {
     let fake = FakeSsm::with_timeline(timeline.clone());
     let (out, _) = run_fleet(&fake, &[], &["-o", "json"]);
     assert_exit(&out, 0);
-    assert!(
-        out.stderr.is_empty(),
-        "nothing on stderr in a pipe\n{}",
-        describe(&out)
-    );
+    check!(out, out.stderr.is_empty(), "nothing on stderr in a pipe");
     assert_eq!(
         array_field(&out, "InstanceId"),
         sorted(&all),
@@ -426,11 +422,11 @@ fn a_throttled_page_mid_round_loses_and_duplicates_nothing() {
     let (out, took) = run_fleet(&fake, &[("AWS_MAX_ATTEMPTS", "2")], &["-o", "json"]);
     assert_exit(&out, 0);
     let faulted = fake.calls().iter().filter(|c| c.faulted).count();
-    assert_eq!(
+    check_eq!(
+        out,
         faulted,
         1,
-        "the throttled page was asked for in round 6\n{}",
-        describe(&out)
+        "the throttled page was asked for in round 6"
     );
     assert_eq!(
         stdout_str(&out),
@@ -466,12 +462,7 @@ fn a_listing_that_fails_after_retries_is_done_again_in_the_next_round() {
         &["-o", "json", "--timeout", "12s"],
     );
     let faulted = fake.calls().iter().filter(|c| c.faulted).count();
-    assert_eq!(
-        faulted,
-        2,
-        "page 2 was asked for twice in round 6\n{}",
-        describe(&out)
-    );
+    check_eq!(out, faulted, 2, "page 2 was asked for twice in round 6");
     assert_exit(&out, 0);
     assert_eq!(
         stdout_str(&out),
@@ -561,7 +552,7 @@ fn mixed_terminal_states_in_a_table_with_totals_from_one_detailed_listing() {
     ];
     assert_totals(&text, &all);
     // The table needs no GetCommandInvocation: one detailed listing, after the last poll.
-    assert_eq!(fake.count(GET_COMMAND_INVOCATION), 0, "{}", describe(&out));
+    check_eq!(out, fake.count(GET_COMMAND_INVOCATION), 0);
     let calls = fake.calls();
     let detailed: Vec<usize> = calls
         .iter()
@@ -802,10 +793,9 @@ fn one_instance_id_keeps_the_single_invocation_wait() {
         printed(&body),
         "one object, as `get` prints it"
     );
-    assert!(
-        fake.calls().iter().all(|c| c.is(GET_COMMAND_INVOCATION)),
-        "{}",
-        describe(&out)
+    check!(
+        out,
+        fake.calls().iter().all(|c| c.is(GET_COMMAND_INVOCATION))
     );
 }
 
@@ -850,24 +840,16 @@ fn a_command_never_visible_exits_3_after_the_grace() {
         let fake = FakeSsm::with_timeline(timeline);
         let (out, took) = run_fleet(&fake, &[], &["--not-found-grace", "400ms", "-o", "json"]);
         assert_exit(&out, 3);
-        assert!(
-            out.stdout.is_empty(),
-            "InvalidCommandId {invalid_id}: {}",
-            describe(&out)
-        );
-        assert!(
-            assert_single_stderr_line(&out).starts_with("error:"),
-            "{}",
-            describe(&out)
-        );
+        check!(out, out.stdout.is_empty(), "InvalidCommandId {invalid_id}");
+        check!(out, assert_single_stderr_line(&out).starts_with("error:"));
         assert!(
             took >= Duration::from_millis(400),
             "grace 400ms, took {took:?}"
         );
-        assert!(
+        check!(
+            out,
             fake.count(LIST_COMMANDS) >= 2,
-            "it kept looking during the grace\n{}",
-            describe(&out)
+            "it kept looking during the grace"
         );
         assert!(
             fake.calls().iter().all(|c| c.is(LIST_COMMANDS)),

@@ -23,8 +23,8 @@ use crate::support::fake_ssm::{
 };
 use crate::support::moto::Moto;
 use crate::support::{
-    Cli, FAST_POLL, Pipe, Spawned, assert_exit, assert_output, describe, stderr_str, stdout_json,
-    stdout_str, warnings,
+    Cli, FAST_POLL, Pipe, Spawned, assert_exit, assert_output, check, check_eq, stderr_str,
+    stdout_json, stdout_str, warnings,
 };
 
 /// A second instance, for the tests with two.
@@ -456,8 +456,8 @@ fn json_keeps_stdout_the_final_record_while_followed_lines_go_to_stderr() {
         lines_starting(&stderr, "out ", false),
         lines_starting(&stderr, "err ", false),
     ];
-    assert_eq!(followed, [out_lines, err_lines], "{}", describe(&done.out));
-    assert_eq!(stderr.lines().count(), 4, "{}", describe(&done.out));
+    check_eq!(done.out, followed, [out_lines, err_lines]);
+    check_eq!(done.out, stderr.lines().count(), 4);
 }
 
 #[test]
@@ -545,14 +545,13 @@ fn two_named_instances_are_followed_each_line_prefixed_by_its_instance() {
     let (stdout, stderr) = (stdout_str(&done.out), stderr_str(&done.out));
     assert_exit(&done.out, 0);
     // Every stdout line is an instance's, prefixed: nothing printed again at the end.
-    assert_eq!(
+    check_eq!(
+        done.out,
         [
             lines_of_instance(&stdout, INSTANCE_ID),
             lines_of_instance(&stdout, OTHER_INSTANCE),
         ],
-        [a_lines.clone(), b_lines.clone()],
-        "{}",
-        describe(&done.out)
+        [a_lines.clone(), b_lines.clone()]
     );
     assert_eq!(stdout.lines().count(), a_lines.len() + b_lines.len());
     assert_eq!(stderr, joined(&b_err_lines, Some(OTHER_INSTANCE)));
@@ -593,16 +592,15 @@ fn whole_command_in_json_prefixes_followed_lines_on_stderr_and_fails_with_its_fa
     assert_eq!(stdout_json(&done.out), records);
     // b's stdout line was shown before its stderr line was written; stderr holds the followed
     // lines and nothing else.
-    assert_eq!(
+    check_eq!(
+        done.out,
         [
             lines_of_instance(&stderr, INSTANCE_ID),
             lines_of_instance(&stderr, OTHER_INSTANCE),
         ],
-        [a_lines, [b_lines, b_err_lines].concat()],
-        "{}",
-        describe(&done.out)
+        [a_lines, [b_lines, b_err_lines].concat()]
     );
-    assert_eq!(stderr.lines().count(), 4, "{}", describe(&done.out));
+    check_eq!(done.out, stderr.lines().count(), 4);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -714,7 +712,7 @@ fn without_cloudwatch_output_one_warning_then_an_ordinary_wait() {
         } else {
             assert_exit(&done.out, code);
             assert_eq!(stdout_json(&done.out), ssm.record(INSTANCE_ID));
-            assert_eq!(stderr_str(&done.out), warning, "{}", describe(&done.out));
+            check_eq!(done.out, stderr_str(&done.out), warning);
         }
         assert!(
             logs.fake.calls().is_empty(),
@@ -793,15 +791,15 @@ fn timeout_ends_the_following_too_while_the_command_still_prints() {
     assert_exit(&done.out, 4);
     // Rounds are a second apart: one in flight at the deadline may end after it; following
     // on would print a tick a second for half a minute.
-    assert!(
+    check!(
+        done.out,
         done.took < timeout + Duration::from_secs(5),
-        "--timeout 3s: ssmres kept following past its budget ({} lines printed)\n{}",
-        stdout.lines().count(),
-        describe(&done.out)
+        "--timeout 3s: ssmres kept following past its budget ({} lines printed)",
+        stdout.lines().count()
     );
     // What was shown, each line once and in order.
     let shown: Vec<&str> = stdout.split_inclusive('\n').collect();
-    assert_eq!(shown, ticks[..shown.len()], "{}", describe(&done.out));
+    check_eq!(done.out, shown, ticks[..shown.len()]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -822,11 +820,11 @@ fn a_command_that_printed_nothing_settles_in_two_quiet_rounds_with_or_without_it
         let done = world.follow(&ssm, &[INSTANCE_ID], "-o text").finish();
         assert_output(&done.out, 0, "", "");
         // Two rounds a second apart after the first, well before the 10 s cap.
-        assert!(
+        check!(
+            done.out,
             done.took < Duration::from_secs(8),
-            "{group}: the settle after the end took {:?}: nothing was there to read\n{}",
-            done.took,
-            describe(&done.out)
+            "{group}: the settle after the end took {:?}: nothing was there to read",
+            done.took
         );
     }
 }

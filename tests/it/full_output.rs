@@ -29,8 +29,8 @@ use crate::support::fake_ssm::{
 use crate::support::moto::{self, Moto};
 use crate::support::timeline::{Member, Timeline};
 use crate::support::{
-    Cli, FAST_POLL, RUN_TIMEOUT, args, assert_exit, assert_single_stderr_line, describe, http, run,
-    stdout_json, warnings,
+    Cli, FAST_POLL, RUN_TIMEOUT, args, assert_exit, assert_single_stderr_line, check, check_eq,
+    describe, http, run, stdout_json, warnings,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -660,10 +660,10 @@ fn assert_json_value(got: &Value, expected: &Value) {
 fn assert_one_fallback_warning(out: &Output, stream: &str, what: &str, code: &str) -> String {
     let err = text(&out.stderr);
     let line = err.strip_suffix('\n').unwrap_or(&err);
-    assert!(
+    check!(
+        out,
         !line.is_empty() && !line.contains('\n'),
-        "expected exactly one line on stderr\n{}",
-        describe(out)
+        "expected exactly one line on stderr"
     );
     assert_fallback_warning(line, INSTANCE_ID, stream, what, code);
     line.to_owned()
@@ -692,7 +692,7 @@ fn assert_complete(world: &World, ssm: &FakeSsm, record: &Value, stdout: &str, s
     let out = world.get(ssm, &["--full-output", "-o", "json"]);
     assert_exit(&out, 0);
     assert_json_is(&out, &with_contents(record, stdout, stderr));
-    assert!(out.stderr.is_empty(), "{}", describe(&out));
+    check!(out, out.stderr.is_empty());
     let out = world.get(ssm, &["--full-output", "-o", "text"]);
     assert_exit(&out, 0);
     assert_same_bytes(&out.stdout, stdout.as_bytes(), "stdout");
@@ -885,7 +885,7 @@ fn s3_megabytes_get_json_and_jsonl_carry_the_complete_objects_byte_for_byte() {
     let full = t.world.get(&ssm, &["--full-output", "-o", "json"]);
     assert_exit(&full, 0);
     assert_json_is(&full, &expected);
-    assert!(full.stderr.is_empty(), "{}", describe(&full));
+    check!(full, full.stderr.is_empty());
 
     // Without the flag the same record prints as the service sent it, keys in the same order.
     let cut = t.world.get(&ssm, &["-o", "json"]);
@@ -901,7 +901,7 @@ fn s3_megabytes_get_json_and_jsonl_carry_the_complete_objects_byte_for_byte() {
         "jsonl is one line"
     );
     assert_json_value(&serde_json::from_str(&line).unwrap(), &expected);
-    assert!(out.stderr.is_empty(), "{}", describe(&out));
+    check!(out, out.stderr.is_empty());
 }
 
 /// The keys of a pretty-printed JSON object (4-space indent), in the order printed.
@@ -936,8 +936,8 @@ fn s3_full_output_in_a_table_fills_the_sections_with_no_cut_note() {
             first_difference(&table.as_bytes()[start..], sections.as_bytes())
         );
     }
-    assert!(!table.contains("cut short"), "{}", describe(&out));
-    assert!(out.stderr.is_empty(), "{}", describe(&out));
+    check!(out, !table.contains("cut short"));
+    check!(out, out.stderr.is_empty());
 }
 
 #[test]
@@ -960,7 +960,7 @@ fn s3_megabytes_wait_prints_the_complete_objects_and_keeps_the_exit_code() {
     // The invocation Failed: wait says so with 1, complete output or not.
     assert_exit(&out, 1);
     assert_json_is(&out, &expected);
-    assert!(out.stderr.is_empty(), "{}", describe(&out));
+    check!(out, out.stderr.is_empty());
     assert!(
         ssm.count(GET_COMMAND_INVOCATION) >= 2,
         "it polled until the end"
@@ -1159,14 +1159,10 @@ fn a_missing_object_falls_back_with_one_warning_and_the_exit_code_of_the_invocat
     let out = world.wait(&ssm, &["--full-output", "-o", "json"]);
     assert_exit(&out, 1);
     assert_json_is(&out, &empty);
-    assert!(out.stderr.is_empty(), "{}", describe(&out));
+    check!(out, out.stderr.is_empty());
     let out = world.get(&ssm, &["--full-output", "-o", "text"]);
     assert_exit(&out, 0);
-    assert!(
-        out.stdout.is_empty() && out.stderr.is_empty(),
-        "{}",
-        describe(&out)
-    );
+    check!(out, out.stdout.is_empty() && out.stderr.is_empty());
 }
 
 #[test]
@@ -1189,10 +1185,10 @@ fn a_table_after_a_failed_read_does_not_offer_the_flag_that_was_given() {
     assert_exit(&out, 0);
     assert_one_fallback_warning(&out, "stdout", &format!("s3://{bucket}/{key}"), "NoSuchKey");
     let table = text(&out.stdout);
-    assert!(
+    check!(
+        out,
         table.contains(&format!("{}\n", shown(&service_stdout))),
-        "the table shows what the service returned\n{}",
-        describe(&out)
+        "the table shows what the service returned"
     );
     let tail: String = table
         .chars()
@@ -1263,7 +1259,7 @@ fn a_cut_stream_kept_nowhere_is_said_once_and_the_service_content_shown() {
     let said = format!(
         "warning: {INSTANCE_ID}: stdout was cut short by the service and no complete copy was kept"
     );
-    assert!(line.starts_with(&said), "{}", describe(&out));
+    check!(out, line.starts_with(&said));
     assert_eq!((s3.connections(), logs.connections()), (0, 0));
 }
 
@@ -1486,10 +1482,9 @@ fn without_the_flag_a_table_says_where_the_rest_is_and_nothing_is_read() {
         let stderr_note = table
             .find(&notes[1])
             .unwrap_or_else(|| panic!("no note {:?}\n{}", notes[1], describe(&out)));
-        assert!(
-            stdout_note < stderr_header && stderr_header < stderr_note,
-            "{}",
-            describe(&out)
+        check!(
+            out,
+            stdout_note < stderr_header && stderr_header < stderr_note
         );
         assert!(
             table[..stdout_note].ends_with(&format!("{MARKER}\n")),
@@ -1503,7 +1498,7 @@ fn without_the_flag_a_table_says_where_the_rest_is_and_nothing_is_read() {
             .run(&wait_args(&["-o", "json"]));
         assert_exit(&out, 0);
         assert_json_is(&out, &record);
-        assert!(out.stderr.is_empty(), "{}", describe(&out));
+        check!(out, out.stderr.is_empty());
         assert_eq!(
             (s3.connections(), logs.connections()),
             (0, 0),
@@ -1521,11 +1516,7 @@ fn without_the_flag_a_table_says_where_the_rest_is_and_nothing_is_read() {
     let ssm = ssm_for(&record);
     let out = Ssmres::new(&ssm).run(&get_args(&["-o", "table"]));
     assert_exit(&out, 0);
-    assert!(
-        !text(&out.stdout).contains("cut short"),
-        "{}",
-        describe(&out)
-    );
+    check!(out, !text(&out.stdout).contains("cut short"));
 }
 
 #[test]
@@ -1694,11 +1685,11 @@ fn a_fleet_wait_carries_every_instance_s_complete_output() {
             assert_eq!(item["StandardErrorContent"], json!(""));
         }
         let ws = warnings(&out);
-        assert_eq!(
+        check_eq!(
+            out,
             ws.len(),
             1,
-            "{mode}: one warning, for the missing object\n{}",
-            describe(&out)
+            "{mode}: one warning, for the missing object"
         );
         assert_fallback_warning(
             &ws[0],
@@ -1871,7 +1862,7 @@ fn with_plugin_name_that_step_s_objects_are_read_and_no_steps_are_listed() {
     );
     assert_exit(&out, 0);
     assert_json_is(&out, &expected);
-    assert!(out.stderr.is_empty(), "{}", describe(&out));
+    check!(out, out.stderr.is_empty());
     named(&ssm.calls());
 
     let before = ssm.total_requests();
@@ -1955,11 +1946,11 @@ fn an_empty_stream_is_not_looked_up() {
             .logs(&logs.url())
             .run(&get_args(&["--full-output", "-o", mode]));
         assert_exit(&out, 0);
-        assert!(out.stderr.is_empty(), "{mode}: {}", describe(&out));
+        check!(out, out.stderr.is_empty(), "{mode}");
         if mode == "json" {
             assert_json_is(&out, &record);
         } else {
-            assert!(out.stdout.is_empty(), "{mode}: {}", describe(&out));
+            check!(out, out.stdout.is_empty(), "{mode}");
         }
     }
     assert_eq!((s3.connections(), logs.connections()), (0, 0));
@@ -2119,6 +2110,6 @@ fn cloudwatch_streams_are_found_past_the_first_page_of_the_listing() {
     let ssm = ssm_for(&record);
     let out = world.get(&ssm, &["--full-output", "-o", "text"]);
     assert_exit(&out, 0);
-    assert!(out.stderr.is_empty(), "{}", describe(&out));
+    check!(out, out.stderr.is_empty());
     assert_same_bytes(&out.stdout, joined(&messages).as_bytes(), "stdout");
 }

@@ -9,8 +9,8 @@ use crate::support::fake_ssm::{
     CMD_ID, FakeSsm, GET_COMMAND_INVOCATION, INSTANCE_ID, Step, invocation, invocation_step,
 };
 use crate::support::{
-    Cli, assert_exit, assert_no_raw_controls, assert_output, assert_single_stderr_line, describe,
-    ids, run, stderr_str, stdout_json, stdout_str,
+    Cli, assert_exit, assert_no_raw_controls, assert_output, assert_single_stderr_line, check,
+    check_eq, ids, run, stderr_str, stdout_json, stdout_str,
 };
 
 /// `get` with the fake's ids and `-o FORMAT` when given.
@@ -71,8 +71,8 @@ fn json_output_matches_the_aws_cli_exactly() {
     let fake = FakeSsm::always(Step::ok_raw(RECORD_SCRAMBLED));
     let out = run_get(&fake, Some("json"));
     assert_exit(&out, 0);
-    assert_eq!(stdout_str(&out), RECORD_AWS_CLI_JSON, "{}", describe(&out));
-    assert!(out.stderr.is_empty(), "{}", describe(&out));
+    check_eq!(out, stdout_str(&out), RECORD_AWS_CLI_JSON);
+    check!(out, out.stderr.is_empty());
     assert_eq!(fake.count(GET_COMMAND_INVOCATION), 1);
 }
 
@@ -131,10 +131,10 @@ fn json_round_trips_output_content_byte_exact() {
     let out = run_get(&fake, Some("json"));
     assert_exit(&out, 0);
     let text = stdout_str(&out);
-    assert!(
+    check!(
+        out,
         !text.contains('\x1b') && !text.contains('\r'),
-        "JSON text must escape control characters\n{}",
-        describe(&out)
+        "JSON text must escape control characters"
     );
     assert!(
         text.contains("\\u001b") && text.contains("\\r\\n"),
@@ -157,8 +157,8 @@ fn text_output_is_the_raw_streams() {
     ));
     let out = run_get(&fake, Some("text"));
     assert_exit(&out, 0);
-    assert_eq!(out.stdout, TRICKY_STDOUT.as_bytes(), "{}", describe(&out));
-    assert_eq!(out.stderr, TRICKY_STDERR.as_bytes(), "{}", describe(&out));
+    check_eq!(out, out.stdout, TRICKY_STDOUT.as_bytes());
+    check_eq!(out, out.stderr, TRICKY_STDERR.as_bytes());
 }
 
 #[test]
@@ -166,8 +166,8 @@ fn text_output_with_empty_stderr_writes_nothing_there() {
     let fake = FakeSsm::always(invocation_step("Success", "Success", "only out\n", ""));
     let out = run_get(&fake, Some("text"));
     assert_exit(&out, 0);
-    assert_eq!(out.stdout, b"only out\n", "{}", describe(&out));
-    assert!(out.stderr.is_empty(), "{}", describe(&out));
+    check_eq!(out, out.stdout, b"only out\n");
+    check!(out, out.stderr.is_empty());
 }
 
 #[test]
@@ -277,10 +277,10 @@ fn get_on_missing_invocation_exits_3_at_once() {
     let started = Instant::now();
     let out = run_get(&fake, Some("json"));
     assert_exit(&out, 3);
-    assert!(out.stdout.is_empty(), "{}", describe(&out));
+    check!(out, out.stdout.is_empty());
     let line = assert_single_stderr_line(&out);
     assert!(line.starts_with("error:"), "stderr: {line:?}");
-    assert_eq!(fake.count(GET_COMMAND_INVOCATION), 1, "{}", describe(&out));
+    check_eq!(out, fake.count(GET_COMMAND_INVOCATION), 1);
     // At once: no polling through a grace window (the bound only allows for a loaded machine).
     let took = started.elapsed();
     assert!(took < Duration::from_secs(6), "took {took:?}");
@@ -293,14 +293,14 @@ fn get_access_denied_exits_3_with_the_message() {
     let fake = FakeSsm::always(Step::access_denied(message));
     let out = run_get(&fake, Some("json"));
     assert_exit(&out, 3);
-    assert!(out.stdout.is_empty(), "{}", describe(&out));
+    check!(out, out.stdout.is_empty());
     let line = assert_single_stderr_line(&out);
     assert!(line.starts_with("error:"), "stderr: {line:?}");
     assert!(
         line.contains(message),
         "stderr should carry the message: {line:?}"
     );
-    assert_eq!(fake.count(GET_COMMAND_INVOCATION), 1, "{}", describe(&out));
+    check_eq!(out, fake.count(GET_COMMAND_INVOCATION), 1);
 }
 
 #[test]
@@ -308,7 +308,7 @@ fn default_output_is_json_when_stdout_is_not_a_terminal() {
     let fake = FakeSsm::always(Step::ok_raw(RECORD_SCRAMBLED));
     let out = run_get(&fake, None);
     assert_exit(&out, 0);
-    assert_eq!(stdout_str(&out), RECORD_AWS_CLI_JSON, "{}", describe(&out));
+    check_eq!(out, stdout_str(&out), RECORD_AWS_CLI_JSON);
 }
 
 /// Runs `ssmres <args> | <reader>` through bash. The shell exits with ssmres' own exit
@@ -336,11 +336,7 @@ fn pipe_into(fake: &FakeSsm, format: &str, reader: &str) -> Output {
 fn assert_quiet_about_the_pipe(out: &Output) {
     let err = stderr_str(out).to_lowercase();
     for noise in ["broken pipe", "panicked", "os error 32", "backtrace"] {
-        assert!(
-            !err.contains(noise),
-            "stderr mentions {noise:?}\n{}",
-            describe(out)
-        );
+        check!(out, !err.contains(noise), "stderr mentions {noise:?}");
     }
 }
 
@@ -358,11 +354,11 @@ fn closed_pipe_is_not_reported_and_exit_status_stays_0() {
     for (format, first_byte) in [("text", "✓".as_bytes()[0]), ("json", b'{')] {
         let fake = FakeSsm::always(invocation_step("Success", "Success", &big, ""));
         let out = pipe_into(&fake, format, "head -c 1");
-        assert_eq!(out.stdout, [first_byte], "{format}\n{}", describe(&out));
+        check_eq!(out, out.stdout, [first_byte], "{format}");
         assert_quiet_about_the_pipe(&out);
         // The shell saw ssmres exit normally: 0, not 141 (SIGPIPE) nor an error code.
         assert_exit(&out, 0);
-        assert_eq!(fake.count(GET_COMMAND_INVOCATION), 1, "{}", describe(&out));
+        check_eq!(out, fake.count(GET_COMMAND_INVOCATION), 1);
     }
 }
 
@@ -375,6 +371,6 @@ fn reader_gone_before_output_is_not_reported() {
         let out = pipe_into(&fake, format, "true");
         assert_quiet_about_the_pipe(&out);
         assert_exit(&out, 0);
-        assert_eq!(fake.count(GET_COMMAND_INVOCATION), 1, "{}", describe(&out));
+        check_eq!(out, fake.count(GET_COMMAND_INVOCATION), 1);
     }
 }

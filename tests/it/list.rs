@@ -15,8 +15,8 @@ use crate::support::fake_ssm::{
 };
 use crate::support::{
     Cli, assert_exit, assert_no_raw_controls, assert_output, assert_rejected, assert_same_lines,
-    assert_single_stderr_line, assert_totals, botocore_iso, cells, describe, row_of, run,
-    stdout_json, stdout_str,
+    assert_single_stderr_line, assert_totals, botocore_iso, cells, check, check_eq, describe,
+    row_of, run, stdout_json, stdout_str,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -112,11 +112,11 @@ fn invocations_of(out: &Output) -> Vec<Value> {
         .as_object()
         .unwrap_or_else(|| panic!("not a JSON object\n{}", describe(out)));
     let keys: Vec<&String> = obj.keys().collect();
-    assert_eq!(
+    check_eq!(
+        out,
         keys,
         ["CommandInvocations"],
-        "the document holds CommandInvocations and nothing else (no NextToken)\n{}",
-        describe(out)
+        "the document holds CommandInvocations and nothing else (no NextToken)"
     );
     doc["CommandInvocations"].as_array().unwrap().clone()
 }
@@ -135,11 +135,11 @@ fn assert_lists_exactly(out: &Output, expected: &[Value], details: bool) {
     let want: Vec<Value> = expected.iter().map(|r| as_printed(r, details)).collect();
     let got_ids = instance_ids(&got);
     let want_ids = instance_ids(&want);
-    assert_eq!(
+    check_eq!(
+        out,
         got_ids.len(),
         want_ids.len(),
-        "number of invocations listed\n{}",
-        describe(out)
+        "number of invocations listed"
     );
     assert_eq!(got_ids, want_ids, "invocations listed, in order");
     for (i, (g, w)) in got.iter().zip(&want).enumerate() {
@@ -187,7 +187,7 @@ fn every_page_is_fetched_and_merged_in_order() {
     let fake = FakeSsm::with_fleet(records.clone());
     let out = run_list(&fake, &["-o", "json"]);
     assert_exit(&out, 0);
-    assert!(out.stderr.is_empty(), "{}", describe(&out));
+    check!(out, out.stderr.is_empty());
     assert_lists_exactly(&out, &records, false);
     // ceil(260 / 50) = 6 pages, each asked for once, tokens passed through as issued.
     assert_eq!(
@@ -233,18 +233,17 @@ fn an_empty_list_prints_an_empty_array() {
     let fake = FakeSsm::with_fleet(Vec::new());
     let out = run_list(&fake, &["-o", "json"]);
     assert_exit(&out, 0);
-    assert_eq!(
+    check_eq!(
+        out,
         stdout_str(&out),
-        "{\n    \"CommandInvocations\": []\n}\n",
-        "{}",
-        describe(&out)
+        "{\n    \"CommandInvocations\": []\n}\n"
     );
     assert_walked_pages(&fake, &base_body(), 1);
 
     let fake = FakeSsm::with_fleet(Vec::new());
     let out = run_list(&fake, &["-o", "jsonl"]);
     assert_exit(&out, 0);
-    assert!(out.stdout.is_empty(), "{}", describe(&out));
+    check!(out, out.stdout.is_empty());
 }
 
 #[test]
@@ -265,7 +264,7 @@ fn instance_id_filter_is_sent() {
     let fake = FakeSsm::with_fleet(records);
     let out = run_list(&fake, &["--instance-id", INSTANCE_ID, "-o", "json"]);
     assert_exit(&out, 0);
-    assert!(invocations_of(&out).is_empty(), "{}", describe(&out));
+    check!(out, invocations_of(&out).is_empty());
 }
 
 #[test]
@@ -319,11 +318,7 @@ fn without_details_plugins_are_printed_as_the_service_sent_them() {
     for invocation in invocations_of(&out) {
         assert_eq!(invocation["CommandPlugins"], json!([]), "{invocation}");
     }
-    assert!(
-        stdout_str(&out).contains("\"CommandPlugins\": [],\n"),
-        "{}",
-        describe(&out)
-    );
+    check!(out, stdout_str(&out).contains("\"CommandPlugins\": [],\n"));
 }
 
 #[test]
@@ -403,12 +398,12 @@ fn a_page_that_keeps_failing_ends_in_exit_3_after_the_sdk_retries() {
         let line = assert_single_stderr_line(&out);
         assert!(line.starts_with("error:"), "stderr: {line:?}");
         // No half list that a script could take for the whole one.
-        assert!(out.stdout.is_empty(), "{}", describe(&out));
-        assert_eq!(
+        check!(out, out.stdout.is_empty());
+        check_eq!(
+            out,
             fake.count(LIST_COMMAND_INVOCATIONS),
             1 + page_two_calls,
-            "AWS_MAX_ATTEMPTS={max_attempts:?}\n{}",
-            describe(&out)
+            "AWS_MAX_ATTEMPTS={max_attempts:?}"
         );
     }
 }
@@ -421,7 +416,7 @@ fn throttling_that_does_not_stop_ends_in_exit_3() {
     assert_exit(&out, 3);
     let line = assert_single_stderr_line(&out);
     assert!(line.starts_with("error:"), "stderr: {line:?}");
-    assert!(out.stdout.is_empty(), "{}", describe(&out));
+    check!(out, out.stdout.is_empty());
     assert_eq!(fake.count(LIST_COMMAND_INVOCATIONS), 2);
 }
 
@@ -434,7 +429,7 @@ fn access_denied_exits_3_with_the_message_after_one_call() {
     );
     let out = run_list(&fake, &["-o", "json"]);
     assert_exit(&out, 3);
-    assert!(out.stdout.is_empty(), "{}", describe(&out));
+    check!(out, out.stdout.is_empty());
     let line = assert_single_stderr_line(&out);
     assert!(line.starts_with("error:"), "stderr: {line:?}");
     assert!(
@@ -826,7 +821,7 @@ fn jsonl_is_exactly_one_compact_object_per_line() {
         assert_eq!(v, pretty["CommandInvocations"][i], "test's own compaction");
     }
     let want = format!("{}\n{}\n", objects[0], objects[1]);
-    assert_eq!(stdout_str(&out), want, "{}", describe(&out));
+    check_eq!(out, stdout_str(&out), want);
 }
 
 #[test]
@@ -836,9 +831,9 @@ fn jsonl_lists_every_page_one_parseable_object_per_line_in_order() {
     let out = run_list(&fake, &["--details", "-o", "jsonl"]);
     assert_exit(&out, 0);
     let text = stdout_str(&out);
-    assert!(text.ends_with('\n'), "{}", describe(&out));
+    check!(out, text.ends_with('\n'));
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines.len(), records.len(), "{}", describe(&out));
+    check_eq!(out, lines.len(), records.len());
     for (i, (line, record)) in lines.iter().zip(&records).enumerate() {
         assert!(line.starts_with("{\"CommandId\":\""), "line {i}: {line}");
         let v: Value = serde_json::from_str(line)
@@ -1154,7 +1149,7 @@ fn json_matches_the_aws_cli_byte_for_byte() {
             let mut aws = crate::support::moto::aws_command_at(&fake.url(), home.path(), args);
             aws.env("AWS_CONFIG_FILE", &config).env("TZ", "UTC");
             let aws = run(&mut aws);
-            assert!(aws.status.success(), "aws CLI:\n{}", describe(&aws));
+            check!(aws, aws.status.success(), "aws CLI");
             let reference = stdout_str(&aws);
             // Sanity: the reference walked the pages and printed ISO timestamps.
             assert_eq!(served(&fake).len(), 3, "aws CLI pages");
@@ -1187,7 +1182,7 @@ fn an_invalid_command_id_error_exits_3_after_one_call() {
     assert_exit(&out, 3);
     let line = assert_single_stderr_line(&out);
     assert!(line.starts_with("error:"), "{line:?}");
-    assert!(out.stdout.is_empty(), "{}", describe(&out));
+    check!(out, out.stdout.is_empty());
     assert_eq!(fake.count(LIST_COMMAND_INVOCATIONS), 1);
 }
 

@@ -16,8 +16,8 @@ use crate::support::fake_multi::{
 };
 use crate::support::fake_ssm::{INSTANCE_ID, fleet_instance_id};
 use crate::support::{
-    Cli, FAST_POLL, args, assert_exit, assert_output, assert_single_stderr_line, cells, describe,
-    printed, printed_array, printed_lines, stderr_str, stdout_json, stdout_str,
+    Cli, FAST_POLL, args, assert_exit, assert_output, assert_single_stderr_line, cells, check,
+    check_eq, describe, printed, printed_array, printed_lines, stderr_str, stdout_json, stdout_str,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -100,7 +100,7 @@ fn assert_rounds(fake: &FakeMulti, out: &Output, expected: &[(usize, &[&str])]) 
         .iter()
         .map(|(r, calls)| (*r, calls.iter().map(|c| (*c).to_owned()).collect()))
         .collect();
-    assert_eq!(got, want, "calls per round\n{}", describe(out));
+    check_eq!(out, got, want, "calls per round");
 }
 
 /// Asserts each round of the fake began a pause after the one before: one poll each (a poll
@@ -115,12 +115,12 @@ fn assert_rounds_are_polls(fake: &FakeMulti, pause: Duration, out: &Output) {
         .map(|(_, c)| c.at)
         .collect();
     for pair in starts.windows(2) {
-        assert!(
+        check!(
+            out,
             pair[1] - pair[0] >= pause,
-            "two rounds {:?} apart: not one poll each\n{:?}\n{}",
+            "two rounds {:?} apart: not one poll each\n{:?}",
             pair[1] - pair[0],
-            fake.calls_by_round(),
-            describe(out)
+            fake.calls_by_round()
         );
     }
 }
@@ -247,17 +247,17 @@ fn wait_table_has_a_row_per_step_then_each_steps_sections() {
             .unwrap_or_else(|| panic!("no table row for step {step}\n{}", describe(&out)));
         let cells = cells(row);
         for wanted in [status, code] {
-            assert!(
+            check!(
+                out,
                 cells.contains(&wanted),
-                "row of {step} lacks {wanted:?}: {row}\n{}",
-                describe(&out)
+                "row of {step} lacks {wanted:?}: {row}"
             );
         }
         for wanted in [start, end] {
-            assert!(
+            check!(
+                out,
                 row.contains(wanted),
-                "row of {step} lacks its time {wanted:?}: {row}\n{}",
-                describe(&out)
+                "row of {step} lacks its time {wanted:?}: {row}"
             );
         }
     }
@@ -286,10 +286,10 @@ fn wait_table_has_a_row_per_step_then_each_steps_sections() {
             });
             at = found + header.len();
             if !body.is_empty() {
-                assert!(
+                check!(
+                    out,
                     text[at..].starts_with(body),
-                    "section {header:?} does not hold the step's {stream}\n{}",
-                    describe(&out)
+                    "section {header:?} does not hold the step's {stream}"
                 );
             }
         }
@@ -330,12 +330,7 @@ fn get_on_two_steps_prints_both_and_exits_0_even_when_one_failed() {
     let fake = FakeMulti::start(two_steps_ended());
     let out = get_one(&fake, &["-o", "json"]);
     assert_exit(&out, 0);
-    assert_eq!(
-        stdout_str(&out),
-        printed_array(&final_bodies(&fake)),
-        "{}",
-        describe(&out)
-    );
+    check_eq!(out, stdout_str(&out), printed_array(&final_bodies(&fake)));
     assert_rounds(
         &fake,
         &out,
@@ -361,12 +356,11 @@ fn get_on_two_steps_prints_both_and_exits_0_even_when_one_failed() {
         "── test · stdout ──",
         "── test · stderr ──",
     ] {
-        assert!(shown.contains(header), "{header}\n{}", describe(&table));
+        check!(table, shown.contains(header), "{header}");
     }
-    assert!(
-        shown.find("── build · stdout ──") < shown.find("── test · stdout ──"),
-        "{}",
-        describe(&table)
+    check!(
+        table,
+        shown.find("── build · stdout ──") < shown.find("── test · stdout ──")
     );
 }
 
@@ -388,11 +382,11 @@ fn a_single_step_answering_invalid_plugin_name_at_first_is_waited_for_normally()
     let out = wait_one(&fake, &["-o", "json"]);
     assert_exit(&out, 0);
     let body = &final_bodies(&fake)[0];
-    assert_eq!(
+    check_eq!(
+        out,
         stdout_str(&out),
         printed(body),
-        "a single step prints the single object, unchanged\n{}",
-        describe(&out)
+        "a single step prints the single object, unchanged"
     );
     assert_rounds(
         &fake,
@@ -421,7 +415,7 @@ fn a_multi_step_invocation_not_listed_or_listed_without_its_steps_yet_is_not_vis
     let out = get_one(&FakeMulti::start(listed_late.clone()), &["-o", "json"]);
     assert_exit(&out, 3);
     assert_single_stderr_line(&out);
-    assert!(out.stdout.is_empty(), "{}", describe(&out));
+    check!(out, out.stdout.is_empty());
 
     // wait: looks again until the listing shows the steps.
     let mut steps_late = three_steps();
@@ -454,8 +448,8 @@ fn an_invocation_listed_without_steps_is_followed_by_its_own_status() {
     let out = wait_one(&fake, &["--not-found-grace", "1s", "-o", "json"]);
     assert_exit(&out, 1);
     let printed = stdout_json(&out);
-    assert_eq!(printed["Status"], "Failed", "{}", describe(&out));
-    assert_eq!(printed["CommandPlugins"], json!([]), "{}", describe(&out));
+    check_eq!(out, printed["Status"], "Failed");
+    check_eq!(out, printed["CommandPlugins"], json!([]));
     assert!(
         !fake.calls().iter().any(|c| c.short().starts_with("Get(")),
         "no step to fetch: {:?}",
@@ -474,11 +468,11 @@ fn plugin_name_picks_one_step_of_a_multi_step_invocation() {
     let out = wait_one(&fake, &["--plugin-name", "migrate", "-o", "json"]);
     assert_exit(&out, 1);
     let migrate = &final_bodies(&fake)[1];
-    assert_eq!(
+    check_eq!(
+        out,
         stdout_str(&out),
         printed(migrate),
-        "exactly that step, as a single object\n{}",
-        describe(&out)
+        "exactly that step, as a single object"
     );
     assert_rounds(
         &fake,
@@ -515,7 +509,7 @@ fn an_unknown_plugin_name_exits_3_naming_the_steps_there_are() {
         }
         let out = run(&fake, &args);
         assert_exit(&out, 3);
-        assert!(out.stdout.is_empty(), "{}", describe(&out));
+        check!(out, out.stdout.is_empty());
         let line = assert_single_stderr_line(&out);
         for name in ["deploy", "install", "migrate", "restart"] {
             assert!(
@@ -523,11 +517,11 @@ fn an_unknown_plugin_name_exits_3_naming_the_steps_there_are() {
                 "{subcommand}: the error names {name}: {line}"
             );
         }
-        assert_eq!(
+        check_eq!(
+            out,
             fake.calls_to(LIST_COMMAND_INVOCATIONS).len(),
             1,
-            "{subcommand}: one listing tells the steps\n{}",
-            describe(&out)
+            "{subcommand}: one listing tells the steps"
         );
     }
 }
@@ -544,10 +538,10 @@ fn an_unknown_plugin_name_while_the_listing_shows_nothing_is_not_visible_yet() {
         line.contains("deploy") && line.contains("install"),
         "once the steps are listed, the error names them: {line}"
     );
-    assert!(
+    check!(
+        out,
         fake.round() >= 3,
-        "kept looking while the listing showed no step\n{}",
-        describe(&out)
+        "kept looking while the listing showed no step"
     );
 }
 
@@ -593,11 +587,11 @@ fn a_fleet_wait_over_two_steps_prints_one_flat_array_of_four_objects() {
     assert_exit(&out, 1);
     let expected = fleet_bodies(fake.world());
     assert_eq!(expected.len(), 4);
-    assert_eq!(
+    check_eq!(
+        out,
         stdout_str(&out),
         printed_array(&expected),
-        "one object per instance and step, instances sorted, steps in order\n{}",
-        describe(&out)
+        "one object per instance and step, instances sorted, steps in order"
     );
     let step_gets: Vec<(String, String)> = fake
         .calls_to(GET_COMMAND_INVOCATION)
@@ -619,11 +613,10 @@ fn a_named_fleet_over_two_steps_in_json_and_jsonl() {
     let (a, b) = (fleet_instance_id(1), fleet_instance_id(0));
     let out = wait_fleet(&fake, &[&a, &b], &["-o", "json"]);
     assert_exit(&out, 1);
-    assert_eq!(
+    check_eq!(
+        out,
         stdout_str(&out),
-        printed_array(&fleet_bodies(fake.world())),
-        "{}",
-        describe(&out)
+        printed_array(&fleet_bodies(fake.world()))
     );
 
     let fake = FakeMulti::start(fleet_of_two());
@@ -634,13 +627,8 @@ fn a_named_fleet_over_two_steps_in_json_and_jsonl() {
         .lines()
         .map(str::to_owned)
         .collect();
-    assert_eq!(
-        got,
-        want,
-        "one line per instance and step\n{}",
-        describe(&out)
-    );
-    assert_eq!(lines(&out).len(), 4, "{}", describe(&out));
+    check_eq!(out, got, want, "one line per instance and step");
+    check_eq!(out, lines(&out).len(), 4);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -676,11 +664,11 @@ fn a_step_record_lagging_the_listing_is_looked_at_again_on_the_next_poll() {
         let fake = FakeMulti::start(three_steps_migrate_lagging(lag));
         let out = wait_one(&fake, &["-o", "json"]);
         assert_exit(&out, 1);
-        assert_eq!(
+        check_eq!(
+            out,
             stdout_str(&out),
             printed_array(&final_bodies(&fake)),
-            "{lag:?}: every step printed finished, never the lagging record\n{}",
-            describe(&out)
+            "{lag:?}: every step printed finished, never the lagging record"
         );
         assert_eq!(
             lagged(&fake),
@@ -716,13 +704,13 @@ fn remote_exit_code_comes_from_the_finished_steps_not_from_a_lagging_record() {
         let out = wait_one(&fake, &["--remote-exit-code", "-o", "json"]);
         // `migrate` exits 2; still running it would count as 1.
         assert_exit(&out, 2);
-        assert_eq!(
+        check_eq!(
+            out,
             stdout_str(&out),
             printed_array(&final_bodies(&fake)),
-            "{lag:?}\n{}",
-            describe(&out)
+            "{lag:?}"
         );
-        assert_eq!(lagged(&fake).len(), 1, "{lag:?}\n{}", describe(&out));
+        check_eq!(out, lagged(&fake).len(), 1, "{lag:?}");
     }
 }
 
@@ -747,17 +735,17 @@ fn a_fleet_wait_rides_out_step_records_lagging_the_listing() {
         assert_exit(&out, 1);
         let expected = fleet_bodies(fake.world());
         assert_eq!(expected.len(), 4);
-        assert_eq!(
+        check_eq!(
+            out,
             stdout_str(&out),
             printed_array(&expected),
-            "{lag:?}: four finished objects, instances sorted, steps in order\n{}",
-            describe(&out)
+            "{lag:?}: four finished objects, instances sorted, steps in order"
         );
-        assert_eq!(
+        check_eq!(
+            out,
             lagged(&fake),
             vec![(lagging.clone(), "test".to_owned()); n],
-            "{lag:?}\n{}",
-            describe(&out)
+            "{lag:?}"
         );
         // Each look again comes after the pause it is due: 0.5 s, then 1 s, then 2 s.
         let fetches: Vec<Instant> = fake
@@ -766,7 +754,7 @@ fn a_fleet_wait_rides_out_step_records_lagging_the_listing() {
             .filter(|c| c.instance_id() == Some(&lagging) && c.plugin_name() == Some("test"))
             .map(|c| c.at)
             .collect();
-        assert_eq!(fetches.len(), n + 1, "{lag:?}\n{}", describe(&out));
+        check_eq!(out, fetches.len(), n + 1, "{lag:?}");
         for (pair, pause) in fetches.windows(2).zip([500, 1_000, 2_000]) {
             assert!(
                 pair[1] - pair[0] >= Duration::from_millis(pause),
@@ -791,13 +779,12 @@ fn a_fleet_wait_with_remote_exit_code_rides_out_a_lagging_step() {
     let out = wait_fleet(&fake, &[], &["--remote-exit-code", "-o", "json"]);
     // `test` on the second instance exits 4; still running it would count as 1.
     assert_exit(&out, 4);
-    assert_eq!(
+    check_eq!(
+        out,
         stdout_str(&out),
-        printed_array(&fleet_bodies(fake.world())),
-        "{}",
-        describe(&out)
+        printed_array(&fleet_bodies(fake.world()))
     );
-    assert_eq!(lagged(&fake).len(), 2, "{}", describe(&out));
+    check_eq!(out, lagged(&fake).len(), 2);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -823,11 +810,11 @@ fn get_on_a_multi_step_invocation_still_running_prints_each_steps_current_record
         let before = fake.calls().len();
         let out = get_one(&fake, extra);
         assert_exit(&out, 0);
-        assert_eq!(
+        check_eq!(
+            out,
             stdout_str(&out),
             printed_array(&now),
-            "{extra:?}: one object per step, in the document's order, as it stands\n{}",
-            describe(&out)
+            "{extra:?}: one object per step, in the document's order, as it stands"
         );
         let printed = stdout_json(&out);
         let shown: Vec<(&str, &str)> = printed
@@ -850,7 +837,8 @@ fn get_on_a_multi_step_invocation_still_running_prints_each_steps_current_record
             ]
         );
         let calls: Vec<String> = fake.calls()[before..].iter().map(|c| c.short()).collect();
-        assert_eq!(
+        check_eq!(
+            out,
             calls,
             [
                 "Get",
@@ -859,8 +847,7 @@ fn get_on_a_multi_step_invocation_still_running_prints_each_steps_current_record
                 "Get(migrate)",
                 "Get(restart)"
             ],
-            "{extra:?}\n{}",
-            describe(&out)
+            "{extra:?}"
         );
     }
 }
@@ -899,21 +886,16 @@ fn an_undeliverable_invocation_listed_without_steps_ends_with_its_listed_record(
             .as_object()
             .unwrap_or_else(|| panic!("{extra:?}: one object\n{}", describe(&out)));
         let listed_obj = listed.as_object().unwrap();
-        assert_eq!(
+        check_eq!(
+            out,
             printed_obj.keys().collect::<BTreeSet<_>>(),
             listed_obj.keys().collect::<BTreeSet<_>>(),
-            "{extra:?}: the listed record's members\n{}",
-            describe(&out)
+            "{extra:?}: the listed record's members"
         );
         for (key, value) in listed_obj {
             // Timestamps are printed in local ISO 8601, as the aws CLI prints them.
             if key != "RequestedDateTime" {
-                assert_eq!(
-                    &printed_obj[key],
-                    value,
-                    "{extra:?}: {key}\n{}",
-                    describe(&out)
-                );
+                check_eq!(out, &printed_obj[key], value, "{extra:?}: {key}");
             }
         }
         assert!(

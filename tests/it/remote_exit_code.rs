@@ -17,7 +17,7 @@ use crate::support::fake_ssm::{
     FakeSsm, GET_COMMAND_INVOCATION, INSTANCE_ID, Step, fleet_instance_id, invocation,
 };
 use crate::support::{
-    Cli, FAST_POLL, Spawned, array_field, assert_exit, describe, ids, printed, printed_array,
+    Cli, FAST_POLL, Spawned, array_field, assert_exit, check_eq, ids, printed, printed_array,
     stdout_str,
 };
 
@@ -108,18 +108,18 @@ fn get_and_wait_exit_with_the_remote_code_of_one_step() {
                 subcommand,
                 &["--remote-exit-code", "-o", "json"],
             );
-            assert_eq!(
+            check_eq!(
+                out,
                 out.status.code(),
                 Some(expected),
                 "{subcommand} --remote-exit-code, {what} ({status}/{details}, ResponseCode \
-                 {code:?})\n{}",
-                describe(&out)
+                 {code:?})"
             );
-            assert_eq!(
+            check_eq!(
+                out,
                 stdout_str(&out),
                 printed(&record),
-                "{subcommand}, {what}: the output is unchanged\n{}",
-                describe(&out)
+                "{subcommand}, {what}: the output is unchanged"
             );
         }
     }
@@ -190,11 +190,10 @@ fn several_steps_exit_with_the_first_non_zero_in_document_order() {
     let fake = FakeMulti::start(three_steps_second_fails());
     let out = aws(&fake.url(), "wait", &["--remote-exit-code", "-o", "json"]);
     assert_exit(&out, 2);
-    assert_eq!(
+    check_eq!(
+        out,
         stdout_str(&out),
-        printed_array(&fake.world().instance(INSTANCE_ID).final_get_bodies(CMD_ID)),
-        "{}",
-        describe(&out)
+        printed_array(&fake.world().instance(INSTANCE_ID).final_get_bodies(CMD_ID))
     );
     let out = aws(&fake.url(), "get", &["--remote-exit-code", "-o", "json"]);
     assert_exit(&out, 2);
@@ -241,11 +240,10 @@ fn a_fleet_exits_with_the_first_non_zero_in_instance_order() {
     let fake = FakeMulti::start(fleet_of_three());
     let out = wait_fleet(&fake, &[], &["--remote-exit-code"]);
     assert_exit(&out, 4);
-    assert_eq!(
+    check_eq!(
+        out,
         array_field(&out, "InstanceId"),
-        [0, 1, 2].map(fleet_instance_id),
-        "{}",
-        describe(&out)
+        [0, 1, 2].map(fleet_instance_id)
     );
 
     // A named set of the two that failed: 1 (4) comes before 2 (9).
@@ -366,11 +364,11 @@ fn aliyun_exit_codes_of_one_instance() {
         let fake = FakeEcs::start(World::single([instance]));
         for subcommand in ["get", "wait"] {
             let out = ali_run(&fake, subcommand, &["--remote-exit-code", "-o", "json"]);
-            assert_eq!(
+            check_eq!(
+                out,
                 out.status.code(),
                 Some(expected),
-                "aliyun {subcommand}, {what}\n{}",
-                describe(&out)
+                "aliyun {subcommand}, {what}"
             );
         }
     }

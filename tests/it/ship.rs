@@ -16,8 +16,8 @@ use crate::support::fake_ssm::{
     CMD_ID, FakeSsm, GET_COMMAND_INVOCATION, INSTANCE_ID, Step, invocation_step,
 };
 use crate::support::{
-    Cli, FAST_POLL, assert_exit, assert_single_stderr_line, describe, ids, run, stderr_str,
-    stdout_json, stdout_str,
+    Cli, FAST_POLL, assert_exit, assert_single_stderr_line, check, check_eq, describe, ids, run,
+    stderr_str, stdout_json, stdout_str,
 };
 use serde_json::json;
 
@@ -43,8 +43,8 @@ fn run_offline(args: &[&str]) -> Output {
 fn man_page() -> Vec<u8> {
     let out = run_offline(&["man"]);
     assert_exit(&out, 0);
-    assert!(out.stderr.is_empty(), "{}", describe(&out));
-    assert!(!out.stdout.is_empty(), "{}", describe(&out));
+    check!(out, out.stderr.is_empty());
+    check!(out, !out.stdout.is_empty());
     out.stdout
 }
 
@@ -103,11 +103,7 @@ fn subcommands_in_help() -> Vec<String> {
         .filter(|name| *name != "help")
         .map(str::to_owned)
         .collect();
-    assert!(
-        names.len() >= 6,
-        "no Commands section in --help?\n{}",
-        describe(&out)
-    );
+    check!(out, names.len() >= 6, "no Commands section in --help?");
     names
 }
 
@@ -215,10 +211,10 @@ fn assert_man_renders_cleanly(locale: &str) {
     }
     let out = render_with_man(&page, locale);
     assert_exit(&out, 0);
-    assert!(
+    check!(
+        out,
         out.stderr.is_empty(),
-        "man -l warns about the page (LC_ALL={locale})\n{}",
-        describe(&out)
+        "man -l warns about the page (LC_ALL={locale})"
     );
     let text = plain(&out.stdout);
     for expected in [
@@ -454,13 +450,8 @@ fn version_prints_the_name_and_version() {
     for args in [&["--version"][..], &["-V"]] {
         let out = run_offline(args);
         assert_exit(&out, 0);
-        assert_eq!(
-            stdout_str(&out),
-            version_line(),
-            "{args:?}\n{}",
-            describe(&out)
-        );
-        assert!(out.stderr.is_empty(), "{args:?}\n{}", describe(&out));
+        check_eq!(out, stdout_str(&out), version_line(), "{args:?}");
+        check!(out, out.stderr.is_empty(), "{args:?}");
     }
 }
 
@@ -468,8 +459,8 @@ fn version_prints_the_name_and_version() {
 fn version_after_a_subcommand_prints_the_same_line() {
     let out = run_offline(&["get", "--version"]);
     assert_exit(&out, 0);
-    assert_eq!(stdout_str(&out), version_line(), "{}", describe(&out));
-    assert!(out.stderr.is_empty(), "{}", describe(&out));
+    check_eq!(out, stdout_str(&out), version_line());
+    check!(out, out.stderr.is_empty());
 }
 
 #[test]
@@ -483,12 +474,7 @@ fn version_after_other_flags_and_with_odd_arguments() {
     ] {
         let out = run_offline(args);
         assert_exit(&out, 0);
-        assert_eq!(
-            stdout_str(&out),
-            version_line(),
-            "{args:?}\n{}",
-            describe(&out)
-        );
+        check_eq!(out, stdout_str(&out), version_line(), "{args:?}");
     }
     // An argument that is not UTF-8 next to --version is no reason to panic.
     use std::os::unix::ffi::OsStrExt;
@@ -497,7 +483,7 @@ fn version_after_other_flags_and_with_odd_arguments() {
         .arg("--version")
         .arg(std::ffi::OsStr::from_bytes(b"\xff\xfe")));
     assert_ne!(out.status.code(), Some(101), "{}", describe(&out));
-    assert!(!stderr_str(&out).contains("panicked"), "{}", describe(&out));
+    check!(out, !stderr_str(&out).contains("panicked"));
 }
 
 #[test]
@@ -513,15 +499,11 @@ fn verbose_version_gives_what_a_bug_report_needs() {
     for args in [&["--version", "-v"][..], &["-vV"], &["-V", "--verbose"]] {
         let out = run_offline(args);
         assert_exit(&out, 0);
-        assert!(out.stderr.is_empty(), "{args:?}\n{}", describe(&out));
+        check!(out, out.stderr.is_empty(), "{args:?}");
         let text = stdout_str(&out);
-        assert!(
-            text.starts_with(&version_line()),
-            "{args:?}\n{}",
-            describe(&out)
-        );
+        check!(out, text.starts_with(&version_line()), "{args:?}");
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines.len(), 5, "{args:?}\n{}", describe(&out));
+        check_eq!(out, lines.len(), 5, "{args:?}");
 
         let commit = lines[1]
             .strip_prefix("commit: ")
@@ -629,8 +611,8 @@ fn ssmres_output_text_prints_only_the_commands_output() {
         .arg("get")
         .args(ids()));
     assert_exit(&out, 0);
-    assert_eq!(stdout_str(&out), "hello ✓\n", "{}", describe(&out));
-    assert_eq!(stderr_str(&out), "warn\n", "{}", describe(&out));
+    check_eq!(out, stdout_str(&out), "hello ✓\n");
+    check_eq!(out, stderr_str(&out), "warn\n");
 }
 
 #[test]
@@ -650,7 +632,7 @@ fn output_flag_wins_over_ssmres_output_even_an_invalid_one() {
             let out = run(&mut cmd);
             assert_exit(&out, 0);
             let v = stdout_json(&out);
-            assert_eq!(v["Status"], "Success", "{}", describe(&out));
+            check_eq!(out, v["Status"], "Success");
             assert_eq!(v["StandardOutputContent"], "hello\n");
         }
     }
@@ -666,7 +648,7 @@ fn invalid_ssmres_output_is_a_usage_error_naming_the_value() {
         .arg("get")
         .args(ids()));
     assert_exit(&out, 2);
-    assert!(out.stdout.is_empty(), "{}", describe(&out));
+    check!(out, out.stdout.is_empty());
     let line = assert_single_stderr_line(&out);
     assert!(line.contains("yaml"), "stderr: {line:?}");
     fake.assert_untouched();
@@ -685,7 +667,7 @@ fn bad_global_variables_never_break_an_explicit_flag() {
         .args(["--provider", "aws", "-o", "text", "get"])
         .args(ids()));
     assert_exit(&out, 0);
-    assert_eq!(stdout_str(&out), "hello\n", "{}", describe(&out));
+    check_eq!(out, stdout_str(&out), "hello\n");
 
     // Without the flag, the bad provider is named (exit 2, nothing sent).
     let out = run(cli
@@ -795,11 +777,10 @@ fn ssmres_timeout_satisfies_cancel_on_timeout() {
     let out = run(cli.cmd().env("SSMRES_TIMEOUT", "1s").args(&args));
     let took = started.elapsed();
     assert_exit(&out, 4);
-    assert_eq!(
+    check_eq!(
+        out,
         fake.cancel_requests(),
-        [json!({ "CommandId": CMD_ID, "InstanceIds": [INSTANCE_ID] })],
-        "{}",
-        describe(&out)
+        [json!({ "CommandId": CMD_ID, "InstanceIds": [INSTANCE_ID] })]
     );
     assert!(took >= Duration::from_secs(1), "took {took:?}");
 }
@@ -823,11 +804,11 @@ const SLOW_FLAGS: [&str; 4] = ["--min-interval", "300ms", "--max-interval", "300
 /// stretch a few).
 #[track_caller]
 fn assert_polls_300ms_apart(out: &Output, arrived: &[Duration]) {
-    assert!(
+    check!(
+        out,
         (3..=8).contains(&arrived.len()),
-        "{} polls in 2 s 300 ms apart: {arrived:?}\n{}",
-        arrived.len(),
-        describe(out)
+        "{} polls in 2 s 300 ms apart: {arrived:?}",
+        arrived.len()
     );
     let mut gaps = regular_gaps(arrived);
     assert!(
@@ -884,7 +865,7 @@ fn ssmres_not_found_grace_ends_a_wait_for_an_invisible_invocation() {
     let (out, took, arrived) =
         wait_with_env(&fake, &[("SSMRES_NOT_FOUND_GRACE", "1s")], &FAST_POLL);
     assert_exit(&out, 3);
-    assert!(out.stdout.is_empty(), "{}", describe(&out));
+    check!(out, out.stdout.is_empty());
     let line = assert_single_stderr_line(&out);
     assert!(line.starts_with("error:"), "stderr: {line:?}");
     assert!(
@@ -920,8 +901,8 @@ fn ssmres_provider_chooses_what_get_help_shows() {
         .args(["get", "--help"]));
     assert_exit(&out, 0);
     let usage = usage_line(&out);
-    assert!(usage.contains("--invoke-id <ID>"), "{}", describe(&out));
-    assert!(!usage.contains("--command-id"), "{}", describe(&out));
+    check!(out, usage.contains("--invoke-id <ID>"));
+    check!(out, !usage.contains("--command-id"));
 
     for args in [
         &["--provider", "aws", "get", "--help"][..],
@@ -931,15 +912,15 @@ fn ssmres_provider_chooses_what_get_help_shows() {
         let out = run(cli.bare().env("SSMRES_PROVIDER", "aliyun").args(args));
         assert_exit(&out, 0);
         let usage = usage_line(&out);
-        assert!(
+        check!(
+            out,
             usage.contains("--command-id <ID>") && usage.contains("--instance-id <ID>"),
-            "{args:?}\n{}",
-            describe(&out)
+            "{args:?}"
         );
-        assert!(
+        check!(
+            out,
             !stdout_str(&out).contains("--invoke-id"),
-            "{args:?}: --invoke-id is hidden for AWS\n{}",
-            describe(&out)
+            "{args:?}: --invoke-id is hidden for AWS"
         );
     }
 }

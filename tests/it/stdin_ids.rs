@@ -18,8 +18,8 @@ use crate::support::fake_multi::{
 };
 use crate::support::fake_ssm::{INSTANCE_ID, fleet_instance_id};
 use crate::support::{
-    Cli, FAST_POLL, array_field, assert_exit, assert_single_stderr_line, describe, printed,
-    printed_array, run_with_input, stdout_json, stdout_str,
+    Cli, FAST_POLL, array_field, assert_exit, assert_single_stderr_line, check, check_eq, describe,
+    printed, printed_array, run_with_input, stdout_json, stdout_str,
 };
 
 /// Another well-formed instance ID.
@@ -82,11 +82,7 @@ fn final_body(fake: &FakeMulti, instance: &str) -> Value {
 #[track_caller]
 fn assert_gets_for(fake: &FakeMulti, instance: &str, out: &Output) {
     let gets = fake.calls_to(GET_COMMAND_INVOCATION);
-    assert!(
-        !gets.is_empty(),
-        "no GetCommandInvocation\n{}",
-        describe(out)
-    );
+    check!(out, !gets.is_empty(), "no GetCommandInvocation");
     for get in gets {
         assert_eq!(get.body["CommandId"], CMD_ID, "{:?}", get.body);
         assert_eq!(get.body["InstanceId"], instance, "{:?}", get.body);
@@ -96,10 +92,10 @@ fn assert_gets_for(fake: &FakeMulti, instance: &str, out: &Output) {
 /// Asserts a single invocation's wait: no ListCommands.
 #[track_caller]
 fn assert_single_wait(fake: &FakeMulti, out: &Output) {
-    assert!(
+    check!(
+        out,
         fake.calls_to(LIST_COMMANDS).is_empty(),
-        "a single invocation's wait, not a fleet's\n{}",
-        describe(out)
+        "a single invocation's wait, not a fleet's"
     );
 }
 
@@ -114,11 +110,10 @@ fn send_command_output_for_one_instance_is_a_single_invocations_wait() {
     let fake = FakeMulti::start(world);
     let out = aws_stdin(&fake.url(), "wait", &["-o", "json"], &sent);
     assert_exit(&out, 0);
-    assert_eq!(
+    check_eq!(
+        out,
         stdout_str(&out),
-        printed(&final_body(&fake, INSTANCE_ID)),
-        "{}",
-        describe(&out)
+        printed(&final_body(&fake, INSTANCE_ID))
     );
     assert_gets_for(&fake, INSTANCE_ID, &out);
     assert_single_wait(&fake, &out);
@@ -147,10 +142,10 @@ fn send_command_output_for_several_instances_is_a_whole_command_wait() {
     let fake = FakeMulti::start(world);
     let out = aws_stdin(&fake.url(), "wait", &["-o", "json"], &sent);
     assert_exit(&out, 0);
-    assert!(
+    check!(
+        out,
         !fake.calls_to(LIST_COMMANDS).is_empty(),
-        "a fleet wait\n{}",
-        describe(&out)
+        "a fleet wait"
     );
     assert_eq!(array_field(&out, "InstanceId"), [b.clone(), a.clone()]);
     assert_eq!(
@@ -169,11 +164,7 @@ fn send_command_output_with_targets_only_is_a_whole_command_wait() {
     let fake = FakeMulti::start(world);
     let out = aws_stdin(&fake.url(), "wait", &["-o", "json"], sent.to_string());
     assert_exit(&out, 0);
-    assert!(
-        !fake.calls_to(LIST_COMMANDS).is_empty(),
-        "{}",
-        describe(&out)
-    );
+    check!(out, !fake.calls_to(LIST_COMMANDS).is_empty());
     assert_eq!(array_field(&out, "InstanceId"), [a, b]);
 }
 
@@ -235,18 +226,17 @@ fn a_multi_step_get_json_array_gives_its_first_object() {
     let fake = FakeMulti::start(world);
     let got = get_json(&fake);
     assert_exit(&got, 0);
-    assert!(
+    check!(
+        got,
         stdout_json(&got).is_array(),
-        "a multi-step get prints an array\n{}",
-        describe(&got)
+        "a multi-step get prints an array"
     );
     let out = aws_stdin(&fake.url(), "wait", &["-o", "json"], stdout_str(&got));
     assert_exit(&out, 0);
-    assert_eq!(
+    check_eq!(
+        out,
         stdout_str(&out),
-        printed_array(&fake.world().instance(INSTANCE_ID).final_get_bodies(CMD_ID)),
-        "{}",
-        describe(&out)
+        printed_array(&fake.world().instance(INSTANCE_ID).final_get_bodies(CMD_ID))
     );
     for get in fake.calls_to(GET_COMMAND_INVOCATION) {
         assert_eq!(get.body["InstanceId"], INSTANCE_ID);
@@ -281,11 +271,11 @@ fn instance_id_on_the_command_line_wins_over_the_document() {
             assert_exit(&out, 0);
             assert_gets_for(&fake, OTHER_INSTANCE, &out);
             assert_single_wait(&fake, &out);
-            assert_eq!(
+            check_eq!(
+                out,
                 stdout_str(&out),
                 printed(&final_body(&fake, OTHER_INSTANCE)),
-                "{subcommand}, {what}\n{}",
-                describe(&out)
+                "{subcommand}, {what}"
             );
         }
     }
@@ -306,7 +296,7 @@ fn get_with_a_document_naming_several_instances_or_targets_needs_instance_id() {
             line.contains("--instance-id"),
             "{what}: the error says --instance-id is needed: {line}"
         );
-        assert!(out.stdout.is_empty(), "{}", describe(&out));
+        check!(out, out.stdout.is_empty());
         fake.assert_untouched();
     }
 }
@@ -323,17 +313,12 @@ fn list_reads_the_command_id_from_stdin() {
     let out = aws_stdin(&fake.url(), "list", &["-o", "json"], &sent);
     assert_exit(&out, 0);
     let lists = fake.calls_to(LIST_COMMAND_INVOCATIONS);
-    assert!(!lists.is_empty(), "{}", describe(&out));
+    check!(out, !lists.is_empty());
     for list in lists {
         assert_eq!(list.body["CommandId"], CMD_ID, "{:?}", list.body);
     }
     let printed = stdout_json(&out);
-    assert_eq!(
-        printed["CommandInvocations"][0]["CommandId"],
-        CMD_ID,
-        "{}",
-        describe(&out)
-    );
+    check_eq!(out, printed["CommandInvocations"][0]["CommandId"], CMD_ID);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -381,18 +366,18 @@ fn unexpected_input_is_a_usage_error_before_any_request() {
     for (what, stdin, word) in &cases {
         for subcommand in ["get", "wait", "list"] {
             let out = aws_stdin(&fake.url(), subcommand, &["-o", "json"], stdin);
-            assert_eq!(
+            check_eq!(
+                out,
                 out.status.code(),
                 Some(2),
-                "{subcommand}, {what}: exit 2\n{}",
-                describe(&out)
+                "{subcommand}, {what}: exit 2"
             );
             let line = assert_single_stderr_line(&out);
             assert!(
                 line.contains(word),
                 "{subcommand}, {what}: the line says what was expected ({word}): {line}"
             );
-            assert!(out.stdout.is_empty(), "{}", describe(&out));
+            check!(out, out.stdout.is_empty());
         }
     }
     fake.assert_untouched();
@@ -462,11 +447,11 @@ fn aliyun_run_command_and_invoke_command_output_give_the_invoke_id() {
             let out = ali_stdin(&fake, subcommand, &["-o", "json"], doc.to_string());
             assert_exit(&out, 0);
             let calls = fake.calls();
-            assert!(!calls.is_empty(), "{what} {subcommand}\n{}", describe(&out));
+            check!(out, !calls.is_empty(), "{what} {subcommand}");
             for call in calls {
                 assert_eq!(call.param("InvokeId"), Some(INVOKE_ID), "{:?}", call.params);
             }
-            assert_eq!(ali_results(&out).len(), 2, "{}", describe(&out));
+            check_eq!(out, ali_results(&out).len(), 2);
         }
     }
 }
@@ -486,12 +471,11 @@ fn aliyun_get_json_feeds_aliyun_wait() {
     for call in fake.calls() {
         assert_eq!(call.param("InvokeId"), Some(INVOKE_ID));
     }
-    assert!(
+    check!(
+        out,
         ali_results(&out)
             .iter()
-            .all(|r| r["InvocationStatus"] == "Success"),
-        "{}",
-        describe(&out)
+            .all(|r| r["InvocationStatus"] == "Success")
     );
 }
 
@@ -521,14 +505,14 @@ fn aliyun_unexpected_input_is_a_usage_error_before_any_request() {
     ] {
         for subcommand in ["get", "wait"] {
             let out = ali_stdin(&fake, subcommand, &["-o", "json"], &stdin);
-            assert_eq!(
+            check_eq!(
+                out,
                 out.status.code(),
                 Some(2),
-                "aliyun {subcommand}, {what}\n{}",
-                describe(&out)
+                "aliyun {subcommand}, {what}"
             );
             assert_single_stderr_line(&out);
-            assert!(out.stdout.is_empty(), "{}", describe(&out));
+            check!(out, out.stdout.is_empty());
         }
     }
     fake.assert_untouched();
@@ -551,11 +535,11 @@ fn a_bare_command_object_for_one_instance_is_a_single_invocations_wait() {
         let fake = FakeMulti::start(world.clone());
         let out = aws_stdin(&fake.url(), "wait", &["-o", "json"], doc.to_string());
         assert_exit(&out, 0);
-        assert_eq!(
+        check_eq!(
+            out,
             stdout_str(&out),
             printed(&final_body(&fake, INSTANCE_ID)),
-            "{what}\n{}",
-            describe(&out)
+            "{what}"
         );
         assert_gets_for(&fake, INSTANCE_ID, &out);
         assert_single_wait(&fake, &out);
@@ -581,20 +565,19 @@ fn a_fleet_waits_json_results_give_a_whole_command_wait() {
     let fake = FakeMulti::start(world);
     let out = aws_stdin(&fake.url(), "wait", &["-o", "json"], stdout_str(&first));
     assert_exit(&out, 0);
-    assert!(
+    check!(
+        out,
         !fake.calls_to(LIST_COMMANDS).is_empty(),
-        "a whole-command wait\n{}",
-        describe(&out)
+        "a whole-command wait"
     );
     for call in fake.calls() {
         assert_eq!(call.body["CommandId"], CMD_ID, "{:?}", call.body);
     }
     assert_eq!(array_field(&out, "InstanceId"), [b.clone(), a.clone()]);
-    assert_eq!(
+    check_eq!(
+        out,
         stdout_str(&out),
-        printed_array(&[final_body(&fake, &b), final_body(&fake, &a)]),
-        "{}",
-        describe(&out)
+        printed_array(&[final_body(&fake, &b), final_body(&fake, &a)])
     );
 }
 
@@ -618,7 +601,7 @@ fn stdin_that_is_not_utf8_is_a_usage_error_before_any_request() {
                 line.contains("not UTF-8"),
                 "{subcommand}, {what}: the line says the input is not UTF-8: {line}"
             );
-            assert!(out.stdout.is_empty(), "{}", describe(&out));
+            check!(out, out.stdout.is_empty());
         }
     }
     fake.assert_untouched();

@@ -20,8 +20,8 @@ use crate::support::fake_mw::{
 use crate::support::fake_ssm::{Call, Step, fleet_instance_id};
 use crate::support::{
     Cli, Spawned, args, assert_exit, assert_output, assert_rejected, assert_same_lines,
-    assert_single_stderr_line, botocore_iso, compact, describe, printed, printed_array, row_of,
-    run, sections, stderr_str, stdout_json, stdout_str,
+    assert_single_stderr_line, botocore_iso, check, check_eq, compact, describe, printed,
+    printed_array, row_of, run, sections, stderr_str, stdout_json, stdout_str,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -126,11 +126,11 @@ fn ids_of(identities: &[Value]) -> Vec<String> {
 fn assert_json_exactly(out: &Output, identities: &[Value]) {
     let want = printed_array(&printed_all(identities));
     if out.stdout != want.as_bytes() {
-        assert_eq!(
+        check_eq!(
+            out,
             invocation_ids(out),
             ids_of(identities),
-            "invocations printed, in order\n{}",
-            describe(out)
+            "invocations printed, in order"
         );
         assert_same_lines(&out.stdout, want.as_bytes(), "-o json");
     }
@@ -300,7 +300,7 @@ fn every_page_of_a_tasks_invocations_is_fetched_and_printed_in_order() {
     let world = one_task(230);
     let t0 = task_execution_id(0);
     let (fake, out) = run_ok(&world, &["--task-id", &t0, "-o", "json"]);
-    assert!(out.stderr.is_empty(), "{}", describe(&out));
+    check!(out, out.stderr.is_empty());
     assert_json_exactly(&out, &world.identities_at(0, 1));
     // 230 invocations: pages of 100, 100 and 30, tokens passed through as issued.
     assert_walked(
@@ -330,7 +330,7 @@ fn assert_max_items_note(out: &Output, stopped_after: Option<usize>) {
     let want = stopped_after
         .map(|n| format!("note: stopped after {n} invocations (--max-items); more exist\n"))
         .unwrap_or_default();
-    assert_eq!(stderr_str(out), want, "{}", describe(out));
+    check_eq!(out, stderr_str(out), want);
 }
 
 #[test]
@@ -503,7 +503,7 @@ fn every_page_of_the_task_listing_is_followed() {
 fn without_task_id_the_tasks_are_listed_then_each_tasks_invocations_in_order() {
     let world = three_tasks();
     let (fake, out) = run_ok(&world, &["-o", "json"]);
-    assert!(out.stderr.is_empty(), "{}", describe(&out));
+    check!(out, out.stderr.is_empty());
     assert_json_exactly(&out, &world.final_identities());
     let calls: Vec<(String, Value)> = fake
         .calls()
@@ -537,15 +537,15 @@ fn an_empty_listing_prints_an_empty_array() {
     let world = MwWorld::new(vec![MwTask::run_command(0)]);
     let t0 = task_execution_id(0);
     let (_, out) = run_ok(&world, &["--task-id", &t0, "-o", "json"]);
-    assert_eq!(stdout_str(&out), "[]\n", "{}", describe(&out));
+    check_eq!(out, stdout_str(&out), "[]\n");
     let (_, out) = run_ok(&world, &["--task-id", &t0, "-o", "jsonl"]);
-    assert!(out.stdout.is_empty(), "{}", describe(&out));
+    check!(out, out.stdout.is_empty());
 
     // A window execution without tasks: one call.
     let fake = FakeMw::start(MwWorld::new(Vec::new()));
     let out = run_utc(&fake, &["-o", "json"]);
     assert_exit(&out, 0);
-    assert_eq!(stdout_str(&out), "[]\n", "{}", describe(&out));
+    check_eq!(out, stdout_str(&out), "[]\n");
     assert_eq!(fake.total_requests(), 1, "{:#?}", fake.calls());
 
     // A filter nothing passes.
@@ -555,7 +555,7 @@ fn an_empty_listing_prints_an_empty_array() {
         &["--task-id", &t0, "--status", "failed", "-o", "json"],
     );
     assert_exit(&out, 0);
-    assert_eq!(stdout_str(&out), "[]\n", "{}", describe(&out));
+    check_eq!(out, stdout_str(&out), "[]\n");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -746,7 +746,7 @@ fn ids_in_any_case_are_accepted() {
         .args(FAST);
     let out = run(&mut cmd);
     assert_exit(&out, 0);
-    assert!(out.stderr.is_empty(), "{}", describe(&out));
+    check!(out, out.stderr.is_empty());
     assert_json_exactly(&out, &world.identities_at(0, 1));
     assert_round(&fake, 1);
     let calls = fake.calls_to(DESCRIBE_INVOCATIONS);
@@ -776,7 +776,7 @@ const OTHER_WINDOW: &str = "0badc0de-1111-4222-8333-444455556666";
 #[track_caller]
 fn assert_not_found(out: &Output, names: &str) {
     assert_exit(out, 3);
-    assert!(out.stdout.is_empty(), "{}", describe(out));
+    check!(out, out.stdout.is_empty());
     let line = assert_single_stderr_line(out);
     assert!(line.starts_with("error:"), "stderr: {line:?}");
     assert!(
@@ -826,7 +826,7 @@ fn an_unknown_task_exits_3_not_found() {
         line.contains(&unknown) || line.contains(WINDOW_EXECUTION_ID),
         "stderr names the task or the window execution: {line:?}"
     );
-    assert!(out.stdout.is_empty(), "{}", describe(&out));
+    check!(out, out.stdout.is_empty());
     assert_eq!(fake.total_requests(), 1);
 
     // Waiting: the task is not in the window execution's listing.
@@ -838,7 +838,7 @@ fn an_unknown_task_exits_3_not_found() {
         line.starts_with("error:") && line.contains("not found"),
         "{line:?}"
     );
-    assert!(out.stdout.is_empty(), "{}", describe(&out));
+    check!(out, out.stdout.is_empty());
     assert!(
         fake.calls_to(DESCRIBE_INVOCATIONS).is_empty(),
         "no listing of a task that is not there"
@@ -859,7 +859,7 @@ fn access_denied_exits_3_with_the_message_after_one_call() {
         line.starts_with("error:") && line.contains(message),
         "{line:?}"
     );
-    assert!(out.stdout.is_empty(), "{}", describe(&out));
+    check!(out, out.stdout.is_empty());
     assert_eq!(fake.total_requests(), 1, "access denied is not retried");
 }
 
@@ -871,7 +871,7 @@ fn throttling_that_does_not_stop_exits_3_after_the_sdk_retries() {
     assert_exit(&out, 3);
     let line = assert_single_stderr_line(&out);
     assert!(line.starts_with("error:"), "{line:?}");
-    assert!(out.stdout.is_empty(), "{}", describe(&out));
+    check!(out, out.stdout.is_empty());
     assert!(fake.total_requests() > 1, "throttling is retried");
     assert!(fake.calls_to(DESCRIBE_INVOCATIONS).is_empty());
 }
@@ -944,7 +944,7 @@ fn wait_follows_pending_in_progress_success_and_exits_0() {
     assert_eq!(world.window_state_at(4).0, "SUCCESS");
     // Task 0 was final in round 3, seen final a second time in round 4: listed in both.
     let (_, out) = assert_waited(&world, 0, 4, &[(0, &[1, 2, 3, 4]), (1, &[1, 2, 3, 4])]);
-    assert!(out.stderr.is_empty(), "{}", describe(&out));
+    check!(out, out.stderr.is_empty());
 }
 
 #[test]
@@ -1037,11 +1037,10 @@ fn wait_timeout_while_in_progress_exits_4_with_a_timed_out_line() {
     let fake = FakeMw::start(world.clone());
     let (out, took) = run_wait(&fake, &["--timeout", "400ms", "-o", "json"]);
     let status = last_status(&out);
-    assert_eq!(
+    check_eq!(
+        out,
         status,
-        "window IN_PROGRESS · 2 of 3 invocations finished, 1 failed · 1 of 2 tasks ended",
-        "{}",
-        describe(&out)
+        "window IN_PROGRESS · 2 of 3 invocations finished, 1 failed · 1 of 2 tasks ended"
     );
     assert!(
         took >= Duration::from_millis(380),
@@ -1135,10 +1134,10 @@ fn wait_timeout_before_any_round_completed_prints_nothing() {
             line.starts_with("error: timed out after"),
             "{what}: stderr {line:?}"
         );
-        assert!(
+        check!(
+            out,
             out.stdout.is_empty(),
-            "{what}: nothing seen, nothing printed\n{}",
-            describe(&out)
+            "{what}: nothing seen, nothing printed"
         );
         assert!(
             took < Duration::from_secs(10),
@@ -1207,7 +1206,7 @@ fn wait_without_a_window_status_waits_on_the_tasks_and_invocations_only() {
     ])
     .window_status_absent();
     let (fake, out) = waited(&world, &["--timeout", "5s", "-o", "json"], 0);
-    assert!(out.stderr.is_empty(), "{}", describe(&out));
+    check!(out, out.stderr.is_empty());
     assert_json_exactly(&out, &world.final_identities());
     assert_round(&fake, 3);
     assert!(
@@ -1517,7 +1516,7 @@ fn with_output_json_adds_the_command_invocations_to_run_command_identities() {
     let world = with_commands();
     let (fake, out) = run_ok(&world, &["--with-output", "-o", "json"]);
     let want = with_command_invocations(&world, &world.final_identities());
-    assert_eq!(stdout_str(&out), printed_array(&want), "{}", describe(&out));
+    check_eq!(out, stdout_str(&out), printed_array(&want));
     // (Key order, CommandInvocations last, is in the bytes compared above.)
     let doc = stdout_json(&out);
     for item in doc.as_array().unwrap() {
@@ -1581,7 +1580,7 @@ fn each_command_invocation_expected_is_what_ssmres_get_prints() {
             );
             let out = Cli::new(&fake.url()).run(get.as_str());
             assert_exit(&out, 0);
-            assert_eq!(stdout_str(&out), printed(record), "{}", describe(&out));
+            check_eq!(out, stdout_str(&out), printed(record));
             checked += 1;
         }
     }
@@ -1596,7 +1595,7 @@ fn with_output_jsonl_is_one_compact_object_per_line() {
         .iter()
         .map(|v| compact(v) + "\n")
         .collect();
-    assert_eq!(stdout_str(&out), want, "{}", describe(&out));
+    check_eq!(out, stdout_str(&out), want);
 }
 
 #[test]
@@ -1618,7 +1617,7 @@ fn with_output_asks_each_step_of_a_document_with_several() {
     )]);
     let (fake, out) = run_ok(&world, &["--with-output", "-o", "json"]);
     let want = with_command_invocations(&world, &world.final_identities());
-    assert_eq!(stdout_str(&out), printed_array(&want), "{}", describe(&out));
+    check_eq!(out, stdout_str(&out), printed_array(&want));
     let c = command_id(0, 0);
     let step = |i: usize, p: &str| (c.clone(), instance_for(0, 0, i), Some(p.to_owned()));
     assert_eq!(
@@ -1642,7 +1641,7 @@ fn with_output_follows_every_page_of_a_commands_instances() {
     ]);
     let (fake, out) = run_ok(&world, &["--with-output", "-o", "json"]);
     let want = with_command_invocations(&world, &world.final_identities());
-    assert_eq!(stdout_str(&out), printed_array(&want), "{}", describe(&out));
+    check_eq!(out, stdout_str(&out), printed_array(&want));
     assert_walked(
         &fake.calls_to(LIST_COMMAND_INVOCATIONS),
         &json!({"CommandId": command_id(0, 0), "Details": true}),
@@ -1663,12 +1662,7 @@ fn with_output_fetches_nothing_for_invocations_without_a_command() {
         MwTask::automation(1).invocations(1),
     ]);
     let (fake, out) = run_ok(&world, &["--with-output", "-o", "json"]);
-    assert_eq!(
-        invocation_ids(&out),
-        ids_of(&world.final_identities()),
-        "{}",
-        describe(&out)
-    );
+    check_eq!(out, invocation_ids(&out), ids_of(&world.final_identities()));
     assert_eq!(
         fake.calls_to(LIST_COMMAND_INVOCATIONS)
             .iter()
@@ -1702,7 +1696,7 @@ fn warnings(out: &Output) -> Vec<String> {
 #[track_caller]
 fn assert_one_warning(out: &Output, invocation: &str, reasons: &[&str]) -> String {
     let lines = warnings(out);
-    assert_eq!(lines.len(), 1, "one warning line\n{}", describe(out));
+    check_eq!(out, lines.len(), 1, "one warning line");
     let line = lines[0].clone();
     assert!(
         line.contains(invocation),
@@ -1748,18 +1742,13 @@ fn with_output_a_command_listing_that_fails_is_a_warning_and_the_listing_is_prin
             .remove("CommandInvocations");
 
         let (fake, out) = run_ok(&world, &["--with-output", "-o", "json"]);
-        assert_eq!(
-            stdout_str(&out),
-            printed_array(&want),
-            "{what}\n{}",
-            describe(&out)
-        );
+        check_eq!(out, stdout_str(&out), printed_array(&want), "{what}");
         assert_one_warning(&out, &invocation_id(0, 1), &reasons);
-        assert_eq!(
+        check_eq!(
+            out,
             stderr_str(&out).lines().count(),
             1,
-            "{what}: nothing else on stderr\n{}",
-            describe(&out)
+            "{what}: nothing else on stderr"
         );
         // The other command's output was fetched; nothing for the failed one.
         assert_eq!(
@@ -1783,12 +1772,7 @@ fn with_output_a_command_listing_that_fails_is_a_warning_and_the_listing_is_prin
 
         // Waiting: the exit code is the wait's (an invocation FAILED: 1), not an API error.
         let (_, out) = waited(&world, &["--with-output", "-o", "json"], 1);
-        assert_eq!(
-            stdout_str(&out),
-            printed_array(&want),
-            "{what}\n{}",
-            describe(&out)
-        );
+        check_eq!(out, stdout_str(&out), printed_array(&want), "{what}");
         assert_one_warning(&out, &invocation_id(0, 1), &reasons);
     }
 
@@ -1801,10 +1785,10 @@ fn with_output_a_command_listing_that_fails_is_a_warning_and_the_listing_is_prin
         let (_, out) = run_ok(&world, &["--with-output", "-o", format]);
         assert_one_warning(&out, &invocation_id(0, 1), &["InvalidCommandId"]);
         let text = stdout_str(&out);
-        assert!(
+        check!(
+            out,
             text.contains("alpha 1") && (format == "text" || text.contains(&invocation_id(0, 1))),
-            "-o {format}: the rest printed\n{}",
-            describe(&out)
+            "-o {format}: the rest printed"
         );
     }
 }
@@ -1855,20 +1839,20 @@ fn with_output_an_instance_whose_output_cannot_be_fetched_is_left_out_with_a_war
     records.remove(1);
 
     let (fake, out) = run_ok(&world, &["--with-output", "-o", "json"]);
-    assert_eq!(stdout_str(&out), printed_array(&want), "{}", describe(&out));
+    check_eq!(out, stdout_str(&out), printed_array(&want));
     assert_one_warning(&out, &invocation_id(0, 0), &["AccessDenied", message]);
-    assert_eq!(stderr_str(&out).lines().count(), 1, "{}", describe(&out));
+    check_eq!(out, stderr_str(&out).lines().count(), 1);
     assert_eq!(get_requests(&fake).len(), 3, "access denied is not retried");
 
     let (_, out) = run_ok(&world, &["--with-output", "-o", "jsonl"]);
     let lines: String = want.iter().map(|v| compact(v) + "\n").collect();
-    assert_eq!(stdout_str(&out), lines, "{}", describe(&out));
+    check_eq!(out, stdout_str(&out), lines);
     assert_one_warning(&out, &invocation_id(0, 0), &["AccessDenied", message]);
 
     let fake = FakeMw::start(world);
     let (out, _) = run_wait(&fake, &["--with-output", "-o", "json"]);
     assert_exit(&out, 1);
-    assert_eq!(stdout_str(&out), printed_array(&want), "{}", describe(&out));
+    check_eq!(out, stdout_str(&out), printed_array(&want));
     assert_one_warning(&out, &invocation_id(0, 0), &["AccessDenied", message]);
 }
 
@@ -1888,14 +1872,10 @@ fn with_output_a_command_listing_no_instance_is_an_empty_array_and_a_warning() {
     let want = with_command_invocations(&world, &world.final_identities());
     assert_eq!(want[1]["CommandInvocations"], json!([]));
     let (fake, out) = run_ok(&world, &["--with-output", "-o", "json"]);
-    assert_eq!(stdout_str(&out), printed_array(&want), "{}", describe(&out));
-    assert!(
-        stdout_str(&out).contains("\"CommandInvocations\": []"),
-        "{}",
-        describe(&out)
-    );
+    check_eq!(out, stdout_str(&out), printed_array(&want));
+    check!(out, stdout_str(&out).contains("\"CommandInvocations\": []"));
     assert_one_warning(&out, &invocation_id(0, 1), &["30 days"]);
-    assert_eq!(stderr_str(&out).lines().count(), 1, "{}", describe(&out));
+    check_eq!(out, stderr_str(&out).lines().count(), 1);
     assert_eq!(
         get_requests(&fake),
         [(command_id(0, 0), instance_for(0, 0, 0), None)]
@@ -1908,7 +1888,7 @@ fn with_output_fetches_the_output_of_printed_invocations_only() {
     // --max-items 1: the first invocation only.
     let (fake, out) = run_ok(&world, &["--with-output", "--max-items", "1", "-o", "json"]);
     let want = with_command_invocations(&world, &world.final_identities()[..1]);
-    assert_eq!(stdout_str(&out), printed_array(&want), "{}", describe(&out));
+    check_eq!(out, stdout_str(&out), printed_array(&want));
     assert_eq!(
         get_requests(&fake),
         [
@@ -1925,7 +1905,7 @@ fn with_output_fetches_the_output_of_printed_invocations_only() {
     );
     let failed = with_status(&world, "FAILED");
     let want = with_command_invocations(&world, &failed);
-    assert_eq!(stdout_str(&out), printed_array(&want), "{}", describe(&out));
+    check_eq!(out, stdout_str(&out), printed_array(&want));
     assert_eq!(
         fake.calls_to(LIST_COMMAND_INVOCATIONS)
             .iter()
@@ -1946,7 +1926,7 @@ fn with_output_after_a_wait_fetches_each_command_once_at_the_end() {
     ]);
     let (fake, out) = waited(&world, &["--with-output", "-o", "json"], 0);
     let want = with_command_invocations(&world, &world.final_identities());
-    assert_eq!(stdout_str(&out), printed_array(&want), "{}", describe(&out));
+    check_eq!(out, stdout_str(&out), printed_array(&want));
     // Commands are resolved concurrently, so the order they reach the endpoint is not fixed;
     // what matters is that each is listed exactly once.
     let mut listings: Vec<String> = fake
@@ -2179,7 +2159,7 @@ fn jsonl_is_exactly_one_compact_object_per_line() {
         want.starts_with("{\"WindowExecutionId\":\"5a9b3c1d-"),
         "{want}"
     );
-    assert_eq!(stdout_str(&out), want, "{}", describe(&out));
+    check_eq!(out, stdout_str(&out), want);
 }
 
 /// 27 invocations (three pages for the aws CLI, which leaves MaxResults to the fake's
@@ -2225,7 +2205,7 @@ fn json_matches_the_aws_cli_byte_for_byte() {
     let mut aws = crate::support::moto::aws_command_at(&fake.url(), home.path(), args);
     aws.env("AWS_CONFIG_FILE", &config).env("TZ", "UTC");
     let aws = run(&mut aws);
-    assert!(aws.status.success(), "aws CLI:\n{}", describe(&aws));
+    check!(aws, aws.status.success(), "aws CLI");
     let reference = stdout_str(&aws);
     // Sanity: the reference walked the pages and printed ISO times.
     assert!(
@@ -2278,10 +2258,10 @@ fn table_world() -> MwWorld {
 fn table_shows_a_heading_and_rows_per_task_with_control_characters_visible() {
     let world = table_world();
     let (_, out) = run_ok(&world, &["-o", "table"]);
-    assert!(
+    check!(
+        out,
         !out.stdout.contains(&0x1b) && !out.stdout.contains(&0x07),
-        "raw control characters in the table\n{}",
-        describe(&out)
+        "raw control characters in the table"
     );
     let text = stdout_str(&out);
     // A heading per task: Task <id> · <type> · <status>.
@@ -2356,15 +2336,15 @@ fn table_shows_a_heading_and_rows_per_task_with_control_characters_visible() {
 fn parameters_are_in_the_table_only_with_verbose_and_always_in_json() {
     let world = table_world();
     let (_, out) = run_ok(&world, &["-o", "table", "-v"]);
-    assert!(
+    check!(
+        out,
         stdout_str(&out).contains(SECRET),
-        "parameters in the table with -v\n{}",
-        describe(&out)
+        "parameters in the table with -v"
     );
-    assert!(!out.stdout.contains(&0x1b), "{}", describe(&out));
+    check!(out, !out.stdout.contains(&0x1b));
 
     let (_, out) = run_ok(&world, &["-o", "json"]);
-    assert!(stdout_str(&out).contains(SECRET), "{}", describe(&out));
+    check!(out, stdout_str(&out).contains(SECRET));
     assert_json_exactly(&out, &world.final_identities());
 }
 
@@ -2383,23 +2363,19 @@ fn text_never_prints_parameters() {
         let mut args = vec!["-o", "text"];
         args.extend(&extra);
         let out = run_utc(&fake, &args);
-        assert!(
-            matches!(out.status.code(), Some(0 | 1)),
-            "{extra:?}\n{}",
-            describe(&out)
-        );
+        check!(out, matches!(out.status.code(), Some(0 | 1)), "{extra:?}");
         for (stream, text) in [("stdout", stdout_str(&out)), ("stderr", stderr_str(&out))] {
-            assert!(
+            check!(
+                out,
                 !text.contains(SECRET) && !text.contains("\"token\"") && !text.contains("uptime"),
-                "-o text {extra:?}: Parameters on {stream}\n{}",
-                describe(&out)
+                "-o text {extra:?}: Parameters on {stream}"
             );
         }
         // It printed the outputs (the run did something).
-        assert!(
+        check!(
+            out,
             stdout_str(&out).contains(&format!("hello from {}", instance_for(0, 0, 0))),
-            "{extra:?}\n{}",
-            describe(&out)
+            "{extra:?}"
         );
     }
 }
@@ -2419,15 +2395,15 @@ fn parameters_never_reach_stderr_even_with_verbose() {
                 let out = run_utc(&fake, &args);
                 assert_exit(&out, if wait { 1 } else { 0 });
                 let what = format!("-o {format} {verbose} wait={wait}");
-                assert!(
+                check!(
+                    out,
                     !stderr_str(&out).contains(SECRET),
-                    "{what}: Parameters on stderr\n{}",
-                    describe(&out)
+                    "{what}: Parameters on stderr"
                 );
-                assert!(
+                check!(
+                    out,
                     stdout_str(&out).contains(SECRET),
-                    "{what}: Parameters on stdout (the table column with -v, json always)\n{}",
-                    describe(&out)
+                    "{what}: Parameters on stdout (the table column with -v, json always)"
                 );
                 if verbose == "-v" && wait {
                     assert!(

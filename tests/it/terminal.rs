@@ -7,7 +7,7 @@ use crate::support::fake_ssm::{
     CMD_ID, FakeSsm, GET_COMMAND_INVOCATION, Step, fleet_instance_id, invocation_step,
 };
 use crate::support::timeline::{Member, Timeline};
-use crate::support::{Cli, assert_exit, describe, ids};
+use crate::support::{Cli, assert_exit, check, check_eq, ids};
 
 /// Runs `ssmres --endpoint-url URL ARGS` under a pty; stdout and stderr arrive merged, as on
 /// a screen (returned as text).
@@ -57,7 +57,7 @@ fn arguments_reach_the_binary_as_given() {
     );
     assert_exit(&out, 0);
     let call = &fake.calls_to(GET_COMMAND_INVOCATION)[0];
-    assert_eq!(call.body["PluginName"], plugin, "{}", describe(&out));
+    check_eq!(out, call.body["PluginName"], plugin);
 }
 
 #[test]
@@ -86,7 +86,7 @@ fn colour_on_a_terminal_but_never_with_no_color() {
     assert!(plain.contains("Failed"));
     // And never colour in a pipe, even in table mode.
     let piped = cli.run(get(&["-o", "table"]));
-    assert!(!piped.stdout.contains(&0x1b), "{}", describe(&piped));
+    check!(piped, !piped.stdout.contains(&0x1b));
 }
 
 #[test]
@@ -111,11 +111,7 @@ fn spinner_shows_state_and_polls_on_a_terminal_only() {
     let fake = six_polls_in_progress();
     let piped = Cli::new(&fake.url()).run(wait("150ms"));
     assert_exit(&piped, 0);
-    assert!(
-        piped.stderr.is_empty(),
-        "no spinner in a pipe\n{}",
-        describe(&piped)
-    );
+    check!(piped, piped.stderr.is_empty(), "no spinner in a pipe");
 }
 
 #[test]
@@ -144,7 +140,7 @@ fn spinner_says_not_visible_yet_during_the_grace_window() {
     assert_exit(&out, 0);
     assert!(s.contains("not visible yet"), "spinner: {s:?}");
     assert!(s.contains("\"Success\""), "the result: {s:?}");
-    assert_eq!(fake.count(GET_COMMAND_INVOCATION), 6, "{}", describe(&out));
+    check_eq!(out, fake.count(GET_COMMAND_INVOCATION), 6);
 }
 
 #[test]
@@ -185,7 +181,7 @@ fn verbose_shows_log_lines_and_no_spinner() {
                 "{verbose}: no spinner with -v, found {spinner:?} in {s:?}"
             );
         }
-        assert_eq!(fake.count(GET_COMMAND_INVOCATION), 7, "{}", describe(&out));
+        check_eq!(out, fake.count(GET_COMMAND_INVOCATION), 7);
     }
 }
 
@@ -217,9 +213,5 @@ fn fleet_progress_bar_shows_finished_of_total_and_failures_on_a_terminal_only() 
     let fake = FakeSsm::with_timeline(timeline());
     let piped = Cli::new(&fake.url()).run(wait);
     assert_exit(&piped, 0);
-    assert!(
-        piped.stderr.is_empty(),
-        "no bar in a pipe\n{}",
-        describe(&piped)
-    );
+    check!(piped, piped.stderr.is_empty(), "no bar in a pipe");
 }

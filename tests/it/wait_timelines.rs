@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use crate::support::fake_ssm::{FakeSsm, GET_COMMAND_INVOCATION, Step, invocation_step};
 use crate::support::{
-    Cli, FAST_POLL, Spawned, args, assert_exit, assert_single_stderr_line, describe, ids,
+    Cli, FAST_POLL, Spawned, args, assert_exit, assert_single_stderr_line, check, check_eq, ids,
     stdout_json,
 };
 
@@ -33,21 +33,20 @@ fn run_wait(fake: &FakeSsm, max_attempts: Option<&str>, extra: &[&str]) -> (Outp
 #[track_caller]
 fn assert_status(out: &Output, status: &str, details: &str) {
     let v = stdout_json(out);
-    assert_eq!(
+    check_eq!(
+        out,
         (&v["Status"], &v["StatusDetails"]),
-        (&status.into(), &details.into()),
-        "{}",
-        describe(out)
+        (&status.into(), &details.into())
     );
 }
 
 #[track_caller]
 fn assert_calls(fake: &FakeSsm, expected: usize, out: &Output) {
-    assert_eq!(
+    check_eq!(
+        out,
         fake.count(GET_COMMAND_INVOCATION),
         expected,
-        "GetCommandInvocation calls\n{}",
-        describe(out)
+        "GetCommandInvocation calls"
     );
 }
 
@@ -169,8 +168,8 @@ fn terminal_failure_in_text_mode_prints_the_outputs_and_exits_1() {
     let out =
         Cli::new(&fake.url()).run([&["wait"][..], &ids(), &FAST_POLL, &["-o", "text"]].concat());
     assert_exit(&out, 1);
-    assert_eq!(out.stdout, "out ✓\n".as_bytes(), "{}", describe(&out));
-    assert_eq!(out.stderr, b"err\n", "{}", describe(&out));
+    check_eq!(out, out.stdout, "out ✓\n".as_bytes());
+    check_eq!(out, out.stderr, b"err\n");
 }
 
 #[test]
@@ -220,11 +219,7 @@ fn timeout_prints_the_last_seen_invocation_and_exits_4() {
         took >= Duration::from_millis(950) && took < Duration::from_secs(10),
         "--timeout 1s took {took:?}"
     );
-    assert!(
-        fake.count(GET_COMMAND_INVOCATION) >= 3,
-        "{}",
-        describe(&out)
-    );
+    check!(out, fake.count(GET_COMMAND_INVOCATION) >= 3);
 }
 
 #[test]
@@ -235,7 +230,7 @@ fn timeout_in_text_mode_prints_only_the_last_seen_content() {
         let out = Cli::new(&fake.url()).run([&["wait"][..], &ids(), &FAST_POLL, &extra].concat());
         assert_exit(&out, 4);
         // stdout: the command's output so far, and nothing else (no status, no message).
-        assert_eq!(out.stdout, content.as_bytes(), "{}", describe(&out));
+        check_eq!(out, out.stdout, content.as_bytes());
         let line = assert_single_stderr_line(&out);
         assert!(
             line.starts_with("error:") && line.contains("last status: InProgress"),
@@ -249,18 +244,14 @@ fn timeout_before_anything_was_seen_prints_nothing_and_exits_4() {
     let fake = FakeSsm::always(Step::not_found());
     let (out, _) = run_wait(&fake, None, &["--timeout", "500ms"]);
     assert_exit(&out, 4);
-    assert!(out.stdout.is_empty(), "{}", describe(&out));
+    check!(out, out.stdout.is_empty());
     let line = assert_single_stderr_line(&out);
     assert!(
         line.starts_with("error:") && line.contains("never visible"),
         "nothing was seen: {line:?}"
     );
     assert!(!line.contains("last status"), "stderr: {line:?}");
-    assert!(
-        fake.count(GET_COMMAND_INVOCATION) >= 2,
-        "{}",
-        describe(&out)
-    );
+    check!(out, fake.count(GET_COMMAND_INVOCATION) >= 2);
 }
 
 #[test]
@@ -268,7 +259,7 @@ fn not_found_beyond_grace_exits_3_and_says_what_to_check() {
     let fake = FakeSsm::always(Step::not_found());
     let (out, took) = run_wait(&fake, None, &["--not-found-grace", "300ms"]);
     assert_exit(&out, 3);
-    assert!(out.stdout.is_empty(), "{}", describe(&out));
+    check!(out, out.stdout.is_empty());
     let line = assert_single_stderr_line(&out);
     assert!(line.starts_with("error:"), "stderr: {line:?}");
     for what in ["command", "instance", "region"] {
@@ -282,11 +273,7 @@ fn not_found_beyond_grace_exits_3_and_says_what_to_check() {
         took >= Duration::from_millis(300),
         "grace 300ms, took {took:?}"
     );
-    assert!(
-        fake.count(GET_COMMAND_INVOCATION) >= 2,
-        "{}",
-        describe(&out)
-    );
+    check!(out, fake.count(GET_COMMAND_INVOCATION) >= 2);
 }
 
 #[test]
@@ -294,12 +281,8 @@ fn five_consecutive_failed_polls_exit_3_and_a_good_poll_resets_the_count() {
     let fake = FakeSsm::always(Step::Status500);
     let (out, _) = run_wait(&fake, Some("1"), &[]);
     assert_exit(&out, 3);
-    assert!(out.stdout.is_empty(), "{}", describe(&out));
-    assert!(
-        assert_single_stderr_line(&out).starts_with("error:"),
-        "{}",
-        describe(&out)
-    );
+    check!(out, out.stdout.is_empty());
+    check!(out, assert_single_stderr_line(&out).starts_with("error:"));
     assert_calls(&fake, 5, &out);
 
     let mut steps = vec![Step::Status500; 4];
@@ -371,12 +354,7 @@ fn polls_follow_the_interval_flags() {
     // The last look may have been cut by the deadline before the fake read it.
     fake.settle();
     let mut times = arrivals(&fake);
-    assert!(
-        times.len() >= 6,
-        "{} polls\n{}",
-        times.len(),
-        describe(&out)
-    );
+    check!(out, times.len() >= 6, "{} polls", times.len());
     // The last call is the last look at the deadline, off the schedule.
     let last_look = times.pop().unwrap();
     assert!(
@@ -408,14 +386,9 @@ fn a_last_look_at_the_deadline_sees_the_command_that_just_ended() {
     assert_exit(&out, 0);
     assert_status(&out, "Success", "Success");
     assert_eq!(stdout_json(&out)["StandardOutputContent"], "just in time\n");
-    assert!(out.stderr.is_empty(), "{}", describe(&out));
+    check!(out, out.stderr.is_empty());
     let times = arrivals(&fake);
-    assert_eq!(
-        times.len(),
-        2,
-        "the first poll and the last look\n{}",
-        describe(&out)
-    );
+    check_eq!(out, times.len(), 2, "the first poll and the last look");
     // The last look is made at the deadline, not before it.
     assert!(
         times[1] - started >= Duration::from_secs(3),

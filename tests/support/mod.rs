@@ -281,23 +281,40 @@ pub fn describe(out: &Output) -> String {
     )
 }
 
+/// `assert!` with an account of the run `$out` ([`describe`]) after the message.
+macro_rules! check {
+    ($out:expr, $cond:expr $(,)?) => {
+        assert!($cond, "{}", $crate::support::describe(&$out))
+    };
+    ($out:expr, $cond:expr, $($msg:tt)+) => {
+        assert!($cond, "{}\n{}", format_args!($($msg)+), $crate::support::describe(&$out))
+    };
+}
+
+/// `assert_eq!` with an account of the run `$out` after the message.
+macro_rules! check_eq {
+    ($out:expr, $got:expr, $want:expr $(,)?) => {
+        assert_eq!($got, $want, "{}", $crate::support::describe(&$out))
+    };
+    ($out:expr, $got:expr, $want:expr, $($msg:tt)+) => {
+        assert_eq!($got, $want, "{}\n{}", format_args!($($msg)+), $crate::support::describe(&$out))
+    };
+}
+
+pub(crate) use {check, check_eq};
+
 /// Asserts the exit code, showing the whole run when it differs.
 #[track_caller]
 pub fn assert_exit(out: &Output, code: i32) {
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "unexpected exit code\n{}",
-        describe(out)
-    );
+    check_eq!(out, out.status.code(), Some(code), "unexpected exit code");
 }
 
 /// Asserts the exit code and exactly what was printed on each stream.
 #[track_caller]
 pub fn assert_output(out: &Output, code: i32, stdout: &str, stderr: &str) {
     assert_exit(out, code);
-    assert_eq!(stdout_str(out), stdout, "stdout\n{}", describe(out));
-    assert_eq!(stderr_str(out), stderr, "stderr\n{}", describe(out));
+    check_eq!(out, stdout_str(out), stdout, "stdout");
+    check_eq!(out, stderr_str(out), stderr, "stderr");
 }
 
 /// Asserts stderr is exactly one non-empty line (one trailing newline allowed); returns it.
@@ -305,10 +322,10 @@ pub fn assert_output(out: &Output, code: i32, stdout: &str, stderr: &str) {
 pub fn assert_single_stderr_line(out: &Output) -> String {
     let err = stderr_str(out);
     let trimmed = err.strip_suffix('\n').unwrap_or(&err);
-    assert!(
+    check!(
+        out,
         !trimmed.is_empty() && !trimmed.contains('\n'),
-        "expected exactly one line on stderr\n{}",
-        describe(out)
+        "expected exactly one line on stderr"
     );
     trimmed.to_owned()
 }
@@ -320,11 +337,7 @@ pub fn assert_usage_error(out: &Output) -> String {
     assert_exit(out, 2);
     let line = assert_single_stderr_line(out);
     assert!(line.starts_with("error:"), "stderr: {line:?}");
-    assert!(
-        out.stdout.is_empty(),
-        "nothing on stdout\n{}",
-        describe(out)
-    );
+    check!(out, out.stdout.is_empty(), "nothing on stdout");
     line
 }
 
@@ -573,10 +586,10 @@ pub fn assert_totals(text: &str, all: &[&str]) {
 pub fn assert_no_raw_controls(out: &Output) {
     let bytes = &out.stdout;
     let lone_cr = (0..bytes.len()).any(|i| bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
-    assert!(
+    check!(
+        out,
         !bytes.contains(&0x1b) && !lone_cr,
-        "a raw ESC or a lone CR on stdout\n{}",
-        describe(out)
+        "a raw ESC or a lone CR on stdout"
     );
 }
 
@@ -840,13 +853,9 @@ impl Spawned {
         let sent = self.sigint();
         let done = self.finish();
         assert_exit(&done.out, 130);
-        assert!(
-            done.out.stdout.is_empty(),
-            "stdout\n{}",
-            describe(&done.out)
-        );
+        check!(done.out, done.out.stdout.is_empty(), "stdout");
         let stderr = stderr_str(&done.out);
-        assert!(!stderr.contains("panicked"), "{}", describe(&done.out));
+        check!(done.out, !stderr.contains("panicked"));
         let took = done.ended - sent;
         assert!(took <= Duration::from_secs(5), "exit took {took:?}");
         done
