@@ -7,8 +7,8 @@ use crate::support::fake_ssm::{
     CMD_ID, FakeSsm, GET_COMMAND_INVOCATION, INSTANCE_ID, invocation_step,
 };
 use crate::support::{
-    Args, Cli, FAST_POLL, args, assert_exit, assert_rejected, assert_usage_error, check_eq, ids,
-    run, stdout_json,
+    Args, Cli, FAST_POLL, args, assert_error, assert_exit, assert_rejected, check_eq, ids, run,
+    stdout_json,
 };
 
 fn success_fake() -> FakeSsm {
@@ -231,7 +231,7 @@ fn endpoint_url_with_an_invalid_port_is_rejected() {
         let mut cmd = Cli::new(&fake.url()).bare();
         // Should the flag be dropped instead of rejected, the calls would reach the fake.
         cmd.env("AWS_ENDPOINT_URL", fake.url()).args(&args);
-        let line = assert_usage_error(&run(&mut cmd));
+        let line = assert_error(&run(&mut cmd), 2);
         assert!(
             line.contains("--endpoint-url") || line.contains("port"),
             "{args:?}: the line should say what is wrong: {line:?}"

@@ -5,7 +5,7 @@
 //! `error:` line on stderr; and what the service sees: the JSON sent on the wire, the number of
 //! calls, which task is listed in which round of a wait.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::process::Output;
 use std::time::{Duration, Instant};
 
@@ -13,15 +13,16 @@ use serde_json::{Value, json};
 
 use crate::support::fake_mw::{
     AUTOMATION, CmdInstance, DESCRIBE_INVOCATIONS, DESCRIBE_TASKS, FakeMw, GET_COMMAND_INVOCATION,
-    GET_WINDOW_EXECUTION, LAMBDA, LIST_COMMAND_INVOCATIONS, MwTask, MwWorld, RUN_COMMAND,
-    WINDOW_EXECUTION_ID, WINDOW_TARGET_ID, command_id, instance_for, invocation_id,
+    GET_WINDOW_EXECUTION, LAMBDA, LIST_COMMAND_INVOCATIONS, MwInvocation, MwTask, MwWorld,
+    RUN_COMMAND, WINDOW_EXECUTION_ID, WINDOW_TARGET_ID, command_id, instance_for, invocation_id,
     task_execution_id,
 };
 use crate::support::fake_ssm::{Call, Step, fleet_instance_id};
 use crate::support::{
-    Cli, Spawned, args, assert_exit, assert_output, assert_rejected, assert_same_lines,
-    assert_single_stderr_line, botocore_iso, check, check_eq, compact, describe, printed,
-    printed_array, row_of, run, sections, stderr_str, stdout_json, stdout_str,
+    Args, Cli, Spawned, args, array_field, assert_error, assert_exit, assert_output,
+    assert_rejected, assert_same_lines, assert_single_stderr_line, botocore_iso, check, check_eq,
+    printed, printed_array, printed_lines, row_of, run, sections, stderr_str, stdout_json,
+    stdout_str,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -29,40 +30,40 @@ use crate::support::{
 // ---------------------------------------------------------------------------------------------
 
 /// Fast polling so wait tests finish quickly.
-const FAST: [&str; 4] = ["--min-interval", "10ms", "--max-interval", "50ms"];
+const FAST: &str = "--min-interval 10ms --max-interval 50ms";
 
-/// Runs `ssmres task-invocations --window-execution-id WINDOW_EXECUTION_ID <args>` against
-/// `fake` with `TZ` set to `tz`.
-fn run_tz(fake: &FakeMw, tz: &str, args: &[&str]) -> Output {
-    let mut cmd = Cli::new(&fake.url()).cmd();
-    cmd.env("TZ", tz)
-        .args([
-            "task-invocations",
-            "--window-execution-id",
-            WINDOW_EXECUTION_ID,
-        ])
-        .args(args);
-    run(&mut cmd)
+/// Runs `ssmres task-invocations --window-execution-id WINDOW_EXECUTION_ID ARGS` against `fake`
+/// with `TZ` set to `tz`.
+fn run_tz(fake: &FakeMw, tz: &str, args: impl Args) -> Output {
+    let window = [
+        "task-invocations",
+        "--window-execution-id",
+        WINDOW_EXECUTION_ID,
+    ];
+    run(Cli::new(&fake.url())
+        .cmd()
+        .env("TZ", tz)
+        .args(window)
+        .args(args.words()))
 }
 
 /// The same with `TZ=UTC`.
-fn run_utc(fake: &FakeMw, args: &[&str]) -> Output {
+fn run_utc(fake: &FakeMw, args: impl Args) -> Output {
     run_tz(fake, "UTC", args)
 }
 
 /// Starts a fake for `world`, runs with `args` (`TZ=UTC`) and asserts exit 0.
 #[track_caller]
-fn run_ok(world: &MwWorld, args: &[&str]) -> (FakeMw, Output) {
+fn run_ok(world: &MwWorld, args: impl Args) -> (FakeMw, Output) {
     let fake = FakeMw::start(world.clone());
     let out = run_utc(&fake, args);
     assert_exit(&out, 0);
     (fake, out)
 }
 
-/// Starts a fake for `world`, waits (`--wait`, fast polling, `TZ=UTC`, `args`) and asserts
-/// the exit code.
+/// Starts a fake for `world`, waits ([`run_wait`]) and asserts the exit code.
 #[track_caller]
-fn waited(world: &MwWorld, args: &[&str], code: i32) -> (FakeMw, Output) {
+fn waited(world: &MwWorld, args: impl Args, code: i32) -> (FakeMw, Output) {
     let fake = FakeMw::start(world.clone());
     let (out, _) = run_wait(&fake, args);
     assert_exit(&out, code);
@@ -80,10 +81,13 @@ fn assert_round(fake: &FakeMw, n: usize) {
     );
 }
 
-/// The same with `--wait` and fast polling.
-fn run_wait(fake: &FakeMw, args: &[&str]) -> (Output, Duration) {
+/// [`run_utc`] with `--wait` and fast polling; how long it took.
+fn run_wait(fake: &FakeMw, args: impl Args) -> (Output, Duration) {
     let started = Instant::now();
-    let out = run_utc(fake, &[&["--wait"][..], &FAST, args].concat());
+    let out = run_utc(
+        fake,
+        [format!("--wait {FAST}").words(), args.words()].concat(),
+    );
     (out, started.elapsed())
 }
 
@@ -103,17 +107,6 @@ fn printed_all(identities: &[Value]) -> Vec<Value> {
     identities.iter().map(as_printed).collect()
 }
 
-/// The `InvocationId`s of a `-o json` array, in order.
-#[track_caller]
-fn invocation_ids(out: &Output) -> Vec<String> {
-    let doc = stdout_json(out);
-    doc.as_array()
-        .unwrap_or_else(|| panic!("stdout is not a JSON array\n{}", describe(out)))
-        .iter()
-        .map(|v| v["InvocationId"].as_str().unwrap_or("<none>").to_owned())
-        .collect()
-}
-
 fn ids_of(identities: &[Value]) -> Vec<String> {
     identities
         .iter()
@@ -126,9 +119,10 @@ fn ids_of(identities: &[Value]) -> Vec<String> {
 fn assert_json_exactly(out: &Output, identities: &[Value]) {
     let want = printed_array(&printed_all(identities));
     if out.stdout != want.as_bytes() {
+        let printed = array_field(out, "InvocationId");
         check_eq!(
             out,
-            invocation_ids(out),
+            printed,
             ids_of(identities),
             "invocations printed, in order"
         );
@@ -138,17 +132,15 @@ fn assert_json_exactly(out: &Output, identities: &[Value]) {
 
 /// Asserts `calls` walked the pages of one listing: the first without a NextToken, each later
 /// one with the token of the one before, the bodies `base` plus `MaxResults` (one entry per
-/// call) and `NextToken`, and the last answer carried no token (or an empty one).
+/// call) and `NextToken`, all answered; the last answer carried a token (or an empty one) only
+/// when `more` exist.
 #[track_caller]
-fn assert_walked(calls: &[Call], base: &Value, max_results: &[u64]) {
+fn assert_walked(calls: &[Call], base: &Value, max_results: &[u64], more: bool) {
+    let bodies: Vec<&Value> = calls.iter().map(|c| &c.body).collect();
     assert_eq!(
-        calls
-            .iter()
-            .map(|c| c.body["MaxResults"].clone())
-            .collect::<Vec<_>>(),
-        max_results.iter().map(|n| json!(n)).collect::<Vec<_>>(),
-        "MaxResults of each call: {:#?}",
-        calls.iter().map(|c| &c.body).collect::<Vec<_>>()
+        calls.len(),
+        max_results.len(),
+        "one call per page: {bodies:#?}"
     );
     let mut token: Option<String> = None;
     for (i, (call, max)) in calls.iter().zip(max_results).enumerate() {
@@ -157,18 +149,23 @@ fn assert_walked(calls: &[Call], base: &Value, max_results: &[u64]) {
         if let Some(t) = &token {
             want["NextToken"] = json!(t);
         }
-        assert_eq!(call.body, want, "body of call #{}", i + 1);
-        assert_eq!(call.status, 200, "call #{} answered", i + 1);
+        assert_eq!((&call.body, call.status), (&want, 200), "call #{}", i + 1);
         token = call.next_token.clone().filter(|t| !t.is_empty());
     }
     assert_eq!(
-        token, None,
-        "the last page had a NextToken: a page was left out"
+        token.is_some(),
+        more,
+        "a NextToken on the last page: more exist"
     );
 }
 
-fn listing_body(task: &str) -> Value {
-    json!({"WindowExecutionId": WINDOW_EXECUTION_ID, "TaskId": task})
+/// The body of a task's invocation listing, with `more` members.
+fn listing_body(task: &str, more: Value) -> Value {
+    let mut body = json!({"WindowExecutionId": WINDOW_EXECUTION_ID, "TaskId": task});
+    body.as_object_mut()
+        .unwrap()
+        .extend(more.as_object().unwrap().clone());
+    body
 }
 
 fn tasks_body() -> Value {
@@ -189,26 +186,6 @@ fn three_tasks() -> MwWorld {
     ])
 }
 
-/// The calls of each round, round 0 (before the first round began) included.
-fn calls_by_round(fake: &FakeMw) -> Vec<Vec<Call>> {
-    let mut rounds = vec![Vec::new(); fake.round() + 1];
-    for call in fake.calls() {
-        rounds[call.round].push(call);
-    }
-    rounds
-}
-
-/// Where a call comes in a round of a wait: the window's status, the tasks, their invocations,
-/// then (after the last round) the commands' output.
-fn phase(target: &str) -> usize {
-    match target {
-        GET_WINDOW_EXECUTION => 0,
-        DESCRIBE_TASKS => 1,
-        DESCRIBE_INVOCATIONS => 2,
-        _ => 3,
-    }
-}
-
 /// Asserts what every round of a wait costs and in which order. With `window` (no --task-id):
 /// GetMaintenanceWindowExecution first (one answered, SDK retries aside), then every page of
 /// DescribeMaintenanceWindowExecutionTasks, then the invocation listings; without: no Get, the
@@ -216,77 +193,80 @@ fn phase(target: &str) -> usize {
 /// carries Filters or another page size. The last round may have been cut short by --timeout.
 #[track_caller]
 fn assert_wait_rounds(fake: &FakeMw, window: bool) {
-    let rounds = calls_by_round(fake);
+    let mut rounds = vec![Vec::new(); fake.round() + 1];
+    for call in fake.calls() {
+        rounds[call.round].push(call);
+    }
     assert!(
         rounds[0].is_empty(),
         "calls before the first round: {:#?}",
         rounds[0]
     );
     let last = rounds.len() - 1;
+    let first = if window {
+        GET_WINDOW_EXECUTION
+    } else {
+        DESCRIBE_TASKS
+    };
+    // Where a call comes in a round: the window's status, the tasks, their invocations, then
+    // (after the last round) the commands' output.
+    let phases = [GET_WINDOW_EXECUTION, DESCRIBE_TASKS, DESCRIBE_INVOCATIONS];
+    let phase = |t: &str| phases.iter().position(|p| *p == t).unwrap_or(3);
     for (r, calls) in rounds.iter().enumerate().skip(1) {
         let order: Vec<&str> = calls.iter().map(|c| c.target.as_str()).collect();
-        let first = if window {
-            GET_WINDOW_EXECUTION
-        } else {
-            DESCRIBE_TASKS
+        // The calls to `t` answered (only those for a first page with `first`).
+        let answered = |t: &str, first: bool| {
+            let first_page = |c: &Call| !first || c.body.get("NextToken").is_none();
+            (calls.iter())
+                .filter(|c| c.target == t && c.status == 200 && first_page(c))
+                .count()
         };
         assert_eq!(
-            order.first().copied(),
-            Some(first),
+            order.first(),
+            Some(&first),
             "round {r} starts with {first}: {order:#?}"
         );
         assert!(
             order.windows(2).all(|w| phase(w[0]) <= phase(w[1])),
             "round {r}: window status, then tasks, then invocations: {order:#?}"
         );
-        let answered_gets = calls
-            .iter()
-            .filter(|c| c.target == GET_WINDOW_EXECUTION && c.status == 200)
-            .count();
-        if window {
-            assert!(
-                answered_gets == 1 || (r == last && answered_gets == 0),
-                "round {r}: one GetMaintenanceWindowExecution answered: {order:#?}"
-            );
-        } else {
-            assert!(
-                !order.contains(&GET_WINDOW_EXECUTION),
-                "round {r}: no GetMaintenanceWindowExecution with --task-id: {order:#?}"
-            );
-        }
-        if r < last {
-            assert!(
-                calls.iter().any(|c| c.target == DESCRIBE_TASKS
-                    && c.status == 200
-                    && c.body.get("NextToken").is_none()),
-                "round {r}: the tasks listed: {order:#?}"
-            );
-        }
-        for c in calls.iter().filter(|c| c.target == DESCRIBE_TASKS) {
-            let mut want = tasks_body();
-            want["MaxResults"] = json!(100);
-            if let Some(t) = c.body.get("NextToken") {
-                want["NextToken"] = t.clone();
+        let gets = answered(GET_WINDOW_EXECUTION, false);
+        let one_get = gets == 1 || (r == last && gets == 0);
+        assert!(
+            if window {
+                one_get
+            } else {
+                !order.contains(&GET_WINDOW_EXECUTION)
+            },
+            "round {r}: one GetMaintenanceWindowExecution answered, none with --task-id: {order:#?}"
+        );
+        assert!(
+            r == last || answered(DESCRIBE_TASKS, true) > 0,
+            "round {r}: the tasks listed: {order:#?}"
+        );
+        for c in calls {
+            let mut want = json!({"WindowExecutionId": WINDOW_EXECUTION_ID});
+            match c.target.as_str() {
+                GET_WINDOW_EXECUTION => {}
+                DESCRIBE_TASKS => {
+                    want["MaxResults"] = json!(100);
+                    if let Some(t) = c.body.get("NextToken") {
+                        want["NextToken"] = t.clone();
+                    }
+                }
+                DESCRIBE_INVOCATIONS => {
+                    let (no_filters, max) =
+                        (c.body.get("Filters").is_none(), &c.body["MaxResults"]);
+                    assert!(
+                        no_filters && *max == 100,
+                        "round {r}: no Filters while waiting, MaxResults 100: {}",
+                        c.body
+                    );
+                    continue;
+                }
+                _ => continue,
             }
-            assert_eq!(
-                c.body, want,
-                "round {r}: DescribeMaintenanceWindowExecutionTasks"
-            );
-        }
-        for c in calls.iter().filter(|c| c.target == GET_WINDOW_EXECUTION) {
-            assert_eq!(
-                c.body,
-                tasks_body(),
-                "round {r}: GetMaintenanceWindowExecution"
-            );
-        }
-        for c in calls.iter().filter(|c| c.target == DESCRIBE_INVOCATIONS) {
-            assert!(
-                c.body.get("Filters").is_none(),
-                "round {r}: Filters sent while waiting: {}",
-                c.body
-            );
-            assert_eq!(c.body["MaxResults"], 100, "round {r}: {}", c.body);
+            assert_eq!(c.body, want, "round {r}: {}", c.target);
         }
     }
 }
@@ -299,14 +279,16 @@ fn assert_wait_rounds(fake: &FakeMw, window: bool) {
 fn every_page_of_a_tasks_invocations_is_fetched_and_printed_in_order() {
     let world = one_task(230);
     let t0 = task_execution_id(0);
-    let (fake, out) = run_ok(&world, &["--task-id", &t0, "-o", "json"]);
+    let (fake, out) = run_ok(&world, format!("--task-id {t0} -o json"));
     check!(out, out.stderr.is_empty());
     assert_json_exactly(&out, &world.identities_at(0, 1));
     // 230 invocations: pages of 100, 100 and 30, tokens passed through as issued.
+    let listings = fake.calls_to(DESCRIBE_INVOCATIONS);
     assert_walked(
-        &fake.calls_to(DESCRIBE_INVOCATIONS),
-        &listing_body(&t0),
+        &listings,
+        &listing_body(&t0, json!({})),
         &[100, 100, 100],
+        false,
     );
     assert_eq!(
         fake.total_requests(),
@@ -319,7 +301,7 @@ fn every_page_of_a_tasks_invocations_is_fetched_and_printed_in_order() {
 #[test]
 fn default_output_in_a_pipe_is_the_json() {
     let world = one_task(3);
-    let (_, out) = run_ok(&world, &["--task-id", &task_execution_id(0)]);
+    let (_, out) = run_ok(&world, format!("--task-id {}", task_execution_id(0)));
     assert_json_exactly(&out, &world.identities_at(0, 1));
 }
 
@@ -339,26 +321,22 @@ fn max_items_5_asks_for_the_smallest_page_and_prints_5_and_max_items_25_asks_for
     let t0 = task_execution_id(0);
     // --max-items 5: the page of 10 carries a token; with 5 in hand there is no need for it.
     for (n, asked) in [(5, 10), (25, 25)] {
-        let (fake, out) = run_ok(
-            &world,
-            &args(&format!("--task-id {t0} --max-items {n} -o json")),
-        );
+        let (fake, out) = run_ok(&world, format!("--task-id {t0} --max-items {n} -o json"));
         assert_json_exactly(&out, &world.identities_at(0, 1)[..n]);
         assert_max_items_note(&out, Some(n));
-        let body =
-            json!({"WindowExecutionId": WINDOW_EXECUTION_ID, "TaskId": t0, "MaxResults": asked});
         let bodies: Vec<Value> = fake.calls().into_iter().map(|c| c.body).collect();
-        assert_eq!(bodies, [body], "--max-items {n}: one call");
+        assert_eq!(
+            bodies,
+            [listing_body(&t0, json!({"MaxResults": asked}))],
+            "--max-items {n}"
+        );
     }
 
     // 7 invocations: the one page (of 10 asked) holds them all, no NextToken; 2 are dropped,
     // so more exist; --max-items 7 on the same: exactly complete, no note.
     let world = one_task(7);
     for (n, note) in [(5, Some(5)), (7, None)] {
-        let (fake, out) = run_ok(
-            &world,
-            &args(&format!("--task-id {t0} --max-items {n} -o json")),
-        );
+        let (fake, out) = run_ok(&world, format!("--task-id {t0} --max-items {n} -o json"));
         assert_json_exactly(&out, &world.identities_at(0, 1)[..n]);
         assert_eq!(fake.calls_to(DESCRIBE_INVOCATIONS)[0].next_token, None);
         assert_max_items_note(&out, note);
@@ -369,7 +347,8 @@ fn max_items_5_asks_for_the_smallest_page_and_prints_5_and_max_items_25_asks_for
 fn max_items_asks_for_the_remaining_count_on_each_page() {
     let world = one_task(230);
     let t0 = task_execution_id(0);
-    // (--max-items, printed, MaxResults of each page, whether more exist)
+    // (--max-items, printed, MaxResults of each page, whether more exist); each page follows
+    // the one before.
     for (max_items, printed, pages, more) in [
         (150, 150, vec![100, 50], true),
         (195, 195, vec![100, 95], true),
@@ -379,31 +358,14 @@ fn max_items_asks_for_the_remaining_count_on_each_page() {
         (230, 230, vec![100, 100, 30], false),
         (1_000, 230, vec![100, 100, 100], false),
     ] {
-        let fake = FakeMw::start(world.clone());
-        let n = max_items.to_string();
-        let out = run_utc(&fake, &["--task-id", &t0, "--max-items", &n, "-o", "json"]);
-        assert_exit(&out, 0);
+        let (fake, out) = run_ok(
+            &world,
+            format!("--task-id {t0} --max-items {max_items} -o json"),
+        );
         assert_json_exactly(&out, &world.identities_at(0, 1)[..printed]);
         assert_max_items_note(&out, more.then_some(printed));
-        let calls = fake.calls_to(DESCRIBE_INVOCATIONS);
-        assert_eq!(
-            calls
-                .iter()
-                .map(|c| c.body["MaxResults"].clone())
-                .collect::<Vec<_>>(),
-            pages.iter().map(|n| json!(n)).collect::<Vec<_>>(),
-            "--max-items {max_items}: MaxResults of each page"
-        );
-        // Each page followed the one before.
-        for (i, c) in calls.iter().enumerate() {
-            let token = i.checked_sub(1).and_then(|p| calls[p].next_token.clone());
-            assert_eq!(
-                c.body.get("NextToken").and_then(Value::as_str),
-                token.as_deref(),
-                "--max-items {max_items}: NextToken of call #{}",
-                i + 1
-            );
-        }
+        let listings = fake.calls_to(DESCRIBE_INVOCATIONS);
+        assert_walked(&listings, &listing_body(&t0, json!({})), &pages, more);
     }
 }
 
@@ -414,16 +376,21 @@ fn max_items_counts_across_tasks_and_stops_listing_once_reached() {
         MwTask::automation(1).invocations(20),
         MwTask::run_command(2).invocations(20),
     ]);
-    let (fake, out) = run_ok(&world, &["--max-items", "30", "-o", "json"]);
+    let (fake, out) = run_ok(&world, "--max-items 30 -o json");
     let mut want = world.identities_at(0, 1);
     want.extend(world.identities_at(1, 1).into_iter().take(10));
     assert_json_exactly(&out, &want);
-    let listings = fake.calls_to(DESCRIBE_INVOCATIONS);
+    let listings: Vec<Value> = fake
+        .calls_to(DESCRIBE_INVOCATIONS)
+        .into_iter()
+        .map(|c| c.body)
+        .collect();
+    let [t0, t1] = [0, 1].map(task_execution_id);
     assert_eq!(
-        listings.iter().map(|c| c.body.clone()).collect::<Vec<_>>(),
+        listings,
         [
-            json!({"WindowExecutionId": WINDOW_EXECUTION_ID, "TaskId": task_execution_id(0), "MaxResults": 30}),
-            json!({"WindowExecutionId": WINDOW_EXECUTION_ID, "TaskId": task_execution_id(1), "MaxResults": 10}),
+            listing_body(&t0, json!({"MaxResults": 30})),
+            listing_body(&t1, json!({"MaxResults": 10}))
         ],
         "the third task is not listed once 30 were printed"
     );
@@ -434,21 +401,16 @@ fn max_items_counts_across_tasks_and_stops_listing_once_reached() {
         MwTask::run_command(0).invocations(20),
         MwTask::automation(1).invocations(10),
     ]);
-    let (_, out) = run_ok(&world, &["--max-items", "30", "-o", "json"]);
+    let (_, out) = run_ok(&world, "--max-items 30 -o json");
     assert_json_exactly(&out, &world.final_identities());
     assert_max_items_note(&out, None);
 
     // Every invocation of the first task, but a second task never listed: more may exist.
-    let world = MwWorld::new(vec![
-        MwTask::run_command(0).invocations(20),
-        MwTask::automation(1).invocations(10),
-    ]);
-    let (fake, out) = run_ok(&world, &["--max-items", "20", "-o", "json"]);
+    let (fake, out) = run_ok(&world, "--max-items 20 -o json");
     assert_json_exactly(&out, &world.identities_at(0, 1));
     assert_max_items_note(&out, Some(20));
-    assert_eq!(
-        fake.rounds_listing(&task_execution_id(1)),
-        [] as [usize; 0],
+    assert!(
+        fake.rounds_listing(&t1).is_empty(),
         "the second task is not listed"
     );
 }
@@ -458,10 +420,15 @@ fn short_pages_and_an_empty_final_token_end_the_listing() {
     // The service may give fewer items than MaxResults with a token, and "" as the last token.
     let world = one_task(95).page_cap(40).empty_token_on_last_page();
     let t0 = task_execution_id(0);
-    let (fake, out) = run_ok(&world, &["--task-id", &t0, "-o", "json"]);
+    let (fake, out) = run_ok(&world, format!("--task-id {t0} -o json"));
     assert_json_exactly(&out, &world.identities_at(0, 1));
     let calls = fake.calls_to(DESCRIBE_INVOCATIONS);
-    assert_walked(&calls, &listing_body(&t0), &[100, 100, 100]);
+    assert_walked(
+        &calls,
+        &listing_body(&t0, json!({})),
+        &[100, 100, 100],
+        false,
+    );
     assert_eq!(calls[2].next_token.as_deref(), Some(""));
 }
 
@@ -471,12 +438,13 @@ fn every_page_of_the_task_listing_is_followed() {
         .map(|t| MwTask::new(t, [RUN_COMMAND, AUTOMATION, LAMBDA][t % 3]).invocations(t + 1))
         .collect();
     let world = MwWorld::new(tasks).page_cap(2);
-    let (fake, out) = run_ok(&world, &["-o", "json"]);
+    let (fake, out) = run_ok(&world, "-o json");
     assert_json_exactly(&out, &world.final_identities());
     assert_walked(
         &fake.calls_to(DESCRIBE_TASKS),
         &tasks_body(),
         &[100, 100, 100],
+        false,
     );
     let mut listed: Vec<String> = fake
         .calls_to(DESCRIBE_INVOCATIONS)
@@ -486,11 +454,13 @@ fn every_page_of_the_task_listing_is_followed() {
     // Invocation pages are capped too: task 4's five invocations take three pages.
     listed.dedup();
     assert_eq!(listed, (0..5).map(task_execution_id).collect::<Vec<_>>());
-    for t in 0..5 {
+    for t in (0..5).map(task_execution_id).enumerate() {
+        let pages = vec![100; (t.0 + 1).div_ceil(2)];
         assert_walked(
-            &fake.listings_of(&task_execution_id(t)),
-            &listing_body(&task_execution_id(t)),
-            &vec![100; (t + 1).div_ceil(2)],
+            &fake.listings_of(&t.1),
+            &listing_body(&t.1, json!({})),
+            &pages,
+            false,
         );
     }
 }
@@ -502,7 +472,7 @@ fn every_page_of_the_task_listing_is_followed() {
 #[test]
 fn without_task_id_the_tasks_are_listed_then_each_tasks_invocations_in_order() {
     let world = three_tasks();
-    let (fake, out) = run_ok(&world, &["-o", "json"]);
+    let (fake, out) = run_ok(&world, "-o json");
     check!(out, out.stderr.is_empty());
     assert_json_exactly(&out, &world.final_identities());
     let calls: Vec<(String, Value)> = fake
@@ -510,24 +480,18 @@ fn without_task_id_the_tasks_are_listed_then_each_tasks_invocations_in_order() {
         .into_iter()
         .map(|c| (c.target, c.body))
         .collect();
-    let listing = |t: usize| {
+    let max = json!({"MaxResults": 100});
+    let listing = |t| {
         (
             DESCRIBE_INVOCATIONS.to_owned(),
-            json!({"WindowExecutionId": WINDOW_EXECUTION_ID, "TaskId": task_execution_id(t), "MaxResults": 100}),
+            listing_body(&task_execution_id(t), max.clone()),
         )
     };
-    assert_eq!(
-        calls,
-        [
-            (
-                DESCRIBE_TASKS.to_owned(),
-                json!({"WindowExecutionId": WINDOW_EXECUTION_ID, "MaxResults": 100})
-            ),
-            listing(0),
-            listing(1),
-            listing(2),
-        ]
+    let tasks = (
+        DESCRIBE_TASKS.to_owned(),
+        json!({"WindowExecutionId": WINDOW_EXECUTION_ID, "MaxResults": 100}),
     );
+    assert_eq!(calls, [tasks, listing(0), listing(1), listing(2)]);
     assert_eq!(fake.total_requests(), 4);
 }
 
@@ -536,25 +500,21 @@ fn an_empty_listing_prints_an_empty_array() {
     // A task without invocations.
     let world = MwWorld::new(vec![MwTask::run_command(0)]);
     let t0 = task_execution_id(0);
-    let (_, out) = run_ok(&world, &["--task-id", &t0, "-o", "json"]);
+    let (_, out) = run_ok(&world, format!("--task-id {t0} -o json"));
     check_eq!(out, stdout_str(&out), "[]\n");
-    let (_, out) = run_ok(&world, &["--task-id", &t0, "-o", "jsonl"]);
+    let (_, out) = run_ok(&world, format!("--task-id {t0} -o jsonl"));
     check!(out, out.stdout.is_empty());
 
     // A window execution without tasks: one call.
-    let fake = FakeMw::start(MwWorld::new(Vec::new()));
-    let out = run_utc(&fake, &["-o", "json"]);
-    assert_exit(&out, 0);
+    let (fake, out) = run_ok(&MwWorld::new(Vec::new()), "-o json");
     check_eq!(out, stdout_str(&out), "[]\n");
     assert_eq!(fake.total_requests(), 1, "{:#?}", fake.calls());
 
     // A filter nothing passes.
-    let fake = FakeMw::start(one_task(12));
-    let out = run_utc(
-        &fake,
-        &["--task-id", &t0, "--status", "failed", "-o", "json"],
+    let (_, out) = run_ok(
+        &one_task(12),
+        format!("--task-id {t0} --status failed -o json"),
     );
-    assert_exit(&out, 0);
     check_eq!(out, stdout_str(&out), "[]\n");
 }
 
@@ -576,59 +536,36 @@ fn the_status_filter_is_sent_upper_case_in_order_without_duplicates() {
     let world = mixed_statuses();
     let t0 = task_execution_id(0);
     let all = world.identities_at(0, 1);
-    let only = |statuses: &[&str]| -> Vec<Value> {
-        all.iter()
-            .filter(|v| statuses.contains(&v["Status"].as_str().unwrap()))
-            .cloned()
-            .collect()
-    };
     for (args, values) in [
         (
-            vec!["--status", "failed", "--status", "Timed_Out"],
+            "--status failed --status Timed_Out",
             vec!["FAILED", "TIMED_OUT"],
         ),
         (
-            vec![
-                "--status",
-                "FAILED",
-                "--status",
-                "failed",
-                "--status",
-                "timed_out",
-                "--status",
-                "Failed",
-            ],
+            "--status FAILED --status failed --status timed_out --status Failed",
             vec!["FAILED", "TIMED_OUT"],
         ),
         (
-            vec!["--status", "timed_out", "--status", "FAILED"],
+            "--status timed_out --status FAILED",
             vec!["TIMED_OUT", "FAILED"],
         ),
-        (vec!["--status", "success"], vec!["SUCCESS"]),
-        (
-            vec!["--status", "Skipped_Overlapping"],
-            vec!["SKIPPED_OVERLAPPING"],
-        ),
-        (vec!["--status", "cancelling"], vec!["CANCELLING"]),
+        ("--status success", vec!["SUCCESS"]),
+        ("--status Skipped_Overlapping", vec!["SKIPPED_OVERLAPPING"]),
+        ("--status cancelling", vec!["CANCELLING"]),
     ] {
-        let fake = FakeMw::start(world.clone());
-        let mut all_args = vec!["--task-id", t0.as_str(), "-o", "json"];
-        all_args.extend(&args);
-        let out = run_utc(&fake, &all_args);
-        assert_exit(&out, 0);
-        let calls = fake.calls_to(DESCRIBE_INVOCATIONS);
-        assert_eq!(calls.len(), 1, "{args:?}");
-        assert_eq!(
-            calls[0].body,
-            json!({
-                "WindowExecutionId": WINDOW_EXECUTION_ID,
-                "TaskId": t0,
-                "Filters": [{"Key": "STATUS", "Values": values}],
-                "MaxResults": 100
-            }),
-            "{args:?}"
-        );
-        assert_json_exactly(&out, &only(&values));
+        let (fake, out) = run_ok(&world, format!("--task-id {t0} -o json {args}"));
+        let bodies: Vec<Value> = fake
+            .calls_to(DESCRIBE_INVOCATIONS)
+            .into_iter()
+            .map(|c| c.body)
+            .collect();
+        let filters = json!({"Filters": [{"Key": "STATUS", "Values": values}], "MaxResults": 100});
+        assert_eq!(bodies, [listing_body(&t0, filters)], "{args}: one call");
+        let only: Vec<Value> = (all.iter())
+            .filter(|v| values.contains(&v["Status"].as_str().unwrap()))
+            .cloned()
+            .collect();
+        assert_json_exactly(&out, &only);
     }
 }
 
@@ -636,28 +573,23 @@ fn the_status_filter_is_sent_upper_case_in_order_without_duplicates() {
 fn the_status_filter_goes_with_every_tasks_listing_not_with_the_task_listing() {
     let world = MwWorld::new(vec![
         MwTask::run_command(0).with_invocations(4, |j, inv| {
-            inv.status(if j == 2 { "FAILED" } else { "SUCCESS" })
+            inv.status(["SUCCESS", "FAILED"][usize::from(j == 2)])
         }),
         MwTask::automation(1).with_invocations(3, |j, inv| {
-            inv.status(if j == 0 { "FAILED" } else { "SUCCESS" })
+            inv.status(["SUCCESS", "FAILED"][usize::from(j == 0)])
         }),
     ]);
-    let (fake, out) = run_ok(&world, &["--status", "failed", "-o", "json"]);
-    let want = with_status(&world, "FAILED");
-    assert_json_exactly(&out, &want);
-    assert_walked(&fake.calls_to(DESCRIBE_TASKS), &tasks_body(), &[100]);
-    for (t, call) in fake.calls_to(DESCRIBE_INVOCATIONS).iter().enumerate() {
-        assert_eq!(
-            call.body,
-            json!({
-                "WindowExecutionId": WINDOW_EXECUTION_ID,
-                "TaskId": task_execution_id(t),
-                "Filters": [{"Key": "STATUS", "Values": ["FAILED"]}],
-                "MaxResults": 100
-            })
-        );
-    }
-    assert_eq!(fake.calls_to(DESCRIBE_INVOCATIONS).len(), 2);
+    let (fake, out) = run_ok(&world, "--status failed -o json");
+    assert_json_exactly(&out, &with_status(&world, "FAILED"));
+    assert_walked(&fake.calls_to(DESCRIBE_TASKS), &tasks_body(), &[100], false);
+    let bodies: Vec<Value> = fake
+        .calls_to(DESCRIBE_INVOCATIONS)
+        .into_iter()
+        .map(|c| c.body)
+        .collect();
+    let filters = json!({"Filters": [{"Key": "STATUS", "Values": ["FAILED"]}], "MaxResults": 100});
+    let want = [0, 1].map(|t| listing_body(&task_execution_id(t), filters.clone()));
+    assert_eq!(bodies, want);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -699,25 +631,24 @@ fn bad_options_are_rejected_before_any_request() {
         WINDOW_EXECUTION_ID,
     ];
     for extra in [
-        vec!["--status", "DONE"],
-        vec!["--status", "Succeeded"],
-        vec!["--status", "IN-PROGRESS"],
-        vec!["--status", "in progress"],
-        vec!["--status", ""],
-        vec!["--status", "failed", "--status", "nope"],
-        vec!["--max-items", "0"],
-        vec!["--max-items", "-1"],
-        vec!["--max-items", "ten"],
-        vec!["--max-items", "5", "--wait"],
-        vec!["--timeout", "1s"],
-        vec!["--min-interval", "10ms"],
-        vec!["--max-interval", "1s"],
-        vec!["--wait", "--timeout", "soon"],
-        vec!["-o", "yaml"],
+        "--status DONE",
+        "--status Succeeded",
+        "--status IN-PROGRESS",
+        "--status failed --status nope",
+        "--max-items 0",
+        "--max-items -1",
+        "--max-items ten",
+        "--max-items 5 --wait",
+        "--timeout 1s",
+        "--min-interval 10ms",
+        "--max-interval 1s",
+        "--wait --timeout soon",
+        "-o yaml",
     ] {
-        let mut args = w.to_vec();
-        args.extend(&extra);
-        assert_rejected(args);
+        assert_rejected([w.words(), extra.words()].concat());
+    }
+    for status in ["in progress", ""] {
+        assert_rejected([&w[..], &["--status", status]].concat());
     }
 }
 
@@ -728,43 +659,44 @@ fn ids_in_any_case_are_accepted() {
     let window = WINDOW_EXECUTION_ID.to_ascii_uppercase();
     let task = task_execution_id(0).to_ascii_uppercase();
     let args = format!("task-invocations --window-execution-id {window} --task-id {task}");
-    let out = Cli::new(&fake.url()).run(format!("{args} -o json").as_str());
+    let out = Cli::new(&fake.url()).run(format!("{args} -o json"));
     assert_exit(&out, 0);
     let calls = fake.calls_to(DESCRIBE_INVOCATIONS);
     assert_eq!(calls.len(), 1);
-    let sent = |k: &str| calls[0].body[k].as_str().unwrap().to_owned();
-    assert!(sent("WindowExecutionId").eq_ignore_ascii_case(&window));
-    assert!(sent("TaskId").eq_ignore_ascii_case(&task));
+    assert!(
+        calls[0]
+            .field("WindowExecutionId")
+            .unwrap()
+            .eq_ignore_ascii_case(&window)
+    );
+    assert!(
+        calls[0]
+            .field("TaskId")
+            .unwrap()
+            .eq_ignore_ascii_case(&task)
+    );
 
     // Waiting on one task: the listing names it in lower case; the ID given in upper case
     // still picks it.
     let fake = FakeMw::start(world.clone());
     let mut cmd = Cli::new(&fake.url()).cmd();
-    cmd.env("TZ", "UTC")
-        .args(args.split(' '))
-        .args(["--wait", "-o", "json"])
-        .args(FAST);
-    let out = run(&mut cmd);
+    let out = run(cmd
+        .env("TZ", "UTC")
+        .args(format!("{args} --wait -o json {FAST}").words()));
     assert_exit(&out, 0);
     check!(out, out.stderr.is_empty());
     assert_json_exactly(&out, &world.identities_at(0, 1));
     assert_round(&fake, 1);
     let calls = fake.calls_to(DESCRIBE_INVOCATIONS);
     assert_eq!(calls.len(), 1, "{calls:#?}");
+    let listed = calls[0].field("TaskId");
     assert!(
-        calls[0]
-            .field("TaskId")
-            .is_some_and(|t| t.eq_ignore_ascii_case(&task)),
+        listed.is_some_and(|t| t.eq_ignore_ascii_case(&task)),
         "{calls:#?}"
     );
     // One round: the tasks (the IDs as given), then the task's invocations; no Get.
-    assert_eq!(
-        fake.calls()
-            .iter()
-            .map(|c| c.target.as_str())
-            .collect::<Vec<_>>(),
-        [DESCRIBE_TASKS, DESCRIBE_INVOCATIONS]
-    );
+    let targets: Vec<String> = fake.calls().into_iter().map(|c| c.target).collect();
+    assert_eq!(targets, [DESCRIBE_TASKS, DESCRIBE_INVOCATIONS]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -773,38 +705,34 @@ fn ids_in_any_case_are_accepted() {
 
 const OTHER_WINDOW: &str = "0badc0de-1111-4222-8333-444455556666";
 
+/// Asserts exit 3, nothing on stdout and one `error:` line saying "not found" and naming one of
+/// `names` (when there are any).
 #[track_caller]
-fn assert_not_found(out: &Output, names: &str) {
-    assert_exit(out, 3);
-    check!(out, out.stdout.is_empty());
-    let line = assert_single_stderr_line(out);
-    assert!(line.starts_with("error:"), "stderr: {line:?}");
+fn assert_not_found(out: &Output, names: &[&str]) {
+    let line = assert_error(out, 3);
     assert!(
         line.contains("not found"),
         "stderr says \"not found\": {line:?}"
     );
-    assert!(line.contains(names), "stderr names {names}: {line:?}");
+    let named = names.is_empty() || names.iter().any(|n| line.contains(n));
+    assert!(named, "stderr names one of {names:?}: {line:?}");
 }
 
 #[test]
 fn an_unknown_window_execution_exits_3_not_found_after_one_call() {
     let t0 = task_execution_id(0);
     for (args, target) in [
-        (vec![], DESCRIBE_TASKS),
-        (vec!["--task-id", t0.as_str()], DESCRIBE_INVOCATIONS),
+        (String::new(), DESCRIBE_TASKS),
+        (format!("--task-id {t0}"), DESCRIBE_INVOCATIONS),
         // A wait without --task-id reads the window's status first.
-        (vec!["--wait"], GET_WINDOW_EXECUTION),
-        (vec!["--wait", "--task-id", t0.as_str()], DESCRIBE_TASKS),
-        (vec!["--with-output"], DESCRIBE_TASKS),
+        (format!("--wait {FAST}"), GET_WINDOW_EXECUTION),
+        (format!("--wait {FAST} --task-id {t0}"), DESCRIBE_TASKS),
+        ("--with-output".to_owned(), DESCRIBE_TASKS),
     ] {
         let fake = FakeMw::start(one_task(3));
-        let mut cmd = Cli::new(&fake.url()).cmd();
-        cmd.args(["task-invocations", "--window-execution-id", OTHER_WINDOW])
-            .args(&args)
-            .args(FAST.iter().filter(|_| args.contains(&"--wait")))
-            .args(["-o", "json"]);
-        let out = run(&mut cmd);
-        assert_not_found(&out, OTHER_WINDOW);
+        let window = format!("task-invocations --window-execution-id {OTHER_WINDOW}");
+        let out = Cli::new(&fake.url()).run(format!("{window} {args} -o json"));
+        assert_not_found(&out, &[OTHER_WINDOW]);
         let calls = fake.calls();
         assert_eq!(calls.len(), 1, "{args:?}: not retried: {calls:#?}");
         assert_eq!(calls[0].target, target, "{args:?}");
@@ -815,32 +743,18 @@ fn an_unknown_window_execution_exits_3_not_found_after_one_call() {
 fn an_unknown_task_exits_3_not_found() {
     let unknown = task_execution_id(7);
     let fake = FakeMw::start(one_task(3));
-    let out = run_utc(&fake, &["--task-id", &unknown, "-o", "json"]);
-    assert_exit(&out, 3);
-    let line = assert_single_stderr_line(&out);
-    assert!(
-        line.starts_with("error:") && line.contains("not found"),
-        "{line:?}"
-    );
-    assert!(
-        line.contains(&unknown) || line.contains(WINDOW_EXECUTION_ID),
-        "stderr names the task or the window execution: {line:?}"
-    );
-    check!(out, out.stdout.is_empty());
+    let out = run_utc(&fake, format!("--task-id {unknown} -o json"));
+    // It names the task or the window execution.
+    assert_not_found(&out, &[&unknown, WINDOW_EXECUTION_ID]);
     assert_eq!(fake.total_requests(), 1);
 
     // Waiting: the task is not in the window execution's listing.
     let fake = FakeMw::start(one_task(3));
-    let (out, _) = run_wait(&fake, &["--task-id", &unknown, "-o", "json"]);
-    assert_exit(&out, 3);
-    let line = assert_single_stderr_line(&out);
+    let (out, _) = run_wait(&fake, format!("--task-id {unknown} -o json"));
+    assert_not_found(&out, &[]);
+    let listings = fake.calls_to(DESCRIBE_INVOCATIONS);
     assert!(
-        line.starts_with("error:") && line.contains("not found"),
-        "{line:?}"
-    );
-    check!(out, out.stdout.is_empty());
-    assert!(
-        fake.calls_to(DESCRIBE_INVOCATIONS).is_empty(),
+        listings.is_empty(),
         "no listing of a task that is not there"
     );
     assert_round(&fake, 1);
@@ -852,26 +766,16 @@ fn access_denied_exits_3_with_the_message_after_one_call() {
                    ssm:DescribeMaintenanceWindowExecutionTaskInvocations";
     let world = one_task(3).fail_always(DESCRIBE_INVOCATIONS, Step::access_denied(message));
     let fake = FakeMw::start(world);
-    let out = run_utc(&fake, &["--task-id", &task_execution_id(0), "-o", "json"]);
-    assert_exit(&out, 3);
-    let line = assert_single_stderr_line(&out);
-    assert!(
-        line.starts_with("error:") && line.contains(message),
-        "{line:?}"
-    );
-    check!(out, out.stdout.is_empty());
+    let out = run_utc(&fake, format!("--task-id {} -o json", task_execution_id(0)));
+    let line = assert_error(&out, 3);
+    assert!(line.contains(message), "{line:?}");
     assert_eq!(fake.total_requests(), 1, "access denied is not retried");
 }
 
 #[test]
 fn throttling_that_does_not_stop_exits_3_after_the_sdk_retries() {
-    let world = one_task(3).fail_always(DESCRIBE_TASKS, Step::throttled());
-    let fake = FakeMw::start(world);
-    let out = run_utc(&fake, &["-o", "json"]);
-    assert_exit(&out, 3);
-    let line = assert_single_stderr_line(&out);
-    assert!(line.starts_with("error:"), "{line:?}");
-    check!(out, out.stdout.is_empty());
+    let fake = FakeMw::start(one_task(3).fail_always(DESCRIBE_TASKS, Step::throttled()));
+    assert_error(&run_utc(&fake, "-o json"), 3);
     assert!(fake.total_requests() > 1, "throttling is retried");
     assert!(fake.calls_to(DESCRIBE_INVOCATIONS).is_empty());
 }
@@ -879,12 +783,9 @@ fn throttling_that_does_not_stop_exits_3_after_the_sdk_retries() {
 #[test]
 fn a_throttled_page_and_a_500_in_the_middle_lose_and_duplicate_nothing() {
     let t0 = task_execution_id(0);
-    let world = one_task(230).fail_page(
-        DESCRIBE_INVOCATIONS,
-        2,
-        vec![Step::throttled(), Step::Status500],
-    );
-    let (fake, out) = run_ok(&world, &["--task-id", &t0, "-o", "json"]);
+    let faults = vec![Step::throttled(), Step::Status500];
+    let world = one_task(230).fail_page(DESCRIBE_INVOCATIONS, 2, faults);
+    let (fake, out) = run_ok(&world, format!("--task-id {t0} -o json"));
     assert_json_exactly(&out, &world.identities_at(0, 1));
     let calls = fake.calls_to(DESCRIBE_INVOCATIONS);
     assert_eq!(
@@ -910,28 +811,22 @@ fn two_tasks_ending_in_rounds_3_and_4() -> MwWorld {
 
 /// Waits on `world` (no --task-id) and asserts the exit code, the final identities printed,
 /// the round the wait ended in, every round's calls ([`assert_wait_rounds`]), and for each
-/// `(task, rounds)` the rounds in which that task was listed.
+/// `(task, rounds)` the rounds in which that task was listed, once each (each fits one page).
 #[track_caller]
-fn assert_waited(
-    world: &MwWorld,
-    code: i32,
-    round: usize,
-    listed: &[(usize, &[usize])],
-) -> (FakeMw, Output) {
-    let (fake, out) = waited(world, &["-o", "json"], code);
+fn assert_waited(world: &MwWorld, code: i32, round: usize, listed: &[(usize, &[usize])]) -> Output {
+    let (fake, out) = waited(world, "-o json", code);
     assert_json_exactly(&out, &world.final_identities());
     assert_round(&fake, round);
-    for (t, rounds) in listed {
+    for (t, rounds) in listed.iter().map(|(t, r)| (task_execution_id(*t), *r)) {
+        assert_eq!(fake.rounds_listing(&t), rounds, "task {t}");
         assert_eq!(
-            fake.rounds_listing(&task_execution_id(*t)),
-            *rounds,
-            "task {t}"
+            fake.listings_of(&t).len(),
+            rounds.len(),
+            "task {t}: one listing a round"
         );
-        // One listing per round (each fits one page).
-        assert_eq!(fake.listings_of(&task_execution_id(*t)).len(), rounds.len());
     }
     assert_wait_rounds(&fake, true);
-    (fake, out)
+    out
 }
 
 #[test]
@@ -943,7 +838,7 @@ fn wait_follows_pending_in_progress_success_and_exits_0() {
     assert_eq!(world.window_state_at(3).0, "IN_PROGRESS");
     assert_eq!(world.window_state_at(4).0, "SUCCESS");
     // Task 0 was final in round 3, seen final a second time in round 4: listed in both.
-    let (_, out) = assert_waited(&world, 0, 4, &[(0, &[1, 2, 3, 4]), (1, &[1, 2, 3, 4])]);
+    let out = assert_waited(&world, 0, 4, &[(0, &[1, 2, 3, 4]), (1, &[1, 2, 3, 4])]);
     check!(out, out.stderr.is_empty());
 }
 
@@ -953,17 +848,11 @@ fn wait_ending_in_another_terminal_state_exits_1() {
         let world = MwWorld::new(vec![MwTask::run_command(0).with_invocations(
             3,
             |j, inv| {
-                if j == 1 {
-                    inv.ends_at(2, status)
-                } else {
-                    inv.ends_at(3, "SUCCESS")
-                }
+                let (round, end) = if j == 1 { (2, status) } else { (3, "SUCCESS") };
+                inv.ends_at(round, end)
             },
         )]);
-        let (fake, out) = waited(&world, &["-o", "json"], 1);
-        assert_json_exactly(&out, &world.final_identities());
-        assert_round(&fake, 3);
-        assert_wait_rounds(&fake, true);
+        assert_waited(&world, 1, 3, &[]);
     }
 }
 
@@ -975,18 +864,15 @@ fn wait_sends_no_filters_and_prints_only_the_statuses_asked_for() {
         }),
         MwTask::lambda(1).with_invocations(2, |_, inv| inv.ends_at(2, "SUCCESS")),
     ]);
-    let (fake, out) = waited(&world, &["--status", "failed", "-o", "json"], 1);
-    // The exit code counts every invocation, whatever is printed.
-    let want = with_status(&world, "FAILED");
-    assert_eq!(want.len(), 1);
-    assert_json_exactly(&out, &want);
-    assert_wait_rounds(&fake, true);
-
-    // Only successes asked for while one failed: exit 1 still, the successes printed.
-    let (fake, out) = waited(&world, &["--status", "SUCCESS", "-o", "json"], 1);
-    let want = with_status(&world, "SUCCESS");
-    assert_json_exactly(&out, &want);
-    assert_wait_rounds(&fake, true);
+    assert_eq!(with_status(&world, "FAILED").len(), 1);
+    // The exit code counts every invocation, whatever is printed: only successes asked for
+    // while one failed is exit 1 still.
+    for status in ["FAILED", "SUCCESS"] {
+        let lower = status.to_ascii_lowercase();
+        let (fake, out) = waited(&world, format!("--status {lower} -o json"), 1);
+        assert_json_exactly(&out, &with_status(&world, status));
+        assert_wait_rounds(&fake, true);
+    }
 }
 
 /// The final identities of `world` in `status`.
@@ -1035,11 +921,10 @@ fn wait_timeout_while_in_progress_exits_4_with_a_timed_out_line() {
     let world = never_ending_world();
     assert_eq!(world.window_state_at(2).0, "IN_PROGRESS");
     let fake = FakeMw::start(world.clone());
-    let (out, took) = run_wait(&fake, &["--timeout", "400ms", "-o", "json"]);
-    let status = last_status(&out);
+    let (out, took) = run_wait(&fake, "--timeout 400ms -o json");
     check_eq!(
         out,
-        status,
+        last_status(&out),
         "window IN_PROGRESS · 2 of 3 invocations finished, 1 failed · 1 of 2 tasks ended"
     );
     assert!(
@@ -1053,36 +938,30 @@ fn wait_timeout_while_in_progress_exits_4_with_a_timed_out_line() {
     );
     assert_wait_rounds(&fake, true);
     // The last listing seen is printed (the same from round 2 on).
-    let mut want = world.identities_at(0, 2);
-    want.extend(world.identities_at(1, 2));
+    let want = [world.identities_at(0, 2), world.identities_at(1, 2)].concat();
     assert_json_exactly(&out, &want);
 
     // With --with-output: no output fetched at the deadline, no CommandInvocations key.
     let fake = FakeMw::start(world.clone());
-    let (out, _) = run_wait(
-        &fake,
-        &["--timeout", "400ms", "--with-output", "-o", "json"],
-    );
+    let (out, _) = run_wait(&fake, "--timeout 400ms --with-output -o json");
     let status = last_status(&out);
     assert!(
         status.contains("2 of 3 invocations finished, 1 failed"),
         "{status:?}"
     );
     assert_json_exactly(&out, &want);
-    assert!(
-        fake.calls_to(LIST_COMMAND_INVOCATIONS).is_empty()
-            && fake.calls_to(GET_COMMAND_INVOCATION).is_empty(),
+    let fetched = [LIST_COMMAND_INVOCATIONS, GET_COMMAND_INVOCATION].map(|t| fake.count(t));
+    assert_eq!(
+        fetched,
+        [0, 0],
         "no output fetched after the timeout: {:#?}",
         fake.calls()
     );
 
     // With --task-id: the task's figures, no window status.
-    let t0 = task_execution_id(0);
     let fake = FakeMw::start(world.clone());
-    let (out, _) = run_wait(
-        &fake,
-        &["--task-id", &t0, "--timeout", "400ms", "-o", "json"],
-    );
+    let t0 = task_execution_id(0);
+    let (out, _) = run_wait(&fake, format!("--task-id {t0} --timeout 400ms -o json"));
     let status = last_status(&out);
     assert!(
         !status.starts_with("window") && !status.contains("IN_PROGRESS ·"),
@@ -1101,43 +980,37 @@ fn wait_timeout_while_in_progress_exits_4_with_a_timed_out_line() {
 fn wait_timeout_before_any_round_completed_prints_nothing() {
     // Far longer than the timeout and its bound below.
     let slow = Duration::from_secs(30);
+    let late = |target| never_ending_world().delay_in_round(target, 1, slow);
     let t0 = task_execution_id(0);
     for (what, world, args) in [
         (
             "the first answer (GetMaintenanceWindowExecution) came too late",
-            never_ending_world().delay_in_round(GET_WINDOW_EXECUTION, 1, slow),
-            vec![],
+            late(GET_WINDOW_EXECUTION),
+            String::new(),
         ),
         (
             "with --task-id, the first answer (the tasks) came too late",
-            never_ending_world().delay_in_round(DESCRIBE_TASKS, 1, slow),
-            vec!["--task-id", t0.as_str()],
+            late(DESCRIBE_TASKS),
+            format!("--task-id {t0}"),
         ),
         (
             "the window and the tasks answered, the invocations too late",
-            never_ending_world().delay_in_round(DESCRIBE_INVOCATIONS, 1, slow),
-            vec![],
+            late(DESCRIBE_INVOCATIONS),
+            String::new(),
         ),
         (
             "--with-output, the first answer came too late",
-            never_ending_world().delay_in_round(GET_WINDOW_EXECUTION, 1, slow),
-            vec!["--with-output"],
+            late(GET_WINDOW_EXECUTION),
+            "--with-output".into(),
         ),
     ] {
         let fake = FakeMw::start(world);
-        let mut all = vec!["--timeout", "300ms", "-o", "json"];
-        all.extend(&args);
-        let (out, took) = run_wait(&fake, &all);
-        assert_exit(&out, 4);
-        let line = assert_single_stderr_line(&out);
+        let (out, took) = run_wait(&fake, format!("--timeout 300ms -o json {args}"));
+        // Nothing seen, nothing printed.
+        let line = assert_error(&out, 4);
         assert!(
             line.starts_with("error: timed out after"),
             "{what}: stderr {line:?}"
-        );
-        check!(
-            out,
-            out.stdout.is_empty(),
-            "{what}: nothing seen, nothing printed"
         );
         assert!(
             took < Duration::from_secs(10),
@@ -1169,21 +1042,16 @@ fn a_task_must_be_seen_final_in_two_consecutive_rounds() {
     // Task 0 says SUCCESS from round 1 with its one invocation ended (final in round 1); in
     // round 2 a second invocation shows up running (not final), ending in round 3 (final in
     // rounds 3 and 4): listed in rounds 1 to 4, not in round 5. The window ends in round 5.
-    let world = MwWorld::new(vec![
-        MwTask::run_command(0)
-            .with_invocations(2, |j, inv| {
-                if j == 1 {
-                    inv.listed_from(2)
-                        .status_from(1, "IN_PROGRESS")
-                        .status_from(3, "SUCCESS")
-                } else {
-                    inv
-                }
-            })
-            .status_from(1, "SUCCESS"),
-    ])
-    .window_status_from(1, "IN_PROGRESS")
-    .window_status_from(5, "SUCCESS");
+    let late = |inv: MwInvocation| {
+        inv.listed_from(2)
+            .status_from(1, "IN_PROGRESS")
+            .status_from(3, "SUCCESS")
+    };
+    let task =
+        MwTask::run_command(0).with_invocations(2, |j, inv| if j == 1 { late(inv) } else { inv });
+    let world = MwWorld::new(vec![task.status_from(1, "SUCCESS")])
+        .window_status_from(1, "IN_PROGRESS")
+        .window_status_from(5, "SUCCESS");
     assert_eq!(world.identities_at(0, 1).len(), 1);
     assert_eq!(world.identities_at(0, 2)[1]["Status"], "IN_PROGRESS");
     assert_waited(&world, 0, 5, &[(0, &[1, 2, 3, 4])]);
@@ -1205,14 +1073,13 @@ fn wait_without_a_window_status_waits_on_the_tasks_and_invocations_only() {
         MwTask::run_command(0).with_invocations(2, |j, inv| inv.ends_at(2 + j, "SUCCESS")),
     ])
     .window_status_absent();
-    let (fake, out) = waited(&world, &["--timeout", "5s", "-o", "json"], 0);
+    let (fake, out) = waited(&world, "--timeout 5s -o json", 0);
     check!(out, out.stderr.is_empty());
     assert_json_exactly(&out, &world.final_identities());
     assert_round(&fake, 3);
+    let gets = fake.calls_to(GET_WINDOW_EXECUTION);
     assert!(
-        fake.calls_to(GET_WINDOW_EXECUTION)
-            .iter()
-            .all(|c| c.status == 200),
+        gets.iter().all(|c| c.status == 200),
         "the fake answered every Get"
     );
     assert_wait_rounds(&fake, true);
@@ -1224,24 +1091,21 @@ fn wait_without_a_window_status_waits_on_the_tasks_and_invocations_only() {
         }),
     ])
     .window_status_absent();
-    let (fake, out) = waited(&world, &["--timeout", "5s", "-o", "json"], 1);
+    let (fake, out) = waited(&world, "--timeout 5s -o json", 1);
     assert_json_exactly(&out, &world.final_identities());
     assert_round(&fake, 2);
 }
 
 #[test]
 fn wait_goes_on_while_a_terminal_task_still_has_a_running_invocation() {
-    let world = MwWorld::new(vec![
-        MwTask::run_command(0)
-            .with_invocations(2, |j, inv| {
-                if j == 0 {
-                    inv.status("SUCCESS")
-                } else {
-                    inv.ends_at(3, "SUCCESS")
-                }
-            })
-            .status_from(1, "SUCCESS"),
-    ]);
+    let task = MwTask::run_command(0).with_invocations(2, |j, inv| {
+        if j == 0 {
+            inv.status("SUCCESS")
+        } else {
+            inv.ends_at(3, "SUCCESS")
+        }
+    });
+    let world = MwWorld::new(vec![task.status_from(1, "SUCCESS")]);
     assert_waited(&world, 0, 3, &[(0, &[1, 2, 3])]);
 }
 
@@ -1260,13 +1124,8 @@ fn wait_goes_on_while_a_task_is_running_with_every_invocation_ended() {
 #[test]
 fn wait_follows_a_task_and_invocations_appearing_late() {
     let world = MwWorld::new(vec![
-        MwTask::run_command(0).with_invocations(2, |j, inv| {
-            if j == 1 {
-                inv.listed_from(2).ends_at(3, "SUCCESS")
-            } else {
-                inv.ends_at(2, "SUCCESS")
-            }
-        }),
+        MwTask::run_command(0)
+            .with_invocations(2, |j, inv| inv.listed_from(1 + j).ends_at(2 + j, "SUCCESS")),
         MwTask::lambda(1)
             .listed_from(3)
             .with_invocations(1, |_, inv| inv.listed_from(4).ends_at(5, "SUCCESS")),
@@ -1283,21 +1142,16 @@ fn wait_with_task_id_counts_only_that_task() {
         MwTask::automation(1).with_invocations(2, |j, inv| inv.ends_at(2 + j, "SUCCESS")),
     ]);
     let t1 = task_execution_id(1);
-    let (fake, out) = waited(&world, &["--task-id", &t1, "-o", "json"], 0);
+    let (fake, out) = waited(&world, format!("--task-id {t1} -o json"), 0);
     assert_json_exactly(&out, &world.identities_at(1, usize::MAX));
     assert_round(&fake, 3);
     assert_eq!(fake.rounds_listing(&t1), [1, 2, 3]);
-    assert!(
-        fake.listings_of(&task_execution_id(0)).is_empty(),
-        "the other task is not listed"
-    );
+    let other = fake.listings_of(&task_execution_id(0));
+    assert!(other.is_empty(), "the other task is not listed");
     // No GetMaintenanceWindowExecution with --task-id.
     assert_wait_rounds(&fake, false);
     for c in fake.calls_to(DESCRIBE_INVOCATIONS) {
-        assert_eq!(
-            c.body,
-            json!({"WindowExecutionId": WINDOW_EXECUTION_ID, "TaskId": t1, "MaxResults": 100})
-        );
+        assert_eq!(c.body, listing_body(&t1, json!({"MaxResults": 100})));
     }
 }
 
@@ -1307,7 +1161,7 @@ fn wait_over_several_pages_lists_every_page_each_round() {
         MwTask::run_command(0).with_invocations(230, |j, inv| inv.ends_at(2 + j % 2, "SUCCESS")),
     ]);
     let t0 = task_execution_id(0);
-    let (fake, out) = waited(&world, &["--task-id", &t0, "-o", "json"], 0);
+    let (fake, out) = waited(&world, format!("--task-id {t0} -o json"), 0);
     assert_json_exactly(&out, &world.identities_at(0, usize::MAX));
     assert_eq!(fake.round(), 3);
     for r in 1..=3 {
@@ -1316,7 +1170,12 @@ fn wait_over_several_pages_lists_every_page_each_round() {
             .into_iter()
             .filter(|c| c.round == r)
             .collect();
-        assert_walked(&calls, &listing_body(&t0), &[100, 100, 100]);
+        assert_walked(
+            &calls,
+            &listing_body(&t0, json!({})),
+            &[100, 100, 100],
+            false,
+        );
     }
     assert_wait_rounds(&fake, false);
 }
@@ -1327,22 +1186,21 @@ fn wait_rides_out_a_throttled_page_mid_wait() {
         .fail_page_in_round(DESCRIBE_INVOCATIONS, 2, 1, vec![Step::throttled()])
         .fail_page_in_round(DESCRIBE_TASKS, 3, 1, vec![Step::Status500])
         .fail_page_in_round(GET_WINDOW_EXECUTION, 3, 1, vec![Step::throttled()]);
-    let (fake, out) = waited(&world, &["-o", "json"], 0);
+    let (fake, out) = waited(&world, "-o json", 0);
     assert_json_exactly(&out, &world.final_identities());
     assert_round(&fake, 4);
-    let faulted: Vec<(String, usize)> = fake
-        .calls()
-        .into_iter()
+    let faulted: Vec<(String, usize)> = (fake.calls().into_iter())
         .filter(|c| c.status != 200)
         .map(|c| (c.target, c.round))
         .collect();
+    let want = [
+        (DESCRIBE_INVOCATIONS, 2),
+        (GET_WINDOW_EXECUTION, 3),
+        (DESCRIBE_TASKS, 3),
+    ];
+    let want: Vec<(String, usize)> = want.iter().map(|(t, r)| (t.to_string(), *r)).collect();
     assert_eq!(
-        faulted,
-        [
-            (DESCRIBE_INVOCATIONS.to_owned(), 2),
-            (GET_WINDOW_EXECUTION.to_owned(), 3),
-            (DESCRIBE_TASKS.to_owned(), 3),
-        ],
+        faulted, want,
         "every scripted fault was played, its retry in the same round"
     );
     assert_wait_rounds(&fake, true);
@@ -1362,12 +1220,14 @@ fn rounds_are_spaced_by_the_poll_intervals() {
     // The schedule itself is the poll loop's (`src/poll_tests.rs`); here, that the defaults and
     // the flags reach it. A pause is never shorter than asked; a busy machine may stretch one,
     // so the caps are far above the intervals and still tell the minimum from the maximum.
+    let ends_at = |r| {
+        MwWorld::new(vec![
+            MwTask::run_command(0).with_invocations(1, |_, inv| inv.ends_at(r, "SUCCESS")),
+        ])
+    };
     // Defaults: the first pause is the 500ms minimum (5% of next to nothing waited), not the
     // 10s maximum.
-    let world = MwWorld::new(vec![
-        MwTask::run_command(0).with_invocations(1, |_, inv| inv.ends_at(2, "SUCCESS")),
-    ]);
-    let (fake, _) = run_ok(&world, &["--wait", "-o", "json"]);
+    let (fake, _) = run_ok(&ends_at(2), "--wait -o json");
     let starts = round_starts(&fake);
     assert_eq!(starts.len(), 2, "{:#?}", fake.calls());
     let gap = starts[1] - starts[0];
@@ -1377,22 +1237,15 @@ fn rounds_are_spaced_by_the_poll_intervals() {
     );
 
     // --min-interval 150ms --max-interval 150ms: every pause 150ms.
-    let world = MwWorld::new(vec![
-        MwTask::run_command(0).with_invocations(1, |_, inv| inv.ends_at(4, "SUCCESS")),
-    ]);
-    let fake = FakeMw::start(world);
-    let out = run_utc(
-        &fake,
-        &args("--wait --min-interval 150ms --max-interval 150ms -o json"),
+    let (fake, _) = run_ok(
+        &ends_at(4),
+        "--wait --min-interval 150ms --max-interval 150ms -o json",
     );
-    assert_exit(&out, 0);
     let starts = round_starts(&fake);
     assert_eq!(starts.len(), 4, "{:#?}", fake.calls());
     let mut gaps: Vec<Duration> = starts.windows(2).map(|p| p[1] - p[0]).collect();
-    assert!(
-        gaps.iter().all(|g| *g >= Duration::from_millis(140)),
-        "rounds {gaps:?} apart with 150ms intervals"
-    );
+    let floor = gaps.iter().all(|g| *g >= Duration::from_millis(140));
+    assert!(floor, "rounds {gaps:?} apart with 150ms intervals");
     gaps.sort();
     assert!(
         gaps[1] < Duration::from_secs(1),
@@ -1406,12 +1259,12 @@ fn sigint_during_a_wait_exits_130() {
         MwTask::run_command(0).with_invocations(2, |_, inv| inv.never_ends()),
     ]);
     let fake = FakeMw::start(world);
-    let mut cmd = Cli::new(&fake.url()).cmd();
-    cmd.args(args(&format!(
-        "task-invocations --window-execution-id {WINDOW_EXECUTION_ID} --wait -o json"
-    )))
-    .args(FAST);
-    let mut run = Spawned::start(&mut cmd);
+    let window = format!("task-invocations --window-execution-id {WINDOW_EXECUTION_ID}");
+    let mut run = Spawned::start(
+        Cli::new(&fake.url())
+            .cmd()
+            .args(format!("{window} --wait -o json {FAST}").words()),
+    );
     run.until("a third round", fake.wait(|| fake.round() >= 3));
     run.interrupt();
 }
@@ -1447,63 +1300,59 @@ fn with_commands() -> MwWorld {
 /// The identities of `world` as `--with-output -o json` prints them: RUN_COMMAND ones with
 /// `CommandInvocations`, the final GetCommandInvocation record of each instance and step.
 fn with_command_invocations(world: &MwWorld, identities: &[Value]) -> Vec<Value> {
-    identities
-        .iter()
-        .map(|identity| {
-            let mut v = as_printed(identity);
-            if identity["TaskType"] != RUN_COMMAND {
-                return v;
-            }
-            let Some(command) = identity.get("ExecutionId").and_then(Value::as_str) else {
-                return v;
-            };
-            let task = world
-                .tasks
-                .iter()
-                .find(|t| t.task_execution_id == identity["TaskExecutionId"])
-                .unwrap();
-            let inv = task
-                .invocations
-                .iter()
-                .find(|i| i.invocation_id == identity["InvocationId"])
-                .unwrap();
-            let records: Vec<Value> = inv
-                .instances
-                .iter()
-                .flat_map(|i| i.final_get_bodies(command, inv.final_status()))
-                .collect();
-            v["CommandInvocations"] = Value::Array(records);
-            v
-        })
-        .collect()
+    let with_records = |identity: &Value| {
+        let mut v = as_printed(identity);
+        let command = identity.get("ExecutionId").and_then(Value::as_str);
+        let (Some(command), RUN_COMMAND) = (command, identity["TaskType"].as_str().unwrap()) else {
+            return v;
+        };
+        let task = world
+            .tasks
+            .iter()
+            .find(|t| t.task_execution_id == identity["TaskExecutionId"]);
+        let inv = task
+            .unwrap()
+            .invocations
+            .iter()
+            .find(|i| i.invocation_id == identity["InvocationId"])
+            .unwrap();
+        let records = inv
+            .instances
+            .iter()
+            .flat_map(|i| i.final_get_bodies(command, inv.final_status()));
+        v["CommandInvocations"] = records.collect();
+        v
+    };
+    identities.iter().map(with_records).collect()
+}
+
+/// [`with_command_invocations`] of every final identity of `world`.
+fn expanded(world: &MwWorld) -> Vec<Value> {
+    with_command_invocations(world, &world.final_identities())
+}
+
+/// What [`get_requests`] lists for instance `k` of invocation `j` of task `t` (no PluginName).
+fn fetched(t: usize, j: usize, k: usize) -> (String, String, Option<String>) {
+    (command_id(t, j), instance_for(t, j, k), None)
 }
 
 /// The `(CommandId, InstanceId, PluginName)` of each GetCommandInvocation request, sorted.
 fn get_requests(fake: &FakeMw) -> Vec<(String, String, Option<String>)> {
-    let mut gets: Vec<(String, String, Option<String>)> = fake
-        .calls_to(GET_COMMAND_INVOCATION)
-        .iter()
+    let mut gets: Vec<_> = (fake.calls_to(GET_COMMAND_INVOCATION).into_iter())
         .map(|c| {
-            let keys: BTreeSet<&str> = c
+            let keys = ["CommandId", "InstanceId", "PluginName"];
+            let known = c
                 .body
                 .as_object()
                 .unwrap()
                 .keys()
-                .map(String::as_str)
-                .collect();
-            assert!(
-                keys.iter()
-                    .all(|k| ["CommandId", "InstanceId", "PluginName"].contains(k)),
-                "GetCommandInvocation body {}",
-                c.body
-            );
+                .all(|k| keys.contains(&k.as_str()));
+            assert!(known, "GetCommandInvocation body {}", c.body);
+            let field = |k| c.field(k).map(str::to_owned);
             (
-                c.body["CommandId"].as_str().unwrap().to_owned(),
-                c.body["InstanceId"].as_str().unwrap().to_owned(),
-                c.body
-                    .get("PluginName")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned),
+                field("CommandId").unwrap(),
+                field("InstanceId").unwrap(),
+                field("PluginName"),
             )
         })
         .collect();
@@ -1514,51 +1363,36 @@ fn get_requests(fake: &FakeMw) -> Vec<(String, String, Option<String>)> {
 #[test]
 fn with_output_json_adds_the_command_invocations_to_run_command_identities() {
     let world = with_commands();
-    let (fake, out) = run_ok(&world, &["--with-output", "-o", "json"]);
-    let want = with_command_invocations(&world, &world.final_identities());
-    check_eq!(out, stdout_str(&out), printed_array(&want));
+    let (fake, out) = run_ok(&world, "--with-output -o json");
+    check_eq!(out, stdout_str(&out), printed_array(&expanded(&world)));
     // (Key order, CommandInvocations last, is in the bytes compared above.)
-    let doc = stdout_json(&out);
-    for item in doc.as_array().unwrap() {
-        if item["TaskType"] == RUN_COMMAND {
-            assert_eq!(
-                item["CommandInvocations"].as_array().map(Vec::len),
-                Some(if item["InvocationId"] == invocation_id(0, 0) {
-                    2
-                } else {
-                    1
-                })
-            );
+    for item in stdout_json(&out).as_array().unwrap() {
+        let records = item
+            .get("CommandInvocations")
+            .map(|r| r.as_array().map(Vec::len));
+        let many = if item["InvocationId"] == invocation_id(0, 0) {
+            2
         } else {
-            assert!(
-                item.get("CommandInvocations").is_none(),
-                "no CommandInvocations for {}",
-                item["TaskType"]
-            );
-        }
+            1
+        };
+        let want = (item["TaskType"] == RUN_COMMAND).then_some(Some(many));
+        assert_eq!(
+            records, want,
+            "CommandInvocations of a {}",
+            item["TaskType"]
+        );
     }
     // One detailed listing per command, and one GetCommandInvocation per listed instance.
     // Commands are resolved concurrently: compare in CommandId order, not arrival order.
-    let mut listings: Vec<Value> = fake
-        .calls_to(LIST_COMMAND_INVOCATIONS)
-        .into_iter()
+    let mut listings: Vec<Value> = (fake.calls_to(LIST_COMMAND_INVOCATIONS).into_iter())
         .map(|c| c.body)
         .collect();
     listings.sort_by_key(|body| body["CommandId"].to_string());
-    assert_eq!(
-        listings,
-        [
-            json!({"CommandId": command_id(0, 0), "Details": true, "MaxResults": 50}),
-            json!({"CommandId": command_id(0, 1), "Details": true, "MaxResults": 50}),
-        ]
-    );
+    let listing = |j| json!({"CommandId": command_id(0, j), "Details": true, "MaxResults": 50});
+    assert_eq!(listings, [listing(0), listing(1)]);
     assert_eq!(
         get_requests(&fake),
-        [
-            (command_id(0, 0), instance_for(0, 0, 0), None),
-            (command_id(0, 0), instance_for(0, 0, 1), None),
-            (command_id(0, 1), instance_for(0, 1, 0), None),
-        ]
+        [fetched(0, 0, 0), fetched(0, 0, 1), fetched(0, 1, 0)]
     );
 }
 
@@ -1568,86 +1402,83 @@ fn each_command_invocation_expected_is_what_ssmres_get_prints() {
     // an array of GetCommandInvocation records exactly as `ssmres get -o json` prints one".
     let world = with_commands();
     let fake = FakeMw::start(world.clone());
-    let expected = with_command_invocations(&world, &world.final_identities());
-    let mut checked = 0;
-    for identity in expected.iter().filter(|v| v["TaskType"] == RUN_COMMAND) {
-        for record in identity["CommandInvocations"].as_array().unwrap() {
-            let (command, instance) = (&record["CommandId"], &record["InstanceId"]);
-            let get = format!(
-                "get --command-id {} --instance-id {} -o json",
-                command.as_str().unwrap(),
-                instance.as_str().unwrap()
-            );
-            let out = Cli::new(&fake.url()).run(get.as_str());
-            assert_exit(&out, 0);
-            check_eq!(out, stdout_str(&out), printed(record));
-            checked += 1;
-        }
+    let expected = expanded(&world);
+    let records: Vec<&Value> = (expected.iter())
+        .filter(|v| v["TaskType"] == RUN_COMMAND)
+        .flat_map(|v| v["CommandInvocations"].as_array().unwrap())
+        .collect();
+    assert_eq!(records.len(), 3);
+    for record in records {
+        let [command, instance] = ["CommandId", "InstanceId"].map(|k| record[k].as_str().unwrap());
+        let get = format!("get --command-id {command} --instance-id {instance} -o json");
+        let out = Cli::new(&fake.url()).run(get);
+        assert_exit(&out, 0);
+        check_eq!(out, stdout_str(&out), printed(record));
     }
-    assert_eq!(checked, 3);
 }
 
 #[test]
 fn with_output_jsonl_is_one_compact_object_per_line() {
     let world = with_commands();
-    let (_, out) = run_ok(&world, &["--with-output", "-o", "jsonl"]);
-    let want: String = with_command_invocations(&world, &world.final_identities())
-        .iter()
-        .map(|v| compact(v) + "\n")
-        .collect();
-    check_eq!(out, stdout_str(&out), want);
+    let (_, out) = run_ok(&world, "--with-output -o jsonl");
+    check_eq!(out, stdout_str(&out), printed_lines(&expanded(&world)));
 }
 
 #[test]
 fn with_output_asks_each_step_of_a_document_with_several() {
+    let (install, restart) = ("installPackages", "restartService");
     let world = MwWorld::new(vec![MwTask::run_command(0).with_invocations(
         1,
         |_, inv| {
             inv.instances(vec![
                 CmdInstance::new(instance_for(0, 0, 0)).steps(&[
-                    ("installPackages", "installed 3 packages\n", ""),
-                    ("restartService", "nginx restarted\n", "warning: reload\n"),
+                    (install, "installed 3 packages\n", ""),
+                    (restart, "nginx restarted\n", "warning: reload\n"),
                 ]),
                 CmdInstance::new(instance_for(0, 0, 1)).steps(&[
-                    ("installPackages", "installed 0 packages\n", ""),
-                    ("restartService", "nginx restarted\n", ""),
+                    (install, "installed 0 packages\n", ""),
+                    (restart, "nginx restarted\n", ""),
                 ]),
             ])
         },
     )]);
-    let (fake, out) = run_ok(&world, &["--with-output", "-o", "json"]);
-    let want = with_command_invocations(&world, &world.final_identities());
-    check_eq!(out, stdout_str(&out), printed_array(&want));
-    let c = command_id(0, 0);
-    let step = |i: usize, p: &str| (c.clone(), instance_for(0, 0, i), Some(p.to_owned()));
-    assert_eq!(
-        get_requests(&fake),
-        [
-            step(0, "installPackages"),
-            step(0, "restartService"),
-            step(1, "installPackages"),
-            step(1, "restartService"),
-        ]
-    );
+    let (fake, out) = run_ok(&world, "--with-output -o json");
+    check_eq!(out, stdout_str(&out), printed_array(&expanded(&world)));
+    let step = |k, p: &str| (command_id(0, 0), instance_for(0, 0, k), Some(p.to_owned()));
+    let want = [
+        step(0, install),
+        step(0, restart),
+        step(1, install),
+        step(1, restart),
+    ];
+    assert_eq!(get_requests(&fake), want);
 }
 
 #[test]
 fn with_output_follows_every_page_of_a_commands_instances() {
+    let world = fifty_five_instances();
+    let (fake, out) = run_ok(&world, "--with-output -o json");
+    check_eq!(out, stdout_str(&out), printed_array(&expanded(&world)));
+    let base = json!({"CommandId": command_id(0, 0), "Details": true});
+    assert_walked(
+        &fake.calls_to(LIST_COMMAND_INVOCATIONS),
+        &base,
+        &[50, 50],
+        false,
+    );
+    assert_eq!(get_requests(&fake).len(), 55);
+}
+
+/// Task 0: one invocation whose command ran on 55 instances (two pages of
+/// ListCommandInvocations); task 1 (AUTOMATION): one invocation.
+fn fifty_five_instances() -> MwWorld {
     let instances: Vec<CmdInstance> = (0..55)
         .map(|k| CmdInstance::new(instance_for(0, 0, k)))
         .collect();
-    let world = MwWorld::new(vec![
+    MwWorld::new(vec![
         MwTask::run_command(0).with_invocations(1, |_, inv| inv.instances(instances.clone())),
-    ]);
-    let (fake, out) = run_ok(&world, &["--with-output", "-o", "json"]);
-    let want = with_command_invocations(&world, &world.final_identities());
-    check_eq!(out, stdout_str(&out), printed_array(&want));
-    assert_walked(
-        &fake.calls_to(LIST_COMMAND_INVOCATIONS),
-        &json!({"CommandId": command_id(0, 0), "Details": true}),
-        &[50, 50],
-    );
-    assert_eq!(get_requests(&fake).len(), 55);
+        MwTask::automation(1).invocations(1),
+    ])
 }
 
 #[test]
@@ -1661,23 +1492,21 @@ fn with_output_fetches_nothing_for_invocations_without_a_command() {
         }),
         MwTask::automation(1).invocations(1),
     ]);
-    let (fake, out) = run_ok(&world, &["--with-output", "-o", "json"]);
-    check_eq!(out, invocation_ids(&out), ids_of(&world.final_identities()));
-    assert_eq!(
-        fake.calls_to(LIST_COMMAND_INVOCATIONS)
-            .iter()
-            .map(|c| c.body["CommandId"].clone())
-            .collect::<Vec<_>>(),
-        [json!(command_id(0, 2))]
+    let (fake, out) = run_ok(&world, "--with-output -o json");
+    check_eq!(
+        out,
+        array_field(&out, "InvocationId"),
+        ids_of(&world.final_identities())
     );
-    assert_eq!(
-        get_requests(&fake),
-        [(command_id(0, 2), instance_for(0, 2, 0), None)]
-    );
+    let listed: Vec<Value> = (fake.calls_to(LIST_COMMAND_INVOCATIONS).iter())
+        .map(|c| c.body["CommandId"].clone())
+        .collect();
+    assert_eq!(listed, [json!(command_id(0, 2))]);
+    assert_eq!(get_requests(&fake), [fetched(0, 2, 0)]);
     let doc = stdout_json(&out);
     assert_eq!(
         doc[2]["CommandInvocations"],
-        json!(with_command_invocations(&world, &world.final_identities())[2]["CommandInvocations"])
+        expanded(&world)[2]["CommandInvocations"]
     );
 }
 
@@ -1715,33 +1544,31 @@ const DENIED: &str = "User: arn:aws:iam::123456789012:user/ci is not authorized 
 #[test]
 fn with_output_a_command_listing_that_fails_is_a_warning_and_the_listing_is_printed() {
     let failing = command_id(0, 1);
+    let invalid = || Step::Error(400, "InvalidCommandId".into(), String::new());
+    let throttling = "throttling after the SDK's retries";
     for (what, step, reasons) in [
-        (
-            "InvalidCommandId",
-            Step::Error(400, "InvalidCommandId".into(), String::new()),
-            vec!["InvalidCommandId"],
-        ),
+        ("InvalidCommandId", invalid(), vec!["InvalidCommandId"]),
         (
             "AccessDeniedException",
             Step::access_denied(DENIED),
             vec!["AccessDenied", DENIED],
         ),
         (
-            "throttling after the SDK's retries",
+            throttling,
             Step::throttled(),
             vec!["Throttling", "Rate exceeded", "throttl"],
         ),
     ] {
         let world = with_commands().fail_command_listing(&failing, step);
         // The invocation whose command listing failed has no CommandInvocations key.
-        let mut want = with_command_invocations(&world, &world.final_identities());
+        let mut want = expanded(&world);
         assert_eq!(want[1]["InvocationId"], invocation_id(0, 1));
         want[1]
             .as_object_mut()
             .unwrap()
             .remove("CommandInvocations");
 
-        let (fake, out) = run_ok(&world, &["--with-output", "-o", "json"]);
+        let (fake, out) = run_ok(&world, "--with-output -o json");
         check_eq!(out, stdout_str(&out), printed_array(&want), "{what}");
         assert_one_warning(&out, &invocation_id(0, 1), &reasons);
         check_eq!(
@@ -1753,43 +1580,35 @@ fn with_output_a_command_listing_that_fails_is_a_warning_and_the_listing_is_prin
         // The other command's output was fetched; nothing for the failed one.
         assert_eq!(
             get_requests(&fake),
-            [
-                (command_id(0, 0), instance_for(0, 0, 0), None),
-                (command_id(0, 0), instance_for(0, 0, 1), None),
-            ],
+            [fetched(0, 0, 0), fetched(0, 0, 1)],
             "{what}"
         );
-        let tries = fake
-            .calls_to(LIST_COMMAND_INVOCATIONS)
+        let listings = fake.calls_to(LIST_COMMAND_INVOCATIONS);
+        let tries = listings
             .iter()
             .filter(|c| c.body["CommandId"] == failing.as_str())
             .count();
-        if what == "throttling after the SDK's retries" {
+        if what == throttling {
             assert!(tries > 1, "{what}: retried, {tries} tries");
         } else {
             assert_eq!(tries, 1, "{what}: not retried");
         }
 
         // Waiting: the exit code is the wait's (an invocation FAILED: 1), not an API error.
-        let (_, out) = waited(&world, &["--with-output", "-o", "json"], 1);
+        let (_, out) = waited(&world, "--with-output -o json", 1);
         check_eq!(out, stdout_str(&out), printed_array(&want), "{what}");
         assert_one_warning(&out, &invocation_id(0, 1), &reasons);
     }
 
     // Table and text print the rest, with the warning.
-    let world = with_commands().fail_command_listing(
-        &failing,
-        Step::Error(400, "InvalidCommandId".into(), String::new()),
-    );
+    let world = with_commands().fail_command_listing(&failing, invalid());
     for format in ["table", "text"] {
-        let (_, out) = run_ok(&world, &["--with-output", "-o", format]);
+        let (_, out) = run_ok(&world, format!("--with-output -o {format}"));
         assert_one_warning(&out, &invocation_id(0, 1), &["InvalidCommandId"]);
         let text = stdout_str(&out);
-        check!(
-            out,
-            text.contains("alpha 1") && (format == "text" || text.contains(&invocation_id(0, 1))),
-            "-o {format}: the rest printed"
-        );
+        let rest =
+            text.contains("alpha 1") && (format == "text" || text.contains(&invocation_id(0, 1)));
+        check!(out, rest, "-o {format}: the rest printed");
     }
 }
 
@@ -1797,28 +1616,15 @@ fn with_output_a_command_listing_that_fails_is_a_warning_and_the_listing_is_prin
 fn with_output_a_command_listing_failing_on_a_later_page_has_no_partial_array() {
     // 55 instances: two pages; the second is denied. The listing failed: no
     // CommandInvocations key (not the first page's 50 as if they were all).
-    let instances: Vec<CmdInstance> = (0..55)
-        .map(|k| CmdInstance::new(instance_for(0, 0, k)))
-        .collect();
-    let world = MwWorld::new(vec![
-        MwTask::run_command(0).with_invocations(1, |_, inv| inv.instances(instances.clone())),
-        MwTask::automation(1).invocations(1),
-    ])
-    .fail_page(
-        LIST_COMMAND_INVOCATIONS,
-        2,
-        vec![Step::access_denied(DENIED)],
-    );
-    let (fake, out) = run_ok(&world, &["--with-output", "-o", "json"]);
+    let denied = vec![Step::access_denied(DENIED)];
+    let world = fifty_five_instances().fail_page(LIST_COMMAND_INVOCATIONS, 2, denied);
+    let (fake, out) = run_ok(&world, "--with-output -o json");
     assert_json_exactly(&out, &world.final_identities());
     assert_one_warning(&out, &invocation_id(0, 0), &["AccessDenied", DENIED]);
-    assert_eq!(
-        fake.calls_to(LIST_COMMAND_INVOCATIONS)
-            .iter()
-            .map(|c| (c.page, c.status))
-            .collect::<Vec<_>>(),
-        [(1, 200), (2, 400)]
-    );
+    let pages: Vec<(usize, u16)> = (fake.calls_to(LIST_COMMAND_INVOCATIONS).iter())
+        .map(|c| (c.page, c.status))
+        .collect();
+    assert_eq!(pages, [(1, 200), (2, 400)]);
 }
 
 #[test]
@@ -1826,34 +1632,30 @@ fn with_output_an_instance_whose_output_cannot_be_fetched_is_left_out_with_a_war
     let message = "User: arn:aws:iam::123456789012:user/ci is not authorized to perform: \
                    ssm:GetCommandInvocation on resource: arn:aws:ec2:us-east-1:123456789012:\
                    instance/i-0";
-    let world = with_commands().fail_command_fetch(
-        &command_id(0, 0),
-        &instance_for(0, 0, 1),
-        Step::access_denied(message),
-    );
+    let denied = Step::access_denied(message);
+    let world =
+        with_commands().fail_command_fetch(&command_id(0, 0), &instance_for(0, 0, 1), denied);
     // Invocation 0 keeps the record of the instance that answered, in order.
-    let mut want = with_command_invocations(&world, &world.final_identities());
+    let mut want = expanded(&world);
     let records = want[0]["CommandInvocations"].as_array_mut().unwrap();
     assert_eq!(records.len(), 2);
     assert_eq!(records[1]["InstanceId"], instance_for(0, 0, 1));
     records.remove(1);
+    let reasons = ["AccessDenied", message];
 
-    let (fake, out) = run_ok(&world, &["--with-output", "-o", "json"]);
+    let (fake, out) = run_ok(&world, "--with-output -o json");
     check_eq!(out, stdout_str(&out), printed_array(&want));
-    assert_one_warning(&out, &invocation_id(0, 0), &["AccessDenied", message]);
+    assert_one_warning(&out, &invocation_id(0, 0), &reasons);
     check_eq!(out, stderr_str(&out).lines().count(), 1);
     assert_eq!(get_requests(&fake).len(), 3, "access denied is not retried");
 
-    let (_, out) = run_ok(&world, &["--with-output", "-o", "jsonl"]);
-    let lines: String = want.iter().map(|v| compact(v) + "\n").collect();
-    check_eq!(out, stdout_str(&out), lines);
-    assert_one_warning(&out, &invocation_id(0, 0), &["AccessDenied", message]);
+    let (_, out) = run_ok(&world, "--with-output -o jsonl");
+    check_eq!(out, stdout_str(&out), printed_lines(&want));
+    assert_one_warning(&out, &invocation_id(0, 0), &reasons);
 
-    let fake = FakeMw::start(world);
-    let (out, _) = run_wait(&fake, &["--with-output", "-o", "json"]);
-    assert_exit(&out, 1);
+    let (_, out) = waited(&world, "--with-output -o json", 1);
     check_eq!(out, stdout_str(&out), printed_array(&want));
-    assert_one_warning(&out, &invocation_id(0, 0), &["AccessDenied", message]);
+    assert_one_warning(&out, &invocation_id(0, 0), &reasons);
 }
 
 #[test]
@@ -1869,54 +1671,34 @@ fn with_output_a_command_listing_no_instance_is_an_empty_array_and_a_warning() {
             }
         },
     )]);
-    let want = with_command_invocations(&world, &world.final_identities());
+    let want = expanded(&world);
     assert_eq!(want[1]["CommandInvocations"], json!([]));
-    let (fake, out) = run_ok(&world, &["--with-output", "-o", "json"]);
+    let (fake, out) = run_ok(&world, "--with-output -o json");
     check_eq!(out, stdout_str(&out), printed_array(&want));
     check!(out, stdout_str(&out).contains("\"CommandInvocations\": []"));
     assert_one_warning(&out, &invocation_id(0, 1), &["30 days"]);
     check_eq!(out, stderr_str(&out).lines().count(), 1);
-    assert_eq!(
-        get_requests(&fake),
-        [(command_id(0, 0), instance_for(0, 0, 0), None)]
-    );
+    assert_eq!(get_requests(&fake), [fetched(0, 0, 0)]);
 }
 
 #[test]
 fn with_output_fetches_the_output_of_printed_invocations_only() {
     let world = with_commands();
     // --max-items 1: the first invocation only.
-    let (fake, out) = run_ok(&world, &["--with-output", "--max-items", "1", "-o", "json"]);
+    let (fake, out) = run_ok(&world, "--with-output --max-items 1 -o json");
     let want = with_command_invocations(&world, &world.final_identities()[..1]);
     check_eq!(out, stdout_str(&out), printed_array(&want));
-    assert_eq!(
-        get_requests(&fake),
-        [
-            (command_id(0, 0), instance_for(0, 0, 0), None),
-            (command_id(0, 0), instance_for(0, 0, 1), None),
-        ]
-    );
+    assert_eq!(get_requests(&fake), [fetched(0, 0, 0), fetched(0, 0, 1)]);
 
     // --status while waiting filters on the client: only the failed invocation's command.
-    let (fake, out) = waited(
-        &world,
-        &["--with-output", "--status", "FAILED", "-o", "json"],
-        1,
-    );
-    let failed = with_status(&world, "FAILED");
-    let want = with_command_invocations(&world, &failed);
+    let (fake, out) = waited(&world, "--with-output --status FAILED -o json", 1);
+    let want = with_command_invocations(&world, &with_status(&world, "FAILED"));
     check_eq!(out, stdout_str(&out), printed_array(&want));
-    assert_eq!(
-        fake.calls_to(LIST_COMMAND_INVOCATIONS)
-            .iter()
-            .map(|c| c.body["CommandId"].clone())
-            .collect::<Vec<_>>(),
-        [json!(command_id(0, 1))]
-    );
-    assert_eq!(
-        get_requests(&fake),
-        [(command_id(0, 1), instance_for(0, 1, 0), None)]
-    );
+    let listed: Vec<Value> = (fake.calls_to(LIST_COMMAND_INVOCATIONS).iter())
+        .map(|c| c.body["CommandId"].clone())
+        .collect();
+    assert_eq!(listed, [json!(command_id(0, 1))]);
+    assert_eq!(get_requests(&fake), [fetched(0, 1, 0)]);
 }
 
 #[test]
@@ -1924,18 +1706,15 @@ fn with_output_after_a_wait_fetches_each_command_once_at_the_end() {
     let world = MwWorld::new(vec![
         MwTask::run_command(0).with_invocations(2, |j, inv| inv.ends_at(2 + j, "SUCCESS")),
     ]);
-    let (fake, out) = waited(&world, &["--with-output", "-o", "json"], 0);
-    let want = with_command_invocations(&world, &world.final_identities());
-    check_eq!(out, stdout_str(&out), printed_array(&want));
+    let (fake, out) = waited(&world, "--with-output -o json", 0);
+    check_eq!(out, stdout_str(&out), printed_array(&expanded(&world)));
     // Commands are resolved concurrently, so the order they reach the endpoint is not fixed;
     // what matters is that each is listed exactly once.
-    let mut listings: Vec<String> = fake
-        .calls_to(LIST_COMMAND_INVOCATIONS)
-        .iter()
-        .map(|c| c.body["CommandId"].as_str().unwrap().to_owned())
+    let mut listed: Vec<String> = (fake.calls_to(LIST_COMMAND_INVOCATIONS).iter())
+        .map(|c| c.field("CommandId").unwrap().to_owned())
         .collect();
-    listings.sort();
-    assert_eq!(listings, [command_id(0, 0), command_id(0, 1)]);
+    listed.sort();
+    assert_eq!(listed, [command_id(0, 0), command_id(0, 1)]);
     assert_eq!(get_requests(&fake).len(), 2);
 }
 
@@ -1950,88 +1729,78 @@ fn squash(s: &str) -> String {
 #[test]
 fn text_prints_each_instances_output_under_a_header_on_its_own_stream() {
     let world = with_commands();
-    let fake = FakeMw::start(world.clone());
     // -o text implies --with-output.
-    let out = run_utc(&fake, &["-o", "text"]);
-    assert_exit(&out, 0);
-    let stdout = stdout_str(&out);
-    let stderr = stderr_str(&out);
+    let (fake, out) = run_ok(&world, "-o text");
+    let (stdout, stderr) = (stdout_str(&out), stderr_str(&out));
     let out_sections = sections(&stdout);
+    // The parts of a header line `== a · b · … ==`.
+    let parts = |h: &str| -> Vec<String> {
+        h.trim_start_matches("== ")
+            .trim_end_matches(" ==")
+            .split(" · ")
+            .map(str::to_owned)
+            .collect()
+    };
 
     // (InvocationId, InstanceId, Run Command status, stdout, stderr) in listing order.
-    let mut expected: Vec<(String, String, String, String, String)> = Vec::new();
-    for task in world.tasks.iter().filter(|t| t.task_type == RUN_COMMAND) {
-        for inv in &task.invocations {
-            for instance in &inv.instances {
-                let (status, _) = instance.state_for(inv.final_status());
-                expected.push((
-                    inv.invocation_id.clone(),
-                    instance.instance_id.clone(),
-                    status,
-                    instance.plugins[0].stdout.clone(),
-                    instance.plugins[0].stderr.clone(),
-                ));
-            }
+    let mut expected = Vec::new();
+    for inv in world
+        .tasks
+        .iter()
+        .filter(|t| t.task_type == RUN_COMMAND)
+        .flat_map(|t| &t.invocations)
+    {
+        for instance in &inv.instances {
+            let (status, _) = instance.state_for(inv.final_status());
+            let plugin = &instance.plugins[0];
+            let ids = (inv.invocation_id.clone(), instance.instance_id.clone());
+            expected.push((ids, status, plugin.stdout.clone(), plugin.stderr.clone()));
         }
     }
-    let others: Vec<String> = [1, 2].map(|t| invocation_id(t, 0)).to_vec();
+    let others = [1, 2].map(|t| invocation_id(t, 0));
     assert_eq!(
         out_sections.len(),
         expected.len() + others.len(),
         "one section per instance, one header per other invocation, nothing before\n{stdout}"
     );
-    for (i, (inv, instance, status, want_out, _)) in expected.iter().enumerate() {
-        let (header, content) = &out_sections[i];
-        let parts: Vec<&str> = header
-            .trim_start_matches("== ")
-            .trim_end_matches(" ==")
-            .split(" · ")
-            .collect();
+    for (((inv, instance), status, want_out, _), (header, content)) in
+        expected.iter().zip(&out_sections)
+    {
+        let parts = parts(header);
         assert!(
-            parts.len() >= 3 && parts[0] == inv && parts[1] == instance,
+            parts.len() >= 3 && parts[0] == *inv && parts[1] == *instance,
             "header {header:?} reads == {inv} · {instance} · <status> ==\n{stdout}"
         );
         assert_eq!(
-            squash(parts[2]),
+            squash(&parts[2]),
             squash(status),
             "status in header {header:?}"
         );
         assert_eq!(content, want_out, "stdout of {inv} on {instance}\n{stdout}");
     }
-    for (k, inv) in others.iter().enumerate() {
-        let (header, content) = &out_sections[expected.len() + k];
-        assert!(
-            header.starts_with(&format!("== {inv} ")),
-            "a header line for {inv}: {header:?}\n{stdout}"
-        );
+    for (inv, (header, content)) in others.iter().zip(&out_sections[expected.len()..]) {
+        let one = header.starts_with(&format!("== {inv} "));
+        assert!(one, "a header line for {inv}: {header:?}\n{stdout}");
         assert_eq!(content, "", "header line only for {inv}\n{stdout}");
     }
 
     // stderr: each instance's stderr under its header.
-    let err_sections: HashMap<(String, String), String> = sections(&stderr)
-        .into_iter()
+    let err_sections: HashMap<(String, String), String> = (sections(&stderr).into_iter())
         .map(|(header, content)| {
             assert!(
                 !header.is_empty(),
                 "stderr before any header: {content:?}\n{stderr}"
             );
-            let parts: Vec<String> = header
-                .trim_start_matches("== ")
-                .trim_end_matches(" ==")
-                .split(" · ")
-                .map(str::to_owned)
-                .collect();
+            let parts = parts(&header);
             (
                 (parts[0].clone(), parts.get(1).cloned().unwrap_or_default()),
                 content,
             )
         })
         .collect();
-    for (inv, instance, _, _, want_err) in &expected {
-        let got = err_sections
-            .get(&(inv.clone(), instance.clone()))
-            .map(String::as_str)
-            .unwrap_or("");
+    for ((inv, instance), _, _, want_err) in &expected {
+        let got = err_sections.get(&(inv.clone(), instance.clone()));
+        let got = got.map(String::as_str).unwrap_or("");
         assert_eq!(got, want_err, "stderr of {inv} on {instance}\n{stderr}");
     }
     assert_eq!(fake.calls_to(LIST_COMMAND_INVOCATIONS).len(), 2);
@@ -2089,16 +1858,18 @@ const SMALL_CASE_JSON: &str = r#"[
 ]
 "#;
 
+/// The times of [`SMALL_CASE_JSON`] (on 2024-05-14) in UTC.
 const UTC_TIMES: [&str; 3] = [
-    "2024-05-14T09:12:31.291000+00:00",
-    "2024-05-14T09:12:34+00:00",
-    "2024-05-14T09:12:32.500000+00:00",
+    "09:12:31.291000+00:00",
+    "09:12:34+00:00",
+    "09:12:32.500000+00:00",
 ];
 
+/// [`SMALL_CASE_JSON`] with these times of 2024-05-14.
 fn small_case_json(times: [&str; 3]) -> String {
     let mut text = SMALL_CASE_JSON.to_owned();
     for (i, t) in times.iter().enumerate() {
-        text = text.replace(&format!("{{T{}}}", i + 1), t);
+        text = text.replace(&format!("{{T{}}}", i + 1), &format!("2024-05-14T{t}"));
     }
     text
 }
@@ -2118,43 +1889,40 @@ fn json_is_exactly_what_the_aws_cli_prints_times_in_the_local_time_zone() {
         printed_array(&printed_all(&world.identities_at(0, 1))),
         "the helpers of this file agree with the literal"
     );
+    let t0 = task_execution_id(0);
     for (tz, times) in [
         ("UTC", UTC_TIMES),
         (
             "Asia/Kolkata",
             [
-                "2024-05-14T14:42:31.291000+05:30",
-                "2024-05-14T14:42:34+05:30",
-                "2024-05-14T14:42:32.500000+05:30",
+                "14:42:31.291000+05:30",
+                "14:42:34+05:30",
+                "14:42:32.500000+05:30",
             ],
         ),
         (
             "America/New_York",
             [
-                "2024-05-14T05:12:31.291000-04:00",
-                "2024-05-14T05:12:34-04:00",
-                "2024-05-14T05:12:32.500000-04:00",
+                "05:12:31.291000-04:00",
+                "05:12:34-04:00",
+                "05:12:32.500000-04:00",
             ],
         ),
     ] {
         let fake = FakeMw::start(small_case());
-        let out = run_tz(
-            &fake,
-            tz,
-            &["--task-id", &task_execution_id(0), "-o", "json"],
-        );
+        let out = run_tz(&fake, tz, format!("--task-id {t0} -o json"));
         assert_output(&out, 0, &small_case_json(times), "");
     }
 }
 
 #[test]
 fn jsonl_is_exactly_one_compact_object_per_line() {
-    let fake = FakeMw::start(small_case());
-    let out = run_utc(&fake, &["--task-id", &task_execution_id(0), "-o", "jsonl"]);
-    assert_exit(&out, 0);
-    let doc = small_case_json(UTC_TIMES);
-    let items: Vec<Value> = serde_json::from_str(&doc).unwrap();
-    let want: String = items.iter().map(|v| compact(v) + "\n").collect();
+    let (_, out) = run_ok(
+        &small_case(),
+        format!("--task-id {} -o jsonl", task_execution_id(0)),
+    );
+    let items: Vec<Value> = serde_json::from_str(&small_case_json(UTC_TIMES)).unwrap();
+    let want = printed_lines(&items);
     assert!(
         want.starts_with("{\"WindowExecutionId\":\"5a9b3c1d-"),
         "{want}"
@@ -2190,21 +1958,13 @@ fn json_matches_the_aws_cli_byte_for_byte() {
     let world = tricky_world();
     let t0 = task_execution_id(0);
     let fake = FakeMw::start(world.clone());
-    let args = [
-        "ssm",
-        "describe-maintenance-window-execution-task-invocations",
-        "--window-execution-id",
-        WINDOW_EXECUTION_ID,
-        "--task-id",
-        &t0,
-        "--query",
-        "WindowExecutionTaskInvocationIdentities",
-        "--output",
-        "json",
-    ];
-    let mut aws = crate::support::moto::aws_command_at(&fake.url(), home.path(), args);
-    aws.env("AWS_CONFIG_FILE", &config).env("TZ", "UTC");
-    let aws = run(&mut aws);
+    let args = format!(
+        "ssm describe-maintenance-window-execution-task-invocations --window-execution-id \
+         {WINDOW_EXECUTION_ID} --task-id {t0} --query WindowExecutionTaskInvocationIdentities \
+         --output json"
+    );
+    let mut aws = crate::support::moto::aws_command_at(&fake.url(), home.path(), args.words());
+    let aws = run(aws.env("AWS_CONFIG_FILE", &config).env("TZ", "UTC"));
     check!(aws, aws.status.success(), "aws CLI");
     let reference = stdout_str(&aws);
     // Sanity: the reference walked the pages and printed ISO times.
@@ -2212,19 +1972,15 @@ fn json_matches_the_aws_cli_byte_for_byte() {
         fake.calls_to(DESCRIBE_INVOCATIONS).len() >= 2,
         "the aws CLI walked several pages"
     );
-    assert!(
-        reference.contains("\"2024-05-14T09:12:31.291000+00:00\""),
-        "unexpected aws CLI output:\n{reference}"
-    );
+    let iso = reference.contains("\"2024-05-14T09:12:31.291000+00:00\"");
+    assert!(iso, "unexpected aws CLI output:\n{reference}");
     // The helpers of this file agree with the aws CLI.
     assert_eq!(
         reference,
         printed_array(&printed_all(&world.identities_at(0, 1)))
     );
 
-    let fake = FakeMw::start(world);
-    let out = run_utc(&fake, &["--task-id", &t0, "-o", "json"]);
-    assert_exit(&out, 0);
+    let (_, out) = run_ok(&world, format!("--task-id {t0} -o json"));
     assert_same_lines(&out.stdout, &aws.stdout, "ssmres task-invocations -o json");
 }
 
@@ -2257,70 +2013,45 @@ fn table_world() -> MwWorld {
 #[test]
 fn table_shows_a_heading_and_rows_per_task_with_control_characters_visible() {
     let world = table_world();
-    let (_, out) = run_ok(&world, &["-o", "table"]);
-    check!(
-        out,
-        !out.stdout.contains(&0x1b) && !out.stdout.contains(&0x07),
-        "raw control characters in the table"
-    );
+    let (_, out) = run_ok(&world, "-o table");
+    let raw = out.stdout.contains(&0x1b) || out.stdout.contains(&0x07);
+    check!(out, !raw, "raw control characters in the table");
     let text = stdout_str(&out);
     // A heading per task: Task <id> · <type> · <status>.
     for (t, task_type, status) in [(0, RUN_COMMAND, "FAILED"), (1, AUTOMATION, "SUCCESS")] {
         let id = task_execution_id(t);
-        let heading = text
-            .lines()
-            .find(|l| l.contains(&format!("Task {id}")))
-            .unwrap_or_else(|| panic!("no heading for task {id}\n{text}"));
-        assert!(
-            heading.contains(task_type) && heading.contains(status),
-            "heading {heading:?} gives the type and status"
-        );
+        let heading = text.lines().find(|l| l.contains(&format!("Task {id}")));
+        let heading = heading.unwrap_or_else(|| panic!("no heading for task {id}\n{text}"));
+        let full = heading.contains(task_type) && heading.contains(status);
+        assert!(full, "heading {heading:?} gives the type and status");
     }
-    let headings: Vec<usize> = (0..2)
-        .map(|t| {
-            text.find(&format!("Task {}", task_execution_id(t)))
-                .unwrap()
-        })
-        .collect();
     // Rows under their task's heading, in order.
-    let rows = [
-        invocation_id(0, 0),
-        invocation_id(0, 1),
-        invocation_id(1, 0),
-    ];
-    let positions: Vec<usize> = rows
-        .iter()
-        .map(|id| text.find(id.as_str()).unwrap())
-        .collect();
-    assert!(
-        headings[0] < positions[0]
-            && positions[0] < positions[1]
-            && positions[1] < headings[1]
-            && headings[1] < positions[2],
-        "headings and rows out of order\n{text}"
-    );
+    let at = |needle: &str| text.find(needle).unwrap();
+    let heading = |t| at(&format!("Task {}", task_execution_id(t)));
+    let row = |t, j| at(&invocation_id(t, j));
+    let order = [heading(0), row(0, 0), row(0, 1), heading(1), row(1, 0)];
+    let sorted = order.windows(2).all(|w| w[0] < w[1]);
+    assert!(sorted, "headings and rows out of order\n{text}");
     let failed = row_of(&text, &invocation_id(0, 1));
     assert!(failed.contains("FAILED"), "{failed:?}");
-    assert!(
-        failed.contains("\\x1b[31mboom\\x1b[0m: disk full"),
-        "details with the escapes made visible: {failed:?}"
-    );
-    assert!(
-        failed.contains("\\x1b]0;pwned\\x07owner-b"),
-        "owner with the escapes made visible: {failed:?}"
-    );
-    assert!(row_of(&text, &invocation_id(0, 0)).contains("owner-a"));
-    assert!(row_of(&text, &invocation_id(0, 0)).contains("SUCCESS"));
-    assert!(row_of(&text, &invocation_id(1, 0)).contains("SUCCESS"));
+    let visible = failed.contains("\\x1b[31mboom\\x1b[0m: disk full");
+    assert!(visible, "details with the escapes made visible: {failed:?}");
+    let visible = failed.contains("\\x1b]0;pwned\\x07owner-b");
+    assert!(visible, "owner with the escapes made visible: {failed:?}");
+    let first = row_of(&text, &invocation_id(0, 0));
     // Execution and target IDs shown (at least their start).
-    assert!(row_of(&text, &invocation_id(0, 0)).contains(&command_id(0, 0)[..8]));
-    assert!(row_of(&text, &invocation_id(0, 0)).contains(&WINDOW_TARGET_ID[..8]));
+    for needle in [
+        "owner-a",
+        "SUCCESS",
+        &command_id(0, 0)[..8],
+        &WINDOW_TARGET_ID[..8],
+    ] {
+        assert!(first.contains(needle), "{needle} in {first:?}");
+    }
+    assert!(row_of(&text, &invocation_id(1, 0)).contains("SUCCESS"));
     // A totals line: "N SUCCESS, N FAILED".
-    assert!(
-        text.lines()
-            .any(|l| { !l.contains("1c0e") && l.contains("1 FAILED") && l.contains(" SUCCESS") }),
-        "a totals line\n{text}"
-    );
+    let totals = |l: &str| !l.contains("1c0e") && l.contains("1 FAILED") && l.contains(" SUCCESS");
+    assert!(text.lines().any(totals), "a totals line\n{text}");
     // Parameters may hold secrets: not in the table without -v.
     assert!(
         !text.contains(SECRET),
@@ -2335,7 +2066,7 @@ fn table_shows_a_heading_and_rows_per_task_with_control_characters_visible() {
 #[test]
 fn parameters_are_in_the_table_only_with_verbose_and_always_in_json() {
     let world = table_world();
-    let (_, out) = run_ok(&world, &["-o", "table", "-v"]);
+    let (_, out) = run_ok(&world, "-o table -v");
     check!(
         out,
         stdout_str(&out).contains(SECRET),
@@ -2343,7 +2074,7 @@ fn parameters_are_in_the_table_only_with_verbose_and_always_in_json() {
     );
     check!(out, !out.stdout.contains(&0x1b));
 
-    let (_, out) = run_ok(&world, &["-o", "json"]);
+    let (_, out) = run_ok(&world, "-o json");
     check!(out, stdout_str(&out).contains(SECRET));
     assert_json_exactly(&out, &world.final_identities());
 }
@@ -2353,30 +2084,23 @@ fn text_never_prints_parameters() {
     let world = table_world();
     let t0 = task_execution_id(0);
     for extra in [
-        vec![],
-        vec!["-v"],
-        vec!["-vvv"],
-        vec!["--task-id", t0.as_str(), "-v"],
-        [&["--wait", "-v"][..], &FAST[..]].concat(),
+        "",
+        "-v",
+        "-vvv",
+        &format!("--task-id {t0} -v"),
+        &format!("--wait -v {FAST}"),
     ] {
         let fake = FakeMw::start(world.clone());
-        let mut args = vec!["-o", "text"];
-        args.extend(&extra);
-        let out = run_utc(&fake, &args);
+        let out = run_utc(&fake, format!("-o text {extra}"));
         check!(out, matches!(out.status.code(), Some(0 | 1)), "{extra:?}");
         for (stream, text) in [("stdout", stdout_str(&out)), ("stderr", stderr_str(&out))] {
-            check!(
-                out,
-                !text.contains(SECRET) && !text.contains("\"token\"") && !text.contains("uptime"),
-                "-o text {extra:?}: Parameters on {stream}"
-            );
+            let secret =
+                text.contains(SECRET) || text.contains("\"token\"") || text.contains("uptime");
+            check!(out, !secret, "-o text {extra:?}: Parameters on {stream}");
         }
         // It printed the outputs (the run did something).
-        check!(
-            out,
-            stdout_str(&out).contains(&format!("hello from {}", instance_for(0, 0, 0))),
-            "{extra:?}"
-        );
+        let hello = format!("hello from {}", instance_for(0, 0, 0));
+        check!(out, stdout_str(&out).contains(&hello), "{extra:?}");
     }
 }
 
@@ -2386,13 +2110,13 @@ fn parameters_never_reach_stderr_even_with_verbose() {
     for format in ["table", "json"] {
         for verbose in ["-v", "-vv", "-vvv"] {
             for wait in [false, true] {
+                let wait_args = if wait {
+                    format!("--wait {FAST}")
+                } else {
+                    String::new()
+                };
                 let fake = FakeMw::start(world.clone());
-                let mut args = vec!["-o", format, verbose];
-                if wait {
-                    args.push("--wait");
-                    args.extend(FAST);
-                }
-                let out = run_utc(&fake, &args);
+                let out = run_utc(&fake, format!("-o {format} {verbose} {wait_args}"));
                 assert_exit(&out, if wait { 1 } else { 0 });
                 let what = format!("-o {format} {verbose} wait={wait}");
                 check!(
@@ -2400,14 +2124,16 @@ fn parameters_never_reach_stderr_even_with_verbose() {
                     !stderr_str(&out).contains(SECRET),
                     "{what}: Parameters on stderr"
                 );
+                let column = stdout_str(&out).contains(SECRET);
                 check!(
                     out,
-                    stdout_str(&out).contains(SECRET),
+                    column,
                     "{what}: Parameters on stdout (the table column with -v, json always)"
                 );
                 if verbose == "-v" && wait {
+                    let diagnostics = !out.stderr.is_empty();
                     assert!(
-                        !out.stderr.is_empty(),
+                        diagnostics,
                         "{what}: -v prints diagnostics (else this test proves little)"
                     );
                 }
@@ -2419,25 +2145,23 @@ fn parameters_never_reach_stderr_even_with_verbose() {
 #[test]
 fn table_with_task_id_and_with_output_shows_the_command_output() {
     let world = with_commands();
-    let (fake, out) = run_ok(
-        &world,
-        &args(&format!(
-            "--task-id {} --with-output -o table",
-            task_execution_id(0)
-        )),
-    );
+    let t0 = task_execution_id(0);
+    let (fake, out) = run_ok(&world, format!("--task-id {t0} --with-output -o table"));
     let text = stdout_str(&out);
-    for needle in [
-        invocation_id(0, 0),
-        invocation_id(0, 1),
+    let ids = [invocation_id(0, 0), invocation_id(0, 1)];
+    let instances = [
         instance_for(0, 0, 0),
         instance_for(0, 0, 1),
         instance_for(0, 1, 0),
-        "alpha 1".to_owned(),
-        "gamma: disk full".to_owned(),
-        "df: /var: 100%".to_owned(),
-    ] {
-        assert!(text.contains(&needle), "{needle:?} in the table\n{text}");
+    ];
+    let outputs = ["alpha 1", "gamma: disk full", "df: /var: 100%"];
+    for needle in ids
+        .iter()
+        .chain(&instances)
+        .map(String::as_str)
+        .chain(outputs)
+    {
+        assert!(text.contains(needle), "{needle:?} in the table\n{text}");
     }
     assert_eq!(get_requests(&fake).len(), 3);
 }
@@ -2451,51 +2175,43 @@ fn the_fake_validates_pages_and_filters_as_ssm_does() {
     let fake = FakeMw::start(mixed_statuses().page_cap(100));
     let t0 = task_execution_id(0);
     let list = |body: Value| fake.call(DESCRIBE_INVOCATIONS, &body);
-    let base = || json!({"WindowExecutionId": WINDOW_EXECUTION_ID, "TaskId": t0});
-    let with = |extra: Value| {
-        let mut b = base();
-        for (k, v) in extra.as_object().unwrap() {
-            b[k] = v.clone();
-        }
-        b
+    let with = |more: Value| listing_body(&t0, more);
+    // The status and error type of the answer.
+    let answer = |body: Value| {
+        let (status, answer) = list(body);
+        (status, answer["__type"].as_str().map(str::to_owned))
+    };
+    let invalid = (400, Some("ValidationException".to_owned()));
+    let identities = |body: &Value| {
+        body["WindowExecutionTaskInvocationIdentities"]
+            .as_array()
+            .unwrap()
+            .clone()
     };
 
     // MaxResults 10 to 100.
     for bad in [0, 5, 9, 101, 1_000] {
-        let (status, body) = list(with(json!({"MaxResults": bad})));
-        assert_eq!(
-            (status, body["__type"].as_str()),
-            (400, Some("ValidationException")),
-            "{bad}"
-        );
+        assert_eq!(answer(with(json!({"MaxResults": bad}))), invalid, "{bad}");
     }
     let (status, body) = list(with(json!({"MaxResults": 10})));
     assert_eq!(status, 200, "{body}");
-    let page = body["WindowExecutionTaskInvocationIdentities"]
-        .as_array()
-        .unwrap();
-    assert_eq!(page.len(), 10);
+    assert_eq!(identities(&body).len(), 10);
     let token = body["NextToken"].as_str().unwrap().to_owned();
     // The token goes with another MaxResults, not with another query.
     let (status, body) = list(with(json!({"MaxResults": 50, "NextToken": token})));
     assert_eq!(status, 200, "{body}");
-    assert_eq!(
-        body["WindowExecutionTaskInvocationIdentities"]
-            .as_array()
-            .unwrap()
-            .len(),
-        2
-    );
+    assert_eq!(identities(&body).len(), 2);
     assert!(body.get("NextToken").is_none(), "{body}");
+    let failed = json!([{"Key": "STATUS", "Values": ["FAILED"]}]);
     for other in [
-        with(
-            json!({"MaxResults": 10, "NextToken": token, "Filters": [{"Key": "STATUS", "Values": ["FAILED"]}]}),
+        with(json!({"MaxResults": 10, "NextToken": token, "Filters": failed})),
+        listing_body(
+            &task_execution_id(1),
+            json!({"MaxResults": 10, "NextToken": token}),
         ),
-        json!({"WindowExecutionId": WINDOW_EXECUTION_ID, "TaskId": task_execution_id(1), "MaxResults": 10, "NextToken": token}),
         with(json!({"MaxResults": 10, "NextToken": "AAEAAWnot-a-token"})),
     ] {
-        let (status, body) = list(other.clone());
-        assert_eq!(status, 400, "{other}: {body}");
+        assert_eq!(answer(other.clone()).0, 400, "{other}");
     }
 
     // Filters: STATUS only, known upper-case values, applied server-side.
@@ -2507,23 +2223,18 @@ fn the_fake_validates_pages_and_filters_as_ssm_does() {
         json!([{"Key": "STATUS", "Values": []}]),
         json!([{"Key": "STATUS"}]),
     ] {
-        let (status, body) = list(with(json!({"MaxResults": 100, "Filters": bad})));
         assert_eq!(
-            (status, body["__type"].as_str()),
-            (400, Some("ValidationException")),
+            answer(with(json!({"MaxResults": 100, "Filters": bad}))),
+            invalid,
             "{bad}"
         );
     }
-    let (status, body) = list(with(json!({
-        "MaxResults": 100,
-        "Filters": [{"Key": "STATUS", "Values": ["FAILED", "TIMED_OUT"]}]
-    })));
+    let filters = json!([{"Key": "STATUS", "Values": ["FAILED", "TIMED_OUT"]}]);
+    let (status, body) = list(with(json!({"MaxResults": 100, "Filters": filters})));
     assert_eq!(status, 200);
-    let statuses: Vec<&str> = body["WindowExecutionTaskInvocationIdentities"]
-        .as_array()
-        .unwrap()
+    let statuses: Vec<Value> = identities(&body)
         .iter()
-        .map(|v| v["Status"].as_str().unwrap())
+        .map(|v| v["Status"].clone())
         .collect();
     assert_eq!(statuses, ["FAILED", "TIMED_OUT"].repeat(3));
 
@@ -2531,36 +2242,31 @@ fn the_fake_validates_pages_and_filters_as_ssm_does() {
     for bad in [
         json!({"TaskId": t0, "MaxResults": 10}),
         json!({"WindowExecutionId": "nope", "TaskId": t0, "MaxResults": 10}),
-        json!({"WindowExecutionId": WINDOW_EXECUTION_ID, "TaskId": &t0[..35], "MaxResults": 10}),
+        with(json!({"TaskId": &t0[..35], "MaxResults": 10})),
     ] {
-        let (status, body) = list(bad.clone());
-        assert_eq!(
-            (status, body["__type"].as_str()),
-            (400, Some("ValidationException")),
-            "{bad}"
-        );
+        assert_eq!(answer(bad.clone()), invalid, "{bad}");
     }
+    let missing = (400, Some("DoesNotExistException".to_owned()));
     let (status, body) =
         list(json!({"WindowExecutionId": OTHER_WINDOW, "TaskId": t0, "MaxResults": 10}));
     assert_eq!(
-        (status, body["__type"].as_str()),
-        (400, Some("DoesNotExistException"))
+        (status, body["__type"].as_str().map(str::to_owned)),
+        missing
     );
     assert!(
         body["message"].as_str().unwrap().contains(OTHER_WINDOW),
         "{body}"
     );
-    let (status, body) = list(
-        json!({"WindowExecutionId": WINDOW_EXECUTION_ID, "TaskId": task_execution_id(9), "MaxResults": 10}),
-    );
     assert_eq!(
-        (status, body["__type"].as_str()),
-        (400, Some("DoesNotExistException"))
+        answer(listing_body(
+            &task_execution_id(9),
+            json!({"MaxResults": 10})
+        )),
+        missing
     );
 
     // Timestamps are epoch-seconds numbers; keys as the model names them.
-    let (_, body) = list(with(json!({"MaxResults": 10})));
-    let first = &body["WindowExecutionTaskInvocationIdentities"][0];
+    let first = identities(&list(with(json!({"MaxResults": 10}))).1)[0].clone();
     assert!(first["StartTime"].is_f64(), "{first}");
     assert_eq!(first["WindowTargetId"], WINDOW_TARGET_ID);
     assert_eq!(first["TaskType"], RUN_COMMAND);
@@ -2582,31 +2288,45 @@ fn the_fake_world_changes_per_round_and_answers_every_call() {
     .fail_page_in_round(DESCRIBE_TASKS, 2, 1, vec![Step::throttled()])
     .fail_page_in_round(GET_WINDOW_EXECUTION, 3, 1, vec![Step::throttled()]);
     let fake = FakeMw::start(world);
+    let window_body = json!({"WindowExecutionId": WINDOW_EXECUTION_ID});
     let tasks = || {
         fake.call(
             DESCRIBE_TASKS,
             &json!({"WindowExecutionId": WINDOW_EXECUTION_ID, "MaxResults": 100}),
         )
     };
-    let window = || {
+    let window = || fake.call(GET_WINDOW_EXECUTION, &window_body);
+    let invs = |t| {
         fake.call(
-            GET_WINDOW_EXECUTION,
-            &json!({"WindowExecutionId": WINDOW_EXECUTION_ID}),
+            DESCRIBE_INVOCATIONS,
+            &listing_body(&task_execution_id(t), json!({"MaxResults": 10})),
         )
     };
-    let invs = |t: usize| {
-        fake.call(DESCRIBE_INVOCATIONS,
-            &json!({"WindowExecutionId": WINDOW_EXECUTION_ID, "TaskId": task_execution_id(t), "MaxResults": 10}),
+    let list = |c: String, max| {
+        fake.call(
+            LIST_COMMAND_INVOCATIONS,
+            &json!({"CommandId": c, "Details": true, "MaxResults": max}),
+        )
+    };
+    let get = |k| {
+        fake.call(
+            GET_COMMAND_INVOCATION,
+            &json!({"CommandId": command_id(0, 0), "InstanceId": fleet_instance_id(k)}),
         )
     };
     let status_of = |v: &Value| v["Status"].as_str().unwrap().to_owned();
+    let listed = |body: &Value| {
+        body["WindowExecutionTaskIdentities"]
+            .as_array()
+            .unwrap()
+            .clone()
+    };
 
     // Round 1, as a wait without --task-id makes it: the Get starts it, the tasks listing
     // right after belongs to it. One task, PENDING; its invocation PENDING without ExecutionId
     // nor StartTime.
     let (_, w) = window();
-    assert_eq!(fake.round(), 1);
-    assert_eq!(status_of(&w), "PENDING");
+    assert_eq!((fake.round(), status_of(&w)), (1, "PENDING".into()));
     assert_eq!(w["TaskIds"], json!([task_execution_id(0)]));
     let (s, body) = tasks();
     assert_eq!(s, 200, "{body}");
@@ -2615,13 +2335,12 @@ fn the_fake_world_changes_per_round_and_answers_every_call() {
         1,
         "the tasks listing after the Get is in its round"
     );
-    let listed = body["WindowExecutionTaskIdentities"].as_array().unwrap();
-    assert_eq!(listed.len(), 1);
-    assert_eq!(status_of(&listed[0]), "PENDING");
-    assert_eq!(listed[0]["TaskArn"], "AWS-RunShellScript");
-    let (_, page) = invs(0);
-    let inv = &page["WindowExecutionTaskInvocationIdentities"][0];
-    assert_eq!(status_of(inv), "PENDING");
+    let tasks_listed = listed(&body);
+    assert_eq!(tasks_listed.len(), 1);
+    assert_eq!(status_of(&tasks_listed[0]), "PENDING");
+    assert_eq!(tasks_listed[0]["TaskArn"], "AWS-RunShellScript");
+    let inv = invs(0).1["WindowExecutionTaskInvocationIdentities"][0].clone();
+    assert_eq!(status_of(&inv), "PENDING");
     assert!(
         inv.get("ExecutionId").is_none() && inv.get("StartTime").is_none(),
         "{inv}"
@@ -2631,27 +2350,19 @@ fn the_fake_world_changes_per_round_and_answers_every_call() {
         "DoesNotExistException",
         "task 1 not there yet"
     );
-    let (s, _) = fake.call(
-        GET_COMMAND_INVOCATION,
-        &json!({"CommandId": command_id(0, 0), "InstanceId": fleet_instance_id(1)}),
-    );
-    assert_eq!(s, 400, "no command before it is sent");
+    assert_eq!(get(1).0, 400, "no command before it is sent");
 
     // Round 2: the Get, then the tasks throttled and retried (same round): two tasks,
     // IN_PROGRESS.
     assert_eq!(status_of(&window().1), "IN_PROGRESS");
     assert_eq!(fake.round(), 2);
     assert_eq!(tasks().1["__type"], "ThrottlingException");
-    let (_, body) = tasks();
+    let tasks_listed = listed(&tasks().1);
     assert_eq!(fake.round(), 2);
-    let listed = body["WindowExecutionTaskIdentities"].as_array().unwrap();
-    assert_eq!(listed.len(), 2);
-    assert_eq!(status_of(&listed[0]), "IN_PROGRESS");
-    let (_, page) = invs(0);
-    assert_eq!(
-        page["WindowExecutionTaskInvocationIdentities"][0]["ExecutionId"],
-        command_id(0, 0)
-    );
+    assert_eq!(tasks_listed.len(), 2);
+    assert_eq!(status_of(&tasks_listed[0]), "IN_PROGRESS");
+    let inv = &invs(0).1["WindowExecutionTaskInvocationIdentities"][0];
+    assert_eq!(inv["ExecutionId"], command_id(0, 0));
 
     // Round 3: the Get throttled, its retry and the tasks in the same round: FAILED; the
     // command's instances answer with their output.
@@ -2663,19 +2374,13 @@ fn the_fake_world_changes_per_round_and_answers_every_call() {
     assert!(w["EndTime"].is_f64());
     tasks();
     assert_eq!(fake.round(), 3);
-    let (s, body) = fake.call(
-        LIST_COMMAND_INVOCATIONS,
-        &json!({"CommandId": command_id(0, 0), "Details": true, "MaxResults": 50}),
-    );
+    let (s, body) = list(command_id(0, 0), 50);
     assert_eq!(s, 200, "{body}");
     let records = body["CommandInvocations"].as_array().unwrap();
     assert_eq!(records.len(), 2);
     assert_eq!(records[0]["Status"], "Failed");
     assert_eq!(records[0]["CommandPlugins"][0]["Output"], "one\nerr one\n");
-    let (s, body) = fake.call(
-        GET_COMMAND_INVOCATION,
-        &json!({"CommandId": command_id(0, 0), "InstanceId": fleet_instance_id(1)}),
-    );
+    let (s, body) = get(1);
     assert_eq!(s, 200, "{body}");
     assert_eq!(body["StandardOutputContent"], "one\n");
     assert_eq!(body["StandardErrorContent"], "err one\n");
@@ -2699,13 +2404,10 @@ fn the_fake_world_changes_per_round_and_answers_every_call() {
     assert_eq!(rounds(GET_WINDOW_EXECUTION), [1, 2, 3, 3]);
 
     // Scripted for one command or one instance only; a window without Status.
+    let denied = || Step::access_denied("no");
     let world = with_commands()
-        .fail_command_listing(&command_id(0, 1), Step::access_denied("no"))
-        .fail_command_fetch(
-            &command_id(0, 0),
-            &instance_for(0, 0, 1),
-            Step::access_denied("no"),
-        )
+        .fail_command_listing(&command_id(0, 1), denied())
+        .fail_command_fetch(&command_id(0, 0), &instance_for(0, 0, 1), denied())
         .window_status_absent();
     let fake = FakeMw::start(world);
     let list = |c: String| {
@@ -2716,7 +2418,7 @@ fn the_fake_world_changes_per_round_and_answers_every_call() {
         .0
     };
     assert_eq!((list(command_id(0, 0)), list(command_id(0, 1))), (200, 400));
-    let get = |k: usize| {
+    let get = |k| {
         fake.call(
             GET_COMMAND_INVOCATION,
             &json!({"CommandId": command_id(0, 0), "InstanceId": instance_for(0, 0, k)}),
@@ -2724,10 +2426,7 @@ fn the_fake_world_changes_per_round_and_answers_every_call() {
         .0
     };
     assert_eq!((get(0), get(1), get(1)), (200, 400, 400));
-    let (s, w) = fake.call(
-        GET_WINDOW_EXECUTION,
-        &json!({"WindowExecutionId": WINDOW_EXECUTION_ID}),
-    );
+    let (s, w) = fake.call(GET_WINDOW_EXECUTION, &window_body);
     assert_eq!(s, 200);
     assert!(
         w.get("Status").is_none() && w.get("StatusDetails").is_none(),

@@ -70,6 +70,12 @@ impl Args for &String {
     }
 }
 
+impl Args for String {
+    fn words(&self) -> Vec<String> {
+        self.as_str().words()
+    }
+}
+
 impl<S: AsRef<str>> Args for &[S] {
     fn words(&self) -> Vec<String> {
         self.iter().map(|s| s.as_ref().to_owned()).collect()
@@ -330,11 +336,11 @@ pub fn assert_single_stderr_line(out: &Output) -> String {
     trimmed.to_owned()
 }
 
-/// Asserts a run was a usage error: exit 2, one `error:` line on stderr, nothing on stdout.
-/// Returns the line.
+/// Asserts a run failed with `code`: one `error:` line on stderr, nothing on stdout. Returns the
+/// line.
 #[track_caller]
-pub fn assert_usage_error(out: &Output) -> String {
-    assert_exit(out, 2);
+pub fn assert_error(out: &Output, code: i32) -> String {
+    assert_exit(out, code);
     let line = assert_single_stderr_line(out);
     assert!(line.starts_with("error:"), "stderr: {line:?}");
     check!(out, out.stdout.is_empty(), "nothing on stdout");
@@ -342,11 +348,11 @@ pub fn assert_usage_error(out: &Output) -> String {
 }
 
 /// Runs `ssmres --endpoint-url <a fresh fake> ARGS` and asserts it was rejected before any
-/// request ([`assert_usage_error`], the endpoint untouched). Returns the stderr line.
+/// request (a usage error: [`assert_error`] with exit 2, the endpoint untouched). Returns the stderr line.
 #[track_caller]
 pub fn assert_rejected(args: impl Args) -> String {
     let fake = FakeSsm::always(invocation_step("Success", "Success", "ok\n", ""));
-    let line = assert_usage_error(&ssmres(&fake.url(), args));
+    let line = assert_error(&ssmres(&fake.url(), args), 2);
     fake.assert_untouched();
     line
 }
@@ -355,7 +361,7 @@ pub fn assert_rejected(args: impl Args) -> String {
 #[track_caller]
 pub fn assert_rejected_aliyun(args: impl Args) -> String {
     let fake = FakeSsm::always(invocation_step("Success", "Success", "ok\n", ""));
-    let line = assert_usage_error(&Cli::new(&fake.url()).run_ali(args));
+    let line = assert_error(&Cli::new(&fake.url()).run_ali(args), 2);
     fake.assert_untouched();
     line
 }
