@@ -12,6 +12,7 @@
 //! [`Tripwire`]: a bound socket nobody answers on, whose accept queue tells afterwards whether
 //! anything ever connected.
 
+use std::collections::BTreeSet;
 use std::io::{ErrorKind, Read};
 use std::net::TcpListener;
 use std::process::{Command, Output, Stdio};
@@ -29,8 +30,8 @@ use crate::support::fake_ssm::{
 use crate::support::moto::{self, Moto};
 use crate::support::timeline::{Member, Timeline};
 use crate::support::{
-    Cli, FAST_POLL, RUN_TIMEOUT, args, assert_exit, assert_single_stderr_line, check, check_eq,
-    describe, http, run, stdout_json, warnings,
+    Args, Cli, FAST_POLL, RUN_TIMEOUT, args, assert_exit, assert_single_stderr_line, check,
+    check_eq, describe, http, run, stdout_json, warnings,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -54,29 +55,16 @@ impl Lcg {
 }
 
 /// ASCII, 2-, 3- and 4-byte characters: most bytes of the text belong to multibyte characters.
-const PIECES: &[&str] = &[
-    "deploy",
-    "step",
-    "ok",
-    "é",
-    "café",
-    "naïve",
-    "✓",
-    "✗",
-    "🚀",
-    "🦀",
-    "漢字",
-    "日本語の出力",
-    "Ωμέγα",
-    "\t",
-    "…",
-    "€",
-    "ß",
-    "файл",
-    "😀👍",
-    "x",
-    "résumé",
-];
+const PIECES: &str =
+    "deploy step ok é café naïve ✓ ✗ 🚀 🦀 漢字 日本語の出力 Ωμέγα \t … € ß файл 😀👍 x résumé";
+
+impl Lcg {
+    /// One of [`PIECES`] (split on spaces), at random.
+    fn piece(&mut self) -> &'static str {
+        let pieces: Vec<&str> = PIECES.split(' ').collect();
+        pieces[self.below(pieces.len())]
+    }
+}
 
 /// About `bytes` bytes of command output: words from [`PIECES`], LF and CRLF line ends, lone
 /// CRs (a progress line overwritten), ESC sequences (colours, erase line), long runs of CJK,
@@ -89,7 +77,7 @@ fn mixed_text(seed: u64, bytes: usize) -> String {
     let mut line = 0usize;
     while s.len() < bytes {
         for _ in 0..3 + rng.below(25) {
-            s.push_str(PIECES[rng.below(PIECES.len())]);
+            s.push_str(rng.piece());
             if rng.below(3) == 0 {
                 s.push(' ');
             }
@@ -141,7 +129,7 @@ fn log_messages(seed: u64, bytes: usize) -> Vec<String> {
     while total < bytes {
         let mut m = format!("{n:06} ");
         for _ in 0..rng.below(40) {
-            m.push_str(PIECES[rng.below(PIECES.len())]);
+            m.push_str(rng.piece());
             if rng.below(3) == 0 {
                 m.push(' ');
             }
@@ -212,10 +200,8 @@ fn with_urls(mut record: Value, stdout_url: &str, stderr_url: &str) -> Value {
 
 /// A record whose command sent its output to CloudWatch Logs (`group` empty: the default one).
 fn with_cloudwatch(mut record: Value, group: &str) -> Value {
-    record["CloudWatchOutputConfig"] = json!({
-        "CloudWatchLogGroupName": group,
-        "CloudWatchOutputEnabled": true
-    });
+    let config = json!({ "CloudWatchLogGroupName": group, "CloudWatchOutputEnabled": true });
+    record["CloudWatchOutputConfig"] = config;
     record
 }
 
@@ -230,12 +216,14 @@ fn with_contents(record: &Value, stdout: &str, stderr: &str) -> Value {
 /// A fake SSM whose invocation is InProgress at the first poll, then `record` for good; its
 /// ListCommandInvocations lists the invocation as it ends ([`listed_for`]).
 fn fake_running_then(record: &Value) -> FakeSsm {
-    let mut running = record.clone();
-    running["Status"] = json!("InProgress");
-    running["StatusDetails"] = json!("InProgress");
-    running["ResponseCode"] = json!(-1);
-    running["StandardOutputContent"] = json!("");
-    running["StandardErrorContent"] = json!("");
+    let mut running = with_contents(record, "", "");
+    for (key, value) in [
+        ("Status", json!("InProgress")),
+        ("StatusDetails", json!("InProgress")),
+        ("ResponseCode", json!(-1)),
+    ] {
+        running[key] = value;
+    }
     running["ExecutionEndDateTime"] = json!("");
     running["ExecutionElapsedTime"] = json!("");
     FakeSsm::with_steps_and_fleet(
@@ -270,31 +258,25 @@ fn list_output(stdout: &str, stderr: &str) -> String {
 /// document and CloudWatch configuration, and one plugin, the record's step, with the record's
 /// output URLs (SSM repeats a lone step's URLs on the invocation).
 fn listed_for(record: &Value) -> Value {
-    let mut listed = listed_invocation(
-        str_at(record, "InstanceId"),
-        str_at(record, "Status"),
-        str_at(record, "StatusDetails"),
-        &list_output(
-            str_at(record, "StandardOutputContent"),
-            str_at(record, "StandardErrorContent"),
-        ),
-    );
-    for key in [
-        "CommandId",
-        "DocumentName",
-        "DocumentVersion",
-        "Comment",
-        "StandardOutputUrl",
-        "StandardErrorUrl",
-        "CloudWatchOutputConfig",
-    ] {
+    let [instance, status, details, out, err] = [
+        "InstanceId",
+        "Status",
+        "StatusDetails",
+        "StandardOutputContent",
+        "StandardErrorContent",
+    ]
+    .map(|k| str_at(record, k));
+    let mut listed = listed_invocation(instance, status, details, &list_output(out, err));
+    let copied = "CommandId DocumentName DocumentVersion Comment StandardOutputUrl StandardErrorUrl \
+                  CloudWatchOutputConfig";
+    for key in copied.split_whitespace() {
         listed[key] = record[key].clone();
     }
     let plugin = &mut listed["CommandPlugins"][0];
     plugin["Name"] = json!(record["PluginName"].as_str().unwrap_or(SHELL_PLUGIN));
-    plugin["ResponseCode"] = record["ResponseCode"].clone();
-    plugin["StandardOutputUrl"] = record["StandardOutputUrl"].clone();
-    plugin["StandardErrorUrl"] = record["StandardErrorUrl"].clone();
+    for key in ["ResponseCode", "StandardOutputUrl", "StandardErrorUrl"] {
+        plugin[key] = record[key].clone();
+    }
     listed
 }
 
@@ -302,12 +284,13 @@ fn listed_for(record: &Value) -> Value {
 /// it for a handful of invocations (one page): the `CommandId` and `InstanceId` filters
 /// applied, `CommandPlugins` only with `Details: true`.
 fn answer_listing(body: &Value, records: &[Value]) -> Step {
-    let wanted = |key: &str, record: &Value| body.get(key).is_none_or(|v| record[key] == *v);
-    let items: Vec<Value> = records
-        .iter()
-        .filter(|r| wanted("CommandId", r) && wanted("InstanceId", r))
-        .map(|r| {
-            let mut r = r.clone();
+    let wanted = |record: &&Value| {
+        ["CommandId", "InstanceId"]
+            .iter()
+            .all(|k| body.get(k).is_none_or(|v| record[k] == *v))
+    };
+    let items: Vec<Value> = (records.iter().filter(wanted).cloned())
+        .map(|mut r| {
             if body["Details"] != json!(true) {
                 r.as_object_mut().unwrap().remove("CommandPlugins");
             }
@@ -317,85 +300,39 @@ fn answer_listing(body: &Value, records: &[Value]) -> Step {
     Step::ok(&json!({ "CommandInvocations": items }))
 }
 
-/// A fake SSM for the invocation of [`CMD_ID`] on [`INSTANCE_ID`]: GetCommandInvocation is
-/// answered by `get`, given the PluginName asked for; ListCommandInvocations lists `listed`
-/// ([`answer_listing`]), or answers `listing_fault` when there is one.
-fn ssm_answering(
-    get: impl Fn(Option<&str>) -> Step + Send + Sync + 'static,
-    listed: Vec<Value>,
-    listing_fault: Option<Step>,
-) -> FakeSsm {
-    FakeSsm::with_handler(move |target: &str, body: &Value| match target {
-        GET_COMMAND_INVOCATION
-            if body["CommandId"] == json!(CMD_ID) && body["InstanceId"] == json!(INSTANCE_ID) =>
-        {
-            get(body["PluginName"].as_str())
-        }
-        GET_COMMAND_INVOCATION => Step::not_found(),
-        LIST_COMMAND_INVOCATIONS => match &listing_fault {
-            Some(fault) => fault.clone(),
-            None => answer_listing(body, &listed),
-        },
-        other => Step::Error(400, "UnknownOperationException".into(), other.into()),
-    })
-}
-
 // ---------------------------------------------------------------------------------------------
 // Documents with several steps
 // ---------------------------------------------------------------------------------------------
 
-/// A document's step, what it printed, and the S3 bucket and key prefix its output was sent to
-/// (`None`: no URL for this step).
+/// A document's step, what it printed, and the S3 bucket and key prefix its output was sent to.
 #[derive(Clone)]
 struct DocStep {
     name: &'static str,
     stdout: String,
     stderr: String,
-    s3: Option<(&'static str, &'static str)>,
+    s3: (&'static str, &'static str),
 }
 
 impl DocStep {
-    fn new(name: &'static str, stdout: String, stderr: String) -> DocStep {
-        DocStep {
-            name,
-            stdout,
-            stderr,
-            s3: None,
-        }
-    }
-
-    /// Its output sent to this bucket, under this key prefix.
-    fn in_s3(mut self, bucket: &'static str, prefix: &'static str) -> DocStep {
-        self.s3 = Some((bucket, prefix));
-        self
-    }
-
     /// The key the agent writes `stream` of this step to.
     fn key(&self, stream: &str) -> String {
-        let (_, prefix) = self.s3.expect("a step kept in S3");
-        format!(
-            "{prefix}/{CMD_ID}/{INSTANCE_ID}/awsrunShellScript/{}/{stream}",
-            self.name
-        )
+        let (name, prefix) = (self.name, self.s3.1);
+        format!("{prefix}/{CMD_ID}/{INSTANCE_ID}/awsrunShellScript/{name}/{stream}")
     }
 
-    /// Its StandardOutputUrl and StandardErrorUrl (empty without S3).
+    /// Its StandardOutputUrl and StandardErrorUrl.
     fn urls(&self) -> (String, String) {
-        match self.s3 {
-            Some((bucket, _)) => (
-                s3_url(bucket, &self.key("stdout")),
-                s3_url(bucket, &self.key("stderr")),
-            ),
-            None => (String::new(), String::new()),
-        }
+        (
+            s3_url(self.s3.0, &self.key("stdout")),
+            s3_url(self.s3.0, &self.key("stderr")),
+        )
     }
 
     /// Uploads its objects as the agent does: none for an empty stream.
     fn upload(&self, world: &World) {
-        let (bucket, _) = self.s3.expect("a step kept in S3");
         for (stream, text) in [("stdout", &self.stdout), ("stderr", &self.stderr)] {
             if !text.is_empty() {
-                world.put_object(bucket, &self.key(stream), text.as_bytes());
+                world.put_object(self.s3.0, &self.key(stream), text.as_bytes());
             }
         }
     }
@@ -450,37 +387,37 @@ fn listed_steps(base: &Value, steps: &[DocStep]) -> Value {
     listed["StandardOutputUrl"] = json!("");
     listed["StandardErrorUrl"] = json!("");
     let template = listed["CommandPlugins"][0].clone();
-    let plugins: Vec<Value> = steps
-        .iter()
-        .map(|step| {
-            let mut plugin = template.clone();
-            let (out_url, err_url) = step.urls();
-            let (bucket, prefix) = step.s3.unwrap_or_default();
-            plugin["Name"] = json!(step.name);
-            plugin["Output"] = json!(list_output(&step.stdout, &step.stderr));
-            plugin["StandardOutputUrl"] = json!(out_url);
-            plugin["StandardErrorUrl"] = json!(err_url);
-            plugin["OutputS3BucketName"] = json!(bucket);
-            plugin["OutputS3KeyPrefix"] = json!(prefix);
-            plugin
-        })
-        .collect();
-    listed["CommandPlugins"] = json!(plugins);
+    let plugin = |step: &DocStep| {
+        let mut plugin = template.clone();
+        let (out_url, err_url) = step.urls();
+        plugin["Name"] = json!(step.name);
+        plugin["Output"] = json!(list_output(&step.stdout, &step.stderr));
+        plugin["StandardOutputUrl"] = json!(out_url);
+        plugin["StandardErrorUrl"] = json!(err_url);
+        plugin["OutputS3BucketName"] = json!(step.s3.0);
+        plugin["OutputS3KeyPrefix"] = json!(step.s3.1);
+        plugin
+    };
+    listed["CommandPlugins"] = steps.iter().map(plugin).collect();
     listed
 }
 
-/// A fake SSM for an invocation of a document with these steps: GetCommandInvocation answers
-/// for the step its PluginName names, for the first step without one, `InvalidPluginName` for
-/// a step the document does not have; ListCommandInvocations lists the steps in document order
-/// ([`listed_steps`]), or answers `listing_fault`.
-fn steps_ssm(base: &Value, steps: &[DocStep], listing_fault: Option<Step>) -> FakeSsm {
-    let records: Vec<(&'static str, Value)> = steps
+/// A fake SSM for an invocation of [`CMD_ID`] on [`INSTANCE_ID`] of a document with these
+/// steps: GetCommandInvocation answers for the step its PluginName names, for the first step
+/// without one, `InvalidPluginName` for a step the document does not have;
+/// ListCommandInvocations lists the steps in document order ([`listed_steps`],
+/// [`answer_listing`]).
+fn steps_ssm(base: &Value, steps: &[DocStep]) -> FakeSsm {
+    let records: Vec<(&str, Value)> = steps
         .iter()
         .map(|step| (step.name, step_record(base, step)))
         .collect();
-    ssm_answering(
-        move |plugin| {
-            let record = match plugin {
+    let listed = [listed_steps(base, steps)];
+    FakeSsm::with_handler(move |target: &str, body: &Value| match target {
+        GET_COMMAND_INVOCATION
+            if body["CommandId"] == CMD_ID && body["InstanceId"] == INSTANCE_ID =>
+        {
+            let record = match body["PluginName"].as_str() {
                 None => Some(&records[0].1),
                 Some(name) => records.iter().find(|(n, _)| *n == name).map(|(_, r)| r),
             };
@@ -488,10 +425,11 @@ fn steps_ssm(base: &Value, steps: &[DocStep], listing_fault: Option<Step>) -> Fa
                 Some(record) => Step::ok(record),
                 None => Step::Error(400, "InvalidPluginName".into(), String::new()),
             }
-        },
-        vec![listed_steps(base, steps)],
-        listing_fault,
-    )
+        }
+        GET_COMMAND_INVOCATION => Step::not_found(),
+        LIST_COMMAND_INVOCATIONS => answer_listing(body, &listed),
+        other => Step::Error(400, "UnknownOperationException".into(), other.into()),
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -519,23 +457,15 @@ fn assert_gets_only(calls: &[Call]) {
     );
 }
 
-const INSTANCE_ARGS: [&str; 4] = ["--command-id", CMD_ID, "--instance-id", INSTANCE_ID];
-
-/// `get --command-id … --instance-id … <extra>`.
-fn get_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
-    let mut args = vec!["get"];
-    args.extend(INSTANCE_ARGS);
-    args.extend(extra);
-    args
+/// `get --command-id … --instance-id … EXTRA`.
+fn get_args(extra: &str) -> String {
+    format!("get --command-id {CMD_ID} --instance-id {INSTANCE_ID} {extra}")
 }
 
-/// `wait --command-id … --instance-id … <fast polling> <extra>`.
-fn wait_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
-    let mut args = vec!["wait"];
-    args.extend(INSTANCE_ARGS);
-    args.extend(FAST_POLL);
-    args.extend(extra);
-    args
+/// `wait --command-id … --instance-id … <fast polling> EXTRA`.
+fn wait_args(extra: &str) -> String {
+    let fast = FAST_POLL.join(" ");
+    format!("wait --command-id {CMD_ID} --instance-id {INSTANCE_ID} {fast} {extra}")
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -558,18 +488,10 @@ impl Ssmres {
         }
     }
 
-    /// S3 and CloudWatch Logs at this moto server.
-    fn moto(self, moto: &Moto) -> Ssmres {
-        let url = moto.endpoint();
-        self.s3(&url).logs(&url)
-    }
-
-    fn s3(self, url: &str) -> Ssmres {
-        self.env("AWS_ENDPOINT_URL_S3", url)
-    }
-
-    fn logs(self, url: &str) -> Ssmres {
-        self.env("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS", url)
+    /// S3 and CloudWatch Logs at these endpoints.
+    fn at(self, s3: &str, logs: &str) -> Ssmres {
+        self.env("AWS_ENDPOINT_URL_S3", s3)
+            .env("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS", logs)
     }
 
     fn credentials(self, key: &str, secret: &str) -> Ssmres {
@@ -583,8 +505,8 @@ impl Ssmres {
     }
 
     /// Runs with these arguments, stdin closed, stdout and stderr piped.
-    fn run(mut self, args: &[&str]) -> Output {
-        run(self.cmd.args(args))
+    fn run(mut self, args: impl Args) -> Output {
+        run(self.cmd.args(args.words()))
     }
 }
 
@@ -600,12 +522,9 @@ fn first_difference(got: &[u8], want: &[u8]) -> String {
         .position(|(a, b)| a != b)
         .unwrap_or(got.len().min(want.len()));
     let around = |b: &[u8]| text(&b[at.saturating_sub(40)..(at + 40).min(b.len())]);
+    let (lengths, got, want) = ((got.len(), want.len()), around(got), around(want));
     format!(
-        "lengths {} (got) vs {} (want); first difference at byte {at}:\n got: {:?}\nwant: {:?}",
-        got.len(),
-        want.len(),
-        around(got),
-        around(want)
+        "lengths {lengths:?} (got, want); first difference at byte {at}:\n got: {got:?}\nwant: {want:?}"
     )
 }
 
@@ -616,38 +535,38 @@ fn assert_same_bytes(got: &[u8], want: &[u8], what: &str) {
     }
 }
 
-/// Asserts that the one JSON document on stdout is `expected` (order of keys aside).
+/// Asserts the exit code and that the one JSON document on stdout is `expected` (order of
+/// keys aside).
 #[track_caller]
-fn assert_json_is(out: &Output, expected: &Value) {
-    let got: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("stdout is not JSON ({e})\n{}", describe(out)));
-    assert_json_value(&got, expected);
+fn assert_json_is(out: &Output, code: i32, expected: &Value) {
+    assert_exit(out, code);
+    assert_json_value(&stdout_json(out), expected);
+}
+
+/// Asserts the exit code and each stream byte for byte.
+#[track_caller]
+fn assert_text_is(out: &Output, code: i32, stdout: &str, stderr: &str) {
+    assert_exit(out, code);
+    assert_same_bytes(&out.stdout, stdout.as_bytes(), "stdout");
+    assert_same_bytes(&out.stderr, stderr.as_bytes(), "stderr");
 }
 
 #[track_caller]
 fn assert_json_value(got: &Value, expected: &Value) {
     for key in ["StandardOutputContent", "StandardErrorContent"] {
-        let (g, w) = (got[key].as_str(), expected[key].as_str());
-        if let (Some(g), Some(w)) = (g, w)
+        if let (Some(g), Some(w)) = (got[key].as_str(), expected[key].as_str())
             && g != w
         {
-            panic!(
-                "{key} of {} differs: {}",
-                got["InstanceId"],
-                first_difference(g.as_bytes(), w.as_bytes())
-            );
+            let difference = first_difference(g.as_bytes(), w.as_bytes());
+            panic!("{key} of {} differs: {difference}", got["InstanceId"]);
         }
     }
     if got != expected {
         let (Some(g), Some(w)) = (got.as_object(), expected.as_object()) else {
             panic!("expected {expected:#}\ngot {got:#}");
         };
-        let mut keys: Vec<&String> = g.keys().chain(w.keys()).collect();
-        keys.sort();
-        keys.dedup();
-        let diffs: Vec<String> = keys
-            .into_iter()
-            .filter(|k| g.get(*k) != w.get(*k))
+        let keys: BTreeSet<&String> = g.keys().chain(w.keys()).collect();
+        let diffs: Vec<String> = (keys.into_iter().filter(|k| g.get(*k) != w.get(*k)))
             .map(|k| format!("{k}: got {:?}, want {:?}", g.get(k), w.get(k)))
             .collect();
         panic!("the JSON record differs:\n{}", diffs.join("\n"));
@@ -658,15 +577,9 @@ fn assert_json_value(got: &Value, expected: &Value) {
 /// naming `what` and `code`; returns it.
 #[track_caller]
 fn assert_one_fallback_warning(out: &Output, stream: &str, what: &str, code: &str) -> String {
-    let err = text(&out.stderr);
-    let line = err.strip_suffix('\n').unwrap_or(&err);
-    check!(
-        out,
-        !line.is_empty() && !line.contains('\n'),
-        "expected exactly one line on stderr"
-    );
-    assert_fallback_warning(line, INSTANCE_ID, stream, what, code);
-    line.to_owned()
+    let line = assert_single_stderr_line(out);
+    assert_fallback_warning(&line, INSTANCE_ID, stream, what, code);
+    line
 }
 
 #[track_caller]
@@ -689,14 +602,10 @@ fn assert_fallback_warning(line: &str, instance: &str, stream: &str, what: &str,
 /// the record with those contents, and each text byte for byte on its own stream.
 #[track_caller]
 fn assert_complete(world: &World, ssm: &FakeSsm, record: &Value, stdout: &str, stderr: &str) {
-    let out = world.get(ssm, &["--full-output", "-o", "json"]);
-    assert_exit(&out, 0);
-    assert_json_is(&out, &with_contents(record, stdout, stderr));
+    let out = world.get(ssm, "--full-output -o json");
+    assert_json_is(&out, 0, &with_contents(record, stdout, stderr));
     check!(out, out.stderr.is_empty());
-    let out = world.get(ssm, &["--full-output", "-o", "text"]);
-    assert_exit(&out, 0);
-    assert_same_bytes(&out.stdout, stdout.as_bytes(), "stdout");
-    assert_same_bytes(&out.stderr, stderr.as_bytes(), "stderr");
+    assert_text_is(&world.get(ssm, "--full-output -o text"), 0, stdout, stderr);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -718,11 +627,10 @@ impl World {
     /// Runs the aws CLI against moto; panics unless it succeeds. Returns its stdout.
     fn aws(&self, args: &[&str]) -> String {
         let out = self.moto.aws(args);
+        let (line, status) = (args.join(" "), out.status);
         assert!(
-            out.status.success(),
-            "aws {} failed: {}\n{}",
-            args.join(" "),
-            out.status,
+            status.success(),
+            "aws {line} failed: {status}\n{}",
             text(&out.stderr)
         );
         text(&out.stdout)
@@ -760,57 +668,45 @@ impl World {
             .logs("CreateLogGroup", &json!({ "logGroupName": group }));
     }
 
-    fn log_stream(&self, group: &str, stream: &str) {
-        let body = json!({ "logGroupName": group, "logStreamName": stream });
-        self.moto.logs("CreateLogStream", &body);
-    }
-
-    /// Creates the stream and puts these messages in it ([`World::put_events`]).
+    /// Creates the stream and puts these messages in it as events, in order, one millisecond
+    /// apart within the last hour, in batches of at most 10,000 events.
     fn log_events(&self, group: &str, stream: &str, messages: &[String]) {
-        self.log_stream(group, stream);
-        self.put_events(group, stream, messages);
-    }
-
-    /// Puts these messages as events, in order, one millisecond apart within the last hour,
-    /// in batches of at most 10,000 events.
-    fn put_events(&self, group: &str, stream: &str, messages: &[String]) {
+        let names = json!({ "logGroupName": group, "logStreamName": stream });
+        self.moto.logs("CreateLogStream", &names);
         let now_ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap()
             .as_millis() as u64;
         let start = now_ms - 3_600_000;
         for (b, batch) in messages.chunks(10_000).enumerate() {
-            let events: Vec<Value> = batch
-                .iter()
-                .enumerate()
+            let events: Vec<Value> = (batch.iter().enumerate())
                 .map(|(i, m)| {
                     assert!(m.len() < 256 * 1024);
                     json!({ "timestamp": start + (b * 10_000 + i) as u64, "message": m })
                 })
                 .collect();
-            let body =
-                json!({ "logGroupName": group, "logStreamName": stream, "logEvents": events });
+            let mut body = names.clone();
+            body["logEvents"] = json!(events);
             let answer = self.moto.logs("PutLogEvents", &body);
-            assert!(
-                answer.get("rejectedLogEventsInfo").is_none(),
-                "moto rejected some events: {answer}"
-            );
+            let rejected = answer.get("rejectedLogEventsInfo").is_some();
+            assert!(!rejected, "moto rejected some events: {answer}");
         }
     }
 
     /// `ssmres get` for the invocation, against `ssm`, S3 and CloudWatch Logs at this moto.
-    fn get(&self, ssm: &FakeSsm, extra: &[&str]) -> Output {
-        self.ssmres(ssm).run(&get_args(extra))
+    fn get(&self, ssm: &FakeSsm, extra: &str) -> Output {
+        self.ssmres(ssm).run(get_args(extra))
     }
 
     /// `ssmres wait` for the invocation (fast polling), the same way.
-    fn wait(&self, ssm: &FakeSsm, extra: &[&str]) -> Output {
-        self.ssmres(ssm).run(&wait_args(extra))
+    fn wait(&self, ssm: &FakeSsm, extra: &str) -> Output {
+        self.ssmres(ssm).run(wait_args(extra))
     }
 
     /// ssmres against `ssm`, with S3 and CloudWatch Logs at this moto.
     fn ssmres(&self, ssm: &FakeSsm) -> Ssmres {
-        Ssmres::new(ssm).moto(&self.moto)
+        let url = self.moto.endpoint();
+        Ssmres::new(ssm).at(&url, &url)
     }
 }
 
@@ -851,6 +747,31 @@ impl Tripwire {
     }
 }
 
+/// S3 and CloudWatch Logs endpoints that are [`Tripwire`]s.
+struct Tripwires(Tripwire, Tripwire);
+
+impl Tripwires {
+    fn new() -> Tripwires {
+        Tripwires(Tripwire::new(), Tripwire::new())
+    }
+
+    /// ssmres against `ssm`, S3 and CloudWatch Logs at the tripwires.
+    fn ssmres(&self, ssm: &FakeSsm) -> Ssmres {
+        Ssmres::new(ssm).at(&self.0.url(), &self.1.url())
+    }
+
+    /// Asserts nothing connected to S3 or CloudWatch Logs. Call once the client has exited.
+    #[track_caller]
+    fn assert_untouched(&self, what: &str) {
+        let connections = (self.0.connections(), self.1.connections());
+        assert_eq!(
+            connections,
+            (0, 0),
+            "{what}: connections to S3 and CloudWatch Logs"
+        );
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // 1. S3, megabytes, byte for byte
 // ---------------------------------------------------------------------------------------------
@@ -865,8 +786,7 @@ struct BigS3 {
 /// A Failed invocation whose stdout (~4 MB) and stderr (~2 MB) each have their own object.
 fn big_s3() -> BigS3 {
     let world = World::start();
-    let stdout = mixed_text(1, 4_000_000);
-    let stderr = mixed_text(2, 2_000_000);
+    let (stdout, stderr) = (mixed_text(1, 4_000_000), mixed_text(2, 2_000_000));
     let record = world.s3_record("ssm-output-big", "runs/big", FAILED, &stdout, &stderr);
     BigS3 {
         world,
@@ -882,18 +802,16 @@ fn s3_megabytes_get_json_and_jsonl_carry_the_complete_objects_byte_for_byte() {
     let ssm = ssm_for(&t.record);
     let expected = with_contents(&t.record, &t.stdout, &t.stderr);
 
-    let full = t.world.get(&ssm, &["--full-output", "-o", "json"]);
-    assert_exit(&full, 0);
-    assert_json_is(&full, &expected);
+    let full = t.world.get(&ssm, "--full-output -o json");
+    assert_json_is(&full, 0, &expected);
     check!(full, full.stderr.is_empty());
 
     // Without the flag the same record prints as the service sent it, keys in the same order.
-    let cut = t.world.get(&ssm, &["-o", "json"]);
-    assert_exit(&cut, 0);
-    assert_json_is(&cut, &t.record);
+    let cut = t.world.get(&ssm, "-o json");
+    assert_json_is(&cut, 0, &t.record);
     assert_eq!(top_level_keys(&full), top_level_keys(&cut));
 
-    let out = t.world.get(&ssm, &["--full-output", "-o", "jsonl"]);
+    let out = t.world.get(&ssm, "--full-output -o jsonl");
     assert_exit(&out, 0);
     let line = text(&out.stdout);
     assert!(
@@ -916,11 +834,9 @@ fn top_level_keys(out: &Output) -> Vec<String> {
 #[test]
 fn s3_full_output_in_a_table_fills_the_sections_with_no_cut_note() {
     let world = World::start();
-    let stdout = mixed_text(50, 300_000);
-    let stderr = mixed_text(51, 60_000);
+    let (stdout, stderr) = (mixed_text(50, 300_000), mixed_text(51, 60_000));
     let record = world.s3_record("ssm-output-table", "table", SUCCESS, &stdout, &stderr);
-    let ssm = ssm_for(&record);
-    let out = world.get(&ssm, &["--full-output", "-o", "table"]);
+    let out = world.get(&ssm_for(&record), "--full-output -o table");
     assert_exit(&out, 0);
     let table = text(&out.stdout);
     // Each section is the whole text, controls made visible, ended by a line end.
@@ -931,10 +847,8 @@ fn s3_full_output_in_a_table_fills_the_sections_with_no_cut_note() {
     );
     if !table.ends_with(&sections) {
         let start = table.find("── stdout ──").unwrap_or(0);
-        panic!(
-            "the sections are not the complete texts: {}",
-            first_difference(&table.as_bytes()[start..], sections.as_bytes())
-        );
+        let difference = first_difference(&table.as_bytes()[start..], sections.as_bytes());
+        panic!("the sections are not the complete texts: {difference}");
     }
     check!(out, !table.contains("cut short"));
     check!(out, out.stderr.is_empty());
@@ -943,34 +857,27 @@ fn s3_full_output_in_a_table_fills_the_sections_with_no_cut_note() {
 #[test]
 fn s3_megabytes_text_mode_streams_each_object_exactly_to_its_own_stream() {
     let t = big_s3();
-    let ssm = ssm_for(&t.record);
-    let out = t.world.get(&ssm, &["--full-output", "-o", "text"]);
-    assert_exit(&out, 0);
-    assert_same_bytes(&out.stdout, t.stdout.as_bytes(), "stdout");
-    assert_same_bytes(&out.stderr, t.stderr.as_bytes(), "stderr");
+    let out = t.world.get(&ssm_for(&t.record), "--full-output -o text");
+    assert_text_is(&out, 0, &t.stdout, &t.stderr);
 }
 
 #[test]
 fn s3_megabytes_wait_prints_the_complete_objects_and_keeps_the_exit_code() {
     let t = big_s3();
-    let expected = with_contents(&t.record, &t.stdout, &t.stderr);
-
     let ssm = fake_running_then(&t.record);
-    let out = t.world.wait(&ssm, &["--full-output", "-o", "json"]);
+    let out = t.world.wait(&ssm, "--full-output -o json");
     // The invocation Failed: wait says so with 1, complete output or not.
-    assert_exit(&out, 1);
-    assert_json_is(&out, &expected);
+    assert_json_is(&out, 1, &with_contents(&t.record, &t.stdout, &t.stderr));
     check!(out, out.stderr.is_empty());
     assert!(
         ssm.count(GET_COMMAND_INVOCATION) >= 2,
         "it polled until the end"
     );
 
-    let ssm = fake_running_then(&t.record);
-    let out = t.world.wait(&ssm, &["--full-output", "-o", "text"]);
-    assert_exit(&out, 1);
-    assert_same_bytes(&out.stdout, t.stdout.as_bytes(), "stdout");
-    assert_same_bytes(&out.stderr, t.stderr.as_bytes(), "stderr");
+    let out = t
+        .world
+        .wait(&fake_running_then(&t.record), "--full-output -o text");
+    assert_text_is(&out, 1, &t.stdout, &t.stderr);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -985,33 +892,25 @@ fn s3_virtual_hosted_urls_and_keys_with_escaped_characters() {
     let bucket = "ssm.out-put.example";
     let out_key = "my runs/2024+05 %done?/ü#1/[x]=y/stdout";
     let err_key = "my runs/ünïcödé ✓/stderr";
-    let stdout = mixed_text(3, 60_000);
-    let stderr = mixed_text(4, 20_000);
+    let (stdout, stderr) = (mixed_text(3, 60_000), mixed_text(4, 20_000));
     world.bucket(bucket);
     world.put_object(bucket, out_key, stdout.as_bytes());
     world.put_object(bucket, err_key, stderr.as_bytes());
-    let virtual_hosted = |key: &str| {
+    // Virtual-hosted, and the legacy dashed form of it.
+    let hosted = |sep: &str, key: &str| {
         format!(
-            "https://{bucket}.s3.us-east-1.amazonaws.com/{}",
+            "https://{bucket}.s3{sep}us-east-1.amazonaws.com/{}",
             url_path(key)
         )
     };
-    // The legacy dashed form, virtual-hosted too.
-    let dashed = |key: &str| {
-        format!(
-            "https://{bucket}.s3-us-east-1.amazonaws.com/{}",
-            url_path(key)
-        )
-    };
-    assert!(virtual_hosted(out_key).contains("%20") && virtual_hosted(out_key).contains("%25"));
+    let stdout_url = hosted(".", out_key);
+    assert!(stdout_url.contains("%20") && stdout_url.contains("%25"));
     let record = with_urls(
-        service(("Success", "Success"), &stdout, &stderr),
-        &virtual_hosted(out_key),
-        &dashed(err_key),
+        service(SUCCESS, &stdout, &stderr),
+        &stdout_url,
+        &hosted("-", err_key),
     );
-    let ssm = ssm_for(&record);
-
-    assert_complete(&world, &ssm, &record, &stdout, &stderr);
+    assert_complete(&world, &ssm_for(&record), &record, &stdout, &stderr);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1028,26 +927,27 @@ fn cloudwatch_many_pages_of_events_json_and_text_are_the_events_line_by_line() {
     assert!(out_messages.len() > 20_000, "{}", out_messages.len());
     let err_messages = log_messages(6, 40_000);
     world.log_group(group);
-    let out_stream = log_stream_name(INSTANCE_ID, step, "stdout");
-    let err_stream = log_stream_name(INSTANCE_ID, step, "stderr");
-    world.log_events(group, &out_stream, &out_messages);
-    world.log_events(group, &err_stream, &err_messages);
+    world.log_events(
+        group,
+        &log_stream_name(INSTANCE_ID, step, "stdout"),
+        &out_messages,
+    );
+    world.log_events(
+        group,
+        &log_stream_name(INSTANCE_ID, step, "stderr"),
+        &err_messages,
+    );
     // Another step's stream and another instance's: not this invocation's stdout.
-    let decoys = [
+    for decoy in [
         log_stream_name(INSTANCE_ID, "aws-other", "stdout"),
         log_stream_name("i-0fedcba9876543210", step, "stdout"),
-    ];
-    for decoy in &decoys {
-        world.log_stream(group, decoy);
-        world.put_events(group, decoy, &["decoy: not this step's output".to_owned()]);
+    ] {
+        world.log_events(group, &decoy, &["decoy: not this step's output".to_owned()]);
     }
 
-    let stdout = joined(&out_messages);
-    let stderr = joined(&err_messages);
-    let record = with_cloudwatch(service(("Success", "Success"), &stdout, &stderr), group);
-    let ssm = ssm_for(&record);
-
-    assert_complete(&world, &ssm, &record, &stdout, &stderr);
+    let (stdout, stderr) = (joined(&out_messages), joined(&err_messages));
+    let record = with_cloudwatch(service(SUCCESS, &stdout, &stderr), group);
+    assert_complete(&world, &ssm_for(&record), &record, &stdout, &stderr);
 }
 
 #[test]
@@ -1057,18 +957,15 @@ fn cloudwatch_without_a_plugin_name_joins_every_step_in_creation_order_from_the_
     let group = "/aws/ssm/AWS-RunShellScript";
     world.log_group(group);
     // The first step's name sorts after the second's: only creation order puts them right.
-    let first = log_messages(7, 30_000);
-    let second = log_messages(8, 30_000);
+    let (first, second) = (log_messages(7, 30_000), log_messages(8, 30_000));
     let first_err = vec!["first step complains\n".to_owned()];
     let second_err = vec!["second step complains".to_owned()];
     for (step, out, err) in [
         ("zz-first-step", &first, &first_err),
         ("aa-second-step", &second, &second_err),
     ] {
-        let out_stream = log_stream_name(INSTANCE_ID, step, "stdout");
-        let err_stream = log_stream_name(INSTANCE_ID, step, "stderr");
-        world.log_events(group, &out_stream, out);
-        world.log_events(group, &err_stream, err);
+        world.log_events(group, &log_stream_name(INSTANCE_ID, step, "stdout"), out);
+        world.log_events(group, &log_stream_name(INSTANCE_ID, step, "stderr"), err);
     }
     let stdout = joined(&first) + &joined(&second);
     let stderr = joined(&first_err) + &joined(&second_err);
@@ -1077,9 +974,7 @@ fn cloudwatch_without_a_plugin_name_joins_every_step_in_creation_order_from_the_
         "",
     );
     record.as_object_mut().unwrap().remove("PluginName");
-    let ssm = ssm_for(&record);
-
-    assert_complete(&world, &ssm, &record, &stdout, &stderr);
+    assert_complete(&world, &ssm_for(&record), &record, &stdout, &stderr);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1099,22 +994,21 @@ fn s3_is_read_rather_than_cloudwatch_when_both_kept_the_output() {
     let cw_stdout = vec!["from CloudWatch: must not be shown".to_owned()];
     let cw_stderr = log_messages(10, 20_000);
     for (stream, messages) in [("stdout", &cw_stdout), ("stderr", &cw_stderr)] {
-        let name = log_stream_name(INSTANCE_ID, "aws-runShellScript", stream);
-        world.log_events(group, &name, messages);
+        world.log_events(
+            group,
+            &log_stream_name(INSTANCE_ID, "aws-runShellScript", stream),
+            messages,
+        );
     }
     let stderr = joined(&cw_stderr);
     // stdout is in both places; stderr only in CloudWatch (no URL for it).
-    let record = with_cloudwatch(
-        with_urls(
-            service(("Success", "Success"), &s3_stdout, &stderr),
-            &s3_url(bucket, &out_key),
-            "",
-        ),
-        group,
+    let record = with_urls(
+        service(SUCCESS, &s3_stdout, &stderr),
+        &s3_url(bucket, &out_key),
+        "",
     );
-    let ssm = ssm_for(&record);
-
-    assert_complete(&world, &ssm, &record, &s3_stdout, &stderr);
+    let record = with_cloudwatch(record, group);
+    assert_complete(&world, &ssm_for(&record), &record, &s3_stdout, &stderr);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1126,43 +1020,33 @@ fn a_missing_object_falls_back_with_one_warning_and_the_exit_code_of_the_invocat
     let world = World::start();
     let bucket = "ssm-output-missing";
     world.bucket(bucket);
-    let out_key = agent_key("gone", INSTANCE_ID, "stdout");
-    let err_key = agent_key("gone", INSTANCE_ID, "stderr");
+    let [out_key, err_key] = ["stdout", "stderr"].map(|s| agent_key("gone", INSTANCE_ID, s));
+    let urls = [s3_url(bucket, &out_key), s3_url(bucket, &err_key)];
     let service_stdout = stdout_cut(&mixed_text(11, 80_000));
     // stderr was empty: the agent uploaded no object for it, and that is no error.
     let record = with_urls(
         invocation("Failed", "Failed", &service_stdout, ""),
-        &s3_url(bucket, &out_key),
-        &s3_url(bucket, &err_key),
+        &urls[0],
+        &urls[1],
     );
     let what = format!("s3://{bucket}/{out_key}");
 
-    let ssm = fake_running_then(&record);
-    let out = world.wait(&ssm, &["--full-output", "-o", "json"]);
-    assert_exit(&out, 1);
-    assert_json_is(&out, &record);
+    let out = world.wait(&fake_running_then(&record), "--full-output -o json");
+    assert_json_is(&out, 1, &record);
     assert_one_fallback_warning(&out, "stdout", &what, "NoSuchKey");
 
-    let ssm = fake_running_then(&record);
-    let out = world.wait(&ssm, &["--full-output", "-o", "text"]);
+    let out = world.wait(&fake_running_then(&record), "--full-output -o text");
     assert_exit(&out, 1);
     assert_same_bytes(&out.stdout, service_stdout.as_bytes(), "stdout");
     assert_one_fallback_warning(&out, "stdout", &what, "NoSuchKey");
 
     // Both streams empty at the service, both objects missing: nothing to say.
-    let empty = with_urls(
-        invocation("Failed", "Failed", "", ""),
-        &s3_url(bucket, &out_key),
-        &s3_url(bucket, &err_key),
-    );
+    let empty = with_urls(invocation("Failed", "Failed", "", ""), &urls[0], &urls[1]);
     let ssm = ssm_for(&empty);
-    let out = world.wait(&ssm, &["--full-output", "-o", "json"]);
-    assert_exit(&out, 1);
-    assert_json_is(&out, &empty);
+    let out = world.wait(&ssm, "--full-output -o json");
+    assert_json_is(&out, 1, &empty);
     check!(out, out.stderr.is_empty());
-    let out = world.get(&ssm, &["--full-output", "-o", "text"]);
-    assert_exit(&out, 0);
-    check!(out, out.stdout.is_empty() && out.stderr.is_empty());
+    assert_text_is(&world.get(&ssm, "--full-output -o text"), 0, "", "");
 }
 
 #[test]
@@ -1180,16 +1064,12 @@ fn a_table_after_a_failed_read_does_not_offer_the_flag_that_was_given() {
         &s3_url(bucket, &key),
         "",
     );
-    let ssm = ssm_for(&record);
-    let out = world.get(&ssm, &["--full-output", "-o", "table"]);
+    let out = world.get(&ssm_for(&record), "--full-output -o table");
     assert_exit(&out, 0);
     assert_one_fallback_warning(&out, "stdout", &format!("s3://{bucket}/{key}"), "NoSuchKey");
     let table = text(&out.stdout);
-    check!(
-        out,
-        table.contains(&format!("{}\n", shown(&service_stdout))),
-        "the table shows what the service returned"
-    );
+    let shows = table.contains(&format!("{}\n", shown(&service_stdout)));
+    check!(out, shows, "the table shows what the service returned");
     let tail: String = table
         .chars()
         .skip(table.chars().count().saturating_sub(400))
@@ -1212,16 +1092,10 @@ fn a_missing_log_group_or_stream_falls_back_with_one_warning_naming_it() {
         invocation("Failed", "Failed", &service_stdout, ""),
         "/no/such/group",
     );
-    let ssm = ssm_for(&record);
-    let out = world.wait(&ssm, &["--full-output", "-o", "json"]);
-    assert_exit(&out, 1);
-    assert_json_is(&out, &record);
-    let line = assert_one_fallback_warning(
-        &out,
-        "stdout",
-        &format!("CloudWatch Logs group /no/such/group, streams {streams}"),
-        "ResourceNotFoundException",
-    );
+    let out = world.wait(&ssm_for(&record), "--full-output -o json");
+    assert_json_is(&out, 1, &record);
+    let what = format!("CloudWatch Logs group /no/such/group, streams {streams}");
+    let line = assert_one_fallback_warning(&out, "stdout", &what, "ResourceNotFoundException");
     assert!(line.contains("log group does not exist"), "{line}");
 
     // The group exists, this invocation's streams do not.
@@ -1230,37 +1104,28 @@ fn a_missing_log_group_or_stream_falls_back_with_one_warning_naming_it() {
         invocation("Success", "Success", &service_stdout, ""),
         "/ops/empty",
     );
-    let ssm = ssm_for(&record);
-    let out = world.get(&ssm, &["--full-output", "-o", "text"]);
+    let out = world.get(&ssm_for(&record), "--full-output -o text");
     assert_exit(&out, 0);
     assert_same_bytes(&out.stdout, service_stdout.as_bytes(), "stdout");
-    assert_one_fallback_warning(
-        &out,
-        "stdout",
-        &format!("CloudWatch Logs group /ops/empty, streams {streams}"),
-        "no such log stream",
-    );
+    let what = format!("CloudWatch Logs group /ops/empty, streams {streams}");
+    assert_one_fallback_warning(&out, "stdout", &what, "no such log stream");
 }
 
 #[test]
 fn a_cut_stream_kept_nowhere_is_said_once_and_the_service_content_shown() {
     let service_stdout = stdout_cut(&mixed_text(13, 80_000));
     let record = invocation("Success", "Success", &service_stdout, "short stderr\n");
-    let ssm = ssm_for(&record);
-    let s3 = Tripwire::new();
-    let logs = Tripwire::new();
-    let out = Ssmres::new(&ssm)
-        .s3(&s3.url())
-        .logs(&logs.url())
-        .run(&get_args(&["--full-output", "-o", "json"]));
-    assert_exit(&out, 0);
-    assert_json_is(&out, &record);
+    let wires = Tripwires::new();
+    let out = wires
+        .ssmres(&ssm_for(&record))
+        .run(get_args("--full-output -o json"));
+    assert_json_is(&out, 0, &record);
     let line = assert_single_stderr_line(&out);
     let said = format!(
         "warning: {INSTANCE_ID}: stdout was cut short by the service and no complete copy was kept"
     );
     check!(out, line.starts_with(&said));
-    assert_eq!((s3.connections(), logs.connections()), (0, 0));
+    wires.assert_untouched("a stream kept nowhere");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1283,13 +1148,15 @@ fn access_denied_by_iam_falls_back_with_one_warning_and_keeps_the_exit_code() {
     world.bucket(bucket);
     world.put_object(bucket, &out_key, mixed_text(14, 80_000).as_bytes());
     let group = "/ops/denied";
-    let stream = log_stream_name(INSTANCE_ID, "aws-runShellScript", "stdout");
     world.log_group(group);
-    world.log_stream(group, &stream);
-    world.put_events(group, &stream, &log_messages(15, 40_000));
+    world.log_events(
+        group,
+        &log_stream_name(INSTANCE_ID, "aws-runShellScript", "stdout"),
+        &log_messages(15, 40_000),
+    );
 
     // A user who may list, but not read.
-    world.aws(&["iam", "create-user", "--user-name", "lister"]);
+    world.aws(&args("iam create-user --user-name lister"));
     let policy = json!({
         "Version": "2012-10-17",
         "Statement": [{
@@ -1298,26 +1165,17 @@ fn access_denied_by_iam_falls_back_with_one_warning_and_keeps_the_exit_code() {
             "Resource": "*"
         }]
     });
-    world.aws(&[
-        "iam",
-        "put-user-policy",
-        "--user-name",
-        "lister",
-        "--policy-name",
-        "list-only",
-        "--policy-document",
-        &policy.to_string(),
-    ]);
+    let put =
+        args("iam put-user-policy --user-name lister --policy-name list-only --policy-document");
+    world.aws(&[&put[..], &[&policy.to_string()]].concat());
     let key: Value =
-        serde_json::from_str(&world.aws(&["iam", "create-access-key", "--user-name", "lister"]))
+        serde_json::from_str(&world.aws(&args("iam create-access-key --user-name lister")))
             .unwrap();
-    let key_id = key["AccessKey"]["AccessKeyId"].as_str().unwrap().to_owned();
-    let secret = key["AccessKey"]["SecretAccessKey"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let [key_id, secret] = ["AccessKeyId", "SecretAccessKey"]
+        .map(|k| key["AccessKey"][k].as_str().unwrap().to_owned());
     // From now on moto checks every request against IAM.
     assert_eq!(moto_post(&world.moto, "/moto-api/reset-auth", "0"), 200);
+    let lister = |ssm: &FakeSsm| world.ssmres(ssm).credentials(&key_id, &secret);
 
     // S3: GetObject denied.
     let service_stdout = stdout_cut(&mixed_text(14, 80_000));
@@ -1326,13 +1184,8 @@ fn access_denied_by_iam_falls_back_with_one_warning_and_keeps_the_exit_code() {
         &s3_url(bucket, &out_key),
         "",
     );
-    let ssm = fake_running_then(&record);
-    let out = world
-        .ssmres(&ssm)
-        .credentials(&key_id, &secret)
-        .run(&wait_args(&["--full-output", "-o", "json"]));
-    assert_exit(&out, 1);
-    assert_json_is(&out, &record);
+    let out = lister(&fake_running_then(&record)).run(wait_args("--full-output -o json"));
+    assert_json_is(&out, 1, &record);
     assert_one_fallback_warning(
         &out,
         "stdout",
@@ -1342,30 +1195,24 @@ fn access_denied_by_iam_falls_back_with_one_warning_and_keeps_the_exit_code() {
 
     // CloudWatch Logs: the streams can be listed, their events not read.
     let record = with_cloudwatch(invocation("Success", "Success", &service_stdout, ""), group);
-    let ssm = ssm_for(&record);
-    let out = world
-        .ssmres(&ssm)
-        .credentials(&key_id, &secret)
-        .run(&get_args(&["--full-output", "-o", "text"]));
+    let out = lister(&ssm_for(&record)).run(get_args("--full-output -o text"));
     assert_exit(&out, 0);
     assert_same_bytes(&out.stdout, service_stdout.as_bytes(), "stdout");
-    let line = assert_one_fallback_warning(
-        &out,
-        "stdout",
-        &format!(
-            "CloudWatch Logs group {group}, streams {CMD_ID}/{INSTANCE_ID}/aws-runShellScript/stdout"
-        ),
-        "",
-    );
+    let line = assert_one_fallback_warning(&out, "stdout", &streams_of(group), "");
     // moto words a denied CloudWatch Logs call in XML, which the SDK's JSON parser cannot read:
     // the warning names the denial by its status instead of dumping the raw answer. The test
     // below (`cloudwatch_access_denied_as_aws_words_it_…`) checks the message for AWS's JSON
     // answer.
     assert!(line.contains("access denied (HTTP 403"), "{line}");
-    assert!(
-        !line.contains("<?xml") && line.chars().count() < 400,
-        "one short line, not the raw answer: {line}"
-    );
+    let short = !line.contains("<?xml") && line.chars().count() < 400;
+    assert!(short, "one short line, not the raw answer: {line}");
+}
+
+/// How a warning names the CloudWatch Logs streams of [`INSTANCE_ID`]'s stdout in `group`.
+fn streams_of(group: &str) -> String {
+    format!(
+        "CloudWatch Logs group {group}, streams {CMD_ID}/{INSTANCE_ID}/aws-runShellScript/stdout"
+    )
 }
 
 /// A scripted CloudWatch Logs endpoint that lists this invocation's stdout stream and denies
@@ -1403,27 +1250,23 @@ fn cloudwatch_access_denied_as_aws_words_it_is_one_warning_naming_the_denial() {
     let logs = logs_that_deny_reading(group);
     for mode in ["json", "text"] {
         let ssm = ssm_for(&record);
-        let out =
-            Ssmres::new(&ssm)
-                .logs(&logs.url())
-                .run(&wait_args(&["--full-output", "-o", mode]));
-        assert_exit(&out, 1);
+        let run = Ssmres::new(&ssm).env(LOGS_URL, &logs.url());
+        let out = run.run(wait_args(&format!("--full-output -o {mode}")));
         if mode == "json" {
-            assert_json_is(&out, &record);
+            assert_json_is(&out, 1, &record);
         } else {
+            assert_exit(&out, 1);
             assert_same_bytes(&out.stdout, service_stdout.as_bytes(), "stdout");
         }
-        let line = assert_one_fallback_warning(
-            &out,
-            "stdout",
-            &format!(
-                "CloudWatch Logs group {group}, streams {CMD_ID}/{INSTANCE_ID}/aws-runShellScript/stdout"
-            ),
-            "AccessDeniedException: User: arn:aws:iam::123456789012:user/lister is not authorized to perform: logs:GetLogEvents",
-        );
+        let denied = "AccessDeniedException: User: arn:aws:iam::123456789012:user/lister is not \
+                      authorized to perform: logs:GetLogEvents";
+        let line = assert_one_fallback_warning(&out, "stdout", &streams_of(group), denied);
         assert!(line.len() < 600, "a warning a person can read: {line}");
     }
 }
+
+/// The variable naming CloudWatch Logs' endpoint.
+const LOGS_URL: &str = "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS";
 
 // ---------------------------------------------------------------------------------------------
 // 7. Without --full-output: a note, and nothing read
@@ -1433,77 +1276,63 @@ fn cloudwatch_access_denied_as_aws_words_it_is_one_warning_naming_the_denial() {
 fn without_the_flag_a_table_says_where_the_rest_is_and_nothing_is_read() {
     let stdout = stdout_cut(&mixed_text(16, 80_000));
     let stderr = stderr_cut(&mixed_text(17, 30_000));
-    let out_url = s3_url("ssm-output-note", "note/stdout");
-    let err_url = s3_url("ssm-output-note", "note/stderr");
+    let [out_url, err_url] =
+        ["stdout", "stderr"].map(|s| s3_url("ssm-output-note", &format!("note/{s}")));
+    let cut = invocation("Success", "Success", &stdout, &stderr);
+    let note = |stream: &str, place: String| {
+        format!(
+            "[cut short by the service: the complete {stream} is in {place}; --full-output reads it]"
+        )
+    };
+    let streams = |stream| {
+        format!(
+            "CloudWatch Logs group /ops/g, streams {CMD_ID}/{INSTANCE_ID}/aws-runShellScript/{stream}"
+        )
+    };
     let cases = [
+        // Kept in S3.
         (
-            // Kept in S3.
-            with_urls(
-                invocation("Success", "Success", &stdout, &stderr),
-                &out_url,
-                &err_url,
-            ),
-            [
-                "[cut short by the service: the complete stdout is in s3://ssm-output-note/note/stdout; --full-output reads it]".to_owned(),
-                "[cut short by the service: the complete stderr is in s3://ssm-output-note/note/stderr; --full-output reads it]".to_owned(),
-            ],
+            with_urls(cut.clone(), &out_url, &err_url),
+            ["stdout", "stderr"].map(|s| note(s, format!("s3://ssm-output-note/note/{s}"))),
         ),
+        // Kept in CloudWatch Logs.
         (
-            // Kept in CloudWatch Logs.
-            with_cloudwatch(invocation("Success", "Success", &stdout, &stderr), "/ops/g"),
-            [
-                format!("[cut short by the service: the complete stdout is in CloudWatch Logs group /ops/g, streams {CMD_ID}/{INSTANCE_ID}/aws-runShellScript/stdout; --full-output reads it]"),
-                format!("[cut short by the service: the complete stderr is in CloudWatch Logs group /ops/g, streams {CMD_ID}/{INSTANCE_ID}/aws-runShellScript/stderr; --full-output reads it]"),
-            ],
+            with_cloudwatch(cut.clone(), "/ops/g"),
+            ["stdout", "stderr"].map(|s| note(s, streams(s))),
         ),
+        // Kept nowhere.
         (
-            // Kept nowhere.
-            invocation("Success", "Success", &stdout, &stderr),
-            [
-                "[cut short by the service: the complete stdout was not kept;".to_owned(),
-                "[cut short by the service: the complete stderr was not kept;".to_owned(),
-            ],
+            cut,
+            ["stdout", "stderr"]
+                .map(|s| format!("[cut short by the service: the complete {s} was not kept;")),
         ),
     ];
     for (record, notes) in cases {
         let ssm = ssm_for(&record);
-        let (s3, logs) = (Tripwire::new(), Tripwire::new());
-        let out = Ssmres::new(&ssm)
-            .s3(&s3.url())
-            .logs(&logs.url())
-            .run(&get_args(&["-o", "table"]));
+        let wires = Tripwires::new();
+        let out = wires.ssmres(&ssm).run(get_args("-o table"));
         assert_exit(&out, 0);
         let table = text(&out.stdout);
         // The note follows the section it is about.
-        let stdout_note = table
-            .find(&notes[0])
-            .unwrap_or_else(|| panic!("no note {:?}\n{}", notes[0], describe(&out)));
-        let stderr_header = table.find("── stderr ──").expect("a stderr section");
-        let stderr_note = table
-            .find(&notes[1])
-            .unwrap_or_else(|| panic!("no note {:?}\n{}", notes[1], describe(&out)));
+        let find = |needle: &str| {
+            table
+                .find(needle)
+                .unwrap_or_else(|| panic!("no {needle:?}\n{}", describe(&out)))
+        };
+        let (stdout_note, stderr_header, stderr_note) =
+            (find(&notes[0]), find("── stderr ──"), find(&notes[1]));
         check!(
             out,
             stdout_note < stderr_header && stderr_header < stderr_note
         );
-        assert!(
-            table[..stdout_note].ends_with(&format!("{MARKER}\n")),
-            "the note comes right after the cut text"
-        );
+        let after = table[..stdout_note].ends_with(&format!("{MARKER}\n"));
+        assert!(after, "the note comes right after the cut text");
 
         // json is what the service sent, and wait reads nothing either.
-        let out = Ssmres::new(&ssm)
-            .s3(&s3.url())
-            .logs(&logs.url())
-            .run(&wait_args(&["-o", "json"]));
-        assert_exit(&out, 0);
-        assert_json_is(&out, &record);
+        let out = wires.ssmres(&ssm).run(wait_args("-o json"));
+        assert_json_is(&out, 0, &record);
         check!(out, out.stderr.is_empty());
-        assert_eq!(
-            (s3.connections(), logs.connections()),
-            (0, 0),
-            "nothing is read without --full-output"
-        );
+        wires.assert_untouched("nothing is read without --full-output");
         assert_gets_only(&ssm.calls());
     }
 
@@ -1513,42 +1342,36 @@ fn without_the_flag_a_table_says_where_the_rest_is_and_nothing_is_read() {
         &out_url,
         &err_url,
     );
-    let ssm = ssm_for(&record);
-    let out = Ssmres::new(&ssm).run(&get_args(&["-o", "table"]));
+    let out = Ssmres::new(&ssm_for(&record)).run(get_args("-o table"));
     assert_exit(&out, 0);
     check!(out, !text(&out.stdout).contains("cut short"));
 }
 
 #[test]
 fn an_unfinished_invocation_is_not_read_even_with_the_flag() {
-    let mut record = with_urls(
-        invocation(
-            "InProgress",
-            "InProgress",
-            &stdout_cut(&mixed_text(18, 80_000)),
-            "",
-        ),
-        &s3_url("ssm-output-running", "running/stdout"),
-        &s3_url("ssm-output-running", "running/stderr"),
+    let running = invocation(
+        "InProgress",
+        "InProgress",
+        &stdout_cut(&mixed_text(18, 80_000)),
+        "",
     );
-    record = with_cloudwatch(record, "/ops/running");
+    let [out_url, err_url] =
+        ["stdout", "stderr"].map(|s| s3_url("ssm-output-running", &format!("running/{s}")));
+    let record = with_cloudwatch(with_urls(running, &out_url, &err_url), "/ops/running");
     let ssm = ssm_for(&record);
-    let (s3, logs) = (Tripwire::new(), Tripwire::new());
-    let out = Ssmres::new(&ssm)
-        .s3(&s3.url())
-        .logs(&logs.url())
-        .run(&get_args(&["--full-output", "-o", "json"]));
-    assert_exit(&out, 0);
-    assert_json_is(&out, &record);
+    let wires = Tripwires::new();
+    assert_json_is(
+        &wires.ssmres(&ssm).run(get_args("--full-output -o json")),
+        0,
+        &record,
+    );
 
     // A wait that times out prints the last state seen, as the service sent it.
-    let out = Ssmres::new(&ssm)
-        .s3(&s3.url())
-        .logs(&logs.url())
-        .run(&wait_args(&args("--timeout 2s --full-output -o json")));
-    assert_exit(&out, 4);
-    assert_json_is(&out, &record);
-    assert_eq!((s3.connections(), logs.connections()), (0, 0));
+    let out = wires
+        .ssmres(&ssm)
+        .run(wait_args("--timeout 2s --full-output -o json"));
+    assert_json_is(&out, 4, &record);
+    wires.assert_untouched("an unfinished invocation");
     // Nor are its steps listed: there is nothing to read yet.
     assert_gets_only(&ssm.calls());
 }
@@ -1567,15 +1390,11 @@ fn fleet_fake(
     urls: impl Fn(&str) -> (String, String) + Send + Sync + 'static,
 ) -> FakeSsm {
     let timeline = Timeline::new(members);
-    let listed: Vec<Value> = timeline
-        .records_at(1)
-        .into_iter()
-        .map(|mut record| {
+    let listed: Vec<Value> = (timeline.records_at(1).into_iter())
+        .map(|record| {
             let (out, err) = urls(str_at(&record, "InstanceId"));
-            record["StandardOutputUrl"] = json!(out);
-            record["StandardErrorUrl"] = json!(err);
-            record["CommandPlugins"][0]["StandardOutputUrl"] = json!(out);
-            record["CommandPlugins"][0]["StandardErrorUrl"] = json!(err);
+            let mut record = with_urls(record, &out, &err);
+            record["CommandPlugins"][0] = with_urls(record["CommandPlugins"][0].take(), &out, &err);
             record
         })
         .collect();
@@ -1584,13 +1403,11 @@ fn fleet_fake(
         LIST_COMMAND_INVOCATIONS => answer_listing(body, &listed),
         GET_COMMAND_INVOCATION => {
             let id = body["InstanceId"].as_str().unwrap_or_default();
-            match timeline.get_body_at(id, 1) {
-                Some(record) => {
-                    let (out, err) = urls(id);
-                    Step::ok(&with_urls(record, &out, &err))
-                }
-                None => Step::not_found(),
-            }
+            let (out, err) = urls(id);
+            let record = timeline
+                .get_body_at(id, 1)
+                .map(|r| with_urls(r, &out, &err));
+            record.map_or_else(Step::not_found, |r| Step::ok(&r))
         }
         other => Step::Error(400, "UnknownOperationException".into(), other.into()),
     })
@@ -1609,10 +1426,7 @@ fn a_fleet_wait_carries_every_instance_s_complete_output() {
         world.put_object(bucket, &agent_key("fleet", id, "stdout"), t.as_bytes());
     }
     // The third one failed, and its object is missing.
-    let members: Vec<Member> = ids
-        .iter()
-        .zip(&texts)
-        .enumerate()
+    let members: Vec<Member> = (ids.iter().zip(&texts).enumerate())
         .map(|(i, (id, t))| {
             let m = Member::new(id.clone()).output(&stdout_cut(t), "");
             if i == 2 {
@@ -1622,8 +1436,7 @@ fn a_fleet_wait_carries_every_instance_s_complete_output() {
             }
         })
         .collect();
-    let mut missing = agent_key("fleet", &ids[2], "stdout");
-    missing.push_str("-never-uploaded");
+    let missing = agent_key("fleet", &ids[2], "stdout") + "-never-uploaded";
     let urls = {
         let (ids, missing) = (ids.clone(), missing.clone());
         move |id: &str| {
@@ -1640,17 +1453,14 @@ fn a_fleet_wait_carries_every_instance_s_complete_output() {
     };
     let ssm = fleet_fake(members, urls);
     for mode in ["json", "jsonl"] {
-        let mut args = vec!["wait", "--command-id", CMD_ID];
-        args.extend(FAST_POLL);
-        args.extend(["--full-output", "-o", mode]);
-        let out = world.ssmres(&ssm).run(&args);
+        let fast = FAST_POLL.join(" ");
+        let out = world.ssmres(&ssm).run(format!(
+            "wait --command-id {CMD_ID} {fast} --full-output -o {mode}"
+        ));
         // One failed: 1, as without the flag.
         assert_exit(&out, 1);
         let mut items: Vec<Value> = if mode == "json" {
-            match stdout_json(&out) {
-                Value::Array(items) => items,
-                other => panic!("not an array: {other}"),
-            }
+            serde_json::from_value(stdout_json(&out)).expect("an array")
         } else {
             // jsonl: one object per line, in the order they finished.
             text(&out.stdout)
@@ -1665,11 +1475,7 @@ fn a_fleet_wait_carries_every_instance_s_complete_output() {
             .iter()
             .map(|v| v["InstanceId"].as_str().unwrap())
             .collect();
-        assert_eq!(
-            got_ids,
-            ids.iter().map(String::as_str).collect::<Vec<_>>(),
-            "{mode}"
-        );
+        assert_eq!(got_ids, ids, "{mode}");
         for (i, item) in items.iter().enumerate() {
             let want = if i == 2 {
                 stdout_cut(&texts[2])
@@ -1707,8 +1513,7 @@ fn a_fleet_wait_carries_every_instance_s_complete_output() {
 
 #[test]
 fn s3_and_logs_go_to_their_own_endpoints_never_to_the_ssm_one() {
-    let bucket = "ssm-output-elsewhere";
-    let key = "elsewhere/stdout";
+    let (bucket, key) = ("ssm-output-elsewhere", "elsewhere/stdout");
     let service_stdout = stdout_cut(&mixed_text(30, 80_000));
     let record = with_urls(
         invocation("Success", "Success", &service_stdout, ""),
@@ -1716,51 +1521,40 @@ fn s3_and_logs_go_to_their_own_endpoints_never_to_the_ssm_one() {
         "",
     );
     let ssm = ssm_for(&record);
-    // Stand-ins for S3 that refuse; they record what reached them.
-    let refuse = || FakeSsm::always(Step::Error(403, "AccessDenied".into(), "not here".into()));
-
     let config_dir = tempfile::tempdir().unwrap();
     for var in [
         "AWS_ENDPOINT_URL_S3",
         "AWS_ENDPOINT_URL",
         "a profile's services section",
     ] {
-        let s3 = refuse();
-        let run = Ssmres::new(&ssm);
+        // A stand-in for S3 that refuses; it records what reached it.
+        let s3 = FakeSsm::always(Step::Error(403, "AccessDenied".into(), "not here".into()));
         let run = if var.starts_with("AWS_") {
-            run.env(var, &s3.url())
+            Ssmres::new(&ssm).env(var, &s3.url())
         } else {
             // The default profile names S3's endpoint only.
             let config = config_dir.path().join("config");
+            let services = "[default]\nservices = elsewhere\n\n[services elsewhere]\ns3 =\n";
             std::fs::write(
                 &config,
-                format!(
-                    "[default]\nservices = elsewhere\n\n[services elsewhere]\ns3 =\n  endpoint_url = {}\n",
-                    s3.url()
-                ),
+                format!("{services}  endpoint_url = {}\n", s3.url()),
             )
             .unwrap();
-            run.env("AWS_CONFIG_FILE", config.to_str().unwrap())
+            Ssmres::new(&ssm).env("AWS_CONFIG_FILE", config.to_str().unwrap())
         };
         let before = ssm.total_requests();
-        let out = run.run(&get_args(&["--full-output", "-o", "json"]));
-        assert_exit(&out, 0);
-        assert_json_is(&out, &record);
+        let out = run.run(get_args("--full-output -o json"));
+        assert_json_is(&out, 0, &record);
         let line = assert_single_stderr_line(&out);
-        assert!(
-            line.starts_with(&format!(
-                "warning: {INSTANCE_ID}: complete stdout not read (s3://{bucket}/{key}: "
-            )),
-            "{var}: {line}"
-        );
+        let said =
+            format!("warning: {INSTANCE_ID}: complete stdout not read (s3://{bucket}/{key}: ");
+        assert!(line.starts_with(&said), "{var}: {line}");
         let reached: Vec<(String, String)> =
             s3.calls().into_iter().map(|r| (r.method, r.path)).collect();
+        let path = format!("/{bucket}/{key}");
+        let asked = |(m, p): &(String, String)| m == "GET" && p.split('?').next() == Some(&path);
         assert!(
-            !reached.is_empty()
-                && reached
-                    .iter()
-                    .all(|(m, p)| m == "GET"
-                        && p.split('?').next() == Some(&format!("/{bucket}/{key}"))),
+            !reached.is_empty() && reached.iter().all(asked),
             "{var}: the object is asked for path-style from that endpoint: {reached:?}"
         );
         // Only SSM calls reach --endpoint-url.
@@ -1774,24 +1568,17 @@ fn s3_and_logs_go_to_their_own_endpoints_never_to_the_ssm_one() {
     );
     let ssm = ssm_for(&record);
     // A stand-in for CloudWatch Logs that knows no such group (and records what reached it).
-    let logs = FakeSsm::with_handler(|_: &str, _: &Value| {
-        Step::Error(
-            400,
-            "ResourceNotFoundException".into(),
-            "The specified log group does not exist.".into(),
-        )
-    });
+    let missing = "The specified log group does not exist.";
+    let not_found = Step::Error(400, "ResourceNotFoundException".into(), missing.into());
+    let logs = FakeSsm::with_handler(move |_: &str, _: &Value| not_found.clone());
     let out = Ssmres::new(&ssm)
-        .logs(&logs.url())
-        .run(&get_args(&["--full-output", "-o", "json"]));
-    assert_exit(&out, 0);
-    assert_json_is(&out, &record);
+        .env(LOGS_URL, &logs.url())
+        .run(get_args("--full-output -o json"));
+    assert_json_is(&out, 0, &record);
     assert_one_fallback_warning(
         &out,
         "stdout",
-        &format!(
-            "CloudWatch Logs group /ops/elsewhere, streams {CMD_ID}/{INSTANCE_ID}/aws-runShellScript/stdout"
-        ),
+        &streams_of("/ops/elsewhere"),
         "ResourceNotFoundException",
     );
     let targets: Vec<String> = logs.calls().into_iter().map(|r| r.target).collect();
@@ -1819,19 +1606,18 @@ fn s3_and_logs_go_to_their_own_endpoints_never_to_the_ssm_one() {
 fn two_steps_in_s3(world: &World, bucket: &'static str) -> [DocStep; 2] {
     world.bucket(bucket);
     let steps = [
-        DocStep::new(
-            "stepOne",
-            mixed_text(90, 150_000),
-            mixed_text(91, 20_000) + "\n",
-        )
-        .in_s3(bucket, "two"),
-        DocStep::new(
-            "stepTwo",
-            mixed_text(92, 90_000),
-            mixed_text(93, 12_000) + "\n",
-        )
-        .in_s3(bucket, "two"),
-    ];
+        ("stepOne", 90, 150_000, 20_000),
+        ("stepTwo", 92, 90_000, 12_000),
+    ]
+    .map(|(name, seed, out, err)| {
+        let (stdout, stderr) = (mixed_text(seed, out), mixed_text(seed + 1, err) + "\n");
+        DocStep {
+            name,
+            stdout,
+            stderr,
+            s3: (bucket, "two"),
+        }
+    });
     for step in &steps {
         step.upload(world);
     }
@@ -1843,12 +1629,9 @@ fn with_plugin_name_that_step_s_objects_are_read_and_no_steps_are_listed() {
     let world = World::start();
     let steps = two_steps_in_s3(&world, "ssm-output-named");
     let base = multi_step_base(SUCCESS);
-    let ssm = steps_ssm(&base, &steps, None);
-    let expected = with_contents(
-        &step_record(&base, &steps[1]),
-        &steps[1].stdout,
-        &steps[1].stderr,
-    );
+    let ssm = steps_ssm(&base, &steps);
+    let two = &steps[1];
+    let expected = with_contents(&step_record(&base, two), &two.stdout, &two.stderr);
     let named = |calls: &[Call]| {
         assert_gets_only(calls);
         for call in calls {
@@ -1856,23 +1639,14 @@ fn with_plugin_name_that_step_s_objects_are_read_and_no_steps_are_listed() {
         }
     };
 
-    let out = world.get(
-        &ssm,
-        &["--plugin-name", "stepTwo", "--full-output", "-o", "json"],
-    );
-    assert_exit(&out, 0);
-    assert_json_is(&out, &expected);
+    let out = world.get(&ssm, "--plugin-name stepTwo --full-output -o json");
+    assert_json_is(&out, 0, &expected);
     check!(out, out.stderr.is_empty());
     named(&ssm.calls());
 
     let before = ssm.total_requests();
-    let out = world.wait(
-        &ssm,
-        &["--plugin-name", "stepTwo", "--full-output", "-o", "text"],
-    );
-    assert_exit(&out, 0);
-    assert_same_bytes(&out.stdout, steps[1].stdout.as_bytes(), "stdout");
-    assert_same_bytes(&out.stderr, steps[1].stderr.as_bytes(), "stderr");
+    let out = world.wait(&ssm, "--plugin-name stepTwo --full-output -o text");
+    assert_text_is(&out, 0, &two.stdout, &two.stderr);
     named(&calls_since(&ssm, before));
 }
 
@@ -1909,9 +1683,8 @@ fn on_a_terminal_the_complete_text_is_shown_with_controls_made_visible() {
         "",
     );
     let ssm = ssm_for(&record);
-
-    let mut run = Ssmres::new(&ssm).s3(&world.moto.endpoint());
-    let out = crate::support::on_terminal(run.cmd.args(get_args(&["--full-output", "-o", "text"])));
+    let mut run = world.ssmres(&ssm);
+    let out = crate::support::on_terminal(run.cmd.args(get_args("--full-output -o text").words()));
     assert_exit(&out, 0);
     // The terminal turns each line end into CRLF; raw CRs never reach it.
     let screen = text(&out.stdout).replace("\r\n", "\n");
@@ -1930,30 +1703,22 @@ fn on_a_terminal_the_complete_text_is_shown_with_controls_made_visible() {
 fn an_empty_stream_is_not_looked_up() {
     // The agent keeps no object for an empty stream; without s3:ListBucket, asking for one
     // would be an AccessDenied and a false warning.
-    let record = with_cloudwatch(
-        with_urls(
-            invocation("Success", "Success", "", ""),
-            &s3_url("ssm-output-empty", "runs/empty/stdout"),
-            &s3_url("ssm-output-empty", "runs/empty/stderr"),
-        ),
-        "/ops/empty",
-    );
+    let [out_url, err_url] =
+        ["stdout", "stderr"].map(|s| s3_url("ssm-output-empty", &format!("runs/empty/{s}")));
+    let record = with_urls(invocation("Success", "Success", "", ""), &out_url, &err_url);
+    let record = with_cloudwatch(record, "/ops/empty");
     let ssm = ssm_for(&record);
-    let (s3, logs) = (Tripwire::new(), Tripwire::new());
-    for mode in ["json", "text"] {
-        let out = Ssmres::new(&ssm)
-            .s3(&s3.url())
-            .logs(&logs.url())
-            .run(&get_args(&["--full-output", "-o", mode]));
-        assert_exit(&out, 0);
-        check!(out, out.stderr.is_empty(), "{mode}");
-        if mode == "json" {
-            assert_json_is(&out, &record);
-        } else {
-            check!(out, out.stdout.is_empty(), "{mode}");
-        }
-    }
-    assert_eq!((s3.connections(), logs.connections()), (0, 0));
+    let wires = Tripwires::new();
+    let out = wires.ssmres(&ssm).run(get_args("--full-output -o json"));
+    assert_json_is(&out, 0, &record);
+    check!(out, out.stderr.is_empty());
+    assert_text_is(
+        &wires.ssmres(&ssm).run(get_args("--full-output -o text")),
+        0,
+        "",
+        "",
+    );
+    wires.assert_untouched("empty streams");
 }
 
 #[test]
@@ -1965,15 +1730,12 @@ fn complete_content_is_not_replaced_by_cloudwatch_s_lines() {
         invocation("Success", "Success", stdout, "a warning\r\n"),
         "/ops/whole",
     );
-    let ssm = ssm_for(&record);
-    let logs = Tripwire::new();
-    let out = Ssmres::new(&ssm)
-        .logs(&logs.url())
-        .run(&get_args(&["--full-output", "-o", "text"]));
-    assert_exit(&out, 0);
-    assert_same_bytes(&out.stdout, stdout.as_bytes(), "stdout");
-    assert_same_bytes(&out.stderr, b"a warning\r\n", "stderr");
-    assert_eq!(logs.connections(), 0);
+    let wires = Tripwires::new();
+    let out = wires
+        .ssmres(&ssm_for(&record))
+        .run(get_args("--full-output -o text"));
+    assert_text_is(&out, 0, stdout, "a warning\r\n");
+    wires.assert_untouched("complete content");
 }
 
 #[test]
@@ -1983,14 +1745,13 @@ fn after_stdout_is_closed_stderr_still_gets_its_complete_text() {
     let t = big_s3();
     let ssm = ssm_for(&t.record);
     let mut run = t.world.ssmres(&ssm);
-    let mut child = run
-        .cmd
-        .args(get_args(&["--full-output", "-o", "text"]))
+    let cmd = run.cmd.args(get_args("--full-output -o text").words());
+    let mut child = (cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn ssmres");
+        .spawn())
+    .expect("spawn ssmres");
     let mut stderr_pipe = child.stderr.take().expect("stderr pipe");
     let (tx, rx) = mpsc::channel();
     // The end of stderr is the end of the run.
@@ -2024,46 +1785,35 @@ fn after_stdout_is_closed_stderr_still_gets_its_complete_text() {
 fn wait_timeout_bounds_the_read_of_an_endpoint_that_never_answers() {
     // An S3 endpoint that takes the connection and never answers: --timeout is the budget of
     // the whole command, so the read ends there, with the service's content and a warning.
+    let service_stdout = stdout_cut(&mixed_text(31, 60_000));
+    let [out_url, err_url] =
+        ["stdout", "stderr"].map(|s| s3_url("ssm-output-hung", &format!("runs/hung/{s}")));
     let record = with_urls(
-        invocation(
-            "Success",
-            "Success",
-            &stdout_cut(&mixed_text(31, 60_000)),
-            "",
-        ),
-        &s3_url("ssm-output-hung", "runs/hung/stdout"),
-        &s3_url("ssm-output-hung", "runs/hung/stderr"),
+        invocation("Success", "Success", &service_stdout, ""),
+        &out_url,
+        &err_url,
     );
     let ssm = ssm_for(&record);
     let hung = Tripwire::new();
     for mode in ["json", "text"] {
         let started = std::time::Instant::now();
-        let out = Ssmres::new(&ssm)
-            .s3(&hung.url())
-            .run(&wait_args(&args(&format!(
-                "--timeout 3s --full-output -o {mode}"
-            ))));
+        let run = Ssmres::new(&ssm).env("AWS_ENDPOINT_URL_S3", &hung.url());
+        let out = run.run(wait_args(&format!("--timeout 3s --full-output -o {mode}")));
         let took = started.elapsed();
-        assert_exit(&out, 0);
         assert!(
             took < Duration::from_secs(20),
             "{mode}: the read outlived --timeout 3s by far: {took:?}"
         );
         if mode == "json" {
-            assert_json_is(&out, &record);
+            assert_json_is(&out, 0, &record);
         } else {
-            assert_same_bytes(
-                &out.stdout,
-                str_at(&record, "StandardOutputContent").as_bytes(),
-                "stdout",
-            );
+            assert_exit(&out, 0);
+            assert_same_bytes(&out.stdout, service_stdout.as_bytes(), "stdout");
         }
         let err = text(&out.stderr);
         assert_eq!(err.lines().count(), 1, "{mode}: one warning: {err}");
-        assert!(
-            err.starts_with("warning: ") && err.contains("--timeout reached"),
-            "{mode}: {err}"
-        );
+        let said = err.starts_with("warning: ") && err.contains("--timeout reached");
+        assert!(said, "{mode}: {err}");
     }
     assert!(hung.connections() >= 1, "the endpoint was reached");
 }
@@ -2094,22 +1844,19 @@ fn cloudwatch_streams_are_found_past_the_first_page_of_the_listing() {
         .arg("-c")
         .arg(&script)
         .env("NO_PROXY", "127.0.0.1")
-        .output()
-        .expect("run the venv's python");
+        .output();
+    let made = made.expect("run the venv's python");
     assert!(made.status.success(), "{}", text(&made.stderr));
 
-    let wanted = log_stream_name(INSTANCE_ID, "zz-last", "stdout");
-    world.log_stream(group, &wanted);
     let messages = log_messages(41, 60_000);
-    world.put_events(group, &wanted, &messages);
-    let mut record = with_cloudwatch(
-        invocation("Success", "Success", &stdout_cut(&joined(&messages)), ""),
+    world.log_events(
         group,
+        &log_stream_name(INSTANCE_ID, "zz-last", "stdout"),
+        &messages,
     );
+    let cut = invocation("Success", "Success", &stdout_cut(&joined(&messages)), "");
+    let mut record = with_cloudwatch(cut, group);
     record["PluginName"] = json!("zz:last");
-    let ssm = ssm_for(&record);
-    let out = world.get(&ssm, &["--full-output", "-o", "text"]);
-    assert_exit(&out, 0);
-    check!(out, out.stderr.is_empty());
-    assert_same_bytes(&out.stdout, joined(&messages).as_bytes(), "stdout");
+    let out = world.get(&ssm_for(&record), "--full-output -o text");
+    assert_text_is(&out, 0, &joined(&messages), "");
 }
