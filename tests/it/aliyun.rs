@@ -7,6 +7,7 @@
 //! also proves the binary signs its requests correctly. The others assert what a user notices:
 //! exit codes, stdout in each output mode, one-line errors, warnings, and what was sent.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
@@ -22,8 +23,8 @@ use crate::support::fake_ecs::{
     string_to_sign,
 };
 use crate::support::{
-    Args, Cli, FAST_POLL, args, assert_error, assert_exit, assert_rejected, assert_rejected_aliyun,
-    assert_single_stderr_line, check, check_eq, describe, run, stderr_str, stdout_json,
+    Args, Cli, FAST_POLL, assert_error, assert_exit, assert_rejected, assert_rejected_aliyun,
+    assert_single_stderr_line, check, check_eq, describe, run, stderr_str, stdout_json, stdout_str,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -41,33 +42,84 @@ fn write_config(cli: &Cli, config: &Value) {
     .unwrap();
 }
 
+/// `ssmres --provider aliyun ARGS` against `fake`, with `$HOME/.aliyun/config.json` holding
+/// `config` (none without) and these variables (no other of Alibaba's).
+fn configured(
+    fake: &FakeEcs,
+    config: Option<&Value>,
+    env: &[(&str, &str)],
+    args: impl Args,
+) -> Output {
+    let cli = Cli::new(&fake.url());
+    if let Some(config) = config {
+        write_config(&cli, config);
+    }
+    run(cli.ali_bare().envs(env.iter().copied()).args(args.words()))
+}
+
+/// [`ali`] with these variables added or changed.
+fn ali_env(fake: &FakeEcs, env: &[(&str, &str)], args: impl Args) -> Output {
+    run(Cli::new(&fake.url())
+        .ali()
+        .envs(env.iter().copied())
+        .args(args.words()))
+}
+
+/// A config.json holding these profiles, the first one current.
+fn config_of(profiles: &[Value]) -> Value {
+    json!({ "current": profiles[0]["name"], "profiles": profiles })
+}
+
 /// `ssmres --provider aliyun ARGS` with the fake's key and region.
 fn ali(fake: &FakeEcs, args: impl Args) -> Output {
     Cli::new(&fake.url()).run_ali(args)
 }
 
-/// `ssmres --provider aliyun get --invoke-id INVOKE_ID EXTRA`.
-fn get(fake: &FakeEcs, extra: &str) -> Output {
-    ali(
-        fake,
-        format!("get --invoke-id {INVOKE_ID} {extra}").as_str(),
+/// Starts a fake for `world`, runs `ssmres --provider aliyun ARGS` against it (with its key
+/// and region) and asserts the exit code.
+#[track_caller]
+fn ran(world: impl Into<World>, code: i32, args: impl Args) -> (FakeEcs, Output) {
+    let fake = FakeEcs::start(world);
+    let out = ali(&fake, args);
+    assert_exit(&out, code);
+    (fake, out)
+}
+
+/// [`ran`] with `get --invoke-id INVOKE_ID EXTRA`.
+#[track_caller]
+fn got(world: impl Into<World>, code: i32, extra: &str) -> (FakeEcs, Output) {
+    ran(world, code, format!("get --invoke-id {INVOKE_ID} {extra}"))
+}
+
+/// [`ran`] with `wait --invoke-id INVOKE_ID <fast polling> EXTRA`.
+#[track_caller]
+fn waited(world: impl Into<World>, code: i32, extra: &str) -> (FakeEcs, Output) {
+    ran(
+        world,
+        code,
+        format!(
+            "wait --invoke-id {INVOKE_ID} {} {extra}",
+            FAST_POLL.join(" ")
+        ),
     )
 }
 
-/// `ssmres --provider aliyun wait --invoke-id INVOKE_ID <fast polling> EXTRA`.
-fn wait(fake: &FakeEcs, extra: &[&str]) -> Output {
-    ali(
-        fake,
-        [&["wait", "--invoke-id", INVOKE_ID][..], &FAST_POLL, extra].concat(),
-    )
+/// One invocation of `n` instances, each Success.
+fn fleet(n: usize) -> World {
+    World::single((0..n).map(|i| Instance::new(instance_id(i))))
 }
 
-/// A fake with one invocation of one instance, Success.
+/// One invocation of one instance, Success.
+fn one() -> World {
+    World::single([Instance::new(instance_id(1))])
+}
+
+/// A fake for [`one`].
 fn one_success() -> FakeEcs {
-    FakeEcs::start(World::single([Instance::new(instance_id(1))]))
+    FakeEcs::start(one())
 }
 
-/// The fake's key and region, and a config.json profile for them.
+/// A config.json profile in AK mode.
 fn ak_profile(name: &str, key_id: &str, secret: &str, region: &str) -> Value {
     json!({
         "name": name,
@@ -103,11 +155,18 @@ fn last_round_results(fake: &FakeEcs) -> Vec<Value> {
 /// `.Invocation.InvocationResults.InvocationResult` of a `-o json` document.
 #[track_caller]
 fn printed_results(out: &Output) -> Vec<Value> {
-    let doc = stdout_json(out);
-    doc["Invocation"]["InvocationResults"]["InvocationResult"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no InvocationResult array\n{}", describe(out)))
-        .clone()
+    let results = &stdout_json(out)["Invocation"]["InvocationResults"]["InvocationResult"];
+    let results = results.as_array().cloned();
+    results.unwrap_or_else(|| panic!("no InvocationResult array\n{}", describe(out)))
+}
+
+/// The `InvocationStatus` of each printed result.
+#[track_caller]
+fn printed_statuses(out: &Output) -> Vec<Value> {
+    printed_results(out)
+        .iter()
+        .map(|r| r["InvocationStatus"].clone())
+        .collect()
 }
 
 fn ids_of(results: &[Value]) -> Vec<String> {
@@ -130,11 +189,11 @@ fn assert_results_as_sent(out: &Output, expected: &[Value]) {
     );
     for (got, want) in printed.iter().zip(expected) {
         for (key, value) in want.as_object().unwrap() {
+            let id = &want["InstanceId"];
             assert_eq!(
                 got.get(key),
                 Some(value),
-                "field {key} of {}\nprinted: {got:#}",
-                want["InstanceId"]
+                "field {key} of {id}\nprinted: {got:#}"
             );
         }
     }
@@ -143,12 +202,10 @@ fn assert_results_as_sent(out: &Output, expected: &[Value]) {
 /// Asserts stdout is a 4-space indented JSON document.
 #[track_caller]
 fn assert_four_space_json(out: &Output) {
-    let text = String::from_utf8_lossy(&out.stdout);
-    check!(
-        out,
-        text.starts_with("{\n    \"Invocation\": {\n        \""),
-        "stdout is not 4-space indented JSON"
-    );
+    let indented = out
+        .stdout
+        .starts_with(b"{\n    \"Invocation\": {\n        \"");
+    check!(out, indented, "stdout is not 4-space indented JSON");
 }
 
 /// The single call the fake got; panics unless there was exactly one request.
@@ -167,25 +224,17 @@ fn only_request(fake: &FakeEcs, out: &Output) -> Recorded {
 /// Asserts no output stream holds `secret`.
 #[track_caller]
 fn assert_not_printed(out: &Output, secret: &str) {
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    check!(
-        out,
-        !stdout.contains(secret) && !stderr.contains(secret),
-        "a secret was printed"
-    );
+    let shown = [&out.stdout, &out.stderr].map(|b| String::from_utf8_lossy(b).contains(secret));
+    check!(out, shown == [false, false], "a secret was printed");
 }
 
 /// Asserts stderr has a line containing each of `parts`.
 #[track_caller]
 fn assert_stderr_line_with(out: &Output, parts: &[&str]) {
-    check!(
-        out,
-        stderr_str(out)
-            .lines()
-            .any(|l| parts.iter().all(|p| l.contains(p))),
-        "no stderr line contains all of {parts:?}"
-    );
+    let found = stderr_str(out)
+        .lines()
+        .any(|l| parts.iter().all(|p| l.contains(p)));
+    check!(out, found, "no stderr line contains all of {parts:?}");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -356,104 +405,90 @@ fn signature_v1_reproduces_the_documented_example() {
 
 #[test]
 fn fake_accepts_well_signed_calls_and_rejects_everything_else() {
-    let fake = FakeEcs::start(World::single([Instance::new(instance_id(1))]).sts_key(
-        "STS.key",
-        "stssecret",
-        "tok3n",
-    ));
+    let fake = FakeEcs::start(one().sts_key("STS.key", "stssecret", "tok3n"));
     let (status, body) = fake.call(&[("InvokeId", INVOKE_ID)]);
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["Invocation"]["TotalCount"], 1);
     let result = &body["Invocation"]["InvocationResults"]["InvocationResult"][0];
     assert_eq!(result["InstanceId"], instance_id(1));
     assert_eq!(result["InvocationStatus"], "Success");
+    let output = BASE64.decode(result["Output"].as_str().unwrap()).unwrap();
     assert_eq!(
-        BASE64.decode(result["Output"].as_str().unwrap()).unwrap(),
+        output,
         format!("hello from {}\n", instance_id(1)).as_bytes()
     );
 
+    // The status and error code of the answer to these parameters, signed with `secret`.
     let code =
         |(status, body): (u16, Value)| (status, body["Code"].as_str().unwrap_or("").to_owned());
+    let send = |secret, params| code(fake.send(&fake_ecs::signed(secret, params)).unwrap());
+    let params = |key, extra: &[(&str, &str)]| fake_ecs::call_params(key, extra);
+    let rejected = |status, code: &str| (status, code.to_owned());
 
     // Wrong secret.
-    let params = fake_ecs::signed("not-the-secret", fake_ecs::call_params(ACCESS_KEY_ID, &[]));
-    assert_eq!(
-        code(fake.send(&params).unwrap()),
-        (400, "SignatureDoesNotMatch".into())
-    );
+    let wrong = send("not-the-secret", params(ACCESS_KEY_ID, &[]));
+    assert_eq!(wrong, rejected(400, "SignatureDoesNotMatch"));
     // A parameter changed after signing.
-    let mut params = fake_ecs::signed(
+    let mut changed = fake_ecs::signed(
         ACCESS_KEY_SECRET,
-        fake_ecs::call_params(ACCESS_KEY_ID, &[("InvokeId", INVOKE_ID)]),
+        params(ACCESS_KEY_ID, &[("InvokeId", INVOKE_ID)]),
     );
-    for (k, v) in params.iter_mut() {
-        if k == "InvokeId" {
-            *v = "t-other".into();
-        }
-    }
+    changed
+        .iter_mut()
+        .filter(|(k, _)| k == "InvokeId")
+        .for_each(|(_, v)| *v = "t-other".into());
     assert_eq!(
-        code(fake.send(&params).unwrap()),
-        (400, "SignatureDoesNotMatch".into())
+        code(fake.send(&changed).unwrap()),
+        rejected(400, "SignatureDoesNotMatch")
     );
     // The same nonce twice.
-    let params = fake_ecs::signed(ACCESS_KEY_SECRET, fake_ecs::call_params(ACCESS_KEY_ID, &[]));
-    assert_eq!(fake.send(&params).unwrap().0, 200);
+    let once = fake_ecs::signed(ACCESS_KEY_SECRET, params(ACCESS_KEY_ID, &[]));
+    assert_eq!(fake.send(&once).unwrap().0, 200);
     assert_eq!(
-        code(fake.send(&params).unwrap()),
-        (400, "SignatureNonceUsed".into())
+        code(fake.send(&once).unwrap()),
+        rejected(400, "SignatureNonceUsed")
     );
     // An unknown key.
-    let params = fake_ecs::signed(ACCESS_KEY_SECRET, fake_ecs::call_params("LTAIunknown", &[]));
-    assert_eq!(
-        code(fake.send(&params).unwrap()),
-        (404, "InvalidAccessKeyId.NotFound".into())
-    );
+    let unknown = send(ACCESS_KEY_SECRET, params("LTAIunknown", &[]));
+    assert_eq!(unknown, rejected(404, "InvalidAccessKeyId.NotFound"));
     // A missing common parameter; a malformed and an old timestamp.
-    let mut params = fake_ecs::call_params(ACCESS_KEY_ID, &[]);
-    params.retain(|(k, _)| k != "SignatureNonce");
+    let without = |name: &str| {
+        let mut p = params(ACCESS_KEY_ID, &[]);
+        p.retain(|(k, _)| k != name);
+        p
+    };
     assert_eq!(
-        code(
-            fake.send(&fake_ecs::signed(ACCESS_KEY_SECRET, params))
-                .unwrap()
-        ),
-        (400, "MissingParameter".into())
+        send(ACCESS_KEY_SECRET, without("SignatureNonce")),
+        rejected(400, "MissingParameter")
     );
     for (ts, want) in [
         ("2024-05-14 09:12:31", "InvalidParameter"),
         ("2016-02-23T12:46:24Z", "InvalidTimeStamp.Expired"),
     ] {
-        let mut params = fake_ecs::call_params(ACCESS_KEY_ID, &[]);
-        params.retain(|(k, _)| k != "Timestamp");
-        params.push(("Timestamp".into(), ts.into()));
-        assert_eq!(
-            code(
-                fake.send(&fake_ecs::signed(ACCESS_KEY_SECRET, params))
-                    .unwrap()
-            ),
-            (400, want.into()),
-            "{ts}"
-        );
+        let mut p = without("Timestamp");
+        p.push(("Timestamp".into(), ts.into()));
+        assert_eq!(send(ACCESS_KEY_SECRET, p), rejected(400, want), "{ts}");
     }
     // MaxResults and NextToken.
     assert_eq!(
         code(fake.call(&[("MaxResults", "51")])),
-        (400, "InvalidParameter.MaxResults".into())
+        rejected(400, "InvalidParameter.MaxResults")
     );
     assert_eq!(
         code(fake.call(&[("NextToken", "AAAAAnotatoken")])),
-        (400, "InvalidParameter.NextToken".into())
+        rejected(400, "InvalidParameter.NextToken")
     );
     // An STS key needs its token.
-    let params = fake_ecs::signed("stssecret", fake_ecs::call_params("STS.key", &[]));
+    let no_token = send("stssecret", params("STS.key", &[]));
+    assert_eq!(no_token, rejected(400, "InvalidSecurityToken.Mismatch"));
     assert_eq!(
-        code(fake.send(&params).unwrap()),
-        (400, "InvalidSecurityToken.Mismatch".into())
+        send(
+            "stssecret",
+            params("STS.key", &[("SecurityToken", "tok3n")])
+        )
+        .0,
+        200
     );
-    let params = fake_ecs::signed(
-        "stssecret",
-        fake_ecs::call_params("STS.key", &[("SecurityToken", "tok3n")]),
-    );
-    assert_eq!(fake.send(&params).unwrap().0, 200);
 
     // Error bodies look like the service's.
     let (_, body) = fake.call(&[("MaxResults", "0")]);
@@ -465,16 +500,15 @@ fn fake_accepts_well_signed_calls_and_rejects_everything_else() {
 
 #[test]
 fn fake_serves_pages_rounds_filters_and_faults() {
+    let late = Instance::new(instance_id(99))
+        .visible_from(2)
+        .timeline(&[(2, "Running"), (3, "Failed")]);
     let world = World::new()
         .invocation(
             Invocation::new(INVOKE_ID)
                 .tag("env", "prod")
                 .instances((0..23).map(|i| Instance::new(instance_id(i))))
-                .instance(
-                    Instance::new(instance_id(99))
-                        .visible_from(2)
-                        .timeline(&[(2, "Running"), (3, "Failed")]),
-                ),
+                .instance(late),
         )
         .invocation(
             Invocation::new("t-other0001")
@@ -483,6 +517,10 @@ fn fake_serves_pages_rounds_filters_and_faults() {
         )
         .fail_call(5, Fault::throttling());
     let fake = FakeEcs::start(world);
+    let results =
+        |body: &Value| body["Invocation"]["InvocationResults"]["InvocationResult"][0].clone();
+    let code = |(s, body): (u16, Value)| (s, body["Code"].as_str().map(str::to_owned));
+    let total = |params: &[(&str, &str)]| fake.call(params).1["Invocation"]["TotalCount"].clone();
 
     // Round 1: 23 results of INVOKE_ID, 10 at a time.
     let (s, p1) = fake.call(&[("InvokeId", INVOKE_ID), ("MaxResults", "10")]);
@@ -497,8 +535,11 @@ fn fake_serves_pages_rounds_filters_and_faults() {
     ]);
     let token2 = p2["Invocation"]["NextToken"].as_str().unwrap().to_owned();
     // A token belongs to its query.
-    let (s, _) = fake.call(&[("InvokeId", "t-other0001"), ("NextToken", &token2)]);
-    assert_eq!(s, 400);
+    assert_eq!(
+        fake.call(&[("InvokeId", "t-other0001"), ("NextToken", &token2)])
+            .0,
+        400
+    );
     let (_, p3) = fake.call(&[
         ("InvokeId", INVOKE_ID),
         ("MaxResults", "10"),
@@ -520,31 +561,35 @@ fn fake_serves_pages_rounds_filters_and_faults() {
     assert_eq!(fake.rounds(), 1);
 
     // Call 5 is throttled (and is round 2).
-    let (s, body) = fake.call(&[("InvokeId", INVOKE_ID)]);
-    assert_eq!((s, body["Code"].as_str()), (400, Some("Throttling.User")));
-    // Round 3: the late instance has appeared and failed; filters.
-    let (_, body) = fake.call(&[("InstanceId", &instance_id(99))]);
-    let r = &body["Invocation"]["InvocationResults"]["InvocationResult"][0];
-    assert_eq!(r["InvocationStatus"], "Failed");
-    assert_eq!(r["InvokeRecordStatus"], "PartialFailed");
-    let (_, body) = fake.call(&[("CommandId", "c-other0001")]);
-    assert_eq!(body["Invocation"]["TotalCount"], 1);
-    let (_, body) = fake.call(&[("Tag.1.Key", "env"), ("Tag.1.Value", "prod")]);
-    assert_eq!(body["Invocation"]["TotalCount"], 24);
-    let (_, body) = fake.call(&[("Tag.1.Key", "env"), ("Tag.1.Value", "dev")]);
-    assert_eq!(body["Invocation"]["TotalCount"], 0);
-    let (_, body) = fake.call(&[
-        ("ContentEncoding", "PlainText"),
-        ("InvokeId", "t-other0001"),
-    ]);
     assert_eq!(
-        body["Invocation"]["InvocationResults"]["InvocationResult"][0]["Output"],
+        code(fake.call(&[("InvokeId", INVOKE_ID)])),
+        (400, Some("Throttling.User".into()))
+    );
+    // Round 3: the late instance has appeared and failed; filters.
+    let r = results(&fake.call(&[("InstanceId", &instance_id(99))]).1);
+    assert_eq!(
+        (&r["InvocationStatus"], &r["InvokeRecordStatus"]),
+        (&json!("Failed"), &json!("PartialFailed"))
+    );
+    assert_eq!(total(&[("CommandId", "c-other0001")]), 1);
+    assert_eq!(total(&[("Tag.1.Key", "env"), ("Tag.1.Value", "prod")]), 24);
+    assert_eq!(total(&[("Tag.1.Key", "env"), ("Tag.1.Value", "dev")]), 0);
+    let plain = results(
+        &fake
+            .call(&[
+                ("ContentEncoding", "PlainText"),
+                ("InvokeId", "t-other0001"),
+            ])
+            .1,
+    );
+    assert_eq!(
+        plain["Output"],
         format!("hello from {}\n", instance_id(500))
     );
-    let (s, body) = fake.call(&[("InvokeRecordStatus", "running")]);
-    assert_eq!((s, body["Code"].as_str()), (400, Some("InvalidParameter")));
-    let (s, body) = fake.call(&[("Tag.1.Key", "a"), ("Tag.2.Key", "a")]);
-    assert_eq!((s, body["Code"].as_str()), (400, Some("Duplicate.TagKey")));
+    let status = code(fake.call(&[("InvokeRecordStatus", "running")]));
+    assert_eq!(status, (400, Some("InvalidParameter".into())));
+    let tags = code(fake.call(&[("Tag.1.Key", "a"), ("Tag.2.Key", "a")]));
+    assert_eq!(tags, (400, Some("Duplicate.TagKey".into())));
 
     let calls = fake.calls();
     assert!(calls.iter().all(|c| c.method == "GET" && c.path == "/"));
@@ -561,7 +606,7 @@ fn fake_accepts_requests_signed_by_the_official_python_sdk() {
     let params = json!([
         ["InvokeId", INVOKE_ID],
         ["MaxResults", "50"],
-        ["ContentEncoding", "PlainText"],
+        ["ContentEncoding", "PlainText"]
     ]);
     let body = sdk_call(&fake, &params);
     assert_eq!(
@@ -580,17 +625,13 @@ fn fake_accepts_requests_signed_by_the_official_python_sdk() {
     let requests = fake.requests();
     assert_eq!(requests.len(), 2, "{requests:#?}");
     for r in &requests {
-        assert_eq!(r.status, Some(200), "{r:#?}");
-        assert_eq!(r.method, "GET");
+        assert_eq!((r.status, r.method.as_str()), (Some(200), "GET"), "{r:#?}");
         assert_eq!(r.param("RegionId"), Some(REGION_ID));
+        // And the SDK's canonicalization agrees with the fake's on what it sent.
+        assert_sdk_signs_alike(r);
     }
     assert_eq!(requests[1].param("Tag.1.Value"), Some("a b+c=d&e é✓"));
     assert_eq!(requests[1].param("Tag.1.Key"), Some("team name*~/"));
-
-    // And the SDK's canonicalization agrees with the fake's on what it sent.
-    for r in &requests {
-        assert_sdk_signs_alike(r);
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -599,9 +640,7 @@ fn fake_accepts_requests_signed_by_the_official_python_sdk() {
 
 #[test]
 fn get_sends_one_correctly_signed_request_with_the_contract_parameters() {
-    let fake = one_success();
-    let out = get(&fake, "-o json");
-    assert_exit(&out, 0);
+    let (fake, out) = got(one(), 0, "-o json");
     let r = only_request(&fake, &out);
     assert_eq!(r.status, Some(200), "{r:#?}");
     assert_eq!((r.method.as_str(), r.path.as_str()), ("GET", "/"));
@@ -624,20 +663,15 @@ fn get_sends_one_correctly_signed_request_with_the_contract_parameters() {
         assert_eq!(r.param(absent), None, "{absent} in {:?}", r.params);
     }
     assert!(!r.param("SignatureNonce").unwrap().is_empty());
-    let ts = parse_timestamp(r.param("Timestamp").unwrap()).expect("YYYY-MM-DDThh:mm:ssZ");
+    let sent = r.param("Timestamp").unwrap();
+    let ts = parse_timestamp(sent).expect("YYYY-MM-DDThh:mm:ssZ");
     assert!(
         (ts - fake_ecs::now_epoch()).abs() <= 60,
-        "Timestamp {} is not the current UTC time",
-        r.param("Timestamp").unwrap()
+        "Timestamp {sent} is not the current UTC time"
     );
     // The signature, recomputed here from what was received.
-    assert_eq!(
-        r.param("Signature").map(str::to_owned),
-        Some(signature(
-            ACCESS_KEY_SECRET,
-            &string_to_sign("GET", &r.params)
-        ))
-    );
+    let recomputed = signature(ACCESS_KEY_SECRET, &string_to_sign("GET", &r.params));
+    assert_eq!(r.param("Signature"), Some(recomputed.as_str()));
     assert_results_as_sent(&out, &last_round_results(&fake));
     assert_not_printed(&out, ACCESS_KEY_SECRET);
 }
@@ -645,20 +679,16 @@ fn get_sends_one_correctly_signed_request_with_the_contract_parameters() {
 #[test]
 fn the_python_sdk_signs_the_binarys_requests_identically() {
     let fake = one_success();
-    let out = ali(
-        &fake,
-        [
-            "list",
-            "--invoke-id",
-            INVOKE_ID,
-            "--tag",
-            "team name=a b+c/é*~",
-            "--command-id",
-            COMMAND_ID,
-            "-o",
-            "json",
-        ],
-    );
+    let args = [
+        "list",
+        "--invoke-id",
+        INVOKE_ID,
+        "--tag",
+        "team name=a b+c/é*~",
+        "--command-id",
+        COMMAND_ID,
+    ];
+    let out = ali(&fake, [&args[..], &["-o", "json"]].concat());
     assert_exit(&out, 0);
     let r = only_request(&fake, &out);
     assert_eq!(r.status, Some(200), "{r:#?}");
@@ -669,25 +699,22 @@ fn the_python_sdk_signs_the_binarys_requests_identically() {
 
 #[test]
 fn get_and_wait_send_instance_and_command_filters() {
-    let fake = FakeEcs::start(World::single([
-        Instance::new(instance_id(1)),
-        Instance::new("mi-abc123DEF"),
-    ]));
-    let out = ali(
-        &fake,
-        args(&format!(
-            "get --invoke-id {INVOKE_ID} --instance-id mi-abc123DEF --command-id {COMMAND_ID} -o json"
-        )),
+    let world = World::single([Instance::new(instance_id(1)), Instance::new("mi-abc123DEF")]);
+    let (fake, out) = got(
+        world,
+        0,
+        &format!("--instance-id mi-abc123DEF --command-id {COMMAND_ID} -o json"),
     );
-    assert_exit(&out, 0);
     let r = only_request(&fake, &out);
     assert_eq!(r.param("InstanceId"), Some("mi-abc123DEF"));
     assert_eq!(r.param("CommandId"), Some(COMMAND_ID));
     assert_eq!(ids_of(&printed_results(&out)), ["mi-abc123DEF"]);
 
-    let fake = one_success();
-    let out = wait(&fake, &["--instance-id", &instance_id(1), "-o", "json"]);
-    assert_exit(&out, 0);
+    let (fake, _) = waited(
+        one(),
+        0,
+        &format!("--instance-id {} -o json", instance_id(1)),
+    );
     let calls = fake.calls();
     assert!(!calls.is_empty());
     for c in &calls {
@@ -698,29 +725,31 @@ fn get_and_wait_send_instance_and_command_filters() {
 #[test]
 fn provider_can_be_chosen_with_ssmres_provider() {
     let fake = one_success();
-    let cli = Cli::new(&fake.url());
-    let mut cmd = cli.bare();
-    cmd.env("SSMRES_PROVIDER", "aliyun")
-        .env("ALIBABA_CLOUD_ACCESS_KEY_ID", ACCESS_KEY_ID)
-        .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", ACCESS_KEY_SECRET)
-        .env("ALIBABA_CLOUD_REGION_ID", REGION_ID)
-        .args(["--endpoint-url", &fake.url()])
-        .args(["get", "--invoke-id", INVOKE_ID, "-o", "json"]);
-    let out = run(&mut cmd);
+    let env = [
+        ("SSMRES_PROVIDER", "aliyun"),
+        ("ALIBABA_CLOUD_ACCESS_KEY_ID", ACCESS_KEY_ID),
+        ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", ACCESS_KEY_SECRET),
+        ("ALIBABA_CLOUD_REGION_ID", REGION_ID),
+    ];
+    let line = format!(
+        "--endpoint-url {} get --invoke-id {INVOKE_ID} -o json",
+        fake.url()
+    );
+    let out = run(Cli::new(&fake.url()).bare().envs(env).args(line.words()));
     assert_exit(&out, 0);
     let r = only_request(&fake, &out);
     assert_eq!(r.param("Action"), Some("DescribeInvocationResults"));
     assert_eq!(ids_of(&printed_results(&out)), [instance_id(1)]);
 
     // --provider aws wins over the variable: --invoke-id is then an Alibaba-only flag.
-    let fake2 = one_success();
-    let cli = Cli::new(&fake2.url());
-    let mut cmd = cli.cmd();
-    cmd.env("SSMRES_PROVIDER", "aliyun")
-        .args(args(&format!("--provider aws get --invoke-id {INVOKE_ID}")));
-    // --provider aws over SSMRES_PROVIDER=aliyun.
-    assert_error(&run(&mut cmd), 2);
-    fake2.assert_untouched();
+    let fake = one_success();
+    let line = format!("--provider aws get --invoke-id {INVOKE_ID}");
+    let out = run(Cli::new(&fake.url())
+        .cmd()
+        .env("SSMRES_PROVIDER", "aliyun")
+        .args(line.words()));
+    assert_error(&out, 2);
+    fake.assert_untouched();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -729,32 +758,22 @@ fn provider_can_be_chosen_with_ssmres_provider() {
 
 #[test]
 fn get_reads_every_page_of_120_instances_in_api_order() {
-    let fake = FakeEcs::start(World::single(
-        (0..120).map(|i| Instance::new(instance_id(i))),
-    ));
-    let out = get(&fake, "-o json");
-    assert_exit(&out, 0);
+    let (fake, out) = got(fleet(120), 0, "-o json");
     let calls = fake.calls();
     assert_eq!(calls.len(), 3, "{calls:#?}");
     let pages = fake.served_pages();
     for (i, c) in calls.iter().enumerate() {
         assert_eq!(c.param("MaxResults"), Some("50"), "call {}", i + 1);
         assert_eq!(c.param("InvokeId"), Some(INVOKE_ID));
-        let want_token = if i == 0 {
-            None
-        } else {
-            Some(pages[i - 1].next_token_out.as_str())
-        };
+        let want_token = i.checked_sub(1).map(|p| pages[p].next_token_out.as_str());
         assert_eq!(c.param("NextToken"), want_token, "call {}", i + 1);
     }
     assert_eq!(
         pages.iter().map(|p| p.results.len()).collect::<Vec<_>>(),
         [50, 50, 20]
     );
-    let printed = printed_results(&out);
-    assert_eq!(printed.len(), 120);
     assert_eq!(
-        ids_of(&printed),
+        ids_of(&printed_results(&out)),
         (0..120).map(instance_id).collect::<Vec<_>>()
     );
     assert_eq!(stdout_json(&out)["Invocation"]["TotalCount"], 120);
@@ -764,25 +783,17 @@ fn get_reads_every_page_of_120_instances_in_api_order() {
 
 #[test]
 fn list_max_items_asks_for_no_more_than_it_needs() {
-    let world = || World::single((0..120).map(|i| Instance::new(instance_id(i))));
-
-    let fake = FakeEcs::start(world());
-    let out = ali(
-        &fake,
-        args(&format!(
-            "list --invoke-id {INVOKE_ID} --max-items 70 -o json"
-        )),
+    let (fake, out) = ran(
+        fleet(120),
+        0,
+        format!("list --invoke-id {INVOKE_ID} --max-items 70 -o json"),
     );
-    assert_exit(&out, 0);
     let calls = fake.calls();
-    assert_eq!(
-        calls
-            .iter()
-            .map(|c| c.param("MaxResults").unwrap_or("<none>"))
-            .collect::<Vec<_>>(),
-        ["50", "20"],
-        "{calls:#?}"
-    );
+    let asked: Vec<&str> = calls
+        .iter()
+        .map(|c| c.param("MaxResults").unwrap_or("<none>"))
+        .collect();
+    assert_eq!(asked, ["50", "20"], "{calls:#?}");
     assert_eq!(
         calls[1].param("NextToken"),
         Some(fake.served_pages()[0].next_token_out.as_str())
@@ -794,35 +805,31 @@ fn list_max_items_asks_for_no_more_than_it_needs() {
     // TotalCount is the service's.
     assert_eq!(stdout_json(&out)["Invocation"]["TotalCount"], 120);
 
-    let fake = FakeEcs::start(world());
-    let out = ali(
-        &fake,
-        args(&format!(
-            "list --invoke-id {INVOKE_ID} --max-items 30 -o jsonl"
-        )),
+    let (fake, out) = ran(
+        fleet(120),
+        0,
+        format!("list --invoke-id {INVOKE_ID} --max-items 30 -o jsonl"),
     );
-    assert_exit(&out, 0);
-    let r = only_request(&fake, &out);
-    assert_eq!(r.param("MaxResults"), Some("30"));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    check_eq!(out, stdout.lines().count(), 30);
+    assert_eq!(only_request(&fake, &out).param("MaxResults"), Some("30"));
+    check_eq!(
+        out,
+        String::from_utf8_lossy(&out.stdout).lines().count(),
+        30
+    );
 
     // Without --max-items, every page.
-    let fake = FakeEcs::start(world());
-    let out = ali(&fake, ["list", "--invoke-id", INVOKE_ID, "-o", "json"]);
-    assert_exit(&out, 0);
+    let (fake, out) = ran(
+        fleet(120),
+        0,
+        format!("list --invoke-id {INVOKE_ID} -o json"),
+    );
     assert_eq!(fake.calls().len(), 3);
     assert_eq!(printed_results(&out).len(), 120);
 }
 
 #[test]
 fn a_fault_on_a_later_page_is_retried_with_the_same_token() {
-    let fake = FakeEcs::start(
-        World::single((0..60).map(|i| Instance::new(instance_id(i))))
-            .fail_call(2, Fault::throttling()),
-    );
-    let out = get(&fake, "-o json");
-    assert_exit(&out, 0);
+    let (fake, out) = got(fleet(60).fail_call(2, Fault::throttling()), 0, "-o json");
     let calls = fake.calls();
     assert_eq!(calls.len(), 3, "{calls:#?}");
     let token = fake.served_pages()[0].next_token_out.clone();
@@ -849,23 +856,17 @@ fn output_is_decoded_from_base64_including_multibyte_text() {
         ])
     };
 
-    let fake = FakeEcs::start(world());
-    let out = get(&fake, "-o json");
-    assert_exit(&out, 0);
+    let (_, out) = got(world(), 0, "-o json");
     let printed = printed_results(&out);
-    assert_eq!(printed[0]["Output"], text);
-    assert_eq!(printed[1]["Output"], "plain\n");
-    check!(
-        out,
-        stderr_str(&out).lines().all(|l| !l.starts_with("warning")),
-        "no warning expected"
+    assert_eq!(
+        (&printed[0]["Output"], &printed[1]["Output"]),
+        (&json!(text), &json!("plain\n"))
     );
+    let warned = stderr_str(&out).lines().any(|l| l.starts_with("warning"));
+    check!(out, !warned, "no warning expected");
 
-    let fake = FakeEcs::start(world());
-    let out = get(&fake, "-o jsonl");
-    assert_exit(&out, 0);
-    let lines: Vec<Value> = String::from_utf8(out.stdout.clone())
-        .unwrap()
+    let (_, out) = got(world(), 0, "-o jsonl");
+    let lines: Vec<Value> = stdout_str(&out)
         .lines()
         .map(|l| serde_json::from_str(l).expect("a JSON line"))
         .collect();
@@ -875,15 +876,11 @@ fn output_is_decoded_from_base64_including_multibyte_text() {
     assert_eq!(lines[1]["InstanceId"], instance_id(2));
     assert_eq!(lines[1]["InvocationStatus"], "Success");
 
-    let fake = FakeEcs::start(world());
-    let out = ali(
-        &fake,
-        args(&format!(
-            "get --invoke-id {INVOKE_ID} --instance-id {} -o text",
-            instance_id(1)
-        )),
+    let (_, out) = got(
+        world(),
+        0,
+        &format!("--instance-id {} -o text", instance_id(1)),
     );
-    assert_exit(&out, 0);
     check_eq!(out, out.stdout, text.as_bytes());
 }
 
@@ -892,20 +889,13 @@ fn invalid_utf8_output_is_shown_lossily_with_a_warning_in_every_mode() {
     let bytes: &[u8] = b"ok \xff\xfe bad \xc3\x28 end\n";
     let lossy = String::from_utf8_lossy(bytes).into_owned();
     let id = instance_id(7);
-    let world = || World::single([Instance::new(instance_id(7)).output(bytes)]);
-
     for mode in ["json", "table", "text", "jsonl"] {
-        let fake = FakeEcs::start(world());
-        let out = ali(
-            &fake,
-            args(&format!(
-                "get --invoke-id {INVOKE_ID} --instance-id {id} -o {mode}"
-            )),
-        );
-        assert_exit(&out, 0);
+        let world = World::single([Instance::new(instance_id(7)).output(bytes)]);
+        let (_, out) = got(world, 0, &format!("--instance-id {id} -o {mode}"));
         assert_stderr_line_with(&out, &["warning", &id, "not valid UTF-8"]);
-        let stdout = String::from_utf8(out.stdout.clone())
-            .unwrap_or_else(|_| panic!("-o {mode}: stdout is not UTF-8\n{}", describe(&out)));
+        let stdout = String::from_utf8(out.stdout.clone());
+        let stdout =
+            stdout.unwrap_or_else(|_| panic!("-o {mode}: stdout is not UTF-8\n{}", describe(&out)));
         match mode {
             "json" => assert_eq!(printed_results(&out)[0]["Output"], lossy.as_str()),
             "jsonl" => {
@@ -920,8 +910,7 @@ fn invalid_utf8_output_is_shown_lossily_with_a_warning_in_every_mode() {
 
 #[test]
 fn dropped_output_is_reported_in_every_mode() {
-    let cut = instance_id(1);
-    let in_oss = instance_id(2);
+    let (cut, in_oss) = (instance_id(1), instance_id(2));
     let uri = "oss://ssmres-test/t-hz0jdfwd9f0001/i-bp1.txt";
     let world = || {
         World::single([
@@ -936,17 +925,16 @@ fn dropped_output_is_reported_in_every_mode() {
         ])
     };
 
-    let fake = FakeEcs::start(world());
-    let out = get(&fake, "-o table");
-    assert_exit(&out, 0);
+    let (_, out) = got(world(), 0, "-o table");
     let stdout = String::from_utf8_lossy(&out.stdout);
     check!(
         out,
         stdout.contains("[cut short by the service: output truncated by 1234 bytes]")
     );
-    check!(out, stdout.contains(&format!(
-            "[cut short by the service: output truncated by 99 bytes; the complete output is in {uri}]"
-        )));
+    let note = format!(
+        "[cut short by the service: output truncated by 99 bytes; the complete output is in {uri}]"
+    );
+    check!(out, stdout.contains(&note));
     check_eq!(out, stdout.matches("[cut short by the service").count(), 2);
     // The note follows its own instance's section.
     let section = stdout
@@ -957,44 +945,36 @@ fn dropped_output_is_reported_in_every_mode() {
     check!(out, section < note && note < next);
 
     for mode in ["table", "text", "json"] {
-        let fake = FakeEcs::start(world());
-        let out = get(&fake, &format!("-o {mode}"));
-        assert_exit(&out, 0);
+        let (_, out) = got(world(), 0, &format!("-o {mode}"));
         assert_stderr_line_with(&out, &["warning", &cut, "output truncated by 1234 bytes"]);
         assert_stderr_line_with(&out, &["warning", &in_oss, "output truncated by 99 bytes"]);
+        let complete = stderr_str(&out).contains(&instance_id(3));
         check!(
             out,
-            !stderr_str(&out).contains(&instance_id(3)),
+            !complete,
             "-o {mode}: no warning for the complete output"
         );
         if mode == "json" {
             let printed = printed_results(&out);
-            assert_eq!(printed[0]["Dropped"], 1234);
-            assert_eq!(printed[1]["Dropped"], 99);
+            let dropped: Vec<&Value> = printed.iter().map(|r| &r["Dropped"]).collect();
+            assert_eq!(dropped, [&json!(1234), &json!(99), &json!(0)]);
             assert_eq!(printed[1]["OssOutputUri"], uri);
-            assert_eq!(printed[2]["Dropped"], 0);
         }
     }
 }
 
 #[test]
 fn table_has_the_columns_a_section_per_instance_and_no_raw_escape() {
-    let (ok, failed, running, empty) = (
-        instance_id(1),
-        instance_id(2),
-        instance_id(3),
-        instance_id(4),
-    );
-    let fake = FakeEcs::start(World::single([
+    let [ok, failed, running, empty] = [1, 2, 3, 4].map(instance_id);
+    let world = World::single([
         Instance::new(ok.clone()).output("line one\n\x1b[31mred\x1b[0m\n\x1b]0;pwned\x07title\n"),
         Instance::failed(failed.clone(), 2)
             .error("ExitCodeNonzero", "exit code is not zero \x1b[2J")
             .output("boom\n"),
         Instance::new(running.clone()).timeline(&[(1, "Running")]),
         Instance::new(empty.clone()).output(""),
-    ]));
-    let out = get(&fake, "-o table");
-    assert_exit(&out, 0);
+    ]);
+    let (_, out) = got(world, 0, "-o table");
     check!(out, !out.stdout.contains(&0x1b), "a raw ESC byte on stdout");
     let stdout = String::from_utf8(out.stdout.clone()).expect("UTF-8 stdout");
     for header in [
@@ -1015,10 +995,9 @@ fn table_has_the_columns_a_section_per_instance_and_no_raw_escape() {
         (&running, "Running"),
         (&empty, "Success"),
     ] {
+        let row = |l: &&str| l.contains(id.as_str()) && l.contains(status) && !l.contains("──");
         assert!(
-            stdout
-                .lines()
-                .any(|l| l.contains(id.as_str()) && l.contains(status) && !l.contains("──")),
+            stdout.lines().any(|l| row(&l)),
             "no row for {id} {status}\n{stdout}"
         );
     }
@@ -1027,34 +1006,28 @@ fn table_has_the_columns_a_section_per_instance_and_no_raw_escape() {
         "{stdout}"
     );
     // Sections, in order, with the output made visible.
-    let positions: Vec<usize> = [&ok, &failed, &running, &empty]
-        .iter()
-        .map(|id| {
-            stdout
-                .find(&format!("── {id} · output ──"))
-                .unwrap_or_else(|| panic!("no section for {id}\n{stdout}"))
-        })
+    let mut at: Vec<usize> = ([&ok, &failed, &running, &empty].iter())
+        .map(|id| stdout.find(&format!("── {id} · output ──")))
+        .map(|at| at.unwrap_or_else(|| panic!("no section for an instance\n{stdout}")))
         .collect();
-    assert!(positions.windows(2).all(|w| w[0] < w[1]), "{stdout}");
-    let ok_section = &stdout[positions[0]..positions[1]];
-    assert!(ok_section.contains("line one"), "{ok_section}");
-    assert!(ok_section.contains("\\x1b[31mred\\x1b[0m"), "{ok_section}");
-    let failed_section = &stdout[positions[1]..positions[2]];
-    assert!(failed_section.contains("boom"), "{failed_section}");
-    let running_section = &stdout[positions[2]..positions[3]];
-    assert!(
-        running_section.contains("(no output yet: the command has not finished)"),
-        "{running_section}"
-    );
-    let empty_section = &stdout[positions[3]..];
-    assert!(empty_section.contains("(empty)"), "{empty_section}");
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "{stdout}");
+    at.push(stdout.len());
+    let unfinished = "(no output yet: the command has not finished)";
+    for (i, shown) in [
+        (0, "line one"),
+        (0, "\\x1b[31mred\\x1b[0m"),
+        (1, "boom"),
+        (2, unfinished),
+        (3, "(empty)"),
+    ] {
+        let section = &stdout[at[i]..at[i + 1]];
+        assert!(section.contains(shown), "{shown:?} in {section}");
+    }
     // The totals.
-    assert!(
-        stdout
-            .lines()
-            .any(|l| l.contains("2 Success") && l.contains("1 Failed")),
-        "no totals line\n{stdout}"
-    );
+    let totals = stdout
+        .lines()
+        .any(|l| l.contains("2 Success") && l.contains("1 Failed"));
+    assert!(totals, "no totals line\n{stdout}");
 }
 
 #[test]
@@ -1066,24 +1039,11 @@ fn text_mode_has_headers_for_several_results_and_bare_output_for_one() {
             Instance::failed(instance_id(2), 3).output("no newline at the end"),
         ])
     };
+    let (_, out) = got(world(), 0, "-o text");
+    let both = format!("== {a} · Success ==\nfrom a\n== {b} · Failed ==\nno newline at the end\n");
+    check_eq!(out, String::from_utf8_lossy(&out.stdout), both);
 
-    let fake = FakeEcs::start(world());
-    let out = get(&fake, "-o text");
-    assert_exit(&out, 0);
-    check_eq!(
-        out,
-        String::from_utf8_lossy(&out.stdout),
-        format!("== {a} · Success ==\nfrom a\n== {b} · Failed ==\nno newline at the end\n")
-    );
-
-    let fake = FakeEcs::start(world());
-    let out = ali(
-        &fake,
-        args(&format!(
-            "get --invoke-id {INVOKE_ID} --instance-id {b} -o text"
-        )),
-    );
-    assert_exit(&out, 0);
+    let (_, out) = got(world(), 0, &format!("--instance-id {b} -o text"));
     check_eq!(
         out,
         out.stdout,
@@ -1092,18 +1052,18 @@ fn text_mode_has_headers_for_several_results_and_bare_output_for_one() {
     );
 
     // wait with one --instance-id: the output alone too.
-    let fake = FakeEcs::start(world());
-    let out = wait(&fake, &["--instance-id", &a, "-o", "text"]);
-    assert_exit(&out, 0);
+    let (_, out) = waited(world(), 0, &format!("--instance-id {a} -o text"));
     check_eq!(out, out.stdout, b"from a\n");
 }
 
 #[test]
 fn get_with_no_result_at_all_exits_3() {
-    let fake = FakeEcs::start(World::single([]));
-    let out = ali(&fake, ["get", "--invoke-id", "t-nothere0001", "-o", "json"]);
-    assert_exit(&out, 3);
-    let line = assert_single_stderr_line(&out);
+    let (fake, out) = ran(
+        World::single([]),
+        3,
+        "get --invoke-id t-nothere0001 -o json",
+    );
+    let line = assert_error(&out, 3);
     let lower = line.to_lowercase();
     assert!(
         lower.contains("region") && (lower.contains("invoke id") || line.contains("t-nothere0001")),
@@ -1118,32 +1078,22 @@ fn get_with_no_result_at_all_exits_3() {
 
 #[test]
 fn throttling_is_retried_with_fresh_signatures_then_succeeds() {
-    let fake = FakeEcs::start(
-        World::single([Instance::new(instance_id(1))]).fail_calls(1..=2, Fault::throttling()),
-    );
-    let out = get(&fake, "-o json");
-    assert_exit(&out, 0);
+    let (fake, out) = got(one().fail_calls(1..=2, Fault::throttling()), 0, "-o json");
     let requests = fake.requests();
     assert_eq!(requests.len(), 3, "{requests:#?}");
     // Every attempt passed authentication: re-signed, with a new nonce.
     assert!(requests.iter().all(|r| r.call.is_some()), "{requests:#?}");
-    let mut nonces: Vec<&str> = requests
+    let nonces: BTreeSet<&str> = requests
         .iter()
         .map(|r| r.param("SignatureNonce").unwrap())
         .collect();
-    nonces.sort();
-    nonces.dedup();
     assert_eq!(nonces.len(), 3);
     assert_eq!(ids_of(&printed_results(&out)), [instance_id(1)]);
 }
 
 #[test]
 fn persistent_throttling_gives_up_after_five_attempts() {
-    let fake = FakeEcs::start(
-        World::single([Instance::new(instance_id(1))]).fail_calls(1..=100, Fault::throttling()),
-    );
-    let out = get(&fake, "-o json");
-    assert_exit(&out, 3);
+    let (fake, out) = got(one().fail_calls(1..=100, Fault::throttling()), 3, "-o json");
     check!(out, stderr_str(&out).contains("Throttling.User"));
     assert_eq!(fake.total_requests(), 5, "{:#?}", fake.requests());
     check!(out, out.stdout.is_empty());
@@ -1151,39 +1101,31 @@ fn persistent_throttling_gives_up_after_five_attempts() {
 
 #[test]
 fn server_errors_and_dropped_connections_are_retried() {
-    let fake = FakeEcs::start(
-        World::single([Instance::new(instance_id(1))])
-            .fail_call(1, Fault::service_unavailable())
-            .fail_call(2, Fault::internal_error())
-            .fail_call(3, Fault::dropped_connection())
-            .fail_call(
-                4,
-                Fault::Raw(502, "<html><body>502 Bad Gateway</body></html>".into()),
-            ),
-    );
-    let out = get(&fake, "-o json");
-    assert_exit(&out, 0);
+    let world = one()
+        .fail_call(1, Fault::service_unavailable())
+        .fail_call(2, Fault::internal_error())
+        .fail_call(3, Fault::dropped_connection())
+        .fail_call(
+            4,
+            Fault::Raw(502, "<html><body>502 Bad Gateway</body></html>".into()),
+        );
+    let (fake, out) = got(world, 0, "-o json");
     assert_eq!(fake.total_requests(), 5, "{:#?}", fake.requests());
     assert_eq!(ids_of(&printed_results(&out)), [instance_id(1)]);
 }
 
 #[test]
 fn client_errors_are_not_retried() {
-    let fake = FakeEcs::start(World::single([Instance::new(instance_id(1))]).fail_call(
-        1,
-        Fault::Error(
-            403,
-            "Operation.Forbidden".into(),
-            "The operation is not permitted.".into(),
-        ),
-    ));
-    let out = get(&fake, "-o json");
-    assert_exit(&out, 3);
-    let line = assert_single_stderr_line(&out);
-    assert!(
-        line.contains("Operation.Forbidden") && line.contains("The operation is not permitted."),
-        "{line}"
+    let forbidden = Fault::Error(
+        403,
+        "Operation.Forbidden".into(),
+        "The operation is not permitted.".into(),
     );
+    let (fake, out) = got(one().fail_call(1, forbidden), 3, "-o json");
+    let line = assert_error(&out, 3);
+    let said =
+        line.contains("Operation.Forbidden") && line.contains("The operation is not permitted.");
+    assert!(said, "{line}");
     assert_eq!(fake.total_requests(), 1);
 }
 
@@ -1194,14 +1136,14 @@ fn client_errors_are_not_retried() {
 #[test]
 fn a_wrong_secret_is_signature_does_not_match_once_and_never_printed() {
     let wrong = "WrongSecretValueThatMustNotLeak42";
-    for verbose in [None, Some("-vvv")] {
+    for verbose in ["", "-vvv"] {
         let fake = one_success();
-        let cli = Cli::new(&fake.url());
-        let mut cmd = cli.ali();
-        cmd.env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", wrong);
-        cmd.args(verbose);
-        cmd.args(["get", "--invoke-id", INVOKE_ID, "-o", "json"]);
-        let out = run(&mut cmd);
+        let env = [("ALIBABA_CLOUD_ACCESS_KEY_SECRET", wrong)];
+        let out = ali_env(
+            &fake,
+            &env,
+            format!("{verbose} get --invoke-id {INVOKE_ID} -o json"),
+        );
         assert_exit(&out, 3);
         assert_eq!(fake.total_requests(), 1, "{:#?}", fake.requests());
         assert_eq!(
@@ -1209,14 +1151,12 @@ fn a_wrong_secret_is_signature_does_not_match_once_and_never_printed() {
             Some("SignatureDoesNotMatch")
         );
         assert_not_printed(&out, wrong);
-        assert_stderr_line_with(
-            &out,
-            &[
-                "SignatureDoesNotMatch",
-                "Specified signature is not matched with our calculation.",
-            ],
-        );
-        if verbose.is_none() {
+        let said = [
+            "SignatureDoesNotMatch",
+            "Specified signature is not matched with our calculation.",
+        ];
+        assert_stderr_line_with(&out, &said);
+        if verbose.is_empty() {
             assert_single_stderr_line(&out);
         }
     }
@@ -1225,54 +1165,38 @@ fn a_wrong_secret_is_signature_does_not_match_once_and_never_printed() {
 #[test]
 fn an_unknown_access_key_is_reported_once() {
     let fake = one_success();
-    let cli = Cli::new(&fake.url());
-    let mut cmd = cli.ali();
-    cmd.env("ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAI5tNoSuchKey00")
-        .args(["get", "--invoke-id", INVOKE_ID]);
-    let out = run(&mut cmd);
-    assert_exit(&out, 3);
-    let line = assert_single_stderr_line(&out);
-    assert!(
-        line.contains("InvalidAccessKeyId.NotFound")
-            && line.contains("Specified access key is not found."),
-        "{line}"
-    );
+    let env = [("ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAI5tNoSuchKey00")];
+    let out = ali_env(&fake, &env, format!("get --invoke-id {INVOKE_ID}"));
+    let line = assert_error(&out, 3);
+    let said = line.contains("InvalidAccessKeyId.NotFound")
+        && line.contains("Specified access key is not found.");
+    assert!(said, "{line}");
     assert_eq!(fake.total_requests(), 1);
     assert_not_printed(&out, ACCESS_KEY_SECRET);
 }
 
 #[test]
 fn an_sts_profile_sends_its_token_and_never_prints_it() {
-    let (key, secret, token) = (
-        "STS.NUgYrLnoC37mZZCNnAbez2",
-        "StsSecretMustNotLeak0987654321",
-        "CAIS8gF1q6Ft5B2yfSjIr5bSEtTaSecurityTokenMustNotLeak",
+    let (key, secret, token) = STS;
+    let sts = json!({
+        "name": "sts",
+        "mode": "StsToken",
+        "access_key_id": key,
+        "access_key_secret": secret,
+        "sts_token": token,
+        "region_id": "cn-beijing"
+    });
+    let config = config_of(&[
+        ak_profile("default", ACCESS_KEY_ID, ACCESS_KEY_SECRET, REGION_ID),
+        sts,
+    ]);
+    let fake = FakeEcs::start(one().sts_key(key, secret, token));
+    let out = configured(
+        &fake,
+        Some(&config),
+        &[],
+        format!("--profile sts -vvv get --invoke-id {INVOKE_ID} -o json"),
     );
-    let fake =
-        FakeEcs::start(World::single([Instance::new(instance_id(1))]).sts_key(key, secret, token));
-    let cli = Cli::new(&fake.url());
-    write_config(
-        &cli,
-        &json!({
-            "current": "default",
-            "profiles": [
-                ak_profile("default", ACCESS_KEY_ID, ACCESS_KEY_SECRET, REGION_ID),
-                {
-                    "name": "sts",
-                    "mode": "StsToken",
-                    "access_key_id": key,
-                    "access_key_secret": secret,
-                    "sts_token": token,
-                    "region_id": "cn-beijing"
-                }
-            ]
-        }),
-    );
-    let mut cmd = cli.ali_bare();
-    cmd.args(args(&format!(
-        "--profile sts -vvv get --invoke-id {INVOKE_ID} -o json"
-    )));
-    let out = run(&mut cmd);
     assert_exit(&out, 0);
     let r = only_request(&fake, &out);
     assert_eq!(r.param("AccessKeyId"), Some(key));
@@ -1282,56 +1206,65 @@ fn an_sts_profile_sends_its_token_and_never_prints_it() {
     assert_not_printed(&out, token);
 
     // The same from the environment.
-    let fake =
-        FakeEcs::start(World::single([Instance::new(instance_id(1))]).sts_key(key, secret, token));
-    let cli = Cli::new(&fake.url());
-    let mut cmd = cli.ali();
-    cmd.env("ALIBABA_CLOUD_ACCESS_KEY_ID", key)
-        .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", secret)
-        .env("ALIBABA_CLOUD_SECURITY_TOKEN", token)
-        .args(["-vvv", "get", "--invoke-id", INVOKE_ID, "-o", "json"]);
-    let out = run(&mut cmd);
+    let fake = FakeEcs::start(one().sts_key(key, secret, token));
+    let out = ali_env(
+        &fake,
+        &sts_env(STS),
+        format!("-vvv get --invoke-id {INVOKE_ID} -o json"),
+    );
     assert_exit(&out, 0);
-    let r = only_request(&fake, &out);
-    assert_eq!(r.param("SecurityToken"), Some(token));
+    assert_eq!(
+        only_request(&fake, &out).param("SecurityToken"),
+        Some(token)
+    );
     assert_not_printed(&out, secret);
     assert_not_printed(&out, token);
+}
+
+/// An STS key, its secret and its token.
+const STS: (&str, &str, &str) = (
+    "STS.NUgYrLnoC37mZZCNnAbez2",
+    "StsSecretMustNotLeak0987654321",
+    "CAIS8gF1q6Ft5B2yfSjIr5bSEtTaSecurityTokenMustNotLeak",
+);
+
+/// The variables that give this STS key, secret and token.
+fn sts_env<'a>((key, secret, token): (&'a str, &'a str, &'a str)) -> [(&'a str, &'a str); 3] {
+    [
+        ("ALIBABA_CLOUD_ACCESS_KEY_ID", key),
+        ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", secret),
+        ("ALIBABA_CLOUD_SECURITY_TOKEN", token),
+    ]
 }
 
 /// The service quotes its string to sign when a signature does not match, SecurityToken
 /// included (encoded twice): none of it reaches the user.
 #[test]
 fn a_rejected_sts_signature_never_shows_the_token() {
-    let (key, secret, token) = (
-        "STS.NUgYrLnoC37mZZCNnAbez2",
-        "StsSecretMustNotLeak0987654321",
-        "CAIS8gF1q6Ft5B2yfSjIr5bSEtTa/Security+Token=MustNotLeak",
+    let (key, secret) = (STS.0, STS.1);
+    let token = "CAIS8gF1q6Ft5B2yfSjIr5bSEtTa/Security+Token=MustNotLeak";
+    let fake = FakeEcs::start(one().sts_key(key, secret, token));
+    let out = ali_env(
+        &fake,
+        &sts_env((key, "NotTheSecret", token)),
+        format!("-vvv get --invoke-id {INVOKE_ID} -o json"),
     );
-    let fake =
-        FakeEcs::start(World::single([Instance::new(instance_id(1))]).sts_key(key, secret, token));
-    let cli = Cli::new(&fake.url());
-    let mut cmd = cli.ali();
-    cmd.env("ALIBABA_CLOUD_ACCESS_KEY_ID", key)
-        .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "NotTheSecret")
-        .env("ALIBABA_CLOUD_SECURITY_TOKEN", token)
-        .args(["-vvv", "get", "--invoke-id", INVOKE_ID, "-o", "json"]);
-    let out = run(&mut cmd);
     assert_exit(&out, 3);
     assert_eq!(
         fake.requests()[0].code.as_deref(),
         Some("SignatureDoesNotMatch")
     );
     assert_stderr_line_with(&out, &["SignatureDoesNotMatch", "Specified signature"]);
+    let encoded = |prefix: &str| {
+        token
+            .replace('/', &format!("{prefix}2F"))
+            .replace('+', &format!("{prefix}2B"))
+            .replace('=', &format!("{prefix}3D"))
+    };
     for shown in [
         token.to_owned(),
-        token
-            .replace('/', "%2F")
-            .replace('+', "%2B")
-            .replace('=', "%3D"),
-        token
-            .replace('/', "%252F")
-            .replace('+', "%252B")
-            .replace('=', "%253D"),
+        encoded("%"),
+        encoded("%25"),
         "CAIS8gF1q6Ft5B2yfSjIr5bSEtTa".to_owned(),
     ] {
         assert_not_printed(&out, &shown);
@@ -1342,18 +1275,14 @@ fn a_rejected_sts_signature_never_shows_the_token() {
 #[test]
 fn an_ak_profile_from_config_json_gives_key_and_region() {
     let (key, secret) = ("LTAI5tProfileKey001", "ProfileSecretMustNotLeak123");
-    let fake = FakeEcs::start(World::single([Instance::new(instance_id(1))]).key(key, secret));
-    let cli = Cli::new(&fake.url());
-    write_config(
-        &cli,
-        &json!({
-            "current": "default",
-            "profiles": [ak_profile("default", key, secret, "cn-shanghai")]
-        }),
+    let fake = FakeEcs::start(one().key(key, secret));
+    let config = config_of(&[ak_profile("default", key, secret, "cn-shanghai")]);
+    let out = configured(
+        &fake,
+        Some(&config),
+        &[],
+        format!("-vvv get --invoke-id {INVOKE_ID} -o json"),
     );
-    let mut cmd = cli.ali_bare();
-    cmd.args(["-vvv", "get", "--invoke-id", INVOKE_ID, "-o", "json"]);
-    let out = run(&mut cmd);
     assert_exit(&out, 0);
     let r = only_request(&fake, &out);
     assert_eq!(r.param("AccessKeyId"), Some(key));
@@ -1370,93 +1299,77 @@ fn credentials_and_region_are_looked_up_in_the_documented_order() {
         ("LTAI5tNamedKey0003", "named-secret-3"),
         ("LTAI5tEnvKey000004", "env-secret-4"),
     ];
-    let mut world = World::single([Instance::new(instance_id(1))]);
-    for (k, s) in keys {
-        world = world.key(k, s);
-    }
-    let config = json!({
-        "current": "work",
-        "profiles": [
-            ak_profile("default", keys[0].0, keys[0].1, "cn-hangzhou"),
-            ak_profile("work", keys[1].0, keys[1].1, "cn-shanghai"),
-            ak_profile("named", keys[2].0, keys[2].1, "cn-shenzhen"),
-        ]
-    });
+    let world = keys.iter().fold(one(), |world, (k, s)| world.key(k, s));
+    let profile = |name, i: usize, region| ak_profile(name, keys[i].0, keys[i].1, region);
+    let config = config_of(&[
+        profile("work", 1, "cn-shanghai"),
+        profile("default", 0, "cn-hangzhou"),
+        profile("named", 2, "cn-shenzhen"),
+    ]);
+    let env_keys = [
+        ("ALIBABA_CLOUD_ACCESS_KEY_ID", keys[3].0),
+        ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", keys[3].1),
+    ];
     // (env, args, expected key, expected region)
-    type Case<'a> = (Vec<(&'a str, &'a str)>, Vec<&'a str>, &'a str, &'a str);
-    let cases: Vec<Case> = vec![
+    type Env<'a> = &'a [(&'a str, &'a str)];
+    let cases: [(Env, &str, &str, &str); 5] = [
         // The config's "current" profile.
-        (vec![], vec![], keys[1].0, "cn-shanghai"),
+        (&[], "", keys[1].0, "cn-shanghai"),
         // ALIBABA_CLOUD_PROFILE picks another.
         (
-            vec![("ALIBABA_CLOUD_PROFILE", "named")],
-            vec![],
+            &[("ALIBABA_CLOUD_PROFILE", "named")],
+            "",
             keys[2].0,
             "cn-shenzhen",
         ),
         // Keys in the environment win over the config file...
         (
-            vec![
-                ("ALIBABA_CLOUD_ACCESS_KEY_ID", keys[3].0),
-                ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", keys[3].1),
+            &[
+                env_keys[0],
+                env_keys[1],
                 ("ALIBABA_CLOUD_REGION_ID", "cn-qingdao"),
             ],
-            vec![],
+            "",
             keys[3].0,
             "cn-qingdao",
         ),
         // ...but not over an explicit --profile; --region wins over everything.
         (
-            vec![
-                ("ALIBABA_CLOUD_ACCESS_KEY_ID", keys[3].0),
-                ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", keys[3].1),
-            ],
-            vec!["--profile", "default", "--region", "ap-southeast-1"],
+            &env_keys,
+            "--profile default --region ap-southeast-1",
             keys[0].0,
             "ap-southeast-1",
         ),
         // ALIBABA_CLOUD_REGION_ID over the profile's region_id.
         (
-            vec![("ALIBABA_CLOUD_REGION_ID", "cn-beijing")],
-            vec!["--profile", "named"],
+            &[("ALIBABA_CLOUD_REGION_ID", "cn-beijing")],
+            "--profile named",
             keys[2].0,
             "cn-beijing",
         ),
     ];
-    for (env_vars, args, key, region) in cases {
+    for (env, args, key, region) in cases {
         let fake = FakeEcs::start(world.clone());
-        let cli = Cli::new(&fake.url());
-        write_config(&cli, &config);
-        let mut cmd = cli.ali_bare();
-        for (k, v) in &env_vars {
-            cmd.env(k, v);
-        }
-        cmd.args(&args)
-            .args(["get", "--invoke-id", INVOKE_ID, "-o", "json"]);
-        let out = run(&mut cmd);
+        let out = configured(
+            &fake,
+            Some(&config),
+            env,
+            format!("{args} get --invoke-id {INVOKE_ID} -o json"),
+        );
         assert_exit(&out, 0);
         let r = only_request(&fake, &out);
-        assert_eq!(
-            (r.param("AccessKeyId"), r.param("RegionId")),
-            (Some(key), Some(region)),
-            "env {env_vars:?} args {args:?}"
-        );
+        let sent = (r.param("AccessKeyId"), r.param("RegionId"));
+        assert_eq!(sent, (Some(key), Some(region)), "env {env:?} args {args:?}");
     }
     // A config without "current" falls back to "default".
     let fake = FakeEcs::start(world.clone());
-    let cli = Cli::new(&fake.url());
-    write_config(
-        &cli,
-        &json!({
-            "profiles": [
-                ak_profile("named", keys[2].0, keys[2].1, "cn-shenzhen"),
-                ak_profile("default", keys[0].0, keys[0].1, "cn-hangzhou"),
-            ]
-        }),
+    let config = json!({ "profiles": [profile("named", 2, "cn-shenzhen"), profile("default", 0, "cn-hangzhou")] });
+    let out = configured(
+        &fake,
+        Some(&config),
+        &[],
+        format!("get --invoke-id {INVOKE_ID} -o json"),
     );
-    let mut cmd = cli.ali_bare();
-    cmd.args(["get", "--invoke-id", INVOKE_ID, "-o", "json"]);
-    let out = run(&mut cmd);
     assert_exit(&out, 0);
     assert_eq!(
         only_request(&fake, &out).param("AccessKeyId"),
@@ -1468,28 +1381,24 @@ fn credentials_and_region_are_looked_up_in_the_documented_order() {
 fn profile_modes_other_than_ak_and_sts_token_are_refused() {
     for mode in ["RamRoleArn", "EcsRamRole"] {
         let fake = one_success();
-        let cli = Cli::new(&fake.url());
-        write_config(
-            &cli,
-            &json!({
-                "current": "default",
-                "profiles": [{
-                    "name": "default",
-                    "mode": mode,
-                    "access_key_id": ACCESS_KEY_ID,
-                    "access_key_secret": ACCESS_KEY_SECRET,
-                    "ram_role_arn": "acs:ram::123456789012****:role/ops",
-                    "ram_role_name": "ops",
-                    "ram_session_name": "ssmres",
-                    "region_id": REGION_ID
-                }]
-            }),
+        let mut profile = ak_profile("default", ACCESS_KEY_ID, ACCESS_KEY_SECRET, REGION_ID);
+        let role = json!({
+            "mode": mode,
+            "ram_role_arn": "acs:ram::123456789012****:role/ops",
+            "ram_role_name": "ops",
+            "ram_session_name": "ssmres"
+        });
+        profile
+            .as_object_mut()
+            .unwrap()
+            .extend(role.as_object().unwrap().clone());
+        let out = configured(
+            &fake,
+            Some(&config_of(&[profile])),
+            &[],
+            format!("get --invoke-id {INVOKE_ID}"),
         );
-        let mut cmd = cli.ali_bare();
-        cmd.args(["get", "--invoke-id", INVOKE_ID]);
-        let out = run(&mut cmd);
-        assert_exit(&out, 3);
-        let line = assert_single_stderr_line(&out);
+        let line = assert_error(&out, 3);
         assert!(line.contains(mode), "the error should name {mode}: {line}");
         assert_not_printed(&out, ACCESS_KEY_SECRET);
         fake.assert_untouched();
@@ -1499,60 +1408,40 @@ fn profile_modes_other_than_ak_and_sts_token_are_refused() {
 #[test]
 fn no_credentials_are_reported_before_any_request() {
     let fake = one_success();
-    let cli = Cli::new(&fake.url());
-    let mut cmd = cli.ali_bare();
-    cmd.env("ALIBABA_CLOUD_REGION_ID", REGION_ID)
-        .args(["get", "--invoke-id", INVOKE_ID]);
-    let out = run(&mut cmd);
-    assert_exit(&out, 3);
-    let line = assert_single_stderr_line(&out);
+    let out = configured(
+        &fake,
+        None,
+        &[("ALIBABA_CLOUD_REGION_ID", REGION_ID)],
+        format!("get --invoke-id {INVOKE_ID}"),
+    );
+    let line = assert_error(&out, 3);
     assert!(line.contains("ALIBABA_CLOUD_ACCESS_KEY_ID"), "{line}");
     fake.assert_untouched();
 }
 
 #[test]
 fn no_region_is_reported_before_any_request() {
-    // Keys in the environment, no region anywhere.
-    let fake = one_success();
-    let cli = Cli::new(&fake.url());
-    let mut cmd = cli.ali();
-    cmd.env_remove("ALIBABA_CLOUD_REGION_ID")
-        .args(["get", "--invoke-id", INVOKE_ID]);
-    let out = run(&mut cmd);
-    assert_exit(&out, 3);
-    let line = assert_single_stderr_line(&out);
-    assert!(
-        line.contains("--region") && line.contains("ALIBABA_CLOUD_REGION_ID"),
-        "{line}"
-    );
-    fake.assert_untouched();
-
-    // A profile without region_id.
-    let fake = one_success();
-    let cli = Cli::new(&fake.url());
-    write_config(
-        &cli,
-        &json!({
-            "current": "default",
-            "profiles": [{
-                "name": "default",
-                "mode": "AK",
-                "access_key_id": ACCESS_KEY_ID,
-                "access_key_secret": ACCESS_KEY_SECRET,
-                "region_id": ""
-            }]
-        }),
-    );
-    let mut cmd = cli.ali_bare();
-    cmd.args(["wait", "--invoke-id", INVOKE_ID]);
-    let out = run(&mut cmd);
-    assert_exit(&out, 3);
-    let line = assert_single_stderr_line(&out);
-    assert!(
-        line.contains("--region") && line.contains("ALIBABA_CLOUD_REGION_ID"),
-        "{line}"
-    );
-    fake.assert_untouched();
+    // Keys in the environment, no region anywhere; a profile without region_id.
+    let env = [
+        ("ALIBABA_CLOUD_ACCESS_KEY_ID", ACCESS_KEY_ID),
+        ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", ACCESS_KEY_SECRET),
+    ];
+    let config = config_of(&[ak_profile("default", ACCESS_KEY_ID, ACCESS_KEY_SECRET, "")]);
+    for (config, env, command) in [(None, &env[..], "get"), (Some(&config), &[][..], "wait")] {
+        let fake = one_success();
+        let out = configured(
+            &fake,
+            config,
+            env,
+            format!("{command} --invoke-id {INVOKE_ID}"),
+        );
+        let line = assert_error(&out, 3);
+        assert!(
+            line.contains("--region") && line.contains("ALIBABA_CLOUD_REGION_ID"),
+            "{line}"
+        );
+        fake.assert_untouched();
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1561,7 +1450,7 @@ fn no_region_is_reported_before_any_request() {
 
 #[test]
 fn wait_follows_pending_running_to_a_mix_of_success_and_failure_exit_1() {
-    let fake = FakeEcs::start(World::single([
+    let world = World::single([
         Instance::new(instance_id(1)).timeline(&[(1, "Pending"), (2, "Running"), (4, "Success")]),
         Instance::failed(instance_id(2), 2).timeline(&[
             (1, "Pending"),
@@ -1569,57 +1458,44 @@ fn wait_follows_pending_running_to_a_mix_of_success_and_failure_exit_1() {
             (5, "Failed"),
         ]),
         Instance::new(instance_id(3)).timeline(&[(1, "Running"), (3, "Success")]),
-    ]));
-    let out = wait(&fake, &["-o", "json"]);
-    assert_exit(&out, 1);
+    ]);
+    let (fake, out) = waited(world, 1, "-o json");
     assert_eq!(fake.rounds(), 5, "stops in the round everything ended");
-    let printed = printed_results(&out);
-    assert_eq!(
-        printed
-            .iter()
-            .map(|r| r["InvocationStatus"].as_str().unwrap())
-            .collect::<Vec<_>>(),
-        ["Success", "Failed", "Success"]
-    );
-    assert_eq!(printed[1]["ExitCode"], 2);
+    assert_eq!(printed_statuses(&out), ["Success", "Failed", "Success"]);
+    assert_eq!(printed_results(&out)[1]["ExitCode"], 2);
     assert_results_as_sent(&out, &last_round_results(&fake));
 }
 
 #[test]
 fn wait_exits_0_when_every_result_succeeds() {
-    let fake = FakeEcs::start(World::single([
+    let world = World::single([
         Instance::new(instance_id(1)).timeline(&[(1, "Running"), (3, "Success")]),
         Instance::new(instance_id(2)).timeline(&[(1, "Pending"), (2, "Success")]),
-    ]));
-    let out = wait(&fake, &["-o", "json"]);
-    assert_exit(&out, 0);
+    ]);
+    let (fake, out) = waited(world, 0, "-o json");
     assert_eq!(fake.rounds(), 3);
     assert_eq!(
         ids_of(&printed_results(&out)),
         [instance_id(1), instance_id(2)]
     );
-    assert!(
-        printed_results(&out)
-            .iter()
-            .all(|r| r["InvocationStatus"] == "Success")
-    );
+    assert_eq!(printed_statuses(&out), ["Success", "Success"]);
 }
 
 #[test]
 fn wait_times_out_with_exit_4_and_the_last_results() {
-    let fake = FakeEcs::start(World::single([
+    let world = World::single([
         Instance::new(instance_id(1)).timeline(&[(1, "Running")]),
         Instance::new(instance_id(2)),
-    ]));
+    ]);
     let started = Instant::now();
-    let out = wait(&fake, &["--timeout", "1s", "-o", "json"]);
+    let (_, out) = waited(world, 4, "--timeout 1s -o json");
     let took = started.elapsed();
-    assert_exit(&out, 4);
     assert!(took >= Duration::from_secs(1), "took {took:?}");
-    let printed = printed_results(&out);
-    assert_eq!(ids_of(&printed), [instance_id(1), instance_id(2)]);
-    assert_eq!(printed[0]["InvocationStatus"], "Running");
-    assert_eq!(printed[1]["InvocationStatus"], "Success");
+    assert_eq!(
+        ids_of(&printed_results(&out)),
+        [instance_id(1), instance_id(2)]
+    );
+    assert_eq!(printed_statuses(&out), ["Running", "Success"]);
     let last = stderr_str(&out)
         .lines()
         .last()
@@ -1634,53 +1510,47 @@ fn wait_times_out_with_exit_4_and_the_last_results() {
 
 #[test]
 fn wait_waits_for_results_that_appear_within_the_grace() {
-    let fake = FakeEcs::start(World::single([Instance::new(instance_id(1))
+    let late = Instance::new(instance_id(1))
         .visible_from(4)
-        .timeline(&[(4, "Running"), (6, "Success")])]));
-    let out = wait(&fake, &["--not-found-grace", "10s", "-o", "json"]);
-    assert_exit(&out, 0);
+        .timeline(&[(4, "Running"), (6, "Success")]);
+    let (fake, out) = waited(World::single([late]), 0, "--not-found-grace 10s -o json");
     let pages = fake.served_pages();
     assert!(
         pages.iter().take(3).all(|p| p.results.is_empty()),
         "the first rounds had no result"
     );
     assert_eq!(fake.rounds(), 6);
-    assert_eq!(printed_results(&out)[0]["InvocationStatus"], "Success");
+    assert_eq!(printed_statuses(&out), ["Success"]);
 }
 
 #[test]
 fn wait_gives_up_with_exit_3_when_nothing_appears_within_the_grace() {
-    let fake = FakeEcs::start(World::single([]));
     let started = Instant::now();
-    let out = wait(&fake, &["--not-found-grace", "1s", "-o", "json"]);
+    let (fake, out) = waited(World::single([]), 3, "--not-found-grace 1s -o json");
     let took = started.elapsed();
-    assert_exit(&out, 3);
     assert!(took >= Duration::from_secs(1), "took {took:?}");
     assert!(fake.rounds() >= 2, "polled during the grace");
     let err = stderr_str(&out);
-    check!(
-        out,
-        err.contains(INVOKE_ID) || err.to_lowercase().contains("invoke id"),
-        "the error is about the invoke ID"
-    );
+    let about = err.contains(INVOKE_ID) || err.to_lowercase().contains("invoke id");
+    check!(out, about, "the error is about the invoke ID");
 }
 
 #[test]
 fn wait_stops_at_once_on_a_periodic_task() {
     // A periodic task after its first run: Scheduled until the next one.
-    let fake = FakeEcs::start(World::single([
+    let world = World::single([
         Instance::new(instance_id(1))
             .timeline(&[(1, "Running"), (2, "Scheduled")])
             .repeats(1),
         Instance::new(instance_id(2)).timeline(&[(1, "Running")]),
-    ]));
-    let out = wait(&fake, &["-o", "json"]);
-    assert_exit(&out, 2);
+    ]);
+    let (fake, out) = waited(world, 2, "-o json");
     assert_eq!(fake.rounds(), 2, "no poll after Scheduled was seen");
-    let printed = printed_results(&out);
-    assert_eq!(ids_of(&printed), [instance_id(1), instance_id(2)]);
-    assert_eq!(printed[0]["InvocationStatus"], "Scheduled");
-    assert_eq!(printed[1]["InvocationStatus"], "Running");
+    assert_eq!(
+        ids_of(&printed_results(&out)),
+        [instance_id(1), instance_id(2)]
+    );
+    assert_eq!(printed_statuses(&out), ["Scheduled", "Running"]);
     let err = stderr_str(&out);
     assert!(
         err.contains(&format!("list --invoke-id {INVOKE_ID} --include-history")),
@@ -1691,35 +1561,33 @@ fn wait_stops_at_once_on_a_periodic_task() {
 #[test]
 fn wait_keeps_polling_a_periodic_run_until_it_shows_scheduled() {
     // The third run of a periodic task is in progress: only Scheduled ends the wait.
-    let fake = FakeEcs::start(World::single([Instance::new(instance_id(1))
+    let periodic = Instance::new(instance_id(1))
         .timeline(&[(1, "Running"), (3, "Scheduled")])
-        .repeats(3)]));
-    let out = wait(&fake, &["-o", "json"]);
-    assert_exit(&out, 2);
+        .repeats(3);
+    let (fake, out) = waited(World::single([periodic]), 2, "-o json");
     check_eq!(
         out,
         fake.rounds(),
         3,
         "wait stops when Scheduled shows, not before"
     );
-    let printed = printed_results(&out);
-    assert_eq!(printed[0]["InvocationStatus"], "Scheduled");
-    assert_eq!(printed[0]["Repeats"], 3);
+    assert_eq!(printed_statuses(&out), ["Scheduled"]);
+    assert_eq!(printed_results(&out)[0]["Repeats"], 3);
 }
 
 #[test]
 fn wait_with_several_instance_ids_waits_for_those_only() {
     let (a, b, c) = (instance_id(1), instance_id(2), instance_id(3));
-    let fake = FakeEcs::start(World::single([
+    let world = World::single([
         Instance::new(a.clone()).timeline(&[(1, "Running"), (3, "Success")]),
         Instance::new(b.clone()).timeline(&[(1, "Pending"), (2, "Success")]),
         Instance::new(c.clone()).timeline(&[(1, "Running")]),
-    ]));
-    let out = wait(
-        &fake,
-        &["--instance-id", &b, "--instance-id", &a, "-o", "json"],
+    ]);
+    let (fake, out) = waited(
+        world,
+        0,
+        &format!("--instance-id {b} --instance-id {a} -o json"),
     );
-    assert_exit(&out, 0);
     assert_eq!(fake.rounds(), 3);
     for call in fake.calls() {
         assert_eq!(call.param("InstanceId"), None, "{:?}", call.params);
@@ -1729,32 +1597,25 @@ fn wait_with_several_instance_ids_waits_for_those_only() {
     check_eq!(out, printed, [a.clone(), b.clone()]);
 
     // One of them fails: exit 1.
-    let fake = FakeEcs::start(World::single([
+    let world = World::single([
         Instance::failed(a.clone(), 1),
         Instance::new(b.clone()),
         Instance::new(c.clone()).timeline(&[(1, "Running")]),
-    ]));
-    let out = wait(
-        &fake,
-        &["--instance-id", &a, "--instance-id", &b, "-o", "json"],
+    ]);
+    waited(
+        world,
+        1,
+        &format!("--instance-id {a} --instance-id {b} -o json"),
     );
-    assert_exit(&out, 1);
 }
 
 #[test]
 fn wait_names_an_instance_still_absent_after_the_grace() {
     let missing = "i-bp1missing0000zz";
-    let fake = one_success();
     let started = Instant::now();
-    let out = wait(
-        &fake,
-        &args(&format!(
-            "--instance-id {} --instance-id {missing} --not-found-grace 1s -o json",
-            instance_id(1)
-        )),
-    );
+    let ids = format!("--instance-id {} --instance-id {missing}", instance_id(1));
+    let (_, out) = waited(one(), 3, &format!("{ids} --not-found-grace 1s -o json"));
     let took = started.elapsed();
-    assert_exit(&out, 3);
     assert!(took >= Duration::from_secs(1), "took {took:?}");
     check!(out, stderr_str(&out).contains(missing));
 }
@@ -1779,15 +1640,12 @@ fn list_sends_every_filter_and_prints_what_matches() {
                 .tag("env", "prod")
                 .instance(Instance::new(instance_id(3))),
         );
-    let fake = FakeEcs::start(world);
-    let out = ali(
-        &fake,
-        args(&format!(
-            "list --invoke-id {INVOKE_ID} --command-id {COMMAND_ID} --instance-id {} --status partialfailed --include-history --tag env=prod --tag team=ops --resource-group-id rg-acfmxazb4ph6aiy -o json",
-            instance_id(2)
-        )),
+    let filters = format!(
+        "--invoke-id {INVOKE_ID} --command-id {COMMAND_ID} --instance-id {} --status partialfailed \
+         --include-history --tag env=prod --tag team=ops --resource-group-id rg-acfmxazb4ph6aiy",
+        instance_id(2)
     );
-    assert_exit(&out, 0);
+    let (fake, out) = ran(world, 0, format!("list {filters} -o json"));
     let r = only_request(&fake, &out);
     for (name, want) in [
         ("InvokeId", INVOKE_ID),
@@ -1806,25 +1664,24 @@ fn list_sends_every_filter_and_prints_what_matches() {
     assert_eq!(ids_of(&printed_results(&out)), [instance_id(2)]);
 
     // Tags alone select across invocations.
-    let fake = FakeEcs::start(
-        World::new()
-            .invocation(
-                Invocation::new(INVOKE_ID)
-                    .tag("env", "prod")
-                    .instance(Instance::new(instance_id(1))),
-            )
-            .invocation(
-                Invocation::new("t-hz0other00002")
-                    .tag("env", "dev")
-                    .instance(Instance::new(instance_id(3))),
-            ),
-    );
-    let out = ali(&fake, ["list", "--tag", "env=prod", "-o", "json"]);
-    assert_exit(&out, 0);
+    let world = World::new()
+        .invocation(
+            Invocation::new(INVOKE_ID)
+                .tag("env", "prod")
+                .instance(Instance::new(instance_id(1))),
+        )
+        .invocation(
+            Invocation::new("t-hz0other00002")
+                .tag("env", "dev")
+                .instance(Instance::new(instance_id(3))),
+        );
+    let (fake, out) = ran(world, 0, "list --tag env=prod -o json");
     let r = only_request(&fake, &out);
     assert_eq!(r.tags(), [(1, Some("env".into()), Some("prod".into()))]);
-    assert_eq!(r.param("InvokeId"), None);
-    assert_eq!(r.param("IncludeHistory"), None);
+    assert_eq!(
+        (r.param("InvokeId"), r.param("IncludeHistory")),
+        (None, None)
+    );
     assert_eq!(ids_of(&printed_results(&out)), [instance_id(1)]);
 }
 
@@ -1842,9 +1699,7 @@ fn list_status_is_sent_in_the_canonical_case() {
         let fake = one_success();
         let out = ali(
             &fake,
-            args(&format!(
-                "list --invoke-id {INVOKE_ID} --status {given} -o json"
-            )),
+            format!("list --invoke-id {INVOKE_ID} --status {given} -o json"),
         );
         let r = only_request(&fake, &out);
         assert_eq!(
@@ -1871,9 +1726,9 @@ fn bad_ids_are_rejected_before_any_request() {
         "t-ab c",
         "T-abc123",
     ] {
-        assert_rejected_aliyun(["get", "--invoke-id", bad]);
-        assert_rejected_aliyun(["wait", "--invoke-id", bad]);
-        assert_rejected_aliyun(["list", "--invoke-id", bad]);
+        for command in ["get", "wait", "list"] {
+            assert_rejected_aliyun([command, "--invoke-id", bad]);
+        }
     }
     for bad in [
         "i-",
@@ -1884,8 +1739,9 @@ fn bad_ids_are_rejected_before_any_request() {
         "i-ab-cd",
         "bp1abc",
     ] {
-        assert_rejected_aliyun(["get", "--invoke-id", INVOKE_ID, "--instance-id", bad]);
-        assert_rejected_aliyun(["wait", "--invoke-id", INVOKE_ID, "--instance-id", bad]);
+        for command in ["get", "wait"] {
+            assert_rejected_aliyun([command, "--invoke-id", INVOKE_ID, "--instance-id", bad]);
+        }
     }
 }
 
@@ -1928,29 +1784,30 @@ fn list_filters_are_validated() {
     for tag in ["novalue", "=prod", ""] {
         assert_rejected_aliyun(["list", "--invoke-id", INVOKE_ID, "--tag", tag]);
     }
-    assert_rejected_aliyun(args(&format!(
+    assert_rejected_aliyun(format!(
         "list --invoke-id {INVOKE_ID} --tag env=a --tag env=b"
-    )));
-    let many: Vec<String> = (1..=21).map(|i| format!("k{i}=v")).collect();
-    let mut args = vec!["list", "--invoke-id", INVOKE_ID];
-    for t in &many {
-        args.extend(["--tag", t.as_str()]);
-    }
-    assert_rejected_aliyun(&args);
+    ));
+    let tags = |n: usize| {
+        (1..=n)
+            .map(|i| format!("--tag k{i}=v"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    assert_rejected_aliyun(format!("list --invoke-id {INVOKE_ID} {}", tags(21)));
     for status in ["Bogus", "Pending", ""] {
         assert_rejected_aliyun(["list", "--invoke-id", INVOKE_ID, "--status", status]);
     }
 
     // 20 tags are fine.
-    let fake = one_success();
-    let mut args = vec!["list", "--invoke-id", INVOKE_ID, "-o", "json"];
-    for t in &many[..20] {
-        args.extend(["--tag", t.as_str()]);
-    }
-    let out = ali(&fake, &args);
-    assert_exit(&out, 0);
+    let (fake, out) = ran(
+        one(),
+        0,
+        format!("list --invoke-id {INVOKE_ID} -o json {}", tags(20)),
+    );
     let r = only_request(&fake, &out);
     assert_eq!(r.tags().len(), 20);
-    assert_eq!(r.param("Tag.20.Key"), Some("k20"));
-    assert_eq!(r.param("Tag.20.Value"), Some("v"));
+    assert_eq!(
+        (r.param("Tag.20.Key"), r.param("Tag.20.Value")),
+        (Some("k20"), Some("v"))
+    );
 }
