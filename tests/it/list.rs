@@ -14,28 +14,38 @@ use crate::support::fake_ssm::{
     listed_invocation,
 };
 use crate::support::{
-    Cli, assert_exit, assert_no_raw_controls, assert_output, assert_rejected, assert_same_lines,
-    assert_single_stderr_line, assert_totals, botocore_iso, cells, check, check_eq, describe,
-    row_of, run, stdout_json, stdout_str,
+    Args, Cli, assert_error, assert_exit, assert_no_raw_controls, assert_output, assert_rejected,
+    assert_same_lines, assert_totals, botocore_iso, cells, check, check_eq, describe, row_of, run,
+    stdout_json, stdout_str,
 };
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-/// Runs `ssmres list --command-id CMD_ID <extra>` against `fake` with `TZ` set to `tz`.
-fn run_list_tz(fake: &FakeSsm, tz: &str, env: &[(&str, &str)], extra: &[&str]) -> Output {
+/// Runs `ssmres list --command-id CMD_ID ARGS` against `fake` with `TZ` set to `tz` and these
+/// variables.
+fn run_list_tz(fake: &FakeSsm, tz: &str, env: &[(&str, &str)], args: impl Args) -> Output {
     let mut cmd = Cli::new(&fake.url()).cmd();
-    cmd.env("TZ", tz)
+    run(cmd
+        .env("TZ", tz)
         .envs(env.iter().copied())
         .args(["list", "--command-id", CMD_ID])
-        .args(extra);
-    run(&mut cmd)
+        .args(args.words()))
 }
 
-/// Runs `ssmres list --command-id CMD_ID <extra>` against `fake` with `TZ=UTC`.
-fn run_list(fake: &FakeSsm, extra: &[&str]) -> Output {
-    run_list_tz(fake, "UTC", &[], extra)
+/// Runs `ssmres list --command-id CMD_ID ARGS` against `fake` with `TZ=UTC`.
+fn run_list(fake: &FakeSsm, args: impl Args) -> Output {
+    run_list_tz(fake, "UTC", &[], args)
+}
+
+/// Starts a fake serving `fleet`, runs [`run_list`] and asserts the exit code.
+#[track_caller]
+fn listed(fleet: impl Into<Fleet>, code: i32, args: &str) -> (FakeSsm, Output) {
+    let fake = FakeSsm::with_fleet(fleet);
+    let out = run_list(&fake, args);
+    assert_exit(&out, code);
+    (fake, out)
 }
 
 /// The pages served (`200 OK` answers to ListCommandInvocations), in order.
@@ -46,26 +56,23 @@ fn served(fake: &FakeSsm) -> Vec<Call> {
 #[test]
 fn the_iso_helper_agrees_with_botocore() {
     // Values printed by `python3 -c 'import datetime,dateutil.tz; ...fromtimestamp(t, tz)'`.
-    assert_eq!(
-        botocore_iso(1_715_677_951.291, 0),
-        "2024-05-14T09:12:31.291000+00:00"
-    );
-    assert_eq!(
-        botocore_iso(1_715_677_952.0, 0),
-        "2024-05-14T09:12:32+00:00"
-    );
-    assert_eq!(
-        botocore_iso(1_715_677_951.291, 19_800),
-        "2024-05-14T14:42:31.291000+05:30"
-    );
-    assert_eq!(
-        botocore_iso(1_715_677_951.291, -4 * 3_600),
-        "2024-05-14T05:12:31.291000-04:00"
-    );
-    assert_eq!(
-        botocore_iso(951_782_400.5, 0),
-        "2000-02-29T00:00:00.500000+00:00"
-    );
+    for (epoch, offset, printed) in [
+        (1_715_677_951.291, 0, "2024-05-14T09:12:31.291000+00:00"),
+        (1_715_677_952.0, 0, "2024-05-14T09:12:32+00:00"),
+        (
+            1_715_677_951.291,
+            19_800,
+            "2024-05-14T14:42:31.291000+05:30",
+        ),
+        (
+            1_715_677_951.291,
+            -4 * 3_600,
+            "2024-05-14T05:12:31.291000-04:00",
+        ),
+        (951_782_400.5, 0, "2000-02-29T00:00:00.500000+00:00"),
+    ] {
+        assert_eq!(botocore_iso(epoch, offset), printed);
+    }
 }
 
 const TIMESTAMP_KEYS: [&str; 3] = [
@@ -108,16 +115,13 @@ fn as_printed(record: &Value, details: bool) -> Value {
 #[track_caller]
 fn invocations_of(out: &Output) -> Vec<Value> {
     let doc = stdout_json(out);
-    let obj = doc
+    let keys: Vec<&String> = doc
         .as_object()
-        .unwrap_or_else(|| panic!("not a JSON object\n{}", describe(out)));
-    let keys: Vec<&String> = obj.keys().collect();
-    check_eq!(
-        out,
-        keys,
-        ["CommandInvocations"],
-        "the document holds CommandInvocations and nothing else (no NextToken)"
-    );
+        .unwrap_or_else(|| panic!("not a JSON object\n{}", describe(out)))
+        .keys()
+        .collect();
+    let only = "the document holds CommandInvocations and nothing else (no NextToken)";
+    check_eq!(out, keys, ["CommandInvocations"], "{only}");
     doc["CommandInvocations"].as_array().unwrap().clone()
 }
 
@@ -133,8 +137,7 @@ fn instance_ids(invocations: &[Value]) -> Vec<String> {
 fn assert_lists_exactly(out: &Output, expected: &[Value], details: bool) {
     let got = invocations_of(out);
     let want: Vec<Value> = expected.iter().map(|r| as_printed(r, details)).collect();
-    let got_ids = instance_ids(&got);
-    let want_ids = instance_ids(&want);
+    let (got_ids, want_ids) = (instance_ids(&got), instance_ids(&want));
     check_eq!(
         out,
         got_ids.len(),
@@ -153,8 +156,9 @@ fn assert_lists_exactly(out: &Output, expected: &[Value], details: bool) {
 #[track_caller]
 fn assert_walked_pages(fake: &FakeSsm, base: &Value, pages: usize) {
     let served = served(fake);
+    let numbers: Vec<usize> = served.iter().map(|p| p.page).collect();
     assert_eq!(
-        served.iter().map(|p| p.page).collect::<Vec<_>>(),
+        numbers,
         (1..=pages).collect::<Vec<_>>(),
         "pages served: {served:#?}"
     );
@@ -173,8 +177,13 @@ fn assert_walked_pages(fake: &FakeSsm, base: &Value, pages: usize) {
     assert_eq!(token, None, "the last page served had no NextToken");
 }
 
-fn base_body() -> Value {
-    json!({"CommandId": CMD_ID})
+/// `{"CommandId": CMD_ID}` with `more` members.
+fn body_with(more: Value) -> Value {
+    let mut body = json!({"CommandId": CMD_ID});
+    body.as_object_mut()
+        .unwrap()
+        .extend(more.as_object().unwrap().clone());
+    body
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -184,9 +193,7 @@ fn base_body() -> Value {
 #[test]
 fn every_page_is_fetched_and_merged_in_order() {
     let records = fleet_records(260);
-    let fake = FakeSsm::with_fleet(records.clone());
-    let out = run_list(&fake, &["-o", "json"]);
-    assert_exit(&out, 0);
+    let (fake, out) = listed(records.clone(), 0, "-o json");
     check!(out, out.stderr.is_empty());
     assert_lists_exactly(&out, &records, false);
     // ceil(260 / 50) = 6 pages, each asked for once, tokens passed through as issued.
@@ -194,55 +201,48 @@ fn every_page_is_fetched_and_merged_in_order() {
         fake.count(LIST_COMMAND_INVOCATIONS),
         260usize.div_ceil(LIST_PAGE_SIZE)
     );
-    assert_walked_pages(&fake, &base_body(), 6);
+    assert_walked_pages(&fake, &body_with(json!({})), 6);
     assert_eq!(fake.total_requests(), 6, "no other call");
 }
 
 #[test]
 fn default_output_in_a_pipe_is_the_json() {
     let records = fleet_records(3);
-    let fake = FakeSsm::with_fleet(records.clone());
-    let out = run_list(&fake, &[]);
-    assert_exit(&out, 0);
+    let (_, out) = listed(records.clone(), 0, "");
     assert_lists_exactly(&out, &records, false);
 }
 
 #[test]
 fn a_list_that_fits_one_page_costs_one_call() {
     let records = fleet_records(LIST_PAGE_SIZE);
-    let fake = FakeSsm::with_fleet(records.clone());
-    let out = run_list(&fake, &["-o", "json"]);
-    assert_exit(&out, 0);
+    let (fake, out) = listed(records.clone(), 0, "-o json");
     assert_lists_exactly(&out, &records, false);
-    assert_walked_pages(&fake, &base_body(), 1);
+    assert_walked_pages(&fake, &body_with(json!({})), 1);
 }
 
 #[test]
 fn a_token_on_the_last_full_page_leads_to_an_empty_page_that_ends_the_list() {
     let records = fleet_records(100);
-    let fake = FakeSsm::with_fleet(Fleet::new(records.clone()).token_after_last_full_page());
-    let out = run_list(&fake, &["-o", "json"]);
-    assert_exit(&out, 0);
+    let (fake, out) = listed(
+        Fleet::new(records.clone()).token_after_last_full_page(),
+        0,
+        "-o json",
+    );
     assert_lists_exactly(&out, &records, false);
-    assert_walked_pages(&fake, &base_body(), 3);
+    assert_walked_pages(&fake, &body_with(json!({})), 3);
     assert_eq!(served(&fake)[2].answer["CommandInvocations"], json!([]));
 }
 
 #[test]
 fn an_empty_list_prints_an_empty_array() {
-    let fake = FakeSsm::with_fleet(Vec::new());
-    let out = run_list(&fake, &["-o", "json"]);
-    assert_exit(&out, 0);
+    let (fake, out) = listed(Vec::new(), 0, "-o json");
     check_eq!(
         out,
         stdout_str(&out),
         "{\n    \"CommandInvocations\": []\n}\n"
     );
-    assert_walked_pages(&fake, &base_body(), 1);
-
-    let fake = FakeSsm::with_fleet(Vec::new());
-    let out = run_list(&fake, &["-o", "jsonl"]);
-    assert_exit(&out, 0);
+    assert_walked_pages(&fake, &body_with(json!({})), 1);
+    let (_, out) = listed(Vec::new(), 0, "-o jsonl");
     check!(out, out.stdout.is_empty());
 }
 
@@ -250,53 +250,46 @@ fn an_empty_list_prints_an_empty_array() {
 fn instance_id_filter_is_sent() {
     let records = fleet_records(120);
     let wanted = fleet_instance_id(77);
-    let fake = FakeSsm::with_fleet(records.clone());
-    let out = run_list(&fake, &["--instance-id", &wanted, "-o", "json"]);
-    assert_exit(&out, 0);
-    assert_lists_exactly(&out, &records[77..78], false);
-    assert_walked_pages(
-        &fake,
-        &json!({"CommandId": CMD_ID, "InstanceId": wanted}),
-        1,
+    let (fake, out) = listed(
+        records.clone(),
+        0,
+        &format!("--instance-id {wanted} -o json"),
     );
+    assert_lists_exactly(&out, &records[77..78], false);
+    assert_walked_pages(&fake, &body_with(json!({"InstanceId": wanted})), 1);
 
     // A node the command did not run on: an empty list, not an error.
-    let fake = FakeSsm::with_fleet(records);
-    let out = run_list(&fake, &["--instance-id", INSTANCE_ID, "-o", "json"]);
-    assert_exit(&out, 0);
+    let (_, out) = listed(records, 0, &format!("--instance-id {INSTANCE_ID} -o json"));
     check!(out, invocations_of(&out).is_empty());
 }
 
 #[test]
 fn details_are_asked_for_on_every_page_and_plugins_shown() {
     let records = fleet_records(120);
-    let fake = FakeSsm::with_fleet(records.clone());
-    let out = run_list(&fake, &["--details", "-o", "json"]);
-    assert_exit(&out, 0);
+    let (fake, out) = listed(records.clone(), 0, "--details -o json");
     assert_lists_exactly(&out, &records, true);
-    assert_walked_pages(&fake, &json!({"CommandId": CMD_ID, "Details": true}), 3);
-    let listed = invocations_of(&out);
+    assert_walked_pages(&fake, &body_with(json!({"Details": true})), 3);
+    let plugin = &invocations_of(&out)[5]["CommandPlugins"][0];
     assert_eq!(
-        listed[5]["CommandPlugins"][0]["Output"],
+        plugin["Output"],
         format!("hello from {}\n", fleet_instance_id(5))
     );
     assert_eq!(
-        listed[5]["CommandPlugins"][0]["ResponseStartDateTime"],
+        plugin["ResponseStartDateTime"],
         "2024-05-14T09:12:31.791000+00:00"
     );
 
     // Both filters together.
-    let fake = FakeSsm::with_fleet(records.clone());
     let wanted = fleet_instance_id(3);
-    let out = run_list(
-        &fake,
-        &["--instance-id", &wanted, "--details", "-o", "json"],
+    let (fake, out) = listed(
+        records.clone(),
+        0,
+        &format!("--instance-id {wanted} --details -o json"),
     );
-    assert_exit(&out, 0);
     assert_lists_exactly(&out, &records[3..4], true);
     assert_walked_pages(
         &fake,
-        &json!({"CommandId": CMD_ID, "InstanceId": wanted, "Details": true}),
+        &body_with(json!({"InstanceId": wanted, "Details": true})),
         1,
     );
 }
@@ -305,16 +298,16 @@ fn details_are_asked_for_on_every_page_and_plugins_shown() {
 fn without_details_plugins_are_printed_as_the_service_sent_them() {
     // Left out by the service: left out of the output.
     let records = fleet_records(2);
-    let fake = FakeSsm::with_fleet(records.clone());
-    let out = run_list(&fake, &["-o", "json"]);
-    assert_exit(&out, 0);
+    let (_, out) = listed(records.clone(), 0, "-o json");
     for invocation in invocations_of(&out) {
         assert!(invocation.get("CommandPlugins").is_none(), "{invocation}");
     }
     // An empty list from the service: an empty list in the output.
-    let fake = FakeSsm::with_fleet(Fleet::new(records).empty_plugin_list_without_details());
-    let out = run_list(&fake, &["-o", "json"]);
-    assert_exit(&out, 0);
+    let (_, out) = listed(
+        Fleet::new(records).empty_plugin_list_without_details(),
+        0,
+        "-o json",
+    );
     for invocation in invocations_of(&out) {
         assert_eq!(invocation["CommandPlugins"], json!([]), "{invocation}");
     }
@@ -329,56 +322,46 @@ fn a_throttled_page_and_a_500_in_the_middle_lose_and_duplicate_nothing() {
         .fail_page(4, vec![Step::Status500])
         // Two failures in a row on one page: the third (last by default) attempt gets it.
         .fail_page(5, vec![Step::throttled(), Step::Status500]);
-    let fake = FakeSsm::with_fleet(fleet);
-    let out = run_list(&fake, &["-o", "json"]);
-    assert_exit(&out, 0);
+    let (fake, out) = listed(fleet, 0, "-o json");
     assert_lists_exactly(&out, &records, false);
     // 6 pages, 4 of their requests answered with an error and asked again.
-    assert_eq!(
-        fake.count(LIST_COMMAND_INVOCATIONS),
-        6 + 4,
-        "{:#?}",
-        fake.calls_to(LIST_COMMAND_INVOCATIONS)
-    );
+    let requests = fake.calls_to(LIST_COMMAND_INVOCATIONS);
+    assert_eq!(requests.len(), 6 + 4, "{requests:#?}");
     let served = served(&fake);
     assert_eq!(
         served.iter().map(|p| p.page).collect::<Vec<_>>(),
         [1, 2, 3, 4, 5, 6]
     );
     // A retry asks for the same page again: same body, same token.
-    let bodies: Vec<Value> = fake
-        .calls_to(LIST_COMMAND_INVOCATIONS)
-        .into_iter()
-        .map(|r| r.body)
+    let token = |page: usize| Some(json!(served[page - 2].next_token.as_deref().unwrap()));
+    let pages_asked: Vec<Option<Value>> = requests
+        .iter()
+        .map(|r| r.body.get("NextToken").cloned())
         .collect();
-    let token = |page: usize| json!(served[page - 2].next_token.as_deref().unwrap());
-    let pages_asked: Vec<Option<Value>> =
-        bodies.iter().map(|b| b.get("NextToken").cloned()).collect();
-    assert_eq!(
-        pages_asked,
-        [
-            None,
-            Some(token(2)),
-            Some(token(2)),
-            Some(token(3)),
-            Some(token(4)),
-            Some(token(4)),
-            Some(token(5)),
-            Some(token(5)),
-            Some(token(5)),
-            Some(token(6)),
-        ]
-    );
-    assert_eq!(bodies[1], bodies[2]);
+    let want = [
+        None,
+        token(2),
+        token(2),
+        token(3),
+        token(4),
+        token(4),
+        token(5),
+        token(5),
+        token(5),
+        token(6),
+    ];
+    assert_eq!(pages_asked, want);
+    assert_eq!(requests[1].body, requests[2].body);
 }
 
 #[test]
 fn a_dropped_connection_on_a_page_is_retried() {
     let records = fleet_records(120);
-    let fake =
-        FakeSsm::with_fleet(Fleet::new(records.clone()).fail_page(2, vec![Step::DropConnection]));
-    let out = run_list(&fake, &["-o", "json"]);
-    assert_exit(&out, 0);
+    let (fake, out) = listed(
+        Fleet::new(records.clone()).fail_page(2, vec![Step::DropConnection]),
+        0,
+        "-o json",
+    );
     assert_lists_exactly(&out, &records, false);
     assert_eq!(fake.count(LIST_COMMAND_INVOCATIONS), 4);
 }
@@ -386,24 +369,18 @@ fn a_dropped_connection_on_a_page_is_retried() {
 #[test]
 fn a_page_that_keeps_failing_ends_in_exit_3_after_the_sdk_retries() {
     // AWS_MAX_ATTEMPTS is honoured: page 2 is asked for that many times, then the run fails.
-    for (max_attempts, page_two_calls) in [(None, 3), (Some("2"), 2)] {
+    for (env, page_two_calls) in [(&[][..], 3), (&[("AWS_MAX_ATTEMPTS", "2")][..], 2)] {
         let fake = FakeSsm::with_fleet(
             Fleet::new(fleet_records(120)).fail_page_always(2, Step::Status500),
         );
-        let env: Vec<(&str, &str)> = max_attempts
-            .map(|n| vec![("AWS_MAX_ATTEMPTS", n)])
-            .unwrap_or_default();
-        let out = run_list_tz(&fake, "UTC", &env, &["-o", "json"]);
-        assert_exit(&out, 3);
-        let line = assert_single_stderr_line(&out);
-        assert!(line.starts_with("error:"), "stderr: {line:?}");
+        let out = run_list_tz(&fake, "UTC", env, "-o json");
         // No half list that a script could take for the whole one.
-        check!(out, out.stdout.is_empty());
+        assert_error(&out, 3);
         check_eq!(
             out,
             fake.count(LIST_COMMAND_INVOCATIONS),
             1 + page_two_calls,
-            "AWS_MAX_ATTEMPTS={max_attempts:?}"
+            "{env:?}"
         );
     }
 }
@@ -412,11 +389,10 @@ fn a_page_that_keeps_failing_ends_in_exit_3_after_the_sdk_retries() {
 fn throttling_that_does_not_stop_ends_in_exit_3() {
     let fake =
         FakeSsm::with_fleet(Fleet::new(fleet_records(10)).fail_page_always(1, Step::throttled()));
-    let out = run_list_tz(&fake, "UTC", &[("AWS_MAX_ATTEMPTS", "2")], &["-o", "json"]);
-    assert_exit(&out, 3);
-    let line = assert_single_stderr_line(&out);
-    assert!(line.starts_with("error:"), "stderr: {line:?}");
-    check!(out, out.stdout.is_empty());
+    assert_error(
+        &run_list_tz(&fake, "UTC", &[("AWS_MAX_ATTEMPTS", "2")], "-o json"),
+        3,
+    );
     assert_eq!(fake.count(LIST_COMMAND_INVOCATIONS), 2);
 }
 
@@ -424,14 +400,9 @@ fn throttling_that_does_not_stop_ends_in_exit_3() {
 fn access_denied_exits_3_with_the_message_after_one_call() {
     let message = "User: arn:aws:iam::123456789012:user/ci is not authorized to perform: \
                    ssm:ListCommandInvocations on resource: arn:aws:ssm:us-east-1:123456789012:*";
-    let fake = FakeSsm::with_fleet(
-        Fleet::new(fleet_records(10)).fail_page_always(1, Step::access_denied(message)),
-    );
-    let out = run_list(&fake, &["-o", "json"]);
-    assert_exit(&out, 3);
-    check!(out, out.stdout.is_empty());
-    let line = assert_single_stderr_line(&out);
-    assert!(line.starts_with("error:"), "stderr: {line:?}");
+    let fleet = Fleet::new(fleet_records(10)).fail_page_always(1, Step::access_denied(message));
+    let (fake, out) = listed(fleet, 3, "-o json");
+    let line = assert_error(&out, 3);
     assert!(
         line.contains(message),
         "stderr should carry the message: {line:?}"
@@ -450,17 +421,18 @@ fn access_denied_exits_3_with_the_message_after_one_call() {
 #[track_caller]
 fn assert_max_items(total: usize, max_items: usize, want_items: usize, want_calls: usize) {
     let records = fleet_records(total);
-    let fake = FakeSsm::with_fleet(records.clone());
-    let max = max_items.to_string();
-    let out = run_list(&fake, &["--max-items", &max, "-o", "json"]);
-    assert_exit(&out, 0);
+    let (fake, out) = listed(
+        records.clone(),
+        0,
+        &format!("--max-items {max_items} -o json"),
+    );
     assert_lists_exactly(&out, &records[..want_items], false);
     let requests = fake.calls_to(LIST_COMMAND_INVOCATIONS);
+    let bodies: Vec<&Value> = requests.iter().map(|r| &r.body).collect();
     assert_eq!(
         requests.len(),
         want_calls,
-        "--max-items {max_items} of {total}: pages requested {:#?}",
-        requests.iter().map(|r| &r.body).collect::<Vec<_>>()
+        "--max-items {max_items} of {total}: pages requested {bodies:#?}"
     );
     // Every page followed the one before (the fake rejects MaxResults outside 1..=50).
     let served = served(&fake);
@@ -469,7 +441,7 @@ fn assert_max_items(total: usize, max_items: usize, want_items: usize, want_call
         assert_eq!(req.body["CommandId"], CMD_ID);
         let token = i.checked_sub(1).and_then(|p| served[p].next_token.clone());
         assert_eq!(
-            req.body.get("NextToken").and_then(Value::as_str),
+            req.field("NextToken"),
             token.as_deref(),
             "NextToken of request #{}",
             i + 1
@@ -479,12 +451,17 @@ fn assert_max_items(total: usize, max_items: usize, want_items: usize, want_call
 
 #[test]
 fn max_items_stops_fetching_once_enough_were_collected() {
-    assert_max_items(260, 75, 75, 2);
-    assert_max_items(260, 50, 50, 1);
-    assert_max_items(260, 1, 1, 1);
-    assert_max_items(260, 120, 120, 3);
-    assert_max_items(260, 260, 260, 6);
-    assert_max_items(260, 1_000, 260, 6);
+    // (--max-items, listed, calls) of 260.
+    for (max_items, listed, calls) in [
+        (75, 75, 2),
+        (50, 50, 1),
+        (1, 1, 1),
+        (120, 120, 3),
+        (260, 260, 6),
+        (1_000, 260, 6),
+    ] {
+        assert_max_items(260, max_items, listed, calls);
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -493,51 +470,38 @@ fn max_items_stops_fetching_once_enough_were_collected() {
 
 #[test]
 fn bad_input_is_rejected_before_any_request() {
-    let short_cmd = &CMD_ID[..35];
-    let long_cmd = format!("{CMD_ID}0");
+    let (short_cmd, long_cmd) = (&CMD_ID[..35], format!("{CMD_ID}0"));
     for args in [
-        vec!["list", "--command-id", short_cmd],
-        vec!["list", "--command-id", &long_cmd],
-        vec!["list", "--command-id", ""],
-        vec!["list"],
-        vec!["list", "--command-id", CMD_ID, "--instance-id", "i-123"],
-        vec![
-            "list",
-            "--command-id",
-            CMD_ID,
-            "--instance-id",
-            "x-0123456789abcdef0",
-        ],
-        vec![
-            "list",
-            "--command-id",
-            CMD_ID,
-            "--instance-id",
-            "i-0123456789abcdef!",
-        ],
-        vec![
-            "list",
-            "--command-id",
-            CMD_ID,
-            "--instance-id",
-            "mi-0123456789abcdef",
-        ],
-        vec!["list", "--command-id", CMD_ID, "--max-items", "0"],
-        vec!["list", "--command-id", CMD_ID, "--max-items", "-1"],
-        vec!["list", "--command-id", CMD_ID, "--max-items", "ten"],
-        vec!["list", "--command-id", CMD_ID, "--max-items", ""],
-        vec!["list", "--command-id", CMD_ID, "-o", "yaml"],
+        "",
+        &format!("--command-id {short_cmd}"),
+        &format!("--command-id {long_cmd}"),
     ] {
-        assert_rejected(args);
+        assert_rejected(format!("list {args}"));
     }
+    assert_rejected(["list", "--command-id", ""]);
+    for args in [
+        "--instance-id i-123",
+        "--instance-id x-0123456789abcdef0",
+        "--instance-id i-0123456789abcdef!",
+        "--instance-id mi-0123456789abcdef",
+        "--max-items 0",
+        "--max-items -1",
+        "--max-items ten",
+        "-o yaml",
+    ] {
+        assert_rejected(format!("list --command-id {CMD_ID} {args}"));
+    }
+    assert_rejected(["list", "--command-id", CMD_ID, "--max-items", ""]);
 }
 
 #[test]
 fn well_formed_ids_are_accepted() {
     for instance in ["i-01234567", INSTANCE_ID, "mi-0123456789abcdef0"] {
-        let fake = FakeSsm::with_fleet(fleet_records(1));
-        let out = run_list(&fake, &["--instance-id", instance, "-o", "json"]);
-        assert_exit(&out, 0);
+        let (fake, _) = listed(
+            fleet_records(1),
+            0,
+            &format!("--instance-id {instance} -o json"),
+        );
         assert_eq!(
             fake.calls_to(LIST_COMMAND_INVOCATIONS)[0].body["InstanceId"],
             instance
@@ -550,86 +514,25 @@ fn well_formed_ids_are_accepted() {
 // ---------------------------------------------------------------------------------------------
 
 /// Two invocations, one finished and one running, with every key the service sends; timestamps
-/// with milliseconds, with a round half second and with none. The fake sends keys in
-/// alphabetical order, not the model's.
+/// with milliseconds, with a round half second and with none: [`TWO_INVOCATIONS_AWS_CLI_JSON`]
+/// as the service sends it, the times as epoch seconds. The fake sends keys in alphabetical
+/// order, not the model's.
 fn two_invocations() -> Vec<Value> {
-    vec![
-        json!({
-            "CommandId": CMD_ID,
-            "InstanceId": INSTANCE_ID,
-            "InstanceName": "",
-            "Comment": "nightly report",
-            "DocumentName": "AWS-RunShellScript",
-            "DocumentVersion": "$DEFAULT",
-            "RequestedDateTime": 1_715_677_951.291,
-            "Status": "Success",
-            "StatusDetails": "Success",
-            "TraceOutput": "",
-            "StandardOutputUrl": "",
-            "StandardErrorUrl": "",
-            "CommandPlugins": [{
-                "Name": "aws:runShellScript",
-                "Status": "Success",
-                "StatusDetails": "Success",
-                "ResponseCode": 0,
-                "ResponseStartDateTime": 1_715_677_951.5,
-                "ResponseFinishDateTime": 1_715_677_954,
-                "Output": "h\u{e9}llo \u{2713}\r\n\u{1b}[32mok\u{1b}[0m \"q\" \\ tab\t\n",
-                "StandardOutputUrl": "",
-                "StandardErrorUrl": "",
-                "OutputS3Region": "us-east-1",
-                "OutputS3BucketName": "",
-                "OutputS3KeyPrefix": ""
-            }],
-            "ServiceRole": "",
-            "NotificationConfig": {
-                "NotificationArn": "",
-                "NotificationEvents": [],
-                "NotificationType": ""
-            },
-            "CloudWatchOutputConfig": {
-                "CloudWatchLogGroupName": "",
-                "CloudWatchOutputEnabled": false
-            }
-        }),
-        json!({
-            "CommandId": CMD_ID,
-            "InstanceId": "i-0fedcba9876543210",
-            "InstanceName": "ip-10-0-1-23.ec2.internal",
-            "Comment": "nightly report",
-            "DocumentName": "AWS-RunShellScript",
-            "DocumentVersion": "1",
-            "RequestedDateTime": 1_715_677_952,
-            "Status": "InProgress",
-            "StatusDetails": "InProgress",
-            "TraceOutput": "",
-            "StandardOutputUrl": "",
-            "StandardErrorUrl": "",
-            "CommandPlugins": [{
-                "Name": "aws:runShellScript",
-                "Status": "InProgress",
-                "StatusDetails": "InProgress",
-                "ResponseCode": -1,
-                "ResponseStartDateTime": 1_715_677_952.007,
-                "Output": "",
-                "StandardOutputUrl": "",
-                "StandardErrorUrl": "",
-                "OutputS3Region": "us-east-1",
-                "OutputS3BucketName": "",
-                "OutputS3KeyPrefix": ""
-            }],
-            "ServiceRole": "arn:aws:iam::123456789012:role/ssm-notify",
-            "NotificationConfig": {
-                "NotificationArn": "arn:aws:sns:us-east-1:123456789012:ssm",
-                "NotificationEvents": ["Success", "Failed"],
-                "NotificationType": "Invocation"
-            },
-            "CloudWatchOutputConfig": {
-                "CloudWatchLogGroupName": "/aws/ssm/AWS-RunShellScript",
-                "CloudWatchOutputEnabled": true
-            }
-        }),
+    let mut doc = TWO_INVOCATIONS_AWS_CLI_JSON.to_owned();
+    for (i, t) in [
+        "1715677951.291",
+        "1715677951.5",
+        "1715677954",
+        "1715677952",
+        "1715677952.007",
     ]
+    .iter()
+    .enumerate()
+    {
+        doc = doc.replace(&format!("\"{{T{}}}\"", i + 1), t);
+    }
+    let mut doc: Value = serde_json::from_str(&doc).unwrap();
+    serde_json::from_value(doc["CommandInvocations"].take()).unwrap()
 }
 
 /// What `aws ssm list-command-invocations --command-id CMD_ID --details --output json` prints
@@ -723,20 +626,21 @@ const TWO_INVOCATIONS_AWS_CLI_JSON: &str = r#"{
 }
 "#;
 
-fn two_invocations_json(timestamps: [&str; 5]) -> String {
+fn two_invocations_json<S: AsRef<str>>(timestamps: [S; 5]) -> String {
     let mut text = TWO_INVOCATIONS_AWS_CLI_JSON.to_owned();
     for (i, t) in timestamps.iter().enumerate() {
-        text = text.replace(&format!("{{T{}}}", i + 1), t);
+        text = text.replace(&format!("{{T{}}}", i + 1), t.as_ref());
     }
     text
 }
 
+/// The times of [`TWO_INVOCATIONS_AWS_CLI_JSON`] (on 2024-05-14) in UTC.
 const UTC_TIMES: [&str; 5] = [
-    "2024-05-14T09:12:31.291000+00:00",
-    "2024-05-14T09:12:31.500000+00:00",
-    "2024-05-14T09:12:34+00:00",
-    "2024-05-14T09:12:32+00:00",
-    "2024-05-14T09:12:32.007000+00:00",
+    "09:12:31.291000+00:00",
+    "09:12:31.500000+00:00",
+    "09:12:34+00:00",
+    "09:12:32+00:00",
+    "09:12:32.007000+00:00",
 ];
 
 /// Removes the layout of a pretty-printed JSON text: whitespace outside strings.
@@ -765,71 +669,69 @@ fn without_layout(pretty: &str) -> String {
 
 #[test]
 fn json_is_exactly_what_the_aws_cli_prints_from_java_notation_too_in_the_local_time_zone() {
-    // (TZ, timestamps in Java notation, the times printed). 1.715677951291E9 and
+    // (TZ, timestamps in Java notation, the times printed on 2024-05-14). 1.715677951291E9 and
     // 1.715677954E9: what SSM's Java serialiser often sends. Summer time in May in New York:
     // -04:00.
+    let kolkata = [
+        "14:42:31.291000+05:30",
+        "14:42:31.500000+05:30",
+        "14:42:34+05:30",
+        "14:42:32+05:30",
+        "14:42:32.007000+05:30",
+    ];
+    let new_york = [
+        "05:12:31.291000-04:00",
+        "05:12:31.500000-04:00",
+        "05:12:34-04:00",
+        "05:12:32-04:00",
+        "05:12:32.007000-04:00",
+    ];
     for (tz, java, times) in [
         ("UTC", false, UTC_TIMES),
         ("UTC", true, UTC_TIMES),
-        (
-            "Asia/Kolkata",
-            false,
-            [
-                "2024-05-14T14:42:31.291000+05:30",
-                "2024-05-14T14:42:31.500000+05:30",
-                "2024-05-14T14:42:34+05:30",
-                "2024-05-14T14:42:32+05:30",
-                "2024-05-14T14:42:32.007000+05:30",
-            ],
-        ),
-        (
-            "America/New_York",
-            false,
-            [
-                "2024-05-14T05:12:31.291000-04:00",
-                "2024-05-14T05:12:31.500000-04:00",
-                "2024-05-14T05:12:34-04:00",
-                "2024-05-14T05:12:32-04:00",
-                "2024-05-14T05:12:32.007000-04:00",
-            ],
-        ),
+        ("Asia/Kolkata", false, kolkata),
+        ("America/New_York", false, new_york),
     ] {
         let fleet = Fleet::new(two_invocations());
         let fake = FakeSsm::with_fleet(if java { fleet.java_numbers() } else { fleet });
-        let out = run_list_tz(&fake, tz, &[], &["--details", "-o", "json"]);
-        assert_output(&out, 0, &two_invocations_json(times), "");
+        let out = run_list_tz(&fake, tz, &[], "--details -o json");
+        assert_output(
+            &out,
+            0,
+            &two_invocations_json(times.map(|t| format!("2024-05-14T{t}"))),
+            "",
+        );
     }
 }
 
 #[test]
 fn jsonl_is_exactly_one_compact_object_per_line() {
-    let fake = FakeSsm::with_fleet(two_invocations());
-    let out = run_list(&fake, &["--details", "-o", "jsonl"]);
-    assert_exit(&out, 0);
-    let doc = two_invocations_json(UTC_TIMES);
+    let (_, out) = listed(two_invocations(), 0, "--details -o jsonl");
+    let doc = two_invocations_json(UTC_TIMES.map(|t| format!("2024-05-14T{t}")));
     let pretty: Value = serde_json::from_str(&doc).unwrap();
     // The objects as printed in the json document, compacted, one per line.
     let whole = without_layout(&doc);
-    let (first, second) = whole
+    let (first, second) = (whole
         .strip_prefix("{\"CommandInvocations\":[")
-        .and_then(|s| s.strip_suffix("]}"))
-        .and_then(|s| s.split_once("},{\"CommandId\":"))
-        .expect("two objects");
+        .and_then(|s| s.strip_suffix("]}")))
+    .and_then(|s| s.split_once("},{\"CommandId\":"))
+    .expect("two objects");
     let objects = [format!("{first}}}"), format!("{{\"CommandId\":{second}")];
     for (i, o) in objects.iter().enumerate() {
         let v: Value = serde_json::from_str(o).unwrap();
         assert_eq!(v, pretty["CommandInvocations"][i], "test's own compaction");
     }
-    let want = format!("{}\n{}\n", objects[0], objects[1]);
-    check_eq!(out, stdout_str(&out), want);
+    check_eq!(
+        out,
+        stdout_str(&out),
+        format!("{}\n{}\n", objects[0], objects[1])
+    );
 }
 
 #[test]
 fn jsonl_lists_every_page_one_parseable_object_per_line_in_order() {
     let records = fleet_records(130);
-    let fake = FakeSsm::with_fleet(records.clone());
-    let out = run_list(&fake, &["--details", "-o", "jsonl"]);
-    assert_exit(&out, 0);
+    let (fake, out) = listed(records.clone(), 0, "--details -o jsonl");
     let text = stdout_str(&out);
     check!(out, text.ends_with('\n'));
     let lines: Vec<&str> = text.lines().collect();
@@ -850,115 +752,111 @@ fn jsonl_lists_every_page_one_parseable_object_per_line_in_order() {
 /// Six nodes: three successes (one with a two-line output), a failure whose output starts with
 /// escape sequences and a CRLF, one still running and one the command could not reach.
 fn mixed_fleet() -> Vec<Value> {
-    vec![
-        listed_invocation(
-            &fleet_instance_id(0),
-            "Success",
-            "Success",
-            "all good\nsecond line of i0\n",
-        ),
-        listed_invocation(
-            &fleet_instance_id(1),
+    [
+        ("Success", "Success", "all good\nsecond line of i0\n"),
+        (
             "Failed",
             "Failed",
             "\u{1b}[31mboom\u{1b}[0m: disk full\r\nsecond line of i1\n",
         ),
-        listed_invocation(&fleet_instance_id(2), "Success", "Success", "ok\n"),
-        listed_invocation(&fleet_instance_id(3), "InProgress", "InProgress", ""),
-        listed_invocation(&fleet_instance_id(4), "Failed", "Undeliverable", ""),
-        listed_invocation(&fleet_instance_id(5), "Success", "Success", "done\n"),
+        ("Success", "Success", "ok\n"),
+        ("InProgress", "InProgress", ""),
+        ("Failed", "Undeliverable", ""),
+        ("Success", "Success", "done\n"),
     ]
+    .iter()
+    .enumerate()
+    .map(|(i, (status, details, output))| {
+        listed_invocation(&fleet_instance_id(i), status, details, output)
+    })
+    .collect()
 }
 
 #[test]
 fn table_shows_a_row_per_invocation_and_the_totals() {
-    let records = mixed_fleet();
-    let fake = FakeSsm::with_fleet(records);
-    let out = run_list(&fake, &["-o", "table"]);
-    assert_exit(&out, 0);
+    let (fake, out) = listed(mixed_fleet(), 0, "-o table");
     let text = stdout_str(&out);
     for (i, status) in [
-        (0, "Success"),
-        (1, "Failed"),
-        (2, "Success"),
-        (3, "InProgress"),
-        (4, "Failed"),
-        (5, "Success"),
-    ] {
+        "Success",
+        "Failed",
+        "Success",
+        "InProgress",
+        "Failed",
+        "Success",
+    ]
+    .iter()
+    .enumerate()
+    {
         let row = row_of(&text, &fleet_instance_id(i));
         assert!(row.contains(status), "row {row:?}");
     }
-    assert!(
-        row_of(&text, &fleet_instance_id(4)).contains("Undeliverable"),
-        "status details shown\n{text}"
-    );
+    let details = row_of(&text, &fleet_instance_id(4)).contains("Undeliverable");
+    assert!(details, "status details shown\n{text}");
     // Rows in the service's order.
     let positions: Vec<usize> = (0..6)
         .map(|i| text.find(&fleet_instance_id(i)).unwrap())
         .collect();
     assert!(positions.is_sorted(), "rows out of order\n{text}");
-    // Counted by the most precise word the service gave (README: `298 Success, 1 Failed,
-    // 1 Undeliverable`): the undeliverable node is not lumped in with the failed one.
+    assert_mixed_totals(&text);
+    assert_walked_pages(&fake, &body_with(json!({})), 1);
+}
+
+/// Asserts the totals line of [`mixed_fleet`] counts by the most precise word the service gave
+/// (README: `298 Success, 1 Failed, 1 Undeliverable`): the undeliverable node is not lumped in
+/// with the failed one.
+#[track_caller]
+fn assert_mixed_totals(text: &str) {
     assert_totals(
-        &text,
+        text,
         &["3 Success", "1 Failed", "1 InProgress", "1 Undeliverable"],
     );
-    assert_walked_pages(&fake, &base_body(), 1);
 }
 
 #[test]
 fn table_with_details_shows_codes_first_output_lines_visibly_and_the_cap() {
-    let fake = FakeSsm::with_fleet(mixed_fleet());
-    let out = run_list(&fake, &["--details", "-o", "table"]);
-    assert_exit(&out, 0);
+    let (fake, out) = listed(mixed_fleet(), 0, "--details -o table");
     assert_no_raw_controls(&out);
     let text = stdout_str(&out);
-
-    let row0 = row_of(&text, &fleet_instance_id(0));
-    assert!(row0.contains("all good"), "first output line\n{text}");
-    assert!(cells(row0).contains(&"0"), "response code 0 in {row0:?}");
-    let row1 = row_of(&text, &fleet_instance_id(1));
+    let row = |i| row_of(&text, &fleet_instance_id(i));
+    assert!(row(0).contains("all good"), "first output line\n{text}");
     assert!(
-        row1.contains("\\x1b[31mboom\\x1b[0m: disk full"),
-        "first output line, escapes made visible\n{text}"
+        cells(row(0)).contains(&"0"),
+        "response code 0 in {:?}",
+        row(0)
     );
-    assert!(cells(row1).contains(&"1"), "response code 1 in {row1:?}");
-    assert!(row_of(&text, &fleet_instance_id(2)).contains("ok"));
-    assert!(row_of(&text, &fleet_instance_id(5)).contains("done"));
+    let visible = row(1).contains("\\x1b[31mboom\\x1b[0m: disk full");
+    assert!(visible, "first output line, escapes made visible\n{text}");
+    assert!(
+        cells(row(1)).contains(&"1"),
+        "response code 1 in {:?}",
+        row(1)
+    );
+    assert!(row(2).contains("ok") && row(5).contains("done"));
     for later_line in ["second line of i0", "second line of i1"] {
         assert!(
             !text.contains(later_line),
             "only the first line: {later_line:?}\n{text}"
         );
     }
-    // Counted by the most precise word the service gave (README: `298 Success, 1 Failed,
-    // 1 Undeliverable`): the undeliverable node is not lumped in with the failed one.
-    assert_totals(
-        &text,
-        &["3 Success", "1 Failed", "1 InProgress", "1 Undeliverable"],
-    );
+    assert_mixed_totals(&text);
     assert!(
         text.contains("2,500"),
         "the note on the 2,500-character cap of this API\n{text}"
     );
-    assert_walked_pages(&fake, &json!({"CommandId": CMD_ID, "Details": true}), 1);
+    assert_walked_pages(&fake, &body_with(json!({"Details": true})), 1);
 }
 
 #[test]
 fn table_lists_every_page() {
-    let records = fleet_records(130);
-    let fake = FakeSsm::with_fleet(records);
-    let out = run_list(&fake, &["-o", "table"]);
-    assert_exit(&out, 0);
+    let (fake, out) = listed(fleet_records(130), 0, "-o table");
     let text = stdout_str(&out);
     for i in 0..130 {
         row_of(&text, &fleet_instance_id(i));
     }
-    assert!(
-        text.lines()
-            .any(|l| l.contains("130 Success") && !l.contains("i-0a11")),
-        "totals line\n{text}"
-    );
+    let totals = text
+        .lines()
+        .any(|l| l.contains("130 Success") && !l.contains("i-0a11"));
+    assert!(totals, "totals line\n{text}");
     assert_eq!(fake.count(LIST_COMMAND_INVOCATIONS), 3);
 }
 
@@ -968,18 +866,18 @@ fn table_lists_every_page() {
 fn assert_sections(text: &str, sections: &[(Vec<&str>, &str)]) {
     let mut at = 0;
     for (names, output) in sections {
-        let found = text[at..]
-            .find(output)
-            .map(|p| p + at)
-            .unwrap_or_else(|| panic!("no output {output:?} after byte {at}\n{text}"));
+        let found = text[at..].find(output).map(|p| p + at);
+        let found = found.unwrap_or_else(|| panic!("no output {output:?} after byte {at}\n{text}"));
         let headers = &text[at..found];
+        let one = headers.ends_with('\n') && !headers.trim().is_empty();
         assert!(
-            headers.ends_with('\n') && !headers.trim().is_empty(),
+            one,
             "a header line before {output:?}, got {headers:?}\n{text}"
         );
         for name in names {
+            let named = headers.contains(name);
             assert!(
-                headers.contains(name),
+                named,
                 "the header lines {headers:?} before {output:?} name {name:?}\n{text}"
             );
         }
@@ -992,79 +890,56 @@ fn assert_sections(text: &str, sections: &[(Vec<&str>, &str)]) {
 }
 
 fn three_nodes() -> Vec<Value> {
-    vec![
-        listed_invocation(
-            &fleet_instance_id(0),
-            "Success",
-            "Success",
-            "alpha 1\nalpha 2\n",
-        ),
-        listed_invocation(&fleet_instance_id(1), "Failed", "Failed", "beta: failed\n"),
-        listed_invocation(&fleet_instance_id(2), "Success", "Success", "gamma\n"),
-    ]
+    let outputs = [
+        ("Success", "alpha 1\nalpha 2\n"),
+        ("Failed", "beta: failed\n"),
+        ("Success", "gamma\n"),
+    ];
+    (outputs.iter().enumerate())
+        .map(|(i, (status, output))| {
+            listed_invocation(&fleet_instance_id(i), status, status, output)
+        })
+        .collect()
 }
 
 #[test]
-fn text_prints_each_output_under_a_header_naming_the_node() {
-    let fake = FakeSsm::with_fleet(three_nodes());
-    let out = run_list(&fake, &["--details", "-o", "text"]);
-    assert_exit(&out, 0);
-    let (i0, i1, i2) = (
-        fleet_instance_id(0),
-        fleet_instance_id(1),
-        fleet_instance_id(2),
-    );
-    assert_sections(
-        &stdout_str(&out),
-        &[
-            (vec![i0.as_str()], "alpha 1\nalpha 2\n"),
-            (vec![i1.as_str()], "beta: failed\n"),
-            (vec![i2.as_str()], "gamma\n"),
-        ],
-    );
-}
-
-#[test]
-fn text_headers_name_the_plugin() {
+fn text_prints_each_output_under_a_header_naming_the_node_and_plugin_asking_for_details_itself() {
     // The contract: "each instance's plugin output under a header line naming the instance
-    // (and plugin)", for a one-step document too.
-    let fake = FakeSsm::with_fleet(three_nodes());
-    let out = run_list(&fake, &["--details", "-o", "text"]);
-    assert_exit(&out, 0);
-    let (i0, i1, i2) = (
-        fleet_instance_id(0),
-        fleet_instance_id(1),
-        fleet_instance_id(2),
-    );
-    assert_sections(
-        &stdout_str(&out),
-        &[
-            (vec![i0.as_str(), SHELL_PLUGIN], "alpha 1\nalpha 2\n"),
-            (vec![i1.as_str(), SHELL_PLUGIN], "beta: failed\n"),
-            (vec![i2.as_str(), SHELL_PLUGIN], "gamma\n"),
-        ],
-    );
+    // (and plugin)", for a one-step document too. README: `-o text` implies --details (there
+    // is no output to print without it).
+    for args in ["--details -o text", "-o text"] {
+        let (fake, out) = listed(three_nodes(), 0, args);
+        assert_walked_pages(&fake, &body_with(json!({"Details": true})), 1);
+        let [i0, i1, i2] = [0, 1, 2].map(fleet_instance_id);
+        assert_sections(
+            &stdout_str(&out),
+            &[
+                (vec![i0.as_str(), SHELL_PLUGIN], "alpha 1\nalpha 2\n"),
+                (vec![i1.as_str(), SHELL_PLUGIN], "beta: failed\n"),
+                (vec![i2.as_str(), SHELL_PLUGIN], "gamma\n"),
+            ],
+        );
+    }
 }
 
 #[test]
 fn text_names_each_step_of_a_document_with_several() {
     let mut record = listed_invocation(&fleet_instance_id(0), "Success", "Success", "");
-    let mut second = record["CommandPlugins"][0].clone();
-    record["CommandPlugins"][0]["Name"] = json!("installPackages");
-    record["CommandPlugins"][0]["Output"] = json!("installed 3 packages\n");
-    second["Name"] = json!("restartService");
-    second["Output"] = json!("nginx restarted\n");
-    record["CommandPlugins"]
-        .as_array_mut()
-        .unwrap()
-        .push(second);
+    let template = record["CommandPlugins"][0].take();
+    let step = |name: &str, output: &str| {
+        let mut step = template.clone();
+        (step["Name"], step["Output"]) = (json!(name), json!(output));
+        step
+    };
+    record["CommandPlugins"] = json!([
+        step("installPackages", "installed 3 packages\n"),
+        step("restartService", "nginx restarted\n")
+    ]);
     let records = vec![
         record,
         listed_invocation(&fleet_instance_id(1), "Success", "Success", "one step\n"),
     ];
-    let fake = FakeSsm::with_fleet(records);
-    let out = run_list(&fake, &["--details", "-o", "text"]);
-    assert_exit(&out, 0);
+    let (_, out) = listed(records, 0, "--details -o text");
     let (i0, i1) = (fleet_instance_id(0), fleet_instance_id(1));
     assert_sections(
         &stdout_str(&out),
@@ -1075,28 +950,6 @@ fn text_names_each_step_of_a_document_with_several() {
             ),
             (vec!["restartService"], "nginx restarted\n"),
             (vec![i1.as_str()], "one step\n"),
-        ],
-    );
-}
-
-#[test]
-fn text_asks_for_details_itself() {
-    // README: `-o text` implies --details (there is no output to print without it).
-    let fake = FakeSsm::with_fleet(three_nodes());
-    let out = run_list(&fake, &["-o", "text"]);
-    assert_exit(&out, 0);
-    assert_walked_pages(&fake, &json!({"CommandId": CMD_ID, "Details": true}), 1);
-    let (i0, i1, i2) = (
-        fleet_instance_id(0),
-        fleet_instance_id(1),
-        fleet_instance_id(2),
-    );
-    assert_sections(
-        &stdout_str(&out),
-        &[
-            (vec![i0.as_str()], "alpha 1\nalpha 2\n"),
-            (vec![i1.as_str()], "beta: failed\n"),
-            (vec![i2.as_str()], "gamma\n"),
         ],
     );
 }
@@ -1128,27 +981,16 @@ fn json_matches_the_aws_cli_byte_for_byte() {
     let home = tempfile::tempdir().expect("temp HOME");
     let config = home.path().join("aws-config");
     std::fs::write(&config, "[default]\ncli_timestamp_format = iso8601\n").unwrap();
-    for details in [true, false] {
+    for details in ["--details", ""] {
         for java in [false, true] {
-            let mut fleet = Fleet::new(tricky_fleet());
-            if java {
-                fleet = fleet.java_numbers();
-            }
-            let fake = FakeSsm::with_fleet(fleet);
-            let mut args = vec![
-                "ssm",
-                "list-command-invocations",
-                "--command-id",
-                CMD_ID,
-                "--output",
-                "json",
-            ];
-            if details {
-                args.push("--details");
-            }
-            let mut aws = crate::support::moto::aws_command_at(&fake.url(), home.path(), args);
-            aws.env("AWS_CONFIG_FILE", &config).env("TZ", "UTC");
-            let aws = run(&mut aws);
+            let fleet = Fleet::new(tricky_fleet());
+            let fake = FakeSsm::with_fleet(if java { fleet.java_numbers() } else { fleet });
+            let args = format!(
+                "ssm list-command-invocations --command-id {CMD_ID} --output json {details}"
+            );
+            let mut aws =
+                crate::support::moto::aws_command_at(&fake.url(), home.path(), args.words());
+            let aws = run(aws.env("AWS_CONFIG_FILE", &config).env("TZ", "UTC"));
             check!(aws, aws.status.success(), "aws CLI");
             let reference = stdout_str(&aws);
             // Sanity: the reference walked the pages and printed ISO timestamps.
@@ -1160,13 +1002,9 @@ fn json_matches_the_aws_cli_byte_for_byte() {
                 "unexpected aws CLI output:\n{reference}"
             );
 
-            let mut extra = vec!["-o", "json"];
-            if details {
-                extra.push("--details");
-            }
-            let out = run_list(&fake, &extra);
+            let out = run_list(&fake, format!("-o json {details}"));
             assert_exit(&out, 0);
-            let what = format!("ssmres list -o json (details {details}, java numbers {java})");
+            let what = format!("ssmres list -o json {details} (java numbers {java})");
             assert_same_lines(&out.stdout, &aws.stdout, &what);
         }
     }
@@ -1174,15 +1012,13 @@ fn json_matches_the_aws_cli_byte_for_byte() {
 
 #[test]
 fn an_invalid_command_id_error_exits_3_after_one_call() {
-    let fake = FakeSsm::with_fleet(Fleet::new(fleet_records(10)).fail_page_always(
-        1,
-        Step::Error(400, "InvalidCommandId".into(), String::new()),
-    ));
-    let out = run_list(&fake, &["-o", "json"]);
-    assert_exit(&out, 3);
-    let line = assert_single_stderr_line(&out);
-    assert!(line.starts_with("error:"), "{line:?}");
-    check!(out, out.stdout.is_empty());
+    let invalid = Step::Error(400, "InvalidCommandId".into(), String::new());
+    let (fake, out) = listed(
+        Fleet::new(fleet_records(10)).fail_page_always(1, invalid),
+        3,
+        "-o json",
+    );
+    assert_error(&out, 3);
     assert_eq!(fake.count(LIST_COMMAND_INVOCATIONS), 1);
 }
 
@@ -1193,10 +1029,12 @@ fn an_invalid_command_id_error_exits_3_after_one_call() {
 #[test]
 fn the_fake_pages_filters_and_validates_as_ssm_does() {
     let fake = FakeSsm::with_fleet(fleet_records(120));
+    let post = |more: Value| fake.post(LIST_COMMAND_INVOCATIONS, &body_with(more));
+    let page_of = |body: &str| serde_json::from_str::<Value>(body).unwrap();
     // Default page size 50, a token, CommandPlugins only with Details.
-    let (status, body) = fake.post(LIST_COMMAND_INVOCATIONS, &json!({"CommandId": CMD_ID}));
+    let (status, body) = post(json!({}));
     assert_eq!(status, 200, "{body}");
-    let page: Value = serde_json::from_str(&body).unwrap();
+    let page = page_of(&body);
     assert_eq!(page["CommandInvocations"].as_array().unwrap().len(), 50);
     assert!(
         page["CommandInvocations"][0]
@@ -1209,77 +1047,59 @@ fn the_fake_pages_filters_and_validates_as_ssm_does() {
     );
     let token = page["NextToken"].as_str().unwrap().to_owned();
 
-    // The token works for the same query only.
-    for other in [
-        json!({"CommandId": CMD_ID, "NextToken": token, "Details": true}),
-        json!({"CommandId": CMD_ID, "NextToken": token, "InstanceId": INSTANCE_ID}),
-        json!({"CommandId": CMD_ID, "NextToken": "AAEAAQnot-a-token"}),
+    // The token works for the same query only, with MaxResults 1 to 50.
+    let bad_token = |more: Value| (more, Some("InvalidNextToken"));
+    for (other, error) in [
+        bad_token(json!({"NextToken": token, "Details": true})),
+        bad_token(json!({"NextToken": token, "InstanceId": INSTANCE_ID})),
+        bad_token(json!({"NextToken": "AAEAAQnot-a-token"})),
+        (
+            json!({"NextToken": token, "MaxResults": 70}),
+            Some("ValidationException"),
+        ),
+        (json!({"NextToken": token, "MaxResults": 0}), None),
     ] {
-        let (status, body) = fake.post(LIST_COMMAND_INVOCATIONS, &other);
+        let (status, body) = post(other.clone());
         assert_eq!(status, 400, "{other}: {body}");
-        assert!(body.contains("InvalidNextToken"), "{body}");
+        assert!(error.is_none_or(|e| body.contains(e)), "{body}");
     }
-    let (status, body) = fake.post(
-        LIST_COMMAND_INVOCATIONS,
-        &json!({"CommandId": CMD_ID, "NextToken": token, "MaxResults": 70}),
-    );
-    assert_eq!(status, 400, "{body}");
-    assert!(body.contains("ValidationException"), "{body}");
-    let (status, body) = fake.post(
-        LIST_COMMAND_INVOCATIONS,
-        &json!({"CommandId": CMD_ID, "NextToken": token, "MaxResults": 0}),
-    );
-    assert_eq!(status, 400, "{body}");
 
     // A smaller last page, then no token.
-    let (status, body) = fake.post(
-        LIST_COMMAND_INVOCATIONS,
-        &json!({"CommandId": CMD_ID, "NextToken": token, "MaxResults": 7}),
-    );
+    let (status, body) = post(json!({"NextToken": token, "MaxResults": 7}));
     assert_eq!(status, 200, "{body}");
-    let page: Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(
-        instance_ids(page["CommandInvocations"].as_array().unwrap()),
-        (50..57).map(fleet_instance_id).collect::<Vec<_>>()
-    );
+    let page = page_of(&body);
+    let ids = instance_ids(page["CommandInvocations"].as_array().unwrap());
+    assert_eq!(ids, (50..57).map(fleet_instance_id).collect::<Vec<_>>());
     assert!(page["NextToken"].is_string());
 
     // Filters and Details.
-    let (status, body) = fake.post(
-        LIST_COMMAND_INVOCATIONS,
-        &json!({"CommandId": CMD_ID, "InstanceId": fleet_instance_id(9), "Details": true}),
-    );
+    let (status, body) = post(json!({"InstanceId": fleet_instance_id(9), "Details": true}));
     assert_eq!(status, 200, "{body}");
-    let page: Value = serde_json::from_str(&body).unwrap();
+    let page = page_of(&body);
     assert_eq!(page["CommandInvocations"].as_array().unwrap().len(), 1);
     assert_eq!(
         page["CommandInvocations"][0]["CommandPlugins"][0]["Name"],
         SHELL_PLUGIN
     );
     assert!(page.get("NextToken").is_none());
-    let other_command = "00000000-0000-4000-8000-000000000000";
-    let (_, body) = fake.post(
-        LIST_COMMAND_INVOCATIONS,
-        &json!({"CommandId": other_command}),
-    );
+    let other_command = json!({"CommandId": "00000000-0000-4000-8000-000000000000"});
+    let (_, body) = fake.post(LIST_COMMAND_INVOCATIONS, &other_command);
     assert_eq!(body, r#"{"CommandInvocations":[]}"#);
 }
 
 #[test]
 fn the_fake_can_send_java_notation_and_scripted_faults() {
+    let faults = vec![Step::throttled(), Step::Status500];
     let fake = FakeSsm::with_fleet(
         Fleet::new(two_invocations())
             .java_numbers()
-            .fail_page(1, vec![Step::throttled(), Step::Status500]),
+            .fail_page(1, faults),
     );
-    let (status, body) = fake.post(LIST_COMMAND_INVOCATIONS, &json!({"CommandId": CMD_ID}));
+    let post = |body: Value| fake.post(LIST_COMMAND_INVOCATIONS, &body);
+    let (status, body) = post(body_with(json!({})));
     assert_eq!((status, body.contains("ThrottlingException")), (400, true));
-    let (status, _) = fake.post(LIST_COMMAND_INVOCATIONS, &json!({"CommandId": CMD_ID}));
-    assert_eq!(status, 500);
-    let (status, body) = fake.post(
-        LIST_COMMAND_INVOCATIONS,
-        &json!({"CommandId": CMD_ID, "Details": true}),
-    );
+    assert_eq!(post(body_with(json!({}))).0, 500);
+    let (status, body) = post(body_with(json!({"Details": true})));
     assert_eq!(status, 200, "{body}");
     for wire in [
         "\"RequestedDateTime\":1.715677951291E9",
@@ -1295,7 +1115,7 @@ fn the_fake_can_send_java_notation_and_scripted_faults() {
 
     // A fake without a fleet does not know the call.
     let fake = FakeSsm::always(Step::throttled());
-    let (status, body) = fake.post(LIST_COMMAND_INVOCATIONS, &json!({"CommandId": CMD_ID}));
+    let (status, body) = fake.post(LIST_COMMAND_INVOCATIONS, &body_with(json!({})));
     assert_eq!(status, 400);
     assert!(body.contains("UnknownOperationException"), "{body}");
     assert_eq!(
