@@ -19,52 +19,72 @@ use crate::support::fake_ssm::{
 };
 use crate::support::timeline::{Member, Timeline};
 use crate::support::{
-    Cli, FAST_POLL, Pipe, Spawned, array_field, assert_exit, assert_single_stderr_line,
-    assert_totals, check, check_eq, compact, printed, printed_array, row_of, sections, stderr_str,
-    stdout_str,
+    Args, Cli, FAST_POLL, Pipe, Spawned, array_field, assert_error, assert_exit,
+    assert_single_stderr_line, assert_totals, check, check_eq, compact, printed, printed_array,
+    row_of, sections, stderr_str, stdout_str,
 };
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-/// `ssmres wait --command-id CMD_ID <fast polling> EXTRA`, with these variables.
-fn fleet_cmd(fake: &FakeSsm, env: &[(&str, &str)], extra: &[&str]) -> std::process::Command {
+/// `ssmres wait --command-id CMD_ID <fast polling> ARGS`, with these variables.
+fn fleet_cmd(fake: &FakeSsm, env: &[(&str, &str)], args: impl Args) -> std::process::Command {
     let mut cmd = Cli::new(&fake.url()).cmd();
     cmd.args(["wait", "--command-id", CMD_ID])
         .args(FAST_POLL)
-        .args(extra)
+        .args(args.words())
         .envs(env.iter().copied());
     cmd
 }
 
 /// Runs it; the run and how long it took.
-fn run_fleet(fake: &FakeSsm, env: &[(&str, &str)], extra: &[&str]) -> (Output, Duration) {
+fn run_fleet(fake: &FakeSsm, env: &[(&str, &str)], args: impl Args) -> (Output, Duration) {
     let started = std::time::Instant::now();
-    let out = crate::support::run(&mut fleet_cmd(fake, env, extra));
+    let out = crate::support::run(&mut fleet_cmd(fake, env, args));
     (out, started.elapsed())
 }
 
+/// Starts a fake for `timeline`, waits for the whole command ([`run_fleet`], no variables) and
+/// asserts the exit code.
+#[track_caller]
+fn waited(timeline: &Timeline, code: i32, args: impl Args) -> (FakeSsm, Output) {
+    let fake = FakeSsm::with_timeline(timeline.clone());
+    let (out, _) = run_fleet(&fake, &[], args);
+    assert_exit(&out, code);
+    (fake, out)
+}
+
+/// Asserts stdout is what `-o json` must print for these instances: the JSON array of their
+/// final GetCommandInvocation bodies, sorted by InstanceId, byte for byte; and that
+/// GetCommandInvocation was called once for each of them and for no one else.
+#[track_caller]
+fn assert_json_of(fake: &FakeSsm, out: &Output, timeline: &Timeline, ids: &[String]) {
+    check_eq!(
+        out,
+        stdout_str(out),
+        expected_json(timeline, ids),
+        "the JSON array byte for byte"
+    );
+    assert_get_once_each(fake, ids, out);
+}
+
 /// `--instance-id` for each of `ids`, then `extra`.
-fn named<'a>(ids: &'a [String], extra: &[&'a str]) -> Vec<&'a str> {
-    let mut args: Vec<&str> = ids
-        .iter()
-        .flat_map(|id| ["--instance-id", id.as_str()])
-        .collect();
-    args.extend(extra);
-    args
+fn named(ids: &[String], extra: &str) -> String {
+    let named: Vec<String> = ids.iter().map(|id| format!("--instance-id {id}")).collect();
+    format!("{} {extra}", named.join(" "))
 }
 
 /// The final GetCommandInvocation bodies of these instances, sorted by InstanceId.
 fn final_bodies(timeline: &Timeline, instance_ids: &[String]) -> Vec<Value> {
+    let member = |id: &String| {
+        timeline
+            .member(id)
+            .unwrap_or_else(|| panic!("{id} is not in the timeline"))
+    };
     sorted(instance_ids)
         .iter()
-        .map(|id| {
-            timeline
-                .member(id)
-                .unwrap_or_else(|| panic!("{id} is not in the timeline"))
-                .final_get_body()
-        })
+        .map(|id| member(id).final_get_body())
         .collect()
 }
 
@@ -84,14 +104,13 @@ fn sorted(ids: &[String]) -> Vec<String> {
 #[track_caller]
 fn assert_get_once_each(fake: &FakeSsm, ids: &[String], out: &Output) {
     let gets = fake.calls_to(GET_COMMAND_INVOCATION);
-    let mut asked: Vec<String> = gets
+    let asked: Vec<String> = gets
         .iter()
         .map(|c| c.instance_id().unwrap_or("<none>").to_owned())
         .collect();
-    asked.sort();
     check_eq!(
         out,
-        asked,
+        sorted(&asked),
         sorted(ids),
         "GetCommandInvocation calls, by instance"
     );
@@ -112,22 +131,14 @@ fn command_of(call: &Call) -> Option<&Value> {
 /// `(Status, TargetCount, CompletedCount)` of a ListCommands answer, what tells a round from
 /// the one before.
 fn counts(call: &Call) -> Option<(String, u64, u64)> {
+    let count = |c: &Value, k| c[k].as_u64().unwrap_or(0);
     command_of(call).map(|c| {
         (
             c["Status"].as_str().unwrap_or_default().to_owned(),
-            c["TargetCount"].as_u64().unwrap_or(0),
-            c["CompletedCount"].as_u64().unwrap_or(0),
+            count(c, "TargetCount"),
+            count(c, "CompletedCount"),
         )
     })
-}
-
-/// The calls of each round, from round 0 (before the first ListCommands) on.
-fn rounds(fake: &FakeSsm) -> Vec<Vec<Call>> {
-    let mut rounds = vec![Vec::new(); fake.round() + 1];
-    for call in fake.calls() {
-        rounds[call.round].push(call);
-    }
-    rounds
 }
 
 /// How many of `calls` are listings (ListCommands, ListCommandInvocations).
@@ -143,36 +154,34 @@ fn list_calls(calls: &[Call]) -> usize {
 /// was not visible.
 #[track_caller]
 fn assert_round_budget(fake: &FakeSsm, timeline: &Timeline) {
-    for (round, calls) in rounds(fake).iter().enumerate() {
+    for (round, calls) in fake.rounds().iter().enumerate() {
+        let listings = calls
+            .iter()
+            .filter(|c| c.is(LIST_COMMAND_INVOCATIONS))
+            .count();
         if round == 0 {
             assert_eq!(
                 list_calls(calls),
                 0,
                 "list calls before the first ListCommands: {calls:#?}"
             );
-            continue;
-        }
-        let listings = calls
-            .iter()
-            .filter(|c| c.is(LIST_COMMAND_INVOCATIONS))
-            .count();
-        if calls.first().and_then(command_of).is_none() {
+        } else if calls.first().and_then(command_of).is_none() {
             assert_eq!(
                 listings, 0,
                 "round {round}: ListCommandInvocations while the command was not visible"
             );
-            continue;
+        } else {
+            let pages = timeline
+                .listed_at(round)
+                .len()
+                .div_ceil(LIST_PAGE_SIZE)
+                .max(1);
+            let made = list_calls(calls);
+            assert!(
+                made <= 1 + pages,
+                "round {round}: {made} list calls (at most 1 + {pages})"
+            );
         }
-        let pages = timeline
-            .listed_at(round)
-            .len()
-            .div_ceil(LIST_PAGE_SIZE)
-            .max(1);
-        let made = list_calls(calls);
-        assert!(
-            made <= 1 + pages,
-            "round {round}: {made} list calls (at most 1 + {pages})"
-        );
     }
 }
 
@@ -181,14 +190,14 @@ fn assert_round_budget(fake: &FakeSsm, timeline: &Timeline) {
 #[track_caller]
 fn assert_plain_listings(fake: &FakeSsm) {
     for c in fake.calls_to(LIST_COMMAND_INVOCATIONS) {
-        assert_eq!(
-            (&c.body["CommandId"], &c.body["MaxResults"]),
-            (&json!(CMD_ID), &json!(LIST_PAGE_SIZE)),
-            "{}",
-            c.body
+        let asked = (
+            &c.body["CommandId"],
+            &c.body["MaxResults"],
+            c.body.get("InstanceId"),
         );
-        assert!(
-            c.body.get("InstanceId").is_none(),
+        assert_eq!(
+            asked,
+            (&json!(CMD_ID), &json!(LIST_PAGE_SIZE), None),
             "listing body {}",
             c.body
         );
@@ -224,22 +233,18 @@ fn scrambled_timeline(n: usize, step: usize, member: impl Fn(usize, Member) -> M
 fn hundreds_of_invocations_all_succeed_into_one_sorted_json_array() {
     // 230 nodes listed out of InstanceId order, finishing in Success over rounds 2 to 10; one
     // prints more than the 2,500 characters ListCommandInvocations keeps, with stderr.
+    let long = format!("{}\nend of i7\n", "x".repeat(3_000));
     let timeline = scrambled_timeline(230, 97, |i, m| {
         let m = m.succeeds_at(2 + i % 9);
         if i == 7 {
-            m.output(
-                &format!("{}\nend of i7\n", "x".repeat(3_000)),
-                "warning: i7\n",
-            )
+            m.output(&long, "warning: i7\n")
         } else {
             m
         }
     })
     .get_delay(Duration::from_millis(15));
     let all = timeline.instance_ids();
-    let fake = FakeSsm::with_timeline(timeline.clone());
-    let (out, _) = run_fleet(&fake, &[], &["-o", "json"]);
-    assert_exit(&out, 0);
+    let (fake, out) = waited(&timeline, 0, "-o json");
     check!(out, out.stderr.is_empty(), "nothing on stderr in a pipe");
     assert_eq!(
         array_field(&out, "InstanceId"),
@@ -248,12 +253,7 @@ fn hundreds_of_invocations_all_succeed_into_one_sorted_json_array() {
     );
     // Each object is the GetCommandInvocation response (full output, not the listing's 2,500
     // characters), the array laid out as the aws CLI lays it out.
-    assert_eq!(
-        stdout_str(&out),
-        expected_json(&timeline, &all),
-        "the JSON array byte for byte"
-    );
-    assert_get_once_each(&fake, &all, &out);
+    assert_json_of(&fake, &out, &timeline, &all);
     let at_once = fake.max_in_flight(GET_COMMAND_INVOCATION);
     assert!(
         at_once <= 8,
@@ -271,15 +271,13 @@ fn each_object_of_the_array_is_what_get_prints() {
             "",
         )
     });
-    let fake = FakeSsm::with_timeline(timeline);
-    let (out, _) = run_fleet(&fake, &[], &["-o", "json"]);
-    assert_exit(&out, 0);
+    let (fake, out) = waited(&timeline, 0, "-o json");
     let text = stdout_str(&out);
     let gets_before = fake.count(GET_COMMAND_INVOCATION);
-    for i in [0, 31, 59] {
-        let id = fleet_instance_id(i);
-        let got = Cli::new(&fake.url())
-            .run(format!("get --command-id {CMD_ID} --instance-id {id} -o json").as_str());
+    for id in [0, 31, 59].map(fleet_instance_id) {
+        let got = Cli::new(&fake.url()).run(format!(
+            "get --command-id {CMD_ID} --instance-id {id} -o json"
+        ));
         assert_exit(&got, 0);
         // Inside the array, each line of `get`'s document is indented one level further.
         let indented: String = stdout_str(&got)
@@ -287,10 +285,10 @@ fn each_object_of_the_array_is_what_get_prints() {
             .map(|l| format!("    {l}\n"))
             .collect();
         let indented = indented.trim_end_matches('\n');
+        let get = stdout_str(&got);
         assert!(
             text.contains(indented),
-            "`get -o json` for {id}, indented, is not in the array\n{}\n{text}",
-            stdout_str(&got)
+            "`get -o json` for {id}, indented, is not in the array\n{get}\n{text}"
         );
     }
     assert_eq!(fake.count(GET_COMMAND_INVOCATION), gets_before + 3);
@@ -312,16 +310,13 @@ fn late_targets() -> Timeline {
         .into_iter()
         .enumerate()
         .map(|(k, end)| (k, 7, end));
-    let members = first
-        .chain(second)
-        .map(|(i, from, end)| {
-            Member::new(fleet_instance_id(i))
-                .appears_at(from)
-                .listed_at(from + 1)
-                .succeeds_at(end)
-        })
-        .collect();
-    Timeline::new(members)
+    let member = |(i, from, end)| {
+        Member::new(fleet_instance_id(i))
+            .appears_at(from)
+            .listed_at(from + 1)
+            .succeeds_at(end)
+    };
+    Timeline::new(first.chain(second).map(member).collect())
         .visible_from(2)
         .command_status_from(1, "Pending", "Pending")
         .command_status_from(4, "InProgress", "In Progress")
@@ -333,20 +328,17 @@ fn late_targets_are_waited_for_and_each_reported_once() {
     let timeline = late_targets();
     let all = timeline.instance_ids();
     for format in ["json", "jsonl"] {
-        let fake = FakeSsm::with_timeline(timeline.clone());
-        let (out, _) = run_fleet(&fake, &[], &["-o", format]);
-        assert_exit(&out, 0);
+        let (fake, out) = waited(&timeline, 0, format!("-o {format}"));
         let got: Vec<String> = if format == "json" {
-            assert_eq!(stdout_str(&out), expected_json(&timeline, &all), "-o json");
+            assert_json_of(&fake, &out, &timeline, &all);
             array_field(&out, "InstanceId")
         } else {
+            let id = |l: &str| {
+                serde_json::from_str::<Value>(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}"))["InstanceId"].clone()
+            };
             stdout_str(&out)
                 .lines()
-                .map(|l| {
-                    let v: Value =
-                        serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}"));
-                    v["InstanceId"].as_str().unwrap_or("<none>").to_owned()
-                })
+                .map(|l| id(l).as_str().unwrap_or("<none>").to_owned())
                 .collect()
         };
         assert_eq!(
@@ -391,17 +383,13 @@ fn a_listing_behind_the_counts_does_not_end_the_wait_early() {
             6,
         ),
     ] {
-        let all = timeline.instance_ids();
-        let fake = FakeSsm::with_timeline(timeline.clone());
-        let (out, _) = run_fleet(&fake, &[], &["-o", "json", "--timeout", "10s"]);
-        assert_exit(&out, 0);
-        assert_eq!(stdout_str(&out), expected_json(&timeline, &all), "{what}");
+        let (fake, out) = waited(&timeline, 0, "-o json --timeout 10s");
+        assert_json_of(&fake, &out, &timeline, &timeline.instance_ids());
         let ended = fake.count(LIST_COMMANDS);
         assert!(
             ended >= listed_in,
             "{what}: ended in round {ended}, before the listing showed all (round {listed_in})"
         );
-        assert_get_once_each(&fake, &all, &out);
     }
 }
 
@@ -417,9 +405,8 @@ fn two_waves() -> Timeline {
 #[test]
 fn a_throttled_page_mid_round_loses_and_duplicates_nothing() {
     let timeline = two_waves().fail_list_page(6, 2, vec![Step::throttled()]);
-    let all = timeline.instance_ids();
     let fake = FakeSsm::with_timeline(timeline.clone());
-    let (out, took) = run_fleet(&fake, &[("AWS_MAX_ATTEMPTS", "2")], &["-o", "json"]);
+    let (out, took) = run_fleet(&fake, &[("AWS_MAX_ATTEMPTS", "2")], "-o json");
     assert_exit(&out, 0);
     let faulted = fake.calls().iter().filter(|c| c.faulted).count();
     check_eq!(
@@ -428,16 +415,10 @@ fn a_throttled_page_mid_round_loses_and_duplicates_nothing() {
         1,
         "the throttled page was asked for in round 6"
     );
-    assert_eq!(
-        stdout_str(&out),
-        expected_json(&timeline, &all),
-        "each invocation once"
-    );
-    assert_get_once_each(&fake, &all, &out);
+    // Each invocation once.
+    assert_json_of(&fake, &out, &timeline, &timeline.instance_ids());
     // Round 6: pages 1, 2 (throttled), 2 again with the same token, 3.
-    let round6: Vec<Value> = fake
-        .calls_to(LIST_COMMAND_INVOCATIONS)
-        .into_iter()
+    let round6: Vec<Value> = (fake.calls_to(LIST_COMMAND_INVOCATIONS).into_iter())
         .filter(|c| c.round == 6)
         .map(|c| c.body)
         .collect();
@@ -454,22 +435,13 @@ fn a_listing_that_fails_after_retries_is_done_again_in_the_next_round() {
     // Both SDK attempts at page 2 in round 6 fail: that poll fails. The counts do not change
     // after round 6, so only a new listing in a later round can see the second wave.
     let timeline = two_waves().fail_list_page(6, 2, vec![Step::throttled(), Step::throttled()]);
-    let all = timeline.instance_ids();
     let fake = FakeSsm::with_timeline(timeline.clone());
-    let (out, _) = run_fleet(
-        &fake,
-        &[("AWS_MAX_ATTEMPTS", "2")],
-        &["-o", "json", "--timeout", "12s"],
-    );
+    let (out, _) = run_fleet(&fake, &[("AWS_MAX_ATTEMPTS", "2")], "-o json --timeout 12s");
     let faulted = fake.calls().iter().filter(|c| c.faulted).count();
     check_eq!(out, faulted, 2, "page 2 was asked for twice in round 6");
     assert_exit(&out, 0);
-    assert_eq!(
-        stdout_str(&out),
-        expected_json(&timeline, &all),
-        "each invocation once"
-    );
-    assert_get_once_each(&fake, &all, &out);
+    // Each invocation once.
+    assert_json_of(&fake, &out, &timeline, &timeline.instance_ids());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -478,23 +450,20 @@ fn a_listing_that_fails_after_retries_is_done_again_in_the_next_round() {
 
 /// Three successes, a failure, an execution time-out and a node never reached.
 fn mixed() -> Timeline {
+    let member = |i| Member::new(fleet_instance_id(i));
     Timeline::new(vec![
-        Member::new(fleet_instance_id(4))
-            .ends_at(3, UNDELIVERABLE)
-            .output("", ""),
-        Member::new(fleet_instance_id(0))
-            .succeeds_at(2)
-            .output("alpha 1\nalpha 2\n", ""),
-        Member::new(fleet_instance_id(1))
+        member(4).ends_at(3, UNDELIVERABLE).output("", ""),
+        member(0).succeeds_at(2).output("alpha 1\nalpha 2\n", ""),
+        member(1)
             .ends_at(3, FAILED)
             .output("beta: partial\n", "beta: disk full\n"),
-        Member::new(fleet_instance_id(5))
+        member(5)
             .succeeds_at(4)
             .output(&format!("{}\nzeta end\n", "z".repeat(3_000)), ""),
-        Member::new(fleet_instance_id(2))
+        member(2)
             .succeeds_at(2)
             .output("gamma\n", "gamma: warning\n"),
-        Member::new(fleet_instance_id(3))
+        member(3)
             .ends_at(4, EXECUTION_TIMED_OUT)
             .output("delta: started\n", "delta: killed\n"),
     ])
@@ -503,37 +472,27 @@ fn mixed() -> Timeline {
 #[test]
 fn mixed_terminal_states_exit_1_with_each_final_state_in_json() {
     let timeline = mixed();
-    let all = timeline.instance_ids();
-    let fake = FakeSsm::with_timeline(timeline.clone());
-    let (out, _) = run_fleet(&fake, &[], &["-o", "json"]);
-    assert_exit(&out, 1);
-    assert_eq!(stdout_str(&out), expected_json(&timeline, &all));
-    let states: Vec<String> = array_field(&out, "Status")
-        .into_iter()
-        .zip(array_field(&out, "StatusDetails"))
-        .map(|(s, d)| format!("{s}/{d}"))
+    let (fake, out) = waited(&timeline, 1, "-o json");
+    assert_json_of(&fake, &out, &timeline, &timeline.instance_ids());
+    let [statuses, details] = ["Status", "StatusDetails"].map(|k| array_field(&out, k));
+    let states: Vec<(&str, &str)> = (statuses.iter().zip(&details))
+        .map(|(s, d)| (s.as_str(), d.as_str()))
         .collect();
-    let want: Vec<String> = [
+    let want = [
         SUCCESS,
         FAILED,
         SUCCESS,
         EXECUTION_TIMED_OUT,
         UNDELIVERABLE,
         SUCCESS,
-    ]
-    .iter()
-    .map(|(s, d)| format!("{s}/{d}"))
-    .collect();
+    ];
     assert_eq!(states, want, "states by InstanceId");
-    assert_get_once_each(&fake, &all, &out);
 }
 
 #[test]
 fn mixed_terminal_states_in_a_table_with_totals_from_one_detailed_listing() {
     let timeline = mixed();
-    let fake = FakeSsm::with_timeline(timeline.clone());
-    let (out, _) = run_fleet(&fake, &[], &["-o", "table"]);
-    assert_exit(&out, 1);
+    let (fake, out) = waited(&timeline, 1, "-o table");
     let text = stdout_str(&out);
     for m in timeline.members() {
         let (status, details) = m.final_state().unwrap();
@@ -544,19 +503,19 @@ fn mixed_terminal_states_in_a_table_with_totals_from_one_detailed_listing() {
         );
     }
     // The totals line, by the most precise word the service gave, Success first.
-    let all = [
-        "3 Success",
-        "1 Failed",
-        "1 Execution Timed Out",
-        "1 Undeliverable",
-    ];
-    assert_totals(&text, &all);
+    assert_totals(
+        &text,
+        &[
+            "3 Success",
+            "1 Failed",
+            "1 Execution Timed Out",
+            "1 Undeliverable",
+        ],
+    );
     // The table needs no GetCommandInvocation: one detailed listing, after the last poll.
     check_eq!(out, fake.count(GET_COMMAND_INVOCATION), 0);
     let calls = fake.calls();
-    let detailed: Vec<usize> = calls
-        .iter()
-        .enumerate()
+    let detailed: Vec<usize> = (calls.iter().enumerate())
         .filter(|(_, c)| c.body["Details"] == json!(true))
         .map(|(i, _)| i)
         .collect();
@@ -566,12 +525,10 @@ fn mixed_terminal_states_in_a_table_with_totals_from_one_detailed_listing() {
         detailed[0] > last_list_commands,
         "the detailed listing comes after the last poll"
     );
-    assert!(
-        calls[detailed[0] + 1..]
-            .iter()
-            .all(|c| !c.is(LIST_COMMAND_INVOCATIONS)),
-        "and is the last listing"
-    );
+    let last = calls[detailed[0] + 1..]
+        .iter()
+        .all(|c| !c.is(LIST_COMMAND_INVOCATIONS));
+    assert!(last, "and is the last listing");
 }
 
 /// The sections of `text` by instance, asserting each header reads `== <instance> · <Status>…==`
@@ -584,11 +541,10 @@ fn sections_by_instance(text: &str, timeline: &Timeline, stream: &str) -> HashMa
             !header.is_empty(),
             "{stream}: text before the first header: {content:?}\n{text}"
         );
-        let m = timeline
-            .members()
-            .iter()
-            .find(|m| header.starts_with(&format!("== {} · ", m.instance_id)))
-            .unwrap_or_else(|| panic!("{stream}: header {header:?} names no instance\n{text}"));
+        let m = (timeline.members().iter())
+            .find(|m| header.starts_with(&format!("== {} · ", m.instance_id)));
+        let m =
+            m.unwrap_or_else(|| panic!("{stream}: header {header:?} names no instance\n{text}"));
         let (status, _) = m.final_state().unwrap();
         assert!(
             header.contains(status),
@@ -607,31 +563,26 @@ fn sections_by_instance(text: &str, timeline: &Timeline, stream: &str) -> HashMa
 #[test]
 fn text_puts_each_output_under_a_header_on_its_own_stream() {
     let timeline = mixed();
-    let all = timeline.instance_ids();
-    let fake = FakeSsm::with_timeline(timeline.clone());
-    let (out, _) = run_fleet(&fake, &[], &["-o", "text"]);
-    assert_exit(&out, 1);
+    let (fake, out) = waited(&timeline, 1, "-o text");
     let (stdout, stderr) = (stdout_str(&out), stderr_str(&out));
     let out_sections = sections_by_instance(&stdout, &timeline, "stdout");
     let err_sections = sections_by_instance(&stderr, &timeline, "stderr");
     for m in timeline.members() {
         // The whole output GetCommandInvocation gives, not the listing's first 2,500 characters.
-        let section =
-            |s: &HashMap<String, String>| s.get(&m.instance_id).cloned().unwrap_or_default();
+        let id = &m.instance_id;
+        let section = |s: &HashMap<String, String>| s.get(id).cloned().unwrap_or_default();
         assert_eq!(
             section(&out_sections),
             m.stdout,
-            "stdout of {} under its header\n{stdout}",
-            m.instance_id
+            "stdout of {id} under its header\n{stdout}"
         );
         assert_eq!(
             section(&err_sections),
             m.stderr,
-            "stderr of {} under its header\n{stderr}",
-            m.instance_id
+            "stderr of {id} under its header\n{stderr}"
         );
     }
-    assert_get_once_each(&fake, &all, &out);
+    assert_get_once_each(&fake, &timeline.instance_ids(), &out);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -649,7 +600,7 @@ fn jsonl_streams_each_invocation_as_it_finishes() {
             .collect(),
     );
     let fake = FakeSsm::with_timeline(timeline.clone());
-    let mut run = Spawned::start(&mut fleet_cmd(&fake, &[], &["-o", "jsonl"]));
+    let mut run = Spawned::start(&mut fleet_cmd(&fake, &[], "-o jsonl"));
     let first = run.wait_until(Pipe::Out, "a first line", |_| true);
     // The first line is out while the wait goes on: the last node ends only in round 30.
     run.assert_running();
@@ -660,18 +611,16 @@ fn jsonl_streams_each_invocation_as_it_finishes() {
     );
     let out = run.finish().out;
     assert_exit(&out, 0);
-    let want: String = order
-        .iter()
-        .map(|(i, _)| {
-            compact(
-                &timeline
-                    .member(&fleet_instance_id(*i))
-                    .unwrap()
-                    .final_get_body(),
-            ) + "\n"
-        })
-        .collect();
     // In finishing order, each the compact GetCommandInvocation object.
+    let line = |i: usize| {
+        compact(
+            &timeline
+                .member(&fleet_instance_id(i))
+                .unwrap()
+                .final_get_body(),
+        ) + "\n"
+    };
+    let want: String = order.iter().map(|(i, _)| line(*i)).collect();
     assert_eq!(stdout_str(&out), want, "jsonl lines");
     assert_get_once_each(&fake, &timeline.instance_ids(), &out);
 }
@@ -687,23 +636,20 @@ fn rounds_where_nothing_changed_cost_one_call() {
     let timeline = scrambled_timeline(120, 7, |i, m| {
         m.running_at(2).succeeds_at([3, 9, 16][i % 3])
     });
-    let all = timeline.instance_ids();
-    let fake = FakeSsm::with_timeline(timeline.clone());
-    let (out, _) = run_fleet(&fake, &[], &["-o", "json"]);
-    assert_exit(&out, 0);
-    assert_eq!(stdout_str(&out), expected_json(&timeline, &all));
-    let rounds = rounds(&fake);
+    let (fake, out) = waited(&timeline, 0, "-o json");
+    assert_json_of(&fake, &out, &timeline, &timeline.instance_ids());
+    let rounds = fake.rounds();
     let mut quiet_rounds = 0;
     for (r, pair) in rounds.windows(2).enumerate().skip(1) {
         let (before, now) = (counts(&pair[0][0]), counts(&pair[1][0]));
         if before.is_some() && before == now {
             quiet_rounds += 1;
+            let calls = &pair[1];
             assert_eq!(
-                list_calls(&pair[1]),
+                list_calls(calls),
                 1,
-                "round {}: counts {now:?} as in the round before, yet {:#?}",
-                r + 1,
-                pair[1]
+                "round {}: counts {now:?} as in the round before, yet {calls:#?}",
+                r + 1
             );
         }
     }
@@ -720,7 +666,6 @@ fn rounds_where_nothing_changed_cost_one_call() {
         assert_eq!(listings, 3, "round {round} lists all three pages once");
     }
     assert_round_budget(&fake, &timeline);
-    assert_get_once_each(&fake, &all, &out);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -747,12 +692,9 @@ fn a_named_set_waits_for_those_instances_only() {
     // to [i3, i2, i0].
     for (set, code) in [(vec![2, 0], 0), (vec![3, 2, 0], 1)] {
         let timeline = four_nodes();
-        let fake = FakeSsm::with_timeline(timeline.clone());
         let ids: Vec<String> = set.into_iter().map(fleet_instance_id).collect();
-        let (out, _) = run_fleet(&fake, &[], &named(&ids, &["-o", "json"]));
-        assert_exit(&out, code);
-        assert_eq!(stdout_str(&out), expected_json(&timeline, &ids));
-        assert_get_once_each(&fake, &ids, &out);
+        let (fake, out) = waited(&timeline, code, named(&ids, "-o json"));
+        assert_json_of(&fake, &out, &timeline, &ids);
     }
 }
 
@@ -760,19 +702,16 @@ fn a_named_set_waits_for_those_instances_only() {
 fn a_named_instance_never_listed_exits_3_after_the_grace() {
     let fake = FakeSsm::with_timeline(four_nodes());
     let (i0, stranger) = (fleet_instance_id(0), fleet_instance_id(99));
-    let ids = [i0, stranger.clone()];
     let (out, took) = run_fleet(
         &fake,
         &[],
-        &named(&ids, &["--not-found-grace", "500ms", "-o", "json"]),
+        named(&[i0, stranger.clone()], "--not-found-grace 500ms -o json"),
     );
     assert_exit(&out, 3);
     let err = stderr_str(&out);
     let last = err.lines().last().unwrap_or_default();
-    assert!(
-        last.starts_with("error:") && last.contains(&stranger),
-        "the error names the instance never listed: {err:?}"
-    );
+    let named = last.starts_with("error:") && last.contains(&stranger);
+    assert!(named, "the error names the instance never listed: {err:?}");
     assert!(
         took >= Duration::from_millis(500),
         "grace 500ms, took {took:?}"
@@ -783,10 +722,8 @@ fn a_named_instance_never_listed_exits_3_after_the_grace() {
 fn one_instance_id_keeps_the_single_invocation_wait() {
     // No ListCommands call to count rounds by: they follow the clock.
     let timeline = four_nodes().round_every(Duration::from_millis(100));
-    let fake = FakeSsm::with_timeline(timeline.clone());
     let i0 = fleet_instance_id(0);
-    let (out, _) = run_fleet(&fake, &[], &["--instance-id", &i0, "-o", "json"]);
-    assert_exit(&out, 0);
+    let (fake, out) = waited(&timeline, 0, format!("--instance-id {i0} -o json"));
     let body = timeline.member(&i0).unwrap().final_get_body();
     assert_eq!(
         stdout_str(&out),
@@ -811,16 +748,17 @@ fn timeout_with_a_member_that_never_finishes_exits_4_with_what_finished() {
         Member::new(fleet_instance_id(0)).succeeds_at(2),
     ]);
     let fake = FakeSsm::with_timeline(timeline.clone());
-    let (out, took) = run_fleet(&fake, &[], &["--timeout", "1s", "-o", "json"]);
+    let (out, took) = run_fleet(&fake, &[], "--timeout 1s -o json");
     assert_exit(&out, 4);
     let line = assert_single_stderr_line(&out);
-    assert!(
-        line.starts_with("error: timed out after") && line.contains("2 of 3 finished"),
-        "stderr: {line:?}"
+    let said = line.starts_with("error: timed out after") && line.contains("2 of 3 finished");
+    assert!(said, "stderr: {line:?}");
+    assert_json_of(
+        &fake,
+        &out,
+        &timeline,
+        &[fleet_instance_id(0), fleet_instance_id(1)],
     );
-    let finished = vec![fleet_instance_id(0), fleet_instance_id(1)];
-    assert_eq!(stdout_str(&out), expected_json(&timeline, &finished));
-    assert_get_once_each(&fake, &finished, &out);
     assert!(
         took >= Duration::from_millis(950),
         "--timeout 1s took {took:?}"
@@ -838,23 +776,19 @@ fn a_command_never_visible_exits_3_after_the_grace() {
             timeline
         };
         let fake = FakeSsm::with_timeline(timeline);
-        let (out, took) = run_fleet(&fake, &[], &["--not-found-grace", "400ms", "-o", "json"]);
-        assert_exit(&out, 3);
-        check!(out, out.stdout.is_empty(), "InvalidCommandId {invalid_id}");
-        check!(out, assert_single_stderr_line(&out).starts_with("error:"));
+        let (out, took) = run_fleet(&fake, &[], "--not-found-grace 400ms -o json");
+        assert_error(&out, 3);
         assert!(
             took >= Duration::from_millis(400),
-            "grace 400ms, took {took:?}"
+            "InvalidCommandId {invalid_id}: grace 400ms, took {took:?}"
         );
         check!(
             out,
             fake.count(LIST_COMMANDS) >= 2,
             "it kept looking during the grace"
         );
-        assert!(
-            fake.calls().iter().all(|c| c.is(LIST_COMMANDS)),
-            "nothing to list while the command is not visible"
-        );
+        let only = fake.calls().iter().all(|c| c.is(LIST_COMMANDS));
+        assert!(only, "nothing to list while the command is not visible");
     }
 }
 
@@ -865,7 +799,7 @@ fn sigint_during_a_fleet_wait_exits_130() {
         Member::new(fleet_instance_id(1)).running_at(1),
     ]);
     let fake = FakeSsm::with_timeline(timeline);
-    let mut run = Spawned::start(&mut fleet_cmd(&fake, &[], &["-o", "json"]));
+    let mut run = Spawned::start(&mut fleet_cmd(&fake, &[], "-o json"));
     run.until(
         "a third round",
         fake.wait(|| fake.count(LIST_COMMANDS) >= 3),
@@ -902,11 +836,9 @@ fn the_fake_timeline_answers_every_call_from_one_state() {
             &json!({"CommandId": CMD_ID, "InstanceId": fleet_instance_id(i)}),
         )
     };
-    let command = |body: &Value, keys: &[&str]| -> Vec<Value> {
-        keys.iter()
-            .map(|k| body["Commands"][0][k].clone())
-            .collect()
-    };
+    let fields =
+        |v: &Value, keys: &[&str]| -> Vec<Value> { keys.iter().map(|k| v[k].clone()).collect() };
+    let command = |body: &Value, keys: &[&str]| fields(&body["Commands"][0], keys);
     // Round 1: not visible.
     assert_eq!(list_commands(), (200, json!({"Commands": []})));
     assert_eq!(list(), (200, json!({"CommandInvocations": []})));
@@ -914,9 +846,10 @@ fn the_fake_timeline_answers_every_call_from_one_state() {
     // Round 2: i0 Pending; i1 targeted, not listed.
     let (status, body) = list_commands();
     assert_eq!(status, 200);
+    let want = [json!("Pending"), json!(2), json!(0)];
     assert_eq!(
         command(&body, &["Status", "TargetCount", "CompletedCount"]),
-        [json!("Pending"), json!(2), json!(0)]
+        want
     );
     let (_, page) = list();
     let listed = page["CommandInvocations"].as_array().unwrap();
@@ -933,18 +866,18 @@ fn the_fake_timeline_answers_every_call_from_one_state() {
     assert_eq!(list().1["CommandInvocations"].as_array().unwrap().len(), 2);
     let (status, g0) = get(0);
     assert_eq!(status, 200);
-    let fields =
-        |v: &Value, keys: &[&str]| -> Vec<Value> { keys.iter().map(|k| v[k].clone()).collect() };
+    let want = [json!("Failed"), json!("Undeliverable"), json!(-1)];
     assert_eq!(
         fields(&g0, &["Status", "StatusDetails", "ResponseCode"]),
-        [json!("Failed"), json!("Undeliverable"), json!(-1)]
+        want
     );
     assert_eq!(get(1).1["Status"], "InProgress");
     // Round 4: all done, the command Failed.
     let (_, body) = list_commands();
+    let want = [json!("Failed"), json!(2), json!(0)];
     assert_eq!(
         command(&body, &["Status", "CompletedCount", "ErrorCount"]),
-        [json!("Failed"), json!(2), json!(0)]
+        want
     );
     let (_, g1) = get(1);
     assert_eq!(
@@ -954,7 +887,7 @@ fn the_fake_timeline_answers_every_call_from_one_state() {
     assert_eq!(g1["InstanceId"], fleet_instance_id(1));
 
     assert_eq!(fake.calls().iter().filter(|c| c.faulted).count(), 1);
-    let rounds = rounds(&fake);
+    let rounds = fake.rounds();
     assert_eq!(rounds.len(), 5);
     let kinds = |calls: &[Call]| {
         [
@@ -966,11 +899,10 @@ fn the_fake_timeline_answers_every_call_from_one_state() {
     };
     assert_eq!(kinds(&rounds[3]), [1, 2, 2]);
     assert_eq!(counts(&rounds[4][0]), Some(("Failed".into(), 2, 2)));
-    assert_eq!(
-        fake.calls_to(GET_COMMAND_INVOCATION)
-            .iter()
-            .filter(|c| c.instance_id() == Some(&fleet_instance_id(0)))
-            .count(),
-        2
-    );
+    let gets_of_i0 = fake
+        .calls_to(GET_COMMAND_INVOCATION)
+        .iter()
+        .filter(|c| c.instance_id() == Some(&fleet_instance_id(0)))
+        .count();
+    assert_eq!(gets_of_i0, 2);
 }

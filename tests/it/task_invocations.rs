@@ -193,10 +193,7 @@ fn three_tasks() -> MwWorld {
 /// carries Filters or another page size. The last round may have been cut short by --timeout.
 #[track_caller]
 fn assert_wait_rounds(fake: &FakeMw, window: bool) {
-    let mut rounds = vec![Vec::new(); fake.round() + 1];
-    for call in fake.calls() {
-        rounds[call.round].push(call);
-    }
+    let rounds = fake.rounds();
     assert!(
         rounds[0].is_empty(),
         "calls before the first round: {:#?}",

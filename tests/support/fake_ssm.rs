@@ -967,6 +967,15 @@ impl FakeSsm {
             .collect()
     }
 
+    /// The calls of each round, round 0 (before the first round began) included.
+    pub fn rounds(&self) -> Vec<Vec<Call>> {
+        let mut rounds = vec![Vec::new(); self.round() + 1];
+        for call in self.calls() {
+            rounds[call.round].push(call);
+        }
+        rounds
+    }
+
     /// The calls, shortened ([`Call::short`]), grouped by round: `[(round, calls)]`.
     pub fn calls_by_round(&self) -> Vec<(usize, Vec<String>)> {
         let mut rounds: Vec<(usize, Vec<String>)> = Vec::new();
