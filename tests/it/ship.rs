@@ -16,8 +16,8 @@ use crate::support::fake_ssm::{
     CMD_ID, FakeSsm, GET_COMMAND_INVOCATION, INSTANCE_ID, Step, invocation_step,
 };
 use crate::support::{
-    Cli, FAST_POLL, assert_exit, assert_single_stderr_line, check, check_eq, describe, ids, run,
-    stderr_str, stdout_json, stdout_str,
+    Args, Cli, FAST_POLL, assert_error, assert_exit, assert_output, assert_single_stderr_line,
+    check, check_eq, describe, ids, run, stderr_str, stdout_json, stdout_str,
 };
 use serde_json::json;
 
@@ -35,16 +35,15 @@ fn manifest_dir() -> &'static Path {
 }
 
 /// `ssmres ARGS` with the isolated environment, no endpoint, no SSMRES_* variable.
-fn run_offline(args: &[&str]) -> Output {
-    run(offline().bare().args(args))
+fn run_offline(args: impl Args) -> Output {
+    run(offline().bare().args(args.words()))
 }
 
 /// `ssmres man`: exit 0, nothing on stderr, the page on stdout.
 fn man_page() -> Vec<u8> {
-    let out = run_offline(&["man"]);
+    let out = run_offline("man");
     assert_exit(&out, 0);
-    check!(out, out.stderr.is_empty());
-    check!(out, !out.stdout.is_empty());
+    check!(out, out.stderr.is_empty() && !out.stdout.is_empty());
     out.stdout
 }
 
@@ -57,63 +56,49 @@ fn roff_name(name: &str) -> String {
     name.replace('-', "\\-")
 }
 
-/// The lines of a `.SH` section (between its header and the next `.SH`).
+/// The lines of a section: from the line `header` to the next line starting with one of `ends`
+/// (`.SH` for a `.SH` section; `.SS` and `.SH` for a `.SS` subsection).
 #[track_caller]
 fn section<'a>(page: &'a str, header: &str) -> Vec<&'a str> {
     let lines: Vec<&str> = page.lines().collect();
-    let start = lines
-        .iter()
-        .position(|l| *l == header)
-        .unwrap_or_else(|| panic!("no `{header}` line in the man page:\n{page}"));
+    let start = lines.iter().position(|l| *l == header);
+    let start = start.unwrap_or_else(|| panic!("no `{header}` line in the man page:\n{page}"));
+    let ends: &[&str] = if header.starts_with(".SS") {
+        &[".SS", ".SH"]
+    } else {
+        &[".SH"]
+    };
     lines[start + 1..]
         .iter()
-        .take_while(|l| !l.starts_with(".SH"))
-        .copied()
-        .collect()
-}
-
-/// The lines of a `.SS` subsection (until the next `.SS` or `.SH`).
-#[track_caller]
-fn subsection<'a>(page: &'a str, header: &str) -> Vec<&'a str> {
-    let lines: Vec<&str> = page.lines().collect();
-    let start = lines
-        .iter()
-        .position(|l| *l == header)
-        .unwrap_or_else(|| panic!("no `{header}` line in the man page:\n{page}"));
-    lines[start + 1..]
-        .iter()
-        .take_while(|l| !l.starts_with(".SS") && !l.starts_with(".SH"))
+        .take_while(|l| !ends.iter().any(|e| l.starts_with(e)))
         .copied()
         .collect()
 }
 
 /// The subcommands `ssmres --help` lists (clap's own `help` aside).
 fn subcommands_in_help() -> Vec<String> {
-    let out = run_offline(&["--help"]);
+    let out = run_offline("--help");
     assert_exit(&out, 0);
     let help = stdout_str(&out);
-    let names: Vec<String> = help
+    let names: Vec<String> = (help
         .lines()
         .skip_while(|l| l.trim_end() != "Commands:")
-        .skip(1)
-        .take_while(|l| !l.trim().is_empty())
-        // A command's line is indented by two; its description's continuation lines deeper.
-        .filter(|l| l.starts_with("  ") && !l.starts_with("   "))
-        .filter_map(|l| l.split_whitespace().next())
-        .filter(|name| *name != "help")
-        .map(str::to_owned)
-        .collect();
+        .skip(1))
+    .take_while(|l| !l.trim().is_empty())
+    // A command's line is indented by two; its description's continuation lines deeper.
+    .filter(|l| l.starts_with("  ") && !l.starts_with("   "))
+    .filter_map(|l| l.split_whitespace().next())
+    .filter(|name| *name != "help")
+    .map(str::to_owned)
+    .collect();
     check!(out, names.len() >= 6, "no Commands section in --help?");
     names
 }
 
 /// The requests and macros a man(7) page may use; the page is read as roff, so a line of
 /// help text starting with `.` or `'` would be taken as a request and vanish (or warn).
-const KNOWN_REQUESTS: &[&str] = &[
-    "TH", "SH", "SS", "PP", "LP", "P", "TP", "TQ", "IP", "HP", "RS", "RE", "br", "sp", "nf", "fi",
-    "ie", "el", "ds", "B", "I", "BR", "IR", "RB", "RI", "BI", "IB", "SM", "SB", "UR", "UE", "MT",
-    "ME", "EX", "EE", "in", "ti", "ad", "na", "ne",
-];
+const KNOWN_REQUESTS: &str = "TH SH SS PP LP P TP TQ IP HP RS RE br sp nf fi ie el ds B I BR IR RB RI BI IB SM SB UR UE MT \
+                              ME EX EE in ti ad na ne";
 
 /// The page is well-formed roff for man(7): a `.TH ssmres 1` title, no line starting with `.`
 /// or `'` other than a known request, balanced `.nf`/`.fi` and `.RS`/`.RE`.
@@ -121,23 +106,21 @@ const KNOWN_REQUESTS: &[&str] = &[
 fn assert_roff_well_formed(page: &str) {
     let titles: Vec<&str> = page.lines().filter(|l| l.starts_with(".TH")).collect();
     assert_eq!(titles.len(), 1, "one .TH line expected: {titles:?}");
-    assert!(
-        titles[0] == ".TH ssmres 1" || titles[0].starts_with(".TH ssmres 1 "),
-        "title: {:?}",
-        titles[0]
-    );
+    let title = titles[0] == ".TH ssmres 1" || titles[0].starts_with(".TH ssmres 1 ");
+    assert!(title, "title: {:?}", titles[0]);
+    let known: Vec<&str> = KNOWN_REQUESTS.split_whitespace().collect();
     let mut requests = 0;
     let (mut nf, mut rs) = (0_i32, 0_i32);
-    for (n, line) in page.lines().enumerate() {
+    for (n, line) in page.lines().enumerate().map(|(n, l)| (n + 1, l)) {
         let Some(rest) = line.strip_prefix('.').or_else(|| line.strip_prefix('\'')) else {
             continue;
         };
         requests += 1;
         let name = rest.split_whitespace().next().unwrap_or("");
+        let escape = "(escape it with \\&)";
         assert!(
-            KNOWN_REQUESTS.contains(&name),
-            "line {}: {line:?} would be read as the roff request {name:?} (escape it with \\&)",
-            n + 1
+            known.contains(&name),
+            "line {n}: {line:?} would be read as the roff request {name:?} {escape}"
         );
         match name {
             "nf" => nf += 1,
@@ -148,8 +131,7 @@ fn assert_roff_well_formed(page: &str) {
         }
         assert!(
             (0..=1).contains(&nf) && rs >= 0,
-            "line {}: unbalanced .nf/.fi or .RS/.RE",
-            n + 1
+            "line {n}: unbalanced .nf/.fi or .RS/.RE"
         );
     }
     assert_eq!((nf, rs), (0, 0), "unbalanced .nf/.fi or .RS/.RE at the end");
@@ -170,20 +152,21 @@ fn render_with_man(page: &[u8], locale: &str) -> Output {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("ssmres.1");
     std::fs::write(&path, page).unwrap();
-    Command::new("man")
-        .arg("--warnings")
+    let mut man = Command::new("man");
+    man.arg("--warnings")
         .arg("-l")
         .arg(&path)
-        .env("LC_ALL", locale)
-        .env("MANPAGER", "cat")
-        .env("PAGER", "cat")
-        .env("MANWIDTH", "80")
-        .env_remove("MANOPT")
-        .env_remove("MANROFFOPT")
-        .env_remove("MAN_KEEP_FORMATTING")
-        .stdin(Stdio::null())
-        .output()
-        .expect("run man")
+        .stdin(Stdio::null());
+    man.envs([
+        ("LC_ALL", locale),
+        ("MANPAGER", "cat"),
+        ("PAGER", "cat"),
+        ("MANWIDTH", "80"),
+    ]);
+    for unset in ["MANOPT", "MANROFFOPT", "MAN_KEEP_FORMATTING"] {
+        man.env_remove(unset);
+    }
+    man.output().expect("run man")
 }
 
 /// Rendered text without overstrikes (`X\bX`) and with roff's minus and hyphen as `-`.
@@ -217,17 +200,19 @@ fn assert_man_renders_cleanly(locale: &str) {
         "man -l warns about the page (LC_ALL={locale})"
     );
     let text = plain(&out.stdout);
-    for expected in [
+    let expected = [
         "NAME",
         "SYNOPSIS",
         "COMMANDS",
         "EXIT STATUS",
         "ENVIRONMENT",
         "ssmres task-invocations",
+    ];
+    for expected in expected.into_iter().chain([
         "--remote-exit-code",
         "--cancel-on-interrupt",
         "SSMRES_NOT_FOUND_GRACE",
-    ] {
+    ]) {
         assert!(
             text.contains(expected),
             "the rendered page (LC_ALL={locale}) lacks {expected:?}:\n{text}"
@@ -259,16 +244,16 @@ fn locked_versions() -> HashMap<String, String> {
 
 /// `git rev-parse --short=12 HEAD` in the checkout, when git is there and this is one.
 fn git_head() -> Option<String> {
-    Command::new("git")
+    let out = Command::new("git")
         .args(["rev-parse", "--short=12", "HEAD"])
         .current_dir(manifest_dir())
         .stdin(Stdio::null())
-        .output()
+        .output();
+    let head = out
         .ok()
         .filter(|o| o.status.success())
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .map(|s| s.trim().to_owned())
-        .filter(|s| !s.is_empty())
+        .and_then(|o| String::from_utf8(o.stdout).ok());
+    head.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
 }
 
 fn version_line() -> String {
@@ -280,14 +265,15 @@ fn version_line() -> String {
 fn wait_with_env(
     fake: &FakeSsm,
     env: &[(&str, &str)],
-    args: &[&str],
+    args: impl Args,
 ) -> (Output, Duration, Vec<Duration>) {
     let cli = Cli::new(&fake.url());
     let mut cmd = cli.cmd();
-    for (name, value) in env {
-        cmd.env(name, value);
-    }
-    cmd.arg("wait").args(ids()).args(["-o", "json"]).args(args);
+    cmd.envs(env.iter().copied())
+        .arg("wait")
+        .args(ids())
+        .args(["-o", "json"])
+        .args(args.words());
     let started = Instant::now();
     let out = run(&mut cmd);
     let took = started.elapsed();
@@ -312,11 +298,11 @@ fn regular_gaps(arrived: &[Duration]) -> Vec<Duration> {
 /// The usage line of a help text.
 #[track_caller]
 fn usage_line(out: &Output) -> String {
-    stdout_str(out)
+    let usage = stdout_str(out)
         .lines()
         .find(|l| l.starts_with("Usage:"))
-        .unwrap_or_else(|| panic!("no Usage: line\n{}", describe(out)))
-        .to_owned()
+        .map(str::to_owned);
+    usage.unwrap_or_else(|| panic!("no Usage: line\n{}", describe(out)))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -325,11 +311,10 @@ fn usage_line(out: &Output) -> String {
 
 #[test]
 fn checked_in_man_page_matches_the_cli() {
-    let page = man_page();
     let path = manifest_dir().join("man/ssmres.1");
     let kept = std::fs::read(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
     assert!(
-        kept == page,
+        kept == man_page(),
         "man/ssmres.1 is out of date: run scripts/gen-completions"
     );
 }
@@ -343,29 +328,24 @@ fn man_page_has_a_subsection_for_every_visible_command() {
         .filter(|l| l.starts_with(".SS"))
         .copied()
         .collect();
-    for name in [
-        "get",
-        "wait",
-        "list",
-        "task-invocations",
-        "completions",
-        "man",
-    ] {
-        let header = format!(".SS ssmres {}", roff_name(name));
+    let header = |name: &str| format!(".SS ssmres {}", roff_name(name));
+    for name in "get wait list task-invocations completions man".split(' ') {
         assert!(
-            listed.contains(&header.as_str()),
-            "no `{header}` in COMMANDS: {listed:?}"
+            listed.contains(&header(name).as_str()),
+            "no `{}` in COMMANDS: {listed:?}",
+            header(name)
         );
     }
     // Whatever --help lists, the page documents, and nothing else.
-    let in_help: Vec<String> = subcommands_in_help()
-        .iter()
-        .map(|name| format!(".SS ssmres {}", roff_name(name)))
-        .collect();
-    assert_eq!(listed, in_help, "COMMANDS against `ssmres --help`");
+    let in_help = subcommands_in_help();
+    assert_eq!(
+        listed,
+        in_help.iter().map(|n| header(n)).collect::<Vec<_>>(),
+        "COMMANDS against `ssmres --help`"
+    );
     // Each with its own synopsis.
-    for name in subcommands_in_help() {
-        let sub = subsection(&page, &format!(".SS ssmres {}", roff_name(&name)));
+    for name in in_help {
+        let sub = section(&page, &header(&name));
         let synopsis = format!("\\fBssmres {}\\fR", roff_name(&name));
         assert!(
             sub.iter().any(|l| l.starts_with(&synopsis)),
@@ -378,14 +358,7 @@ fn man_page_has_a_subsection_for_every_visible_command() {
 fn man_page_documents_environment_exit_status_and_flags() {
     let page = man_page_text();
     let environment = section(&page, ".SH ENVIRONMENT");
-    for var in [
-        "SSMRES_PROVIDER",
-        "SSMRES_OUTPUT",
-        "SSMRES_TIMEOUT",
-        "SSMRES_MIN_INTERVAL",
-        "SSMRES_MAX_INTERVAL",
-        "SSMRES_NOT_FOUND_GRACE",
-    ] {
+    for var in ENV_VARIABLES.split(' ') {
         let entry = format!("\\fB{var}\\fR");
         assert!(
             environment.contains(&entry.as_str()),
@@ -395,35 +368,28 @@ fn man_page_documents_environment_exit_status_and_flags() {
 
     let exit_status = section(&page, ".SH \"EXIT STATUS\"");
     for code in ["0", "1", "2", "3", "4", "130"] {
-        assert!(
-            exit_status
-                .iter()
-                .any(|l| l.split_whitespace().next() == Some(code)),
-            "EXIT STATUS lacks code {code}: {exit_status:#?}"
-        );
+        let listed = exit_status
+            .iter()
+            .any(|l| l.split_whitespace().next() == Some(code));
+        assert!(listed, "EXIT STATUS lacks code {code}: {exit_status:#?}");
     }
 
-    let wait = subsection(&page, ".SS ssmres wait");
-    for flag in [
-        "--remote-exit-code",
-        "--cancel-on-interrupt",
-        "--cancel-on-timeout",
-        "--timeout",
-        "--not-found-grace",
-    ] {
-        let item = format!("\\fB{}\\fR", roff_name(flag));
-        assert!(
-            wait.iter().any(|l| l.starts_with(&item)),
-            "`ssmres wait` lacks {flag}: {wait:#?}"
-        );
+    let flags =
+        "--remote-exit-code --cancel-on-interrupt --cancel-on-timeout --timeout --not-found-grace";
+    for (command, flags) in [("wait", flags), ("get", "--remote-exit-code")] {
+        let sub = section(&page, &format!(".SS ssmres {command}"));
+        for flag in flags.split(' ') {
+            let item = format!("\\fB{}\\fR", roff_name(flag));
+            assert!(
+                sub.iter().any(|l| l.starts_with(&item)),
+                "`ssmres {command}` lacks {flag}: {sub:#?}"
+            );
+        }
     }
-    let get = subsection(&page, ".SS ssmres get");
-    let item = format!("\\fB{}\\fR", roff_name("--remote-exit-code"));
-    assert!(
-        get.iter().any(|l| l.starts_with(&item)),
-        "`ssmres get` lacks --remote-exit-code: {get:#?}"
-    );
 }
+
+/// The SSMRES_* variables.
+const ENV_VARIABLES: &str = "SSMRES_PROVIDER SSMRES_OUTPUT SSMRES_TIMEOUT SSMRES_MIN_INTERVAL SSMRES_MAX_INTERVAL SSMRES_NOT_FOUND_GRACE";
 
 #[test]
 fn man_page_is_well_formed_roff() {
@@ -446,8 +412,8 @@ fn man_renders_the_page_without_warnings_in_the_posix_locale() {
 // ---------------------------------------------------------------------------------------------
 
 #[test]
-fn version_prints_the_name_and_version() {
-    for args in [&["--version"][..], &["-V"]] {
+fn version_prints_the_name_and_version_after_a_subcommand_too() {
+    for args in ["--version", "-V", "get --version"] {
         let out = run_offline(args);
         assert_exit(&out, 0);
         check_eq!(out, stdout_str(&out), version_line(), "{args:?}");
@@ -456,21 +422,13 @@ fn version_prints_the_name_and_version() {
 }
 
 #[test]
-fn version_after_a_subcommand_prints_the_same_line() {
-    let out = run_offline(&["get", "--version"]);
-    assert_exit(&out, 0);
-    check_eq!(out, stdout_str(&out), version_line());
-    check!(out, out.stderr.is_empty());
-}
-
-#[test]
 fn version_after_other_flags_and_with_odd_arguments() {
     // A value that looks like -v, given to another flag, is not a request for details… but the
     // line is the same either way; what matters is one line naming ssmres and no panic.
     for args in [
-        &["-o", "json", "--version"][..],
-        &["--region", "us-east-1", "-V"],
-        &["wait", "--version"],
+        "-o json --version",
+        "--region us-east-1 -V",
+        "wait --version",
     ] {
         let out = run_offline(args);
         assert_exit(&out, 0);
@@ -496,7 +454,7 @@ fn verbose_version_gives_what_a_bug_report_needs() {
             .clone()
     };
     let head = git_head();
-    for args in [&["--version", "-v"][..], &["-vV"], &["-V", "--verbose"]] {
+    for args in ["--version -v", "-vV", "-V --verbose"] {
         let out = run_offline(args);
         assert_exit(&out, 0);
         check!(out, out.stderr.is_empty(), "{args:?}");
@@ -504,16 +462,18 @@ fn verbose_version_gives_what_a_bug_report_needs() {
         check!(out, text.starts_with(&version_line()), "{args:?}");
         let lines: Vec<&str> = text.lines().collect();
         check_eq!(out, lines.len(), 5, "{args:?}");
+        let field = |n: usize, prefix: &str| {
+            let line = lines[n - 1].strip_prefix(prefix);
+            line.unwrap_or_else(|| panic!("{args:?}: line {n} {:?}", lines[n - 1]))
+        };
 
-        let commit = lines[1]
-            .strip_prefix("commit: ")
-            .unwrap_or_else(|| panic!("{args:?}: line 2 {:?}", lines[1]));
+        let commit = field(2, "commit: ");
+        let hex = |s: &str| {
+            s.chars()
+                .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
+        };
         assert!(
-            commit == "unknown"
-                || (commit.len() == 12
-                    && commit
-                        .chars()
-                        .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))),
+            commit == "unknown" || (commit.len() == 12 && hex(commit)),
             "{args:?}: commit {commit:?}"
         );
         if let Some(head) = &head {
@@ -521,46 +481,34 @@ fn verbose_version_gives_what_a_bug_report_needs() {
             assert_eq!(commit, head, "{args:?}: commit against git rev-parse HEAD");
         }
 
-        let built = lines[2]
-            .strip_prefix("built: ")
-            .unwrap_or_else(|| panic!("{args:?}: line 3 {:?}", lines[2]));
+        let built = field(3, "built: ");
         let parts: Vec<&str> = built.split('-').collect();
-        assert!(
-            parts.len() == 3
-                && [4, 2, 2] == [parts[0].len(), parts[1].len(), parts[2].len()]
-                && parts.iter().all(|p| p.chars().all(|c| c.is_ascii_digit())),
-            "{args:?}: built {built:?}"
-        );
+        let digits = parts.iter().all(|p| p.chars().all(|c| c.is_ascii_digit()));
+        let lengths: Vec<usize> = parts.iter().map(|p| p.len()).collect();
+        assert!(lengths == [4, 2, 2] && digits, "{args:?}: built {built:?}");
         let (month, day): (u32, u32) = (parts[1].parse().unwrap(), parts[2].parse().unwrap());
         assert!(
             (1..=12).contains(&month) && (1..=31).contains(&day),
             "{args:?}: built {built:?}"
         );
 
-        let compiler = lines[3]
-            .strip_prefix("compiler: rustc ")
-            .unwrap_or_else(|| panic!("{args:?}: line 4 {:?}", lines[3]));
-        assert!(
-            compiler.split('.').count() >= 3 && compiler.starts_with(|c: char| c.is_ascii_digit()),
-            "{args:?}: compiler {:?}",
-            lines[3]
-        );
+        let compiler = field(4, "compiler: rustc ");
+        let version =
+            compiler.split('.').count() >= 3 && compiler.starts_with(|c: char| c.is_ascii_digit());
+        assert!(version, "{args:?}: compiler {:?}", lines[3]);
 
-        let libraries = lines[4]
-            .strip_prefix("libraries: ")
-            .unwrap_or_else(|| panic!("{args:?}: line 5 {:?}", lines[4]));
+        let libraries = field(5, "libraries: ");
         let listed: Vec<&str> = libraries.split(", ").collect();
+        let first = format!("aws-sdk-ssm {}", lock("aws-sdk-ssm"));
         assert_eq!(
-            listed.first().copied(),
-            Some(format!("aws-sdk-ssm {}", lock("aws-sdk-ssm")).as_str()),
+            listed.first(),
+            Some(&first.as_str()),
             "{args:?}: libraries {libraries:?}"
         );
         let position = |name: &str| {
             let entry = format!("{name} {}", lock(name));
-            listed
-                .iter()
-                .position(|l| *l == entry)
-                .unwrap_or_else(|| panic!("{args:?}: no `{entry}` in {libraries:?}"))
+            let at = listed.iter().position(|l| *l == entry);
+            at.unwrap_or_else(|| panic!("{args:?}: no `{entry}` in {libraries:?}"))
         };
         assert!(
             position("aws-config") < position("reqwest"),
@@ -575,17 +523,10 @@ fn verbose_version_gives_what_a_bug_report_needs() {
 
 #[test]
 fn help_shows_each_environment_variable() {
-    let out = run_offline(&["wait", "--help"]);
+    let out = run_offline("wait --help");
     assert_exit(&out, 0);
     let help = stdout_str(&out);
-    for var in [
-        "SSMRES_TIMEOUT",
-        "SSMRES_MIN_INTERVAL",
-        "SSMRES_MAX_INTERVAL",
-        "SSMRES_NOT_FOUND_GRACE",
-        "SSMRES_OUTPUT",
-        "SSMRES_PROVIDER",
-    ] {
+    for var in ENV_VARIABLES.split(' ') {
         let shown = format!("[env: {var}=]");
         assert!(help.contains(&shown), "no {shown} in wait --help:\n{help}");
     }
@@ -610,9 +551,7 @@ fn ssmres_output_text_prints_only_the_commands_output() {
         .env("SSMRES_OUTPUT", "text")
         .arg("get")
         .args(ids()));
-    assert_exit(&out, 0);
-    check_eq!(out, stdout_str(&out), "hello ✓\n");
-    check_eq!(out, stderr_str(&out), "warn\n");
+    assert_output(&out, 0, "hello ✓\n", "warn\n");
 }
 
 #[test]
@@ -620,16 +559,10 @@ fn output_flag_wins_over_ssmres_output_even_an_invalid_one() {
     // The variable is a default: with the flag given it is not read, so a bad one is harmless.
     let fake = FakeSsm::always(invocation_step("Success", "Success", "hello\n", ""));
     let cli = Cli::new(&fake.url());
+    let get = ["get", "--command-id", CMD_ID, "--instance-id", INSTANCE_ID].join(" ");
     for (value, flag) in [("text", "-o"), ("yaml", "--output")] {
-        for before in [false, true] {
-            let mut cmd = cli.cmd();
-            cmd.env("SSMRES_OUTPUT", value);
-            if before {
-                cmd.args([flag, "json", "get"]).args(ids());
-            } else {
-                cmd.arg("get").args(ids()).args([flag, "json"]);
-            }
-            let out = run(&mut cmd);
+        for args in [format!("{flag} json {get}"), format!("{get} {flag} json")] {
+            let out = run(cli.cmd().env("SSMRES_OUTPUT", value).args(args.words()));
             assert_exit(&out, 0);
             let v = stdout_json(&out);
             check_eq!(out, v["Status"], "Success");
@@ -641,15 +574,12 @@ fn output_flag_wins_over_ssmres_output_even_an_invalid_one() {
 #[test]
 fn invalid_ssmres_output_is_a_usage_error_naming_the_value() {
     let fake = FakeSsm::always(invocation_step("Success", "Success", "hello\n", ""));
-    let cli = Cli::new(&fake.url());
-    let out = run(cli
+    let out = run(Cli::new(&fake.url())
         .cmd()
         .env("SSMRES_OUTPUT", "yaml")
         .arg("get")
         .args(ids()));
-    assert_exit(&out, 2);
-    check!(out, out.stdout.is_empty());
-    let line = assert_single_stderr_line(&out);
+    let line = assert_error(&out, 2);
     assert!(line.contains("yaml"), "stderr: {line:?}");
     fake.assert_untouched();
 }
@@ -660,10 +590,10 @@ fn invalid_ssmres_output_is_a_usage_error_naming_the_value() {
 fn bad_global_variables_never_break_an_explicit_flag() {
     let fake = FakeSsm::always(invocation_step("Success", "Success", "hello\n", ""));
     let cli = Cli::new(&fake.url());
-    let out = run(cli
-        .cmd()
-        .env("SSMRES_PROVIDER", "azure")
-        .env("SSMRES_OUTPUT", "yaml")
+    let mut cmd = cli.cmd();
+    let bad = [("SSMRES_PROVIDER", "azure"), ("SSMRES_OUTPUT", "yaml")];
+    let out = run(cmd
+        .envs(bad)
         .args(["--provider", "aws", "-o", "text", "get"])
         .args(ids()));
     assert_exit(&out, 0);
@@ -691,8 +621,11 @@ fn bad_global_variables_never_break_an_explicit_flag() {
 /// Neither `man` nor `completions` prints results: a bad SSMRES_OUTPUT does not stop them.
 #[test]
 fn man_and_completions_ignore_ssmres_output() {
-    for args in [&["man"][..], &["completions", "bash"]] {
-        let out = run(offline().bare().env("SSMRES_OUTPUT", "yaml").args(args));
+    for args in ["man", "completions bash"] {
+        let out = run(offline()
+            .bare()
+            .env("SSMRES_OUTPUT", "yaml")
+            .args(args.words()));
         assert_exit(&out, 0);
         assert!(!out.stdout.is_empty(), "{args:?}");
     }
@@ -724,7 +657,7 @@ fn a_bad_wait_variable_is_named_in_the_error() {
 #[test]
 fn ssmres_timeout_ends_a_wait() {
     let fake = in_progress_forever();
-    let (out, took, arrived) = wait_with_env(&fake, &[("SSMRES_TIMEOUT", "1s")], &FAST_POLL);
+    let (out, took, arrived) = wait_with_env(&fake, &[("SSMRES_TIMEOUT", "1s")], FAST_POLL);
     assert_exit(&out, 4);
     assert_eq!(stdout_json(&out)["Status"], "InProgress");
     let line = assert_single_stderr_line(&out);
@@ -742,9 +675,8 @@ fn ssmres_timeout_ends_a_wait() {
 #[test]
 fn timeout_flag_wins_over_ssmres_timeout() {
     let fake = in_progress_forever();
-    let mut args = FAST_POLL.to_vec();
-    args.extend(["--timeout", "2s"]);
-    let (out, took, _) = wait_with_env(&fake, &[("SSMRES_TIMEOUT", "1s")], &args);
+    let args = format!("{} --timeout 2s", FAST_POLL.join(" "));
+    let (out, took, _) = wait_with_env(&fake, &[("SSMRES_TIMEOUT", "1s")], args);
     assert_exit(&out, 4);
     let line = assert_single_stderr_line(&out);
     assert!(
@@ -760,21 +692,19 @@ fn timeout_flag_wins_over_ssmres_timeout() {
 #[test]
 fn ssmres_timeout_satisfies_cancel_on_timeout() {
     // Without any timeout, --cancel-on-timeout is refused before any call.
-    let fake = FakeMulti::start(MultiWorld::one(MultiInstance::single(
-        INSTANCE_ID,
-        StepSpec::new("x").never_ends(),
-    )));
+    let never = MultiInstance::single(INSTANCE_ID, StepSpec::new("x").never_ends());
+    let fake = FakeMulti::start(MultiWorld::one(never));
     let cli = Cli::new(&fake.url());
-    let mut args = vec!["wait", "--command-id", CMD_ID, "--instance-id", INSTANCE_ID];
-    args.extend(FAST_POLL);
-    args.extend(["--cancel-on-timeout", "-o", "json"]);
-    let out = run(cli.cmd().args(&args));
-    assert_exit(&out, 2);
+    let args = format!(
+        "wait --command-id {CMD_ID} --instance-id {INSTANCE_ID} {} --cancel-on-timeout -o json",
+        FAST_POLL.join(" ")
+    );
+    assert_exit(&run(cli.cmd().args(args.words())), 2);
     fake.assert_untouched();
 
     // With SSMRES_TIMEOUT it is accepted, and the timeout it sets cancels.
     let started = Instant::now();
-    let out = run(cli.cmd().env("SSMRES_TIMEOUT", "1s").args(&args));
+    let out = run(cli.cmd().env("SSMRES_TIMEOUT", "1s").args(args.words()));
     let took = started.elapsed();
     assert_exit(&out, 4);
     check_eq!(
@@ -797,18 +727,17 @@ const FAST_ENV: [(&str, &str); 2] = [
     ("SSMRES_MIN_INTERVAL", "20ms"),
     ("SSMRES_MAX_INTERVAL", "100ms"),
 ];
-const SLOW_FLAGS: [&str; 4] = ["--min-interval", "300ms", "--max-interval", "300ms"];
 
 /// Polls 300 ms apart for 2 s: at most 8 (7 and the last look at the deadline), never closer
 /// than 300 ms, and not the default's 500 ms and more (the median gap: a busy machine may
 /// stretch a few).
 #[track_caller]
 fn assert_polls_300ms_apart(out: &Output, arrived: &[Duration]) {
+    let n = arrived.len();
     check!(
         out,
-        (3..=8).contains(&arrived.len()),
-        "{} polls in 2 s 300 ms apart: {arrived:?}",
-        arrived.len()
+        (3..=8).contains(&n),
+        "{n} polls in 2 s 300 ms apart: {arrived:?}"
     );
     let mut gaps = regular_gaps(arrived);
     assert!(
@@ -837,15 +766,15 @@ fn assert_faster_than_the_default(arrived: &[Duration], what: &str) {
 #[test]
 fn ssmres_intervals_space_the_polls_and_the_interval_flags_win_over_them() {
     // (variables, flags, polls 300 ms apart rather than faster than the default allows)
+    let fast = FAST_POLL.join(" ");
     for (env, flags, slow) in [
-        (&SLOW_ENV, &[][..], true),
-        (&FAST_ENV, &[], false),
-        (&SLOW_ENV, &FAST_POLL[..], false),
-        (&FAST_ENV, &SLOW_FLAGS[..], true),
+        (&SLOW_ENV, "", true),
+        (&FAST_ENV, "", false),
+        (&SLOW_ENV, fast.as_str(), false),
+        (&FAST_ENV, "--min-interval 300ms --max-interval 300ms", true),
     ] {
         let fake = in_progress_forever();
-        let args = [flags, &["--timeout", "2s"]].concat();
-        let (out, _, arrived) = wait_with_env(&fake, env, &args);
+        let (out, _, arrived) = wait_with_env(&fake, env, format!("{flags} --timeout 2s"));
         assert_exit(&out, 4);
         if slow {
             assert_polls_300ms_apart(&out, &arrived);
@@ -862,12 +791,8 @@ fn ssmres_intervals_space_the_polls_and_the_interval_flags_win_over_them() {
 #[test]
 fn ssmres_not_found_grace_ends_a_wait_for_an_invisible_invocation() {
     let fake = FakeSsm::always(Step::not_found());
-    let (out, took, arrived) =
-        wait_with_env(&fake, &[("SSMRES_NOT_FOUND_GRACE", "1s")], &FAST_POLL);
-    assert_exit(&out, 3);
-    check!(out, out.stdout.is_empty());
-    let line = assert_single_stderr_line(&out);
-    assert!(line.starts_with("error:"), "stderr: {line:?}");
+    let (out, took, arrived) = wait_with_env(&fake, &[("SSMRES_NOT_FOUND_GRACE", "1s")], FAST_POLL);
+    assert_error(&out, 3);
     assert!(
         took >= Duration::from_millis(950),
         "SSMRES_NOT_FOUND_GRACE=1s took {took:?}"
@@ -878,14 +803,11 @@ fn ssmres_not_found_grace_ends_a_wait_for_an_invisible_invocation() {
 #[test]
 fn not_found_grace_flag_wins_over_ssmres_not_found_grace() {
     let fake = FakeSsm::always(Step::not_found());
-    let mut args = FAST_POLL.to_vec();
-    args.extend(["--not-found-grace", "3s"]);
-    let (out, took, _) = wait_with_env(&fake, &[("SSMRES_NOT_FOUND_GRACE", "1s")], &args);
+    let args = format!("{} --not-found-grace 3s", FAST_POLL.join(" "));
+    let (out, took, _) = wait_with_env(&fake, &[("SSMRES_NOT_FOUND_GRACE", "1s")], args);
     assert_exit(&out, 3);
-    assert!(
-        took >= Duration::from_millis(2950),
-        "--not-found-grace 3s over SSMRES_NOT_FOUND_GRACE=1s took {took:?}"
-    );
+    let over = "--not-found-grace 3s over SSMRES_NOT_FOUND_GRACE=1s";
+    assert!(took >= Duration::from_millis(2950), "{over} took {took:?}");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -894,29 +816,30 @@ fn not_found_grace_flag_wins_over_ssmres_not_found_grace() {
 
 #[test]
 fn ssmres_provider_chooses_what_get_help_shows() {
-    let cli = offline();
-    let out = run(cli
-        .bare()
-        .env("SSMRES_PROVIDER", "aliyun")
-        .args(["get", "--help"]));
+    let aliyun = |args: &str| {
+        run(offline()
+            .bare()
+            .env("SSMRES_PROVIDER", "aliyun")
+            .args(args.words()))
+    };
+    let out = aliyun("get --help");
     assert_exit(&out, 0);
     let usage = usage_line(&out);
-    check!(out, usage.contains("--invoke-id <ID>"));
-    check!(out, !usage.contains("--command-id"));
+    check!(
+        out,
+        usage.contains("--invoke-id <ID>") && !usage.contains("--command-id")
+    );
 
     for args in [
-        &["--provider", "aws", "get", "--help"][..],
-        &["get", "--provider", "aws", "--help"],
-        &["get", "--provider=aws", "--help"],
+        "--provider aws get --help",
+        "get --provider aws --help",
+        "get --provider=aws --help",
     ] {
-        let out = run(cli.bare().env("SSMRES_PROVIDER", "aliyun").args(args));
+        let out = aliyun(args);
         assert_exit(&out, 0);
         let usage = usage_line(&out);
-        check!(
-            out,
-            usage.contains("--command-id <ID>") && usage.contains("--instance-id <ID>"),
-            "{args:?}"
-        );
+        let aws = usage.contains("--command-id <ID>") && usage.contains("--instance-id <ID>");
+        check!(out, aws, "{args:?}");
         check!(
             out,
             !stdout_str(&out).contains("--invoke-id"),
