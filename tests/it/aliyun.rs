@@ -181,20 +181,13 @@ fn ids_of(results: &[Value]) -> Vec<String> {
 #[track_caller]
 fn assert_results_as_sent(out: &Output, expected: &[Value]) {
     let printed = printed_results(out);
-    check_eq!(
-        out,
-        ids_of(&printed),
-        ids_of(expected),
-        "results (in API order)"
-    );
+    let why = "results (in API order)";
+    check_eq!(out, ids_of(&printed), ids_of(expected), "{why}");
     for (got, want) in printed.iter().zip(expected) {
         for (key, value) in want.as_object().unwrap() {
             let id = &want["InstanceId"];
-            assert_eq!(
-                got.get(key),
-                Some(value),
-                "field {key} of {id}\nprinted: {got:#}"
-            );
+            let why = format!("field {key} of {id}\nprinted: {got:#}");
+            assert_eq!(got.get(key), Some(value), "{why}");
         }
     }
 }
@@ -212,12 +205,8 @@ fn assert_four_space_json(out: &Output) {
 #[track_caller]
 fn only_request(fake: &FakeEcs, out: &Output) -> Recorded {
     let requests = fake.requests();
-    check_eq!(
-        out,
-        requests.len(),
-        1,
-        "expected exactly one request, got {requests:#?}"
-    );
+    let why = format!("expected exactly one request, got {requests:#?}");
+    check_eq!(out, requests.len(), 1, "{why}");
     requests.into_iter().next().unwrap()
 }
 
@@ -553,11 +542,8 @@ fn fake_serves_pages_rounds_filters_and_faults() {
     );
     assert!(pages.iter().all(|p| p.round == 1));
     let all: Vec<String> = pages.iter().flat_map(|p| p.instance_ids()).collect();
-    assert_eq!(
-        all,
-        (0..23).map(instance_id).collect::<Vec<_>>(),
-        "API order"
-    );
+    let why = "API order";
+    assert_eq!(all, (0..23).map(instance_id).collect::<Vec<_>>(), "{why}");
     assert_eq!(fake.rounds(), 1);
 
     // Call 5 is throttled (and is round 2).
@@ -665,10 +651,8 @@ fn get_sends_one_correctly_signed_request_with_the_contract_parameters() {
     assert!(!r.param("SignatureNonce").unwrap().is_empty());
     let sent = r.param("Timestamp").unwrap();
     let ts = parse_timestamp(sent).expect("YYYY-MM-DDThh:mm:ssZ");
-    assert!(
-        (ts - fake_ecs::now_epoch()).abs() <= 60,
-        "Timestamp {sent} is not the current UTC time"
-    );
+    let why = format!("Timestamp {sent} is not the current UTC time");
+    assert!((ts - fake_ecs::now_epoch()).abs() <= 60, "{why}");
     // The signature, recomputed here from what was received.
     let recomputed = signature(ACCESS_KEY_SECRET, &string_to_sign("GET", &r.params));
     assert_eq!(r.param("Signature"), Some(recomputed.as_str()));
@@ -949,11 +933,8 @@ fn dropped_output_is_reported_in_every_mode() {
         assert_stderr_line_with(&out, &["warning", &cut, "output truncated by 1234 bytes"]);
         assert_stderr_line_with(&out, &["warning", &in_oss, "output truncated by 99 bytes"]);
         let complete = stderr_str(&out).contains(&instance_id(3));
-        check!(
-            out,
-            !complete,
-            "-o {mode}: no warning for the complete output"
-        );
+        let why = format!("-o {mode}: no warning for the complete output");
+        check!(out, !complete, "{why}");
         if mode == "json" {
             let printed = printed_results(&out);
             let dropped: Vec<&Value> = printed.iter().map(|r| &r["Dropped"]).collect();
@@ -996,10 +977,8 @@ fn table_has_the_columns_a_section_per_instance_and_no_raw_escape() {
         (&empty, "Success"),
     ] {
         let row = |l: &&str| l.contains(id.as_str()) && l.contains(status) && !l.contains("──");
-        assert!(
-            stdout.lines().any(|l| row(&l)),
-            "no row for {id} {status}\n{stdout}"
-        );
+        let why = format!("no row for {id} {status}\n{stdout}");
+        assert!(stdout.lines().any(|l| row(&l)), "{why}");
     }
     assert!(
         stdout.contains("ExitCodeNonzero: exit code is not zero"),
@@ -1044,12 +1023,8 @@ fn text_mode_has_headers_for_several_results_and_bare_output_for_one() {
     check_eq!(out, String::from_utf8_lossy(&out.stdout), both);
 
     let (_, out) = got(world(), 0, &format!("--instance-id {b} -o text"));
-    check_eq!(
-        out,
-        out.stdout,
-        b"no newline at the end",
-        "exactly the output"
-    );
+    let why = "exactly the output";
+    check_eq!(out, out.stdout, b"no newline at the end", "{why}");
 
     // wait with one --instance-id: the output alone too.
     let (_, out) = waited(world(), 0, &format!("--instance-id {a} -o text"));
@@ -1501,11 +1476,8 @@ fn wait_times_out_with_exit_4_and_the_last_results() {
         .last()
         .unwrap_or_default()
         .to_owned();
-    check!(
-        out,
-        last.starts_with("error: timed out after"),
-        "last stderr line: {last:?}"
-    );
+    let why = format!("last stderr line: {last:?}");
+    check!(out, last.starts_with("error: timed out after"), "{why}");
 }
 
 #[test]
@@ -1515,10 +1487,8 @@ fn wait_waits_for_results_that_appear_within_the_grace() {
         .timeline(&[(4, "Running"), (6, "Success")]);
     let (fake, out) = waited(World::single([late]), 0, "--not-found-grace 10s -o json");
     let pages = fake.served_pages();
-    assert!(
-        pages.iter().take(3).all(|p| p.results.is_empty()),
-        "the first rounds had no result"
-    );
+    let why = "the first rounds had no result";
+    assert!(pages.iter().take(3).all(|p| p.results.is_empty()), "{why}");
     assert_eq!(fake.rounds(), 6);
     assert_eq!(printed_statuses(&out), ["Success"]);
 }
@@ -1565,12 +1535,8 @@ fn wait_keeps_polling_a_periodic_run_until_it_shows_scheduled() {
         .timeline(&[(1, "Running"), (3, "Scheduled")])
         .repeats(3);
     let (fake, out) = waited(World::single([periodic]), 2, "-o json");
-    check_eq!(
-        out,
-        fake.rounds(),
-        3,
-        "wait stops when Scheduled shows, not before"
-    );
+    let why = "wait stops when Scheduled shows, not before";
+    check_eq!(out, fake.rounds(), 3, "{why}");
     assert_eq!(printed_statuses(&out), ["Scheduled"]);
     assert_eq!(printed_results(&out)[0]["Repeats"], 3);
 }
@@ -1702,11 +1668,8 @@ fn list_status_is_sent_in_the_canonical_case() {
             format!("list --invoke-id {INVOKE_ID} --status {given} -o json"),
         );
         let r = only_request(&fake, &out);
-        assert_eq!(
-            r.param("InvokeRecordStatus"),
-            Some(sent),
-            "--status {given}"
-        );
+        let why = format!("--status {given}");
+        assert_eq!(r.param("InvokeRecordStatus"), Some(sent), "{why}");
         assert_eq!(r.status, Some(200), "--status {given}: {r:#?}");
     }
 }

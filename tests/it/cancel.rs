@@ -153,22 +153,13 @@ fn ctrl_c_cancels_what_is_waited_on_shows_cancelled_and_exits_130() {
         let (done, took) = interrupt_in_round_2(&fake, run);
         let out = &done.out;
         assert_exit(out, 130);
-        check_eq!(
-            out,
-            cancels(&fake),
-            [cancel],
-            "one CancelCommand for {named:?}"
-        );
+        let why = format!("one CancelCommand for {named:?}");
+        check_eq!(out, cancels(&fake), [cancel], "{why}");
         assert_cancel_reported(out, "Cancelled");
-        check!(
-            out,
-            polls_after_cancel(&fake) >= 1,
-            "a poll after the cancel"
-        );
-        assert!(
-            took < AFTER_CANCEL,
-            "polls a few seconds at most after the cancel: took {took:?}"
-        );
+        let why = "a poll after the cancel";
+        check!(out, polls_after_cancel(&fake) >= 1, "{why}");
+        let why = format!("polls a few seconds at most after the cancel: took {took:?}");
+        assert!(took < AFTER_CANCEL, "{why}");
     }
 }
 
@@ -195,15 +186,11 @@ fn a_cancel_that_does_not_take_is_watched_a_few_seconds_at_most() {
     assert_exit(&done.out, 130);
     check_eq!(done.out, fake.cancel_requests().len(), 1);
     assert_cancel_reported(&done.out, "Cancelling");
-    assert!(
-        took < AFTER_CANCEL,
-        "at most about 5 s of polling after the cancel: took {took:?}"
-    );
+    let why = format!("at most about 5 s of polling after the cancel: took {took:?}");
+    assert!(took < AFTER_CANCEL, "{why}");
     let polls = polls_after_cancel(&fake);
-    assert!(
-        polls >= 2,
-        "kept polling for the state after the cancel ({polls} polls)"
-    );
+    let why = format!("kept polling for the state after the cancel ({polls} polls)");
+    assert!(polls >= 2, "{why}");
 }
 
 #[test]
@@ -222,23 +209,16 @@ fn ctrl_c_on_a_named_set_of_51_cancels_in_batches_of_at_most_50() {
     let out = run.finish().out;
     assert_exit(&out, 130);
     let sent = fake.cancel_requests();
-    check_eq!(
-        out,
-        sent.len(),
-        2,
-        "two CancelCommand calls for 51 instances: {sent:?}"
-    );
+    let why = format!("two CancelCommand calls for 51 instances: {sent:?}");
+    check_eq!(out, sent.len(), 2, "{why}");
     let mut covered: Vec<String> = Vec::new();
     for body in &sent {
         assert_eq!(body["CommandId"], CMD_ID, "{body:?}");
         let batch = body["InstanceIds"]
             .as_array()
             .expect("InstanceIds named in each call");
-        assert!(
-            !batch.is_empty() && batch.len() <= 50,
-            "a batch of {} instances",
-            batch.len()
-        );
+        let why = format!("a batch of {} instances", batch.len());
+        assert!(!batch.is_empty() && batch.len() <= 50, "{why}");
         covered.extend(
             batch
                 .iter()
@@ -246,16 +226,10 @@ fn ctrl_c_on_a_named_set_of_51_cancels_in_batches_of_at_most_50() {
         );
     }
     let unique: BTreeSet<&String> = covered.iter().collect();
-    assert_eq!(
-        unique.len(),
-        covered.len(),
-        "no instance twice: {covered:?}"
-    );
-    assert_eq!(
-        unique,
-        ids.iter().collect::<BTreeSet<_>>(),
-        "every named instance cancelled"
-    );
+    let why = format!("no instance twice: {covered:?}");
+    assert_eq!(unique.len(), covered.len(), "{why}");
+    let why = "every named instance cancelled";
+    assert_eq!(unique, ids.iter().collect::<BTreeSet<_>>(), "{why}");
     assert_cancel_reported(&out, "Cancelled");
 }
 
@@ -278,11 +252,8 @@ fn timeout_with_cancel_on_timeout_cancels_shows_cancelled_and_exits_4() {
         assert_exit(&done.out, 4);
         check_eq!(done.out, cancels(&fake), [cancel]);
         assert_cancel_reported(&done.out, "Cancelled");
-        check!(
-            done.out,
-            polls_after_cancel(&fake) >= 1,
-            "a poll after the cancel"
-        );
+        let why = "a poll after the cancel";
+        check!(done.out, polls_after_cancel(&fake) >= 1, "{why}");
         // Not before the deadline.
         assert!(done.took >= Duration::from_secs(1), "took {:?}", done.took);
     }
@@ -298,11 +269,8 @@ fn without_cancel_on_interrupt_ctrl_c_cancels_nothing() {
         assert_exit(&done.out, 130);
         assert!(took < Duration::from_secs(5), "{extra:?}: took {took:?}");
         // A CancelCommand would have been answered, and so logged, before the exit.
-        check!(
-            done.out,
-            fake.cancel_requests().is_empty(),
-            "{extra:?}: nothing cancelled"
-        );
+        let why = format!("{extra:?}: nothing cancelled");
+        check!(done.out, fake.cancel_requests().is_empty(), "{why}");
     }
 }
 
@@ -322,11 +290,8 @@ fn without_cancel_on_timeout_a_timeout_cancels_nothing() {
             let fake = FakeMulti::start(world);
             let out = aws_wait(&fake, &instances, extra).finish().out;
             assert_exit(&out, 4);
-            check!(
-                out,
-                fake.cancel_requests().is_empty(),
-                "{extra:?} {instances:?}: nothing cancelled"
-            );
+            let why = format!("{extra:?} {instances:?}: nothing cancelled");
+            check!(out, fake.cancel_requests().is_empty(), "{why}");
         }
     }
 }
@@ -374,20 +339,12 @@ fn assert_one_stop(fake: &FakeEcs, instances: &[&str], out: &Output) {
         .filter(|(k, _)| k.starts_with("InstanceId."))
         .map(|(_, v)| v.as_str())
         .collect();
-    assert_eq!(
-        stopped,
-        instances.iter().copied().collect(),
-        "{:?}",
-        stop.params
-    );
+    let why = format!("{:?}", stop.params);
+    assert_eq!(stopped, instances.iter().copied().collect(), "{why}");
     // Numbered from 1 without gaps.
     for n in 1..=instances.len() {
-        assert_eq!(
-            stop.count(&format!("InstanceId.{n}")),
-            1,
-            "{:?}",
-            stop.params
-        );
+        let why = format!("{:?}", stop.params);
+        assert_eq!(stop.count(&format!("InstanceId.{n}")), 1, "{why}");
     }
 }
 

@@ -192,10 +192,8 @@ fn missing_required_ids_are_rejected_naming_them() {
     ] {
         // The one line says what is missing, not just that something is.
         let line = assert_rejected(args.as_str());
-        assert!(
-            line.contains(missing),
-            "{args}: stderr should name {missing}: {line:?}"
-        );
+        let why = format!("{args}: stderr should name {missing}: {line:?}");
+        assert!(line.contains(missing), "{why}");
     }
     // Both missing: both named on the one line.
     let line = assert_rejected("get");
@@ -380,8 +378,6 @@ fn a_mistyped_flag_or_subcommand_gets_its_tip_on_the_one_line() {
         "the problem and the tip, on one line: {line:?}"
     );
     let line = assert_rejected("wiat");
-    assert!(
-        line.contains("wiat") && line.contains("wait"),
-        "the line should name the typo and suggest `wait`: {line:?}"
-    );
+    let why = format!("the line should name the typo and suggest `wait`: {line:?}");
+    assert!(line.contains("wiat") && line.contains("wait"), "{why}");
 }

@@ -27,10 +27,8 @@ fn checked_in_completions_match_the_cli() {
         assert_exit(&out, 0);
         let path = format!("{}/completions/{file}", env!("CARGO_MANIFEST_DIR"));
         let kept = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-        assert!(
-            kept == out.stdout,
-            "completions/{file} is out of date: run scripts/gen-completions"
-        );
+        let why = format!("completions/{file} is out of date: run scripts/gen-completions");
+        assert!(kept == out.stdout, "{why}");
     }
 }
 

@@ -178,18 +178,12 @@ fn keys_and_session_tokens_never_appear_even_with_vvv() {
         let all = String::from_utf8_lossy(&[out.stdout.as_slice(), out.stderr.as_slice()].concat())
             .into_owned();
         assert!(!all.contains(SECRET), "secret key leaked in {format} mode");
-        assert!(
-            !all.contains(TOKEN),
-            "session token leaked in {format} mode"
-        );
-        assert!(
-            !all.contains(&TOKEN[..20]),
-            "part of the session token leaked"
-        );
-        assert!(
-            stderr_str(&out).contains("DEBUG"),
-            "-vvv does print diagnostics"
-        );
+        let why = format!("session token leaked in {format} mode");
+        assert!(!all.contains(TOKEN), "{why}");
+        let why = "part of the session token leaked";
+        assert!(!all.contains(&TOKEN[..20]), "{why}");
+        let why = "-vvv does print diagnostics";
+        assert!(stderr_str(&out).contains("DEBUG"), "{why}");
     }
     // The token did reach the service: it is sent, just never shown.
     assert_eq!(fake.calls()[0].header("x-amz-security-token"), Some(TOKEN));

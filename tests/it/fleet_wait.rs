@@ -60,12 +60,8 @@ fn waited(timeline: &Timeline, code: i32, args: impl Args) -> (FakeSsm, Output) 
 /// GetCommandInvocation was called once for each of them and for no one else.
 #[track_caller]
 fn assert_json_of(fake: &FakeSsm, out: &Output, timeline: &Timeline, ids: &[String]) {
-    check_eq!(
-        out,
-        stdout_str(out),
-        expected_json(timeline, ids),
-        "the JSON array byte for byte"
-    );
+    let why = "the JSON array byte for byte";
+    check_eq!(out, stdout_str(out), expected_json(timeline, ids), "{why}");
     assert_get_once_each(fake, ids, out);
 }
 
@@ -108,18 +104,11 @@ fn assert_get_once_each(fake: &FakeSsm, ids: &[String], out: &Output) {
         .iter()
         .map(|c| c.instance_id().unwrap_or("<none>").to_owned())
         .collect();
-    check_eq!(
-        out,
-        sorted(&asked),
-        sorted(ids),
-        "GetCommandInvocation calls, by instance"
-    );
+    let why = "GetCommandInvocation calls, by instance";
+    check_eq!(out, sorted(&asked), sorted(ids), "{why}");
     for c in &gets {
-        assert_eq!(
-            c.body["CommandId"], CMD_ID,
-            "GetCommandInvocation body {}",
-            c.body
-        );
+        let why = format!("GetCommandInvocation body {}", c.body);
+        assert_eq!(c.body["CommandId"], CMD_ID, "{why}");
     }
 }
 
@@ -160,11 +149,8 @@ fn assert_round_budget(fake: &FakeSsm, timeline: &Timeline) {
             .filter(|c| c.is(LIST_COMMAND_INVOCATIONS))
             .count();
         if round == 0 {
-            assert_eq!(
-                list_calls(calls),
-                0,
-                "list calls before the first ListCommands: {calls:#?}"
-            );
+            let why = format!("list calls before the first ListCommands: {calls:#?}");
+            assert_eq!(list_calls(calls), 0, "{why}");
         } else if calls.first().and_then(command_of).is_none() {
             assert_eq!(
                 listings, 0,
@@ -177,10 +163,8 @@ fn assert_round_budget(fake: &FakeSsm, timeline: &Timeline) {
                 .div_ceil(LIST_PAGE_SIZE)
                 .max(1);
             let made = list_calls(calls);
-            assert!(
-                made <= 1 + pages,
-                "round {round}: {made} list calls (at most 1 + {pages})"
-            );
+            let why = format!("round {round}: {made} list calls (at most 1 + {pages})");
+            assert!(made <= 1 + pages, "{why}");
         }
     }
 }
@@ -201,12 +185,8 @@ fn assert_plain_listings(fake: &FakeSsm) {
             "listing body {}",
             c.body
         );
-        assert_ne!(
-            c.body.get("Details"),
-            Some(&Value::Bool(true)),
-            "no details while polling: {}",
-            c.body
-        );
+        let why = format!("no details while polling: {}", c.body);
+        assert_ne!(c.body.get("Details"), Some(&Value::Bool(true)), "{why}");
     }
 }
 
@@ -246,19 +226,14 @@ fn hundreds_of_invocations_all_succeed_into_one_sorted_json_array() {
     let all = timeline.instance_ids();
     let (fake, out) = waited(&timeline, 0, "-o json");
     check!(out, out.stderr.is_empty(), "nothing on stderr in a pipe");
-    assert_eq!(
-        array_field(&out, "InstanceId"),
-        sorted(&all),
-        "sorted by InstanceId, each once"
-    );
+    let why = "sorted by InstanceId, each once";
+    assert_eq!(array_field(&out, "InstanceId"), sorted(&all), "{why}");
     // Each object is the GetCommandInvocation response (full output, not the listing's 2,500
     // characters), the array laid out as the aws CLI lays it out.
     assert_json_of(&fake, &out, &timeline, &all);
     let at_once = fake.max_in_flight(GET_COMMAND_INVOCATION);
-    assert!(
-        at_once <= 8,
-        "{at_once} GetCommandInvocation calls at once (at most 8)"
-    );
+    let why = format!("{at_once} GetCommandInvocation calls at once (at most 8)");
+    assert!(at_once <= 8, "{why}");
     assert_plain_listings(&fake);
     assert_round_budget(&fake, &timeline);
 }
@@ -286,10 +261,8 @@ fn each_object_of_the_array_is_what_get_prints() {
             .collect();
         let indented = indented.trim_end_matches('\n');
         let get = stdout_str(&got);
-        assert!(
-            text.contains(indented),
-            "`get -o json` for {id}, indented, is not in the array\n{get}\n{text}"
-        );
+        let why = format!("`get -o json` for {id}, indented, is not in the array\n{get}\n{text}");
+        assert!(text.contains(indented), "{why}");
     }
     assert_eq!(fake.count(GET_COMMAND_INVOCATION), gets_before + 3);
 }
@@ -341,11 +314,8 @@ fn late_targets_are_waited_for_and_each_reported_once() {
                 .map(|l| id(l).as_str().unwrap_or("<none>").to_owned())
                 .collect()
         };
-        assert_eq!(
-            sorted(&got),
-            sorted(&all),
-            "-o {format}: every invocation, once"
-        );
+        let why = format!("-o {format}: every invocation, once");
+        assert_eq!(sorted(&got), sorted(&all), "{why}");
         // Not before the command itself turned Success (round 13).
         let ended = fake.count(LIST_COMMANDS);
         assert!(
@@ -409,12 +379,8 @@ fn a_throttled_page_mid_round_loses_and_duplicates_nothing() {
     let (out, took) = run_fleet(&fake, &[("AWS_MAX_ATTEMPTS", "2")], "-o json");
     assert_exit(&out, 0);
     let faulted = fake.calls().iter().filter(|c| c.faulted).count();
-    check_eq!(
-        out,
-        faulted,
-        1,
-        "the throttled page was asked for in round 6"
-    );
+    let why = "the throttled page was asked for in round 6";
+    check_eq!(out, faulted, 1, "{why}");
     // Each invocation once.
     assert_json_of(&fake, &out, &timeline, &timeline.instance_ids());
     // Round 6: pages 1, 2 (throttled), 2 again with the same token, 3.
@@ -423,10 +389,8 @@ fn a_throttled_page_mid_round_loses_and_duplicates_nothing() {
         .map(|c| c.body)
         .collect();
     assert_eq!(round6.len(), 4, "listing requests in round 6: {round6:#?}");
-    assert_eq!(
-        round6[1], round6[2],
-        "the throttled page asked for again as it was"
-    );
+    let why = "the throttled page asked for again as it was";
+    assert_eq!(round6[1], round6[2], "{why}");
     assert!(took < Duration::from_secs(10), "took {took:?}");
 }
 
@@ -497,10 +461,8 @@ fn mixed_terminal_states_in_a_table_with_totals_from_one_detailed_listing() {
     for m in timeline.members() {
         let (status, details) = m.final_state().unwrap();
         let row = row_of(&text, &m.instance_id);
-        assert!(
-            row.contains(status) && row.contains(details),
-            "row {row:?} shows {status} and {details}\n{text}"
-        );
+        let why = format!("row {row:?} shows {status} and {details}\n{text}");
+        assert!(row.contains(status) && row.contains(details), "{why}");
     }
     // The totals line, by the most precise word the service gave, Success first.
     assert_totals(
@@ -521,10 +483,8 @@ fn mixed_terminal_states_in_a_table_with_totals_from_one_detailed_listing() {
         .collect();
     let last_list_commands = calls.iter().rposition(|c| c.is(LIST_COMMANDS)).unwrap();
     assert_eq!(detailed.len(), 1, "one detailed listing");
-    assert!(
-        detailed[0] > last_list_commands,
-        "the detailed listing comes after the last poll"
-    );
+    let why = "the detailed listing comes after the last poll";
+    assert!(detailed[0] > last_list_commands, "{why}");
     let last = calls[detailed[0] + 1..]
         .iter()
         .all(|c| !c.is(LIST_COMMAND_INVOCATIONS));
@@ -537,25 +497,18 @@ fn mixed_terminal_states_in_a_table_with_totals_from_one_detailed_listing() {
 fn sections_by_instance(text: &str, timeline: &Timeline, stream: &str) -> HashMap<String, String> {
     let mut by_instance = HashMap::new();
     for (header, content) in sections(text) {
-        assert!(
-            !header.is_empty(),
-            "{stream}: text before the first header: {content:?}\n{text}"
-        );
+        let why = format!("{stream}: text before the first header: {content:?}\n{text}");
+        assert!(!header.is_empty(), "{why}");
         let m = (timeline.members().iter())
             .find(|m| header.starts_with(&format!("== {} · ", m.instance_id)));
         let m =
             m.unwrap_or_else(|| panic!("{stream}: header {header:?} names no instance\n{text}"));
         let (status, _) = m.final_state().unwrap();
-        assert!(
-            header.contains(status),
-            "{stream}: header {header:?} gives the status {status}"
-        );
+        let why = format!("{stream}: header {header:?} gives the status {status}");
+        assert!(header.contains(status), "{why}");
         let twice = by_instance.insert(m.instance_id.clone(), content).is_some();
-        assert!(
-            !twice,
-            "{stream}: two sections for {}\n{text}",
-            m.instance_id
-        );
+        let why = format!("{stream}: two sections for {}\n{text}", m.instance_id);
+        assert!(!twice, "{why}");
     }
     by_instance
 }
@@ -571,16 +524,10 @@ fn text_puts_each_output_under_a_header_on_its_own_stream() {
         // The whole output GetCommandInvocation gives, not the listing's first 2,500 characters.
         let id = &m.instance_id;
         let section = |s: &HashMap<String, String>| s.get(id).cloned().unwrap_or_default();
-        assert_eq!(
-            section(&out_sections),
-            m.stdout,
-            "stdout of {id} under its header\n{stdout}"
-        );
-        assert_eq!(
-            section(&err_sections),
-            m.stderr,
-            "stderr of {id} under its header\n{stderr}"
-        );
+        let why = format!("stdout of {id} under its header\n{stdout}");
+        assert_eq!(section(&out_sections), m.stdout, "{why}");
+        let why = format!("stderr of {id} under its header\n{stderr}");
+        assert_eq!(section(&err_sections), m.stderr, "{why}");
     }
     assert_get_once_each(&fake, &timeline.instance_ids(), &out);
 }
@@ -605,10 +552,8 @@ fn jsonl_streams_each_invocation_as_it_finishes() {
     // The first line is out while the wait goes on: the last node ends only in round 30.
     run.assert_running();
     let round = fake.count(LIST_COMMANDS);
-    assert!(
-        round < 30,
-        "first line {first:?} came only when the wait ended (round {round})"
-    );
+    let why = format!("first line {first:?} came only when the wait ended (round {round})");
+    assert!(round < 30, "{why}");
     let out = run.finish().out;
     assert_exit(&out, 0);
     // In finishing order, each the compact GetCommandInvocation object.
@@ -645,18 +590,15 @@ fn rounds_where_nothing_changed_cost_one_call() {
         if before.is_some() && before == now {
             quiet_rounds += 1;
             let calls = &pair[1];
-            assert_eq!(
-                list_calls(calls),
-                1,
+            let why = format!(
                 "round {}: counts {now:?} as in the round before, yet {calls:#?}",
                 r + 1
             );
+            assert_eq!(list_calls(calls), 1, "{why}");
         }
     }
-    assert!(
-        quiet_rounds >= 8,
-        "only {quiet_rounds} rounds without change"
-    );
+    let why = format!("only {quiet_rounds} rounds without change");
+    assert!(quiet_rounds >= 8, "{why}");
     // Rounds with a change: the ListCommands call and the three pages, no more.
     for round in [1, 2, 3, 9, 16] {
         let listings = rounds[round]
@@ -712,10 +654,8 @@ fn a_named_instance_never_listed_exits_3_after_the_grace() {
     let last = err.lines().last().unwrap_or_default();
     let named = last.starts_with("error:") && last.contains(&stranger);
     assert!(named, "the error names the instance never listed: {err:?}");
-    assert!(
-        took >= Duration::from_millis(500),
-        "grace 500ms, took {took:?}"
-    );
+    let why = format!("grace 500ms, took {took:?}");
+    assert!(took >= Duration::from_millis(500), "{why}");
 }
 
 #[test]
@@ -725,11 +665,8 @@ fn one_instance_id_keeps_the_single_invocation_wait() {
     let i0 = fleet_instance_id(0);
     let (fake, out) = waited(&timeline, 0, format!("--instance-id {i0} -o json"));
     let body = timeline.member(&i0).unwrap().final_get_body();
-    assert_eq!(
-        stdout_str(&out),
-        printed(&body),
-        "one object, as `get` prints it"
-    );
+    let why = "one object, as `get` prints it";
+    assert_eq!(stdout_str(&out), printed(&body), "{why}");
     check!(
         out,
         fake.calls().iter().all(|c| c.is(GET_COMMAND_INVOCATION))
@@ -759,10 +696,8 @@ fn timeout_with_a_member_that_never_finishes_exits_4_with_what_finished() {
         &timeline,
         &[fleet_instance_id(0), fleet_instance_id(1)],
     );
-    assert!(
-        took >= Duration::from_millis(950),
-        "--timeout 1s took {took:?}"
-    );
+    let why = format!("--timeout 1s took {took:?}");
+    assert!(took >= Duration::from_millis(950), "{why}");
 }
 
 #[test]
@@ -778,15 +713,10 @@ fn a_command_never_visible_exits_3_after_the_grace() {
         let fake = FakeSsm::with_timeline(timeline);
         let (out, took) = run_fleet(&fake, &[], "--not-found-grace 400ms -o json");
         assert_error(&out, 3);
-        assert!(
-            took >= Duration::from_millis(400),
-            "InvalidCommandId {invalid_id}: grace 400ms, took {took:?}"
-        );
-        check!(
-            out,
-            fake.count(LIST_COMMANDS) >= 2,
-            "it kept looking during the grace"
-        );
+        let why = format!("InvalidCommandId {invalid_id}: grace 400ms, took {took:?}");
+        assert!(took >= Duration::from_millis(400), "{why}");
+        let why = "it kept looking during the grace";
+        check!(out, fake.count(LIST_COMMANDS) >= 2, "{why}");
         let only = fake.calls().iter().all(|c| c.is(LIST_COMMANDS));
         assert!(only, "nothing to list while the command is not visible");
     }

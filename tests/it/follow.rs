@@ -208,10 +208,8 @@ impl Ssm {
                         .is_some_and(|s| s != "InProgress")
             })
         };
-        assert!(
-            self.fake.wait(served),
-            "ssmres did not fetch the end of {instance}"
-        );
+        let why = format!("ssmres did not fetch the end of {instance}");
+        assert!(self.fake.wait(served), "{why}");
     }
 
     /// What GetCommandInvocation answers for `instance` now.
@@ -367,11 +365,8 @@ fn text_prints_lines_while_running_stdout_and_stderr_apart_and_the_tail_after_th
     let done = run.finish();
     let (out_text, err_text) = (joined(&out_lines, None), joined(&err_lines, None));
     assert_output(&done.out, 0, &out_text, &err_text);
-    assert_eq!(
-        ssm.fake.count(LIST_COMMANDS),
-        1,
-        "ListCommands is asked once, for where the output goes"
-    );
+    let why = "ListCommands is asked once, for where the output goes";
+    assert_eq!(ssm.fake.count(LIST_COMMANDS), 1, "{why}");
 }
 
 #[test]
@@ -388,10 +383,8 @@ fn streams_of_later_steps_are_picked_up_and_read_in_creation_order() {
     let build_created = world.stream(group, &build);
     let build_lines: &[&str] = &["build 1", "build 2"];
     world.put(group, &build, build_lines);
-    assert!(
-        fetch_created < build_created,
-        "moto gave the streams creation times {fetch_created} and {build_created}"
-    );
+    let why = format!("moto gave the streams creation times {fetch_created} and {build_created}");
+    assert!(fetch_created < build_created, "{why}");
     let ssm = Ssm::new(cloudwatch(group, true), &[INSTANCE_ID]);
     let mut run = world.follow(&ssm, &[INSTANCE_ID], "-o text");
     run.wait_for(Pipe::Out, "build 2\n");
@@ -433,11 +426,8 @@ fn json_keeps_stdout_the_final_record_while_followed_lines_go_to_stderr() {
     world.put(group, &err, err1);
     run.wait_for(Pipe::Err, "err 1\n");
     run.assert_running();
-    assert!(
-        run.stdout.is_empty(),
-        "stdout is for the result\n{}",
-        run.describe()
-    );
+    let why = format!("stdout is for the result\n{}", run.describe());
+    assert!(run.stdout.is_empty(), "{why}");
 
     let out2: &[&str] = &["out 3"];
     let out_lines = lines_of(&[out1, out2].concat());
@@ -697,11 +687,8 @@ fn without_cloudwatch_output_one_warning_then_an_ordinary_wait() {
         );
 
         let done = run.finish();
-        assert_eq!(
-            warnings(&done.out),
-            [warning.trim_end()],
-            "{mode}: one warning"
-        );
+        let why = format!("{mode}: one warning");
+        assert_eq!(warnings(&done.out), [warning.trim_end()], "{why}");
         if mode == "text" {
             assert_output(
                 &done.out,
@@ -714,11 +701,11 @@ fn without_cloudwatch_output_one_warning_then_an_ordinary_wait() {
             assert_eq!(stdout_json(&done.out), ssm.record(INSTANCE_ID));
             check_eq!(done.out, stderr_str(&done.out), warning);
         }
-        assert!(
-            logs.fake.calls().is_empty(),
+        let why = format!(
             "{mode}: CloudWatch Logs was not asked: {:#?}",
             logs.fake.calls()
         );
+        assert!(logs.fake.calls().is_empty(), "{why}");
         assert_eq!(ssm.fake.count(LIST_COMMANDS), 1, "{mode}");
     }
 }

@@ -101,10 +101,8 @@ fn mixed_text(seed: u64, bytes: usize) -> String {
 /// What GetCommandInvocation returns of a stream the agent cut: its first characters and the
 /// marker, `limit` characters in all.
 fn agent_cut(text: &str, limit: usize) -> String {
-    assert!(
-        text.chars().count() > limit,
-        "the text must be longer than the API's limit"
-    );
+    let why = "the text must be longer than the API's limit";
+    assert!(text.chars().count() > limit, "{why}");
     let mut cut: String = text.chars().take(limit - MARKER.len()).collect();
     cut.push_str(MARKER);
     cut
@@ -591,10 +589,8 @@ fn assert_fallback_warning(line: &str, instance: &str, stream: &str, what: &str,
     };
     let head = format!("warning: {instance}: complete {stream} not read ({what}: {code}");
     let tail = format!("); showing what the service returned (at most {limit} characters)");
-    assert!(
-        line.starts_with(&head) && line.ends_with(&tail),
-        "expected a warning line\n  {head}…{tail}\ngot\n  {line}"
-    );
+    let why = format!("expected a warning line\n  {head}…{tail}\ngot\n  {line}");
+    assert!(line.starts_with(&head) && line.ends_with(&tail), "{why}");
 }
 
 /// Runs `get --full-output` in json and in text against `ssm`, S3 and CloudWatch Logs at the
@@ -628,11 +624,8 @@ impl World {
     fn aws(&self, args: &[&str]) -> String {
         let out = self.moto.aws(args);
         let (line, status) = (args.join(" "), out.status);
-        assert!(
-            status.success(),
-            "aws {line} failed: {status}\n{}",
-            text(&out.stderr)
-        );
+        let why = format!("aws {line} failed: {status}\n{}", text(&out.stderr));
+        assert!(status.success(), "{why}");
         text(&out.stdout)
     }
 
@@ -764,11 +757,8 @@ impl Tripwires {
     #[track_caller]
     fn assert_untouched(&self, what: &str) {
         let connections = (self.0.connections(), self.1.connections());
-        assert_eq!(
-            connections,
-            (0, 0),
-            "{what}: connections to S3 and CloudWatch Logs"
-        );
+        let why = format!("{what}: connections to S3 and CloudWatch Logs");
+        assert_eq!(connections, (0, 0), "{why}");
     }
 }
 
@@ -869,10 +859,8 @@ fn s3_megabytes_wait_prints_the_complete_objects_and_keeps_the_exit_code() {
     // The invocation Failed: wait says so with 1, complete output or not.
     assert_json_is(&out, 1, &with_contents(&t.record, &t.stdout, &t.stderr));
     check!(out, out.stderr.is_empty());
-    assert!(
-        ssm.count(GET_COMMAND_INVOCATION) >= 2,
-        "it polled until the end"
-    );
+    let why = "it polled until the end";
+    assert!(ssm.count(GET_COMMAND_INVOCATION) >= 2, "{why}");
 
     let out = t
         .world
@@ -1491,12 +1479,8 @@ fn a_fleet_wait_carries_every_instance_s_complete_output() {
             assert_eq!(item["StandardErrorContent"], json!(""));
         }
         let ws = warnings(&out);
-        check_eq!(
-            out,
-            ws.len(),
-            1,
-            "{mode}: one warning, for the missing object"
-        );
+        let why = format!("{mode}: one warning, for the missing object");
+        check_eq!(out, ws.len(), 1, "{why}");
         assert_fallback_warning(
             &ws[0],
             &ids[2],
@@ -1688,10 +1672,8 @@ fn on_a_terminal_the_complete_text_is_shown_with_controls_made_visible() {
     assert_exit(&out, 0);
     // The terminal turns each line end into CRLF; raw CRs never reach it.
     let screen = text(&out.stdout).replace("\r\n", "\n");
-    assert!(
-        !screen.contains('\u{fffd}'),
-        "no character was broken between two reads"
-    );
+    let why = "no character was broken between two reads";
+    assert!(!screen.contains('\u{fffd}'), "{why}");
     assert_same_bytes(screen.as_bytes(), shown(&stdout).as_bytes(), "the screen");
 }
 
@@ -1772,12 +1754,8 @@ fn after_stdout_is_closed_stderr_still_gets_its_complete_text() {
         panic!("ssmres did not end after its stdout was closed");
     };
     let status = child.wait().expect("wait for ssmres");
-    assert_eq!(
-        status.code(),
-        Some(0),
-        "{}",
-        text(&stderr[..stderr.len().min(2000)])
-    );
+    let head = text(&stderr[..stderr.len().min(2000)]);
+    assert_eq!(status.code(), Some(0), "{head}");
     assert_same_bytes(&stderr, t.stderr.as_bytes(), "stderr");
 }
 
@@ -1800,10 +1778,8 @@ fn wait_timeout_bounds_the_read_of_an_endpoint_that_never_answers() {
         let run = Ssmres::new(&ssm).env("AWS_ENDPOINT_URL_S3", &hung.url());
         let out = run.run(wait_args(&format!("--timeout 3s --full-output -o {mode}")));
         let took = started.elapsed();
-        assert!(
-            took < Duration::from_secs(20),
-            "{mode}: the read outlived --timeout 3s by far: {took:?}"
-        );
+        let why = format!("{mode}: the read outlived --timeout 3s by far: {took:?}");
+        assert!(took < Duration::from_secs(20), "{why}");
         if mode == "json" {
             assert_json_is(&out, 0, &record);
         } else {

@@ -131,15 +131,10 @@ fn json_round_trips_output_content_byte_exact() {
     let out = run_get(&fake, Some("json"));
     assert_exit(&out, 0);
     let text = stdout_str(&out);
-    check!(
-        out,
-        !text.contains('\x1b') && !text.contains('\r'),
-        "JSON text must escape control characters"
-    );
-    assert!(
-        text.contains("\\u001b") && text.contains("\\r\\n"),
-        "{text}"
-    );
+    let why = "JSON text must escape control characters";
+    check!(out, !text.contains('\x1b') && !text.contains('\r'), "{why}");
+    let escaped = text.contains("\\u001b") && text.contains("\\r\\n");
+    assert!(escaped, "{text}");
     // Non-ASCII stays raw UTF-8.
     assert!(text.contains("héllo ✓ 🚀 naïve"), "{text}");
     let v = stdout_json(&out);
@@ -296,10 +291,8 @@ fn get_access_denied_exits_3_with_the_message() {
     check!(out, out.stdout.is_empty());
     let line = assert_single_stderr_line(&out);
     assert!(line.starts_with("error:"), "stderr: {line:?}");
-    assert!(
-        line.contains(message),
-        "stderr should carry the message: {line:?}"
-    );
+    let why = format!("stderr should carry the message: {line:?}");
+    assert!(line.contains(message), "{why}");
     check_eq!(out, fake.count(GET_COMMAND_INVOCATION), 1);
 }
 

@@ -138,12 +138,8 @@ fn assert_lists_exactly(out: &Output, expected: &[Value], details: bool) {
     let got = invocations_of(out);
     let want: Vec<Value> = expected.iter().map(|r| as_printed(r, details)).collect();
     let (got_ids, want_ids) = (instance_ids(&got), instance_ids(&want));
-    check_eq!(
-        out,
-        got_ids.len(),
-        want_ids.len(),
-        "number of invocations listed"
-    );
+    let why = "number of invocations listed";
+    check_eq!(out, got_ids.len(), want_ids.len(), "{why}");
     assert_eq!(got_ids, want_ids, "invocations listed, in order");
     for (i, (g, w)) in got.iter().zip(&want).enumerate() {
         assert_eq!(g, w, "invocation #{i} ({})", want_ids[i]);
@@ -157,11 +153,8 @@ fn assert_lists_exactly(out: &Output, expected: &[Value], details: bool) {
 fn assert_walked_pages(fake: &FakeSsm, base: &Value, pages: usize) {
     let served = served(fake);
     let numbers: Vec<usize> = served.iter().map(|p| p.page).collect();
-    assert_eq!(
-        numbers,
-        (1..=pages).collect::<Vec<_>>(),
-        "pages served: {served:#?}"
-    );
+    let why = format!("pages served: {served:#?}");
+    assert_eq!(numbers, (1..=pages).collect::<Vec<_>>(), "{why}");
     let requests = fake.calls_to(LIST_COMMAND_INVOCATIONS);
     assert_eq!(requests.len(), pages, "ListCommandInvocations requests");
     let mut token: Option<String> = None;
@@ -403,15 +396,10 @@ fn access_denied_exits_3_with_the_message_after_one_call() {
     let fleet = Fleet::new(fleet_records(10)).fail_page_always(1, Step::access_denied(message));
     let (fake, out) = listed(fleet, 3, "-o json");
     let line = assert_error(&out, 3);
-    assert!(
-        line.contains(message),
-        "stderr should carry the message: {line:?}"
-    );
-    assert_eq!(
-        fake.count(LIST_COMMAND_INVOCATIONS),
-        1,
-        "access denied is not retried"
-    );
+    let why = format!("stderr should carry the message: {line:?}");
+    assert!(line.contains(message), "{why}");
+    let why = "access denied is not retried";
+    assert_eq!(fake.count(LIST_COMMAND_INVOCATIONS), 1, "{why}");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -429,23 +417,16 @@ fn assert_max_items(total: usize, max_items: usize, want_items: usize, want_call
     assert_lists_exactly(&out, &records[..want_items], false);
     let requests = fake.calls_to(LIST_COMMAND_INVOCATIONS);
     let bodies: Vec<&Value> = requests.iter().map(|r| &r.body).collect();
-    assert_eq!(
-        requests.len(),
-        want_calls,
-        "--max-items {max_items} of {total}: pages requested {bodies:#?}"
-    );
+    let why = format!("--max-items {max_items} of {total}: pages requested {bodies:#?}");
+    assert_eq!(requests.len(), want_calls, "{why}");
     // Every page followed the one before (the fake rejects MaxResults outside 1..=50).
     let served = served(&fake);
     assert_eq!(served.len(), want_calls);
     for (i, req) in requests.iter().enumerate() {
         assert_eq!(req.body["CommandId"], CMD_ID);
         let token = i.checked_sub(1).and_then(|p| served[p].next_token.clone());
-        assert_eq!(
-            req.field("NextToken"),
-            token.as_deref(),
-            "NextToken of request #{}",
-            i + 1
-        );
+        let why = format!("NextToken of request #{}", i + 1);
+        assert_eq!(req.field("NextToken"), token.as_deref(), "{why}");
     }
 }
 
@@ -819,30 +800,20 @@ fn table_with_details_shows_codes_first_output_lines_visibly_and_the_cap() {
     let text = stdout_str(&out);
     let row = |i| row_of(&text, &fleet_instance_id(i));
     assert!(row(0).contains("all good"), "first output line\n{text}");
-    assert!(
-        cells(row(0)).contains(&"0"),
-        "response code 0 in {:?}",
-        row(0)
-    );
+    let why = format!("response code 0 in {:?}", row(0));
+    assert!(cells(row(0)).contains(&"0"), "{why}");
     let visible = row(1).contains("\\x1b[31mboom\\x1b[0m: disk full");
     assert!(visible, "first output line, escapes made visible\n{text}");
-    assert!(
-        cells(row(1)).contains(&"1"),
-        "response code 1 in {:?}",
-        row(1)
-    );
+    let why = format!("response code 1 in {:?}", row(1));
+    assert!(cells(row(1)).contains(&"1"), "{why}");
     assert!(row(2).contains("ok") && row(5).contains("done"));
     for later_line in ["second line of i0", "second line of i1"] {
-        assert!(
-            !text.contains(later_line),
-            "only the first line: {later_line:?}\n{text}"
-        );
+        let why = format!("only the first line: {later_line:?}\n{text}");
+        assert!(!text.contains(later_line), "{why}");
     }
     assert_mixed_totals(&text);
-    assert!(
-        text.contains("2,500"),
-        "the note on the 2,500-character cap of this API\n{text}"
-    );
+    let why = format!("the note on the 2,500-character cap of this API\n{text}");
+    assert!(text.contains("2,500"), "{why}");
     assert_walked_pages(&fake, &body_with(json!({"Details": true})), 1);
 }
 
@@ -870,10 +841,8 @@ fn assert_sections(text: &str, sections: &[(Vec<&str>, &str)]) {
         let found = found.unwrap_or_else(|| panic!("no output {output:?} after byte {at}\n{text}"));
         let headers = &text[at..found];
         let one = headers.ends_with('\n') && !headers.trim().is_empty();
-        assert!(
-            one,
-            "a header line before {output:?}, got {headers:?}\n{text}"
-        );
+        let why = format!("a header line before {output:?}, got {headers:?}\n{text}");
+        assert!(one, "{why}");
         for name in names {
             let named = headers.contains(name);
             assert!(
@@ -883,10 +852,8 @@ fn assert_sections(text: &str, sections: &[(Vec<&str>, &str)]) {
         }
         at = found + output.len();
     }
-    assert!(
-        text[at..].trim().is_empty(),
-        "nothing after the last output\n{text}"
-    );
+    let why = format!("nothing after the last output\n{text}");
+    assert!(text[at..].trim().is_empty(), "{why}");
 }
 
 fn three_nodes() -> Vec<Value> {

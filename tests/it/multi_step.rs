@@ -133,12 +133,11 @@ fn assert_rounds_are_polls(fake: &FakeMulti, pause: Duration, out: &Output) {
         .map(|c| c.at)
         .collect();
     for gap in starts.windows(2).map(|pair| pair[1] - pair[0]) {
-        check!(
-            out,
-            gap >= pause,
+        let why = format!(
             "two rounds {gap:?} apart: not one poll each\n{:?}",
             fake.calls_by_round()
         );
+        check!(out, gap >= pause, "{why}");
     }
 }
 
@@ -252,18 +251,12 @@ fn wait_table_has_a_row_per_step_then_each_steps_sections() {
         let row = row.unwrap_or_else(|| panic!("no table row for step {step}\n{}", describe(&out)));
         let cells = cells(row);
         for wanted in [status, code] {
-            check!(
-                out,
-                cells.contains(&wanted),
-                "row of {step} lacks {wanted:?}: {row}"
-            );
+            let why = format!("row of {step} lacks {wanted:?}: {row}");
+            check!(out, cells.contains(&wanted), "{why}");
         }
         for wanted in [start, end] {
-            check!(
-                out,
-                row.contains(wanted),
-                "row of {step} lacks its time {wanted:?}: {row}"
-            );
+            let why = format!("row of {step} lacks its time {wanted:?}: {row}");
+            check!(out, row.contains(wanted), "{why}");
         }
     }
     // The sections, in the document's order, each with the step's own output.
@@ -286,11 +279,8 @@ fn wait_table_has_a_row_per_step_then_each_steps_sections() {
                     )
                 });
             let holds = body.is_empty() || text[at..].starts_with(body);
-            check!(
-                out,
-                holds,
-                "section {header:?} does not hold the step's {stream}"
-            );
+            let why = format!("section {header:?} does not hold the step's {stream}");
+            check!(out, holds, "{why}");
         }
     }
 }
@@ -349,11 +339,8 @@ fn get_on_two_steps_prints_both_and_exits_0_even_when_one_failed() {
         "test · stdout",
         "test · stderr",
     ] {
-        check!(
-            table,
-            shown.contains(&format!("── {header} ──")),
-            "{header}"
-        );
+        let section = format!("── {header} ──");
+        check!(table, shown.contains(&section), "{header}");
     }
     check!(
         table,
@@ -376,12 +363,8 @@ fn a_single_step_answering_invalid_plugin_name_at_first_is_waited_for_normally()
     let out = wait_one(&fake, "-o json");
     assert_exit(&out, 0);
     let body = &final_bodies(&fake)[0];
-    check_eq!(
-        out,
-        stdout_str(&out),
-        printed(body),
-        "a single step prints the single object, unchanged"
-    );
+    let why = "a single step prints the single object, unchanged";
+    check_eq!(out, stdout_str(&out), printed(body), "{why}");
     assert_rounds(&fake, &out, "1: Get List; 2: Get List; 3: Get; 4: Get");
     assert_rounds_are_polls(&fake, Duration::from_millis(15), &out);
     let unnamed = fake
@@ -430,10 +413,8 @@ fn an_invocation_listed_without_steps_is_followed_by_its_own_status() {
         (&json!("Failed"), &json!([]))
     );
     let calls: Vec<String> = fake.calls().iter().map(|c| c.short()).collect();
-    assert!(
-        !calls.iter().any(|c| c.starts_with("Get(")),
-        "no step to fetch: {calls:?}"
-    );
+    let why = format!("no step to fetch: {calls:?}");
+    assert!(!calls.iter().any(|c| c.starts_with("Get(")), "{why}");
     assert!(fake.round() >= 2, "polled until it ended");
 }
 
@@ -447,12 +428,8 @@ fn plugin_name_picks_one_step_of_a_multi_step_invocation() {
     let out = wait_one(&fake, "--plugin-name migrate -o json");
     assert_exit(&out, 1);
     let migrate = &final_bodies(&fake)[1];
-    check_eq!(
-        out,
-        stdout_str(&out),
-        printed(migrate),
-        "exactly that step, as a single object"
-    );
+    let why = "exactly that step, as a single object";
+    check_eq!(out, stdout_str(&out), printed(migrate), "{why}");
     assert_rounds(
         &fake,
         &out,
@@ -482,18 +459,12 @@ fn an_unknown_plugin_name_exits_3_naming_the_steps_there_are() {
         check!(out, out.stdout.is_empty());
         let line = assert_single_stderr_line(&out);
         for name in ["deploy", "install", "migrate", "restart"] {
-            assert!(
-                line.contains(name),
-                "{subcommand}: the error names {name}: {line}"
-            );
+            let why = format!("{subcommand}: the error names {name}: {line}");
+            assert!(line.contains(name), "{why}");
         }
         let listings = fake.calls_to(LIST_COMMAND_INVOCATIONS).len();
-        check_eq!(
-            out,
-            listings,
-            1,
-            "{subcommand}: one listing tells the steps"
-        );
+        let why = format!("{subcommand}: one listing tells the steps");
+        check_eq!(out, listings, 1, "{why}");
     }
 }
 
@@ -506,15 +477,10 @@ fn an_unknown_plugin_name_while_the_listing_shows_nothing_is_not_visible_yet() {
     assert_exit(&out, 3);
     let line = assert_single_stderr_line(&out);
     let named = line.contains("deploy") && line.contains("install");
-    assert!(
-        named,
-        "once the steps are listed, the error names them: {line}"
-    );
-    check!(
-        out,
-        fake.round() >= 3,
-        "kept looking while the listing showed no step"
-    );
+    let why = format!("once the steps are listed, the error names them: {line}");
+    assert!(named, "{why}");
+    let why = "kept looking while the listing showed no step";
+    check!(out, fake.round() >= 3, "{why}");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -565,11 +531,8 @@ fn a_fleet_wait_over_two_steps_prints_one_flat_array_of_four_objects() {
         .filter_map(|c| Some((c.instance_id()?.to_owned(), c.plugin_name()?.to_owned())))
         .collect();
     let unique: BTreeSet<&(String, String)> = step_gets.iter().collect();
-    assert_eq!(
-        unique.len(),
-        step_gets.len(),
-        "each step of each instance fetched once: {step_gets:?}"
-    );
+    let why = format!("each step of each instance fetched once: {step_gets:?}");
+    assert_eq!(unique.len(), step_gets.len(), "{why}");
     assert_eq!(unique.len(), 4, "{step_gets:?}");
 }
 
@@ -636,11 +599,8 @@ fn a_step_record_lagging_the_listing_is_looked_at_again_on_the_next_poll() {
             "{lag:?}: {never}"
         );
         let once = [(INSTANCE_ID.to_owned(), "migrate".to_owned())];
-        assert_eq!(
-            lagged(&fake),
-            once,
-            "{lag:?}: the lagging answer was given once"
-        );
+        let why = format!("{lag:?}: the lagging answer was given once");
+        assert_eq!(lagged(&fake), once, "{why}");
         // Round 4: the listing says Failed, `migrate` lags (a running record is fetched with
         // the others; an error ends the poll's fetches). Round 5: all finished.
         let round_4 = if lag == Lag::Running {
@@ -693,12 +653,8 @@ fn a_fleet_wait_rides_out_step_records_lagging_the_listing() {
         let expected = fleet_bodies(fake.world());
         assert_eq!(expected.len(), 4);
         let order = "four finished objects, instances sorted, steps in order";
-        check_eq!(
-            out,
-            stdout_str(&out),
-            printed_array(&expected),
-            "{lag:?}: {order}"
-        );
+        let why = format!("{lag:?}: {order}");
+        check_eq!(out, stdout_str(&out), printed_array(&expected), "{why}");
         check_eq!(
             out,
             lagged(&fake),
@@ -769,12 +725,8 @@ fn get_on_a_multi_step_invocation_still_running_prints_each_steps_current_record
         let out = get_one(&fake, extra);
         assert_exit(&out, 0);
         let order = "one object per step, in the document's order, as it stands";
-        check_eq!(
-            out,
-            stdout_str(&out),
-            printed_array(&now),
-            "{extra:?}: {order}"
-        );
+        let why = format!("{extra:?}: {order}");
+        check_eq!(out, stdout_str(&out), printed_array(&now), "{why}");
         let printed = stdout_json(&out);
         let field = |o: &Value, k| o[k].as_str().unwrap_or_default().to_owned();
         let shown: Vec<String> = (printed.as_array().expect("an array").iter())
@@ -822,12 +774,8 @@ fn an_undeliverable_invocation_listed_without_steps_ends_with_its_listed_record(
             .unwrap_or_else(|| panic!("{extra:?}: one object\n{}", describe(&out)));
         let listed = listed.as_object().unwrap();
         let keys = |o: &serde_json::Map<String, Value>| o.keys().cloned().collect::<BTreeSet<_>>();
-        check_eq!(
-            out,
-            keys(printed),
-            keys(listed),
-            "{extra:?}: the listed record's members"
-        );
+        let why = format!("{extra:?}: the listed record's members");
+        check_eq!(out, keys(printed), keys(listed), "{why}");
         for (key, value) in listed {
             // Timestamps are printed in local ISO 8601, as the aws CLI prints them.
             if key != "RequestedDateTime" {
@@ -835,11 +783,11 @@ fn an_undeliverable_invocation_listed_without_steps_ends_with_its_listed_record(
             }
         }
         let by_name = fake.calls().iter().any(|c| c.plugin_name().is_some());
-        assert!(
-            !by_name,
+        let why = format!(
             "{extra:?}: no step fetched by name: {:?}",
             fake.calls_by_round()
         );
+        assert!(!by_name, "{why}");
         assert_rounds(&fake, &out, "1: Get List; 2: Get List");
     }
 }

@@ -115,12 +115,8 @@ fn get_and_wait_exit_with_the_remote_code_of_one_step() {
                 "{subcommand} --remote-exit-code, {what} ({status}/{details}, ResponseCode \
                  {code:?})"
             );
-            check_eq!(
-                out,
-                stdout_str(&out),
-                printed(&record),
-                "{subcommand}, {what}: the output is unchanged"
-            );
+            let why = format!("{subcommand}, {what}: the output is unchanged");
+            check_eq!(out, stdout_str(&out), printed(&record), "{why}");
         }
     }
 }
@@ -364,12 +360,8 @@ fn aliyun_exit_codes_of_one_instance() {
         let fake = FakeEcs::start(World::single([instance]));
         for subcommand in ["get", "wait"] {
             let out = ali_run(&fake, subcommand, &["--remote-exit-code", "-o", "json"]);
-            check_eq!(
-                out,
-                out.status.code(),
-                Some(expected),
-                "aliyun {subcommand}, {what}"
-            );
+            let why = format!("aliyun {subcommand}, {what}");
+            check_eq!(out, out.status.code(), Some(expected), "{why}");
         }
     }
 }

@@ -118,10 +118,8 @@ fn assert_roff_well_formed(page: &str) {
         requests += 1;
         let name = rest.split_whitespace().next().unwrap_or("");
         let escape = "(escape it with \\&)";
-        assert!(
-            known.contains(&name),
-            "line {n}: {line:?} would be read as the roff request {name:?} {escape}"
-        );
+        let why = format!("line {n}: {line:?} would be read as the roff request {name:?} {escape}");
+        assert!(known.contains(&name), "{why}");
         match name {
             "nf" => nf += 1,
             "fi" => nf -= 1,
@@ -129,10 +127,8 @@ fn assert_roff_well_formed(page: &str) {
             "RE" => rs -= 1,
             _ => {}
         }
-        assert!(
-            (0..=1).contains(&nf) && rs >= 0,
-            "line {n}: unbalanced .nf/.fi or .RS/.RE"
-        );
+        let why = format!("line {n}: unbalanced .nf/.fi or .RS/.RE");
+        assert!((0..=1).contains(&nf) && rs >= 0, "{why}");
     }
     assert_eq!((nf, rs), (0, 0), "unbalanced .nf/.fi or .RS/.RE at the end");
     assert!(requests >= 20, "only {requests} roff requests:\n{page}");
@@ -194,11 +190,8 @@ fn assert_man_renders_cleanly(locale: &str) {
     }
     let out = render_with_man(&page, locale);
     assert_exit(&out, 0);
-    check!(
-        out,
-        out.stderr.is_empty(),
-        "man -l warns about the page (LC_ALL={locale})"
-    );
+    let why = format!("man -l warns about the page (LC_ALL={locale})");
+    check!(out, out.stderr.is_empty(), "{why}");
     let text = plain(&out.stdout);
     let expected = [
         "NAME",
@@ -213,10 +206,8 @@ fn assert_man_renders_cleanly(locale: &str) {
         "--cancel-on-interrupt",
         "SSMRES_NOT_FOUND_GRACE",
     ]) {
-        assert!(
-            text.contains(expected),
-            "the rendered page (LC_ALL={locale}) lacks {expected:?}:\n{text}"
-        );
+        let why = format!("the rendered page (LC_ALL={locale}) lacks {expected:?}:\n{text}");
+        assert!(text.contains(expected), "{why}");
     }
 }
 
@@ -313,10 +304,8 @@ fn usage_line(out: &Output) -> String {
 fn checked_in_man_page_matches_the_cli() {
     let path = manifest_dir().join("man/ssmres.1");
     let kept = std::fs::read(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
-    assert!(
-        kept == man_page(),
-        "man/ssmres.1 is out of date: run scripts/gen-completions"
-    );
+    let why = "man/ssmres.1 is out of date: run scripts/gen-completions";
+    assert!(kept == man_page(), "{why}");
 }
 
 #[test]
@@ -330,11 +319,8 @@ fn man_page_has_a_subsection_for_every_visible_command() {
         .collect();
     let header = |name: &str| format!(".SS ssmres {}", roff_name(name));
     for name in "get wait list task-invocations completions man".split(' ') {
-        assert!(
-            listed.contains(&header(name).as_str()),
-            "no `{}` in COMMANDS: {listed:?}",
-            header(name)
-        );
+        let why = format!("no `{}` in COMMANDS: {listed:?}", header(name));
+        assert!(listed.contains(&header(name).as_str()), "{why}");
     }
     // Whatever --help lists, the page documents, and nothing else.
     let in_help = subcommands_in_help();
@@ -347,10 +333,8 @@ fn man_page_has_a_subsection_for_every_visible_command() {
     for name in in_help {
         let sub = section(&page, &header(&name));
         let synopsis = format!("\\fBssmres {}\\fR", roff_name(&name));
-        assert!(
-            sub.iter().any(|l| l.starts_with(&synopsis)),
-            "no synopsis for {name}: {sub:#?}"
-        );
+        let why = format!("no synopsis for {name}: {sub:#?}");
+        assert!(sub.iter().any(|l| l.starts_with(&synopsis)), "{why}");
     }
 }
 
@@ -360,10 +344,8 @@ fn man_page_documents_environment_exit_status_and_flags() {
     let environment = section(&page, ".SH ENVIRONMENT");
     for var in ENV_VARIABLES.split(' ') {
         let entry = format!("\\fB{var}\\fR");
-        assert!(
-            environment.contains(&entry.as_str()),
-            "ENVIRONMENT lacks {var}: {environment:#?}"
-        );
+        let why = format!("ENVIRONMENT lacks {var}: {environment:#?}");
+        assert!(environment.contains(&entry.as_str()), "{why}");
     }
 
     let exit_status = section(&page, ".SH \"EXIT STATUS\"");
@@ -380,10 +362,8 @@ fn man_page_documents_environment_exit_status_and_flags() {
         let sub = section(&page, &format!(".SS ssmres {command}"));
         for flag in flags.split(' ') {
             let item = format!("\\fB{}\\fR", roff_name(flag));
-            assert!(
-                sub.iter().any(|l| l.starts_with(&item)),
-                "`ssmres {command}` lacks {flag}: {sub:#?}"
-            );
+            let why = format!("`ssmres {command}` lacks {flag}: {sub:#?}");
+            assert!(sub.iter().any(|l| l.starts_with(&item)), "{why}");
         }
     }
 }
@@ -500,20 +480,15 @@ fn verbose_version_gives_what_a_bug_report_needs() {
         let libraries = field(5, "libraries: ");
         let listed: Vec<&str> = libraries.split(", ").collect();
         let first = format!("aws-sdk-ssm {}", lock("aws-sdk-ssm"));
-        assert_eq!(
-            listed.first(),
-            Some(&first.as_str()),
-            "{args:?}: libraries {libraries:?}"
-        );
+        let why = format!("{args:?}: libraries {libraries:?}");
+        assert_eq!(listed.first(), Some(&first.as_str()), "{why}");
         let position = |name: &str| {
             let entry = format!("{name} {}", lock(name));
             let at = listed.iter().position(|l| *l == entry);
             at.unwrap_or_else(|| panic!("{args:?}: no `{entry}` in {libraries:?}"))
         };
-        assert!(
-            position("aws-config") < position("reqwest"),
-            "{args:?}: libraries {libraries:?}"
-        );
+        let why = format!("{args:?}: libraries {libraries:?}");
+        assert!(position("aws-config") < position("reqwest"), "{why}");
     }
 }
 
@@ -611,11 +586,8 @@ fn bad_global_variables_never_break_an_explicit_flag() {
         line.contains("azure") && line.contains("SSMRES_PROVIDER"),
         "{line:?}"
     );
-    assert_eq!(
-        fake.total_requests(),
-        1,
-        "only the first run reached the endpoint"
-    );
+    let why = "only the first run reached the endpoint";
+    assert_eq!(fake.total_requests(), 1, "{why}");
 }
 
 /// Neither `man` nor `completions` prints results: a bad SSMRES_OUTPUT does not stop them.
@@ -665,10 +637,8 @@ fn ssmres_timeout_ends_a_wait() {
         line.starts_with("error:") && line.contains("timed out after 1s"),
         "stderr: {line:?}"
     );
-    assert!(
-        took >= Duration::from_millis(950),
-        "SSMRES_TIMEOUT=1s took {took:?}"
-    );
+    let why = format!("SSMRES_TIMEOUT=1s took {took:?}");
+    assert!(took >= Duration::from_millis(950), "{why}");
     assert!(arrived.len() >= 3, "{arrived:?}");
 }
 
@@ -683,10 +653,8 @@ fn timeout_flag_wins_over_ssmres_timeout() {
         line.starts_with("error:") && line.contains("timed out after 2s"),
         "stderr: {line:?}"
     );
-    assert!(
-        took >= Duration::from_millis(1950),
-        "--timeout 2s over SSMRES_TIMEOUT=1s took {took:?}"
-    );
+    let why = format!("--timeout 2s over SSMRES_TIMEOUT=1s took {took:?}");
+    assert!(took >= Duration::from_millis(1950), "{why}");
 }
 
 #[test]
@@ -734,11 +702,8 @@ const FAST_ENV: [(&str, &str); 2] = [
 #[track_caller]
 fn assert_polls_300ms_apart(out: &Output, arrived: &[Duration]) {
     let n = arrived.len();
-    check!(
-        out,
-        (3..=8).contains(&n),
-        "{n} polls in 2 s 300 ms apart: {arrived:?}"
-    );
+    let why = format!("{n} polls in 2 s 300 ms apart: {arrived:?}");
+    check!(out, (3..=8).contains(&n), "{why}");
     let mut gaps = regular_gaps(arrived);
     assert!(
         gaps.iter().all(|g| *g >= Duration::from_millis(280)),
@@ -746,21 +711,16 @@ fn assert_polls_300ms_apart(out: &Output, arrived: &[Duration]) {
     );
     gaps.sort();
     let median = gaps[gaps.len() / 2];
-    assert!(
-        median < Duration::from_millis(450),
-        "polls {median:?} apart (median), as with the default 500 ms: {arrived:?}"
-    );
+    let why = format!("polls {median:?} apart (median), as with the default 500 ms: {arrived:?}");
+    assert!(median < Duration::from_millis(450), "{why}");
 }
 
 /// Asserts polls in 2 s came faster than the default's 500 ms minimum allows: at most 6 then
 /// (0, 0.5, 1 and 1.5 s, the last look, and one for slack).
 #[track_caller]
 fn assert_faster_than_the_default(arrived: &[Duration], what: &str) {
-    assert!(
-        arrived.len() > 6,
-        "{} polls in 2 s with {what}: {arrived:?}",
-        arrived.len()
-    );
+    let why = format!("{} polls in 2 s with {what}: {arrived:?}", arrived.len());
+    assert!(arrived.len() > 6, "{why}");
 }
 
 #[test]
@@ -793,10 +753,8 @@ fn ssmres_not_found_grace_ends_a_wait_for_an_invisible_invocation() {
     let fake = FakeSsm::always(Step::not_found());
     let (out, took, arrived) = wait_with_env(&fake, &[("SSMRES_NOT_FOUND_GRACE", "1s")], FAST_POLL);
     assert_error(&out, 3);
-    assert!(
-        took >= Duration::from_millis(950),
-        "SSMRES_NOT_FOUND_GRACE=1s took {took:?}"
-    );
+    let why = format!("SSMRES_NOT_FOUND_GRACE=1s took {took:?}");
+    assert!(took >= Duration::from_millis(950), "{why}");
     assert!(arrived.len() >= 2, "{arrived:?}");
 }
 
@@ -840,10 +798,7 @@ fn ssmres_provider_chooses_what_get_help_shows() {
         let usage = usage_line(&out);
         let aws = usage.contains("--command-id <ID>") && usage.contains("--instance-id <ID>");
         check!(out, aws, "{args:?}");
-        check!(
-            out,
-            !stdout_str(&out).contains("--invoke-id"),
-            "{args:?}: --invoke-id is hidden for AWS"
-        );
+        let why = format!("{args:?}: --invoke-id is hidden for AWS");
+        check!(out, !stdout_str(&out).contains("--invoke-id"), "{why}");
     }
 }

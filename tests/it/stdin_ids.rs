@@ -92,11 +92,8 @@ fn assert_gets_for(fake: &FakeMulti, instance: &str, out: &Output) {
 /// Asserts a single invocation's wait: no ListCommands.
 #[track_caller]
 fn assert_single_wait(fake: &FakeMulti, out: &Output) {
-    check!(
-        out,
-        fake.calls_to(LIST_COMMANDS).is_empty(),
-        "a single invocation's wait, not a fleet's"
-    );
+    let why = "a single invocation's wait, not a fleet's";
+    check!(out, fake.calls_to(LIST_COMMANDS).is_empty(), "{why}");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -142,11 +139,8 @@ fn send_command_output_for_several_instances_is_a_whole_command_wait() {
     let fake = FakeMulti::start(world);
     let out = aws_stdin(&fake.url(), "wait", &["-o", "json"], &sent);
     assert_exit(&out, 0);
-    check!(
-        out,
-        !fake.calls_to(LIST_COMMANDS).is_empty(),
-        "a fleet wait"
-    );
+    let why = "a fleet wait";
+    check!(out, !fake.calls_to(LIST_COMMANDS).is_empty(), "{why}");
     assert_eq!(array_field(&out, "InstanceId"), [b.clone(), a.clone()]);
     assert_eq!(
         stdout_str(&out),
@@ -226,11 +220,8 @@ fn a_multi_step_get_json_array_gives_its_first_object() {
     let fake = FakeMulti::start(world);
     let got = get_json(&fake);
     assert_exit(&got, 0);
-    check!(
-        got,
-        stdout_json(&got).is_array(),
-        "a multi-step get prints an array"
-    );
+    let why = "a multi-step get prints an array";
+    check!(got, stdout_json(&got).is_array(), "{why}");
     let out = aws_stdin(&fake.url(), "wait", &["-o", "json"], stdout_str(&got));
     assert_exit(&out, 0);
     check_eq!(
@@ -292,10 +283,8 @@ fn get_with_a_document_naming_several_instances_or_targets_needs_instance_id() {
         let out = aws_stdin(&fake.url(), "get", &["-o", "json"], doc.to_string());
         assert_exit(&out, 2);
         let line = assert_single_stderr_line(&out);
-        assert!(
-            line.contains("--instance-id"),
-            "{what}: the error says --instance-id is needed: {line}"
-        );
+        let why = format!("{what}: the error says --instance-id is needed: {line}");
+        assert!(line.contains("--instance-id"), "{why}");
         check!(out, out.stdout.is_empty());
         fake.assert_untouched();
     }
@@ -366,12 +355,8 @@ fn unexpected_input_is_a_usage_error_before_any_request() {
     for (what, stdin, word) in &cases {
         for subcommand in ["get", "wait", "list"] {
             let out = aws_stdin(&fake.url(), subcommand, &["-o", "json"], stdin);
-            check_eq!(
-                out,
-                out.status.code(),
-                Some(2),
-                "{subcommand}, {what}: exit 2"
-            );
+            let why = format!("{subcommand}, {what}: exit 2");
+            check_eq!(out, out.status.code(), Some(2), "{why}");
             let line = assert_single_stderr_line(&out);
             assert!(
                 line.contains(word),
@@ -505,12 +490,8 @@ fn aliyun_unexpected_input_is_a_usage_error_before_any_request() {
     ] {
         for subcommand in ["get", "wait"] {
             let out = ali_stdin(&fake, subcommand, &["-o", "json"], &stdin);
-            check_eq!(
-                out,
-                out.status.code(),
-                Some(2),
-                "aliyun {subcommand}, {what}"
-            );
+            let why = format!("aliyun {subcommand}, {what}");
+            check_eq!(out, out.status.code(), Some(2), "{why}");
             assert_single_stderr_line(&out);
             check!(out, out.stdout.is_empty());
         }
@@ -565,11 +546,8 @@ fn a_fleet_waits_json_results_give_a_whole_command_wait() {
     let fake = FakeMulti::start(world);
     let out = aws_stdin(&fake.url(), "wait", &["-o", "json"], stdout_str(&first));
     assert_exit(&out, 0);
-    check!(
-        out,
-        !fake.calls_to(LIST_COMMANDS).is_empty(),
-        "a whole-command wait"
-    );
+    let why = "a whole-command wait";
+    check!(out, !fake.calls_to(LIST_COMMANDS).is_empty(), "{why}");
     for call in fake.calls() {
         assert_eq!(call.body["CommandId"], CMD_ID, "{:?}", call.body);
     }
@@ -597,10 +575,8 @@ fn stdin_that_is_not_utf8_is_a_usage_error_before_any_request() {
             let out = aws_stdin(&fake.url(), subcommand, &["-o", "json"], stdin.clone());
             assert_exit(&out, 2);
             let line = assert_single_stderr_line(&out);
-            assert!(
-                line.contains("not UTF-8"),
-                "{subcommand}, {what}: the line says the input is not UTF-8: {line}"
-            );
+            let why = format!("{subcommand}, {what}: the line says the input is not UTF-8: {line}");
+            assert!(line.contains("not UTF-8"), "{why}");
             check!(out, out.stdout.is_empty());
         }
     }

@@ -73,12 +73,8 @@ fn waited(world: &MwWorld, args: impl Args, code: i32) -> (FakeMw, Output) {
 /// Asserts the wait ended in round `n`.
 #[track_caller]
 fn assert_round(fake: &FakeMw, n: usize) {
-    assert_eq!(
-        fake.round(),
-        n,
-        "the round it ended in: {:#?}",
-        fake.calls()
-    );
+    let why = format!("the round it ended in: {:#?}", fake.calls());
+    assert_eq!(fake.round(), n, "{why}");
 }
 
 /// [`run_utc`] with `--wait` and fast polling; how long it took.
@@ -120,12 +116,8 @@ fn assert_json_exactly(out: &Output, identities: &[Value]) {
     let want = printed_array(&printed_all(identities));
     if out.stdout != want.as_bytes() {
         let printed = array_field(out, "InvocationId");
-        check_eq!(
-            out,
-            printed,
-            ids_of(identities),
-            "invocations printed, in order"
-        );
+        let why = "invocations printed, in order";
+        check_eq!(out, printed, ids_of(identities), "{why}");
         assert_same_lines(&out.stdout, want.as_bytes(), "-o json");
     }
 }
@@ -137,11 +129,8 @@ fn assert_json_exactly(out: &Output, identities: &[Value]) {
 #[track_caller]
 fn assert_walked(calls: &[Call], base: &Value, max_results: &[u64], more: bool) {
     let bodies: Vec<&Value> = calls.iter().map(|c| &c.body).collect();
-    assert_eq!(
-        calls.len(),
-        max_results.len(),
-        "one call per page: {bodies:#?}"
-    );
+    let why = format!("one call per page: {bodies:#?}");
+    assert_eq!(calls.len(), max_results.len(), "{why}");
     let mut token: Option<String> = None;
     for (i, (call, max)) in calls.iter().zip(max_results).enumerate() {
         let mut want = base.clone();
@@ -152,11 +141,8 @@ fn assert_walked(calls: &[Call], base: &Value, max_results: &[u64], more: bool) 
         assert_eq!((&call.body, call.status), (&want, 200), "call #{}", i + 1);
         token = call.next_token.clone().filter(|t| !t.is_empty());
     }
-    assert_eq!(
-        token.is_some(),
-        more,
-        "a NextToken on the last page: more exist"
-    );
+    let why = "a NextToken on the last page: more exist";
+    assert_eq!(token.is_some(), more, "{why}");
 }
 
 /// The body of a task's invocation listing, with `more` members.
@@ -194,11 +180,8 @@ fn three_tasks() -> MwWorld {
 #[track_caller]
 fn assert_wait_rounds(fake: &FakeMw, window: bool) {
     let rounds = fake.rounds();
-    assert!(
-        rounds[0].is_empty(),
-        "calls before the first round: {:#?}",
-        rounds[0]
-    );
+    let why = format!("calls before the first round: {:#?}", rounds[0]);
+    assert!(rounds[0].is_empty(), "{why}");
     let last = rounds.len() - 1;
     let first = if window {
         GET_WINDOW_EXECUTION
@@ -218,11 +201,8 @@ fn assert_wait_rounds(fake: &FakeMw, window: bool) {
                 .filter(|c| c.target == t && c.status == 200 && first_page(c))
                 .count()
         };
-        assert_eq!(
-            order.first(),
-            Some(&first),
-            "round {r} starts with {first}: {order:#?}"
-        );
+        let why = format!("round {r} starts with {first}: {order:#?}");
+        assert_eq!(order.first(), Some(&first), "{why}");
         assert!(
             order.windows(2).all(|w| phase(w[0]) <= phase(w[1])),
             "round {r}: window status, then tasks, then invocations: {order:#?}"
@@ -237,10 +217,8 @@ fn assert_wait_rounds(fake: &FakeMw, window: bool) {
             },
             "round {r}: one GetMaintenanceWindowExecution answered, none with --task-id: {order:#?}"
         );
-        assert!(
-            r == last || answered(DESCRIBE_TASKS, true) > 0,
-            "round {r}: the tasks listed: {order:#?}"
-        );
+        let why = format!("round {r}: the tasks listed: {order:#?}");
+        assert!(r == last || answered(DESCRIBE_TASKS, true) > 0, "{why}");
         for c in calls {
             let mut want = json!({"WindowExecutionId": WINDOW_EXECUTION_ID});
             match c.target.as_str() {
@@ -254,11 +232,11 @@ fn assert_wait_rounds(fake: &FakeMw, window: bool) {
                 DESCRIBE_INVOCATIONS => {
                     let (no_filters, max) =
                         (c.body.get("Filters").is_none(), &c.body["MaxResults"]);
-                    assert!(
-                        no_filters && *max == 100,
+                    let why = format!(
                         "round {r}: no Filters while waiting, MaxResults 100: {}",
                         c.body
                     );
+                    assert!(no_filters && *max == 100, "{why}");
                     continue;
                 }
                 _ => continue,
@@ -287,12 +265,8 @@ fn every_page_of_a_tasks_invocations_is_fetched_and_printed_in_order() {
         &[100, 100, 100],
         false,
     );
-    assert_eq!(
-        fake.total_requests(),
-        3,
-        "no other call: {:#?}",
-        fake.calls()
-    );
+    let why = format!("no other call: {:#?}", fake.calls());
+    assert_eq!(fake.total_requests(), 3, "{why}");
 }
 
 #[test]
@@ -406,10 +380,8 @@ fn max_items_counts_across_tasks_and_stops_listing_once_reached() {
     let (fake, out) = run_ok(&world, "--max-items 20 -o json");
     assert_json_exactly(&out, &world.identities_at(0, 1));
     assert_max_items_note(&out, Some(20));
-    assert!(
-        fake.rounds_listing(&t1).is_empty(),
-        "the second task is not listed"
-    );
+    let why = "the second task is not listed";
+    assert!(fake.rounds_listing(&t1).is_empty(), "{why}");
 }
 
 #[test]
@@ -707,10 +679,8 @@ const OTHER_WINDOW: &str = "0badc0de-1111-4222-8333-444455556666";
 #[track_caller]
 fn assert_not_found(out: &Output, names: &[&str]) {
     let line = assert_error(out, 3);
-    assert!(
-        line.contains("not found"),
-        "stderr says \"not found\": {line:?}"
-    );
+    let why = format!("stderr says \"not found\": {line:?}");
+    assert!(line.contains("not found"), "{why}");
     let named = names.is_empty() || names.iter().any(|n| line.contains(n));
     assert!(named, "stderr names one of {names:?}: {line:?}");
 }
@@ -750,10 +720,8 @@ fn an_unknown_task_exits_3_not_found() {
     let (out, _) = run_wait(&fake, format!("--task-id {unknown} -o json"));
     assert_not_found(&out, &[]);
     let listings = fake.calls_to(DESCRIBE_INVOCATIONS);
-    assert!(
-        listings.is_empty(),
-        "no listing of a task that is not there"
-    );
+    let why = "no listing of a task that is not there";
+    assert!(listings.is_empty(), "{why}");
     assert_round(&fake, 1);
 }
 
@@ -816,11 +784,8 @@ fn assert_waited(world: &MwWorld, code: i32, round: usize, listed: &[(usize, &[u
     assert_round(&fake, round);
     for (t, rounds) in listed.iter().map(|(t, r)| (task_execution_id(*t), *r)) {
         assert_eq!(fake.rounds_listing(&t), rounds, "task {t}");
-        assert_eq!(
-            fake.listings_of(&t).len(),
-            rounds.len(),
-            "task {t}: one listing a round"
-        );
+        let why = format!("task {t}: one listing a round");
+        assert_eq!(fake.listings_of(&t).len(), rounds.len(), "{why}");
     }
     assert_wait_rounds(&fake, true);
     out
@@ -903,10 +868,8 @@ fn never_ending_world() -> MwWorld {
 fn last_status(out: &Output) -> String {
     assert_exit(out, 4);
     let line = assert_single_stderr_line(out);
-    assert!(
-        line.starts_with("error: timed out after "),
-        "stderr: {line:?}"
-    );
+    let why = format!("stderr: {line:?}");
+    assert!(line.starts_with("error: timed out after "), "{why}");
     let (_, status) = line
         .split_once("; last status: ")
         .unwrap_or_else(|| panic!("\"; last status: \" in {line:?}"));
@@ -924,15 +887,10 @@ fn wait_timeout_while_in_progress_exits_4_with_a_timed_out_line() {
         last_status(&out),
         "window IN_PROGRESS · 2 of 3 invocations finished, 1 failed · 1 of 2 tasks ended"
     );
-    assert!(
-        took >= Duration::from_millis(380),
-        "--timeout 400ms took {took:?}"
-    );
-    assert!(
-        fake.round() >= 3,
-        "it kept polling: {} rounds",
-        fake.round()
-    );
+    let why = format!("--timeout 400ms took {took:?}");
+    assert!(took >= Duration::from_millis(380), "{why}");
+    let why = format!("it kept polling: {} rounds", fake.round());
+    assert!(fake.round() >= 3, "{why}");
     assert_wait_rounds(&fake, true);
     // The last listing seen is printed (the same from round 2 on).
     let want = [world.identities_at(0, 2), world.identities_at(1, 2)].concat();
@@ -948,12 +906,8 @@ fn wait_timeout_while_in_progress_exits_4_with_a_timed_out_line() {
     );
     assert_json_exactly(&out, &want);
     let fetched = [LIST_COMMAND_INVOCATIONS, GET_COMMAND_INVOCATION].map(|t| fake.count(t));
-    assert_eq!(
-        fetched,
-        [0, 0],
-        "no output fetched after the timeout: {:#?}",
-        fake.calls()
-    );
+    let why = format!("no output fetched after the timeout: {:#?}", fake.calls());
+    assert_eq!(fetched, [0, 0], "{why}");
 
     // With --task-id: the task's figures, no window status.
     let fake = FakeMw::start(world.clone());
@@ -964,10 +918,8 @@ fn wait_timeout_while_in_progress_exits_4_with_a_timed_out_line() {
         !status.starts_with("window") && !status.contains("IN_PROGRESS ·"),
         "no window status with --task-id: {status:?}"
     );
-    assert!(
-        status.starts_with("1 of 2 invocations finished"),
-        "{status:?}"
-    );
+    let why = format!("{status:?}");
+    assert!(status.starts_with("1 of 2 invocations finished"), "{why}");
     assert!(status.contains("0 of 1 task"), "{status:?}");
     assert_json_exactly(&out, &world.identities_at(0, 2));
     assert_wait_rounds(&fake, false);
@@ -1005,14 +957,10 @@ fn wait_timeout_before_any_round_completed_prints_nothing() {
         let (out, took) = run_wait(&fake, format!("--timeout 300ms -o json {args}"));
         // Nothing seen, nothing printed.
         let line = assert_error(&out, 4);
-        assert!(
-            line.starts_with("error: timed out after"),
-            "{what}: stderr {line:?}"
-        );
-        assert!(
-            took < Duration::from_secs(10),
-            "{what}: --timeout 300ms took {took:?}"
-        );
+        let why = format!("{what}: stderr {line:?}");
+        assert!(line.starts_with("error: timed out after"), "{why}");
+        let why = format!("{what}: --timeout 300ms took {took:?}");
+        assert!(took < Duration::from_secs(10), "{why}");
         assert_round(&fake, 1);
     }
 }
@@ -1075,10 +1023,8 @@ fn wait_without_a_window_status_waits_on_the_tasks_and_invocations_only() {
     assert_json_exactly(&out, &world.final_identities());
     assert_round(&fake, 3);
     let gets = fake.calls_to(GET_WINDOW_EXECUTION);
-    assert!(
-        gets.iter().all(|c| c.status == 200),
-        "the fake answered every Get"
-    );
+    let why = "the fake answered every Get";
+    assert!(gets.iter().all(|c| c.status == 200), "{why}");
     assert_wait_rounds(&fake, true);
 
     // The same with a failure: exit 1.
@@ -1196,10 +1142,8 @@ fn wait_rides_out_a_throttled_page_mid_wait() {
         (DESCRIBE_TASKS, 3),
     ];
     let want: Vec<(String, usize)> = want.iter().map(|(t, r)| (t.to_string(), *r)).collect();
-    assert_eq!(
-        faulted, want,
-        "every scripted fault was played, its retry in the same round"
-    );
+    let why = "every scripted fault was played, its retry in the same round";
+    assert_eq!(faulted, want, "{why}");
     assert_wait_rounds(&fake, true);
 }
 
@@ -1244,10 +1188,8 @@ fn rounds_are_spaced_by_the_poll_intervals() {
     let floor = gaps.iter().all(|g| *g >= Duration::from_millis(140));
     assert!(floor, "rounds {gaps:?} apart with 150ms intervals");
     gaps.sort();
-    assert!(
-        gaps[1] < Duration::from_secs(1),
-        "median of {gaps:?} with 150ms intervals"
-    );
+    let why = format!("median of {gaps:?} with 150ms intervals");
+    assert!(gaps[1] < Duration::from_secs(1), "{why}");
 }
 
 #[test]
@@ -1373,11 +1315,8 @@ fn with_output_json_adds_the_command_invocations_to_run_command_identities() {
             1
         };
         let want = (item["TaskType"] == RUN_COMMAND).then_some(Some(many));
-        assert_eq!(
-            records, want,
-            "CommandInvocations of a {}",
-            item["TaskType"]
-        );
+        let why = format!("CommandInvocations of a {}", item["TaskType"]);
+        assert_eq!(records, want, "{why}");
     }
     // One detailed listing per command, and one GetCommandInvocation per listed instance.
     // Commands are resolved concurrently: compare in CommandId order, not arrival order.
@@ -1524,10 +1463,8 @@ fn assert_one_warning(out: &Output, invocation: &str, reasons: &[&str]) -> Strin
     let lines = warnings(out);
     check_eq!(out, lines.len(), 1, "one warning line");
     let line = lines[0].clone();
-    assert!(
-        line.contains(invocation),
-        "the warning names invocation {invocation}: {line:?}"
-    );
+    let why = format!("the warning names invocation {invocation}: {line:?}");
+    assert!(line.contains(invocation), "{why}");
     assert!(
         reasons.iter().any(|r| !r.is_empty() && line.contains(r)),
         "the warning gives the reason (one of {reasons:?}): {line:?}"
@@ -1568,12 +1505,8 @@ fn with_output_a_command_listing_that_fails_is_a_warning_and_the_listing_is_prin
         let (fake, out) = run_ok(&world, "--with-output -o json");
         check_eq!(out, stdout_str(&out), printed_array(&want), "{what}");
         assert_one_warning(&out, &invocation_id(0, 1), &reasons);
-        check_eq!(
-            out,
-            stderr_str(&out).lines().count(),
-            1,
-            "{what}: nothing else on stderr"
-        );
+        let why = format!("{what}: nothing else on stderr");
+        check_eq!(out, stderr_str(&out).lines().count(), 1, "{why}");
         // The other command's output was fetched; nothing for the failed one.
         assert_eq!(
             get_requests(&fake),
@@ -1768,11 +1701,8 @@ fn text_prints_each_instances_output_under_a_header_on_its_own_stream() {
             parts.len() >= 3 && parts[0] == *inv && parts[1] == *instance,
             "header {header:?} reads == {inv} · {instance} · <status> ==\n{stdout}"
         );
-        assert_eq!(
-            squash(&parts[2]),
-            squash(status),
-            "status in header {header:?}"
-        );
+        let why = format!("status in header {header:?}");
+        assert_eq!(squash(&parts[2]), squash(status), "{why}");
         assert_eq!(content, want_out, "stdout of {inv} on {instance}\n{stdout}");
     }
     for (inv, (header, content)) in others.iter().zip(&out_sections[expected.len()..]) {
@@ -1784,10 +1714,8 @@ fn text_prints_each_instances_output_under_a_header_on_its_own_stream() {
     // stderr: each instance's stderr under its header.
     let err_sections: HashMap<(String, String), String> = (sections(&stderr).into_iter())
         .map(|(header, content)| {
-            assert!(
-                !header.is_empty(),
-                "stderr before any header: {content:?}\n{stderr}"
-            );
+            let why = format!("stderr before any header: {content:?}\n{stderr}");
+            assert!(!header.is_empty(), "{why}");
             let parts = parts(&header);
             (
                 (parts[0].clone(), parts.get(1).cloned().unwrap_or_default()),
@@ -1965,10 +1893,8 @@ fn json_matches_the_aws_cli_byte_for_byte() {
     check!(aws, aws.status.success(), "aws CLI");
     let reference = stdout_str(&aws);
     // Sanity: the reference walked the pages and printed ISO times.
-    assert!(
-        fake.calls_to(DESCRIBE_INVOCATIONS).len() >= 2,
-        "the aws CLI walked several pages"
-    );
+    let why = "the aws CLI walked several pages";
+    assert!(fake.calls_to(DESCRIBE_INVOCATIONS).len() >= 2, "{why}");
     let iso = reference.contains("\"2024-05-14T09:12:31.291000+00:00\"");
     assert!(iso, "unexpected aws CLI output:\n{reference}");
     // The helpers of this file agree with the aws CLI.
@@ -2050,25 +1976,18 @@ fn table_shows_a_heading_and_rows_per_task_with_control_characters_visible() {
     let totals = |l: &str| !l.contains("1c0e") && l.contains("1 FAILED") && l.contains(" SUCCESS");
     assert!(text.lines().any(totals), "a totals line\n{text}");
     // Parameters may hold secrets: not in the table without -v.
-    assert!(
-        !text.contains(SECRET),
-        "parameters in the table without -v\n{text}"
-    );
-    assert!(
-        !text.contains("\"token\""),
-        "parameters in the table\n{text}"
-    );
+    let why = format!("parameters in the table without -v\n{text}");
+    assert!(!text.contains(SECRET), "{why}");
+    let why = format!("parameters in the table\n{text}");
+    assert!(!text.contains("\"token\""), "{why}");
 }
 
 #[test]
 fn parameters_are_in_the_table_only_with_verbose_and_always_in_json() {
     let world = table_world();
     let (_, out) = run_ok(&world, "-o table -v");
-    check!(
-        out,
-        stdout_str(&out).contains(SECRET),
-        "parameters in the table with -v"
-    );
+    let why = "parameters in the table with -v";
+    check!(out, stdout_str(&out).contains(SECRET), "{why}");
     check!(out, !out.stdout.contains(&0x1b));
 
     let (_, out) = run_ok(&world, "-o json");
@@ -2116,17 +2035,12 @@ fn parameters_never_reach_stderr_even_with_verbose() {
                 let out = run_utc(&fake, format!("-o {format} {verbose} {wait_args}"));
                 assert_exit(&out, if wait { 1 } else { 0 });
                 let what = format!("-o {format} {verbose} wait={wait}");
-                check!(
-                    out,
-                    !stderr_str(&out).contains(SECRET),
-                    "{what}: Parameters on stderr"
-                );
+                let why = format!("{what}: Parameters on stderr");
+                check!(out, !stderr_str(&out).contains(SECRET), "{why}");
                 let column = stdout_str(&out).contains(SECRET);
-                check!(
-                    out,
-                    column,
-                    "{what}: Parameters on stdout (the table column with -v, json always)"
-                );
+                let why =
+                    format!("{what}: Parameters on stdout (the table column with -v, json always)");
+                check!(out, column, "{why}");
                 if verbose == "-v" && wait {
                     let diagnostics = !out.stderr.is_empty();
                     assert!(
@@ -2327,11 +2241,8 @@ fn the_fake_world_changes_per_round_and_answers_every_call() {
     assert_eq!(w["TaskIds"], json!([task_execution_id(0)]));
     let (s, body) = tasks();
     assert_eq!(s, 200, "{body}");
-    assert_eq!(
-        fake.round(),
-        1,
-        "the tasks listing after the Get is in its round"
-    );
+    let why = "the tasks listing after the Get is in its round";
+    assert_eq!(fake.round(), 1, "{why}");
     let tasks_listed = listed(&body);
     assert_eq!(tasks_listed.len(), 1);
     assert_eq!(status_of(&tasks_listed[0]), "PENDING");
@@ -2342,11 +2253,8 @@ fn the_fake_world_changes_per_round_and_answers_every_call() {
         inv.get("ExecutionId").is_none() && inv.get("StartTime").is_none(),
         "{inv}"
     );
-    assert_eq!(
-        invs(1).1["__type"],
-        "DoesNotExistException",
-        "task 1 not there yet"
-    );
+    let why = "task 1 not there yet";
+    assert_eq!(invs(1).1["__type"], "DoesNotExistException", "{why}");
     assert_eq!(get(1).0, 400, "no command before it is sent");
 
     // Round 2: the Get, then the tasks throttled and retried (same round): two tasks,

@@ -77,10 +77,8 @@ fn colour_on_a_terminal_but_never_with_no_color() {
     let fake = FakeSsm::always(invocation_step("Failed", "Failed", "x", ""));
     let cli = Cli::new(&fake.url());
     let (_, coloured) = on_terminal(&cli, &get(&[]), &[]);
-    assert!(
-        coloured.contains("\x1b["),
-        "a terminal gets colour: {coloured:?}"
-    );
+    let why = format!("a terminal gets colour: {coloured:?}");
+    assert!(coloured.contains("\x1b["), "{why}");
     let (_, plain) = on_terminal(&cli, &get(&[]), &[("NO_COLOR", "1")]);
     assert!(!plain.contains('\x1b'), "NO_COLOR means none: {plain:?}");
     assert!(plain.contains("Failed"));
@@ -95,10 +93,8 @@ fn spinner_shows_state_and_polls_on_a_terminal_only() {
     let (out, s) = on_terminal(&Cli::new(&fake.url()), &wait("150ms"), &[]);
     assert_exit(&out, 0);
     assert!(s.contains("InProgress (In Progress) · "), "spinner: {s:?}");
-    assert!(
-        s.contains(" polls · "),
-        "poll count and elapsed time: {s:?}"
-    );
+    let why = format!("poll count and elapsed time: {s:?}");
+    assert!(s.contains(" polls · "), "{why}");
 
     let fake = six_polls_in_progress();
     let (_, s) = on_terminal(
@@ -152,10 +148,8 @@ fn no_color_also_means_plain_diagnostics() {
     assert_exit(&out, 0);
     assert!(s.contains("DEBUG"), "-vvv prints diagnostics: {s:?}");
     assert!(s.contains("hello"), "{s:?}");
-    assert!(
-        !s.contains('\x1b'),
-        "NO_COLOR means no escape codes at all: {s:?}"
-    );
+    let why = format!("NO_COLOR means no escape codes at all: {s:?}");
+    assert!(!s.contains('\x1b'), "{why}");
 }
 
 #[test]
@@ -169,17 +163,13 @@ fn verbose_shows_log_lines_and_no_spinner() {
             &[],
         );
         assert_exit(&out, 0);
-        assert!(
-            s.contains("DEBUG"),
-            "{verbose}: diagnostics expected: {s:?}"
-        );
+        let why = format!("{verbose}: diagnostics expected: {s:?}");
+        assert!(s.contains("DEBUG"), "{why}");
         assert!(s.contains("poll"), "{verbose}: a line per poll: {s:?}");
         assert!(s.contains("\"Success\""), "{verbose}: the result: {s:?}");
         for spinner in [" polls · ", " waited", "first poll", "(In Progress) · "] {
-            assert!(
-                !s.contains(spinner),
-                "{verbose}: no spinner with -v, found {spinner:?} in {s:?}"
-            );
+            let why = format!("{verbose}: no spinner with -v, found {spinner:?} in {s:?}");
+            assert!(!s.contains(spinner), "{why}");
         }
         check_eq!(out, fake.count(GET_COMMAND_INVOCATION), 7);
     }

@@ -42,12 +42,8 @@ fn assert_status(out: &Output, status: &str, details: &str) {
 
 #[track_caller]
 fn assert_calls(fake: &FakeSsm, expected: usize, out: &Output) {
-    check_eq!(
-        out,
-        fake.count(GET_COMMAND_INVOCATION),
-        expected,
-        "GetCommandInvocation calls"
-    );
+    let why = "GetCommandInvocation calls";
+    check_eq!(out, fake.count(GET_COMMAND_INVOCATION), expected, "{why}");
 }
 
 /// The arrival times of the GetCommandInvocation calls.
@@ -155,10 +151,8 @@ fn each_terminal_failure_exits_1_and_prints_it_as_get_does() {
         // The final invocation is printed exactly like `get` prints it.
         let got = Cli::new(&fake.url()).run([&["get"][..], &ids(), &["-o", "json"]].concat());
         assert_exit(&got, 0);
-        assert_eq!(
-            out.stdout, got.stdout,
-            "wait and get print the same final {status}/{details}"
-        );
+        let why = format!("wait and get print the same final {status}/{details}");
+        assert_eq!(out.stdout, got.stdout, "{why}");
     }
 }
 
@@ -263,16 +257,12 @@ fn not_found_beyond_grace_exits_3_and_says_what_to_check() {
     let line = assert_single_stderr_line(&out);
     assert!(line.starts_with("error:"), "stderr: {line:?}");
     for what in ["command", "instance", "region"] {
-        assert!(
-            line.to_lowercase().contains(what),
-            "stderr should mention {what}: {line:?}"
-        );
+        let why = format!("stderr should mention {what}: {line:?}");
+        assert!(line.to_lowercase().contains(what), "{why}");
     }
     // Not before the grace ran out; it kept polling during it.
-    assert!(
-        took >= Duration::from_millis(300),
-        "grace 300ms, took {took:?}"
-    );
+    let why = format!("grace 300ms, took {took:?}");
+    assert!(took >= Duration::from_millis(300), "{why}");
     check!(out, fake.count(GET_COMMAND_INVOCATION) >= 2);
 }
 
@@ -314,10 +304,8 @@ fn assert_polls_follow(times: &[Instant], min: Duration, max: Duration) {
     }
     gaps.sort();
     let median = gaps[gaps.len() / 2];
-    assert!(
-        median <= max * 3,
-        "median gap {median:?} with --max-interval {max:?}: {gaps:?}"
-    );
+    let why = format!("median gap {median:?} with --max-interval {max:?}: {gaps:?}");
+    assert!(median <= max * 3, "{why}");
 }
 
 #[test]
@@ -357,10 +345,8 @@ fn polls_follow_the_interval_flags() {
     check!(out, times.len() >= 6, "{} polls", times.len());
     // The last call is the last look at the deadline, off the schedule.
     let last_look = times.pop().unwrap();
-    assert!(
-        last_look - started >= Duration::from_secs(2),
-        "the last look came before the deadline"
-    );
+    let why = "the last look came before the deadline";
+    assert!(last_look - started >= Duration::from_secs(2), "{why}");
     assert_polls_follow(
         &times,
         Duration::from_millis(20),
@@ -390,11 +376,11 @@ fn a_last_look_at_the_deadline_sees_the_command_that_just_ended() {
     let times = arrivals(&fake);
     check_eq!(out, times.len(), 2, "the first poll and the last look");
     // The last look is made at the deadline, not before it.
-    assert!(
-        times[1] - started >= Duration::from_secs(3),
+    let why = format!(
         "the last look came {:?} after the start",
         times[1] - started
     );
+    assert!(times[1] - started >= Duration::from_secs(3), "{why}");
 }
 
 // --- SIGINT ---------------------------------------------------------------

@@ -966,17 +966,10 @@ impl FakeEcs {
     #[track_caller]
     pub fn assert_untouched(&self) {
         self.server.settle();
-        assert_eq!(
-            self.total_requests(),
-            0,
-            "expected no request at all, got {:#?}",
-            self.requests()
-        );
-        assert_eq!(
-            self.server.connections(),
-            0,
-            "expected no connection at all"
-        );
+        let why = format!("expected no request at all, got {:#?}", self.requests());
+        assert_eq!(self.total_requests(), 0, "{why}");
+        let why = "expected no connection at all";
+        assert_eq!(self.server.connections(), 0, "{why}");
     }
 }
 

@@ -129,10 +129,8 @@ pub struct States(Vec<(usize, String, Option<String>)>);
 
 impl States {
     fn set(&mut self, round: usize, status: &str, details: Option<&str>) {
-        assert!(
-            STATUSES.contains(&status),
-            "{status} is not a maintenance window status"
-        );
+        let why = format!("{status} is not a maintenance window status");
+        assert!(STATUSES.contains(&status), "{why}");
         self.0.retain(|(r, _, _)| *r != round);
         self.0
             .push((round, status.to_owned(), details.map(str::to_owned)));

@@ -1005,17 +1005,10 @@ impl FakeSsm {
     #[track_caller]
     pub fn assert_untouched(&self) {
         self.server.settle();
-        assert_eq!(
-            self.calls().len(),
-            0,
-            "expected no request at all, got {:#?}",
-            self.calls()
-        );
-        assert_eq!(
-            self.server.connections(),
-            0,
-            "expected no connection at all"
-        );
+        let why = format!("expected no request at all, got {:#?}", self.calls());
+        assert_eq!(self.calls().len(), 0, "{why}");
+        let why = "expected no connection at all";
+        assert_eq!(self.server.connections(), 0, "{why}");
     }
 }
 

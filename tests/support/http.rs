@@ -233,10 +233,8 @@ impl Server {
         let read = self.wait_until(Duration::from_secs(10), || {
             shared.reading.load(Ordering::SeqCst) == 0
         });
-        assert!(
-            read,
-            "a connection is still open: settle once the clients have exited"
-        );
+        let why = "a connection is still open: settle once the clients have exited";
+        assert!(read, "{why}");
     }
 
     /// Waits until `ready` holds, checking it now and after each request handled; false when

@@ -328,11 +328,8 @@ pub fn assert_output(out: &Output, code: i32, stdout: &str, stderr: &str) {
 pub fn assert_single_stderr_line(out: &Output) -> String {
     let err = stderr_str(out);
     let trimmed = err.strip_suffix('\n').unwrap_or(&err);
-    check!(
-        out,
-        !trimmed.is_empty() && !trimmed.contains('\n'),
-        "expected exactly one line on stderr"
-    );
+    let why = "expected exactly one line on stderr";
+    check!(out, !trimmed.is_empty() && !trimmed.contains('\n'), "{why}");
     trimmed.to_owned()
 }
 
@@ -575,11 +572,8 @@ pub fn assert_totals(text: &str, all: &[&str]) {
             words[number..].join(" ")
         })
         .collect();
-    assert!(
-        parts[0].ends_with(" Success"),
-        "Success first: {:?}",
-        totals[0]
-    );
+    let why = format!("Success first: {:?}", totals[0]);
+    assert!(parts[0].ends_with(" Success"), "{why}");
     parts.sort_unstable();
     let mut want = all.to_vec();
     want.sort_unstable();
@@ -592,11 +586,8 @@ pub fn assert_totals(text: &str, all: &[&str]) {
 pub fn assert_no_raw_controls(out: &Output) {
     let bytes = &out.stdout;
     let lone_cr = (0..bytes.len()).any(|i| bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
-    check!(
-        out,
-        !bytes.contains(&0x1b) && !lone_cr,
-        "a raw ESC or a lone CR on stdout"
-    );
+    let why = "a raw ESC or a lone CR on stdout";
+    check!(out, !bytes.contains(&0x1b) && !lone_cr, "{why}");
 }
 
 /// Asserts `got` is `want` byte for byte, showing the first line where they differ.
