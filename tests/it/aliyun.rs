@@ -364,10 +364,8 @@ fn signature_v1_reproduces_the_documented_example() {
          %26SignatureVersion%3D1.0%26Timestamp%3D2016-02-23T12%253A46%253A24Z\
          %26Version%3D2014-05-26"
     );
-    assert_eq!(
-        signature("testsecret", &to_sign),
-        "OLeaidS1JvxuMvnyHOwuJ+uX5qY="
-    );
+    let want = "OLeaidS1JvxuMvnyHOwuJ+uX5qY=";
+    assert_eq!(signature("testsecret", &to_sign), want);
     // A Signature parameter already present is not signed.
     let mut with_sig = params.clone();
     with_sig.push(("Signature".into(), "OLeaidS1JvxuMvnyHOwuJ+uX5qY=".into()));
@@ -375,10 +373,8 @@ fn signature_v1_reproduces_the_documented_example() {
 
     // RFC 3986: unreserved kept, everything else %XX upper-case, space %20, UTF-8 bytes.
     assert_eq!(fake_ecs::percent_encode("aZ09-_.~"), "aZ09-_.~");
-    assert_eq!(
-        fake_ecs::percent_encode("a b*c+d/e=f&g:h"),
-        "a%20b%2Ac%2Bd%2Fe%3Df%26g%3Ah"
-    );
+    let want = "a%20b%2Ac%2Bd%2Fe%3Df%26g%3Ah";
+    assert_eq!(fake_ecs::percent_encode("a b*c+d/e=f&g:h"), want);
     assert_eq!(fake_ecs::percent_encode("é✓"), "%C3%A9%E2%9C%93");
     assert_eq!(
         fake_ecs::percent_decode("a%20b+c%2B%C3%A9").as_deref(),
@@ -547,16 +543,12 @@ fn fake_serves_pages_rounds_filters_and_faults() {
     assert_eq!(fake.rounds(), 1);
 
     // Call 5 is throttled (and is round 2).
-    assert_eq!(
-        code(fake.call(&[("InvokeId", INVOKE_ID)])),
-        (400, Some("Throttling.User".into()))
-    );
+    let want = (400, Some("Throttling.User".into()));
+    assert_eq!(code(fake.call(&[("InvokeId", INVOKE_ID)])), want);
     // Round 3: the late instance has appeared and failed; filters.
     let r = results(&fake.call(&[("InstanceId", &instance_id(99))]).1);
-    assert_eq!(
-        (&r["InvocationStatus"], &r["InvokeRecordStatus"]),
-        (&json!("Failed"), &json!("PartialFailed"))
-    );
+    let want = (&json!("Failed"), &json!("PartialFailed"));
+    assert_eq!((&r["InvocationStatus"], &r["InvokeRecordStatus"]), want);
     assert_eq!(total(&[("CommandId", "c-other0001")]), 1);
     assert_eq!(total(&[("Tag.1.Key", "env"), ("Tag.1.Value", "prod")]), 24);
     assert_eq!(total(&[("Tag.1.Key", "env"), ("Tag.1.Value", "dev")]), 0);
@@ -568,10 +560,8 @@ fn fake_serves_pages_rounds_filters_and_faults() {
             ])
             .1,
     );
-    assert_eq!(
-        plain["Output"],
-        format!("hello from {}\n", instance_id(500))
-    );
+    let want = format!("hello from {}\n", instance_id(500));
+    assert_eq!(plain["Output"], want);
     let status = code(fake.call(&[("InvokeRecordStatus", "running")]));
     assert_eq!(status, (400, Some("InvalidParameter".into())));
     let tags = code(fake.call(&[("Tag.1.Key", "a"), ("Tag.2.Key", "a")]));
@@ -756,10 +746,8 @@ fn get_reads_every_page_of_120_instances_in_api_order() {
         pages.iter().map(|p| p.results.len()).collect::<Vec<_>>(),
         [50, 50, 20]
     );
-    assert_eq!(
-        ids_of(&printed_results(&out)),
-        (0..120).map(instance_id).collect::<Vec<_>>()
-    );
+    let want = (0..120).map(instance_id).collect::<Vec<_>>();
+    assert_eq!(ids_of(&printed_results(&out)), want);
     assert_eq!(stdout_json(&out)["Invocation"]["TotalCount"], 120);
     assert_four_space_json(&out);
     assert_results_as_sent(&out, &last_round_results(&fake));
@@ -782,10 +770,8 @@ fn list_max_items_asks_for_no_more_than_it_needs() {
         calls[1].param("NextToken"),
         Some(fake.served_pages()[0].next_token_out.as_str())
     );
-    assert_eq!(
-        ids_of(&printed_results(&out)),
-        (0..70).map(instance_id).collect::<Vec<_>>()
-    );
+    let want = (0..70).map(instance_id).collect::<Vec<_>>();
+    assert_eq!(ids_of(&printed_results(&out)), want);
     // TotalCount is the service's.
     assert_eq!(stdout_json(&out)["Invocation"]["TotalCount"], 120);
 
@@ -842,10 +828,8 @@ fn output_is_decoded_from_base64_including_multibyte_text() {
 
     let (_, out) = got(world(), 0, "-o json");
     let printed = printed_results(&out);
-    assert_eq!(
-        (&printed[0]["Output"], &printed[1]["Output"]),
-        (&json!(text), &json!("plain\n"))
-    );
+    let want = (&json!(text), &json!("plain\n"));
+    assert_eq!((&printed[0]["Output"], &printed[1]["Output"]), want);
     let warned = stderr_str(&out).lines().any(|l| l.starts_with("warning"));
     check!(out, !warned, "no warning expected");
 
@@ -1121,10 +1105,8 @@ fn a_wrong_secret_is_signature_does_not_match_once_and_never_printed() {
         );
         assert_exit(&out, 3);
         assert_eq!(fake.total_requests(), 1, "{:#?}", fake.requests());
-        assert_eq!(
-            fake.requests()[0].code.as_deref(),
-            Some("SignatureDoesNotMatch")
-        );
+        let want = Some("SignatureDoesNotMatch");
+        assert_eq!(fake.requests()[0].code.as_deref(), want);
         assert_not_printed(&out, wrong);
         let said = [
             "SignatureDoesNotMatch",
@@ -1188,10 +1170,8 @@ fn an_sts_profile_sends_its_token_and_never_prints_it() {
         format!("-vvv get --invoke-id {INVOKE_ID} -o json"),
     );
     assert_exit(&out, 0);
-    assert_eq!(
-        only_request(&fake, &out).param("SecurityToken"),
-        Some(token)
-    );
+    let want = Some(token);
+    assert_eq!(only_request(&fake, &out).param("SecurityToken"), want);
     assert_not_printed(&out, secret);
     assert_not_printed(&out, token);
 }
@@ -1225,10 +1205,8 @@ fn a_rejected_sts_signature_never_shows_the_token() {
         format!("-vvv get --invoke-id {INVOKE_ID} -o json"),
     );
     assert_exit(&out, 3);
-    assert_eq!(
-        fake.requests()[0].code.as_deref(),
-        Some("SignatureDoesNotMatch")
-    );
+    let want = Some("SignatureDoesNotMatch");
+    assert_eq!(fake.requests()[0].code.as_deref(), want);
     assert_stderr_line_with(&out, &["SignatureDoesNotMatch", "Specified signature"]);
     let encoded = |prefix: &str| {
         token
@@ -1346,10 +1324,8 @@ fn credentials_and_region_are_looked_up_in_the_documented_order() {
         format!("get --invoke-id {INVOKE_ID} -o json"),
     );
     assert_exit(&out, 0);
-    assert_eq!(
-        only_request(&fake, &out).param("AccessKeyId"),
-        Some(keys[0].0)
-    );
+    let want = Some(keys[0].0);
+    assert_eq!(only_request(&fake, &out).param("AccessKeyId"), want);
 }
 
 #[test]
@@ -1449,10 +1425,8 @@ fn wait_exits_0_when_every_result_succeeds() {
     ]);
     let (fake, out) = waited(world, 0, "-o json");
     assert_eq!(fake.rounds(), 3);
-    assert_eq!(
-        ids_of(&printed_results(&out)),
-        [instance_id(1), instance_id(2)]
-    );
+    let want = [instance_id(1), instance_id(2)];
+    assert_eq!(ids_of(&printed_results(&out)), want);
     assert_eq!(printed_statuses(&out), ["Success", "Success"]);
 }
 
@@ -1466,10 +1440,8 @@ fn wait_times_out_with_exit_4_and_the_last_results() {
     let (_, out) = waited(world, 4, "--timeout 1s -o json");
     let took = started.elapsed();
     assert!(took >= Duration::from_secs(1), "took {took:?}");
-    assert_eq!(
-        ids_of(&printed_results(&out)),
-        [instance_id(1), instance_id(2)]
-    );
+    let want = [instance_id(1), instance_id(2)];
+    assert_eq!(ids_of(&printed_results(&out)), want);
     assert_eq!(printed_statuses(&out), ["Running", "Success"]);
     let last = stderr_str(&out)
         .lines()
@@ -1516,10 +1488,8 @@ fn wait_stops_at_once_on_a_periodic_task() {
     ]);
     let (fake, out) = waited(world, 2, "-o json");
     assert_eq!(fake.rounds(), 2, "no poll after Scheduled was seen");
-    assert_eq!(
-        ids_of(&printed_results(&out)),
-        [instance_id(1), instance_id(2)]
-    );
+    let want = [instance_id(1), instance_id(2)];
+    assert_eq!(ids_of(&printed_results(&out)), want);
     assert_eq!(printed_statuses(&out), ["Scheduled", "Running"]);
     let err = stderr_str(&out);
     assert!(
@@ -1769,8 +1739,6 @@ fn list_filters_are_validated() {
     );
     let r = only_request(&fake, &out);
     assert_eq!(r.tags().len(), 20);
-    assert_eq!(
-        (r.param("Tag.20.Key"), r.param("Tag.20.Value")),
-        (Some("k20"), Some("v"))
-    );
+    let want = (Some("k20"), Some("v"));
+    assert_eq!((r.param("Tag.20.Key"), r.param("Tag.20.Value")), want);
 }

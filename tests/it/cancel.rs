@@ -329,10 +329,8 @@ fn assert_one_stop(fake: &FakeEcs, instances: &[&str], out: &Output) {
     let stops = fake.calls_of(STOP_ACTION);
     check_eq!(out, stops.len(), 1, "one StopInvocation");
     let stop: &Recorded = &stops[0];
-    assert_eq!(
-        (stop.param("InvokeId"), stop.param("RegionId")),
-        (Some(INVOKE_ID), Some(REGION_ID))
-    );
+    let want = (Some(INVOKE_ID), Some(REGION_ID));
+    assert_eq!((stop.param("InvokeId"), stop.param("RegionId")), want);
     let stopped: BTreeSet<&str> = stop
         .params
         .iter()

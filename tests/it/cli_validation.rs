@@ -89,10 +89,8 @@ fn well_formed_instance_ids_are_accepted_and_sent() {
     ] {
         let fake = assert_accepted(get_with(CMD_ID, good));
         let body = &fake.calls_to(GET_COMMAND_INVOCATION)[0].body;
-        assert_eq!(
-            (&body["CommandId"], &body["InstanceId"]),
-            (&CMD_ID.into(), &good.into())
-        );
+        let want = (&CMD_ID.into(), &good.into());
+        assert_eq!((&body["CommandId"], &body["InstanceId"]), want);
     }
 }
 

@@ -208,10 +208,8 @@ fn wait_timeout_counts_the_region_lookup_too() {
     assert_exit(&out, 4);
     assert!(out.stdout.is_empty(), "{out:?}");
     // Not "never visible": no call was made, the time went into the set-up.
-    assert_eq!(
-        stderr_str(&out),
-        "error: timed out after 300ms; still looking up the AWS region and credentials\n"
-    );
+    let want = "error: timed out after 300ms; still looking up the AWS region and credentials\n";
+    assert_eq!(stderr_str(&out), want);
     assert!(took < Duration::from_secs(5), "took {took:?}");
     fake.assert_untouched();
 }

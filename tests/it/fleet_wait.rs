@@ -179,12 +179,9 @@ fn assert_plain_listings(fake: &FakeSsm) {
             &c.body["MaxResults"],
             c.body.get("InstanceId"),
         );
-        assert_eq!(
-            asked,
-            (&json!(CMD_ID), &json!(LIST_PAGE_SIZE), None),
-            "listing body {}",
-            c.body
-        );
+        let want = (&json!(CMD_ID), &json!(LIST_PAGE_SIZE), None);
+        let why = format!("listing body {}", c.body);
+        assert_eq!(asked, want, "{why}");
         let why = format!("no details while polling: {}", c.body);
         assert_ne!(c.body.get("Details"), Some(&Value::Bool(true)), "{why}");
     }

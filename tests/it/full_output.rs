@@ -1575,10 +1575,8 @@ fn s3_and_logs_go_to_their_own_endpoints_never_to_the_ssm_one() {
     );
     let describe_body = &logs.calls()[0].body;
     assert_eq!(describe_body["logGroupName"], json!("/ops/elsewhere"));
-    assert_eq!(
-        describe_body["logStreamNamePrefix"],
-        json!(format!("{CMD_ID}/{INSTANCE_ID}/"))
-    );
+    let want = json!(format!("{CMD_ID}/{INSTANCE_ID}/"));
+    assert_eq!(describe_body["logStreamNamePrefix"], want);
     assert_gets_only(&ssm.calls());
 }
 

@@ -245,11 +245,9 @@ fn get_sends_the_ids_as_given() {
     assert_exit(&out, 0);
     let req = &fake.calls_to(GET_COMMAND_INVOCATION)[0];
     assert_eq!(req.method, "POST");
-    assert_eq!(
-        req.body,
-        json!({"CommandId": CMD_ID, "InstanceId": INSTANCE_ID}),
-        "request body"
-    );
+    let want = json!({"CommandId": CMD_ID, "InstanceId": INSTANCE_ID});
+    let why = "request body";
+    assert_eq!(req.body, want, "{why}");
     assert!(
         req.header("content-type")
             .is_some_and(|v| v.starts_with("application/x-amz-json-1.1")),

@@ -190,10 +190,8 @@ fn every_page_is_fetched_and_merged_in_order() {
     check!(out, out.stderr.is_empty());
     assert_lists_exactly(&out, &records, false);
     // ceil(260 / 50) = 6 pages, each asked for once, tokens passed through as issued.
-    assert_eq!(
-        fake.count(LIST_COMMAND_INVOCATIONS),
-        260usize.div_ceil(LIST_PAGE_SIZE)
-    );
+    let want = 260usize.div_ceil(LIST_PAGE_SIZE);
+    assert_eq!(fake.count(LIST_COMMAND_INVOCATIONS), want);
     assert_walked_pages(&fake, &body_with(json!({})), 6);
     assert_eq!(fake.total_requests(), 6, "no other call");
 }
@@ -229,11 +227,8 @@ fn a_token_on_the_last_full_page_leads_to_an_empty_page_that_ends_the_list() {
 #[test]
 fn an_empty_list_prints_an_empty_array() {
     let (fake, out) = listed(Vec::new(), 0, "-o json");
-    check_eq!(
-        out,
-        stdout_str(&out),
-        "{\n    \"CommandInvocations\": []\n}\n"
-    );
+    let want = "{\n    \"CommandInvocations\": []\n}\n";
+    check_eq!(out, stdout_str(&out), want);
     assert_walked_pages(&fake, &body_with(json!({})), 1);
     let (_, out) = listed(Vec::new(), 0, "-o jsonl");
     check!(out, out.stdout.is_empty());
@@ -263,14 +258,10 @@ fn details_are_asked_for_on_every_page_and_plugins_shown() {
     assert_lists_exactly(&out, &records, true);
     assert_walked_pages(&fake, &body_with(json!({"Details": true})), 3);
     let plugin = &invocations_of(&out)[5]["CommandPlugins"][0];
-    assert_eq!(
-        plugin["Output"],
-        format!("hello from {}\n", fleet_instance_id(5))
-    );
-    assert_eq!(
-        plugin["ResponseStartDateTime"],
-        "2024-05-14T09:12:31.791000+00:00"
-    );
+    let want = format!("hello from {}\n", fleet_instance_id(5));
+    assert_eq!(plugin["Output"], want);
+    let want = "2024-05-14T09:12:31.791000+00:00";
+    assert_eq!(plugin["ResponseStartDateTime"], want);
 
     // Both filters together.
     let wanted = fleet_instance_id(3);
@@ -369,12 +360,9 @@ fn a_page_that_keeps_failing_ends_in_exit_3_after_the_sdk_retries() {
         let out = run_list_tz(&fake, "UTC", env, "-o json");
         // No half list that a script could take for the whole one.
         assert_error(&out, 3);
-        check_eq!(
-            out,
-            fake.count(LIST_COMMAND_INVOCATIONS),
-            1 + page_two_calls,
-            "{env:?}"
-        );
+        let want = 1 + page_two_calls;
+        let why = format!("{env:?}");
+        check_eq!(out, fake.count(LIST_COMMAND_INVOCATIONS), want, "{why}");
     }
 }
 
@@ -702,11 +690,8 @@ fn jsonl_is_exactly_one_compact_object_per_line() {
         let v: Value = serde_json::from_str(o).unwrap();
         assert_eq!(v, pretty["CommandInvocations"][i], "test's own compaction");
     }
-    check_eq!(
-        out,
-        stdout_str(&out),
-        format!("{}\n{}\n", objects[0], objects[1])
-    );
+    let want = format!("{}\n{}\n", objects[0], objects[1]);
+    check_eq!(out, stdout_str(&out), want);
 }
 
 #[test]

@@ -150,12 +150,9 @@ fn assert_lists_ask_for_one_detailed_invocation(fake: &FakeMulti) {
             &call.body["InstanceId"],
             &call.body["Details"],
         ];
-        assert_eq!(
-            asked,
-            [&json!(CMD_ID), &json!(INSTANCE_ID), &json!(true)],
-            "{:?}",
-            call.body
-        );
+        let want = [&json!(CMD_ID), &json!(INSTANCE_ID), &json!(true)];
+        let why = format!("{:?}", call.body);
+        assert_eq!(asked, want, "{why}");
     }
 }
 
@@ -186,10 +183,8 @@ fn wait_on_three_steps_lists_once_per_round_then_fetches_each_step_once() {
     );
     assert_lists_ask_for_one_detailed_invocation(&fake);
     for call in fake.calls_to(GET_COMMAND_INVOCATION) {
-        assert_eq!(
-            (call.field("CommandId"), call.instance_id()),
-            (Some(CMD_ID), Some(INSTANCE_ID))
-        );
+        let want = (Some(CMD_ID), Some(INSTANCE_ID));
+        assert_eq!((call.field("CommandId"), call.instance_id()), want);
     }
     let none = fake.calls_to(LIST_COMMANDS).is_empty();
     assert!(none, "a single invocation's wait needs no ListCommands");
@@ -407,11 +402,8 @@ fn an_invocation_listed_without_steps_is_followed_by_its_own_status() {
     let out = wait_one(&fake, "--not-found-grace 1s -o json");
     assert_exit(&out, 1);
     let printed = stdout_json(&out);
-    check_eq!(
-        out,
-        (&printed["Status"], &printed["CommandPlugins"]),
-        (&json!("Failed"), &json!([]))
-    );
+    let want = (&json!("Failed"), &json!([]));
+    check_eq!(out, (&printed["Status"], &printed["CommandPlugins"]), want);
     let calls: Vec<String> = fake.calls().iter().map(|c| c.short()).collect();
     let why = format!("no step to fetch: {calls:?}");
     assert!(!calls.iter().any(|c| c.starts_with("Get(")), "{why}");
@@ -592,12 +584,9 @@ fn a_step_record_lagging_the_listing_is_looked_at_again_on_the_next_poll() {
         let out = wait_one(&fake, "-o json");
         assert_exit(&out, 1);
         let never = "every step printed finished, never the lagging record";
-        check_eq!(
-            out,
-            stdout_str(&out),
-            printed_array(&final_bodies(&fake)),
-            "{lag:?}: {never}"
-        );
+        let want = printed_array(&final_bodies(&fake));
+        let why = format!("{lag:?}: {never}");
+        check_eq!(out, stdout_str(&out), want, "{why}");
         let once = [(INSTANCE_ID.to_owned(), "migrate".to_owned())];
         let why = format!("{lag:?}: the lagging answer was given once");
         assert_eq!(lagged(&fake), once, "{why}");
@@ -622,12 +611,9 @@ fn remote_exit_code_comes_from_the_finished_steps_not_from_a_lagging_record() {
         let out = wait_one(&fake, "--remote-exit-code -o json");
         // `migrate` exits 2; still running it would count as 1.
         assert_exit(&out, 2);
-        check_eq!(
-            out,
-            stdout_str(&out),
-            printed_array(&final_bodies(&fake)),
-            "{lag:?}"
-        );
+        let want = printed_array(&final_bodies(&fake));
+        let why = format!("{lag:?}");
+        check_eq!(out, stdout_str(&out), want, "{why}");
         check_eq!(out, lagged(&fake).len(), 1, "{lag:?}");
     }
 }
@@ -694,11 +680,8 @@ fn a_fleet_wait_with_remote_exit_code_rides_out_a_lagging_step() {
     let out = wait_fleet(&fake, &[], "--remote-exit-code -o json");
     // `test` on the second instance exits 4; still running it would count as 1.
     assert_exit(&out, 4);
-    check_eq!(
-        out,
-        stdout_str(&out),
-        printed_array(&fleet_bodies(fake.world()))
-    );
+    let want = printed_array(&fleet_bodies(fake.world()));
+    check_eq!(out, stdout_str(&out), want);
     check_eq!(out, lagged(&fake).len(), 2);
 }
 
@@ -765,10 +748,8 @@ fn an_undeliverable_invocation_listed_without_steps_ends_with_its_listed_record(
             .world()
             .instance(INSTANCE_ID)
             .listed_record(CMD_ID, 2, None);
-        assert_eq!(
-            (&listed["StatusDetails"], &listed["CommandPlugins"]),
-            (&json!("Undeliverable"), &json!([]))
-        );
+        let want = (&json!("Undeliverable"), &json!([]));
+        assert_eq!((&listed["StatusDetails"], &listed["CommandPlugins"]), want);
         let printed = printed
             .as_object()
             .unwrap_or_else(|| panic!("{extra:?}: one object\n{}", describe(&out)));

@@ -186,11 +186,8 @@ fn several_steps_exit_with_the_first_non_zero_in_document_order() {
     let fake = FakeMulti::start(three_steps_second_fails());
     let out = aws(&fake.url(), "wait", &["--remote-exit-code", "-o", "json"]);
     assert_exit(&out, 2);
-    check_eq!(
-        out,
-        stdout_str(&out),
-        printed_array(&fake.world().instance(INSTANCE_ID).final_get_bodies(CMD_ID))
-    );
+    let want = printed_array(&fake.world().instance(INSTANCE_ID).final_get_bodies(CMD_ID));
+    check_eq!(out, stdout_str(&out), want);
     let out = aws(&fake.url(), "get", &["--remote-exit-code", "-o", "json"]);
     assert_exit(&out, 2);
     // Without the flag: 1 for wait (Failed), 0 for get.
@@ -236,11 +233,8 @@ fn a_fleet_exits_with_the_first_non_zero_in_instance_order() {
     let fake = FakeMulti::start(fleet_of_three());
     let out = wait_fleet(&fake, &[], &["--remote-exit-code"]);
     assert_exit(&out, 4);
-    check_eq!(
-        out,
-        array_field(&out, "InstanceId"),
-        [0, 1, 2].map(fleet_instance_id)
-    );
+    let want = [0, 1, 2].map(fleet_instance_id);
+    check_eq!(out, array_field(&out, "InstanceId"), want);
 
     // A named set of the two that failed: 1 (4) comes before 2 (9).
     let fake = FakeMulti::start(fleet_of_three());

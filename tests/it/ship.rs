@@ -324,11 +324,9 @@ fn man_page_has_a_subsection_for_every_visible_command() {
     }
     // Whatever --help lists, the page documents, and nothing else.
     let in_help = subcommands_in_help();
-    assert_eq!(
-        listed,
-        in_help.iter().map(|n| header(n)).collect::<Vec<_>>(),
-        "COMMANDS against `ssmres --help`"
-    );
+    let want = in_help.iter().map(|n| header(n)).collect::<Vec<_>>();
+    let why = "COMMANDS against `ssmres --help`";
+    assert_eq!(listed, want, "{why}");
     // Each with its own synopsis.
     for name in in_help {
         let sub = section(&page, &header(&name));
@@ -675,11 +673,8 @@ fn ssmres_timeout_satisfies_cancel_on_timeout() {
     let out = run(cli.cmd().env("SSMRES_TIMEOUT", "1s").args(args.words()));
     let took = started.elapsed();
     assert_exit(&out, 4);
-    check_eq!(
-        out,
-        fake.cancel_requests(),
-        [json!({ "CommandId": CMD_ID, "InstanceIds": [INSTANCE_ID] })]
-    );
+    let want = [json!({ "CommandId": CMD_ID, "InstanceIds": [INSTANCE_ID] })];
+    check_eq!(out, fake.cancel_requests(), want);
     assert!(took >= Duration::from_secs(1), "took {took:?}");
 }
 

@@ -107,11 +107,8 @@ fn send_command_output_for_one_instance_is_a_single_invocations_wait() {
     let fake = FakeMulti::start(world);
     let out = aws_stdin(&fake.url(), "wait", &["-o", "json"], &sent);
     assert_exit(&out, 0);
-    check_eq!(
-        out,
-        stdout_str(&out),
-        printed(&final_body(&fake, INSTANCE_ID))
-    );
+    let want = printed(&final_body(&fake, INSTANCE_ID));
+    check_eq!(out, stdout_str(&out), want);
     assert_gets_for(&fake, INSTANCE_ID, &out);
     assert_single_wait(&fake, &out);
 
@@ -142,10 +139,8 @@ fn send_command_output_for_several_instances_is_a_whole_command_wait() {
     let why = "a fleet wait";
     check!(out, !fake.calls_to(LIST_COMMANDS).is_empty(), "{why}");
     assert_eq!(array_field(&out, "InstanceId"), [b.clone(), a.clone()]);
-    assert_eq!(
-        stdout_str(&out),
-        printed_array(&[final_body(&fake, &b), final_body(&fake, &a)])
-    );
+    let want = printed_array(&[final_body(&fake, &b), final_body(&fake, &a)]);
+    assert_eq!(stdout_str(&out), want);
 }
 
 #[test]
@@ -224,11 +219,8 @@ fn a_multi_step_get_json_array_gives_its_first_object() {
     check!(got, stdout_json(&got).is_array(), "{why}");
     let out = aws_stdin(&fake.url(), "wait", &["-o", "json"], stdout_str(&got));
     assert_exit(&out, 0);
-    check_eq!(
-        out,
-        stdout_str(&out),
-        printed_array(&fake.world().instance(INSTANCE_ID).final_get_bodies(CMD_ID))
-    );
+    let want = printed_array(&fake.world().instance(INSTANCE_ID).final_get_bodies(CMD_ID));
+    check_eq!(out, stdout_str(&out), want);
     for get in fake.calls_to(GET_COMMAND_INVOCATION) {
         assert_eq!(get.body["InstanceId"], INSTANCE_ID);
     }
@@ -262,12 +254,9 @@ fn instance_id_on_the_command_line_wins_over_the_document() {
             assert_exit(&out, 0);
             assert_gets_for(&fake, OTHER_INSTANCE, &out);
             assert_single_wait(&fake, &out);
-            check_eq!(
-                out,
-                stdout_str(&out),
-                printed(&final_body(&fake, OTHER_INSTANCE)),
-                "{subcommand}, {what}"
-            );
+            let want = printed(&final_body(&fake, OTHER_INSTANCE));
+            let why = format!("{subcommand}, {what}");
+            check_eq!(out, stdout_str(&out), want, "{why}");
         }
     }
 }
@@ -516,12 +505,8 @@ fn a_bare_command_object_for_one_instance_is_a_single_invocations_wait() {
         let fake = FakeMulti::start(world.clone());
         let out = aws_stdin(&fake.url(), "wait", &["-o", "json"], doc.to_string());
         assert_exit(&out, 0);
-        check_eq!(
-            out,
-            stdout_str(&out),
-            printed(&final_body(&fake, INSTANCE_ID)),
-            "{what}"
-        );
+        let want = printed(&final_body(&fake, INSTANCE_ID));
+        check_eq!(out, stdout_str(&out), want, "{what}");
         assert_gets_for(&fake, INSTANCE_ID, &out);
         assert_single_wait(&fake, &out);
     }
@@ -552,11 +537,8 @@ fn a_fleet_waits_json_results_give_a_whole_command_wait() {
         assert_eq!(call.body["CommandId"], CMD_ID, "{:?}", call.body);
     }
     assert_eq!(array_field(&out, "InstanceId"), [b.clone(), a.clone()]);
-    check_eq!(
-        out,
-        stdout_str(&out),
-        printed_array(&[final_body(&fake, &b), final_body(&fake, &a)])
-    );
+    let want = printed_array(&[final_body(&fake, &b), final_body(&fake, &a)]);
+    check_eq!(out, stdout_str(&out), want);
 }
 
 #[test]

@@ -296,11 +296,9 @@ fn max_items_5_asks_for_the_smallest_page_and_prints_5_and_max_items_25_asks_for
         assert_json_exactly(&out, &world.identities_at(0, 1)[..n]);
         assert_max_items_note(&out, Some(n));
         let bodies: Vec<Value> = fake.calls().into_iter().map(|c| c.body).collect();
-        assert_eq!(
-            bodies,
-            [listing_body(&t0, json!({"MaxResults": asked}))],
-            "--max-items {n}"
-        );
+        let want = [listing_body(&t0, json!({"MaxResults": asked}))];
+        let why = format!("--max-items {n}");
+        assert_eq!(bodies, want, "{why}");
     }
 
     // 7 invocations: the one page (of 10 asked) holds them all, no NextToken; 2 are dropped,
@@ -1429,11 +1427,8 @@ fn with_output_fetches_nothing_for_invocations_without_a_command() {
         MwTask::automation(1).invocations(1),
     ]);
     let (fake, out) = run_ok(&world, "--with-output -o json");
-    check_eq!(
-        out,
-        array_field(&out, "InvocationId"),
-        ids_of(&world.final_identities())
-    );
+    let want = ids_of(&world.final_identities());
+    check_eq!(out, array_field(&out, "InvocationId"), want);
     let listed: Vec<Value> = (fake.calls_to(LIST_COMMAND_INVOCATIONS).iter())
         .map(|c| c.body["CommandId"].clone())
         .collect();
@@ -1804,16 +1799,12 @@ fn json_is_exactly_what_the_aws_cli_prints_times_in_the_local_time_zone() {
     let world = small_case();
     // Sanity: the fake sends what the expected text assumes.
     assert_eq!(world.identities_at(0, 1)[1].get("EndTime"), None);
-    assert_eq!(
-        world.identities_at(0, 1)[1]["ExecutionId"],
-        command_id(0, 1)
-    );
+    let want = command_id(0, 1);
+    assert_eq!(world.identities_at(0, 1)[1]["ExecutionId"], want);
     assert_eq!(WINDOW_TARGET_ID, "e3f0a1b2-6c5d-4e7f-9a8b-1234567890ab");
-    assert_eq!(
-        small_case_json(UTC_TIMES),
-        printed_array(&printed_all(&world.identities_at(0, 1))),
-        "the helpers of this file agree with the literal"
-    );
+    let want = printed_array(&printed_all(&world.identities_at(0, 1)));
+    let why = "the helpers of this file agree with the literal";
+    assert_eq!(small_case_json(UTC_TIMES), want, "{why}");
     let t0 = task_execution_id(0);
     for (tz, times) in [
         ("UTC", UTC_TIMES),
@@ -1898,10 +1889,8 @@ fn json_matches_the_aws_cli_byte_for_byte() {
     let iso = reference.contains("\"2024-05-14T09:12:31.291000+00:00\"");
     assert!(iso, "unexpected aws CLI output:\n{reference}");
     // The helpers of this file agree with the aws CLI.
-    assert_eq!(
-        reference,
-        printed_array(&printed_all(&world.identities_at(0, 1)))
-    );
+    let want = printed_array(&printed_all(&world.identities_at(0, 1)));
+    assert_eq!(reference, want);
 
     let (_, out) = run_ok(&world, format!("--task-id {t0} -o json"));
     assert_same_lines(&out.stdout, &aws.stdout, "ssmres task-invocations -o json");

@@ -33,11 +33,8 @@ fn run_wait(fake: &FakeSsm, max_attempts: Option<&str>, extra: &[&str]) -> (Outp
 #[track_caller]
 fn assert_status(out: &Output, status: &str, details: &str) {
     let v = stdout_json(out);
-    check_eq!(
-        out,
-        (&v["Status"], &v["StatusDetails"]),
-        (&status.into(), &details.into())
-    );
+    let want = (&status.into(), &details.into());
+    check_eq!(out, (&v["Status"], &v["StatusDetails"]), want);
 }
 
 #[track_caller]
