@@ -18,8 +18,8 @@ use crate::support::fake_multi::{
 };
 use crate::support::fake_ssm::{INSTANCE_ID, fleet_instance_id};
 use crate::support::{
-    Cli, FAST_POLL, array_field, assert_exit, assert_single_stderr_line, check, check_eq, describe,
-    printed, printed_array, run_with_input, stdout_json, stdout_str,
+    Args, Cli, FAST_POLL, array_field, assert_error, assert_exit, assert_single_stderr_line, check,
+    check_eq, describe, printed, printed_array, run_with_input, stdout_json, stdout_str,
 };
 
 /// Another well-formed instance ID.
@@ -32,43 +32,49 @@ const OTHER_COMMAND: &str = "11111111-2222-4333-8444-555555555555";
 // ---------------------------------------------------------------------------------------------
 
 /// `ssmres --endpoint-url URL ARGS` with `stdin` on its standard input.
-fn run_with_stdin(url: &str, args: &[&str], stdin: impl AsRef<[u8]>) -> Output {
-    let mut cmd = Cli::new(url).cmd();
-    cmd.args(args);
-    run_with_input(&mut cmd, stdin)
+fn run_with_stdin(url: &str, args: impl Args, stdin: impl AsRef<[u8]>) -> Output {
+    run_with_input(Cli::new(url).cmd().args(args.words()), stdin)
 }
 
-/// `ssmres SUBCOMMAND --command-id - [fast polling] EXTRA` with `stdin`.
-fn aws_stdin(url: &str, subcommand: &str, extra: &[&str], stdin: impl AsRef<[u8]>) -> Output {
+/// `ssmres SUBCOMMAND --command-id - [fast polling] -o json EXTRA` with `stdin`.
+fn aws_stdin(url: &str, subcommand: &str, extra: &str, stdin: impl AsRef<[u8]>) -> Output {
     let polling = if subcommand == "wait" {
-        &FAST_POLL[..]
+        FAST_POLL.join(" ")
     } else {
-        &[]
+        String::new()
     };
     run_with_stdin(
         url,
-        &[&[subcommand, "--command-id", "-"][..], polling, extra].concat(),
+        format!("{subcommand} --command-id - {polling} -o json {extra}"),
         stdin,
     )
 }
 
-/// `ssmres get --command-id CMD_ID --instance-id INSTANCE_ID -o json`.
+/// [`aws_stdin`] with `wait` and nothing else, asserting exit 0.
+#[track_caller]
+fn wait_stdin(fake: &FakeMulti, stdin: impl AsRef<[u8]>) -> Output {
+    let out = aws_stdin(&fake.url(), "wait", "", stdin);
+    assert_exit(&out, 0);
+    out
+}
+
+/// `ssmres get --command-id CMD_ID --instance-id INSTANCE_ID -o json`, asserting exit 0.
+#[track_caller]
 fn get_json(fake: &FakeMulti) -> Output {
-    Cli::new(&fake.url())
-        .run(format!("get --command-id {CMD_ID} --instance-id {INSTANCE_ID} -o json").as_str())
+    let out = Cli::new(&fake.url()).run(format!(
+        "get --command-id {CMD_ID} --instance-id {INSTANCE_ID} -o json"
+    ));
+    assert_exit(&out, 0);
+    out
 }
 
 /// One single-step invocation on each of these instances, Success from the first look.
 fn succeeding(instances: &[&str]) -> MultiWorld {
+    let step = |id: &str| StepSpec::new("x").output(&format!("hello from {id}\n"), "");
     MultiWorld::new(
         instances
             .iter()
-            .map(|id| {
-                MultiInstance::single(
-                    *id,
-                    StepSpec::new("x").output(&format!("hello from {id}\n"), ""),
-                )
-            })
+            .map(|id| MultiInstance::single(*id, step(id)))
             .collect(),
     )
 }
@@ -84,9 +90,23 @@ fn assert_gets_for(fake: &FakeMulti, instance: &str, out: &Output) {
     let gets = fake.calls_to(GET_COMMAND_INVOCATION);
     check!(out, !gets.is_empty(), "no GetCommandInvocation");
     for get in gets {
-        assert_eq!(get.body["CommandId"], CMD_ID, "{:?}", get.body);
-        assert_eq!(get.body["InstanceId"], instance, "{:?}", get.body);
+        let asked = (get.field("CommandId"), get.instance_id());
+        assert_eq!(asked, (Some(CMD_ID), Some(instance)), "{:?}", get.body);
     }
+}
+
+/// Asserts a single invocation's wait for INSTANCE_ID: its final body printed, every
+/// GetCommandInvocation for it, no ListCommands.
+#[track_caller]
+fn assert_single_wait_printed(fake: &FakeMulti, out: &Output, what: &str) {
+    check_eq!(
+        out,
+        stdout_str(out),
+        printed(&final_body(fake, INSTANCE_ID)),
+        "{what}"
+    );
+    assert_gets_for(fake, INSTANCE_ID, out);
+    assert_single_wait(fake, out);
 }
 
 /// Asserts a single invocation's wait: no ListCommands.
@@ -101,31 +121,41 @@ fn assert_single_wait(fake: &FakeMulti, out: &Output) {
 // ---------------------------------------------------------------------------------------------
 
 #[test]
-fn send_command_output_for_one_instance_is_a_single_invocations_wait() {
+fn documents_naming_one_invocation_are_a_single_invocations_wait() {
     let world = succeeding(&[INSTANCE_ID]);
-    let sent = world.send_command_output().to_string();
-    let fake = FakeMulti::start(world);
-    let out = aws_stdin(&fake.url(), "wait", &["-o", "json"], &sent);
-    assert_exit(&out, 0);
-    let want = printed(&final_body(&fake, INSTANCE_ID));
-    check_eq!(out, stdout_str(&out), want);
-    assert_gets_for(&fake, INSTANCE_ID, &out);
-    assert_single_wait(&fake, &out);
+    let sent = world.send_command_output();
+    // What `aws ssm list-commands` prints: its first command.
+    let mut second = sent["Command"].clone();
+    second["CommandId"] = json!(OTHER_COMMAND);
+    second["InstanceIds"] = json!([OTHER_INSTANCE]);
+    let listed = json!({ "Commands": [sent["Command"].clone(), second] });
+    // What `aws ssm get-command-invocation` printed while it was running.
+    let mut running = world.instance(INSTANCE_ID).final_get_bodies(CMD_ID)[0].clone();
+    running["Status"] = json!("InProgress");
+    running["StatusDetails"] = json!("InProgress");
+    // What `aws ssm send-command --query Command` prints, and the least of it.
+    let least = json!({ "CommandId": CMD_ID, "InstanceIds": [INSTANCE_ID] });
+    for (what, doc) in [
+        ("send-command", sent.to_string()),
+        (
+            "send-command pretty-printed as the aws CLI does",
+            serde_json::to_string_pretty(&sent).unwrap() + "\n",
+        ),
+        ("list-commands", listed.to_string()),
+        ("get-command-invocation", printed(&running)),
+        ("a bare command object", sent["Command"].to_string()),
+        ("CommandId and InstanceIds", least.to_string()),
+    ] {
+        let fake = FakeMulti::start(world.clone());
+        let out = wait_stdin(&fake, &doc);
+        assert_single_wait_printed(&fake, &out, what);
+    }
 
     // get takes the same document.
-    let out = aws_stdin(&fake.url(), "get", &["-o", "json"], &sent);
+    let fake = FakeMulti::start(world);
+    let out = aws_stdin(&fake.url(), "get", "", sent.to_string());
     assert_exit(&out, 0);
     assert_eq!(stdout_str(&out), printed(&final_body(&fake, INSTANCE_ID)));
-}
-
-#[test]
-fn send_command_output_pretty_printed_as_the_aws_cli_does_is_read_too() {
-    let world = succeeding(&[INSTANCE_ID]);
-    let sent = serde_json::to_string_pretty(&world.send_command_output()).unwrap() + "\n";
-    let fake = FakeMulti::start(world);
-    let out = aws_stdin(&fake.url(), "wait", &["-o", "json"], &sent);
-    assert_exit(&out, 0);
-    assert_gets_for(&fake, INSTANCE_ID, &out);
 }
 
 #[test]
@@ -134,10 +164,12 @@ fn send_command_output_for_several_instances_is_a_whole_command_wait() {
     let world = succeeding(&[&a, &b]);
     let sent = world.send_command_output().to_string();
     let fake = FakeMulti::start(world);
-    let out = aws_stdin(&fake.url(), "wait", &["-o", "json"], &sent);
-    assert_exit(&out, 0);
-    let why = "a fleet wait";
-    check!(out, !fake.calls_to(LIST_COMMANDS).is_empty(), "{why}");
+    let out = wait_stdin(&fake, &sent);
+    check!(
+        out,
+        !fake.calls_to(LIST_COMMANDS).is_empty(),
+        "a fleet wait"
+    );
     assert_eq!(array_field(&out, "InstanceId"), [b.clone(), a.clone()]);
     let want = printed_array(&[final_body(&fake, &b), final_body(&fake, &a)]);
     assert_eq!(stdout_str(&out), want);
@@ -151,8 +183,7 @@ fn send_command_output_with_targets_only_is_a_whole_command_wait() {
     assert_eq!(sent["Command"]["InstanceIds"], json!([]));
     assert!(!sent["Command"]["Targets"].as_array().unwrap().is_empty());
     let fake = FakeMulti::start(world);
-    let out = aws_stdin(&fake.url(), "wait", &["-o", "json"], sent.to_string());
-    assert_exit(&out, 0);
+    let out = wait_stdin(&fake, sent.to_string());
     check!(out, !fake.calls_to(LIST_COMMANDS).is_empty());
     assert_eq!(array_field(&out, "InstanceId"), [a, b]);
 }
@@ -161,64 +192,31 @@ fn send_command_output_with_targets_only_is_a_whole_command_wait() {
 // What `aws ssm list-commands` prints
 // ---------------------------------------------------------------------------------------------
 
-#[test]
-fn list_commands_output_gives_its_first_command() {
-    let world = succeeding(&[INSTANCE_ID]);
-    let first = world.send_command_output()["Command"].clone();
-    let mut second = first.clone();
-    second["CommandId"] = json!(OTHER_COMMAND);
-    second["InstanceIds"] = json!([OTHER_INSTANCE]);
-    let listed = json!({ "Commands": [first, second] }).to_string();
-    let fake = FakeMulti::start(world);
-    let out = aws_stdin(&fake.url(), "wait", &["-o", "json"], &listed);
-    assert_exit(&out, 0);
-    assert_gets_for(&fake, INSTANCE_ID, &out);
-    assert_single_wait(&fake, &out);
-}
-
 // ---------------------------------------------------------------------------------------------
 // GetCommandInvocation objects: `aws ssm get-command-invocation`, `ssmres get -o json`
 // ---------------------------------------------------------------------------------------------
 
 #[test]
-fn a_get_command_invocation_object_gives_command_and_instance() {
-    let fake = FakeMulti::start(succeeding(&[INSTANCE_ID]));
-    // What `aws ssm get-command-invocation` printed while it was running.
-    let mut running = final_body(&fake, INSTANCE_ID);
-    running["Status"] = json!("InProgress");
-    running["StatusDetails"] = json!("InProgress");
-    let out = aws_stdin(&fake.url(), "wait", &["-o", "json"], printed(&running));
-    assert_exit(&out, 0);
-    assert_gets_for(&fake, INSTANCE_ID, &out);
-    assert_single_wait(&fake, &out);
-}
-
-#[test]
 fn ssmres_get_json_feeds_ssmres_wait() {
     let fake = FakeMulti::start(succeeding(&[INSTANCE_ID]));
-    let got = get_json(&fake);
-    assert_exit(&got, 0);
-    let out = aws_stdin(&fake.url(), "wait", &["-o", "json"], stdout_str(&got));
-    assert_exit(&out, 0);
+    let out = wait_stdin(&fake, stdout_str(&get_json(&fake)));
     assert_eq!(stdout_str(&out), printed(&final_body(&fake, INSTANCE_ID)));
 }
 
 #[test]
 fn a_multi_step_get_json_array_gives_its_first_object() {
-    let world = MultiWorld::one(MultiInstance::new(
-        INSTANCE_ID,
-        vec![
-            StepSpec::new("build").output("built\n", ""),
-            StepSpec::new("test").output("tested\n", ""),
-        ],
-    ));
-    let fake = FakeMulti::start(world);
+    let steps = vec![
+        StepSpec::new("build").output("built\n", ""),
+        StepSpec::new("test").output("tested\n", ""),
+    ];
+    let fake = FakeMulti::start(MultiWorld::one(MultiInstance::new(INSTANCE_ID, steps)));
     let got = get_json(&fake);
-    assert_exit(&got, 0);
-    let why = "a multi-step get prints an array";
-    check!(got, stdout_json(&got).is_array(), "{why}");
-    let out = aws_stdin(&fake.url(), "wait", &["-o", "json"], stdout_str(&got));
-    assert_exit(&out, 0);
+    check!(
+        got,
+        stdout_json(&got).is_array(),
+        "a multi-step get prints an array"
+    );
+    let out = wait_stdin(&fake, stdout_str(&got));
     let want = printed_array(&fake.world().instance(INSTANCE_ID).final_get_bodies(CMD_ID));
     check_eq!(out, stdout_str(&out), want);
     for get in fake.calls_to(GET_COMMAND_INVOCATION) {
@@ -248,15 +246,14 @@ fn instance_id_on_the_command_line_wins_over_the_document() {
             let out = aws_stdin(
                 &fake.url(),
                 subcommand,
-                &["--instance-id", OTHER_INSTANCE, "-o", "json"],
+                &format!("--instance-id {OTHER_INSTANCE}"),
                 &doc,
             );
             assert_exit(&out, 0);
             assert_gets_for(&fake, OTHER_INSTANCE, &out);
             assert_single_wait(&fake, &out);
             let want = printed(&final_body(&fake, OTHER_INSTANCE));
-            let why = format!("{subcommand}, {what}");
-            check_eq!(out, stdout_str(&out), want, "{why}");
+            check_eq!(out, stdout_str(&out), want, "{subcommand}, {what}");
         }
     }
 }
@@ -269,12 +266,9 @@ fn get_with_a_document_naming_several_instances_or_targets_needs_instance_id() {
         .send_command_output();
     for (what, doc) in [("several instances", several), ("targets", targets)] {
         let fake = FakeMulti::start(succeeding(&[INSTANCE_ID]));
-        let out = aws_stdin(&fake.url(), "get", &["-o", "json"], doc.to_string());
-        assert_exit(&out, 2);
-        let line = assert_single_stderr_line(&out);
+        let line = assert_error(&aws_stdin(&fake.url(), "get", "", doc.to_string()), 2);
         let why = format!("{what}: the error says --instance-id is needed: {line}");
         assert!(line.contains("--instance-id"), "{why}");
-        check!(out, out.stdout.is_empty());
         fake.assert_untouched();
     }
 }
@@ -288,15 +282,18 @@ fn list_reads_the_command_id_from_stdin() {
     let world = succeeding(&[INSTANCE_ID]);
     let sent = world.send_command_output().to_string();
     let fake = FakeMulti::start(world);
-    let out = aws_stdin(&fake.url(), "list", &["-o", "json"], &sent);
+    let out = aws_stdin(&fake.url(), "list", "", &sent);
     assert_exit(&out, 0);
     let lists = fake.calls_to(LIST_COMMAND_INVOCATIONS);
     check!(out, !lists.is_empty());
     for list in lists {
         assert_eq!(list.body["CommandId"], CMD_ID, "{:?}", list.body);
     }
-    let printed = stdout_json(&out);
-    check_eq!(out, printed["CommandInvocations"][0]["CommandId"], CMD_ID);
+    check_eq!(
+        out,
+        stdout_json(&out)["CommandInvocations"][0]["CommandId"],
+        CMD_ID
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -305,52 +302,47 @@ fn list_reads_the_command_id_from_stdin() {
 
 #[test]
 fn unexpected_input_is_a_usage_error_before_any_request() {
+    let two = format!(
+        "{0} {0}",
+        json!({ "CommandId": CMD_ID, "InstanceId": INSTANCE_ID })
+    );
+    let not_a_string = json!({ "Command": { "CommandId": 36 } }).to_string();
     let short_id =
         json!({ "Command": { "CommandId": "8d5f3b4e-2a1c", "InstanceIds": [INSTANCE_ID] } });
     let long_id = json!({ "CommandId": format!("{CMD_ID}0"), "InstanceId": INSTANCE_ID });
     // `(what, stdin, a word the one line must hold)`.
-    let cases: Vec<(&str, String, &str)> = vec![
-        ("empty stdin", String::new(), "send-command"),
-        ("only blanks", " \n\t\n".into(), "send-command"),
-        ("not JSON", "CommandId: 8d5f3b4e".into(), "send-command"),
-        (
-            "two documents",
-            format!(
-                "{0} {0}",
-                json!({ "CommandId": CMD_ID, "InstanceId": INSTANCE_ID })
-            ),
-            "send-command",
-        ),
-        ("a number", "42".into(), "send-command"),
-        ("null", "null".into(), "send-command"),
-        ("a bare ID", format!("\"{CMD_ID}\""), "send-command"),
-        ("an empty object", "{}".into(), "send-command"),
-        ("an empty array", "[]".into(), "send-command"),
-        ("no command ID", r#"{"Command": {}}"#.into(), "send-command"),
-        (
-            "no command listed",
-            r#"{"Commands": []}"#.into(),
-            "send-command",
-        ),
-        (
-            "a command ID that is not a string",
-            json!({ "Command": { "CommandId": 36 } }).to_string(),
-            "send-command",
-        ),
-        ("a 13-character command ID", short_id.to_string(), "36"),
-        ("a 37-character command ID", long_id.to_string(), "36"),
-    ];
+    let mut cases: Vec<(&str, String, &str)> = [
+        ("empty stdin", ""),
+        ("only blanks", " \n\t\n"),
+        ("not JSON", "CommandId: 8d5f3b4e"),
+        ("two documents", &two),
+        ("a number", "42"),
+        ("null", "null"),
+        ("a bare ID", &format!("\"{CMD_ID}\"")),
+        ("an empty object", "{}"),
+        ("an empty array", "[]"),
+        ("no command ID", r#"{"Command": {}}"#),
+        ("no command listed", r#"{"Commands": []}"#),
+        ("a command ID that is not a string", &not_a_string),
+    ]
+    .map(|(what, stdin)| (what, stdin.to_owned(), "send-command"))
+    .into();
+    cases.push(("a 13-character command ID", short_id.to_string(), "36"));
+    cases.push(("a 37-character command ID", long_id.to_string(), "36"));
     let fake = FakeMulti::start(succeeding(&[INSTANCE_ID]));
     for (what, stdin, word) in &cases {
         for subcommand in ["get", "wait", "list"] {
-            let out = aws_stdin(&fake.url(), subcommand, &["-o", "json"], stdin);
-            let why = format!("{subcommand}, {what}: exit 2");
-            check_eq!(out, out.status.code(), Some(2), "{why}");
-            let line = assert_single_stderr_line(&out);
-            assert!(
-                line.contains(word),
-                "{subcommand}, {what}: the line says what was expected ({word}): {line}"
+            let out = aws_stdin(&fake.url(), subcommand, "", stdin);
+            check_eq!(
+                out,
+                out.status.code(),
+                Some(2),
+                "{subcommand}, {what}: exit 2"
             );
+            let line = assert_single_stderr_line(&out);
+            let why =
+                format!("{subcommand}, {what}: the line says what was expected ({word}): {line}");
+            assert!(line.contains(word), "{why}");
             check!(out, out.stdout.is_empty());
         }
     }
@@ -362,17 +354,12 @@ fn stdin_is_read_only_for_a_dash() {
     // A real ID on the command line: stdin (here a different command) is not read.
     let fake = FakeMulti::start(succeeding(&[INSTANCE_ID]));
     let other = json!({ "CommandId": OTHER_COMMAND, "InstanceId": OTHER_INSTANCE }).to_string();
-    let mut args = vec![
-        "wait",
-        "--command-id",
-        CMD_ID,
-        "--instance-id",
-        INSTANCE_ID,
-        "-o",
-        "json",
-    ];
-    args.extend(FAST_POLL);
-    let out = run_with_stdin(&fake.url(), &args, &other);
+    let ids = format!("--command-id {CMD_ID} --instance-id {INSTANCE_ID}");
+    let out = run_with_stdin(
+        &fake.url(),
+        format!("wait {ids} -o json {}", FAST_POLL.join(" ")),
+        &other,
+    );
     assert_exit(&out, 0);
     assert_gets_for(&fake, INSTANCE_ID, &out);
 }
@@ -381,26 +368,23 @@ fn stdin_is_read_only_for_a_dash() {
 // Alibaba Cloud: --invoke-id -
 // ---------------------------------------------------------------------------------------------
 
-/// `ssmres --provider aliyun SUBCOMMAND --invoke-id - [fast polling] EXTRA` with `stdin`.
-fn ali_stdin(fake: &FakeEcs, subcommand: &str, extra: &[&str], stdin: impl AsRef<[u8]>) -> Output {
+/// `ssmres --provider aliyun SUBCOMMAND --invoke-id - [fast polling] -o json` with `stdin`.
+fn ali_stdin(fake: &FakeEcs, subcommand: &str, stdin: impl AsRef<[u8]>) -> Output {
     let polling = if subcommand == "wait" {
-        &FAST_POLL[..]
+        FAST_POLL.join(" ")
     } else {
-        &[]
+        String::new()
     };
-    let mut cmd = Cli::new(&fake.url()).ali();
-    cmd.args([subcommand, "--invoke-id", "-"])
-        .args(polling)
-        .args(extra);
-    run_with_input(&mut cmd, stdin)
+    let args = format!("{subcommand} --invoke-id - {polling} -o json");
+    run_with_input(Cli::new(&fake.url()).ali().args(args.words()), stdin)
 }
 
 /// The results the binary printed.
 fn ali_results(out: &Output) -> Vec<Value> {
-    stdout_json(out)["Invocation"]["InvocationResults"]["InvocationResult"]
+    let results = stdout_json(out)["Invocation"]["InvocationResults"]["InvocationResult"]
         .as_array()
-        .unwrap_or_else(|| panic!("no InvocationResult array\n{}", describe(out)))
-        .clone()
+        .cloned();
+    results.unwrap_or_else(|| panic!("no InvocationResult array\n{}", describe(out)))
 }
 
 fn ali_world() -> World {
@@ -418,7 +402,7 @@ fn aliyun_run_command_and_invoke_command_output_give_the_invoke_id() {
     ] {
         for subcommand in ["wait", "get", "list"] {
             let fake = FakeEcs::start(ali_world());
-            let out = ali_stdin(&fake, subcommand, &["-o", "json"], doc.to_string());
+            let out = ali_stdin(&fake, subcommand, doc.to_string());
             assert_exit(&out, 0);
             let calls = fake.calls();
             check!(out, !calls.is_empty(), "{what} {subcommand}");
@@ -433,29 +417,23 @@ fn aliyun_run_command_and_invoke_command_output_give_the_invoke_id() {
 #[test]
 fn aliyun_get_json_feeds_aliyun_wait() {
     let fake = FakeEcs::start(ali_world());
-    let got = ali_stdin(
-        &fake,
-        "get",
-        &["-o", "json"],
-        run_command_output(INVOKE_ID).to_string(),
-    );
+    let got = ali_stdin(&fake, "get", run_command_output(INVOKE_ID).to_string());
     assert_exit(&got, 0);
-    let out = ali_stdin(&fake, "wait", &["-o", "json"], stdout_str(&got));
+    let out = ali_stdin(&fake, "wait", stdout_str(&got));
     assert_exit(&out, 0);
     for call in fake.calls() {
         assert_eq!(call.param("InvokeId"), Some(INVOKE_ID));
     }
-    check!(
-        out,
-        ali_results(&out)
-            .iter()
-            .all(|r| r["InvocationStatus"] == "Success")
-    );
+    let succeeded = ali_results(&out)
+        .iter()
+        .all(|r| r["InvocationStatus"] == "Success");
+    check!(out, succeeded);
 }
 
 #[test]
 fn aliyun_unexpected_input_is_a_usage_error_before_any_request() {
     let fake = FakeEcs::start(ali_world());
+    let no_result = json!({ "Invocation": { "InvocationResults": { "InvocationResult": [] } } });
     for (what, stdin) in [
         ("empty stdin", String::new()),
         ("not JSON", "t-hz0jdfwd9f0001".to_owned()),
@@ -471,16 +449,16 @@ fn aliyun_unexpected_input_is_a_usage_error_before_any_request() {
             "a malformed InvokeId",
             json!({ "InvokeId": "x-1" }).to_string(),
         ),
-        (
-            "no result in an ssmres document",
-            json!({ "Invocation": { "InvocationResults": { "InvocationResult": [] } } })
-                .to_string(),
-        ),
+        ("no result in an ssmres document", no_result.to_string()),
     ] {
         for subcommand in ["get", "wait"] {
-            let out = ali_stdin(&fake, subcommand, &["-o", "json"], &stdin);
-            let why = format!("aliyun {subcommand}, {what}");
-            check_eq!(out, out.status.code(), Some(2), "{why}");
+            let out = ali_stdin(&fake, subcommand, &stdin);
+            check_eq!(
+                out,
+                out.status.code(),
+                Some(2),
+                "aliyun {subcommand}, {what}"
+            );
             assert_single_stderr_line(&out);
             check!(out, out.stdout.is_empty());
         }
@@ -493,46 +471,25 @@ fn aliyun_unexpected_input_is_a_usage_error_before_any_request() {
 // ---------------------------------------------------------------------------------------------
 
 #[test]
-fn a_bare_command_object_for_one_instance_is_a_single_invocations_wait() {
-    let world = succeeding(&[INSTANCE_ID]);
-    // What `aws ssm send-command --query Command` prints, and the least of it.
-    let full = world.send_command_output()["Command"].clone();
-    let least = json!({ "CommandId": CMD_ID, "InstanceIds": [INSTANCE_ID] });
-    for (what, doc) in [
-        ("the whole object", full),
-        ("CommandId and InstanceIds", least),
-    ] {
-        let fake = FakeMulti::start(world.clone());
-        let out = aws_stdin(&fake.url(), "wait", &["-o", "json"], doc.to_string());
-        assert_exit(&out, 0);
-        let want = printed(&final_body(&fake, INSTANCE_ID));
-        check_eq!(out, stdout_str(&out), want, "{what}");
-        assert_gets_for(&fake, INSTANCE_ID, &out);
-        assert_single_wait(&fake, &out);
-    }
-}
-
-#[test]
 fn a_fleet_waits_json_results_give_a_whole_command_wait() {
     let (a, b) = (fleet_instance_id(1), fleet_instance_id(0));
     let world = succeeding(&[&a, &b]);
     // What `ssmres wait -o json` printed for the whole command.
     let fake = FakeMulti::start(world.clone());
-    let first = Cli::new(&fake.url()).run(
-        [
-            &["wait", "--command-id", CMD_ID, "-o", "json"][..],
-            &FAST_POLL,
-        ]
-        .concat(),
-    );
+    let first = Cli::new(&fake.url()).run(format!(
+        "wait --command-id {CMD_ID} -o json {}",
+        FAST_POLL.join(" ")
+    ));
     assert_exit(&first, 0);
     assert_eq!(array_field(&first, "InstanceId"), [b.clone(), a.clone()]);
 
     let fake = FakeMulti::start(world);
-    let out = aws_stdin(&fake.url(), "wait", &["-o", "json"], stdout_str(&first));
-    assert_exit(&out, 0);
-    let why = "a whole-command wait";
-    check!(out, !fake.calls_to(LIST_COMMANDS).is_empty(), "{why}");
+    let out = wait_stdin(&fake, stdout_str(&first));
+    check!(
+        out,
+        !fake.calls_to(LIST_COMMANDS).is_empty(),
+        "a whole-command wait"
+    );
     for call in fake.calls() {
         assert_eq!(call.body["CommandId"], CMD_ID, "{:?}", call.body);
     }
@@ -554,12 +511,9 @@ fn stdin_that_is_not_utf8_is_a_usage_error_before_any_request() {
         ("no text", vec![0xff, 0xfe, 0x00]),
     ] {
         for subcommand in ["get", "wait", "list"] {
-            let out = aws_stdin(&fake.url(), subcommand, &["-o", "json"], stdin.clone());
-            assert_exit(&out, 2);
-            let line = assert_single_stderr_line(&out);
+            let line = assert_error(&aws_stdin(&fake.url(), subcommand, "", stdin.clone()), 2);
             let why = format!("{subcommand}, {what}: the line says the input is not UTF-8: {line}");
             assert!(line.contains("not UTF-8"), "{why}");
-            check!(out, out.stdout.is_empty());
         }
     }
     fake.assert_untouched();
