@@ -22,46 +22,50 @@ use crate::support::{
 };
 
 /// `ssmres SUBCOMMAND --command-id CMD_ID --instance-id INSTANCE_ID [fast polling] EXTRA`.
-fn aws(url: &str, subcommand: &str, extra: &[&str]) -> Output {
+fn aws(url: &str, subcommand: &str, extra: &str) -> Output {
     let polling = if subcommand == "wait" {
-        &FAST_POLL[..]
+        FAST_POLL.join(" ")
     } else {
-        &[]
+        String::new()
     };
-    Cli::new(url).run([&[subcommand][..], &ids(), polling, extra].concat())
+    Cli::new(url).run(format!(
+        "{subcommand} {} {polling} {extra}",
+        ids().join(" ")
+    ))
 }
 
 /// `ssmres wait --command-id CMD_ID [--instance-id each] <fast polling> EXTRA -o json`.
-fn wait_fleet(fake: &FakeMulti, instances: &[&str], extra: &[&str]) -> Output {
-    let named: Vec<&str> = instances
+fn wait_fleet(fake: &FakeMulti, instances: &[&str], extra: &str) -> Output {
+    let named: String = instances
         .iter()
-        .flat_map(|i| ["--instance-id", i])
+        .map(|i| format!("--instance-id {i} "))
         .collect();
-    let fixed = ["wait", "--command-id", CMD_ID, "-o", "json"];
-    Cli::new(&fake.url()).run([&fixed[..], &named, &FAST_POLL, extra].concat())
+    let fast = FAST_POLL.join(" ");
+    Cli::new(&fake.url()).run(format!(
+        "wait --command-id {CMD_ID} -o json {named}{fast} {extra}"
+    ))
 }
 
 /// A GetCommandInvocation body in this state with this ResponseCode (`None`: no such key).
 fn body(status: &str, details: &str, code: Option<i64>) -> Value {
     let mut body = invocation(status, details, "out\n", "err\n");
-    match code {
-        Some(code) => body["ResponseCode"] = json!(code),
-        None => {
-            body.as_object_mut().unwrap().remove("ResponseCode");
-        }
+    body.as_object_mut().unwrap().remove("ResponseCode");
+    if let Some(code) = code {
+        body["ResponseCode"] = json!(code);
     }
     body
 }
 
 /// `--provider aliyun SUBCOMMAND --invoke-id INVOKE_ID [fast polling] EXTRA`.
-fn ali_run(fake: &FakeEcs, subcommand: &str, extra: &[&str]) -> Output {
+fn ali_run(fake: &FakeEcs, subcommand: &str, extra: &str) -> Output {
     let polling = if subcommand == "wait" {
-        &FAST_POLL[..]
+        FAST_POLL.join(" ")
     } else {
-        &[]
+        String::new()
     };
-    Cli::new(&fake.url())
-        .run_ali([&[subcommand, "--invoke-id", INVOKE_ID][..], polling, extra].concat())
+    Cli::new(&fake.url()).run_ali(format!(
+        "{subcommand} --invoke-id {INVOKE_ID} {polling} {extra}"
+    ))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -103,17 +107,13 @@ fn get_and_wait_exit_with_the_remote_code_of_one_step() {
         let record = body(status, details, code);
         let fake = FakeSsm::always(Step::ok(&record));
         for subcommand in ["get", "wait"] {
-            let out = aws(
-                &fake.url(),
-                subcommand,
-                &["--remote-exit-code", "-o", "json"],
-            );
+            let out = aws(&fake.url(), subcommand, "--remote-exit-code -o json");
+            let case = format!("{what} ({status}/{details}, ResponseCode {code:?})");
             check_eq!(
                 out,
                 out.status.code(),
                 Some(expected),
-                "{subcommand} --remote-exit-code, {what} ({status}/{details}, ResponseCode \
-                 {code:?})"
+                "{subcommand} --remote-exit-code, {case}"
             );
             let why = format!("{subcommand}, {what}: the output is unchanged");
             check_eq!(out, stdout_str(&out), printed(&record), "{why}");
@@ -124,10 +124,10 @@ fn get_and_wait_exit_with_the_remote_code_of_one_step() {
 #[test]
 fn without_the_flag_the_exit_code_follows_the_status() {
     let fake = FakeSsm::always(Step::ok(&body("Failed", "Failed", Some(127))));
-    assert_exit(&aws(&fake.url(), "wait", &["-o", "json"]), 1);
-    assert_exit(&aws(&fake.url(), "get", &["-o", "json"]), 0);
+    assert_exit(&aws(&fake.url(), "wait", "-o json"), 1);
+    assert_exit(&aws(&fake.url(), "get", "-o json"), 0);
     let fake = FakeSsm::always(Step::ok(&body("Success", "Success", Some(0))));
-    assert_exit(&aws(&fake.url(), "wait", &["-o", "json"]), 0);
+    assert_exit(&aws(&fake.url(), "wait", "-o json"), 0);
 }
 
 #[test]
@@ -137,7 +137,7 @@ fn wait_follows_a_running_command_to_its_remote_code() {
         Step::ok(&body("InProgress", "InProgress", Some(-1))),
         Step::ok(&body("Failed", "Failed", Some(42))),
     ]);
-    let out = aws(&fake.url(), "wait", &["--remote-exit-code", "-o", "json"]);
+    let out = aws(&fake.url(), "wait", "--remote-exit-code -o json");
     assert_exit(&out, 42);
     assert_eq!(fake.count(GET_COMMAND_INVOCATION), 3);
 }
@@ -146,7 +146,7 @@ fn wait_follows_a_running_command_to_its_remote_code() {
 fn get_of_a_result_still_running_exits_0() {
     for (status, details) in [("InProgress", "InProgress"), ("Pending", "Pending")] {
         let fake = FakeSsm::always(Step::ok(&body(status, details, Some(-1))));
-        let out = aws(&fake.url(), "get", &["--remote-exit-code", "-o", "json"]);
+        let out = aws(&fake.url(), "get", "--remote-exit-code -o json");
         assert_exit(&out, 0);
     }
     // A multi-step invocation still running.
@@ -157,7 +157,7 @@ fn get_of_a_result_still_running_exits_0() {
             StepSpec::new("two").never_ends(),
         ],
     )));
-    let out = aws(&fake.url(), "get", &["--remote-exit-code", "-o", "json"]);
+    let out = aws(&fake.url(), "get", "--remote-exit-code -o json");
     assert_exit(&out, 0);
 }
 
@@ -167,33 +167,32 @@ fn get_of_a_result_still_running_exits_0() {
 
 /// Three steps: the first succeeds, the second fails with code 2, the third with code 5.
 fn three_steps_second_fails() -> MultiWorld {
-    MultiWorld::one(MultiInstance::new(
-        INSTANCE_ID,
-        vec![
-            StepSpec::new("fetch").succeeds_at(2),
-            StepSpec::new("build")
-                .runs(2, 3, ("Failed", "Failed"))
-                .code(2),
-            StepSpec::new("publish")
-                .runs(3, 4, ("Failed", "Failed"))
-                .code(5),
-        ],
-    ))
+    let failing = |name, from, code| {
+        StepSpec::new(name)
+            .runs(from, from + 1, ("Failed", "Failed"))
+            .code(code)
+    };
+    let steps = vec![
+        StepSpec::new("fetch").succeeds_at(2),
+        failing("build", 2, 2),
+        failing("publish", 3, 5),
+    ];
+    MultiWorld::one(MultiInstance::new(INSTANCE_ID, steps))
 }
 
 #[test]
 fn several_steps_exit_with_the_first_non_zero_in_document_order() {
     let fake = FakeMulti::start(three_steps_second_fails());
-    let out = aws(&fake.url(), "wait", &["--remote-exit-code", "-o", "json"]);
+    let out = aws(&fake.url(), "wait", "--remote-exit-code -o json");
     assert_exit(&out, 2);
     let want = printed_array(&fake.world().instance(INSTANCE_ID).final_get_bodies(CMD_ID));
     check_eq!(out, stdout_str(&out), want);
-    let out = aws(&fake.url(), "get", &["--remote-exit-code", "-o", "json"]);
+    let out = aws(&fake.url(), "get", "--remote-exit-code -o json");
     assert_exit(&out, 2);
     // Without the flag: 1 for wait (Failed), 0 for get.
     let fake = FakeMulti::start(three_steps_second_fails());
-    assert_exit(&aws(&fake.url(), "wait", &["-o", "json"]), 1);
-    assert_exit(&aws(&fake.url(), "get", &["-o", "json"]), 0);
+    assert_exit(&aws(&fake.url(), "wait", "-o json"), 1);
+    assert_exit(&aws(&fake.url(), "get", "-o json"), 0);
 }
 
 #[test]
@@ -207,14 +206,14 @@ fn a_step_that_never_ran_counts_as_1_before_a_later_code() {
             StepSpec::new("c").fails_at(1, 7),
         ],
     )));
-    let out = aws(&fake.url(), "wait", &["--remote-exit-code", "-o", "json"]);
+    let out = aws(&fake.url(), "wait", "--remote-exit-code -o json");
     assert_exit(&out, 1);
     // Every step succeeded: 0.
     let fake = FakeMulti::start(MultiWorld::one(MultiInstance::new(
         INSTANCE_ID,
         vec![StepSpec::new("a"), StepSpec::new("b")],
     )));
-    let out = aws(&fake.url(), "wait", &["--remote-exit-code", "-o", "json"]);
+    let out = aws(&fake.url(), "wait", "--remote-exit-code -o json");
     assert_exit(&out, 0);
 }
 
@@ -231,7 +230,7 @@ fn fleet_of_three() -> MultiWorld {
 fn a_fleet_exits_with_the_first_non_zero_in_instance_order() {
     // Printed (and counted) sorted by instance ID: 0 (0), 1 (4), 2 (9).
     let fake = FakeMulti::start(fleet_of_three());
-    let out = wait_fleet(&fake, &[], &["--remote-exit-code"]);
+    let out = wait_fleet(&fake, &[], "--remote-exit-code");
     assert_exit(&out, 4);
     let want = [0, 1, 2].map(fleet_instance_id);
     check_eq!(out, array_field(&out, "InstanceId"), want);
@@ -239,19 +238,16 @@ fn a_fleet_exits_with_the_first_non_zero_in_instance_order() {
     // A named set of the two that failed: 1 (4) comes before 2 (9).
     let fake = FakeMulti::start(fleet_of_three());
     let (one, two) = (fleet_instance_id(1), fleet_instance_id(2));
-    assert_exit(
-        &wait_fleet(&fake, &[&two, &one], &["--remote-exit-code"]),
-        4,
-    );
+    assert_exit(&wait_fleet(&fake, &[&two, &one], "--remote-exit-code"), 4);
 
     // Everyone succeeded: 0; without the flag a failure is 1.
     let fake = FakeMulti::start(MultiWorld::new(vec![
         MultiInstance::single(fleet_instance_id(0), StepSpec::new("x")),
         MultiInstance::single(fleet_instance_id(1), StepSpec::new("x").succeeds_at(2)),
     ]));
-    assert_exit(&wait_fleet(&fake, &[], &["--remote-exit-code"]), 0);
+    assert_exit(&wait_fleet(&fake, &[], "--remote-exit-code"), 0);
     let fake = FakeMulti::start(fleet_of_three());
-    assert_exit(&wait_fleet(&fake, &[], &[]), 1);
+    assert_exit(&wait_fleet(&fake, &[], ""), 1);
 }
 
 #[test]
@@ -267,7 +263,7 @@ fn a_fleet_of_multi_step_invocations_counts_instances_then_steps() {
             vec![StepSpec::new("a"), StepSpec::new("b").fails_at(2, 6)],
         ),
     ]));
-    assert_exit(&wait_fleet(&fake, &[], &["--remote-exit-code"]), 6);
+    assert_exit(&wait_fleet(&fake, &[], "--remote-exit-code"), 6);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -279,21 +275,22 @@ fn the_flag_keeps_usage_api_not_found_timeout_and_interrupt_codes() {
     // Usage: a malformed command ID, nothing sent.
     let fake = FakeSsm::always(Step::ok(&body("Failed", "Failed", Some(127))));
     for subcommand in ["get", "wait"] {
-        let args = format!(
-            "{subcommand} --command-id not-a-command-id --instance-id {INSTANCE_ID} --remote-exit-code"
+        let ids = format!("--command-id not-a-command-id --instance-id {INSTANCE_ID}");
+        assert_exit(
+            &Cli::new(&fake.url()).run(format!("{subcommand} {ids} --remote-exit-code")),
+            2,
         );
-        assert_exit(&Cli::new(&fake.url()).run(args.as_str()), 2);
     }
     fake.assert_untouched();
 
     // Not found.
     let fake = FakeSsm::always(Step::not_found());
-    assert_exit(&aws(&fake.url(), "get", &["--remote-exit-code"]), 3);
+    assert_exit(&aws(&fake.url(), "get", "--remote-exit-code"), 3);
     assert_exit(
         &aws(
             &fake.url(),
             "wait",
-            &["--remote-exit-code", "--not-found-grace", "200ms"],
+            "--remote-exit-code --not-found-grace 200ms",
         ),
         3,
     );
@@ -301,7 +298,7 @@ fn the_flag_keeps_usage_api_not_found_timeout_and_interrupt_codes() {
     // An API error.
     let fake = FakeSsm::always(Step::access_denied("not allowed"));
     for subcommand in ["get", "wait"] {
-        assert_exit(&aws(&fake.url(), subcommand, &["--remote-exit-code"]), 3);
+        assert_exit(&aws(&fake.url(), subcommand, "--remote-exit-code"), 3);
     }
 
     // Timeout while it still runs.
@@ -311,7 +308,7 @@ fn the_flag_keeps_usage_api_not_found_timeout_and_interrupt_codes() {
         &aws(
             &fake.url(),
             "wait",
-            &["--remote-exit-code", "--timeout", "1s", "-o", "json"],
+            "--remote-exit-code --timeout 1s -o json",
         ),
         4,
     );
@@ -353,7 +350,7 @@ fn aliyun_exit_codes_of_one_instance() {
     ] {
         let fake = FakeEcs::start(World::single([instance]));
         for subcommand in ["get", "wait"] {
-            let out = ali_run(&fake, subcommand, &["--remote-exit-code", "-o", "json"]);
+            let out = ali_run(&fake, subcommand, "--remote-exit-code -o json");
             let why = format!("aliyun {subcommand}, {what}");
             check_eq!(out, out.status.code(), Some(expected), "{why}");
         }
@@ -371,10 +368,10 @@ fn aliyun_several_instances_exit_with_the_first_non_zero_in_api_order() {
         ])
     };
     let fake = FakeEcs::start(world());
-    let out = ali_run(&fake, "wait", &["--remote-exit-code", "-o", "json"]);
+    let out = ali_run(&fake, "wait", "--remote-exit-code -o json");
     assert_exit(&out, 5);
     let fake = FakeEcs::start(world());
-    let out = ali_run(&fake, "wait", &["-o", "json"]);
+    let out = ali_run(&fake, "wait", "-o json");
     assert_exit(&out, 1);
 }
 
@@ -384,16 +381,12 @@ fn aliyun_keeps_its_own_codes() {
     let fake = FakeEcs::start(World::single([
         Instance::new(ecs_instance_id(1)).timeline(&[(1, "Running")])
     ]));
-    let out = ali_run(&fake, "get", &["--remote-exit-code", "-o", "json"]);
-    assert_exit(&out, 0);
-    let out = ali_run(
-        &fake,
-        "wait",
-        &["--remote-exit-code", "--timeout", "1s", "-o", "json"],
+    assert_exit(&ali_run(&fake, "get", "--remote-exit-code -o json"), 0);
+    assert_exit(
+        &ali_run(&fake, "wait", "--remote-exit-code --timeout 1s -o json"),
+        4,
     );
-    assert_exit(&out, 4);
     // Nothing found: 3.
     let fake = FakeEcs::start(World::single([]));
-    let out = ali_run(&fake, "get", &["--remote-exit-code", "-o", "json"]);
-    assert_exit(&out, 3);
+    assert_exit(&ali_run(&fake, "get", "--remote-exit-code -o json"), 3);
 }
