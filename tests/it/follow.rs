@@ -13,7 +13,7 @@
 
 use std::sync::{Arc, Mutex};
 use std::thread;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
@@ -23,8 +23,8 @@ use crate::support::fake_ssm::{
 };
 use crate::support::moto::Moto;
 use crate::support::{
-    Cli, FAST_POLL, Pipe, Spawned, assert_exit, assert_output, check, check_eq, stderr_str,
-    stdout_json, stdout_str, warnings,
+    Cli, FAST_POLL, Pipe, Spawned, assert_exit, assert_output, check, check_eq, since_epoch,
+    stderr_str, stdout_json, stdout_str, warnings,
 };
 
 /// A second instance, for the tests with two.
@@ -225,8 +225,7 @@ impl Ssm {
 
 /// Milliseconds since the epoch, on the clock moto stamps streams with.
 fn now_ms() -> i64 {
-    let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
-    since.as_millis() as i64
+    since_epoch().as_millis() as i64
 }
 
 /// moto's CloudWatch Logs, written to over its HTTP API.

@@ -18,7 +18,7 @@ use std::net::TcpListener;
 use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;
 use std::thread;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
@@ -31,7 +31,7 @@ use crate::support::moto::{self, Moto};
 use crate::support::timeline::{Member, Timeline};
 use crate::support::{
     Args, Cli, FAST_POLL, RUN_TIMEOUT, args, assert_exit, assert_single_stderr_line, check,
-    check_eq, describe, http, run, stdout_json, warnings,
+    check_eq, describe, http, run, since_epoch, stdout_json, warnings,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -666,11 +666,7 @@ impl World {
     fn log_events(&self, group: &str, stream: &str, messages: &[String]) {
         let names = json!({ "logGroupName": group, "logStreamName": stream });
         self.moto.logs("CreateLogStream", &names);
-        let now_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_millis() as u64;
-        let start = now_ms - 3_600_000;
+        let start = since_epoch().as_millis() as u64 - 3_600_000;
         for (b, batch) in messages.chunks(10_000).enumerate() {
             let events: Vec<Value> = (batch.iter().enumerate())
                 .map(|(i, m)| {

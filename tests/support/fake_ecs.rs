@@ -28,12 +28,12 @@
 //! had not started). [`run_command_output`] and [`invoke_command_output`] are what `aliyun ecs
 //! RunCommand` / `InvokeCommand` print (the `InvokeId` JSON answer).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
 use std::ops::RangeInclusive;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -41,8 +41,8 @@ use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Map, Value, json};
 use sha1::Sha1;
 
-use super::civil_from_days;
 use super::http::{self, Reply, Request, Server};
+use super::{civil_from_days, since_epoch};
 
 /// The operation the fake is about.
 pub const ACTION: &str = "DescribeInvocationResults";
@@ -71,30 +71,14 @@ pub const START_TIME: &str = "2024-05-14T09:12:31Z";
 pub const FINISHED_TIME: &str = "2024-05-14T09:12:34Z";
 
 /// Every `InvocationStatus` in which the command is over on that instance.
-pub const TERMINAL_STATUSES: [&str; 8] = [
-    "Success",
-    "Failed",
-    "Error",
-    "Timeout",
-    "Cancelled",
-    "Terminated",
-    "Invalid",
-    "Aborted",
-];
+pub const TERMINAL_STATUSES: &str =
+    "Success Failed Error Timeout Cancelled Terminated Invalid Aborted";
 
 /// The `InvokeRecordStatus` filter values the API accepts.
-pub const RECORD_STATUSES: [&str; 7] = [
-    "Running",
-    "Finished",
-    "Success",
-    "Failed",
-    "PartialFailed",
-    "Stopped",
-    "Stopping",
-];
+pub const RECORD_STATUSES: &str = "Running Finished Success Failed PartialFailed Stopped Stopping";
 
 pub fn is_terminal(status: &str) -> bool {
-    TERMINAL_STATUSES.contains(&status)
+    TERMINAL_STATUSES.split(' ').any(|s| s == status)
 }
 
 /// What `aliyun ecs RunCommand` prints: `{"RequestId", "CommandId", "InvokeId"}`.
@@ -243,34 +227,26 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
 pub fn format_timestamp(epoch_secs: i64) -> String {
     let (y, m, d) = civil_from_days(epoch_secs.div_euclid(86_400));
     let s = epoch_secs.rem_euclid(86_400);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        s / 3600,
-        s / 60 % 60,
-        s % 60
-    )
+    let (h, mi, s) = (s / 3600, s / 60 % 60, s % 60);
+    format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
 }
 
 /// Seconds since the epoch of exactly `YYYY-MM-DDThh:mm:ssZ`; `None` for anything else.
 pub fn parse_timestamp(s: &str) -> Option<i64> {
     let b = s.as_bytes();
-    if b.len() != 20
-        || b[4] != b'-'
-        || b[7] != b'-'
-        || b[10] != b'T'
-        || b[13] != b':'
-        || b[16] != b':'
-        || b[19] != b'Z'
-    {
+    let seps = [
+        (4, b'-'),
+        (7, b'-'),
+        (10, b'T'),
+        (13, b':'),
+        (16, b':'),
+        (19, b'Z'),
+    ];
+    if b.len() != 20 || seps.iter().any(|(i, c)| b[*i] != *c) {
         return None;
     }
-    let num = |r: std::ops::Range<usize>| -> Option<i64> {
-        let part = s.get(r)?;
-        if !part.bytes().all(|c| c.is_ascii_digit()) {
-            return None;
-        }
-        part.parse().ok()
-    };
+    let digits = |p: &&str| p.bytes().all(|c| c.is_ascii_digit());
+    let num = |r: std::ops::Range<usize>| s.get(r).filter(digits)?.parse::<i64>().ok();
     let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
     let (h, mi, se) = (num(11..13)?, num(14..16)?, num(17..19)?);
     if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60 {
@@ -280,10 +256,7 @@ pub fn parse_timestamp(s: &str) -> Option<i64> {
 }
 
 pub fn now_epoch() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock after 1970")
-        .as_secs() as i64
+    since_epoch().as_secs() as i64
 }
 
 /// How far the request's `Timestamp` may be from the fake's clock.
@@ -297,29 +270,31 @@ static NONCES: AtomicUsize = AtomicUsize::new(0);
 
 /// A fresh `SignatureNonce`.
 pub fn fresh_nonce() -> String {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!(
-        "{nanos:x}-{:x}-{}",
+    let (nanos, n) = (
+        since_epoch().as_nanos(),
         NONCES.fetch_add(1, Ordering::SeqCst),
-        std::process::id()
-    )
+    );
+    format!("{nanos:x}-{n:x}-{}", std::process::id())
 }
 
 /// The common parameters of a `DescribeInvocationResults` call by `access_key_id` in
 /// [`REGION_ID`] (fresh nonce, current timestamp), then `extra`; not signed yet.
 pub fn call_params(access_key_id: &str, extra: &[(&str, &str)]) -> Vec<(String, String)> {
+    let signing = [
+        ("SignatureMethod", "HMAC-SHA1"),
+        ("SignatureVersion", "1.0"),
+    ];
     let mut params = owned(&[
         ("Action", ACTION),
         ("Version", API_VERSION),
         ("Format", "JSON"),
-        ("AccessKeyId", access_key_id),
-        ("SignatureMethod", "HMAC-SHA1"),
-        ("SignatureVersion", "1.0"),
-        ("RegionId", REGION_ID),
     ]);
+    params.extend(owned(&[
+        ("AccessKeyId", access_key_id),
+        signing[0],
+        signing[1],
+    ]));
+    params.extend(owned(&[("RegionId", REGION_ID)]));
     params.push(("SignatureNonce".into(), fresh_nonce()));
     params.push(("Timestamp".into(), format_timestamp(now_epoch())));
     params.extend(owned(extra));
@@ -382,13 +357,9 @@ impl Instance {
 
     /// `Failed` from round 1 with this exit code (`ExitCodeNonzero`).
     pub fn failed(instance_id: impl Into<String>, exit_code: i64) -> Instance {
-        Instance::new(instance_id)
-            .timeline(&[(1, "Failed")])
-            .exit_code(exit_code)
-            .error(
-                "ExitCodeNonzero",
-                "The command execution exit code is not zero.",
-            )
+        let info = "The command execution exit code is not zero.";
+        let instance = Instance::new(instance_id).timeline(&[(1, "Failed")]);
+        instance.exit_code(exit_code).error("ExitCodeNonzero", info)
     }
 
     /// Replaces the status timeline: `(from round, InvocationStatus)`.
@@ -592,11 +563,8 @@ impl Fault {
     }
 
     pub fn throttling() -> Fault {
-        Fault::error(
-            400,
-            "Throttling.User",
-            "Request was denied due to user flow control.",
-        )
+        let message = "Request was denied due to user flow control.";
+        Fault::error(400, "Throttling.User", message)
     }
 
     pub fn service_unavailable() -> Fault {
@@ -693,14 +661,16 @@ impl World {
         let mut invocations = self.invocations.clone();
         for inv in &mut invocations {
             for instance in &mut inv.instances {
-                let Some(stop) = stops.iter().find(|s| {
-                    s.invoke_id == inv.invoke_id
-                        && (s.instance_ids.is_empty()
-                            || s.instance_ids.contains(&instance.instance_id))
-                }) else {
+                let named = |s: &&Stop| {
+                    s.instance_ids.is_empty() || s.instance_ids.contains(&instance.instance_id)
+                };
+                let stop = stops
+                    .iter()
+                    .filter(|s| s.invoke_id == inv.invoke_id)
+                    .find(named);
+                let Some(at) = stop.map(|s| s.round) else {
                     continue;
                 };
-                let at = stop.round;
                 let before = instance.status_at(at).to_owned();
                 if is_terminal(&before) {
                     continue;
@@ -774,27 +744,20 @@ impl Recorded {
 
     /// `Tag.N.Key` / `Tag.N.Value` pairs, by N.
     pub fn tags(&self) -> Vec<(usize, Option<String>, Option<String>)> {
-        let mut tags: Vec<(usize, Option<String>, Option<String>)> = Vec::new();
+        let mut tags: BTreeMap<usize, (Option<String>, Option<String>)> = BTreeMap::new();
         for (k, v) in &self.params {
             let tag = k.strip_prefix("Tag.").and_then(|rest| rest.split_once('.'));
             let Some((Ok(n), field)) = tag.map(|(n, field)| (n.parse::<usize>(), field)) else {
                 continue;
             };
-            let i = match tags.iter().position(|t| t.0 == n) {
-                Some(i) => i,
-                None => {
-                    tags.push((n, None, None));
-                    tags.len() - 1
-                }
-            };
+            let (key, value) = tags.entry(n).or_default();
             match field {
-                "Key" => tags[i].1 = Some(v.clone()),
-                "Value" => tags[i].2 = Some(v.clone()),
+                "Key" => *key = Some(v.clone()),
+                "Value" => *value = Some(v.clone()),
                 _ => {}
             }
         }
-        tags.sort_by_key(|t| t.0);
-        tags
+        tags.into_iter().map(|(n, (k, v))| (n, k, v)).collect()
     }
 }
 
@@ -1068,17 +1031,9 @@ fn respond(
     }
     // Format is optional for the service, which then answers XML: a client that parses JSON
     // must ask.
-    for name in [
-        "Action",
-        "Version",
-        "Format",
-        "AccessKeyId",
-        "Signature",
-        "SignatureMethod",
-        "SignatureVersion",
-        "SignatureNonce",
-        "Timestamp",
-    ] {
+    let common = "Action Version Format AccessKeyId Signature SignatureMethod SignatureVersion \
+                  SignatureNonce Timestamp";
+    for name in common.split_whitespace() {
         if get(name).is_none_or(str::is_empty) {
             return Err(missing(name));
         }
@@ -1153,18 +1108,11 @@ fn respond(
 
 /// The filters of a query, canonical: what a NextToken is tied to.
 fn query_key(params: &[(String, String)]) -> String {
-    const FILTERS: [&str; 7] = [
-        "RegionId",
-        "InvokeId",
-        "InstanceId",
-        "CommandId",
-        "InvokeRecordStatus",
-        "IncludeHistory",
-        "ResourceGroupId",
-    ];
+    const FILTERS: &str =
+        "RegionId InvokeId InstanceId CommandId InvokeRecordStatus IncludeHistory ResourceGroupId";
     let mut filters: Vec<String> = params
         .iter()
-        .filter(|(k, _)| FILTERS.contains(&k.as_str()) || k.starts_with("Tag."))
+        .filter(|(k, _)| FILTERS.split(' ').any(|f| f == k) || k.starts_with("Tag."))
         .map(|(k, v)| format!("{k}={v}"))
         .collect();
     filters.sort();
@@ -1205,7 +1153,7 @@ fn describe_invocation_results(
         return Err(missing("InvokeId"));
     }
     if let Some(status) = get("InvokeRecordStatus")
-        && !RECORD_STATUSES.contains(&status)
+        && !RECORD_STATUSES.split(' ').any(|s| s == status)
     {
         return Err(invalid("InvokeRecordStatus", status));
     }

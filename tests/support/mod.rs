@@ -484,6 +484,13 @@ pub fn printed_lines(values: &[Value]) -> String {
     values.iter().map(|v| compact(v) + "\n").collect()
 }
 
+/// The time since the epoch, by the system clock.
+pub fn since_epoch() -> Duration {
+    let now = std::time::SystemTime::now();
+    now.duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970")
+}
+
 /// Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
 pub fn civil_from_days(days: i64) -> (i64, i64, i64) {
     let z = days + 719_468;
