@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 
 use crate::support::fake_ssm::{
     CMD_ID, FAILED, FakeSsm, GET_COMMAND_INVOCATION, INSTANCE_ID, LIST_COMMAND_INVOCATIONS,
-    LIST_COMMANDS, SUCCESS, Step, command_record, invocation, listed_invocation,
+    LIST_COMMANDS, SUCCESS, Step, cloudwatch, command_record, invocation, listed_invocation,
 };
 use crate::support::moto::Moto;
 use crate::support::{
@@ -75,11 +75,6 @@ fn lines_of_instance(text: &str, instance: &str) -> Vec<String> {
 // ---------------------------------------------------------------------------------------------
 // The scripted SSM
 // ---------------------------------------------------------------------------------------------
-
-/// `CloudWatchOutputConfig` as SSM gives it.
-fn cloudwatch(group: &str, enabled: bool) -> Value {
-    json!({ "CloudWatchLogGroupName": group, "CloudWatchOutputEnabled": enabled })
-}
 
 /// The invocations of the command, each running until ended (status, details, stdout, stderr).
 struct Script {

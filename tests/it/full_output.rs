@@ -24,8 +24,8 @@ use serde_json::{Value, json};
 
 use crate::support::fake_ssm::{
     CMD_ID, Call, FAILED, FakeSsm, GET_COMMAND_INVOCATION, INSTANCE_ID, LIST_COMMAND_INVOCATIONS,
-    LIST_COMMANDS, LIST_OUTPUT_CAP, SHELL_PLUGIN, SUCCESS, Step, fleet_instance_id, invocation,
-    listed_invocation,
+    LIST_COMMANDS, LIST_OUTPUT_CAP, SHELL_PLUGIN, SUCCESS, Step, cloudwatch, fleet_instance_id,
+    invocation, listed_invocation,
 };
 use crate::support::moto::{self, Moto};
 use crate::support::timeline::{Member, Timeline};
@@ -198,8 +198,7 @@ fn with_urls(mut record: Value, stdout_url: &str, stderr_url: &str) -> Value {
 
 /// A record whose command sent its output to CloudWatch Logs (`group` empty: the default one).
 fn with_cloudwatch(mut record: Value, group: &str) -> Value {
-    let config = json!({ "CloudWatchLogGroupName": group, "CloudWatchOutputEnabled": true });
-    record["CloudWatchOutputConfig"] = config;
+    record["CloudWatchOutputConfig"] = cloudwatch(group, true);
     record
 }
 

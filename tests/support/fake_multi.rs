@@ -42,8 +42,8 @@ use serde_json::{Value, json};
 
 use super::fake_ssm::{
     Answer, Body, Call, FakeSsm, Incoming, LIST_PAGE_SIZE, REQUESTED_AT_MS, Step, World,
-    command_record, epoch_ms, fingerprint, is_running, listed_invocation, never_started,
-    page_response, serialization, validation,
+    cloudwatch, command_record, epoch_ms, fingerprint, is_running, listed_invocation,
+    never_started, page_response, serialization, validation,
 };
 pub use super::fake_ssm::{
     CMD_ID, GET_COMMAND_INVOCATION, LIST_COMMAND_INVOCATIONS, LIST_COMMANDS,
@@ -379,10 +379,7 @@ impl MultiInstance {
             "StandardOutputUrl": "",
             "StandardErrorContent": stderr,
             "StandardErrorUrl": "",
-            "CloudWatchOutputConfig": {
-                "CloudWatchLogGroupName": "",
-                "CloudWatchOutputEnabled": false
-            }
+            "CloudWatchOutputConfig": cloudwatch("", false)
         })
     }
 

@@ -312,13 +312,8 @@ pub fn page_response(
 /// `ResponseCode` is 0 for Success, -1 while pending or running and for what never reached
 /// its node (then without start time), 1 otherwise, as SSM reports it.
 pub fn invocation(status: &str, status_details: &str, stdout: &str, stderr: &str) -> Value {
-    let running = is_running(status);
-    let unstarted = never_started(status_details);
-    let response_code = match status {
-        "Success" => 0,
-        _ if running || unstarted => -1,
-        _ => 1,
-    };
+    let (running, unstarted) = (is_running(status), never_started(status_details));
+    let response_code = response_code(status, status_details);
     let (start, end, elapsed) = match (unstarted, running) {
         (true, _) => ("", "", ""),
         (false, true) => ("2024-05-14T09:12:31.291Z", "", ""),
@@ -345,11 +340,28 @@ pub fn invocation(status: &str, status_details: &str, stdout: &str, stderr: &str
         "StandardOutputUrl": "",
         "StandardErrorContent": stderr,
         "StandardErrorUrl": "",
-        "CloudWatchOutputConfig": {
-            "CloudWatchLogGroupName": "",
-            "CloudWatchOutputEnabled": false
-        }
+        "CloudWatchOutputConfig": cloudwatch("", false)
     })
+}
+
+/// SSM's `ResponseCode`: 0 for Success, -1 while pending or running and for what never reached
+/// its node, 1 otherwise.
+pub fn response_code(status: &str, details: &str) -> i64 {
+    match status {
+        "Success" => 0,
+        _ if is_running(status) || never_started(details) => -1,
+        _ => 1,
+    }
+}
+
+/// An empty `NotificationConfig`, as SSM gives it.
+pub fn no_notification() -> Value {
+    json!({ "NotificationArn": "", "NotificationEvents": [], "NotificationType": "" })
+}
+
+/// `CloudWatchOutputConfig` as SSM gives it.
+pub fn cloudwatch(group: &str, enabled: bool) -> Value {
+    json!({ "CloudWatchLogGroupName": group, "CloudWatchOutputEnabled": enabled })
 }
 
 /// [`invocation`] wrapped in a `200 OK` step.
@@ -370,13 +382,8 @@ pub fn listed_invocation(
     status_details: &str,
     output: &str,
 ) -> Value {
-    let running = is_running(status);
-    let unstarted = never_started(status_details);
-    let response_code = match status {
-        "Success" => 0,
-        _ if running || unstarted => -1,
-        _ => 1,
-    };
+    let (running, unstarted) = (is_running(status), never_started(status_details));
+    let response_code = response_code(status, status_details);
     let mut plugin = json!({
         "Name": SHELL_PLUGIN,
         "Status": status,
@@ -410,15 +417,8 @@ pub fn listed_invocation(
         "StandardErrorUrl": "",
         "CommandPlugins": [plugin],
         "ServiceRole": "",
-        "NotificationConfig": {
-            "NotificationArn": "",
-            "NotificationEvents": [],
-            "NotificationType": ""
-        },
-        "CloudWatchOutputConfig": {
-            "CloudWatchLogGroupName": "",
-            "CloudWatchOutputEnabled": false
-        }
+        "NotificationConfig": no_notification(),
+        "CloudWatchOutputConfig": cloudwatch("", false)
     })
 }
 
@@ -470,15 +470,8 @@ pub fn command_record<S: AsRef<str>>(states: &[(S, S)]) -> Value {
         "ErrorCount": count(&|_, d| d == "Failed" || d == "Execution Timed Out"),
         "DeliveryTimedOutCount": count(&|_, d| d == "Delivery Timed Out"),
         "ServiceRole": "",
-        "NotificationConfig": {
-            "NotificationArn": "",
-            "NotificationEvents": [],
-            "NotificationType": ""
-        },
-        "CloudWatchOutputConfig": {
-            "CloudWatchLogGroupName": "",
-            "CloudWatchOutputEnabled": false
-        },
+        "NotificationConfig": no_notification(),
+        "CloudWatchOutputConfig": cloudwatch("", false),
         "TimeoutSeconds": 3600,
         "TriggeredAlarms": []
     })
