@@ -145,6 +145,11 @@ fn assert_walked(calls: &[Call], base: &Value, max_results: &[u64], more: bool) 
     assert_eq!(token.is_some(), more, "{why}");
 }
 
+/// The body of a task's invocation listing.
+fn listing(task: &str) -> Value {
+    listing_body(task, json!({}))
+}
+
 /// The body of a task's invocation listing, with `more` members.
 fn listing_body(task: &str, more: Value) -> Value {
     let mut body = json!({"WindowExecutionId": WINDOW_EXECUTION_ID, "TaskId": task});
@@ -259,12 +264,7 @@ fn every_page_of_a_tasks_invocations_is_fetched_and_printed_in_order() {
     assert_json_exactly(&out, &world.identities_at(0, 1));
     // 230 invocations: pages of 100, 100 and 30, tokens passed through as issued.
     let listings = fake.calls_to(DESCRIBE_INVOCATIONS);
-    assert_walked(
-        &listings,
-        &listing_body(&t0, json!({})),
-        &[100, 100, 100],
-        false,
-    );
+    assert_walked(&listings, &listing(&t0), &[100; 3], false);
     let why = format!("no other call: {:#?}", fake.calls());
     assert_eq!(fake.total_requests(), 3, "{why}");
 }
@@ -334,7 +334,7 @@ fn max_items_asks_for_the_remaining_count_on_each_page() {
         assert_json_exactly(&out, &world.identities_at(0, 1)[..printed]);
         assert_max_items_note(&out, more.then_some(printed));
         let listings = fake.calls_to(DESCRIBE_INVOCATIONS);
-        assert_walked(&listings, &listing_body(&t0, json!({})), &pages, more);
+        assert_walked(&listings, &listing(&t0), &pages, more);
     }
 }
 
@@ -349,11 +349,7 @@ fn max_items_counts_across_tasks_and_stops_listing_once_reached() {
     let mut want = world.identities_at(0, 1);
     want.extend(world.identities_at(1, 1).into_iter().take(10));
     assert_json_exactly(&out, &want);
-    let listings: Vec<Value> = fake
-        .calls_to(DESCRIBE_INVOCATIONS)
-        .into_iter()
-        .map(|c| c.body)
-        .collect();
+    let listings: Vec<Value> = fake.bodies(DESCRIBE_INVOCATIONS);
     let [t0, t1] = [0, 1].map(task_execution_id);
     assert_eq!(
         listings,
@@ -390,12 +386,7 @@ fn short_pages_and_an_empty_final_token_end_the_listing() {
     let (fake, out) = run_ok(&world, format!("--task-id {t0} -o json"));
     assert_json_exactly(&out, &world.identities_at(0, 1));
     let calls = fake.calls_to(DESCRIBE_INVOCATIONS);
-    assert_walked(
-        &calls,
-        &listing_body(&t0, json!({})),
-        &[100, 100, 100],
-        false,
-    );
+    assert_walked(&calls, &listing(&t0), &[100; 3], false);
     assert_eq!(calls[2].next_token.as_deref(), Some(""));
 }
 
@@ -410,7 +401,7 @@ fn every_page_of_the_task_listing_is_followed() {
     assert_walked(
         &fake.calls_to(DESCRIBE_TASKS),
         &tasks_body(),
-        &[100, 100, 100],
+        &[100; 3],
         false,
     );
     let mut listed: Vec<String> = fake
@@ -423,12 +414,7 @@ fn every_page_of_the_task_listing_is_followed() {
     assert_eq!(listed, (0..5).map(task_execution_id).collect::<Vec<_>>());
     for t in (0..5).map(task_execution_id).enumerate() {
         let pages = vec![100; (t.0 + 1).div_ceil(2)];
-        assert_walked(
-            &fake.listings_of(&t.1),
-            &listing_body(&t.1, json!({})),
-            &pages,
-            false,
-        );
+        assert_walked(&fake.listings_of(&t.1), &listing(&t.1), &pages, false);
     }
 }
 
@@ -521,11 +507,7 @@ fn the_status_filter_is_sent_upper_case_in_order_without_duplicates() {
         ("--status cancelling", vec!["CANCELLING"]),
     ] {
         let (fake, out) = run_ok(&world, format!("--task-id {t0} -o json {args}"));
-        let bodies: Vec<Value> = fake
-            .calls_to(DESCRIBE_INVOCATIONS)
-            .into_iter()
-            .map(|c| c.body)
-            .collect();
+        let bodies: Vec<Value> = fake.bodies(DESCRIBE_INVOCATIONS);
         let filters = json!({"Filters": [{"Key": "STATUS", "Values": values}], "MaxResults": 100});
         assert_eq!(bodies, [listing_body(&t0, filters)], "{args}: one call");
         let only: Vec<Value> = (all.iter())
@@ -549,11 +531,7 @@ fn the_status_filter_goes_with_every_tasks_listing_not_with_the_task_listing() {
     let (fake, out) = run_ok(&world, "--status failed -o json");
     assert_json_exactly(&out, &with_status(&world, "FAILED"));
     assert_walked(&fake.calls_to(DESCRIBE_TASKS), &tasks_body(), &[100], false);
-    let bodies: Vec<Value> = fake
-        .calls_to(DESCRIBE_INVOCATIONS)
-        .into_iter()
-        .map(|c| c.body)
-        .collect();
+    let bodies: Vec<Value> = fake.bodies(DESCRIBE_INVOCATIONS);
     let filters = json!({"Filters": [{"Key": "STATUS", "Values": ["FAILED"]}], "MaxResults": 100});
     let want = [0, 1].map(|t| listing_body(&task_execution_id(t), filters.clone()));
     assert_eq!(bodies, want);
@@ -1111,12 +1089,7 @@ fn wait_over_several_pages_lists_every_page_each_round() {
             .into_iter()
             .filter(|c| c.round == r)
             .collect();
-        assert_walked(
-            &calls,
-            &listing_body(&t0, json!({})),
-            &[100, 100, 100],
-            false,
-        );
+        assert_walked(&calls, &listing(&t0), &[100; 3], false);
     }
     assert_wait_rounds(&fake, false);
 }
@@ -1318,9 +1291,7 @@ fn with_output_json_adds_the_command_invocations_to_run_command_identities() {
     }
     // One detailed listing per command, and one GetCommandInvocation per listed instance.
     // Commands are resolved concurrently: compare in CommandId order, not arrival order.
-    let mut listings: Vec<Value> = (fake.calls_to(LIST_COMMAND_INVOCATIONS).into_iter())
-        .map(|c| c.body)
-        .collect();
+    let mut listings: Vec<Value> = fake.bodies(LIST_COMMAND_INVOCATIONS);
     listings.sort_by_key(|body| body["CommandId"].to_string());
     let listing = |j| json!({"CommandId": command_id(0, j), "Details": true, "MaxResults": 50});
     assert_eq!(listings, [listing(0), listing(1)]);

@@ -608,10 +608,7 @@ impl FakeMulti {
 
     /// The CancelCommand request bodies received so far.
     pub fn cancel_requests(&self) -> Vec<Value> {
-        self.calls_to(CANCEL_COMMAND)
-            .into_iter()
-            .map(|c| c.body)
-            .collect()
+        self.bodies(CANCEL_COMMAND)
     }
 }
 

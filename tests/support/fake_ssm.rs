@@ -952,6 +952,11 @@ impl FakeSsm {
             .map_or(0, |f| f.1)
     }
 
+    /// The request bodies of the calls to `target`, in order.
+    pub fn bodies(&self, target: &str) -> Vec<Value> {
+        self.calls_to(target).into_iter().map(|c| c.body).collect()
+    }
+
     /// The `200 OK` answers to `target`: the pages served, for a listing.
     pub fn served(&self, target: &str) -> Vec<Call> {
         self.calls_to(target)
