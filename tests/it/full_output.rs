@@ -202,6 +202,11 @@ fn with_cloudwatch(mut record: Value, group: &str) -> Value {
     record
 }
 
+/// A GetCommandInvocation record ([`invocation`]) in this state, with this stdout and no stderr.
+fn ended((status, details): (&str, &str), stdout: &str) -> Value {
+    invocation(status, details, stdout, "")
+}
+
 /// The record with these contents in place of the service's.
 fn with_contents(record: &Value, stdout: &str, stderr: &str) -> Value {
     let mut expected = record.clone();
@@ -1007,11 +1012,7 @@ fn a_missing_object_falls_back_with_one_warning_and_the_exit_code_of_the_invocat
     let urls = [s3_url(bucket, &out_key), s3_url(bucket, &err_key)];
     let service_stdout = stdout_cut(&mixed_text(11, 80_000));
     // stderr was empty: the agent uploaded no object for it, and that is no error.
-    let record = with_urls(
-        invocation("Failed", "Failed", &service_stdout, ""),
-        &urls[0],
-        &urls[1],
-    );
+    let record = with_urls(ended(FAILED, &service_stdout), &urls[0], &urls[1]);
     let what = format!("s3://{bucket}/{out_key}");
 
     let out = world.wait(&fake_running_then(&record), "--full-output -o json");
@@ -1024,7 +1025,7 @@ fn a_missing_object_falls_back_with_one_warning_and_the_exit_code_of_the_invocat
     assert_one_fallback_warning(&out, "stdout", &what, "NoSuchKey");
 
     // Both streams empty at the service, both objects missing: nothing to say.
-    let empty = with_urls(invocation("Failed", "Failed", "", ""), &urls[0], &urls[1]);
+    let empty = with_urls(ended(FAILED, ""), &urls[0], &urls[1]);
     let ssm = ssm_for(&empty);
     let out = world.wait(&ssm, "--full-output -o json");
     assert_json_is(&out, 1, &empty);
@@ -1042,11 +1043,7 @@ fn a_table_after_a_failed_read_does_not_offer_the_flag_that_was_given() {
     world.bucket(bucket);
     let key = agent_key("gone", INSTANCE_ID, "stdout");
     let service_stdout = stdout_cut(&mixed_text(21, 80_000));
-    let record = with_urls(
-        invocation("Success", "Success", &service_stdout, ""),
-        &s3_url(bucket, &key),
-        "",
-    );
+    let record = with_urls(ended(SUCCESS, &service_stdout), &s3_url(bucket, &key), "");
     let out = world.get(&ssm_for(&record), "--full-output -o table");
     assert_exit(&out, 0);
     assert_one_fallback_warning(&out, "stdout", &format!("s3://{bucket}/{key}"), "NoSuchKey");
@@ -1071,10 +1068,7 @@ fn a_missing_log_group_or_stream_falls_back_with_one_warning_naming_it() {
     let streams = format!("{CMD_ID}/{INSTANCE_ID}/aws-runShellScript/stdout");
 
     // No such group. stderr was empty: its stream is missing too, and that says nothing.
-    let record = with_cloudwatch(
-        invocation("Failed", "Failed", &service_stdout, ""),
-        "/no/such/group",
-    );
+    let record = with_cloudwatch(ended(FAILED, &service_stdout), "/no/such/group");
     let out = world.wait(&ssm_for(&record), "--full-output -o json");
     assert_json_is(&out, 1, &record);
     let what = format!("CloudWatch Logs group /no/such/group, streams {streams}");
@@ -1083,10 +1077,7 @@ fn a_missing_log_group_or_stream_falls_back_with_one_warning_naming_it() {
 
     // The group exists, this invocation's streams do not.
     world.log_group("/ops/empty");
-    let record = with_cloudwatch(
-        invocation("Success", "Success", &service_stdout, ""),
-        "/ops/empty",
-    );
+    let record = with_cloudwatch(ended(SUCCESS, &service_stdout), "/ops/empty");
     let out = world.get(&ssm_for(&record), "--full-output -o text");
     assert_exit(&out, 0);
     assert_same_bytes(&out.stdout, service_stdout.as_bytes(), "stdout");
@@ -1163,7 +1154,7 @@ fn access_denied_by_iam_falls_back_with_one_warning_and_keeps_the_exit_code() {
     // S3: GetObject denied.
     let service_stdout = stdout_cut(&mixed_text(14, 80_000));
     let record = with_urls(
-        invocation("Failed", "Failed", &service_stdout, ""),
+        ended(FAILED, &service_stdout),
         &s3_url(bucket, &out_key),
         "",
     );
@@ -1177,7 +1168,7 @@ fn access_denied_by_iam_falls_back_with_one_warning_and_keeps_the_exit_code() {
     );
 
     // CloudWatch Logs: the streams can be listed, their events not read.
-    let record = with_cloudwatch(invocation("Success", "Success", &service_stdout, ""), group);
+    let record = with_cloudwatch(ended(SUCCESS, &service_stdout), group);
     let out = lister(&ssm_for(&record)).run(get_args("--full-output -o text"));
     assert_exit(&out, 0);
     assert_same_bytes(&out.stdout, service_stdout.as_bytes(), "stdout");
@@ -1229,7 +1220,7 @@ fn logs_that_deny_reading(group: &'static str) -> FakeSsm {
 fn cloudwatch_access_denied_as_aws_words_it_is_one_warning_naming_the_denial() {
     let group = "/ops/denied";
     let service_stdout = stdout_cut(&mixed_text(19, 80_000));
-    let record = with_cloudwatch(invocation("Failed", "Failed", &service_stdout, ""), group);
+    let record = with_cloudwatch(ended(FAILED, &service_stdout), group);
     let logs = logs_that_deny_reading(group);
     for mode in ["json", "text"] {
         let ssm = ssm_for(&record);
@@ -1320,11 +1311,7 @@ fn without_the_flag_a_table_says_where_the_rest_is_and_nothing_is_read() {
     }
 
     // A section that was not cut has no note.
-    let record = with_urls(
-        invocation("Success", "Success", "all of it\n", ""),
-        &out_url,
-        &err_url,
-    );
+    let record = with_urls(ended(SUCCESS, "all of it\n"), &out_url, &err_url);
     let out = Ssmres::new(&ssm_for(&record)).run(get_args("-o table"));
     assert_exit(&out, 0);
     check!(out, !text(&out.stdout).contains("cut short"));
@@ -1494,11 +1481,7 @@ fn a_fleet_wait_carries_every_instance_s_complete_output() {
 fn s3_and_logs_go_to_their_own_endpoints_never_to_the_ssm_one() {
     let (bucket, key) = ("ssm-output-elsewhere", "elsewhere/stdout");
     let service_stdout = stdout_cut(&mixed_text(30, 80_000));
-    let record = with_urls(
-        invocation("Success", "Success", &service_stdout, ""),
-        &s3_url(bucket, key),
-        "",
-    );
+    let record = with_urls(ended(SUCCESS, &service_stdout), &s3_url(bucket, key), "");
     let ssm = ssm_for(&record);
     let config_dir = tempfile::tempdir().unwrap();
     for var in [
@@ -1541,10 +1524,7 @@ fn s3_and_logs_go_to_their_own_endpoints_never_to_the_ssm_one() {
     }
 
     // CloudWatch Logs from AWS_ENDPOINT_URL_CLOUDWATCH_LOGS.
-    let record = with_cloudwatch(
-        invocation("Success", "Success", &service_stdout, ""),
-        "/ops/elsewhere",
-    );
+    let record = with_cloudwatch(ended(SUCCESS, &service_stdout), "/ops/elsewhere");
     let ssm = ssm_for(&record);
     // A stand-in for CloudWatch Logs that knows no such group (and records what reached it).
     let missing = "The specified log group does not exist.";
@@ -1655,7 +1635,7 @@ fn on_a_terminal_the_complete_text_is_shown_with_controls_made_visible() {
     world.bucket(bucket);
     world.put_object(bucket, &key, stdout.as_bytes());
     let record = with_urls(
-        invocation("Success", "Success", &stdout_cut(&stdout), ""),
+        ended(SUCCESS, &stdout_cut(&stdout)),
         &s3_url(bucket, &key),
         "",
     );
@@ -1680,7 +1660,7 @@ fn an_empty_stream_is_not_looked_up() {
     // would be an AccessDenied and a false warning.
     let [out_url, err_url] =
         ["stdout", "stderr"].map(|s| s3_url("ssm-output-empty", &format!("runs/empty/{s}")));
-    let record = with_urls(invocation("Success", "Success", "", ""), &out_url, &err_url);
+    let record = with_urls(ended(SUCCESS, ""), &out_url, &err_url);
     let record = with_cloudwatch(record, "/ops/empty");
     let ssm = ssm_for(&record);
     let wires = Tripwires::new();
@@ -1759,11 +1739,7 @@ fn wait_timeout_bounds_the_read_of_an_endpoint_that_never_answers() {
     let service_stdout = stdout_cut(&mixed_text(31, 60_000));
     let [out_url, err_url] =
         ["stdout", "stderr"].map(|s| s3_url("ssm-output-hung", &format!("runs/hung/{s}")));
-    let record = with_urls(
-        invocation("Success", "Success", &service_stdout, ""),
-        &out_url,
-        &err_url,
-    );
+    let record = with_urls(ended(SUCCESS, &service_stdout), &out_url, &err_url);
     let ssm = ssm_for(&record);
     let hung = Tripwire::new();
     for mode in ["json", "text"] {
@@ -1823,7 +1799,7 @@ fn cloudwatch_streams_are_found_past_the_first_page_of_the_listing() {
         &log_stream_name(INSTANCE_ID, "zz-last", "stdout"),
         &messages,
     );
-    let cut = invocation("Success", "Success", &stdout_cut(&joined(&messages)), "");
+    let cut = ended(SUCCESS, &stdout_cut(&joined(&messages)));
     let mut record = with_cloudwatch(cut, group);
     record["PluginName"] = json!("zz:last");
     let out = world.get(&ssm_for(&record), "--full-output -o text");
