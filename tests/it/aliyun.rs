@@ -27,9 +27,7 @@ use crate::support::{
     assert_single_stderr_line, check, check_eq, describe, run, stderr_str, stdout_json, stdout_str,
 };
 
-// ---------------------------------------------------------------------------------------------
-// Helpers
-// ---------------------------------------------------------------------------------------------
+// --- Helpers -------------------------------------------------------------------------------------
 
 /// Writes `$HOME/.aliyun/config.json`.
 fn write_config(cli: &Cli, config: &Value) {
@@ -226,9 +224,7 @@ fn assert_stderr_line_with(out: &Output, parts: &[&str]) {
     check!(out, found, "no stderr line contains all of {parts:?}");
 }
 
-// ---------------------------------------------------------------------------------------------
-// The Python SDK (a second opinion on the signature)
-// ---------------------------------------------------------------------------------------------
+// --- The Python SDK (a second opinion on the signature) ------------------------------------------
 
 /// The venv's python with Alibaba's `aliyunsdkcore`; runs scripts/setup-venv once when the
 /// SDK is missing, and panics (never skips) when it still is.
@@ -340,9 +336,7 @@ print(json.dumps({"string_to_sign": to_sign,
                   "signature": sha_hmac1.get_sign_string(to_sign, secret + "&")}))
 "#;
 
-// ---------------------------------------------------------------------------------------------
-// The fake's verifier
-// ---------------------------------------------------------------------------------------------
+// --- The fake's verifier -------------------------------------------------------------------------
 
 #[test]
 fn signature_v1_reproduces_the_documented_example() {
@@ -610,9 +604,7 @@ fn fake_accepts_requests_signed_by_the_official_python_sdk() {
     assert_eq!(requests[1].param("Tag.1.Key"), Some("team name*~/"));
 }
 
-// ---------------------------------------------------------------------------------------------
-// The binary's requests
-// ---------------------------------------------------------------------------------------------
+// --- The binary's requests -----------------------------------------------------------------------
 
 #[test]
 fn get_sends_one_correctly_signed_request_with_the_contract_parameters() {
@@ -726,9 +718,7 @@ fn provider_can_be_chosen_with_ssmres_provider() {
     fake.assert_untouched();
 }
 
-// ---------------------------------------------------------------------------------------------
-// Pages
-// ---------------------------------------------------------------------------------------------
+// --- Pages ---------------------------------------------------------------------------------------
 
 #[test]
 fn get_reads_every_page_of_120_instances_in_api_order() {
@@ -812,9 +802,7 @@ fn a_fault_on_a_later_page_is_retried_with_the_same_token() {
     assert_eq!(printed_results(&out).len(), 60);
 }
 
-// ---------------------------------------------------------------------------------------------
-// Output
-// ---------------------------------------------------------------------------------------------
+// --- Output --------------------------------------------------------------------------------------
 
 #[test]
 fn output_is_decoded_from_base64_including_multibyte_text() {
@@ -1031,9 +1019,7 @@ fn get_with_no_result_at_all_exits_3() {
     assert_eq!(fake.calls().len(), 1);
 }
 
-// ---------------------------------------------------------------------------------------------
-// Retries and service errors
-// ---------------------------------------------------------------------------------------------
+// --- Retries and service errors ------------------------------------------------------------------
 
 #[test]
 fn throttling_is_retried_with_fresh_signatures_then_succeeds() {
@@ -1088,9 +1074,7 @@ fn client_errors_are_not_retried() {
     assert_eq!(fake.total_requests(), 1);
 }
 
-// ---------------------------------------------------------------------------------------------
-// Credentials and region
-// ---------------------------------------------------------------------------------------------
+// --- Credentials and region ----------------------------------------------------------------------
 
 #[test]
 fn a_wrong_secret_is_signature_does_not_match_once_and_never_printed() {
@@ -1395,9 +1379,7 @@ fn no_region_is_reported_before_any_request() {
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// wait
-// ---------------------------------------------------------------------------------------------
+// --- wait ----------------------------------------------------------------------------------------
 
 #[test]
 fn wait_follows_pending_running_to_a_mix_of_success_and_failure_exit_1() {
@@ -1556,9 +1538,7 @@ fn wait_names_an_instance_still_absent_after_the_grace() {
     check!(out, stderr_str(&out).contains(missing));
 }
 
-// ---------------------------------------------------------------------------------------------
-// list
-// ---------------------------------------------------------------------------------------------
+// --- list ----------------------------------------------------------------------------------------
 
 #[test]
 fn list_sends_every_filter_and_prints_what_matches() {
@@ -1644,9 +1624,7 @@ fn list_status_is_sent_in_the_canonical_case() {
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Validation
-// ---------------------------------------------------------------------------------------------
+// --- Validation ----------------------------------------------------------------------------------
 
 #[test]
 fn bad_ids_are_rejected_before_any_request() {

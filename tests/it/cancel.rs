@@ -127,9 +127,7 @@ fn interrupt_in_round_2(fake: &FakeMulti, mut run: Spawned) -> (Finished, Durati
     (done, took)
 }
 
-// ---------------------------------------------------------------------------------------------
-// AWS: --cancel-on-interrupt
-// ---------------------------------------------------------------------------------------------
+// --- AWS: --cancel-on-interrupt ------------------------------------------------------------------
 
 #[test]
 fn ctrl_c_cancels_what_is_waited_on_shows_cancelled_and_exits_130() {
@@ -233,9 +231,7 @@ fn ctrl_c_on_a_named_set_of_51_cancels_in_batches_of_at_most_50() {
     assert_cancel_reported(&out, "Cancelled");
 }
 
-// ---------------------------------------------------------------------------------------------
-// AWS: --cancel-on-timeout, and nothing cancelled without the flags
-// ---------------------------------------------------------------------------------------------
+// --- AWS: --cancel-on-timeout, and nothing cancelled without the flags ---------------------------
 
 #[test]
 fn timeout_with_cancel_on_timeout_cancels_shows_cancelled_and_exits_4() {
@@ -296,9 +292,7 @@ fn without_cancel_on_timeout_a_timeout_cancels_nothing() {
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Alibaba Cloud: StopInvocation
-// ---------------------------------------------------------------------------------------------
+// --- Alibaba Cloud: StopInvocation ---------------------------------------------------------------
 
 /// `ssmres --provider aliyun wait --invoke-id INVOKE_ID [--instance-id …] <fast polling> EXTRA
 /// -o json`, started.

@@ -24,9 +24,7 @@ use crate::support::{
     row_of, sections, stderr_str, stdout_str,
 };
 
-// ---------------------------------------------------------------------------------------------
-// Helpers
-// ---------------------------------------------------------------------------------------------
+// --- Helpers -------------------------------------------------------------------------------------
 
 /// `ssmres wait --command-id CMD_ID <fast polling> ARGS`, with these variables.
 fn fleet_cmd(fake: &FakeSsm, env: &[(&str, &str)], args: impl Args) -> std::process::Command {
@@ -202,9 +200,7 @@ fn scrambled_timeline(n: usize, step: usize, member: impl Fn(usize, Member) -> M
     )
 }
 
-// ---------------------------------------------------------------------------------------------
-// Many invocations over several pages
-// ---------------------------------------------------------------------------------------------
+// --- Many invocations over several pages ---------------------------------------------------------
 
 #[test]
 fn hundreds_of_invocations_all_succeed_into_one_sorted_json_array() {
@@ -264,9 +260,7 @@ fn each_object_of_the_array_is_what_get_prints() {
     assert_eq!(fake.count(GET_COMMAND_INVOCATION), gets_before + 3);
 }
 
-// ---------------------------------------------------------------------------------------------
-// Targets appearing late, listings lagging behind the counts
-// ---------------------------------------------------------------------------------------------
+// --- Targets appearing late, listings lagging behind the counts ----------------------------------
 
 /// Invisible in round 1; Pending with TargetCount 0 in rounds 2 and 3; five targets from round 4
 /// (listed from 5, done by 8); five more from round 7 (listed from 8, done by 12); the command
@@ -360,9 +354,7 @@ fn a_listing_behind_the_counts_does_not_end_the_wait_early() {
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Faults while listing
-// ---------------------------------------------------------------------------------------------
+// --- Faults while listing ------------------------------------------------------------------------
 
 /// 120 nodes (three pages), half done in round 3, the rest in round 6.
 fn two_waves() -> Timeline {
@@ -405,9 +397,7 @@ fn a_listing_that_fails_after_retries_is_done_again_in_the_next_round() {
     assert_json_of(&fake, &out, &timeline, &timeline.instance_ids());
 }
 
-// ---------------------------------------------------------------------------------------------
-// Mixed terminal states: exit 1, every format
-// ---------------------------------------------------------------------------------------------
+// --- Mixed terminal states: exit 1, every format -------------------------------------------------
 
 /// Three successes, a failure, an execution time-out and a node never reached.
 fn mixed() -> Timeline {
@@ -529,9 +519,7 @@ fn text_puts_each_output_under_a_header_on_its_own_stream() {
     assert_get_once_each(&fake, &timeline.instance_ids(), &out);
 }
 
-// ---------------------------------------------------------------------------------------------
-// Streaming
-// ---------------------------------------------------------------------------------------------
+// --- Streaming -----------------------------------------------------------------------------------
 
 #[test]
 fn jsonl_streams_each_invocation_as_it_finishes() {
@@ -567,9 +555,7 @@ fn jsonl_streams_each_invocation_as_it_finishes() {
     assert_get_once_each(&fake, &timeline.instance_ids(), &out);
 }
 
-// ---------------------------------------------------------------------------------------------
-// Calls per round
-// ---------------------------------------------------------------------------------------------
+// --- Calls per round -----------------------------------------------------------------------------
 
 #[test]
 fn rounds_where_nothing_changed_cost_one_call() {
@@ -607,9 +593,7 @@ fn rounds_where_nothing_changed_cost_one_call() {
     assert_round_budget(&fake, &timeline);
 }
 
-// ---------------------------------------------------------------------------------------------
-// Named sets
-// ---------------------------------------------------------------------------------------------
+// --- Named sets ----------------------------------------------------------------------------------
 
 /// i0 done in round 3; i1 never; i2 appears in round 4 and is done in round 6; i3 fails in 2.
 fn four_nodes() -> Timeline {
@@ -670,9 +654,7 @@ fn one_instance_id_keeps_the_single_invocation_wait() {
     );
 }
 
-// ---------------------------------------------------------------------------------------------
-// Timeouts, invisible commands, interruption
-// ---------------------------------------------------------------------------------------------
+// --- Timeouts, invisible commands, interruption --------------------------------------------------
 
 #[test]
 fn timeout_with_a_member_that_never_finishes_exits_4_with_what_finished() {
@@ -734,9 +716,7 @@ fn sigint_during_a_fleet_wait_exits_130() {
     run.interrupt();
 }
 
-// ---------------------------------------------------------------------------------------------
-// The fake itself
-// ---------------------------------------------------------------------------------------------
+// --- The fake itself -----------------------------------------------------------------------------
 
 #[test]
 fn the_fake_timeline_answers_every_call_from_one_state() {

@@ -72,9 +72,7 @@ fn lines_of_instance(text: &str, instance: &str) -> Vec<String> {
     lines_starting(text, &format!("[{instance}] "), true)
 }
 
-// ---------------------------------------------------------------------------------------------
-// The scripted SSM
-// ---------------------------------------------------------------------------------------------
+// --- The scripted SSM ----------------------------------------------------------------------------
 
 /// The invocations of the command, each running until ended (status, details, stdout, stderr).
 struct Script {
@@ -214,9 +212,7 @@ impl Ssm {
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// CloudWatch Logs: moto
-// ---------------------------------------------------------------------------------------------
+// --- CloudWatch Logs: moto -----------------------------------------------------------------------
 
 /// Milliseconds since the epoch, on the clock moto stamps streams with.
 fn now_ms() -> i64 {
@@ -305,9 +301,7 @@ fn follow(ssm: &Ssm, logs: &str, instances: &[&str], extra: &str) -> Spawned {
     )
 }
 
-// ---------------------------------------------------------------------------------------------
-// One instance, text: the followed lines are the result
-// ---------------------------------------------------------------------------------------------
+// --- One instance, text: the followed lines are the result ---------------------------------------
 
 /// moto with `group` holding the stdout and stderr streams of the one instance, the fake SSM
 /// running the command there, and ssmres following it with `extra`.
@@ -469,9 +463,7 @@ fn a_failed_invocation_exits_1_with_its_lines_followed() {
     assert_output(&done.out, 1, &out_text, &err_text);
 }
 
-// ---------------------------------------------------------------------------------------------
-// Several instances: each line prefixed by its instance
-// ---------------------------------------------------------------------------------------------
+// --- Several instances: each line prefixed by its instance ---------------------------------------
 
 /// moto with `group` holding instance a's stdout stream and instance b's stdout and stderr
 /// streams, and the fake SSM running the command on both.
@@ -587,9 +579,7 @@ fn whole_command_in_json_prefixes_followed_lines_on_stderr_and_fails_with_its_fa
     check_eq!(done.out, stderr.lines().count(), 4);
 }
 
-// ---------------------------------------------------------------------------------------------
-// Nothing to follow, or reading denied: one warning, then an ordinary wait
-// ---------------------------------------------------------------------------------------------
+// --- Nothing to follow, or reading denied: one warning, then an ordinary wait --------------------
 
 const NO_CLOUDWATCH_WARNING: &str =
     "warning: --follow: the command was sent without CloudWatch output";
@@ -783,9 +773,7 @@ fn timeout_ends_the_following_too_while_the_command_still_prints() {
     check_eq!(done.out, shown, ticks[..shown.len()]);
 }
 
-// ---------------------------------------------------------------------------------------------
-// The settle when there is nothing to read
-// ---------------------------------------------------------------------------------------------
+// --- The settle when there is nothing to read ----------------------------------------------------
 
 #[test]
 fn a_command_that_printed_nothing_settles_in_two_quiet_rounds_with_or_without_its_group() {

@@ -34,9 +34,7 @@ use crate::support::{
     check_eq, describe, http, run, since_epoch, stdout_json, warnings,
 };
 
-// ---------------------------------------------------------------------------------------------
-// Text: what commands print
-// ---------------------------------------------------------------------------------------------
+// --- Text: what commands print -------------------------------------------------------------------
 
 /// What the agent ends a stream it cut with.
 const MARKER: &str = "--output truncated--";
@@ -158,9 +156,7 @@ fn joined(messages: &[String]) -> String {
     text
 }
 
-// ---------------------------------------------------------------------------------------------
-// Records the fake SSM answers with
-// ---------------------------------------------------------------------------------------------
+// --- Records the fake SSM answers with -----------------------------------------------------------
 
 /// Percent-encodes a key for a URL path the way S3 writes it: unreserved characters and `/`
 /// as they are, every other byte `%XX`.
@@ -302,9 +298,7 @@ fn answer_listing(body: &Value, records: &[Value]) -> Step {
     Step::ok(&json!({ "CommandInvocations": items }))
 }
 
-// ---------------------------------------------------------------------------------------------
-// Documents with several steps
-// ---------------------------------------------------------------------------------------------
+// --- Documents with several steps ----------------------------------------------------------------
 
 /// A document's step, what it printed, and the S3 bucket and key prefix its output was sent to.
 #[derive(Clone)]
@@ -434,9 +428,7 @@ fn steps_ssm(base: &Value, steps: &[DocStep]) -> FakeSsm {
     })
 }
 
-// ---------------------------------------------------------------------------------------------
-// The SSM calls a run made
-// ---------------------------------------------------------------------------------------------
+// --- The SSM calls a run made --------------------------------------------------------------------
 
 /// The requests `ssm` received after the first `before`: the calls of the run in between.
 fn calls_since(ssm: &FakeSsm, before: usize) -> Vec<Call> {
@@ -470,9 +462,7 @@ fn wait_args(extra: &str) -> String {
     format!("wait --command-id {CMD_ID} --instance-id {INSTANCE_ID} {fast} {extra}")
 }
 
-// ---------------------------------------------------------------------------------------------
-// Running ssmres
-// ---------------------------------------------------------------------------------------------
+// --- Running ssmres ------------------------------------------------------------------------------
 
 /// `ssmres --endpoint-url <fake SSM>` in an isolated environment ([`Cli`]), plus what the test
 /// adds: S3 and CloudWatch Logs endpoints, other credentials.
@@ -608,9 +598,7 @@ fn assert_complete(world: &World, ssm: &FakeSsm, record: &Value, stdout: &str, s
     assert_text_is(&world.get(ssm, "--full-output -o text"), 0, stdout, stderr);
 }
 
-// ---------------------------------------------------------------------------------------------
-// Seeding moto with the aws CLI
-// ---------------------------------------------------------------------------------------------
+// --- Seeding moto with the aws CLI ---------------------------------------------------------------
 
 /// A moto server, seeded through its HTTP API ([`Moto::s3_put`], [`Moto::logs`]).
 struct World {
@@ -708,9 +696,7 @@ fn log_stream_name(instance_id: &str, step: &str, stream: &str) -> String {
     format!("{CMD_ID}/{instance_id}/{step}/{stream}")
 }
 
-// ---------------------------------------------------------------------------------------------
-// A socket nobody answers on
-// ---------------------------------------------------------------------------------------------
+// --- A socket nobody answers on ------------------------------------------------------------------
 
 /// A bound, listening socket that never accepts while the binary runs: a client's connect
 /// completes in the kernel's accept queue, where [`Tripwire::connections`] finds it afterwards
@@ -762,9 +748,7 @@ impl Tripwires {
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// 1. S3, megabytes, byte for byte
-// ---------------------------------------------------------------------------------------------
+// --- 1. S3, megabytes, byte for byte -------------------------------------------------------------
 
 struct BigS3 {
     world: World,
@@ -868,9 +852,7 @@ fn s3_megabytes_wait_prints_the_complete_objects_and_keeps_the_exit_code() {
     assert_text_is(&out, 1, &t.stdout, &t.stderr);
 }
 
-// ---------------------------------------------------------------------------------------------
-// 2. Other URL forms, keys that need escaping
-// ---------------------------------------------------------------------------------------------
+// --- 2. Other URL forms, keys that need escaping -------------------------------------------------
 
 #[test]
 fn s3_virtual_hosted_urls_and_keys_with_escaped_characters() {
@@ -901,9 +883,7 @@ fn s3_virtual_hosted_urls_and_keys_with_escaped_characters() {
     assert_complete(&world, &ssm_for(&record), &record, &stdout, &stderr);
 }
 
-// ---------------------------------------------------------------------------------------------
-// 3. CloudWatch Logs
-// ---------------------------------------------------------------------------------------------
+// --- 3. CloudWatch Logs --------------------------------------------------------------------------
 
 #[test]
 fn cloudwatch_many_pages_of_events_json_and_text_are_the_events_line_by_line() {
@@ -965,9 +945,7 @@ fn cloudwatch_without_a_plugin_name_joins_every_step_in_creation_order_from_the_
     assert_complete(&world, &ssm_for(&record), &record, &stdout, &stderr);
 }
 
-// ---------------------------------------------------------------------------------------------
-// 4. S3 before CloudWatch
-// ---------------------------------------------------------------------------------------------
+// --- 4. S3 before CloudWatch ---------------------------------------------------------------------
 
 #[test]
 fn s3_is_read_rather_than_cloudwatch_when_both_kept_the_output() {
@@ -999,9 +977,7 @@ fn s3_is_read_rather_than_cloudwatch_when_both_kept_the_output() {
     assert_complete(&world, &ssm_for(&record), &record, &s3_stdout, &stderr);
 }
 
-// ---------------------------------------------------------------------------------------------
-// 5. What is not there
-// ---------------------------------------------------------------------------------------------
+// --- 5. What is not there ------------------------------------------------------------------------
 
 #[test]
 fn a_missing_object_falls_back_with_one_warning_and_the_exit_code_of_the_invocation() {
@@ -1102,9 +1078,7 @@ fn a_cut_stream_kept_nowhere_is_said_once_and_the_service_content_shown() {
     wires.assert_untouched("a stream kept nowhere");
 }
 
-// ---------------------------------------------------------------------------------------------
-// 6. Access denied (moto enforcing IAM)
-// ---------------------------------------------------------------------------------------------
+// --- 6. Access denied (moto enforcing IAM) -------------------------------------------------------
 
 /// POSTs `body` to moto's `path`; the status code.
 fn moto_post(moto: &Moto, path: &str, body: &str) -> u16 {
@@ -1242,9 +1216,7 @@ fn cloudwatch_access_denied_as_aws_words_it_is_one_warning_naming_the_denial() {
 /// The variable naming CloudWatch Logs' endpoint.
 const LOGS_URL: &str = "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS";
 
-// ---------------------------------------------------------------------------------------------
-// 7. Without --full-output: a note, and nothing read
-// ---------------------------------------------------------------------------------------------
+// --- 7. Without --full-output: a note, and nothing read ------------------------------------------
 
 #[test]
 fn without_the_flag_a_table_says_where_the_rest_is_and_nothing_is_read() {
@@ -1346,9 +1318,7 @@ fn an_unfinished_invocation_is_not_read_even_with_the_flag() {
     assert_gets_only(&ssm.calls());
 }
 
-// ---------------------------------------------------------------------------------------------
-// 8. Fleets
-// ---------------------------------------------------------------------------------------------
+// --- 8. Fleets -----------------------------------------------------------------------------------
 
 /// A fake SSM answering a fleet wait for these members, all ended by round 1, whose
 /// GetCommandInvocation records carry the output URLs `urls` gives for an instance, and so do
@@ -1473,9 +1443,7 @@ fn a_fleet_wait_carries_every_instance_s_complete_output() {
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// 9. --endpoint-url is SSM's only
-// ---------------------------------------------------------------------------------------------
+// --- 9. --endpoint-url is SSM's only -------------------------------------------------------------
 
 #[test]
 fn s3_and_logs_go_to_their_own_endpoints_never_to_the_ssm_one() {
@@ -1555,9 +1523,7 @@ fn s3_and_logs_go_to_their_own_endpoints_never_to_the_ssm_one() {
     assert_gets_only(&ssm.calls());
 }
 
-// ---------------------------------------------------------------------------------------------
-// 10. Documents with several steps
-// ---------------------------------------------------------------------------------------------
+// --- 10. Documents with several steps ------------------------------------------------------------
 
 /// Two steps kept in S3, each with its own objects, uploaded.
 fn two_steps_in_s3(world: &World, bucket: &'static str) -> [DocStep; 2] {
@@ -1607,9 +1573,7 @@ fn with_plugin_name_that_step_s_objects_are_read_and_no_steps_are_listed() {
     named(&calls_since(&ssm, before));
 }
 
-// ---------------------------------------------------------------------------------------------
-// On a terminal
-// ---------------------------------------------------------------------------------------------
+// --- On a terminal -------------------------------------------------------------------------------
 
 /// What a terminal shows of `text`: ESC as `\x1b`, a lone CR as `\r`, CRLF as a line end.
 fn shown(text: &str) -> String {
@@ -1650,9 +1614,7 @@ fn on_a_terminal_the_complete_text_is_shown_with_controls_made_visible() {
     assert_same_bytes(screen.as_bytes(), shown(&stdout).as_bytes(), "the screen");
 }
 
-// ---------------------------------------------------------------------------------------------
-// 10. What is not read, and a reader that stops early
-// ---------------------------------------------------------------------------------------------
+// --- 10. What is not read, and a reader that stops early -----------------------------------------
 
 #[test]
 fn an_empty_stream_is_not_looked_up() {

@@ -19,9 +19,7 @@ use crate::support::{
     stdout_json, stdout_str,
 };
 
-// ---------------------------------------------------------------------------------------------
-// Helpers
-// ---------------------------------------------------------------------------------------------
+// --- Helpers -------------------------------------------------------------------------------------
 
 /// Runs `ssmres list --command-id CMD_ID ARGS` against `fake` with `TZ` set to `tz` and these
 /// variables.
@@ -179,9 +177,7 @@ fn body_with(more: Value) -> Value {
     body
 }
 
-// ---------------------------------------------------------------------------------------------
-// Pagination
-// ---------------------------------------------------------------------------------------------
+// --- Pagination ----------------------------------------------------------------------------------
 
 #[test]
 fn every_page_is_fetched_and_merged_in_order() {
@@ -433,9 +429,7 @@ fn max_items_stops_fetching_once_enough_were_collected() {
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Validation
-// ---------------------------------------------------------------------------------------------
+// --- Validation ----------------------------------------------------------------------------------
 
 #[test]
 fn bad_input_is_rejected_before_any_request() {
@@ -478,9 +472,7 @@ fn well_formed_ids_are_accepted() {
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// JSON exactly as the aws CLI prints it
-// ---------------------------------------------------------------------------------------------
+// --- JSON exactly as the aws CLI prints it -------------------------------------------------------
 
 /// Two invocations, one finished and one running, with every key the service sends; timestamps
 /// with milliseconds, with a round half second and with none: [`TWO_INVOCATIONS_AWS_CLI_JSON`]
@@ -711,9 +703,7 @@ fn jsonl_lists_every_page_one_parseable_object_per_line_in_order() {
     assert_eq!(fake.count(LIST_COMMAND_INVOCATIONS), 3);
 }
 
-// ---------------------------------------------------------------------------------------------
-// Table and text
-// ---------------------------------------------------------------------------------------------
+// --- Table and text ------------------------------------------------------------------------------
 
 /// Six nodes: three successes (one with a two-line output), a failure whose output starts with
 /// escape sequences and a CRLF, one still running and one the command could not reach.
@@ -906,9 +896,7 @@ fn text_names_each_step_of_a_document_with_several() {
     );
 }
 
-// ---------------------------------------------------------------------------------------------
-// Byte for byte against the aws CLI itself (needs the project's venv, like tests/e2e_moto.rs)
-// ---------------------------------------------------------------------------------------------
+// --- Byte for byte against the aws CLI itself (needs the project's venv, like tests/e2e_moto.rs) ---
 
 /// A fleet over three pages with content JSON printers get wrong, and a key the model does
 /// not know (the aws CLI drops it).
@@ -974,9 +962,7 @@ fn an_invalid_command_id_error_exits_3_after_one_call() {
     assert_eq!(fake.count(LIST_COMMAND_INVOCATIONS), 1);
 }
 
-// ---------------------------------------------------------------------------------------------
-// The fake itself: it must serve pages as SSM does, or the tests above prove little
-// ---------------------------------------------------------------------------------------------
+// --- The fake itself: it must serve pages as SSM does, or the tests above prove little -----------
 
 #[test]
 fn the_fake_pages_filters_and_validates_as_ssm_does() {

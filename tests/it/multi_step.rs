@@ -20,9 +20,7 @@ use crate::support::{
     check_eq, describe, printed, printed_array, printed_lines, stdout_json, stdout_str,
 };
 
-// ---------------------------------------------------------------------------------------------
-// Helpers
-// ---------------------------------------------------------------------------------------------
+// --- Helpers -------------------------------------------------------------------------------------
 
 /// Runs `ssmres ARGS` against the world.
 fn run(fake: &FakeMulti, args: impl Args) -> Output {
@@ -161,9 +159,7 @@ fn lines(out: &Output) -> Vec<String> {
     stdout_str(out).lines().map(str::to_owned).collect()
 }
 
-// ---------------------------------------------------------------------------------------------
-// wait: one listing per round, one fetch per step, every output mode
-// ---------------------------------------------------------------------------------------------
+// --- wait: one listing per round, one fetch per step, every output mode --------------------------
 
 #[test]
 fn wait_on_three_steps_lists_once_per_round_then_fetches_each_step_once() {
@@ -300,9 +296,7 @@ fn wait_on_two_steps_that_succeed_exits_0() {
     );
 }
 
-// ---------------------------------------------------------------------------------------------
-// get
-// ---------------------------------------------------------------------------------------------
+// --- get -----------------------------------------------------------------------------------------
 
 #[test]
 fn get_on_two_steps_prints_both_and_exits_0_even_when_one_failed() {
@@ -343,9 +337,7 @@ fn get_on_two_steps_prints_both_and_exits_0_even_when_one_failed() {
     );
 }
 
-// ---------------------------------------------------------------------------------------------
-// Eventual consistency
-// ---------------------------------------------------------------------------------------------
+// --- Eventual consistency ------------------------------------------------------------------------
 
 #[test]
 fn a_single_step_answering_invalid_plugin_name_at_first_is_waited_for_normally() {
@@ -475,9 +467,7 @@ fn an_unknown_plugin_name_while_the_listing_shows_nothing_is_not_visible_yet() {
     check!(out, fake.round() >= 3, "{why}");
 }
 
-// ---------------------------------------------------------------------------------------------
-// Fleets
-// ---------------------------------------------------------------------------------------------
+// --- Fleets --------------------------------------------------------------------------------------
 
 /// Two instances (listed in reverse ID order) running `build` then `test`; on the second
 /// instance `test` fails with code 4. Everything ends in round 3.
@@ -550,9 +540,7 @@ fn a_named_fleet_over_two_steps_in_json_and_jsonl() {
     check_eq!(out, lines(&out).len(), 4);
 }
 
-// ---------------------------------------------------------------------------------------------
-// Step records lagging the listing
-// ---------------------------------------------------------------------------------------------
+// --- Step records lagging the listing ------------------------------------------------------------
 
 /// [`three_steps`] where `migrate` (Failed, code 2) is answered as `lag` by its first fetch by
 /// name after the listing showed the invocation ended.
@@ -685,9 +673,7 @@ fn a_fleet_wait_with_remote_exit_code_rides_out_a_lagging_step() {
     check_eq!(out, lagged(&fake).len(), 2);
 }
 
-// ---------------------------------------------------------------------------------------------
-// get while the steps run; an invocation that never reached its node
-// ---------------------------------------------------------------------------------------------
+// --- get while the steps run; an invocation that never reached its node --------------------------
 
 #[test]
 fn get_on_a_multi_step_invocation_still_running_prints_each_steps_current_record() {

@@ -68,9 +68,7 @@ fn ali_run(fake: &FakeEcs, subcommand: &str, extra: &str) -> Output {
     ))
 }
 
-// ---------------------------------------------------------------------------------------------
-// AWS, one step
-// ---------------------------------------------------------------------------------------------
+// --- AWS, one step -------------------------------------------------------------------------------
 
 /// `(what, Status, StatusDetails, ResponseCode, exit code with the flag)`.
 const CASES: [(&str, &str, &str, Option<i64>, i32); 13] = [
@@ -161,9 +159,7 @@ fn get_of_a_result_still_running_exits_0() {
     assert_exit(&out, 0);
 }
 
-// ---------------------------------------------------------------------------------------------
-// AWS, several steps and instances
-// ---------------------------------------------------------------------------------------------
+// --- AWS, several steps and instances ------------------------------------------------------------
 
 /// Three steps: the first succeeds, the second fails with code 2, the third with code 5.
 fn three_steps_second_fails() -> MultiWorld {
@@ -266,9 +262,7 @@ fn a_fleet_of_multi_step_invocations_counts_instances_then_steps() {
     assert_exit(&wait_fleet(&fake, &[], "--remote-exit-code"), 6);
 }
 
-// ---------------------------------------------------------------------------------------------
-// ssmres's own exit codes
-// ---------------------------------------------------------------------------------------------
+// --- ssmres's own exit codes ---------------------------------------------------------------------
 
 #[test]
 fn the_flag_keeps_usage_api_not_found_timeout_and_interrupt_codes() {
@@ -328,9 +322,7 @@ fn the_flag_keeps_usage_api_not_found_timeout_and_interrupt_codes() {
     run.interrupt();
 }
 
-// ---------------------------------------------------------------------------------------------
-// Alibaba Cloud: ExitCode
-// ---------------------------------------------------------------------------------------------
+// --- Alibaba Cloud: ExitCode ---------------------------------------------------------------------
 
 #[test]
 fn aliyun_exit_codes_of_one_instance() {

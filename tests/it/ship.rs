@@ -21,9 +21,7 @@ use crate::support::{
 };
 use serde_json::json;
 
-// ---------------------------------------------------------------------------------------------
-// Helpers
-// ---------------------------------------------------------------------------------------------
+// --- Helpers -------------------------------------------------------------------------------------
 
 /// An isolated environment for runs that must not reach any endpoint (help, version, man).
 fn offline() -> Cli {
@@ -296,9 +294,7 @@ fn usage_line(out: &Output) -> String {
     usage.unwrap_or_else(|| panic!("no Usage: line\n{}", describe(out)))
 }
 
-// ---------------------------------------------------------------------------------------------
-// The man page
-// ---------------------------------------------------------------------------------------------
+// --- The man page --------------------------------------------------------------------------------
 
 #[test]
 fn checked_in_man_page_matches_the_cli() {
@@ -490,9 +486,7 @@ fn verbose_version_gives_what_a_bug_report_needs() {
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Environment defaults: shown in --help
-// ---------------------------------------------------------------------------------------------
+// --- Environment defaults: shown in --help -------------------------------------------------------
 
 #[test]
 fn help_shows_each_environment_variable() {
@@ -505,9 +499,7 @@ fn help_shows_each_environment_variable() {
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// SSMRES_OUTPUT
-// ---------------------------------------------------------------------------------------------
+// --- SSMRES_OUTPUT -------------------------------------------------------------------------------
 
 #[test]
 fn ssmres_output_text_prints_only_the_commands_output() {
@@ -620,9 +612,7 @@ fn a_bad_wait_variable_is_named_in_the_error() {
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// SSMRES_TIMEOUT
-// ---------------------------------------------------------------------------------------------
+// --- SSMRES_TIMEOUT ------------------------------------------------------------------------------
 
 #[test]
 fn ssmres_timeout_ends_a_wait() {
@@ -678,9 +668,7 @@ fn ssmres_timeout_satisfies_cancel_on_timeout() {
     assert!(took >= Duration::from_secs(1), "took {took:?}");
 }
 
-// ---------------------------------------------------------------------------------------------
-// SSMRES_MIN_INTERVAL / SSMRES_MAX_INTERVAL
-// ---------------------------------------------------------------------------------------------
+// --- SSMRES_MIN_INTERVAL / SSMRES_MAX_INTERVAL ---------------------------------------------------
 
 const SLOW_ENV: [(&str, &str); 2] = [
     ("SSMRES_MIN_INTERVAL", "300ms"),
@@ -739,9 +727,7 @@ fn ssmres_intervals_space_the_polls_and_the_interval_flags_win_over_them() {
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// SSMRES_NOT_FOUND_GRACE
-// ---------------------------------------------------------------------------------------------
+// --- SSMRES_NOT_FOUND_GRACE ----------------------------------------------------------------------
 
 #[test]
 fn ssmres_not_found_grace_ends_a_wait_for_an_invisible_invocation() {
@@ -763,9 +749,7 @@ fn not_found_grace_flag_wins_over_ssmres_not_found_grace() {
     assert!(took >= Duration::from_millis(2950), "{over} took {took:?}");
 }
 
-// ---------------------------------------------------------------------------------------------
-// SSMRES_PROVIDER (the rest is in tests/aliyun.rs)
-// ---------------------------------------------------------------------------------------------
+// --- SSMRES_PROVIDER (the rest is in tests/aliyun.rs) --------------------------------------------
 
 #[test]
 fn ssmres_provider_chooses_what_get_help_shows() {

@@ -27,9 +27,7 @@ const OTHER_INSTANCE: &str = "i-0fedcba9876543210";
 /// Another well-formed command ID.
 const OTHER_COMMAND: &str = "11111111-2222-4333-8444-555555555555";
 
-// ---------------------------------------------------------------------------------------------
-// Helpers
-// ---------------------------------------------------------------------------------------------
+// --- Helpers -------------------------------------------------------------------------------------
 
 /// `ssmres --endpoint-url URL ARGS` with `stdin` on its standard input.
 fn run_with_stdin(url: &str, args: impl Args, stdin: impl AsRef<[u8]>) -> Output {
@@ -116,9 +114,7 @@ fn assert_single_wait(fake: &FakeMulti, out: &Output) {
     check!(out, fake.calls_to(LIST_COMMANDS).is_empty(), "{why}");
 }
 
-// ---------------------------------------------------------------------------------------------
-// What `aws ssm send-command` prints
-// ---------------------------------------------------------------------------------------------
+// --- What `aws ssm send-command` prints ----------------------------------------------------------
 
 #[test]
 fn documents_naming_one_invocation_are_a_single_invocations_wait() {
@@ -188,13 +184,9 @@ fn send_command_output_with_targets_only_is_a_whole_command_wait() {
     assert_eq!(array_field(&out, "InstanceId"), [a, b]);
 }
 
-// ---------------------------------------------------------------------------------------------
-// What `aws ssm list-commands` prints
-// ---------------------------------------------------------------------------------------------
+// --- What `aws ssm list-commands` prints ---------------------------------------------------------
 
-// ---------------------------------------------------------------------------------------------
-// GetCommandInvocation objects: `aws ssm get-command-invocation`, `ssmres get -o json`
-// ---------------------------------------------------------------------------------------------
+// --- GetCommandInvocation objects: `aws ssm get-command-invocation`, `ssmres get -o json` --------
 
 #[test]
 fn ssmres_get_json_feeds_ssmres_wait() {
@@ -273,9 +265,7 @@ fn get_with_a_document_naming_several_instances_or_targets_needs_instance_id() {
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// list
-// ---------------------------------------------------------------------------------------------
+// --- list ----------------------------------------------------------------------------------------
 
 #[test]
 fn list_reads_the_command_id_from_stdin() {
@@ -296,9 +286,7 @@ fn list_reads_the_command_id_from_stdin() {
     );
 }
 
-// ---------------------------------------------------------------------------------------------
-// Anything else: exit 2, one line, nothing sent
-// ---------------------------------------------------------------------------------------------
+// --- Anything else: exit 2, one line, nothing sent -----------------------------------------------
 
 #[test]
 fn unexpected_input_is_a_usage_error_before_any_request() {
@@ -364,9 +352,7 @@ fn stdin_is_read_only_for_a_dash() {
     assert_gets_for(&fake, INSTANCE_ID, &out);
 }
 
-// ---------------------------------------------------------------------------------------------
-// Alibaba Cloud: --invoke-id -
-// ---------------------------------------------------------------------------------------------
+// --- Alibaba Cloud: --invoke-id - ----------------------------------------------------------------
 
 /// `ssmres --provider aliyun SUBCOMMAND --invoke-id - [fast polling] -o json` with `stdin`.
 fn ali_stdin(fake: &FakeEcs, subcommand: &str, stdin: impl AsRef<[u8]>) -> Output {
@@ -466,9 +452,7 @@ fn aliyun_unexpected_input_is_a_usage_error_before_any_request() {
     fake.assert_untouched();
 }
 
-// ---------------------------------------------------------------------------------------------
-// A command object alone, a fleet's results, bytes that are not text
-// ---------------------------------------------------------------------------------------------
+// --- A command object alone, a fleet's results, bytes that are not text --------------------------
 
 #[test]
 fn a_fleet_waits_json_results_give_a_whole_command_wait() {

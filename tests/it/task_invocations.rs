@@ -25,9 +25,7 @@ use crate::support::{
     stdout_str,
 };
 
-// ---------------------------------------------------------------------------------------------
-// Helpers
-// ---------------------------------------------------------------------------------------------
+// --- Helpers -------------------------------------------------------------------------------------
 
 /// Fast polling so wait tests finish quickly.
 const FAST: &str = "--min-interval 10ms --max-interval 50ms";
@@ -251,9 +249,7 @@ fn assert_wait_rounds(fake: &FakeMw, window: bool) {
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Pages and --max-items
-// ---------------------------------------------------------------------------------------------
+// --- Pages and --max-items -----------------------------------------------------------------------
 
 #[test]
 fn every_page_of_a_tasks_invocations_is_fetched_and_printed_in_order() {
@@ -418,9 +414,7 @@ fn every_page_of_the_task_listing_is_followed() {
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Tasks
-// ---------------------------------------------------------------------------------------------
+// --- Tasks ---------------------------------------------------------------------------------------
 
 #[test]
 fn without_task_id_the_tasks_are_listed_then_each_tasks_invocations_in_order() {
@@ -537,9 +531,7 @@ fn the_status_filter_goes_with_every_tasks_listing_not_with_the_task_listing() {
     assert_eq!(bodies, want);
 }
 
-// ---------------------------------------------------------------------------------------------
-// Bad input: exit 2, one line, nothing sent
-// ---------------------------------------------------------------------------------------------
+// --- Bad input: exit 2, one line, nothing sent ---------------------------------------------------
 
 #[test]
 fn bad_ids_are_rejected_before_any_request() {
@@ -644,9 +636,7 @@ fn ids_in_any_case_are_accepted() {
     assert_eq!(targets, [DESCRIBE_TASKS, DESCRIBE_INVOCATIONS]);
 }
 
-// ---------------------------------------------------------------------------------------------
-// Errors from the service
-// ---------------------------------------------------------------------------------------------
+// --- Errors from the service ---------------------------------------------------------------------
 
 const OTHER_WINDOW: &str = "0badc0de-1111-4222-8333-444455556666";
 
@@ -1698,9 +1688,7 @@ fn text_prints_each_instances_output_under_a_header_on_its_own_stream() {
     assert_eq!(get_requests(&fake).len(), 3);
 }
 
-// ---------------------------------------------------------------------------------------------
-// JSON exactly as the aws CLI prints it
-// ---------------------------------------------------------------------------------------------
+// --- JSON exactly as the aws CLI prints it -------------------------------------------------------
 
 /// Task 0: one finished invocation with every key, quotes and non-ASCII in its strings, and one
 /// running one without Parameters, StatusDetails, EndTime, OwnerInformation and WindowTargetId.
@@ -1867,9 +1855,7 @@ fn json_matches_the_aws_cli_byte_for_byte() {
     assert_same_lines(&out.stdout, &aws.stdout, "ssmres task-invocations -o json");
 }
 
-// ---------------------------------------------------------------------------------------------
-// Table
-// ---------------------------------------------------------------------------------------------
+// --- Table ---------------------------------------------------------------------------------------
 
 const SECRET: &str = "s3cr3t-Pa55w0rd-in-parameters";
 
@@ -2037,9 +2023,7 @@ fn table_with_task_id_and_with_output_shows_the_command_output() {
     assert_eq!(get_requests(&fake).len(), 3);
 }
 
-// ---------------------------------------------------------------------------------------------
-// The fake itself: it must answer as SSM does, or the tests above prove little
-// ---------------------------------------------------------------------------------------------
+// --- The fake itself: it must answer as SSM does, or the tests above prove little ----------------
 
 #[test]
 fn the_fake_validates_pages_and_filters_as_ssm_does() {

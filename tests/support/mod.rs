@@ -390,9 +390,7 @@ pub fn warnings(out: &Output) -> Vec<String> {
         .collect()
 }
 
-// ---------------------------------------------------------------------------------------------
-// JSON and tables as printed
-// ---------------------------------------------------------------------------------------------
+// --- JSON and tables as printed ------------------------------------------------------------------
 
 /// The members of the shapes ssmres prints, in the service model's order: a maintenance
 /// window task invocation's, then GetCommandInvocation's woven in (the two orders agree on the
@@ -635,9 +633,7 @@ pub fn on_terminal(cmd: &Command) -> Output {
     run(&mut script)
 }
 
-// ---------------------------------------------------------------------------------------------
-// A binary running in the background
-// ---------------------------------------------------------------------------------------------
+// --- A binary running in the background ----------------------------------------------------------
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Pipe {
