@@ -40,19 +40,23 @@ fn write_config(cli: &Cli, config: &Value) {
     .unwrap();
 }
 
-/// `ssmres --provider aliyun ARGS` against `fake`, with `$HOME/.aliyun/config.json` holding
-/// `config` (none without) and these variables (no other of Alibaba's).
-fn configured(
-    fake: &FakeEcs,
-    config: Option<&Value>,
-    env: &[(&str, &str)],
-    args: impl Args,
-) -> Output {
+/// `ssmres --provider aliyun ARGS` against `fake`, `--invoke-id INVOKE_ID` after the subcommand
+/// (`get` or `wait`), with `$HOME/.aliyun/config.json` holding `config` (none without) and these
+/// variables (no other of Alibaba's).
+fn configured(fake: &FakeEcs, config: Option<&Value>, env: &[(&str, &str)], args: &str) -> Output {
     let cli = Cli::new(&fake.url());
     if let Some(config) = config {
         write_config(&cli, config);
     }
-    run(cli.ali_bare().envs(env.iter().copied()).args(args.words()))
+    let with_id = |w: &str| match w {
+        "get" | "wait" => format!("{w} --invoke-id {INVOKE_ID}"),
+        _ => w.to_owned(),
+    };
+    let args: Vec<String> = args.split(' ').map(with_id).collect();
+    run(cli
+        .ali_bare()
+        .envs(env.iter().copied())
+        .args(args.join(" ").words()))
 }
 
 /// [`ali`] with these variables added or changed.
@@ -100,6 +104,12 @@ fn waited(world: impl Into<World>, code: i32, extra: &str) -> (FakeEcs, Output) 
             FAST_POLL.join(" ")
         ),
     )
+}
+
+/// [`ran`] with `list --invoke-id INVOKE_ID EXTRA`.
+#[track_caller]
+fn listed(world: impl Into<World>, code: i32, extra: &str) -> (FakeEcs, Output) {
+    ran(world, code, format!("list --invoke-id {INVOKE_ID} {extra}"))
 }
 
 /// One invocation of `n` instances, each Success.
@@ -745,11 +755,7 @@ fn get_reads_every_page_of_120_instances_in_api_order() {
 
 #[test]
 fn list_max_items_asks_for_no_more_than_it_needs() {
-    let (fake, out) = ran(
-        fleet(120),
-        0,
-        format!("list --invoke-id {INVOKE_ID} --max-items 70 -o json"),
-    );
+    let (fake, out) = listed(fleet(120), 0, "--max-items 70 -o json");
     let calls = fake.calls();
     let asked: Vec<&str> = calls
         .iter()
@@ -765,11 +771,7 @@ fn list_max_items_asks_for_no_more_than_it_needs() {
     // TotalCount is the service's.
     assert_eq!(stdout_json(&out)["Invocation"]["TotalCount"], 120);
 
-    let (fake, out) = ran(
-        fleet(120),
-        0,
-        format!("list --invoke-id {INVOKE_ID} --max-items 30 -o jsonl"),
-    );
+    let (fake, out) = listed(fleet(120), 0, "--max-items 30 -o jsonl");
     assert_eq!(only_request(&fake, &out).param("MaxResults"), Some("30"));
     check_eq!(
         out,
@@ -778,11 +780,7 @@ fn list_max_items_asks_for_no_more_than_it_needs() {
     );
 
     // Without --max-items, every page.
-    let (fake, out) = ran(
-        fleet(120),
-        0,
-        format!("list --invoke-id {INVOKE_ID} -o json"),
-    );
+    let (fake, out) = listed(fleet(120), 0, "-o json");
     assert_eq!(fake.calls().len(), 3);
     assert_eq!(printed_results(&out).len(), 120);
 }
@@ -930,15 +928,15 @@ fn table_has_the_columns_a_section_per_instance_and_no_raw_escape() {
     let (_, out) = got(world, 0, "-o table");
     check!(out, !out.stdout.contains(&0x1b), "a raw ESC byte on stdout");
     let stdout = String::from_utf8(out.stdout.clone()).expect("UTF-8 stdout");
-    for header in [
+    let headers = [
         "Instance",
         "Status",
         "Exit code",
         "Error",
         "Started",
         "Finished",
-        "Repeats",
-    ] {
+    ];
+    for header in headers.into_iter().chain(["Repeats"]) {
         assert!(stdout.contains(header), "header {header:?}\n{stdout}");
     }
     // One row per instance, with its status.
@@ -1132,12 +1130,7 @@ fn an_sts_profile_sends_its_token_and_never_prints_it() {
         sts,
     ]);
     let fake = FakeEcs::start(one().sts_key(key, secret, token));
-    let out = configured(
-        &fake,
-        Some(&config),
-        &[],
-        format!("--profile sts -vvv get --invoke-id {INVOKE_ID} -o json"),
-    );
+    let out = configured(&fake, Some(&config), &[], "--profile sts -vvv get -o json");
     assert_exit(&out, 0);
     let r = only_request(&fake, &out);
     assert_eq!(r.param("AccessKeyId"), Some(key));
@@ -1214,12 +1207,7 @@ fn an_ak_profile_from_config_json_gives_key_and_region() {
     let (key, secret) = ("LTAI5tProfileKey001", "ProfileSecretMustNotLeak123");
     let fake = FakeEcs::start(one().key(key, secret));
     let config = config_of(&[ak_profile("default", key, secret, "cn-shanghai")]);
-    let out = configured(
-        &fake,
-        Some(&config),
-        &[],
-        format!("-vvv get --invoke-id {INVOKE_ID} -o json"),
-    );
+    let out = configured(&fake, Some(&config), &[], "-vvv get -o json");
     assert_exit(&out, 0);
     let r = only_request(&fake, &out);
     assert_eq!(r.param("AccessKeyId"), Some(key));
@@ -1287,12 +1275,7 @@ fn credentials_and_region_are_looked_up_in_the_documented_order() {
     ];
     for (env, args, key, region) in cases {
         let fake = FakeEcs::start(world.clone());
-        let out = configured(
-            &fake,
-            Some(&config),
-            env,
-            format!("{args} get --invoke-id {INVOKE_ID} -o json"),
-        );
+        let out = configured(&fake, Some(&config), env, &format!("{args} get -o json"));
         assert_exit(&out, 0);
         let r = only_request(&fake, &out);
         let sent = (r.param("AccessKeyId"), r.param("RegionId"));
@@ -1301,12 +1284,7 @@ fn credentials_and_region_are_looked_up_in_the_documented_order() {
     // A config without "current" falls back to "default".
     let fake = FakeEcs::start(world.clone());
     let config = json!({ "profiles": [profile("named", 2, "cn-shenzhen"), profile("default", 0, "cn-hangzhou")] });
-    let out = configured(
-        &fake,
-        Some(&config),
-        &[],
-        format!("get --invoke-id {INVOKE_ID} -o json"),
-    );
+    let out = configured(&fake, Some(&config), &[], "get -o json");
     assert_exit(&out, 0);
     let want = Some(keys[0].0);
     assert_eq!(only_request(&fake, &out).param("AccessKeyId"), want);
@@ -1327,12 +1305,7 @@ fn profile_modes_other_than_ak_and_sts_token_are_refused() {
             .as_object_mut()
             .unwrap()
             .extend(role.as_object().unwrap().clone());
-        let out = configured(
-            &fake,
-            Some(&config_of(&[profile])),
-            &[],
-            format!("get --invoke-id {INVOKE_ID}"),
-        );
+        let out = configured(&fake, Some(&config_of(&[profile])), &[], "get");
         let line = assert_error(&out, 3);
         assert!(line.contains(mode), "the error should name {mode}: {line}");
         assert_not_printed(&out, ACCESS_KEY_SECRET);
@@ -1347,7 +1320,7 @@ fn no_credentials_are_reported_before_any_request() {
         &fake,
         None,
         &[("ALIBABA_CLOUD_REGION_ID", REGION_ID)],
-        format!("get --invoke-id {INVOKE_ID}"),
+        "get",
     );
     let line = assert_error(&out, 3);
     assert!(line.contains("ALIBABA_CLOUD_ACCESS_KEY_ID"), "{line}");
@@ -1364,12 +1337,7 @@ fn no_region_is_reported_before_any_request() {
     let config = config_of(&[ak_profile("default", ACCESS_KEY_ID, ACCESS_KEY_SECRET, "")]);
     for (config, env, command) in [(None, &env[..], "get"), (Some(&config), &[][..], "wait")] {
         let fake = one_success();
-        let out = configured(
-            &fake,
-            config,
-            env,
-            format!("{command} --invoke-id {INVOKE_ID}"),
-        );
+        let out = configured(&fake, config, env, command);
         let line = assert_error(&out, 3);
         assert!(
             line.contains("--region") && line.contains("ALIBABA_CLOUD_REGION_ID"),
@@ -1628,28 +1596,20 @@ fn list_status_is_sent_in_the_canonical_case() {
 
 #[test]
 fn bad_ids_are_rejected_before_any_request() {
-    for bad in [
+    let bad_invoke_ids = [
         "t-",
         "t-abc_def",
         "t-abc-def",
         "x-abc123",
         "tabc123",
         "t-ab c",
-        "T-abc123",
-    ] {
+    ];
+    for bad in bad_invoke_ids.into_iter().chain(["T-abc123"]) {
         for command in ["get", "wait", "list"] {
             assert_rejected_aliyun([command, "--invoke-id", bad]);
         }
     }
-    for bad in [
-        "i-",
-        "mi-",
-        "i-abc_def",
-        "i-abc.def",
-        "x-abc123",
-        "i-ab-cd",
-        "bp1abc",
-    ] {
+    for bad in "i- mi- i-abc_def i-abc.def x-abc123 i-ab-cd bp1abc".split(' ') {
         for command in ["get", "wait"] {
             assert_rejected_aliyun([command, "--invoke-id", INVOKE_ID, "--instance-id", bad]);
         }
@@ -1710,11 +1670,7 @@ fn list_filters_are_validated() {
     }
 
     // 20 tags are fine.
-    let (fake, out) = ran(
-        one(),
-        0,
-        format!("list --invoke-id {INVOKE_ID} -o json {}", tags(20)),
-    );
+    let (fake, out) = listed(one(), 0, &format!("-o json {}", tags(20)));
     let r = only_request(&fake, &out);
     assert_eq!(r.tags().len(), 20);
     let want = (Some("k20"), Some("v"));
