@@ -773,13 +773,8 @@ fn wait_follows_pending_in_progress_success_and_exits_0() {
 #[test]
 fn wait_ending_in_another_terminal_state_exits_1() {
     for status in ["FAILED", "TIMED_OUT", "CANCELLED", "SKIPPED_OVERLAPPING"] {
-        let world = MwWorld::new(vec![MwTask::run_command(0).with_invocations(
-            3,
-            |j, inv| {
-                let (round, end) = if j == 1 { (2, status) } else { (3, "SUCCESS") };
-                inv.ends_at(round, end)
-            },
-        )]);
+        let task = MwTask::run_command(0).with_invocations(3, |_, inv| inv.ends_at(3, "SUCCESS"));
+        let world = MwWorld::new(vec![task.invocation(1, |inv| inv.ends_at(2, status))]);
         assert_waited(&world, 1, 3, &[]);
     }
 }
@@ -816,14 +811,9 @@ fn with_status(world: &MwWorld, status: &str) -> Vec<Value> {
 /// SUCCESS in round 2; task 1 (AUTOMATION): one invocation FAILED from round 1. From round 2
 /// on: 2 of 3 invocations finished, 1 failed; 1 of 2 tasks ended; the window IN_PROGRESS.
 fn never_ending_world() -> MwWorld {
+    let task = MwTask::run_command(0).with_invocations(2, |_, inv| inv.ends_at(2, "SUCCESS"));
     MwWorld::new(vec![
-        MwTask::run_command(0).with_invocations(2, |j, inv| {
-            if j == 0 {
-                inv.never_ends()
-            } else {
-                inv.ends_at(2, "SUCCESS")
-            }
-        }),
+        task.invocation(0, MwInvocation::never_ends),
         MwTask::automation(1).with_invocations(1, |_, inv| inv.status("FAILED")),
     ])
 }
@@ -958,8 +948,7 @@ fn a_task_must_be_seen_final_in_two_consecutive_rounds() {
             .status_from(1, "IN_PROGRESS")
             .status_from(3, "SUCCESS")
     };
-    let task =
-        MwTask::run_command(0).with_invocations(2, |j, inv| if j == 1 { late(inv) } else { inv });
+    let task = MwTask::run_command(0).invocations(2).invocation(1, late);
     let world = MwWorld::new(vec![task.status_from(1, "SUCCESS")])
         .window_status_from(1, "IN_PROGRESS")
         .window_status_from(5, "SUCCESS");
@@ -1007,13 +996,8 @@ fn wait_without_a_window_status_waits_on_the_tasks_and_invocations_only() {
 
 #[test]
 fn wait_goes_on_while_a_terminal_task_still_has_a_running_invocation() {
-    let task = MwTask::run_command(0).with_invocations(2, |j, inv| {
-        if j == 0 {
-            inv.status("SUCCESS")
-        } else {
-            inv.ends_at(3, "SUCCESS")
-        }
-    });
+    let task = MwTask::run_command(0).with_invocations(2, |_, inv| inv.ends_at(3, "SUCCESS"));
+    let task = task.invocation(0, |inv| inv.status("SUCCESS"));
     let world = MwWorld::new(vec![task.status_from(1, "SUCCESS")]);
     assert_waited(&world, 0, 3, &[(0, &[1, 2, 3])]);
 }
@@ -1176,22 +1160,18 @@ fn sigint_during_a_wait_exits_130() {
 /// Task 0 (RUN_COMMAND): invocation 0 on two instances (one writes to stderr), invocation 1
 /// FAILED on one instance; task 1 (AUTOMATION) and task 2 (LAMBDA): one invocation each.
 fn with_commands() -> MwWorld {
+    let on = |j, k, out: &str, err: &str| CmdInstance::new(instance_for(0, j, k)).output(out, err);
+    let first = vec![
+        on(0, 0, "alpha 1\nalpha 2\n", ""),
+        on(0, 1, "beta\n", "warning: beta is slow\n"),
+    ];
+    let second = vec![on(1, 0, "gamma: disk full\n", "df: /var: 100%\n")];
+    let failed = |inv: MwInvocation| inv.status_with("FAILED", "One or more targets failed");
+    let task = MwTask::run_command(0)
+        .invocations(2)
+        .invocation(0, |inv| inv.instances(first));
     MwWorld::new(vec![
-        MwTask::run_command(0).with_invocations(2, |j, inv| {
-            if j == 0 {
-                inv.instances(vec![
-                    CmdInstance::new(instance_for(0, 0, 0)).output("alpha 1\nalpha 2\n", ""),
-                    CmdInstance::new(instance_for(0, 0, 1))
-                        .output("beta\n", "warning: beta is slow\n"),
-                ])
-            } else {
-                inv.status_with("FAILED", "One or more targets failed")
-                    .instances(vec![
-                        CmdInstance::new(instance_for(0, 1, 0))
-                            .output("gamma: disk full\n", "df: /var: 100%\n"),
-                    ])
-            }
-        }),
+        task.invocation(1, |inv| failed(inv).instances(second)),
         MwTask::automation(1).invocations(1),
         MwTask::lambda(2).invocations(1),
     ])
@@ -1547,16 +1527,9 @@ fn with_output_an_instance_whose_output_cannot_be_fetched_is_left_out_with_a_war
 #[test]
 fn with_output_a_command_listing_no_instance_is_an_empty_array_and_a_warning() {
     // Invocation 1's command is older than Run Command keeps results: it lists nothing.
-    let world = MwWorld::new(vec![MwTask::run_command(0).with_invocations(
-        2,
-        |j, inv| {
-            if j == 1 {
-                inv.instances(Vec::new())
-            } else {
-                inv
-            }
-        },
-    )]);
+    let task = MwTask::run_command(0).invocations(2);
+    let world = MwWorld::new(vec![task.invocation(1, |inv| inv.instances(Vec::new()))]);
+
     let want = expanded(&world);
     assert_eq!(want[1]["CommandInvocations"], json!([]));
     let (fake, out) = run_ok(&world, "--with-output -o json");
@@ -1863,18 +1836,17 @@ const SECRET: &str = "s3cr3t-Pa55w0rd-in-parameters";
 /// OwnerInformation carry escape sequences and whose Parameters hold a secret; task 1
 /// (AUTOMATION): one SUCCESS.
 fn table_world() -> MwWorld {
+    let parameters = format!(r#"{{"token":"{SECRET}","commands":["deploy"]}}"#);
+    let failed = |inv: MwInvocation| {
+        let inv = inv.status_with("FAILED", "\u{1b}[31mboom\u{1b}[0m: disk full");
+        inv.owner(Some("\u{1b}]0;pwned\u{7}owner-b"))
+            .parameters(Some(&parameters))
+    };
+    let task = MwTask::run_command(0)
+        .invocations(2)
+        .invocation(0, |inv| inv.owner(Some("owner-a")));
     MwWorld::new(vec![
-        MwTask::run_command(0).with_invocations(2, |j, inv| {
-            if j == 1 {
-                inv.status_with("FAILED", "\u{1b}[31mboom\u{1b}[0m: disk full")
-                    .owner(Some("\u{1b}]0;pwned\u{7}owner-b"))
-                    .parameters(Some(&format!(
-                        r#"{{"token":"{SECRET}","commands":["deploy"]}}"#
-                    )))
-            } else {
-                inv.owner(Some("owner-a"))
-            }
-        }),
+        task.invocation(1, failed),
         MwTask::automation(1).invocations(1),
     ])
 }

@@ -534,6 +534,12 @@ impl MwTask {
     }
 
     /// Adds `n` invocations: `f(j, `[`MwTask::template`]`(j))` for `j` in `0..n`.
+    /// Invocation `j` changed by `f`.
+    pub fn invocation(mut self, j: usize, f: impl FnOnce(MwInvocation) -> MwInvocation) -> MwTask {
+        self.invocations[j] = f(self.invocations[j].clone());
+        self
+    }
+
     pub fn with_invocations(
         mut self,
         n: usize,
