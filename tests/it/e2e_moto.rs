@@ -12,7 +12,9 @@ use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use crate::support::fake_ssm::{CMD_ID, FakeSsm, GET_COMMAND_INVOCATION, INSTANCE_ID, Step};
 use crate::support::moto::{self, Moto};
-use crate::support::{Cli, args, assert_same_lines, ids, run};
+use crate::support::{
+    Cli, args, assert_error, assert_exit, assert_same_lines, check, check_eq, ids, run,
+};
 
 /// Non-ASCII, quotes, a backslash and a tab: exercises raw UTF-8 output and JSON escaping.
 const COMMENT: &str = "e2e café ✓ \"quoted\" back\\slash\ttab";
@@ -24,20 +26,17 @@ const UNKNOWN_COMMAND: &str = "00000000-1111-2222-3333-444444444444";
 
 /// Sends `echo hello` to the instance with the aws CLI; returns the CommandId.
 fn send_command(moto: &Moto, instance_id: &str) -> String {
-    let sent = moto.aws_json([
-        "ssm",
-        "send-command",
-        "--document-name",
-        "AWS-RunShellScript",
+    let send = args("ssm send-command --document-name AWS-RunShellScript --output json");
+    let commands = r#"{"commands": ["echo hello"]}"#;
+    let to = [
         "--instance-ids",
         instance_id,
         "--comment",
         COMMENT,
         "--parameters",
-        r#"{"commands": ["echo hello"]}"#,
-        "--output",
-        "json",
-    ]);
+        commands,
+    ];
+    let sent = moto.aws_json([&send[..], &to].concat());
     sent["Command"]["CommandId"]
         .as_str()
         .unwrap_or_else(|| panic!("no CommandId in {sent}"))
@@ -75,21 +74,15 @@ impl Fixture {
 
     /// `aws ssm get-command-invocation ... --output json` for the fixture's invocation.
     fn aws_get_invocation(&self) -> Output {
-        let out = self.moto.aws([
-            "ssm",
-            "get-command-invocation",
-            "--command-id",
-            &self.command_id,
-            "--instance-id",
-            &self.instance_id,
-            "--output",
-            "json",
-        ]);
-        assert!(
+        let (command, instance) = (&self.command_id, &self.instance_id);
+        let ids = format!("--command-id {command} --instance-id {instance}");
+        let out = self.moto.aws(args(&format!(
+            "ssm get-command-invocation {ids} --output json"
+        )));
+        check!(
+            out,
             out.status.success(),
-            "aws ssm get-command-invocation failed: {}\n{}",
-            out.status,
-            text(&out.stderr)
+            "aws ssm get-command-invocation failed"
         );
         out
     }
@@ -97,15 +90,6 @@ impl Fixture {
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn show(out: &Output) -> String {
-    format!(
-        "exit: {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
-        out.status,
-        text(&out.stdout),
-        text(&out.stderr)
-    )
 }
 
 /// A JSON value whose objects keep their keys in document order (serde_json's `Value`
@@ -252,14 +236,9 @@ fn get_wait_and_text_match_the_aws_cli_on_one_invocation() {
     );
     for subcommand in ["get", "wait"] {
         let out = f.ssmres(&args(&format!("{subcommand} {ids} -o json")));
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "ssmres {subcommand}:\n{}",
-            show(&out)
-        );
+        assert_exit(&out, 0);
         let json = Json::parse(&out.stdout, "ssmres -o json output");
-        assert_eq!(json.str("Status"), "Success", "{}", show(&out));
+        check_eq!(out, json.str("Status"), "Success");
         assert_eq!(json.keys(), aws_json.keys(), "top-level keys (in order)");
         assert_same_json(&json, &aws_json, "$");
         assert_eq!(
@@ -273,12 +252,7 @@ fn get_wait_and_text_match_the_aws_cli_on_one_invocation() {
 
     // Text: stdout is StandardOutputContent and nothing else, stderr StandardErrorContent.
     let out = f.ssmres(&args(&format!("-o text get {ids}")));
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "ssmres -o text get:\n{}",
-        show(&out)
-    );
+    assert_exit(&out, 0);
     assert_eq!(out.stdout, aws_json.str("StandardOutputContent").as_bytes());
     assert_eq!(text(&out.stderr), aws_json.str("StandardErrorContent"));
 
@@ -301,22 +275,10 @@ fn get_wait_and_text_match_the_aws_cli_on_one_invocation() {
         let aws = f
             .moto
             .aws(args(&format!("ssm get-command-invocation {ids}")));
-        assert!(
-            !aws.status.success() && text(&aws.stderr).contains(error_code),
-            "aws CLI should report {error_code}:\n{}",
-            show(&aws)
-        );
+        let reported = !aws.status.success() && text(&aws.stderr).contains(error_code);
+        check!(aws, reported, "aws CLI should report {error_code}");
         // One "error: ..." line on stderr, nothing on stdout.
-        let out = f.ssmres(&args(&format!("get {ids} -o json")));
-        assert_eq!(out.status.code(), Some(3), "{ids}:\n{}", show(&out));
-        let stderr = text(&out.stderr);
-        assert!(
-            out.stdout.is_empty()
-                && stderr.starts_with("error:")
-                && stderr.trim_end().lines().count() == 1,
-            "{ids}:\n{}",
-            show(&out)
-        );
+        assert_error(&f.ssmres(&args(&format!("get {ids} -o json"))), 3);
     }
 }
 
@@ -369,7 +331,7 @@ fn json_matches_aws_cli_byte_for_byte_on_tricky_content() {
                 "ssm get-command-invocation --command-id {CMD_ID} --instance-id {INSTANCE_ID} --output json"
             )),
         ));
-        assert!(aws.status.success(), "aws CLI:\n{}", show(&aws));
+        check!(aws, aws.status.success(), "aws CLI");
         // Sanity: the reference decoded the escapes and dropped what the model does not know.
         let reference = text(&aws.stdout);
         assert!(
@@ -381,12 +343,7 @@ fn json_matches_aws_cli_byte_for_byte_on_tricky_content() {
         let mut runs = Vec::new();
         for subcommand in ["get", "wait"] {
             let out = run(cli.cmd().args([subcommand, "-o", "json"]).args(ids()));
-            assert_eq!(
-                out.status.code(),
-                Some(0),
-                "ssmres {subcommand}:\n{}",
-                show(&out)
-            );
+            assert_exit(&out, 0);
             let what = format!("ssmres {subcommand} -o json (CloudWatchOutputConfig {cloudwatch})");
             assert_same_lines(&out.stdout, &aws.stdout, &what);
             runs.push(subcommand);
@@ -418,12 +375,7 @@ fn send_command_piped_into_wait_command_id_from_stdin() {
         .env("PYTHONIOENCODING", "utf-8")
         .env("PYTHONUTF8", "1");
     let out = run(&mut cmd);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "aws ssm send-command | ssmres wait --command-id -:\n{}",
-        show(&out)
-    );
+    assert_exit(&out, 0);
     let sent: serde_json::Value = serde_json::from_slice(
         &std::fs::read(&sent).expect("the copy of what send-command printed"),
     )
@@ -433,7 +385,14 @@ fn send_command_piped_into_wait_command_id_from_stdin() {
         .unwrap_or_else(|| panic!("no Command.CommandId in {sent}"));
     assert_eq!(command_id.len(), 36, "{sent}");
     let json = Json::parse(&out.stdout, "ssmres wait -o json output");
-    assert_eq!(json.str("CommandId"), command_id, "{}", show(&out));
-    assert_eq!(json.str("InstanceId"), instance_id, "{}", show(&out));
-    assert_eq!(json.str("Status"), "Success", "{}", show(&out));
+    let want = (command_id, instance_id.as_str(), "Success");
+    check_eq!(
+        out,
+        (
+            json.str("CommandId"),
+            json.str("InstanceId"),
+            json.str("Status")
+        ),
+        want
+    );
 }
