@@ -67,9 +67,10 @@ fn lines_starting(text: &str, start: &str, strip: bool) -> Vec<String> {
         .collect()
 }
 
-/// The lines of `text` that start with `[instance] `, prefix removed.
-fn lines_of_instance(text: &str, instance: &str) -> Vec<String> {
-    lines_starting(text, &format!("[{instance}] "), true)
+/// The lines of `text` that start with `[instance] `, prefix removed, for each of the two
+/// instances.
+fn lines_of_both(text: &str) -> [Vec<String>; 2] {
+    [INSTANCE_ID, OTHER_INSTANCE].map(|i| lines_starting(text, &format!("[{i}] "), true))
 }
 
 // --- The scripted SSM ----------------------------------------------------------------------------
@@ -289,15 +290,17 @@ impl World {
 /// against `ssm`, CloudWatch Logs at `logs`.
 fn follow(ssm: &Ssm, logs: &str, instances: &[&str], extra: &str) -> Spawned {
     let mut cmd = Cli::new(&ssm.fake.url()).cmd();
-    cmd.env("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS", logs)
-        .args(["wait", "--command-id", CMD_ID]);
-    for i in instances {
-        cmd.args(["--instance-id", i]);
-    }
+    let named: String = instances
+        .iter()
+        .map(|i| format!("--instance-id {i} "))
+        .collect();
+    let args = format!(
+        "wait --command-id {CMD_ID} {named}{} --follow {extra}",
+        FAST_POLL.join(" ")
+    );
     Spawned::start(
-        cmd.args(FAST_POLL)
-            .arg("--follow")
-            .args(extra.split_whitespace()),
+        cmd.env("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS", logs)
+            .args(args.split_whitespace()),
     )
 }
 
@@ -430,10 +433,7 @@ fn json_keeps_stdout_the_final_record_while_followed_lines_go_to_stderr() {
     let stderr = stderr_str(&done.out);
     assert_eq!(stdout_json(&done.out), ssm.record(INSTANCE_ID));
     // stderr holds the followed lines and nothing else.
-    let followed = [
-        lines_starting(&stderr, "out ", false),
-        lines_starting(&stderr, "err ", false),
-    ];
+    let followed = ["out ", "err "].map(|start| lines_starting(&stderr, start, false));
     check_eq!(done.out, followed, [out_lines, err_lines]);
     check_eq!(done.out, stderr.lines().count(), 4);
 }
@@ -523,10 +523,7 @@ fn two_named_instances_are_followed_each_line_prefixed_by_its_instance() {
     // Every stdout line is an instance's, prefixed: nothing printed again at the end.
     check_eq!(
         done.out,
-        [
-            lines_of_instance(&stdout, INSTANCE_ID),
-            lines_of_instance(&stdout, OTHER_INSTANCE),
-        ],
+        lines_of_both(&stdout),
         [a_lines.clone(), b_lines.clone()]
     );
     assert_eq!(stdout.lines().count(), a_lines.len() + b_lines.len());
@@ -568,14 +565,8 @@ fn whole_command_in_json_prefixes_followed_lines_on_stderr_and_fails_with_its_fa
     assert_eq!(stdout_json(&done.out), records);
     // b's stdout line was shown before its stderr line was written; stderr holds the followed
     // lines and nothing else.
-    check_eq!(
-        done.out,
-        [
-            lines_of_instance(&stderr, INSTANCE_ID),
-            lines_of_instance(&stderr, OTHER_INSTANCE),
-        ],
-        [a_lines, [b_lines, b_err_lines].concat()]
-    );
+    let want = [a_lines, [b_lines, b_err_lines].concat()];
+    check_eq!(done.out, lines_of_both(&stderr), want);
     check_eq!(done.out, stderr.lines().count(), 4);
 }
 
@@ -658,9 +649,8 @@ fn without_cloudwatch_output_one_warning_then_an_ordinary_wait() {
             &[INSTANCE_ID],
             &format!("-o {mode}"),
         );
-        let warning = run.wait_until(Pipe::Err, NO_CLOUDWATCH_WARNING, |l| {
-            l.starts_with(NO_CLOUDWATCH_WARNING)
-        });
+        let warned = |l: &str| l.starts_with(NO_CLOUDWATCH_WARNING);
+        let warning = run.wait_until(Pipe::Err, NO_CLOUDWATCH_WARNING, warned);
         // The wait goes on after the warning.
         run.assert_running();
         ssm.end(
