@@ -9,14 +9,18 @@ use crate::support::fake_ssm::{
     CMD_ID, FakeSsm, GET_COMMAND_INVOCATION, INSTANCE_ID, Step, invocation, invocation_step,
 };
 use crate::support::{
-    Cli, assert_exit, assert_no_raw_controls, assert_output, assert_single_stderr_line, check,
-    check_eq, ids, run, stderr_str, stdout_json, stdout_str,
+    Cli, assert_error, assert_exit, assert_no_raw_controls, assert_output, check, check_eq, ids,
+    run, stderr_str, stdout_json, stdout_str,
 };
 
-/// `get` with the fake's ids and `-o FORMAT` when given.
-fn run_get(fake: &FakeSsm, output: Option<&str>) -> Output {
-    let format = output.map(|f| vec!["-o", f]).unwrap_or_default();
-    Cli::new(&fake.url()).run([&["get"][..], &ids(), &format].concat())
+/// `get` with the fake's ids and `extra`.
+fn run_get(fake: &FakeSsm, extra: &str) -> Output {
+    Cli::new(&fake.url()).run(format!("get {} {extra}", ids().join(" ")))
+}
+
+/// A fake answering every GetCommandInvocation with a Success that printed these.
+fn success(stdout: &str, stderr: &str) -> FakeSsm {
+    FakeSsm::always(invocation_step("Success", "Success", stdout, stderr))
 }
 
 /// A realistic record, keys deliberately out of model order, with content
@@ -69,7 +73,7 @@ const RECORD_AWS_CLI_JSON: &str = r#"{
 #[test]
 fn json_output_matches_the_aws_cli_exactly() {
     let fake = FakeSsm::always(Step::ok_raw(RECORD_SCRAMBLED));
-    let out = run_get(&fake, Some("json"));
+    let out = run_get(&fake, "-o json");
     assert_exit(&out, 0);
     check_eq!(out, stdout_str(&out), RECORD_AWS_CLI_JSON);
     check!(out, out.stderr.is_empty());
@@ -110,7 +114,7 @@ fn json_output_is_what_the_service_sent_with_only_its_keys() {
 "#,
         ),
     ] {
-        let out = run_get(&FakeSsm::always(Step::ok_raw(sent)), Some("json"));
+        let out = run_get(&FakeSsm::always(Step::ok_raw(sent)), "-o json");
         assert_output(&out, 0, printed, "");
     }
 }
@@ -122,13 +126,7 @@ const TRICKY_STDERR: &str = "E: ünïcödé\r\n\x1b[33mwarn\x1b[0m \"q\" \\ no n
 
 #[test]
 fn json_round_trips_output_content_byte_exact() {
-    let fake = FakeSsm::always(invocation_step(
-        "Success",
-        "Success",
-        TRICKY_STDOUT,
-        TRICKY_STDERR,
-    ));
-    let out = run_get(&fake, Some("json"));
+    let out = run_get(&success(TRICKY_STDOUT, TRICKY_STDERR), "-o json");
     assert_exit(&out, 0);
     let text = stdout_str(&out);
     let why = "JSON text must escape control characters";
@@ -143,26 +141,15 @@ fn json_round_trips_output_content_byte_exact() {
 }
 
 #[test]
-fn text_output_is_the_raw_streams() {
-    let fake = FakeSsm::always(invocation_step(
-        "Success",
-        "Success",
-        TRICKY_STDOUT,
-        TRICKY_STDERR,
-    ));
-    let out = run_get(&fake, Some("text"));
-    assert_exit(&out, 0);
-    check_eq!(out, out.stdout, TRICKY_STDOUT.as_bytes());
-    check_eq!(out, out.stderr, TRICKY_STDERR.as_bytes());
-}
-
-#[test]
-fn text_output_with_empty_stderr_writes_nothing_there() {
-    let fake = FakeSsm::always(invocation_step("Success", "Success", "only out\n", ""));
-    let out = run_get(&fake, Some("text"));
-    assert_exit(&out, 0);
-    check_eq!(out, out.stdout, b"only out\n");
-    check!(out, out.stderr.is_empty());
+fn text_output_is_the_raw_streams_and_nothing_on_stderr_when_it_is_empty() {
+    for (stdout, stderr) in [(TRICKY_STDOUT, TRICKY_STDERR), ("only out\n", "")] {
+        assert_output(
+            &run_get(&success(stdout, stderr), "-o text"),
+            0,
+            stdout,
+            stderr,
+        );
+    }
 }
 
 #[test]
@@ -172,24 +159,14 @@ fn table_output_shows_fields_and_sections_with_visible_escapes() {
     let mut record = invocation("Success", "Success", stdout, stderr);
     record["StandardOutputUrl"] = json!("https://s3.amazonaws.com/my-bucket/out/stdout");
     let fake = FakeSsm::always(Step::ok(&record));
-    let out = run_get(&fake, Some("table"));
+    let out = run_get(&fake, "-o table");
     assert_exit(&out, 0);
     assert_no_raw_controls(&out);
     let text = stdout_str(&out);
     let lower = text.to_lowercase();
-    for label in [
-        "command",
-        "instance",
-        "document",
-        "plugin",
-        "status",
-        "response code",
-        "started",
-        "ended",
-        "elapsed",
-        "stdout",
-        "stderr",
-    ] {
+    let labels = "command, instance, document, plugin, status, response code, started, ended, \
+                  elapsed, stdout, stderr";
+    for label in labels.split(", ") {
         assert!(lower.contains(label), "table lacks {label:?}\n{text}");
     }
     for value in [
@@ -215,7 +192,7 @@ fn table_output_shows_fields_and_sections_with_visible_escapes() {
 #[test]
 fn table_output_says_when_the_run_has_not_finished() {
     let fake = FakeSsm::always(invocation_step("InProgress", "InProgress", "", ""));
-    let out = run_get(&fake, Some("table"));
+    let out = run_get(&fake, "-o table");
     assert_exit(&out, 0);
     let text = stdout_str(&out);
     assert!(text.contains("InProgress"), "{text}");
@@ -223,7 +200,7 @@ fn table_output_says_when_the_run_has_not_finished() {
 
     // A finished run with empty output does not claim to be unfinished.
     let fake = FakeSsm::always(invocation_step("Success", "Success", "", ""));
-    let out = run_get(&fake, Some("table"));
+    let out = run_get(&fake, "-o table");
     assert_exit(&out, 0);
     let text = stdout_str(&out);
     assert!(!text.to_lowercase().contains("not finished"), "{text}");
@@ -232,7 +209,7 @@ fn table_output_says_when_the_run_has_not_finished() {
 #[test]
 fn get_on_a_failed_invocation_still_exits_0() {
     let fake = FakeSsm::always(invocation_step("Failed", "Failed", "", "exit status 1\n"));
-    let out = run_get(&fake, Some("json"));
+    let out = run_get(&fake, "-o json");
     assert_exit(&out, 0);
     assert_eq!(stdout_json(&out)["Status"], "Failed");
     assert_eq!(fake.count(GET_COMMAND_INVOCATION), 1);
@@ -241,7 +218,7 @@ fn get_on_a_failed_invocation_still_exits_0() {
 #[test]
 fn get_sends_the_ids_as_given() {
     let fake = FakeSsm::always(invocation_step("Success", "Success", "", ""));
-    let out = run_get(&fake, Some("json"));
+    let out = run_get(&fake, "-o json");
     assert_exit(&out, 0);
     let req = &fake.calls_to(GET_COMMAND_INVOCATION)[0];
     assert_eq!(req.method, "POST");
@@ -254,9 +231,8 @@ fn get_sends_the_ids_as_given() {
         "{req:?}"
     );
 
-    let fake = FakeSsm::always(invocation_step("Success", "Success", "", ""));
-    let extra = ["--plugin-name", "aws:runShellScript", "-o", "json"];
-    let out = Cli::new(&fake.url()).run([&["get"][..], &ids(), &extra].concat());
+    let fake = success("", "");
+    let out = run_get(&fake, "--plugin-name aws:runShellScript -o json");
     assert_exit(&out, 0);
     assert_eq!(
         fake.calls_to(GET_COMMAND_INVOCATION)[0].body,
@@ -268,11 +244,8 @@ fn get_sends_the_ids_as_given() {
 fn get_on_missing_invocation_exits_3_at_once() {
     let fake = FakeSsm::always(Step::not_found());
     let started = Instant::now();
-    let out = run_get(&fake, Some("json"));
-    assert_exit(&out, 3);
-    check!(out, out.stdout.is_empty());
-    let line = assert_single_stderr_line(&out);
-    assert!(line.starts_with("error:"), "stderr: {line:?}");
+    let out = run_get(&fake, "-o json");
+    assert_error(&out, 3);
     check_eq!(out, fake.count(GET_COMMAND_INVOCATION), 1);
     // At once: no polling through a grace window (the bound only allows for a loaded machine).
     let took = started.elapsed();
@@ -284,11 +257,8 @@ fn get_access_denied_exits_3_with_the_message() {
     let message = "User: arn:aws:iam::123456789012:user/ci is not authorized to perform: \
                    ssm:GetCommandInvocation on resource: arn:aws:ssm:us-east-1:123456789012:*";
     let fake = FakeSsm::always(Step::access_denied(message));
-    let out = run_get(&fake, Some("json"));
-    assert_exit(&out, 3);
-    check!(out, out.stdout.is_empty());
-    let line = assert_single_stderr_line(&out);
-    assert!(line.starts_with("error:"), "stderr: {line:?}");
+    let out = run_get(&fake, "-o json");
+    let line = assert_error(&out, 3);
     let why = format!("stderr should carry the message: {line:?}");
     assert!(line.contains(message), "{why}");
     check_eq!(out, fake.count(GET_COMMAND_INVOCATION), 1);
@@ -297,7 +267,7 @@ fn get_access_denied_exits_3_with_the_message() {
 #[test]
 fn default_output_is_json_when_stdout_is_not_a_terminal() {
     let fake = FakeSsm::always(Step::ok_raw(RECORD_SCRAMBLED));
-    let out = run_get(&fake, None);
+    let out = run_get(&fake, "");
     assert_exit(&out, 0);
     check_eq!(out, stdout_str(&out), RECORD_AWS_CLI_JSON);
 }
