@@ -31,18 +31,23 @@ use crate::support::{
 const AFTER_CANCEL: Duration = Duration::from_secs(15);
 
 /// `ssmres wait ID [--instance-id …] <fast polling> EXTRA -o json` with `cmd`, started.
-fn start_wait(mut cmd: Command, id: [&str; 2], instances: &[&str], extra: &[&str]) -> Spawned {
-    cmd.arg("wait").args(id);
-    for i in instances {
-        cmd.args(["--instance-id", i]);
-    }
-    Spawned::start(cmd.args(FAST_POLL).args(extra).args(["-o", "json"]))
+fn start_wait(mut cmd: Command, id: [&str; 2], instances: &[&str], extra: &str) -> Spawned {
+    let named: String = instances
+        .iter()
+        .map(|i| format!("--instance-id {i} "))
+        .collect();
+    let args = format!("{named}{} {extra} -o json", FAST_POLL.join(" "));
+    Spawned::start(cmd.arg("wait").args(id).args(args.split_whitespace()))
 }
 
 /// `ssmres wait --command-id CMD_ID [--instance-id …] <fast polling> EXTRA -o json`, started.
-fn aws_wait(fake: &FakeMulti, instances: &[&str], extra: &[&str]) -> Spawned {
-    let cmd = Cli::new(&fake.url()).cmd();
-    start_wait(cmd, ["--command-id", CMD_ID], instances, extra)
+fn aws_wait(fake: &FakeMulti, instances: &[&str], extra: &str) -> Spawned {
+    start_wait(
+        Cli::new(&fake.url()).cmd(),
+        ["--command-id", CMD_ID],
+        instances,
+        extra,
+    )
 }
 
 /// Sends `run` a second Ctrl-C (the first started a cancellation still unanswered) and asserts
@@ -66,11 +71,8 @@ fn running_one() -> MultiWorld {
 
 /// `n` single-step invocations that run until cancelled.
 fn running(n: usize) -> MultiWorld {
-    MultiWorld::new(
-        (0..n)
-            .map(|i| MultiInstance::single(fleet_instance_id(i), StepSpec::new("x").never_ends()))
-            .collect(),
-    )
+    let never = |i| MultiInstance::single(fleet_instance_id(i), StepSpec::new("x").never_ends());
+    MultiWorld::new((0..n).map(never).collect())
 }
 
 /// Asserts stderr says that a cancellation was sent, then shows `final_status` (on that line
@@ -110,11 +112,8 @@ fn cancels(fake: &FakeMulti) -> Vec<Value> {
 /// How many ListCommandInvocations polls came after the CancelCommand.
 fn polls_after_cancel(fake: &FakeMulti) -> usize {
     let calls = fake.calls();
-    calls
-        .iter()
-        .skip_while(|c| !c.is(CANCEL_COMMAND))
-        .filter(|c| c.is(LIST_COMMAND_INVOCATIONS))
-        .count()
+    let after = calls.iter().skip_while(|c| !c.is(CANCEL_COMMAND));
+    after.filter(|c| c.is(LIST_COMMAND_INVOCATIONS)).count()
 }
 
 /// Interrupts `run` once the fake has begun round 2 (a second poll); the run, and how long it
@@ -147,7 +146,7 @@ fn ctrl_c_cancels_what_is_waited_on_shows_cancelled_and_exits_130() {
         ),
     ] {
         let fake = FakeMulti::start(world);
-        let run = aws_wait(&fake, &named, &["--cancel-on-interrupt"]);
+        let run = aws_wait(&fake, &named, "--cancel-on-interrupt");
         let (done, took) = interrupt_in_round_2(&fake, run);
         let out = &done.out;
         assert_exit(out, 130);
@@ -165,7 +164,7 @@ fn ctrl_c_cancels_what_is_waited_on_shows_cancelled_and_exits_130() {
 fn a_second_ctrl_c_while_cancelling_exits_130_at_once() {
     // The CancelCommand answer takes a minute.
     let fake = FakeMulti::start(running_one().cancel_delay(Duration::from_secs(60)));
-    let mut run = aws_wait(&fake, &[INSTANCE_ID], &["--cancel-on-interrupt"]);
+    let mut run = aws_wait(&fake, &[INSTANCE_ID], "--cancel-on-interrupt");
     run.until("a second poll", fake.wait(|| fake.round() >= 2));
     run.sigint();
     run.until(
@@ -179,7 +178,7 @@ fn a_second_ctrl_c_while_cancelling_exits_130_at_once() {
 fn a_cancel_that_does_not_take_is_watched_a_few_seconds_at_most() {
     // The service keeps showing Cancelling (the agent has not checked in).
     let fake = FakeMulti::start(running_one().cancelling_for(Duration::from_secs(600)));
-    let run = aws_wait(&fake, &[INSTANCE_ID], &["--cancel-on-interrupt"]);
+    let run = aws_wait(&fake, &[INSTANCE_ID], "--cancel-on-interrupt");
     let (done, took) = interrupt_in_round_2(&fake, run);
     assert_exit(&done.out, 130);
     check_eq!(done.out, fake.cancel_requests().len(), 1);
@@ -196,7 +195,7 @@ fn ctrl_c_on_a_named_set_of_51_cancels_in_batches_of_at_most_50() {
     let ids: Vec<String> = (0..51).map(fleet_instance_id).collect();
     let fake = FakeMulti::start(running(51));
     let named: Vec<&str> = ids.iter().map(String::as_str).collect();
-    let mut run = aws_wait(&fake, &named, &["--cancel-on-interrupt"]);
+    let mut run = aws_wait(&fake, &named, "--cancel-on-interrupt");
     // The first round (ListCommands, then the listing's two pages) is over once the second
     // one begins.
     run.until(
@@ -244,7 +243,7 @@ fn timeout_with_cancel_on_timeout_cancels_shows_cancelled_and_exits_4() {
         (running(2), vec![], json!({ "CommandId": CMD_ID })),
     ] {
         let fake = FakeMulti::start(world);
-        let done = aws_wait(&fake, &named, &["--timeout", "1s", "--cancel-on-timeout"]).finish();
+        let done = aws_wait(&fake, &named, "--timeout 1s --cancel-on-timeout").finish();
         assert_exit(&done.out, 4);
         check_eq!(done.out, cancels(&fake), [cancel]);
         assert_cancel_reported(&done.out, "Cancelled");
@@ -256,9 +255,9 @@ fn timeout_with_cancel_on_timeout_cancels_shows_cancelled_and_exits_4() {
 }
 
 #[test]
-fn without_cancel_on_interrupt_ctrl_c_cancels_nothing() {
+fn without_the_flag_for_it_ctrl_c_or_a_timeout_cancels_nothing() {
     // The other flag does not cover Ctrl-C.
-    for extra in [&[][..], &["--timeout", "30s", "--cancel-on-timeout"]] {
+    for extra in ["", "--timeout 30s --cancel-on-timeout"] {
         let fake = FakeMulti::start(running_one());
         let run = aws_wait(&fake, &[INSTANCE_ID], extra);
         let (done, took) = interrupt_in_round_2(&fake, run);
@@ -268,15 +267,8 @@ fn without_cancel_on_interrupt_ctrl_c_cancels_nothing() {
         let why = format!("{extra:?}: nothing cancelled");
         check!(done.out, fake.cancel_requests().is_empty(), "{why}");
     }
-}
-
-#[test]
-fn without_cancel_on_timeout_a_timeout_cancels_nothing() {
     // The other flag does not cover a timeout.
-    for extra in [
-        &["--timeout", "1s"][..],
-        &["--timeout", "1s", "--cancel-on-interrupt"],
-    ] {
+    for extra in ["--timeout 1s", "--timeout 1s --cancel-on-interrupt"] {
         for instances in [vec![INSTANCE_ID], vec![]] {
             let world = if instances.is_empty() {
                 running(2)
@@ -296,9 +288,13 @@ fn without_cancel_on_timeout_a_timeout_cancels_nothing() {
 
 /// `ssmres --provider aliyun wait --invoke-id INVOKE_ID [--instance-id …] <fast polling> EXTRA
 /// -o json`, started.
-fn ali_wait(fake: &FakeEcs, instances: &[&str], extra: &[&str]) -> Spawned {
-    let cmd = Cli::new(&fake.url()).ali();
-    start_wait(cmd, ["--invoke-id", INVOKE_ID], instances, extra)
+fn ali_wait(fake: &FakeEcs, instances: &[&str], extra: &str) -> Spawned {
+    start_wait(
+        Cli::new(&fake.url()).ali(),
+        ["--invoke-id", INVOKE_ID],
+        instances,
+        extra,
+    )
 }
 
 /// Three instances of INVOKE_ID running until stopped.
@@ -325,17 +321,15 @@ fn assert_one_stop(fake: &FakeEcs, instances: &[&str], out: &Output) {
     let stop: &Recorded = &stops[0];
     let want = (Some(INVOKE_ID), Some(REGION_ID));
     assert_eq!((stop.param("InvokeId"), stop.param("RegionId")), want);
-    let stopped: BTreeSet<&str> = stop
+    let numbered = stop
         .params
         .iter()
-        .filter(|(k, _)| k.starts_with("InstanceId."))
-        .map(|(_, v)| v.as_str())
-        .collect();
+        .filter(|(k, _)| k.starts_with("InstanceId."));
+    let stopped: BTreeSet<&str> = numbered.map(|(_, v)| v.as_str()).collect();
     let why = format!("{:?}", stop.params);
     assert_eq!(stopped, instances.iter().copied().collect(), "{why}");
     // Numbered from 1 without gaps.
     for n in 1..=instances.len() {
-        let why = format!("{:?}", stop.params);
         assert_eq!(stop.count(&format!("InstanceId.{n}")), 1, "{why}");
     }
 }
@@ -345,8 +339,7 @@ fn aliyun_ctrl_c_stops_what_is_waited_on_shows_its_state_and_exits_130() {
     let (a, b) = (ecs_instance_id(3), ecs_instance_id(1));
     for named in [vec![], vec![a.as_str()], vec![a.as_str(), b.as_str()]] {
         let fake = FakeEcs::start(ali_running());
-        let (done, took) =
-            ali_interrupt(&fake, ali_wait(&fake, &named, &["--cancel-on-interrupt"]));
+        let (done, took) = ali_interrupt(&fake, ali_wait(&fake, &named, "--cancel-on-interrupt"));
         assert_exit(&done.out, 130);
         assert_one_stop(&fake, &named, &done.out);
         assert_cancel_reported(&done.out, "Terminated");
@@ -357,23 +350,21 @@ fn aliyun_ctrl_c_stops_what_is_waited_on_shows_its_state_and_exits_130() {
 #[test]
 fn aliyun_a_second_ctrl_c_while_stopping_exits_130_at_once() {
     let fake = FakeEcs::start(ali_running().stop_delay(Duration::from_secs(60)));
-    let mut run = ali_wait(&fake, &[], &["--cancel-on-interrupt"]);
+    let mut run = ali_wait(&fake, &[], "--cancel-on-interrupt");
     run.until(
         "a second poll",
         fake.wait(|| fake.calls_of(ACTION).len() >= 2),
     );
     run.sigint();
-    run.until(
-        "the StopInvocation request",
-        fake.wait(|| !fake.calls_of(STOP_ACTION).is_empty()),
-    );
+    let stop_sent = fake.wait(|| !fake.calls_of(STOP_ACTION).is_empty());
+    run.until("the StopInvocation request", stop_sent);
     assert_second_ctrl_c_exits_at_once(run);
 }
 
 #[test]
 fn aliyun_timeout_with_cancel_on_timeout_stops_and_exits_4() {
     let fake = FakeEcs::start(ali_running());
-    let out = ali_wait(&fake, &[], &["--timeout", "1s", "--cancel-on-timeout"])
+    let out = ali_wait(&fake, &[], "--timeout 1s --cancel-on-timeout")
         .finish()
         .out;
     assert_exit(&out, 4);
@@ -384,12 +375,12 @@ fn aliyun_timeout_with_cancel_on_timeout_stops_and_exits_4() {
 #[test]
 fn aliyun_without_the_flags_nothing_is_stopped() {
     let fake = FakeEcs::start(ali_running());
-    let (done, _) = ali_interrupt(&fake, ali_wait(&fake, &[], &[]));
+    let (done, _) = ali_interrupt(&fake, ali_wait(&fake, &[], ""));
     assert_exit(&done.out, 130);
     check!(done.out, fake.calls_of(STOP_ACTION).is_empty());
 
     let fake = FakeEcs::start(ali_running());
-    let out = ali_wait(&fake, &[], &["--timeout", "1s"]).finish().out;
+    let out = ali_wait(&fake, &[], "--timeout 1s").finish().out;
     assert_exit(&out, 4);
     check!(out, fake.calls_of(STOP_ACTION).is_empty());
 }
