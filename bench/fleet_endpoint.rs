@@ -17,20 +17,25 @@
 //! answers them over HTTP at any time. All times in them are seconds after the first request,
 //! except the `*_unix` ones (seconds since the Unix epoch, to compare with other processes).
 //!
-//! std only (one thread per connection, keep-alive), plus serde_json for parsing requests and
-//! tokio (already a dependency) for the signal. Every response body is pre-rendered, so a
+//! The HTTP server is the tests' own core (`tests/support/http.rs`: one thread per connection,
+//! keep-alive), plus serde_json for parsing requests and tokio (already a dependency) for the
+//! signal. Every response body is pre-rendered, so a
 //! page of 50 invocations costs a few string copies: the endpoint must stay far cheaper than
 //! the client it measures, on the same cores.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::{Read, Write};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::thread;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
+
+/// The server core the tests' fakes use.
+#[path = "../tests/support/http.rs"]
+#[allow(dead_code)]
+mod http;
 
 const LIST_COMMANDS: &str = "AmazonSSM.ListCommands";
 const LIST_INVOCATIONS: &str = "AmazonSSM.ListCommandInvocations";
@@ -250,7 +255,8 @@ struct State {
     /// The first request: Instant, and the same moment in Unix seconds.
     t0: OnceLock<(Instant, f64)>,
     stats: Mutex<Stats>,
-    connections: AtomicUsize,
+    /// The server answering, for its count of connections.
+    server: OnceLock<http::Server>,
     get_in_flight: AtomicUsize,
     get_max_in_flight: AtomicUsize,
     reported: AtomicBool,
@@ -308,17 +314,19 @@ fn main() {
             get_seen: vec![false; n],
             ..Stats::default()
         }),
-        connections: AtomicUsize::new(0),
+        server: OnceLock::new(),
         get_in_flight: AtomicUsize::new(0),
         get_max_in_flight: AtomicUsize::new(0),
         reported: AtomicBool::new(false),
     });
 
-    let listener = TcpListener::bind(("127.0.0.1", port)).unwrap_or_else(|e| {
-        eprintln!("fleet_endpoint: cannot listen on 127.0.0.1:{port}: {e}");
-        std::process::exit(1);
-    });
-    let port = listener.local_addr().expect("local address").port();
+    let server = http::Server::bind(("127.0.0.1", port), Endpoint(Arc::clone(&state)))
+        .unwrap_or_else(|e| {
+            eprintln!("fleet_endpoint: cannot listen on 127.0.0.1:{port}: {e}");
+            std::process::exit(1);
+        });
+    let port = server.port();
+    let _ = state.server.set(server);
     {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "{port}");
@@ -354,12 +362,29 @@ fn main() {
         });
     }
 
-    for stream in listener.incoming() {
-        let Ok(stream) = stream else { continue };
-        state.connections.fetch_add(1, Ordering::Relaxed);
-        let _ = stream.set_nodelay(true);
-        let conn_state = Arc::clone(&state);
-        thread::spawn(move || serve(stream, &conn_state));
+    // The server answers on its own threads until a report ends the process.
+    loop {
+        thread::park();
+    }
+}
+
+/// Answers the requests, and keeps count of the GetCommandInvocation ones in flight.
+struct Endpoint(Arc<State>);
+
+impl http::Handler for Endpoint {
+    fn answer(&self, req: &http::Request) -> http::Reply {
+        let state = &self.0;
+        let (status, content_type, body) = answer(req, state);
+        http::Reply::send(status, content_type, body).with_header(
+            "x-amzn-RequestId",
+            "00000000-0000-4000-8000-000000000000".into(),
+        )
+    }
+
+    fn answered(&self, req: &http::Request) {
+        if req.header("x-amz-target") == Some(GET_INVOCATION) {
+            self.0.get_in_flight.fetch_sub(1, Ordering::Relaxed);
+        }
     }
 }
 
@@ -372,111 +397,6 @@ fn report_and_exit(state: &State) -> ! {
     std::process::exit(0);
 }
 
-struct Request {
-    method: String,
-    path: String,
-    target: Option<String>,
-    body: Vec<u8>,
-}
-
-fn serve(stream: TcpStream, state: &State) {
-    let Ok(write_half) = stream.try_clone() else {
-        return;
-    };
-    let mut writer = std::io::BufWriter::with_capacity(64 * 1024, write_half);
-    let mut reader = BufReader::with_capacity(64 * 1024, stream);
-    while let Some(req) = read_request(&mut reader) {
-        let (status, content_type, body) = answer(&req, state);
-        let head = format!(
-            "HTTP/1.1 {status} {}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\
-             x-amzn-RequestId: 00000000-0000-4000-8000-000000000000\r\n\r\n",
-            if status == 200 { "OK" } else { "Error" },
-            body.len()
-        );
-        let ok = writer.write_all(head.as_bytes()).is_ok()
-            && writer.write_all(body.as_bytes()).is_ok()
-            && writer.flush().is_ok();
-        if req.target.as_deref() == Some(GET_INVOCATION) {
-            state.get_in_flight.fetch_sub(1, Ordering::Relaxed);
-        }
-        if !ok {
-            return;
-        }
-    }
-}
-
-/// Reads one HTTP/1.1 request; `None` on EOF or a malformed request.
-fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Request> {
-    let mut line = String::new();
-    loop {
-        line.clear();
-        if reader.read_line(&mut line).ok()? == 0 {
-            return None;
-        }
-        if !line.trim().is_empty() {
-            break;
-        }
-    }
-    let mut parts = line.split_whitespace();
-    let method = parts.next()?.to_owned();
-    let path = parts.next()?.to_owned();
-    let mut target = None;
-    let mut length = 0usize;
-    let mut chunked = false;
-    loop {
-        let mut h = String::new();
-        if reader.read_line(&mut h).ok()? == 0 {
-            return None;
-        }
-        let h = h.trim_end_matches(['\r', '\n']);
-        if h.is_empty() {
-            break;
-        }
-        let (name, value) = h.split_once(':')?;
-        let value = value.trim();
-        match name.trim().to_ascii_lowercase().as_str() {
-            "x-amz-target" => target = Some(value.to_owned()),
-            "content-length" => length = value.parse().ok()?,
-            "transfer-encoding" => chunked = value.to_ascii_lowercase().contains("chunked"),
-            _ => {}
-        }
-    }
-    let mut body = Vec::new();
-    if chunked {
-        loop {
-            let mut size_line = String::new();
-            if reader.read_line(&mut size_line).ok()? == 0 {
-                return None;
-            }
-            let size =
-                usize::from_str_radix(size_line.trim().split(';').next()?.trim(), 16).ok()?;
-            if size == 0 {
-                loop {
-                    let mut t = String::new();
-                    if reader.read_line(&mut t).ok()? == 0 || t.trim().is_empty() {
-                        break;
-                    }
-                }
-                break;
-            }
-            let start = body.len();
-            body.resize(start + size, 0);
-            reader.read_exact(&mut body[start..]).ok()?;
-            let mut crlf = [0; 2];
-            reader.read_exact(&mut crlf).ok()?;
-        }
-    } else {
-        body.resize(length, 0);
-        reader.read_exact(&mut body).ok()?;
-    }
-    Some(Request {
-        method,
-        path,
-        target,
-        body,
-    })
-}
-
 const AMZ_JSON: &str = "application/x-amz-json-1.1";
 
 fn error(code: &str, message: &str) -> (u16, &'static str, String) {
@@ -487,9 +407,9 @@ fn error(code: &str, message: &str) -> (u16, &'static str, String) {
     )
 }
 
-fn answer(req: &Request, state: &State) -> (u16, &'static str, String) {
+fn answer(req: &http::Request, state: &State) -> (u16, &'static str, String) {
     if req.method == "GET" {
-        return if req.path == "/stats" {
+        return if req.path() == "/stats" {
             (200, "application/json", report(state).to_string())
         } else {
             (404, "text/plain", "not found\n".into())
@@ -499,7 +419,7 @@ fn answer(req: &Request, state: &State) -> (u16, &'static str, String) {
     let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
     let command_id = body["CommandId"].as_str().unwrap_or("").to_owned();
     let fleet = &state.fleet;
-    let result = match req.target.as_deref() {
+    let result = match req.header("x-amz-target") {
         Some(LIST_COMMANDS) => {
             let cmd = fleet.command_at(now);
             let mut stats = state.stats.lock().unwrap();
@@ -726,7 +646,7 @@ fn report(state: &State) -> Value {
         "last_get": round3(stats.last_get),
         "last_request": round3(stats.last_request),
         "last_request_unix": t0_unix.map(|u| u + stats.last_request),
-        "connections": state.connections.load(Ordering::Relaxed),
+        "connections": state.server.get().map_or(0, http::Server::connections),
         "calls": {
             "ListCommands": sum(|r| r.list_commands),
             "ListCommandInvocations": sum(|r| r.list_invocations),

@@ -1,9 +1,9 @@
 //! A scripted fake Alibaba Cloud ECS endpoint answering Cloud Assistant's
 //! `DescribeInvocationResults` as the RPC-style API does, over plain HTTP/1.1.
 //!
-//! Written like [`super::fake_ssm`]: `std` only, a non-blocking accept loop on `127.0.0.1:0`,
-//! one thread per connection (keep-alive), every request recorded (method, path, decoded query
-//! parameters, arrival time, what it was answered), and dropping the [`FakeEcs`] stops it.
+//! Served by the server core of [`super::http`]; every request is recorded (method, path,
+//! decoded query parameters, arrival time, what it was answered), and dropping the [`FakeEcs`]
+//! stops it.
 //!
 //! Every request is checked as the service checks it, in this order: the common parameters
 //! (`MissingParameter` / `InvalidParameter`, a `Timestamp` more than 15 minutes off is
@@ -28,21 +28,21 @@
 //! had not started). [`run_command_output`] and [`invoke_command_output`] are what `aliyun ecs
 //! RunCommand` / `InvokeCommand` print (the `InvokeId` JSON answer).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::ops::RangeInclusive;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::thread::{self, JoinHandle};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Map, Value, json};
 use sha1::Sha1;
+
+use super::http::{self, Reply, Request, Server};
+use super::{civil_from_days, since_epoch};
 
 /// The operation the fake is about.
 pub const ACTION: &str = "DescribeInvocationResults";
@@ -71,30 +71,14 @@ pub const START_TIME: &str = "2024-05-14T09:12:31Z";
 pub const FINISHED_TIME: &str = "2024-05-14T09:12:34Z";
 
 /// Every `InvocationStatus` in which the command is over on that instance.
-pub const TERMINAL_STATUSES: [&str; 8] = [
-    "Success",
-    "Failed",
-    "Error",
-    "Timeout",
-    "Cancelled",
-    "Terminated",
-    "Invalid",
-    "Aborted",
-];
+pub const TERMINAL_STATUSES: &str =
+    "Success Failed Error Timeout Cancelled Terminated Invalid Aborted";
 
 /// The `InvokeRecordStatus` filter values the API accepts.
-pub const RECORD_STATUSES: [&str; 7] = [
-    "Running",
-    "Finished",
-    "Success",
-    "Failed",
-    "PartialFailed",
-    "Stopped",
-    "Stopping",
-];
+pub const RECORD_STATUSES: &str = "Running Finished Success Failed PartialFailed Stopped Stopping";
 
 pub fn is_terminal(status: &str) -> bool {
-    TERMINAL_STATUSES.contains(&status)
+    TERMINAL_STATUSES.split(' ').any(|s| s == status)
 }
 
 /// What `aliyun ecs RunCommand` prints: `{"RequestId", "CommandId", "InvokeId"}`.
@@ -119,9 +103,7 @@ pub fn instance_id(i: usize) -> String {
     format!("i-bp1{i:017x}")
 }
 
-// ---------------------------------------------------------------------------------------------
-// Signature V1
-// ---------------------------------------------------------------------------------------------
+// --- Signature V1 --------------------------------------------------------------------------------
 
 /// RFC 3986 percent-encoding as the RPC signature wants it: `A-Z a-z 0-9 - _ . ~` kept, every
 /// other UTF-8 byte as `%XX` in upper-case hex (a space is `%20`, `*` is `%2A`).
@@ -225,9 +207,7 @@ pub fn owned(params: &[(&str, &str)]) -> Vec<(String, String)> {
         .collect()
 }
 
-// ---------------------------------------------------------------------------------------------
-// Timestamps
-// ---------------------------------------------------------------------------------------------
+// --- Timestamps ----------------------------------------------------------------------------------
 
 fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
@@ -239,51 +219,30 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
-}
-
 /// `YYYY-MM-DDThh:mm:ssZ` (UTC) for these seconds since the epoch.
 pub fn format_timestamp(epoch_secs: i64) -> String {
     let (y, m, d) = civil_from_days(epoch_secs.div_euclid(86_400));
     let s = epoch_secs.rem_euclid(86_400);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        s / 3600,
-        s / 60 % 60,
-        s % 60
-    )
+    let (h, mi, s) = (s / 3600, s / 60 % 60, s % 60);
+    format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
 }
 
 /// Seconds since the epoch of exactly `YYYY-MM-DDThh:mm:ssZ`; `None` for anything else.
 pub fn parse_timestamp(s: &str) -> Option<i64> {
     let b = s.as_bytes();
-    if b.len() != 20
-        || b[4] != b'-'
-        || b[7] != b'-'
-        || b[10] != b'T'
-        || b[13] != b':'
-        || b[16] != b':'
-        || b[19] != b'Z'
-    {
+    let seps = [
+        (4, b'-'),
+        (7, b'-'),
+        (10, b'T'),
+        (13, b':'),
+        (16, b':'),
+        (19, b'Z'),
+    ];
+    if b.len() != 20 || seps.iter().any(|(i, c)| b[*i] != *c) {
         return None;
     }
-    let num = |r: std::ops::Range<usize>| -> Option<i64> {
-        let part = s.get(r)?;
-        if !part.bytes().all(|c| c.is_ascii_digit()) {
-            return None;
-        }
-        part.parse().ok()
-    };
+    let digits = |p: &&str| p.bytes().all(|c| c.is_ascii_digit());
+    let num = |r: std::ops::Range<usize>| s.get(r).filter(digits)?.parse::<i64>().ok();
     let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
     let (h, mi, se) = (num(11..13)?, num(14..16)?, num(17..19)?);
     if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60 {
@@ -293,46 +252,43 @@ pub fn parse_timestamp(s: &str) -> Option<i64> {
 }
 
 pub fn now_epoch() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock after 1970")
-        .as_secs() as i64
+    since_epoch().as_secs() as i64
 }
 
 /// How far the request's `Timestamp` may be from the fake's clock.
 pub const TIMESTAMP_TOLERANCE_SECS: i64 = 15 * 60;
 
-// ---------------------------------------------------------------------------------------------
-// A tiny client, to test the fake itself
-// ---------------------------------------------------------------------------------------------
+// --- A tiny client, to test the fake itself ------------------------------------------------------
 
 static NONCES: AtomicUsize = AtomicUsize::new(0);
 
 /// A fresh `SignatureNonce`.
 pub fn fresh_nonce() -> String {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!(
-        "{nanos:x}-{:x}-{}",
+    let (nanos, n) = (
+        since_epoch().as_nanos(),
         NONCES.fetch_add(1, Ordering::SeqCst),
-        std::process::id()
-    )
+    );
+    format!("{nanos:x}-{n:x}-{}", std::process::id())
 }
 
 /// The common parameters of a `DescribeInvocationResults` call by `access_key_id` in
 /// [`REGION_ID`] (fresh nonce, current timestamp), then `extra`; not signed yet.
 pub fn call_params(access_key_id: &str, extra: &[(&str, &str)]) -> Vec<(String, String)> {
+    let signing = [
+        ("SignatureMethod", "HMAC-SHA1"),
+        ("SignatureVersion", "1.0"),
+    ];
     let mut params = owned(&[
         ("Action", ACTION),
         ("Version", API_VERSION),
         ("Format", "JSON"),
-        ("AccessKeyId", access_key_id),
-        ("SignatureMethod", "HMAC-SHA1"),
-        ("SignatureVersion", "1.0"),
-        ("RegionId", REGION_ID),
     ]);
+    params.extend(owned(&[
+        ("AccessKeyId", access_key_id),
+        signing[0],
+        signing[1],
+    ]));
+    params.extend(owned(&[("RegionId", REGION_ID)]));
     params.push(("SignatureNonce".into(), fresh_nonce()));
     params.push(("Timestamp".into(), format_timestamp(now_epoch())));
     params.extend(owned(extra));
@@ -347,49 +303,7 @@ pub fn signed(secret: &str, mut params: Vec<(String, String)>) -> Vec<(String, S
     params
 }
 
-/// Sends `GET <path_and_query>` to `base_url` (`http://127.0.0.1:PORT`) on a new connection;
-/// the status and the body text. `None` when the connection was closed without an answer.
-pub fn http_get(base_url: &str, path_and_query: &str) -> Option<(u16, String)> {
-    let host = base_url.trim_start_matches("http://").trim_end_matches('/');
-    let mut stream = TcpStream::connect(host).expect("connect to the fake");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    write!(
-        stream,
-        "GET {path_and_query} HTTP/1.1\r\nHost: {host}\r\nAccept: application/json\r\n\r\n"
-    )
-    .ok()?;
-    let mut reader = BufReader::new(stream);
-    let mut status_line = String::new();
-    if reader.read_line(&mut status_line).ok()? == 0 {
-        return None;
-    }
-    let status: u16 = status_line.split_whitespace().nth(1)?.parse().ok()?;
-    let mut len = 0;
-    loop {
-        let mut h = String::new();
-        if reader.read_line(&mut h).ok()? == 0 {
-            return None;
-        }
-        let h = h.trim_end();
-        if h.is_empty() {
-            break;
-        }
-        if let Some((name, value)) = h.split_once(':')
-            && name.eq_ignore_ascii_case("content-length")
-        {
-            len = value.trim().parse().ok()?;
-        }
-    }
-    let mut body = vec![0; len];
-    reader.read_exact(&mut body).ok()?;
-    Some((status, String::from_utf8(body).ok()?))
-}
-
-// ---------------------------------------------------------------------------------------------
-// The scripted world
-// ---------------------------------------------------------------------------------------------
+// --- The scripted world --------------------------------------------------------------------------
 
 /// One instance of an invocation: when it is listed, its `InvocationStatus` round by round, and
 /// what it reports once it is over.
@@ -435,26 +349,14 @@ impl Instance {
 
     /// `Failed` from round 1 with this exit code (`ExitCodeNonzero`).
     pub fn failed(instance_id: impl Into<String>, exit_code: i64) -> Instance {
-        Instance::new(instance_id)
-            .timeline(&[(1, "Failed")])
-            .exit_code(exit_code)
-            .error(
-                "ExitCodeNonzero",
-                "The command execution exit code is not zero.",
-            )
+        let info = "The command execution exit code is not zero.";
+        let instance = Instance::new(instance_id).timeline(&[(1, "Failed")]);
+        instance.exit_code(exit_code).error("ExitCodeNonzero", info)
     }
 
     /// Replaces the status timeline: `(from round, InvocationStatus)`.
     pub fn timeline(mut self, states: &[(usize, &str)]) -> Instance {
         self.states = states.iter().map(|(r, s)| (*r, (*s).to_owned())).collect();
-        self.states.sort_by_key(|(r, _)| *r);
-        self
-    }
-
-    /// In `status` from `round` on (added to the timeline).
-    pub fn status_from(mut self, round: usize, status: &str) -> Instance {
-        self.states.retain(|(r, _)| *r != round);
-        self.states.push((round, status.to_owned()));
         self.states.sort_by_key(|(r, _)| *r);
         self
     }
@@ -496,12 +398,6 @@ impl Instance {
     /// `OssOutputDelivery`, `OssOutputStatus` Finished and `OssOutputUri` `uri`.
     pub fn oss_output_uri(mut self, uri: &str) -> Instance {
         self.oss_output_uri = uri.to_owned();
-        self
-    }
-
-    /// Sets `key` to `value` on every record (overriding a computed field).
-    pub fn field(mut self, key: &str, value: Value) -> Instance {
-        self.extra.insert(key.to_owned(), value);
         self
     }
 
@@ -651,37 +547,27 @@ pub enum Fault {
     Raw(u16, String),
     /// Read the request, then close the connection without answering.
     Drop,
-    /// Wait this long, then play the inner fault.
-    Delay(Duration, Box<Fault>),
 }
 
 impl Fault {
-    /// `400 Throttling.User`.
+    fn error(status: u16, code: &str, message: &str) -> Fault {
+        Fault::Error(status, code.into(), message.into())
+    }
+
     pub fn throttling() -> Fault {
-        Fault::Error(
-            400,
-            "Throttling.User".into(),
-            "Request was denied due to user flow control.".into(),
-        )
+        let message = "Request was denied due to user flow control.";
+        Fault::error(400, "Throttling.User", message)
     }
 
-    /// `503 ServiceUnavailable`.
     pub fn service_unavailable() -> Fault {
-        Fault::Error(
-            503,
-            "ServiceUnavailable".into(),
-            "The request has failed due to a temporary failure of the server.".into(),
-        )
+        let message = "The request has failed due to a temporary failure of the server.";
+        Fault::error(503, "ServiceUnavailable", message)
     }
 
-    /// `500 InternalError`.
     pub fn internal_error() -> Fault {
-        Fault::Error(
-            500,
-            "InternalError".into(),
-            "The request processing has failed due to some unknown error, exception or failure."
-                .into(),
-        )
+        let message =
+            "The request processing has failed due to some unknown error, exception or failure.";
+        Fault::error(500, "InternalError", message)
     }
 
     pub fn dropped_connection() -> Fault {
@@ -689,17 +575,12 @@ impl Fault {
     }
 }
 
-#[derive(Clone, Debug)]
-struct Key {
-    secret: String,
-    security_token: Option<String>,
-}
-
 /// What a [`FakeEcs`] answers from: invocations, keys, and faults per call.
 #[derive(Clone, Debug)]
 pub struct World {
     pub invocations: Vec<Invocation>,
-    keys: HashMap<String, Key>,
+    /// Secret and, for an STS key, security token, by key ID.
+    keys: HashMap<String, (String, Option<String>)>,
     faults: HashMap<usize, Fault>,
     stop_delay: Duration,
     stopping_rounds: usize,
@@ -714,21 +595,14 @@ impl Default for World {
 impl World {
     /// No invocation; the key [`ACCESS_KEY_ID`] / [`ACCESS_KEY_SECRET`].
     pub fn new() -> World {
-        let mut keys = HashMap::new();
-        keys.insert(
-            ACCESS_KEY_ID.to_owned(),
-            Key {
-                secret: ACCESS_KEY_SECRET.to_owned(),
-                security_token: None,
-            },
-        );
-        World {
+        let world = World {
             invocations: Vec::new(),
-            keys,
+            keys: HashMap::new(),
             faults: HashMap::new(),
             stop_delay: Duration::ZERO,
             stopping_rounds: 1,
-        }
+        };
+        world.key(ACCESS_KEY_ID, ACCESS_KEY_SECRET)
     }
 
     /// One invocation [`INVOKE_ID`] of [`COMMAND_ID`] on these instances.
@@ -743,25 +617,14 @@ impl World {
 
     /// Another valid AccessKey pair.
     pub fn key(mut self, id: &str, secret: &str) -> World {
-        self.keys.insert(
-            id.to_owned(),
-            Key {
-                secret: secret.to_owned(),
-                security_token: None,
-            },
-        );
+        self.keys.insert(id.to_owned(), (secret.to_owned(), None));
         self
     }
 
     /// An STS key: calls with it must carry this `SecurityToken`.
     pub fn sts_key(mut self, id: &str, secret: &str, token: &str) -> World {
-        self.keys.insert(
-            id.to_owned(),
-            Key {
-                secret: secret.to_owned(),
-                security_token: Some(token.to_owned()),
-            },
-        );
+        let key = (secret.to_owned(), Some(token.to_owned()));
+        self.keys.insert(id.to_owned(), key);
         self
     }
 
@@ -785,25 +648,21 @@ impl World {
         self
     }
 
-    /// How many rounds a stopped instance shows `Stopping` before its final state.
-    pub fn stopping_rounds(mut self, n: usize) -> World {
-        self.stopping_rounds = n;
-        self
-    }
-
     /// The invocations as seen with these stops applied (see the module's documentation).
     fn stopped(&self, stops: &[Stop]) -> Vec<Invocation> {
         let mut invocations = self.invocations.clone();
         for inv in &mut invocations {
             for instance in &mut inv.instances {
-                let Some(stop) = stops.iter().find(|s| {
-                    s.invoke_id == inv.invoke_id
-                        && (s.instance_ids.is_empty()
-                            || s.instance_ids.contains(&instance.instance_id))
-                }) else {
+                let named = |s: &&Stop| {
+                    s.instance_ids.is_empty() || s.instance_ids.contains(&instance.instance_id)
+                };
+                let stop = stops
+                    .iter()
+                    .filter(|s| s.invoke_id == inv.invoke_id)
+                    .find(named);
+                let Some(at) = stop.map(|s| s.round) else {
                     continue;
                 };
-                let at = stop.round;
                 let before = instance.status_at(at).to_owned();
                 if is_terminal(&before) {
                     continue;
@@ -824,14 +683,6 @@ impl World {
         }
         invocations
     }
-
-    /// The instance with this ID, in any invocation.
-    pub fn instance(&self, instance_id: &str) -> Option<&Instance> {
-        self.invocations
-            .iter()
-            .flat_map(|inv| &inv.instances)
-            .find(|i| i.instance_id == instance_id)
-    }
 }
 
 impl From<Invocation> for World {
@@ -846,9 +697,7 @@ impl From<Vec<Instance>> for World {
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Recording
-// ---------------------------------------------------------------------------------------------
+// --- Recording -----------------------------------------------------------------------------------
 
 /// One request as the fake saw it, and how it was answered.
 #[derive(Clone, Debug)]
@@ -860,8 +709,6 @@ pub struct Recorded {
     pub query: String,
     /// The decoded query parameters, in the order sent (empty when the query was malformed).
     pub params: Vec<(String, String)>,
-    /// When the request had been read completely.
-    pub at: Instant,
     /// The HTTP status answered; `None` when the connection was dropped.
     pub status: Option<u16>,
     /// The error `Code` answered, if any.
@@ -877,10 +724,7 @@ pub struct Recorded {
 impl Recorded {
     /// The value of the first parameter named `name`.
     pub fn param(&self, name: &str) -> Option<&str> {
-        self.params
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        param(&self.params, name)
     }
 
     /// How many times a parameter named `name` was sent.
@@ -888,54 +732,33 @@ impl Recorded {
         self.params.iter().filter(|(k, _)| k == name).count()
     }
 
-    /// The names of the parameters sent, sorted.
-    pub fn names(&self) -> Vec<String> {
-        let mut names: Vec<String> = self.params.iter().map(|(k, _)| k.clone()).collect();
-        names.sort();
-        names
-    }
-
     /// `Tag.N.Key` / `Tag.N.Value` pairs, by N.
     pub fn tags(&self) -> Vec<(usize, Option<String>, Option<String>)> {
-        let mut tags: Vec<(usize, Option<String>, Option<String>)> = Vec::new();
+        let mut tags: BTreeMap<usize, (Option<String>, Option<String>)> = BTreeMap::new();
         for (k, v) in &self.params {
-            let Some(rest) = k.strip_prefix("Tag.") else {
+            let tag = k.strip_prefix("Tag.").and_then(|rest| rest.split_once('.'));
+            let Some((Ok(n), field)) = tag.map(|(n, field)| (n.parse::<usize>(), field)) else {
                 continue;
             };
-            let Some((n, field)) = rest.split_once('.') else {
-                continue;
-            };
-            let Ok(n) = n.parse::<usize>() else { continue };
-            let entry = match tags.iter_mut().find(|t| t.0 == n) {
-                Some(e) => e,
-                None => {
-                    tags.push((n, None, None));
-                    tags.last_mut().unwrap()
-                }
-            };
+            let (key, value) = tags.entry(n).or_default();
             match field {
-                "Key" => entry.1 = Some(v.clone()),
-                "Value" => entry.2 = Some(v.clone()),
+                "Key" => *key = Some(v.clone()),
+                "Value" => *value = Some(v.clone()),
                 _ => {}
             }
         }
-        tags.sort_by_key(|t| t.0);
-        tags
+        tags.into_iter().map(|(n, (k, v))| (n, k, v)).collect()
     }
 }
 
 /// A page the fake served (a `200 OK`).
 #[derive(Clone, Debug)]
 pub struct ServedPage {
-    pub call: usize,
     pub round: usize,
     /// 1 for the page without a NextToken, 2 for the next, …
     pub page: usize,
-    pub max_results: usize,
-    pub next_token_in: Option<String>,
     /// The `NextToken` answered (empty on the last page).
     pub next_token_out: String,
-    pub total_count: usize,
     /// The `InvocationResult`s as sent.
     pub results: Vec<Value>,
 }
@@ -949,9 +772,7 @@ impl ServedPage {
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// The server
-// ---------------------------------------------------------------------------------------------
+// --- The server ----------------------------------------------------------------------------------
 
 #[derive(Clone, Debug)]
 struct Token {
@@ -984,70 +805,50 @@ struct Inner {
 struct State {
     world: World,
     inner: Mutex<Inner>,
-    connections: AtomicUsize,
-    open: Mutex<Vec<TcpStream>>,
-    shutdown: AtomicBool,
-    started: Instant,
-}
-
-/// What to do with the connection.
-enum Reply {
-    Json(u16, String),
-    Drop,
-    Delay(Duration, Box<Reply>),
 }
 
 /// The fake endpoint. Shuts down when dropped.
 pub struct FakeEcs {
-    addr: SocketAddr,
+    server: Server,
     state: Arc<State>,
-    accept_thread: Option<JoinHandle<()>>,
 }
 
 impl FakeEcs {
     /// Starts a fake answering from `world` (a [`World`], an [`Invocation`], or a `Vec` of
     /// [`Instance`]s of [`INVOKE_ID`]).
     pub fn start(world: impl Into<World>) -> FakeEcs {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-        listener
-            .set_nonblocking(true)
-            .expect("non-blocking listener");
-        let addr = listener.local_addr().expect("local addr");
         let state = Arc::new(State {
             world: world.into(),
             inner: Mutex::new(Inner::default()),
-            connections: AtomicUsize::new(0),
-            open: Mutex::new(Vec::new()),
-            shutdown: AtomicBool::new(false),
-            started: Instant::now(),
         });
-        let accept_state = Arc::clone(&state);
-        let accept_thread = thread::Builder::new()
-            .name("fake-ecs-accept".into())
-            .spawn(move || accept_loop(listener, accept_state))
-            .expect("spawn accept thread");
-        FakeEcs {
-            addr,
-            state,
-            accept_thread: Some(accept_thread),
-        }
+        let serving = Arc::clone(&state);
+        let server = Server::start(move |request: &Request| {
+            let mut inner = serving.inner.lock().unwrap();
+            let mut recorded = Recorded {
+                method: request.method.clone(),
+                path: request.path().to_owned(),
+                query: request.query().to_owned(),
+                params: Vec::new(),
+                status: None,
+                code: None,
+                call: None,
+                round: None,
+                string_to_sign: String::new(),
+            };
+            let reply = answer(&serving.world, &mut inner, &mut recorded, request.seq);
+            inner.requests.push(recorded);
+            reply
+        });
+        FakeEcs { server, state }
     }
 
     pub fn port(&self) -> u16 {
-        self.addr.port()
+        self.server.port()
     }
 
     /// `http://127.0.0.1:PORT`
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    pub fn started(&self) -> Instant {
-        self.state.started
-    }
-
-    pub fn world(&self) -> &World {
-        &self.state.world
+        self.server.url()
     }
 
     /// Every request received so far, in arrival order.
@@ -1067,44 +868,12 @@ impl FakeEcs {
         self.state.inner.lock().unwrap().requests.len()
     }
 
-    /// The StopInvocation calls, in order.
-    pub fn stop_calls(&self) -> Vec<Recorded> {
+    /// The calls of this `Action` (DescribeInvocationResults, StopInvocation), in order.
+    pub fn calls_of(&self, action: &str) -> Vec<Recorded> {
         self.calls()
             .into_iter()
-            .filter(|r| r.param("Action") == Some(STOP_ACTION))
+            .filter(|r| r.param("Action") == Some(action))
             .collect()
-    }
-
-    /// The DescribeInvocationResults calls, in order.
-    pub fn describe_calls(&self) -> Vec<Recorded> {
-        self.calls()
-            .into_iter()
-            .filter(|r| r.param("Action") == Some(ACTION))
-            .collect()
-    }
-
-    /// Waits until `n` DescribeInvocationResults calls arrived; false on timeout.
-    pub fn wait_for_describe_calls(&self, n: usize, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
-        while self.describe_calls().len() < n {
-            if Instant::now() >= deadline {
-                return false;
-            }
-            thread::sleep(Duration::from_millis(5));
-        }
-        true
-    }
-
-    /// Waits until `n` StopInvocation calls arrived; false on timeout.
-    pub fn wait_for_stop_calls(&self, n: usize, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
-        while self.stop_calls().len() < n {
-            if Instant::now() >= deadline {
-                return false;
-            }
-            thread::sleep(Duration::from_millis(5));
-        }
-        true
     }
 
     /// How many rounds (calls without a NextToken) there were.
@@ -1117,11 +886,6 @@ impl FakeEcs {
         self.state.inner.lock().unwrap().served.clone()
     }
 
-    /// How many TCP connections were accepted.
-    pub fn connections(&self) -> usize {
-        self.state.connections.load(Ordering::SeqCst)
-    }
-
     /// Sends a `DescribeInvocationResults` call signed with [`ACCESS_KEY_ID`] (the common
     /// parameters of [`call_params`], then `extra`); the status and the body as JSON.
     pub fn call(&self, extra: &[(&str, &str)]) -> (u16, Value) {
@@ -1132,139 +896,31 @@ impl FakeEcs {
     /// Sends these exact parameters as a GET; the status and the body as JSON, `None` when
     /// the connection was dropped.
     pub fn send(&self, params: &[(String, String)]) -> Option<(u16, Value)> {
-        let (status, body) = http_get(&self.url(), &format!("/?{}", to_query(params)))?;
-        let body = serde_json::from_str(&body)
-            .unwrap_or_else(|e| panic!("the fake answered non-JSON ({e}): {body}"));
+        let target = format!("/?{}", to_query(params));
+        let (status, body) = http::request(&self.url(), "GET", &target, &[], b"")?;
+        let body = serde_json::from_slice(&body).unwrap_or_else(|e| {
+            panic!(
+                "the fake answered non-JSON ({e}): {}",
+                String::from_utf8_lossy(&body)
+            )
+        });
         Some((status, body))
     }
 
+    /// Waits (at most 20 s) until `ready` holds, checking it after every request; false if it
+    /// never did.
+    pub fn wait(&self, ready: impl Fn() -> bool) -> bool {
+        self.server.wait_until(Duration::from_secs(20), ready)
+    }
+
     /// Asserts that nothing at all reached the endpoint: no connection, no request.
-    /// Waits a moment first so that a request in flight is not missed.
+    #[track_caller]
     pub fn assert_untouched(&self) {
-        thread::sleep(Duration::from_millis(100));
-        assert_eq!(
-            self.total_requests(),
-            0,
-            "expected no request at all, got {:#?}",
-            self.requests()
-        );
-        assert_eq!(self.connections(), 0, "expected no connection at all");
-    }
-}
-
-impl Drop for FakeEcs {
-    fn drop(&mut self) {
-        self.state.shutdown.store(true, Ordering::SeqCst);
-        if let Some(handle) = self.accept_thread.take() {
-            let _ = handle.join();
-        }
-        for stream in self.state.open.lock().unwrap().drain(..) {
-            let _ = stream.shutdown(Shutdown::Both);
-        }
-    }
-}
-
-fn accept_loop(listener: TcpListener, state: Arc<State>) {
-    while !state.shutdown.load(Ordering::SeqCst) {
-        match listener.accept() {
-            Ok((stream, _)) => {
-                state.connections.fetch_add(1, Ordering::SeqCst);
-                let _ = stream.set_nonblocking(false);
-                let _ = stream.set_nodelay(true);
-                if let Ok(clone) = stream.try_clone() {
-                    state.open.lock().unwrap().push(clone);
-                }
-                let conn_state = Arc::clone(&state);
-                let _ = thread::Builder::new()
-                    .name("fake-ecs-conn".into())
-                    .spawn(move || serve_connection(stream, conn_state));
-            }
-            Err(_) => thread::sleep(Duration::from_millis(2)),
-        }
-    }
-}
-
-struct Request {
-    method: String,
-    target: String,
-}
-
-/// Reads one HTTP/1.1 request (its body, if any, is read and ignored); `None` on EOF or a
-/// malformed request.
-fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Request> {
-    let mut line = String::new();
-    loop {
-        line.clear();
-        if reader.read_line(&mut line).ok()? == 0 {
-            return None;
-        }
-        if !line.trim().is_empty() {
-            break;
-        }
-    }
-    let mut parts = line.split_whitespace();
-    let method = parts.next()?.to_owned();
-    let target = parts.next()?.to_owned();
-    let mut content_length = 0usize;
-    let mut chunked = false;
-    loop {
-        let mut h = String::new();
-        if reader.read_line(&mut h).ok()? == 0 {
-            return None;
-        }
-        let h = h.trim_end_matches(['\r', '\n']);
-        if h.is_empty() {
-            break;
-        }
-        let (name, value) = h.split_once(':')?;
-        if name.trim().eq_ignore_ascii_case("content-length") {
-            content_length = value.trim().parse().ok()?;
-        }
-        if name.trim().eq_ignore_ascii_case("transfer-encoding")
-            && value.to_ascii_lowercase().contains("chunked")
-        {
-            chunked = true;
-        }
-    }
-    if chunked {
-        loop {
-            let mut size_line = String::new();
-            if reader.read_line(&mut size_line).ok()? == 0 {
-                return None;
-            }
-            let size =
-                usize::from_str_radix(size_line.trim().split(';').next()?.trim(), 16).ok()?;
-            if size == 0 {
-                loop {
-                    let mut t = String::new();
-                    if reader.read_line(&mut t).ok()? == 0 || t.trim().is_empty() {
-                        break;
-                    }
-                }
-                break;
-            }
-            let mut chunk = vec![0; size + 2];
-            reader.read_exact(&mut chunk).ok()?;
-        }
-    } else if content_length > 0 {
-        let mut body = vec![0; content_length];
-        reader.read_exact(&mut body).ok()?;
-    }
-    Some(Request { method, target })
-}
-
-fn reason(status: u16) -> &'static str {
-    match status {
-        200 => "OK",
-        400 => "Bad Request",
-        403 => "Forbidden",
-        404 => "Not Found",
-        429 => "Too Many Requests",
-        500 => "Internal Server Error",
-        502 => "Bad Gateway",
-        503 => "Service Unavailable",
-        504 => "Gateway Timeout",
-        _ => "Status",
+        self.server.settle();
+        let why = format!("expected no request at all, got {:#?}", self.requests());
+        assert_eq!(self.total_requests(), 0, "{why}");
+        let why = "expected no connection at all";
+        assert_eq!(self.server.connections(), 0, "{why}");
     }
 }
 
@@ -1274,191 +930,105 @@ fn request_id(n: usize) -> String {
 
 /// An RPC API error body.
 pub fn error_body(request_no: usize, code: &str, message: &str) -> String {
+    let recommend = format!(
+        "https://api.aliyun.com/troubleshoot?q={code}&product=Ecs&requestId={}",
+        request_id(request_no)
+    );
     json!({
         "RequestId": request_id(request_no),
         "HostId": HOST_ID,
         "Code": code,
         "Message": message,
-        "Recommend": format!(
-            "https://api.aliyun.com/troubleshoot?q={code}&product=Ecs&requestId={}",
-            request_id(request_no)
-        ),
+        "Recommend": recommend,
     })
     .to_string()
 }
 
-fn write_response(stream: &mut TcpStream, status: u16, body: &str, request_no: usize) -> bool {
-    let head = format!(
-        "HTTP/1.1 {status} {reason}\r\n\
-         Content-Type: application/json;charset=utf-8\r\n\
-         Content-Length: {len}\r\n\
-         x-acs-request-id: {id}\r\n\
-         Connection: keep-alive\r\n\
-         \r\n",
-        reason = reason(status),
-        len = body.len(),
-        id = request_id(request_no),
+/// A JSON answer as the service gives it.
+fn json_reply(status: u16, body: String, request_no: usize) -> Reply {
+    Reply::send(status, "application/json;charset=utf-8", body)
+        .with_header("x-acs-request-id", request_id(request_no))
+}
+
+/// An API error: HTTP status, `Code`, `Message`.
+type Rejected = (u16, String, String);
+
+fn rejected(status: u16, code: &str, message: impl Into<String>) -> Rejected {
+    (status, code.to_owned(), message.into())
+}
+
+fn missing(name: &str) -> Rejected {
+    let message = format!(
+        "The input parameter \"{name}\" that is mandatory for processing this request is not \
+         supplied."
     );
-    stream
-        .write_all(head.as_bytes())
-        .and_then(|()| stream.write_all(body.as_bytes()))
-        .and_then(|()| stream.flush())
-        .is_ok()
+    rejected(400, "MissingParameter", message)
 }
 
-/// Plays a reply; false when the connection must be closed.
-fn play(stream: &mut TcpStream, reply: Reply, request_no: usize, state: &State) -> bool {
-    match reply {
-        Reply::Json(status, body) => write_response(stream, status, &body, request_no),
-        Reply::Drop => {
-            let _ = stream.shutdown(Shutdown::Both);
-            false
-        }
-        Reply::Delay(delay, inner) => {
-            let deadline = Instant::now() + delay;
-            while Instant::now() < deadline {
-                if state.shutdown.load(Ordering::SeqCst) {
-                    return false;
-                }
-                thread::sleep(Duration::from_millis(5).min(deadline - Instant::now()));
-            }
-            play(stream, *inner, request_no, state)
-        }
-    }
+fn invalid(name: &str, value: &str) -> Rejected {
+    let message = format!("The specified parameter \"{name}\" is not valid: {value:?}.");
+    rejected(400, "InvalidParameter", message)
 }
 
-fn serve_connection(stream: TcpStream, state: Arc<State>) {
-    let Ok(mut writer) = stream.try_clone() else {
-        return;
-    };
-    let mut reader = BufReader::new(stream);
-    while let Some(req) = read_request(&mut reader) {
-        if state.shutdown.load(Ordering::SeqCst) {
-            return;
-        }
-        let at = Instant::now();
-        let (reply, request_no) = {
-            let mut inner = state.inner.lock().unwrap();
-            let request_no = inner.requests.len() + 1;
-            let (path, query) = match req.target.split_once('?') {
-                Some((p, q)) => (p.to_owned(), q.to_owned()),
-                None => (req.target.clone(), String::new()),
-            };
-            let mut recorded = Recorded {
-                method: req.method.clone(),
-                path,
-                query,
-                params: Vec::new(),
-                at,
-                status: None,
-                code: None,
-                call: None,
-                round: None,
-                string_to_sign: String::new(),
-            };
-            let reply = answer(&state.world, &mut inner, &mut recorded, request_no);
-            inner.requests.push(recorded);
-            (reply, request_no)
-        };
-        if !play(&mut writer, reply, request_no, &state) {
-            return;
-        }
-    }
+fn no_such_api() -> Rejected {
+    let message = "Specified api is not found, please check your url and method.";
+    rejected(404, "InvalidAction.NotFound", message)
 }
 
-/// An error reply, noted on the record.
-fn fail(rec: &mut Recorded, request_no: usize, status: u16, code: &str, message: &str) -> Reply {
-    rec.status = Some(status);
-    rec.code = Some(code.to_owned());
-    Reply::Json(status, error_body(request_no, code, message))
+/// The value of the first parameter named `name`.
+fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    params
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
 }
 
-fn missing(rec: &mut Recorded, request_no: usize, name: &str) -> Reply {
-    fail(
-        rec,
-        request_no,
-        400,
-        "MissingParameter",
-        &format!(
-            "The input parameter \"{name}\" that is mandatory for processing this request is not supplied."
-        ),
-    )
-}
-
-fn invalid(rec: &mut Recorded, request_no: usize, name: &str, value: &str) -> Reply {
-    fail(
-        rec,
-        request_no,
-        400,
-        "InvalidParameter",
-        &format!("The specified parameter \"{name}\" is not valid: {value:?}."),
-    )
+/// Answers the request, noting the status and the error code on its record.
+fn answer(world: &World, inner: &mut Inner, rec: &mut Recorded, request_no: usize) -> Reply {
+    let reply = respond(world, inner, rec, request_no).unwrap_or_else(|(status, code, message)| {
+        let body = error_body(request_no, &code, &message);
+        rec.code = Some(code);
+        json_reply(status, body, request_no)
+    });
+    rec.status = reply.status();
+    reply
 }
 
 /// Authenticates the request, then answers it from a fault or the world.
-fn answer(world: &World, inner: &mut Inner, rec: &mut Recorded, request_no: usize) -> Reply {
+fn respond(
+    world: &World,
+    inner: &mut Inner,
+    rec: &mut Recorded,
+    request_no: usize,
+) -> Result<Reply, Rejected> {
     if rec.path != "/" {
-        return fail(
-            rec,
-            request_no,
-            404,
-            "InvalidAction.NotFound",
-            "Specified api is not found, please check your url and method.",
-        );
+        return Err(no_such_api());
     }
-    let Some(params) = parse_query(&rec.query) else {
-        return fail(
-            rec,
-            request_no,
-            400,
-            "InvalidParameter",
-            "The query string is not valid percent-encoded UTF-8.",
-        );
-    };
+    let params = parse_query(&rec.query).ok_or_else(|| {
+        let message = "The query string is not valid percent-encoded UTF-8.";
+        rejected(400, "InvalidParameter", message)
+    })?;
     rec.params = params.clone();
-    let get = |name: &str| -> Option<&str> {
-        params
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    };
+    let get = |name: &str| param(&params, name);
     if let Some((name, _)) = params
         .iter()
         .find(|(k, _)| params.iter().filter(|(k2, _)| k2 == k).count() > 1)
     {
-        return fail(
-            rec,
-            request_no,
-            400,
-            "InvalidParameter",
-            &format!("The parameter \"{name}\" is given more than once."),
-        );
+        let message = format!("The parameter \"{name}\" is given more than once.");
+        return Err(rejected(400, "InvalidParameter", message));
     }
-    for name in [
-        "Action",
-        "Version",
-        // Optional for the service, which then answers XML: a client that parses JSON must ask.
-        "Format",
-        "AccessKeyId",
-        "Signature",
-        "SignatureMethod",
-        "SignatureVersion",
-        "SignatureNonce",
-        "Timestamp",
-    ] {
+    // Format is optional for the service, which then answers XML: a client that parses JSON
+    // must ask.
+    let common = "Action Version Format AccessKeyId Signature SignatureMethod SignatureVersion \
+                  SignatureNonce Timestamp";
+    for name in common.split_whitespace() {
         if get(name).is_none_or(str::is_empty) {
-            return missing(rec, request_no, name);
+            return Err(missing(name));
         }
     }
     let action = get("Action").unwrap();
     if action != ACTION && action != STOP_ACTION {
-        return fail(
-            rec,
-            request_no,
-            404,
-            "InvalidAction.NotFound",
-            "Specified api is not found, please check your url and method.",
-        );
+        return Err(no_such_api());
     }
     for (name, want) in [
         ("Version", API_VERSION),
@@ -1467,120 +1037,70 @@ fn answer(world: &World, inner: &mut Inner, rec: &mut Recorded, request_no: usiz
     ] {
         let got = get(name).unwrap();
         if got != want {
-            return invalid(rec, request_no, name, got);
+            return Err(invalid(name, got));
         }
     }
     let format = get("Format").unwrap();
     if !format.eq_ignore_ascii_case("JSON") {
         // The fake speaks JSON only.
-        return invalid(rec, request_no, "Format", format);
+        return Err(invalid("Format", format));
     }
     let timestamp = get("Timestamp").unwrap();
-    let Some(ts) = parse_timestamp(timestamp) else {
-        return invalid(rec, request_no, "Timestamp", timestamp);
-    };
+    let ts = parse_timestamp(timestamp).ok_or_else(|| invalid("Timestamp", timestamp))?;
     if (ts - now_epoch()).abs() > TIMESTAMP_TOLERANCE_SECS {
-        return fail(
-            rec,
-            request_no,
-            400,
-            "InvalidTimeStamp.Expired",
-            &format!("Specified time stamp or date value is expired: {timestamp}."),
-        );
+        let message = format!("Specified time stamp or date value is expired: {timestamp}.");
+        return Err(rejected(400, "InvalidTimeStamp.Expired", message));
     }
-    let key_id = get("AccessKeyId").unwrap();
-    let Some(key) = world.keys.get(key_id) else {
-        return fail(
-            rec,
-            request_no,
-            404,
-            "InvalidAccessKeyId.NotFound",
-            "Specified access key is not found.",
-        );
-    };
+    let (secret, security_token) =
+        world.keys.get(get("AccessKeyId").unwrap()).ok_or_else(|| {
+            let message = "Specified access key is not found.";
+            rejected(404, "InvalidAccessKeyId.NotFound", message)
+        })?;
     rec.string_to_sign = string_to_sign(&rec.method, &params);
-    if signature(&key.secret, &rec.string_to_sign) != get("Signature").unwrap() {
+    if signature(secret, &rec.string_to_sign) != get("Signature").unwrap() {
         // As the real service words it: its own string to sign follows, SecurityToken included.
         let message = format!(
             "Specified signature is not matched with our calculation. server string to sign is:{}",
             rec.string_to_sign
         );
-        return fail(rec, request_no, 400, "SignatureDoesNotMatch", &message);
+        return Err(rejected(400, "SignatureDoesNotMatch", message));
     }
-    if get("SecurityToken") != key.security_token.as_deref() {
-        return fail(
-            rec,
-            request_no,
-            400,
-            "InvalidSecurityToken.Mismatch",
-            "Specified SecurityToken is not valid for this AccessKeyId.",
-        );
+    if get("SecurityToken") != security_token.as_deref() {
+        let message = "Specified SecurityToken is not valid for this AccessKeyId.";
+        return Err(rejected(400, "InvalidSecurityToken.Mismatch", message));
     }
-    let nonce = get("SignatureNonce").unwrap().to_owned();
-    if !inner.nonces.insert(nonce) {
-        return fail(
-            rec,
-            request_no,
-            400,
-            "SignatureNonceUsed",
-            "Specified signature nonce was used already.",
-        );
+    if !inner
+        .nonces
+        .insert(get("SignatureNonce").unwrap().to_owned())
+    {
+        let message = "Specified signature nonce was used already.";
+        return Err(rejected(400, "SignatureNonceUsed", message));
     }
 
     // A call: numbered, and a round when it is a first page (StopInvocation never is).
     inner.calls += 1;
     let call = inner.calls;
     rec.call = Some(call);
-    if action == STOP_ACTION {
-        if let Some(fault) = world.faults.get(&call) {
-            return play_fault(rec, request_no, fault.clone());
-        }
-        return stop_invocation(world, inner, rec, request_no, &params);
-    }
-    let next_token = get("NextToken").filter(|t| !t.is_empty());
-    if next_token.is_none() {
+    if action != STOP_ACTION && get("NextToken").is_none_or(str::is_empty) {
         inner.rounds += 1;
         rec.round = Some(inner.rounds);
     }
-    if let Some(fault) = world.faults.get(&call) {
-        return play_fault(rec, request_no, fault.clone());
-    }
-    describe_invocation_results(world, inner, rec, request_no, &params, call)
-}
-
-fn play_fault(rec: &mut Recorded, request_no: usize, fault: Fault) -> Reply {
-    match fault {
-        Fault::Error(status, code, message) => fail(rec, request_no, status, &code, &message),
-        Fault::Raw(status, body) => {
-            rec.status = Some(status);
-            Reply::Json(status, body)
-        }
-        Fault::Drop => {
-            rec.status = None;
-            Reply::Drop
-        }
-        Fault::Delay(delay, inner) => {
-            Reply::Delay(delay, Box::new(play_fault(rec, request_no, *inner)))
-        }
+    match world.faults.get(&call).cloned() {
+        Some(Fault::Error(status, code, message)) => Err((status, code, message)),
+        Some(Fault::Raw(status, body)) => Ok(json_reply(status, body, request_no)),
+        Some(Fault::Drop) => Ok(Reply::Drop),
+        None if action == STOP_ACTION => stop_invocation(world, inner, &params, request_no),
+        None => describe_invocation_results(world, inner, rec, &params, request_no),
     }
 }
 
 /// The filters of a query, canonical: what a NextToken is tied to.
 fn query_key(params: &[(String, String)]) -> String {
+    const FILTERS: &str =
+        "RegionId InvokeId InstanceId CommandId InvokeRecordStatus IncludeHistory ResourceGroupId";
     let mut filters: Vec<String> = params
         .iter()
-        .filter(|(k, _)| {
-            matches!(
-                k.as_str(),
-                "RegionId"
-                    | "InvokeId"
-                    | "InstanceId"
-                    | "CommandId"
-                    | "InvokeRecordStatus"
-                    | "IncludeHistory"
-                    | "ResourceGroupId"
-            ) || k.starts_with("Tag.")
-        })
+        .filter(|(k, _)| FILTERS.split(' ').any(|f| f == k) || k.starts_with("Tag."))
         .map(|(k, v)| format!("{k}={v}"))
         .collect();
     filters.sort();
@@ -1591,83 +1111,57 @@ fn describe_invocation_results(
     world: &World,
     inner: &mut Inner,
     rec: &mut Recorded,
-    request_no: usize,
     params: &[(String, String)],
-    call: usize,
-) -> Reply {
-    let get = |name: &str| -> Option<&str> {
-        params
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    };
+    request_no: usize,
+) -> Result<Reply, Rejected> {
+    let get = |name: &str| param(params, name);
     if get("RegionId").is_none_or(str::is_empty) {
-        return missing(rec, request_no, "RegionId");
+        return Err(missing("RegionId"));
     }
-    let max_results = match get("MaxResults") {
+    let max_results = match get("MaxResults").map(str::parse::<usize>) {
         None => DEFAULT_MAX_RESULTS,
-        Some(v) => match v.parse::<usize>() {
-            Ok(n) if (1..=MAX_RESULTS).contains(&n) => n,
-            _ => {
-                return fail(
-                    rec,
-                    request_no,
-                    400,
-                    "InvalidParameter.MaxResults",
-                    "The specified parameter MaxResults is not valid.",
-                );
-            }
-        },
+        Some(Ok(n)) if (1..=MAX_RESULTS).contains(&n) => n,
+        Some(_) => {
+            let message = "The specified parameter MaxResults is not valid.";
+            return Err(rejected(400, "InvalidParameter.MaxResults", message));
+        }
     };
     let base64 = match get("ContentEncoding") {
         None => true,
         Some(v) if v.eq_ignore_ascii_case("Base64") => true,
         Some(v) if v.eq_ignore_ascii_case("PlainText") => false,
-        Some(v) => return invalid(rec, request_no, "ContentEncoding", v),
+        Some(v) => return Err(invalid("ContentEncoding", v)),
     };
     let include_history = match get("IncludeHistory") {
-        None => false,
+        None | Some("false") => false,
         Some("true") => true,
-        Some("false") => false,
-        Some(v) => return invalid(rec, request_no, "IncludeHistory", v),
+        Some(v) => return Err(invalid("IncludeHistory", v)),
     };
     if include_history && get("InvokeId").is_none() {
-        return missing(rec, request_no, "InvokeId");
+        return Err(missing("InvokeId"));
     }
     if let Some(status) = get("InvokeRecordStatus")
-        && !RECORD_STATUSES.contains(&status)
+        && !RECORD_STATUSES.split(' ').any(|s| s == status)
     {
-        return invalid(rec, request_no, "InvokeRecordStatus", status);
+        return Err(invalid("InvokeRecordStatus", status));
     }
     // Tag.N.Key / Tag.N.Value, N from 1 to 20.
     let mut tag_filters: Vec<(String, Option<String>)> = Vec::new();
     for (n, key, value) in rec.tags() {
         if n == 0 || n > 20 {
-            return fail(
-                rec,
-                request_no,
-                400,
-                "NumberExceed.Tags",
-                "The Tags parameter number is exceed.",
-            );
+            let message = "The Tags parameter number is exceed.";
+            return Err(rejected(400, "NumberExceed.Tags", message));
         }
         let Some(key) = key.filter(|k| !k.is_empty()) else {
-            return fail(
-                rec,
-                request_no,
+            return Err(rejected(
                 400,
                 "MissingParameter.TagKey",
                 "You must specify Tag.N.Key.",
-            );
+            ));
         };
         if tag_filters.iter().any(|(k, _)| *k == key) {
-            return fail(
-                rec,
-                request_no,
-                400,
-                "Duplicate.TagKey",
-                "The Tag.N.Key contain duplicate key.",
-            );
+            let message = "The Tag.N.Key contain duplicate key.";
+            return Err(rejected(400, "Duplicate.TagKey", message));
         }
         tag_filters.push((key, value));
     }
@@ -1678,13 +1172,8 @@ fn describe_invocation_results(
         Some(token) => match inner.tokens.get(token) {
             Some(t) if t.query_key == query_key => (t.round, t.page, t.offset),
             _ => {
-                return fail(
-                    rec,
-                    request_no,
-                    400,
-                    "InvalidParameter.NextToken",
-                    "The specified parameter NextToken is not valid.",
-                );
+                let message = "The specified parameter NextToken is not valid.";
+                return Err(rejected(400, "InvalidParameter.NextToken", message));
             }
         },
     };
@@ -1704,59 +1193,49 @@ fn describe_invocation_results(
                 .iter()
                 .any(|(tk, tv)| tk == k && v.as_deref().is_none_or(|v| v == tv))
         });
-        if !tags_match {
+        let status = inv.record_status_at(round);
+        let status_match = match record_status {
+            None => true,
+            Some("Finished") => matches!(status, "Finished" | "Failed" | "PartialFailed"),
+            Some("Success") => status == "Finished",
+            Some(other) => other == status,
+        };
+        if !tags_match || !status_match {
             continue;
         }
-        if let Some(wanted) = record_status {
-            let status = inv.record_status_at(round);
-            let ok = match wanted {
-                "Finished" => matches!(status, "Finished" | "Failed" | "PartialFailed"),
-                "Success" => status == "Finished",
-                other => other == status,
-            };
-            if !ok {
-                continue;
-            }
-        }
         for instance in &inv.instances {
-            if !instance.visible_at(round)
-                || get("InstanceId").is_some_and(|id| id != instance.instance_id)
+            if instance.visible_at(round)
+                && get("InstanceId").is_none_or(|id| id == instance.instance_id)
             {
-                continue;
+                matching.push(inv.result_at(instance, round, base64));
             }
-            matching.push(inv.result_at(instance, round, base64));
         }
     }
     let total = matching.len();
     let start = offset.min(total);
     let end = (offset + max_results).min(total);
     let results = matching[start..end].to_vec();
-    let next_token_out = if end < total {
-        let token = format!("AAAAAdDWBF2{:06X}{:04X}", inner.tokens.len() + 1, call);
-        inner.tokens.insert(
-            token.clone(),
-            Token {
-                round,
-                page: page + 1,
-                offset: end,
-                query_key,
-            },
+    let mut next_token_out = String::new();
+    if end < total {
+        next_token_out = format!(
+            "AAAAAdDWBF2{:06X}{:04X}",
+            inner.tokens.len() + 1,
+            inner.calls
         );
-        token
-    } else {
-        String::new()
-    };
+        let token = Token {
+            round,
+            page: page + 1,
+            offset: end,
+            query_key,
+        };
+        inner.tokens.insert(next_token_out.clone(), token);
+    }
     inner.served.push(ServedPage {
-        call,
         round,
         page,
-        max_results,
-        next_token_in: get("NextToken").map(str::to_owned),
         next_token_out: next_token_out.clone(),
-        total_count: total,
         results: results.clone(),
     });
-    rec.status = Some(200);
     let body = json!({
         "RequestId": request_id(request_no),
         "Invocation": {
@@ -1767,37 +1246,25 @@ fn describe_invocation_results(
             "InvocationResults": { "InvocationResult": results },
         }
     });
-    Reply::Json(200, body.to_string())
+    Ok(json_reply(200, body.to_string(), request_no))
 }
 
 /// `StopInvocation`: RegionId and InvokeId required, InstanceId.N optional.
 fn stop_invocation(
     world: &World,
     inner: &mut Inner,
-    rec: &mut Recorded,
-    request_no: usize,
     params: &[(String, String)],
-) -> Reply {
-    let get = |name: &str| -> Option<&str> {
-        params
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    };
+    request_no: usize,
+) -> Result<Reply, Rejected> {
     for name in ["RegionId", "InvokeId"] {
-        if get(name).is_none_or(str::is_empty) {
-            return missing(rec, request_no, name);
+        if param(params, name).is_none_or(str::is_empty) {
+            return Err(missing(name));
         }
     }
-    let invoke_id = get("InvokeId").unwrap().to_owned();
+    let invoke_id = param(params, "InvokeId").unwrap().to_owned();
     if !world.invocations.iter().any(|i| i.invoke_id == invoke_id) {
-        return fail(
-            rec,
-            request_no,
-            404,
-            "InvalidInvokeId.NotFound",
-            "The specified invoke ID does not exist.",
-        );
+        let message = "The specified invoke ID does not exist.";
+        return Err(rejected(404, "InvalidInvokeId.NotFound", message));
     }
     let mut numbered: Vec<(usize, String)> = Vec::new();
     for (k, v) in params {
@@ -1806,7 +1273,7 @@ fn stop_invocation(
         };
         match n.parse::<usize>() {
             Ok(n) if (1..=50).contains(&n) => numbered.push((n, v.clone())),
-            _ => return invalid(rec, request_no, k, v),
+            _ => return Err(invalid(k, v)),
         }
     }
     numbered.sort();
@@ -1815,11 +1282,10 @@ fn stop_invocation(
         invoke_id,
         instance_ids: numbered.into_iter().map(|(_, v)| v).collect(),
     });
-    rec.status = Some(200);
     let body = json!({ "RequestId": request_id(request_no) }).to_string();
-    if world.stop_delay.is_zero() {
-        Reply::Json(200, body)
-    } else {
-        Reply::Delay(world.stop_delay, Box::new(Reply::Json(200, body)))
-    }
+    let reply = json_reply(200, body, request_no);
+    Ok(match world.stop_delay {
+        delay if delay.is_zero() => reply,
+        delay => Reply::Delay(delay, Box::new(reply)),
+    })
 }

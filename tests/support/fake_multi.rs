@@ -1,5 +1,5 @@
 //! A scripted SSM world of one command whose invocations may run documents of several steps,
-//! served by the fake SSM endpoint ([`FakeSsm::with_handler`]).
+//! served by the fake SSM endpoint's engine ([`FakeSsm::serve`]).
 //!
 //! Each [`MultiInstance`] runs the steps ([`StepSpec`]s) of one document; each step's
 //! `(Status, StatusDetails)` is a function of the *round*, and the invocation's own status is
@@ -16,8 +16,9 @@
 //!   the listing ([`StepSpec::lags`]) is answered as [`Lag`] says the first times it is asked
 //!   for by name once it has ended.
 //! - `ListCommandInvocations {CommandId, InstanceId?, Details?, MaxResults?, NextToken?}`: the
-//!   visible instances (from [`MultiInstance::listed_from`]), `CommandPlugins` (one per step, in the document's order) only with
-//!   `Details` (an empty list before [`MultiInstance::plugins_listed_from`]).
+//!   visible instances (from [`MultiInstance::listed_from`]), `CommandPlugins` (one per step,
+//!   in the document's order) only with `Details` (an empty list before
+//!   [`MultiInstance::plugins_listed_from`]).
 //! - `ListCommands {CommandId}`: the command with its status and counts (targets are the
 //!   visible instances).
 //! - `CancelCommand {CommandId, InstanceIds?}`: `{}` (after [`MultiWorld::cancel_delay`]);
@@ -31,23 +32,22 @@
 //! an `InvalidPluginName` answer, and the GetCommandInvocation calls with a `PluginName` (one
 //! per step) after a listing that showed the invocation ended with several steps. Calls made
 //! before the first round are answered from round 1. CancelCommand never starts a round.
-//!
-//! Every call is logged with its round ([`FakeMulti::calls`]); the underlying [`FakeSsm`]
-//! (reachable through `Deref`) records the raw requests as usual.
 
 use std::collections::HashMap;
 use std::ops::Deref;
 use std::sync::{Arc, Mutex};
-use std::thread;
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
+use super::fake_ssm::{
+    Answer, Body, Call, FakeSsm, Incoming, LIST_PAGE_SIZE, REQUESTED_AT_MS, Step, World,
+    cloudwatch, command_record, epoch_ms, fingerprint, is_running, listed_invocation,
+    never_started, page_response, serialization, validation,
+};
 pub use super::fake_ssm::{
     CMD_ID, GET_COMMAND_INVOCATION, LIST_COMMAND_INVOCATIONS, LIST_COMMANDS,
 };
-use super::fake_ssm::{FakeSsm, Handler, REQUESTED_AT_MS, Step, epoch_ms, listed_invocation};
 
 /// The X-Amz-Target of CancelCommand.
 pub const CANCEL_COMMAND: &str = "AmazonSSM.CancelCommand";
@@ -55,23 +55,9 @@ pub const CANCEL_COMMAND: &str = "AmazonSSM.CancelCommand";
 pub const MULTI_DOCUMENT: &str = "Custom-MultiStepDeploy";
 /// The document of an invocation with one step.
 pub const SINGLE_DOCUMENT: &str = "AWS-RunShellScript";
-/// ListCommandInvocations' largest `MaxResults`.
-pub const LIST_MAX_RESULTS: usize = 50;
+
 /// 2024-05-14T09:00:00.000Z in epoch milliseconds (REQUESTED_AT is 09:12:31.291).
 const NINE_AM_MS: u64 = REQUESTED_AT_MS - 751_291;
-
-/// Statuses in which a step or an invocation is not over.
-pub fn is_running(status: &str) -> bool {
-    matches!(status, "Pending" | "InProgress" | "Delayed" | "Cancelling")
-}
-
-/// Status details of a step that never started on its node.
-pub fn never_started(details: &str) -> bool {
-    matches!(
-        details,
-        "Pending" | "Delayed" | "Undeliverable" | "Delivery Timed Out"
-    )
-}
 
 /// `(Status, StatusDetails)` pairs.
 pub type State = (String, String);
@@ -107,9 +93,7 @@ fn step_end_ms(index: usize) -> u64 {
     NINE_AM_MS + (11 + index as u64) * 60_000 + 45_875
 }
 
-// ---------------------------------------------------------------------------------------------
-// Steps, instances, the world
-// ---------------------------------------------------------------------------------------------
+// --- Steps, instances, the world -----------------------------------------------------------------
 
 /// One step of a document on one instance.
 #[derive(Clone, Debug)]
@@ -299,11 +283,6 @@ impl MultiInstance {
         MultiInstance::new(instance_id, vec![step])
     }
 
-    pub fn visible_from(mut self, round: usize) -> MultiInstance {
-        self.visible_from = round;
-        self
-    }
-
     pub fn listed_from(mut self, round: usize) -> MultiInstance {
         self.listed_from = round;
         self
@@ -317,15 +296,6 @@ impl MultiInstance {
     pub fn invalid_plugin_name_until(mut self, round: usize) -> MultiInstance {
         self.invalid_plugin_name_until = round;
         self
-    }
-
-    pub fn document(mut self, name: &str) -> MultiInstance {
-        self.document_name = name.to_owned();
-        self
-    }
-
-    pub fn step_names(&self) -> Vec<String> {
-        self.steps.iter().map(|s| s.name.clone()).collect()
     }
 
     pub fn is_visible_at(&self, round: usize) -> bool {
@@ -365,11 +335,6 @@ impl MultiInstance {
             }
         }
         pair("Cancelled", "Cancelled")
-    }
-
-    /// The overall state once everything scripted happened (no cancellation).
-    pub fn final_overall(&self) -> State {
-        self.overall_at(usize::MAX, None)
     }
 
     /// The GetCommandInvocation body of step `index` at `round`.
@@ -412,10 +377,7 @@ impl MultiInstance {
             "StandardOutputUrl": "",
             "StandardErrorContent": stderr,
             "StandardErrorUrl": "",
-            "CloudWatchOutputConfig": {
-                "CloudWatchLogGroupName": "",
-                "CloudWatchOutputEnabled": false
-            }
+            "CloudWatchOutputConfig": cloudwatch("", false)
         })
     }
 
@@ -512,11 +474,6 @@ impl MultiWorld {
         MultiWorld::new(vec![instance])
     }
 
-    pub fn command_id(mut self, id: &str) -> MultiWorld {
-        self.command_id = id.to_owned();
-        self
-    }
-
     /// The command was sent with `Targets` (tag:role=web) and no `InstanceIds`.
     pub fn sent_to_targets(mut self) -> MultiWorld {
         self.targets = true;
@@ -557,63 +514,18 @@ impl MultiWorld {
     }
 
     /// The `Command` record as ListCommands (and, with dates as strings, send-command) gives it,
-    /// with these overall states for the targeted instances.
+    /// with these overall states for the targeted instances ([`command_record`]).
     fn command_record(&self, states: &[State]) -> Value {
-        let status = if states.is_empty() || states.iter().all(|(s, _)| s == "Pending") {
-            pair("Pending", "Pending")
-        } else if states.iter().any(|(s, _)| s == "Cancelling") {
-            pair("Cancelling", "Cancelling")
-        } else if states.iter().any(|(s, _)| is_running(s)) {
-            pair("InProgress", "In Progress")
-        } else if states.iter().all(|(s, _)| s == "Success") {
-            pair("Success", "Success")
-        } else if states.iter().any(|(s, _)| s == "Failed") {
-            pair("Failed", "Failed")
-        } else if let Some(s) = states.iter().find(|(s, _)| s == "TimedOut") {
-            s.clone()
-        } else {
-            pair("Cancelled", "Cancelled")
-        };
-        let count = |f: &dyn Fn(&State) -> bool| states.iter().filter(|s| f(s)).count();
-        let (instance_ids, targets) = if self.targets {
-            (json!([]), json!([{ "Key": "tag:role", "Values": ["web"] }]))
-        } else {
-            (json!(self.instance_ids()), json!([]))
-        };
-        json!({
-            "CommandId": self.command_id,
-            "DocumentName": self.instances.first().map_or(SINGLE_DOCUMENT, |i| i.document_name.as_str()),
-            "DocumentVersion": "$DEFAULT",
-            "Comment": "",
-            "ExpiresAfter": epoch_ms(REQUESTED_AT_MS + 7_200_000),
-            "Parameters": {},
-            "InstanceIds": instance_ids,
-            "Targets": targets,
-            "RequestedDateTime": epoch_ms(REQUESTED_AT_MS),
-            "Status": status.0,
-            "StatusDetails": status.1,
-            "OutputS3Region": "us-east-1",
-            "OutputS3BucketName": "",
-            "OutputS3KeyPrefix": "",
-            "MaxConcurrency": "50",
-            "MaxErrors": "0",
-            "TargetCount": states.len(),
-            "CompletedCount": count(&|(s, _)| !is_running(s)),
-            "ErrorCount": count(&|(_, d)| d == "Failed" || d == "Execution Timed Out"),
-            "DeliveryTimedOutCount": count(&|(_, d)| d == "Delivery Timed Out"),
-            "ServiceRole": "",
-            "NotificationConfig": {
-                "NotificationArn": "",
-                "NotificationEvents": [],
-                "NotificationType": ""
-            },
-            "CloudWatchOutputConfig": {
-                "CloudWatchLogGroupName": "",
-                "CloudWatchOutputEnabled": false
-            },
-            "TimeoutSeconds": 3600,
-            "TriggeredAlarms": []
-        })
+        let mut command = command_record(states);
+        let document = self.instances.first().map(|i| i.document_name.as_str());
+        command["CommandId"] = json!(self.command_id);
+        command["DocumentName"] = json!(document.unwrap_or(SINGLE_DOCUMENT));
+        command["Parameters"] = json!({});
+        if !self.targets {
+            command["InstanceIds"] = json!(self.instance_ids());
+            command["Targets"] = json!([]);
+        }
+        command
     }
 
     /// What `aws ssm send-command` prints for this command (`{"Command": {...}}`, Pending,
@@ -630,131 +542,7 @@ impl MultiWorld {
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Output as the aws CLI (and ssmres) prints it
-// ---------------------------------------------------------------------------------------------
-
-/// GetCommandInvocation's members in the service model's order, the order in which the aws
-/// CLI (and `ssmres get`) prints them.
-pub const GET_SHAPE_ORDER: [&str; 17] = [
-    "CommandId",
-    "InstanceId",
-    "Comment",
-    "DocumentName",
-    "DocumentVersion",
-    "PluginName",
-    "ResponseCode",
-    "ExecutionStartDateTime",
-    "ExecutionElapsedTime",
-    "ExecutionEndDateTime",
-    "Status",
-    "StatusDetails",
-    "StandardOutputContent",
-    "StandardOutputUrl",
-    "StandardErrorContent",
-    "StandardErrorUrl",
-    "CloudWatchOutputConfig",
-];
-
-/// A GetCommandInvocation body whose keys serialise in [`GET_SHAPE_ORDER`].
-pub struct AsPrinted<'a>(pub &'a Value);
-
-impl Serialize for AsPrinted<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let obj = self.0.as_object().expect("an invocation is an object");
-        assert!(
-            obj.keys().all(|k| GET_SHAPE_ORDER.contains(&k.as_str())),
-            "a key outside the model in {obj:?}"
-        );
-        let mut map = serializer.serialize_map(Some(obj.len()))?;
-        for key in GET_SHAPE_ORDER {
-            if let Some(v) = obj.get(key) {
-                map.serialize_entry(key, v)?;
-            }
-        }
-        map.end()
-    }
-}
-
-/// A value as the aws CLI prints it: 4-space indent, raw UTF-8, a newline.
-pub fn pretty(value: &impl Serialize) -> String {
-    let mut out = Vec::new();
-    let formatter = serde_json::ser::PrettyFormatter::with_indent(b"    ");
-    let mut serializer = serde_json::Serializer::with_formatter(&mut out, formatter);
-    value.serialize(&mut serializer).unwrap();
-    out.push(b'\n');
-    String::from_utf8(out).unwrap()
-}
-
-/// What `ssmres get -o json` prints for this GetCommandInvocation body.
-pub fn printed_object(body: &Value) -> String {
-    pretty(&AsPrinted(body))
-}
-
-/// What `-o json` prints for several bodies: one array, in this order.
-pub fn printed_array(bodies: &[Value]) -> String {
-    let printed: Vec<AsPrinted> = bodies.iter().map(AsPrinted).collect();
-    pretty(&printed)
-}
-
-/// What `-o jsonl` prints for several bodies: one compact object per line.
-pub fn printed_lines(bodies: &[Value]) -> String {
-    bodies
-        .iter()
-        .map(|b| serde_json::to_string(&AsPrinted(b)).unwrap() + "\n")
-        .collect()
-}
-
-// ---------------------------------------------------------------------------------------------
-// The server
-// ---------------------------------------------------------------------------------------------
-
-/// One call as the world answered it.
-#[derive(Clone, Debug)]
-pub struct MultiCall {
-    pub target: String,
-    pub body: Value,
-    /// The round it was answered in (0: before the first round, answered from round 1).
-    pub round: usize,
-    /// 200, or the error code answered.
-    pub answer: String,
-    /// Answered as the step's [`Lag`] says rather than with its record.
-    pub lagged: bool,
-    pub at: Instant,
-}
-
-impl MultiCall {
-    pub fn is(&self, target: &str) -> bool {
-        self.target == target
-    }
-
-    pub fn plugin_name(&self) -> Option<&str> {
-        self.body.get("PluginName").and_then(Value::as_str)
-    }
-
-    pub fn instance_id(&self) -> Option<&str> {
-        self.body.get("InstanceId").and_then(Value::as_str)
-    }
-
-    pub fn details(&self) -> bool {
-        self.body.get("Details") == Some(&json!(true))
-    }
-
-    /// A short description: `Get`, `Get(step)`, `List`, `ListCommands`, `Cancel`.
-    pub fn short(&self) -> String {
-        match self.target.as_str() {
-            GET_COMMAND_INVOCATION => match self.plugin_name() {
-                Some(p) => format!("Get({p})"),
-                None => "Get".into(),
-            },
-            LIST_COMMAND_INVOCATIONS => "List".into(),
-            LIST_COMMANDS => "ListCommands".into(),
-            CANCEL_COMMAND => "Cancel".into(),
-            other => other.to_owned(),
-        }
-    }
-}
+// --- Serving the world ---------------------------------------------------------------------------
 
 /// What a call leaves behind for the round counting of the next one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -766,26 +554,24 @@ enum Followup {
     StepGets(usize),
 }
 
-struct Inner {
-    round: usize,
-    by_list_commands: bool,
+struct Memo {
     followup: Followup,
-    /// `(round received, instance IDs; None: every instance)`.
+    /// `(round received, when, instance IDs; None: every instance)`.
     cancels: Vec<(usize, Instant, Option<Vec<String>>)>,
     /// Lagged answers given so far, by `(instance ID, step name)`.
     lagged: HashMap<(String, String), usize>,
-    calls: Vec<MultiCall>,
 }
 
-struct Shared {
+/// A [`MultiWorld`] being served.
+struct Serving {
     world: MultiWorld,
-    inner: Mutex<Inner>,
+    memo: Mutex<Memo>,
 }
 
-/// The fake endpoint serving a [`MultiWorld`]. Shuts down when dropped.
+/// The fake endpoint serving a [`MultiWorld`]. Derefs to the [`FakeSsm`] serving it.
 pub struct FakeMulti {
     fake: FakeSsm,
-    shared: Arc<Shared>,
+    serving: Arc<Serving>,
 }
 
 impl Deref for FakeMulti {
@@ -798,188 +584,86 @@ impl Deref for FakeMulti {
 
 impl FakeMulti {
     pub fn start(world: MultiWorld) -> FakeMulti {
-        let shared = Arc::new(Shared {
+        let serving = Arc::new(Serving {
             world,
-            inner: Mutex::new(Inner {
-                round: 0,
-                by_list_commands: false,
+            memo: Mutex::new(Memo {
                 followup: Followup::None,
                 cancels: Vec::new(),
                 lagged: HashMap::new(),
-                calls: Vec::new(),
             }),
         });
-        let handler_shared = Arc::clone(&shared);
-        let handler: Handler =
-            Arc::new(move |target: &str, body: &Value| handler_shared.answer(target, body));
         FakeMulti {
-            fake: FakeSsm::with_handler(handler),
-            shared,
+            fake: FakeSsm::serve(Arc::clone(&serving)),
+            serving,
         }
     }
 
     pub fn world(&self) -> &MultiWorld {
-        &self.shared.world
-    }
-
-    /// Rounds begun so far.
-    pub fn round(&self) -> usize {
-        self.shared.inner.lock().unwrap().round
-    }
-
-    /// Every call answered so far, in order.
-    pub fn calls(&self) -> Vec<MultiCall> {
-        self.shared.inner.lock().unwrap().calls.clone()
-    }
-
-    pub fn calls_to(&self, target: &str) -> Vec<MultiCall> {
-        self.calls().into_iter().filter(|c| c.is(target)).collect()
-    }
-
-    /// The calls, shortened ([`MultiCall::short`]), grouped by round: `[(round, calls)]`.
-    pub fn calls_by_round(&self) -> Vec<(usize, Vec<String>)> {
-        let mut rounds: Vec<(usize, Vec<String>)> = Vec::new();
-        for call in self.calls() {
-            match rounds.last_mut() {
-                Some((r, calls)) if *r == call.round => calls.push(call.short()),
-                _ => rounds.push((call.round, vec![call.short()])),
-            }
-        }
-        rounds
-    }
-
-    /// The calls answered as a step's [`Lag`] says.
-    pub fn lagged_calls(&self) -> Vec<MultiCall> {
-        self.calls().into_iter().filter(|c| c.lagged).collect()
+        &self.serving.world
     }
 
     /// The CancelCommand request bodies received so far.
     pub fn cancel_requests(&self) -> Vec<Value> {
-        self.calls_to(CANCEL_COMMAND)
-            .into_iter()
-            .map(|c| c.body)
-            .collect()
+        self.bodies(CANCEL_COMMAND)
     }
+}
 
-    /// Waits until `n` calls to `target` arrived; false on timeout.
-    pub fn wait_for(&self, target: &str, n: usize, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
-        loop {
-            if self.calls_to(target).len() >= n {
-                return true;
-            }
-            if Instant::now() >= deadline {
-                return false;
-            }
-            thread::sleep(Duration::from_millis(5));
+impl World for Serving {
+    fn begins_round(&self, call: &Incoming, log: &[Call]) -> bool {
+        if call.target == LIST_COMMANDS {
+            return true;
         }
-    }
-
-    /// Waits until round `n` began; false on timeout.
-    pub fn wait_for_round(&self, n: usize, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
-        loop {
-            if self.round() >= n {
-                return true;
-            }
-            if Instant::now() >= deadline {
-                return false;
-            }
-            thread::sleep(Duration::from_millis(5));
+        if call.target == CANCEL_COMMAND || log.iter().any(|c| c.is(LIST_COMMANDS)) {
+            return false;
         }
-    }
-}
-
-fn error(code: &str, message: &str) -> Step {
-    Step::Error(400, code.into(), message.into())
-}
-
-fn validation(message: String) -> Step {
-    error("ValidationException", &message)
-}
-
-fn serialization(message: String) -> Step {
-    error("SerializationException", &message)
-}
-
-fn string_field<'a>(body: &'a Map<String, Value>, name: &str) -> Result<Option<&'a str>, Step> {
-    match body.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
-        Some(other) => Err(serialization(format!(
-            "{name} must be a string, got {other}"
-        ))),
-    }
-}
-
-fn check_command_id(id: &str) -> Result<(), Step> {
-    if id.chars().count() != 36 {
-        return Err(validation(format!(
-            "1 validation error detected: Value '{id}' at 'commandId' failed to satisfy \
-             constraint: Member must have length equal to 36"
-        )));
-    }
-    Ok(())
-}
-
-fn encode_token(offset: usize) -> String {
-    format!("AAEAAX{offset:06}mUlTiEXAMPLE==")
-}
-
-fn decode_token(token: &str) -> Option<usize> {
-    token
-        .strip_prefix("AAEAAX")?
-        .strip_suffix("mUlTiEXAMPLE==")?
-        .parse()
-        .ok()
-}
-
-/// What one answer is, for the call log and the round counting.
-struct Answer {
-    step: Step,
-    code: String,
-    followup: Followup,
-    lagged: bool,
-}
-
-impl Answer {
-    fn ok(value: Value) -> Answer {
-        Answer {
-            step: Step::ok(&value),
-            code: "200".into(),
-            followup: Followup::None,
-            lagged: false,
-        }
-    }
-
-    fn err(step: Step) -> Answer {
-        let code = match &step {
-            Step::Error(_, code, _) => code.clone(),
-            _ => "error".into(),
+        let mut memo = self.memo.lock().unwrap();
+        let follows = match (memo.followup, call.target) {
+            (Followup::List, LIST_COMMAND_INVOCATIONS) => true,
+            (Followup::StepGets(_), GET_COMMAND_INVOCATION) => {
+                call.body.get("PluginName").is_some_and(Value::is_string)
+            }
+            _ => false,
         };
-        Answer {
-            step,
-            code,
-            followup: Followup::None,
-            lagged: false,
+        if !follows {
+            memo.followup = Followup::None;
         }
+        !follows
     }
 
-    fn then(mut self, followup: Followup) -> Answer {
-        self.followup = followup;
-        self
-    }
-
-    fn lagging(mut self) -> Answer {
-        self.lagged = true;
-        self
+    fn answer(&self, call: &Incoming, round: usize) -> Answer {
+        let mut memo = self.memo.lock().unwrap();
+        let state_round = round.max(1);
+        let (answer, followup) = match Body::parse(call.body) {
+            Err(step) => (step.into(), Followup::None),
+            Ok(body) => {
+                let answer = match call.target {
+                    GET_COMMAND_INVOCATION => self.get(&mut memo, &body, state_round),
+                    LIST_COMMAND_INVOCATIONS => self.list(&memo, &body, state_round),
+                    LIST_COMMANDS => self.list_commands(&memo, &body, state_round),
+                    CANCEL_COMMAND => self.cancel(&mut memo, &body, round),
+                    target => Err(Step::unknown_operation(target)),
+                };
+                answer.unwrap_or_else(|step| (step.into(), Followup::None))
+            }
+        };
+        // The follow-ups this answer announces; a step fetch uses one up.
+        if call.target != CANCEL_COMMAND {
+            memo.followup = match (followup, memo.followup, call.target) {
+                (Followup::None, Followup::StepGets(n), GET_COMMAND_INVOCATION) if n > 1 => {
+                    Followup::StepGets(n - 1)
+                }
+                (f, _, _) => f,
+            };
+        }
+        answer
     }
 }
 
-impl Shared {
-    fn cancel_mark(&self, inner: &Inner, instance_id: &str) -> Option<CancelMark> {
-        inner
-            .cancels
+type Answered = Result<(Answer, Followup), Step>;
+
+impl Serving {
+    fn cancel_mark(&self, memo: &Memo, instance_id: &str) -> Option<CancelMark> {
+        memo.cancels
             .iter()
             .find(|(_, _, ids)| {
                 ids.as_ref()
@@ -992,95 +676,22 @@ impl Shared {
             })
     }
 
-    fn answer(&self, target: &str, body: &Value) -> Step {
-        let mut inner = self.inner.lock().unwrap();
-        // Rounds.
-        if target == LIST_COMMANDS {
-            inner.by_list_commands = true;
-            inner.round += 1;
-        } else if !inner.by_list_commands && target != CANCEL_COMMAND {
-            let has_plugin = body.get("PluginName").and_then(Value::as_str).is_some();
-            let follows = match (inner.followup, target) {
-                (Followup::List, LIST_COMMAND_INVOCATIONS) => true,
-                (Followup::StepGets(_), GET_COMMAND_INVOCATION) => has_plugin,
-                _ => false,
-            };
-            if !follows {
-                inner.round += 1;
-                inner.followup = Followup::None;
-            }
-        }
-        let round = inner.round;
-        let state_round = round.max(1);
-
-        let answer = match body.as_object() {
-            None => Answer::err(serialization(
-                "the request body is not a JSON object".into(),
-            )),
-            Some(obj) => match target {
-                GET_COMMAND_INVOCATION => self.get(&mut inner, obj, state_round),
-                LIST_COMMAND_INVOCATIONS => self.list(&inner, obj, state_round),
-                LIST_COMMANDS => self.list_commands(&inner, obj, state_round),
-                CANCEL_COMMAND => self.cancel(&mut inner, obj, round),
-                other => Answer::err(error(
-                    "UnknownOperationException",
-                    &format!("the fake multi-step endpoint does not implement {other:?}"),
-                )),
-            },
+    fn get(&self, memo: &mut Memo, body: &Body, round: usize) -> Answered {
+        let command_id = body.command_id()?;
+        let (Some(command_id), Some(instance_id)) = (command_id, body.string("InstanceId")?) else {
+            return Err(validation("CommandId and InstanceId are required".into()));
         };
-        // The follow-ups this answer announces; a step fetch uses one up.
-        if !inner.by_list_commands && target != CANCEL_COMMAND {
-            inner.followup = match (answer.followup, inner.followup, target) {
-                (Followup::None, Followup::StepGets(n), GET_COMMAND_INVOCATION) if n > 1 => {
-                    Followup::StepGets(n - 1)
-                }
-                (f, _, _) => f,
-            };
-        }
-        inner.calls.push(MultiCall {
-            target: target.to_owned(),
-            body: body.clone(),
-            round,
-            answer: answer.code.clone(),
-            lagged: answer.lagged,
-            at: Instant::now(),
-        });
-        answer.step
-    }
-
-    fn get(&self, inner: &mut Inner, body: &Map<String, Value>, round: usize) -> Answer {
-        let fields = (|| {
-            let command_id = string_field(body, "CommandId")?;
-            let instance_id = string_field(body, "InstanceId")?;
-            let plugin = string_field(body, "PluginName")?;
-            Ok::<_, Step>((command_id, instance_id, plugin))
-        })();
-        let (command_id, instance_id, plugin) = match fields {
-            Ok(f) => f,
-            Err(step) => return Answer::err(step),
-        };
-        let (Some(command_id), Some(instance_id)) = (command_id, instance_id) else {
-            return Answer::err(validation("CommandId and InstanceId are required".into()));
-        };
-        if let Err(step) = check_command_id(command_id) {
-            return Answer::err(step);
-        }
+        let plugin = body.string("PluginName")?;
         let world = &self.world;
-        let not_found = || Answer::err(error("InvocationDoesNotExist", ""));
-        if command_id != world.command_id {
-            return not_found();
-        }
         let Some(instance) = world
             .instances
             .iter()
-            .find(|i| i.instance_id == instance_id)
+            .find(|i| i.instance_id == instance_id && i.is_visible_at(round))
+            .filter(|_| command_id == world.command_id)
         else {
-            return not_found();
+            return Err(Step::not_found());
         };
-        if !instance.is_visible_at(round) {
-            return not_found();
-        }
-        let invalid = || Answer::err(error("InvalidPluginName", "")).then(Followup::List);
+        let invalid = || Ok((Step::error("InvalidPluginName", "").into(), Followup::List));
         let index = match plugin {
             Some(name) => match instance.steps.iter().position(|s| s.name == name) {
                 Some(i) => i,
@@ -1091,83 +702,56 @@ impl Shared {
             }
             None => 0,
         };
-        let cancel = self.cancel_mark(inner, instance_id);
+        let cancel = self.cancel_mark(memo, instance_id);
         let step = &instance.steps[index];
         if plugin.is_some()
             && let Some((n, lag)) = step.lag
             && !is_running(&step.state_at(round, cancel).0)
         {
-            let served = inner
+            let served = memo
                 .lagged
                 .entry((instance.instance_id.clone(), step.name.clone()))
                 .or_default();
             if *served < n {
                 *served += 1;
-                return match lag {
-                    Lag::Running => Answer::ok(instance.body_in(
-                        command_id,
-                        index,
-                        pair("InProgress", "InProgress"),
-                    )),
+                let (lagging, followup) = match lag {
+                    Lag::Running => (
+                        Step::ok(&instance.body_in(
+                            command_id,
+                            index,
+                            pair("InProgress", "InProgress"),
+                        )),
+                        Followup::None,
+                    ),
                     // Among a poll's step fetches the binary gives up that poll; asked for
                     // alone (--plugin-name) it lists next, as for any InvalidPluginName.
-                    Lag::InvalidPluginName => {
-                        let answer = Answer::err(error("InvalidPluginName", ""));
-                        if matches!(inner.followup, Followup::StepGets(_)) {
-                            answer
-                        } else {
-                            answer.then(Followup::List)
-                        }
-                    }
-                    Lag::DoesNotExist => Answer::err(error("InvocationDoesNotExist", "")),
-                }
-                .lagging();
+                    Lag::InvalidPluginName => (
+                        Step::error("InvalidPluginName", ""),
+                        match memo.followup {
+                            Followup::StepGets(_) => Followup::None,
+                            _ => Followup::List,
+                        },
+                    ),
+                    Lag::DoesNotExist => (Step::not_found(), Followup::None),
+                };
+                let answer = Answer {
+                    step: lagging,
+                    lagged: true,
+                };
+                return Ok((answer, followup));
             }
         }
-        Answer::ok(instance.get_body(command_id, index, round, cancel))
+        let record = instance.get_body(command_id, index, round, cancel);
+        Ok((Step::ok(&record).into(), Followup::None))
     }
 
-    fn list(&self, inner: &Inner, body: &Map<String, Value>, round: usize) -> Answer {
-        let fields = (|| {
-            let command_id = string_field(body, "CommandId")?;
-            let instance_id = string_field(body, "InstanceId")?;
-            let token = string_field(body, "NextToken")?;
-            let details = match body.get("Details") {
-                None => false,
-                Some(Value::Bool(b)) => *b,
-                Some(other) => {
-                    return Err(serialization(format!(
-                        "Details must be a boolean, got {other}"
-                    )));
-                }
-            };
-            let size = match body.get("MaxResults") {
-                None => LIST_MAX_RESULTS,
-                Some(v) => match v.as_i64() {
-                    Some(n) if (1..=LIST_MAX_RESULTS as i64).contains(&n) => n as usize,
-                    _ => {
-                        return Err(validation(format!(
-                            "1 validation error detected: Value '{v}' at 'maxResults' failed \
-                             to satisfy constraint: Member must have value between 1 and 50"
-                        )));
-                    }
-                },
-            };
-            if let Some(id) = command_id {
-                check_command_id(id)?;
-            }
-            let offset = match token.filter(|t| !t.is_empty()) {
-                None => 0,
-                Some(t) => decode_token(t).ok_or_else(|| {
-                    error("InvalidNextToken", "The specified token is not valid.")
-                })?,
-            };
-            Ok((command_id, instance_id, details, size, offset))
-        })();
-        let (command_id, instance_id, details, size, offset) = match fields {
-            Ok(f) => f,
-            Err(step) => return Answer::err(step),
-        };
+    fn list(&self, memo: &Memo, body: &Body, round: usize) -> Answered {
+        let command_id = body.command_id()?;
+        let instance_id = body.string("InstanceId")?;
+        let details = body.flag("Details")?;
+        let size = body.max_results(1, LIST_PAGE_SIZE, LIST_PAGE_SIZE)?;
+        let query = fingerprint(&(command_id, instance_id, details));
+        let (page, offset) = body.position(query)?;
         let world = &self.world;
         let records: Vec<Value> = world
             .instances
@@ -1176,7 +760,7 @@ impl Shared {
             .filter(|i| instance_id.is_none_or(|id| id == i.instance_id))
             .filter(|i| i.is_listed_at(round))
             .map(|i| {
-                let cancel = self.cancel_mark(inner, &i.instance_id);
+                let cancel = self.cancel_mark(memo, &i.instance_id);
                 let mut record = i.listed_record(&world.command_id, round, cancel);
                 if !details {
                     record.as_object_mut().unwrap().remove("CommandPlugins");
@@ -1184,13 +768,18 @@ impl Shared {
                 record
             })
             .collect();
-        let start = offset.min(records.len());
-        let end = (offset + size).min(records.len());
-        let page = &records[start..end];
+        let response = page_response(
+            "CommandInvocations",
+            &records,
+            (page, offset),
+            size,
+            query,
+            false,
+        );
         // A detailed listing of one invocation that ended with several steps: its steps are
         // fetched next, in the same poll.
-        let followup = match page {
-            [one] if details && instance_id.is_some() => {
+        let followup = match response["CommandInvocations"].as_array().map(Vec::as_slice) {
+            Some([one]) if details && instance_id.is_some() => {
                 let plugins = one["CommandPlugins"].as_array().map_or(0, Vec::len);
                 let status = one["Status"].as_str().unwrap_or_default();
                 if plugins > 1 && !is_running(status) {
@@ -1201,23 +790,11 @@ impl Shared {
             }
             _ => Followup::None,
         };
-        let mut response = json!({ "CommandInvocations": page });
-        if end < records.len() {
-            response["NextToken"] = json!(encode_token(end));
-        }
-        Answer::ok(response).then(followup)
+        Ok((Step::ok(&response).into(), followup))
     }
 
-    fn list_commands(&self, inner: &Inner, body: &Map<String, Value>, round: usize) -> Answer {
-        let command_id = match string_field(body, "CommandId") {
-            Ok(id) => id,
-            Err(step) => return Answer::err(step),
-        };
-        if let Some(id) = command_id
-            && let Err(step) = check_command_id(id)
-        {
-            return Answer::err(step);
-        }
+    fn list_commands(&self, memo: &Memo, body: &Body, round: usize) -> Answered {
+        let command_id = body.command_id()?;
         let world = &self.world;
         let visible: Vec<&MultiInstance> = world
             .instances
@@ -1225,65 +802,45 @@ impl Shared {
             .filter(|i| i.is_visible_at(round))
             .collect();
         if visible.is_empty() || command_id.is_some_and(|id| id != world.command_id) {
-            return Answer::ok(json!({ "Commands": [] }));
+            return Ok((Step::ok(&json!({ "Commands": [] })).into(), Followup::None));
         }
         let states: Vec<State> = visible
             .iter()
-            .map(|i| {
-                let cancel = self.cancel_mark(inner, &i.instance_id);
-                i.overall_at(round, cancel)
-            })
+            .map(|i| i.overall_at(round, self.cancel_mark(memo, &i.instance_id)))
             .collect();
-        Answer::ok(json!({ "Commands": [world.command_record(&states)] }))
+        let answer = json!({ "Commands": [world.command_record(&states)] });
+        Ok((Step::ok(&answer).into(), Followup::None))
     }
 
-    fn cancel(&self, inner: &mut Inner, body: &Map<String, Value>, round: usize) -> Answer {
-        let command_id = match string_field(body, "CommandId") {
-            Ok(Some(id)) => id,
-            Ok(None) => {
-                return Answer::err(validation(
-                    "1 validation error detected: Value null at 'commandId' failed to satisfy \
-                     constraint: Member must not be null"
-                        .into(),
-                ));
-            }
-            Err(step) => return Answer::err(step),
+    fn cancel(&self, memo: &mut Memo, body: &Body, round: usize) -> Answered {
+        let Some(command_id) = body.command_id()? else {
+            return Err(validation(
+                "1 validation error detected: Value null at 'commandId' failed to satisfy \
+                 constraint: Member must not be null"
+                    .into(),
+            ));
         };
-        if let Err(step) = check_command_id(command_id) {
-            return Answer::err(step);
-        }
-        let instance_ids = match body.get("InstanceIds") {
+        let instance_ids = match body.0.get("InstanceIds") {
             None | Some(Value::Null) => None,
-            Some(Value::Array(items)) => {
-                let ids: Option<Vec<String>> = items
+            Some(Value::Array(items)) => Some(
+                items
                     .iter()
                     .map(|v| v.as_str().map(str::to_owned))
-                    .collect();
-                match ids {
-                    Some(ids) => Some(ids),
-                    None => {
-                        return Answer::err(serialization(
-                            "InstanceIds must be a list of strings".into(),
-                        ));
-                    }
-                }
-            }
+                    .collect::<Option<Vec<String>>>()
+                    .ok_or_else(|| serialization("InstanceIds must be a list of strings".into()))?,
+            ),
             Some(other) => {
-                return Answer::err(serialization(format!(
+                return Err(serialization(format!(
                     "InstanceIds must be a list, got {other}"
                 )));
             }
         };
         if command_id != self.world.command_id {
-            return Answer::err(error("InvalidCommandId", ""));
+            return Err(Step::error("InvalidCommandId", ""));
         }
-        inner
-            .cancels
+        memo.cancels
             .push((round.max(1), Instant::now(), instance_ids));
-        let mut answer = Answer::ok(json!({}));
-        if !self.world.cancel_delay.is_zero() {
-            answer.step = Step::delayed(self.world.cancel_delay, answer.step);
-        }
-        answer
+        let step = Step::delayed(self.world.cancel_delay, Step::ok(&json!({})));
+        Ok((step.into(), Followup::None))
     }
 }

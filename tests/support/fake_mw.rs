@@ -1,5 +1,5 @@
-//! A scripted maintenance-window world served by the fake SSM endpoint
-//! ([`FakeSsm::with_handler`]).
+//! A scripted maintenance-window world served by the fake SSM endpoint's engine
+//! ([`FakeSsm::serve`]).
 //!
 //! One window execution ([`WINDOW_EXECUTION_ID`]) runs [`MwTask`]s (RUN_COMMAND, AUTOMATION,
 //! LAMBDA), each with [`MwInvocation`]s (one per target). Their states are functions of the
@@ -29,26 +29,21 @@
 //! executions and tasks `DoesNotExistException`. Faults ([`Step`]s) can be scripted for any
 //! page of any call, in any round or every round, for one task's listings, one command's
 //! listing or one instance's GetCommandInvocation; answers can be delayed per call and round;
-//! GetMaintenanceWindowExecution can leave `Status` out.
-//!
-//! Every call is logged with its round and page ([`FakeMw::calls`]); the underlying
-//! [`FakeSsm`] (reachable through `Deref`) records the raw requests as usual.
+//! Every call is logged with its round and page ([`FakeSsm::calls`]).
 
-use std::hash::{DefaultHasher, Hash, Hasher};
 use std::ops::Deref;
-use std::sync::{Arc, Mutex};
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Map, Value, json};
 
 use super::fake_ssm::{
-    FakeSsm, Handler, REQUESTED_AT_MS, Step, epoch_ms, fleet_instance_id, invocation,
-    listed_invocation,
+    Answer, Body, Call, FakeSsm, Incoming, REQUESTED_AT_MS, Script, Step, World, epoch_ms,
+    fingerprint, fleet_instance_id, invocation, listed_invocation, page_response, serialization,
+    validation,
 };
 pub use super::fake_ssm::{GET_COMMAND_INVOCATION, LIST_COMMAND_INVOCATIONS};
 
-/// X-Amz-Target of DescribeMaintenanceWindowExecutionTasks: the call that starts a round when
+/// X-Amz-Target of DescribeMaintenanceWindowExecutionTasks: a first page starts a round when
 /// it does not follow a GetMaintenanceWindowExecution.
 pub const DESCRIBE_TASKS: &str = "AmazonSSM.DescribeMaintenanceWindowExecutionTasks";
 /// X-Amz-Target of GetMaintenanceWindowExecution: a call that starts a round.
@@ -133,15 +128,9 @@ type State = (String, Option<String>);
 pub struct States(Vec<(usize, String, Option<String>)>);
 
 impl States {
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
     fn set(&mut self, round: usize, status: &str, details: Option<&str>) {
-        assert!(
-            STATUSES.contains(&status),
-            "{status} is not a maintenance window status"
-        );
+        let why = format!("{status} is not a maintenance window status");
+        assert!(STATUSES.contains(&status), "{why}");
         self.0.retain(|(r, _, _)| *r != round);
         self.0
             .push((round, status.to_owned(), details.map(str::to_owned)));
@@ -161,12 +150,6 @@ impl States {
     /// The last scripted state.
     pub fn last(&self) -> Option<(&str, Option<&str>)> {
         self.0.last().map(|(_, s, d)| (s.as_str(), d.as_deref()))
-    }
-
-    /// The first round from which the state is terminal for good.
-    pub fn terminal_from(&self) -> Option<usize> {
-        let (r, s, _) = self.0.last()?;
-        is_terminal(s).then_some(*r)
     }
 }
 
@@ -221,12 +204,6 @@ impl CmdInstance {
                 stderr: (*stderr).to_owned(),
             })
             .collect();
-        self
-    }
-
-    /// Ends in this Run Command state (`("Failed", "Failed")`, …) whatever the task invocation.
-    pub fn ends(mut self, status: &str, details: &str) -> CmdInstance {
-        self.end = Some((status.to_owned(), details.to_owned()));
         self
     }
 
@@ -367,12 +344,6 @@ impl MwInvocation {
     /// In `status` from `round` on (until a later change).
     pub fn status_from(mut self, round: usize, status: &str) -> MwInvocation {
         self.states.set(round, status, None);
-        self
-    }
-
-    /// In `status` with these details from `round` on (until a later change).
-    pub fn status_from_with(mut self, round: usize, status: &str, details: &str) -> MwInvocation {
-        self.states.set(round, status, Some(details));
         self
     }
 
@@ -563,6 +534,12 @@ impl MwTask {
     }
 
     /// Adds `n` invocations: `f(j, `[`MwTask::template`]`(j))` for `j` in `0..n`.
+    /// Invocation `j` changed by `f`.
+    pub fn invocation(mut self, j: usize, f: impl FnOnce(MwInvocation) -> MwInvocation) -> MwTask {
+        self.invocations[j] = f(self.invocations[j].clone());
+        self
+    }
+
     pub fn with_invocations(
         mut self,
         n: usize,
@@ -581,21 +558,10 @@ impl MwTask {
         self.with_invocations(n, |_, inv| inv)
     }
 
-    /// Adds this invocation.
-    pub fn invocation(mut self, inv: MwInvocation) -> MwTask {
-        self.invocations.push(inv);
-        self
-    }
-
     /// The task's own status is `status` from `round` on instead of the one derived from its
     /// invocations (once anything is scripted, only the script counts).
     pub fn status_from(mut self, round: usize, status: &str) -> MwTask {
         self.states.set(round, status, None);
-        self
-    }
-
-    pub fn status_from_with(mut self, round: usize, status: &str, details: &str) -> MwTask {
-        self.states.set(round, status, Some(details));
         self
     }
 
@@ -628,11 +594,6 @@ impl MwTask {
             })
             .collect();
         derive_status(&statuses)
-    }
-
-    /// Its final status.
-    pub fn final_status(&self) -> String {
-        self.state_at(usize::MAX).0
     }
 
     /// The WindowExecutionTaskIdentity SSM sends at `round`.
@@ -678,28 +639,6 @@ fn derive_status(statuses: &[&str]) -> State {
     ("SUCCESS".into(), None)
 }
 
-/// A fault scripted for some requests to one operation.
-#[derive(Clone, Debug)]
-struct Fault {
-    target: String,
-    /// `None`: any round.
-    round: Option<usize>,
-    page: usize,
-    /// Request body members that must hold these values (`TaskId`, `CommandId`, `InstanceId`);
-    /// empty: any request.
-    fields: Vec<(String, String)>,
-    steps: Vec<Step>,
-    forever: bool,
-}
-
-/// A delay scripted for the answers to one operation in one round.
-#[derive(Clone, Debug)]
-struct Delay {
-    target: String,
-    round: usize,
-    delay: Duration,
-}
-
 /// The scripted world: one window execution and its tasks.
 #[derive(Clone, Debug)]
 pub struct MwWorld {
@@ -711,8 +650,7 @@ pub struct MwWorld {
     empty_token_on_last_page: bool,
     /// GetMaintenanceWindowExecution answers without `Status` (and `StatusDetails`).
     window_status_absent: bool,
-    faults: Vec<Fault>,
-    delays: Vec<Delay>,
+    script: Script,
 }
 
 impl MwWorld {
@@ -724,11 +662,9 @@ impl MwWorld {
             page_cap: None,
             empty_token_on_last_page: false,
             window_status_absent: false,
-            faults: Vec::new(),
-            delays: Vec::new(),
+            script: Script::default(),
         }
     }
-
     /// The window execution's own status is `status` from `round` on instead of the one
     /// derived from its tasks (once anything is scripted, only the script counts).
     pub fn window_status_from(mut self, round: usize, status: &str) -> MwWorld {
@@ -754,14 +690,7 @@ impl MwWorld {
     /// The first `steps.len()` requests to `target` for page `page` (1: no NextToken), in any
     /// round, get these answers.
     pub fn fail_page(mut self, target: &str, page: usize, steps: Vec<Step>) -> MwWorld {
-        self.faults.push(Fault {
-            target: target.into(),
-            round: None,
-            page,
-            fields: Vec::new(),
-            steps,
-            forever: false,
-        });
+        self.script.fail(target, None, Some(page), &[], steps);
         self
     }
 
@@ -773,55 +702,26 @@ impl MwWorld {
         page: usize,
         steps: Vec<Step>,
     ) -> MwWorld {
-        self.faults.push(Fault {
-            target: target.into(),
-            round: Some(round),
-            page,
-            fields: Vec::new(),
-            steps,
-            forever: false,
-        });
-        self
-    }
-
-    /// The first `steps.len()` invocation listings of task `task_id` for page `page`, in any
-    /// round, get these answers.
-    pub fn fail_task_page(mut self, task_id: &str, page: usize, steps: Vec<Step>) -> MwWorld {
-        self.faults.push(Fault {
-            target: DESCRIBE_INVOCATIONS.into(),
-            round: None,
-            page,
-            fields: vec![("TaskId".into(), task_id.into())],
-            steps,
-            forever: false,
-        });
+        self.script
+            .fail(target, Some(round), Some(page), &[], steps);
         self
     }
 
     /// Every request to `target` gets `step`.
     pub fn fail_always(mut self, target: &str, step: Step) -> MwWorld {
-        self.faults.push(Fault {
-            target: target.into(),
-            round: None,
-            page: 0,
-            fields: Vec::new(),
-            steps: vec![step],
-            forever: true,
-        });
+        self.script.fail_always(target, None, &[], step);
         self
     }
 
     /// Every ListCommandInvocations request for command `command_id` (any page, any round)
     /// gets `step`.
     pub fn fail_command_listing(mut self, command_id: &str, step: Step) -> MwWorld {
-        self.faults.push(Fault {
-            target: LIST_COMMAND_INVOCATIONS.into(),
-            round: None,
-            page: 0,
-            fields: vec![("CommandId".into(), command_id.into())],
-            steps: vec![step],
-            forever: true,
-        });
+        self.script.fail_always(
+            LIST_COMMAND_INVOCATIONS,
+            None,
+            &[("CommandId", command_id)],
+            step,
+        );
         self
     }
 
@@ -833,27 +733,15 @@ impl MwWorld {
         instance_id: &str,
         step: Step,
     ) -> MwWorld {
-        self.faults.push(Fault {
-            target: GET_COMMAND_INVOCATION.into(),
-            round: None,
-            page: 0,
-            fields: vec![
-                ("CommandId".into(), command_id.into()),
-                ("InstanceId".into(), instance_id.into()),
-            ],
-            steps: vec![step],
-            forever: true,
-        });
+        let fields = [("CommandId", command_id), ("InstanceId", instance_id)];
+        self.script
+            .fail_always(GET_COMMAND_INVOCATION, None, &fields, step);
         self
     }
 
     /// Every answer to `target` in round `round` (faults included) comes after `delay`.
     pub fn delay_in_round(mut self, target: &str, round: usize, delay: Duration) -> MwWorld {
-        self.delays.push(Delay {
-            target: target.into(),
-            round,
-            delay,
-        });
+        self.script.delay(target, Some(round), delay);
         self
     }
 
@@ -938,111 +826,27 @@ impl MwWorld {
     }
 }
 
-/// One call the world answered.
-#[derive(Clone, Debug)]
-pub struct MwCall {
-    pub target: String,
-    pub body: Value,
-    /// The round whose state answered it (0: before the first round began; answered from
-    /// round 1's state).
-    pub round: usize,
-    /// 1 without a NextToken, 2 with the first page's token, … (0 when the token was invalid).
-    pub page: usize,
-    /// The HTTP status answered (0: the connection was dropped).
-    pub status: u16,
-    /// The NextToken of a `200 OK` answer, as sent (`Some("")` for an empty one).
-    pub next_token: Option<String>,
-}
-
-impl MwCall {
-    /// The `TaskId` of an invocation listing.
-    pub fn task_id(&self) -> Option<&str> {
-        self.body.get("TaskId").and_then(Value::as_str)
-    }
-}
-
-struct Inner {
-    round: usize,
-    /// The last GetMaintenanceWindowExecution request got a fault the SDK retries: the next
-    /// one is its retry, in the same round.
-    retrying_get: bool,
-    /// The same for the last first-page DescribeMaintenanceWindowExecutionTasks request.
-    retrying_tasks: bool,
-    /// The last call was a GetMaintenanceWindowExecution: a first-page DescribeMaintenance-
-    /// WindowExecutionTasks request now belongs to the round that Get started.
-    after_get: bool,
-    fault_counts: Vec<usize>,
-    calls: Vec<MwCall>,
-}
-
-struct Shared {
-    world: MwWorld,
-    inner: Mutex<Inner>,
-}
-
 /// The fake endpoint answering from an [`MwWorld`]. Derefs to the [`FakeSsm`] serving it.
-pub struct FakeMw {
-    fake: FakeSsm,
-    shared: Arc<Shared>,
-}
+pub struct FakeMw(FakeSsm);
 
 impl Deref for FakeMw {
     type Target = FakeSsm;
 
     fn deref(&self) -> &FakeSsm {
-        &self.fake
+        &self.0
     }
 }
 
 impl FakeMw {
     pub fn start(world: MwWorld) -> FakeMw {
-        let shared = Arc::new(Shared {
-            inner: Mutex::new(Inner {
-                round: 0,
-                retrying_get: false,
-                retrying_tasks: false,
-                after_get: false,
-                fault_counts: vec![0; world.faults.len()],
-                calls: Vec::new(),
-            }),
-            world,
-        });
-        let handler_shared = Arc::clone(&shared);
-        let handler: Handler =
-            Arc::new(move |target: &str, body: &Value| handler_shared.answer(target, body));
-        FakeMw {
-            fake: FakeSsm::with_handler(handler),
-            shared,
-        }
-    }
-
-    pub fn world(&self) -> &MwWorld {
-        &self.shared.world
-    }
-
-    /// Rounds begun so far.
-    pub fn round(&self) -> usize {
-        self.shared.inner.lock().unwrap().round
-    }
-
-    /// Every call answered so far, in order.
-    pub fn calls(&self) -> Vec<MwCall> {
-        self.shared.inner.lock().unwrap().calls.clone()
-    }
-
-    /// The calls to `target` answered so far, in order.
-    pub fn calls_to(&self, target: &str) -> Vec<MwCall> {
-        self.calls()
-            .into_iter()
-            .filter(|c| c.target == target)
-            .collect()
+        FakeMw(FakeSsm::serve(world))
     }
 
     /// The invocation listings of task `task_id`, in order.
-    pub fn listings_of(&self, task_id: &str) -> Vec<MwCall> {
+    pub fn listings_of(&self, task_id: &str) -> Vec<Call> {
         self.calls_to(DESCRIBE_INVOCATIONS)
             .into_iter()
-            .filter(|c| c.task_id() == Some(task_id))
+            .filter(|c| c.field("TaskId") == Some(task_id))
             .collect()
     }
 
@@ -1051,61 +855,6 @@ impl FakeMw {
         let mut rounds: Vec<usize> = self.listings_of(task_id).iter().map(|c| c.round).collect();
         rounds.dedup();
         rounds
-    }
-
-    /// Waits until round `n` began; false on timeout.
-    pub fn wait_for_round(&self, n: usize, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
-        loop {
-            if self.round() >= n {
-                return true;
-            }
-            if Instant::now() >= deadline {
-                return false;
-            }
-            thread::sleep(Duration::from_millis(5));
-        }
-    }
-}
-
-fn error(code: &str, message: String) -> Step {
-    Step::Error(400, code.into(), message)
-}
-
-fn validation(message: String) -> Step {
-    error("ValidationException", message)
-}
-
-fn serialization(message: String) -> Step {
-    error("SerializationException", message)
-}
-
-fn step_status(step: &Step) -> u16 {
-    match step {
-        Step::Json(s, _) | Step::Error(s, _, _) => *s,
-        Step::Status500 => 500,
-        Step::DropConnection => 0,
-        Step::Delay(_, inner) => step_status(inner),
-    }
-}
-
-/// Whether the SDK retries a request answered with `step` (throttling, 5xx, no answer).
-fn is_retried(step: &Step) -> bool {
-    match step {
-        Step::Json(s, _) => *s >= 500 || *s == 429,
-        Step::Error(s, code, _) => {
-            *s >= 500
-                || *s == 429
-                || matches!(
-                    code.as_str(),
-                    "ThrottlingException"
-                        | "ThrottledException"
-                        | "RequestLimitExceeded"
-                        | "TooManyRequestsException"
-                )
-        }
-        Step::Status500 | Step::DropConnection => true,
-        Step::Delay(_, inner) => is_retried(inner),
     }
 }
 
@@ -1118,306 +867,123 @@ fn is_uuid(s: &str) -> bool {
             .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
-/// A request body's fields, type-checked as the service's deserialiser does.
-struct Body<'a>(&'a Map<String, Value>);
-
-impl<'a> Body<'a> {
-    fn parse(body: &'a Value) -> Result<Body<'a>, Step> {
-        body.as_object()
-            .map(Body)
-            .ok_or_else(|| serialization("the request body is not a JSON object".into()))
+fn uuid<'a>(body: &Body<'a>, name: &str, member: &str) -> Result<&'a str, Step> {
+    let Some(id) = body.string(name)? else {
+        return Err(validation(format!(
+            "1 validation error detected: Value null at '{member}' failed to satisfy \
+             constraint: Member must not be null"
+        )));
+    };
+    if id.chars().count() != 36 {
+        return Err(validation(format!(
+            "1 validation error detected: Value '{id}' at '{member}' failed to satisfy \
+             constraint: Member must have length less than or equal to 36"
+        )));
     }
-
-    fn string(&self, name: &str) -> Result<Option<&'a str>, Step> {
-        match self.0.get(name) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s)),
-            Some(other) => Err(serialization(format!(
-                "{name} must be a string, got {other}"
-            ))),
-        }
+    if !is_uuid(id) {
+        return Err(validation(format!(
+            "1 validation error detected: Value '{id}' at '{member}' failed to satisfy \
+             constraint: Member must satisfy regular expression pattern: \
+             ^[0-9a-fA-F]{{8}}\\-[0-9a-fA-F]{{4}}\\-[0-9a-fA-F]{{4}}\\-[0-9a-fA-F]{{4}}\\-[0-9a-fA-F]{{12}}$"
+        )));
     }
+    Ok(id)
+}
 
-    /// A required ID matching the service's UUID pattern.
-    fn uuid(&self, name: &str, member: &str) -> Result<&'a str, Step> {
-        let Some(id) = self.string(name)? else {
+/// The STATUS filter's values (`None`: no filter), validated.
+fn status_filter(body: &Body) -> Result<Option<Vec<String>>, Step> {
+    let Some(filters) = body.0.get("Filters") else {
+        return Ok(None);
+    };
+    let Some(filters) = filters.as_array() else {
+        return Err(serialization(format!(
+            "Filters must be a list, got {filters}"
+        )));
+    };
+    let mut wanted: Option<Vec<String>> = None;
+    for filter in filters {
+        let key = filter.get("Key").and_then(Value::as_str);
+        let values = filter.get("Values").and_then(Value::as_array);
+        let (Some(key), Some(values)) = (key, values) else {
             return Err(validation(format!(
-                "1 validation error detected: Value null at '{member}' failed to satisfy \
-                 constraint: Member must not be null"
+                "1 validation error detected: a filter needs a Key and Values, got {filter}"
             )));
         };
-        if id.chars().count() != 36 {
+        if key != "STATUS" {
             return Err(validation(format!(
-                "1 validation error detected: Value '{id}' at '{member}' failed to satisfy \
-                 constraint: Member must have length less than or equal to 36"
+                "Invalid filter key '{key}'. Valid filter keys: STATUS"
             )));
         }
-        if !is_uuid(id) {
-            return Err(validation(format!(
-                "1 validation error detected: Value '{id}' at '{member}' failed to satisfy \
-                 constraint: Member must satisfy regular expression pattern: \
-                 ^[0-9a-fA-F]{{8}}\\-[0-9a-fA-F]{{4}}\\-[0-9a-fA-F]{{4}}\\-[0-9a-fA-F]{{4}}\\-[0-9a-fA-F]{{12}}$"
-            )));
+        if values.is_empty() {
+            return Err(validation(
+                "1 validation error detected: Value '[]' at 'filters.1.member.values' failed \
+                 to satisfy constraint: Member must have length greater than or equal to 1"
+                    .into(),
+            ));
         }
-        Ok(id)
-    }
-
-    fn max_results(&self, min: usize, max: usize, default: usize) -> Result<usize, Step> {
-        let Some(v) = self.0.get("MaxResults") else {
-            return Ok(default);
-        };
-        let Some(n) = v.as_i64() else {
-            return Err(serialization(format!(
-                "MaxResults must be an integer, got {v}"
-            )));
-        };
-        if n < min as i64 {
-            return Err(validation(format!(
-                "1 validation error detected: Value '{n}' at 'maxResults' failed to satisfy \
-                 constraint: Member must have value greater than or equal to {min}"
-            )));
-        }
-        if n > max as i64 {
-            return Err(validation(format!(
-                "1 validation error detected: Value '{n}' at 'maxResults' failed to satisfy \
-                 constraint: Member must have value less than or equal to {max}"
-            )));
-        }
-        Ok(n as usize)
-    }
-
-    /// The STATUS filter's values (`None`: no filter), validated.
-    fn status_filter(&self) -> Result<Option<Vec<String>>, Step> {
-        let Some(filters) = self.0.get("Filters") else {
-            return Ok(None);
-        };
-        let Some(filters) = filters.as_array() else {
-            return Err(serialization(format!(
-                "Filters must be a list, got {filters}"
-            )));
-        };
-        let mut wanted: Option<Vec<String>> = None;
-        for filter in filters {
-            let key = filter.get("Key").and_then(Value::as_str);
-            let values = filter.get("Values").and_then(Value::as_array);
-            let (Some(key), Some(values)) = (key, values) else {
-                return Err(validation(format!(
-                    "1 validation error detected: a filter needs a Key and Values, got {filter}"
-                )));
-            };
-            if key != "STATUS" {
-                return Err(validation(format!(
-                    "Invalid filter key '{key}'. Valid filter keys: STATUS"
-                )));
-            }
-            if values.is_empty() {
-                return Err(validation(
-                    "1 validation error detected: Value '[]' at 'filters.1.member.values' failed \
-                     to satisfy constraint: Member must have length greater than or equal to 1"
-                        .into(),
-                ));
-            }
-            let mut these = Vec::new();
-            for v in values {
-                match v.as_str() {
-                    Some(s) if STATUSES.contains(&s) => these.push(s.to_owned()),
-                    _ => {
-                        return Err(validation(format!(
-                            "Invalid filter value {v} for key STATUS. Valid values: {}",
-                            STATUSES.join(", ")
-                        )));
-                    }
+        let mut these = Vec::new();
+        for v in values {
+            match v.as_str() {
+                Some(s) if STATUSES.contains(&s) => these.push(s.to_owned()),
+                _ => {
+                    return Err(validation(format!(
+                        "Invalid filter value {v} for key STATUS. Valid values: {}",
+                        STATUSES.join(", ")
+                    )));
                 }
             }
-            // Several STATUS filters: an item must pass each.
-            wanted = Some(match wanted {
-                None => these,
-                Some(before) => before.into_iter().filter(|s| these.contains(s)).collect(),
-            });
         }
-        Ok(wanted)
-    }
-}
-
-fn fingerprint(query: &impl Hash) -> u64 {
-    let mut h = DefaultHasher::new();
-    query.hash(&mut h);
-    h.finish()
-}
-
-/// An opaque-looking token naming the page, the offset and the query it belongs to.
-fn encode_token(page: usize, offset: usize, query: u64) -> String {
-    format!("AAEAAW{query:016x}/{page:04}+{offset:06}mW9eXAMPLE==")
-}
-
-/// `(page, offset)` of a token issued for `query`; `None` for anything else.
-fn decode_token(token: &str, query: u64) -> Option<(usize, usize)> {
-    let rest = token.strip_prefix("AAEAAW")?.strip_suffix("mW9eXAMPLE==")?;
-    let (fp, rest) = rest.split_once('/')?;
-    let (page, offset) = rest.split_once('+')?;
-    if u64::from_str_radix(fp, 16).ok()? != query {
-        return None;
-    }
-    Some((page.parse().ok()?, offset.parse().ok()?))
-}
-
-/// `(page, offset)` of a request's NextToken (`(1, 0)` without one), or the error answer.
-fn page_of(body: &Body, query: u64) -> Result<(usize, usize), Step> {
-    match body.string("NextToken")? {
-        None => Ok((1, 0)),
-        Some(token) => decode_token(token, query).ok_or_else(|| {
-            error(
-                "InvalidNextToken",
-                "The specified token is not valid.".into(),
-            )
-        }),
-    }
-}
-
-/// One page of `items` from `offset`: the response object with `list_key` and NextToken.
-fn page_response(
-    list_key: &str,
-    items: &[Value],
-    offset: usize,
-    size: usize,
-    page: usize,
-    query: u64,
-    empty_token_at_end: bool,
-) -> Value {
-    let start = offset.min(items.len());
-    let end = (offset + size).min(items.len());
-    let mut response = Map::new();
-    response.insert(list_key.into(), Value::Array(items[start..end].to_vec()));
-    if end < items.len() {
-        response.insert(
-            "NextToken".into(),
-            json!(encode_token(page + 1, end, query)),
-        );
-    } else if empty_token_at_end {
-        response.insert("NextToken".into(), json!(""));
-    }
-    Value::Object(response)
-}
-
-impl Shared {
-    fn answer(&self, target: &str, raw: &Value) -> Step {
-        let mut inner = self.inner.lock().unwrap();
-        let body = Body::parse(raw);
-        let next_token = body
-            .as_ref()
-            .ok()
-            .and_then(|b| b.string("NextToken").ok().flatten());
-        // A round starts with a GetMaintenanceWindowExecution request (a wait without
-        // --task-id), or with a first-page DescribeMaintenanceWindowExecutionTasks request that
-        // does not directly follow such a Get (a wait with --task-id, or no wait); the SDK's
-        // retries of either, after a fault, stay in the same round.
-        let first_page = next_token.is_none_or(str::is_empty);
-        let tasks_first_page = target == DESCRIBE_TASKS && first_page;
-        if target == GET_WINDOW_EXECUTION {
-            if !inner.retrying_get {
-                inner.round += 1;
-            }
-        } else if tasks_first_page && !inner.retrying_tasks && !inner.after_get {
-            inner.round += 1;
-        }
-        inner.after_get = target == GET_WINDOW_EXECUTION;
-        let round = inner.round;
-        let state_round = round.max(1);
-        let page = page_hint(raw);
-
-        let fault = self.fault_for(&mut inner, target, round, page, raw);
-        let step = match fault {
-            Some(step) => step,
-            None => match body {
-                Err(step) => step,
-                Ok(body) => {
-                    let answer = match target {
-                        DESCRIBE_TASKS => self.describe_tasks(&body, state_round),
-                        GET_WINDOW_EXECUTION => self.get_window_execution(&body, state_round),
-                        DESCRIBE_INVOCATIONS => self.describe_invocations(&body, state_round),
-                        LIST_COMMAND_INVOCATIONS => {
-                            self.list_command_invocations(&body, state_round)
-                        }
-                        GET_COMMAND_INVOCATION => self.get_command_invocation(&body, state_round),
-                        other => Err(error(
-                            "UnknownOperationException",
-                            format!(
-                                "the fake maintenance-window endpoint does not implement {other:?}"
-                            ),
-                        )),
-                    };
-                    answer.map_or_else(|step| step, |v| Step::ok(&v))
-                }
-            },
-        };
-        let step = match self
-            .world
-            .delays
-            .iter()
-            .find(|d| d.target == target && d.round == round.max(1))
-        {
-            Some(d) => Step::delayed(d.delay, step),
-            None => step,
-        };
-        let status = step_status(&step);
-        if target == GET_WINDOW_EXECUTION {
-            inner.retrying_get = is_retried(&step);
-        }
-        if tasks_first_page {
-            inner.retrying_tasks = is_retried(&step);
-        }
-        let next_token = match &step {
-            Step::Json(200, text) => serde_json::from_str::<Value>(text).ok().and_then(|v| {
-                v.get("NextToken")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned)
-            }),
-            _ => None,
-        };
-        inner.calls.push(MwCall {
-            target: target.to_owned(),
-            body: raw.clone(),
-            round,
-            page,
-            status,
-            next_token,
+        // Several STATUS filters: an item must pass each.
+        wanted = Some(match wanted {
+            None => these,
+            Some(before) => before.into_iter().filter(|s| these.contains(s)).collect(),
         });
-        step
     }
+    Ok(wanted)
+}
 
-    fn fault_for(
-        &self,
-        inner: &mut Inner,
-        target: &str,
-        round: usize,
-        page: usize,
-        body: &Value,
-    ) -> Option<Step> {
-        for (i, f) in self.world.faults.iter().enumerate() {
-            let matches = f.target == target
-                && (f.forever || f.page == page)
-                && f.round.is_none_or(|r| r == round.max(1))
-                && f.fields
-                    .iter()
-                    .all(|(k, v)| body.get(k).and_then(Value::as_str) == Some(v.as_str()));
-            if !matches {
-                continue;
+impl World for MwWorld {
+    /// A round starts with a GetMaintenanceWindowExecution request (a wait without --task-id),
+    /// or with a first-page DescribeMaintenanceWindowExecutionTasks request that does not
+    /// directly follow such a Get (a wait with --task-id, or no wait); the SDK's retries of
+    /// either, after a fault, stay in the same round.
+    fn begins_round(&self, call: &Incoming, log: &[Call]) -> bool {
+        let retrying = |first_tasks_page: bool| {
+            log.iter()
+                .rfind(|c| c.is(call.target) && (!first_tasks_page || c.page == 1))
+                .is_some_and(Call::retried)
+        };
+        match call.target {
+            GET_WINDOW_EXECUTION => !retrying(false),
+            DESCRIBE_TASKS if call.page == 1 => {
+                !retrying(true) && !log.last().is_some_and(|c| c.is(GET_WINDOW_EXECUTION))
             }
-            if f.forever {
-                return Some(f.steps[0].clone());
-            }
-            let n = inner.fault_counts[i];
-            if n < f.steps.len() {
-                inner.fault_counts[i] += 1;
-                return Some(f.steps[n].clone());
-            }
+            _ => false,
         }
-        None
     }
 
+    fn answer(&self, call: &Incoming, round: usize) -> Answer {
+        let round = round.max(1);
+        let answer = Body::parse(call.body).and_then(|body| match call.target {
+            DESCRIBE_TASKS => self.describe_tasks(&body, round),
+            GET_WINDOW_EXECUTION => self.get_window_execution(&body, round),
+            DESCRIBE_INVOCATIONS => self.describe_invocations(&body, round),
+            LIST_COMMAND_INVOCATIONS => self.list_command_invocations(&body, round),
+            GET_COMMAND_INVOCATION => self.get_command_invocation(&body, round),
+            target => Err(Step::unknown_operation(target)),
+        });
+        answer.map_or_else(|step| step, |v| Step::ok(&v)).into()
+    }
+
+    fn script(&self) -> Script {
+        self.script.clone()
+    }
+}
+
+impl MwWorld {
     fn unknown_window(&self, id: &str) -> Option<Step> {
-        (!id.eq_ignore_ascii_case(&self.world.window_execution_id)).then(|| {
-            error(
+        (!id.eq_ignore_ascii_case(&self.window_execution_id)).then(|| {
+            Step::error(
                 "DoesNotExistException",
                 format!("Maintenance window execution {id} does not exist"),
             )
@@ -1425,209 +991,167 @@ impl Shared {
     }
 
     fn describe_tasks(&self, body: &Body, round: usize) -> Result<Value, Step> {
-        {
-            let window = body.uuid("WindowExecutionId", "windowExecutionId")?;
-            let size = body.max_results(MW_MIN_RESULTS, MW_MAX_RESULTS, MW_MIN_RESULTS)?;
-            let statuses = body.status_filter()?;
-            let query = fingerprint(&("tasks", window.to_ascii_lowercase(), &statuses));
-            let (page, offset) = page_of(body, query)?;
-            if let Some(step) = self.unknown_window(window) {
-                return Err(step);
-            }
-            let items: Vec<Value> = self
-                .world
-                .tasks_at(round)
-                .into_iter()
-                .map(|t| t.identity_at(&self.world.window_execution_id, round))
-                .filter(|v| status_passes(v, &statuses))
-                .collect();
-            let size = self.world.page_cap.map_or(size, |cap| size.min(cap));
-            Ok(page_response(
-                "WindowExecutionTaskIdentities",
-                &items,
-                offset,
-                size,
-                page,
-                query,
-                self.world.empty_token_on_last_page,
-            ))
+        let window = uuid(body, "WindowExecutionId", "windowExecutionId")?;
+        let size = body.max_results(MW_MIN_RESULTS, MW_MAX_RESULTS, MW_MIN_RESULTS)?;
+        let statuses = status_filter(body)?;
+        let query = fingerprint(&("tasks", window.to_ascii_lowercase(), &statuses));
+        let position = body.position(query)?;
+        if let Some(step) = self.unknown_window(window) {
+            return Err(step);
         }
+        let items: Vec<Value> = self
+            .tasks_at(round)
+            .into_iter()
+            .map(|t| t.identity_at(&self.window_execution_id, round))
+            .filter(|v| status_passes(v, &statuses))
+            .collect();
+        let size = self.page_cap.map_or(size, |cap| size.min(cap));
+        Ok(page_response(
+            "WindowExecutionTaskIdentities",
+            &items,
+            position,
+            size,
+            query,
+            self.empty_token_on_last_page,
+        ))
     }
 
     fn get_window_execution(&self, body: &Body, round: usize) -> Result<Value, Step> {
-        {
-            let window = body.uuid("WindowExecutionId", "windowExecutionId")?;
-            if let Some(step) = self.unknown_window(window) {
-                return Err(step);
-            }
-            let (status, details) = self.world.window_state_at(round);
-            let mut m = Map::new();
-            m.insert(
-                "WindowExecutionId".into(),
-                json!(self.world.window_execution_id),
-            );
-            m.insert(
-                "TaskIds".into(),
-                json!(
-                    self.world
-                        .tasks_at(round)
-                        .iter()
-                        .map(|t| t.task_execution_id.clone())
-                        .collect::<Vec<_>>()
-                ),
-            );
-            if is_terminal(&status) {
-                m.insert("EndTime".into(), json!(epoch_ms(STARTED_AT_MS + 3_600_000)));
-            }
-            if status != "PENDING" {
-                m.insert("StartTime".into(), json!(epoch_ms(STARTED_AT_MS)));
-            }
-            if !self.world.window_status_absent {
-                if let Some(d) = details {
-                    m.insert("StatusDetails".into(), json!(d));
-                }
-                m.insert("Status".into(), json!(status));
-            }
-            Ok(Value::Object(m))
+        let window = uuid(body, "WindowExecutionId", "windowExecutionId")?;
+        if let Some(step) = self.unknown_window(window) {
+            return Err(step);
         }
+        let (status, details) = self.window_state_at(round);
+        let mut m = Map::new();
+        m.insert("WindowExecutionId".into(), json!(self.window_execution_id));
+        m.insert(
+            "TaskIds".into(),
+            json!(
+                self.tasks_at(round)
+                    .iter()
+                    .map(|t| t.task_execution_id.clone())
+                    .collect::<Vec<_>>()
+            ),
+        );
+        if is_terminal(&status) {
+            m.insert("EndTime".into(), json!(epoch_ms(STARTED_AT_MS + 3_600_000)));
+        }
+        if status != "PENDING" {
+            m.insert("StartTime".into(), json!(epoch_ms(STARTED_AT_MS)));
+        }
+        if !self.window_status_absent {
+            if let Some(d) = details {
+                m.insert("StatusDetails".into(), json!(d));
+            }
+            m.insert("Status".into(), json!(status));
+        }
+        Ok(Value::Object(m))
     }
 
     fn describe_invocations(&self, body: &Body, round: usize) -> Result<Value, Step> {
-        {
-            let window = body.uuid("WindowExecutionId", "windowExecutionId")?;
-            let task_id = body.uuid("TaskId", "taskId")?;
-            let size = body.max_results(MW_MIN_RESULTS, MW_MAX_RESULTS, MW_MIN_RESULTS)?;
-            let statuses = body.status_filter()?;
-            let query = fingerprint(&(
-                "invocations",
-                window.to_ascii_lowercase(),
-                task_id.to_ascii_lowercase(),
-                &statuses,
-            ));
-            let (page, offset) = page_of(body, query)?;
-            if let Some(step) = self.unknown_window(window) {
-                return Err(step);
-            }
-            let task = self
-                .world
-                .task_by_id(task_id)
-                .filter(|t| t.is_listed_at(round))
-                .ok_or_else(|| {
-                    error(
-                        "DoesNotExistException",
-                        format!(
-                            "Maintenance window execution {window} has no task execution \
-                             {task_id}"
-                        ),
-                    )
-                })?;
-            let items: Vec<Value> = self
-                .world
-                .identities_at(task.index, round)
-                .into_iter()
-                .filter(|v| status_passes(v, &statuses))
-                .collect();
-            let size = self.world.page_cap.map_or(size, |cap| size.min(cap));
-            Ok(page_response(
-                "WindowExecutionTaskInvocationIdentities",
-                &items,
-                offset,
-                size,
-                page,
-                query,
-                self.world.empty_token_on_last_page,
-            ))
+        let window = uuid(body, "WindowExecutionId", "windowExecutionId")?;
+        let task_id = uuid(body, "TaskId", "taskId")?;
+        let size = body.max_results(MW_MIN_RESULTS, MW_MAX_RESULTS, MW_MIN_RESULTS)?;
+        let statuses = status_filter(body)?;
+        let query = fingerprint(&(
+            "invocations",
+            window.to_ascii_lowercase(),
+            task_id.to_ascii_lowercase(),
+            &statuses,
+        ));
+        let position = body.position(query)?;
+        if let Some(step) = self.unknown_window(window) {
+            return Err(step);
         }
+        let task = self
+            .task_by_id(task_id)
+            .filter(|t| t.is_listed_at(round))
+            .ok_or_else(|| {
+                Step::error(
+                    "DoesNotExistException",
+                    format!(
+                        "Maintenance window execution {window} has no task execution \
+                         {task_id}"
+                    ),
+                )
+            })?;
+        let items: Vec<Value> = self
+            .identities_at(task.index, round)
+            .into_iter()
+            .filter(|v| status_passes(v, &statuses))
+            .collect();
+        let size = self.page_cap.map_or(size, |cap| size.min(cap));
+        Ok(page_response(
+            "WindowExecutionTaskInvocationIdentities",
+            &items,
+            position,
+            size,
+            query,
+            self.empty_token_on_last_page,
+        ))
     }
 
     fn list_command_invocations(&self, body: &Body, round: usize) -> Result<Value, Step> {
+        let command_id = body.command_id()?;
+        let instance_id = body.string("InstanceId")?;
+        let details = body.flag("Details")?;
+        let size = body.max_results(1, LIST_MAX_RESULTS, LIST_MAX_RESULTS)?;
+        let query = fingerprint(&("commands", command_id, instance_id, details));
+        let position = body.position(query)?;
+        let mut items = Vec::new();
+        if let Some(id) = command_id
+            && let Some((_, inv)) = self.command(id)
+            && inv.is_listed_at(round)
         {
-            let command_id = body.string("CommandId")?;
-            let instance_id = body.string("InstanceId")?;
-            let details = match body.0.get("Details") {
-                None => false,
-                Some(Value::Bool(b)) => *b,
-                Some(other) => {
-                    return Err(serialization(format!(
-                        "Details must be a boolean, got {other}"
-                    )));
-                }
-            };
-            let size = body.max_results(1, LIST_MAX_RESULTS, LIST_MAX_RESULTS)?;
-            if let Some(id) = command_id
-                && id.chars().count() != 36
-            {
-                return Err(validation(format!(
-                    "1 validation error detected: Value '{id}' at 'commandId' failed to \
-                     satisfy constraint: Member must have length equal to 36"
-                )));
-            }
-            let query = fingerprint(&("commands", command_id, instance_id, details));
-            let (page, offset) = page_of(body, query)?;
-            let mut items = Vec::new();
-            if let Some(id) = command_id
-                && let Some((_, inv)) = self.world.command(id)
-                && inv.is_listed_at(round)
-            {
-                let (status, _) = inv.state_at(round);
-                if status != "PENDING" {
-                    for instance in &inv.instances {
-                        if instance_id.is_some_and(|want| want != instance.instance_id) {
-                            continue;
-                        }
-                        let mut record = instance.listed_record(id, status);
-                        if !details {
-                            record.as_object_mut().unwrap().remove("CommandPlugins");
-                        }
-                        items.push(record);
+            let (status, _) = inv.state_at(round);
+            if status != "PENDING" {
+                for instance in &inv.instances {
+                    if instance_id.is_some_and(|want| want != instance.instance_id) {
+                        continue;
                     }
+                    let mut record = instance.listed_record(id, status);
+                    if !details {
+                        record.as_object_mut().unwrap().remove("CommandPlugins");
+                    }
+                    items.push(record);
                 }
             }
-            Ok(page_response(
-                "CommandInvocations",
-                &items,
-                offset,
-                size,
-                page,
-                query,
-                false,
-            ))
         }
+        Ok(page_response(
+            "CommandInvocations",
+            &items,
+            position,
+            size,
+            query,
+            false,
+        ))
     }
 
     fn get_command_invocation(&self, body: &Body, round: usize) -> Result<Value, Step> {
-        {
-            let (Some(command_id), Some(instance_id)) =
-                (body.string("CommandId")?, body.string("InstanceId")?)
-            else {
-                return Err(validation("CommandId and InstanceId are required".into()));
-            };
-            if command_id.chars().count() != 36 {
-                return Err(validation(format!(
-                    "1 validation error detected: Value '{command_id}' at 'commandId' failed \
-                     to satisfy constraint: Member must have length equal to 36"
-                )));
-            }
-            let plugin_name = body.string("PluginName")?;
-            let not_found = || error("InvocationDoesNotExist", String::new());
-            let (_, inv) = self.world.command(command_id).ok_or_else(not_found)?;
-            let (status, _) = inv.state_at(round);
-            if !inv.is_listed_at(round) || status == "PENDING" {
-                return Err(not_found());
-            }
-            let instance = inv
-                .instances
-                .iter()
-                .find(|i| i.instance_id == instance_id)
-                .ok_or_else(not_found)?;
-            let plugin = match plugin_name {
-                Some(name) => instance.plugins.iter().find(|p| p.name == name),
-                None if instance.plugins.len() == 1 => instance.plugins.first(),
-                None => None,
-            }
-            .ok_or_else(|| error("InvalidPluginName", String::new()))?;
-            Ok(instance.get_body(command_id, plugin, status))
+        let (Some(command_id), Some(instance_id)) =
+            (body.command_id()?, body.string("InstanceId")?)
+        else {
+            return Err(validation("CommandId and InstanceId are required".into()));
+        };
+        let plugin_name = body.string("PluginName")?;
+        let not_found = || Step::error("InvocationDoesNotExist", String::new());
+        let (_, inv) = self.command(command_id).ok_or_else(not_found)?;
+        let (status, _) = inv.state_at(round);
+        if !inv.is_listed_at(round) || status == "PENDING" {
+            return Err(not_found());
         }
+        let instance = inv
+            .instances
+            .iter()
+            .find(|i| i.instance_id == instance_id)
+            .ok_or_else(not_found)?;
+        let plugin = match plugin_name {
+            Some(name) => instance.plugins.iter().find(|p| p.name == name),
+            None if instance.plugins.len() == 1 => instance.plugins.first(),
+            None => None,
+        }
+        .ok_or_else(|| Step::error("InvalidPluginName", String::new()))?;
+        Ok(instance.get_body(command_id, plugin, status))
     }
 }
 
@@ -1636,17 +1160,4 @@ fn status_passes(item: &Value, statuses: &Option<Vec<String>>) -> bool {
     statuses
         .as_ref()
         .is_none_or(|want| want.iter().any(|s| item["Status"] == s.as_str()))
-}
-
-/// The page a request asks for (1 without a NextToken, 0 for a token this world never issued),
-/// for fault matching and the call log.
-fn page_hint(body: &Value) -> usize {
-    match body.get("NextToken").and_then(Value::as_str) {
-        None | Some("") => 1,
-        Some(token) => token
-            .strip_prefix("AAEAAW")
-            .and_then(|r| r.get(17..21))
-            .and_then(|p| p.parse().ok())
-            .unwrap_or(0),
-    }
 }

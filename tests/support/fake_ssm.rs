@@ -1,59 +1,79 @@
-//! A scripted fake SSM endpoint speaking AWS JSON 1.1 over plain HTTP/1.1.
+//! The fake SSM endpoint (AWS JSON 1.1 over [`super::http`]) and the scripted-world engine
+//! every SSM fake runs on: one invocation's answers in turn, a listing served in pages, a
+//! fleet's timeline ([`super::timeline`]), multi-step invocations ([`super::fake_multi`]) and
+//! maintenance windows ([`super::fake_mw`]).
 //!
-//! Written with `std` only: a non-blocking accept loop on `127.0.0.1:0` and one
-//! thread per connection (keep-alive: each connection thread keeps reading
-//! requests until the client closes it). Every request is recorded (target,
-//! JSON body, headers, arrival time) so tests can assert how many calls the
-//! binary made, and that it made none at all.
+//! A [`World`] answers a call (its X-Amz-Target and JSON body) from its state at a *round*: it
+//! says which calls begin a round, and the engine counts them. The engine also plays the
+//! faults and delays scripted for a target, a round, a page (1 without a NextToken, then the
+//! page a [`token`] names) or the body's fields, and logs every call with its round, page and
+//! answer ([`Call`]), so that tests count what the binary paid for, round by round.
 //!
-//! `AmazonSSM.GetCommandInvocation` calls are answered from a script: a list
-//! of [`Step`]s consumed one per call, the last one repeating forever.
-//!
-//! `AmazonSSM.ListCommandInvocations` calls are answered from a [`Fleet`]: a
-//! list of invocation records served in pages as SSM serves them (`MaxResults`
-//! 1 to 50, default 50; `CommandId` and `InstanceId` filters; `CommandPlugins`
-//! only with `Details: true`; an opaque `NextToken` tied to the query), with
-//! faults (throttling, 500s, dropped connections, any [`Step`]) scripted per
-//! page. A fake without a fleet answers that call `UnknownOperationException`.
-//!
-//! A fake started [`FakeSsm::with_timeline`] answers `AmazonSSM.ListCommands`,
-//! ListCommandInvocations and GetCommandInvocation from one scripted fleet whose state is a
-//! function of the round, a round being one ListCommands call: targets appearing late, the
-//! listing lagging behind the counts, every terminal state, faults on any page of any round.
-//! Each recorded request carries the round it was answered in, so tests can count calls per
-//! round ([`FakeSsm::rounds`]).
-//!
-//! A fake started [`FakeSsm::with_handler`] answers every call from a [`Handler`] given the
-//! call's X-Amz-Target and JSON body, so other scripted worlds (maintenance windows, say) reuse
-//! the server, the recording and the [`Step`]s.
-//!
-//! Dropping the [`FakeSsm`] stops the accept loop and shuts down every open
-//! connection, so no test can hang on it.
+//! Tokens are opaque-looking and tied to their query, as SSM's are; [`Body`] type-checks and
+//! validates requests as the service does. Dropping the fake stops it.
 
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
-/// The X-Amz-Target of the call the script answers.
+use super::http::{self, Reply, Request, Server};
+
 pub const GET_COMMAND_INVOCATION: &str = "AmazonSSM.GetCommandInvocation";
-/// The X-Amz-Target of the call the fleet answers.
 pub const LIST_COMMAND_INVOCATIONS: &str = "AmazonSSM.ListCommandInvocations";
+pub const LIST_COMMANDS: &str = "AmazonSSM.ListCommands";
 /// SSM's default and largest `MaxResults` for ListCommandInvocations.
 pub const LIST_PAGE_SIZE: usize = 50;
+/// What ListCommandInvocations' `Output` keeps of a step's stdout and stderr together.
+pub const LIST_OUTPUT_CAP: usize = 2_500;
 
 /// A well-formed 36-character command id.
 pub const CMD_ID: &str = "8d5f3b4e-2a1c-4c3e-9f7a-1b2c3d4e5f60";
 /// A well-formed 17-character instance id.
 pub const INSTANCE_ID: &str = "i-0123456789abcdef0";
+/// The plugin of an `AWS-RunShellScript` command.
+pub const SHELL_PLUGIN: &str = "aws:runShellScript";
 
-/// One scripted answer to a GetCommandInvocation call.
+/// `RequestedDateTime` of the records in epoch milliseconds (2024-05-14T09:12:31.291Z).
+pub const REQUESTED_AT_MS: u64 = 1_715_677_951_291;
+/// The same as SSM sends it: epoch seconds with milliseconds, `1715677951.291`.
+pub const REQUESTED_AT: f64 = epoch_ms(REQUESTED_AT_MS);
+
+/// Terminal `(Status, StatusDetails)` pairs of invocations.
+pub const SUCCESS: (&str, &str) = ("Success", "Success");
+pub const FAILED: (&str, &str) = ("Failed", "Failed");
+pub const EXECUTION_TIMED_OUT: (&str, &str) = ("TimedOut", "Execution Timed Out");
+pub const UNDELIVERABLE: (&str, &str) = ("Failed", "Undeliverable");
+
+/// Epoch seconds `ms / 1000` as the closest `f64`: its shortest form, the one the fake sends,
+/// is exactly the decimal milliseconds (`1715677951291` → `1715677951.291`).
+pub const fn epoch_ms(ms: u64) -> f64 {
+    ms as f64 / 1000.0
+}
+
+/// A well-formed 17-character instance id for the `i`-th node of a fleet (`i-0a11…` + `i` in hex).
+pub fn fleet_instance_id(i: usize) -> String {
+    format!("i-0a11{:013x}", i)
+}
+
+/// Statuses in which an invocation (or a step) is not over.
+pub fn is_running(status: &str) -> bool {
+    matches!(status, "Pending" | "InProgress" | "Delayed" | "Cancelling")
+}
+
+/// Status details of an invocation (or a step) that never reached its node.
+pub fn never_started(details: &str) -> bool {
+    matches!(
+        details,
+        "Pending" | "Delayed" | "Undeliverable" | "Delivery Timed Out"
+    )
+}
+
+// --- Answers -------------------------------------------------------------------------------------
+
+/// One scripted answer.
 #[derive(Clone, Debug)]
 pub enum Step {
     /// Answer with this HTTP status and this JSON body text.
@@ -69,7 +89,7 @@ pub enum Step {
 }
 
 impl Step {
-    /// `200 OK` with this invocation record.
+    /// `200 OK` with this JSON.
     pub fn ok(body: &Value) -> Step {
         Step::Json(200, body.to_string())
     }
@@ -79,42 +99,223 @@ impl Step {
         Step::Json(200, body.to_owned())
     }
 
+    /// `400` with this error code and message.
+    pub fn error(code: &str, message: impl Into<String>) -> Step {
+        Step::Error(400, code.into(), message.into())
+    }
+
     /// `400 InvocationDoesNotExist`, what SSM answers while an invocation is not visible yet.
     pub fn not_found() -> Step {
-        Step::Error(400, "InvocationDoesNotExist".into(), String::new())
+        Step::error("InvocationDoesNotExist", "")
     }
 
-    /// `400 ThrottlingException`.
     pub fn throttled() -> Step {
-        Step::Error(400, "ThrottlingException".into(), "Rate exceeded".into())
+        Step::error("ThrottlingException", "Rate exceeded")
     }
 
-    /// `400 AccessDeniedException` with this message.
     pub fn access_denied(message: &str) -> Step {
-        Step::Error(400, "AccessDeniedException".into(), message.into())
+        Step::error("AccessDeniedException", message)
+    }
+
+    pub fn unknown_operation(target: &str) -> Step {
+        Step::error(
+            "UnknownOperationException",
+            format!("the fake does not implement {target:?}"),
+        )
     }
 
     /// The inner step, played after `delay`.
     pub fn delayed(delay: Duration, inner: Step) -> Step {
         Step::Delay(delay, Box::new(inner))
     }
+
+    fn reply(self, seq: usize) -> Reply {
+        let json = |status, body: String| {
+            Reply::send(status, "application/x-amz-json-1.1", body).with_header(
+                "x-amzn-RequestId",
+                format!("6f1e7c2a-0000-4000-8000-{seq:012x}"),
+            )
+        };
+        match self {
+            Step::Json(status, body) => json(status, body),
+            Step::Error(status, code, message) => json(status, error_body(&code, &message)),
+            Step::Status500 => json(
+                500,
+                error_body("InternalServerError", "An internal error occurred."),
+            ),
+            Step::DropConnection => Reply::Drop,
+            Step::Delay(delay, inner) => Reply::Delay(delay, Box::new(inner.reply(seq))),
+        }
+    }
 }
 
-/// A realistic GetCommandInvocation response body.
-///
-/// `ResponseCode` is 0 for Success, 1 for other terminal states and -1 while
-/// the invocation is still pending or running, as SSM reports it.
-pub fn invocation(status: &str, status_details: &str, stdout: &str, stderr: &str) -> Value {
-    let running = matches!(status, "Pending" | "InProgress" | "Delayed" | "Cancelling");
-    let response_code = match status {
-        "Success" => 0,
-        _ if running => -1,
-        _ => 1,
-    };
-    let end = if running {
-        ""
+fn error_body(code: &str, message: &str) -> String {
+    if message.is_empty() {
+        json!({ "__type": code }).to_string()
     } else {
-        "2024-05-14T09:12:33.807Z"
+        json!({ "__type": code, "message": message }).to_string()
+    }
+}
+
+pub fn validation(message: String) -> Step {
+    Step::error("ValidationException", message)
+}
+
+pub fn serialization(message: String) -> Step {
+    Step::error("SerializationException", message)
+}
+
+// --- Requests and pages --------------------------------------------------------------------------
+
+/// A request body's fields, type-checked and validated as the service does.
+pub struct Body<'a>(pub &'a Map<String, Value>);
+
+impl<'a> Body<'a> {
+    pub fn parse(body: &'a Value) -> Result<Body<'a>, Step> {
+        body.as_object()
+            .map(Body)
+            .ok_or_else(|| serialization("the request body is not a JSON object".into()))
+    }
+
+    pub fn string(&self, name: &str) -> Result<Option<&'a str>, Step> {
+        match self.0.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(other) => Err(serialization(format!(
+                "{name} must be a string, got {other}"
+            ))),
+        }
+    }
+
+    pub fn flag(&self, name: &str) -> Result<bool, Step> {
+        match self.0.get(name) {
+            None => Ok(false),
+            Some(Value::Bool(b)) => Ok(*b),
+            Some(other) => Err(serialization(format!(
+                "{name} must be a boolean, got {other}"
+            ))),
+        }
+    }
+
+    /// A command ID, if given, of the 36 characters the service requires.
+    pub fn command_id(&self) -> Result<Option<&'a str>, Step> {
+        let id = self.string("CommandId")?;
+        if let Some(id) = id
+            && id.chars().count() != 36
+        {
+            return Err(validation(format!(
+                "1 validation error detected: Value '{id}' at 'commandId' failed to satisfy \
+                 constraint: Member must have length equal to 36"
+            )));
+        }
+        Ok(id)
+    }
+
+    pub fn max_results(&self, min: usize, max: usize, default: usize) -> Result<usize, Step> {
+        let Some(v) = self.0.get("MaxResults") else {
+            return Ok(default);
+        };
+        let bound = |n: i64, what: &str, limit: usize| {
+            validation(format!(
+                "1 validation error detected: Value '{n}' at 'maxResults' failed to satisfy \
+                 constraint: Member must have value {what} than or equal to {limit}"
+            ))
+        };
+        match v.as_i64() {
+            None => Err(serialization(format!(
+                "MaxResults must be an integer, got {v}"
+            ))),
+            Some(n) if n < min as i64 => Err(bound(n, "greater", min)),
+            Some(n) if n > max as i64 => Err(bound(n, "less", max)),
+            Some(n) => Ok(n as usize),
+        }
+    }
+
+    /// `(page, offset)` of the request's NextToken for `query` (`(1, 0)` without one).
+    pub fn position(&self, query: u64) -> Result<(usize, usize), Step> {
+        match self.string("NextToken")?.filter(|t| !t.is_empty()) {
+            None => Ok((1, 0)),
+            Some(t) => untoken(t, query).ok_or_else(|| {
+                Step::error("InvalidNextToken", "The specified token is not valid.")
+            }),
+        }
+    }
+}
+
+/// What a NextToken is tied to: a hash of the query's filters.
+pub fn fingerprint(query: &impl Hash) -> u64 {
+    let mut h = DefaultHasher::new();
+    query.hash(&mut h);
+    h.finish()
+}
+
+/// An opaque-looking token (base64 alphabet, `/`, `+` and `=` included, as SSM's are) that
+/// names the page, the offset and the query it belongs to.
+pub fn token(query: u64, page: usize, offset: usize) -> String {
+    format!("AAEAAQ{query:016x}/{page:04}+{offset:06}rZ9eXAMPLE==")
+}
+
+/// `(page, offset)` of a token issued for `query`; `None` for anything else.
+pub fn untoken(token: &str, query: u64) -> Option<(usize, usize)> {
+    let rest = token.strip_prefix("AAEAAQ")?.strip_suffix("rZ9eXAMPLE==")?;
+    let (fp, rest) = rest.split_once('/')?;
+    let (page, offset) = rest.split_once('+')?;
+    (u64::from_str_radix(fp, 16).ok()? == query).then_some(())?;
+    Some((page.parse().ok()?, offset.parse().ok()?))
+}
+
+/// The page a request asks for: 1 without a NextToken (or an empty one), the page a token of
+/// these fakes names, 0 for any other token.
+pub fn page_of(body: &Value) -> usize {
+    match body.get("NextToken").and_then(Value::as_str) {
+        None | Some("") => 1,
+        Some(t) => t
+            .strip_prefix("AAEAAQ")
+            .and_then(|r| r.get(17..21))
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0),
+    }
+}
+
+/// One page of `items` under `key`, from `offset`, `size` at most, with a NextToken when more
+/// follow (`""` on the last page when `empty_token_at_end`).
+pub fn page_response(
+    key: &str,
+    items: &[Value],
+    (page, offset): (usize, usize),
+    size: usize,
+    query: u64,
+    empty_token_at_end: bool,
+) -> Value {
+    let start = offset.min(items.len());
+    let end = (offset + size).min(items.len());
+    let mut response = Map::new();
+    response.insert(key.into(), Value::Array(items[start..end].to_vec()));
+    if end < items.len() {
+        response.insert("NextToken".into(), json!(token(query, page + 1, end)));
+    } else if empty_token_at_end {
+        response.insert("NextToken".into(), json!(""));
+    }
+    Value::Object(response)
+}
+
+// --- Records -------------------------------------------------------------------------------------
+
+/// A realistic GetCommandInvocation response body for [`CMD_ID`] on [`INSTANCE_ID`].
+///
+/// `ResponseCode` is 0 for Success, -1 while pending or running and for what never reached
+/// its node (then without start time), 1 otherwise, as SSM reports it.
+pub fn invocation(status: &str, status_details: &str, stdout: &str, stderr: &str) -> Value {
+    let (running, unstarted) = (is_running(status), never_started(status_details));
+    let response_code = response_code(status, status_details);
+    let (start, end, elapsed) = match (unstarted, running) {
+        (true, _) => ("", "", ""),
+        (false, true) => ("2024-05-14T09:12:31.291Z", "", ""),
+        (false, false) => (
+            "2024-05-14T09:12:31.291Z",
+            "2024-05-14T09:12:33.807Z",
+            "PT2.516S",
+        ),
     };
     json!({
         "CommandId": CMD_ID,
@@ -122,10 +323,10 @@ pub fn invocation(status: &str, status_details: &str, stdout: &str, stderr: &str
         "Comment": "",
         "DocumentName": "AWS-RunShellScript",
         "DocumentVersion": "$DEFAULT",
-        "PluginName": "aws:runShellScript",
+        "PluginName": SHELL_PLUGIN,
         "ResponseCode": response_code,
-        "ExecutionStartDateTime": "2024-05-14T09:12:31.291Z",
-        "ExecutionElapsedTime": if running { "" } else { "PT2.516S" },
+        "ExecutionStartDateTime": start,
+        "ExecutionElapsedTime": elapsed,
         "ExecutionEndDateTime": end,
         "Status": status,
         "StatusDetails": status_details,
@@ -133,11 +334,28 @@ pub fn invocation(status: &str, status_details: &str, stdout: &str, stderr: &str
         "StandardOutputUrl": "",
         "StandardErrorContent": stderr,
         "StandardErrorUrl": "",
-        "CloudWatchOutputConfig": {
-            "CloudWatchLogGroupName": "",
-            "CloudWatchOutputEnabled": false
-        }
+        "CloudWatchOutputConfig": cloudwatch("", false)
     })
+}
+
+/// SSM's `ResponseCode`: 0 for Success, -1 while pending or running and for what never reached
+/// its node, 1 otherwise.
+pub fn response_code(status: &str, details: &str) -> i64 {
+    match status {
+        "Success" => 0,
+        _ if is_running(status) || never_started(details) => -1,
+        _ => 1,
+    }
+}
+
+/// An empty `NotificationConfig`, as SSM gives it.
+pub fn no_notification() -> Value {
+    json!({ "NotificationArn": "", "NotificationEvents": [], "NotificationType": "" })
+}
+
+/// `CloudWatchOutputConfig` as SSM gives it.
+pub fn cloudwatch(group: &str, enabled: bool) -> Value {
+    json!({ "CloudWatchLogGroupName": group, "CloudWatchOutputEnabled": enabled })
 }
 
 /// [`invocation`] wrapped in a `200 OK` step.
@@ -145,28 +363,8 @@ pub fn invocation_step(status: &str, status_details: &str, stdout: &str, stderr:
     Step::ok(&invocation(status, status_details, stdout, stderr))
 }
 
-/// `RequestedDateTime` of [`listed_invocation`] records in epoch milliseconds
-/// (2024-05-14T09:12:31.291Z).
-pub const REQUESTED_AT_MS: u64 = 1_715_677_951_291;
-/// The same as SSM sends it: epoch seconds with milliseconds, `1715677951.291`.
-pub const REQUESTED_AT: f64 = epoch_ms(REQUESTED_AT_MS);
-
-/// The plugin of an `AWS-RunShellScript` command.
-pub const SHELL_PLUGIN: &str = "aws:runShellScript";
-
-/// A well-formed 17-character instance id for the `i`-th node of a fleet (`i-0a11…` + `i` in hex).
-pub fn fleet_instance_id(i: usize) -> String {
-    format!("i-0a11{:013x}", i)
-}
-
-/// Epoch seconds `ms / 1000` as the closest `f64`: its shortest form, the one the fake sends,
-/// is exactly the decimal milliseconds (`1715677951291` → `1715677951.291`).
-pub const fn epoch_ms(ms: u64) -> f64 {
-    ms as f64 / 1000.0
-}
-
 /// A realistic ListCommandInvocations record for one node of an `AWS-RunShellScript`
-/// command (`CMD_ID`), with one `aws:runShellScript` plugin whose `Output` is `output`.
+/// command ([`CMD_ID`]), with one `aws:runShellScript` plugin whose `Output` is `output`.
 ///
 /// Keys are those SSM sends; timestamps are epoch-seconds numbers. The plugin's
 /// `ResponseCode` is 0 for Success, -1 while pending or running and 1 otherwise; it has
@@ -178,16 +376,8 @@ pub fn listed_invocation(
     status_details: &str,
     output: &str,
 ) -> Value {
-    let running = matches!(status, "Pending" | "InProgress" | "Delayed" | "Cancelling");
-    let never_started = matches!(
-        status_details,
-        "Pending" | "Delayed" | "Undeliverable" | "Delivery Timed Out"
-    );
-    let response_code = match status {
-        "Success" => 0,
-        _ if running || never_started => -1,
-        _ => 1,
-    };
+    let (running, unstarted) = (is_running(status), never_started(status_details));
+    let response_code = response_code(status, status_details);
     let mut plugin = json!({
         "Name": SHELL_PLUGIN,
         "Status": status,
@@ -200,7 +390,7 @@ pub fn listed_invocation(
         "OutputS3BucketName": "",
         "OutputS3KeyPrefix": ""
     });
-    if !never_started {
+    if !unstarted {
         plugin["ResponseStartDateTime"] = json!(epoch_ms(REQUESTED_AT_MS + 500));
         if !running {
             plugin["ResponseFinishDateTime"] = json!(epoch_ms(REQUESTED_AT_MS + 2_750));
@@ -221,21 +411,69 @@ pub fn listed_invocation(
         "StandardErrorUrl": "",
         "CommandPlugins": [plugin],
         "ServiceRole": "",
-        "NotificationConfig": {
-            "NotificationArn": "",
-            "NotificationEvents": [],
-            "NotificationType": ""
-        },
-        "CloudWatchOutputConfig": {
-            "CloudWatchLogGroupName": "",
-            "CloudWatchOutputEnabled": false
-        }
+        "NotificationConfig": no_notification(),
+        "CloudWatchOutputConfig": cloudwatch("", false)
     })
 }
 
-/// `n` successful invocations of `CMD_ID` on nodes [`fleet_instance_id`]`(0..n)`, each
-/// requested one millisecond after the previous one (so every record differs), each
-/// plugin printing `hello from <instance id>`.
+/// The ListCommands `Command` record of [`CMD_ID`] (AWS-RunShellScript, sent to the targets
+/// tag:role=web) whose invocations are in these `(Status, StatusDetails)`: its status sums
+/// them up (Pending while all are, Cancelling while one is, InProgress while one runs, then
+/// Success, Failed, the TimedOut one or Cancelled), its counts count them.
+pub fn command_record<S: AsRef<str>>(states: &[(S, S)]) -> Value {
+    let states: Vec<(&str, &str)> = states
+        .iter()
+        .map(|(s, d)| (s.as_ref(), d.as_ref()))
+        .collect();
+    let count = |f: &dyn Fn(&str, &str) -> bool| states.iter().filter(|(s, d)| f(s, d)).count();
+    let any = |f: &dyn Fn(&str, &str) -> bool| count(f) > 0;
+    let (status, details) = if states.iter().all(|(s, _)| *s == "Pending") {
+        ("Pending", "Pending")
+    } else if any(&|s, _| s == "Cancelling") {
+        ("Cancelling", "Cancelling")
+    } else if any(&|s, _| is_running(s)) {
+        ("InProgress", "In Progress")
+    } else if states.iter().all(|(s, _)| *s == "Success") {
+        ("Success", "Success")
+    } else if any(&|s, _| s == "Failed") {
+        ("Failed", "Failed")
+    } else if let Some(&timed_out) = states.iter().find(|(s, _)| *s == "TimedOut") {
+        timed_out
+    } else {
+        ("Cancelled", "Cancelled")
+    };
+    json!({
+        "CommandId": CMD_ID,
+        "DocumentName": "AWS-RunShellScript",
+        "DocumentVersion": "$DEFAULT",
+        "Comment": "",
+        "ExpiresAfter": epoch_ms(REQUESTED_AT_MS + 7_200_000),
+        "Parameters": { "commands": ["echo hello from $(hostname)"] },
+        "InstanceIds": [],
+        "Targets": [{ "Key": "tag:role", "Values": ["web"] }],
+        "RequestedDateTime": REQUESTED_AT,
+        "Status": status,
+        "StatusDetails": details,
+        "OutputS3Region": "us-east-1",
+        "OutputS3BucketName": "",
+        "OutputS3KeyPrefix": "",
+        "MaxConcurrency": "50",
+        "MaxErrors": "0",
+        "TargetCount": states.len(),
+        "CompletedCount": count(&|s, _| !is_running(s)),
+        "ErrorCount": count(&|_, d| d == "Failed" || d == "Execution Timed Out"),
+        "DeliveryTimedOutCount": count(&|_, d| d == "Delivery Timed Out"),
+        "ServiceRole": "",
+        "NotificationConfig": no_notification(),
+        "CloudWatchOutputConfig": cloudwatch("", false),
+        "TimeoutSeconds": 3600,
+        "TriggeredAlarms": []
+    })
+}
+
+/// `n` successful invocations of [`CMD_ID`] on nodes [`fleet_instance_id`]`(0..n)`, each
+/// requested one millisecond after the previous one (so every record differs), each plugin
+/// printing `hello from <instance id>`.
 pub fn fleet_records(n: usize) -> Vec<Value> {
     (0..n)
         .map(|i| {
@@ -248,16 +486,527 @@ pub fn fleet_records(n: usize) -> Vec<Value> {
         .collect()
 }
 
-/// Keys whose numbers are timestamps on the wire.
-const TIMESTAMP_KEYS: &[&str] = &[
-    "RequestedDateTime",
-    "ResponseStartDateTime",
-    "ResponseFinishDateTime",
-];
+// --- The engine ----------------------------------------------------------------------------------
+
+/// A call as a [`World`] is asked to answer it.
+pub struct Incoming<'a> {
+    /// The full X-Amz-Target (`AmazonSSM.<Operation>`), `""` when the header is missing.
+    pub target: &'a str,
+    /// The body parsed as JSON (`Null` when it is not JSON).
+    pub body: &'a Value,
+    /// 1 without a NextToken, else the page its token names (0: a token of no fake).
+    pub page: usize,
+}
+
+/// A world's answer, and whether the call is to be noted as answered from a lagging record.
+pub struct Answer {
+    pub step: Step,
+    pub lagged: bool,
+}
+
+impl From<Step> for Answer {
+    fn from(step: Step) -> Answer {
+        Answer {
+            step,
+            lagged: false,
+        }
+    }
+}
+
+/// A scripted world: what each call is answered, and which calls begin a round.
+pub trait World: Send + Sync + 'static {
+    /// Whether `call` begins a new round; `log` holds every call before it.
+    fn begins_round(&self, _call: &Incoming, _log: &[Call]) -> bool {
+        false
+    }
+
+    /// The answer to `call` in round `round` (0 before the first round began).
+    fn answer(&self, call: &Incoming, round: usize) -> Answer;
+
+    /// The faults and delays scripted for it.
+    fn script(&self) -> Script {
+        Script::default()
+    }
+}
+
+impl<W: World> World for Arc<W> {
+    fn begins_round(&self, call: &Incoming, log: &[Call]) -> bool {
+        (**self).begins_round(call, log)
+    }
+
+    fn answer(&self, call: &Incoming, round: usize) -> Answer {
+        (**self).answer(call, round)
+    }
+
+    fn script(&self) -> Script {
+        (**self).script()
+    }
+}
+
+/// A world that answers every call with a function of its target and body.
+struct Handled<F>(F);
+
+impl<F: Fn(&str, &Value) -> Step + Send + Sync + 'static> World for Handled<F> {
+    fn answer(&self, call: &Incoming, _round: usize) -> Answer {
+        (self.0)(call.target, call.body).into()
+    }
+}
+
+/// Answers played instead of a world's: for one target, in one round or any, for one page or
+/// any, for requests whose body has these string fields; the steps one per request, in order
+/// (or the first forever).
+#[derive(Clone, Debug)]
+struct Fault {
+    target: String,
+    round: Option<usize>,
+    page: Option<usize>,
+    fields: Vec<(String, String)>,
+    steps: Vec<Step>,
+    forever: bool,
+}
+
+/// Faults and delays scripted for a world.
+#[derive(Clone, Debug, Default)]
+pub struct Script {
+    faults: Vec<Fault>,
+    /// `(target, round or any, delay)`: every answer to it then (faults included) is delayed.
+    delays: Vec<(String, Option<usize>, Duration)>,
+}
+
+impl Script {
+    /// The first `steps.len()` requests to `target` for `page` (any page: `None`) in `round`
+    /// (any round: `None`) whose body has these `fields` get these answers.
+    pub fn fail(
+        &mut self,
+        target: &str,
+        round: Option<usize>,
+        page: Option<usize>,
+        fields: &[(&str, &str)],
+        steps: Vec<Step>,
+    ) {
+        self.faults.push(Fault {
+            target: target.into(),
+            round,
+            page,
+            fields: fields
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            steps,
+            forever: false,
+        });
+    }
+
+    /// Every such request gets `step`.
+    pub fn fail_always(
+        &mut self,
+        target: &str,
+        page: Option<usize>,
+        fields: &[(&str, &str)],
+        step: Step,
+    ) {
+        self.fail(target, None, page, fields, vec![step]);
+        self.faults.last_mut().unwrap().forever = true;
+    }
+
+    pub fn delay(&mut self, target: &str, round: Option<usize>, delay: Duration) {
+        self.delays.push((target.into(), round, delay));
+    }
+}
+
+/// One call as the fake saw and answered it.
+#[derive(Clone, Debug)]
+pub struct Call {
+    pub method: String,
+    pub path: String,
+    /// Header names are lower-cased.
+    pub headers: Vec<(String, String)>,
+    /// The X-Amz-Target, `""` when missing.
+    pub target: String,
+    /// The body parsed as JSON (`Null` when it is not JSON).
+    pub body: Value,
+    /// The round it was answered in (0: before the first round began).
+    pub round: usize,
+    /// 1 without a NextToken, else the page its token names (0 for a foreign token).
+    pub page: usize,
+    /// The HTTP status answered (0: the connection was dropped).
+    pub status: u16,
+    /// The error code answered (`""` for none).
+    pub code: String,
+    /// A `200 OK` body as JSON (`Null` otherwise).
+    pub answer: Value,
+    /// The `NextToken` of a `200 OK` answer, as sent (`Some("")` for an empty one).
+    pub next_token: Option<String>,
+    /// Answered by a scripted fault.
+    pub faulted: bool,
+    /// Answered from a record lagging the listing ([`super::fake_multi::Lag`]).
+    pub lagged: bool,
+    /// When it had been read completely.
+    pub at: Instant,
+}
+
+impl Call {
+    pub fn is(&self, target: &str) -> bool {
+        self.target == target
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        http::header(&self.headers, name)
+    }
+
+    /// The string member `name` of the body.
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.body.get(name).and_then(Value::as_str)
+    }
+
+    pub fn instance_id(&self) -> Option<&str> {
+        self.field("InstanceId")
+    }
+
+    pub fn plugin_name(&self) -> Option<&str> {
+        self.field("PluginName")
+    }
+
+    /// Whether the SDK retries a request answered so (throttling, 5xx, no answer).
+    pub fn retried(&self) -> bool {
+        matches!(self.status, 0 | 429 | 500..)
+            || matches!(
+                self.code.as_str(),
+                "ThrottlingException"
+                    | "ThrottledException"
+                    | "RequestLimitExceeded"
+                    | "TooManyRequestsException"
+            )
+    }
+
+    /// `Get`, `Get(step)`, `List`, `ListCommands`, `Cancel`, or the operation's name.
+    pub fn short(&self) -> String {
+        let op = self.target.trim_start_matches("AmazonSSM.");
+        match (op, self.plugin_name()) {
+            ("GetCommandInvocation", Some(p)) => format!("Get({p})"),
+            ("GetCommandInvocation", None) => "Get".into(),
+            ("ListCommandInvocations", _) => "List".into(),
+            ("CancelCommand", _) => "Cancel".into(),
+            _ => op.to_owned(),
+        }
+    }
+}
+
+#[derive(Default)]
+struct Engine {
+    round: usize,
+    calls: Vec<Call>,
+    fault_uses: Vec<usize>,
+    /// Requests being answered, and the most at once, per target.
+    in_flight: HashMap<String, (usize, usize)>,
+}
+
+struct Core {
+    world: Box<dyn World>,
+    script: Script,
+    engine: Mutex<Engine>,
+}
+
+impl Core {
+    fn fault(
+        &self,
+        engine: &mut Engine,
+        target: &str,
+        round: usize,
+        page: usize,
+        body: &Value,
+    ) -> Option<Step> {
+        for (i, f) in self.script.faults.iter().enumerate() {
+            let matches = f.target == target
+                && f.round.is_none_or(|r| r == round.max(1))
+                && f.page.is_none_or(|p| p == page)
+                && f.fields
+                    .iter()
+                    .all(|(k, v)| body.get(k).and_then(Value::as_str) == Some(v.as_str()));
+            if !matches {
+                continue;
+            }
+            if f.forever {
+                return Some(f.steps[0].clone());
+            }
+            if engine.fault_uses[i] < f.steps.len() {
+                engine.fault_uses[i] += 1;
+                return Some(f.steps[engine.fault_uses[i] - 1].clone());
+            }
+        }
+        None
+    }
+}
+
+struct Serving(Arc<Core>);
+
+impl http::Handler for Serving {
+    fn answer(&self, request: &Request) -> Reply {
+        let core = &self.0;
+        let target = request.header("x-amz-target").unwrap_or("").to_owned();
+        let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+        let page = page_of(&body);
+        let mut engine = core.engine.lock().unwrap();
+        let call = Incoming {
+            target: &target,
+            body: &body,
+            page,
+        };
+        if core.world.begins_round(&call, &engine.calls) {
+            engine.round += 1;
+        }
+        let round = engine.round;
+        let (step, faulted, lagged) = match core.fault(&mut engine, &target, round, page, &body) {
+            Some(step) => (step, true, false),
+            None => {
+                let answer = core.world.answer(&call, round);
+                (answer.step, false, answer.lagged)
+            }
+        };
+        let step = match core
+            .script
+            .delays
+            .iter()
+            .find(|(t, r, _)| *t == target && r.is_none_or(|r| r == round.max(1)))
+        {
+            Some((_, _, delay)) => Step::delayed(*delay, step),
+            None => step,
+        };
+        let mut inner = &step;
+        while let Step::Delay(_, next) = inner {
+            inner = next;
+        }
+        let (status, code, answer) = match inner {
+            Step::Json(status, text) => (
+                *status,
+                String::new(),
+                serde_json::from_str(text).unwrap_or(Value::Null),
+            ),
+            Step::Error(status, code, _) => (*status, code.clone(), Value::Null),
+            Step::Status500 => (500, "InternalServerError".into(), Value::Null),
+            Step::DropConnection => (0, String::new(), Value::Null),
+            Step::Delay(..) => unreachable!(),
+        };
+        let answer = if status == 200 { answer } else { Value::Null };
+        let next_token = answer
+            .get("NextToken")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        let flight = engine.in_flight.entry(target.clone()).or_default();
+        flight.0 += 1;
+        flight.1 = flight.1.max(flight.0);
+        engine.calls.push(Call {
+            method: request.method.clone(),
+            path: request.path().to_owned(),
+            headers: request.headers.clone(),
+            target,
+            body,
+            round,
+            page,
+            status,
+            code,
+            answer,
+            next_token,
+            faulted,
+            lagged,
+            at: request.at,
+        });
+        step.reply(request.seq)
+    }
+
+    fn answered(&self, request: &Request) {
+        let target = request.header("x-amz-target").unwrap_or("");
+        if let Some(flight) = self.0.engine.lock().unwrap().in_flight.get_mut(target) {
+            flight.0 -= 1;
+        }
+    }
+}
+
+/// A fake SSM endpoint serving a [`World`]. Shuts down when dropped.
+pub struct FakeSsm {
+    server: Server,
+    core: Arc<Core>,
+}
+
+impl FakeSsm {
+    /// A fake answering from `world`.
+    pub fn serve(world: impl World) -> FakeSsm {
+        let core = Arc::new(Core {
+            script: world.script(),
+            world: Box::new(world),
+            engine: Mutex::new(Engine::default()),
+        });
+        core.engine.lock().unwrap().fault_uses = vec![0; core.script.faults.len()];
+        FakeSsm {
+            server: Server::start(Serving(Arc::clone(&core))),
+            core,
+        }
+    }
+
+    /// A fake answering GetCommandInvocation calls from `steps` (one step per call, the last
+    /// one repeating forever); every call is a round.
+    pub fn start(steps: Vec<Step>) -> FakeSsm {
+        FakeSsm::serve(Basic { steps, fleet: None })
+    }
+
+    /// A fake whose every GetCommandInvocation call gets this one answer.
+    pub fn always(step: Step) -> FakeSsm {
+        FakeSsm::start(vec![step])
+    }
+
+    /// A fake answering ListCommandInvocations calls from `fleet` (a [`Fleet`] or a plain
+    /// `Vec` of records); GetCommandInvocation calls get an error.
+    pub fn with_fleet(fleet: impl Into<Fleet>) -> FakeSsm {
+        FakeSsm::with_steps_and_fleet(Vec::new(), fleet)
+    }
+
+    /// A fake answering GetCommandInvocation calls from `steps` (as [`FakeSsm::start`]) and
+    /// ListCommandInvocations calls from `fleet`.
+    pub fn with_steps_and_fleet(steps: Vec<Step>, fleet: impl Into<Fleet>) -> FakeSsm {
+        FakeSsm::serve(Basic {
+            steps,
+            fleet: Some(fleet.into()),
+        })
+    }
+
+    /// A fake answering every call from `handler`, given the call's X-Amz-Target and body.
+    pub fn with_handler(handler: impl Fn(&str, &Value) -> Step + Send + Sync + 'static) -> FakeSsm {
+        FakeSsm::serve(Handled(handler))
+    }
+
+    /// `http://127.0.0.1:PORT`
+    pub fn url(&self) -> String {
+        self.server.url()
+    }
+
+    /// POSTs one AWS JSON 1.1 call to the fake, as a client would: the status and body text.
+    pub fn post(&self, target: &str, body: &Value) -> (u16, String) {
+        let headers = [
+            ("X-Amz-Target", target),
+            ("Content-Type", "application/x-amz-json-1.1"),
+        ];
+        let answer = http::request(
+            &self.url(),
+            "POST",
+            "/",
+            &headers,
+            body.to_string().as_bytes(),
+        );
+        let (status, body) = answer.expect("an answer");
+        (status, String::from_utf8(body).expect("a UTF-8 body"))
+    }
+
+    /// [`FakeSsm::post`], the body parsed (`Null` when it is not JSON).
+    pub fn call(&self, target: &str, body: &Value) -> (u16, Value) {
+        let (status, body) = self.post(target, body);
+        (status, serde_json::from_str(&body).unwrap_or(Value::Null))
+    }
+
+    /// Rounds begun so far.
+    pub fn round(&self) -> usize {
+        self.core.engine.lock().unwrap().round
+    }
+
+    /// Every call answered so far, in arrival order.
+    pub fn calls(&self) -> Vec<Call> {
+        self.core.engine.lock().unwrap().calls.clone()
+    }
+
+    pub fn calls_to(&self, target: &str) -> Vec<Call> {
+        self.calls().into_iter().filter(|c| c.is(target)).collect()
+    }
+
+    /// How many calls to `target` were made (SDK retries included).
+    pub fn count(&self, target: &str) -> usize {
+        self.core
+            .engine
+            .lock()
+            .unwrap()
+            .calls
+            .iter()
+            .filter(|c| c.is(target))
+            .count()
+    }
+
+    /// How many requests of any kind arrived.
+    pub fn total_requests(&self) -> usize {
+        self.core.engine.lock().unwrap().calls.len()
+    }
+
+    /// The most calls to `target` the fake was answering at once.
+    pub fn max_in_flight(&self, target: &str) -> usize {
+        self.core
+            .engine
+            .lock()
+            .unwrap()
+            .in_flight
+            .get(target)
+            .map_or(0, |f| f.1)
+    }
+
+    /// The request bodies of the calls to `target`, in order.
+    pub fn bodies(&self, target: &str) -> Vec<Value> {
+        self.calls_to(target).into_iter().map(|c| c.body).collect()
+    }
+
+    /// The `200 OK` answers to `target`: the pages served, for a listing.
+    pub fn served(&self, target: &str) -> Vec<Call> {
+        self.calls_to(target)
+            .into_iter()
+            .filter(|c| c.status == 200)
+            .collect()
+    }
+
+    /// The calls of each round, round 0 (before the first round began) included.
+    pub fn rounds(&self) -> Vec<Vec<Call>> {
+        let mut rounds = vec![Vec::new(); self.round() + 1];
+        for call in self.calls() {
+            rounds[call.round].push(call);
+        }
+        rounds
+    }
+
+    /// The calls, shortened ([`Call::short`]), grouped by round: `[(round, calls)]`.
+    pub fn calls_by_round(&self) -> Vec<(usize, Vec<String>)> {
+        let mut rounds: Vec<(usize, Vec<String>)> = Vec::new();
+        for call in self.calls() {
+            match rounds.last_mut() {
+                Some((r, calls)) if *r == call.round => calls.push(call.short()),
+                _ => rounds.push((call.round, vec![call.short()])),
+            }
+        }
+        rounds
+    }
+
+    /// Waits (at most 20 s) until `ready` holds, checking it after every call; false if it
+    /// never did.
+    pub fn wait(&self, ready: impl Fn() -> bool) -> bool {
+        self.server.wait_until(Duration::from_secs(20), ready)
+    }
+
+    /// Once the clients have exited: waits until every request they sent was read and
+    /// handled ([`Server::settle`]).
+    #[track_caller]
+    pub fn settle(&self) {
+        self.server.settle();
+    }
+
+    /// Asserts that nothing at all reached the endpoint: no connection, no request.
+    #[track_caller]
+    pub fn assert_untouched(&self) {
+        self.server.settle();
+        let why = format!("expected no request at all, got {:#?}", self.calls());
+        assert_eq!(self.calls().len(), 0, "{why}");
+        let why = "expected no connection at all";
+        assert_eq!(self.server.connections(), 0, "{why}");
+    }
+}
+
+// --- One invocation's answers in turn, and a listing in pages ------------------------------------
 
 /// How the fake writes timestamp numbers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum WireNumbers {
+enum WireNumbers {
     /// Shortest decimal form: `1715677951.291`, `1715677951`.
     Plain,
     /// Java's `Double.toString`, as AWS's Java services often send them:
@@ -265,29 +1014,16 @@ pub enum WireNumbers {
     Java,
 }
 
-/// What a page says about plugins when the request did not ask for `Details`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PluginsWithoutDetails {
-    /// No `CommandPlugins` key at all.
-    Omitted,
-    /// `"CommandPlugins": []`.
-    EmptyList,
-}
-
-/// Faults scripted for one page (see [`Fleet::fail_page`]).
-#[derive(Clone, Debug)]
-struct PageFault {
-    page: usize,
-    steps: Vec<Step>,
-    forever: bool,
-}
-
-/// The invocations ListCommandInvocations lists, and how it serves them.
+/// The invocations ListCommandInvocations lists, and how it serves them: in pages as SSM
+/// serves them (`MaxResults` 1 to 50, default 50; `CommandId` and `InstanceId` filters;
+/// `CommandPlugins` only with `Details: true`; a NextToken tied to the query), with faults
+/// scripted per page.
 #[derive(Clone, Debug)]
 pub struct Fleet {
     records: Vec<Value>,
-    faults: Vec<PageFault>,
-    plugins_without_details: PluginsWithoutDetails,
+    script: Script,
+    /// Without `Details`: `"CommandPlugins": []` instead of no key.
+    empty_plugins: bool,
     numbers: WireNumbers,
     token_after_last_full_page: bool,
 }
@@ -303,45 +1039,32 @@ impl Fleet {
     pub fn new(records: Vec<Value>) -> Fleet {
         Fleet {
             records,
-            faults: Vec::new(),
-            plugins_without_details: PluginsWithoutDetails::Omitted,
+            script: Script::default(),
+            empty_plugins: false,
             numbers: WireNumbers::Plain,
             token_after_last_full_page: false,
         }
-    }
-
-    /// [`fleet_records`]`(n)`.
-    pub fn generated(n: usize) -> Fleet {
-        Fleet::new(fleet_records(n))
     }
 
     /// The first `steps.len()` requests for page `page` (1 is the request without a
     /// NextToken, 2 the one with the token the first page gave, …) are answered with these
     /// steps, one each, in order; later requests for that page get the page.
     pub fn fail_page(mut self, page: usize, steps: Vec<Step>) -> Fleet {
-        assert!(page >= 1, "pages are numbered from 1");
-        self.faults.push(PageFault {
-            page,
-            steps,
-            forever: false,
-        });
+        self.script
+            .fail(LIST_COMMAND_INVOCATIONS, None, Some(page), &[], steps);
         self
     }
 
     /// Every request for page `page` is answered with `step`.
     pub fn fail_page_always(mut self, page: usize, step: Step) -> Fleet {
-        assert!(page >= 1, "pages are numbered from 1");
-        self.faults.push(PageFault {
-            page,
-            steps: vec![step],
-            forever: true,
-        });
+        self.script
+            .fail_always(LIST_COMMAND_INVOCATIONS, Some(page), &[], step);
         self
     }
 
     /// Without `Details`, send `"CommandPlugins": []` instead of leaving the key out.
     pub fn empty_plugin_list_without_details(mut self) -> Fleet {
-        self.plugins_without_details = PluginsWithoutDetails::EmptyList;
+        self.empty_plugins = true;
         self
     }
 
@@ -358,88 +1081,65 @@ impl Fleet {
         self
     }
 
-    pub fn records(&self) -> &[Value] {
-        &self.records
-    }
-
-    fn fault_for(&self, page: usize, attempt: usize) -> Option<Step> {
-        let mut before = 0;
-        for fault in self.faults.iter().filter(|f| f.page == page) {
-            if fault.forever {
-                return Some(fault.steps[0].clone());
-            }
-            if attempt <= before + fault.steps.len() {
-                return Some(fault.steps[attempt - before - 1].clone());
-            }
-            before += fault.steps.len();
+    /// The answer to one ListCommandInvocations request.
+    fn answer(&self, body: &Value) -> Result<Step, Step> {
+        let body = Body::parse(body)?;
+        let command_id = body.command_id()?;
+        let instance_id = body.string("InstanceId")?;
+        let details = body.flag("Details")?;
+        let size = body.max_results(1, LIST_PAGE_SIZE, LIST_PAGE_SIZE)?;
+        let query = fingerprint(&(command_id, instance_id, details));
+        let (page, offset) = body.position(query)?;
+        let matching: Vec<Value> = self
+            .records
+            .iter()
+            .filter(|r| command_id.is_none_or(|id| r["CommandId"] == id))
+            .filter(|r| instance_id.is_none_or(|id| r["InstanceId"] == id))
+            .map(|r| {
+                let mut r = r.clone();
+                if !details {
+                    let obj = r.as_object_mut().unwrap();
+                    match self.empty_plugins {
+                        true => obj.insert("CommandPlugins".into(), json!([])),
+                        false => obj.remove("CommandPlugins"),
+                    };
+                }
+                r
+            })
+            .collect();
+        let mut response = page_response(
+            "CommandInvocations",
+            &matching,
+            (page, offset),
+            size,
+            query,
+            false,
+        );
+        let end = (offset + size).min(matching.len());
+        if self.token_after_last_full_page && end == matching.len() && end - offset.min(end) == size
+        {
+            response["NextToken"] = json!(token(query, page + 1, end));
         }
-        None
+        let mut text = String::new();
+        write_json(&mut text, &response, None, self.numbers);
+        Ok(Step::Json(200, text))
     }
 }
 
-/// One page the fake served (a `200 OK` to ListCommandInvocations).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ServedPage {
-    /// 1 for the first page, 2 for the page after the first token, …
-    pub page: usize,
-    /// Index of the page's first record among the records the query matches.
-    pub offset: usize,
-    /// `InstanceId` of each record on the page, in order.
-    pub instance_ids: Vec<String>,
-    /// The token the page carried, if any.
-    pub next_token: Option<String>,
-}
-
-/// A ListCommandInvocations query: what a NextToken is tied to.
-#[derive(Hash)]
-struct Query<'a> {
-    command_id: Option<&'a str>,
-    instance_id: Option<&'a str>,
-    details: bool,
-}
-
-impl Query<'_> {
-    fn fingerprint(&self) -> u64 {
-        let mut h = DefaultHasher::new();
-        self.hash(&mut h);
-        h.finish()
-    }
-}
-
-/// An opaque-looking token (base64 alphabet, `/`, `+` and `=` included, as SSM's are) that
-/// names the page, the offset and the query it belongs to.
-fn encode_token(page: usize, offset: usize, query: &Query) -> String {
-    format!(
-        "AAEAAQ{:016x}/{page:04}+{offset:06}rZ9eXAMPLE==",
-        query.fingerprint()
-    )
-}
-
-/// `(page, offset)` of a token this fake issued for `query`; `None` for anything else.
-fn decode_token(token: &str, query: &Query) -> Option<(usize, usize)> {
-    let rest = token.strip_prefix("AAEAAQ")?.strip_suffix("rZ9eXAMPLE==")?;
-    let (fingerprint, rest) = rest.split_once('/')?;
-    let (page, offset) = rest.split_once('+')?;
-    if u64::from_str_radix(fingerprint, 16).ok()? != query.fingerprint() {
-        return None;
-    }
-    Some((page.parse().ok()?, offset.parse().ok()?))
-}
-
-fn validation_error(message: String) -> Step {
-    Step::Error(400, "ValidationException".into(), message)
-}
+/// Keys whose numbers are timestamps on the wire.
+const TIMESTAMP_KEYS: [&str; 3] = [
+    "RequestedDateTime",
+    "ResponseStartDateTime",
+    "ResponseFinishDateTime",
+];
 
 /// Java's `Double.toString` for the magnitudes timestamps have.
 fn java_double(f: f64) -> String {
     if f != 0.0 && (f.abs() < 1e-3 || f.abs() >= 1e7) {
         let s = format!("{f:e}");
         let (mantissa, exponent) = s.split_once('e').expect("{:e} has an exponent");
-        if mantissa.contains('.') {
-            format!("{mantissa}E{exponent}")
-        } else {
-            format!("{mantissa}.0E{exponent}")
-        }
+        let dot = if mantissa.contains('.') { "" } else { ".0" };
+        format!("{mantissa}{dot}E{exponent}")
     } else {
         let s = format!("{f}");
         if s.contains('.') { s } else { format!("{s}.0") }
@@ -480,1509 +1180,34 @@ fn write_json(out: &mut String, value: &Value, key: Option<&str>, numbers: WireN
     }
 }
 
-struct FleetState {
-    fleet: Fleet,
-    /// Requests seen per page number (faulted ones included).
-    attempts: Mutex<HashMap<usize, usize>>,
-    served: Mutex<Vec<ServedPage>>,
-}
-
-impl FleetState {
-    /// The answer to one ListCommandInvocations request with this body.
-    fn answer(&self, body: &Value) -> Step {
-        let request = match ListRequest::parse(body) {
-            Ok(request) => request,
-            Err(step) => return step,
-        };
-        let attempt = {
-            let mut attempts = self.attempts.lock().unwrap();
-            let n = attempts.entry(request.page).or_insert(0);
-            *n += 1;
-            *n
-        };
-        if let Some(step) = self.fleet.fault_for(request.page, attempt) {
-            return step;
-        }
-        let options = PageOptions {
-            plugins_without_details: self.fleet.plugins_without_details,
-            numbers: self.fleet.numbers,
-            token_after_last_full_page: self.fleet.token_after_last_full_page,
-        };
-        let (step, served) = serve_page(&request, &self.fleet.records, &options);
-        self.served.lock().unwrap().push(served);
-        step
-    }
-}
-
-/// A well-formed ListCommandInvocations request, its NextToken decoded.
-struct ListRequest {
-    command_id: Option<String>,
-    instance_id: Option<String>,
-    details: bool,
-    max_results: usize,
-    /// 1 for the request without a NextToken, 2 for the one with the first page's token, …
-    page: usize,
-    /// Index of the first record to serve among those the query matches.
-    offset: usize,
-}
-
-impl ListRequest {
-    fn query(&self) -> Query<'_> {
-        Query {
-            command_id: self.command_id.as_deref(),
-            instance_id: self.instance_id.as_deref(),
-            details: self.details,
-        }
-    }
-
-    /// Validates the body as SSM does; the error answer otherwise.
-    fn parse(body: &Value) -> Result<ListRequest, Step> {
-        let Some(request) = body.as_object() else {
-            return Err(Step::Error(
-                400,
-                "SerializationException".into(),
-                "the request body is not a JSON object".into(),
-            ));
-        };
-        let string_field = |name: &str| -> Result<Option<String>, Step> {
-            match request.get(name) {
-                None => Ok(None),
-                Some(Value::String(s)) => Ok(Some(s.clone())),
-                Some(other) => Err(Step::Error(
-                    400,
-                    "SerializationException".into(),
-                    format!("{name} must be a string, got {other}"),
-                )),
-            }
-        };
-        let command_id = string_field("CommandId")?;
-        let instance_id = string_field("InstanceId")?;
-        let next_token = string_field("NextToken")?;
-        let details = match request.get("Details") {
-            None => false,
-            Some(Value::Bool(b)) => *b,
-            Some(other) => {
-                return Err(Step::Error(
-                    400,
-                    "SerializationException".into(),
-                    format!("Details must be a boolean, got {other}"),
-                ));
-            }
-        };
-        let max_results = match request.get("MaxResults") {
-            None => LIST_PAGE_SIZE,
-            Some(v) => match v.as_i64() {
-                Some(n) if n > LIST_PAGE_SIZE as i64 => {
-                    return Err(validation_error(format!(
-                        "1 validation error detected: Value '{n}' at 'maxResults' failed to \
-                         satisfy constraint: Member must have value less than or equal to 50"
-                    )));
-                }
-                Some(n) if n < 1 => {
-                    return Err(validation_error(format!(
-                        "1 validation error detected: Value '{n}' at 'maxResults' failed to \
-                         satisfy constraint: Member must have value greater than or equal to 1"
-                    )));
-                }
-                Some(n) => n as usize,
-                None => {
-                    return Err(Step::Error(
-                        400,
-                        "SerializationException".into(),
-                        format!("MaxResults must be an integer, got {v}"),
-                    ));
-                }
-            },
-        };
-        if let Some(id) = &command_id
-            && id.chars().count() != 36
-        {
-            return Err(validation_error(format!(
-                "1 validation error detected: Value '{id}' at 'commandId' failed to satisfy \
-                 constraint: Member must have length equal to 36"
-            )));
-        }
-        let mut parsed = ListRequest {
-            command_id,
-            instance_id,
-            details,
-            max_results,
-            page: 1,
-            offset: 0,
-        };
-        if let Some(token) = next_token {
-            match decode_token(&token, &parsed.query()) {
-                Some((page, offset)) => {
-                    parsed.page = page;
-                    parsed.offset = offset;
-                }
-                None => {
-                    return Err(Step::Error(
-                        400,
-                        "InvalidNextToken".into(),
-                        "The specified token is not valid.".into(),
-                    ));
-                }
-            }
-        }
-        Ok(parsed)
-    }
-}
-
-/// How pages are written.
-struct PageOptions {
-    plugins_without_details: PluginsWithoutDetails,
-    numbers: WireNumbers,
-    token_after_last_full_page: bool,
-}
-
-impl Default for PageOptions {
-    fn default() -> PageOptions {
-        PageOptions {
-            plugins_without_details: PluginsWithoutDetails::Omitted,
-            numbers: WireNumbers::Plain,
-            token_after_last_full_page: false,
-        }
-    }
-}
-
-/// The page `request` asks for out of `records` (in listing order, not yet filtered), and what
-/// was served.
-fn serve_page(
-    request: &ListRequest,
-    records: &[Value],
-    options: &PageOptions,
-) -> (Step, ServedPage) {
-    let matching: Vec<&Value> = records
-        .iter()
-        .filter(|r| {
-            request
-                .command_id
-                .as_deref()
-                .is_none_or(|id| r["CommandId"] == id)
-        })
-        .filter(|r| {
-            request
-                .instance_id
-                .as_deref()
-                .is_none_or(|id| r["InstanceId"] == id)
-        })
-        .collect();
-    let start = request.offset.min(matching.len());
-    let end = (request.offset + request.max_results).min(matching.len());
-    let items: Vec<Value> = matching[start..end]
-        .iter()
-        .map(|r| {
-            let mut r = (*r).clone();
-            if !request.details
-                && let Some(obj) = r.as_object_mut()
-            {
-                match options.plugins_without_details {
-                    PluginsWithoutDetails::Omitted => {
-                        obj.remove("CommandPlugins");
-                    }
-                    PluginsWithoutDetails::EmptyList => {
-                        obj.insert("CommandPlugins".into(), json!([]));
-                    }
-                }
-            }
-            r
-        })
-        .collect();
-    let more = end < matching.len()
-        || (options.token_after_last_full_page
-            && end - start == request.max_results
-            && end == matching.len());
-    let next_token = more.then(|| encode_token(request.page + 1, end, &request.query()));
-    let mut response = serde_json::Map::new();
-    response.insert("CommandInvocations".into(), Value::Array(items));
-    if let Some(token) = &next_token {
-        response.insert("NextToken".into(), Value::String(token.clone()));
-    }
-    let mut text = String::new();
-    write_json(&mut text, &Value::Object(response), None, options.numbers);
-    let served = ServedPage {
-        page: request.page,
-        offset: start,
-        instance_ids: matching[start..end]
-            .iter()
-            .map(|r| r["InstanceId"].as_str().unwrap_or_default().to_owned())
-            .collect(),
-        next_token,
-    };
-    (Step::Json(200, text), served)
-}
-
-// ---------------------------------------------------------------------------------------------
-// Fleet timelines: ListCommands, ListCommandInvocations and GetCommandInvocation from one state
-// ---------------------------------------------------------------------------------------------
-
-/// The X-Amz-Target of the call a [`Timeline`] answers with the command's counts.
-pub const LIST_COMMANDS: &str = "AmazonSSM.ListCommands";
-
-/// What ListCommandInvocations' `Output` keeps of a step's stdout and stderr together.
-pub const LIST_OUTPUT_CAP: usize = 2_500;
-
-/// Terminal `(Status, StatusDetails)` pairs of invocations.
-pub const SUCCESS: (&str, &str) = ("Success", "Success");
-pub const FAILED: (&str, &str) = ("Failed", "Failed");
-pub const EXECUTION_TIMED_OUT: (&str, &str) = ("TimedOut", "Execution Timed Out");
-pub const DELIVERY_TIMED_OUT: (&str, &str) = ("TimedOut", "Delivery Timed Out");
-pub const UNDELIVERABLE: (&str, &str) = ("Failed", "Undeliverable");
-pub const CANCELLED: (&str, &str) = ("Cancelled", "Cancelled");
-
-/// Statuses in which an invocation is not over.
-fn is_running(status: &str) -> bool {
-    matches!(status, "Pending" | "InProgress" | "Delayed" | "Cancelling")
-}
-
-/// Status details of an invocation that never reached its node.
-fn never_started(status_details: &str) -> bool {
-    matches!(
-        status_details,
-        "Pending" | "Delayed" | "Undeliverable" | "Delivery Timed Out"
-    )
-}
-
-/// The GetCommandInvocation body for `instance_id` of `CMD_ID`: [`invocation`] with that
-/// instance, this state and this output. An invocation that never reached its node has
-/// `ResponseCode` -1 and no start time.
-pub fn fleet_invocation(
-    instance_id: &str,
-    status: &str,
-    status_details: &str,
-    stdout: &str,
-    stderr: &str,
-) -> Value {
-    let mut body = invocation(status, status_details, stdout, stderr);
-    body["InstanceId"] = json!(instance_id);
-    if never_started(status_details) {
-        body["ResponseCode"] = json!(-1);
-        body["ExecutionStartDateTime"] = json!("");
-        body["ExecutionElapsedTime"] = json!("");
-        body["ExecutionEndDateTime"] = json!("");
-    }
-    body
-}
-
-/// One node of a scripted fleet. Rounds are counted by ListCommands calls: the first call is
-/// round 1, and every other call is answered from the state of the latest round.
-///
-/// The node counts in the command's `TargetCount` from `targeted_at`, is listed by
-/// ListCommandInvocations (and found by GetCommandInvocation) from `listed_at`, is Pending
-/// until `running_at`, InProgress until `end`'s round, then in `end`'s terminal state.
-#[derive(Clone, Debug)]
-pub struct Member {
-    pub instance_id: String,
-    pub targeted_at: usize,
-    pub listed_at: usize,
-    pub running_at: Option<usize>,
-    /// `(round, Status, StatusDetails)`; `None`: never ends.
-    pub end: Option<(usize, String, String)>,
-    /// What GetCommandInvocation gives once it ended (ListCommandInvocations gives the first
-    /// [`LIST_OUTPUT_CAP`] characters of stdout and stderr together).
-    pub stdout: String,
-    pub stderr: String,
-}
-
-impl Member {
-    /// Targeted and listed from round 1, Pending forever, printing `hello from <instance id>`.
-    pub fn new(instance_id: impl Into<String>) -> Member {
-        let instance_id = instance_id.into();
-        Member {
-            stdout: format!("hello from {instance_id}\n"),
-            stderr: String::new(),
-            instance_id,
-            targeted_at: 1,
-            listed_at: 1,
-            running_at: None,
-            end: None,
-        }
-    }
-
-    /// Targeted and listed from `round` on.
-    pub fn appears_at(mut self, round: usize) -> Member {
-        self.targeted_at = round;
-        self.listed_at = round;
-        self
-    }
-
-    /// Listed (and found by GetCommandInvocation) from `round` on, whenever it is targeted.
-    pub fn listed_at(mut self, round: usize) -> Member {
-        self.listed_at = round;
-        self
-    }
-
-    /// InProgress from `round` on (until it ends).
-    pub fn running_at(mut self, round: usize) -> Member {
-        self.running_at = Some(round);
-        self
-    }
-
-    /// In this terminal state (one of [`SUCCESS`], [`FAILED`], …) from `round` on; unless
-    /// [`Member::running_at`] says otherwise, it runs from the round before (Pending until then
-    /// when it never reached its node: Undeliverable, Delivery Timed Out).
-    pub fn ends_at(mut self, round: usize, (status, details): (&str, &str)) -> Member {
-        self.end = Some((round, status.to_owned(), details.to_owned()));
-        if self.running_at.is_none()
-            && !never_started(details)
-            && round > self.listed_at.max(self.targeted_at)
-        {
-            self.running_at = Some(round - 1);
-        }
-        self
-    }
-
-    /// Success from `round` on.
-    pub fn succeeds_at(self, round: usize) -> Member {
-        self.ends_at(round, SUCCESS)
-    }
-
-    /// What GetCommandInvocation gives as its output once it ended.
-    pub fn output(mut self, stdout: &str, stderr: &str) -> Member {
-        self.stdout = stdout.to_owned();
-        self.stderr = stderr.to_owned();
-        self
-    }
-
-    /// `(Status, StatusDetails)` at `round`, whether or not it is listed yet.
-    pub fn state_at(&self, round: usize) -> (&str, &str) {
-        match &self.end {
-            Some((at, status, details)) if *at <= round => (status, details),
-            _ if self.running_at.is_some_and(|at| at <= round) => ("InProgress", "InProgress"),
-            _ => ("Pending", "Pending"),
-        }
-    }
-
-    /// The round it ends in, if it does.
-    pub fn end_round(&self) -> Option<usize> {
-        self.end.as_ref().map(|(round, _, _)| *round)
-    }
-
-    /// Its final `(Status, StatusDetails)`, if it ends.
-    pub fn final_state(&self) -> Option<(&str, &str)> {
-        self.end
-            .as_ref()
-            .map(|(_, status, details)| (status.as_str(), details.as_str()))
-    }
-
-    /// The GetCommandInvocation body at `round` (output only once it ended).
-    pub fn get_body_at(&self, round: usize) -> Value {
-        let (status, details) = self.state_at(round);
-        if is_running(status) {
-            fleet_invocation(&self.instance_id, status, details, "", "")
-        } else {
-            fleet_invocation(
-                &self.instance_id,
-                status,
-                details,
-                &self.stdout,
-                &self.stderr,
-            )
-        }
-    }
-
-    /// The GetCommandInvocation body once it ended (its state forever otherwise).
-    pub fn final_get_body(&self) -> Value {
-        self.get_body_at(usize::MAX)
-    }
-
-    /// Its ListCommandInvocations record at `round`; `index` orders `RequestedDateTime`.
-    fn listed_record(&self, round: usize, index: usize) -> Value {
-        let (status, details) = self.state_at(round);
-        let output: String = if is_running(status) {
-            String::new()
-        } else {
-            format!("{}{}", self.stdout, self.stderr)
-                .chars()
-                .take(LIST_OUTPUT_CAP)
-                .collect()
-        };
-        let mut record = listed_invocation(&self.instance_id, status, details, &output);
-        record["RequestedDateTime"] = json!(epoch_ms(REQUESTED_AT_MS + index as u64));
-        record
-    }
-}
-
-/// How ListCommands answers while the command is not visible.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Invisible {
-    /// `200 {"Commands": []}`.
-    EmptyList,
-    /// `400 InvalidCommandId`.
-    InvalidCommandId,
-}
-
-/// A fault scripted for the ListCommandInvocations requests for one page during one round.
-#[derive(Clone, Debug)]
-struct RoundFault {
-    round: usize,
-    page: usize,
+/// GetCommandInvocation answered from a list of steps, ListCommandInvocations from a fleet.
+struct Basic {
     steps: Vec<Step>,
+    fleet: Option<Fleet>,
 }
 
-/// A scripted fleet of invocations of `CMD_ID` changing over rounds, a round being one
-/// ListCommands call. ListCommands answers with the command's counts (derived from the
-/// members: `TargetCount` counts the targeted ones, `CompletedCount` the terminal ones among
-/// them, `ErrorCount` the Failed and Execution Timed Out ones, `DeliveryTimedOutCount` the
-/// Delivery Timed Out ones) and its status (derived unless scripted with
-/// [`Timeline::command_status_from`]); ListCommandInvocations pages the listed members in
-/// their order, and GetCommandInvocation answers for any listed member, all from the state of
-/// the latest round (less [`Timeline::listing_lag`]).
-#[derive(Clone, Debug)]
-pub struct Timeline {
-    members: Vec<Member>,
-    visible_at: Option<usize>,
-    invisible: Invisible,
-    command_states: Vec<(usize, String, String)>,
-    listing_lag: usize,
-    faults: Vec<RoundFault>,
-    get_delay: Duration,
-    round_every: Option<Duration>,
-}
-
-impl Timeline {
-    /// These members, listed in this order; the command is visible from round 1.
-    pub fn new(members: Vec<Member>) -> Timeline {
-        Timeline {
-            members,
-            visible_at: Some(1),
-            invisible: Invisible::EmptyList,
-            command_states: Vec::new(),
-            listing_lag: 0,
-            faults: Vec::new(),
-            get_delay: Duration::ZERO,
-            round_every: None,
-        }
+impl World for Basic {
+    fn begins_round(&self, call: &Incoming, _log: &[Call]) -> bool {
+        call.target == GET_COMMAND_INVOCATION
     }
 
-    /// Rounds follow the clock instead of ListCommands calls: round 1 begins with the first
-    /// request of any kind, and a new round every `period` after it (for clients that do not
-    /// call ListCommands, such as the single-invocation wait). [`Recorded::round`] still counts
-    /// ListCommands calls.
-    pub fn round_every(mut self, period: Duration) -> Timeline {
-        assert!(!period.is_zero(), "a round lasts some time");
-        self.round_every = Some(period);
-        self
-    }
-
-    /// The command is visible from `round` on (ListCommands lists it, the other calls find it).
-    pub fn visible_from(mut self, round: usize) -> Timeline {
-        self.visible_at = Some(round);
-        self
-    }
-
-    /// The command is never visible.
-    pub fn never_visible(mut self) -> Timeline {
-        self.visible_at = None;
-        self
-    }
-
-    /// While not visible, ListCommands answers `InvalidCommandId` instead of an empty list.
-    pub fn invisible_as_invalid_command_id(mut self) -> Timeline {
-        self.invisible = Invisible::InvalidCommandId;
-        self
-    }
-
-    /// From `round` on (until a later entry), the command's `Status` and `StatusDetails` are
-    /// these instead of the ones derived from the members.
-    pub fn command_status_from(mut self, round: usize, status: &str, details: &str) -> Timeline {
-        self.command_states
-            .push((round, status.to_owned(), details.to_owned()));
-        self.command_states.sort_by_key(|(r, _, _)| *r);
-        self
-    }
-
-    /// ListCommandInvocations and GetCommandInvocation see the members as they were `rounds`
-    /// rounds earlier than ListCommands does (the counts run ahead of the listing).
-    pub fn listing_lag(mut self, rounds: usize) -> Timeline {
-        self.listing_lag = rounds;
-        self
-    }
-
-    /// The first `steps.len()` ListCommandInvocations requests for page `page` (1 is the request
-    /// without a NextToken) made during round `round` get these answers, one each.
-    pub fn fail_list_page(mut self, round: usize, page: usize, steps: Vec<Step>) -> Timeline {
-        assert!(page >= 1, "pages are numbered from 1");
-        self.faults.push(RoundFault { round, page, steps });
-        self
-    }
-
-    /// Every GetCommandInvocation answer comes after this delay (to see calls overlap).
-    pub fn get_delay(mut self, delay: Duration) -> Timeline {
-        self.get_delay = delay;
-        self
-    }
-
-    pub fn members(&self) -> &[Member] {
-        &self.members
-    }
-
-    pub fn member(&self, instance_id: &str) -> Option<&Member> {
-        self.members.iter().find(|m| m.instance_id == instance_id)
-    }
-
-    /// The members' instance ids, in listing order.
-    pub fn instance_ids(&self) -> Vec<String> {
-        self.members.iter().map(|m| m.instance_id.clone()).collect()
-    }
-
-    /// The last round in which a member ends (0 if none does).
-    pub fn last_end_round(&self) -> usize {
-        self.members
-            .iter()
-            .filter_map(Member::end_round)
-            .max()
-            .unwrap_or(0)
-    }
-
-    pub fn is_visible_at(&self, round: usize) -> bool {
-        self.visible_at.is_some_and(|at| at <= round)
-    }
-
-    /// The members targeted at `round`.
-    fn targeted_at(&self, round: usize) -> impl Iterator<Item = &Member> {
-        self.members.iter().filter(move |m| m.targeted_at <= round)
-    }
-
-    /// `(Status, StatusDetails)` of the command at `round`.
-    pub fn command_state_at(&self, round: usize) -> (String, String) {
-        if let Some((_, status, details)) =
-            self.command_states.iter().rfind(|(r, _, _)| *r <= round)
-        {
-            return (status.clone(), details.clone());
-        }
-        let states: Vec<(&str, &str)> =
-            self.targeted_at(round).map(|m| m.state_at(round)).collect();
-        let pair = |s: &str, d: &str| (s.to_owned(), d.to_owned());
-        if states.is_empty() {
-            return pair("Pending", "Pending");
-        }
-        if states.iter().any(|(s, _)| is_running(s)) {
-            return if states.iter().all(|(s, _)| *s == "Pending") {
-                pair("Pending", "Pending")
-            } else {
-                pair("InProgress", "In Progress")
-            };
-        }
-        if states.iter().all(|(s, _)| *s == "Success") {
-            pair("Success", "Success")
-        } else if states.iter().any(|(s, _)| *s == "Failed") {
-            pair("Failed", "Failed")
-        } else if let Some((_, d)) = states.iter().find(|(s, _)| *s == "TimedOut") {
-            pair("TimedOut", d)
-        } else {
-            pair("Cancelled", "Cancelled")
-        }
-    }
-
-    /// The ListCommands `Command` record at `round` (whether or not it is visible then).
-    pub fn command_at(&self, round: usize) -> Value {
-        let (status, details) = self.command_state_at(round);
-        let targeted: Vec<(&str, &str)> =
-            self.targeted_at(round).map(|m| m.state_at(round)).collect();
-        let count =
-            |f: &dyn Fn(&str, &str) -> bool| targeted.iter().filter(|(s, d)| f(s, d)).count();
-        json!({
-            "CommandId": CMD_ID,
-            "DocumentName": "AWS-RunShellScript",
-            "DocumentVersion": "$DEFAULT",
-            "Comment": "",
-            "ExpiresAfter": epoch_ms(REQUESTED_AT_MS + 7_200_000),
-            "Parameters": { "commands": ["echo hello from $(hostname)"] },
-            "InstanceIds": [],
-            "Targets": [{ "Key": "tag:role", "Values": ["web"] }],
-            "RequestedDateTime": REQUESTED_AT,
-            "Status": status,
-            "StatusDetails": details,
-            "OutputS3Region": "us-east-1",
-            "OutputS3BucketName": "",
-            "OutputS3KeyPrefix": "",
-            "MaxConcurrency": "50",
-            "MaxErrors": "0",
-            "TargetCount": targeted.len(),
-            "CompletedCount": count(&|s, _| !is_running(s)),
-            "ErrorCount": count(&|_, d| d == "Failed" || d == "Execution Timed Out"),
-            "DeliveryTimedOutCount": count(&|_, d| d == "Delivery Timed Out"),
-            "ServiceRole": "",
-            "NotificationConfig": {
-                "NotificationArn": "",
-                "NotificationEvents": [],
-                "NotificationType": ""
-            },
-            "CloudWatchOutputConfig": {
-                "CloudWatchLogGroupName": "",
-                "CloudWatchOutputEnabled": false
-            },
-            "TimeoutSeconds": 3600,
-            "TriggeredAlarms": []
-        })
-    }
-
-    /// The round whose members ListCommandInvocations and GetCommandInvocation see at `round`.
-    fn listing_round(&self, round: usize) -> usize {
-        round.saturating_sub(self.listing_lag)
-    }
-
-    /// The members ListCommandInvocations lists at `round`, in order.
-    pub fn listed_at(&self, round: usize) -> Vec<&Member> {
-        if !self.is_visible_at(round) {
-            return Vec::new();
-        }
-        let seen = self.listing_round(round);
-        self.members
-            .iter()
-            .filter(|m| m.listed_at <= seen && m.targeted_at <= seen)
-            .collect()
-    }
-
-    /// The ListCommandInvocations records at `round`, in listing order.
-    pub fn records_at(&self, round: usize) -> Vec<Value> {
-        let seen = self.listing_round(round);
-        self.listed_at(round)
-            .into_iter()
-            .map(|m| {
-                let index = self
-                    .members
-                    .iter()
-                    .position(|o| o.instance_id == m.instance_id)
-                    .unwrap_or(0);
-                m.listed_record(seen, index)
-            })
-            .collect()
-    }
-
-    /// What GetCommandInvocation answers for `instance_id` at `round`: the body, or `None` for
-    /// `InvocationDoesNotExist`.
-    pub fn get_body_at(&self, instance_id: &str, round: usize) -> Option<Value> {
-        let seen = self.listing_round(round);
-        self.listed_at(round)
-            .into_iter()
-            .find(|m| m.instance_id == instance_id)
-            .map(|m| m.get_body_at(seen))
-    }
-
-    fn fault_for(&self, round: usize, page: usize, attempt: usize) -> Option<Step> {
-        let mut before = 0;
-        for fault in self
-            .faults
-            .iter()
-            .filter(|f| f.round == round && f.page == page)
-        {
-            if attempt <= before + fault.steps.len() {
-                return Some(fault.steps[attempt - before - 1].clone());
+    fn answer(&self, call: &Incoming, round: usize) -> Answer {
+        match (call.target, &self.fleet) {
+            (GET_COMMAND_INVOCATION, _) if !self.steps.is_empty() => {
+                self.steps[round.clamp(1, self.steps.len()) - 1].clone()
             }
-            before += fault.steps.len();
-        }
-        None
-    }
-}
-
-impl From<Vec<Member>> for Timeline {
-    fn from(members: Vec<Member>) -> Timeline {
-        Timeline::new(members)
-    }
-}
-
-/// What ListCommands answered in one round.
-#[derive(Clone, Debug)]
-pub struct ServedRound {
-    pub round: usize,
-    /// The `Command` record; `None` while the command was not visible.
-    pub command: Option<Value>,
-    /// How many members were listed in that round.
-    pub listed: usize,
-}
-
-impl ServedRound {
-    /// `(Status, TargetCount, CompletedCount)`, what tells a round from the one before.
-    pub fn counts(&self) -> Option<(String, u64, u64)> {
-        self.command.as_ref().map(|c| {
-            (
-                c["Status"].as_str().unwrap_or_default().to_owned(),
-                c["TargetCount"].as_u64().unwrap_or(0),
-                c["CompletedCount"].as_u64().unwrap_or(0),
-            )
-        })
-    }
-}
-
-/// The calls made in one round: the round's ListCommands call and every call after it, before
-/// the next ListCommands call. Round 0 holds the calls made before the first ListCommands.
-#[derive(Clone, Debug)]
-pub struct RoundCalls {
-    pub round: usize,
-    /// What ListCommands answered (`None` for round 0).
-    pub served: Option<ServedRound>,
-    pub list_commands: usize,
-    /// ListCommandInvocations calls without `Details: true` (SDK retries included).
-    pub list_invocations: usize,
-    /// ListCommandInvocations calls with `Details: true` (SDK retries included).
-    pub list_invocations_details: usize,
-    /// GetCommandInvocation calls (SDK retries included).
-    pub gets: usize,
-}
-
-impl RoundCalls {
-    /// ListCommands and ListCommandInvocations calls together.
-    pub fn list_calls(&self) -> usize {
-        self.list_commands + self.list_invocations + self.list_invocations_details
-    }
-}
-
-struct TimelineState {
-    timeline: Timeline,
-    /// When the first request arrived (the start of round 1 with [`Timeline::round_every`]).
-    first_request: std::sync::OnceLock<Instant>,
-    /// ListCommandInvocations requests per `(round, page)` (faulted ones included).
-    attempts: Mutex<HashMap<(usize, usize), usize>>,
-    /// Faulted answers given to ListCommandInvocations requests.
-    faults_served: AtomicUsize,
-    served_rounds: Mutex<Vec<ServedRound>>,
-    get_in_flight: AtomicUsize,
-    get_max_in_flight: AtomicUsize,
-}
-
-impl TimelineState {
-    /// The round whose state answers a request that arrived now, `list_commands` ListCommands
-    /// calls having arrived by then.
-    fn state_round(&self, list_commands: usize) -> usize {
-        let first = *self.first_request.get_or_init(Instant::now);
-        match self.timeline.round_every {
-            None => list_commands,
-            Some(period) => 1 + (first.elapsed().as_nanos() / period.as_nanos().max(1)) as usize,
-        }
-    }
-
-    fn answer_list_commands(&self, body: &Value, round: usize) -> Step {
-        let command_id = match body.get("CommandId") {
-            None => None,
-            Some(Value::String(s)) => Some(s.as_str()),
-            Some(other) => {
-                return Step::Error(
-                    400,
-                    "SerializationException".into(),
-                    format!("CommandId must be a string, got {other}"),
-                );
+            (LIST_COMMAND_INVOCATIONS, Some(fleet)) => {
+                fleet.answer(call.body).unwrap_or_else(|e| e)
             }
-        };
-        if let Some(id) = command_id
-            && id.chars().count() != 36
-        {
-            return validation_error(format!(
-                "1 validation error detected: Value '{id}' at 'commandId' failed to satisfy \
-                 constraint: Member must have length equal to 36"
-            ));
+            (target, _) => Step::unknown_operation(target),
         }
-        let tl = &self.timeline;
-        let visible = tl.is_visible_at(round) && command_id.is_none_or(|id| id == CMD_ID);
-        let command = visible.then(|| tl.command_at(round));
-        self.served_rounds.lock().unwrap().push(ServedRound {
-            round,
-            command: command.clone(),
-            listed: tl.listed_at(round).len(),
-        });
-        match command {
-            Some(command) => Step::ok(&json!({ "Commands": [command] })),
-            None if tl.invisible == Invisible::InvalidCommandId && command_id.is_some() => {
-                Step::Error(400, "InvalidCommandId".into(), String::new())
-            }
-            None => Step::ok(&json!({ "Commands": [] })),
-        }
+        .into()
     }
 
-    fn answer_list(&self, body: &Value, round: usize) -> Step {
-        let request = match ListRequest::parse(body) {
-            Ok(request) => request,
-            Err(step) => return step,
-        };
-        let attempt = {
-            let mut attempts = self.attempts.lock().unwrap();
-            let n = attempts.entry((round, request.page)).or_insert(0);
-            *n += 1;
-            *n
-        };
-        if let Some(step) = self.timeline.fault_for(round, request.page, attempt) {
-            self.faults_served.fetch_add(1, Ordering::SeqCst);
-            return step;
-        }
-        let records = if request.command_id.as_deref().is_none_or(|id| id == CMD_ID) {
-            self.timeline.records_at(round)
-        } else {
-            Vec::new()
-        };
-        serve_page(&request, &records, &PageOptions::default()).0
-    }
-
-    fn answer_get(&self, body: &Value, round: usize) -> Step {
-        let field = |name: &str| body.get(name).and_then(Value::as_str);
-        let step = match (field("CommandId"), field("InstanceId")) {
-            (Some(command_id), Some(_)) if command_id.chars().count() != 36 => {
-                validation_error(format!(
-                    "1 validation error detected: Value '{command_id}' at 'commandId' failed \
-                     to satisfy constraint: Member must have length equal to 36"
-                ))
-            }
-            (Some(command_id), Some(instance_id)) => {
-                if field("PluginName").is_some_and(|p| p != SHELL_PLUGIN) {
-                    Step::Error(400, "InvalidPluginName".into(), String::new())
-                } else if command_id != CMD_ID {
-                    Step::not_found()
-                } else {
-                    match self.timeline.get_body_at(instance_id, round) {
-                        Some(body) => Step::ok(&body),
-                        None => Step::not_found(),
-                    }
-                }
-            }
-            _ => validation_error("CommandId and InstanceId are required".into()),
-        };
-        if self.timeline.get_delay.is_zero() {
-            step
-        } else {
-            Step::delayed(self.timeline.get_delay, step)
-        }
-    }
-}
-
-/// One request as the fake endpoint saw it.
-#[derive(Clone, Debug)]
-pub struct Recorded {
-    pub method: String,
-    pub path: String,
-    /// Header names are lower-cased.
-    pub headers: Vec<(String, String)>,
-    /// Value of the `X-Amz-Target` header, if any.
-    pub target: Option<String>,
-    /// The body parsed as JSON (`Value::Null` when it is not JSON).
-    pub body: Value,
-    /// When the request had been read completely.
-    pub at: Instant,
-    /// How many ListCommands requests had arrived by then, this one included: the round of a
-    /// [`Timeline`] it was answered in (0 before the first ListCommands).
-    pub round: usize,
-}
-
-impl Recorded {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        let name = name.to_ascii_lowercase();
-        self.headers
-            .iter()
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// Answers one call: given its full X-Amz-Target (`AmazonSSM.<Operation>`, `""` when the
-/// header is missing) and its body parsed as JSON (`Value::Null` when it is not JSON), the
-/// [`Step`] to play.
-pub type Handler = Arc<dyn Fn(&str, &Value) -> Step + Send + Sync>;
-
-struct State {
-    steps: Vec<Step>,
-    /// When set, answers every call (the script, fleet and timeline are not used).
-    handler: Option<Handler>,
-    fleet: Option<FleetState>,
-    timeline: Option<TimelineState>,
-    /// ListCommands requests received.
-    list_commands_seen: AtomicUsize,
-    next_step: AtomicUsize,
-    requests: Mutex<Vec<Recorded>>,
-    connections: AtomicUsize,
-    open: Mutex<Vec<TcpStream>>,
-    shutdown: AtomicBool,
-    started: Instant,
-}
-
-impl State {
-    fn next_step(&self) -> Step {
-        let i = self.next_step.fetch_add(1, Ordering::SeqCst);
-        self.steps[i.min(self.steps.len() - 1)].clone()
-    }
-}
-
-/// The fake endpoint. Shuts down when dropped.
-pub struct FakeSsm {
-    addr: SocketAddr,
-    state: Arc<State>,
-    accept_thread: Option<JoinHandle<()>>,
-}
-
-impl FakeSsm {
-    /// Starts a fake answering GetCommandInvocation calls from `steps`
-    /// (one step per call, the last step repeating forever).
-    pub fn start(steps: Vec<Step>) -> FakeSsm {
-        FakeSsm::start_inner(steps, None, None, None)
-    }
-
-    /// Starts a fake answering ListCommandInvocations calls from `fleet` (a [`Fleet`] or a
-    /// plain `Vec` of records). GetCommandInvocation calls get an error.
-    pub fn with_fleet(fleet: impl Into<Fleet>) -> FakeSsm {
-        FakeSsm::start_inner(
-            vec![Step::Error(
-                400,
-                "UnknownOperationException".into(),
-                "this fake SSM endpoint has no GetCommandInvocation script".into(),
-            )],
-            Some(fleet.into()),
-            None,
-            None,
-        )
-    }
-
-    /// Starts a fake answering GetCommandInvocation calls from `steps` (as [`FakeSsm::start`])
-    /// and ListCommandInvocations calls from `fleet`.
-    pub fn with_steps_and_fleet(steps: Vec<Step>, fleet: impl Into<Fleet>) -> FakeSsm {
-        FakeSsm::start_inner(steps, Some(fleet.into()), None, None)
-    }
-
-    /// Starts a fake answering ListCommands, ListCommandInvocations and GetCommandInvocation
-    /// from one scripted fleet [`Timeline`] (or a plain `Vec` of [`Member`]s).
-    pub fn with_timeline(timeline: impl Into<Timeline>) -> FakeSsm {
-        FakeSsm::start_inner(
-            vec![Step::Error(
-                400,
-                "UnknownOperationException".into(),
-                "this fake SSM endpoint answers from a timeline".into(),
-            )],
-            None,
-            Some(timeline.into()),
-            None,
-        )
-    }
-
-    /// Starts a fake answering every call from `handler` (see [`Handler`]); requests are
-    /// recorded as with the other fakes ([`FakeSsm::requests`], [`FakeSsm::requests_to`]).
-    pub fn with_handler(handler: Handler) -> FakeSsm {
-        FakeSsm::start_inner(
-            vec![Step::Error(
-                400,
-                "UnknownOperationException".into(),
-                "this fake SSM endpoint answers from a handler".into(),
-            )],
-            None,
-            None,
-            Some(handler),
-        )
-    }
-
-    fn start_inner(
-        steps: Vec<Step>,
-        fleet: Option<Fleet>,
-        timeline: Option<Timeline>,
-        handler: Option<Handler>,
-    ) -> FakeSsm {
-        assert!(
-            !steps.is_empty(),
-            "a fake SSM script needs at least one step"
-        );
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-        listener
-            .set_nonblocking(true)
-            .expect("non-blocking listener");
-        let addr = listener.local_addr().expect("local addr");
-        let state = Arc::new(State {
-            steps,
-            handler,
-            fleet: fleet.map(|fleet| FleetState {
-                fleet,
-                attempts: Mutex::new(HashMap::new()),
-                served: Mutex::new(Vec::new()),
-            }),
-            timeline: timeline.map(|timeline| TimelineState {
-                timeline,
-                first_request: std::sync::OnceLock::new(),
-                attempts: Mutex::new(HashMap::new()),
-                faults_served: AtomicUsize::new(0),
-                served_rounds: Mutex::new(Vec::new()),
-                get_in_flight: AtomicUsize::new(0),
-                get_max_in_flight: AtomicUsize::new(0),
-            }),
-            list_commands_seen: AtomicUsize::new(0),
-            next_step: AtomicUsize::new(0),
-            requests: Mutex::new(Vec::new()),
-            connections: AtomicUsize::new(0),
-            open: Mutex::new(Vec::new()),
-            shutdown: AtomicBool::new(false),
-            started: Instant::now(),
-        });
-        let accept_state = Arc::clone(&state);
-        let accept_thread = thread::Builder::new()
-            .name("fake-ssm-accept".into())
-            .spawn(move || accept_loop(listener, accept_state))
-            .expect("spawn accept thread");
-        FakeSsm {
-            addr,
-            state,
-            accept_thread: Some(accept_thread),
-        }
-    }
-
-    /// A fake whose every GetCommandInvocation call gets this one answer.
-    pub fn always(step: Step) -> FakeSsm {
-        FakeSsm::start(vec![step])
-    }
-
-    pub fn port(&self) -> u16 {
-        self.addr.port()
-    }
-
-    /// `http://127.0.0.1:PORT`
-    pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    /// When the fake started (to relate arrival times to a test's start).
-    pub fn started(&self) -> Instant {
-        self.state.started
-    }
-
-    /// Every request received so far, in arrival order.
-    pub fn requests(&self) -> Vec<Recorded> {
-        self.state.requests.lock().unwrap().clone()
-    }
-
-    /// The GetCommandInvocation requests received so far.
-    pub fn get_invocation_requests(&self) -> Vec<Recorded> {
-        self.requests()
-            .into_iter()
-            .filter(|r| r.target.as_deref() == Some(GET_COMMAND_INVOCATION))
-            .collect()
-    }
-
-    /// How many GetCommandInvocation calls were made (SDK retries included).
-    pub fn get_invocation_calls(&self) -> usize {
-        self.get_invocation_requests().len()
-    }
-
-    /// The ListCommandInvocations requests received so far (SDK retries included).
-    pub fn list_requests(&self) -> Vec<Recorded> {
-        self.requests()
-            .into_iter()
-            .filter(|r| r.target.as_deref() == Some(LIST_COMMAND_INVOCATIONS))
-            .collect()
-    }
-
-    /// How many ListCommandInvocations calls were made (SDK retries included).
-    pub fn list_calls(&self) -> usize {
-        self.list_requests().len()
-    }
-
-    /// The pages served so far (`200 OK` answers to ListCommandInvocations), in order.
-    pub fn served_pages(&self) -> Vec<ServedPage> {
-        self.state
-            .fleet
+    fn script(&self) -> Script {
+        self.fleet
             .as_ref()
-            .map(|f| f.served.lock().unwrap().clone())
+            .map(|f| f.script.clone())
             .unwrap_or_default()
-    }
-
-    /// The requests with this X-Amz-Target received so far.
-    pub fn requests_to(&self, target: &str) -> Vec<Recorded> {
-        self.requests()
-            .into_iter()
-            .filter(|r| r.target.as_deref() == Some(target))
-            .collect()
-    }
-
-    /// How many ListCommands calls were made (SDK retries included): the rounds of a timeline.
-    pub fn list_commands_calls(&self) -> usize {
-        self.state.list_commands_seen.load(Ordering::SeqCst)
-    }
-
-    /// GetCommandInvocation calls per `InstanceId` (SDK retries included).
-    pub fn get_calls_by_instance(&self) -> HashMap<String, usize> {
-        let mut calls = HashMap::new();
-        for r in self.get_invocation_requests() {
-            let id = r.body["InstanceId"].as_str().unwrap_or("<none>").to_owned();
-            *calls.entry(id).or_insert(0) += 1;
-        }
-        calls
-    }
-
-    /// The timeline this fake answers from.
-    pub fn timeline(&self) -> &Timeline {
-        &self.timeline_state().timeline
-    }
-
-    fn timeline_state(&self) -> &TimelineState {
-        self.state
-            .timeline
-            .as_ref()
-            .expect("this fake was not started with_timeline")
-    }
-
-    /// What ListCommands answered, one entry per call, in order.
-    pub fn served_rounds(&self) -> Vec<ServedRound> {
-        self.timeline_state().served_rounds.lock().unwrap().clone()
-    }
-
-    /// How many ListCommandInvocations requests got a fault scripted with
-    /// [`Timeline::fail_list_page`].
-    pub fn list_faults_served(&self) -> usize {
-        self.timeline_state().faults_served.load(Ordering::SeqCst)
-    }
-
-    /// The most GetCommandInvocation requests the fake was answering at once.
-    pub fn get_max_in_flight(&self) -> usize {
-        self.timeline_state()
-            .get_max_in_flight
-            .load(Ordering::SeqCst)
-    }
-
-    /// The calls made in each round, from round 0 (before the first ListCommands) on.
-    pub fn rounds(&self) -> Vec<RoundCalls> {
-        let served = self.served_rounds();
-        let last = self.list_commands_calls();
-        let mut rounds: Vec<RoundCalls> = (0..=last)
-            .map(|round| RoundCalls {
-                round,
-                served: served.iter().find(|s| s.round == round).cloned(),
-                list_commands: 0,
-                list_invocations: 0,
-                list_invocations_details: 0,
-                gets: 0,
-            })
-            .collect();
-        for r in self.requests() {
-            let Some(calls) = rounds.get_mut(r.round) else {
-                continue;
-            };
-            match r.target.as_deref() {
-                Some(LIST_COMMANDS) => calls.list_commands += 1,
-                Some(LIST_COMMAND_INVOCATIONS) if r.body["Details"] == json!(true) => {
-                    calls.list_invocations_details += 1
-                }
-                Some(LIST_COMMAND_INVOCATIONS) => calls.list_invocations += 1,
-                Some(GET_COMMAND_INVOCATION) => calls.gets += 1,
-                _ => {}
-            }
-        }
-        rounds
-    }
-
-    /// Waits until at least `n` ListCommands calls arrived (round `n` began); false on timeout.
-    pub fn wait_for_round(&self, n: usize, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
-        loop {
-            if self.list_commands_calls() >= n {
-                return true;
-            }
-            if Instant::now() >= deadline {
-                return false;
-            }
-            thread::sleep(Duration::from_millis(5));
-        }
-    }
-
-    /// How many requests of any kind arrived.
-    pub fn total_requests(&self) -> usize {
-        self.state.requests.lock().unwrap().len()
-    }
-
-    /// How many TCP connections were accepted.
-    pub fn connections(&self) -> usize {
-        self.state.connections.load(Ordering::SeqCst)
-    }
-
-    /// Waits until at least `n` GetCommandInvocation calls arrived; false on timeout.
-    pub fn wait_for_calls(&self, n: usize, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
-        loop {
-            if self.get_invocation_calls() >= n {
-                return true;
-            }
-            if Instant::now() >= deadline {
-                return false;
-            }
-            thread::sleep(Duration::from_millis(5));
-        }
-    }
-
-    /// Asserts that nothing at all reached the endpoint: no connection, no request.
-    /// Waits a moment first so that a request in flight is not missed.
-    pub fn assert_untouched(&self) {
-        thread::sleep(Duration::from_millis(100));
-        assert_eq!(
-            self.total_requests(),
-            0,
-            "expected no request at all, got {:#?}",
-            self.requests()
-        );
-        assert_eq!(self.connections(), 0, "expected no connection at all");
-    }
-}
-
-impl Drop for FakeSsm {
-    fn drop(&mut self) {
-        self.state.shutdown.store(true, Ordering::SeqCst);
-        if let Some(handle) = self.accept_thread.take() {
-            let _ = handle.join();
-        }
-        // Wake every connection thread blocked in a read: they see EOF and end.
-        for stream in self.state.open.lock().unwrap().drain(..) {
-            let _ = stream.shutdown(Shutdown::Both);
-        }
-    }
-}
-
-fn accept_loop(listener: TcpListener, state: Arc<State>) {
-    while !state.shutdown.load(Ordering::SeqCst) {
-        match listener.accept() {
-            Ok((stream, _)) => {
-                state.connections.fetch_add(1, Ordering::SeqCst);
-                let _ = stream.set_nonblocking(false);
-                let _ = stream.set_nodelay(true);
-                if let Ok(clone) = stream.try_clone() {
-                    state.open.lock().unwrap().push(clone);
-                }
-                let conn_state = Arc::clone(&state);
-                let _ = thread::Builder::new()
-                    .name("fake-ssm-conn".into())
-                    .spawn(move || serve_connection(stream, conn_state));
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                thread::sleep(Duration::from_millis(2));
-            }
-            Err(_) => thread::sleep(Duration::from_millis(2)),
-        }
-    }
-}
-
-struct Request {
-    method: String,
-    path: String,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-/// Reads one HTTP/1.1 request; `None` on EOF or a malformed request.
-fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Request> {
-    let mut line = String::new();
-    // Tolerate stray blank lines between keep-alive requests.
-    loop {
-        line.clear();
-        if reader.read_line(&mut line).ok()? == 0 {
-            return None;
-        }
-        if !line.trim().is_empty() {
-            break;
-        }
-    }
-    let mut parts = line.split_whitespace();
-    let method = parts.next()?.to_owned();
-    let path = parts.next()?.to_owned();
-
-    let mut headers = Vec::new();
-    loop {
-        let mut h = String::new();
-        if reader.read_line(&mut h).ok()? == 0 {
-            return None;
-        }
-        let h = h.trim_end_matches(['\r', '\n']);
-        if h.is_empty() {
-            break;
-        }
-        let (name, value) = h.split_once(':')?;
-        headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
-    }
-    let header = |name: &str| {
-        headers
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-    };
-
-    let mut body = Vec::new();
-    if header("transfer-encoding").is_some_and(|v| v.to_ascii_lowercase().contains("chunked")) {
-        loop {
-            let mut size_line = String::new();
-            if reader.read_line(&mut size_line).ok()? == 0 {
-                return None;
-            }
-            let size_hex = size_line.trim().split(';').next()?.trim().to_owned();
-            let size = usize::from_str_radix(&size_hex, 16).ok()?;
-            if size == 0 {
-                // Trailers until an empty line.
-                loop {
-                    let mut t = String::new();
-                    if reader.read_line(&mut t).ok()? == 0 || t.trim().is_empty() {
-                        break;
-                    }
-                }
-                break;
-            }
-            let mut chunk = vec![0; size];
-            reader.read_exact(&mut chunk).ok()?;
-            body.extend_from_slice(&chunk);
-            let mut crlf = [0; 2];
-            reader.read_exact(&mut crlf).ok()?;
-        }
-    } else if let Some(len) = header("content-length") {
-        let len: usize = len.parse().ok()?;
-        body = vec![0; len];
-        reader.read_exact(&mut body).ok()?;
-    }
-    Some(Request {
-        method,
-        path,
-        headers,
-        body,
-    })
-}
-
-fn reason(status: u16) -> &'static str {
-    match status {
-        200 => "OK",
-        400 => "Bad Request",
-        403 => "Forbidden",
-        404 => "Not Found",
-        429 => "Too Many Requests",
-        500 => "Internal Server Error",
-        502 => "Bad Gateway",
-        503 => "Service Unavailable",
-        _ => "Status",
-    }
-}
-
-fn error_body(code: &str, message: &str) -> String {
-    if message.is_empty() {
-        json!({ "__type": code }).to_string()
-    } else {
-        json!({ "__type": code, "message": message }).to_string()
-    }
-}
-
-fn write_response(stream: &mut TcpStream, status: u16, body: &str, request_no: usize) -> bool {
-    let head = format!(
-        "HTTP/1.1 {status} {reason}\r\n\
-         Content-Type: application/x-amz-json-1.1\r\n\
-         Content-Length: {len}\r\n\
-         x-amzn-RequestId: 6f1e7c2a-0000-4000-8000-{request_no:012x}\r\n\
-         Connection: keep-alive\r\n\
-         \r\n",
-        reason = reason(status),
-        len = body.len(),
-    );
-    stream
-        .write_all(head.as_bytes())
-        .and_then(|()| stream.write_all(body.as_bytes()))
-        .and_then(|()| stream.flush())
-        .is_ok()
-}
-
-/// Plays one step; returns false when the connection must be closed.
-fn play(stream: &mut TcpStream, step: Step, request_no: usize, state: &State) -> bool {
-    match step {
-        Step::Json(status, body) => write_response(stream, status, &body, request_no),
-        Step::Error(status, code, message) => {
-            write_response(stream, status, &error_body(&code, &message), request_no)
-        }
-        Step::Status500 => write_response(
-            stream,
-            500,
-            &error_body("InternalServerError", "An internal error occurred."),
-            request_no,
-        ),
-        Step::DropConnection => {
-            let _ = stream.shutdown(Shutdown::Both);
-            false
-        }
-        Step::Delay(delay, inner) => {
-            // Sleep in small slices so a dropped fake does not keep threads around.
-            let deadline = Instant::now() + delay;
-            while Instant::now() < deadline {
-                if state.shutdown.load(Ordering::SeqCst) {
-                    return false;
-                }
-                thread::sleep(Duration::from_millis(5).min(deadline - Instant::now()));
-            }
-            play(stream, *inner, request_no, state)
-        }
-    }
-}
-
-fn serve_connection(stream: TcpStream, state: Arc<State>) {
-    let Ok(mut writer) = stream.try_clone() else {
-        return;
-    };
-    let mut reader = BufReader::new(stream);
-    while let Some(req) = read_request(&mut reader) {
-        if state.shutdown.load(Ordering::SeqCst) {
-            return;
-        }
-        let target = req
-            .headers
-            .iter()
-            .find(|(k, _)| k == "x-amz-target")
-            .map(|(_, v)| v.clone());
-        let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
-        let (request_no, round) = {
-            let mut requests = state.requests.lock().unwrap();
-            let round = if target.as_deref() == Some(LIST_COMMANDS) {
-                state.list_commands_seen.fetch_add(1, Ordering::SeqCst) + 1
-            } else {
-                state.list_commands_seen.load(Ordering::SeqCst)
-            };
-            requests.push(Recorded {
-                method: req.method,
-                path: req.path,
-                headers: req.headers,
-                target: target.clone(),
-                body: body.clone(),
-                at: Instant::now(),
-                round,
-            });
-            (requests.len(), round)
-        };
-        if let Some(handler) = &state.handler {
-            let step = handler(target.as_deref().unwrap_or(""), &body);
-            if !play(&mut writer, step, request_no, &state) {
-                return;
-            }
-            continue;
-        }
-        if let Some(timeline) = &state.timeline {
-            let round = timeline.state_round(round);
-            let step = match target.as_deref() {
-                Some(LIST_COMMANDS) => timeline.answer_list_commands(&body, round),
-                Some(LIST_COMMAND_INVOCATIONS) => timeline.answer_list(&body, round),
-                Some(GET_COMMAND_INVOCATION) => timeline.answer_get(&body, round),
-                _ => Step::Error(
-                    400,
-                    "UnknownOperationException".into(),
-                    format!("the fake SSM endpoint does not implement {target:?}"),
-                ),
-            };
-            let is_get = target.as_deref() == Some(GET_COMMAND_INVOCATION);
-            if is_get {
-                let now = timeline.get_in_flight.fetch_add(1, Ordering::SeqCst) + 1;
-                timeline.get_max_in_flight.fetch_max(now, Ordering::SeqCst);
-            }
-            let keep_open = play(&mut writer, step, request_no, &state);
-            if is_get {
-                timeline.get_in_flight.fetch_sub(1, Ordering::SeqCst);
-            }
-            if !keep_open {
-                return;
-            }
-            continue;
-        }
-        let step = if target.as_deref() == Some(GET_COMMAND_INVOCATION) {
-            state.next_step()
-        } else if target.as_deref() == Some(LIST_COMMAND_INVOCATIONS)
-            && let Some(fleet) = &state.fleet
-        {
-            fleet.answer(&body)
-        } else {
-            Step::Error(
-                400,
-                "UnknownOperationException".into(),
-                format!("the fake SSM endpoint does not implement {target:?}"),
-            )
-        };
-        if !play(&mut writer, step, request_no, &state) {
-            return;
-        }
     }
 }

@@ -8,9 +8,6 @@
 //! region us-east-1, no profile or config file from the host, no instance metadata lookups,
 //! no proxy for the loopback server.
 
-// Each integration test binary compiles its own copy of `support`; not all use every helper.
-#![allow(dead_code)]
-
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -20,8 +17,6 @@ use std::time::{Duration, Instant};
 
 /// How long moto gets to answer its first HTTP request.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(20);
-/// Default deadline for one command (aws CLI or ssmres) run against the server.
-pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
 
 pub const ACCESS_KEY_ID: &str = "testing";
 pub const SECRET_ACCESS_KEY: &str = "testing";
@@ -155,10 +150,6 @@ impl Moto {
         format!("http://127.0.0.1:{}", self.port)
     }
 
-    pub fn port(&self) -> u16 {
-        self.port
-    }
-
     pub fn venv(&self) -> &Path {
         &self.venv
     }
@@ -172,6 +163,49 @@ impl Moto {
     /// profile or config, no IMDS, no proxy) to any command that talks to this server.
     pub fn apply_env(&self, cmd: &mut Command) {
         isolate_env(cmd, &self.home());
+    }
+
+    /// One request to this server for `service` (`s3`, `logs`, …). Not signed: moto checks no
+    /// signature until IAM is enforced, and finds the service in the credential scope. Seeding
+    /// this way costs a millisecond where the aws CLI costs a Python start-up.
+    pub fn request(
+        &self,
+        service: &str,
+        method: &str,
+        target: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> (u16, Vec<u8>) {
+        let auth = format!(
+            "AWS4-HMAC-SHA256 Credential={ACCESS_KEY_ID}/20240514/{REGION}/{service}/aws4_request, \
+             SignedHeaders=host, Signature=0"
+        );
+        let mut all = vec![("Authorization", auth.as_str())];
+        all.extend_from_slice(headers);
+        super::http::request(&self.endpoint(), method, target, &all, body).expect("moto answers")
+    }
+
+    /// Creates a bucket (`/BUCKET`) or puts an object (`/BUCKET/KEY`, the key percent-encoded
+    /// as in a URL path); panics unless moto says 200.
+    pub fn s3_put(&self, path: &str, body: &[u8]) {
+        let headers = [("Content-Type", "application/octet-stream")];
+        let (status, answer) = self.request("s3", "PUT", path, &headers, body);
+        let answer = String::from_utf8_lossy(&answer);
+        assert_eq!(status, 200, "PUT {path}: {answer}");
+    }
+
+    /// A CloudWatch Logs call (`Logs_20140328.ACTION`); panics unless it succeeds; the answer.
+    pub fn logs(&self, action: &str, body: &serde_json::Value) -> serde_json::Value {
+        let target = format!("Logs_20140328.{action}");
+        let headers = [
+            ("X-Amz-Target", target.as_str()),
+            ("Content-Type", "application/x-amz-json-1.1"),
+        ];
+        let request = body.to_string();
+        let (status, answer) = self.request("logs", "POST", "/", &headers, request.as_bytes());
+        let answer = String::from_utf8_lossy(&answer);
+        assert_eq!(status, 200, "{action} {request}: {answer}");
+        serde_json::from_str(&answer).unwrap_or_default()
     }
 
     /// `aws ARGS... --endpoint-url ENDPOINT` from the venv, with the isolated environment.
@@ -189,7 +223,7 @@ impl Moto {
         I: IntoIterator<Item = S>,
         S: AsRef<std::ffi::OsStr>,
     {
-        run(self.aws_command(args), COMMAND_TIMEOUT)
+        super::run(&mut self.aws_command(args))
     }
 
     /// Runs the `aws` CLI, panics unless it succeeds, and parses its stdout as JSON.
@@ -198,9 +232,9 @@ impl Moto {
         I: IntoIterator<Item = S>,
         S: AsRef<std::ffi::OsStr>,
     {
-        let cmd = self.aws_command(args);
+        let mut cmd = self.aws_command(args);
         let shown = describe(&cmd);
-        let out = run(cmd, COMMAND_TIMEOUT);
+        let out = super::run(&mut cmd);
         assert!(
             out.status.success(),
             "{shown} failed with {}\nstdout: {}\nstderr: {}",
@@ -289,24 +323,11 @@ impl Drop for Moto {
     }
 }
 
-/// Removes everything from the host's environment that could point an AWS client elsewhere,
-/// and sets dummy credentials and the test region.
-/// The isolated AWS environment every command run against a local emulator gets: no AWS_*,
-/// proxy or colour variable from the host, no config files, moto's dummy credentials, us-east-1,
-/// no instance metadata lookups, loopback never proxied.
+/// The isolated AWS environment every command run against a local emulator gets: nothing from
+/// the host ([`super::scrub_env`]), no config files, moto's dummy credentials, us-east-1, no
+/// instance metadata lookups, loopback never proxied.
 pub fn isolate_env(cmd: &mut Command, home: &Path) {
-    for (key, _) in std::env::vars_os() {
-        let Some(key) = key.to_str() else { continue };
-        let upper = key.to_ascii_uppercase();
-        if upper.starts_with("AWS_")
-            || upper.starts_with("ALIBABA_CLOUD_")
-            || upper.starts_with("SSMRES_")
-            || upper.ends_with("_PROXY")
-            || matches!(upper.as_str(), "NO_COLOR" | "RUST_LOG" | "CLICOLOR_FORCE")
-        {
-            cmd.env_remove(key);
-        }
-    }
+    super::scrub_env(cmd);
     cmd.env("HOME", home)
         .env("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID)
         .env("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
@@ -326,51 +347,4 @@ fn describe(cmd: &Command) -> String {
         shown.push_str(&arg.to_string_lossy());
     }
     shown
-}
-
-/// Runs a command with stdin closed, capturing stdout and stderr; kills it and panics
-/// if it is still running after `timeout`, so a hung command cannot hang the test suite.
-pub fn run(mut cmd: Command, timeout: Duration) -> Output {
-    let shown = describe(&cmd);
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("failed to start {shown}: {e}"));
-    let mut stdout = child.stdout.take().expect("piped stdout");
-    let mut stderr = child.stderr.take().expect("piped stderr");
-    let out_reader = thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = stdout.read_to_end(&mut buf);
-        buf
-    });
-    let err_reader = thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = stderr.read_to_end(&mut buf);
-        buf
-    });
-    let deadline = Instant::now() + timeout;
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for child") {
-            break status;
-        }
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            let stdout = out_reader.join().unwrap_or_default();
-            let stderr = err_reader.join().unwrap_or_default();
-            panic!(
-                "{shown} still running after {timeout:?}; killed\nstdout: {}\nstderr: {}",
-                String::from_utf8_lossy(&stdout),
-                String::from_utf8_lossy(&stderr)
-            );
-        }
-        thread::sleep(Duration::from_millis(20));
-    };
-    Output {
-        status,
-        stdout: out_reader.join().expect("stdout reader"),
-        stderr: err_reader.join().expect("stderr reader"),
-    }
 }

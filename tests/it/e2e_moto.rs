@@ -5,15 +5,16 @@
 //! moto answers every SendCommand invocation at once with Status "Success" and empty
 //! StandardOutputContent/StandardErrorContent.
 
-mod support;
-
 use std::fmt;
 use std::process::Output;
 
-use aws_config::{BehaviorVersion, Region};
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
-use support::fake_ssm::{CMD_ID, FakeSsm, INSTANCE_ID, Step};
-use support::moto::{self, Moto};
+
+use crate::support::fake_ssm::{CMD_ID, FakeSsm, GET_COMMAND_INVOCATION, INSTANCE_ID, Step};
+use crate::support::moto::{self, Moto};
+use crate::support::{
+    Cli, args, assert_error, assert_exit, assert_same_lines, check, check_eq, ids, run,
+};
 
 /// Non-ASCII, quotes, a backslash and a tab: exercises raw UTF-8 output and JSON escaping.
 const COMMENT: &str = "e2e café ✓ \"quoted\" back\\slash\ttab";
@@ -23,36 +24,23 @@ const UNKNOWN_INSTANCE: &str = "i-0123456789abcdef0";
 /// A CommandId of valid shape (36 chars) that moto has never seen.
 const UNKNOWN_COMMAND: &str = "00000000-1111-2222-3333-444444444444";
 
-/// Sends `echo hello` to the instance through the Rust AWS SDK; returns the CommandId.
+/// Sends `echo hello` to the instance with the aws CLI; returns the CommandId.
 fn send_command(moto: &Moto, instance_id: &str) -> String {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
-    runtime.block_on(async {
-        let config = aws_config::defaults(BehaviorVersion::latest())
-            // Nothing from the host's environment or profile files.
-            .empty_test_environment()
-            .test_credentials()
-            .region(Region::new(moto::REGION))
-            .endpoint_url(moto.endpoint())
-            .load()
-            .await;
-        let client = aws_sdk_ssm::Client::new(&config);
-        let sent = client
-            .send_command()
-            .document_name("AWS-RunShellScript")
-            .instance_ids(instance_id)
-            .comment(COMMENT)
-            .parameters("commands", vec!["echo hello".to_owned()])
-            .send()
-            .await
-            .expect("SendCommand against moto");
-        sent.command()
-            .and_then(|command| command.command_id())
-            .expect("SendCommand returned a CommandId")
-            .to_owned()
-    })
+    let send = args("ssm send-command --document-name AWS-RunShellScript --output json");
+    let commands = r#"{"commands": ["echo hello"]}"#;
+    let to = [
+        "--instance-ids",
+        instance_id,
+        "--comment",
+        COMMENT,
+        "--parameters",
+        commands,
+    ];
+    let sent = moto.aws_json([&send[..], &to].concat());
+    sent["Command"]["CommandId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no CommandId in {sent}"))
+        .to_owned()
 }
 
 /// A fresh server with one instance and one command sent to it.
@@ -81,28 +69,20 @@ impl Fixture {
 
     /// Runs ssmres with `args` (subcommand and flags) against the fixture's server.
     fn ssmres(&self, args: &[&str]) -> Output {
-        let mut cmd = self.moto.ssmres();
-        cmd.args(args);
-        moto::run(cmd, moto::COMMAND_TIMEOUT)
+        run(self.moto.ssmres().args(args))
     }
 
     /// `aws ssm get-command-invocation ... --output json` for the fixture's invocation.
     fn aws_get_invocation(&self) -> Output {
-        let out = self.moto.aws([
-            "ssm",
-            "get-command-invocation",
-            "--command-id",
-            &self.command_id,
-            "--instance-id",
-            &self.instance_id,
-            "--output",
-            "json",
-        ]);
-        assert!(
+        let (command, instance) = (&self.command_id, &self.instance_id);
+        let ids = format!("--command-id {command} --instance-id {instance}");
+        let out = self.moto.aws(args(&format!(
+            "ssm get-command-invocation {ids} --output json"
+        )));
+        check!(
+            out,
             out.status.success(),
-            "aws ssm get-command-invocation failed: {}\n{}",
-            out.status,
-            text(&out.stderr)
+            "aws ssm get-command-invocation failed"
         );
         out
     }
@@ -110,15 +90,6 @@ impl Fixture {
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn show(out: &Output) -> String {
-    format!(
-        "exit: {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
-        out.status,
-        text(&out.stdout),
-        text(&out.stderr)
-    )
 }
 
 /// A JSON value whose objects keep their keys in document order (serde_json's `Value`
@@ -247,75 +218,44 @@ fn assert_same_json(ours: &Json, theirs: &Json, path: &str) {
 }
 
 #[test]
-fn wait_ends_with_success_json() {
+fn get_wait_and_text_match_the_aws_cli_on_one_invocation() {
     let f = Fixture::new();
-    let out = f.ssmres(&[
-        "wait",
-        "--command-id",
-        &f.command_id,
-        "--instance-id",
-        &f.instance_id,
-        "-o",
-        "json",
-    ]);
-    assert_eq!(out.status.code(), Some(0), "ssmres wait:\n{}", show(&out));
-    let json = Json::parse(&out.stdout, "ssmres wait -o json output");
-    assert_eq!(json.str("Status"), "Success", "{}", show(&out));
-    assert_eq!(json.str("CommandId"), f.command_id);
-    assert_eq!(json.str("InstanceId"), f.instance_id);
-
-    // The final invocation is printed exactly like `get` (and so `aws ssm get-command-invocation`) prints it.
     let aws = f.aws_get_invocation();
-    assert_same_json(&json, &Json::parse(&aws.stdout, "aws CLI output"), "$");
-    assert_eq!(
-        text(&out.stdout),
-        text(&aws.stdout),
-        "ssmres wait -o json (left) is not byte-identical to aws CLI --output json (right)"
-    );
-}
-
-#[test]
-fn get_json_matches_aws_cli() {
-    let f = Fixture::new();
-    let ours = f.ssmres(&[
-        "get",
-        "--command-id",
-        &f.command_id,
-        "--instance-id",
-        &f.instance_id,
-        "-o",
-        "json",
-    ]);
-    assert_eq!(ours.status.code(), Some(0), "ssmres get:\n{}", show(&ours));
-    let aws = f.aws_get_invocation();
-
-    let ours_json = Json::parse(&ours.stdout, "ssmres get -o json output");
     let aws_json = Json::parse(&aws.stdout, "aws CLI output");
     // Sanity: the reference really is this invocation, with the non-ASCII comment.
     assert_eq!(aws_json.str("CommandId"), f.command_id);
     assert_eq!(aws_json.str("InstanceId"), f.instance_id);
     assert_eq!(aws_json.str("Comment"), COMMENT);
 
-    assert_eq!(
-        ours_json.keys(),
-        aws_json.keys(),
-        "top-level keys (in order): ssmres (left) vs aws CLI (right)"
+    // get, and the final invocation of a wait: exactly as `aws ssm get-command-invocation`
+    // prints it, key for key in the same order, then byte for byte (4-space indent, raw UTF-8,
+    // same escapes, trailing newline).
+    let ids = format!(
+        "--command-id {} --instance-id {}",
+        f.command_id, f.instance_id
     );
-    assert_same_json(&ours_json, &aws_json, "$");
-    assert_eq!(ours_json, aws_json);
+    for subcommand in ["get", "wait"] {
+        let out = f.ssmres(&args(&format!("{subcommand} {ids} -o json")));
+        assert_exit(&out, 0);
+        let json = Json::parse(&out.stdout, "ssmres -o json output");
+        check_eq!(out, json.str("Status"), "Success");
+        assert_eq!(json.keys(), aws_json.keys(), "top-level keys (in order)");
+        assert_same_json(&json, &aws_json, "$");
+        assert_eq!(
+            text(&out.stdout),
+            text(&aws.stdout),
+            "ssmres {subcommand} -o json (left) is not byte-identical to aws CLI --output json \
+             (right)"
+        );
+        assert_eq!(out.stdout, aws.stdout);
+    }
 
-    // Byte for byte: 4-space indent, raw UTF-8, same escapes, trailing newline.
-    assert_eq!(
-        text(&ours.stdout),
-        text(&aws.stdout),
-        "ssmres get -o json (left) is not byte-identical to aws CLI --output json (right)"
-    );
-    assert_eq!(ours.stdout, aws.stdout);
-}
+    // Text: stdout is StandardOutputContent and nothing else, stderr StandardErrorContent.
+    let out = f.ssmres(&args(&format!("-o text get {ids}")));
+    assert_exit(&out, 0);
+    assert_eq!(out.stdout, aws_json.str("StandardOutputContent").as_bytes());
+    assert_eq!(text(&out.stderr), aws_json.str("StandardErrorContent"));
 
-#[test]
-fn get_unknown_invocation_exits_3() {
-    let f = Fixture::new();
     // moto answers InvocationDoesNotExist for an unknown instance, but InvalidCommandId for an
     // unknown (well-formed) command id, where AWS says InvocationDoesNotExist; both are exit 3.
     for (command_id, instance_id, error_code) in [
@@ -330,80 +270,16 @@ fn get_unknown_invocation_exits_3() {
             "(InvalidCommandId)",
         ),
     ] {
+        let ids = format!("--command-id {command_id} --instance-id {instance_id}");
         // The reference agrees that there is no such invocation.
-        let aws = f.moto.aws([
-            "ssm",
-            "get-command-invocation",
-            "--command-id",
-            command_id,
-            "--instance-id",
-            instance_id,
-        ]);
-        assert!(
-            !aws.status.success() && text(&aws.stderr).contains(error_code),
-            "aws CLI should report {error_code}:\n{}",
-            show(&aws)
-        );
-
-        let out = f.ssmres(&[
-            "get",
-            "--command-id",
-            command_id,
-            "--instance-id",
-            instance_id,
-            "-o",
-            "json",
-        ]);
-        assert_eq!(
-            out.status.code(),
-            Some(3),
-            "ssmres get for an unknown invocation ({command_id}, {instance_id}):\n{}",
-            show(&out)
-        );
-        assert!(
-            out.stdout.is_empty(),
-            "nothing on stdout on error:\n{}",
-            show(&out)
-        );
-        let stderr = text(&out.stderr);
-        assert!(
-            stderr.starts_with("error:") && stderr.trim_end().lines().count() == 1,
-            "expected one \"error: ...\" line on stderr:\n{}",
-            show(&out)
-        );
+        let aws = f
+            .moto
+            .aws(args(&format!("ssm get-command-invocation {ids}")));
+        let reported = !aws.status.success() && text(&aws.stderr).contains(error_code);
+        check!(aws, reported, "aws CLI should report {error_code}");
+        // One "error: ..." line on stderr, nothing on stdout.
+        assert_error(&f.ssmres(&args(&format!("get {ids} -o json"))), 3);
     }
-}
-
-#[test]
-fn text_output_prints_stdout_content_exactly() {
-    let f = Fixture::new();
-    let out = f.ssmres(&[
-        "-o",
-        "text",
-        "get",
-        "--command-id",
-        &f.command_id,
-        "--instance-id",
-        &f.instance_id,
-    ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "ssmres -o text get:\n{}",
-        show(&out)
-    );
-    let aws = Json::parse(&f.aws_get_invocation().stdout, "aws CLI output");
-    assert_eq!(
-        text(&out.stdout),
-        aws.str("StandardOutputContent"),
-        "stdout must be StandardOutputContent and nothing else"
-    );
-    assert_eq!(out.stdout, aws.str("StandardOutputContent").as_bytes());
-    assert_eq!(
-        text(&out.stderr),
-        aws.str("StandardErrorContent"),
-        "stderr must be StandardErrorContent and nothing else"
-    );
 }
 
 /// A response body no real command would send in one piece, with everything that JSON
@@ -435,24 +311,6 @@ fn tricky_body(cloudwatch: &str) -> String {
     )
 }
 
-/// The first line where two outputs differ, both shown with escapes, for a readable failure.
-fn first_difference(ours: &[u8], theirs: &[u8]) -> String {
-    let ours = text(ours);
-    let theirs = text(theirs);
-    let mut a = ours.split_inclusive('\n');
-    let mut b = theirs.split_inclusive('\n');
-    for line in 1.. {
-        match (a.next(), b.next()) {
-            (None, None) => return "no difference".into(),
-            (x, y) if x != y => {
-                return format!("line {line}:\n  ssmres:  {x:?}\n  aws CLI: {y:?}");
-            }
-            _ => {}
-        }
-    }
-    unreachable!()
-}
-
 #[test]
 fn json_matches_aws_cli_byte_for_byte_on_tricky_content() {
     for cloudwatch in [
@@ -466,24 +324,14 @@ fn json_matches_aws_cli_byte_for_byte_on_tricky_content() {
         let fake = FakeSsm::always(Step::ok_raw(&body));
         let home = tempfile::tempdir().expect("temp HOME");
 
-        let aws = moto::run(
-            moto::aws_command_at(
-                &fake.url(),
-                home.path(),
-                [
-                    "ssm",
-                    "get-command-invocation",
-                    "--command-id",
-                    CMD_ID,
-                    "--instance-id",
-                    INSTANCE_ID,
-                    "--output",
-                    "json",
-                ],
-            ),
-            moto::COMMAND_TIMEOUT,
-        );
-        assert!(aws.status.success(), "aws CLI:\n{}", show(&aws));
+        let aws = run(&mut moto::aws_command_at(
+            &fake.url(),
+            home.path(),
+            args(&format!(
+                "ssm get-command-invocation --command-id {CMD_ID} --instance-id {INSTANCE_ID} --output json"
+            )),
+        ));
+        check!(aws, aws.status.success(), "aws CLI");
         // Sanity: the reference decoded the escapes and dropped what the model does not know.
         let reference = text(&aws.stdout);
         assert!(
@@ -491,29 +339,16 @@ fn json_matches_aws_cli_byte_for_byte_on_tricky_content() {
             "unexpected aws CLI output:\n{reference}"
         );
 
-        let cli = support::Cli::new(&fake.url());
+        let cli = Cli::new(&fake.url());
         let mut runs = Vec::new();
         for subcommand in ["get", "wait"] {
-            let mut cmd = cli.std_cmd();
-            cmd.args([subcommand, "-o", "json"]).args(support::ids());
-            let out = moto::run(cmd, moto::COMMAND_TIMEOUT);
-            assert_eq!(
-                out.status.code(),
-                Some(0),
-                "ssmres {subcommand}:\n{}",
-                show(&out)
-            );
-            assert!(
-                out.stdout == aws.stdout,
-                "ssmres {subcommand} -o json is not byte-identical to aws CLI --output json \
-                 (CloudWatchOutputConfig {cloudwatch}); first difference at {}\n\
-                 --- ssmres ---\n{}\n--- aws CLI ---\n{reference}",
-                first_difference(&out.stdout, &aws.stdout),
-                text(&out.stdout)
-            );
+            let out = run(cli.cmd().args([subcommand, "-o", "json"]).args(ids()));
+            assert_exit(&out, 0);
+            let what = format!("ssmres {subcommand} -o json (CloudWatchOutputConfig {cloudwatch})");
+            assert_same_lines(&out.stdout, &aws.stdout, &what);
             runs.push(subcommand);
         }
-        assert_eq!(fake.get_invocation_calls(), 1 + runs.len());
+        assert_eq!(fake.count(GET_COMMAND_INVOCATION), 1 + runs.len());
     }
 }
 
@@ -539,13 +374,8 @@ fn send_command_piped_into_wait_command_id_from_stdin() {
         .env("SENT", &sent)
         .env("PYTHONIOENCODING", "utf-8")
         .env("PYTHONUTF8", "1");
-    let out = moto::run(cmd, moto::COMMAND_TIMEOUT);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "aws ssm send-command | ssmres wait --command-id -:\n{}",
-        show(&out)
-    );
+    let out = run(&mut cmd);
+    assert_exit(&out, 0);
     let sent: serde_json::Value = serde_json::from_slice(
         &std::fs::read(&sent).expect("the copy of what send-command printed"),
     )
@@ -555,7 +385,14 @@ fn send_command_piped_into_wait_command_id_from_stdin() {
         .unwrap_or_else(|| panic!("no Command.CommandId in {sent}"));
     assert_eq!(command_id.len(), 36, "{sent}");
     let json = Json::parse(&out.stdout, "ssmres wait -o json output");
-    assert_eq!(json.str("CommandId"), command_id, "{}", show(&out));
-    assert_eq!(json.str("InstanceId"), instance_id, "{}", show(&out));
-    assert_eq!(json.str("Status"), "Success", "{}", show(&out));
+    let want = (command_id, instance_id.as_str(), "Success");
+    check_eq!(
+        out,
+        (
+            json.str("CommandId"),
+            json.str("InstanceId"),
+            json.str("Status")
+        ),
+        want
+    );
 }

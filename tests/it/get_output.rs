@@ -1,24 +1,26 @@
 //! `ssmres get` output formats and error handling, byte for byte.
 
-mod support;
-
 use std::process::Output;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use support::fake_ssm::{CMD_ID, FakeSsm, INSTANCE_ID, Step, invocation, invocation_step};
-use support::{
-    Cli, assert_exit, assert_single_stderr_line, describe, ids, stderr_str, stdout_json, stdout_str,
+
+use crate::support::fake_ssm::{
+    CMD_ID, FakeSsm, GET_COMMAND_INVOCATION, INSTANCE_ID, Step, invocation, invocation_step,
+};
+use crate::support::{
+    Cli, assert_error, assert_exit, assert_no_raw_controls, assert_output, check, check_eq, ids,
+    run, stderr_str, stdout_json, stdout_str,
 };
 
-fn run_get(fake: &FakeSsm, output: Option<&str>) -> Output {
-    let cli = Cli::new(&fake.url());
-    let mut args = vec!["get"];
-    args.extend(ids());
-    if let Some(format) = output {
-        args.extend(["-o", format]);
-    }
-    cli.cmd().args(&args).output().unwrap()
+/// `get` with the fake's ids and `extra`.
+fn run_get(fake: &FakeSsm, extra: &str) -> Output {
+    Cli::new(&fake.url()).run(format!("get {} {extra}", ids().join(" ")))
+}
+
+/// A fake answering every GetCommandInvocation with a Success that printed these.
+fn success(stdout: &str, stderr: &str) -> FakeSsm {
+    FakeSsm::always(invocation_step("Success", "Success", stdout, stderr))
 }
 
 /// A realistic record, keys deliberately out of model order, with content
@@ -71,24 +73,23 @@ const RECORD_AWS_CLI_JSON: &str = r#"{
 #[test]
 fn json_output_matches_the_aws_cli_exactly() {
     let fake = FakeSsm::always(Step::ok_raw(RECORD_SCRAMBLED));
-    let out = run_get(&fake, Some("json"));
+    let out = run_get(&fake, "-o json");
     assert_exit(&out, 0);
-    assert_eq!(stdout_str(&out), RECORD_AWS_CLI_JSON, "{}", describe(&out));
-    assert!(out.stderr.is_empty(), "{}", describe(&out));
-    assert_eq!(fake.get_invocation_calls(), 1);
+    check_eq!(out, stdout_str(&out), RECORD_AWS_CLI_JSON);
+    check!(out, out.stderr.is_empty());
+    assert_eq!(fake.count(GET_COMMAND_INVOCATION), 1);
 }
 
 #[test]
-fn json_output_has_only_the_keys_the_service_returned() {
-    let fake = FakeSsm::always(Step::ok_raw(
-        r#"{"StatusDetails":"InProgress","ResponseCode":-1,"Status":"InProgress",
+fn json_output_is_what_the_service_sent_with_only_its_keys() {
+    // Only the keys the service returned, in the model's order. Then no ResponseCode (the
+    // service omitted it) and an empty CloudWatchOutputConfig: printed as sent, the empty
+    // object on one line, as the aws CLI prints it.
+    for (sent, printed) in [
+        (
+            r#"{"StatusDetails":"InProgress","ResponseCode":-1,"Status":"InProgress",
             "InstanceId":"i-0123456789abcdef0","CommandId":"8d5f3b4e-2a1c-4c3e-9f7a-1b2c3d4e5f60"}"#,
-    ));
-    let out = run_get(&fake, Some("json"));
-    assert_exit(&out, 0);
-    assert_eq!(
-        stdout_str(&out),
-        r#"{
+            r#"{
     "CommandId": "8d5f3b4e-2a1c-4c3e-9f7a-1b2c3d4e5f60",
     "InstanceId": "i-0123456789abcdef0",
     "ResponseCode": -1,
@@ -96,25 +97,12 @@ fn json_output_has_only_the_keys_the_service_returned() {
     "StatusDetails": "InProgress"
 }
 "#,
-        "{}",
-        describe(&out)
-    );
-}
-
-#[test]
-fn json_output_is_what_the_service_sent() {
-    // No ResponseCode (the service omitted it) and an empty CloudWatchOutputConfig: printed as
-    // sent, the empty object on one line, as the aws CLI prints it.
-    let fake = FakeSsm::always(Step::ok_raw(
-        r#"{"CloudWatchOutputConfig":{},"Status":"Pending","StatusDetails":"Pending",
+        ),
+        (
+            r#"{"CloudWatchOutputConfig":{},"Status":"Pending","StatusDetails":"Pending",
             "CommandId":"8d5f3b4e-2a1c-4c3e-9f7a-1b2c3d4e5f60","Comment":"",
             "InstanceId":"i-0123456789abcdef0","StandardOutputContent":""}"#,
-    ));
-    let out = run_get(&fake, Some("json"));
-    assert_exit(&out, 0);
-    assert_eq!(
-        stdout_str(&out),
-        r#"{
+            r#"{
     "CommandId": "8d5f3b4e-2a1c-4c3e-9f7a-1b2c3d4e5f60",
     "InstanceId": "i-0123456789abcdef0",
     "Comment": "",
@@ -124,10 +112,11 @@ fn json_output_is_what_the_service_sent() {
     "CloudWatchOutputConfig": {}
 }
 "#,
-        "{}",
-        describe(&out)
-    );
-    assert!(out.stderr.is_empty(), "{}", describe(&out));
+        ),
+    ] {
+        let out = run_get(&FakeSsm::always(Step::ok_raw(sent)), "-o json");
+        assert_output(&out, 0, printed, "");
+    }
 }
 
 /// Content a `jq -r .StandardOutputContent` user expects back unchanged.
@@ -137,24 +126,13 @@ const TRICKY_STDERR: &str = "E: ünïcödé\r\n\x1b[33mwarn\x1b[0m \"q\" \\ no n
 
 #[test]
 fn json_round_trips_output_content_byte_exact() {
-    let fake = FakeSsm::always(invocation_step(
-        "Success",
-        "Success",
-        TRICKY_STDOUT,
-        TRICKY_STDERR,
-    ));
-    let out = run_get(&fake, Some("json"));
+    let out = run_get(&success(TRICKY_STDOUT, TRICKY_STDERR), "-o json");
     assert_exit(&out, 0);
     let text = stdout_str(&out);
-    assert!(
-        !text.contains('\x1b') && !text.contains('\r'),
-        "JSON text must escape control characters\n{}",
-        describe(&out)
-    );
-    assert!(
-        text.contains("\\u001b") && text.contains("\\r\\n"),
-        "{text}"
-    );
+    let why = "JSON text must escape control characters";
+    check!(out, !text.contains('\x1b') && !text.contains('\r'), "{why}");
+    let escaped = text.contains("\\u001b") && text.contains("\\r\\n");
+    assert!(escaped, "{text}");
     // Non-ASCII stays raw UTF-8.
     assert!(text.contains("héllo ✓ 🚀 naïve"), "{text}");
     let v = stdout_json(&out);
@@ -163,34 +141,15 @@ fn json_round_trips_output_content_byte_exact() {
 }
 
 #[test]
-fn text_output_is_the_raw_streams() {
-    let fake = FakeSsm::always(invocation_step(
-        "Success",
-        "Success",
-        TRICKY_STDOUT,
-        TRICKY_STDERR,
-    ));
-    let out = run_get(&fake, Some("text"));
-    assert_exit(&out, 0);
-    assert_eq!(out.stdout, TRICKY_STDOUT.as_bytes(), "{}", describe(&out));
-    assert_eq!(out.stderr, TRICKY_STDERR.as_bytes(), "{}", describe(&out));
-}
-
-#[test]
-fn text_output_with_empty_stderr_writes_nothing_there() {
-    let fake = FakeSsm::always(invocation_step("Success", "Success", "only out\n", ""));
-    let out = run_get(&fake, Some("text"));
-    assert_exit(&out, 0);
-    assert_eq!(out.stdout, b"only out\n", "{}", describe(&out));
-    assert!(out.stderr.is_empty(), "{}", describe(&out));
-}
-
-/// True when every CR byte is immediately followed by LF.
-fn no_lone_cr(bytes: &[u8]) -> bool {
-    bytes
-        .iter()
-        .enumerate()
-        .all(|(i, &b)| b != b'\r' || bytes.get(i + 1) == Some(&b'\n'))
+fn text_output_is_the_raw_streams_and_nothing_on_stderr_when_it_is_empty() {
+    for (stdout, stderr) in [(TRICKY_STDOUT, TRICKY_STDERR), ("only out\n", "")] {
+        assert_output(
+            &run_get(&success(stdout, stderr), "-o text"),
+            0,
+            stdout,
+            stderr,
+        );
+    }
 }
 
 #[test]
@@ -200,33 +159,14 @@ fn table_output_shows_fields_and_sections_with_visible_escapes() {
     let mut record = invocation("Success", "Success", stdout, stderr);
     record["StandardOutputUrl"] = json!("https://s3.amazonaws.com/my-bucket/out/stdout");
     let fake = FakeSsm::always(Step::ok(&record));
-    let out = run_get(&fake, Some("table"));
+    let out = run_get(&fake, "-o table");
     assert_exit(&out, 0);
-    assert!(
-        !out.stdout.contains(&0x1b),
-        "raw ESC byte in table output\n{}",
-        describe(&out)
-    );
-    assert!(
-        no_lone_cr(&out.stdout),
-        "lone CR byte in table output\n{}",
-        describe(&out)
-    );
+    assert_no_raw_controls(&out);
     let text = stdout_str(&out);
     let lower = text.to_lowercase();
-    for label in [
-        "command",
-        "instance",
-        "document",
-        "plugin",
-        "status",
-        "response code",
-        "started",
-        "ended",
-        "elapsed",
-        "stdout",
-        "stderr",
-    ] {
+    let labels = "command, instance, document, plugin, status, response code, started, ended, \
+                  elapsed, stdout, stderr";
+    for label in labels.split(", ") {
         assert!(lower.contains(label), "table lacks {label:?}\n{text}");
     }
     for value in [
@@ -252,7 +192,7 @@ fn table_output_shows_fields_and_sections_with_visible_escapes() {
 #[test]
 fn table_output_says_when_the_run_has_not_finished() {
     let fake = FakeSsm::always(invocation_step("InProgress", "InProgress", "", ""));
-    let out = run_get(&fake, Some("table"));
+    let out = run_get(&fake, "-o table");
     assert_exit(&out, 0);
     let text = stdout_str(&out);
     assert!(text.contains("InProgress"), "{text}");
@@ -260,7 +200,7 @@ fn table_output_says_when_the_run_has_not_finished() {
 
     // A finished run with empty output does not claim to be unfinished.
     let fake = FakeSsm::always(invocation_step("Success", "Success", "", ""));
-    let out = run_get(&fake, Some("table"));
+    let out = run_get(&fake, "-o table");
     assert_exit(&out, 0);
     let text = stdout_str(&out);
     assert!(!text.to_lowercase().contains("not finished"), "{text}");
@@ -269,39 +209,33 @@ fn table_output_says_when_the_run_has_not_finished() {
 #[test]
 fn get_on_a_failed_invocation_still_exits_0() {
     let fake = FakeSsm::always(invocation_step("Failed", "Failed", "", "exit status 1\n"));
-    let out = run_get(&fake, Some("json"));
+    let out = run_get(&fake, "-o json");
     assert_exit(&out, 0);
     assert_eq!(stdout_json(&out)["Status"], "Failed");
-    assert_eq!(fake.get_invocation_calls(), 1);
+    assert_eq!(fake.count(GET_COMMAND_INVOCATION), 1);
 }
 
 #[test]
 fn get_sends_the_ids_as_given() {
     let fake = FakeSsm::always(invocation_step("Success", "Success", "", ""));
-    let out = run_get(&fake, Some("json"));
+    let out = run_get(&fake, "-o json");
     assert_exit(&out, 0);
-    let req = &fake.get_invocation_requests()[0];
+    let req = &fake.calls_to(GET_COMMAND_INVOCATION)[0];
     assert_eq!(req.method, "POST");
-    assert_eq!(
-        req.body,
-        json!({"CommandId": CMD_ID, "InstanceId": INSTANCE_ID}),
-        "request body"
-    );
+    let want = json!({"CommandId": CMD_ID, "InstanceId": INSTANCE_ID});
+    let why = "request body";
+    assert_eq!(req.body, want, "{why}");
     assert!(
         req.header("content-type")
             .is_some_and(|v| v.starts_with("application/x-amz-json-1.1")),
         "{req:?}"
     );
 
-    let fake = FakeSsm::always(invocation_step("Success", "Success", "", ""));
-    let cli = Cli::new(&fake.url());
-    let mut args = vec!["get"];
-    args.extend(ids());
-    args.extend(["--plugin-name", "aws:runShellScript", "-o", "json"]);
-    let out = cli.cmd().args(&args).output().unwrap();
+    let fake = success("", "");
+    let out = run_get(&fake, "--plugin-name aws:runShellScript -o json");
     assert_exit(&out, 0);
     assert_eq!(
-        fake.get_invocation_requests()[0].body,
+        fake.calls_to(GET_COMMAND_INVOCATION)[0].body,
         json!({"CommandId": CMD_ID, "InstanceId": INSTANCE_ID, "PluginName": "aws:runShellScript"})
     );
 }
@@ -310,12 +244,9 @@ fn get_sends_the_ids_as_given() {
 fn get_on_missing_invocation_exits_3_at_once() {
     let fake = FakeSsm::always(Step::not_found());
     let started = Instant::now();
-    let out = run_get(&fake, Some("json"));
-    assert_exit(&out, 3);
-    assert!(out.stdout.is_empty(), "{}", describe(&out));
-    let line = assert_single_stderr_line(&out);
-    assert!(line.starts_with("error:"), "stderr: {line:?}");
-    assert_eq!(fake.get_invocation_calls(), 1, "{}", describe(&out));
+    let out = run_get(&fake, "-o json");
+    assert_error(&out, 3);
+    check_eq!(out, fake.count(GET_COMMAND_INVOCATION), 1);
     // At once: no polling through a grace window (the bound only allows for a loaded machine).
     let took = started.elapsed();
     assert!(took < Duration::from_secs(6), "took {took:?}");
@@ -326,32 +257,27 @@ fn get_access_denied_exits_3_with_the_message() {
     let message = "User: arn:aws:iam::123456789012:user/ci is not authorized to perform: \
                    ssm:GetCommandInvocation on resource: arn:aws:ssm:us-east-1:123456789012:*";
     let fake = FakeSsm::always(Step::access_denied(message));
-    let out = run_get(&fake, Some("json"));
-    assert_exit(&out, 3);
-    assert!(out.stdout.is_empty(), "{}", describe(&out));
-    let line = assert_single_stderr_line(&out);
-    assert!(line.starts_with("error:"), "stderr: {line:?}");
-    assert!(
-        line.contains(message),
-        "stderr should carry the message: {line:?}"
-    );
-    assert_eq!(fake.get_invocation_calls(), 1, "{}", describe(&out));
+    let out = run_get(&fake, "-o json");
+    let line = assert_error(&out, 3);
+    let why = format!("stderr should carry the message: {line:?}");
+    assert!(line.contains(message), "{why}");
+    check_eq!(out, fake.count(GET_COMMAND_INVOCATION), 1);
 }
 
 #[test]
 fn default_output_is_json_when_stdout_is_not_a_terminal() {
     let fake = FakeSsm::always(Step::ok_raw(RECORD_SCRAMBLED));
-    let out = run_get(&fake, None);
+    let out = run_get(&fake, "");
     assert_exit(&out, 0);
-    assert_eq!(stdout_str(&out), RECORD_AWS_CLI_JSON, "{}", describe(&out));
+    check_eq!(out, stdout_str(&out), RECORD_AWS_CLI_JSON);
 }
 
 /// Runs `ssmres <args> | <reader>` through bash. The shell exits with ssmres' own exit
 /// status as the shell saw it (`${PIPESTATUS[0]}`: 141 if SIGPIPE killed it), not the reader's.
-fn pipe_into(fake: &FakeSsm, args: &[&str], reader: &str) -> Output {
+fn pipe_into(fake: &FakeSsm, format: &str, reader: &str) -> Output {
     let cli = Cli::new(&fake.url());
-    let mut cmd = cli.std_cmd();
-    cmd.args(args);
+    let mut cmd = cli.cmd();
+    cmd.arg("get").args(ids()).args(["-o", format]);
     let mut sh = std::process::Command::new("bash");
     sh.arg("-c")
         .arg(format!(r#""$@" | {reader}; exit "${{PIPESTATUS[0]}}""#))
@@ -364,20 +290,14 @@ fn pipe_into(fake: &FakeSsm, args: &[&str], reader: &str) -> Output {
             None => sh.env_remove(k),
         };
     }
-    let mut sh = assert_cmd::Command::from_std(sh);
-    sh.timeout(support::RUN_TIMEOUT);
-    sh.write_stdin(Vec::new()).output().unwrap()
+    run(&mut sh)
 }
 
 #[track_caller]
 fn assert_quiet_about_the_pipe(out: &Output) {
     let err = stderr_str(out).to_lowercase();
     for noise in ["broken pipe", "panicked", "os error 32", "backtrace"] {
-        assert!(
-            !err.contains(noise),
-            "stderr mentions {noise:?}\n{}",
-            describe(out)
-        );
+        check!(out, !err.contains(noise), "stderr mentions {noise:?}");
     }
 }
 
@@ -394,15 +314,12 @@ fn closed_pipe_is_not_reported_and_exit_status_stays_0() {
     let big = bigger_than_a_pipe();
     for (format, first_byte) in [("text", "✓".as_bytes()[0]), ("json", b'{')] {
         let fake = FakeSsm::always(invocation_step("Success", "Success", &big, ""));
-        let mut args = vec!["get"];
-        args.extend(ids());
-        args.extend(["-o", format]);
-        let out = pipe_into(&fake, &args, "head -c 1");
-        assert_eq!(out.stdout, [first_byte], "{format}\n{}", describe(&out));
+        let out = pipe_into(&fake, format, "head -c 1");
+        check_eq!(out, out.stdout, [first_byte], "{format}");
         assert_quiet_about_the_pipe(&out);
         // The shell saw ssmres exit normally: 0, not 141 (SIGPIPE) nor an error code.
         assert_exit(&out, 0);
-        assert_eq!(fake.get_invocation_calls(), 1, "{}", describe(&out));
+        check_eq!(out, fake.count(GET_COMMAND_INVOCATION), 1);
     }
 }
 
@@ -411,13 +328,10 @@ fn reader_gone_before_output_is_not_reported() {
     let big = bigger_than_a_pipe();
     for format in ["text", "json", "table"] {
         let fake = FakeSsm::always(invocation_step("Success", "Success", &big, ""));
-        let mut args = vec!["get"];
-        args.extend(ids());
-        args.extend(["-o", format]);
         // `true` exits without reading: every write hits a closed pipe.
-        let out = pipe_into(&fake, &args, "true");
+        let out = pipe_into(&fake, format, "true");
         assert_quiet_about_the_pipe(&out);
         assert_exit(&out, 0);
-        assert_eq!(fake.get_invocation_calls(), 1, "{}", describe(&out));
+        check_eq!(out, fake.count(GET_COMMAND_INVOCATION), 1);
     }
 }
