@@ -772,11 +772,11 @@ fn wait_timeout_while_in_progress_exits_4_with_a_timed_out_line() {
     let world = never_ending_world();
     assert_eq!(world.window_state_at(2).0, "IN_PROGRESS");
     let fake = FakeMw::start(world.clone());
-    let (out, took) = run_wait(&fake, "--timeout 400ms -o json");
+    let (out, took) = run_wait(&fake, "--timeout 1500ms -o json");
     let want = "window IN_PROGRESS · 2 of 3 invocations finished, 1 failed · 1 of 2 tasks ended";
     check_eq!(out, last_status(&out), want);
-    let why = format!("--timeout 400ms took {took:?}");
-    assert!(took >= Duration::from_millis(380), "{why}");
+    let why = format!("--timeout 1500ms took {took:?}");
+    assert!(took >= Duration::from_millis(1480), "{why}");
     let why = format!("it kept polling: {} rounds", fake.round());
     assert!(fake.round() >= 3, "{why}");
     assert_wait_rounds(&fake, true);
@@ -786,7 +786,7 @@ fn wait_timeout_while_in_progress_exits_4_with_a_timed_out_line() {
 
     // With --with-output: no output fetched at the deadline, no CommandInvocations key.
     let fake = FakeMw::start(world.clone());
-    let (out, _) = run_wait(&fake, "--timeout 400ms --with-output -o json");
+    let (out, _) = run_wait(&fake, "--timeout 1500ms --with-output -o json");
     let status = last_status(&out);
     let finished = status.contains("2 of 3 invocations finished, 1 failed");
     assert!(finished, "{status:?}");
@@ -798,7 +798,7 @@ fn wait_timeout_while_in_progress_exits_4_with_a_timed_out_line() {
     // With --task-id: the task's figures, no window status.
     let fake = FakeMw::start(world.clone());
     let t0 = task_execution_id(0);
-    let (out, _) = run_wait(&fake, format!("--task-id {t0} --timeout 400ms -o json"));
+    let (out, _) = run_wait(&fake, format!("--task-id {t0} --timeout 1500ms -o json"));
     let status = last_status(&out);
     let window = status.starts_with("window") || status.contains("IN_PROGRESS ·");
     assert!(!window, "no window status with --task-id: {status:?}");
@@ -811,7 +811,8 @@ fn wait_timeout_while_in_progress_exits_4_with_a_timed_out_line() {
 
 #[test]
 fn wait_timeout_before_any_round_completed_prints_nothing() {
-    // Far longer than the timeout and its bound below.
+    // Far longer than the timeout and its bound below; the timeout long enough for a loaded
+    // machine to start the binary and send the first call before it.
     let slow = Duration::from_secs(30);
     let late = |target| never_ending_world().delay_in_round(target, 1, slow);
     let t0 = task_execution_id(0);
@@ -838,12 +839,12 @@ fn wait_timeout_before_any_round_completed_prints_nothing() {
         ),
     ] {
         let fake = FakeMw::start(world);
-        let (out, took) = run_wait(&fake, format!("--timeout 300ms -o json {args}"));
+        let (out, took) = run_wait(&fake, format!("--timeout 2s -o json {args}"));
         // Nothing seen, nothing printed.
         let line = assert_error(&out, 4);
         let why = format!("{what}: stderr {line:?}");
         assert!(line.starts_with("error: timed out after"), "{why}");
-        let why = format!("{what}: --timeout 300ms took {took:?}");
+        let why = format!("{what}: --timeout 2s took {took:?}");
         assert!(took < Duration::from_secs(10), "{why}");
         assert_round(&fake, 1);
     }

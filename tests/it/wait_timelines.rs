@@ -197,7 +197,7 @@ fn timeout_in_text_mode_prints_only_the_last_seen_content() {
         let out = ssmres(
             &fake,
             "wait",
-            &format!("{} --timeout 500ms -o text", FAST_POLL.join(" ")),
+            &format!("{} --timeout 2s -o text", FAST_POLL.join(" ")),
         );
         assert_exit(&out, 4);
         // stdout: the command's output so far, and nothing else (no status, no message).
@@ -211,7 +211,7 @@ fn timeout_in_text_mode_prints_only_the_last_seen_content() {
 #[test]
 fn timeout_before_anything_was_seen_prints_nothing_and_exits_4() {
     let fake = FakeSsm::always(Step::not_found());
-    let line = assert_error(&run_wait(&fake, None, "--timeout 500ms").0, 4);
+    let line = assert_error(&run_wait(&fake, None, "--timeout 2s").0, 4);
     assert!(line.contains("never visible"), "nothing was seen: {line:?}");
     assert!(!line.contains("last status"), "stderr: {line:?}");
     assert!(fake.count(GET_COMMAND_INVOCATION) >= 2);
