@@ -42,7 +42,7 @@ use serde_json::{Value, json};
 
 use super::fake_ssm::{
     Answer, Body, Call, FakeSsm, Incoming, LIST_PAGE_SIZE, REQUESTED_AT_MS, Step, World,
-    cloudwatch, command_record, epoch_ms, fingerprint, is_running, listed_invocation,
+    cloudwatch, command_record, fingerprint, is_running, listed_invocation, listed_plugin,
     never_started, page_response, serialization, validation,
 };
 pub use super::fake_ssm::{
@@ -402,28 +402,12 @@ impl MultiInstance {
             .filter(|_| round >= self.plugins_listed_from)
             .map(|(i, step)| {
                 let state = step.state_at(round, cancel);
-                let (status, details) = &state;
-                let running = is_running(status);
+                let (status, details) = (state.0.as_str(), state.1.as_str());
                 let output = listed_output(status, &step.stdout, &step.stderr);
-                let mut plugin = json!({
-                    "Name": step.name,
-                    "Status": status,
-                    "StatusDetails": details,
-                    "ResponseCode": step.response_code(&state),
-                    "Output": output,
-                    "StandardOutputUrl": "",
-                    "StandardErrorUrl": "",
-                    "OutputS3Region": "us-east-1",
-                    "OutputS3BucketName": "",
-                    "OutputS3KeyPrefix": ""
-                });
-                if !never_started(details) && status != "Pending" {
-                    plugin["ResponseStartDateTime"] = json!(epoch_ms(step_ms(i, 5_125)));
-                    if !running {
-                        plugin["ResponseFinishDateTime"] = json!(epoch_ms(step_ms(i, 45_875)));
-                    }
-                }
-                plugin
+                let started = !never_started(details) && status != "Pending";
+                let times = started.then(|| (step_ms(i, 5_125), step_ms(i, 45_875)));
+                let code = step.response_code(&state);
+                listed_plugin(&step.name, (status, details), code, &output, times)
             })
             .collect();
         record["CommandPlugins"] = Value::Array(plugins);
