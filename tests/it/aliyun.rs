@@ -80,7 +80,7 @@ fn ali(fake: &FakeEcs, args: impl Args) -> Output {
 /// Starts a fake for `world`, runs `ssmres --provider aliyun ARGS` against it (with its key
 /// and region) and asserts the exit code.
 #[track_caller]
-fn ran(world: impl Into<World>, code: i32, args: impl Args) -> (FakeEcs, Output) {
+fn ran(world: World, code: i32, args: impl Args) -> (FakeEcs, Output) {
     let fake = FakeEcs::start(world);
     let out = ali(&fake, args);
     assert_exit(&out, code);
@@ -89,26 +89,21 @@ fn ran(world: impl Into<World>, code: i32, args: impl Args) -> (FakeEcs, Output)
 
 /// [`ran`] with `get --invoke-id INVOKE_ID EXTRA`.
 #[track_caller]
-fn got(world: impl Into<World>, code: i32, extra: &str) -> (FakeEcs, Output) {
+fn got(world: World, code: i32, extra: &str) -> (FakeEcs, Output) {
     ran(world, code, format!("get --invoke-id {INVOKE_ID} {extra}"))
 }
 
 /// [`ran`] with `wait --invoke-id INVOKE_ID <fast polling> EXTRA`.
 #[track_caller]
-fn waited(world: impl Into<World>, code: i32, extra: &str) -> (FakeEcs, Output) {
-    ran(
-        world,
-        code,
-        format!(
-            "wait --invoke-id {INVOKE_ID} {} {extra}",
-            FAST_POLL.join(" ")
-        ),
-    )
+fn waited(world: World, code: i32, extra: &str) -> (FakeEcs, Output) {
+    let fast = FAST_POLL.join(" ");
+    let args = format!("wait --invoke-id {INVOKE_ID} {fast} {extra}");
+    ran(world, code, args)
 }
 
 /// [`ran`] with `list --invoke-id INVOKE_ID EXTRA`.
 #[track_caller]
-fn listed(world: impl Into<World>, code: i32, extra: &str) -> (FakeEcs, Output) {
+fn listed(world: World, code: i32, extra: &str) -> (FakeEcs, Output) {
     ran(world, code, format!("list --invoke-id {INVOKE_ID} {extra}"))
 }
 
@@ -426,17 +421,13 @@ fn fake_accepts_well_signed_calls_and_rejects_everything_else() {
         .iter_mut()
         .filter(|(k, _)| k == "InvokeId")
         .for_each(|(_, v)| *v = "t-other".into());
-    assert_eq!(
-        code(fake.send(&changed).unwrap()),
-        rejected(400, "SignatureDoesNotMatch")
-    );
+    let got = code(fake.send(&changed).unwrap());
+    assert_eq!(got, rejected(400, "SignatureDoesNotMatch"));
     // The same nonce twice.
     let once = fake_ecs::signed(ACCESS_KEY_SECRET, params(ACCESS_KEY_ID, &[]));
     assert_eq!(fake.send(&once).unwrap().0, 200);
-    assert_eq!(
-        code(fake.send(&once).unwrap()),
-        rejected(400, "SignatureNonceUsed")
-    );
+    let again = code(fake.send(&once).unwrap());
+    assert_eq!(again, rejected(400, "SignatureNonceUsed"));
     // An unknown key.
     let unknown = send(ACCESS_KEY_SECRET, params("LTAIunknown", &[]));
     assert_eq!(unknown, rejected(404, "InvalidAccessKeyId.NotFound"));
@@ -446,10 +437,8 @@ fn fake_accepts_well_signed_calls_and_rejects_everything_else() {
         p.retain(|(k, _)| k != name);
         p
     };
-    assert_eq!(
-        send(ACCESS_KEY_SECRET, without("SignatureNonce")),
-        rejected(400, "MissingParameter")
-    );
+    let no_nonce = send(ACCESS_KEY_SECRET, without("SignatureNonce"));
+    assert_eq!(no_nonce, rejected(400, "MissingParameter"));
     for (ts, want) in [
         ("2024-05-14 09:12:31", "InvalidParameter"),
         ("2016-02-23T12:46:24Z", "InvalidTimeStamp.Expired"),
@@ -459,25 +448,15 @@ fn fake_accepts_well_signed_calls_and_rejects_everything_else() {
         assert_eq!(send(ACCESS_KEY_SECRET, p), rejected(400, want), "{ts}");
     }
     // MaxResults and NextToken.
-    assert_eq!(
-        code(fake.call(&[("MaxResults", "51")])),
-        rejected(400, "InvalidParameter.MaxResults")
-    );
-    assert_eq!(
-        code(fake.call(&[("NextToken", "AAAAAnotatoken")])),
-        rejected(400, "InvalidParameter.NextToken")
-    );
+    let too_many = code(fake.call(&[("MaxResults", "51")]));
+    assert_eq!(too_many, rejected(400, "InvalidParameter.MaxResults"));
+    let bad_token = code(fake.call(&[("NextToken", "AAAAAnotatoken")]));
+    assert_eq!(bad_token, rejected(400, "InvalidParameter.NextToken"));
     // An STS key needs its token.
     let no_token = send("stssecret", params("STS.key", &[]));
     assert_eq!(no_token, rejected(400, "InvalidSecurityToken.Mismatch"));
-    assert_eq!(
-        send(
-            "stssecret",
-            params("STS.key", &[("SecurityToken", "tok3n")])
-        )
-        .0,
-        200
-    );
+    let with_token = params("STS.key", &[("SecurityToken", "tok3n")]);
+    assert_eq!(send("stssecret", with_token).0, 200);
 
     // Error bodies look like the service's.
     let (_, body) = fake.call(&[("MaxResults", "0")]);
@@ -524,11 +503,8 @@ fn fake_serves_pages_rounds_filters_and_faults() {
     ]);
     let token2 = p2["Invocation"]["NextToken"].as_str().unwrap().to_owned();
     // A token belongs to its query.
-    assert_eq!(
-        fake.call(&[("InvokeId", "t-other0001"), ("NextToken", &token2)])
-            .0,
-        400
-    );
+    let (foreign, _) = fake.call(&[("InvokeId", "t-other0001"), ("NextToken", &token2)]);
+    assert_eq!(foreign, 400);
     let (_, p3) = fake.call(&[
         ("InvokeId", INVOKE_ID),
         ("MaxResults", "10"),
@@ -536,10 +512,8 @@ fn fake_serves_pages_rounds_filters_and_faults() {
     ]);
     assert_eq!(p3["Invocation"]["NextToken"], "");
     let pages = fake.served_pages();
-    assert_eq!(
-        pages.iter().map(|p| p.results.len()).collect::<Vec<_>>(),
-        [10, 10, 3]
-    );
+    let sizes: Vec<usize> = pages.iter().map(|p| p.results.len()).collect();
+    assert_eq!(sizes, [10, 10, 3]);
     assert!(pages.iter().all(|p| p.round == 1));
     let all: Vec<String> = pages.iter().flat_map(|p| p.instance_ids()).collect();
     let why = "API order";
@@ -556,14 +530,11 @@ fn fake_serves_pages_rounds_filters_and_faults() {
     assert_eq!(total(&[("CommandId", "c-other0001")]), 1);
     assert_eq!(total(&[("Tag.1.Key", "env"), ("Tag.1.Value", "prod")]), 24);
     assert_eq!(total(&[("Tag.1.Key", "env"), ("Tag.1.Value", "dev")]), 0);
-    let plain = results(
-        &fake
-            .call(&[
-                ("ContentEncoding", "PlainText"),
-                ("InvokeId", "t-other0001"),
-            ])
-            .1,
-    );
+    let plain = [
+        ("ContentEncoding", "PlainText"),
+        ("InvokeId", "t-other0001"),
+    ];
+    let plain = results(&fake.call(&plain).1);
     let want = format!("hello from {}\n", instance_id(500));
     assert_eq!(plain["Output"], want);
     let status = code(fake.call(&[("InvokeRecordStatus", "running")]));
@@ -589,10 +560,8 @@ fn fake_accepts_requests_signed_by_the_official_python_sdk() {
         ["ContentEncoding", "PlainText"]
     ]);
     let body = sdk_call(&fake, &params);
-    assert_eq!(
-        body["Invocation"]["InvocationResults"]["InvocationResult"][0]["Output"],
-        "こんにちは\n"
-    );
+    let result = &body["Invocation"]["InvocationResults"]["InvocationResult"][0];
+    assert_eq!(result["Output"], "こんにちは\n");
     // Values that need every kind of encoding: space, '*', '~', '/', '+', '=', '&', UTF-8.
     let tricky = json!([
         ["Tag.1.Key", "team name*~/"],
@@ -676,25 +645,19 @@ fn the_python_sdk_signs_the_binarys_requests_identically() {
 #[test]
 fn get_and_wait_send_instance_and_command_filters() {
     let world = World::single([Instance::new(instance_id(1)), Instance::new("mi-abc123DEF")]);
-    let (fake, out) = got(
-        world,
-        0,
-        &format!("--instance-id mi-abc123DEF --command-id {COMMAND_ID} -o json"),
-    );
+    let filters = format!("--instance-id mi-abc123DEF --command-id {COMMAND_ID} -o json");
+    let (fake, out) = got(world, 0, &filters);
     let r = only_request(&fake, &out);
     assert_eq!(r.param("InstanceId"), Some("mi-abc123DEF"));
     assert_eq!(r.param("CommandId"), Some(COMMAND_ID));
     assert_eq!(ids_of(&printed_results(&out)), ["mi-abc123DEF"]);
 
-    let (fake, _) = waited(
-        one(),
-        0,
-        &format!("--instance-id {} -o json", instance_id(1)),
-    );
+    let id = instance_id(1);
+    let (fake, _) = waited(one(), 0, &format!("--instance-id {id} -o json"));
     let calls = fake.calls();
     assert!(!calls.is_empty());
     for c in &calls {
-        assert_eq!(c.param("InstanceId"), Some(instance_id(1).as_str()));
+        assert_eq!(c.param("InstanceId"), Some(id.as_str()));
     }
 }
 
@@ -707,10 +670,8 @@ fn provider_can_be_chosen_with_ssmres_provider() {
         ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", ACCESS_KEY_SECRET),
         ("ALIBABA_CLOUD_REGION_ID", REGION_ID),
     ];
-    let line = format!(
-        "--endpoint-url {} get --invoke-id {INVOKE_ID} -o json",
-        fake.url()
-    );
+    let url = fake.url();
+    let line = format!("--endpoint-url {url} get --invoke-id {INVOKE_ID} -o json");
     let out = run(Cli::new(&fake.url()).bare().envs(env).args(line.words()));
     assert_exit(&out, 0);
     let r = only_request(&fake, &out);
@@ -742,10 +703,8 @@ fn get_reads_every_page_of_120_instances_in_api_order() {
         let want_token = i.checked_sub(1).map(|p| pages[p].next_token_out.as_str());
         assert_eq!(c.param("NextToken"), want_token, "call {}", i + 1);
     }
-    assert_eq!(
-        pages.iter().map(|p| p.results.len()).collect::<Vec<_>>(),
-        [50, 50, 20]
-    );
+    let sizes: Vec<usize> = pages.iter().map(|p| p.results.len()).collect();
+    assert_eq!(sizes, [50, 50, 20]);
     let want = (0..120).map(instance_id).collect::<Vec<_>>();
     assert_eq!(ids_of(&printed_results(&out)), want);
     assert_eq!(stdout_json(&out)["Invocation"]["TotalCount"], 120);
@@ -762,10 +721,8 @@ fn list_max_items_asks_for_no_more_than_it_needs() {
         .map(|c| c.param("MaxResults").unwrap_or("<none>"))
         .collect();
     assert_eq!(asked, ["50", "20"], "{calls:#?}");
-    assert_eq!(
-        calls[1].param("NextToken"),
-        Some(fake.served_pages()[0].next_token_out.as_str())
-    );
+    let token = fake.served_pages()[0].next_token_out.clone();
+    assert_eq!(calls[1].param("NextToken"), Some(token.as_str()));
     let want = (0..70).map(instance_id).collect::<Vec<_>>();
     assert_eq!(ids_of(&printed_results(&out)), want);
     // TotalCount is the service's.
@@ -773,11 +730,7 @@ fn list_max_items_asks_for_no_more_than_it_needs() {
 
     let (fake, out) = listed(fleet(120), 0, "--max-items 30 -o jsonl");
     assert_eq!(only_request(&fake, &out).param("MaxResults"), Some("30"));
-    check_eq!(
-        out,
-        String::from_utf8_lossy(&out.stdout).lines().count(),
-        30
-    );
+    check_eq!(out, stdout_str(&out).lines().count(), 30);
 
     // Without --max-items, every page.
     let (fake, out) = listed(fleet(120), 0, "-o json");
@@ -793,10 +746,8 @@ fn a_fault_on_a_later_page_is_retried_with_the_same_token() {
     let token = fake.served_pages()[0].next_token_out.clone();
     assert_eq!(calls[1].param("NextToken"), Some(token.as_str()));
     assert_eq!(calls[2].param("NextToken"), Some(token.as_str()));
-    assert_ne!(
-        calls[1].param("SignatureNonce"),
-        calls[2].param("SignatureNonce")
-    );
+    let nonces = [1, 2].map(|i| calls[i].param("SignatureNonce"));
+    assert_ne!(nonces[0], nonces[1]);
     assert_eq!(printed_results(&out).len(), 60);
 }
 
@@ -881,10 +832,8 @@ fn dropped_output_is_reported_in_every_mode() {
 
     let (_, out) = got(world(), 0, "-o table");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    check!(
-        out,
-        stdout.contains("[cut short by the service: output truncated by 1234 bytes]")
-    );
+    let note = "[cut short by the service: output truncated by 1234 bytes]";
+    check!(out, stdout.contains(note));
     let note = format!(
         "[cut short by the service: output truncated by 99 bytes; the complete output is in {uri}]"
     );
@@ -1003,11 +952,8 @@ fn text_mode_has_headers_for_several_results_and_bare_output_for_one() {
 
 #[test]
 fn get_with_no_result_at_all_exits_3() {
-    let (fake, out) = ran(
-        World::single([]),
-        3,
-        "get --invoke-id t-nothere0001 -o json",
-    );
+    let args = "get --invoke-id t-nothere0001 -o json";
+    let (fake, out) = ran(World::single([]), 3, args);
     let line = assert_error(&out, 3);
     let lower = line.to_lowercase();
     assert!(
@@ -1044,14 +990,12 @@ fn persistent_throttling_gives_up_after_five_attempts() {
 
 #[test]
 fn server_errors_and_dropped_connections_are_retried() {
+    let bad_gateway = Fault::Raw(502, "<html><body>502 Bad Gateway</body></html>".into());
     let world = one()
         .fail_call(1, Fault::service_unavailable())
         .fail_call(2, Fault::internal_error())
         .fail_call(3, Fault::dropped_connection())
-        .fail_call(
-            4,
-            Fault::Raw(502, "<html><body>502 Bad Gateway</body></html>".into()),
-        );
+        .fail_call(4, bad_gateway);
     let (fake, out) = got(world, 0, "-o json");
     assert_eq!(fake.total_requests(), 5, "{:#?}", fake.requests());
     assert_eq!(ids_of(&printed_results(&out)), [instance_id(1)]);
@@ -1059,16 +1003,11 @@ fn server_errors_and_dropped_connections_are_retried() {
 
 #[test]
 fn client_errors_are_not_retried() {
-    let forbidden = Fault::Error(
-        403,
-        "Operation.Forbidden".into(),
-        "The operation is not permitted.".into(),
-    );
+    let (code, message) = ("Operation.Forbidden", "The operation is not permitted.");
+    let forbidden = Fault::Error(403, code.into(), message.into());
     let (fake, out) = got(one().fail_call(1, forbidden), 3, "-o json");
     let line = assert_error(&out, 3);
-    let said =
-        line.contains("Operation.Forbidden") && line.contains("The operation is not permitted.");
-    assert!(said, "{line}");
+    assert!(line.contains(code) && line.contains(message), "{line}");
     assert_eq!(fake.total_requests(), 1);
 }
 
@@ -1080,11 +1019,8 @@ fn a_wrong_secret_is_signature_does_not_match_once_and_never_printed() {
     for verbose in ["", "-vvv"] {
         let fake = one_success();
         let env = [("ALIBABA_CLOUD_ACCESS_KEY_SECRET", wrong)];
-        let out = ali_env(
-            &fake,
-            &env,
-            format!("{verbose} get --invoke-id {INVOKE_ID} -o json"),
-        );
+        let args = format!("{verbose} get --invoke-id {INVOKE_ID} -o json");
+        let out = ali_env(&fake, &env, args);
         assert_exit(&out, 3);
         assert_eq!(fake.total_requests(), 1, "{:#?}", fake.requests());
         let want = Some("SignatureDoesNotMatch");
@@ -1141,11 +1077,8 @@ fn an_sts_profile_sends_its_token_and_never_prints_it() {
 
     // The same from the environment.
     let fake = FakeEcs::start(one().sts_key(key, secret, token));
-    let out = ali_env(
-        &fake,
-        &sts_env(STS),
-        format!("-vvv get --invoke-id {INVOKE_ID} -o json"),
-    );
+    let args = format!("-vvv get --invoke-id {INVOKE_ID} -o json");
+    let out = ali_env(&fake, &sts_env(STS), args);
     assert_exit(&out, 0);
     let want = Some(token);
     assert_eq!(only_request(&fake, &out).param("SecurityToken"), want);
@@ -1176,11 +1109,8 @@ fn a_rejected_sts_signature_never_shows_the_token() {
     let (key, secret) = (STS.0, STS.1);
     let token = "CAIS8gF1q6Ft5B2yfSjIr5bSEtTa/Security+Token=MustNotLeak";
     let fake = FakeEcs::start(one().sts_key(key, secret, token));
-    let out = ali_env(
-        &fake,
-        &sts_env((key, "NotTheSecret", token)),
-        format!("-vvv get --invoke-id {INVOKE_ID} -o json"),
-    );
+    let args = format!("-vvv get --invoke-id {INVOKE_ID} -o json");
+    let out = ali_env(&fake, &sts_env((key, "NotTheSecret", token)), args);
     assert_exit(&out, 3);
     let want = Some("SignatureDoesNotMatch");
     assert_eq!(fake.requests()[0].code.as_deref(), want);
@@ -1231,49 +1161,30 @@ fn credentials_and_region_are_looked_up_in_the_documented_order() {
         profile("default", 0, "cn-hangzhou"),
         profile("named", 2, "cn-shenzhen"),
     ]);
+    let (profile_var, region_var) = ("ALIBABA_CLOUD_PROFILE", "ALIBABA_CLOUD_REGION_ID");
     let env_keys = [
         ("ALIBABA_CLOUD_ACCESS_KEY_ID", keys[3].0),
         ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", keys[3].1),
     ];
-    // (env, args, expected key, expected region)
+    let env_keys_and_region = [env_keys[0], env_keys[1], (region_var, "cn-qingdao")];
+    let explicit = "--profile default --region ap-southeast-1";
+    let named = "--profile named";
+    // (env, args, expected key of `keys`, expected region)
     type Env<'a> = &'a [(&'a str, &'a str)];
-    let cases: [(Env, &str, &str, &str); 5] = [
+    let cases: [(Env, &str, usize, &str); 5] = [
         // The config's "current" profile.
-        (&[], "", keys[1].0, "cn-shanghai"),
+        (&[], "", 1, "cn-shanghai"),
         // ALIBABA_CLOUD_PROFILE picks another.
-        (
-            &[("ALIBABA_CLOUD_PROFILE", "named")],
-            "",
-            keys[2].0,
-            "cn-shenzhen",
-        ),
+        (&[(profile_var, "named")], "", 2, "cn-shenzhen"),
         // Keys in the environment win over the config file...
-        (
-            &[
-                env_keys[0],
-                env_keys[1],
-                ("ALIBABA_CLOUD_REGION_ID", "cn-qingdao"),
-            ],
-            "",
-            keys[3].0,
-            "cn-qingdao",
-        ),
+        (&env_keys_and_region, "", 3, "cn-qingdao"),
         // ...but not over an explicit --profile; --region wins over everything.
-        (
-            &env_keys,
-            "--profile default --region ap-southeast-1",
-            keys[0].0,
-            "ap-southeast-1",
-        ),
+        (&env_keys, explicit, 0, "ap-southeast-1"),
         // ALIBABA_CLOUD_REGION_ID over the profile's region_id.
-        (
-            &[("ALIBABA_CLOUD_REGION_ID", "cn-beijing")],
-            "--profile named",
-            keys[2].0,
-            "cn-beijing",
-        ),
+        (&[(region_var, "cn-beijing")], named, 2, "cn-beijing"),
     ];
     for (env, args, key, region) in cases {
+        let key = keys[key].0;
         let fake = FakeEcs::start(world.clone());
         let out = configured(&fake, Some(&config), env, &format!("{args} get -o json"));
         assert_exit(&out, 0);
@@ -1316,12 +1227,8 @@ fn profile_modes_other_than_ak_and_sts_token_are_refused() {
 #[test]
 fn no_credentials_are_reported_before_any_request() {
     let fake = one_success();
-    let out = configured(
-        &fake,
-        None,
-        &[("ALIBABA_CLOUD_REGION_ID", REGION_ID)],
-        "get",
-    );
+    let env = [("ALIBABA_CLOUD_REGION_ID", REGION_ID)];
+    let out = configured(&fake, None, &env, "get");
     let line = assert_error(&out, 3);
     assert!(line.contains("ALIBABA_CLOUD_ACCESS_KEY_ID"), "{line}");
     fake.assert_untouched();
@@ -1339,10 +1246,8 @@ fn no_region_is_reported_before_any_request() {
         let fake = one_success();
         let out = configured(&fake, config, env, command);
         let line = assert_error(&out, 3);
-        assert!(
-            line.contains("--region") && line.contains("ALIBABA_CLOUD_REGION_ID"),
-            "{line}"
-        );
+        let said = line.contains("--region") && line.contains("ALIBABA_CLOUD_REGION_ID");
+        assert!(said, "{line}");
         fake.assert_untouched();
     }
 }
@@ -1596,15 +1501,8 @@ fn list_status_is_sent_in_the_canonical_case() {
 
 #[test]
 fn bad_ids_are_rejected_before_any_request() {
-    let bad_invoke_ids = [
-        "t-",
-        "t-abc_def",
-        "t-abc-def",
-        "x-abc123",
-        "tabc123",
-        "t-ab c",
-    ];
-    for bad in bad_invoke_ids.into_iter().chain(["T-abc123"]) {
+    // Comma-separated: one of them has a space.
+    for bad in "t-,t-abc_def,t-abc-def,x-abc123,tabc123,t-ab c,T-abc123".split(',') {
         for command in ["get", "wait", "list"] {
             assert_rejected_aliyun([command, "--invoke-id", bad]);
         }

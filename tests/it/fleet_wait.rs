@@ -58,8 +58,16 @@ fn waited(timeline: &Timeline, code: i32, args: impl Args) -> (FakeSsm, Output) 
 /// GetCommandInvocation was called once for each of them and for no one else.
 #[track_caller]
 fn assert_json_of(fake: &FakeSsm, out: &Output, timeline: &Timeline, ids: &[String]) {
+    let member = |id: &String| {
+        let found = timeline.member(id);
+        found.unwrap_or_else(|| panic!("{id} is not in the timeline"))
+    };
+    let bodies: Vec<Value> = sorted(ids)
+        .iter()
+        .map(|id| member(id).final_get_body())
+        .collect();
     let why = "the JSON array byte for byte";
-    check_eq!(out, stdout_str(out), expected_json(timeline, ids), "{why}");
+    check_eq!(out, stdout_str(out), printed_array(&bodies), "{why}");
     assert_get_once_each(fake, ids, out);
 }
 
@@ -67,25 +75,6 @@ fn assert_json_of(fake: &FakeSsm, out: &Output, timeline: &Timeline, ids: &[Stri
 fn named(ids: &[String], extra: &str) -> String {
     let named: Vec<String> = ids.iter().map(|id| format!("--instance-id {id}")).collect();
     format!("{} {extra}", named.join(" "))
-}
-
-/// The final GetCommandInvocation bodies of these instances, sorted by InstanceId.
-fn final_bodies(timeline: &Timeline, instance_ids: &[String]) -> Vec<Value> {
-    let member = |id: &String| {
-        timeline
-            .member(id)
-            .unwrap_or_else(|| panic!("{id} is not in the timeline"))
-    };
-    sorted(instance_ids)
-        .iter()
-        .map(|id| member(id).final_get_body())
-        .collect()
-}
-
-/// What `-o json` must print for these instances: the JSON array of their final
-/// GetCommandInvocation bodies, sorted by InstanceId, byte for byte.
-fn expected_json(timeline: &Timeline, instance_ids: &[String]) -> String {
-    printed_array(&final_bodies(timeline, instance_ids))
 }
 
 fn sorted(ids: &[String]) -> Vec<String> {
@@ -298,12 +287,11 @@ fn late_targets_are_waited_for_and_each_reported_once() {
             array_field(&out, "InstanceId")
         } else {
             let id = |l: &str| {
-                serde_json::from_str::<Value>(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}"))["InstanceId"].clone()
+                let v: Value =
+                    serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}"));
+                v["InstanceId"].as_str().unwrap_or("<none>").to_owned()
             };
-            stdout_str(&out)
-                .lines()
-                .map(|l| id(l).as_str().unwrap_or("<none>").to_owned())
-                .collect()
+            stdout_str(&out).lines().map(id).collect()
         };
         let why = format!("-o {format}: every invocation, once");
         assert_eq!(sorted(&got), sorted(&all), "{why}");
@@ -542,15 +530,16 @@ fn jsonl_streams_each_invocation_as_it_finishes() {
     let out = run.finish().out;
     assert_exit(&out, 0);
     // In finishing order, each the compact GetCommandInvocation object.
-    let line = |i: usize| {
-        compact(
-            &timeline
-                .member(&fleet_instance_id(i))
-                .unwrap()
-                .final_get_body(),
-        ) + "\n"
+    let body = |i| {
+        timeline
+            .member(&fleet_instance_id(i))
+            .unwrap()
+            .final_get_body()
     };
-    let want: String = order.iter().map(|(i, _)| line(*i)).collect();
+    let want: String = order
+        .iter()
+        .map(|(i, _)| compact(&body(*i)) + "\n")
+        .collect();
     assert_eq!(stdout_str(&out), want, "jsonl lines");
     assert_get_once_each(&fake, &timeline.instance_ids(), &out);
 }
@@ -669,12 +658,8 @@ fn timeout_with_a_member_that_never_finishes_exits_4_with_what_finished() {
     let line = assert_single_stderr_line(&out);
     let said = line.starts_with("error: timed out after") && line.contains("2 of 3 finished");
     assert!(said, "stderr: {line:?}");
-    assert_json_of(
-        &fake,
-        &out,
-        &timeline,
-        &[fleet_instance_id(0), fleet_instance_id(1)],
-    );
+    let finished = [0, 1].map(fleet_instance_id);
+    assert_json_of(&fake, &out, &timeline, &finished);
     let why = format!("--timeout 1s took {took:?}");
     assert!(took >= Duration::from_millis(950), "{why}");
 }
@@ -743,9 +728,10 @@ fn the_fake_timeline_answers_every_call_from_one_state() {
             &json!({"CommandId": CMD_ID, "InstanceId": fleet_instance_id(i)}),
         )
     };
+    // The values of these space-separated keys.
     let fields =
-        |v: &Value, keys: &[&str]| -> Vec<Value> { keys.iter().map(|k| v[k].clone()).collect() };
-    let command = |body: &Value, keys: &[&str]| fields(&body["Commands"][0], keys);
+        |v: &Value, keys: &str| -> Vec<Value> { keys.split(' ').map(|k| v[k].clone()).collect() };
+    let command = |body: &Value, keys| fields(&body["Commands"][0], keys);
     // Round 1: not visible.
     assert_eq!(list_commands(), (200, json!({"Commands": []})));
     assert_eq!(list(), (200, json!({"CommandInvocations": []})));
@@ -754,10 +740,7 @@ fn the_fake_timeline_answers_every_call_from_one_state() {
     let (status, body) = list_commands();
     assert_eq!(status, 200);
     let want = [json!("Pending"), json!(2), json!(0)];
-    assert_eq!(
-        command(&body, &["Status", "TargetCount", "CompletedCount"]),
-        want
-    );
+    assert_eq!(command(&body, "Status TargetCount CompletedCount"), want);
     let (_, page) = list();
     let listed = page["CommandInvocations"].as_array().unwrap();
     assert_eq!((listed.len(), &listed[0]["Status"]), (1, &json!("Pending")));
@@ -765,27 +748,19 @@ fn the_fake_timeline_answers_every_call_from_one_state() {
     assert_eq!(get(1).1["__type"], "InvocationDoesNotExist");
     // Round 3: i0 Undeliverable, i1 running; the first listing request is throttled.
     let (_, body) = list_commands();
-    assert_eq!(
-        command(&body, &["Status", "CompletedCount"]),
-        [json!("InProgress"), json!(1)]
-    );
+    let want = [json!("InProgress"), json!(1)];
+    assert_eq!(command(&body, "Status CompletedCount"), want);
     assert_eq!(list().1["__type"], "ThrottlingException");
     assert_eq!(list().1["CommandInvocations"].as_array().unwrap().len(), 2);
     let (status, g0) = get(0);
     assert_eq!(status, 200);
     let want = [json!("Failed"), json!("Undeliverable"), json!(-1)];
-    assert_eq!(
-        fields(&g0, &["Status", "StatusDetails", "ResponseCode"]),
-        want
-    );
+    assert_eq!(fields(&g0, "Status StatusDetails ResponseCode"), want);
     assert_eq!(get(1).1["Status"], "InProgress");
     // Round 4: all done, the command Failed.
     let (_, body) = list_commands();
     let want = [json!("Failed"), json!(2), json!(0)];
-    assert_eq!(
-        command(&body, &["Status", "CompletedCount", "ErrorCount"]),
-        want
-    );
+    assert_eq!(command(&body, "Status CompletedCount ErrorCount"), want);
     let (_, g1) = get(1);
     assert_eq!(
         g1["StandardOutputContent"],

@@ -75,36 +75,33 @@ fn lines_of_both(text: &str) -> [Vec<String>; 2] {
 
 // --- The scripted SSM ----------------------------------------------------------------------------
 
-/// The invocations of the command, each running until ended (status, details, stdout, stderr).
+/// An invocation of the command: its instance and its (status, details, stdout, stderr), InProgress
+/// with no output until ended.
+type Invocation = (String, [String; 4]);
+
+/// The invocations of the command.
 struct Script {
     config: Value,
-    invocations: Vec<(String, Option<[String; 4]>)>,
+    invocations: Vec<Invocation>,
 }
 
 impl Script {
-    fn inv(&self, instance: &str) -> Option<&(String, Option<[String; 4]>)> {
+    fn inv(&self, instance: &str) -> Option<&Invocation> {
         self.invocations.iter().find(|(i, _)| i == instance)
     }
 
     /// What GetCommandInvocation answers for this invocation now.
-    fn get_record(&self, (instance, end): &(String, Option<[String; 4]>)) -> Value {
-        let mut record = match end {
-            Some([status, details, stdout, stderr]) => invocation(status, details, stdout, stderr),
-            None => invocation("InProgress", "InProgress", "", ""),
-        };
+    fn get_record(&self, (instance, [status, details, stdout, stderr]): &Invocation) -> Value {
+        let mut record = invocation(status, details, stdout, stderr);
         record["InstanceId"] = json!(instance);
         record["CloudWatchOutputConfig"] = self.config.clone();
         record
     }
 
     /// What ListCommandInvocations lists for this invocation now (with `CommandPlugins`).
-    fn listed_record(&self, (instance, end): &(String, Option<[String; 4]>)) -> Value {
-        let mut record = match end {
-            Some([status, details, stdout, stderr]) => {
-                listed_invocation(instance, status, details, &format!("{stdout}{stderr}"))
-            }
-            None => listed_invocation(instance, "InProgress", "InProgress", ""),
-        };
+    fn listed_record(&self, (instance, [status, details, stdout, stderr]): &Invocation) -> Value {
+        let output = format!("{stdout}{stderr}");
+        let mut record = listed_invocation(instance, status, details, &output);
         record["CloudWatchOutputConfig"] = self.config.clone();
         record
     }
@@ -112,10 +109,7 @@ impl Script {
     /// ListCommands' `Command` now: InProgress while any invocation runs.
     fn command(&self) -> Value {
         let states: Vec<(&str, &str)> = (self.invocations.iter())
-            .map(|(_, end)| {
-                end.as_ref()
-                    .map_or(("InProgress", "InProgress"), |e| (&e[0], &e[1]))
-            })
+            .map(|(_, [status, details, ..])| (status.as_str(), details.as_str()))
             .collect();
         let mut command = command_record(&states);
         let instances: Vec<&String> = self.invocations.iter().map(|(i, _)| i).collect();
@@ -165,7 +159,11 @@ struct Ssm {
 impl Ssm {
     /// Every instance of `instances` running the command, whose CloudWatch output is `config`.
     fn new(config: Value, instances: &[&str]) -> Ssm {
-        let invocations = instances.iter().map(|i| ((*i).to_owned(), None)).collect();
+        let running = ["InProgress", "InProgress", "", ""].map(str::to_owned);
+        let invocations = instances
+            .iter()
+            .map(|i| ((*i).to_owned(), running.clone()))
+            .collect();
         let script = Arc::new(Mutex::new(Script {
             config,
             invocations,
@@ -181,12 +179,13 @@ impl Ssm {
     fn end(&self, instance: &str, (status, details): (&str, &str), out: &[String], err: &[String]) {
         let mut script = self.script.lock().unwrap();
         let inv = script.invocations.iter_mut().find(|(i, _)| i == instance);
-        inv.expect("an instance of the script").1 = Some([
+        let end = [
             status.to_owned(),
             details.to_owned(),
             joined(out, None),
             joined(err, None),
-        ]);
+        ];
+        inv.expect("an instance of the script").1 = end;
     }
 
     /// Blocks until GetCommandInvocation has answered with the end of the invocation on
@@ -653,12 +652,8 @@ fn without_cloudwatch_output_one_warning_then_an_ordinary_wait() {
         let warning = run.wait_until(Pipe::Err, NO_CLOUDWATCH_WARNING, warned);
         // The wait goes on after the warning.
         run.assert_running();
-        ssm.end(
-            INSTANCE_ID,
-            end,
-            &lines_of(&["partial output"]),
-            &lines_of(&["boom"]),
-        );
+        let (stdout, stderr) = (lines_of(&["partial output"]), lines_of(&["boom"]));
+        ssm.end(INSTANCE_ID, end, &stdout, &stderr);
 
         let done = run.finish();
         let why = format!("{mode}: one warning");
@@ -713,13 +708,12 @@ fn reading_denied_one_warning_then_an_ordinary_wait() {
         assert_output(&done.out, 0, &joined(&result, None), &warning);
         let targets: Vec<String> = logs.fake.calls().into_iter().map(|r| r.target).collect();
         if followed.is_empty() {
-            assert!(
-                !targets.is_empty()
-                    && targets
-                        .iter()
-                        .all(|t| t == "Logs_20140328.DescribeLogStreams"),
-                "the streams were asked for, and nothing after the denial: {targets:?}"
-            );
+            let streams_only = targets
+                .iter()
+                .all(|t| t == "Logs_20140328.DescribeLogStreams");
+            let why =
+                format!("the streams were asked for, and nothing after the denial: {targets:?}");
+            assert!(!targets.is_empty() && streams_only, "{why}");
         }
     }
 }

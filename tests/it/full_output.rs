@@ -39,6 +39,10 @@ use crate::support::{
 /// What the agent ends a stream it cut with.
 const MARKER: &str = "--output truncated--";
 
+/// ASCII, 2-, 3- and 4-byte characters: most bytes of the text belong to multibyte characters.
+const PIECES: &str =
+    "deploy step ok é café naïve ✓ ✗ 🚀 🦀 漢字 日本語の出力 Ωμέγα \t … € ß файл 😀👍 x résumé";
+
 /// A small deterministic generator (64-bit LCG): the same text on every run.
 struct Lcg(u64);
 
@@ -50,13 +54,7 @@ impl Lcg {
             .wrapping_add(1_442_695_040_888_963_407);
         ((self.0 >> 33) % n as u64) as usize
     }
-}
 
-/// ASCII, 2-, 3- and 4-byte characters: most bytes of the text belong to multibyte characters.
-const PIECES: &str =
-    "deploy step ok é café naïve ✓ ✗ 🚀 🦀 漢字 日本語の出力 Ωμέγα \t … € ß файл 😀👍 x résumé";
-
-impl Lcg {
     /// One of [`PIECES`] (split on spaces), at random.
     fn piece(&mut self) -> &'static str {
         let pieces: Vec<&str> = PIECES.split(' ').collect();
@@ -486,11 +484,6 @@ impl Ssmres {
             .env("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS", logs)
     }
 
-    fn credentials(self, key: &str, secret: &str) -> Ssmres {
-        self.env("AWS_ACCESS_KEY_ID", key)
-            .env("AWS_SECRET_ACCESS_KEY", secret)
-    }
-
     fn env(mut self, key: &str, value: &str) -> Ssmres {
         self.cmd.env(key, value);
         self
@@ -771,7 +764,7 @@ fn big_s3() -> BigS3 {
 }
 
 #[test]
-fn s3_megabytes_get_json_and_jsonl_carry_the_complete_objects_byte_for_byte() {
+fn s3_megabytes_get_json_jsonl_and_text_carry_the_complete_objects_byte_for_byte() {
     let t = big_s3();
     let ssm = ssm_for(&t.record);
     let expected = with_contents(&t.record, &t.stdout, &t.stderr);
@@ -788,12 +781,14 @@ fn s3_megabytes_get_json_and_jsonl_carry_the_complete_objects_byte_for_byte() {
     let out = t.world.get(&ssm, "--full-output -o jsonl");
     assert_exit(&out, 0);
     let line = text(&out.stdout);
-    assert!(
-        line.ends_with('\n') && line.matches('\n').count() == 1,
-        "jsonl is one line"
-    );
+    let one_line = line.ends_with('\n') && line.matches('\n').count() == 1;
+    assert!(one_line, "jsonl is one line");
     assert_json_value(&serde_json::from_str(&line).unwrap(), &expected);
     check!(out, out.stderr.is_empty());
+
+    // Text mode streams each object exactly to its own stream.
+    let out = t.world.get(&ssm, "--full-output -o text");
+    assert_text_is(&out, 0, &t.stdout, &t.stderr);
 }
 
 /// The keys of a pretty-printed JSON object (4-space indent), in the order printed.
@@ -829,13 +824,6 @@ fn s3_full_output_in_a_table_fills_the_sections_with_no_cut_note() {
 }
 
 #[test]
-fn s3_megabytes_text_mode_streams_each_object_exactly_to_its_own_stream() {
-    let t = big_s3();
-    let out = t.world.get(&ssm_for(&t.record), "--full-output -o text");
-    assert_text_is(&out, 0, &t.stdout, &t.stderr);
-}
-
-#[test]
 fn s3_megabytes_wait_prints_the_complete_objects_and_keeps_the_exit_code() {
     let t = big_s3();
     let ssm = fake_running_then(&t.record);
@@ -846,9 +834,8 @@ fn s3_megabytes_wait_prints_the_complete_objects_and_keeps_the_exit_code() {
     let why = "it polled until the end";
     assert!(ssm.count(GET_COMMAND_INVOCATION) >= 2, "{why}");
 
-    let out = t
-        .world
-        .wait(&fake_running_then(&t.record), "--full-output -o text");
+    let ssm = fake_running_then(&t.record);
+    let out = t.world.wait(&ssm, "--full-output -o text");
     assert_text_is(&out, 1, &t.stdout, &t.stderr);
 }
 
@@ -875,11 +862,8 @@ fn s3_virtual_hosted_urls_and_keys_with_escaped_characters() {
     };
     let stdout_url = hosted(".", out_key);
     assert!(stdout_url.contains("%20") && stdout_url.contains("%25"));
-    let record = with_urls(
-        service(SUCCESS, &stdout, &stderr),
-        &stdout_url,
-        &hosted("-", err_key),
-    );
+    let stderr_url = hosted("-", err_key);
+    let record = with_urls(service(SUCCESS, &stdout, &stderr), &stdout_url, &stderr_url);
     assert_complete(&world, &ssm_for(&record), &record, &stdout, &stderr);
 }
 
@@ -895,16 +879,9 @@ fn cloudwatch_many_pages_of_events_json_and_text_are_the_events_line_by_line() {
     assert!(out_messages.len() > 20_000, "{}", out_messages.len());
     let err_messages = log_messages(6, 40_000);
     world.log_group(group);
-    world.log_events(
-        group,
-        &log_stream_name(INSTANCE_ID, step, "stdout"),
-        &out_messages,
-    );
-    world.log_events(
-        group,
-        &log_stream_name(INSTANCE_ID, step, "stderr"),
-        &err_messages,
-    );
+    for (stream, messages) in [("stdout", &out_messages), ("stderr", &err_messages)] {
+        world.log_events(group, &log_stream_name(INSTANCE_ID, step, stream), messages);
+    }
     // Another step's stream and another instance's: not this invocation's stdout.
     for decoy in [
         log_stream_name(INSTANCE_ID, "aws-other", "stdout"),
@@ -937,10 +914,8 @@ fn cloudwatch_without_a_plugin_name_joins_every_step_in_creation_order_from_the_
     }
     let stdout = joined(&first) + &joined(&second);
     let stderr = joined(&first_err) + &joined(&second_err);
-    let mut record = with_cloudwatch(
-        invocation("Success", "Success", &stdout_cut(&stdout), &stderr),
-        "",
-    );
+    let record = invocation("Success", "Success", &stdout_cut(&stdout), &stderr);
+    let mut record = with_cloudwatch(record, "");
     record.as_object_mut().unwrap().remove("PluginName");
     assert_complete(&world, &ssm_for(&record), &record, &stdout, &stderr);
 }
@@ -960,19 +935,13 @@ fn s3_is_read_rather_than_cloudwatch_when_both_kept_the_output() {
     let cw_stdout = vec!["from CloudWatch: must not be shown".to_owned()];
     let cw_stderr = log_messages(10, 20_000);
     for (stream, messages) in [("stdout", &cw_stdout), ("stderr", &cw_stderr)] {
-        world.log_events(
-            group,
-            &log_stream_name(INSTANCE_ID, "aws-runShellScript", stream),
-            messages,
-        );
+        let stream = log_stream_name(INSTANCE_ID, "aws-runShellScript", stream);
+        world.log_events(group, &stream, messages);
     }
     let stderr = joined(&cw_stderr);
     // stdout is in both places; stderr only in CloudWatch (no URL for it).
-    let record = with_urls(
-        service(SUCCESS, &s3_stdout, &stderr),
-        &s3_url(bucket, &out_key),
-        "",
-    );
+    let url = s3_url(bucket, &out_key);
+    let record = with_urls(service(SUCCESS, &s3_stdout, &stderr), &url, "");
     let record = with_cloudwatch(record, group);
     assert_complete(&world, &ssm_for(&record), &record, &s3_stdout, &stderr);
 }
@@ -1065,10 +1034,8 @@ fn a_missing_log_group_or_stream_falls_back_with_one_warning_naming_it() {
 fn a_cut_stream_kept_nowhere_is_said_once_and_the_service_content_shown() {
     let service_stdout = stdout_cut(&mixed_text(13, 80_000));
     let record = invocation("Success", "Success", &service_stdout, "short stderr\n");
-    let wires = Tripwires::new();
-    let out = wires
-        .ssmres(&ssm_for(&record))
-        .run(get_args("--full-output -o json"));
+    let (ssm, wires) = (ssm_for(&record), Tripwires::new());
+    let out = wires.ssmres(&ssm).run(get_args("--full-output -o json"));
     assert_json_is(&out, 0, &record);
     let line = assert_single_stderr_line(&out);
     let said = format!(
@@ -1097,11 +1064,8 @@ fn access_denied_by_iam_falls_back_with_one_warning_and_keeps_the_exit_code() {
     world.put_object(bucket, &out_key, mixed_text(14, 80_000).as_bytes());
     let group = "/ops/denied";
     world.log_group(group);
-    world.log_events(
-        group,
-        &log_stream_name(INSTANCE_ID, "aws-runShellScript", "stdout"),
-        &log_messages(15, 40_000),
-    );
+    let stream = log_stream_name(INSTANCE_ID, "aws-runShellScript", "stdout");
+    world.log_events(group, &stream, &log_messages(15, 40_000));
 
     // A user who may list, but not read.
     world.aws(&args("iam create-user --user-name lister"));
@@ -1116,30 +1080,25 @@ fn access_denied_by_iam_falls_back_with_one_warning_and_keeps_the_exit_code() {
     let put =
         args("iam put-user-policy --user-name lister --policy-name list-only --policy-document");
     world.aws(&[&put[..], &[&policy.to_string()]].concat());
-    let key: Value =
-        serde_json::from_str(&world.aws(&args("iam create-access-key --user-name lister")))
-            .unwrap();
+    let key = world.aws(&args("iam create-access-key --user-name lister"));
+    let key: Value = serde_json::from_str(&key).unwrap();
     let [key_id, secret] = ["AccessKeyId", "SecretAccessKey"]
         .map(|k| key["AccessKey"][k].as_str().unwrap().to_owned());
     // From now on moto checks every request against IAM.
     assert_eq!(moto_post(&world.moto, "/moto-api/reset-auth", "0"), 200);
-    let lister = |ssm: &FakeSsm| world.ssmres(ssm).credentials(&key_id, &secret);
+    let lister = |ssm: &FakeSsm| {
+        let run = world.ssmres(ssm).env("AWS_ACCESS_KEY_ID", &key_id);
+        run.env("AWS_SECRET_ACCESS_KEY", &secret)
+    };
 
     // S3: GetObject denied.
     let service_stdout = stdout_cut(&mixed_text(14, 80_000));
-    let record = with_urls(
-        ended(FAILED, &service_stdout),
-        &s3_url(bucket, &out_key),
-        "",
-    );
+    let url = s3_url(bucket, &out_key);
+    let record = with_urls(ended(FAILED, &service_stdout), &url, "");
     let out = lister(&fake_running_then(&record)).run(wait_args("--full-output -o json"));
     assert_json_is(&out, 1, &record);
-    assert_one_fallback_warning(
-        &out,
-        "stdout",
-        &format!("s3://{bucket}/{out_key}"),
-        "AccessDenied",
-    );
+    let what = format!("s3://{bucket}/{out_key}");
+    assert_one_fallback_warning(&out, "stdout", &what, "AccessDenied");
 
     // CloudWatch Logs: the streams can be listed, their events not read.
     let record = with_cloudwatch(ended(SUCCESS, &service_stdout), group);
@@ -1267,10 +1226,8 @@ fn without_the_flag_a_table_says_where_the_rest_is_and_nothing_is_read() {
         };
         let (stdout_note, stderr_header, stderr_note) =
             (find(&notes[0]), find("── stderr ──"), find(&notes[1]));
-        check!(
-            out,
-            stdout_note < stderr_header && stderr_header < stderr_note
-        );
+        let ordered = stdout_note < stderr_header && stderr_header < stderr_note;
+        check!(out, ordered);
         let after = table[..stdout_note].ends_with(&format!("{MARKER}\n"));
         assert!(after, "the note comes right after the cut text");
 
@@ -1291,22 +1248,15 @@ fn without_the_flag_a_table_says_where_the_rest_is_and_nothing_is_read() {
 
 #[test]
 fn an_unfinished_invocation_is_not_read_even_with_the_flag() {
-    let running = invocation(
-        "InProgress",
-        "InProgress",
-        &stdout_cut(&mixed_text(18, 80_000)),
-        "",
-    );
+    let stdout = stdout_cut(&mixed_text(18, 80_000));
+    let running = invocation("InProgress", "InProgress", &stdout, "");
     let [out_url, err_url] =
         ["stdout", "stderr"].map(|s| s3_url("ssm-output-running", &format!("running/{s}")));
     let record = with_cloudwatch(with_urls(running, &out_url, &err_url), "/ops/running");
     let ssm = ssm_for(&record);
     let wires = Tripwires::new();
-    assert_json_is(
-        &wires.ssmres(&ssm).run(get_args("--full-output -o json")),
-        0,
-        &record,
-    );
+    let out = wires.ssmres(&ssm).run(get_args("--full-output -o json"));
+    assert_json_is(&out, 0, &record);
 
     // A wait that times out prints the last state seen, as the service sent it.
     let out = wires
@@ -1377,19 +1327,11 @@ fn a_fleet_wait_carries_every_instance_s_complete_output() {
         })
         .collect();
     let missing = agent_key("fleet", &ids[2], "stdout") + "-never-uploaded";
-    let urls = {
-        let (ids, missing) = (ids.clone(), missing.clone());
-        move |id: &str| {
-            let key = if id == ids[2] {
-                missing.clone()
-            } else {
-                agent_key("fleet", id, "stdout")
-            };
-            (
-                s3_url(bucket, &key),
-                s3_url(bucket, &agent_key("fleet", id, "stderr")),
-            )
-        }
+    let (failed, missing_key) = (ids[2].clone(), missing.clone());
+    let urls = move |id: &str| {
+        let [out_key, err_key] = ["stdout", "stderr"].map(|s| agent_key("fleet", id, s));
+        let out_key = if id == failed { &missing_key } else { &out_key };
+        (s3_url(bucket, out_key), s3_url(bucket, &err_key))
     };
     let ssm = fleet_fake(members, urls);
     for mode in ["json", "jsonl"] {
@@ -1411,10 +1353,7 @@ fn a_fleet_wait_carries_every_instance_s_complete_output() {
         if mode == "jsonl" {
             items.sort_by(|a, b| a["InstanceId"].as_str().cmp(&b["InstanceId"].as_str()));
         }
-        let got_ids: Vec<&str> = items
-            .iter()
-            .map(|v| v["InstanceId"].as_str().unwrap())
-            .collect();
+        let got_ids: Vec<&str> = items.iter().map(|v| str_at(v, "InstanceId")).collect();
         assert_eq!(got_ids, ids, "{mode}");
         for (i, item) in items.iter().enumerate() {
             let want = if i == 2 {
@@ -1423,23 +1362,15 @@ fn a_fleet_wait_carries_every_instance_s_complete_output() {
                 texts[i].clone()
             };
             let got = item["StandardOutputContent"].as_str().unwrap();
-            assert_same_bytes(
-                got.as_bytes(),
-                want.as_bytes(),
-                &format!("{mode}: {}'s stdout", ids[i]),
-            );
+            let what = format!("{mode}: {}'s stdout", ids[i]);
+            assert_same_bytes(got.as_bytes(), want.as_bytes(), &what);
             assert_eq!(item["StandardErrorContent"], json!(""));
         }
         let ws = warnings(&out);
         let why = format!("{mode}: one warning, for the missing object");
         check_eq!(out, ws.len(), 1, "{why}");
-        assert_fallback_warning(
-            &ws[0],
-            &ids[2],
-            "stdout",
-            &format!("s3://{bucket}/{missing}"),
-            "NoSuchKey",
-        );
+        let what = format!("s3://{bucket}/{missing}");
+        assert_fallback_warning(&ws[0], &ids[2], "stdout", &what, "NoSuchKey");
     }
 }
 
@@ -1465,11 +1396,8 @@ fn s3_and_logs_go_to_their_own_endpoints_never_to_the_ssm_one() {
             // The default profile names S3's endpoint only.
             let config = config_dir.path().join("config");
             let services = "[default]\nservices = elsewhere\n\n[services elsewhere]\ns3 =\n";
-            std::fs::write(
-                &config,
-                format!("{services}  endpoint_url = {}\n", s3.url()),
-            )
-            .unwrap();
+            let text = format!("{services}  endpoint_url = {}\n", s3.url());
+            std::fs::write(&config, text).unwrap();
             Ssmres::new(&ssm).env("AWS_CONFIG_FILE", config.to_str().unwrap())
         };
         let before = ssm.total_requests();
@@ -1502,18 +1430,12 @@ fn s3_and_logs_go_to_their_own_endpoints_never_to_the_ssm_one() {
         .env(LOGS_URL, &logs.url())
         .run(get_args("--full-output -o json"));
     assert_json_is(&out, 0, &record);
-    assert_one_fallback_warning(
-        &out,
-        "stdout",
-        &streams_of("/ops/elsewhere"),
-        "ResourceNotFoundException",
-    );
+    let what = streams_of("/ops/elsewhere");
+    assert_one_fallback_warning(&out, "stdout", &what, "ResourceNotFoundException");
     let targets: Vec<String> = logs.calls().into_iter().map(|r| r.target).collect();
+    let described = |t: &String| t == "Logs_20140328.DescribeLogStreams";
     assert!(
-        !targets.is_empty()
-            && targets
-                .iter()
-                .all(|t| t == "Logs_20140328.DescribeLogStreams"),
+        !targets.is_empty() && targets.iter().all(described),
         "DescribeLogStreams reached the CloudWatch Logs endpoint: {targets:?}"
     );
     let describe_body = &logs.calls()[0].body;
@@ -1598,12 +1520,8 @@ fn on_a_terminal_the_complete_text_is_shown_with_controls_made_visible() {
     let stdout = mixed_text(40, 600_000);
     world.bucket(bucket);
     world.put_object(bucket, &key, stdout.as_bytes());
-    let record = with_urls(
-        ended(SUCCESS, &stdout_cut(&stdout)),
-        &s3_url(bucket, &key),
-        "",
-    );
-    let ssm = ssm_for(&record);
+    let url = s3_url(bucket, &key);
+    let ssm = ssm_for(&with_urls(ended(SUCCESS, &stdout_cut(&stdout)), &url, ""));
     let mut run = world.ssmres(&ssm);
     let out = crate::support::on_terminal(run.cmd.args(get_args("--full-output -o text").words()));
     assert_exit(&out, 0);
@@ -1629,12 +1547,8 @@ fn an_empty_stream_is_not_looked_up() {
     let out = wires.ssmres(&ssm).run(get_args("--full-output -o json"));
     assert_json_is(&out, 0, &record);
     check!(out, out.stderr.is_empty());
-    assert_text_is(
-        &wires.ssmres(&ssm).run(get_args("--full-output -o text")),
-        0,
-        "",
-        "",
-    );
+    let out = wires.ssmres(&ssm).run(get_args("--full-output -o text"));
+    assert_text_is(&out, 0, "", "");
     wires.assert_untouched("empty streams");
 }
 
@@ -1643,14 +1557,10 @@ fn complete_content_is_not_replaced_by_cloudwatch_s_lines() {
     // CloudWatch keeps lines (CRLF comes back as LF): content the service did not cut is the
     // exact copy, so it is printed as it is and CloudWatch is not asked.
     let stdout = "line one\r\nline two\r\nno newline at the end";
-    let record = with_cloudwatch(
-        invocation("Success", "Success", stdout, "a warning\r\n"),
-        "/ops/whole",
-    );
+    let record = invocation("Success", "Success", stdout, "a warning\r\n");
+    let ssm = ssm_for(&with_cloudwatch(record, "/ops/whole"));
     let wires = Tripwires::new();
-    let out = wires
-        .ssmres(&ssm_for(&record))
-        .run(get_args("--full-output -o text"));
+    let out = wires.ssmres(&ssm).run(get_args("--full-output -o text"));
     assert_text_is(&out, 0, stdout, "a warning\r\n");
     wires.assert_untouched("complete content");
 }
@@ -1756,11 +1666,8 @@ fn cloudwatch_streams_are_found_past_the_first_page_of_the_listing() {
     assert!(made.status.success(), "{}", text(&made.stderr));
 
     let messages = log_messages(41, 60_000);
-    world.log_events(
-        group,
-        &log_stream_name(INSTANCE_ID, "zz-last", "stdout"),
-        &messages,
-    );
+    let stream = log_stream_name(INSTANCE_ID, "zz-last", "stdout");
+    world.log_events(group, &stream, &messages);
     let cut = ended(SUCCESS, &stdout_cut(&joined(&messages)));
     let mut record = with_cloudwatch(cut, group);
     record["PluginName"] = json!("zz:last");

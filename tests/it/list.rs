@@ -9,9 +9,9 @@ use std::process::Output;
 use serde_json::{Value, json};
 
 use crate::support::fake_ssm::{
-    CMD_ID, Call, FakeSsm, Fleet, INSTANCE_ID, LIST_COMMAND_INVOCATIONS, LIST_PAGE_SIZE,
-    REQUESTED_AT_MS, SHELL_PLUGIN, Step, epoch_ms, fleet_instance_id, fleet_records,
-    listed_invocation,
+    CMD_ID, Call, FakeSsm, Fleet, GET_COMMAND_INVOCATION, INSTANCE_ID, LIST_COMMAND_INVOCATIONS,
+    LIST_PAGE_SIZE, REQUESTED_AT_MS, SHELL_PLUGIN, Step, epoch_ms, fleet_instance_id,
+    fleet_records, listed_invocation,
 };
 use crate::support::{
     Args, Cli, assert_error, assert_exit, assert_no_raw_controls, assert_output, assert_rejected,
@@ -181,40 +181,30 @@ fn body_with(more: Value) -> Value {
 
 #[test]
 fn every_page_is_fetched_and_merged_in_order() {
-    let records = fleet_records(260);
-    let (fake, out) = listed(records.clone(), 0, "-o json");
-    check!(out, out.stderr.is_empty());
-    assert_lists_exactly(&out, &records, false);
-    // ceil(260 / 50) = 6 pages, each asked for once, tokens passed through as issued.
-    let want = 260usize.div_ceil(LIST_PAGE_SIZE);
-    assert_eq!(fake.count(LIST_COMMAND_INVOCATIONS), want);
-    assert_walked_pages(&fake, &body_with(json!({})), 6);
-    assert_eq!(fake.total_requests(), 6, "no other call");
-}
-
-#[test]
-fn default_output_in_a_pipe_is_the_json() {
-    let records = fleet_records(3);
-    let (_, out) = listed(records.clone(), 0, "");
-    assert_lists_exactly(&out, &records, false);
-}
-
-#[test]
-fn a_list_that_fits_one_page_costs_one_call() {
-    let records = fleet_records(LIST_PAGE_SIZE);
-    let (fake, out) = listed(records.clone(), 0, "-o json");
-    assert_lists_exactly(&out, &records, false);
-    assert_walked_pages(&fake, &body_with(json!({})), 1);
+    // (invocations, arguments, pages): ceil(n / 50) pages, each asked for once, tokens passed
+    // through as issued; a list that fits one page costs one call; without -o, stdout being a
+    // pipe, the JSON.
+    for (n, args, pages) in [
+        (260, "-o json", 6),
+        (LIST_PAGE_SIZE, "-o json", 1),
+        (3, "", 1),
+    ] {
+        let records = fleet_records(n);
+        let (fake, out) = listed(records.clone(), 0, args);
+        let why = format!("{n} invocations, {args:?}");
+        check!(out, out.stderr.is_empty(), "{why}");
+        assert_lists_exactly(&out, &records, false);
+        assert_eq!(n.div_ceil(LIST_PAGE_SIZE), pages, "{why}");
+        assert_walked_pages(&fake, &body_with(json!({})), pages);
+        assert_eq!(fake.total_requests(), pages, "no other call: {why}");
+    }
 }
 
 #[test]
 fn a_token_on_the_last_full_page_leads_to_an_empty_page_that_ends_the_list() {
     let records = fleet_records(100);
-    let (fake, out) = listed(
-        Fleet::new(records.clone()).token_after_last_full_page(),
-        0,
-        "-o json",
-    );
+    let fleet = Fleet::new(records.clone()).token_after_last_full_page();
+    let (fake, out) = listed(fleet, 0, "-o json");
     assert_lists_exactly(&out, &records, false);
     assert_walked_pages(&fake, &body_with(json!({})), 3);
     assert_eq!(served(&fake)[2].answer["CommandInvocations"], json!([]));
@@ -234,11 +224,8 @@ fn an_empty_list_prints_an_empty_array() {
 fn instance_id_filter_is_sent() {
     let records = fleet_records(120);
     let wanted = fleet_instance_id(77);
-    let (fake, out) = listed(
-        records.clone(),
-        0,
-        &format!("--instance-id {wanted} -o json"),
-    );
+    let args = format!("--instance-id {wanted} -o json");
+    let (fake, out) = listed(records.clone(), 0, &args);
     assert_lists_exactly(&out, &records[77..78], false);
     assert_walked_pages(&fake, &body_with(json!({"InstanceId": wanted})), 1);
 
@@ -261,11 +248,8 @@ fn details_are_asked_for_on_every_page_and_plugins_shown() {
 
     // Both filters together.
     let wanted = fleet_instance_id(3);
-    let (fake, out) = listed(
-        records.clone(),
-        0,
-        &format!("--instance-id {wanted} --details -o json"),
-    );
+    let args = format!("--instance-id {wanted} --details -o json");
+    let (fake, out) = listed(records.clone(), 0, &args);
     assert_lists_exactly(&out, &records[3..4], true);
     assert_walked_pages(
         &fake,
@@ -283,11 +267,8 @@ fn without_details_plugins_are_printed_as_the_service_sent_them() {
         assert!(invocation.get("CommandPlugins").is_none(), "{invocation}");
     }
     // An empty list from the service: an empty list in the output.
-    let (_, out) = listed(
-        Fleet::new(records).empty_plugin_list_without_details(),
-        0,
-        "-o json",
-    );
+    let fleet = Fleet::new(records).empty_plugin_list_without_details();
+    let (_, out) = listed(fleet, 0, "-o json");
     for invocation in invocations_of(&out) {
         assert_eq!(invocation["CommandPlugins"], json!([]), "{invocation}");
     }
@@ -318,18 +299,8 @@ fn a_throttled_page_and_a_500_in_the_middle_lose_and_duplicate_nothing() {
         .iter()
         .map(|r| r.body.get("NextToken").cloned())
         .collect();
-    let want = [
-        None,
-        token(2),
-        token(2),
-        token(3),
-        token(4),
-        token(4),
-        token(5),
-        token(5),
-        token(5),
-        token(6),
-    ];
+    let retried = [2, 2, 3, 4, 4, 5, 5, 5, 6].map(token);
+    let want: Vec<Option<Value>> = std::iter::once(None).chain(retried).collect();
     assert_eq!(pages_asked, want);
     assert_eq!(requests[1].body, requests[2].body);
 }
@@ -337,53 +308,47 @@ fn a_throttled_page_and_a_500_in_the_middle_lose_and_duplicate_nothing() {
 #[test]
 fn a_dropped_connection_on_a_page_is_retried() {
     let records = fleet_records(120);
-    let (fake, out) = listed(
-        Fleet::new(records.clone()).fail_page(2, vec![Step::DropConnection]),
-        0,
-        "-o json",
-    );
+    let fleet = Fleet::new(records.clone()).fail_page(2, vec![Step::DropConnection]);
+    let (fake, out) = listed(fleet, 0, "-o json");
     assert_lists_exactly(&out, &records, false);
     assert_eq!(fake.count(LIST_COMMAND_INVOCATIONS), 4);
 }
 
 #[test]
 fn a_page_that_keeps_failing_ends_in_exit_3_after_the_sdk_retries() {
-    // AWS_MAX_ATTEMPTS is honoured: page 2 is asked for that many times, then the run fails.
-    for (env, page_two_calls) in [(&[][..], 3), (&[("AWS_MAX_ATTEMPTS", "2")][..], 2)] {
-        let fake = FakeSsm::with_fleet(
-            Fleet::new(fleet_records(120)).fail_page_always(2, Step::Status500),
-        );
+    // AWS_MAX_ATTEMPTS is honoured: the page is asked for that many times, then the run fails.
+    // (invocations, the failing page, its answer, variables, calls in all)
+    let two_attempts: &[(&str, &str)] = &[("AWS_MAX_ATTEMPTS", "2")];
+    for (n, page, step, env, calls) in [
+        (120, 2, Step::Status500, &[][..], 1 + 3),
+        (120, 2, Step::Status500, two_attempts, 1 + 2),
+        (10, 1, Step::throttled(), two_attempts, 2),
+    ] {
+        let fake = FakeSsm::with_fleet(Fleet::new(fleet_records(n)).fail_page_always(page, step));
         let out = run_list_tz(&fake, "UTC", env, "-o json");
         // No half list that a script could take for the whole one.
         assert_error(&out, 3);
-        let want = 1 + page_two_calls;
-        let why = format!("{env:?}");
-        check_eq!(out, fake.count(LIST_COMMAND_INVOCATIONS), want, "{why}");
+        let why = format!("page {page} failing, {env:?}");
+        check_eq!(out, fake.count(LIST_COMMAND_INVOCATIONS), calls, "{why}");
     }
 }
 
 #[test]
-fn throttling_that_does_not_stop_ends_in_exit_3() {
-    let fake =
-        FakeSsm::with_fleet(Fleet::new(fleet_records(10)).fail_page_always(1, Step::throttled()));
-    assert_error(
-        &run_list_tz(&fake, "UTC", &[("AWS_MAX_ATTEMPTS", "2")], "-o json"),
-        3,
-    );
-    assert_eq!(fake.count(LIST_COMMAND_INVOCATIONS), 2);
-}
-
-#[test]
-fn access_denied_exits_3_with_the_message_after_one_call() {
+fn access_denied_and_an_invalid_command_id_exit_3_with_the_message_after_one_call() {
     let message = "User: arn:aws:iam::123456789012:user/ci is not authorized to perform: \
                    ssm:ListCommandInvocations on resource: arn:aws:ssm:us-east-1:123456789012:*";
-    let fleet = Fleet::new(fleet_records(10)).fail_page_always(1, Step::access_denied(message));
-    let (fake, out) = listed(fleet, 3, "-o json");
-    let line = assert_error(&out, 3);
-    let why = format!("stderr should carry the message: {line:?}");
-    assert!(line.contains(message), "{why}");
-    let why = "access denied is not retried";
-    assert_eq!(fake.count(LIST_COMMAND_INVOCATIONS), 1, "{why}");
+    for (step, message) in [
+        (Step::access_denied(message), message),
+        (Step::error("InvalidCommandId", ""), ""),
+    ] {
+        let fleet = Fleet::new(fleet_records(10)).fail_page_always(1, step.clone());
+        let (fake, out) = listed(fleet, 3, "-o json");
+        let line = assert_error(&out, 3);
+        let why = format!("stderr should carry the message: {line:?}");
+        assert!(line.contains(message), "{why}");
+        let why = format!("{step:?} is not retried");
+        assert_eq!(fake.count(LIST_COMMAND_INVOCATIONS), 1, "{why}");
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -393,11 +358,8 @@ fn access_denied_exits_3_with_the_message_after_one_call() {
 #[track_caller]
 fn assert_max_items(total: usize, max_items: usize, want_items: usize, want_calls: usize) {
     let records = fleet_records(total);
-    let (fake, out) = listed(
-        records.clone(),
-        0,
-        &format!("--max-items {max_items} -o json"),
-    );
+    let args = format!("--max-items {max_items} -o json");
+    let (fake, out) = listed(records.clone(), 0, &args);
     assert_lists_exactly(&out, &records[..want_items], false);
     let requests = fake.calls_to(LIST_COMMAND_INVOCATIONS);
     let bodies: Vec<&Value> = requests.iter().map(|r| &r.body).collect();
@@ -460,11 +422,8 @@ fn bad_input_is_rejected_before_any_request() {
 #[test]
 fn well_formed_ids_are_accepted() {
     for instance in ["i-01234567", INSTANCE_ID, "mi-0123456789abcdef0"] {
-        let (fake, _) = listed(
-            fleet_records(1),
-            0,
-            &format!("--instance-id {instance} -o json"),
-        );
+        let args = format!("--instance-id {instance} -o json");
+        let (fake, _) = listed(fleet_records(1), 0, &args);
         assert_eq!(
             fake.calls_to(LIST_COMMAND_INVOCATIONS)[0].body["InstanceId"],
             instance
@@ -479,20 +438,14 @@ fn well_formed_ids_are_accepted() {
 /// as the service sends it, the times as epoch seconds. The fake sends keys in alphabetical
 /// order, not the model's.
 fn two_invocations() -> Vec<Value> {
-    let mut doc = TWO_INVOCATIONS_AWS_CLI_JSON.to_owned();
-    for (i, t) in [
+    let epochs = [
         "1715677951.291",
         "1715677951.5",
         "1715677954",
         "1715677952",
         "1715677952.007",
-    ]
-    .iter()
-    .enumerate()
-    {
-        doc = doc.replace(&format!("\"{{T{}}}\"", i + 1), t);
-    }
-    let mut doc: Value = serde_json::from_str(&doc).unwrap();
+    ];
+    let mut doc: Value = serde_json::from_str(&two_invocations_json(epochs)).unwrap();
     serde_json::from_value(doc["CommandInvocations"].take()).unwrap()
 }
 
@@ -587,22 +540,22 @@ const TWO_INVOCATIONS_AWS_CLI_JSON: &str = r#"{
 }
 "#;
 
+/// [`TWO_INVOCATIONS_AWS_CLI_JSON`] with `"{T1}"` to `"{T5}"`, quotes and all, replaced by these
+/// JSON values.
 fn two_invocations_json<S: AsRef<str>>(timestamps: [S; 5]) -> String {
     let mut text = TWO_INVOCATIONS_AWS_CLI_JSON.to_owned();
     for (i, t) in timestamps.iter().enumerate() {
-        text = text.replace(&format!("{{T{}}}", i + 1), t.as_ref());
+        text = text.replace(&format!("\"{{T{}}}\"", i + 1), t.as_ref());
     }
     text
 }
 
-/// The times of [`TWO_INVOCATIONS_AWS_CLI_JSON`] (on 2024-05-14) in UTC.
-const UTC_TIMES: [&str; 5] = [
-    "09:12:31.291000+00:00",
-    "09:12:31.500000+00:00",
-    "09:12:34+00:00",
-    "09:12:32+00:00",
-    "09:12:32.007000+00:00",
-];
+/// The times of [`TWO_INVOCATIONS_AWS_CLI_JSON`] as the aws CLI prints them (JSON strings) in
+/// a time zone where they are on 2024-05-14 at `hh_mm`, `offset` from UTC.
+fn two_invocations_times(hh_mm: &str, offset: &str) -> [String; 5] {
+    ["31.291000", "31.500000", "34", "32", "32.007000"]
+        .map(|seconds| format!("\"2024-05-14T{hh_mm}:{seconds}{offset}\""))
+}
 
 /// Removes the layout of a pretty-printed JSON text: whitespace outside strings.
 fn without_layout(pretty: &str) -> String {
@@ -630,45 +583,27 @@ fn without_layout(pretty: &str) -> String {
 
 #[test]
 fn json_is_exactly_what_the_aws_cli_prints_from_java_notation_too_in_the_local_time_zone() {
-    // (TZ, timestamps in Java notation, the times printed on 2024-05-14). 1.715677951291E9 and
+    // (TZ, timestamps in Java notation, the local time and offset). 1.715677951291E9 and
     // 1.715677954E9: what SSM's Java serialiser often sends. Summer time in May in New York:
     // -04:00.
-    let kolkata = [
-        "14:42:31.291000+05:30",
-        "14:42:31.500000+05:30",
-        "14:42:34+05:30",
-        "14:42:32+05:30",
-        "14:42:32.007000+05:30",
-    ];
-    let new_york = [
-        "05:12:31.291000-04:00",
-        "05:12:31.500000-04:00",
-        "05:12:34-04:00",
-        "05:12:32-04:00",
-        "05:12:32.007000-04:00",
-    ];
-    for (tz, java, times) in [
-        ("UTC", false, UTC_TIMES),
-        ("UTC", true, UTC_TIMES),
-        ("Asia/Kolkata", false, kolkata),
-        ("America/New_York", false, new_york),
+    for (tz, java, hh_mm, offset) in [
+        ("UTC", false, "09:12", "+00:00"),
+        ("UTC", true, "09:12", "+00:00"),
+        ("Asia/Kolkata", false, "14:42", "+05:30"),
+        ("America/New_York", false, "05:12", "-04:00"),
     ] {
         let fleet = Fleet::new(two_invocations());
         let fake = FakeSsm::with_fleet(if java { fleet.java_numbers() } else { fleet });
         let out = run_list_tz(&fake, tz, &[], "--details -o json");
-        assert_output(
-            &out,
-            0,
-            &two_invocations_json(times.map(|t| format!("2024-05-14T{t}"))),
-            "",
-        );
+        let want = two_invocations_json(two_invocations_times(hh_mm, offset));
+        assert_output(&out, 0, &want, "");
     }
 }
 
 #[test]
 fn jsonl_is_exactly_one_compact_object_per_line() {
     let (_, out) = listed(two_invocations(), 0, "--details -o jsonl");
-    let doc = two_invocations_json(UTC_TIMES.map(|t| format!("2024-05-14T{t}")));
+    let doc = two_invocations_json(two_invocations_times("09:12", "+00:00"));
     let pretty: Value = serde_json::from_str(&doc).unwrap();
     // The objects as printed in the json document, compacted, one per line.
     let whole = without_layout(&doc);
@@ -732,17 +667,8 @@ fn mixed_fleet() -> Vec<Value> {
 fn table_shows_a_row_per_invocation_and_the_totals() {
     let (fake, out) = listed(mixed_fleet(), 0, "-o table");
     let text = stdout_str(&out);
-    for (i, status) in [
-        "Success",
-        "Failed",
-        "Success",
-        "InProgress",
-        "Failed",
-        "Success",
-    ]
-    .iter()
-    .enumerate()
-    {
+    let statuses = "Success Failed Success InProgress Failed Success";
+    for (i, status) in statuses.split(' ').enumerate() {
         let row = row_of(&text, &fleet_instance_id(i));
         assert!(row.contains(status), "row {row:?}");
     }
@@ -950,18 +876,6 @@ fn json_matches_the_aws_cli_byte_for_byte() {
     }
 }
 
-#[test]
-fn an_invalid_command_id_error_exits_3_after_one_call() {
-    let invalid = Step::Error(400, "InvalidCommandId".into(), String::new());
-    let (fake, out) = listed(
-        Fleet::new(fleet_records(10)).fail_page_always(1, invalid),
-        3,
-        "-o json",
-    );
-    assert_error(&out, 3);
-    assert_eq!(fake.count(LIST_COMMAND_INVOCATIONS), 1);
-}
-
 // --- The fake itself: it must serve pages as SSM does, or the tests above prove little -----------
 
 #[test]
@@ -974,15 +888,10 @@ fn the_fake_pages_filters_and_validates_as_ssm_does() {
     assert_eq!(status, 200, "{body}");
     let page = page_of(&body);
     assert_eq!(page["CommandInvocations"].as_array().unwrap().len(), 50);
-    assert!(
-        page["CommandInvocations"][0]
-            .get("CommandPlugins")
-            .is_none()
-    );
-    assert!(
-        body.contains("\"RequestedDateTime\":1715677951.291,"),
-        "{body}"
-    );
+    let first = &page["CommandInvocations"][0];
+    assert!(first.get("CommandPlugins").is_none(), "{first}");
+    let wire = "\"RequestedDateTime\":1715677951.291,";
+    assert!(body.contains(wire), "{body}");
     let token = page["NextToken"].as_str().unwrap().to_owned();
 
     // The token works for the same query only, with MaxResults 1 to 50.
@@ -1015,10 +924,8 @@ fn the_fake_pages_filters_and_validates_as_ssm_does() {
     assert_eq!(status, 200, "{body}");
     let page = page_of(&body);
     assert_eq!(page["CommandInvocations"].as_array().unwrap().len(), 1);
-    assert_eq!(
-        page["CommandInvocations"][0]["CommandPlugins"][0]["Name"],
-        SHELL_PLUGIN
-    );
+    let plugin = &page["CommandInvocations"][0]["CommandPlugins"][0];
+    assert_eq!(plugin["Name"], SHELL_PLUGIN);
     assert!(page.get("NextToken").is_none());
     let other_command = json!({"CommandId": "00000000-0000-4000-8000-000000000000"});
     let (_, body) = fake.post(LIST_COMMAND_INVOCATIONS, &other_command);
@@ -1056,8 +963,5 @@ fn the_fake_can_send_java_notation_and_scripted_faults() {
     let (status, body) = fake.post(LIST_COMMAND_INVOCATIONS, &body_with(json!({})));
     assert_eq!(status, 400);
     assert!(body.contains("UnknownOperationException"), "{body}");
-    assert_eq!(
-        fake.count(crate::support::fake_ssm::GET_COMMAND_INVOCATION),
-        0
-    );
+    assert_eq!(fake.count(GET_COMMAND_INVOCATION), 0);
 }

@@ -14,7 +14,7 @@ use crate::support::fake_multi::{
     CMD_ID, FakeMulti, GET_COMMAND_INVOCATION, LIST_COMMAND_INVOCATIONS, LIST_COMMANDS, Lag,
     MultiInstance, MultiWorld, StepSpec, step_end, step_start,
 };
-use crate::support::fake_ssm::{Call, FAILED, INSTANCE_ID, SUCCESS, fleet_instance_id};
+use crate::support::fake_ssm::{FAILED, INSTANCE_ID, SUCCESS, fleet_instance_id};
 use crate::support::{
     Args, Cli, FAST_POLL, assert_exit, assert_output, assert_single_stderr_line, cells, check,
     check_eq, describe, printed, printed_array, printed_lines, stdout_json, stdout_str,
@@ -261,14 +261,8 @@ fn wait_table_has_a_row_per_step_then_each_steps_sections() {
         for (stream, body) in [("stdout", stdout), ("stderr", stderr)] {
             let header = format!("── {step} · {stream} ──\n");
             let found = text[at..].find(&header).map(|i| i + at);
-            let ordered = "(sections in document order)";
-            at = header.len()
-                + found.unwrap_or_else(|| {
-                    panic!(
-                        "no {header:?} after byte {at} {ordered}\n{}",
-                        describe(&out)
-                    )
-                });
+            let ordered = format!("no {header:?} after byte {at} (sections in document order)");
+            at = header.len() + found.unwrap_or_else(|| panic!("{ordered}\n{}", describe(&out)));
             let holds = body.is_empty() || text[at..].starts_with(body);
             let why = format!("section {header:?} does not hold the step's {stream}");
             check!(out, holds, "{why}");
@@ -429,16 +423,11 @@ fn plugin_name_picks_one_step_of_a_multi_step_invocation() {
 fn an_unknown_plugin_name_exits_3_naming_the_steps_there_are() {
     for subcommand in ["get", "wait"] {
         let fake = FakeMulti::start(three_steps());
-        let fast = if subcommand == "wait" {
-            FAST_POLL.join(" ")
-        } else {
-            String::new()
+        let args = "--plugin-name deploy -o json";
+        let out = match subcommand {
+            "get" => get_one(&fake, args),
+            _ => wait_one(&fake, args),
         };
-        let ids = format!("--command-id {CMD_ID} --instance-id {INSTANCE_ID}");
-        let out = run(
-            &fake,
-            format!("{subcommand} {ids} --plugin-name deploy -o json {fast}"),
-        );
         assert_exit(&out, 3);
         check!(out, out.stdout.is_empty());
         let line = assert_single_stderr_line(&out);
@@ -472,23 +461,17 @@ fn an_unknown_plugin_name_while_the_listing_shows_nothing_is_not_visible_yet() {
 /// Two instances (listed in reverse ID order) running `build` then `test`; on the second
 /// instance `test` fails with code 4. Everything ends in round 3.
 fn fleet_of_two() -> MultiWorld {
-    let steps = |test_fails: bool| {
-        let test = StepSpec::new("test").output("testing\n", "");
-        let test = if test_fails {
-            test.runs(2, 3, FAILED).code(4)
-        } else {
-            test.runs(2, 3, SUCCESS)
-        };
+    let steps = |test_end: (&str, &str), code: Option<i64>| {
+        let [build, mut test] = ["build", "test"].map(StepSpec::new);
+        test.code = code;
         vec![
-            StepSpec::new("build")
-                .output("building\n", "")
-                .succeeds_at(2),
-            test,
+            build.output("building\n", "").succeeds_at(2),
+            test.output("testing\n", "").runs(2, 3, test_end),
         ]
     };
     MultiWorld::new(vec![
-        MultiInstance::new(fleet_instance_id(1), steps(true)),
-        MultiInstance::new(fleet_instance_id(0), steps(false)),
+        MultiInstance::new(fleet_instance_id(1), steps(FAILED, Some(4))),
+        MultiInstance::new(fleet_instance_id(0), steps(SUCCESS, None)),
     ])
 }
 
@@ -552,16 +535,9 @@ fn three_steps_migrate_lagging(lag: Lag) -> MultiWorld {
 
 /// The calls that were answered as a lagging step record, `(instance, step)`.
 fn lagged(fake: &FakeMulti) -> Vec<(String, String)> {
-    let named = |c: &Call| {
-        (
-            c.instance_id().unwrap_or_default().to_owned(),
-            c.plugin_name().unwrap_or_default().to_owned(),
-        )
-    };
-    fake.calls()
-        .iter()
-        .filter(|c| c.lagged)
-        .map(named)
+    let name = |n: Option<&str>| n.unwrap_or_default().to_owned();
+    (fake.calls().iter().filter(|c| c.lagged))
+        .map(|c| (name(c.instance_id()), name(c.plugin_name())))
         .collect()
 }
 
@@ -589,31 +565,28 @@ fn a_step_record_lagging_the_listing_is_looked_at_again_on_the_next_poll() {
             format!("1: Get List; 2: List; 3: List; 4: List {round_4}; 5: List {THREE_GETS}");
         assert_rounds(&fake, &out, &rounds);
         assert_lists_ask_for_one_detailed_invocation(&fake);
-    }
-}
 
-#[test]
-fn remote_exit_code_comes_from_the_finished_steps_not_from_a_lagging_record() {
-    for lag in Lag::ALL {
+        // The remote exit code comes from the finished steps, not from the lagging record:
+        // `migrate` exits 2; still running it would count as 1.
         let fake = FakeMulti::start(three_steps_migrate_lagging(lag));
         let out = wait_one(&fake, "--remote-exit-code -o json");
-        // `migrate` exits 2; still running it would count as 1.
         assert_exit(&out, 2);
         let want = printed_array(&final_bodies(&fake));
-        let why = format!("{lag:?}");
-        check_eq!(out, stdout_str(&out), want, "{why}");
-        check_eq!(out, lagged(&fake).len(), 1, "{lag:?}");
+        check_eq!(out, stdout_str(&out), want, "{lag:?} --remote-exit-code");
+        check_eq!(out, lagged(&fake).len(), 1, "{lag:?} --remote-exit-code");
     }
 }
 
 #[test]
 fn a_fleet_wait_rides_out_step_records_lagging_the_listing() {
-    // `(lag, lagging answers)`: three running answers take every look again (after 0.5 s,
-    // 1 s and 2 s); the errors one.
-    for (lag, n) in [
-        (Lag::Running, 3),
-        (Lag::InvalidPluginName, 1),
-        (Lag::DoesNotExist, 1),
+    // `(lag, lagging answers, flags, exit code)`: three running answers take every look again
+    // (after 0.5 s, 1 s and 2 s); the errors one. With --remote-exit-code, `test` on the second
+    // instance exits 4; still running it would count as 1.
+    for (lag, n, flags, code) in [
+        (Lag::Running, 3, "", 1),
+        (Lag::InvalidPluginName, 1, "", 1),
+        (Lag::DoesNotExist, 1, "", 1),
+        (Lag::Running, 2, "--remote-exit-code", 4),
     ] {
         let mut world = fleet_of_two();
         // The instance whose `test` fails with code 4.
@@ -622,55 +595,39 @@ fn a_fleet_wait_rides_out_step_records_lagging_the_listing() {
         assert_eq!(world.instances[0].instance_id, lagging);
         let fake = FakeMulti::start(world);
         let started = Instant::now();
-        let out = wait_fleet(&fake, &[], "-o json");
-        assert_exit(&out, 1);
+        let out = wait_fleet(&fake, &[], &format!("{flags} -o json"));
+        let case = format!("{lag:?} {flags:?}");
+        check_eq!(out, out.status.code(), Some(code), "{case}");
         let expected = fleet_bodies(fake.world());
         assert_eq!(expected.len(), 4);
         let order = "four finished objects, instances sorted, steps in order";
-        let why = format!("{lag:?}: {order}");
+        let why = format!("{case}: {order}");
         check_eq!(out, stdout_str(&out), printed_array(&expected), "{why}");
-        check_eq!(
-            out,
-            lagged(&fake),
-            vec![(lagging.clone(), "test".to_owned()); n],
-            "{lag:?}"
-        );
+        let want = vec![(lagging.clone(), "test".to_owned()); n];
+        check_eq!(out, lagged(&fake), want, "{case}");
         // Each look again comes after the pause it is due: 0.5 s, then 1 s, then 2 s.
         let fetches: Vec<Instant> = (fake.calls_to(GET_COMMAND_INVOCATION).iter())
             .filter(|c| c.instance_id() == Some(&lagging) && c.plugin_name() == Some("test"))
             .map(|c| c.at)
             .collect();
-        check_eq!(out, fetches.len(), n + 1, "{lag:?}");
+        check_eq!(out, fetches.len(), n + 1, "{case}");
         for (gap, pause) in fetches
             .windows(2)
             .map(|p| p[1] - p[0])
             .zip([500, 1_000, 2_000])
         {
             let due = gap >= Duration::from_millis(pause);
-            assert!(
-                due,
-                "{lag:?}: looked again {gap:?} after a lagging answer, before {pause} ms"
-            );
+            let why =
+                format!("{case}: looked again {gap:?} after a lagging answer, before {pause} ms");
+            assert!(due, "{why}");
         }
         let all_pauses: u64 = [500, 1_000, 2_000].iter().take(n).sum();
+        let took = started.elapsed();
         assert!(
-            started.elapsed() >= Duration::from_millis(all_pauses),
-            "{lag:?}"
+            took >= Duration::from_millis(all_pauses),
+            "{case}: took {took:?}"
         );
     }
-}
-
-#[test]
-fn a_fleet_wait_with_remote_exit_code_rides_out_a_lagging_step() {
-    let mut world = fleet_of_two();
-    world.instances[0].steps[1] = world.instances[0].steps[1].clone().lags(2, Lag::Running);
-    let fake = FakeMulti::start(world);
-    let out = wait_fleet(&fake, &[], "--remote-exit-code -o json");
-    // `test` on the second instance exits 4; still running it would count as 1.
-    assert_exit(&out, 4);
-    let want = printed_array(&fleet_bodies(fake.world()));
-    check_eq!(out, stdout_str(&out), want);
-    check_eq!(out, lagged(&fake).len(), 2);
 }
 
 // --- get while the steps run; an invocation that never reached its node --------------------------

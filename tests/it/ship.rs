@@ -191,19 +191,17 @@ fn assert_man_renders_cleanly(locale: &str) {
     let why = format!("man -l warns about the page (LC_ALL={locale})");
     check!(out, out.stderr.is_empty(), "{why}");
     let text = plain(&out.stdout);
-    let expected = [
+    for expected in [
         "NAME",
         "SYNOPSIS",
         "COMMANDS",
         "EXIT STATUS",
         "ENVIRONMENT",
         "ssmres task-invocations",
-    ];
-    for expected in expected.into_iter().chain([
         "--remote-exit-code",
         "--cancel-on-interrupt",
         "SSMRES_NOT_FOUND_GRACE",
-    ]) {
+    ] {
         let why = format!("the rendered page (LC_ALL={locale}) lacks {expected:?}:\n{text}");
         assert!(text.contains(expected), "{why}");
     }
@@ -282,6 +280,11 @@ fn in_progress_forever() -> FakeSsm {
 fn regular_gaps(arrived: &[Duration]) -> Vec<Duration> {
     let regular = &arrived[..arrived.len().saturating_sub(1)];
     regular.windows(2).map(|w| w[1] - w[0]).collect()
+}
+
+/// `ssmres get` with the fake's ids and these variables.
+fn get_with_env(cli: &Cli, env: &[(&str, &str)]) -> Output {
+    run(cli.cmd().envs(env.iter().copied()).arg("get").args(ids()))
 }
 
 /// The usage line of a help text.
@@ -371,14 +374,11 @@ fn man_page_is_well_formed_roff() {
 }
 
 #[test]
-fn man_renders_the_page_without_warnings() {
-    assert_man_renders_cleanly("C.UTF-8");
-}
-
-#[test]
-fn man_renders_the_page_without_warnings_in_the_posix_locale() {
-    // LANG unset (cron, containers, ssh without a locale) renders for an ASCII terminal.
-    assert_man_renders_cleanly("C");
+fn man_renders_the_page_without_warnings_in_utf8_and_the_posix_locale() {
+    // "C": LANG unset (cron, containers, ssh without a locale) renders for an ASCII terminal.
+    for locale in ["C.UTF-8", "C"] {
+        assert_man_renders_cleanly(locale);
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -386,20 +386,13 @@ fn man_renders_the_page_without_warnings_in_the_posix_locale() {
 // ---------------------------------------------------------------------------------------------
 
 #[test]
-fn version_prints_the_name_and_version_after_a_subcommand_too() {
-    for args in ["--version", "-V", "get --version"] {
-        let out = run_offline(args);
-        assert_exit(&out, 0);
-        check_eq!(out, stdout_str(&out), version_line(), "{args:?}");
-        check!(out, out.stderr.is_empty(), "{args:?}");
-    }
-}
-
-#[test]
-fn version_after_other_flags_and_with_odd_arguments() {
+fn version_prints_the_name_and_version_after_a_subcommand_other_flags_and_odd_arguments() {
     // A value that looks like -v, given to another flag, is not a request for details… but the
     // line is the same either way; what matters is one line naming ssmres and no panic.
     for args in [
+        "--version",
+        "-V",
+        "get --version",
         "-o json --version",
         "--region us-east-1 -V",
         "wait --version",
@@ -407,6 +400,7 @@ fn version_after_other_flags_and_with_odd_arguments() {
         let out = run_offline(args);
         assert_exit(&out, 0);
         check_eq!(out, stdout_str(&out), version_line(), "{args:?}");
+        check!(out, out.stderr.is_empty(), "{args:?}");
     }
     // An argument that is not UTF-8 next to --version is no reason to panic.
     use std::os::unix::ffi::OsStrExt;
@@ -507,15 +501,11 @@ fn ssmres_output_text_prints_only_the_commands_output() {
     let cli = Cli::new(&fake.url());
 
     // Without it, stdout not being a terminal means JSON.
-    let out = run(cli.cmd().arg("get").args(ids()));
+    let out = get_with_env(&cli, &[]);
     assert_exit(&out, 0);
     assert_eq!(stdout_json(&out)["StandardOutputContent"], "hello ✓\n");
 
-    let out = run(cli
-        .cmd()
-        .env("SSMRES_OUTPUT", "text")
-        .arg("get")
-        .args(ids()));
+    let out = get_with_env(&cli, &[("SSMRES_OUTPUT", "text")]);
     assert_output(&out, 0, "hello ✓\n", "warn\n");
 }
 
@@ -539,11 +529,7 @@ fn output_flag_wins_over_ssmres_output_even_an_invalid_one() {
 #[test]
 fn invalid_ssmres_output_is_a_usage_error_naming_the_value() {
     let fake = FakeSsm::always(invocation_step("Success", "Success", "hello\n", ""));
-    let out = run(Cli::new(&fake.url())
-        .cmd()
-        .env("SSMRES_OUTPUT", "yaml")
-        .arg("get")
-        .args(ids()));
+    let out = get_with_env(&Cli::new(&fake.url()), &[("SSMRES_OUTPUT", "yaml")]);
     let line = assert_error(&out, 2);
     assert!(line.contains("yaml"), "stderr: {line:?}");
     fake.assert_untouched();
@@ -565,11 +551,7 @@ fn bad_global_variables_never_break_an_explicit_flag() {
     check_eq!(out, stdout_str(&out), "hello\n");
 
     // Without the flag, the bad provider is named (exit 2, nothing sent).
-    let out = run(cli
-        .cmd()
-        .env("SSMRES_PROVIDER", "azure")
-        .arg("get")
-        .args(ids()));
+    let out = get_with_env(&cli, &[("SSMRES_PROVIDER", "azure")]);
     assert_exit(&out, 2);
     let line = assert_single_stderr_line(&out);
     assert!(
@@ -615,34 +597,24 @@ fn a_bad_wait_variable_is_named_in_the_error() {
 // --- SSMRES_TIMEOUT ------------------------------------------------------------------------------
 
 #[test]
-fn ssmres_timeout_ends_a_wait() {
-    let fake = in_progress_forever();
-    let (out, took, arrived) = wait_with_env(&fake, &[("SSMRES_TIMEOUT", "1s")], FAST_POLL);
-    assert_exit(&out, 4);
-    assert_eq!(stdout_json(&out)["Status"], "InProgress");
-    let line = assert_single_stderr_line(&out);
-    assert!(
-        line.starts_with("error:") && line.contains("timed out after 1s"),
-        "stderr: {line:?}"
-    );
-    let why = format!("SSMRES_TIMEOUT=1s took {took:?}");
-    assert!(took >= Duration::from_millis(950), "{why}");
-    assert!(arrived.len() >= 3, "{arrived:?}");
-}
-
-#[test]
-fn timeout_flag_wins_over_ssmres_timeout() {
-    let fake = in_progress_forever();
-    let args = format!("{} --timeout 2s", FAST_POLL.join(" "));
-    let (out, took, _) = wait_with_env(&fake, &[("SSMRES_TIMEOUT", "1s")], args);
-    assert_exit(&out, 4);
-    let line = assert_single_stderr_line(&out);
-    assert!(
-        line.starts_with("error:") && line.contains("timed out after 2s"),
-        "stderr: {line:?}"
-    );
-    let why = format!("--timeout 2s over SSMRES_TIMEOUT=1s took {took:?}");
-    assert!(took >= Duration::from_millis(1950), "{why}");
+fn ssmres_timeout_ends_a_wait_and_the_timeout_flag_wins_over_it() {
+    // (flags, the timeout in seconds that ends the wait)
+    for (flags, secs) in [("", 1), ("--timeout 2s", 2)] {
+        let fake = in_progress_forever();
+        let args = format!("{} {flags}", FAST_POLL.join(" "));
+        let (out, took, arrived) = wait_with_env(&fake, &[("SSMRES_TIMEOUT", "1s")], args);
+        let case = format!("SSMRES_TIMEOUT=1s {flags:?}");
+        assert_exit(&out, 4);
+        assert_eq!(stdout_json(&out)["Status"], "InProgress", "{case}");
+        let line = assert_single_stderr_line(&out);
+        let said = line.starts_with("error:") && line.contains(&format!("timed out after {secs}s"));
+        assert!(said, "{case}: stderr: {line:?}");
+        let why = format!("{case} took {took:?}");
+        assert!(took >= Duration::from_millis(secs * 1000 - 50), "{why}");
+        // Ended by that deadline, not by a later one: generous for a busy machine.
+        assert!(took < Duration::from_secs(secs + 10), "{why}");
+        assert!(arrived.len() >= 3, "{case}: {arrived:?}");
+    }
 }
 
 #[test]
@@ -730,23 +702,20 @@ fn ssmres_intervals_space_the_polls_and_the_interval_flags_win_over_them() {
 // --- SSMRES_NOT_FOUND_GRACE ----------------------------------------------------------------------
 
 #[test]
-fn ssmres_not_found_grace_ends_a_wait_for_an_invisible_invocation() {
-    let fake = FakeSsm::always(Step::not_found());
-    let (out, took, arrived) = wait_with_env(&fake, &[("SSMRES_NOT_FOUND_GRACE", "1s")], FAST_POLL);
-    assert_error(&out, 3);
-    let why = format!("SSMRES_NOT_FOUND_GRACE=1s took {took:?}");
-    assert!(took >= Duration::from_millis(950), "{why}");
-    assert!(arrived.len() >= 2, "{arrived:?}");
-}
-
-#[test]
-fn not_found_grace_flag_wins_over_ssmres_not_found_grace() {
-    let fake = FakeSsm::always(Step::not_found());
-    let args = format!("{} --not-found-grace 3s", FAST_POLL.join(" "));
-    let (out, took, _) = wait_with_env(&fake, &[("SSMRES_NOT_FOUND_GRACE", "1s")], args);
-    assert_exit(&out, 3);
-    let over = "--not-found-grace 3s over SSMRES_NOT_FOUND_GRACE=1s";
-    assert!(took >= Duration::from_millis(2950), "{over} took {took:?}");
+fn ssmres_not_found_grace_ends_a_wait_for_an_invisible_invocation_and_the_flag_wins_over_it() {
+    // (flags, the grace in seconds that ends the wait)
+    for (flags, secs) in [("", 1), ("--not-found-grace 3s", 3)] {
+        let fake = FakeSsm::always(Step::not_found());
+        let args = format!("{} {flags}", FAST_POLL.join(" "));
+        let env = [("SSMRES_NOT_FOUND_GRACE", "1s")];
+        let (out, took, arrived) = wait_with_env(&fake, &env, args);
+        assert_error(&out, 3);
+        let case = format!("SSMRES_NOT_FOUND_GRACE=1s {flags:?}");
+        let why = format!("{case} took {took:?}");
+        assert!(took >= Duration::from_millis(secs * 1000 - 50), "{why}");
+        assert!(took < Duration::from_secs(secs + 10), "{why}");
+        assert!(arrived.len() >= 2, "{case}: {arrived:?}");
+    }
 }
 
 // --- SSMRES_PROVIDER (the rest is in tests/aliyun.rs) --------------------------------------------

@@ -30,19 +30,17 @@ use crate::support::{
 /// Fast polling so wait tests finish quickly.
 const FAST: &str = "--min-interval 10ms --max-interval 50ms";
 
+/// `task-invocations --window-execution-id <window>`.
+fn on_window(window: &str) -> String {
+    format!("task-invocations --window-execution-id {window}")
+}
+
 /// Runs `ssmres task-invocations --window-execution-id WINDOW_EXECUTION_ID ARGS` against `fake`
 /// with `TZ` set to `tz`.
 fn run_tz(fake: &FakeMw, tz: &str, args: impl Args) -> Output {
-    let window = [
-        "task-invocations",
-        "--window-execution-id",
-        WINDOW_EXECUTION_ID,
-    ];
-    run(Cli::new(&fake.url())
-        .cmd()
-        .env("TZ", tz)
-        .args(window)
-        .args(args.words()))
+    let mut cmd = Cli::new(&fake.url()).cmd();
+    let words = [on_window(WINDOW_EXECUTION_ID).words(), args.words()].concat();
+    run(cmd.env("TZ", tz).args(words))
 }
 
 /// The same with `TZ=UTC`.
@@ -78,10 +76,8 @@ fn assert_round(fake: &FakeMw, n: usize) {
 /// [`run_utc`] with `--wait` and fast polling; how long it took.
 fn run_wait(fake: &FakeMw, args: impl Args) -> (Output, Duration) {
     let started = Instant::now();
-    let out = run_utc(
-        fake,
-        [format!("--wait {FAST}").words(), args.words()].concat(),
-    );
+    let words = [format!("--wait {FAST}").words(), args.words()].concat();
+    let out = run_utc(fake, words);
     (out, started.elapsed())
 }
 
@@ -145,18 +141,22 @@ fn assert_walked(calls: &[Call], base: &Value, max_results: &[u64], more: bool) 
 
 /// The body of a task's invocation listing.
 fn listing(task: &str) -> Value {
-    listing_body(task, json!({}))
+    json!({"WindowExecutionId": WINDOW_EXECUTION_ID, "TaskId": task})
 }
 
 /// The body of a task's invocation listing, with `more` members.
 fn listing_body(task: &str, more: Value) -> Value {
-    let mut body = json!({"WindowExecutionId": WINDOW_EXECUTION_ID, "TaskId": task});
-    body.as_object_mut()
-        .unwrap()
-        .extend(more.as_object().unwrap().clone());
-    body
+    merged(listing(task), more)
 }
 
+/// `base` with the members of `more` added.
+fn merged(mut base: Value, more: Value) -> Value {
+    let more = more.as_object().unwrap().clone();
+    base.as_object_mut().unwrap().extend(more);
+    base
+}
+
+/// The body of the tasks listing (and of GetMaintenanceWindowExecution).
 fn tasks_body() -> Value {
     json!({"WindowExecutionId": WINDOW_EXECUTION_ID})
 }
@@ -164,15 +164,6 @@ fn tasks_body() -> Value {
 /// One RUN_COMMAND task (task 0) with `n` invocations, all SUCCESS.
 fn one_task(n: usize) -> MwWorld {
     MwWorld::new(vec![MwTask::run_command(0).invocations(n)])
-}
-
-/// Three tasks: RUN_COMMAND with 2 invocations, AUTOMATION with 1, LAMBDA with 3.
-fn three_tasks() -> MwWorld {
-    MwWorld::new(vec![
-        MwTask::run_command(0).invocations(2),
-        MwTask::automation(1).invocations(1),
-        MwTask::new(2, LAMBDA).invocations(3),
-    ])
 }
 
 /// Asserts what every round of a wait costs and in which order. With `window` (no --task-id):
@@ -206,24 +197,20 @@ fn assert_wait_rounds(fake: &FakeMw, window: bool) {
         };
         let why = format!("round {r} starts with {first}: {order:#?}");
         assert_eq!(order.first(), Some(&first), "{why}");
-        assert!(
-            order.windows(2).all(|w| phase(w[0]) <= phase(w[1])),
-            "round {r}: window status, then tasks, then invocations: {order:#?}"
-        );
+        let ordered = order.windows(2).all(|w| phase(w[0]) <= phase(w[1]));
+        let why = format!("round {r}: window status, then tasks, then invocations: {order:#?}");
+        assert!(ordered, "{why}");
         let gets = answered(GET_WINDOW_EXECUTION, false);
         let one_get = gets == 1 || (r == last && gets == 0);
+        let no_get = !order.contains(&GET_WINDOW_EXECUTION);
         assert!(
-            if window {
-                one_get
-            } else {
-                !order.contains(&GET_WINDOW_EXECUTION)
-            },
+            if window { one_get } else { no_get },
             "round {r}: one GetMaintenanceWindowExecution answered, none with --task-id: {order:#?}"
         );
         let why = format!("round {r}: the tasks listed: {order:#?}");
         assert!(r == last || answered(DESCRIBE_TASKS, true) > 0, "{why}");
         for c in calls {
-            let mut want = json!({"WindowExecutionId": WINDOW_EXECUTION_ID});
+            let mut want = tasks_body();
             match c.target.as_str() {
                 GET_WINDOW_EXECUTION => {}
                 DESCRIBE_TASKS => {
@@ -233,13 +220,10 @@ fn assert_wait_rounds(fake: &FakeMw, window: bool) {
                     }
                 }
                 DESCRIBE_INVOCATIONS => {
-                    let (no_filters, max) =
-                        (c.body.get("Filters").is_none(), &c.body["MaxResults"]);
-                    let why = format!(
-                        "round {r}: no Filters while waiting, MaxResults 100: {}",
-                        c.body
-                    );
-                    assert!(no_filters && *max == 100, "{why}");
+                    let body = &c.body;
+                    let ok = body.get("Filters").is_none() && body["MaxResults"] == 100;
+                    let why = format!("round {r}: waiting, no Filters, MaxResults 100: {body}");
+                    assert!(ok, "{why}");
                     continue;
                 }
                 _ => continue,
@@ -263,12 +247,9 @@ fn every_page_of_a_tasks_invocations_is_fetched_and_printed_in_order() {
     assert_walked(&listings, &listing(&t0), &[100; 3], false);
     let why = format!("no other call: {:#?}", fake.calls());
     assert_eq!(fake.total_requests(), 3, "{why}");
-}
 
-#[test]
-fn default_output_in_a_pipe_is_the_json() {
-    let world = one_task(3);
-    let (_, out) = run_ok(&world, format!("--task-id {}", task_execution_id(0)));
+    // Without -o, in a pipe: the same JSON.
+    let (_, out) = run_ok(&world, format!("--task-id {t0}"));
     assert_json_exactly(&out, &world.identities_at(0, 1));
 }
 
@@ -293,8 +274,7 @@ fn max_items_5_asks_for_the_smallest_page_and_prints_5_and_max_items_25_asks_for
         assert_max_items_note(&out, Some(n));
         let bodies: Vec<Value> = fake.calls().into_iter().map(|c| c.body).collect();
         let want = [listing_body(&t0, json!({"MaxResults": asked}))];
-        let why = format!("--max-items {n}");
-        assert_eq!(bodies, want, "{why}");
+        assert_eq!(bodies, want, "--max-items {n}");
     }
 
     // 7 invocations: the one page (of 10 asked) holds them all, no NextToken; 2 are dropped,
@@ -323,10 +303,8 @@ fn max_items_asks_for_the_remaining_count_on_each_page() {
         (230, 230, vec![100, 100, 30], false),
         (1_000, 230, vec![100, 100, 100], false),
     ] {
-        let (fake, out) = run_ok(
-            &world,
-            format!("--task-id {t0} --max-items {max_items} -o json"),
-        );
+        let args = format!("--task-id {t0} --max-items {max_items} -o json");
+        let (fake, out) = run_ok(&world, args);
         assert_json_exactly(&out, &world.identities_at(0, 1)[..printed]);
         assert_max_items_note(&out, more.then_some(printed));
         let listings = fake.calls_to(DESCRIBE_INVOCATIONS);
@@ -347,14 +325,9 @@ fn max_items_counts_across_tasks_and_stops_listing_once_reached() {
     assert_json_exactly(&out, &want);
     let listings: Vec<Value> = fake.bodies(DESCRIBE_INVOCATIONS);
     let [t0, t1] = [0, 1].map(task_execution_id);
-    assert_eq!(
-        listings,
-        [
-            listing_body(&t0, json!({"MaxResults": 30})),
-            listing_body(&t1, json!({"MaxResults": 10}))
-        ],
-        "the third task is not listed once 30 were printed"
-    );
+    let want = [(&t0, 30), (&t1, 10)].map(|(t, n)| listing_body(t, json!({"MaxResults": n})));
+    let why = "the third task is not listed once 30 were printed";
+    assert_eq!(listings, want, "{why}");
     assert_max_items_note(&out, Some(30));
 
     // The last task's page ends the listing exactly at --max-items: nothing more exists.
@@ -394,23 +367,17 @@ fn every_page_of_the_task_listing_is_followed() {
     let world = MwWorld::new(tasks).page_cap(2);
     let (fake, out) = run_ok(&world, "-o json");
     assert_json_exactly(&out, &world.final_identities());
-    assert_walked(
-        &fake.calls_to(DESCRIBE_TASKS),
-        &tasks_body(),
-        &[100; 3],
-        false,
-    );
-    let mut listed: Vec<String> = fake
-        .calls_to(DESCRIBE_INVOCATIONS)
-        .iter()
+    let task_pages = fake.calls_to(DESCRIBE_TASKS);
+    assert_walked(&task_pages, &tasks_body(), &[100; 3], false);
+    let mut listed: Vec<String> = (fake.calls_to(DESCRIBE_INVOCATIONS).iter())
         .map(|c| c.field("TaskId").unwrap().to_owned())
         .collect();
-    // Invocation pages are capped too: task 4's five invocations take three pages.
     listed.dedup();
     assert_eq!(listed, (0..5).map(task_execution_id).collect::<Vec<_>>());
-    for t in (0..5).map(task_execution_id).enumerate() {
-        let pages = vec![100; (t.0 + 1).div_ceil(2)];
-        assert_walked(&fake.listings_of(&t.1), &listing(&t.1), &pages, false);
+    // Invocation pages are capped too: task 4's five invocations take three pages.
+    for (i, t) in (0..5).map(task_execution_id).enumerate() {
+        let pages = vec![100; (i + 1).div_ceil(2)];
+        assert_walked(&fake.listings_of(&t), &listing(&t), &pages, false);
     }
 }
 
@@ -418,13 +385,15 @@ fn every_page_of_the_task_listing_is_followed() {
 
 #[test]
 fn without_task_id_the_tasks_are_listed_then_each_tasks_invocations_in_order() {
-    let world = three_tasks();
+    let world = MwWorld::new(vec![
+        MwTask::run_command(0).invocations(2),
+        MwTask::automation(1).invocations(1),
+        MwTask::lambda(2).invocations(3),
+    ]);
     let (fake, out) = run_ok(&world, "-o json");
     check!(out, out.stderr.is_empty());
     assert_json_exactly(&out, &world.final_identities());
-    let calls: Vec<(String, Value)> = fake
-        .calls()
-        .into_iter()
+    let calls: Vec<(String, Value)> = (fake.calls().into_iter())
         .map(|c| (c.target, c.body))
         .collect();
     let max = json!({"MaxResults": 100});
@@ -434,10 +403,7 @@ fn without_task_id_the_tasks_are_listed_then_each_tasks_invocations_in_order() {
             listing_body(&task_execution_id(t), max.clone()),
         )
     };
-    let tasks = (
-        DESCRIBE_TASKS.to_owned(),
-        json!({"WindowExecutionId": WINDOW_EXECUTION_ID, "MaxResults": 100}),
-    );
+    let tasks = (DESCRIBE_TASKS.to_owned(), merged(tasks_body(), max.clone()));
     assert_eq!(calls, [tasks, listing(0), listing(1), listing(2)]);
     assert_eq!(fake.total_requests(), 4);
 }
@@ -458,16 +424,12 @@ fn an_empty_listing_prints_an_empty_array() {
     assert_eq!(fake.total_requests(), 1, "{:#?}", fake.calls());
 
     // A filter nothing passes.
-    let (_, out) = run_ok(
-        &one_task(12),
-        format!("--task-id {t0} --status failed -o json"),
-    );
+    let args = format!("--task-id {t0} --status failed -o json");
+    let (_, out) = run_ok(&one_task(12), args);
     check_eq!(out, stdout_str(&out), "[]\n");
 }
 
-// ---------------------------------------------------------------------------------------------
-// --status
-// ---------------------------------------------------------------------------------------------
+// --- --status -----------------------------------------------------------------------------------
 
 /// Task 0: 12 invocations cycling through SUCCESS, FAILED, TIMED_OUT and CANCELLED.
 fn mixed_statuses() -> MwWorld {
@@ -483,23 +445,19 @@ fn the_status_filter_is_sent_upper_case_in_order_without_duplicates() {
     let world = mixed_statuses();
     let t0 = task_execution_id(0);
     let all = world.identities_at(0, 1);
+    // (arguments, the values sent, space-separated)
     for (args, values) in [
-        (
-            "--status failed --status Timed_Out",
-            vec!["FAILED", "TIMED_OUT"],
-        ),
+        ("--status failed --status Timed_Out", "FAILED TIMED_OUT"),
         (
             "--status FAILED --status failed --status timed_out --status Failed",
-            vec!["FAILED", "TIMED_OUT"],
+            "FAILED TIMED_OUT",
         ),
-        (
-            "--status timed_out --status FAILED",
-            vec!["TIMED_OUT", "FAILED"],
-        ),
-        ("--status success", vec!["SUCCESS"]),
-        ("--status Skipped_Overlapping", vec!["SKIPPED_OVERLAPPING"]),
-        ("--status cancelling", vec!["CANCELLING"]),
+        ("--status timed_out --status FAILED", "TIMED_OUT FAILED"),
+        ("--status success", "SUCCESS"),
+        ("--status Skipped_Overlapping", "SKIPPED_OVERLAPPING"),
+        ("--status cancelling", "CANCELLING"),
     ] {
+        let values: Vec<&str> = values.split(' ').collect();
         let (fake, out) = run_ok(&world, format!("--task-id {t0} -o json {args}"));
         let bodies: Vec<Value> = fake.bodies(DESCRIBE_INVOCATIONS);
         let filters = json!({"Filters": [{"Key": "STATUS", "Values": values}], "MaxResults": 100});
@@ -514,13 +472,10 @@ fn the_status_filter_is_sent_upper_case_in_order_without_duplicates() {
 
 #[test]
 fn the_status_filter_goes_with_every_tasks_listing_not_with_the_task_listing() {
+    let failed = |inv: MwInvocation| inv.status("FAILED");
     let world = MwWorld::new(vec![
-        MwTask::run_command(0).with_invocations(4, |j, inv| {
-            inv.status(["SUCCESS", "FAILED"][usize::from(j == 2)])
-        }),
-        MwTask::automation(1).with_invocations(3, |j, inv| {
-            inv.status(["SUCCESS", "FAILED"][usize::from(j == 0)])
-        }),
+        MwTask::run_command(0).invocations(4).invocation(2, failed),
+        MwTask::automation(1).invocations(3).invocation(0, failed),
     ]);
     let (fake, out) = run_ok(&world, "--status failed -o json");
     assert_json_exactly(&out, &with_status(&world, "FAILED"));
@@ -562,11 +517,7 @@ fn bad_ids_are_rejected_before_any_request() {
 
 #[test]
 fn bad_options_are_rejected_before_any_request() {
-    let w = [
-        "task-invocations",
-        "--window-execution-id",
-        WINDOW_EXECUTION_ID,
-    ];
+    let w = on_window(WINDOW_EXECUTION_ID).words();
     for extra in [
         "--status DONE",
         "--status Succeeded",
@@ -582,10 +533,10 @@ fn bad_options_are_rejected_before_any_request() {
         "--wait --timeout soon",
         "-o yaml",
     ] {
-        assert_rejected([w.words(), extra.words()].concat());
+        assert_rejected([w.clone(), extra.words()].concat());
     }
     for status in ["in progress", ""] {
-        assert_rejected([&w[..], &["--status", status]].concat());
+        assert_rejected([&w[..], &["--status".into(), status.into()]].concat());
     }
 }
 
@@ -595,42 +546,29 @@ fn ids_in_any_case_are_accepted() {
     let fake = FakeMw::start(world.clone());
     let window = WINDOW_EXECUTION_ID.to_ascii_uppercase();
     let task = task_execution_id(0).to_ascii_uppercase();
-    let args = format!("task-invocations --window-execution-id {window} --task-id {task}");
+    let args = format!("{} --task-id {task}", on_window(&window));
     let out = Cli::new(&fake.url()).run(format!("{args} -o json"));
     assert_exit(&out, 0);
     let calls = fake.calls_to(DESCRIBE_INVOCATIONS);
     assert_eq!(calls.len(), 1);
-    assert!(
-        calls[0]
-            .field("WindowExecutionId")
-            .unwrap()
-            .eq_ignore_ascii_case(&window)
-    );
-    assert!(
-        calls[0]
-            .field("TaskId")
-            .unwrap()
-            .eq_ignore_ascii_case(&task)
-    );
+    for (key, id) in [("WindowExecutionId", &window), ("TaskId", &task)] {
+        let sent = calls[0].field(key).unwrap();
+        assert!(sent.eq_ignore_ascii_case(id), "{key} {sent}");
+    }
 
     // Waiting on one task: the listing names it in lower case; the ID given in upper case
     // still picks it.
     let fake = FakeMw::start(world.clone());
-    let mut cmd = Cli::new(&fake.url()).cmd();
-    let out = run(cmd
-        .env("TZ", "UTC")
-        .args(format!("{args} --wait -o json {FAST}").words()));
+    let words = format!("{args} --wait -o json {FAST}").words();
+    let out = run(Cli::new(&fake.url()).cmd().env("TZ", "UTC").args(words));
     assert_exit(&out, 0);
     check!(out, out.stderr.is_empty());
     assert_json_exactly(&out, &world.identities_at(0, 1));
     assert_round(&fake, 1);
     let calls = fake.calls_to(DESCRIBE_INVOCATIONS);
     assert_eq!(calls.len(), 1, "{calls:#?}");
-    let listed = calls[0].field("TaskId");
-    assert!(
-        listed.is_some_and(|t| t.eq_ignore_ascii_case(&task)),
-        "{calls:#?}"
-    );
+    let listed = calls[0].field("TaskId").unwrap();
+    assert!(listed.eq_ignore_ascii_case(&task), "{calls:#?}");
     // One round: the tasks (the IDs as given), then the task's invocations; no Get.
     let targets: Vec<String> = fake.calls().into_iter().map(|c| c.target).collect();
     assert_eq!(targets, [DESCRIBE_TASKS, DESCRIBE_INVOCATIONS]);
@@ -663,8 +601,7 @@ fn an_unknown_window_execution_exits_3_not_found_after_one_call() {
         ("--with-output".to_owned(), DESCRIBE_TASKS),
     ] {
         let fake = FakeMw::start(one_task(3));
-        let window = format!("task-invocations --window-execution-id {OTHER_WINDOW}");
-        let out = Cli::new(&fake.url()).run(format!("{window} {args} -o json"));
+        let out = Cli::new(&fake.url()).run(format!("{} {args} -o json", on_window(OTHER_WINDOW)));
         assert_not_found(&out, &[OTHER_WINDOW]);
         let calls = fake.calls();
         assert_eq!(calls.len(), 1, "{args:?}: not retried: {calls:#?}");
@@ -727,9 +664,7 @@ fn a_throttled_page_and_a_500_in_the_middle_lose_and_duplicate_nothing() {
     assert_eq!(calls[1].body, calls[3].body);
 }
 
-// ---------------------------------------------------------------------------------------------
-// --wait
-// ---------------------------------------------------------------------------------------------
+// --- --wait -------------------------------------------------------------------------------------
 
 /// Task 0 (RUN_COMMAND): two invocations PENDING in round 1, IN_PROGRESS in round 2, SUCCESS
 /// from round 3; task 1 (AUTOMATION): one invocation ending SUCCESS in round 4.
@@ -837,14 +772,11 @@ fn wait_timeout_while_in_progress_exits_4_with_a_timed_out_line() {
     let world = never_ending_world();
     assert_eq!(world.window_state_at(2).0, "IN_PROGRESS");
     let fake = FakeMw::start(world.clone());
-    let (out, took) = run_wait(&fake, "--timeout 400ms -o json");
-    check_eq!(
-        out,
-        last_status(&out),
-        "window IN_PROGRESS · 2 of 3 invocations finished, 1 failed · 1 of 2 tasks ended"
-    );
-    let why = format!("--timeout 400ms took {took:?}");
-    assert!(took >= Duration::from_millis(380), "{why}");
+    let (out, took) = run_wait(&fake, "--timeout 1500ms -o json");
+    let want = "window IN_PROGRESS · 2 of 3 invocations finished, 1 failed · 1 of 2 tasks ended";
+    check_eq!(out, last_status(&out), want);
+    let why = format!("--timeout 1500ms took {took:?}");
+    assert!(took >= Duration::from_millis(1480), "{why}");
     let why = format!("it kept polling: {} rounds", fake.round());
     assert!(fake.round() >= 3, "{why}");
     assert_wait_rounds(&fake, true);
@@ -854,12 +786,10 @@ fn wait_timeout_while_in_progress_exits_4_with_a_timed_out_line() {
 
     // With --with-output: no output fetched at the deadline, no CommandInvocations key.
     let fake = FakeMw::start(world.clone());
-    let (out, _) = run_wait(&fake, "--timeout 400ms --with-output -o json");
+    let (out, _) = run_wait(&fake, "--timeout 1500ms --with-output -o json");
     let status = last_status(&out);
-    assert!(
-        status.contains("2 of 3 invocations finished, 1 failed"),
-        "{status:?}"
-    );
+    let finished = status.contains("2 of 3 invocations finished, 1 failed");
+    assert!(finished, "{status:?}");
     assert_json_exactly(&out, &want);
     let fetched = [LIST_COMMAND_INVOCATIONS, GET_COMMAND_INVOCATION].map(|t| fake.count(t));
     let why = format!("no output fetched after the timeout: {:#?}", fake.calls());
@@ -868,12 +798,10 @@ fn wait_timeout_while_in_progress_exits_4_with_a_timed_out_line() {
     // With --task-id: the task's figures, no window status.
     let fake = FakeMw::start(world.clone());
     let t0 = task_execution_id(0);
-    let (out, _) = run_wait(&fake, format!("--task-id {t0} --timeout 400ms -o json"));
+    let (out, _) = run_wait(&fake, format!("--task-id {t0} --timeout 1500ms -o json"));
     let status = last_status(&out);
-    assert!(
-        !status.starts_with("window") && !status.contains("IN_PROGRESS ·"),
-        "no window status with --task-id: {status:?}"
-    );
+    let window = status.starts_with("window") || status.contains("IN_PROGRESS ·");
+    assert!(!window, "no window status with --task-id: {status:?}");
     let why = format!("{status:?}");
     assert!(status.starts_with("1 of 2 invocations finished"), "{why}");
     assert!(status.contains("0 of 1 task"), "{status:?}");
@@ -883,7 +811,8 @@ fn wait_timeout_while_in_progress_exits_4_with_a_timed_out_line() {
 
 #[test]
 fn wait_timeout_before_any_round_completed_prints_nothing() {
-    // Far longer than the timeout and its bound below.
+    // Far longer than the timeout and its bound below; the timeout long enough for a loaded
+    // machine to start the binary and send the first call before it.
     let slow = Duration::from_secs(30);
     let late = |target| never_ending_world().delay_in_round(target, 1, slow);
     let t0 = task_execution_id(0);
@@ -910,19 +839,19 @@ fn wait_timeout_before_any_round_completed_prints_nothing() {
         ),
     ] {
         let fake = FakeMw::start(world);
-        let (out, took) = run_wait(&fake, format!("--timeout 300ms -o json {args}"));
+        let (out, took) = run_wait(&fake, format!("--timeout 2s -o json {args}"));
         // Nothing seen, nothing printed.
         let line = assert_error(&out, 4);
         let why = format!("{what}: stderr {line:?}");
         assert!(line.starts_with("error: timed out after"), "{why}");
-        let why = format!("{what}: --timeout 300ms took {took:?}");
+        let why = format!("{what}: --timeout 2s took {took:?}");
         assert!(took < Duration::from_secs(10), "{why}");
         assert_round(&fake, 1);
     }
 }
 
 #[test]
-fn a_final_task_is_not_listed_again() {
+fn a_task_is_listed_until_seen_final_in_two_consecutive_rounds() {
     let world = MwWorld::new(vec![
         MwTask::run_command(0).with_invocations(3, |_, inv| inv.ends_at(1, "SUCCESS")),
         MwTask::automation(1).with_invocations(2, |_, inv| inv.ends_at(2, "FAILED")),
@@ -930,19 +859,13 @@ fn a_final_task_is_not_listed_again() {
     ]);
     // A task is cached as final once seen final in two consecutive rounds: final in round r,
     // still listed in round r + 1, not from r + 2 on.
-    assert_waited(
-        &world,
-        1,
-        5,
-        &[(0, &[1, 2]), (1, &[1, 2, 3]), (2, &[1, 2, 3, 4, 5])],
-    );
-}
+    let listed: &[(usize, &[usize])] = &[(0, &[1, 2]), (1, &[1, 2, 3]), (2, &[1, 2, 3, 4, 5])];
+    assert_waited(&world, 1, 5, listed);
 
-#[test]
-fn a_task_must_be_seen_final_in_two_consecutive_rounds() {
-    // Task 0 says SUCCESS from round 1 with its one invocation ended (final in round 1); in
-    // round 2 a second invocation shows up running (not final), ending in round 3 (final in
-    // rounds 3 and 4): listed in rounds 1 to 4, not in round 5. The window ends in round 5.
+    // Consecutive: task 0 says SUCCESS from round 1 with its one invocation ended (final in
+    // round 1); in round 2 a second invocation shows up running (not final), ending in round 3
+    // (final in rounds 3 and 4): listed in rounds 1 to 4, not in round 5. The window ends in
+    // round 5.
     let late = |inv: MwInvocation| {
         inv.listed_from(2)
             .status_from(1, "IN_PROGRESS")
@@ -958,12 +881,26 @@ fn a_task_must_be_seen_final_in_two_consecutive_rounds() {
 }
 
 #[test]
-fn wait_goes_on_until_the_window_execution_itself_is_terminal() {
+fn wait_goes_on_while_the_window_or_a_task_says_running() {
+    // Until the window execution itself is terminal: the task is final in round 1, seen final
+    // again in round 2, then not listed.
     let world = MwWorld::new(vec![MwTask::run_command(0).invocations(2)])
         .window_status_from(1, "IN_PROGRESS")
         .window_status_from(4, "SUCCESS");
-    // Final in round 1, seen final again in round 2, then not listed.
     assert_waited(&world, 0, 4, &[(0, &[1, 2])]);
+
+    // While a terminal task still has a running invocation.
+    let task = MwTask::run_command(0).with_invocations(2, |_, inv| inv.ends_at(3, "SUCCESS"));
+    let task = task.invocation(0, |inv| inv.status("SUCCESS"));
+    let world = MwWorld::new(vec![task.status_from(1, "SUCCESS")]);
+    assert_waited(&world, 0, 3, &[(0, &[1, 2, 3])]);
+
+    // While a task is running with every invocation ended: its own status lags behind its
+    // invocations'.
+    let task = MwTask::run_command(0).invocations(2);
+    let task = task.status_from(1, "IN_PROGRESS").status_from(3, "SUCCESS");
+    let world = MwWorld::new(vec![task]);
+    assert_waited(&world, 0, 3, &[(0, &[1, 2, 3])]);
 }
 
 #[test]
@@ -992,26 +929,6 @@ fn wait_without_a_window_status_waits_on_the_tasks_and_invocations_only() {
     let (fake, out) = waited(&world, "--timeout 5s -o json", 1);
     assert_json_exactly(&out, &world.final_identities());
     assert_round(&fake, 2);
-}
-
-#[test]
-fn wait_goes_on_while_a_terminal_task_still_has_a_running_invocation() {
-    let task = MwTask::run_command(0).with_invocations(2, |_, inv| inv.ends_at(3, "SUCCESS"));
-    let task = task.invocation(0, |inv| inv.status("SUCCESS"));
-    let world = MwWorld::new(vec![task.status_from(1, "SUCCESS")]);
-    assert_waited(&world, 0, 3, &[(0, &[1, 2, 3])]);
-}
-
-#[test]
-fn wait_goes_on_while_a_task_is_running_with_every_invocation_ended() {
-    // The task's own status lags behind its invocations'.
-    let world = MwWorld::new(vec![
-        MwTask::run_command(0)
-            .invocations(2)
-            .status_from(1, "IN_PROGRESS")
-            .status_from(3, "SUCCESS"),
-    ]);
-    assert_waited(&world, 0, 3, &[(0, &[1, 2, 3])]);
 }
 
 #[test]
@@ -1058,9 +975,7 @@ fn wait_over_several_pages_lists_every_page_each_round() {
     assert_json_exactly(&out, &world.identities_at(0, usize::MAX));
     assert_eq!(fake.round(), 3);
     for r in 1..=3 {
-        let calls: Vec<Call> = fake
-            .listings_of(&t0)
-            .into_iter()
+        let calls: Vec<Call> = (fake.listings_of(&t0).into_iter())
             .filter(|c| c.round == r)
             .collect();
         assert_walked(&calls, &listing(&t0), &[100; 3], false);
@@ -1117,16 +1032,12 @@ fn rounds_are_spaced_by_the_poll_intervals() {
     let starts = round_starts(&fake);
     assert_eq!(starts.len(), 2, "{:#?}", fake.calls());
     let gap = starts[1] - starts[0];
-    assert!(
-        gap >= Duration::from_millis(480) && gap < Duration::from_secs(5),
-        "default --min-interval 500ms: rounds {gap:?} apart"
-    );
+    let within = gap >= Duration::from_millis(480) && gap < Duration::from_secs(5);
+    assert!(within, "default --min-interval 500ms: rounds {gap:?} apart");
 
     // --min-interval 150ms --max-interval 150ms: every pause 150ms.
-    let (fake, _) = run_ok(
-        &ends_at(4),
-        "--wait --min-interval 150ms --max-interval 150ms -o json",
-    );
+    let args = "--wait --min-interval 150ms --max-interval 150ms -o json";
+    let (fake, _) = run_ok(&ends_at(4), args);
     let starts = round_starts(&fake);
     assert_eq!(starts.len(), 4, "{:#?}", fake.calls());
     let mut gaps: Vec<Duration> = starts.windows(2).map(|p| p[1] - p[0]).collect();
@@ -1143,19 +1054,13 @@ fn sigint_during_a_wait_exits_130() {
         MwTask::run_command(0).with_invocations(2, |_, inv| inv.never_ends()),
     ]);
     let fake = FakeMw::start(world);
-    let window = format!("task-invocations --window-execution-id {WINDOW_EXECUTION_ID}");
-    let mut run = Spawned::start(
-        Cli::new(&fake.url())
-            .cmd()
-            .args(format!("{window} --wait -o json {FAST}").words()),
-    );
+    let words = format!("{} --wait -o json {FAST}", on_window(WINDOW_EXECUTION_ID)).words();
+    let mut run = Spawned::start(Cli::new(&fake.url()).cmd().args(words));
     run.until("a third round", fake.wait(|| fake.round() >= 3));
     run.interrupt();
 }
 
-// ---------------------------------------------------------------------------------------------
-// --with-output
-// ---------------------------------------------------------------------------------------------
+// --- --with-output ------------------------------------------------------------------------------
 
 /// Task 0 (RUN_COMMAND): invocation 0 on two instances (one writes to stderr), invocation 1
 /// FAILED on one instance; task 1 (AUTOMATION) and task 2 (LAMBDA): one invocation each.
@@ -1186,14 +1091,8 @@ fn with_command_invocations(world: &MwWorld, identities: &[Value]) -> Vec<Value>
         let (Some(command), RUN_COMMAND) = (command, identity["TaskType"].as_str().unwrap()) else {
             return v;
         };
-        let task = world
-            .tasks
-            .iter()
-            .find(|t| t.task_execution_id == identity["TaskExecutionId"]);
-        let inv = task
-            .unwrap()
-            .invocations
-            .iter()
+        // Invocation IDs name their task: unique across tasks.
+        let inv = (world.tasks.iter().flat_map(|t| &t.invocations))
             .find(|i| i.invocation_id == identity["InvocationId"])
             .unwrap();
         let records = inv
@@ -1216,17 +1115,26 @@ fn fetched(t: usize, j: usize, k: usize) -> (String, String, Option<String>) {
     (command_id(t, j), instance_for(t, j, k), None)
 }
 
+/// The body of the detailed ListCommandInvocations request for invocation `j` of task 0.
+fn command_listing(j: usize) -> Value {
+    json!({"CommandId": command_id(0, j), "Details": true, "MaxResults": 50})
+}
+
+/// The bodies of the ListCommandInvocations requests in CommandId order (commands are resolved
+/// concurrently: the order they reach the endpoint is not fixed).
+fn command_listings(fake: &FakeMw) -> Vec<Value> {
+    let mut listings = fake.bodies(LIST_COMMAND_INVOCATIONS);
+    listings.sort_by_key(|body| body["CommandId"].to_string());
+    listings
+}
+
 /// The `(CommandId, InstanceId, PluginName)` of each GetCommandInvocation request, sorted.
 fn get_requests(fake: &FakeMw) -> Vec<(String, String, Option<String>)> {
     let mut gets: Vec<_> = (fake.calls_to(GET_COMMAND_INVOCATION).into_iter())
         .map(|c| {
             let keys = ["CommandId", "InstanceId", "PluginName"];
-            let known = c
-                .body
-                .as_object()
-                .unwrap()
-                .keys()
-                .all(|k| keys.contains(&k.as_str()));
+            let sent = c.body.as_object().unwrap();
+            let known = sent.keys().all(|k| keys.contains(&k.as_str()));
             assert!(known, "GetCommandInvocation body {}", c.body);
             let field = |k| c.field(k).map(str::to_owned);
             (
@@ -1260,15 +1168,13 @@ fn with_output_json_adds_the_command_invocations_to_run_command_identities() {
         assert_eq!(records, want, "{why}");
     }
     // One detailed listing per command, and one GetCommandInvocation per listed instance.
-    // Commands are resolved concurrently: compare in CommandId order, not arrival order.
-    let mut listings: Vec<Value> = fake.bodies(LIST_COMMAND_INVOCATIONS);
-    listings.sort_by_key(|body| body["CommandId"].to_string());
-    let listing = |j| json!({"CommandId": command_id(0, j), "Details": true, "MaxResults": 50});
-    assert_eq!(listings, [listing(0), listing(1)]);
-    assert_eq!(
-        get_requests(&fake),
-        [fetched(0, 0, 0), fetched(0, 0, 1), fetched(0, 1, 0)]
-    );
+    assert_eq!(command_listings(&fake), [0, 1].map(command_listing));
+    let want = [fetched(0, 0, 0), fetched(0, 0, 1), fetched(0, 1, 0)];
+    assert_eq!(get_requests(&fake), want);
+
+    // -o jsonl: one compact object per line.
+    let (_, out) = run_ok(&world, "--with-output -o jsonl");
+    check_eq!(out, stdout_str(&out), printed_lines(&expanded(&world)));
 }
 
 #[test]
@@ -1293,39 +1199,25 @@ fn each_command_invocation_expected_is_what_ssmres_get_prints() {
 }
 
 #[test]
-fn with_output_jsonl_is_one_compact_object_per_line() {
-    let world = with_commands();
-    let (_, out) = run_ok(&world, "--with-output -o jsonl");
-    check_eq!(out, stdout_str(&out), printed_lines(&expanded(&world)));
-}
-
-#[test]
 fn with_output_asks_each_step_of_a_document_with_several() {
     let (install, restart) = ("installPackages", "restartService");
-    let world = MwWorld::new(vec![MwTask::run_command(0).with_invocations(
-        1,
-        |_, inv| {
-            inv.instances(vec![
-                CmdInstance::new(instance_for(0, 0, 0)).steps(&[
-                    (install, "installed 3 packages\n", ""),
-                    (restart, "nginx restarted\n", "warning: reload\n"),
-                ]),
-                CmdInstance::new(instance_for(0, 0, 1)).steps(&[
-                    (install, "installed 0 packages\n", ""),
-                    (restart, "nginx restarted\n", ""),
-                ]),
-            ])
-        },
-    )]);
+    let instances = vec![
+        CmdInstance::new(instance_for(0, 0, 0)).steps(&[
+            (install, "installed 3 packages\n", ""),
+            (restart, "nginx restarted\n", "warning: reload\n"),
+        ]),
+        CmdInstance::new(instance_for(0, 0, 1)).steps(&[
+            (install, "installed 0 packages\n", ""),
+            (restart, "nginx restarted\n", ""),
+        ]),
+    ];
+    let task = MwTask::run_command(0).invocations(1);
+    let world = MwWorld::new(vec![task.invocation(0, |inv| inv.instances(instances))]);
     let (fake, out) = run_ok(&world, "--with-output -o json");
     check_eq!(out, stdout_str(&out), printed_array(&expanded(&world)));
-    let step = |k, p: &str| (command_id(0, 0), instance_for(0, 0, k), Some(p.to_owned()));
-    let want = [
-        step(0, install),
-        step(0, restart),
-        step(1, install),
-        step(1, restart),
-    ];
+    let step =
+        |(k, p): (usize, &str)| (command_id(0, 0), instance_for(0, 0, k), Some(p.to_owned()));
+    let want = [(0, install), (0, restart), (1, install), (1, restart)].map(step);
     assert_eq!(get_requests(&fake), want);
 }
 
@@ -1335,12 +1227,8 @@ fn with_output_follows_every_page_of_a_commands_instances() {
     let (fake, out) = run_ok(&world, "--with-output -o json");
     check_eq!(out, stdout_str(&out), printed_array(&expanded(&world)));
     let base = json!({"CommandId": command_id(0, 0), "Details": true});
-    assert_walked(
-        &fake.calls_to(LIST_COMMAND_INVOCATIONS),
-        &base,
-        &[50, 50],
-        false,
-    );
+    let pages = fake.calls_to(LIST_COMMAND_INVOCATIONS);
+    assert_walked(&pages, &base, &[50, 50], false);
     assert_eq!(get_requests(&fake).len(), 55);
 }
 
@@ -1370,16 +1258,10 @@ fn with_output_fetches_nothing_for_invocations_without_a_command() {
     let (fake, out) = run_ok(&world, "--with-output -o json");
     let want = ids_of(&world.final_identities());
     check_eq!(out, array_field(&out, "InvocationId"), want);
-    let listed: Vec<Value> = (fake.calls_to(LIST_COMMAND_INVOCATIONS).iter())
-        .map(|c| c.body["CommandId"].clone())
-        .collect();
-    assert_eq!(listed, [json!(command_id(0, 2))]);
+    assert_eq!(command_listings(&fake), [command_listing(2)]);
     assert_eq!(get_requests(&fake), [fetched(0, 2, 0)]);
-    let doc = stdout_json(&out);
-    assert_eq!(
-        doc[2]["CommandInvocations"],
-        expanded(&world)[2]["CommandInvocations"]
-    );
+    let (doc, want) = (stdout_json(&out), expanded(&world));
+    assert_eq!(doc[2]["CommandInvocations"], want[2]["CommandInvocations"]);
 }
 
 /// The `warning:` lines of stderr (but for what [`with_commands`]' instance printed there, a
@@ -1401,8 +1283,9 @@ fn assert_one_warning(out: &Output, invocation: &str, reasons: &[&str]) -> Strin
     let line = lines[0].clone();
     let why = format!("the warning names invocation {invocation}: {line:?}");
     assert!(line.contains(invocation), "{why}");
+    let gives = reasons.iter().any(|r| !r.is_empty() && line.contains(r));
     assert!(
-        reasons.iter().any(|r| !r.is_empty() && line.contains(r)),
+        gives,
         "the warning gives the reason (one of {reasons:?}): {line:?}"
     );
     line
@@ -1433,10 +1316,8 @@ fn with_output_a_command_listing_that_fails_is_a_warning_and_the_listing_is_prin
         // The invocation whose command listing failed has no CommandInvocations key.
         let mut want = expanded(&world);
         assert_eq!(want[1]["InvocationId"], invocation_id(0, 1));
-        want[1]
-            .as_object_mut()
-            .unwrap()
-            .remove("CommandInvocations");
+        let failed = want[1].as_object_mut().unwrap();
+        failed.remove("CommandInvocations");
 
         let (fake, out) = run_ok(&world, "--with-output -o json");
         check_eq!(out, stdout_str(&out), printed_array(&want), "{what}");
@@ -1444,15 +1325,10 @@ fn with_output_a_command_listing_that_fails_is_a_warning_and_the_listing_is_prin
         let why = format!("{what}: nothing else on stderr");
         check_eq!(out, stderr_str(&out).lines().count(), 1, "{why}");
         // The other command's output was fetched; nothing for the failed one.
-        assert_eq!(
-            get_requests(&fake),
-            [fetched(0, 0, 0), fetched(0, 0, 1)],
-            "{what}"
-        );
-        let listings = fake.calls_to(LIST_COMMAND_INVOCATIONS);
-        let tries = listings
-            .iter()
-            .filter(|c| c.body["CommandId"] == failing.as_str())
+        let fetches = [fetched(0, 0, 0), fetched(0, 0, 1)];
+        assert_eq!(get_requests(&fake), fetches, "{what}");
+        let tries = (command_listings(&fake).iter())
+            .filter(|b| b["CommandId"] == failing.as_str())
             .count();
         if what == throttling {
             assert!(tries > 1, "{what}: retried, {tries} tries");
@@ -1553,10 +1429,7 @@ fn with_output_fetches_the_output_of_printed_invocations_only() {
     let (fake, out) = waited(&world, "--with-output --status FAILED -o json", 1);
     let want = with_command_invocations(&world, &with_status(&world, "FAILED"));
     check_eq!(out, stdout_str(&out), printed_array(&want));
-    let listed: Vec<Value> = (fake.calls_to(LIST_COMMAND_INVOCATIONS).iter())
-        .map(|c| c.body["CommandId"].clone())
-        .collect();
-    assert_eq!(listed, [json!(command_id(0, 1))]);
+    assert_eq!(command_listings(&fake), [command_listing(1)]);
     assert_eq!(get_requests(&fake), [fetched(0, 1, 0)]);
 }
 
@@ -1567,13 +1440,8 @@ fn with_output_after_a_wait_fetches_each_command_once_at_the_end() {
     ]);
     let (fake, out) = waited(&world, "--with-output -o json", 0);
     check_eq!(out, stdout_str(&out), printed_array(&expanded(&world)));
-    // Commands are resolved concurrently, so the order they reach the endpoint is not fixed;
-    // what matters is that each is listed exactly once.
-    let mut listed: Vec<String> = (fake.calls_to(LIST_COMMAND_INVOCATIONS).iter())
-        .map(|c| c.field("CommandId").unwrap().to_owned())
-        .collect();
-    listed.sort();
-    assert_eq!(listed, [command_id(0, 0), command_id(0, 1)]);
+    // Each command listed exactly once.
+    assert_eq!(command_listings(&fake), [0, 1].map(command_listing));
     assert_eq!(get_requests(&fake).len(), 2);
 }
 
@@ -1594,21 +1462,14 @@ fn text_prints_each_instances_output_under_a_header_on_its_own_stream() {
     let out_sections = sections(&stdout);
     // The parts of a header line `== a · b · … ==`.
     let parts = |h: &str| -> Vec<String> {
-        h.trim_start_matches("== ")
-            .trim_end_matches(" ==")
-            .split(" · ")
-            .map(str::to_owned)
-            .collect()
+        let inner = h.trim_start_matches("== ").trim_end_matches(" ==");
+        inner.split(" · ").map(str::to_owned).collect()
     };
 
     // (InvocationId, InstanceId, Run Command status, stdout, stderr) in listing order.
     let mut expected = Vec::new();
-    for inv in world
-        .tasks
-        .iter()
-        .filter(|t| t.task_type == RUN_COMMAND)
-        .flat_map(|t| &t.invocations)
-    {
+    let run_command = (world.tasks.iter()).filter(|t| t.task_type == RUN_COMMAND);
+    for inv in run_command.flat_map(|t| &t.invocations) {
         for instance in &inv.instances {
             let (status, _) = instance.state_for(inv.final_status());
             let plugin = &instance.plugins[0];
@@ -1617,19 +1478,16 @@ fn text_prints_each_instances_output_under_a_header_on_its_own_stream() {
         }
     }
     let others = [1, 2].map(|t| invocation_id(t, 0));
-    assert_eq!(
-        out_sections.len(),
-        expected.len() + others.len(),
-        "one section per instance, one header per other invocation, nothing before\n{stdout}"
-    );
+    let why = "one section per instance, one header per other invocation, nothing before";
+    let many = expected.len() + others.len();
+    assert_eq!(out_sections.len(), many, "{why}\n{stdout}");
     for (((inv, instance), status, want_out, _), (header, content)) in
         expected.iter().zip(&out_sections)
     {
         let parts = parts(header);
-        assert!(
-            parts.len() >= 3 && parts[0] == *inv && parts[1] == *instance,
-            "header {header:?} reads == {inv} · {instance} · <status> ==\n{stdout}"
-        );
+        let reads = parts.len() >= 3 && parts[0] == *inv && parts[1] == *instance;
+        let why = format!("header {header:?} reads == {inv} · {instance} · <status> ==");
+        assert!(reads, "{why}\n{stdout}");
         let why = format!("status in header {header:?}");
         assert_eq!(squash(&parts[2]), squash(status), "{why}");
         assert_eq!(content, want_out, "stdout of {inv} on {instance}\n{stdout}");
@@ -1646,10 +1504,8 @@ fn text_prints_each_instances_output_under_a_header_on_its_own_stream() {
             let why = format!("stderr before any header: {content:?}\n{stderr}");
             assert!(!header.is_empty(), "{why}");
             let parts = parts(&header);
-            (
-                (parts[0].clone(), parts.get(1).cloned().unwrap_or_default()),
-                content,
-            )
+            let instance = parts.get(1).cloned().unwrap_or_default();
+            ((parts[0].clone(), instance), content)
         })
         .collect();
     for ((inv, instance), _, _, want_err) in &expected {
@@ -1710,19 +1566,17 @@ const SMALL_CASE_JSON: &str = r#"[
 ]
 "#;
 
-/// The times of [`SMALL_CASE_JSON`] (on 2024-05-14) in UTC.
-const UTC_TIMES: [&str; 3] = [
-    "09:12:31.291000+00:00",
-    "09:12:34+00:00",
-    "09:12:32.500000+00:00",
-];
+/// The three times of [`SMALL_CASE_JSON`] (on 2024-05-14) in UTC, space-separated.
+const UTC_TIMES: &str = "09:12:31.291000+00:00 09:12:34+00:00 09:12:32.500000+00:00";
 
-/// [`SMALL_CASE_JSON`] with these times of 2024-05-14.
-fn small_case_json(times: [&str; 3]) -> String {
+/// [`SMALL_CASE_JSON`] with these times of 2024-05-14 (three, space-separated).
+fn small_case_json(times: &str) -> String {
     let mut text = SMALL_CASE_JSON.to_owned();
-    for (i, t) in times.iter().enumerate() {
+    for (i, t) in times.split(' ').enumerate() {
         text = text.replace(&format!("{{T{}}}", i + 1), &format!("2024-05-14T{t}"));
     }
+    let why = "three times, every placeholder replaced";
+    assert!(!text.contains("{T"), "{why}: {times:?}");
     text
 }
 
@@ -1742,33 +1596,20 @@ fn json_is_exactly_what_the_aws_cli_prints_times_in_the_local_time_zone() {
         ("UTC", UTC_TIMES),
         (
             "Asia/Kolkata",
-            [
-                "14:42:31.291000+05:30",
-                "14:42:34+05:30",
-                "14:42:32.500000+05:30",
-            ],
+            "14:42:31.291000+05:30 14:42:34+05:30 14:42:32.500000+05:30",
         ),
         (
             "America/New_York",
-            [
-                "05:12:31.291000-04:00",
-                "05:12:34-04:00",
-                "05:12:32.500000-04:00",
-            ],
+            "05:12:31.291000-04:00 05:12:34-04:00 05:12:32.500000-04:00",
         ),
     ] {
         let fake = FakeMw::start(small_case());
         let out = run_tz(&fake, tz, format!("--task-id {t0} -o json"));
         assert_output(&out, 0, &small_case_json(times), "");
     }
-}
 
-#[test]
-fn jsonl_is_exactly_one_compact_object_per_line() {
-    let (_, out) = run_ok(
-        &small_case(),
-        format!("--task-id {} -o jsonl", task_execution_id(0)),
-    );
+    // -o jsonl: exactly one compact object per line.
+    let (_, out) = run_ok(&world, format!("--task-id {t0} -o jsonl"));
     let items: Vec<Value> = serde_json::from_str(&small_case_json(UTC_TIMES)).unwrap();
     let want = printed_lines(&items);
     assert!(
@@ -1941,30 +1782,25 @@ fn text_never_prints_parameters() {
 #[test]
 fn parameters_never_reach_stderr_even_with_verbose() {
     let world = table_world();
+    let wait = format!("--wait {FAST}");
     for format in ["table", "json"] {
         for verbose in ["-v", "-vv", "-vvv"] {
-            for wait in [false, true] {
-                let wait_args = if wait {
-                    format!("--wait {FAST}")
-                } else {
-                    String::new()
-                };
+            // A wait exits 1: an invocation FAILED.
+            for (waiting, code) in [("", 0), (wait.as_str(), 1)] {
                 let fake = FakeMw::start(world.clone());
-                let out = run_utc(&fake, format!("-o {format} {verbose} {wait_args}"));
-                assert_exit(&out, if wait { 1 } else { 0 });
-                let what = format!("-o {format} {verbose} wait={wait}");
+                let what = format!("-o {format} {verbose} {waiting}");
+                let out = run_utc(&fake, &what);
+                assert_exit(&out, code);
                 let why = format!("{what}: Parameters on stderr");
                 check!(out, !stderr_str(&out).contains(SECRET), "{why}");
                 let column = stdout_str(&out).contains(SECRET);
                 let why =
                     format!("{what}: Parameters on stdout (the table column with -v, json always)");
                 check!(out, column, "{why}");
-                if verbose == "-v" && wait {
-                    let diagnostics = !out.stderr.is_empty();
-                    assert!(
-                        diagnostics,
-                        "{what}: -v prints diagnostics (else this test proves little)"
-                    );
+                if verbose == "-v" && code == 1 {
+                    let why =
+                        format!("{what}: -v prints diagnostics (else this test proves little)");
+                    assert!(!out.stderr.is_empty(), "{why}");
                 }
             }
         }
@@ -1977,19 +1813,10 @@ fn table_with_task_id_and_with_output_shows_the_command_output() {
     let t0 = task_execution_id(0);
     let (fake, out) = run_ok(&world, format!("--task-id {t0} --with-output -o table"));
     let text = stdout_str(&out);
-    let ids = [invocation_id(0, 0), invocation_id(0, 1)];
-    let instances = [
-        instance_for(0, 0, 0),
-        instance_for(0, 0, 1),
-        instance_for(0, 1, 0),
-    ];
-    let outputs = ["alpha 1", "gamma: disk full", "df: /var: 100%"];
-    for needle in ids
-        .iter()
-        .chain(&instances)
-        .map(String::as_str)
-        .chain(outputs)
-    {
+    let mut needles = vec![invocation_id(0, 0), invocation_id(0, 1)];
+    needles.extend([(0, 0), (0, 1), (1, 0)].map(|(j, k)| instance_for(0, j, k)));
+    needles.extend(["alpha 1", "gamma: disk full", "df: /var: 100%"].map(str::to_owned));
+    for needle in &needles {
         assert!(text.contains(needle), "{needle:?} in the table\n{text}");
     }
     assert_eq!(get_requests(&fake).len(), 3);
@@ -2003,18 +1830,12 @@ fn the_fake_validates_pages_and_filters_as_ssm_does() {
     let t0 = task_execution_id(0);
     let list = |body: Value| fake.call(DESCRIBE_INVOCATIONS, &body);
     let with = |more: Value| listing_body(&t0, more);
-    // The status and error type of the answer.
-    let answer = |body: Value| {
-        let (status, answer) = list(body);
-        (status, answer["__type"].as_str().map(str::to_owned))
-    };
+    // The status and error type of an answer.
+    let kind = |(status, body): (u16, Value)| (status, body["__type"].as_str().map(str::to_owned));
+    let answer = |body: Value| kind(list(body));
     let invalid = (400, Some("ValidationException".to_owned()));
-    let identities = |body: &Value| {
-        body["WindowExecutionTaskInvocationIdentities"]
-            .as_array()
-            .unwrap()
-            .clone()
-    };
+    let key = "WindowExecutionTaskInvocationIdentities";
+    let identities = |body: &Value| body[key].as_array().unwrap().clone();
 
     // MaxResults 10 to 100.
     for bad in [0, 5, 9, 101, 1_000] {
@@ -2030,12 +1851,10 @@ fn the_fake_validates_pages_and_filters_as_ssm_does() {
     assert_eq!(identities(&body).len(), 2);
     assert!(body.get("NextToken").is_none(), "{body}");
     let failed = json!([{"Key": "STATUS", "Values": ["FAILED"]}]);
+    let t1 = task_execution_id(1);
     for other in [
         with(json!({"MaxResults": 10, "NextToken": token, "Filters": failed})),
-        listing_body(
-            &task_execution_id(1),
-            json!({"MaxResults": 10, "NextToken": token}),
-        ),
+        listing_body(&t1, json!({"MaxResults": 10, "NextToken": token})),
         with(json!({"MaxResults": 10, "NextToken": "AAEAAWnot-a-token"})),
     ] {
         assert_eq!(answer(other.clone()).0, 400, "{other}");
@@ -2050,17 +1869,13 @@ fn the_fake_validates_pages_and_filters_as_ssm_does() {
         json!([{"Key": "STATUS", "Values": []}]),
         json!([{"Key": "STATUS"}]),
     ] {
-        assert_eq!(
-            answer(with(json!({"MaxResults": 100, "Filters": bad}))),
-            invalid,
-            "{bad}"
-        );
+        let body = with(json!({"MaxResults": 100, "Filters": bad}));
+        assert_eq!(answer(body), invalid, "{bad}");
     }
     let filters = json!([{"Key": "STATUS", "Values": ["FAILED", "TIMED_OUT"]}]);
     let (status, body) = list(with(json!({"MaxResults": 100, "Filters": filters})));
     assert_eq!(status, 200);
-    let statuses: Vec<Value> = identities(&body)
-        .iter()
+    let statuses: Vec<Value> = (identities(&body).iter())
         .map(|v| v["Status"].clone())
         .collect();
     assert_eq!(statuses, ["FAILED", "TIMED_OUT"].repeat(3));
@@ -2076,21 +1891,11 @@ fn the_fake_validates_pages_and_filters_as_ssm_does() {
     let missing = (400, Some("DoesNotExistException".to_owned()));
     let (status, body) =
         list(json!({"WindowExecutionId": OTHER_WINDOW, "TaskId": t0, "MaxResults": 10}));
-    assert_eq!(
-        (status, body["__type"].as_str().map(str::to_owned)),
-        missing
-    );
-    assert!(
-        body["message"].as_str().unwrap().contains(OTHER_WINDOW),
-        "{body}"
-    );
-    assert_eq!(
-        answer(listing_body(
-            &task_execution_id(9),
-            json!({"MaxResults": 10})
-        )),
-        missing
-    );
+    assert_eq!(kind((status, body.clone())), missing);
+    let message = body["message"].as_str().unwrap();
+    assert!(message.contains(OTHER_WINDOW), "{body}");
+    let unknown_task = listing_body(&task_execution_id(9), json!({"MaxResults": 10}));
+    assert_eq!(answer(unknown_task), missing);
 
     // Timestamps are epoch-seconds numbers; keys as the model names them.
     let first = identities(&list(with(json!({"MaxResults": 10}))).1)[0].clone();
@@ -2115,39 +1920,25 @@ fn the_fake_world_changes_per_round_and_answers_every_call() {
     .fail_page_in_round(DESCRIBE_TASKS, 2, 1, vec![Step::throttled()])
     .fail_page_in_round(GET_WINDOW_EXECUTION, 3, 1, vec![Step::throttled()]);
     let fake = FakeMw::start(world);
-    let window_body = json!({"WindowExecutionId": WINDOW_EXECUTION_ID});
+    let call = |target: &str, body: Value| fake.call(target, &body);
     let tasks = || {
-        fake.call(
+        call(
             DESCRIBE_TASKS,
-            &json!({"WindowExecutionId": WINDOW_EXECUTION_ID, "MaxResults": 100}),
+            merged(tasks_body(), json!({"MaxResults": 100})),
         )
     };
-    let window = || fake.call(GET_WINDOW_EXECUTION, &window_body);
+    let window = || call(GET_WINDOW_EXECUTION, tasks_body());
     let invs = |t| {
-        fake.call(
-            DESCRIBE_INVOCATIONS,
-            &listing_body(&task_execution_id(t), json!({"MaxResults": 10})),
-        )
-    };
-    let list = |c: String, max| {
-        fake.call(
-            LIST_COMMAND_INVOCATIONS,
-            &json!({"CommandId": c, "Details": true, "MaxResults": max}),
-        )
+        let body = listing_body(&task_execution_id(t), json!({"MaxResults": 10}));
+        call(DESCRIBE_INVOCATIONS, body)
     };
     let get = |k| {
-        fake.call(
-            GET_COMMAND_INVOCATION,
-            &json!({"CommandId": command_id(0, 0), "InstanceId": fleet_instance_id(k)}),
-        )
+        let body = json!({"CommandId": command_id(0, 0), "InstanceId": fleet_instance_id(k)});
+        call(GET_COMMAND_INVOCATION, body)
     };
     let status_of = |v: &Value| v["Status"].as_str().unwrap().to_owned();
-    let listed = |body: &Value| {
-        body["WindowExecutionTaskIdentities"]
-            .as_array()
-            .unwrap()
-            .clone()
-    };
+    let key = "WindowExecutionTaskIdentities";
+    let listed = |body: &Value| body[key].as_array().unwrap().clone();
 
     // Round 1, as a wait without --task-id makes it: the Get starts it, the tasks listing
     // right after belongs to it. One task, PENDING; its invocation PENDING without ExecutionId
@@ -2165,10 +1956,8 @@ fn the_fake_world_changes_per_round_and_answers_every_call() {
     assert_eq!(tasks_listed[0]["TaskArn"], "AWS-RunShellScript");
     let inv = invs(0).1["WindowExecutionTaskInvocationIdentities"][0].clone();
     assert_eq!(status_of(&inv), "PENDING");
-    assert!(
-        inv.get("ExecutionId").is_none() && inv.get("StartTime").is_none(),
-        "{inv}"
-    );
+    let absent = [inv.get("ExecutionId"), inv.get("StartTime")];
+    assert_eq!(absent, [None, None], "{inv}");
     let why = "task 1 not there yet";
     assert_eq!(invs(1).1["__type"], "DoesNotExistException", "{why}");
     assert_eq!(get(1).0, 400, "no command before it is sent");
@@ -2195,7 +1984,7 @@ fn the_fake_world_changes_per_round_and_answers_every_call() {
     assert!(w["EndTime"].is_f64());
     tasks();
     assert_eq!(fake.round(), 3);
-    let (s, body) = list(command_id(0, 0), 50);
+    let (s, body) = call(LIST_COMMAND_INVOCATIONS, command_listing(0));
     assert_eq!(s, 200, "{body}");
     let records = body["CommandInvocations"].as_array().unwrap();
     assert_eq!(records.len(), 2);
@@ -2206,11 +1995,8 @@ fn the_fake_world_changes_per_round_and_answers_every_call() {
     assert_eq!(body["StandardOutputContent"], "one\n");
     assert_eq!(body["StandardErrorContent"], "err one\n");
     assert_eq!(body["CommandId"], command_id(0, 0));
-    let (s, _) = fake.call(
-        LIST_COMMAND_INVOCATIONS,
-        &json!({"CommandId": command_id(0, 0), "MaxResults": 51}),
-    );
-    assert_eq!(s, 400);
+    let too_many = json!({"CommandId": command_id(0, 0), "MaxResults": 51});
+    assert_eq!(call(LIST_COMMAND_INVOCATIONS, too_many).0, 400);
 
     // Rounds 4 and 5, as a wait with --task-id makes them: a tasks listing that does not
     // follow a Get starts a round.
@@ -2231,27 +2017,16 @@ fn the_fake_world_changes_per_round_and_answers_every_call() {
         .fail_command_fetch(&command_id(0, 0), &instance_for(0, 0, 1), denied())
         .window_status_absent();
     let fake = FakeMw::start(world);
-    let list = |c: String| {
-        fake.call(
-            LIST_COMMAND_INVOCATIONS,
-            &json!({"CommandId": c, "Details": true, "MaxResults": 50}),
-        )
-        .0
-    };
-    assert_eq!((list(command_id(0, 0)), list(command_id(0, 1))), (200, 400));
+    let list = |j| fake.call(LIST_COMMAND_INVOCATIONS, &command_listing(j)).0;
+    assert_eq!((list(0), list(1)), (200, 400));
     let get = |k| {
-        fake.call(
-            GET_COMMAND_INVOCATION,
-            &json!({"CommandId": command_id(0, 0), "InstanceId": instance_for(0, 0, k)}),
-        )
-        .0
+        let body = json!({"CommandId": command_id(0, 0), "InstanceId": instance_for(0, 0, k)});
+        fake.call(GET_COMMAND_INVOCATION, &body).0
     };
     assert_eq!((get(0), get(1), get(1)), (200, 400, 400));
-    let (s, w) = fake.call(GET_WINDOW_EXECUTION, &window_body);
+    let (s, w) = fake.call(GET_WINDOW_EXECUTION, &tasks_body());
     assert_eq!(s, 200);
-    assert!(
-        w.get("Status").is_none() && w.get("StatusDetails").is_none(),
-        "{w}"
-    );
+    let absent = [w.get("Status"), w.get("StatusDetails")];
+    assert_eq!(absent, [None, None], "{w}");
     assert_eq!(w["WindowExecutionId"], WINDOW_EXECUTION_ID);
 }

@@ -197,7 +197,7 @@ fn timeout_in_text_mode_prints_only_the_last_seen_content() {
         let out = ssmres(
             &fake,
             "wait",
-            &format!("{} --timeout 500ms -o text", FAST_POLL.join(" ")),
+            &format!("{} --timeout 2s -o text", FAST_POLL.join(" ")),
         );
         assert_exit(&out, 4);
         // stdout: the command's output so far, and nothing else (no status, no message).
@@ -211,7 +211,7 @@ fn timeout_in_text_mode_prints_only_the_last_seen_content() {
 #[test]
 fn timeout_before_anything_was_seen_prints_nothing_and_exits_4() {
     let fake = FakeSsm::always(Step::not_found());
-    let line = assert_error(&run_wait(&fake, None, "--timeout 500ms").0, 4);
+    let line = assert_error(&run_wait(&fake, None, "--timeout 2s").0, 4);
     assert!(line.contains("never visible"), "nothing was seen: {line:?}");
     assert!(!line.contains("last status"), "stderr: {line:?}");
     assert!(fake.count(GET_COMMAND_INVOCATION) >= 2);
@@ -237,9 +237,14 @@ fn not_found_beyond_grace_exits_3_and_says_what_to_check() {
 #[test]
 fn five_consecutive_failed_polls_exit_3_and_a_good_poll_resets_the_count() {
     let fake = FakeSsm::always(Step::Status500);
-    let (out, _) = run_wait(&fake, Some("1"), "");
+    let (out, took) = run_wait(&fake, Some("1"), "");
     assert_error(&out, 3);
     assert_calls(&fake, 5, &out);
+    // Five short backoffs, not a wait for ever: generous for a busy machine.
+    assert!(
+        took < Duration::from_secs(20),
+        "five failed polls took {took:?}"
+    );
 
     let running = vec![answer("InProgress", "InProgress", "")];
     let done = vec![answer("Success", "Success", "ok\n")];
@@ -290,10 +295,12 @@ fn polls_follow_the_interval_flags() {
         ]
         .concat(),
     );
-    let (out, _) = run_wait(&fake, None, "");
+    let (out, took) = run_wait(&fake, None, "");
     assert_exit(&out, 0);
     assert_calls(&fake, 11, &out);
     assert_polls_follow(&arrivals(&fake), ms(20), ms(100));
+    // Eleven polls at most 100 ms apart: about a second; generous for a busy machine.
+    assert!(took < Duration::from_secs(20), "eleven polls took {took:?}");
 
     // Growing with the time waited, until the deadline.
     let fake = FakeSsm::always(running);

@@ -24,9 +24,9 @@
 //! `StopInvocation` (RegionId, InvokeId, InstanceId.1, InstanceId.2, …) is a call too, but never
 //! a round: it answers `{"RequestId": …}` (after [`World::stop_delay`]), and from the next round
 //! on every instance it names (all of the invocation's without InstanceId.N) that was not over
-//! is `Stopping` for [`World::stopping_rounds`] rounds, then `Terminated` (`Cancelled` when it
-//! had not started). [`run_command_output`] and [`invoke_command_output`] are what `aliyun ecs
-//! RunCommand` / `InvokeCommand` print (the `InvokeId` JSON answer).
+//! is `Stopping` for one round, then `Terminated` (`Cancelled` when it had not started).
+//! [`run_command_output`] and [`invoke_command_output`] are what `aliyun ecs RunCommand` /
+//! `InvokeCommand` print (the `InvokeId` JSON answer).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
@@ -38,7 +38,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use hmac::{Hmac, KeyInit, Mac};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use sha1::Sha1;
 
 use super::http::{self, Reply, Request, Server};
@@ -48,7 +48,6 @@ use super::{civil_from_days, since_epoch};
 pub const ACTION: &str = "DescribeInvocationResults";
 /// The other operation it implements.
 pub const STOP_ACTION: &str = "StopInvocation";
-/// The ECS API version.
 pub const API_VERSION: &str = "2014-05-26";
 /// `HostId` of every error body.
 pub const HOST_ID: &str = "ecs.aliyuncs.com";
@@ -160,17 +159,11 @@ pub fn parse_query(query: &str) -> Option<Vec<(String, String)>> {
 /// Every parameter but `Signature`, sorted by name (byte order), each
 /// `percentEncode(name)=percentEncode(value)`, joined by `&`.
 pub fn canonicalized_query(params: &[(String, String)]) -> String {
-    let mut pairs: Vec<(&str, &str)> = params
-        .iter()
-        .filter(|(k, _)| k != "Signature")
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    pairs.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
-        .collect::<Vec<_>>()
-        .join("&")
+    let mut pairs = params.to_vec();
+    pairs.retain(|(k, _)| k != "Signature");
+    // `String`s compare byte by byte.
+    pairs.sort_by(|a, b| a.0.cmp(&b.0));
+    to_query(&pairs)
 }
 
 /// `METHOD&%2F&percentEncode(canonicalized query)`.
@@ -229,20 +222,13 @@ pub fn format_timestamp(epoch_secs: i64) -> String {
 
 /// Seconds since the epoch of exactly `YYYY-MM-DDThh:mm:ssZ`; `None` for anything else.
 pub fn parse_timestamp(s: &str) -> Option<i64> {
-    let b = s.as_bytes();
-    let seps = [
-        (4, b'-'),
-        (7, b'-'),
-        (10, b'T'),
-        (13, b':'),
-        (16, b':'),
-        (19, b'Z'),
-    ];
-    if b.len() != 20 || seps.iter().any(|(i, c)| b[*i] != *c) {
+    // `0` stands for a digit.
+    let shape = "0000-00-00T00:00:00Z";
+    let fits = |(c, want): (u8, u8)| c == want || (want == b'0' && c.is_ascii_digit());
+    if s.len() != shape.len() || !s.bytes().zip(shape.bytes()).all(fits) {
         return None;
     }
-    let digits = |p: &&str| p.bytes().all(|c| c.is_ascii_digit());
-    let num = |r: std::ops::Range<usize>| s.get(r).filter(digits)?.parse::<i64>().ok();
+    let num = |r: std::ops::Range<usize>| s[r].parse::<i64>().ok();
     let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
     let (h, mi, se) = (num(11..13)?, num(14..16)?, num(17..19)?);
     if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60 {
@@ -274,23 +260,18 @@ pub fn fresh_nonce() -> String {
 /// The common parameters of a `DescribeInvocationResults` call by `access_key_id` in
 /// [`REGION_ID`] (fresh nonce, current timestamp), then `extra`; not signed yet.
 pub fn call_params(access_key_id: &str, extra: &[(&str, &str)]) -> Vec<(String, String)> {
-    let signing = [
-        ("SignatureMethod", "HMAC-SHA1"),
-        ("SignatureVersion", "1.0"),
-    ];
+    let (nonce, timestamp) = (fresh_nonce(), format_timestamp(now_epoch()));
     let mut params = owned(&[
         ("Action", ACTION),
         ("Version", API_VERSION),
         ("Format", "JSON"),
-    ]);
-    params.extend(owned(&[
         ("AccessKeyId", access_key_id),
-        signing[0],
-        signing[1],
-    ]));
-    params.extend(owned(&[("RegionId", REGION_ID)]));
-    params.push(("SignatureNonce".into(), fresh_nonce()));
-    params.push(("Timestamp".into(), format_timestamp(now_epoch())));
+        ("SignatureMethod", "HMAC-SHA1"),
+        ("SignatureVersion", "1.0"),
+        ("RegionId", REGION_ID),
+        ("SignatureNonce", &nonce),
+        ("Timestamp", &timestamp),
+    ]);
     params.extend(owned(extra));
     params
 }
@@ -307,7 +288,7 @@ pub fn signed(secret: &str, mut params: Vec<(String, String)>) -> Vec<(String, S
 
 /// One instance of an invocation: when it is listed, its `InvocationStatus` round by round, and
 /// what it reports once it is over.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Instance {
     pub instance_id: String,
     /// Listed from this round on (an empty result before).
@@ -323,8 +304,6 @@ pub struct Instance {
     /// `Repeats` once started (0 before).
     pub repeats: u64,
     pub oss_output_uri: String,
-    /// Fields set as given on every record of this instance (after the computed ones).
-    pub extra: Map<String, Value>,
 }
 
 impl Instance {
@@ -337,13 +316,8 @@ impl Instance {
             instance_id,
             visible_from: 1,
             states: vec![(1, "Success".into())],
-            exit_code: 0,
-            error_code: String::new(),
-            error_info: String::new(),
-            dropped: 0,
             repeats: 1,
-            oss_output_uri: String::new(),
-            extra: Map::new(),
+            ..Instance::default()
         }
     }
 
@@ -416,7 +390,7 @@ impl Instance {
 }
 
 /// One command execution (`InvokeId`) and its instances, in listing order.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Invocation {
     pub invoke_id: String,
     pub command_id: String,
@@ -431,9 +405,7 @@ impl Invocation {
         Invocation {
             invoke_id: invoke_id.into(),
             command_id: COMMAND_ID.to_owned(),
-            resource_group_id: String::new(),
-            tags: Vec::new(),
-            instances: Vec::new(),
+            ..Invocation::default()
         }
     }
 
@@ -490,14 +462,10 @@ impl Invocation {
         let status = instance.status_at(round);
         let over = is_terminal(status);
         let started = !matches!(status, "Pending" | "Invalid" | "Aborted" | "Cancelled");
-        let output = if over {
-            if base64 {
-                BASE64.encode(&instance.output)
-            } else {
-                String::from_utf8_lossy(&instance.output).into_owned()
-            }
-        } else {
-            String::new()
+        let output = match (over, base64) {
+            (false, _) => String::new(),
+            (true, true) => BASE64.encode(&instance.output),
+            (true, false) => String::from_utf8_lossy(&instance.output).into_owned(),
         };
         let tags: Vec<Value> = self
             .tags
@@ -505,7 +473,7 @@ impl Invocation {
             .map(|(k, v)| json!({ "TagKey": k, "TagValue": v }))
             .collect();
         let oss = !instance.oss_output_uri.is_empty();
-        let mut record = json!({
+        json!({
             "Dropped": if over { instance.dropped } else { 0 },
             "OssOutputDelivery": if oss { "oss://ssmres-test/output" } else { "" },
             "InvocationStatus": status,
@@ -529,12 +497,7 @@ impl Invocation {
             "TerminationMode": "Process",
             "Tags": { "Tag": tags },
             "StopTime": "",
-        });
-        let obj = record.as_object_mut().expect("an object");
-        for (k, v) in &instance.extra {
-            obj.insert(k.clone(), v.clone());
-        }
-        record
+        })
     }
 }
 
@@ -583,7 +546,6 @@ pub struct World {
     keys: HashMap<String, (String, Option<String>)>,
     faults: HashMap<usize, Fault>,
     stop_delay: Duration,
-    stopping_rounds: usize,
 }
 
 impl Default for World {
@@ -600,7 +562,6 @@ impl World {
             keys: HashMap::new(),
             faults: HashMap::new(),
             stop_delay: Duration::ZERO,
-            stopping_rounds: 1,
         };
         world.key(ACCESS_KEY_ID, ACCESS_KEY_SECRET)
     }
@@ -653,13 +614,11 @@ impl World {
         let mut invocations = self.invocations.clone();
         for inv in &mut invocations {
             for instance in &mut inv.instances {
-                let named = |s: &&Stop| {
-                    s.instance_ids.is_empty() || s.instance_ids.contains(&instance.instance_id)
-                };
-                let stop = stops
-                    .iter()
-                    .filter(|s| s.invoke_id == inv.invoke_id)
-                    .find(named);
+                let stop = stops.iter().find(|s| {
+                    s.invoke_id == inv.invoke_id
+                        && (s.instance_ids.is_empty()
+                            || s.instance_ids.contains(&instance.instance_id))
+                });
                 let Some(at) = stop.map(|s| s.round) else {
                     continue;
                 };
@@ -673,34 +632,18 @@ impl World {
                     "Terminated"
                 };
                 instance.states.retain(|(r, _)| *r <= at);
-                if self.stopping_rounds > 0 {
-                    instance.states.push((at + 1, "Stopping".into()));
-                }
-                instance
-                    .states
-                    .push((at + 1 + self.stopping_rounds, last.into()));
+                instance.states.push((at + 1, "Stopping".into()));
+                instance.states.push((at + 2, last.into()));
             }
         }
         invocations
     }
 }
 
-impl From<Invocation> for World {
-    fn from(invocation: Invocation) -> World {
-        World::new().invocation(invocation)
-    }
-}
-
-impl From<Vec<Instance>> for World {
-    fn from(instances: Vec<Instance>) -> World {
-        World::single(instances)
-    }
-}
-
 // --- Recording -----------------------------------------------------------------------------------
 
 /// One request as the fake saw it, and how it was answered.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Recorded {
     pub method: String,
     /// The path without the query (`/`).
@@ -814,11 +757,10 @@ pub struct FakeEcs {
 }
 
 impl FakeEcs {
-    /// Starts a fake answering from `world` (a [`World`], an [`Invocation`], or a `Vec` of
-    /// [`Instance`]s of [`INVOKE_ID`]).
-    pub fn start(world: impl Into<World>) -> FakeEcs {
+    /// Starts a fake answering from `world`.
+    pub fn start(world: World) -> FakeEcs {
         let state = Arc::new(State {
-            world: world.into(),
+            world,
             inner: Mutex::new(Inner::default()),
         });
         let serving = Arc::clone(&state);
@@ -828,12 +770,7 @@ impl FakeEcs {
                 method: request.method.clone(),
                 path: request.path().to_owned(),
                 query: request.query().to_owned(),
-                params: Vec::new(),
-                status: None,
-                code: None,
-                call: None,
-                round: None,
-                string_to_sign: String::new(),
+                ..Recorded::default()
             };
             let reply = answer(&serving.world, &mut inner, &mut recorded, request.seq);
             inner.requests.push(recorded);
@@ -1069,10 +1006,8 @@ fn respond(
         let message = "Specified SecurityToken is not valid for this AccessKeyId.";
         return Err(rejected(400, "InvalidSecurityToken.Mismatch", message));
     }
-    if !inner
-        .nonces
-        .insert(get("SignatureNonce").unwrap().to_owned())
-    {
+    let nonce = get("SignatureNonce").unwrap().to_owned();
+    if !inner.nonces.insert(nonce) {
         let message = "Specified signature nonce was used already.";
         return Err(rejected(400, "SignatureNonceUsed", message));
     }
@@ -1153,11 +1088,8 @@ fn describe_invocation_results(
             return Err(rejected(400, "NumberExceed.Tags", message));
         }
         let Some(key) = key.filter(|k| !k.is_empty()) else {
-            return Err(rejected(
-                400,
-                "MissingParameter.TagKey",
-                "You must specify Tag.N.Key.",
-            ));
+            let message = "You must specify Tag.N.Key.";
+            return Err(rejected(400, "MissingParameter.TagKey", message));
         };
         if tag_filters.iter().any(|(k, _)| *k == key) {
             let message = "The Tag.N.Key contain duplicate key.";
@@ -1217,11 +1149,8 @@ fn describe_invocation_results(
     let results = matching[start..end].to_vec();
     let mut next_token_out = String::new();
     if end < total {
-        next_token_out = format!(
-            "AAAAAdDWBF2{:06X}{:04X}",
-            inner.tokens.len() + 1,
-            inner.calls
-        );
+        let (n, calls) = (inner.tokens.len() + 1, inner.calls);
+        next_token_out = format!("AAAAAdDWBF2{n:06X}{calls:04X}");
         let token = Token {
             round,
             page: page + 1,

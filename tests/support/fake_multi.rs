@@ -42,12 +42,13 @@ use serde_json::{Value, json};
 
 use super::fake_ssm::{
     Answer, Body, Call, FakeSsm, Incoming, LIST_PAGE_SIZE, REQUESTED_AT_MS, Step, World,
-    cloudwatch, command_record, epoch_ms, fingerprint, is_running, listed_invocation,
+    cloudwatch, command_record, fingerprint, is_running, listed_invocation, listed_plugin,
     never_started, page_response, serialization, validation,
 };
 pub use super::fake_ssm::{
     CMD_ID, GET_COMMAND_INVOCATION, LIST_COMMAND_INVOCATIONS, LIST_COMMANDS,
 };
+use super::timeline::listed_output;
 
 /// The X-Amz-Target of CancelCommand.
 pub const CANCEL_COMMAND: &str = "AmazonSSM.CancelCommand";
@@ -85,12 +86,9 @@ pub fn step_end(index: usize) -> String {
     format!("2024-05-14T09:{:02}:45.875Z", 11 + index)
 }
 
-fn step_start_ms(index: usize) -> u64 {
-    NINE_AM_MS + (11 + index as u64) * 60_000 + 5_125
-}
-
-fn step_end_ms(index: usize) -> u64 {
-    NINE_AM_MS + (11 + index as u64) * 60_000 + 45_875
+/// [`step_start`] (`ms_in_minute` 5,125) or [`step_end`] (45,875) in epoch milliseconds.
+fn step_ms(index: usize, ms_in_minute: u64) -> u64 {
+    NINE_AM_MS + (11 + index as u64) * 60_000 + ms_in_minute
 }
 
 // --- Steps, instances, the world -----------------------------------------------------------------
@@ -277,8 +275,7 @@ impl MultiInstance {
     }
 
     /// One `aws:runShellScript` step.
-    pub fn single(instance_id: impl Into<String>, step: StepSpec) -> MultiInstance {
-        let mut step = step;
+    pub fn single(instance_id: impl Into<String>, mut step: StepSpec) -> MultiInstance {
         step.name = "aws:runShellScript".into();
         MultiInstance::new(instance_id, vec![step])
     }
@@ -401,46 +398,18 @@ impl MultiInstance {
         let mut record = listed_invocation(&self.instance_id, &status, &details, "");
         record["CommandId"] = json!(command_id);
         record["DocumentName"] = json!(self.document_name);
-        let plugins: Vec<Value> = if round < self.plugins_listed_from {
-            Vec::new()
-        } else {
-            self.steps
-                .iter()
-                .enumerate()
-                .map(|(i, step)| {
-                    let state = step.state_at(round, cancel);
-                    let (status, details) = &state;
-                    let running = is_running(status);
-                    let output: String = if running {
-                        String::new()
-                    } else {
-                        format!("{}{}", step.stdout, step.stderr)
-                            .chars()
-                            .take(2_500)
-                            .collect()
-                    };
-                    let mut plugin = json!({
-                        "Name": step.name,
-                        "Status": status,
-                        "StatusDetails": details,
-                        "ResponseCode": step.response_code(&state),
-                        "Output": output,
-                        "StandardOutputUrl": "",
-                        "StandardErrorUrl": "",
-                        "OutputS3Region": "us-east-1",
-                        "OutputS3BucketName": "",
-                        "OutputS3KeyPrefix": ""
-                    });
-                    if !never_started(details) && status != "Pending" {
-                        plugin["ResponseStartDateTime"] = json!(epoch_ms(step_start_ms(i)));
-                        if !running {
-                            plugin["ResponseFinishDateTime"] = json!(epoch_ms(step_end_ms(i)));
-                        }
-                    }
-                    plugin
-                })
-                .collect()
-        };
+        let plugins: Vec<Value> = (self.steps.iter().enumerate())
+            .filter(|_| round >= self.plugins_listed_from)
+            .map(|(i, step)| {
+                let state = step.state_at(round, cancel);
+                let (status, details) = (state.0.as_str(), state.1.as_str());
+                let output = listed_output(status, &step.stdout, &step.stderr);
+                let started = !never_started(details) && status != "Pending";
+                let times = started.then(|| (step_ms(i, 5_125), step_ms(i, 45_875)));
+                let code = step.response_code(&state);
+                listed_plugin(&step.name, (status, details), code, &output, times)
+            })
+            .collect();
         record["CommandPlugins"] = Value::Array(plugins);
         record
     }
@@ -545,8 +514,9 @@ impl MultiWorld {
 // --- Serving the world ---------------------------------------------------------------------------
 
 /// What a call leaves behind for the round counting of the next one.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 enum Followup {
+    #[default]
     None,
     /// The next ListCommandInvocations belongs to the same poll.
     List,
@@ -554,6 +524,7 @@ enum Followup {
     StepGets(usize),
 }
 
+#[derive(Default)]
 struct Memo {
     followup: Followup,
     /// `(round received, when, instance IDs; None: every instance)`.
@@ -586,11 +557,7 @@ impl FakeMulti {
     pub fn start(world: MultiWorld) -> FakeMulti {
         let serving = Arc::new(Serving {
             world,
-            memo: Mutex::new(Memo {
-                followup: Followup::None,
-                cancels: Vec::new(),
-                lagged: HashMap::new(),
-            }),
+            memo: Mutex::default(),
         });
         FakeMulti {
             fake: FakeSsm::serve(Arc::clone(&serving)),
@@ -715,14 +682,13 @@ impl Serving {
             if *served < n {
                 *served += 1;
                 let (lagging, followup) = match lag {
-                    Lag::Running => (
-                        Step::ok(&instance.body_in(
-                            command_id,
-                            index,
-                            pair("InProgress", "InProgress"),
-                        )),
-                        Followup::None,
-                    ),
+                    Lag::Running => {
+                        let running = pair("InProgress", "InProgress");
+                        (
+                            Step::ok(&instance.body_in(command_id, index, running)),
+                            Followup::None,
+                        )
+                    }
                     // Among a poll's step fetches the binary gives up that poll; asked for
                     // alone (--plugin-name) it lists next, as for any InvalidPluginName.
                     Lag::InvalidPluginName => (
@@ -751,7 +717,7 @@ impl Serving {
         let details = body.flag("Details")?;
         let size = body.max_results(1, LIST_PAGE_SIZE, LIST_PAGE_SIZE)?;
         let query = fingerprint(&(command_id, instance_id, details));
-        let (page, offset) = body.position(query)?;
+        let position = body.position(query)?;
         let world = &self.world;
         let records: Vec<Value> = world
             .instances
@@ -768,14 +734,7 @@ impl Serving {
                 record
             })
             .collect();
-        let response = page_response(
-            "CommandInvocations",
-            &records,
-            (page, offset),
-            size,
-            query,
-            false,
-        );
+        let response = page_response("CommandInvocations", &records, position, size, query, false);
         // A detailed listing of one invocation that ended with several steps: its steps are
         // fetched next, in the same poll.
         let followup = match response["CommandInvocations"].as_array().map(Vec::as_slice) {

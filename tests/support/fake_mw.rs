@@ -34,6 +34,7 @@
 use std::ops::Deref;
 use std::time::Duration;
 
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use super::fake_ssm::{
@@ -165,9 +166,6 @@ pub struct CmdPlugin {
 #[derive(Clone, Debug)]
 pub struct CmdInstance {
     pub instance_id: String,
-    /// `(Status, StatusDetails)` of the command on this instance once the task invocation
-    /// ended; `None`: follows the task invocation (SUCCESS → Success, FAILED → Failed, …).
-    pub end: Option<(String, String)>,
     pub plugins: Vec<CmdPlugin>,
 }
 
@@ -182,7 +180,6 @@ impl CmdInstance {
                 stderr: String::new(),
             }],
             instance_id,
-            end: None,
         }
     }
 
@@ -207,18 +204,17 @@ impl CmdInstance {
         self
     }
 
-    /// `(Status, StatusDetails)` on this instance while the task invocation is in `mw_status`.
-    pub fn state_for(&self, mw_status: &str) -> (String, String) {
-        let pair = |s: &str, d: &str| (s.to_owned(), d.to_owned());
+    /// `(Status, StatusDetails)` on this instance while the task invocation is in `mw_status`
+    /// (SUCCESS → Success, FAILED → Failed, …).
+    pub fn state_for(&self, mw_status: &str) -> (&'static str, &'static str) {
         match mw_status {
-            "PENDING" => pair("Pending", "Pending"),
-            "IN_PROGRESS" => pair("InProgress", "InProgress"),
-            "CANCELLING" => pair("Cancelling", "Cancelling"),
-            _ if self.end.is_some() => self.end.clone().unwrap(),
-            "SUCCESS" => pair("Success", "Success"),
-            "FAILED" => pair("Failed", "Failed"),
-            "TIMED_OUT" => pair("TimedOut", "Execution Timed Out"),
-            _ => pair("Cancelled", "Cancelled"),
+            "PENDING" => ("Pending", "Pending"),
+            "IN_PROGRESS" => ("InProgress", "InProgress"),
+            "CANCELLING" => ("Cancelling", "Cancelling"),
+            "SUCCESS" => ("Success", "Success"),
+            "FAILED" => ("Failed", "Failed"),
+            "TIMED_OUT" => ("TimedOut", "Execution Timed Out"),
+            _ => ("Cancelled", "Cancelled"),
         }
     }
 
@@ -234,8 +230,9 @@ impl CmdInstance {
     /// `mw_status` (`CommandPlugins` with every step; the caller drops it without Details).
     pub fn listed_record(&self, command_id: &str, mw_status: &str) -> Value {
         let (status, details) = self.state_for(mw_status);
-        let running = !is_terminal(mw_status);
-        let mut record = listed_invocation(&self.instance_id, &status, &details, "");
+        // Output only once the task invocation ended, truncated as SSM truncates it.
+        let limit = if is_terminal(mw_status) { 2_500 } else { 0 };
+        let mut record = listed_invocation(&self.instance_id, status, details, "");
         let template = record["CommandPlugins"][0].clone();
         record["CommandId"] = json!(command_id);
         record["DocumentName"] = json!(self.document_name());
@@ -245,14 +242,10 @@ impl CmdInstance {
                 .map(|p| {
                     let mut plugin = template.clone();
                     plugin["Name"] = json!(p.name);
-                    let output: String = if running {
-                        String::new()
-                    } else {
-                        format!("{}{}", p.stdout, p.stderr)
-                            .chars()
-                            .take(2_500)
-                            .collect()
-                    };
+                    let output: String = format!("{}{}", p.stdout, p.stderr)
+                        .chars()
+                        .take(limit)
+                        .collect();
                     plugin["Output"] = json!(output);
                     plugin
                 })
@@ -270,7 +263,7 @@ impl CmdInstance {
         } else {
             ("", "")
         };
-        let mut body = invocation(&status, &details, stdout, stderr);
+        let mut body = invocation(status, details, stdout, stderr);
         body["CommandId"] = json!(command_id);
         body["InstanceId"] = json!(self.instance_id);
         body["PluginName"] = json!(plugin.name);
@@ -426,31 +419,15 @@ impl MwInvocation {
         let (status, details) = self.state_at(round);
         let mut m = Map::new();
         // Inserted in reverse model order, in case the map keeps insertion order.
-        if let Some(id) = &self.window_target_id {
-            m.insert("WindowTargetId".into(), json!(id));
-        }
-        if let Some(owner) = &self.owner_information {
-            m.insert("OwnerInformation".into(), json!(owner));
-        }
-        if is_terminal(status) {
-            m.insert("EndTime".into(), json!(epoch_ms(self.end_ms)));
-        }
-        if status != "PENDING" {
-            m.insert("StartTime".into(), json!(epoch_ms(self.start_ms)));
-        }
-        if let Some(details) = details {
-            m.insert("StatusDetails".into(), json!(details));
-        }
+        insert_some(&mut m, "WindowTargetId", self.window_target_id.as_ref());
+        insert_some(&mut m, "OwnerInformation", self.owner_information.as_ref());
+        insert_times(&mut m, status, self.start_ms, self.end_ms);
+        insert_some(&mut m, "StatusDetails", details);
         m.insert("Status".into(), json!(status));
-        if let Some(p) = &self.parameters {
-            m.insert("Parameters".into(), json!(p));
-        }
+        insert_some(&mut m, "Parameters", self.parameters.as_ref());
         m.insert("TaskType".into(), json!(task.task_type));
-        if status != "PENDING"
-            && let Some(id) = &self.execution_id
-        {
-            m.insert("ExecutionId".into(), json!(id));
-        }
+        let execution_id = self.execution_id.as_ref().filter(|_| status != "PENDING");
+        insert_some(&mut m, "ExecutionId", execution_id);
         m.insert("InvocationId".into(), json!(self.invocation_id));
         m.insert("TaskExecutionId".into(), json!(task.task_execution_id));
         m.insert("WindowExecutionId".into(), json!(window_execution_id));
@@ -533,13 +510,13 @@ impl MwTask {
         }
     }
 
-    /// Adds `n` invocations: `f(j, `[`MwTask::template`]`(j))` for `j` in `0..n`.
     /// Invocation `j` changed by `f`.
     pub fn invocation(mut self, j: usize, f: impl FnOnce(MwInvocation) -> MwInvocation) -> MwTask {
         self.invocations[j] = f(self.invocations[j].clone());
         self
     }
 
+    /// Adds `n` invocations: `f(j, `[`MwTask::template`]`(j))` for `j` in `0..n`.
     pub fn with_invocations(
         mut self,
         n: usize,
@@ -582,18 +559,12 @@ impl MwTask {
         if let Some((s, d)) = self.states.at(round) {
             return (s.to_owned(), d.map(str::to_owned));
         }
-        let statuses: Vec<&str> = self
-            .invocations
-            .iter()
-            .map(|i| {
-                if i.is_listed_at(round) {
-                    i.state_at(round).0
-                } else {
-                    "PENDING"
-                }
-            })
+        let mut statuses: Vec<&str> = (self.invocations.iter())
+            .filter(|i| i.is_listed_at(round))
+            .map(|i| i.state_at(round).0)
             .collect();
-        derive_status(&statuses)
+        statuses.resize(self.invocations.len(), "PENDING");
+        (derive_status(&statuses).into(), None)
     }
 
     /// The WindowExecutionTaskIdentity SSM sends at `round`.
@@ -602,15 +573,8 @@ impl MwTask {
         let mut m = Map::new();
         m.insert("TaskType".into(), json!(self.task_type));
         m.insert("TaskArn".into(), json!(self.task_arn));
-        if is_terminal(&status) {
-            m.insert("EndTime".into(), json!(epoch_ms(self.end_ms)));
-        }
-        if status != "PENDING" {
-            m.insert("StartTime".into(), json!(epoch_ms(self.start_ms)));
-        }
-        if let Some(d) = details {
-            m.insert("StatusDetails".into(), json!(d));
-        }
+        insert_times(&mut m, &status, self.start_ms, self.end_ms);
+        insert_some(&mut m, "StatusDetails", details);
         m.insert("Status".into(), json!(status));
         m.insert("TaskExecutionId".into(), json!(self.task_execution_id));
         m.insert("WindowExecutionId".into(), json!(window_execution_id));
@@ -620,23 +584,35 @@ impl MwTask {
 
 /// A status summing up these: PENDING while all are PENDING, IN_PROGRESS while any is not
 /// terminal, SUCCESS when all succeeded (or there are none), else the first failure kind.
-fn derive_status(statuses: &[&str]) -> State {
-    if statuses.is_empty() {
-        return ("SUCCESS".into(), None);
-    }
+fn derive_status(statuses: &[&str]) -> &'static str {
     if statuses.iter().any(|s| !is_terminal(s)) {
         return if statuses.iter().all(|s| *s == "PENDING") {
-            ("PENDING".into(), None)
+            "PENDING"
         } else {
-            ("IN_PROGRESS".into(), None)
+            "IN_PROGRESS"
         };
     }
-    for status in ["FAILED", "TIMED_OUT", "CANCELLED", "SKIPPED_OVERLAPPING"] {
-        if statuses.contains(&status) {
-            return (status.into(), None);
-        }
+    ["FAILED", "TIMED_OUT", "CANCELLED", "SKIPPED_OVERLAPPING"]
+        .into_iter()
+        .find(|s| statuses.contains(s))
+        .unwrap_or("SUCCESS")
+}
+
+/// Inserts `value` under `key` when there is one.
+fn insert_some(m: &mut Map<String, Value>, key: &str, value: Option<impl Serialize>) {
+    if let Some(v) = value {
+        m.insert(key.into(), json!(v));
     }
-    ("SUCCESS".into(), None)
+}
+
+/// `StartTime` once not PENDING, `EndTime` once terminal, as epoch seconds.
+fn insert_times(m: &mut Map<String, Value>, status: &str, start_ms: u64, end_ms: u64) {
+    insert_some(m, "EndTime", is_terminal(status).then(|| epoch_ms(end_ms)));
+    insert_some(
+        m,
+        "StartTime",
+        (status != "PENDING").then(|| epoch_ms(start_ms)),
+    );
 }
 
 /// The scripted world: one window execution and its tasks.
@@ -778,24 +754,14 @@ impl MwWorld {
         if let Some((s, d)) = self.window_states.at(round) {
             return (s.to_owned(), d.map(str::to_owned));
         }
-        let states: Vec<String> = self
-            .tasks
-            .iter()
-            .map(|t| {
-                if t.is_listed_at(round) {
-                    t.state_at(round).0
-                } else {
-                    "PENDING".to_owned()
-                }
-            })
-            .collect();
+        // A task not listed yet counts as PENDING (the order does not matter).
+        let listed = self.tasks_at(round);
+        let mut states: Vec<String> = listed.iter().map(|t| t.state_at(round).0).collect();
+        states.resize(self.tasks.len(), "PENDING".to_owned());
         let refs: Vec<&str> = states.iter().map(String::as_str).collect();
-        let (status, _) = derive_status(&refs);
-        let details = match status.as_str() {
-            "FAILED" => Some("One or more tasks in the orchestration failed.".to_owned()),
-            _ => None,
-        };
-        (status, details)
+        let status = derive_status(&refs);
+        let details = "One or more tasks in the orchestration failed.";
+        (status.into(), (status == "FAILED").then(|| details.into()))
     }
 
     /// The invocation identities of task `t` SSM lists at `round`, in order.
@@ -896,9 +862,8 @@ fn status_filter(body: &Body) -> Result<Option<Vec<String>>, Step> {
         return Ok(None);
     };
     let Some(filters) = filters.as_array() else {
-        return Err(serialization(format!(
-            "Filters must be a list, got {filters}"
-        )));
+        let why = format!("Filters must be a list, got {filters}");
+        return Err(serialization(why));
     };
     let mut wanted: Option<Vec<String>> = None;
     for filter in filters {
@@ -943,10 +908,7 @@ fn status_filter(body: &Body) -> Result<Option<Vec<String>>, Step> {
 }
 
 impl World for MwWorld {
-    /// A round starts with a GetMaintenanceWindowExecution request (a wait without --task-id),
-    /// or with a first-page DescribeMaintenanceWindowExecutionTasks request that does not
-    /// directly follow such a Get (a wait with --task-id, or no wait); the SDK's retries of
-    /// either, after a fault, stay in the same round.
+    /// What starts a round: see the module documentation.
     fn begins_round(&self, call: &Incoming, log: &[Call]) -> bool {
         let retrying = |first_tasks_page: bool| {
             log.iter()
@@ -981,6 +943,21 @@ impl World for MwWorld {
 }
 
 impl MwWorld {
+    /// A page of a window call: [`MwWorld::page_cap`] and
+    /// [`MwWorld::empty_token_on_last_page`] applied.
+    fn window_page(
+        &self,
+        key: &str,
+        items: &[Value],
+        position: (usize, usize),
+        size: usize,
+        query: u64,
+    ) -> Value {
+        let size = self.page_cap.map_or(size, |cap| size.min(cap));
+        let empty_token = self.empty_token_on_last_page;
+        page_response(key, items, position, size, query, empty_token)
+    }
+
     fn unknown_window(&self, id: &str) -> Option<Step> {
         (!id.eq_ignore_ascii_case(&self.window_execution_id)).then(|| {
             Step::error(
@@ -1005,14 +982,12 @@ impl MwWorld {
             .map(|t| t.identity_at(&self.window_execution_id, round))
             .filter(|v| status_passes(v, &statuses))
             .collect();
-        let size = self.page_cap.map_or(size, |cap| size.min(cap));
-        Ok(page_response(
+        Ok(self.window_page(
             "WindowExecutionTaskIdentities",
             &items,
             position,
             size,
             query,
-            self.empty_token_on_last_page,
         ))
     }
 
@@ -1033,16 +1008,9 @@ impl MwWorld {
                     .collect::<Vec<_>>()
             ),
         );
-        if is_terminal(&status) {
-            m.insert("EndTime".into(), json!(epoch_ms(STARTED_AT_MS + 3_600_000)));
-        }
-        if status != "PENDING" {
-            m.insert("StartTime".into(), json!(epoch_ms(STARTED_AT_MS)));
-        }
+        insert_times(&mut m, &status, STARTED_AT_MS, STARTED_AT_MS + 3_600_000);
         if !self.window_status_absent {
-            if let Some(d) = details {
-                m.insert("StatusDetails".into(), json!(d));
-            }
+            insert_some(&mut m, "StatusDetails", details);
             m.insert("Status".into(), json!(status));
         }
         Ok(Value::Object(m))
@@ -1080,15 +1048,8 @@ impl MwWorld {
             .into_iter()
             .filter(|v| status_passes(v, &statuses))
             .collect();
-        let size = self.page_cap.map_or(size, |cap| size.min(cap));
-        Ok(page_response(
-            "WindowExecutionTaskInvocationIdentities",
-            &items,
-            position,
-            size,
-            query,
-            self.empty_token_on_last_page,
-        ))
+        let key = "WindowExecutionTaskInvocationIdentities";
+        Ok(self.window_page(key, &items, position, size, query))
     }
 
     fn list_command_invocations(&self, body: &Body, round: usize) -> Result<Value, Step> {

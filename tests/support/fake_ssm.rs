@@ -376,26 +376,10 @@ pub fn listed_invocation(
     status_details: &str,
     output: &str,
 ) -> Value {
-    let (running, unstarted) = (is_running(status), never_started(status_details));
-    let response_code = response_code(status, status_details);
-    let mut plugin = json!({
-        "Name": SHELL_PLUGIN,
-        "Status": status,
-        "StatusDetails": status_details,
-        "ResponseCode": response_code,
-        "Output": output,
-        "StandardOutputUrl": "",
-        "StandardErrorUrl": "",
-        "OutputS3Region": "us-east-1",
-        "OutputS3BucketName": "",
-        "OutputS3KeyPrefix": ""
-    });
-    if !unstarted {
-        plugin["ResponseStartDateTime"] = json!(epoch_ms(REQUESTED_AT_MS + 500));
-        if !running {
-            plugin["ResponseFinishDateTime"] = json!(epoch_ms(REQUESTED_AT_MS + 2_750));
-        }
-    }
+    let started = !never_started(status_details);
+    let code = response_code(status, status_details);
+    let times = started.then_some((REQUESTED_AT_MS + 500, REQUESTED_AT_MS + 2_750));
+    let plugin = listed_plugin(SHELL_PLUGIN, (status, status_details), code, output, times);
     json!({
         "CommandId": CMD_ID,
         "InstanceId": instance_id,
@@ -414,6 +398,36 @@ pub fn listed_invocation(
         "NotificationConfig": no_notification(),
         "CloudWatchOutputConfig": cloudwatch("", false)
     })
+}
+
+/// One `CommandPlugins` entry of a ListCommandInvocations record. `times`: when it started and
+/// would finish (epoch ms), for a plugin that started; the finish is shown once it ended.
+pub fn listed_plugin(
+    name: &str,
+    (status, details): (&str, &str),
+    code: i64,
+    output: &str,
+    times: Option<(u64, u64)>,
+) -> Value {
+    let mut plugin = json!({
+        "Name": name,
+        "Status": status,
+        "StatusDetails": details,
+        "ResponseCode": code,
+        "Output": output,
+        "StandardOutputUrl": "",
+        "StandardErrorUrl": "",
+        "OutputS3Region": "us-east-1",
+        "OutputS3BucketName": "",
+        "OutputS3KeyPrefix": ""
+    });
+    if let Some((start, finish)) = times {
+        plugin["ResponseStartDateTime"] = json!(epoch_ms(start));
+        if !is_running(status) {
+            plugin["ResponseFinishDateTime"] = json!(epoch_ms(finish));
+        }
+    }
+    plugin
 }
 
 /// The ListCommands `Command` record of [`CMD_ID`] (AWS-RunShellScript, sent to the targets

@@ -128,17 +128,21 @@ impl Member {
     /// Its ListCommandInvocations record at `round`; `index` orders `RequestedDateTime`.
     fn listed_record(&self, round: usize, index: usize) -> Value {
         let (status, details) = self.state_at(round);
-        let output: String = match is_running(status) {
-            true => String::new(),
-            false => (self.stdout.clone() + &self.stderr)
-                .chars()
-                .take(LIST_OUTPUT_CAP)
-                .collect(),
-        };
+        let output = listed_output(status, &self.stdout, &self.stderr);
         let mut record = listed_invocation(&self.instance_id, status, details, &output);
         record["RequestedDateTime"] = json!(epoch_ms(REQUESTED_AT_MS + index as u64));
         record
     }
+}
+
+/// The `Output` ListCommandInvocations gives for a step in `status` that printed these: nothing
+/// while it runs, then the first [`LIST_OUTPUT_CAP`] characters of stdout and stderr together.
+pub fn listed_output(status: &str, stdout: &str, stderr: &str) -> String {
+    if is_running(status) {
+        return String::new();
+    }
+    let both = format!("{stdout}{stderr}");
+    both.chars().take(LIST_OUTPUT_CAP).collect()
 }
 
 /// A scripted fleet of invocations of [`CMD_ID`] changing over rounds. ListCommands answers
