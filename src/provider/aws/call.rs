@@ -144,9 +144,14 @@ where
         // No AWS error document: a proxy's page, a redirect, an emulator lacking the call.
         let status = raw.status().as_u16();
         let text = not_aws(status, raw.headers().get("location"), raw.body().bytes());
-        match status >= 500 || status == 429 {
-            true => FetchError::Transient(format!("{operation} failed after retries: {text}")),
-            false => FetchError::Fatal(Error::Api(format!("{operation} failed: {text}"))),
+        match status {
+            429 | 500.. => {
+                FetchError::Transient(format!("{operation} failed after retries: {text}"))
+            }
+            // A page in place of the document (a proxy's, a captive portal's): another look
+            // may find the service, as for any unreadable answer.
+            200..=299 => FetchError::Transient(format!("{operation}: unreadable answer ({text})")),
+            _ => FetchError::Fatal(Error::Api(format!("{operation} failed: {text}"))),
         }
     } else {
         match &err {
