@@ -16,8 +16,9 @@ pub fn init(verbosity: u8, color: bool) {
         _ => LevelFilter::DEBUG,
     };
     // The SDK prints the access key ID (its credentials' Debug form) in these lines: the
-    // profile provider at INFO, endpoint resolution and assumed roles at DEBUG. README
-    // promises keys never appear.
+    // profile provider at INFO, endpoint resolution and assumed roles at DEBUG; hyper's
+    // connection pool names the endpoint's authority, `user:password@` included, at DEBUG.
+    // README promises secrets never appear.
     let targets = Targets::new()
         .with_target("ssmres", LevelFilter::DEBUG)
         .with_target(
@@ -32,6 +33,7 @@ pub fn init(verbosity: u8, color: bool) {
             "aws_smithy_runtime::client::orchestrator::endpoints",
             default.min(LevelFilter::INFO),
         )
+        .with_target("hyper_util", default.min(LevelFilter::INFO))
         .with_default(default);
     let layer = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
