@@ -50,9 +50,21 @@ impl Request {
         header(&self.headers, name)
     }
 
-    /// The path, without the query.
+    /// The path, without the query (nor, for a request sent to this server as a forward
+    /// proxy, the `http://host` of its absolute-form target).
     pub fn path(&self) -> &str {
-        self.target.split_once('?').map_or(&self.target, |(p, _)| p)
+        let target = match self.proxied_host() {
+            Some(host) => &self.target["http://".len() + host.len()..],
+            None => self.target.as_str(),
+        };
+        target.split_once('?').map_or(target, |(p, _)| p)
+    }
+
+    /// The host (and port) of an absolute-form target (`GET http://host/path`): what a client
+    /// asks a forward proxy for.
+    pub fn proxied_host(&self) -> Option<&str> {
+        let rest = self.target.strip_prefix("http://")?;
+        Some(rest.find(['/', '?']).map_or(rest, |end| &rest[..end]))
     }
 
     /// The raw query string (empty without one).
@@ -84,6 +96,11 @@ impl Reply {
             Reply::Drop => None,
             Reply::Delay(_, inner) => inner.status(),
         }
+    }
+
+    /// No answer until the server is dropped (then a closed connection).
+    pub fn never() -> Reply {
+        Reply::Delay(Duration::from_secs(600), Box::new(Reply::Drop))
     }
 
     /// `status` with a body of type `content_type`.
@@ -205,6 +222,12 @@ impl Server {
             shared,
             accept: Some(accept),
         })
+    }
+
+    /// A server that reads every request and never answers (until it is dropped): a black
+    /// hole, or a firewalled metadata service.
+    pub fn silent() -> Server {
+        Server::start(|_: &Request| Reply::never())
     }
 
     pub fn port(&self) -> u16 {
