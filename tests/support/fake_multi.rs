@@ -41,9 +41,9 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use super::fake_ssm::{
-    Answer, Body, Call, FakeSsm, Incoming, LIST_PAGE_SIZE, REQUESTED_AT_MS, Step, World,
-    cloudwatch, command_record, fingerprint, is_running, listed_invocation, listed_plugin,
-    never_started, page_response, serialization, validation,
+    Answer, Body, Call, FakeSsm, Incoming, ListInvocations, REQUESTED_AT_MS, Step, World,
+    cloudwatch, command_record, is_running, listed_invocation, listed_plugin, never_started,
+    serialization, validation,
 };
 pub use super::fake_ssm::{
     CMD_ID, GET_COMMAND_INVOCATION, LIST_COMMAND_INVOCATIONS, LIST_COMMANDS,
@@ -712,33 +712,24 @@ impl Serving {
     }
 
     fn list(&self, memo: &Memo, body: &Body, round: usize) -> Answered {
-        let command_id = body.command_id()?;
-        let instance_id = body.string("InstanceId")?;
-        let details = body.flag("Details")?;
-        let size = body.max_results(1, LIST_PAGE_SIZE, LIST_PAGE_SIZE)?;
-        let query = fingerprint(&(command_id, instance_id, details));
-        let position = body.position(query)?;
+        let list = ListInvocations::parse(body)?;
         let world = &self.world;
         let records: Vec<Value> = world
             .instances
             .iter()
-            .filter(|_| command_id.is_none_or(|id| id == world.command_id))
-            .filter(|i| instance_id.is_none_or(|id| id == i.instance_id))
+            .filter(|_| list.command_id.is_none_or(|id| id == world.command_id))
+            .filter(|i| list.instance_id.is_none_or(|id| id == i.instance_id))
             .filter(|i| i.is_listed_at(round))
             .map(|i| {
                 let cancel = self.cancel_mark(memo, &i.instance_id);
-                let mut record = i.listed_record(&world.command_id, round, cancel);
-                if !details {
-                    record.as_object_mut().unwrap().remove("CommandPlugins");
-                }
-                record
+                i.listed_record(&world.command_id, round, cancel)
             })
             .collect();
-        let response = page_response("CommandInvocations", &records, position, size, query, false);
+        let response = list.page(records);
         // A detailed listing of one invocation that ended with several steps: its steps are
         // fetched next, in the same poll.
         let followup = match response["CommandInvocations"].as_array().map(Vec::as_slice) {
-            Some([one]) if details && instance_id.is_some() => {
+            Some([one]) if list.details && list.instance_id.is_some() => {
                 let plugins = one["CommandPlugins"].as_array().map_or(0, Vec::len);
                 let status = one["Status"].as_str().unwrap_or_default();
                 if plugins > 1 && !is_running(status) {

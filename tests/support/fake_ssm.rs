@@ -242,6 +242,50 @@ impl<'a> Body<'a> {
     }
 }
 
+/// A ListCommandInvocations request, checked as the service checks it, and the page it asks for.
+pub struct ListInvocations<'a> {
+    pub command_id: Option<&'a str>,
+    pub instance_id: Option<&'a str>,
+    pub details: bool,
+    size: usize,
+    query: u64,
+    position: (usize, usize),
+}
+
+impl<'a> ListInvocations<'a> {
+    pub fn parse(body: &Body<'a>) -> Result<ListInvocations<'a>, Step> {
+        let command_id = body.command_id()?;
+        let instance_id = body.string("InstanceId")?;
+        let details = body.flag("Details")?;
+        let size = body.max_results(1, LIST_PAGE_SIZE, LIST_PAGE_SIZE)?;
+        let query = fingerprint(&(command_id, instance_id, details));
+        let position = body.position(query)?;
+        Ok(ListInvocations {
+            command_id,
+            instance_id,
+            details,
+            size,
+            query,
+            position,
+        })
+    }
+
+    /// The page of `records` (those the filters keep) it asks for; without Details, no plugins.
+    pub fn page(&self, records: Vec<Value>) -> Value {
+        let records: Vec<Value> = records
+            .into_iter()
+            .map(|mut r| {
+                if !self.details {
+                    r.as_object_mut().unwrap().remove("CommandPlugins");
+                }
+                r
+            })
+            .collect();
+        let (position, size, query) = (self.position, self.size, self.query);
+        page_response("CommandInvocations", &records, position, size, query, false)
+    }
+}
+
 /// What a NextToken is tied to: a hash of the query's filters.
 pub fn fingerprint(query: &impl Hash) -> u64 {
     let mut h = DefaultHasher::new();

@@ -11,9 +11,9 @@ use serde_json::{Value, json};
 
 use super::fake_ssm::{
     Answer, Body, CMD_ID, Call, FakeSsm, GET_COMMAND_INVOCATION, Incoming,
-    LIST_COMMAND_INVOCATIONS, LIST_COMMANDS, LIST_OUTPUT_CAP, LIST_PAGE_SIZE, REQUESTED_AT_MS,
-    SHELL_PLUGIN, SUCCESS, Script, Step, World, command_record, epoch_ms, fingerprint, invocation,
-    is_running, listed_invocation, never_started, page_response, validation,
+    LIST_COMMAND_INVOCATIONS, LIST_COMMANDS, LIST_OUTPUT_CAP, ListInvocations, REQUESTED_AT_MS,
+    SHELL_PLUGIN, SUCCESS, Script, Step, World, command_record, epoch_ms, invocation, is_running,
+    listed_invocation, never_started, validation,
 };
 
 /// One node of a scripted fleet.
@@ -320,25 +320,14 @@ impl Timeline {
     }
 
     fn list(&self, body: &Body, round: usize) -> Result<Step, Step> {
-        let command_id = body.command_id()?;
-        let instance_id = body.string("InstanceId")?;
-        let details = body.flag("Details")?;
-        let size = body.max_results(1, LIST_PAGE_SIZE, LIST_PAGE_SIZE)?;
-        let query = fingerprint(&(command_id, instance_id, details));
-        let position = body.position(query)?;
+        let list = ListInvocations::parse(body)?;
         let records: Vec<Value> = self
             .records_at(round)
             .into_iter()
-            .filter(|_| command_id.is_none_or(|id| id == CMD_ID))
-            .filter(|r| instance_id.is_none_or(|id| r["InstanceId"] == id))
-            .map(|mut r| {
-                if !details {
-                    r.as_object_mut().unwrap().remove("CommandPlugins");
-                }
-                r
-            })
+            .filter(|_| list.command_id.is_none_or(|id| id == CMD_ID))
+            .filter(|r| list.instance_id.is_none_or(|id| r["InstanceId"] == id))
             .collect();
-        let response = page_response("CommandInvocations", &records, position, size, query, false);
+        let response = list.page(records);
         Ok(Step::ok(&response))
     }
 
