@@ -22,8 +22,9 @@ use crate::support::fake_mw::{
 };
 use crate::support::fake_ssm::{
     CMD_ID, FakeSsm, GET_COMMAND_INVOCATION, INSTANCE_ID, LIST_COMMAND_INVOCATIONS, Step,
-    invocation_step,
+    fleet_instance_id, invocation_step,
 };
+use crate::support::timeline::{Member, Timeline};
 use crate::support::http::{Reply, Request, Server};
 use crate::support::{
     Args, Cli, FAST_POLL, Spawned, assert_error, assert_exit, assert_output, assert_rejected,
@@ -323,6 +324,32 @@ fn a_timeout_after_nothing_but_failures_names_the_last_one() {
     }
 }
 
+#[test]
+fn a_timeout_after_answers_then_failures_names_both() {
+    let running = invocation_step("InProgress", "InProgress", "", "");
+    for (first, seen) in [
+        (running, "last status: InProgress"),
+        (Step::not_found(), "the invocation was never visible"),
+    ] {
+        let fake = FakeSsm::start(vec![first, Step::Status500]);
+        let mut cmd = Cli::new(&fake.url()).cmd();
+        cmd.env("AWS_MAX_ATTEMPTS", "1")
+            .arg("wait")
+            .args(ids())
+            .args("--timeout 3s --min-interval 1s".words());
+        let out = run(&mut cmd);
+        assert_exit(&out, 4);
+        let line = assert_single_stderr_line(&out);
+        let head = format!("error: timed out after 3s; {seen}; the last ");
+        let why = "says what was seen, then that the looks since failed, and how";
+        check!(
+            out,
+            line.starts_with(&head) && line.contains("InternalServerError"),
+            "{why}"
+        );
+    }
+}
+
 // --- 8. A black-holed endpoint -------------------------------------------------------------------
 
 #[test]
@@ -349,9 +376,9 @@ fn a_wait_against_a_black_hole_ends_within_a_moment_of_its_timeout() {
     for (steps, said, within) in [
         // Never answered, from the first look: not "never visible".
         (vec![hole.clone()], "the service had not answered yet", 8.0),
-        // Answered, then the last look at the deadline hangs. It is cut after half a second;
-        // it was cut after 2 s (4 s in all), so this bound is tighter than most.
-        (vec![running, hole], "last status: InProgress", 3.9),
+        // Answered, then the last look at the deadline hangs: cut short (how short, exactly,
+        // is poll_tests' the_last_look_is_bounded, on tokio's paused clock).
+        (vec![running, hole], "last status: InProgress", 8.0),
     ] {
         let fake = FakeSsm::start(steps);
         let mut cmd = Cli::new(&fake.url()).cmd();
@@ -366,6 +393,29 @@ fn a_wait_against_a_black_hole_ends_within_a_moment_of_its_timeout() {
         check_eq!(out, line, format!("error: timed out after 2s; {said}"));
         check!(out, (2.0..within).contains(&took), "took {took:.2} s");
     }
+}
+
+#[test]
+fn a_fleet_wait_ends_within_a_moment_of_its_timeout_while_results_hang() {
+    // One member finishes, and reading its result never gets an answer.
+    let timeline = Timeline::new(vec![
+        Member::new(fleet_instance_id(0)).succeeds_at(2),
+        Member::new(fleet_instance_id(1)).running_at(1),
+    ])
+    .get_delay(Duration::from_secs(600));
+    let fake = FakeSsm::with_timeline(timeline);
+    let mut cmd = Cli::new(&fake.url()).cmd();
+    cmd.args(["wait", "--command-id", CMD_ID, "--timeout", "2s", "-o", "json"])
+        .args(FAST_POLL);
+    let started = Instant::now();
+    let out = run(&mut cmd);
+    let took = started.elapsed().as_secs_f64();
+    assert_exit(&out, 4);
+    let line = assert_single_stderr_line(&out);
+    check_eq!(out, line, "error: timed out after 2s; 1 of 2 finished");
+    // Not the read timeout of each attempt of the hanging call (15 s, three times).
+    check!(out, (2.0..8.0).contains(&took), "took {took:.2} s");
+    check!(out, fake.count(GET_COMMAND_INVOCATION) >= 1, "the result was asked for");
 }
 
 // --- 9. Secrets in verbose output ----------------------------------------------------------------
@@ -446,6 +496,22 @@ fn sigterm_and_sighup_end_a_wait_as_ctrl_c_does_with_128_plus_the_signal() {
         let took = done.ended - sent;
         check!(done.out, took < Duration::from_secs(5), "took {took:?}");
     }
+    // Started with SIGHUP ignored (`nohup`): a hang-up leaves the wait going, SIGTERM still ends it.
+    let fake = FakeSsm::always(invocation_step("InProgress", "InProgress", "", ""));
+    let mut cmd = Cli::new(&fake.url()).shell(r#"trap '' HUP; exec "$0" "$@""#);
+    let mut run = Spawned::start(cmd.arg("wait").args(ids()).args(FAST_POLL));
+    run.until(
+        "a second poll",
+        fake.wait(|| fake.count(GET_COMMAND_INVOCATION) >= 2),
+    );
+    run.signal("HUP");
+    let after = fake.count(GET_COMMAND_INVOCATION);
+    let polled = fake.wait(|| fake.count(GET_COMMAND_INVOCATION) >= after + 2);
+    run.until("two polls after the hang-up", polled);
+    run.signal("TERM");
+    let out = run.finish().out;
+    check_eq!(out, assert_error(&out, 143), "error: terminated (SIGTERM)");
+
     // And with --cancel-on-interrupt, SIGTERM cancels what is waited on first.
     let fake = FakeMulti::start(running_one());
     let mut run = aws_wait(&fake, &[INSTANCE_ID], "--cancel-on-interrupt");
@@ -532,10 +598,14 @@ fn a_closed_stdout_is_an_error_while_dev_null_is_not() {
     check_eq!(out, assert_error(&out, 3), want);
     fake.assert_untouched();
 
-    let mut cmd = Cli::new(&fake.url()).shell(r#"exec "$0" "$@" >/dev/null"#);
-    let out = run(cmd.args(get_text().words()));
-    assert_output(&out, 0, "", "");
-    check_eq!(out, fake.count(GET_COMMAND_INVOCATION), 1);
+    // Write-only as a shell opens it, and read-write as Python's DEVNULL, node's 'ignore' and a
+    // daemon's descriptors are (what the runtime itself puts on a closed one).
+    for (n, redirect) in [(1, ">/dev/null"), (2, "1<>/dev/null")] {
+        let mut cmd = Cli::new(&fake.url()).shell(&format!(r#"exec "$0" "$@" {redirect}"#));
+        let out = run(cmd.args(get_text().words()));
+        assert_output(&out, 0, "", "");
+        check_eq!(out, fake.count(GET_COMMAND_INVOCATION), n);
+    }
 }
 
 #[test]
