@@ -7,6 +7,7 @@ pub mod commands;
 pub mod duration;
 pub mod error;
 pub mod fleet;
+pub mod json_skim;
 pub mod logging;
 pub mod model;
 pub mod output;

@@ -51,7 +51,7 @@ fn main() -> ExitCode {
                  RunCommand`) prints",
             ));
         }
-        ssmres::stdin_ids::read_bounded(std::io::stdin().lock())
+        Ok(std::io::stdin().lock())
     };
     if let Err(message) = ssmres::stdin_ids::resolve(&mut cli, read_stdin) {
         say(&format!("error: {message}"));

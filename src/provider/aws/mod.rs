@@ -90,18 +90,31 @@ fn bounded_imds_client() -> imds::Client {
 }
 
 /// A profile named (--profile, AWS_PROFILE) that no config file holds is a typo: say so, as the
-/// aws CLI does, before any call. "default" may be missing, as in the aws CLI.
+/// aws CLI does, before any call. "default" may be missing, as in the aws CLI. As on the
+/// Alibaba side, AWS_PROFILE only counts when it would be used: keys in the environment come
+/// first, so a leftover AWS_PROFILE beside them is left alone, as it always was. A config file
+/// that cannot be read is left to the SDK, which reports it as before.
 async fn check_profile(named: Option<&str>) -> Result<(), Error> {
+    // The types `profile::load` takes; public, though the SDK calls them internal.
     use aws_types::os_shim_internal::{Env, Fs};
     let env = Env::real();
-    let from_env = env.get("AWS_PROFILE").ok().filter(|p| !p.is_empty());
+    let set = |name: &str| env.get(name).ok().filter(|v| !v.is_empty());
+    let keys_from_env =
+        set("AWS_ACCESS_KEY_ID").is_some() && set("AWS_SECRET_ACCESS_KEY").is_some();
+    let from_env = set("AWS_PROFILE").filter(|_| !keys_from_env);
     let Some(name) = named.map(str::to_owned).or(from_env) else {
         return Ok(());
     };
     let files = aws_runtime::env_config::file::EnvConfigFiles::default();
-    let profiles = aws_config::profile::load(&Fs::real(), &env, &files, Some(name.clone().into()))
-        .await
-        .map_err(|e| Error::Config(format!("cannot read the AWS config files: {e}")))?;
+    let fs = Fs::real();
+    let loaded = aws_config::profile::load(&fs, &env, &files, Some(name.clone().into()));
+    let profiles = match loaded.await {
+        Ok(profiles) => profiles,
+        Err(e) => {
+            tracing::debug!(error = %e, "the AWS config files could not be read");
+            return Ok(());
+        }
+    };
     match profiles.get_profile(&name) {
         None if name != "default" => Err(Error::Config(format!(
             "the config profile ({name}) could not be found in the AWS config files \
