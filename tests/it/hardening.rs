@@ -39,6 +39,10 @@ fn success_fake() -> FakeSsm {
 }
 
 /// `get --command-id … --instance-id … -o text`, which prints `ok\n` from [`success_fake`].
+fn invocation_step_body() -> serde_json::Value {
+    crate::support::fake_ssm::invocation("Success", "Success", &"x".repeat(3000), "")
+}
+
 fn get_text() -> String {
     format!("get {} -o text", ids().join(" "))
 }
@@ -267,6 +271,50 @@ fn answers_that_are_not_aws_s_are_named_by_status_and_start_4xx_once_5xx_retried
     }
 }
 
+#[test]
+fn alibaba_answers_that_are_not_the_service_s_are_named_as_aws_ones_are() {
+    let page = "<html>\n  <head><title>403 Forbidden</title></head>\n</html>\n";
+    let elsewhere = "https://ecs.elsewhere.example/";
+    let moved = Reply::send(307, "text/plain", "")
+        .with_header("Location", format!("{elsewhere}?Signature=abc"));
+    let not_ecs = "not an Alibaba Cloud answer";
+    // `(answer, requests, the line after "error: DescribeInvocationResults")`: the client's
+    // five attempts for what is worth another.
+    for (reply, asked, said) in [
+        (
+            Reply::send(403, "text/html", page),
+            1,
+            format!(
+                ": HTTP 403, {not_ecs}: <html> <head><title>403 Forbidden</title></head> </html>"
+            ),
+        ),
+        // Not followed: it would carry the signed query elsewhere.
+        (
+            moved,
+            1,
+            format!(
+                ": HTTP 307, {not_ecs} (redirected to {elsewhere}: a wrong endpoint or region?), with an empty body"
+            ),
+        ),
+        (
+            Reply::send(429, "text/plain", ""),
+            5,
+            format!(": HTTP 429, {not_ecs}, with an empty body (after retries)"),
+        ),
+        (
+            Reply::send(200, "application/json", ""),
+            5,
+            ": the service sent an empty answer (after retries)".to_owned(),
+        ),
+    ] {
+        let (server, seen) = recording(reply);
+        let out = Cli::new(&server.url()).run_ali(format!("get --invoke-id {INVOKE_ID} -o json"));
+        let line = assert_error(&out, 3);
+        check_eq!(out, line, format!("error: DescribeInvocationResults{said}"));
+        check_eq!(out, requests_read(&server, &seen).len(), asked, "requests");
+    }
+}
+
 // --- 4. A NextToken sent twice -------------------------------------------------------------------
 
 const SAME_TOKEN: &str = ": the service sent the same NextToken twice; stopping rather than reading the same pages again";
@@ -388,6 +436,25 @@ fn a_black_hole_costs_get_its_read_timeout_per_attempt() {
         took >= Duration::from_secs(3) && took < Duration::from_secs(20),
         "{why}"
     );
+}
+
+#[test]
+fn an_answer_that_trickles_in_is_cut_after_connect_plus_twice_the_read_timeout() {
+    // Starts at once, then a byte every 100 ms: minutes for the whole body.
+    let body = serde_json::to_vec(&invocation_step_body()).unwrap();
+    let (trickle, seen) = recording(Reply::Trickle(body, Duration::from_millis(100)));
+    let started = Instant::now();
+    let mut cmd = Cli::new(&trickle.url()).cmd();
+    cmd.env("AWS_MAX_ATTEMPTS", "1")
+        .args("--connect-timeout 1s --read-timeout 1s".words())
+        .args(get_text().words());
+    let out = run(&mut cmd);
+    let took = started.elapsed();
+    let line = assert_error(&out, 3);
+    check!(out, line.contains("timeout"), "says the attempt timed out");
+    check_eq!(out, requests_read(&trickle, &seen).len(), 1, "attempts");
+    let why = format!("one attempt of at most 1 s + 2 x 1 s took {took:?}");
+    check!(out, took < Duration::from_secs(15), "{why}");
 }
 
 #[test]

@@ -163,10 +163,12 @@ impl AwsProvider {
         let mut credentials = DefaultCredentialsChain::builder()
             .region(region.clone())
             .imds_client(imds);
-        // Every client of the run (SSM, S3, CloudWatch Logs) takes these from the configuration.
+        // Every client of the run (SSM, S3, CloudWatch Logs) takes these from the configuration
+        // (S3 without the cap on an attempt: see OutputReader).
         let timeouts = TimeoutConfig::builder()
             .connect_timeout(opts.timeouts.connect)
             .read_timeout(opts.timeouts.read)
+            .operation_attempt_timeout(opts.timeouts.attempt())
             .build();
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .region(region)

@@ -46,7 +46,7 @@ pub struct LogGroup {
 
 impl LogGroup {
     pub fn new(config: &SdkConfig, group: &str, what: String) -> Self {
-        // The configuration's connect and read timeouts bound each page.
+        // The configuration's timeouts bound each page, as they bound each SSM call.
         let client = aws_sdk_cloudwatchlogs::Client::new(config);
         LogGroup {
             client,
