@@ -15,6 +15,10 @@ pub const MAX_INPUT: u64 = 256 << 20;
 /// Items kept of any array; the rest are parsed and dropped.
 const MAX_ITEMS: usize = 10_000;
 
+/// Values kept in all (each some tens of bytes): past it, everything is dropped, so that
+/// arrays of arrays cannot multiply MAX_ITEMS.
+const MAX_KEPT: usize = 100_000;
+
 /// Why a document could not be skimmed.
 #[derive(Debug)]
 pub enum SkimError {
@@ -34,9 +38,13 @@ pub fn skim(input: impl Read, keep: &[&str]) -> Result<Value, SkimError> {
     // serde_json reads byte by byte: the checker needs bigger reads to be cheap.
     let checked = io::BufReader::new(Utf8Checked::new(&mut limited));
     let mut de = serde_json::Deserializer::from_reader(checked);
-    let parsed = Pruned { keep }
-        .deserialize(&mut de)
-        .and_then(|v| de.end().map(|()| v));
+    let budget = std::cell::Cell::new(MAX_KEPT);
+    let parsed = Pruned {
+        keep,
+        budget: &budget,
+    }
+    .deserialize(&mut de)
+    .and_then(|v| de.end().map(|()| v));
     let read_all = limited.limit() == 0;
     match parsed {
         _ if read_all => Err(SkimError::TooLong),
@@ -104,6 +112,41 @@ impl<R: Read> Read for Utf8Checked<R> {
 #[derive(Clone, Copy)]
 struct Pruned<'k> {
     keep: &'k [&'k str],
+    /// Values that may still be kept.
+    budget: &'k std::cell::Cell<usize>,
+}
+
+impl Pruned<'_> {
+    /// Takes one value from the budget; false once it is spent.
+    fn take(&self) -> bool {
+        let left = self.budget.get();
+        self.budget.set(left.saturating_sub(1));
+        left > 0
+    }
+}
+
+/// A member's name, looked up among those kept without being copied (serde_json hands it over
+/// from its own buffer): its index in `keep`, or None.
+struct KeyIn<'k>(&'k [&'k str]);
+
+impl<'de> DeserializeSeed<'de> for KeyIn<'_> {
+    type Value = Option<usize>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Option<usize>, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeyIn<'_> {
+    type Value = Option<usize>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a member name")
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Option<usize>, E> {
+        Ok(self.0.iter().position(|k| *k == v))
+    }
 }
 
 impl<'de> DeserializeSeed<'de> for Pruned<'_> {
@@ -151,7 +194,7 @@ impl<'de> Visitor<'de> for Pruned<'_> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let mut items = Vec::new();
-        while items.len() < MAX_ITEMS {
+        while items.len() < MAX_ITEMS && self.take() {
             match seq.next_element_seed(self)? {
                 Some(item) => items.push(item),
                 None => return Ok(Value::Array(items)),
@@ -163,12 +206,15 @@ impl<'de> Visitor<'de> for Pruned<'_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut kept = Map::new();
-        while let Some(key) = map.next_key::<String>()? {
-            if self.keep.contains(&key.as_str()) {
-                let value = map.next_value_seed(self)?;
-                kept.insert(key, value);
-            } else {
-                map.next_value::<IgnoredAny>()?;
+        while let Some(key) = map.next_key_seed(KeyIn(self.keep))? {
+            match key {
+                Some(i) if self.take() => {
+                    let value = map.next_value_seed(self)?;
+                    kept.insert(self.keep[i].to_owned(), value);
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
             }
         }
         Ok(Value::Object(kept))
@@ -200,6 +246,17 @@ mod tests {
         assert!(matches!(skim(opened, &[]), Err(SkimError::TooLong)));
         assert!(matches!(skim(&b"[1,"[..], &[]), Err(SkimError::Syntax(_))));
         assert!(matches!(skim(&b"{} x"[..], &[]), Err(SkimError::Syntax(_))));
+    }
+
+    #[test]
+    fn arrays_of_arrays_keep_no_more_than_the_budget() {
+        let row = format!("[{}0]", "0,".repeat(999));
+        let rows = format!("[{}{row}]", format!("{row},").repeat(999));
+        let kept = skim(rows.as_bytes(), &[]).unwrap();
+        fn count(v: &Value) -> usize {
+            1 + v.as_array().map_or(0, |a| a.iter().map(count).sum())
+        }
+        assert!(count(&kept) <= MAX_KEPT + 1, "{}", count(&kept));
     }
 
     #[test]

@@ -302,13 +302,17 @@ where
             tokio::time::sleep_until(deadline).await;
             // One last look, so that a command that ended since the previous poll is reported
             // as ended rather than as still running.
-            if let Ok(Ok(Fetched::Found(invocation))) =
-                tokio::time::timeout(LAST_LOOK, fetch()).await
-            {
-                if invocation.is_terminal() {
-                    return Ok(Outcome::Terminal(invocation));
+            match tokio::time::timeout(LAST_LOOK, fetch()).await {
+                Ok(Ok(Fetched::Found(invocation))) => {
+                    if invocation.is_terminal() {
+                        return Ok(Outcome::Terminal(invocation));
+                    }
+                    failures.answered();
+                    last = Some(invocation);
                 }
-                last = Some(invocation);
+                // Invisible still: an answer, which ends a streak of failures.
+                Ok(Ok(Fetched::NotVisible)) if last.is_none() => failures.answered(),
+                _ => {}
             }
             return Ok(timed_out(last, &failures));
         }

@@ -302,6 +302,23 @@ async fn a_timeout_after_failures_names_the_last_one() {
         panic!("{result:?}");
     };
     assert_eq!(standing.failing, None);
+    // Failures, then an answer at the very deadline: what it showed, and no failures.
+    let (result, _, _) = run_timeline(&p(), |t| match t.as_secs() {
+        0..3 => Err(FetchError::Transient("HTTP 500".into())),
+        _ => Ok(Fetched::Found(inv("InProgress", "In Progress"))),
+    })
+    .await;
+    let Ok(Outcome::TimedOut(Some(last), standing)) = result else {
+        panic!("{result:?}");
+    };
+    assert_eq!(last.status, "InProgress");
+    assert_eq!(
+        standing,
+        Standing {
+            answered: true,
+            failing: None
+        }
+    );
 }
 
 #[tokio::test(start_paused = true)]

@@ -102,16 +102,27 @@ const ALIYUN_KEYS: &[&str] = &[
     "InvocationResult",
 ];
 
+fn too_long(expected: &str) -> String {
+    format!(
+        "{expected}; stdin holds more than {} MiB, more than any command's JSON",
+        MAX_INPUT >> 20
+    )
+}
+
 /// The document on `input`, skimmed for `keep`: memory follows what is kept, whatever arrives.
 /// What cannot start a JSON document (`< /dev/zero`, a typed ID) is told from its first bytes.
 fn read(input: impl Read, expected: &str, keep: &[&str]) -> Result<Value, String> {
-    let mut input = BufReader::new(input);
+    // The limit holds for leading white space too (`yes ''`).
+    let mut input = BufReader::new(input.take(MAX_INPUT + 1));
     let first = loop {
         let buffered = input
             .fill_buf()
             .map_err(|e| format!("cannot read stdin: {e}"))?;
         let Some(&byte) = buffered.first() else {
-            return Err(format!("{expected}; stdin was empty"));
+            return Err(match input.get_ref().limit() {
+                0 => too_long(expected),
+                _ => format!("{expected}; stdin was empty"),
+            });
         };
         if !byte.is_ascii_whitespace() {
             break byte;
@@ -136,10 +147,7 @@ fn read(input: impl Read, expected: &str, keep: &[&str]) -> Result<Value, String
             format!("{expected}; stdin is not UTF-8 text")
         }
         SkimError::Io(e) => format!("cannot read stdin: {e}"),
-        SkimError::TooLong => format!(
-            "{expected}; stdin holds more than {} MiB, more than any command's JSON",
-            MAX_INPUT >> 20
-        ),
+        SkimError::TooLong => too_long(expected),
         SkimError::Syntax(e) => format!("{expected}; stdin is not JSON ({e})"),
     })
 }

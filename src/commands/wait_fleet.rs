@@ -154,11 +154,17 @@ pub async fn run(
             // One detailed listing gives every row its response code and first output line;
             // past the deadline it has until the last moment, and the rounds' states stand in.
             let listing = match policy.deadline {
-                Some(d) if outcome.timed_out => {
+                Some(d) => {
                     let listing = tokio::time::timeout_at(poll::overtime_end(d), rounds.listing());
-                    listing.await.ok().and_then(Result::ok)
+                    match listing.await {
+                        Ok(Ok(entries)) => Some(entries),
+                        // What failed is said when the wait had ended well; a timeout is
+                        // said anyway.
+                        Ok(Err(e)) if !outcome.timed_out => return Err(e.into()),
+                        _ => None,
+                    }
                 }
-                _ => Some(rounds.listing().await?),
+                None => Some(rounds.listing().await?),
             };
             let entries = match listing {
                 Some(mut entries) => {

@@ -48,9 +48,22 @@ fn poll_retries(
     ssm: aws_sdk_ssm::config::Builder,
     sdk_config: &aws_config::SdkConfig,
 ) -> aws_sdk_ssm::config::Builder {
+    let (partition, retries) = polling_retries("ssmres-polls", sdk_config);
+    ssm.retry_partition(partition).retry_config(retries)
+}
+
+/// The retry settings of a client that polls for as long as a wait lasts (SSM, and CloudWatch
+/// Logs for `--follow`): a quota of its own without limit, and standard mode.
+pub(crate) fn polling_retries(
+    name: &'static str,
+    sdk_config: &aws_config::SdkConfig,
+) -> (
+    aws_sdk_ssm::config::retry::RetryPartition,
+    aws_sdk_ssm::config::retry::RetryConfig,
+) {
     use aws_sdk_ssm::config::retry::{RetryConfig, RetryMode, RetryPartition, TokenBucket};
     let quota = TokenBucket::unlimited();
-    let partition = RetryPartition::custom("ssmres-polls").token_bucket(quota);
+    let partition = RetryPartition::custom(name).token_bucket(quota);
     let mut retries = sdk_config
         .retry_config()
         .cloned()
@@ -61,7 +74,7 @@ fn poll_retries(
             .with_initial_backoff(retries.initial_backoff())
             .with_max_backoff(retries.max_backoff());
     }
-    ssm.retry_partition(partition.build()).retry_config(retries)
+    (partition.build(), retries)
 }
 
 /// The URL as a log line may show it: a `user:password@` part is a secret.
@@ -117,9 +130,10 @@ async fn check_profile(named: Option<&str>) -> Result<(), Error> {
     };
     match profiles.get_profile(&name) {
         None if name != "default" => Err(Error::Config(format!(
-            "the config profile ({name}) could not be found in the AWS config files \
+            "the config profile ({}) could not be found in the AWS config files \
              (~/.aws/config, ~/.aws/credentials, or AWS_CONFIG_FILE and \
-             AWS_SHARED_CREDENTIALS_FILE)"
+             AWS_SHARED_CREDENTIALS_FILE)",
+            crate::error::shown(&name, 60)
         ))),
         _ => Ok(()),
     }
