@@ -65,7 +65,7 @@ _ssmres() {
 
     case "${cmd}" in
         ssmres)
-            opts="-o -q -v -h -V --provider --region --profile --endpoint-url --output --quiet --verbose --help --version get wait list task-invocations completions man help"
+            opts="-o -q -v -h -V --provider --region --profile --endpoint-url --output --connect-timeout --read-timeout --quiet --verbose --help --version get wait list task-invocations completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -95,6 +95,14 @@ _ssmres() {
                     COMPREPLY=($(compgen -W "table json jsonl text" -- "${cur}"))
                     return 0
                     ;;
+                --connect-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --read-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -103,7 +111,7 @@ _ssmres() {
             return 0
             ;;
         ssmres__subcmd__completions)
-            opts="-o -q -v -h -V --provider --region --profile --endpoint-url --output --quiet --verbose --help --version bash elvish fish powershell zsh"
+            opts="-o -q -v -h -V --provider --region --profile --endpoint-url --output --connect-timeout --read-timeout --quiet --verbose --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -133,6 +141,14 @@ _ssmres() {
                     COMPREPLY=($(compgen -W "table json jsonl text" -- "${cur}"))
                     return 0
                     ;;
+                --connect-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --read-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -141,7 +157,7 @@ _ssmres() {
             return 0
             ;;
         ssmres__subcmd__get)
-            opts="-o -q -v -h -V --command-id --instance-id --invoke-id --plugin-name --full-output --remote-exit-code --provider --region --profile --endpoint-url --output --quiet --verbose --help --version"
+            opts="-o -q -v -h -V --command-id --instance-id --invoke-id --plugin-name --full-output --remote-exit-code --provider --region --profile --endpoint-url --output --connect-timeout --read-timeout --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -185,6 +201,14 @@ _ssmres() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "table json jsonl text" -- "${cur}"))
+                    return 0
+                    ;;
+                --connect-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --read-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -307,7 +331,7 @@ _ssmres() {
             return 0
             ;;
         ssmres__subcmd__list)
-            opts="-o -q -v -h -V --command-id --invoke-id --status --include-history --tag --resource-group-id --instance-id --details --max-items --provider --region --profile --endpoint-url --output --quiet --verbose --help --version"
+            opts="-o -q -v -h -V --command-id --invoke-id --status --include-history --tag --resource-group-id --instance-id --details --max-items --provider --region --profile --endpoint-url --output --connect-timeout --read-timeout --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -365,6 +389,14 @@ _ssmres() {
                     COMPREPLY=($(compgen -W "table json jsonl text" -- "${cur}"))
                     return 0
                     ;;
+                --connect-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --read-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -373,7 +405,7 @@ _ssmres() {
             return 0
             ;;
         ssmres__subcmd__man)
-            opts="-o -q -v -h -V --provider --region --profile --endpoint-url --output --quiet --verbose --help --version"
+            opts="-o -q -v -h -V --provider --region --profile --endpoint-url --output --connect-timeout --read-timeout --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -403,6 +435,14 @@ _ssmres() {
                     COMPREPLY=($(compgen -W "table json jsonl text" -- "${cur}"))
                     return 0
                     ;;
+                --connect-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --read-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -411,7 +451,7 @@ _ssmres() {
             return 0
             ;;
         ssmres__subcmd__task__subcmd__invocations)
-            opts="-o -q -v -h -V --window-execution-id --task-id --status --max-items --with-output --wait --timeout --min-interval --max-interval --provider --region --profile --endpoint-url --output --quiet --verbose --help --version"
+            opts="-o -q -v -h -V --window-execution-id --task-id --status --max-items --with-output --wait --timeout --min-interval --max-interval --provider --region --profile --endpoint-url --output --connect-timeout --read-timeout --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -469,6 +509,14 @@ _ssmres() {
                     COMPREPLY=($(compgen -W "table json jsonl text" -- "${cur}"))
                     return 0
                     ;;
+                --connect-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --read-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -477,7 +525,7 @@ _ssmres() {
             return 0
             ;;
         ssmres__subcmd__wait)
-            opts="-o -q -v -h -V --command-id --invoke-id --instance-id --plugin-name --timeout --min-interval --max-interval --not-found-grace --follow --full-output --remote-exit-code --cancel-on-interrupt --cancel-on-timeout --provider --region --profile --endpoint-url --output --quiet --verbose --help --version"
+            opts="-o -q -v -h -V --command-id --invoke-id --instance-id --plugin-name --timeout --min-interval --max-interval --not-found-grace --follow --full-output --remote-exit-code --cancel-on-interrupt --cancel-on-timeout --provider --region --profile --endpoint-url --output --connect-timeout --read-timeout --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -537,6 +585,14 @@ _ssmres() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "table json jsonl text" -- "${cur}"))
+                    return 0
+                    ;;
+                --connect-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --read-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)

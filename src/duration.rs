@@ -11,21 +11,23 @@ pub fn parse(input: &str) -> Result<Duration, String> {
     if text.is_empty() {
         return Err("empty duration (try 90s, 5m or 1h30m)".into());
     }
+    // Echoed in the messages: a runaway value (a pasted file) keeps its start only.
+    let shown = crate::error::shown(text, 40);
     let signed = match text.parse::<f64>() {
         Ok(secs) if secs.is_finite() => SignedDuration::try_from_secs_f64(secs)
-            .map_err(|_| format!("duration out of range: {text}"))?,
-        Ok(_) => return Err(format!("invalid duration: {text}")),
+            .map_err(|_| format!("duration out of range: {shown}"))?,
+        Ok(_) => return Err(format!("invalid duration: {shown}")),
         Err(_) => text
             .parse::<SignedDuration>()
-            .map_err(|_| format!("invalid duration '{text}' (try 90s, 5m, 1h30m or 500ms)"))?,
+            .map_err(|_| format!("invalid duration '{shown}' (try 90s, 5m, 1h30m or 500ms)"))?,
     };
     if signed.is_negative() || signed.is_zero() {
-        return Err(format!("duration must be greater than zero: {text}"));
+        return Err(format!("duration must be greater than zero: {shown}"));
     }
-    let d = Duration::try_from(signed).map_err(|_| format!("duration out of range: {text}"))?;
+    let d = Duration::try_from(signed).map_err(|_| format!("duration out of range: {shown}"))?;
     // Deadlines are computed as now + duration; a bound keeps that sum meaningful.
     if d > LONGEST {
-        return Err(format!("duration is longer than a year: {text}"));
+        return Err(format!("duration is longer than a year: {shown}"));
     }
     Ok(d)
 }

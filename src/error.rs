@@ -15,6 +15,7 @@ pub mod exit {
     pub const USAGE: u8 = 2;
     pub const API: u8 = 3;
     pub const TIMEOUT: u8 = 4;
+    /// Ctrl-C; SIGTERM gives 143 and SIGHUP 129, as a shell reports them.
     pub const INTERRUPTED: u8 = 130;
 
     /// The exit code of a run that got its answer: with `--remote-exit-code` and a final
@@ -46,6 +47,28 @@ pub enum WaitStage {
     /// The first look had not been answered yet.
     #[error("the service had not answered yet")]
     NoAnswer,
+    /// Every look failed; the last one's error.
+    #[error("every look failed, the last with: {0}")]
+    Failing(String),
+    /// Where the wait stood, then this many looks failed in a row up to the deadline.
+    #[error("{stage}; {}", streak(*.1, .2), stage = .0)]
+    ThenFailing(Box<WaitStage>, u32, String),
+}
+
+/// A value echoed in a message, cut to its first `max` characters: a runaway one (a pasted
+/// file, a variable gone wrong) keeps enough to be recognised.
+pub fn shown(value: &str, max: usize) -> String {
+    match value.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", &value[..cut]),
+        None => value.to_owned(),
+    }
+}
+
+fn streak(n: u32, last: &str) -> String {
+    match n {
+        1 => format!("the last look failed with: {last}"),
+        n => format!("the last {n} looks failed, the latest with: {last}"),
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -65,9 +88,10 @@ pub enum Error {
     /// `--timeout` passed before a terminal state; says where the wait stood.
     #[error("timed out after {waited}; {1}", waited = human(*.0))]
     Timeout(Duration, WaitStage),
-    /// Ctrl-C.
-    #[error("interrupted")]
-    Interrupted,
+    /// Ctrl-C (2), SIGTERM (15) or SIGHUP (1): the shell's exit code for it, 128 + the
+    /// signal's number.
+    #[error("{}", match .0 { 15 => "terminated (SIGTERM)", 1 => "hung up (SIGHUP)", _ => "interrupted" })]
+    Interrupted(i32),
     /// Writing the result failed for a reason other than a closed pipe.
     #[error("cannot write the result: {0}")]
     Output(std::io::Error),
@@ -79,7 +103,7 @@ impl Error {
             Error::Usage(_) => exit::USAGE,
             Error::Config(_) | Error::Api(_) | Error::NotFound(_) | Error::Output(_) => exit::API,
             Error::Timeout(..) => exit::TIMEOUT,
-            Error::Interrupted => exit::INTERRUPTED,
+            Error::Interrupted(signal) => u8::try_from(128 + signal).unwrap_or(exit::INTERRUPTED),
         }
     }
 }

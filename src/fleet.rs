@@ -10,7 +10,7 @@ use tokio::time::Instant;
 
 use crate::error::Error;
 use crate::model::{ListEntry, StatusClass};
-use crate::poll::{Failures, Policy};
+use crate::poll::{Failures, Policy, Standing};
 use crate::provider::contract::FetchError;
 
 /// The command as a whole, from one summary call.
@@ -53,6 +53,8 @@ pub struct FleetOutcome {
     pub entries: BTreeMap<String, ListEntry>,
     pub tally: Tally,
     pub timed_out: bool,
+    /// How the rounds stood (answered at all, failing at the end).
+    pub standing: Standing,
 }
 
 /// What the rounds have learnt so far.
@@ -182,7 +184,7 @@ pub async fn wait<S: FleetSource>(
         let result = match policy.deadline {
             Some(d) => match tokio::time::timeout_at(d, round).await {
                 Ok(r) => r,
-                Err(_) => return Ok(timed_out(view, tally)),
+                Err(_) => return Ok(timed_out(view, tally, &failures)),
             },
             None => round.await,
         };
@@ -202,6 +204,7 @@ pub async fn wait<S: FleetSource>(
                         entries: view.entries,
                         tally,
                         timed_out: false,
+                        standing: failures.standing(),
                     });
                 }
                 let missing = view.missing();
@@ -242,17 +245,18 @@ pub async fn wait<S: FleetSource>(
             && next_round >= d
         {
             tokio::time::sleep_until(d).await;
-            return Ok(timed_out(view, tally));
+            return Ok(timed_out(view, tally, &failures));
         }
         tokio::time::sleep_until(next_round).await;
     }
 }
 
-fn timed_out(view: View<'_>, tally: Tally) -> FleetOutcome {
+fn timed_out(view: View<'_>, tally: Tally, failures: &Failures) -> FleetOutcome {
     FleetOutcome {
         entries: view.entries,
         tally,
         timed_out: true,
+        standing: failures.standing(),
     }
 }
 

@@ -9,16 +9,32 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
 pub fn init(verbosity: u8, color: bool) {
-    let targets = match verbosity {
+    let default = match verbosity {
         0 => return,
-        1 => Targets::new()
-            .with_target("ssmres", LevelFilter::DEBUG)
-            .with_default(LevelFilter::WARN),
-        2 => Targets::new()
-            .with_target("ssmres", LevelFilter::DEBUG)
-            .with_default(LevelFilter::INFO),
-        _ => Targets::new().with_default(LevelFilter::DEBUG),
+        1 => LevelFilter::WARN,
+        2 => LevelFilter::INFO,
+        _ => LevelFilter::DEBUG,
     };
+    // The SDK prints the access key ID (its credentials' Debug form) in these lines: the
+    // profile provider at INFO, endpoint resolution and assumed roles at DEBUG; hyper's
+    // connection pool names the endpoint's authority, `user:password@` included, at DEBUG.
+    // README promises secrets never appear.
+    let targets = Targets::new()
+        .with_target("ssmres", LevelFilter::DEBUG)
+        .with_target(
+            "aws_config::profile::credentials",
+            default.min(LevelFilter::WARN),
+        )
+        .with_target(
+            "aws_config::sts::assume_role",
+            default.min(LevelFilter::INFO),
+        )
+        .with_target(
+            "aws_smithy_runtime::client::orchestrator::endpoints",
+            default.min(LevelFilter::INFO),
+        )
+        .with_target("hyper_util", default.min(LevelFilter::INFO))
+        .with_default(default);
     let layer = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(color)

@@ -13,7 +13,9 @@ use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 pub use parse::{CLOUD_FLAGS, parse, parse_from};
 use values::*;
 
-use crate::provider::contract::{CloudKind, ListFilter, Options, Subject};
+use crate::provider::contract::{
+    CONNECT_TIMEOUT, CloudKind, ListFilter, Options, READ_TIMEOUT, Subject, Timeouts,
+};
 use crate::render::OutputFormat;
 
 pub const EXIT_CODES_HELP: &str = "\
@@ -24,7 +26,7 @@ Exit codes:
        on a periodic task, which never finishes (its latest state is printed)
   3    API, credential or network error after retries, or invocation not found
   4    --timeout reached before a terminal state
-  130  interrupted (Ctrl-C)
+  130  interrupted (Ctrl-C; 143 for SIGTERM, 129 for SIGHUP)
 With --remote-exit-code, a final result exits with the remote command's own code instead
 (0-255; 1 when it has none; the first non-zero of several steps or instances).";
 
@@ -37,7 +39,7 @@ Exit codes:
   2    usage error or invalid input (nothing was sent)
   3    API, credential or network error after retries, or window execution not found
   4    --timeout reached before every invocation ended
-  130  interrupted (Ctrl-C)";
+  130  interrupted (Ctrl-C; 143 for SIGTERM, 129 for SIGHUP)";
 
 /// The statuses of maintenance window executions, tasks and task invocations.
 pub const WINDOW_STATUSES: [&str; 8] = [
@@ -124,6 +126,15 @@ pub struct GlobalArgs {
     )]
     pub output: Option<OutputFormat>,
 
+    /// How long opening a connection may take (each attempt of each call)
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "DURATION", allow_hyphen_values = true, default_value = CONNECT_TIMEOUT, value_parser = crate::duration::parse)]
+    pub connect_timeout: Duration,
+
+    /// How long an answer may take to start, counted from the start of each attempt of each
+    /// call, connecting included (an attempt also ends after connect + twice this)
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "DURATION", allow_hyphen_values = true, default_value = READ_TIMEOUT, value_parser = crate::duration::parse)]
+    pub read_timeout: Duration,
+
     /// Show no progress spinner
     #[arg(short, long, global = true, help_heading = GLOBAL)]
     pub quiet: bool,
@@ -142,6 +153,10 @@ impl GlobalArgs {
             region: self.region.clone(),
             profile: self.profile.clone(),
             endpoint_url: self.endpoint_url.clone(),
+            timeouts: Timeouts {
+                connect: self.connect_timeout,
+                read: self.read_timeout,
+            },
         }
     }
 }
@@ -294,15 +309,15 @@ pub struct TaskInvocationsArgs {
     pub wait: bool,
 
     /// With --wait: give up after this long (exit 4), e.g. 90s, 5m, 1h30m
-    #[arg(long, value_name = "DURATION", value_parser = crate::duration::parse, requires = "wait")]
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true, value_parser = crate::duration::parse, requires = "wait")]
     pub timeout: Option<Duration>,
 
     /// With --wait: shortest pause between polls
-    #[arg(long, value_name = "DURATION", default_value = "500ms", value_parser = parse_interval, requires = "wait")]
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true, default_value = "500ms", value_parser = parse_interval, requires = "wait")]
     pub min_interval: Duration,
 
     /// With --wait: longest pause between polls
-    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_interval, requires = "wait")]
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true, default_value = "5s", value_parser = parse_interval, requires = "wait")]
     pub max_interval: Duration,
 }
 
@@ -326,20 +341,20 @@ pub struct WaitArgs {
     pub plugin_name: Option<String>,
 
     /// Give up after this long (exit 4), e.g. 90s, 5m, 1h30m; a bare number is seconds
-    #[arg(long, value_name = "DURATION", value_parser = crate::duration::parse, env = "SSMRES_TIMEOUT")]
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true, value_parser = crate::duration::parse, env = "SSMRES_TIMEOUT")]
     pub timeout: Option<Duration>,
 
     /// Shortest pause between polls, used for the first seconds; later pauses are a twentieth
     /// of the time waited so far
-    #[arg(long, value_name = "DURATION", default_value = "500ms", value_parser = parse_interval, env = "SSMRES_MIN_INTERVAL")]
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true, default_value = "500ms", value_parser = parse_interval, env = "SSMRES_MIN_INTERVAL")]
     pub min_interval: Duration,
 
     /// Longest pause between polls
-    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_interval, env = "SSMRES_MAX_INTERVAL")]
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true, default_value = "5s", value_parser = parse_interval, env = "SSMRES_MAX_INTERVAL")]
     pub max_interval: Duration,
 
     /// How long "InvocationDoesNotExist" means "not visible yet" after the wait starts
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = crate::duration::parse, env = "SSMRES_NOT_FOUND_GRACE")]
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true, default_value = "30s", value_parser = crate::duration::parse, env = "SSMRES_NOT_FOUND_GRACE")]
     pub not_found_grace: Duration,
 
     /// Print the command's output as it runs, from CloudWatch Logs (the command must have been
@@ -357,8 +372,9 @@ pub struct WaitArgs {
     #[arg(long)]
     pub remote_exit_code: bool,
 
-    /// On Ctrl-C, cancel what is waited on (CancelCommand; aliyun: StopInvocation), show the
-    /// state it reaches, then exit 130; a second Ctrl-C exits at once
+    /// On Ctrl-C (or SIGTERM, SIGHUP), cancel what is waited on (CancelCommand; aliyun:
+    /// StopInvocation), show the state it reaches, then exit 130 (143, 129); a second signal
+    /// exits at once
     #[arg(long)]
     pub cancel_on_interrupt: bool,
 

@@ -1,6 +1,8 @@
 //! What every cloud is asked and what it may answer, in neutral terms: the rest of the program
 //! (the poll loop, the commands) talks to a cloud through these, and each provider speaks them.
 
+use std::time::Duration;
+
 use clap::ValueEnum;
 
 use crate::error::Error;
@@ -15,12 +17,38 @@ pub enum CloudKind {
 }
 
 /// How to reach a cloud: the global flags, resolved by each provider with its own defaults.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Options {
     pub region: Option<String>,
     pub profile: Option<String>,
     /// The main service's endpoint (SSM, ECS) instead of the regional one.
     pub endpoint_url: Option<String>,
+    pub timeouts: Timeouts,
+}
+
+/// How long one attempt of one call may take, for every service a run calls.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    /// To open the connection (TCP and TLS).
+    pub connect: Duration,
+    /// From the request to the start of the answer.
+    pub read: Duration,
+}
+
+/// The defaults of --connect-timeout and --read-timeout: a host that does not answer is known
+/// within seconds, and a service answers a poll in well under a second, so 15 s is a stuck
+/// answer, not a slow one (the aws CLI's 60 s each make a black hole cost minutes).
+pub const CONNECT_TIMEOUT: &str = "5s";
+pub const READ_TIMEOUT: &str = "15s";
+
+impl Timeouts {
+    /// The most one attempt of a call for a small answer (a poll, a listing page) may take:
+    /// connecting, the wait for the answer's start, and as long again for the rest. Without
+    /// it an answer trickling a byte at a time would hold a poll for hours. Not for S3, whose
+    /// answers may be gigabytes; its stalled-stream protection covers them.
+    pub fn attempt(&self) -> Duration {
+        self.connect + self.read * 2
+    }
 }
 
 /// What a command is about.

@@ -41,7 +41,7 @@ fn start_wait(mut cmd: Command, id: [&str; 2], instances: &[&str], extra: &str) 
 }
 
 /// `ssmres wait --command-id CMD_ID [--instance-id …] <fast polling> EXTRA -o json`, started.
-fn aws_wait(fake: &FakeMulti, instances: &[&str], extra: &str) -> Spawned {
+pub(crate) fn aws_wait(fake: &FakeMulti, instances: &[&str], extra: &str) -> Spawned {
     start_wait(
         Cli::new(&fake.url()).cmd(),
         ["--command-id", CMD_ID],
@@ -62,7 +62,7 @@ fn assert_second_ctrl_c_exits_at_once(run: Spawned) {
 }
 
 /// One single-step invocation on INSTANCE_ID that runs until cancelled.
-fn running_one() -> MultiWorld {
+pub(crate) fn running_one() -> MultiWorld {
     MultiWorld::one(MultiInstance::single(
         INSTANCE_ID,
         StepSpec::new("x").never_ends(),
@@ -78,7 +78,7 @@ fn running(n: usize) -> MultiWorld {
 /// Asserts stderr says that a cancellation was sent, then shows `final_status` (on that line
 /// or a later one).
 #[track_caller]
-fn assert_cancel_reported(out: &Output, final_status: &str) {
+pub(crate) fn assert_cancel_reported(out: &Output, final_status: &str) {
     let err = stderr_str(out);
     let lines: Vec<&str> = err.lines().collect();
     let Some(said) = lines
@@ -99,7 +99,7 @@ fn assert_cancel_reported(out: &Output, final_status: &str) {
 }
 
 /// The CancelCommand bodies, with `InstanceIds` sorted.
-fn cancels(fake: &FakeMulti) -> Vec<Value> {
+pub(crate) fn cancels(fake: &FakeMulti) -> Vec<Value> {
     let mut bodies = fake.cancel_requests();
     for body in &mut bodies {
         if let Some(ids) = body.get_mut("InstanceIds").and_then(Value::as_array_mut) {

@@ -5,7 +5,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::support::fake_ssm::{FakeSsm, GET_COMMAND_INVOCATION, Step, invocation_step};
-use crate::support::http::{Reply, Server};
+use crate::support::http::Server;
 use crate::support::{Cli, assert_exit, ids, run, stderr_str};
 
 const SECRET: &str = "wJalrXUtnFEMI0K7MDENG0bPxRfiCYSECRETKEY1";
@@ -13,12 +13,6 @@ const TOKEN: &str = "FwoGZXIvYXdzEXAMPLESESSIONTOKENdoNotLeakMe0123456789";
 
 fn success_fake(stdout: &str) -> FakeSsm {
     FakeSsm::always(invocation_step("Success", "Success", stdout, ""))
-}
-
-/// An instance metadata service that takes every request and never answers: what a
-/// firewalled 169.254.169.254 looks like off EC2.
-fn silent_metadata_service() -> Server {
-    Server::start(|_: &_| Reply::Delay(Duration::from_secs(600), Box::new(Reply::Drop)))
 }
 
 /// `ssmres --endpoint-url <fake> ARGS` without credentials, the metadata service `imds`.
@@ -30,20 +24,6 @@ fn without_credentials(cli: &Cli, imds: &Server, args: &[&str]) -> Command {
         .env("AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.url())
         .args(args)
         .args(ids());
-    cmd
-}
-
-/// `cmd` with these config and credentials files and no AWS key or region in its environment.
-fn with_files(cli: &Cli, mut cmd: Command, config: &str, credentials: &str) -> Command {
-    let (config_path, credentials_path) =
-        (cli.home().join("config"), cli.home().join("credentials"));
-    std::fs::write(&config_path, config).unwrap();
-    std::fs::write(&credentials_path, credentials).unwrap();
-    cmd.env_remove("AWS_ACCESS_KEY_ID")
-        .env_remove("AWS_SECRET_ACCESS_KEY")
-        .env_remove("AWS_REGION")
-        .env("AWS_CONFIG_FILE", &config_path)
-        .env("AWS_SHARED_CREDENTIALS_FILE", &credentials_path);
     cmd
 }
 
@@ -62,7 +42,7 @@ fn missing_credentials_fail_fast_with_what_to_set_for_get_and_wait() {
     ] {
         let fake = success_fake("");
         let cli = Cli::new(&fake.url());
-        let imds = silent_metadata_service();
+        let imds = Server::silent();
         let started = Instant::now();
         let out = run(&mut without_credentials(&cli, &imds, args));
         let took = started.elapsed();
@@ -125,8 +105,7 @@ fn profile_flag_or_variable_selects_the_profile_of_the_config_and_credentials_fi
     for by_flag in [true, false] {
         let fake = success_fake("");
         let cli = Cli::new(&fake.url());
-        let mut cmd = with_files(
-            &cli,
+        let mut cmd = cli.with_files(
             cli.cmd(),
             "[default]\nregion = us-west-2\n\n[profile ops]\nregion = ap-southeast-2\n",
             "[default]\naws_access_key_id = AKIDDEFAULT\naws_secret_access_key = defaultsecret\n\n\
@@ -195,7 +174,7 @@ fn wait_timeout_counts_the_region_lookup_too() {
     // --timeout, which counts from the start of the command, lookups included.
     let fake = success_fake("");
     let cli = Cli::new(&fake.url());
-    let imds = silent_metadata_service();
+    let imds = Server::silent();
     let mut cmd = cli.cmd();
     cmd.env_remove("AWS_REGION")
         .env_remove("AWS_EC2_METADATA_DISABLED")
@@ -219,8 +198,7 @@ fn profile_endpoint_url_is_used_without_the_flag() {
     let fake = success_fake("from the profile");
     let cli = Cli::new(&fake.url());
     // No --endpoint-url, and nothing in the environment names an endpoint, region or key.
-    let mut cmd = with_files(
-        &cli,
+    let mut cmd = cli.with_files(
         cli.bare(),
         &format!(
             "[profile local]\nregion = eu-north-1\nendpoint_url = {}\n",

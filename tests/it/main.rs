@@ -15,6 +15,7 @@ mod fleet_wait;
 mod follow;
 mod full_output;
 mod get_output;
+mod hardening;
 mod list;
 mod multi_step;
 mod remote_exit_code;

@@ -50,9 +50,21 @@ impl Request {
         header(&self.headers, name)
     }
 
-    /// The path, without the query.
+    /// The path, without the query (nor, for a request sent to this server as a forward
+    /// proxy, the `http://host` of its absolute-form target).
     pub fn path(&self) -> &str {
-        self.target.split_once('?').map_or(&self.target, |(p, _)| p)
+        let target = match self.proxied_host() {
+            Some(host) => &self.target["http://".len() + host.len()..],
+            None => self.target.as_str(),
+        };
+        target.split_once('?').map_or(target, |(p, _)| p)
+    }
+
+    /// The host (and port) of an absolute-form target (`GET http://host/path`): what a client
+    /// asks a forward proxy for.
+    pub fn proxied_host(&self) -> Option<&str> {
+        let rest = self.target.strip_prefix("http://")?;
+        Some(rest.find(['/', '?']).map_or(rest, |end| &rest[..end]))
     }
 
     /// The raw query string (empty without one).
@@ -74,6 +86,9 @@ pub enum Reply {
     Drop,
     /// Wait this long (less if the server is dropped meanwhile), then play the inner reply.
     Delay(Duration, Box<Reply>),
+    /// Answer 200 with this body, sent one byte at a time, one every `Duration`: an answer that
+    /// starts at once and never quite ends.
+    Trickle(Vec<u8>, Duration),
 }
 
 impl Reply {
@@ -83,7 +98,13 @@ impl Reply {
             Reply::Send { status, .. } => Some(*status),
             Reply::Drop => None,
             Reply::Delay(_, inner) => inner.status(),
+            Reply::Trickle(..) => Some(200),
         }
+    }
+
+    /// No answer until the server is dropped (then a closed connection).
+    pub fn never() -> Reply {
+        Reply::Delay(Duration::from_secs(600), Box::new(Reply::Drop))
     }
 
     /// `status` with a body of type `content_type`.
@@ -111,7 +132,7 @@ impl Reply {
                 }
             }
             Reply::Delay(d, inner) => Reply::Delay(d, Box::new(inner.with_header(name, value))),
-            Reply::Drop => Reply::Drop,
+            other => other,
         }
     }
 }
@@ -205,6 +226,12 @@ impl Server {
             shared,
             accept: Some(accept),
         })
+    }
+
+    /// A server that reads every request and never answers (until it is dropped): a black
+    /// hole, or a firewalled metadata service.
+    pub fn silent() -> Server {
+        Server::start(|_: &Request| Reply::never())
     }
 
     pub fn port(&self) -> u16 {
@@ -357,7 +384,45 @@ fn play(stream: &mut TcpStream, reply: Reply, shared: &Shared) -> bool {
             }
             play(stream, *inner, shared)
         }
+        Reply::Trickle(body, every) => {
+            if !write_head(stream, 200, &[], body.len()) {
+                return false;
+            }
+            for byte in body {
+                for _ in 0..every.as_millis().div_ceil(5) {
+                    if shared.shutdown.load(Ordering::SeqCst) {
+                        return false;
+                    }
+                    thread::sleep(Duration::from_millis(5));
+                }
+                if stream
+                    .write_all(&[byte])
+                    .and_then(|()| stream.flush())
+                    .is_err()
+                {
+                    return false;
+                }
+            }
+            true
+        }
     }
+}
+
+fn write_head(
+    stream: &mut TcpStream,
+    status: u16,
+    headers: &[(String, String)],
+    len: usize,
+) -> bool {
+    let mut out = format!("HTTP/1.1 {status} {}\r\n", reason(status));
+    for (name, value) in headers {
+        out.push_str(&format!("{name}: {value}\r\n"));
+    }
+    out.push_str(&format!("Content-Length: {len}\r\n\r\n"));
+    stream
+        .write_all(out.as_bytes())
+        .and_then(|()| stream.flush())
+        .is_ok()
 }
 
 fn write_reply(

@@ -186,6 +186,33 @@ impl Cli {
         cmd
     }
 
+    /// `cmd` with config and credentials files (in the temp dir) holding these, and no AWS key
+    /// or region in its environment.
+    pub fn with_files(&self, mut cmd: Command, config: &str, credentials: &str) -> Command {
+        let (config_path, credentials_path) =
+            (self.home().join("config"), self.home().join("credentials"));
+        std::fs::write(&config_path, config).unwrap();
+        std::fs::write(&credentials_path, credentials).unwrap();
+        cmd.env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env_remove("AWS_REGION")
+            .env("AWS_CONFIG_FILE", &config_path)
+            .env("AWS_SHARED_CREDENTIALS_FILE", &credentials_path);
+        cmd
+    }
+
+    /// `sh -c SCRIPT` running `ssmres --endpoint-url URL` (and the arguments added to the
+    /// command) as `"$0" "$@"`, in the isolated environment: to set a limit, or close or
+    /// redirect a stream, before the binary starts.
+    pub fn shell(&self, script: &str) -> Command {
+        let mut cmd = Command::new("sh");
+        self.apply_env(&mut cmd);
+        cmd.args(["-c", script])
+            .arg(ssmres_bin())
+            .args(["--endpoint-url", &self.endpoint]);
+        cmd
+    }
+
     /// Runs `ssmres --endpoint-url URL ARGS`.
     pub fn run(&self, args: impl Args) -> Output {
         run(self.cmd().args(args.words()))
@@ -674,6 +701,19 @@ pub struct Finished {
 impl Spawned {
     /// Starts `cmd` with stdin closed.
     pub fn start(cmd: &mut Command) -> Spawned {
+        // Signals as a terminal gives them, whatever the suite inherited (a CI runner under
+        // nohup, a background job with SIGINT ignored): the tests send them.
+        #[cfg(unix)]
+        // SAFETY: signal() is async-signal-safe, as pre_exec requires.
+        unsafe {
+            use std::os::unix::process::CommandExt;
+            cmd.pre_exec(|| {
+                for number in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+                    libc::signal(number, libc::SIG_DFL);
+                }
+                Ok(())
+            });
+        }
         let mut child = cmd
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -732,12 +772,17 @@ impl Spawned {
 
     /// Sends SIGINT (`kill -INT`), as Ctrl-C does; returns when.
     pub fn sigint(&self) -> Instant {
+        self.signal("INT")
+    }
+
+    /// Sends the signal `name` (`INT`, `TERM`, `HUP`, as `kill -NAME` takes it); returns when.
+    pub fn signal(&self, name: &str) -> Instant {
         let sent = Instant::now();
         let status = Command::new("kill")
-            .args(["-INT", &self.child.id().to_string()])
+            .args([&format!("-{name}"), &self.child.id().to_string()])
             .status()
             .expect("run kill");
-        assert!(status.success(), "kill -INT failed");
+        assert!(status.success(), "kill -{name} failed");
         sent
     }
 

@@ -7,8 +7,6 @@ pub mod credentials;
 pub mod record;
 pub mod sign;
 
-use std::time::Duration;
-
 use crate::error::Error;
 use crate::model::{Invocation, ResultSet};
 use crate::provider::contract::{FetchError, ListFilter, Options, is_region};
@@ -80,12 +78,17 @@ impl AliyunProvider {
             )));
         }
         let endpoint = client::endpoint_for(&region, options.endpoint_url.as_deref())?;
-        // No proxy from the environment, as on the AWS side: a proxy would see the signed query
-        // string, and a loopback test endpoint must not be sent through one.
+        // Proxies from the environment (HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY, either
+        // case), read by the same rules as the AWS SDK's client; over https a proxy sees only
+        // the host, never the signed query.
         let http = reqwest::Client::builder()
-            .no_proxy()
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(30))
+            .connect_timeout(options.timeouts.connect)
+            .read_timeout(options.timeouts.read)
+            // As the AWS SDK: a redirect is reported, never followed (it would carry the signed
+            // query elsewhere).
+            .redirect(reqwest::redirect::Policy::none())
+            // An answer trickling in must not hold a call for hours.
+            .timeout(options.timeouts.attempt())
             .user_agent(concat!("ssmres/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| Error::Config(format!("cannot set up HTTPS: {e}")))?;

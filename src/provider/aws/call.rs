@@ -17,6 +17,7 @@ use serde::de::DeserializeOwned;
 
 use crate::error::Error;
 use crate::provider::contract::FetchError;
+use crate::provider::foreign;
 
 #[derive(Debug, Clone, Default)]
 pub struct RawBody(Arc<Mutex<Option<Vec<u8>>>>);
@@ -137,8 +138,23 @@ where
         ),
         _ => (None, None),
     };
+    let unknown = code.is_none().then(|| err.raw_response()).flatten();
     let failure = if let Some(cred) = find_source::<CredentialsError>(&err) {
         FetchError::Credentials(Error::Config(credentials_message(cred)))
+    } else if let Some(raw) = unknown {
+        // No AWS error document: a proxy's page, a redirect, an emulator lacking the call.
+        let status = raw.status().as_u16();
+        let body = raw.body().bytes().unwrap_or_default();
+        let text = foreign::describe(status, "AWS", raw.headers().get("location"), body);
+        match status {
+            429 | 500.. => {
+                FetchError::Transient(format!("{operation} failed after retries: {text}"))
+            }
+            // A page in place of the document (a proxy's, a captive portal's): another look
+            // may find the service, as for any unreadable answer.
+            200..=299 => FetchError::Transient(format!("{operation}: unreadable answer ({text})")),
+            _ => FetchError::Fatal(Error::Api(format!("{operation} failed: {text}"))),
+        }
     } else {
         match &err {
             SdkError::ServiceError(service) => {

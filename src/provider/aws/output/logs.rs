@@ -1,12 +1,9 @@
 //! One CloudWatch Logs group as the follower and the reader of command output need it: the
 //! streams under a prefix, and pages of a stream's events from a forward token.
 
-use std::time::Duration;
-
 use aws_config::SdkConfig;
-use aws_config::timeout::TimeoutConfig;
 
-use super::{CONNECT_TIMEOUT, ReadError, read_error_of};
+use super::{ReadError, read_error_of};
 use crate::provider::paging::read_all;
 
 /// A log stream as the listing shows it.
@@ -40,9 +37,6 @@ pub trait LogSource {
     ) -> impl std::future::Future<Output = Result<EventPage, ReadError>>;
 }
 
-/// One page of log streams or events.
-const PAGE_TIMEOUT: Duration = Duration::from_secs(30);
-
 pub struct LogGroup {
     client: aws_sdk_cloudwatchlogs::Client,
     group: String,
@@ -52,14 +46,13 @@ pub struct LogGroup {
 
 impl LogGroup {
     pub fn new(config: &SdkConfig, group: &str, what: String) -> Self {
+        // The configuration's timeouts bound each page, and `--follow` polls for as long as
+        // a wait lasts: retried as the SSM polls are.
+        let (partition, retries) = crate::provider::aws::polling_retries("ssmres-logs", config);
         let client = aws_sdk_cloudwatchlogs::Client::from_conf(
             aws_sdk_cloudwatchlogs::config::Builder::from(config)
-                .timeout_config(
-                    TimeoutConfig::builder()
-                        .connect_timeout(CONNECT_TIMEOUT)
-                        .operation_attempt_timeout(PAGE_TIMEOUT)
-                        .build(),
-                )
+                .retry_partition(partition)
+                .retry_config(retries)
                 .build(),
         );
         LogGroup {

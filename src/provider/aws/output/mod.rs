@@ -9,7 +9,6 @@ pub mod s3_url;
 pub mod sources;
 
 use std::io;
-use std::time::Duration;
 
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
@@ -44,8 +43,6 @@ impl From<crate::provider::contract::FetchError> for ReadError {
     }
 }
 
-/// As for the SSM client: a host that does not answer is known within seconds.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_millis(3100);
 /// Sorts a failed call by what the user can do about it, in a message of one short line: an
 /// answer that is not an AWS error (a proxy's HTML page) is named by its status, not dumped.
 pub fn read_error_of<E>(what: &str, err: &SdkError<E, HttpResponse>) -> ReadError

@@ -7,9 +7,7 @@
 //! SSM endpoint only, as in the aws CLI where it applies to the one service called.
 
 use std::io;
-use std::time::Duration;
 
-use aws_config::timeout::TimeoutConfig;
 use aws_config::{Region, SdkConfig};
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{DisplayErrorContext, SdkError};
@@ -18,10 +16,7 @@ use aws_types::service_config::ServiceConfigKey;
 use super::logs::{LogGroup, LogSource, StreamRef};
 use super::s3_url::S3Location;
 use super::sources::{LogStreams, Source};
-use super::{CONNECT_TIMEOUT, ReadError, read_error_of, short};
-
-/// An S3 answer that has not started after this long will not.
-const FIRST_BYTE_TIMEOUT: Duration = Duration::from_secs(30);
+use super::{ReadError, read_error_of, short};
 
 /// Receives the bytes of a stream as they arrive.
 pub type Sink<'a> = dyn FnMut(&[u8]) -> io::Result<()> + 'a;
@@ -59,16 +54,18 @@ impl OutputReader {
     }
 
     fn s3_client(&self, region: Option<&str>) -> aws_sdk_s3::Client {
-        let mut conf = aws_sdk_s3::config::Builder::from(&self.config)
-            // No limit on the whole call, which may carry gigabytes: a connection that never
-            // comes, an answer that never starts, and (the SDK's stalled-stream protection,
-            // on by default) a body that stops flowing end it instead.
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(CONNECT_TIMEOUT)
-                    .read_timeout(FIRST_BYTE_TIMEOUT)
-                    .build(),
-            );
+        // No limit on an attempt, which may carry gigabytes: a connection that never comes, an
+        // answer that never starts (the configuration's connect and read timeouts), and (the
+        // SDK's stalled-stream protection, on by default) a body that stops flowing end it
+        // instead.
+        let timeouts = self
+            .config
+            .timeout_config()
+            .map(|t| t.to_builder().disable_operation_attempt_timeout().build());
+        let mut conf = aws_sdk_s3::config::Builder::from(&self.config);
+        if let Some(timeouts) = timeouts {
+            conf = conf.timeout_config(timeouts);
+        }
         if let Some(region) = region {
             conf = conf.region(Region::new(region.to_owned()));
         }
