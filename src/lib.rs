@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod commands;
 pub mod duration;
+pub mod echo;
 pub mod error;
 pub mod fleet;
 pub mod json_skim;
