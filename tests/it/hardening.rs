@@ -668,7 +668,8 @@ fn sigterm_on_a_terminal_clears_the_spinner_before_the_error() {
     let before = at.map(|at| &screen[..at]);
     let why = format!("the spinner showed, then was cleared before the error: {screen:?}");
     let cleared = before.is_some_and(|b| {
-        b.contains(" polls · ") && (b.ends_with('\n') || b.ends_with("\x1b[2K") || b.ends_with('\r'))
+        b.contains(" polls · ")
+            && (b.ends_with('\n') || b.ends_with("\x1b[2K") || b.ends_with('\r'))
     });
     check!(out, cleared, "{why}");
 }
