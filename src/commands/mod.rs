@@ -13,6 +13,7 @@ pub mod man;
 pub mod task_invocations;
 pub mod wait;
 pub mod wait_fleet;
+mod wait_fleet_set;
 
 use tokio::time::Instant;
 
