@@ -17,7 +17,7 @@ use crate::output;
 use crate::poll::{self, Observed, Policy};
 use crate::provider::Cloud;
 use crate::provider::contract::{Fetched, Subject};
-use crate::render::{self, OutputFormat, Rendered, Shape};
+use crate::render::{self, OutputFormat, Rendered, Shape, json};
 
 use super::wait::{leave_out, periodic_task};
 
@@ -63,15 +63,13 @@ impl End<'_> {
         let fetched = Report::Results(fetched);
         if jsonl {
             // Their lines are out; what they warn of goes with them.
-            warn(ctx, &fetched)?;
+            warn(&fetched)?;
         }
         if outcome.endless {
             return super::wait::one(ctx, cloud, policy, subject, args, &printed).await;
         }
         if !outcome.timed_out {
-            if !jsonl {
-                ctx.print(&fetched, SHAPE)?;
-            }
+            print_whole(ctx, &fetched)?;
             return Ok(exit::of(fetched.verdict(), true, args.remote_exit_code));
         }
         // Time is up: one last look at every result, within the last moment, as a wait on the
@@ -86,9 +84,7 @@ impl End<'_> {
         let timeout = args.timeout.unwrap_or_default();
         let Some(Ok(Fetched::Found(mut report))) = last else {
             // No look in time: what was fetched, as it is.
-            if !jsonl {
-                ctx.print(&fetched, SHAPE)?;
-            }
+            print_whole(ctx, &fetched)?;
             let seen = WaitStage::Finished(outcome.tally.finished, outcome.tally.total);
             return Err(Error::Timeout(timeout, outcome.standing.describe(seen)));
         };
@@ -107,11 +103,27 @@ impl End<'_> {
     }
 }
 
-/// What the report warns of, on stderr, without printing it (json lines already were).
-fn warn(ctx: &super::Context, report: &Report) -> Result<(), Error> {
-    let rendered = render::report(ctx.format, report, SHAPE, &ctx.console);
+/// The results fetched, as `get` prints them; json lines were printed as they came. json is
+/// written as it is serialised: at ten thousand results, a copy of the document in memory
+/// would weigh more than everything else the wait holds.
+fn print_whole(ctx: &super::Context, report: &Report) -> Result<(), Error> {
+    match (ctx.format, report) {
+        (OutputFormat::Jsonl, _) => Ok(()),
+        (OutputFormat::Json, Report::Results(set)) => {
+            output::stream(|out| json::write_value(out, &*set.json()))?;
+            warn(report)
+        }
+        _ => ctx.print(report, SHAPE),
+    }
+}
+
+/// What the results warn of, on stderr, without printing them.
+fn warn(report: &Report) -> Result<(), Error> {
+    let Report::Results(set) = report else {
+        return Ok(());
+    };
     output::emit(&Rendered {
         stdout: Vec::new(),
-        stderr: rendered.stderr,
+        stderr: render::result_set::warning_lines(set),
     })
 }
