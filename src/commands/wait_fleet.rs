@@ -213,8 +213,9 @@ struct Fetcher<'a> {
 #[derive(Default)]
 struct Collected {
     results: BTreeMap<String, Kept>,
-    /// A cloud that prints its results as one set: each result as fetched, in fetching order.
-    whole: Vec<Invocation>,
+    /// A cloud that prints its results as one set: each result's record, in fetching order,
+    /// and nothing more until the end (the provider makes the set from them).
+    whole: Vec<Box<dyn Document>>,
     warnings: Vec<String>,
 }
 
@@ -281,7 +282,7 @@ impl Fetcher<'_> {
                 output::emit(&Rendered::stdout(lines))?;
             }
             if rounds.prints_a_set() {
-                into.whole.push(*invocation);
+                into.whole.push(invocation.doc);
             } else {
                 into.results.insert(instance_id, Kept::from(*invocation));
             }

@@ -11,7 +11,7 @@ use super::aws::AwsProvider;
 use super::contract::{FetchError, Fetched, InvocationKey, ListFilter};
 use crate::error::Error;
 use crate::fleet::{CommandSummary, FleetSource};
-use crate::model::{Envelope, Invocation, JsonArray, ListEntry, ResultSet};
+use crate::model::{Document, Envelope, Invocation, JsonArray, ListEntry, ResultSet};
 
 pub enum Rounds<'a> {
     Aws(AwsRounds<'a>),
@@ -49,15 +49,16 @@ impl Rounds<'_> {
     }
 
     /// A cloud whose results print as one set (Alibaba Cloud, as `get` prints them): the
-    /// results fetched, put together as that set. None: each result prints on its own (AWS).
-    pub fn result_set(&self, results: Vec<Invocation>) -> Option<ResultSet> {
+    /// results fetched (their records), put together as that set. None: each result prints on
+    /// its own (AWS).
+    pub fn result_set(&self, results: Vec<Box<dyn Document>>) -> Option<ResultSet> {
         match self {
             Rounds::Aws(_) => None,
             Rounds::Aliyun(r) => Some(r.result_set(results)),
         }
     }
 
-    /// Whether `result_set` makes a set: the results are kept whole until the end.
+    /// Whether `result_set` makes a set: each result's record is kept until the end.
     pub fn prints_a_set(&self) -> bool {
         matches!(self, Rounds::Aliyun(_))
     }

@@ -19,7 +19,7 @@ use super::record::{DescribeInvocationResults, InvocationResult};
 use super::states::Described;
 use crate::error::Error;
 use crate::fleet::CommandSummary;
-use crate::model::{Invocation, ListEntry, ResultSet};
+use crate::model::{Document, Invocation, ListEntry, ResultSet};
 use crate::provider::contract::{FetchError, Fetched, InvocationKey, ListFilter, Subject};
 
 /// The overall `InvocationStatus` words the API reference gives an invocation that is not over;
@@ -74,6 +74,9 @@ impl<'a> AliyunRounds<'a> {
     /// The invocation's counts from one DescribeInvocations answer, whose states `list` then
     /// hands over; `None` while no instance is listed.
     pub async fn summary(&self) -> Result<Option<CommandSummary>, FetchError> {
+        // A round whose counts did not move left its states unused: gone before the next
+        // answer arrives (at ten thousand instances, megabytes).
+        self.seen().states = None;
         let described = self
             .provider
             .invocation_states(&self.invoke_id, self.command.as_deref())
@@ -166,29 +169,42 @@ impl<'a> AliyunRounds<'a> {
         }
     }
 
-    /// The results fetched, as `get` would print them: the DescribeInvocationResults document,
-    /// in the service's order, counted. Its `InvokeRecordStatus` is the invocation's overall
-    /// state, not the instance's: one look would show the same value in every result, so every
-    /// result gets the one of the result fetched last (after the rounds saw every instance
-    /// over), rather than each the value of the moment it was fetched.
-    pub fn result_set(&self, mut results: Vec<Invocation>) -> ResultSet {
+    /// The results fetched (their records, which is all a wait keeps of them until the end),
+    /// as `get` would print them: the DescribeInvocationResults document, in the service's
+    /// order, counted. Its `InvokeRecordStatus` is the invocation's overall state, not the
+    /// instance's: one look would show the same value in every result, so every result gets
+    /// the one of the result fetched last (after the rounds saw every instance over), rather
+    /// than each the value of the moment it was fetched.
+    pub fn result_set(&self, records: Vec<Box<dyn Document>>) -> ResultSet {
         let seen = self.seen();
-        results.sort_by_key(|r| {
+        let mut results = Vec::with_capacity(records.len());
+        for doc in records {
+            if !(&*doc as &dyn Any).is::<InvocationResult>() {
+                // Not one of this provider's records (never, as `fetch` makes them): kept as it is.
+                results.push(Invocation {
+                    doc,
+                    ..Invocation::default()
+                });
+                continue;
+            }
+            let any: Box<dyn Any> = doc;
+            let Ok(mut record) = any.downcast::<InvocationResult>() else {
+                continue;
+            };
+            if let Some(status) = &seen.record_status
+                && record.invoke_record_status.is_some()
+            {
+                record.invoke_record_status = Some(status.clone());
+            }
+            results.push(record.into_invocation());
+        }
+        // Instance IDs are unique: no order among equal keys to keep.
+        results.sort_unstable_by_key(|r| {
             seen.order
                 .get(&r.instance_id)
                 .copied()
                 .unwrap_or(usize::MAX)
         });
-        if let Some(status) = &seen.record_status {
-            for result in &mut results {
-                if let Some(record) =
-                    (&mut *result.doc as &mut dyn Any).downcast_mut::<InvocationResult>()
-                    && record.invoke_record_status.is_some()
-                {
-                    record.invoke_record_status = Some(status.clone());
-                }
-            }
-        }
         ResultSet {
             total_count: Some(results.len() as u64),
             results,
@@ -206,14 +222,13 @@ fn as_result(invocation: &Invocation) -> Option<&InvocationResult> {
 mod tests {
     use super::*;
 
-    fn result(id: &str, record_status: &str) -> Invocation {
-        InvocationResult {
+    fn result(id: &str, record_status: &str) -> Box<dyn Document> {
+        Box::new(InvocationResult {
             instance_id: Some(id.into()),
             invocation_status: Some("Success".into()),
             invoke_record_status: Some(record_status.into()),
             ..Default::default()
-        }
-        .into_invocation()
+        })
     }
 
     #[test]
