@@ -127,6 +127,10 @@ pub async fn run(
         );
     }
     super::full_output::print_warnings(&warnings);
+    if rounds.prints_a_set() {
+        // The rounds' last states are not what is printed: their memory goes to the set.
+        outcome.entries.clear();
+    }
     if let Some(set) = rounds.result_set(whole) {
         let set_end = super::wait_fleet_set::End {
             ctx,
