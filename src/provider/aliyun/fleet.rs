@@ -8,6 +8,15 @@
 //! Reading every page of DescribeInvocationResults each round instead, as a wait did before,
 //! sends every instance's output every round: megabytes per round at a thousand instances, for
 //! states that fit in a few kilobytes.
+//!
+//! The fetch relies on DescribeInvocationResults taking `InvokeId` and `InstanceId` together
+//! (API reference, ECS 2014-05-26, DescribeInvocationResults:
+//! <https://www.alibabacloud.com/help/en/ecs/developer-reference/api-ecs-2014-05-26-describeinvocationresults>):
+//! without `IncludeHistory` an invocation has one result per instance, its latest, with the
+//! same fields a full listing gives it. The reference calls the two operations "largely
+//! interchangeable" for one instance, and names DescribeInvocations as the one with the
+//! invocation's overall state; it also points to Cloud Assistant's task status events as the
+//! way to avoid polling, which a command-line wait cannot subscribe to.
 
 use std::any::Any;
 use std::collections::HashMap;
