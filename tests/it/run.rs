@@ -163,6 +163,30 @@ fn a_failed_instance_exits_1_and_with_remote_exit_code_the_remote_code() {
 }
 
 #[test]
+fn timeout_is_how_long_it_waits_and_the_command_id_was_said_for_coming_back() {
+    let running = vec![invocation_step("InProgress", "InProgress", "", "")];
+    let (fake, _) = sending_steps(running, vec![SendReply::Accept]);
+    let args = [&ONE[..], &["--timeout", "1s"]].concat();
+    let out = run_at(&fake.url(), &args, &["sleep", "600"]);
+    assert_exit(&out, 4);
+    let err = stderr_str(&out);
+    check!(out, sent_line(&out).contains(CMD_ID));
+    check!(
+        out,
+        err.lines()
+            .last()
+            .is_some_and(|l| l.starts_with("error: timed out after 1s"))
+    );
+    check_eq!(
+        out,
+        stdout_json(&out)["Status"],
+        "InProgress",
+        "the last state seen"
+    );
+    check_eq!(out, fake.count(SEND_COMMAND), 1);
+}
+
+#[test]
 fn a_fleet_by_tag_is_waited_for_in_rounds_late_targets_and_a_failure_included() {
     let timeline = Timeline::new(vec![
         Member::new(fleet_instance_id(0)).succeeds_at(2),

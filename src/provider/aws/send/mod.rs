@@ -64,6 +64,8 @@ impl AwsProvider {
     /// repeated.
     pub async fn send_command(&self, run: &RunRequest) -> Result<Sent, Error> {
         let request = request::build(run);
+        // -v: what finds this send again should the run be stopped before its answer.
+        tracing::debug!(mark = %run.mark, "{OP}: the Comment ends with this mark");
         // Before the first attempt, for the look-up: ListCommands' InvokedAfter filter.
         let started = jiff::Timestamp::now();
         let mut pause = FIRST_PAUSE;
