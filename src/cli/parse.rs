@@ -219,14 +219,24 @@ pub fn definition(cloud: CloudKind) -> clap::Command {
                     )
                 })
                 .mut_subcommand("run", |c| {
-                    c.about(
-                        "Run a command on instances (RunCommand), then wait for it as `wait` \
-                         does and exit as it did",
-                    )
-                    .mut_arg(
-                        "instance_ids",
-                        instance_id("Instance to run on (i-…); repeat for several (at most 50)"),
-                    )
+                    let c = c
+                        .about(
+                            "Run a command on instances (RunCommand), then wait for it as \
+                             `wait` does and exit as it did",
+                        )
+                        .mut_arg(
+                            "instance_ids",
+                            instance_id(
+                                "Instance to run on (i-…); repeat for several (at most 50)",
+                            ),
+                        );
+                    // mut_arg moved it last: the others go back after it, in their order, so
+                    // that its heading (Targets) stays the first in --help.
+                    let others: Vec<clap::Id> = (c.get_arguments())
+                        .map(|a| a.get_id().clone())
+                        .filter(|id| id != "instance_ids")
+                        .collect();
+                    others.iter().fold(c, |c, id| c.mut_arg(id, |a| a))
                 })
                 .mut_subcommand("list", |c| {
                     c.about("List invocation results, every page (DescribeInvocationResults)")
