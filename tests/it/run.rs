@@ -885,6 +885,24 @@ fn aliyun_retries_run_command_with_the_same_client_token_and_runs_it_once() {
 }
 
 #[test]
+fn aliyun_run_command_failing_every_attempt_says_it_may_have_run_and_how_to_check() {
+    let id = fake_ecs::instance_id(1);
+    let world = fake_ecs::World::single([Instance::new(&id)]);
+    let fake = FakeEcs::start(world.fail_calls(1..=5, Fault::internal_error()));
+    let out = ali_run(&fake, &["--instance-id", &id], &["uptime"]);
+    let line = assert_error(&out, 3);
+    check!(
+        out,
+        line.contains("may have run") && line.contains("ClientToken ssmres-")
+    );
+    check!(out, line.contains(&format!("list --instance-id {id}")));
+    let sends = fake.calls_of(RUN_ACTION);
+    check_eq!(out, sends.len(), 5, "the client's attempts");
+    let token = sends[0].param("ClientToken");
+    check!(out, sends.iter().all(|c| c.param("ClientToken") == token));
+}
+
+#[test]
 fn aliyun_no_wait_prints_run_commands_answer_which_pipes_into_wait() {
     let id = fake_ecs::instance_id(1);
     let fake = FakeEcs::start(fake_ecs::World::single([Instance::new(&id)]));

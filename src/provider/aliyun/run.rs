@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use super::AliyunProvider;
 use crate::error::Error;
 use crate::model::Document;
-use crate::provider::contract::Subject;
+use crate::provider::contract::{FetchError, Subject};
 use crate::provider::send::{Recipients, RunRequest, Sent, Shell, recipients_in_words};
 
 const RUN: &str = "RunCommand";
@@ -150,7 +150,17 @@ impl AliyunProvider {
     /// RunCommand, retried by the client with the same parameters and so the same ClientToken:
     /// a retry of a call that did run is answered with that run, not run again.
     pub async fn run_command(&self, run: &RunRequest) -> Result<Sent, Error> {
-        let answer: RunCommandAnswer = self.call(RUN, &params(run)).await.map_err(Error::from)?;
+        let answer: RunCommandAnswer = self.call(RUN, &params(run)).await.map_err(|e| match e {
+            // Every attempt failed in a way a retry might fix: one of them may still have run.
+            FetchError::Transient(m) => Error::Api(format!(
+                "{m}; the command may have run (every retry carried the ClientToken {token}, \
+                 so it ran once at most, but another ssmres run makes a new token): check with \
+                 `ssmres --provider aliyun list --instance-id {instance}` before running it again",
+                token = run.mark,
+                instance = instances(run).first().map_or("…", String::as_str),
+            )),
+            other => other.into(),
+        })?;
         Ok(Sent {
             subject: Subject {
                 run_id: answer.invoke_id.clone(),

@@ -34,7 +34,7 @@ use request::SendCommandRequest;
 const OP: &str = "SendCommand";
 
 /// Attempts of a send that provably did not run, the first included, and the pause before the
-/// second (doubling, ±25 % jitter): about 7 s of throttling or unreachable endpoint in all.
+/// second (doubling, ±25 % jitter): pauses of about 0.5, 1 and 2 s, 3.5 s in all.
 const ATTEMPTS: u32 = 4;
 const FIRST_PAUSE: Duration = Duration::from_millis(500);
 
