@@ -30,14 +30,12 @@ when a tool printed a wrong result (after writing the section), 3 when the harne
 
 import argparse
 import datetime
-import http.server
 import json
 import os
 import re
 import signal
 import sys
 import tempfile
-import threading
 import time
 import uuid
 
@@ -96,43 +94,16 @@ def invocation(command_id, status, stdout):
     return result
 
 
-class Endpoint:
+class Endpoint(sbs.Endpoint):
     """SendCommand and GetCommandInvocation, scripted: a command sent at S is InProgress until
-    S + seconds, then Success. Counts and stamps every call since the last `take`."""
+    S + seconds, then Success. Counts and stamps every call since the last `take`. The HTTP
+    server is sidebyside.py's; only the answers differ."""
 
     def __init__(self, seconds):
         self.seconds = seconds
-        self.lock = threading.Lock()
+        super().__init__()
         self.sent = {}  # command ID -> monotonic time of its send
         self.calls = []  # (monotonic time, operation)
-        ep = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length)
-                status, body = ep.answer(self.headers.get("X-Amz-Target", ""), raw)
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/x-amz-json-1.1")
-                self.send_header("Content-Length", str(len(data)))
-                self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
     def take(self):
         with self.lock:

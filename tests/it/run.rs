@@ -993,6 +993,20 @@ fn recording_proxy(
     (server, kept)
 }
 
+/// The reference: `aws ssm send-command --document-name AWS-RunShellScript ARGS` through the
+/// proxy, which must succeed.
+fn aws_send(moto: &Moto, proxy: &Server, args: &[&str]) {
+    let send = [
+        "ssm",
+        "send-command",
+        "--document-name",
+        "AWS-RunShellScript",
+    ];
+    let all = [&send[..], args, &["--output", "json"]].concat();
+    let aws = run(&mut moto::aws_command_at(&proxy.url(), &moto.home(), all));
+    check!(aws, aws.status.success(), "aws ssm send-command");
+}
+
 /// `ssmres --endpoint-url PROXY` with moto's isolated environment.
 fn through(moto: &Moto, proxy: &Server) -> std::process::Command {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_ssmres"));
@@ -1007,25 +1021,13 @@ fn e2e_run_sends_what_the_aws_cli_sends_then_waits_prints_and_exits_0() {
     let instance = moto.run_instance();
     let (proxy, kept) = recording_proxy(&moto, SEND_COMMAND);
     // The reference: the aws CLI sending the same command, through the same proxy.
-    let aws = run(&mut moto::aws_command_at(
-        &proxy.url(),
-        &moto.home(),
-        [
-            "ssm",
-            "send-command",
-            "--instance-ids",
-            &instance,
-            "--document-name",
-            "AWS-RunShellScript",
-            "--parameters",
-            r#"{"commands": ["echo hello from run"]}"#,
-            "--comment",
-            "deploy ✓",
-            "--output",
-            "json",
-        ],
-    ));
-    check!(aws, aws.status.success(), "aws ssm send-command");
+    let commands = r#"{"commands": ["echo hello from run"]}"#;
+    let to = ["--instance-ids", &instance, "--parameters", commands];
+    aws_send(
+        &moto,
+        &proxy,
+        &[&to[..], &["--comment", "deploy ✓"]].concat(),
+    );
     let mut cmd = through(&moto, &proxy);
     cmd.args(["run", "--instance-id", &instance])
         .args(["--comment", "deploy ✓", "-o", "json"])
@@ -1082,23 +1084,16 @@ fn e2e_run_on_a_fleet_by_tag() {
     let _db = tagged("db");
     web.sort();
     let (proxy, kept) = recording_proxy(&moto, SEND_COMMAND);
-    let aws = run(&mut moto::aws_command_at(
-        &proxy.url(),
-        &moto.home(),
-        [
-            "ssm",
-            "send-command",
+    aws_send(
+        &moto,
+        &proxy,
+        &[
             "--targets",
             "Key=tag:role,Values=web",
-            "--document-name",
-            "AWS-RunShellScript",
             "--parameters",
             "commands=uptime",
-            "--output",
-            "json",
         ],
-    ));
-    check!(aws, aws.status.success(), "aws ssm send-command");
+    );
     let mut cmd = through(&moto, &proxy);
     cmd.args(["run", "--target", "tag:role=web", "-o", "json"])
         .args(FAST_POLL)
