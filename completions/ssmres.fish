@@ -34,7 +34,7 @@ json\t'The cloud\'s own records: as the aws CLI prints them, or with the Alibaba
 jsonl\t'One compact JSON object per line: per invocation for `list`, for `jq -c` and `while read`'
 text\t'The command\'s stdout on stdout and its stderr on stderr, nothing else'"
 complete -c ssmres -n "__fish_ssmres_needs_command" -l connect-timeout -d 'How long opening a connection may take (each attempt of each call)' -r
-complete -c ssmres -n "__fish_ssmres_needs_command" -l read-timeout -d 'How long an answer may take to start once asked for (each attempt of each call)' -r
+complete -c ssmres -n "__fish_ssmres_needs_command" -l read-timeout -d 'How long an answer may take to start, counted from the start of each attempt of each call, connecting included (an attempt also ends after connect + twice this)' -r
 complete -c ssmres -n "__fish_ssmres_needs_command" -s q -l quiet -d 'Show no progress spinner'
 complete -c ssmres -n "__fish_ssmres_needs_command" -s v -l verbose -d 'Print diagnostics on stderr; repeat for more (-vvv includes the SDK\'s retries)'
 complete -c ssmres -n "__fish_ssmres_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -61,7 +61,7 @@ json\t'The cloud\'s own records: as the aws CLI prints them, or with the Alibaba
 jsonl\t'One compact JSON object per line: per invocation for `list`, for `jq -c` and `while read`'
 text\t'The command\'s stdout on stdout and its stderr on stderr, nothing else'"
 complete -c ssmres -n "__fish_ssmres_using_subcommand get" -l connect-timeout -d 'How long opening a connection may take (each attempt of each call)' -r
-complete -c ssmres -n "__fish_ssmres_using_subcommand get" -l read-timeout -d 'How long an answer may take to start once asked for (each attempt of each call)' -r
+complete -c ssmres -n "__fish_ssmres_using_subcommand get" -l read-timeout -d 'How long an answer may take to start, counted from the start of each attempt of each call, connecting included (an attempt also ends after connect + twice this)' -r
 complete -c ssmres -n "__fish_ssmres_using_subcommand get" -l full-output -d 'Read the complete stdout and stderr from S3 or CloudWatch Logs, where the command kept them, instead of the first 24,000 / 8,000 characters the service returns'
 complete -c ssmres -n "__fish_ssmres_using_subcommand get" -l remote-exit-code -d 'Once the result is final, exit with the remote command\'s exit code (0-255; 1 when it has none), like `ssh host cmd`; see "Exit codes"'
 complete -c ssmres -n "__fish_ssmres_using_subcommand get" -s q -l quiet -d 'Show no progress spinner'
@@ -86,7 +86,7 @@ json\t'The cloud\'s own records: as the aws CLI prints them, or with the Alibaba
 jsonl\t'One compact JSON object per line: per invocation for `list`, for `jq -c` and `while read`'
 text\t'The command\'s stdout on stdout and its stderr on stderr, nothing else'"
 complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -l connect-timeout -d 'How long opening a connection may take (each attempt of each call)' -r
-complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -l read-timeout -d 'How long an answer may take to start once asked for (each attempt of each call)' -r
+complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -l read-timeout -d 'How long an answer may take to start, counted from the start of each attempt of each call, connecting included (an attempt also ends after connect + twice this)' -r
 complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -l follow -d 'Print the command\'s output as it runs, from CloudWatch Logs (the command must have been sent with CloudWatch output); in text mode the followed lines are the result'
 complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -l full-output -d 'Read the complete stdout and stderr from S3 or CloudWatch Logs, where the command kept them, instead of the first 24,000 / 8,000 characters the service returns'
 complete -c ssmres -n "__fish_ssmres_using_subcommand wait" -l remote-exit-code -d 'Exit with the remote command\'s exit code (0-255; 1 when it has none; the first non-zero of several steps or instances), like `ssh host cmd`; see "Exit codes"'
@@ -165,7 +165,7 @@ json\t'The cloud\'s own records: as the aws CLI prints them, or with the Alibaba
 jsonl\t'One compact JSON object per line: per invocation for `list`, for `jq -c` and `while read`'
 text\t'The command\'s stdout on stdout and its stderr on stderr, nothing else'"
 complete -c ssmres -n "__fish_ssmres_using_subcommand list" -l connect-timeout -d 'How long opening a connection may take (each attempt of each call)' -r
-complete -c ssmres -n "__fish_ssmres_using_subcommand list" -l read-timeout -d 'How long an answer may take to start once asked for (each attempt of each call)' -r
+complete -c ssmres -n "__fish_ssmres_using_subcommand list" -l read-timeout -d 'How long an answer may take to start, counted from the start of each attempt of each call, connecting included (an attempt also ends after connect + twice this)' -r
 complete -c ssmres -n "__fish_ssmres_using_subcommand list" -l include-history -d 'Every past run of a periodic task (needs --invoke-id)'
 complete -c ssmres -n "__fish_ssmres_using_subcommand list" -l details -d 'Include each step\'s status, response code and output (the output is cut at 2,500 characters by this API; `get` gives up to 24,000)'
 complete -c ssmres -n "__fish_ssmres_using_subcommand list" -s q -l quiet -d 'Show no progress spinner'
@@ -196,7 +196,7 @@ json\t'The cloud\'s own records: as the aws CLI prints them, or with the Alibaba
 jsonl\t'One compact JSON object per line: per invocation for `list`, for `jq -c` and `while read`'
 text\t'The command\'s stdout on stdout and its stderr on stderr, nothing else'"
 complete -c ssmres -n "__fish_ssmres_using_subcommand task-invocations" -l connect-timeout -d 'How long opening a connection may take (each attempt of each call)' -r
-complete -c ssmres -n "__fish_ssmres_using_subcommand task-invocations" -l read-timeout -d 'How long an answer may take to start once asked for (each attempt of each call)' -r
+complete -c ssmres -n "__fish_ssmres_using_subcommand task-invocations" -l read-timeout -d 'How long an answer may take to start, counted from the start of each attempt of each call, connecting included (an attempt also ends after connect + twice this)' -r
 complete -c ssmres -n "__fish_ssmres_using_subcommand task-invocations" -l with-output -d 'For Run Command tasks, fetch each instance\'s output as `get` does (implied by -o text)'
 complete -c ssmres -n "__fish_ssmres_using_subcommand task-invocations" -l wait -d 'Poll until every task and invocation has ended; exit codes as for `wait`'
 complete -c ssmres -n "__fish_ssmres_using_subcommand task-invocations" -s q -l quiet -d 'Show no progress spinner'
@@ -213,7 +213,7 @@ json\t'The cloud\'s own records: as the aws CLI prints them, or with the Alibaba
 jsonl\t'One compact JSON object per line: per invocation for `list`, for `jq -c` and `while read`'
 text\t'The command\'s stdout on stdout and its stderr on stderr, nothing else'"
 complete -c ssmres -n "__fish_ssmres_using_subcommand completions" -l connect-timeout -d 'How long opening a connection may take (each attempt of each call)' -r
-complete -c ssmres -n "__fish_ssmres_using_subcommand completions" -l read-timeout -d 'How long an answer may take to start once asked for (each attempt of each call)' -r
+complete -c ssmres -n "__fish_ssmres_using_subcommand completions" -l read-timeout -d 'How long an answer may take to start, counted from the start of each attempt of each call, connecting included (an attempt also ends after connect + twice this)' -r
 complete -c ssmres -n "__fish_ssmres_using_subcommand completions" -s q -l quiet -d 'Show no progress spinner'
 complete -c ssmres -n "__fish_ssmres_using_subcommand completions" -s v -l verbose -d 'Print diagnostics on stderr; repeat for more (-vvv includes the SDK\'s retries)'
 complete -c ssmres -n "__fish_ssmres_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -228,7 +228,7 @@ json\t'The cloud\'s own records: as the aws CLI prints them, or with the Alibaba
 jsonl\t'One compact JSON object per line: per invocation for `list`, for `jq -c` and `while read`'
 text\t'The command\'s stdout on stdout and its stderr on stderr, nothing else'"
 complete -c ssmres -n "__fish_ssmres_using_subcommand man" -l connect-timeout -d 'How long opening a connection may take (each attempt of each call)' -r
-complete -c ssmres -n "__fish_ssmres_using_subcommand man" -l read-timeout -d 'How long an answer may take to start once asked for (each attempt of each call)' -r
+complete -c ssmres -n "__fish_ssmres_using_subcommand man" -l read-timeout -d 'How long an answer may take to start, counted from the start of each attempt of each call, connecting included (an attempt also ends after connect + twice this)' -r
 complete -c ssmres -n "__fish_ssmres_using_subcommand man" -s q -l quiet -d 'Show no progress spinner'
 complete -c ssmres -n "__fish_ssmres_using_subcommand man" -s v -l verbose -d 'Print diagnostics on stderr; repeat for more (-vvv includes the SDK\'s retries)'
 complete -c ssmres -n "__fish_ssmres_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -32,13 +32,6 @@ pub mod exit {
     }
 }
 
-impl WaitStage {
-    /// A wait that never had an answer: why, when a look failed.
-    pub fn unanswered(failure: Option<String>) -> WaitStage {
-        failure.map_or(WaitStage::NoAnswer, WaitStage::Failing)
-    }
-}
-
 /// Where a wait stood when its time ran out.
 #[derive(Debug, thiserror::Error)]
 pub enum WaitStage {
@@ -57,6 +50,16 @@ pub enum WaitStage {
     /// Every look failed; the last one's error.
     #[error("every look failed, the last with: {0}")]
     Failing(String),
+    /// Where the wait stood, then this many looks failed in a row up to the deadline.
+    #[error("{stage}; {}", streak(*.1, .2), stage = .0)]
+    ThenFailing(Box<WaitStage>, u32, String),
+}
+
+fn streak(n: u32, last: &str) -> String {
+    match n {
+        1 => format!("the last look failed with: {last}"),
+        n => format!("the last {n} looks failed, the latest with: {last}"),
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -10,7 +10,7 @@ use tokio::time::Instant;
 
 use crate::error::Error;
 use crate::model::{ListEntry, StatusClass};
-use crate::poll::{Failures, Policy};
+use crate::poll::{Failures, Policy, Standing};
 use crate::provider::contract::FetchError;
 
 /// The command as a whole, from one summary call.
@@ -53,8 +53,8 @@ pub struct FleetOutcome {
     pub entries: BTreeMap<String, ListEntry>,
     pub tally: Tally,
     pub timed_out: bool,
-    /// Timed out with no answer ever: the last failure, if a round failed.
-    pub unanswered: Option<Option<String>>,
+    /// How the rounds stood (answered at all, failing at the end).
+    pub standing: Standing,
 }
 
 /// What the rounds have learnt so far.
@@ -204,7 +204,7 @@ pub async fn wait<S: FleetSource>(
                         entries: view.entries,
                         tally,
                         timed_out: false,
-                        unanswered: None,
+                        standing: failures.standing(),
                     });
                 }
                 let missing = view.missing();
@@ -256,7 +256,7 @@ fn timed_out(view: View<'_>, tally: Tally, failures: &Failures) -> FleetOutcome 
         entries: view.entries,
         tally,
         timed_out: true,
-        unanswered: failures.unanswered(),
+        standing: failures.standing(),
     }
 }
 

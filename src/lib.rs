@@ -5,8 +5,10 @@
 pub mod cli;
 pub mod commands;
 pub mod duration;
+pub mod echo;
 pub mod error;
 pub mod fleet;
+pub mod json_skim;
 pub mod logging;
 pub mod model;
 pub mod output;
@@ -15,6 +17,8 @@ pub mod progress;
 pub mod provider;
 pub mod render;
 pub mod stdin_ids;
+
+use std::io::Write;
 
 use error::Error;
 
@@ -44,7 +48,9 @@ pub async fn run(cli: cli::Cli) -> Result<u8, Error> {
         tokio::select! {
             biased;
             signal = signals.next() => {
-                eprintln!("interrupted: not waiting for the cancel to finish");
+                // Not eprintln!: after a hang-up stderr may be gone, and a panic here would
+                // end the run before its exit code.
+                let _ = writeln!(std::io::stderr(), "interrupted: not waiting for the cancel to finish");
                 return Err(Error::Interrupted(signal));
             }
             () = plan.cancel() => {}
@@ -54,10 +60,14 @@ pub async fn run(cli: cli::Cli) -> Result<u8, Error> {
 }
 
 /// The signals that end a run. Listening replaces their default action (ending the process
-/// mid-line) for the rest of the run, so a second one is ours to handle too.
+/// mid-line) for the rest of the run, so a second one is ours to handle too. SIGTERM and SIGHUP
+/// are left alone when they came ignored (`nohup`, a supervisor's choice): listening would undo
+/// that.
 struct Signals {
     #[cfg(unix)]
-    others: Option<[tokio::signal::unix::Signal; 2]>,
+    term: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    hup: Option<tokio::signal::unix::Signal>,
 }
 
 impl Signals {
@@ -65,10 +75,16 @@ impl Signals {
         #[cfg(unix)]
         {
             use tokio::signal::unix::{SignalKind, signal};
-            let others = signal(SignalKind::terminate())
-                .and_then(|term| Ok([term, signal(SignalKind::hangup())?]));
+            let listen = |number: i32, kind: SignalKind| {
+                if is_ignored(number) {
+                    None
+                } else {
+                    signal(kind).ok()
+                }
+            };
             Signals {
-                others: others.ok(),
+                term: listen(libc::SIGTERM, SignalKind::terminate()),
+                hup: listen(libc::SIGHUP, SignalKind::hangup()),
             }
         }
         #[cfg(not(unix))]
@@ -78,14 +94,36 @@ impl Signals {
     /// The next one to arrive: its number (SIGINT 2, SIGTERM 15, SIGHUP 1).
     async fn next(&mut self) -> i32 {
         #[cfg(unix)]
-        if let Some([term, hup]) = &mut self.others {
-            return tokio::select! {
+        {
+            async fn recv(signal: &mut Option<tokio::signal::unix::Signal>) {
+                if let Some(s) = signal
+                    && s.recv().await.is_some()
+                {
+                    return;
+                }
+                std::future::pending().await
+            }
+            tokio::select! {
                 _ = tokio::signal::ctrl_c() => 2,
-                _ = term.recv() => 15,
-                _ = hup.recv() => 1,
-            };
+                () = recv(&mut self.term) => 15,
+                () = recv(&mut self.hup) => 1,
+            }
         }
-        let _ = tokio::signal::ctrl_c().await;
-        2
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+            2
+        }
+    }
+}
+
+/// Whether the process started with `number` ignored.
+#[cfg(unix)]
+fn is_ignored(number: i32) -> bool {
+    // SAFETY: with no new action given, sigaction only reads the current one into `old`.
+    unsafe {
+        let mut old: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(number, std::ptr::null(), &mut old) == 0
+            && old.sa_sigaction == libc::SIG_IGN
     }
 }

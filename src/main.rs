@@ -35,7 +35,7 @@ fn main() -> ExitCode {
         }
     };
     let mut cli = cli;
-    if ssmres::output::stdout_is_closed() {
+    if started_without_stdout::closed() {
         say(
             "error: stdout is closed (>&-): the result would have nowhere to go; redirect it \
              to /dev/null to discard it",
@@ -51,7 +51,7 @@ fn main() -> ExitCode {
                  RunCommand`) prints",
             ));
         }
-        ssmres::stdin_ids::read_bounded(std::io::stdin().lock())
+        Ok(std::io::stdin().lock())
     };
     if let Err(message) = ssmres::stdin_ids::resolve(&mut cli, read_stdin) {
         say(&format!("error: {message}"));
@@ -153,4 +153,36 @@ fn shorten_values(line: &str) -> String {
         }
     });
     parts.collect::<Vec<_>>().join("'")
+}
+
+/// Whether the process started with stdout closed (`>&-`): every write would vanish while the
+/// run seemed to succeed. Rust's runtime puts /dev/null on a closed descriptor before `main`,
+/// and a /dev/null given on purpose (`>/dev/null`, Python's DEVNULL, a daemon's) looks the
+/// same afterwards, so the descriptor is looked at from an ELF constructor, which runs first.
+/// Linux only; elsewhere a closed stdout goes unnoticed as before.
+mod started_without_stdout {
+    #[cfg(target_os = "linux")]
+    static CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+    #[cfg(target_os = "linux")]
+    extern "C" fn look() {
+        // SAFETY: F_GETFD only reads the descriptor's flags; nothing else runs yet.
+        let flags = unsafe { libc::fcntl(libc::STDOUT_FILENO, libc::F_GETFD) };
+        let closed =
+            flags == -1 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EBADF);
+        CLOSED.store(closed, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[used]
+    // SAFETY: a plain function pointer in the section glibc and musl run before `main`.
+    #[unsafe(link_section = ".init_array")]
+    static LOOK: extern "C" fn() = look;
+
+    pub fn closed() -> bool {
+        #[cfg(target_os = "linux")]
+        return CLOSED.load(std::sync::atomic::Ordering::Relaxed);
+        #[cfg(not(target_os = "linux"))]
+        false
+    }
 }

@@ -19,26 +19,6 @@ pub fn detect_console() -> Console {
     }
 }
 
-/// Started with stdout closed (`>&-`): the runtime then puts /dev/null there, opened read-write,
-/// and every write would vanish while the run seemed to succeed. A shell's `>/dev/null` opens
-/// it write-only, which is left alone. Told on Linux only, from /proc.
-pub fn stdout_is_closed() -> bool {
-    #[cfg(target_os = "linux")]
-    {
-        let null =
-            std::fs::read_link("/proc/self/fd/1").is_ok_and(|p| p.as_os_str() == "/dev/null");
-        let read_write = |info: String| {
-            let flags = info.lines().find_map(|l| l.strip_prefix("flags:"));
-            flags
-                .and_then(|f| u32::from_str_radix(f.trim(), 8).ok())
-                .is_some_and(|f| f & 0o3 == 0o2)
-        };
-        null && std::fs::read_to_string("/proc/self/fdinfo/1").is_ok_and(read_write)
-    }
-    #[cfg(not(target_os = "linux"))]
-    false
-}
-
 fn write_all(mut w: impl Write, bytes: &[u8]) -> Result<(), Error> {
     if bytes.is_empty() {
         return Ok(());

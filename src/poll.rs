@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::error::Error;
+use crate::error::{Error, WaitStage};
 use crate::model::{Invocation, Report};
 use crate::provider::contract::{FetchError, Fetched};
 
@@ -141,9 +141,15 @@ impl Failures {
         Ok(message)
     }
 
-    /// Never answered: the last failure, if a look failed rather than never came back.
-    pub fn unanswered(&self) -> Option<Option<String>> {
-        (!self.answered).then(|| self.last.clone())
+    /// How the looks stand: for the report of a wait whose time ran out.
+    pub fn standing(&self) -> Standing {
+        Standing {
+            answered: self.answered,
+            failing: match (self.in_a_row, &self.last) {
+                (0, _) | (_, None) => None,
+                (n, Some(last)) => Some((n, last.clone())),
+            },
+        }
     }
 
     /// The least pause before the next look: polling faster into throttling only prolongs it.
@@ -152,9 +158,37 @@ impl Failures {
     }
 }
 
+/// How a wait's looks stood when its time ran out.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Standing {
+    /// Whether the service answered any look.
+    pub answered: bool,
+    /// The looks that failed in a row just before the deadline, and the last one's error.
+    pub failing: Option<(u32, String)>,
+}
+
+impl Standing {
+    /// Where the wait stood: `seen` (what the answers showed), unless nothing ever answered,
+    /// with the failures that ended it named, so a timeout during an outage says so.
+    pub fn describe(self, seen: WaitStage) -> WaitStage {
+        match (self.answered, self.failing) {
+            (false, Some((_, last))) => WaitStage::Failing(last),
+            (false, None) => WaitStage::NoAnswer,
+            (true, Some((n, last))) => WaitStage::ThenFailing(Box::new(seen), n, last),
+            (true, None) => seen,
+        }
+    }
+}
+
 /// The last look at the deadline may take this long at most, so that `--timeout` stays a
-/// promise even when the service is slow.
-const LAST_LOOK: Duration = Duration::from_millis(500);
+/// promise even when the service is slow. Everything done past the deadline (the last look,
+/// a multi-step invocation's steps, a fleet's last results) ends by [`overtime_end`].
+pub const LAST_LOOK: Duration = Duration::from_millis(500);
+
+/// When whatever still runs past `deadline` must have ended.
+pub fn overtime_end(deadline: Instant) -> Instant {
+    deadline + LAST_LOOK
+}
 
 /// What the loop tells the progress display after each poll.
 #[derive(Debug)]
@@ -179,16 +213,13 @@ pub enum Event<'a, T> {
 #[derive(Debug)]
 pub enum Outcome<T> {
     Terminal(T),
-    /// `--timeout` passed; carries the last state seen, if any.
-    TimedOut(Option<T>),
+    /// `--timeout` passed; carries the last state seen, if any, and how the looks stood.
+    TimedOut(Option<T>, Standing),
     /// Not found, and still not after the grace window: the caller says it in its cloud's
     /// words.
     NeverVisible {
         waited: Duration,
     },
-    /// `--timeout` passed and the service never answered: the last failure, or None when no
-    /// look came back at all.
-    Unanswered(Option<String>),
 }
 
 pub async fn wait<T, F, Fut>(
@@ -271,13 +302,17 @@ where
             tokio::time::sleep_until(deadline).await;
             // One last look, so that a command that ended since the previous poll is reported
             // as ended rather than as still running.
-            if let Ok(Ok(Fetched::Found(invocation))) =
-                tokio::time::timeout(LAST_LOOK, fetch()).await
-            {
-                if invocation.is_terminal() {
-                    return Ok(Outcome::Terminal(invocation));
+            match tokio::time::timeout(LAST_LOOK, fetch()).await {
+                Ok(Ok(Fetched::Found(invocation))) => {
+                    if invocation.is_terminal() {
+                        return Ok(Outcome::Terminal(invocation));
+                    }
+                    failures.answered();
+                    last = Some(invocation);
                 }
-                last = Some(invocation);
+                // Invisible still: an answer, which ends a streak of failures.
+                Ok(Ok(Fetched::NotVisible)) if last.is_none() => failures.answered(),
+                _ => {}
             }
             return Ok(timed_out(last, &failures));
         }
@@ -286,10 +321,7 @@ where
 }
 
 fn timed_out<T>(last: Option<T>, failures: &Failures) -> Outcome<T> {
-    match (last, failures.unanswered()) {
-        (None, Some(failure)) => Outcome::Unanswered(failure),
-        (last, _) => Outcome::TimedOut(last),
-    }
+    Outcome::TimedOut(last, failures.standing())
 }
 
 #[cfg(test)]

@@ -218,7 +218,16 @@ async fn timeout_returns_the_last_state_seen_at_the_deadline() {
     let (result, _, took) =
         run_timeline(&p, |_| Ok(Fetched::Found(inv("InProgress", "In Progress")))).await;
     match result {
-        Ok(Outcome::TimedOut(Some(last))) => assert_eq!(last.status, "InProgress"),
+        Ok(Outcome::TimedOut(Some(last), standing)) => {
+            assert_eq!(last.status, "InProgress");
+            assert_eq!(
+                standing,
+                Standing {
+                    answered: true,
+                    failing: None
+                }
+            );
+        }
         other => panic!("expected a timeout, got {other:?}"),
     }
     assert_eq!(took, Duration::from_secs(45));
@@ -238,32 +247,78 @@ async fn timeout_also_cuts_a_poll_that_hangs() {
     )
     .await;
     // Nothing came back: not "never visible", but no answer at all.
-    assert!(matches!(result, Ok(Outcome::Unanswered(None))));
+    let Ok(Outcome::TimedOut(None, standing)) = result else {
+        panic!("{result:?}");
+    };
+    assert_eq!(
+        standing.describe(WaitStage::NeverVisible).to_string(),
+        "the service had not answered yet"
+    );
     assert_eq!(start.elapsed(), Duration::from_secs(5));
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_timeout_after_failures_names_the_last_one() {
-    let mut p = policy();
-    p.deadline = Some(Instant::now() + Duration::from_secs(3));
-    let (result, _, _) = run_timeline(&p, |t| {
+    // Each run's deadline 3 s from its start.
+    let p = || Policy {
+        deadline: Some(Instant::now() + Duration::from_secs(3)),
+        ..policy()
+    };
+    let (result, _, _) = run_timeline(&p(), |t| {
         Err(FetchError::Transient(format!(
             "HTTP 500 at {}s",
             t.as_secs()
         )))
     })
     .await;
-    let Ok(Outcome::Unanswered(Some(failure))) = result else {
+    let Ok(Outcome::TimedOut(None, standing)) = result else {
         panic!("{result:?}");
     };
-    assert!(failure.starts_with("HTTP 500"), "{failure}");
-    // Once the service has answered, a timeout reports what it saw instead.
-    let (result, _, _) = run_timeline(&p, |t| match t.as_secs() {
+    let said = standing.describe(WaitStage::NeverVisible).to_string();
+    assert!(
+        said.starts_with("every look failed, the last with: HTTP 500"),
+        "{said}"
+    );
+    // Once the service has answered, a timeout reports what it saw, and the failures after.
+    let (result, _, _) = run_timeline(&p(), |t| match t.as_secs() {
         0 => Ok(Fetched::NotVisible),
         _ => Err(FetchError::Transient("HTTP 500".into())),
     })
     .await;
-    assert!(matches!(result, Ok(Outcome::TimedOut(None))), "{result:?}");
+    let Ok(Outcome::TimedOut(None, standing)) = result else {
+        panic!("{result:?}");
+    };
+    assert_eq!(
+        standing.describe(WaitStage::NeverVisible).to_string(),
+        "the invocation was never visible; the last 2 looks failed, the latest with: HTTP 500"
+    );
+    // And a good look after failures clears them.
+    let (result, _, _) = run_timeline(&p(), |t| match t.as_secs() {
+        1 => Err(FetchError::Transient("HTTP 500".into())),
+        _ => Ok(Fetched::Found(inv("InProgress", "In Progress"))),
+    })
+    .await;
+    let Ok(Outcome::TimedOut(Some(_), standing)) = result else {
+        panic!("{result:?}");
+    };
+    assert_eq!(standing.failing, None);
+    // Failures, then an answer at the very deadline: what it showed, and no failures.
+    let (result, _, _) = run_timeline(&p(), |t| match t.as_secs() {
+        0..3 => Err(FetchError::Transient("HTTP 500".into())),
+        _ => Ok(Fetched::Found(inv("InProgress", "In Progress"))),
+    })
+    .await;
+    let Ok(Outcome::TimedOut(Some(last), standing)) = result else {
+        panic!("{result:?}");
+    };
+    assert_eq!(last.status, "InProgress");
+    assert_eq!(
+        standing,
+        Standing {
+            answered: true,
+            failing: None
+        }
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -401,7 +456,7 @@ async fn the_last_look_is_bounded() {
     )
     .await;
     assert!(
-        matches!(result, Ok(Outcome::TimedOut(Some(_)))),
+        matches!(result, Ok(Outcome::TimedOut(Some(_), _))),
         "{result:?}"
     );
     assert_eq!(start.elapsed(), Duration::from_millis(300) + LAST_LOOK);

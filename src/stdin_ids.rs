@@ -2,20 +2,18 @@
 //! that `aws ssm send-command … | ssmres wait --command-id -` needs no jq in between. Read and
 //! checked before any call; anything unexpected is a usage error.
 
-use std::io::{self, Read};
+use std::io::{self, BufRead, BufReader, Read};
 
 use serde_json::Value;
 
 use crate::cli::values::{check_command_id, parse_instance_id, parse_invoke_id};
 use crate::cli::{Cli, Command, STDIN};
+use crate::json_skim::{MAX_INPUT, SkimError, skim};
 use crate::provider::contract::CloudKind;
 
-/// Replaces `--command-id -` / `--invoke-id -` with what stdin says (`read` gives it), before
+/// Replaces `--command-id -` / `--invoke-id -` with what stdin says (`open` gives it), before
 /// any call; a usage error when it says nothing usable.
-pub fn resolve(
-    cli: &mut Cli,
-    read: impl FnOnce() -> std::io::Result<Vec<u8>>,
-) -> Result<(), String> {
+pub fn resolve<R: Read>(cli: &mut Cli, open: impl FnOnce() -> io::Result<R>) -> Result<(), String> {
     let is_stdin = |id: &Option<String>| id.as_deref() == Some(STDIN);
     let (command_id, invoke_id) = match &mut cli.command {
         Command::Get(a) => (&mut a.command_id, &mut a.invoke_id),
@@ -26,7 +24,7 @@ pub fn resolve(
     if !is_stdin(command_id) && !is_stdin(invoke_id) {
         return Ok(());
     }
-    let text = read().map_err(|e| format!("cannot read stdin: {e}"))?;
+    let input = open().map_err(|e| format!("cannot read stdin: {e}"))?;
     if cli.global.provider == CloudKind::Aliyun {
         if is_stdin(command_id) {
             return Err(
@@ -35,10 +33,10 @@ pub fn resolve(
                     .into(),
             );
         }
-        *invoke_id = Some(aliyun(&text)?);
+        *invoke_id = Some(aliyun_doc(read(input, EXPECTED_ALIYUN, ALIYUN_KEYS)?)?);
         return Ok(());
     }
-    let sent = aws(&text)?;
+    let sent = aws_doc(read(input, EXPECTED_AWS, AWS_KEYS)?)?;
     *command_id = Some(sent.command_id);
     match (&mut cli.command, sent.instances) {
         (Command::Get(a), Instances::One(id)) if a.instance_id.is_none() => {
@@ -65,37 +63,6 @@ pub fn resolve(
     Ok(())
 }
 
-/// More than any JSON another tool prints about one command, a fleet's results included; what
-/// is read stays in memory, so it must end somewhere.
-const MAX_STDIN: usize = 16 << 20;
-
-/// What stdin holds, within MAX_STDIN. Reading stops at once when the first byte that is not
-/// white space cannot start a JSON document (`< /dev/zero` costs nothing): what was read then
-/// fails to parse with the usual message.
-pub fn read_bounded(mut input: impl Read) -> io::Result<Vec<u8>> {
-    let mut bytes = Vec::new();
-    let mut chunk = vec![0; 64 * 1024];
-    loop {
-        let n = match input.read(&mut chunk) {
-            Ok(0) => return Ok(bytes),
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        bytes.extend_from_slice(&chunk[..n]);
-        let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
-        if first.is_some_and(|b| !matches!(b, b'{' | b'[')) {
-            return Ok(bytes);
-        }
-        if bytes.len() > MAX_STDIN {
-            return Err(io::Error::other(format!(
-                "it holds more than {} MiB, more than any command's JSON",
-                MAX_STDIN >> 20
-            )));
-        }
-    }
-}
-
 /// Who the command was sent to, as far as the document says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Instances {
@@ -119,14 +86,74 @@ const EXPECTED_ALIYUN: &str = "--invoke-id -: expected on stdin the JSON that `a
      RunCommand` or `InvokeCommand` prints ({\"InvokeId\": \"t-…\"}), or `ssmres --provider \
      aliyun get -o json`";
 
-fn parse(bytes: &[u8], expected: &str) -> Result<Value, String> {
-    let Ok(text) = std::str::from_utf8(bytes) else {
-        return Err(format!("{expected}; stdin is not UTF-8 text"));
+/// The members each reading looks at; the rest of what is piped in is dropped as it is read.
+const AWS_KEYS: &[&str] = &[
+    "Command",
+    "Commands",
+    "CommandId",
+    "InstanceIds",
+    "InstanceId",
+    "Targets",
+];
+const ALIYUN_KEYS: &[&str] = &[
+    "InvokeId",
+    "Invocation",
+    "InvocationResults",
+    "InvocationResult",
+];
+
+fn too_long(expected: &str) -> String {
+    format!(
+        "{expected}; stdin holds more than {} MiB, more than any command's JSON",
+        MAX_INPUT >> 20
+    )
+}
+
+/// The document on `input`, skimmed for `keep`: memory follows what is kept, whatever arrives.
+/// What cannot start a JSON document (`< /dev/zero`, a typed ID) is told from its first bytes.
+fn read(input: impl Read, expected: &str, keep: &[&str]) -> Result<Value, String> {
+    let mut input = BufReader::with_capacity(64 * 1024, input);
+    // The limit holds for leading white space too (`yes ''`).
+    let mut skipped = 0;
+    let first = loop {
+        let buffered = input
+            .fill_buf()
+            .map_err(|e| format!("cannot read stdin: {e}"))?;
+        let blank = buffered
+            .iter()
+            .take_while(|b| b.is_ascii_whitespace())
+            .count();
+        let next = buffered.get(blank).copied();
+        input.consume(blank);
+        skipped += blank as u64;
+        match next {
+            _ if skipped > MAX_INPUT => return Err(too_long(expected)),
+            Some(byte) => break byte,
+            None if blank == 0 => return Err(format!("{expected}; stdin was empty")),
+            None => {}
+        }
     };
-    if text.trim().is_empty() {
-        return Err(format!("{expected}; stdin was empty"));
+    if !matches!(first, b'{' | b'[') {
+        let mut start = Vec::new();
+        let _ = input.take(64 * 1024).read_to_end(&mut start);
+        let Ok(text) = std::str::from_utf8(&start) else {
+            return Err(format!("{expected}; stdin is not UTF-8 text"));
+        };
+        let e = serde_json::from_str::<Value>(text).err();
+        let e = e.map_or_else(
+            || "not a JSON object or array".to_owned(),
+            |e| e.to_string(),
+        );
+        return Err(format!("{expected}; stdin is not JSON ({e})"));
     }
-    serde_json::from_str(text).map_err(|e| format!("{expected}; stdin is not JSON ({e})"))
+    skim(input, keep, MAX_INPUT - skipped).map_err(|e| match e {
+        SkimError::Io(e) if e.kind() == io::ErrorKind::InvalidData => {
+            format!("{expected}; stdin is not UTF-8 text")
+        }
+        SkimError::Io(e) => format!("cannot read stdin: {e}"),
+        SkimError::TooLong => too_long(expected),
+        SkimError::Syntax(e) => format!("{expected}; stdin is not JSON ({e})"),
+    })
 }
 
 fn string(v: &Value, key: &str) -> Option<String> {
@@ -138,7 +165,10 @@ fn string(v: &Value, key: &str) -> Option<String> {
 
 /// The command in what the aws CLI (or ssmres) printed.
 pub fn aws(bytes: &[u8]) -> Result<SentCommand, String> {
-    let doc = parse(bytes, EXPECTED_AWS)?;
+    aws_doc(read(bytes, EXPECTED_AWS, AWS_KEYS)?)
+}
+
+fn aws_doc(doc: Value) -> Result<SentCommand, String> {
     let (command, invocation) = match &doc {
         Value::Object(o) if o.contains_key("Command") => (doc.get("Command"), None),
         Value::Object(o) if o.contains_key("Commands") => (
@@ -210,7 +240,10 @@ fn finish(found: Option<(String, Instances)>) -> Result<SentCommand, String> {
 
 /// The invoke ID in what the aliyun CLI (or ssmres) printed.
 pub fn aliyun(bytes: &[u8]) -> Result<String, String> {
-    let doc = parse(bytes, EXPECTED_ALIYUN)?;
+    aliyun_doc(read(bytes, EXPECTED_ALIYUN, ALIYUN_KEYS)?)
+}
+
+fn aliyun_doc(doc: Value) -> Result<String, String> {
     let found = string(&doc, "InvokeId").or_else(|| {
         doc.pointer("/Invocation/InvocationResults/InvocationResult/0")
             .and_then(|r| string(r, "InvokeId"))
@@ -306,22 +339,6 @@ mod tests {
                 "{bad:?}: {e}"
             );
         }
-    }
-
-    #[test]
-    fn reading_stops_early_or_at_the_limit() {
-        let zeros = io::repeat(0).take(1 << 30);
-        assert_eq!(
-            read_bounded(zeros).map(|b| b.len() <= 64 * 1024).ok(),
-            Some(true)
-        );
-        let endless = io::repeat(b'[');
-        let e = read_bounded(endless).unwrap_err();
-        assert!(e.to_string().contains("more than 16 MiB"), "{e}");
-        assert_eq!(
-            read_bounded(&b"  {\"a\": 1}\n"[..]).ok(),
-            Some(b"  {\"a\": 1}\n".to_vec())
-        );
     }
 
     #[test]

@@ -15,7 +15,9 @@ pub use parse::{CLOUD_FLAGS, parse, parse_from};
 pub use run::RunArgs;
 use values::*;
 
-use crate::provider::contract::{CloudKind, ListFilter, Options, Subject, Timeouts};
+use crate::provider::contract::{
+    CONNECT_TIMEOUT, CloudKind, ListFilter, Options, READ_TIMEOUT, Subject, Timeouts,
+};
 use crate::render::OutputFormat;
 
 pub const EXIT_CODES_HELP: &str = "\
@@ -127,11 +129,12 @@ pub struct GlobalArgs {
     pub output: Option<OutputFormat>,
 
     /// How long opening a connection may take (each attempt of each call)
-    #[arg(long, global = true, help_heading = GLOBAL, value_name = "DURATION", allow_hyphen_values = true, default_value = "5s", value_parser = crate::duration::parse)]
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "DURATION", allow_hyphen_values = true, default_value = CONNECT_TIMEOUT, value_parser = crate::duration::parse)]
     pub connect_timeout: Duration,
 
-    /// How long an answer may take to start once asked for (each attempt of each call)
-    #[arg(long, global = true, help_heading = GLOBAL, value_name = "DURATION", allow_hyphen_values = true, default_value = "15s", value_parser = crate::duration::parse)]
+    /// How long an answer may take to start, counted from the start of each attempt of each
+    /// call, connecting included (an attempt also ends after connect + twice this)
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "DURATION", allow_hyphen_values = true, default_value = READ_TIMEOUT, value_parser = crate::duration::parse)]
     pub read_timeout: Duration,
 
     /// Show no progress spinner

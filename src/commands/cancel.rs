@@ -2,6 +2,7 @@
 //! StopInvocation), then show the state it reaches within a few seconds. Without the flags,
 //! waiting only observes.
 
+use std::io::Write;
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -112,7 +113,9 @@ impl CancelPlan {
 }
 
 fn say(line: &str) {
-    eprintln!("{}", one_line(line));
+    // Never eprintln!, which panics when stderr is gone (a closed terminal after SIGHUP) and
+    // would end the run before the cancel is sent.
+    let _ = writeln!(std::io::stderr(), "{}", one_line(line));
 }
 
 /// The future's output, unless `deadline` comes first.

@@ -1,6 +1,8 @@
 //! `ssmres list`: every page of a listing (AWS: ListCommandInvocations for one command;
 //! Alibaba Cloud: DescribeInvocationResults with its filters).
 
+use std::io::Write;
+
 use crate::cli::ListArgs;
 use crate::error::{Error, exit};
 use crate::model::Report;
@@ -23,7 +25,9 @@ pub async fn run(ctx: &super::Context, args: &ListArgs) -> Result<u8, Error> {
         && total > set.results.len() as u64
         && set.results.len() as u64 >= max
     {
-        eprintln!(
+        // A note only: a stderr that is gone must not cost the listing's exit code.
+        let _ = writeln!(
+            std::io::stderr(),
             "note: stopped after {} (--max-items); the service counts {total}",
             match set.results.len() {
                 1 => "1 result".to_owned(),

@@ -22,10 +22,6 @@ use crate::render::{OutputFormat, Shape};
 /// outage (15 s and more with the default intervals), not a blip.
 const MAX_FAILED_POLLS: u32 = 5;
 
-/// How long, past the deadline, the steps of an unfinished multi-step invocation are looked up
-/// for the timeout's report.
-const LAST_STEPS: Duration = Duration::from_secs(1);
-
 /// The poll policy the flags ask for, its deadline counted from now.
 pub(super) fn policy(
     schedule: Schedule,
@@ -162,14 +158,18 @@ async fn one(
             }
             Ok(exit::of(report.verdict(), true, args.remote_exit_code))
         }
-        Outcome::TimedOut(last) => {
-            let stage = match last {
+        Outcome::TimedOut(last, standing) => {
+            let seen = match last {
                 Some(mut report) => {
                     // A document with several steps was followed through its listing: show
                     // each step as it stands, in the shape a finished one has.
                     if matches!(&report, Report::One(i) if i.status_only)
-                        && let Ok(Ok(now)) =
-                            tokio::time::timeout(LAST_STEPS, cloud.get(subject)).await
+                        && let Some(deadline) = policy.deadline
+                        && let Ok(Ok(now)) = tokio::time::timeout_at(
+                            poll::overtime_end(deadline),
+                            cloud.get(subject),
+                        )
+                        .await
                     {
                         report = now;
                     }
@@ -179,13 +179,12 @@ async fn one(
                 }
                 None => WaitStage::NeverVisible,
             };
-            Err(Error::Timeout(args.timeout.unwrap_or_default(), stage))
+            Err(Error::Timeout(
+                args.timeout.unwrap_or_default(),
+                standing.describe(seen),
+            ))
         }
         Outcome::NeverVisible { waited } => Err(cloud.never_visible(subject, waited)),
-        Outcome::Unanswered(failure) => Err(Error::Timeout(
-            args.timeout.unwrap_or_default(),
-            WaitStage::unanswered(failure),
-        )),
     }
 }
 

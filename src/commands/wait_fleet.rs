@@ -13,7 +13,7 @@ use crate::error::{Error, WaitStage, exit};
 use crate::fleet::{self, Members};
 use crate::model::{Document, Invocation, StatusClass, Verdict, first_non_zero};
 use crate::output;
-use crate::poll::Policy;
+use crate::poll::{self, Policy};
 use crate::progress::Progress;
 use crate::provider::aws::output::complete::complete;
 use crate::provider::contract::{FetchError, Fetched, Subject};
@@ -68,7 +68,27 @@ pub async fn run(
         },
         &mut rng,
     );
-    let fetching = fetch_results(ctx, cloud, &rounds, args, subject, policy, finished_rx);
+    // Filled as results arrive, so that what was fetched by the deadline survives it.
+    let mut collected = Collected::default();
+    let fetcher = Fetcher {
+        ctx,
+        cloud,
+        rounds: &rounds,
+        args,
+        subject,
+        policy,
+    };
+    let fetching = fetcher.fetch(finished_rx, &mut collected);
+    // Results still on their way when the time is up are not waited for past a last moment:
+    // false then.
+    let fetching = async {
+        match policy.deadline {
+            Some(d) => tokio::time::timeout_at(poll::overtime_end(d), fetching)
+                .await
+                .unwrap_or(Ok(false)),
+            None => fetching.await,
+        }
+    };
     let both = async { tokio::join!(waiting, fetching) };
     let ((outcome, fetched), followed) = match (args.follow, cloud.aws()) {
         (true, Some(aws)) => {
@@ -87,9 +107,14 @@ pub async fn run(
     // In text mode the followed lines were the result of each instance followed: the others
     // (no stream ever seen, or following stopped) get theirs printed as without --follow.
     let followed_text = args.follow && ctx.format == OutputFormat::Text;
-    let outcome = outcome?;
+    let mut outcome = outcome?;
+    // Results cut short by the deadline: a timeout like any other.
+    outcome.timed_out |= !fetched?;
+    let Collected {
+        results,
+        mut warnings,
+    } = collected;
     // Printed once the progress bar is gone, which they would otherwise break up.
-    let (results, mut warnings) = fetched?;
     if args.full_output && !wants_results {
         warnings.push(
             "--full-output: a fleet's table shows one line per instance; -o json, jsonl or \
@@ -126,82 +151,121 @@ pub async fn run(
         }
         OutputFormat::Text => output::emit(&text(&results, ctx))?,
         OutputFormat::Table => {
-            // One detailed listing gives every row its response code and first output line.
-            let mut entries = rounds.listing().await?;
-            entries.retain(|e| outcome.entries.contains_key(&e.instance_id));
+            // One detailed listing gives every row its response code and first output line;
+            // past the deadline it has until the last moment, and the rounds' states stand in.
+            let listing = match policy.deadline {
+                Some(d) => {
+                    let listing = tokio::time::timeout_at(poll::overtime_end(d), rounds.listing());
+                    match listing.await {
+                        Ok(Ok(entries)) => Some(entries),
+                        // What failed is said when the wait had ended well; a timeout is
+                        // said anyway.
+                        Ok(Err(e)) if !outcome.timed_out => return Err(e.into()),
+                        _ => None,
+                    }
+                }
+                None => Some(rounds.listing().await?),
+            };
+            let entries = match listing {
+                Some(mut entries) => {
+                    entries.retain(|e| outcome.entries.contains_key(&e.instance_id));
+                    entries
+                }
+                None => std::mem::take(&mut outcome.entries).into_values().collect(),
+            };
             let table = list::table(&entries, true, ctx.console.color);
             output::emit(&Rendered::stdout(table.into_bytes()))?;
         }
     }
     if outcome.timed_out {
-        let stage = match outcome.unanswered {
-            Some(failure) => WaitStage::unanswered(failure),
-            None => WaitStage::Finished(outcome.tally.finished, outcome.tally.total),
-        };
+        let seen = WaitStage::Finished(outcome.tally.finished, outcome.tally.total);
+        let stage = outcome.standing.describe(seen);
         return Err(Error::Timeout(args.timeout.unwrap_or_default(), stage));
     }
     Ok(code)
 }
 
-/// Fetches each finished invocation's full result as its ID arrives; jsonl prints it at once.
-async fn fetch_results(
-    ctx: &super::Context,
-    cloud: &Cloud,
-    rounds: &Rounds<'_>,
-    args: &WaitArgs,
-    subject: &Subject,
-    policy: &Policy,
-    finished: tokio::sync::mpsc::UnboundedReceiver<String>,
-) -> Result<(BTreeMap<String, Kept>, Vec<String>), Error> {
-    let reader = cloud
-        .aws()
-        .filter(|_| args.full_output)
-        .map(|a| a.output_reader());
-    let reader = reader.as_ref();
-    let ids = futures_util::stream::unfold(finished, |mut rx| async move {
-        rx.recv().await.map(|id| (id, rx))
-    });
-    let results = ids
-        .map(|instance_id| async move {
-            let key = subject.key(&instance_id);
-            let mut fetched = rounds.fetch(&key).await;
-            // The listing said it ended, but GetCommandInvocation (or a step's) can lag it for
-            // a moment: a few more looks before that counts as an error.
-            for pause in RESULT_LAG {
-                if !matches!(fetched, Err(FetchError::Transient(_))) {
-                    break;
+/// What the results of a fleet wait are fetched with.
+struct Fetcher<'a> {
+    ctx: &'a super::Context,
+    cloud: &'a Cloud,
+    rounds: &'a Rounds<'a>,
+    args: &'a WaitArgs,
+    subject: &'a Subject,
+    policy: &'a Policy,
+}
+
+/// The results fetched so far, by instance ID, and what completing them warned of.
+#[derive(Default)]
+struct Collected {
+    results: BTreeMap<String, Kept>,
+    warnings: Vec<String>,
+}
+
+impl Fetcher<'_> {
+    /// Fetches each finished invocation's full result as its ID arrives (jsonl prints it at
+    /// once) into `into`; true once every ID sent was fetched.
+    async fn fetch(
+        &self,
+        finished: tokio::sync::mpsc::UnboundedReceiver<String>,
+        into: &mut Collected,
+    ) -> Result<bool, Error> {
+        let Fetcher {
+            ctx,
+            cloud,
+            rounds,
+            args,
+            subject,
+            policy,
+        } = *self;
+        let reader = cloud
+            .aws()
+            .filter(|_| args.full_output)
+            .map(|a| a.output_reader());
+        let reader = reader.as_ref();
+        let ids = futures_util::stream::unfold(finished, |mut rx| async move {
+            rx.recv().await.map(|id| (id, rx))
+        });
+        let results = ids
+            .map(|instance_id| async move {
+                let key = subject.key(&instance_id);
+                let mut fetched = rounds.fetch(&key).await;
+                // The listing said it ended, but GetCommandInvocation (or a step's) can lag it for
+                // a moment: a few more looks before that counts as an error.
+                for pause in RESULT_LAG {
+                    if !matches!(fetched, Err(FetchError::Transient(_))) {
+                        break;
+                    }
+                    tokio::time::sleep(pause).await;
+                    fetched = rounds.fetch(&key).await;
                 }
-                tokio::time::sleep(pause).await;
-                fetched = rounds.fetch(&key).await;
+                // Each result completed as it arrives, so jsonl streams complete results too.
+                let mut warnings = Vec::new();
+                if let (Some(reader), Ok(Fetched::Found(invocation))) = (reader, &mut fetched) {
+                    warnings = complete(reader, invocation, policy.deadline).await;
+                }
+                (instance_id, fetched, warnings)
+            })
+            .buffered(FETCH_CONCURRENCY);
+        let mut results = std::pin::pin!(results);
+        while let Some((instance_id, fetched, warnings)) = results.next().await {
+            into.warnings.extend(warnings);
+            let invocation = match fetched? {
+                Fetched::Found(invocation) => invocation,
+                Fetched::NotVisible => {
+                    return Err(Error::Api(format!(
+                        "{instance_id} was listed as finished, but GetCommandInvocation does not find it"
+                    )));
+                }
+            };
+            if ctx.format == OutputFormat::Jsonl {
+                let lines = json::render_lines(invocation.parts().into_iter().map(|p| &*p.doc));
+                output::emit(&Rendered::stdout(lines))?;
             }
-            // Each result completed as it arrives, so jsonl streams complete results too.
-            let mut warnings = Vec::new();
-            if let (Some(reader), Ok(Fetched::Found(invocation))) = (reader, &mut fetched) {
-                warnings = complete(reader, invocation, policy.deadline).await;
-            }
-            (instance_id, fetched, warnings)
-        })
-        .buffered(FETCH_CONCURRENCY);
-    let mut results = std::pin::pin!(results);
-    let mut all = BTreeMap::new();
-    let mut all_warnings = Vec::new();
-    while let Some((instance_id, fetched, warnings)) = results.next().await {
-        all_warnings.extend(warnings);
-        let invocation = match fetched? {
-            Fetched::Found(invocation) => invocation,
-            Fetched::NotVisible => {
-                return Err(Error::Api(format!(
-                    "{instance_id} was listed as finished, but GetCommandInvocation does not find it"
-                )));
-            }
-        };
-        if ctx.format == OutputFormat::Jsonl {
-            let lines = json::render_lines(invocation.parts().into_iter().map(|p| &*p.doc));
-            output::emit(&Rendered::stdout(lines))?;
+            into.results.insert(instance_id, Kept::from(*invocation));
         }
-        all.insert(instance_id, Kept::from(*invocation));
+        Ok(true)
     }
-    Ok((all, all_warnings))
 }
 
 /// What is kept of each finished invocation until the end: its records (which hold the

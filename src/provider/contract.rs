@@ -17,7 +17,7 @@ pub enum CloudKind {
 }
 
 /// How to reach a cloud: the global flags, resolved by each provider with its own defaults.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Options {
     pub region: Option<String>,
     pub profile: Option<String>,
@@ -35,12 +35,19 @@ pub struct Timeouts {
     pub read: Duration,
 }
 
-impl Default for Timeouts {
-    fn default() -> Self {
-        Timeouts {
-            connect: Duration::from_secs(5),
-            read: Duration::from_secs(15),
-        }
+/// The defaults of --connect-timeout and --read-timeout: a host that does not answer is known
+/// within seconds, and a service answers a poll in well under a second, so 15 s is a stuck
+/// answer, not a slow one (the aws CLI's 60 s each make a black hole cost minutes).
+pub const CONNECT_TIMEOUT: &str = "5s";
+pub const READ_TIMEOUT: &str = "15s";
+
+impl Timeouts {
+    /// The most one attempt of a call for a small answer (a poll, a listing page) may take:
+    /// connecting, the wait for the answer's start, and as long again for the rest. Without
+    /// it an answer trickling a byte at a time would hold a poll for hours. Not for S3, whose
+    /// answers may be gigabytes; its stalled-stream protection covers them.
+    pub fn attempt(&self) -> Duration {
+        self.connect + self.read * 2
     }
 }
 

@@ -5,6 +5,7 @@
 pub mod aliyun;
 pub mod aws;
 pub mod contract;
+pub mod foreign;
 pub mod paging;
 pub mod send;
 

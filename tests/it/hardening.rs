@@ -22,9 +22,10 @@ use crate::support::fake_mw::{
 };
 use crate::support::fake_ssm::{
     CMD_ID, FakeSsm, GET_COMMAND_INVOCATION, INSTANCE_ID, LIST_COMMAND_INVOCATIONS, Step,
-    invocation_step,
+    fleet_instance_id, invocation_step,
 };
 use crate::support::http::{Reply, Request, Server};
+use crate::support::timeline::{Member, Timeline};
 use crate::support::{
     Args, Cli, FAST_POLL, Spawned, assert_error, assert_exit, assert_output, assert_rejected,
     assert_single_stderr_line, check, check_eq, ids, run, stderr_str,
@@ -38,6 +39,10 @@ fn success_fake() -> FakeSsm {
 }
 
 /// `get --command-id … --instance-id … -o text`, which prints `ok\n` from [`success_fake`].
+fn invocation_step_body() -> serde_json::Value {
+    crate::support::fake_ssm::invocation("Success", "Success", &"x".repeat(3000), "")
+}
+
 fn get_text() -> String {
     format!("get {} -o text", ids().join(" "))
 }
@@ -179,11 +184,19 @@ fn endless_stdin_is_a_usage_error_in_bounded_memory_and_time() {
             r#"exec "$0" "$@" </dev/zero"#,
             "stdin is not JSON",
         ),
-        // What might be JSON is read up to the limit, and no further.
+        // Nested without end: serde_json's depth limit.
         (
             "endless '['",
             r#"yes '[[[[[[[[' | "$0" "$@""#,
-            "more than 16 MiB",
+            "recursion limit exceeded",
+        ),
+        // White space without end: the limit holds before the document starts too. (A
+        // document without end stops at the same limit: json_skim's unit tests, on a smaller
+        // one, since a debug build parses 256 MiB slowly.)
+        (
+            "endless blank lines",
+            r#"yes '' | "$0" "$@""#,
+            "more than 256 MiB",
         ),
     ] {
         let fake = success_fake();
@@ -194,9 +207,29 @@ fn endless_stdin_is_a_usage_error_in_bounded_memory_and_time() {
         let took = started.elapsed();
         let line = assert_error(&out, 2);
         check!(out, line.contains(said), "{what}: the line says {said:?}");
-        check!(out, took < Duration::from_secs(20), "{what}: took {took:?}");
+        // Parsing 256 MiB in a debug build takes some 20 s on an idle machine.
+        check!(
+            out,
+            took < Duration::from_secs(180),
+            "{what}: took {took:?}"
+        );
         fake.assert_untouched();
     }
+}
+
+#[test]
+fn a_listing_of_many_commands_on_stdin_costs_what_is_kept() {
+    // `aws ssm list-commands` for a busy account: about 30 MB, of which the first command's ID
+    // and instance are used; read under a memory cap well below what keeping it all would take.
+    let feed = format!(
+        r#"{{ printf '{{"Commands": [{{"CommandId": "{CMD_ID}", "InstanceIds": ["{INSTANCE_ID}"]}}'; yes ', {{"CommandId": "{CMD_ID}", "Comment": "{pad}", "InstanceIds": ["{INSTANCE_ID}"]}}' | head -n 200000; echo ']}}'; }} | "$0" "$@""#,
+        pad = "p".repeat(100)
+    );
+    let fake = success_fake();
+    let mut cmd = Cli::new(&fake.url()).shell(&format!("ulimit -v 524288; {feed}"));
+    let out = run(cmd.args(["get", "--command-id", "-", "-o", "text"]));
+    assert_exit(&out, 0);
+    check_eq!(out, fake.count(GET_COMMAND_INVOCATION), 1);
 }
 
 // --- 3 and 7. Answers that are not AWS's, and an empty one ---------------------------------------
@@ -241,6 +274,50 @@ fn answers_that_are_not_aws_s_are_named_by_status_and_start_4xx_once_5xx_retried
         let out = Cli::new(&server.url()).run(get_text());
         let line = assert_error(&out, 3);
         check_eq!(out, line, format!("error: GetCommandInvocation{said}"));
+        check_eq!(out, requests_read(&server, &seen).len(), asked, "requests");
+    }
+}
+
+#[test]
+fn alibaba_answers_that_are_not_the_service_s_are_named_as_aws_ones_are() {
+    let page = "<html>\n  <head><title>403 Forbidden</title></head>\n</html>\n";
+    let elsewhere = "https://ecs.elsewhere.example/";
+    let moved = Reply::send(307, "text/plain", "")
+        .with_header("Location", format!("{elsewhere}?Signature=abc"));
+    let not_ecs = "not an Alibaba Cloud answer";
+    // `(answer, requests, the line after "error: DescribeInvocationResults")`: the client's
+    // five attempts for what is worth another.
+    for (reply, asked, said) in [
+        (
+            Reply::send(403, "text/html", page),
+            1,
+            format!(
+                ": HTTP 403, {not_ecs}: <html> <head><title>403 Forbidden</title></head> </html>"
+            ),
+        ),
+        // Not followed: it would carry the signed query elsewhere.
+        (
+            moved,
+            1,
+            format!(
+                ": HTTP 307, {not_ecs} (redirected to {elsewhere}: a wrong endpoint or region?), with an empty body"
+            ),
+        ),
+        (
+            Reply::send(429, "text/plain", ""),
+            5,
+            format!(": HTTP 429, {not_ecs}, with an empty body (after retries)"),
+        ),
+        (
+            Reply::send(200, "application/json", ""),
+            5,
+            ": the service sent an empty answer (after retries)".to_owned(),
+        ),
+    ] {
+        let (server, seen) = recording(reply);
+        let out = Cli::new(&server.url()).run_ali(format!("get --invoke-id {INVOKE_ID} -o json"));
+        let line = assert_error(&out, 3);
+        check_eq!(out, line, format!("error: DescribeInvocationResults{said}"));
         check_eq!(out, requests_read(&server, &seen).len(), asked, "requests");
     }
 }
@@ -323,6 +400,32 @@ fn a_timeout_after_nothing_but_failures_names_the_last_one() {
     }
 }
 
+#[test]
+fn a_timeout_after_answers_then_failures_names_both() {
+    let running = invocation_step("InProgress", "InProgress", "", "");
+    for (first, seen) in [
+        (running, "last status: InProgress"),
+        (Step::not_found(), "the invocation was never visible"),
+    ] {
+        let fake = FakeSsm::start(vec![first, Step::Status500]);
+        let mut cmd = Cli::new(&fake.url()).cmd();
+        cmd.env("AWS_MAX_ATTEMPTS", "1")
+            .arg("wait")
+            .args(ids())
+            .args("--timeout 3s --min-interval 1s".words());
+        let out = run(&mut cmd);
+        assert_exit(&out, 4);
+        let line = assert_single_stderr_line(&out);
+        let head = format!("error: timed out after 3s; {seen}; the last ");
+        let why = "says what was seen, then that the looks since failed, and how";
+        check!(
+            out,
+            line.starts_with(&head) && line.contains("InternalServerError"),
+            "{why}"
+        );
+    }
+}
+
 // --- 8. A black-holed endpoint -------------------------------------------------------------------
 
 #[test]
@@ -343,15 +446,34 @@ fn a_black_hole_costs_get_its_read_timeout_per_attempt() {
 }
 
 #[test]
+fn an_answer_that_trickles_in_is_cut_after_connect_plus_twice_the_read_timeout() {
+    // Starts at once, then a byte every 100 ms: minutes for the whole body.
+    let body = serde_json::to_vec(&invocation_step_body()).unwrap();
+    let (trickle, seen) = recording(Reply::Trickle(body, Duration::from_millis(100)));
+    let started = Instant::now();
+    let mut cmd = Cli::new(&trickle.url()).cmd();
+    cmd.env("AWS_MAX_ATTEMPTS", "1")
+        .args("--connect-timeout 1s --read-timeout 1s".words())
+        .args(get_text().words());
+    let out = run(&mut cmd);
+    let took = started.elapsed();
+    let line = assert_error(&out, 3);
+    check!(out, line.contains("timeout"), "says the attempt timed out");
+    check_eq!(out, requests_read(&trickle, &seen).len(), 1, "attempts");
+    let why = format!("one attempt of at most 1 s + 2 x 1 s took {took:?}");
+    check!(out, took < Duration::from_secs(15), "{why}");
+}
+
+#[test]
 fn a_wait_against_a_black_hole_ends_within_a_moment_of_its_timeout() {
     let hole = Step::delayed(Duration::from_secs(600), Step::DropConnection);
     let running = invocation_step("InProgress", "InProgress", "", "");
     for (steps, said, within) in [
         // Never answered, from the first look: not "never visible".
         (vec![hole.clone()], "the service had not answered yet", 8.0),
-        // Answered, then the last look at the deadline hangs. It is cut after half a second;
-        // it was cut after 2 s (4 s in all), so this bound is tighter than most.
-        (vec![running, hole], "last status: InProgress", 3.9),
+        // Answered, then the last look at the deadline hangs: cut short (how short, exactly,
+        // is poll_tests' the_last_look_is_bounded, on tokio's paused clock).
+        (vec![running, hole], "last status: InProgress", 8.0),
     ] {
         let fake = FakeSsm::start(steps);
         let mut cmd = Cli::new(&fake.url()).cmd();
@@ -366,6 +488,41 @@ fn a_wait_against_a_black_hole_ends_within_a_moment_of_its_timeout() {
         check_eq!(out, line, format!("error: timed out after 2s; {said}"));
         check!(out, (2.0..within).contains(&took), "took {took:.2} s");
     }
+}
+
+#[test]
+fn a_fleet_wait_ends_within_a_moment_of_its_timeout_while_results_hang() {
+    // One member finishes, and reading its result never gets an answer.
+    let timeline = Timeline::new(vec![
+        Member::new(fleet_instance_id(0)).succeeds_at(2),
+        Member::new(fleet_instance_id(1)).running_at(1),
+    ])
+    .get_delay(Duration::from_secs(600));
+    let fake = FakeSsm::with_timeline(timeline);
+    let mut cmd = Cli::new(&fake.url()).cmd();
+    cmd.args([
+        "wait",
+        "--command-id",
+        CMD_ID,
+        "--timeout",
+        "2s",
+        "-o",
+        "json",
+    ])
+    .args(FAST_POLL);
+    let started = Instant::now();
+    let out = run(&mut cmd);
+    let took = started.elapsed().as_secs_f64();
+    assert_exit(&out, 4);
+    let line = assert_single_stderr_line(&out);
+    check_eq!(out, line, "error: timed out after 2s; 1 of 2 finished");
+    // Not the read timeout of each attempt of the hanging call (15 s, three times).
+    check!(out, (2.0..8.0).contains(&took), "took {took:.2} s");
+    check!(
+        out,
+        fake.count(GET_COMMAND_INVOCATION) >= 1,
+        "the result was asked for"
+    );
 }
 
 // --- 9. Secrets in verbose output ----------------------------------------------------------------
@@ -446,6 +603,22 @@ fn sigterm_and_sighup_end_a_wait_as_ctrl_c_does_with_128_plus_the_signal() {
         let took = done.ended - sent;
         check!(done.out, took < Duration::from_secs(5), "took {took:?}");
     }
+    // Started with SIGHUP ignored (`nohup`): a hang-up leaves the wait going, SIGTERM still ends it.
+    let fake = FakeSsm::always(invocation_step("InProgress", "InProgress", "", ""));
+    let mut cmd = Cli::new(&fake.url()).shell(r#"trap '' HUP; exec "$0" "$@""#);
+    let mut run = Spawned::start(cmd.arg("wait").args(ids()).args(FAST_POLL));
+    run.until(
+        "a second poll",
+        fake.wait(|| fake.count(GET_COMMAND_INVOCATION) >= 2),
+    );
+    run.signal("HUP");
+    let after = fake.count(GET_COMMAND_INVOCATION);
+    let polled = fake.wait(|| fake.count(GET_COMMAND_INVOCATION) >= after + 2);
+    run.until("two polls after the hang-up", polled);
+    run.signal("TERM");
+    let out = run.finish().out;
+    check_eq!(out, assert_error(&out, 143), "error: terminated (SIGTERM)");
+
     // And with --cancel-on-interrupt, SIGTERM cancels what is waited on first.
     let fake = FakeMulti::start(running_one());
     let mut run = aws_wait(&fake, &[INSTANCE_ID], "--cancel-on-interrupt");
@@ -458,6 +631,45 @@ fn sigterm_and_sighup_end_a_wait_as_ctrl_c_does_with_128_plus_the_signal() {
     assert_cancel_reported(&out, "Cancelled");
 }
 
+#[test]
+fn sigterm_on_a_terminal_clears_the_spinner_before_the_error() {
+    let fake = FakeSsm::always(invocation_step("InProgress", "InProgress", "", ""));
+    let cli = Cli::new(&fake.url());
+    let flag = cli.home().join("polled");
+    // Under a pty the run is started by a shell, which sends SIGTERM once told the wait is
+    // under way (two polls made, so the spinner is showing).
+    let mut cmd = std::process::Command::new("sh");
+    cmd.args([
+        "-c",
+        r#""$0" "$@" & p=$!; until [ -e "$FLAG" ]; do sleep 0.05; done; kill -TERM $p; wait $p"#,
+    ])
+    .arg(crate::support::ssmres_bin())
+    .args(["--endpoint-url", &fake.url(), "wait"])
+    .args(ids())
+    .args(FAST_POLL)
+    .env("FLAG", &flag);
+    cli.apply_env(&mut cmd);
+    let out = std::thread::scope(|scope| {
+        scope.spawn(|| {
+            // Told in any case, so that the shell never waits for ever; a wait that never
+            // polled fails the checks below.
+            fake.wait(|| fake.count(GET_COMMAND_INVOCATION) >= 2);
+            std::fs::write(&flag, "").expect("write the flag");
+        });
+        crate::support::on_terminal(&cmd)
+    });
+    assert_exit(&out, 143);
+    let screen = String::from_utf8_lossy(&out.stdout).into_owned();
+    let at = screen.find("error: terminated (SIGTERM)");
+    let before = at.map(|at| &screen[..at]);
+    let why = format!("the spinner showed, then was cleared before the error: {screen:?}");
+    let cleared = before.is_some_and(|b| {
+        b.contains(" polls · ")
+            && (b.ends_with('\n') || b.ends_with("\x1b[2K") || b.ends_with('\r'))
+    });
+    check!(out, cleared, "{why}");
+}
+
 // --- 11. An unknown profile ----------------------------------------------------------------------
 
 #[test]
@@ -467,7 +679,7 @@ fn an_unknown_profile_is_named_before_any_call() {
                 AWS_SHARED_CREDENTIALS_FILE)";
     let config = "[default]\nregion = us-east-1\n\n[profile ops]\nregion = eu-west-1\n";
     let credentials = "[ops]\naws_access_key_id = AKIDOPS\naws_secret_access_key = s\n";
-    for (files, by_flag) in [(true, true), (true, false), (false, true), (false, false)] {
+    for (files, by_flag) in [(true, true), (true, false), (false, true)] {
         let fake = success_fake();
         let cli = Cli::new(&fake.url());
         // Files holding other profiles; or none, with a key and region in the environment.
@@ -484,6 +696,12 @@ fn an_unknown_profile_is_named_before_any_call() {
         check_eq!(out, assert_error(&out, 3), said, "{why}");
         fake.assert_untouched();
     }
+    // A leftover AWS_PROFILE beside keys in the environment is not used, so not refused.
+    let fake = success_fake();
+    let mut cmd = Cli::new(&fake.url()).cmd();
+    let out = run(cmd.env("AWS_PROFILE", "typo").args(get_text().words()));
+    assert_exit(&out, 0);
+    check_eq!(out, fake.count(GET_COMMAND_INVOCATION), 1);
 }
 
 // --- 12. Smaller ---------------------------------------------------------------------------------
@@ -532,10 +750,14 @@ fn a_closed_stdout_is_an_error_while_dev_null_is_not() {
     check_eq!(out, assert_error(&out, 3), want);
     fake.assert_untouched();
 
-    let mut cmd = Cli::new(&fake.url()).shell(r#"exec "$0" "$@" >/dev/null"#);
-    let out = run(cmd.args(get_text().words()));
-    assert_output(&out, 0, "", "");
-    check_eq!(out, fake.count(GET_COMMAND_INVOCATION), 1);
+    // Write-only as a shell opens it, and read-write as Python's DEVNULL, node's 'ignore' and a
+    // daemon's descriptors are (what the runtime itself puts on a closed one).
+    for (n, redirect) in [(1, ">/dev/null"), (2, "1<>/dev/null")] {
+        let mut cmd = Cli::new(&fake.url()).shell(&format!(r#"exec "$0" "$@" {redirect}"#));
+        let out = run(cmd.args(get_text().words()));
+        assert_output(&out, 0, "", "");
+        check_eq!(out, fake.count(GET_COMMAND_INVOCATION), n);
+    }
 }
 
 #[test]

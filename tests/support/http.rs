@@ -86,6 +86,9 @@ pub enum Reply {
     Drop,
     /// Wait this long (less if the server is dropped meanwhile), then play the inner reply.
     Delay(Duration, Box<Reply>),
+    /// Answer 200 with this body, sent one byte at a time, one every `Duration`: an answer that
+    /// starts at once and never quite ends.
+    Trickle(Vec<u8>, Duration),
 }
 
 impl Reply {
@@ -95,6 +98,7 @@ impl Reply {
             Reply::Send { status, .. } => Some(*status),
             Reply::Drop => None,
             Reply::Delay(_, inner) => inner.status(),
+            Reply::Trickle(..) => Some(200),
         }
     }
 
@@ -128,7 +132,7 @@ impl Reply {
                 }
             }
             Reply::Delay(d, inner) => Reply::Delay(d, Box::new(inner.with_header(name, value))),
-            Reply::Drop => Reply::Drop,
+            other => other,
         }
     }
 }
@@ -380,7 +384,45 @@ fn play(stream: &mut TcpStream, reply: Reply, shared: &Shared) -> bool {
             }
             play(stream, *inner, shared)
         }
+        Reply::Trickle(body, every) => {
+            if !write_head(stream, 200, &[], body.len()) {
+                return false;
+            }
+            for byte in body {
+                for _ in 0..every.as_millis().div_ceil(5) {
+                    if shared.shutdown.load(Ordering::SeqCst) {
+                        return false;
+                    }
+                    thread::sleep(Duration::from_millis(5));
+                }
+                if stream
+                    .write_all(&[byte])
+                    .and_then(|()| stream.flush())
+                    .is_err()
+                {
+                    return false;
+                }
+            }
+            true
+        }
     }
+}
+
+fn write_head(
+    stream: &mut TcpStream,
+    status: u16,
+    headers: &[(String, String)],
+    len: usize,
+) -> bool {
+    let mut out = format!("HTTP/1.1 {status} {}\r\n", reason(status));
+    for (name, value) in headers {
+        out.push_str(&format!("{name}: {value}\r\n"));
+    }
+    out.push_str(&format!("Content-Length: {len}\r\n\r\n"));
+    stream
+        .write_all(out.as_bytes())
+        .and_then(|()| stream.flush())
+        .is_ok()
 }
 
 fn write_reply(

@@ -702,6 +702,19 @@ pub struct Finished {
 impl Spawned {
     /// Starts `cmd` with stdin closed.
     pub fn start(cmd: &mut Command) -> Spawned {
+        // Signals as a terminal gives them, whatever the suite inherited (a CI runner under
+        // nohup, a background job with SIGINT ignored): the tests send them.
+        #[cfg(unix)]
+        // SAFETY: signal() is async-signal-safe, as pre_exec requires.
+        unsafe {
+            use std::os::unix::process::CommandExt;
+            cmd.pre_exec(|| {
+                for number in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+                    libc::signal(number, libc::SIG_DFL);
+                }
+                Ok(())
+            });
+        }
         let mut child = cmd
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

@@ -57,19 +57,16 @@ pub async fn run(ctx: &super::Context, args: &TaskInvocationsArgs) -> Result<u8,
                 view.retain_statuses(&args.statuses);
                 (Some(view), code, None)
             }
-            Outcome::TimedOut(last) => {
-                let stage = match &last {
+            Outcome::TimedOut(last, standing) => {
+                let stage = standing.describe(match &last {
                     Some(view) => WaitStage::LastSeen(view.status_line()),
                     None => WaitStage::NoAnswer,
-                };
+                });
                 let last = last.map(|mut view| {
                     view.retain_statuses(&args.statuses);
                     view
                 });
                 (last, exit::TIMEOUT, Some(stage))
-            }
-            Outcome::Unanswered(failure) => {
-                (None, exit::TIMEOUT, Some(WaitStage::unanswered(failure)))
             }
             // A window execution is there or DoesNotExistException: never "not visible yet".
             Outcome::NeverVisible { .. } => (None, exit::TIMEOUT, Some(WaitStage::NoAnswer)),

@@ -10,8 +10,11 @@ use backon::{ExponentialBuilder, Retryable};
 use super::{AliyunProvider, sign};
 use crate::error::Error;
 use crate::provider::contract::FetchError;
+use crate::provider::foreign;
 
 const API_VERSION: &str = "2014-05-26";
+/// How messages name the service when an answer is not its own.
+const SERVICE: &str = "Alibaba Cloud";
 /// Attempts per call, the first included: with the backoff below, about three seconds of
 /// throttling or errors are ridden out before the call counts as failed.
 const ATTEMPTS: usize = 5;
@@ -26,10 +29,14 @@ enum CallError {
         message: String,
         request_id: Option<String>,
     },
+    /// An answer that is not the service's (no error document): a proxy's page, a redirect.
+    Foreign(u16, String),
     /// No answer: connection refused or dropped, timeout.
     Transport(String),
     /// A 200 whose body is not the expected document.
     Malformed(String),
+    /// A 200 with nothing in it.
+    Empty,
 }
 
 impl CallError {
@@ -38,8 +45,10 @@ impl CallError {
     fn kind(&self) -> String {
         match self {
             CallError::Service { http, code, .. } => format!("HTTP {http} {code}"),
+            CallError::Foreign(http, _) => format!("HTTP {http}, not the service's answer"),
             CallError::Transport(m) => m.clone(),
             CallError::Malformed(_) => "malformed answer".into(),
+            CallError::Empty => "empty answer".into(),
         }
     }
 
@@ -51,9 +60,11 @@ impl CallError {
                         .iter()
                         .any(|p| code.starts_with(p))
             }
+            // As on the AWS side: throttling and server errors are worth another attempt.
+            CallError::Foreign(http, _) => *http == 429 || *http >= 500,
             CallError::Transport(_) => true,
             // A proxy's page or a body cut short: worth another attempt, as on the AWS side.
-            CallError::Malformed(_) => true,
+            CallError::Malformed(_) | CallError::Empty => true,
         }
     }
 
@@ -78,8 +89,13 @@ impl CallError {
                 }
                 m
             }
+            // A page from elsewhere may quote the request, and so its signed query.
+            CallError::Foreign(_, m) => format!("{action}: {}", redact(&m, secrets)),
             CallError::Transport(m) => format!("{action}: {m}"),
-            CallError::Malformed(m) => format!("{action}: unexpected answer: {m}"),
+            CallError::Malformed(m) => {
+                format!("{action}: unexpected answer: {}", redact(&m, secrets))
+            }
+            CallError::Empty => format!("{action}: the service sent an empty answer"),
         };
         if retryable {
             FetchError::Transient(format!("{message} (after retries)"))
@@ -216,19 +232,31 @@ impl AliyunProvider {
         // never let it out.
         let response = self.http.get(url).send().await.map_err(transport)?;
         let status = response.status();
+        let response_location = response
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         let body = response.bytes().await.map_err(transport)?;
-        if status.is_success() {
-            return serde_json::from_slice::<T>(&body)
-                .map_err(|e| CallError::Malformed(e.to_string()));
+        let location = response_location.as_deref();
+        if status.is_success() && body.trim_ascii().is_empty() {
+            return Err(CallError::Empty);
         }
-        let error = serde_json::from_slice::<ServiceError>(&body).unwrap_or(ServiceError {
-            code: String::new(),
-            message: status
-                .canonical_reason()
-                .unwrap_or("no error document")
-                .to_owned(),
-            request_id: None,
-        });
+        if status.is_success() {
+            return serde_json::from_slice::<T>(&body).map_err(|e| {
+                CallError::Malformed(
+                    match serde_json::from_slice::<serde::de::IgnoredAny>(&body) {
+                        // JSON, not of the expected shape.
+                        Ok(_) => e.to_string(),
+                        Err(_) => foreign::describe(status.as_u16(), SERVICE, location, &body),
+                    },
+                )
+            });
+        }
+        let Ok(error) = serde_json::from_slice::<ServiceError>(&body) else {
+            let text = foreign::describe(status.as_u16(), SERVICE, location, &body);
+            return Err(CallError::Foreign(status.as_u16(), text));
+        };
         Err(CallError::Service {
             http: status.as_u16(),
             code: error.code,

@@ -147,7 +147,8 @@ fn from_profile(wanted: Option<&str>, env: &Env) -> Result<Resolved, Error> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err(match wanted {
                 Some(name) => Error::Config(format!(
-                    "profile {name:?} not found: {} does not exist",
+                    "profile {:?} not found: {} does not exist",
+                    crate::echo::shown(name, 60),
                     path.display()
                 )),
                 None => no_credentials(),
@@ -173,7 +174,11 @@ fn from_profile(wanted: Option<&str>, env: &Env) -> Result<Resolved, Error> {
         .unwrap_or_else(|| "default".to_owned());
     let Some(profile) = config.profiles.into_iter().find(|p| p.name == name) else {
         return Err(if wanted.is_some() {
-            Error::Config(format!("profile {name:?} not found in {}", path.display()))
+            Error::Config(format!(
+                "profile {:?} not found in {}",
+                crate::echo::shown(&name, 60),
+                path.display()
+            ))
         } else {
             no_credentials()
         });

@@ -85,6 +85,11 @@ impl AliyunProvider {
         let http = reqwest::Client::builder()
             .connect_timeout(options.timeouts.connect)
             .read_timeout(options.timeouts.read)
+            // As the AWS SDK: a redirect is reported, never followed (it would carry the signed
+            // query elsewhere).
+            .redirect(reqwest::redirect::Policy::none())
+            // An answer trickling in must not hold a call for hours.
+            .timeout(options.timeouts.attempt())
             .user_agent(concat!("ssmres/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| Error::Config(format!("cannot set up HTTPS: {e}")))?;

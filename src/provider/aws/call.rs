@@ -17,6 +17,7 @@ use serde::de::DeserializeOwned;
 
 use crate::error::Error;
 use crate::provider::contract::FetchError;
+use crate::provider::foreign;
 
 #[derive(Debug, Clone, Default)]
 pub struct RawBody(Arc<Mutex<Option<Vec<u8>>>>);
@@ -143,7 +144,8 @@ where
     } else if let Some(raw) = unknown {
         // No AWS error document: a proxy's page, a redirect, an emulator lacking the call.
         let status = raw.status().as_u16();
-        let text = not_aws(status, raw.headers().get("location"), raw.body().bytes());
+        let body = raw.body().bytes().unwrap_or_default();
+        let text = foreign::describe(status, "AWS", raw.headers().get("location"), body);
         match status {
             429 | 500.. => {
                 FetchError::Transient(format!("{operation} failed after retries: {text}"))
@@ -192,25 +194,6 @@ where
     }
 }
 
-/// "HTTP 403, not an AWS answer: <html>…": the status and a short start of what came back.
-fn not_aws(status: u16, location: Option<&str>, body: Option<&[u8]>) -> String {
-    const SHOWN: usize = 100;
-    let mut text = format!("HTTP {status}, not an AWS answer");
-    if let Some(to) = location {
-        text.push_str(&format!(
-            " (redirected to {to}: a wrong endpoint or region?)"
-        ));
-    }
-    let body = String::from_utf8_lossy(body.unwrap_or_default());
-    let words = body.split_whitespace().collect::<Vec<_>>().join(" ");
-    match words.char_indices().nth(SHOWN) {
-        _ if words.is_empty() => text.push_str(", with an empty body"),
-        Some((cut, _)) => text.push_str(&format!(": {}…", &words[..cut])),
-        None => text.push_str(&format!(": {words}")),
-    }
-    text
-}
-
 fn credentials_message(err: &CredentialsError) -> String {
     let hint = "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE (or --profile) \
                 naming a profile in ~/.aws/config, or run where an instance or task role is attached";
@@ -249,30 +232,4 @@ fn find_source<'a, T: std::error::Error + 'static>(
         current = e.source();
     }
     None
-}
-
-#[cfg(test)]
-mod tests {
-    use super::not_aws;
-
-    #[test]
-    fn an_answer_that_is_not_aws_s_is_named_by_its_status_and_start() {
-        let page = b"<html>\n  <head><title>403 Forbidden</title></head>\n</html>";
-        assert_eq!(
-            not_aws(403, None, Some(page)),
-            "HTTP 403, not an AWS answer: <html> <head><title>403 Forbidden</title></head> </html>"
-        );
-        assert_eq!(
-            not_aws(502, None, None),
-            "HTTP 502, not an AWS answer, with an empty body"
-        );
-        let long = "x".repeat(500);
-        assert!(
-            not_aws(404, None, Some(long.as_bytes())).ends_with(&format!("{}…", "x".repeat(100)))
-        );
-        assert!(
-            not_aws(307, Some("https://elsewhere/"), Some(b""))
-                .starts_with("HTTP 307, not an AWS answer (redirected to https://elsewhere/")
-        );
-    }
 }

@@ -49,9 +49,22 @@ fn poll_retries(
     ssm: aws_sdk_ssm::config::Builder,
     sdk_config: &aws_config::SdkConfig,
 ) -> aws_sdk_ssm::config::Builder {
+    let (partition, retries) = polling_retries("ssmres-polls", sdk_config);
+    ssm.retry_partition(partition).retry_config(retries)
+}
+
+/// The retry settings of a client that polls for as long as a wait lasts (SSM, and CloudWatch
+/// Logs for `--follow`): a quota of its own without limit, and standard mode.
+pub(crate) fn polling_retries(
+    name: &'static str,
+    sdk_config: &aws_config::SdkConfig,
+) -> (
+    aws_sdk_ssm::config::retry::RetryPartition,
+    aws_sdk_ssm::config::retry::RetryConfig,
+) {
     use aws_sdk_ssm::config::retry::{RetryConfig, RetryMode, RetryPartition, TokenBucket};
     let quota = TokenBucket::unlimited();
-    let partition = RetryPartition::custom("ssmres-polls").token_bucket(quota);
+    let partition = RetryPartition::custom(name).token_bucket(quota);
     let mut retries = sdk_config
         .retry_config()
         .cloned()
@@ -62,7 +75,7 @@ fn poll_retries(
             .with_initial_backoff(retries.initial_backoff())
             .with_max_backoff(retries.max_backoff());
     }
-    ssm.retry_partition(partition.build()).retry_config(retries)
+    (partition.build(), retries)
 }
 
 /// The URL as a log line may show it: a `user:password@` part is a secret.
@@ -91,23 +104,37 @@ fn bounded_imds_client() -> imds::Client {
 }
 
 /// A profile named (--profile, AWS_PROFILE) that no config file holds is a typo: say so, as the
-/// aws CLI does, before any call. "default" may be missing, as in the aws CLI.
+/// aws CLI does, before any call. "default" may be missing, as in the aws CLI. As on the
+/// Alibaba side, AWS_PROFILE only counts when it would be used: keys in the environment come
+/// first, so a leftover AWS_PROFILE beside them is left alone, as it always was. A config file
+/// that cannot be read is left to the SDK, which reports it as before.
 async fn check_profile(named: Option<&str>) -> Result<(), Error> {
+    // The types `profile::load` takes; public, though the SDK calls them internal.
     use aws_types::os_shim_internal::{Env, Fs};
     let env = Env::real();
-    let from_env = env.get("AWS_PROFILE").ok().filter(|p| !p.is_empty());
+    let set = |name: &str| env.get(name).ok().filter(|v| !v.is_empty());
+    let keys_from_env =
+        set("AWS_ACCESS_KEY_ID").is_some() && set("AWS_SECRET_ACCESS_KEY").is_some();
+    let from_env = set("AWS_PROFILE").filter(|_| !keys_from_env);
     let Some(name) = named.map(str::to_owned).or(from_env) else {
         return Ok(());
     };
     let files = aws_runtime::env_config::file::EnvConfigFiles::default();
-    let profiles = aws_config::profile::load(&Fs::real(), &env, &files, Some(name.clone().into()))
-        .await
-        .map_err(|e| Error::Config(format!("cannot read the AWS config files: {e}")))?;
+    let fs = Fs::real();
+    let loaded = aws_config::profile::load(&fs, &env, &files, Some(name.clone().into()));
+    let profiles = match loaded.await {
+        Ok(profiles) => profiles,
+        Err(e) => {
+            tracing::debug!(error = %e, "the AWS config files could not be read");
+            return Ok(());
+        }
+    };
     match profiles.get_profile(&name) {
         None if name != "default" => Err(Error::Config(format!(
-            "the config profile ({name}) could not be found in the AWS config files \
+            "the config profile ({}) could not be found in the AWS config files \
              (~/.aws/config, ~/.aws/credentials, or AWS_CONFIG_FILE and \
-             AWS_SHARED_CREDENTIALS_FILE)"
+             AWS_SHARED_CREDENTIALS_FILE)",
+            crate::echo::shown(&name, 60)
         ))),
         _ => Ok(()),
     }
@@ -151,10 +178,12 @@ impl AwsProvider {
         let mut credentials = DefaultCredentialsChain::builder()
             .region(region.clone())
             .imds_client(imds);
-        // Every client of the run (SSM, S3, CloudWatch Logs) takes these from the configuration.
+        // Every client of the run (SSM, S3, CloudWatch Logs) takes these from the configuration
+        // (S3 without the cap on an attempt: see OutputReader).
         let timeouts = TimeoutConfig::builder()
             .connect_timeout(opts.timeouts.connect)
             .read_timeout(opts.timeouts.read)
+            .operation_attempt_timeout(opts.timeouts.attempt())
             .build();
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .region(region)

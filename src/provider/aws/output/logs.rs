@@ -46,8 +46,15 @@ pub struct LogGroup {
 
 impl LogGroup {
     pub fn new(config: &SdkConfig, group: &str, what: String) -> Self {
-        // The configuration's connect and read timeouts bound each page.
-        let client = aws_sdk_cloudwatchlogs::Client::new(config);
+        // The configuration's timeouts bound each page, and `--follow` polls for as long as
+        // a wait lasts: retried as the SSM polls are.
+        let (partition, retries) = crate::provider::aws::polling_retries("ssmres-logs", config);
+        let client = aws_sdk_cloudwatchlogs::Client::from_conf(
+            aws_sdk_cloudwatchlogs::config::Builder::from(config)
+                .retry_partition(partition)
+                .retry_config(retries)
+                .build(),
+        );
         LogGroup {
             client,
             group: group.to_owned(),

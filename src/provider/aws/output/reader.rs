@@ -54,11 +54,18 @@ impl OutputReader {
     }
 
     fn s3_client(&self, region: Option<&str>) -> aws_sdk_s3::Client {
-        // No limit on the whole call, which may carry gigabytes: a connection that never comes,
-        // an answer that never starts (the configuration's connect and read timeouts), and
-        // (the SDK's stalled-stream protection, on by default) a body that stops flowing end
-        // it instead.
+        // No limit on an attempt, which may carry gigabytes: a connection that never comes, an
+        // answer that never starts (the configuration's connect and read timeouts), and (the
+        // SDK's stalled-stream protection, on by default) a body that stops flowing end it
+        // instead.
+        let timeouts = self
+            .config
+            .timeout_config()
+            .map(|t| t.to_builder().disable_operation_attempt_timeout().build());
         let mut conf = aws_sdk_s3::config::Builder::from(&self.config);
+        if let Some(timeouts) = timeouts {
+            conf = conf.timeout_config(timeouts);
+        }
         if let Some(region) = region {
             conf = conf.region(Region::new(region.to_owned()));
         }
