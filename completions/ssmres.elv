@@ -128,7 +128,7 @@ set edit:completion:arg-completer[ssmres] = {|@words|
             cand -o 'Output format [default: table on a terminal, json otherwise]'
             cand --output 'Output format [default: table on a terminal, json otherwise]'
             cand --connect-timeout 'How long opening a connection may take (each attempt of each call)'
-            cand --read-timeout 'How long an answer may take to start once asked for (each attempt of each call)'
+            cand --read-timeout 'How long an answer may take to start, counted from the start of each attempt of each call, connecting included (an attempt also ends after connect + twice this)'
             cand --no-wait 'Print the send''s answer (as `aws ssm send-command`, or `aliyun ecs RunCommand`, prints it) and exit 0 without waiting: pipe it into `ssmres wait --command-id -`'
             cand --dry-run 'Print the request that would be sent (JSON) and exit 0; nothing is sent, no credentials are needed'
             cand --follow 'Print the command''s output as it runs, from CloudWatch Logs (the command must have been sent with CloudWatch output); in text mode the followed lines are the result'

@@ -130,7 +130,7 @@ json\t'The cloud\'s own records: as the aws CLI prints them, or with the Alibaba
 jsonl\t'One compact JSON object per line: per invocation for `list`, for `jq -c` and `while read`'
 text\t'The command\'s stdout on stdout and its stderr on stderr, nothing else'"
 complete -c ssmres -n "__fish_ssmres_using_subcommand run" -l connect-timeout -d 'How long opening a connection may take (each attempt of each call)' -r
-complete -c ssmres -n "__fish_ssmres_using_subcommand run" -l read-timeout -d 'How long an answer may take to start once asked for (each attempt of each call)' -r
+complete -c ssmres -n "__fish_ssmres_using_subcommand run" -l read-timeout -d 'How long an answer may take to start, counted from the start of each attempt of each call, connecting included (an attempt also ends after connect + twice this)' -r
 complete -c ssmres -n "__fish_ssmres_using_subcommand run" -l no-wait -d 'Print the send\'s answer (as `aws ssm send-command`, or `aliyun ecs RunCommand`, prints it) and exit 0 without waiting: pipe it into `ssmres wait --command-id -`'
 complete -c ssmres -n "__fish_ssmres_using_subcommand run" -l dry-run -d 'Print the request that would be sent (JSON) and exit 0; nothing is sent, no credentials are needed'
 complete -c ssmres -n "__fish_ssmres_using_subcommand run" -l follow -d 'Print the command\'s output as it runs, from CloudWatch Logs (the command must have been sent with CloudWatch output); in text mode the followed lines are the result'

@@ -56,11 +56,11 @@ impl CancelPlan {
     /// the run ends with the code of what made it cancel (130 or 4) either way.
     pub async fn cancel(&self) {
         let Some(subject) = self.subject.clone().or_else(super::run::sent_subject) else {
-            return say(
-                "warning: could not cancel: the send had not been answered yet, so it may or \
-                 may not have run; `aws ssm list-commands` (aliyun: `ssmres --provider aliyun \
-                 list`) shows it if it did",
-            );
+            return say(match super::run::send_started() {
+                // lib.rs has said how to check.
+                true => "warning: could not cancel: the send had not been answered yet",
+                false => "nothing to cancel: nothing was sent",
+            });
         };
         let subject = &subject;
         let call = Cloud::cancel_call(self.cloud);

@@ -20,13 +20,33 @@ use crate::render::{Rendered, json};
 /// lib.rs), so what the send answered must outlive it.
 static SENT: OnceLock<Subject> = OnceLock::new();
 
+/// How to check on the send once it has started: a signal before its answer leaves its outcome
+/// unknown, and this is the only way to find it.
+static SENDING: OnceLock<String> = OnceLock::new();
+
 /// What `run` sent, once the send was answered.
 pub fn sent_subject() -> Option<Subject> {
     SENT.get().cloned()
 }
 
+/// Whether a send was started: false when a signal came before it (nothing was sent).
+pub fn send_started() -> bool {
+    SENDING.get().is_some()
+}
+
+/// After a signal: what to say when a send had started and its answer never came.
+pub fn interrupted_send() -> Option<String> {
+    match (SENDING.get(), SENT.get()) {
+        (Some(check), None) => Some(format!(
+            "warning: the run was stopped before the send was answered, so the command may \
+             have run: {check}"
+        )),
+        _ => None,
+    }
+}
+
 /// More than any cloud's send takes (64 KB for SendCommand, 18 KB of Base64 for RunCommand):
-/// reading stops there, and the provider's check says how large is too large.
+/// reading stops past it, and the provider's check says how large is too large.
 const MAX_SCRIPT: u64 = 1 << 20;
 
 pub async fn run(ctx: &super::Context, args: &RunArgs) -> Result<u8, Error> {
@@ -34,6 +54,18 @@ pub async fn run(ctx: &super::Context, args: &RunArgs) -> Result<u8, Error> {
         Some(path) => Some(read_script(path)?),
         None => None,
     };
+    // A shell reads each CR as part of its line (`$'\r': command not found`), perhaps only after
+    // part of a fleet has run the script: refused rather than changed behind the user's back.
+    if let Some(Script::File(bytes)) = &script
+        && args.shell.unwrap_or_default() == crate::provider::send::Shell::Sh
+        && bytes.windows(2).any(|w| w == b"\r\n")
+    {
+        return Err(Error::Usage(format!(
+            "--script {} has Windows (CRLF) line endings, which sh would run as part of each \
+             command; convert it first (dos2unix, or sed -i 's/\\r$//')",
+            args.script.as_deref().unwrap_or(Path::new("-")).display()
+        )));
+    }
     let request = args.request(script, Cloud::new_mark(ctx.cloud));
     Cloud::check_send(ctx.cloud, &request).map_err(Error::Usage)?;
     if args.dry_run {
@@ -48,6 +80,8 @@ pub async fn run(ctx: &super::Context, args: &RunArgs) -> Result<u8, Error> {
     // (a send dropped halfway has an unknown outcome).
     let policy = super::wait::policy(schedule, flags.not_found_grace, flags.timeout)?;
     let cloud = ctx.connect(policy.deadline, flags.timeout).await?;
+    let check = Cloud::how_to_check_send(ctx.cloud, &request, jiff::Timestamp::now());
+    let _ = SENDING.set(check);
     let sent = cloud.send(&request).await?;
     let _ = SENT.set(sent.subject.clone());
     say_sent(ctx.cloud, &sent);
@@ -79,15 +113,21 @@ fn read_script(path: &Path) -> Result<Script, Error> {
                 "--script -: standard input is a terminal; pipe the script in".into(),
             ));
         }
-        stdin.lock().take(MAX_SCRIPT).read_to_end(&mut bytes)
+        stdin.lock().take(MAX_SCRIPT + 1).read_to_end(&mut bytes)
     } else {
-        std::fs::File::open(path).and_then(|f| f.take(MAX_SCRIPT).read_to_end(&mut bytes))
+        std::fs::File::open(path).and_then(|f| f.take(MAX_SCRIPT + 1).read_to_end(&mut bytes))
     };
     if let Err(e) = read {
         return Err(Error::Usage(format!("cannot read --script {shown}: {e}")));
     }
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(Error::Usage(format!("--script {shown} is empty")));
+    }
+    if bytes.len() as u64 > MAX_SCRIPT {
+        return Err(Error::Usage(format!(
+            "--script {shown} is larger than {} MiB, far more than a command can carry",
+            MAX_SCRIPT >> 20
+        )));
     }
     Ok(Script::File(bytes))
 }

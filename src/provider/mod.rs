@@ -167,6 +167,19 @@ impl Cloud {
         })
     }
 
+    /// How to find out whether a send whose answer never came ran (a signal stopped the wait
+    /// for it): for a message.
+    pub fn how_to_check_send(
+        kind: CloudKind,
+        request: &RunRequest,
+        started: jiff::Timestamp,
+    ) -> String {
+        match kind {
+            CloudKind::Aws => aws::send::how_to_check(&request.mark, started),
+            CloudKind::Aliyun => aliyun::run::how_to_check(request),
+        }
+    }
+
     /// What the cloud's send call would refuse, before any call (one line, for exit 2).
     pub fn check_send(kind: CloudKind, request: &RunRequest) -> Result<(), String> {
         match kind {

@@ -166,7 +166,8 @@ fn a_failed_instance_exits_1_and_with_remote_exit_code_the_remote_code() {
 fn timeout_is_how_long_it_waits_and_the_command_id_was_said_for_coming_back() {
     let running = vec![invocation_step("InProgress", "InProgress", "", "")];
     let (fake, _) = sending_steps(running, vec![SendReply::Accept]);
-    let args = [&ONE[..], &["--timeout", "1s"]].concat();
+    // Counted from the start, connecting and sending included: room for a loaded machine.
+    let args = [&ONE[..], &["--timeout", "3s"]].concat();
     let out = run_at(&fake.url(), &args, &["sleep", "600"]);
     assert_exit(&out, 4);
     let err = stderr_str(&out);
@@ -175,7 +176,7 @@ fn timeout_is_how_long_it_waits_and_the_command_id_was_said_for_coming_back() {
         out,
         err.lines()
             .last()
-            .is_some_and(|l| l.starts_with("error: timed out after 1s"))
+            .is_some_and(|l| l.starts_with("error: timed out after 3s"))
     );
     check_eq!(
         out,
@@ -354,7 +355,8 @@ fn a_throttled_send_is_sent_again_and_runs_once() {
     assert_exit(&out, 0);
     check_eq!(out, fake.count(SEND_COMMAND), 2, "sent twice");
     check_eq!(out, sending.ran().len(), 1, "run once");
-    // The same request both times (the SDK's own retries are off: two requests, not six).
+    // The same request both times. (That the SDK's own retries are off shows where they would
+    // have resent: a_send_whose_answer_is_lost_….)
     let bodies = sends(&fake);
     check_eq!(out, bodies[0], bodies[1]);
     check!(
@@ -484,7 +486,7 @@ fn a_send_whose_outcome_stays_unknown_exits_3_and_is_never_sent_again() {
     check!(out, line.contains("ssmres:"), "names the mark to look for");
     check_eq!(out, fake.count(SEND_COMMAND), 1, "never sent again");
     check_eq!(out, fake.count(GET_COMMAND_INVOCATION), 0);
-    // Looked for during the documented 10 s, at several moments.
+    // Looked for during the documented 10 s (15 s at most), at several moments.
     check!(
         out,
         sending.lookups() >= 3,
@@ -492,6 +494,37 @@ fn a_send_whose_outcome_stays_unknown_exits_3_and_is_never_sent_again() {
         sending.lookups()
     );
     check!(out, took >= Duration::from_secs(9), "looked for {took:?}");
+}
+
+#[test]
+fn the_look_up_of_a_lost_send_ends_in_time_when_listing_hangs() {
+    // The answer is lost, and every ListCommands hangs: the look-up still ends, 15 s at most
+    // (without that bound, each look took three attempts of the read timeout).
+    let sending = Sending::new(get_steps(vec![])).replies(vec![SendReply::DropUnrun]);
+    let fake = FakeSsm::serve(HangingLookups(Arc::new(sending)));
+    let started = Instant::now();
+    let out = run_at(&fake.url(), &ONE, &["uptime"]);
+    let took = started.elapsed();
+    let line = assert_error(&out, 3);
+    check!(
+        out,
+        line.contains("ListCommands did not answer within 15s"),
+        "says why"
+    );
+    check_eq!(out, fake.count(SEND_COMMAND), 1, "never sent again");
+    check!(out, took < Duration::from_secs(40), "took {took:?}");
+}
+
+/// `Sending`, whose look-ups (ListCommands without a CommandId) never get an answer.
+struct HangingLookups(Arc<Sending>);
+
+impl World for HangingLookups {
+    fn answer(&self, call: &Incoming, round: usize) -> Answer {
+        if call.target == LIST_COMMANDS && call.body.get("CommandId").is_none() {
+            return Step::delayed(Duration::from_secs(600), Step::DropConnection).into();
+        }
+        self.0.answer(call, round)
+    }
 }
 
 #[test]
@@ -669,6 +702,49 @@ fn dry_run_prints_the_request_a_send_would_make_and_sends_nothing() {
 // --- Bad input: exit 2, one line, nothing sent ---------------------------------------------------
 
 #[test]
+fn a_signal_while_the_send_is_unanswered_says_it_may_have_run_and_how_to_check() {
+    // Received and run, answered only after a minute.
+    let slow = SendReply::RunSlowly(Duration::from_secs(60));
+    let (fake, sending) = sending_steps(vec![], vec![slow]);
+    let mut cmd = Cli::new(&fake.url()).cmd();
+    cmd.arg("run")
+        .args(ONE)
+        .arg("--cancel-on-interrupt")
+        .args(["--", "uptime"]);
+    let mut run = Spawned::start(&mut cmd);
+    run.until("the send", fake.wait(|| sending.ran().len() == 1));
+    let sent = run.signal("INT");
+    let done = run.finish();
+    assert_exit(&done.out, 130);
+    let took = done.ended - sent;
+    check!(
+        done.out,
+        took < Duration::from_secs(10),
+        "at once: {took:?}"
+    );
+    let err = stderr_str(&done.out);
+    let mark = sends(&fake)[0]["Comment"]
+        .as_str()
+        .and_then(|c| c.split(' ').next_back())
+        .unwrap_or_default()
+        .to_owned();
+    let why = format!("names the mark {mark} and the listing to check with: {err}");
+    check!(
+        done.out,
+        mark.starts_with("ssmres:")
+            && err.contains("the command may have run: check with `aws ssm list-commands")
+            && err.contains(&mark),
+        "{why}"
+    );
+    check!(
+        done.out,
+        err.contains("could not cancel"),
+        "nothing to cancel yet"
+    );
+    check_eq!(done.out, fake.count(SEND_COMMAND), 1, "sent once");
+}
+
+#[test]
 fn bad_input_is_refused_before_any_call_with_one_line() {
     let dir = tempfile::tempdir().expect("temp dir");
     let empty = dir.path().join("empty.sh");
@@ -678,6 +754,11 @@ fn bad_input_is_refused_before_any_call_with_one_line() {
     let (empty, large) = (empty.to_str().unwrap(), large.to_str().unwrap());
     let missing = dir.path().join("missing.sh");
     let missing = missing.to_str().unwrap();
+    let crlf = dir.path().join("crlf.sh");
+    std::fs::write(&crlf, "echo a\r\necho b\r\n").unwrap();
+    let huge = dir.path().join("huge.sh");
+    std::fs::write(&huge, "x".repeat(2_000_000)).unwrap();
+    let (crlf, huge) = (crlf.to_str().unwrap(), huge.to_str().unwrap());
     let instances: Vec<String> = (0..51)
         .flat_map(|i| ["--instance-id".into(), fleet_instance_id(i)])
         .collect();
@@ -710,6 +791,11 @@ fn bad_input_is_refused_before_any_call_with_one_line() {
             "cannot read",
         ),
         (vec!["--instance-id", id, "--script", large], "64 KB"),
+        (vec!["--instance-id", id, "--script", crlf], "CRLF"),
+        (
+            vec!["--instance-id", id, "--script", huge],
+            "larger than 1 MiB",
+        ),
         (
             vec![
                 "--instance-id",
@@ -900,6 +986,29 @@ fn aliyun_run_command_failing_every_attempt_says_it_may_have_run_and_how_to_chec
     check_eq!(out, sends.len(), 5, "the client's attempts");
     let token = sends[0].param("ClientToken");
     check!(out, sends.iter().all(|c| c.param("ClientToken") == token));
+}
+
+#[test]
+fn aliyun_run_command_refused_after_a_lost_answer_still_says_it_may_have_run() {
+    // The first attempt ran and its answer was lost; the retry is refused (a 4xx not worth
+    // another attempt): the first may still have run.
+    let id = fake_ecs::instance_id(1);
+    let world = fake_ecs::World::single([Instance::new(&id)])
+        .fail_call(1, Fault::lost_answer())
+        .fail_call(
+            2,
+            Fault::Error(403, "Forbidden.RiskControl".into(), "refused".into()),
+        );
+    let fake = FakeEcs::start(world);
+    let out = ali_run(&fake, &["--instance-id", &id], &["uptime"]);
+    let line = assert_error(&out, 3);
+    check!(
+        out,
+        line.contains("Forbidden.RiskControl")
+            && line.contains("an earlier attempt may have run the command")
+            && line.contains("ClientToken ssmres-")
+    );
+    check_eq!(out, fake.calls_of(RUN_ACTION).len(), 2);
 }
 
 #[test]

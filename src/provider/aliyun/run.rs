@@ -69,6 +69,17 @@ fn command_type(shell: Shell) -> &'static str {
     }
 }
 
+/// How a user finds out whether a RunCommand whose answer never came ran.
+pub fn how_to_check(run: &RunRequest) -> String {
+    format!(
+        "every retry carried the ClientToken {token}, so it ran once at most, but another \
+         ssmres run makes a new token: check with `ssmres --provider aliyun list --instance-id \
+         {instance}` before running it again",
+        token = run.mark,
+        instance = instances(run).first().map_or("…", String::as_str),
+    )
+}
+
 fn instances(run: &RunRequest) -> &[String] {
     match &run.recipients {
         Recipients::Instances(ids) => ids,
@@ -150,14 +161,18 @@ impl AliyunProvider {
     /// RunCommand, retried by the client with the same parameters and so the same ClientToken:
     /// a retry of a call that did run is answered with that run, not run again.
     pub async fn run_command(&self, run: &RunRequest) -> Result<Sent, Error> {
-        let answer: RunCommandAnswer = self.call(RUN, &params(run)).await.map_err(|e| match e {
-            // Every attempt failed in a way a retry might fix: one of them may still have run.
+        let (answer, retried) = self.call_noting_retries(RUN, &params(run)).await;
+        let answer: RunCommandAnswer = answer.map_err(|e| match e {
+            // Every attempt failed in a way a retry might fix, or a later one failed after an
+            // earlier one may have reached the service: one of them may still have run.
             FetchError::Transient(m) => Error::Api(format!(
-                "{m}; the command may have run (every retry carried the ClientToken {token}, \
-                 so it ran once at most, but another ssmres run makes a new token): check with \
-                 `ssmres --provider aliyun list --instance-id {instance}` before running it again",
-                token = run.mark,
-                instance = instances(run).first().map_or("…", String::as_str),
+                "{m}; the command may have run: {}",
+                how_to_check(run)
+            )),
+            other if retried => Error::Api(format!(
+                "{}; an earlier attempt may have run the command: {}",
+                Error::from(other),
+                how_to_check(run)
             )),
             other => other.into(),
         })?;

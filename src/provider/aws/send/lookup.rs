@@ -1,7 +1,8 @@
 //! Finding a send whose outcome is unknown by the mark in its Comment: ListCommands, every page,
 //! for commands requested since just before the send (the InvokedAfter filter), looked at a few
 //! times over WINDOW since ListCommands, like the rest of Run Command, shows a new command a
-//! moment late. Each look is an ordinary read, retried by the SDK.
+//! moment late. Each look is an ordinary read, retried by the SDK, and cut at the window's end:
+//! an unknown outcome comes with a bad network, which must not stretch the window.
 
 use std::time::Duration;
 
@@ -13,7 +14,8 @@ use super::record::{CommandsPage, SendCommandAnswer};
 use crate::provider::contract::FetchError;
 use crate::provider::paging::read_all;
 
-/// How long a send is looked for, and the pauses between looks (the first look is at once).
+/// How long a send is looked for, and the pauses between looks (the first look is at once, the
+/// last at the window's end).
 pub const WINDOW: Duration = Duration::from_secs(10);
 const PAUSES: [Duration; 4] = [
     Duration::from_secs(1),
@@ -21,6 +23,8 @@ const PAUSES: [Duration; 4] = [
     Duration::from_secs(3),
     Duration::from_secs(4),
 ];
+/// How long past the window the last look may take: all of it is over by WINDOW + this.
+pub const LAST_ANSWER: Duration = Duration::from_secs(5);
 
 /// The service's page size limit for ListCommands.
 const PAGE_SIZE: i32 = 50;
@@ -43,10 +47,18 @@ impl AwsProvider {
         started: jiff::Timestamp,
     ) -> Result<SendCommandAnswer, String> {
         let since = invoked_after(started);
+        let end = tokio::time::Instant::now() + WINDOW + LAST_ANSWER;
         let mut last_error = String::new();
         for pause in std::iter::once(Duration::ZERO).chain(PAUSES) {
             tokio::time::sleep(pause).await;
-            match self.commands_since(&since).await {
+            let Ok(look) = tokio::time::timeout_at(end, self.commands_since(&since)).await else {
+                last_error = format!(
+                    "ListCommands did not answer within {}s",
+                    (WINDOW + LAST_ANSWER).as_secs()
+                );
+                break;
+            };
+            match look {
                 Ok(commands) => {
                     last_error.clear();
                     let found = commands.into_iter().find(|c| {

@@ -273,12 +273,9 @@ fn sent(run: &RunRequest, answer: SendCommandAnswer, found_after: Option<String>
 
 /// Exit 3's line when the send was not found by its mark: what happened, and how to check.
 fn unknown_outcome(why: &str, run: &RunRequest, started: jiff::Timestamp, lookup: &str) -> String {
-    let since = lookup::invoked_after(started);
     format!(
         "the send's outcome is unknown ({why}) and no command carrying its mark {mark} was \
-         listed within {window}s{lookup}; it may still have run: check with `aws ssm \
-         list-commands --filters key=InvokedAfter,value={since}` (its Comment ends with {mark}) \
-         before sending again",
+         listed within {window}s{lookup}; it may still have run: {check}",
         mark = run.mark,
         window = lookup::WINDOW.as_secs(),
         lookup = if lookup.is_empty() {
@@ -286,5 +283,16 @@ fn unknown_outcome(why: &str, run: &RunRequest, started: jiff::Timestamp, lookup
         } else {
             format!(" ({lookup})")
         },
+        check = how_to_check(&run.mark, started),
+    )
+}
+
+/// How a user finds a send whose answer never came: the listing since just before it, and its
+/// mark.
+pub fn how_to_check(mark: &str, started: jiff::Timestamp) -> String {
+    format!(
+        "check with `aws ssm list-commands --filters key=InvokedAfter,value={since}` (its \
+         Comment ends with {mark}) before sending again",
+        since = lookup::invoked_after(started),
     )
 }
