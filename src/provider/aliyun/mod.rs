@@ -5,6 +5,7 @@
 mod client;
 pub mod credentials;
 pub mod record;
+pub mod run;
 pub mod sign;
 
 use crate::error::Error;
