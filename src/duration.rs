@@ -12,7 +12,7 @@ pub fn parse(input: &str) -> Result<Duration, String> {
         return Err("empty duration (try 90s, 5m or 1h30m)".into());
     }
     // Echoed in the messages: a runaway value (a pasted file) keeps its start only.
-    let shown = crate::error::shown(text, 40);
+    let shown = crate::echo::shown(text, 40);
     let signed = match text.parse::<f64>() {
         Ok(secs) if secs.is_finite() => SignedDuration::try_from_secs_f64(secs)
             .map_err(|_| format!("duration out of range: {shown}"))?,

@@ -55,15 +55,6 @@ pub enum WaitStage {
     ThenFailing(Box<WaitStage>, u32, String),
 }
 
-/// A value echoed in a message, cut to its first `max` characters: a runaway one (a pasted
-/// file, a variable gone wrong) keeps enough to be recognised.
-pub fn shown(value: &str, max: usize) -> String {
-    match value.char_indices().nth(max) {
-        Some((cut, _)) => format!("{}…", &value[..cut]),
-        None => value.to_owned(),
-    }
-}
-
 fn streak(n: u32, last: &str) -> String {
     match n {
         1 => format!("the last look failed with: {last}"),

@@ -49,10 +49,20 @@ pub async fn run(ctx: &super::Context, args: &WaitArgs) -> Result<u8, Error> {
     };
     let policy = policy(schedule, args.not_found_grace, args.timeout)?;
     let cloud = ctx.connect(policy.deadline, args.timeout).await?;
+    on(ctx, &cloud, &policy, args).await
+}
+
+/// The wait itself, on a cloud already connected: `run` waits this way for what it sent.
+pub(super) async fn on(
+    ctx: &super::Context,
+    cloud: &Cloud,
+    policy: &Policy,
+    args: &WaitArgs,
+) -> Result<u8, Error> {
     let subject = args.subject(ctx.cloud);
     match cloud.rounds(&subject) {
-        Some(rounds) => super::wait_fleet::run(ctx, &cloud, rounds, &policy, args, &subject).await,
-        None => one(ctx, &cloud, &policy, &subject, args, &BTreeSet::new()).await,
+        Some(rounds) => super::wait_fleet::run(ctx, cloud, rounds, policy, args, &subject).await,
+        None => one(ctx, cloud, policy, &subject, args, &BTreeSet::new()).await,
     }
 }
 

@@ -8,14 +8,16 @@ pub mod contract;
 pub mod foreign;
 pub mod paging;
 pub mod rounds;
+pub mod send;
 
 use crate::error::Error;
-use crate::model::{ListEntry, Listing, Report, ResultSet};
+use crate::model::{Document, ListEntry, Listing, Report, ResultSet};
 use aliyun::AliyunProvider;
 use aws::AwsProvider;
 use aws::listing::CommandInvocations;
 use contract::{CloudKind, FetchError, Fetched, ListFilter, Options, Subject};
 pub use rounds::Rounds;
+use send::{RunRequest, Sent};
 
 pub enum Cloud {
     // Boxed: the SDK's configuration makes it several times the size of the other.
@@ -148,6 +150,54 @@ impl Cloud {
                 }))
             }
             Cloud::Aliyun(p) => Ok(Report::Results(p.results(filter).await?)),
+        }
+    }
+
+    /// `run`: sends the command (SendCommand; aliyun: RunCommand). A send is never repeated
+    /// blindly: each provider retries only what provably did not run, or what the service
+    /// deduplicates (provider/send.rs).
+    pub async fn send(&self, request: &RunRequest) -> Result<Sent, Error> {
+        match self {
+            Cloud::Aws(p) => p.send_command(request).await,
+            Cloud::Aliyun(p) => p.run_command(request).await,
+        }
+    }
+
+    /// A mark for one send: AWS puts it in the Comment, Alibaba Cloud sends it as ClientToken.
+    pub fn new_mark(kind: CloudKind) -> String {
+        send::new_mark(match kind {
+            CloudKind::Aws => aws::send::request::MARK_PREFIX,
+            CloudKind::Aliyun => aliyun::run::MARK_PREFIX,
+        })
+    }
+
+    /// How to find out whether a send whose answer never came ran (a signal stopped the wait
+    /// for it): for a message.
+    pub fn how_to_check_send(
+        kind: CloudKind,
+        request: &RunRequest,
+        started: jiff::Timestamp,
+    ) -> String {
+        match kind {
+            CloudKind::Aws => aws::send::how_to_check(&request.mark, started),
+            CloudKind::Aliyun => aliyun::run::how_to_check(request),
+        }
+    }
+
+    /// What the cloud's send call would refuse, before any call (one line, for exit 2).
+    pub fn check_send(kind: CloudKind, request: &RunRequest) -> Result<(), String> {
+        match kind {
+            CloudKind::Aws => aws::send::request::check(request),
+            CloudKind::Aliyun => aliyun::run::check(request),
+        }
+    }
+
+    /// The request as it would be sent (`run --dry-run`): SendCommand's JSON, RunCommand's
+    /// parameters. No configuration or credentials needed.
+    pub fn send_preview(kind: CloudKind, request: &RunRequest) -> Box<dyn Document> {
+        match kind {
+            CloudKind::Aws => Box::new(aws::send::request::build(request)),
+            CloudKind::Aliyun => Box::new(aliyun::run::preview(request)),
         }
     }
 

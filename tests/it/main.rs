@@ -20,6 +20,7 @@ mod hardening;
 mod list;
 mod multi_step;
 mod remote_exit_code;
+mod run;
 mod ship;
 mod stdin_ids;
 mod task_invocations;

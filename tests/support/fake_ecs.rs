@@ -45,6 +45,13 @@
 //! is `Stopping` for one round, then `Terminated` (`Cancelled` when it had not started).
 //! [`run_command_output`] and [`invoke_command_output`] are what `aliyun ecs RunCommand` /
 //! `InvokeCommand` print (the `InvokeId` JSON answer).
+//!
+//! `RunCommand` (RegionId, Type, CommandContent, ContentEncoding, InstanceId.N, Timeout,
+//! WorkingDir, Username, Description, ClientToken) is a call and never a round either: it
+//! answers the first invocation of the world (`{"RequestId", "CommandId", "InvokeId"}`) and
+//! records a run; a ClientToken seen before with the same parameters is answered the same
+//! without a new run, with other parameters `IdempotentParameterMismatch`, as the service does.
+//! [`Fault::DropAfterAnswering`] handles a call, then drops the connection instead of answering.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
@@ -66,8 +73,14 @@ use super::{civil_from_days, since_epoch};
 pub const ACTION: &str = "DescribeInvocationResults";
 /// The invocations and every instance's state, outputs only when asked for.
 pub const DESCRIBE_ACTION: &str = "DescribeInvocations";
-/// The other operation it implements.
+/// The other operations it implements.
 pub const STOP_ACTION: &str = "StopInvocation";
+pub const RUN_ACTION: &str = "RunCommand";
+/// RunCommand's limits: InstanceId.N, N from 1 to 50; the Base64 content at most 18 KB; a
+/// ClientToken of at most 64 ASCII characters.
+pub const RUN_MAX_INSTANCES: usize = 50;
+pub const RUN_MAX_CONTENT: usize = 18 * 1024;
+pub const MAX_CLIENT_TOKEN: usize = 64;
 pub const API_VERSION: &str = "2014-05-26";
 /// `HostId` of every error body.
 pub const HOST_ID: &str = "ecs.aliyuncs.com";
@@ -664,6 +677,9 @@ pub enum Fault {
     Raw(u16, String),
     /// Read the request, then close the connection without answering.
     Drop,
+    /// Handle the call as usual, then close the connection instead of answering: the answer
+    /// is lost, what the call did is done.
+    DropAfterAnswering,
 }
 
 impl Fault {
@@ -689,6 +705,10 @@ impl Fault {
 
     pub fn dropped_connection() -> Fault {
         Fault::Drop
+    }
+
+    pub fn lost_answer() -> Fault {
+        Fault::DropAfterAnswering
     }
 }
 
@@ -919,10 +939,21 @@ struct Inner {
     /// The DescribeInvocations records served, with the round they came from.
     described: Vec<(usize, Value)>,
     stops: Vec<Stop>,
+    runs: Vec<Run>,
     /// Calls per action, for [`World::fail_nth`].
     calls_by_action: HashMap<String, usize>,
     /// A DescribeInvocations call came: from then on only its first pages are rounds.
     describing: bool,
+}
+
+/// A RunCommand that ran: its ClientToken (if any) and its parameters.
+#[derive(Clone, Debug)]
+pub struct Run {
+    pub client_token: Option<String>,
+    /// RunCommand's own parameters (no common ones), sorted.
+    pub params: Vec<(String, String)>,
+    /// The command as it would run: CommandContent decoded.
+    pub content: Vec<u8>,
 }
 
 struct State {
@@ -991,6 +1022,11 @@ impl FakeEcs {
             .into_iter()
             .filter(|r| r.param("Action") == Some(action))
             .collect()
+    }
+
+    /// The RunCommand calls that ran a command (not those a ClientToken deduplicated).
+    pub fn runs(&self) -> Vec<Run> {
+        self.state.inner.lock().unwrap().runs.clone()
     }
 
     /// How many rounds there were (first pages of the action the client polls with; see the
@@ -1196,7 +1232,7 @@ fn respond(
         }
     }
     let action = get("Action").unwrap();
-    if ![ACTION, DESCRIBE_ACTION, STOP_ACTION].contains(&action) {
+    if ![ACTION, DESCRIBE_ACTION, STOP_ACTION, RUN_ACTION].contains(&action) {
         return Err(no_such_api());
     }
     for (name, want) in [
@@ -1258,21 +1294,28 @@ fn respond(
         if polls {
             inner.rounds += 1;
         }
-        if action != STOP_ACTION {
+        if action != STOP_ACTION && action != RUN_ACTION {
             // A fetch between two rounds reads the latest one (the first, before any).
             rec.round = Some(inner.rounds.max(1));
         }
     }
-    let fault = (world.faults.get(&call)).or(world.faults_by_action.get(&(action.to_owned(), nth)));
-    match fault.cloned() {
-        Some(Fault::Error(status, code, message)) => Err((status, code, message)),
-        Some(Fault::Raw(status, body)) => Ok(json_reply(status, body, request_no)),
-        Some(Fault::Drop) => Ok(Reply::Drop),
-        None if action == STOP_ACTION => stop_invocation(world, inner, &params, request_no),
-        None if action == DESCRIBE_ACTION => {
+    let fault = (world.faults.get(&call))
+        .or(world.faults_by_action.get(&(action.to_owned(), nth)))
+        .cloned();
+    let answer = match fault {
+        Some(Fault::Error(status, code, message)) => return Err((status, code, message)),
+        Some(Fault::Raw(status, body)) => return Ok(json_reply(status, body, request_no)),
+        Some(Fault::Drop) => return Ok(Reply::Drop),
+        _ if action == STOP_ACTION => stop_invocation(world, inner, &params, request_no),
+        _ if action == RUN_ACTION => run_command(world, inner, &params, request_no),
+        _ if action == DESCRIBE_ACTION => {
             describe_invocations(world, inner, rec, &params, request_no)
         }
-        None => describe_invocation_results(world, inner, rec, &params, request_no),
+        _ => describe_invocation_results(world, inner, rec, &params, request_no),
+    };
+    match fault {
+        Some(Fault::DropAfterAnswering) => answer.map(|_| Reply::Drop),
+        _ => answer,
     }
 }
 
@@ -1522,6 +1565,100 @@ fn describe_invocations(
         "PageNumber": page,
         "NextToken": next_token_out,
         "Invocations": { "Invocation": records },
+    });
+    Ok(json_reply(200, body.to_string(), request_no))
+}
+
+/// `RunCommand`: checked as the service checks it; a ClientToken seen before is answered as
+/// then, without running again.
+fn run_command(
+    world: &World,
+    inner: &mut Inner,
+    params: &[(String, String)],
+    request_no: usize,
+) -> Result<Reply, Rejected> {
+    for name in ["RegionId", "Type", "CommandContent"] {
+        if param(params, name).is_none_or(str::is_empty) {
+            return Err(missing(name));
+        }
+    }
+    let kind = param(params, "Type").unwrap();
+    if !["RunShellScript", "RunPowerShellScript", "RunBatScript"].contains(&kind) {
+        let message = "The specified command type does not exist.";
+        return Err(rejected(403, "InvalidCmdType.NotFound", message));
+    }
+    let content = param(params, "CommandContent").unwrap();
+    let content = match param(params, "ContentEncoding") {
+        Some(e) if e.eq_ignore_ascii_case("Base64") => {
+            if content.len() > RUN_MAX_CONTENT {
+                return Err(invalid("CommandContent", "longer than 18 KB"));
+            }
+            BASE64
+                .decode(content)
+                .map_err(|_| invalid("CommandContent", content))?
+        }
+        _ => content.as_bytes().to_vec(),
+    };
+    let mut instances: Vec<usize> = Vec::new();
+    for (k, v) in params {
+        let Some(n) = k.strip_prefix("InstanceId.") else {
+            continue;
+        };
+        match n.parse::<usize>() {
+            Ok(n) if n >= 1 && !v.is_empty() => instances.push(n),
+            _ => return Err(invalid(k, v)),
+        }
+    }
+    instances.sort();
+    if instances.is_empty() {
+        return Err(missing("InstanceId.1"));
+    }
+    if instances.len() > RUN_MAX_INSTANCES || instances.last() > Some(&RUN_MAX_INSTANCES) {
+        let message = "The number of instance IDs exceeds the upper limit.";
+        return Err(rejected(403, "InstanceIds.ExceedLimit", message));
+    }
+    if instances.iter().enumerate().any(|(i, n)| *n != i + 1) {
+        return Err(missing(&format!("InstanceId.{}", instances.len())));
+    }
+    let token = param(params, "ClientToken").map(str::to_owned);
+    if let Some(t) = &token
+        && (t.len() > MAX_CLIENT_TOKEN || !t.is_ascii())
+    {
+        return Err(invalid("ClientToken", t));
+    }
+    // What identifies the request: every parameter but the common ones.
+    const COMMON: &str = "Action Version Format AccessKeyId Signature SignatureMethod \
+                          SignatureVersion SignatureNonce Timestamp SecurityToken RegionId";
+    let mut own: Vec<(String, String)> = params
+        .iter()
+        .filter(|(k, _)| !COMMON.split_whitespace().any(|c| c == k))
+        .cloned()
+        .collect();
+    own.sort();
+    let seen = token.as_ref().and_then(|t| {
+        inner
+            .runs
+            .iter()
+            .find(|r| r.client_token.as_ref() == Some(t))
+    });
+    match seen {
+        Some(run) if run.params != own => {
+            let message = "The request uses the same client token as a previous, but \
+                           non-identical request.";
+            return Err(rejected(400, "IdempotentParameterMismatch", message));
+        }
+        Some(_) => {}
+        None => inner.runs.push(Run {
+            client_token: token,
+            params: own,
+            content,
+        }),
+    }
+    let first = world.invocations.first();
+    let body = json!({
+        "RequestId": request_id(request_no),
+        "CommandId": first.map_or(COMMAND_ID, |i| i.command_id.as_str()),
+        "InvokeId": first.map_or(INVOKE_ID, |i| i.invoke_id.as_str()),
     });
     Ok(json_reply(200, body.to_string(), request_no))
 }

@@ -148,7 +148,7 @@ fn from_profile(wanted: Option<&str>, env: &Env) -> Result<Resolved, Error> {
             return Err(match wanted {
                 Some(name) => Error::Config(format!(
                     "profile {:?} not found: {} does not exist",
-                    crate::error::shown(name, 60),
+                    crate::echo::shown(name, 60),
                     path.display()
                 )),
                 None => no_credentials(),
@@ -176,7 +176,7 @@ fn from_profile(wanted: Option<&str>, env: &Env) -> Result<Resolved, Error> {
         return Err(if wanted.is_some() {
             Error::Config(format!(
                 "profile {:?} not found in {}",
-                crate::error::shown(&name, 60),
+                crate::echo::shown(&name, 60),
                 path.display()
             ))
         } else {

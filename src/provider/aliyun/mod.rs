@@ -7,6 +7,7 @@ mod client;
 pub mod credentials;
 pub mod fleet;
 pub mod record;
+pub mod run;
 pub mod sign;
 pub mod states;
 

@@ -11,6 +11,7 @@ pub mod listing;
 pub mod maintenance;
 pub mod output;
 pub mod record;
+pub mod send;
 mod status;
 pub mod timestamp;
 
@@ -133,7 +134,7 @@ async fn check_profile(named: Option<&str>) -> Result<(), Error> {
             "the config profile ({}) could not be found in the AWS config files \
              (~/.aws/config, ~/.aws/credentials, or AWS_CONFIG_FILE and \
              AWS_SHARED_CREDENTIALS_FILE)",
-            crate::error::shown(&name, 60)
+            crate::echo::shown(&name, 60)
         ))),
         _ => Ok(()),
     }
