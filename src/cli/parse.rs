@@ -192,7 +192,8 @@ pub fn definition(cloud: CloudKind) -> clap::Command {
             command
                 .about(
                     "Fetch and wait for the results of Alibaba Cloud ECS Cloud Assistant \
-                     invocations (DescribeInvocationResults)",
+                     invocations (DescribeInvocationResults; a wait on several instances reads \
+                     their states with DescribeInvocations)",
                 )
                 .mut_subcommand("get", |c| {
                     c.about("Fetch an invocation's per-instance results, every page")

@@ -14,6 +14,7 @@ pub mod run;
 pub mod task_invocations;
 pub mod wait;
 pub mod wait_fleet;
+mod wait_fleet_set;
 
 use tokio::time::Instant;
 

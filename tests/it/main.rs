@@ -6,6 +6,7 @@
 mod support;
 
 mod aliyun;
+mod aliyun_fleet;
 mod cancel;
 mod cli_validation;
 mod completions;
