@@ -92,6 +92,22 @@ pub async fn run(
             None => fetching.await,
         }
     };
+    // A result that cannot be read ends the wait now, not when the last instance ends (hours,
+    // perhaps): the rounds stop as soon as the fetching has failed.
+    let failed = tokio::sync::Notify::new();
+    let fetching = async {
+        let fetched = fetching.await;
+        if fetched.is_err() {
+            failed.notify_one();
+        }
+        fetched
+    };
+    let waiting = async {
+        tokio::select! {
+            outcome = waiting => Some(outcome),
+            () = failed.notified() => None,
+        }
+    };
     let both = async { tokio::join!(waiting, fetching) };
     let ((outcome, fetched), followed) = match (args.follow, cloud.aws()) {
         (true, Some(aws)) => {
@@ -110,9 +126,14 @@ pub async fn run(
     // In text mode the followed lines were the result of each instance followed: the others
     // (no stream ever seen, or following stopped) get theirs printed as without --follow.
     let followed_text = args.follow && ctx.format == OutputFormat::Text;
+    // The fetching's failure first: it is why the rounds stopped, if they did.
+    let complete = fetched?;
+    let Some(outcome) = outcome else {
+        return Err(Error::Api("the rounds stopped without an outcome".into()));
+    };
     let mut outcome = outcome?;
     // Results cut short by the deadline: a timeout like any other.
-    outcome.timed_out |= !fetched?;
+    outcome.timed_out |= !complete;
     let Collected {
         results,
         whole,

@@ -491,6 +491,45 @@ fn a_periodic_task_ends_the_wait_with_exit_2_once_it_shows_scheduled() {
 }
 
 #[test]
+fn a_task_that_runs_on_every_boot_ends_the_wait_once_its_instances_have_ended() {
+    // Overall "Running" for ever, as the reference says of such a task; its instances end.
+    let world = World::new().invocation(Invocation::new(INVOKE_ID).every_reboot().instances([
+        Instance::new(instance_id(1)).timeline(&[(1, "Running"), (2, "Success")]),
+        Instance::new(instance_id(2)).timeline(&[(1, "Running"), (3, "Success")]),
+    ]));
+    let fake = FakeEcs::start(world);
+    let out = wait(&fake, "-o jsonl --timeout 60s");
+    assert_exit(&out, 0);
+    check_eq!(out, line_ids(&out), [instance_id(1), instance_id(2)]);
+    assert_all_signed(&fake, &out);
+}
+
+#[test]
+fn a_result_that_cannot_be_read_ends_the_wait_at_once_not_when_the_fleet_ends() {
+    // The first result fetch is refused; the other instance runs for ever.
+    let world = World::single([
+        Instance::new(instance_id(1)).timeline(&[(1, "Running"), (2, "Success")]),
+        Instance::new(instance_id(2)).timeline(&[(1, "Running")]),
+    ])
+    .fail_nth(
+        ACTION,
+        1,
+        Fault::Error(403, "Forbidden.RAM".into(), "not allowed".into()),
+    );
+    let fake = FakeEcs::start(world);
+    let started = std::time::Instant::now();
+    let out = wait(&fake, "-o json --timeout 120s");
+    let took = started.elapsed();
+    assert_exit(&out, 3);
+    check!(out, stderr_str(&out).contains("Forbidden.RAM"));
+    check!(
+        out,
+        took < std::time::Duration::from_secs(60),
+        "took {took:?}"
+    );
+}
+
+#[test]
 fn timeout_prints_what_ended_then_the_rest_as_last_seen_and_exits_4() {
     let world = World::single([
         Instance::new(instance_id(1)).timeline(&[(1, "Running"), (2, "Success")]),

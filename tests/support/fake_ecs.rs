@@ -430,6 +430,9 @@ pub struct Invocation {
     pub resource_group_id: String,
     pub tags: Vec<(String, String)>,
     pub instances: Vec<Instance>,
+    /// A task that runs on every boot: DescribeInvocations says `RepeatMode` EveryReboot and an
+    /// overall `Running` whatever its instances show (the reference: "always Running").
+    pub every_reboot: bool,
 }
 
 impl Invocation {
@@ -440,6 +443,11 @@ impl Invocation {
             command_id: COMMAND_ID.to_owned(),
             ..Invocation::default()
         }
+    }
+
+    pub fn every_reboot(mut self) -> Invocation {
+        self.every_reboot = true;
+        self
     }
 
     pub fn command_id(mut self, id: &str) -> Invocation {
@@ -496,6 +504,9 @@ impl Invocation {
     /// one instance is; once all are over, Success (none failed), Failed (none succeeded),
     /// Stopped (all stopped) or PartialFailed.
     pub fn invocation_status_at(&self, round: usize) -> &'static str {
+        if self.every_reboot {
+            return "Running";
+        }
         let statuses: Vec<&str> = self
             .instances
             .iter()
@@ -525,6 +536,9 @@ impl Invocation {
 
     /// `Period` when an instance ever waits for its next run (`Scheduled`), else `Once`.
     pub fn repeat_mode(&self) -> &'static str {
+        if self.every_reboot {
+            return "EveryReboot";
+        }
         let periodic = self
             .instances
             .iter()

@@ -90,13 +90,27 @@ impl<'a> AliyunRounds<'a> {
             .provider
             .invocation_states(&self.invoke_id, self.command.as_deref())
             .await?;
-        let Some(Described { status, instances }) = described else {
+        let Some(Described {
+            status,
+            repeat_mode,
+            instances,
+        }) = described
+        else {
             return Ok(None);
         };
         let periodic = instances
             .iter()
             .any(|i| i.is_periodic() && self.wanted(i.instance_id.as_deref().unwrap_or_default()));
         let states: Vec<ListEntry> = instances.into_iter().map(|i| i.into_entry()).collect();
+        // A task that runs again may keep its overall state Scheduled or Running between runs
+        // while its instances show how the last run ended: once every instance waited for has
+        // ended, the single look decides, by the rule it always applied.
+        let repeats = repeat_mode.as_deref().is_some_and(|m| m != "Once");
+        let wanted_ended = states
+            .iter()
+            .filter(|e| self.wanted(&e.instance_id))
+            .all(|e| e.class.is_terminal());
+        let periodic = periodic || (repeats && wanted_ended);
         let status = status.unwrap_or_default();
         let summary = CommandSummary {
             terminal: !IN_PROGRESS.contains(&status.as_str()),

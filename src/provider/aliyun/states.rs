@@ -85,6 +85,8 @@ impl InstanceState {
 pub struct Described {
     /// The overall `InvocationStatus`, as sent.
     pub status: Option<String>,
+    /// `RepeatMode`: Once, or a task that runs again (Period, NextRebootOnly, EveryReboot).
+    pub repeat_mode: Option<String>,
     /// Every instance, in the service's order.
     pub instances: Vec<InstanceState>,
 }
@@ -112,6 +114,8 @@ struct Invocation {
     invoke_id: Option<String>,
     #[serde(default)]
     invocation_status: Option<String>,
+    #[serde(default)]
+    repeat_mode: Option<String>,
     #[serde(default)]
     invoke_instances: Option<InvokeInstances>,
 }
@@ -167,6 +171,7 @@ fn merge(invoke_id: &str, records: Vec<Invocation>) -> Option<Described> {
             continue;
         }
         described.status = record.invocation_status.or(described.status);
+        described.repeat_mode = record.repeat_mode.or(described.repeat_mode);
         for instance in record.invoke_instances.unwrap_or_default().invoke_instance {
             let id = instance.instance_id.clone().unwrap_or_default();
             match at.get(&id) {
