@@ -705,7 +705,8 @@ def section_build(info, timings):
     size, bare = info["ssmres_mb"], info["bare_mb"]
     if info["build_seconds"] is not None:
         build = (f"Cold release build: **{info['build_seconds']:.0f} s** (`cargo build --release --bin ssmres "
-                 f"--example bare_get --example fleet_endpoint` into an empty target directory, "
+                 f"--example bare_get --example fleet_endpoint --example aliyun_fleet_endpoint` "
+                 f"into an empty target directory, "
                  f"no compiler cache; dependencies fetched beforehand, not timed).")
     else:
         build = f"Cold release build: not measured in this run ({info['build_note'] or 'binaries reused'})."

@@ -1,6 +1,7 @@
 //! Waiting for every invocation of a command. One cheap call per round tells whether anything
-//! changed (the command's counts); only then are the invocations listed, 50 per call. So a
-//! round costs one call while nothing happens, and never more than 1 + ceil(N/50).
+//! changed (the command's counts); only then are the invocations listed (50 per call, or from
+//! that same answer when the cloud sends the states with the counts). So a round costs one call
+//! while nothing happens, and never more than 1 + ceil(N/50).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
@@ -30,6 +31,26 @@ pub trait FleetSource {
     fn summary(&self) -> impl Future<Output = Result<Option<CommandSummary>, FetchError>>;
     /// Every invocation of the command, all pages.
     fn list(&self) -> impl Future<Output = Result<Vec<ListEntry>, FetchError>>;
+
+    /// What the last round saw will never end by itself (a periodic task between two runs):
+    /// the rounds stop there, and the caller says so. Clouds without such tasks never are.
+    fn endless(&self) -> bool {
+        false
+    }
+
+    /// The command never became visible within the grace window, in the cloud's words.
+    fn never_visible(&self, waited: Duration) -> Error {
+        command_not_found(waited)
+    }
+}
+
+/// A command never seen within the grace window, in the words of a cloud that names it so.
+pub fn command_not_found(waited: Duration) -> Error {
+    Error::NotFound(format!(
+        "command not found after {}: check the command ID and the region (--region); raise \
+         --not-found-grace if the service is slow to show it",
+        crate::duration::human(waited)
+    ))
 }
 
 /// Which invocations the wait is about.
@@ -53,6 +74,8 @@ pub struct FleetOutcome {
     pub entries: BTreeMap<String, ListEntry>,
     pub tally: Tally,
     pub timed_out: bool,
+    /// The rounds stopped at something that never ends by itself (`FleetSource::endless`).
+    pub endless: bool,
     /// How the rounds stood (answered at all, failing at the end).
     pub standing: Standing,
 }
@@ -199,11 +222,13 @@ pub async fn wait<S: FleetSource>(
             Ok(Some(summary)) => {
                 tally = view.tally(&summary);
                 on_round(Some(&tally), rounds);
-                if view.done(&summary) {
+                let endless = source.endless();
+                if view.done(&summary) || endless {
                     return Ok(FleetOutcome {
                         entries: view.entries,
                         tally,
                         timed_out: false,
+                        endless,
                         standing: failures.standing(),
                     });
                 }
@@ -223,13 +248,7 @@ pub async fn wait<S: FleetSource>(
                 }
                 None
             }
-            Ok(None) if now >= grace_end => {
-                return Err(Error::NotFound(format!(
-                    "command not found after {}: check the command ID and the region (--region); \
-                     raise --not-found-grace if the service is slow to show it",
-                    crate::duration::human(now - start)
-                )));
-            }
+            Ok(None) if now >= grace_end => return Err(source.never_visible(now - start)),
             Ok(None) => {
                 on_round(None, rounds);
                 next_round = next_round.min(grace_end);
@@ -256,6 +275,7 @@ fn timed_out(view: View<'_>, tally: Tally, failures: &Failures) -> FleetOutcome 
         entries: view.entries,
         tally,
         timed_out: true,
+        endless: false,
         standing: failures.standing(),
     }
 }

@@ -272,3 +272,76 @@ async fn the_result_follows_the_last_finish_closely() {
     );
     assert!(rounds < 120, "{rounds} rounds");
 }
+
+/// A fleet that never ends by itself once `at` has passed: what a periodic task between two
+/// runs is to its cloud.
+struct Endless<F: Fn(f64) -> Option<(CommandSummary, Vec<ListEntry>)>> {
+    inner: Scripted<F>,
+    at: f64,
+}
+
+impl<F: Fn(f64) -> Option<(CommandSummary, Vec<ListEntry>)>> FleetSource for Endless<F> {
+    async fn summary(&self) -> Result<Option<CommandSummary>, FetchError> {
+        self.inner.summary().await
+    }
+    async fn list(&self) -> Result<Vec<ListEntry>, FetchError> {
+        self.inner.list().await
+    }
+    fn endless(&self) -> bool {
+        self.inner.t() >= self.at
+    }
+    fn never_visible(&self, waited: Duration) -> Error {
+        Error::NotFound(format!("nothing after {waited:?}"))
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_rounds_stop_where_the_source_says_it_never_ends() {
+    let source = Endless {
+        inner: Scripted::new(fleet(vec![2.0, 600.0], &[])),
+        at: 5.0,
+    };
+    let start = Instant::now();
+    let mut rng = fastrand::Rng::with_seed(3);
+    let mut reported = Vec::new();
+    let outcome = wait(
+        &policy(),
+        &source,
+        &Members::All,
+        |e| reported.push(e.instance_id.clone()),
+        |_, _| {},
+        &mut rng,
+    )
+    .await
+    .unwrap();
+    assert!(outcome.endless && !outcome.timed_out);
+    assert_eq!(outcome.tally.finished, 1);
+    assert_eq!(reported.len(), 1, "what ended before is reported");
+    let took = start.elapsed();
+    assert!(
+        took >= Duration::from_secs(5) && took < Duration::from_secs(6),
+        "{took:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_command_never_seen_is_worded_by_its_source() {
+    let source = Endless {
+        inner: Scripted::new(|_| None),
+        at: f64::MAX,
+    };
+    let mut rng = fastrand::Rng::with_seed(3);
+    let result = wait(
+        &policy(),
+        &source,
+        &Members::All,
+        |_| {},
+        |_, _| {},
+        &mut rng,
+    )
+    .await;
+    let Err(Error::NotFound(message)) = result else {
+        panic!("not found expected, got {result:?}");
+    };
+    assert!(message.starts_with("nothing after 30"), "{message}");
+}

@@ -9,7 +9,7 @@ use std::io::{self, Read};
 use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
-/// Read no further than this: parsing what is dropped costs time, if not memory.
+/// What `--command-id -` reads at most: parsing what is dropped costs time, if not memory.
 pub const MAX_INPUT: u64 = 256 << 20;
 
 /// Items kept of any array; the rest are parsed and dropped.
@@ -24,17 +24,17 @@ const MAX_KEPT: usize = 100_000;
 pub enum SkimError {
     /// Reading failed.
     Io(io::Error),
-    /// More than MAX_INPUT bytes.
+    /// More than the limit.
     TooLong,
     /// Not JSON (serde_json's own words).
     Syntax(String),
 }
 
 /// The document on `input`, keeping in objects only the members named in `keep` (at any depth)
-/// and of arrays their first MAX_ITEMS items.
+/// and of arrays their first MAX_ITEMS items; reading no more than `limit` bytes.
 /// Input that is not UTF-8 fails with `io::ErrorKind::InvalidData`, even where it is dropped.
-pub fn skim(input: impl Read, keep: &[&str]) -> Result<Value, SkimError> {
-    let mut limited = input.take(MAX_INPUT + 1);
+pub fn skim(input: impl Read, keep: &[&str], limit: u64) -> Result<Value, SkimError> {
+    let mut limited = input.take(limit + 1);
     // serde_json reads byte by byte: the checker needs bigger reads to be cheap.
     let checked = io::BufReader::new(Utf8Checked::new(&mut limited));
     let mut de = serde_json::Deserializer::from_reader(checked);
@@ -229,7 +229,12 @@ mod tests {
     fn keeps_the_named_members_at_any_depth_and_drops_the_rest() {
         let doc = br#"{"Commands": [{"CommandId": "a", "Comment": "x", "Parameters": {"commands": ["ls"]},
             "InstanceIds": ["i-1"]}, {"CommandId": "b"}], "NextToken": "t"}"#;
-        let kept = skim(&doc[..], &["Commands", "CommandId", "InstanceIds"]).unwrap();
+        let kept = skim(
+            &doc[..],
+            &["Commands", "CommandId", "InstanceIds"],
+            MAX_INPUT,
+        )
+        .unwrap();
         assert_eq!(
             kept,
             serde_json::json!({"Commands": [{"CommandId": "a", "InstanceIds": ["i-1"]}, {"CommandId": "b"}]})
@@ -239,20 +244,29 @@ mod tests {
     #[test]
     fn long_arrays_keep_their_start_and_long_input_ends() {
         let many = format!("[{}1]", "1,".repeat(MAX_ITEMS + 5));
-        let kept = skim(many.as_bytes(), &[]).unwrap();
+        let kept = skim(many.as_bytes(), &[], MAX_INPUT).unwrap();
         assert_eq!(kept.as_array().map(Vec::len), Some(MAX_ITEMS));
         let endless = io::repeat(b' ');
         let opened = io::Cursor::new(b"[1,").chain(endless);
-        assert!(matches!(skim(opened, &[]), Err(SkimError::TooLong)));
-        assert!(matches!(skim(&b"[1,"[..], &[]), Err(SkimError::Syntax(_))));
-        assert!(matches!(skim(&b"{} x"[..], &[]), Err(SkimError::Syntax(_))));
+        assert!(matches!(
+            skim(opened, &[], 1 << 20),
+            Err(SkimError::TooLong)
+        ));
+        assert!(matches!(
+            skim(&b"[1,"[..], &[], MAX_INPUT),
+            Err(SkimError::Syntax(_))
+        ));
+        assert!(matches!(
+            skim(&b"{} x"[..], &[], MAX_INPUT),
+            Err(SkimError::Syntax(_))
+        ));
     }
 
     #[test]
     fn arrays_of_arrays_keep_no_more_than_the_budget() {
         let row = format!("[{}0]", "0,".repeat(999));
         let rows = format!("[{}{row}]", format!("{row},").repeat(999));
-        let kept = skim(rows.as_bytes(), &[]).unwrap();
+        let kept = skim(rows.as_bytes(), &[], MAX_INPUT).unwrap();
         fn count(v: &Value) -> usize {
             1 + v.as_array().map_or(0, |a| a.iter().map(count).sum())
         }
@@ -262,14 +276,14 @@ mod tests {
     #[test]
     fn text_that_is_not_utf8_is_refused_even_where_it_is_dropped() {
         let latin1 = b"{\"Comment\": \"caf\xe9\", \"CommandId\": \"a\"}";
-        let Err(SkimError::Io(e)) = skim(&latin1[..], &["CommandId"]) else {
+        let Err(SkimError::Io(e)) = skim(&latin1[..], &["CommandId"], MAX_INPUT) else {
             panic!("accepted");
         };
         assert_eq!(e.kind(), io::ErrorKind::InvalidData);
         // A sequence cut between two reads is whole once joined.
         let cafe = "{\"CommandId\": \"café\"}".as_bytes();
         let (a, b) = cafe.split_at(cafe.len() - 4);
-        let kept = skim(a.chain(b), &["CommandId"]).unwrap();
+        let kept = skim(a.chain(b), &["CommandId"], MAX_INPUT).unwrap();
         assert_eq!(kept["CommandId"], "café");
     }
 }

@@ -35,6 +35,11 @@ pub async fn run(cli: cli::Cli) -> Result<u8, Error> {
         signal = signals.next() => Err(Error::Interrupted(signal)),
         result = commands::dispatch(cli, console) => result,
     };
+    if let Err(Error::Interrupted(_)) = &result
+        && let Some(line) = commands::run::interrupted_send()
+    {
+        let _ = writeln!(std::io::stderr(), "{}", render::sanitize::one_line(&line));
+    }
     let Some(plan) = cancel else {
         return result;
     };

@@ -112,22 +112,26 @@ fn too_long(expected: &str) -> String {
 /// The document on `input`, skimmed for `keep`: memory follows what is kept, whatever arrives.
 /// What cannot start a JSON document (`< /dev/zero`, a typed ID) is told from its first bytes.
 fn read(input: impl Read, expected: &str, keep: &[&str]) -> Result<Value, String> {
+    let mut input = BufReader::with_capacity(64 * 1024, input);
     // The limit holds for leading white space too (`yes ''`).
-    let mut input = BufReader::new(input.take(MAX_INPUT + 1));
+    let mut skipped = 0;
     let first = loop {
         let buffered = input
             .fill_buf()
             .map_err(|e| format!("cannot read stdin: {e}"))?;
-        let Some(&byte) = buffered.first() else {
-            return Err(match input.get_ref().limit() {
-                0 => too_long(expected),
-                _ => format!("{expected}; stdin was empty"),
-            });
-        };
-        if !byte.is_ascii_whitespace() {
-            break byte;
+        let blank = buffered
+            .iter()
+            .take_while(|b| b.is_ascii_whitespace())
+            .count();
+        let next = buffered.get(blank).copied();
+        input.consume(blank);
+        skipped += blank as u64;
+        match next {
+            _ if skipped > MAX_INPUT => return Err(too_long(expected)),
+            Some(byte) => break byte,
+            None if blank == 0 => return Err(format!("{expected}; stdin was empty")),
+            None => {}
         }
-        input.consume(1);
     };
     if !matches!(first, b'{' | b'[') {
         let mut start = Vec::new();
@@ -142,7 +146,7 @@ fn read(input: impl Read, expected: &str, keep: &[&str]) -> Result<Value, String
         );
         return Err(format!("{expected}; stdin is not JSON ({e})"));
     }
-    skim(input, keep).map_err(|e| match e {
+    skim(input, keep, MAX_INPUT - skipped).map_err(|e| match e {
         SkimError::Io(e) if e.kind() == io::ErrorKind::InvalidData => {
             format!("{expected}; stdin is not UTF-8 text")
         }

@@ -4,6 +4,7 @@
 
 pub mod full_build;
 mod parse;
+pub mod run;
 pub mod values;
 
 use std::time::Duration;
@@ -12,6 +13,7 @@ use clap::builder::TypedValueParser;
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 
 pub use parse::{CLOUD_FLAGS, parse, parse_from};
+pub use run::RunArgs;
 use values::*;
 
 use crate::provider::contract::{
@@ -196,6 +198,9 @@ pub enum Command {
     /// Poll until the invocation reaches a terminal state, then print it as `get` does
     #[command(after_help = EXIT_CODES_HELP)]
     Wait(WaitArgs),
+    /// Send a command (SendCommand), then wait for it as `wait` does and exit as it did
+    #[command(after_help = run::RUN_HELP)]
+    Run(Box<RunArgs>),
     /// List the invocations of a command, every page (ListCommandInvocations)
     #[command(after_help = EXIT_CODES_HELP)]
     List(ListArgs),
@@ -326,7 +331,7 @@ pub struct TaskInvocationsArgs {
     pub max_interval: Duration,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct WaitArgs {
     /// Command ID returned by SendCommand (36 characters)
     #[arg(long, value_name = "ID", value_parser = parse_command_id)]
@@ -345,6 +350,23 @@ pub struct WaitArgs {
     #[arg(long, value_name = "NAME", value_parser = parse_plugin_name)]
     pub plugin_name: Option<String>,
 
+    #[command(flatten)]
+    pub flags: WaitFlags,
+}
+
+/// A wait reads as its flags (`args.timeout`): what it waits for is in `WaitArgs`, how it waits
+/// here, shared with `run`, which waits the same way for what it sent.
+impl std::ops::Deref for WaitArgs {
+    type Target = WaitFlags;
+
+    fn deref(&self) -> &WaitFlags {
+        &self.flags
+    }
+}
+
+/// How `wait` (and `run`) waits: polling, output, exit codes, cancelling.
+#[derive(Debug, Clone, Args)]
+pub struct WaitFlags {
     /// Give up after this long (exit 4), e.g. 90s, 5m, 1h30m; a bare number is seconds
     #[arg(long, value_name = "DURATION", allow_hyphen_values = true, value_parser = crate::duration::parse, env = "SSMRES_TIMEOUT")]
     pub timeout: Option<Duration>,

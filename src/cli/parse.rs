@@ -21,7 +21,7 @@ use CloudKind::{Aliyun, Aws};
 
 /// Every flag that one cloud has and the other has not: the subcommand, clap's id of the
 /// argument, the flag, and the cloud that has it.
-pub const CLOUD_FLAGS: [(&str, &str, &str, CloudKind); 13] = [
+pub const CLOUD_FLAGS: [(&str, &str, &str, CloudKind); 28] = [
     ("get", "invoke_id", "--invoke-id", Aliyun),
     ("get", "plugin_name", "--plugin-name", Aws),
     ("get", "full_output", "--full-output", Aws),
@@ -35,6 +35,21 @@ pub const CLOUD_FLAGS: [(&str, &str, &str, CloudKind); 13] = [
     ("list", "tags", "--tag", Aliyun),
     ("list", "resource_group_id", "--resource-group-id", Aliyun),
     ("list", "details", "--details", Aws),
+    ("run", "targets", "--target", Aws),
+    ("run", "document", "--document", Aws),
+    ("run", "document_version", "--document-version", Aws),
+    ("run", "parameters", "--parameter", Aws),
+    ("run", "delivery_timeout", "--delivery-timeout", Aws),
+    ("run", "max_concurrency", "--max-concurrency", Aws),
+    ("run", "max_errors", "--max-errors", Aws),
+    ("run", "output_s3_bucket", "--output-s3-bucket", Aws),
+    ("run", "output_s3_prefix", "--output-s3-prefix", Aws),
+    ("run", "cloudwatch_output", "--cloudwatch-output", Aws),
+    ("run", "plugin_name", "--plugin-name", Aws),
+    ("run", "follow", "--follow", Aws),
+    ("run", "full_output", "--full-output", Aws),
+    ("run", "working_dir", "--working-dir", Aliyun),
+    ("run", "username", "--username", Aliyun),
 ];
 
 /// Subcommands only AWS has.
@@ -182,7 +197,8 @@ pub fn definition(cloud: CloudKind) -> clap::Command {
             command
                 .about(
                     "Fetch and wait for the results of Alibaba Cloud ECS Cloud Assistant \
-                     invocations (DescribeInvocationResults)",
+                     invocations (DescribeInvocationResults; a wait on several instances reads \
+                     their states with DescribeInvocations)",
                 )
                 .mut_subcommand("get", |c| {
                     c.about("Fetch an invocation's per-instance results, every page")
@@ -207,6 +223,26 @@ pub fn definition(cloud: CloudKind) -> clap::Command {
                         "instance_ids",
                         instance_id("Wait for this instance only (i-…); repeat for several"),
                     )
+                })
+                .mut_subcommand("run", |c| {
+                    let c = c
+                        .about(
+                            "Run a command on instances (RunCommand), then wait for it as \
+                             `wait` does and exit as it did",
+                        )
+                        .mut_arg(
+                            "instance_ids",
+                            instance_id(
+                                "Instance to run on (i-…); repeat for several (at most 50)",
+                            ),
+                        );
+                    // mut_arg moved it last: the others go back after it, in their order, so
+                    // that its heading (Targets) stays the first in --help.
+                    let others: Vec<clap::Id> = (c.get_arguments())
+                        .map(|a| a.get_id().clone())
+                        .filter(|id| id != "instance_ids")
+                        .collect();
+                    others.iter().fold(c, |c, id| c.mut_arg(id, |a| a))
                 })
                 .mut_subcommand("list", |c| {
                     c.about("List invocation results, every page (DescribeInvocationResults)")
@@ -243,6 +279,9 @@ fn other_cloud_flag(matches: &ArgMatches, cloud: CloudKind) -> Option<String> {
 
 /// Combinations the service would refuse.
 fn check(cli: &Cli) -> Result<(), String> {
+    if let Command::Run(run) = &cli.command {
+        return run.check(cli.global.provider);
+    }
     let Command::List(a) = &cli.command else {
         return Ok(());
     };

@@ -150,3 +150,34 @@ fn statuses_are_checked_and_sent_upper_case() {
     assert!(window("--wait --max-items 3").is_err());
     assert!(window("--wait --timeout 5m").is_ok());
 }
+
+#[test]
+fn run_takes_the_words_after_the_separator_and_refuses_the_other_clouds_flags() {
+    let Ok(Cli {
+        command: Command::Run(a),
+        ..
+    }) = parse("run --instance-id i-0123456789abcdef0 --timeout 5m -- echo -n a b")
+    else {
+        panic!("a valid run rejected");
+    };
+    assert_eq!(a.command, ["echo", "-n", "a", "b"]);
+    assert_eq!(a.command_line().as_deref(), Some("echo -n a b"));
+    assert_eq!(a.wait.timeout, Some(std::time::Duration::from_secs(300)));
+    let aws = refusal("run --instance-id i-0123456789abcdef0 --username bob -- x");
+    assert!(aws.contains("--username is for --provider aliyun"), "{aws}");
+    let aliyun = refusal("--provider aliyun run --instance-id i-bp1abc --document Doc-1 -- x");
+    assert!(aliyun.contains("--document is not available"), "{aliyun}");
+    assert!(parse("--provider aliyun run --instance-id i-bp1abc --shell bat -- dir").is_ok());
+    // Alibaba Cloud's instance IDs, checked by its own rule.
+    assert!(parse("run --instance-id i-bp1abc -- x").is_err());
+}
+
+#[test]
+fn run_help_keeps_its_headings_in_order_for_each_cloud() {
+    for provider in ["", "--provider aliyun"] {
+        let help = refusal(&format!("{provider} run --help"));
+        let at = |heading: &str| help.find(heading).unwrap_or(usize::MAX);
+        let order = ["Targets:", "What to run:", "Send options:", "Waiting (as"];
+        assert!(order.windows(2).all(|w| at(w[0]) < at(w[1])), "{help}");
+    }
+}

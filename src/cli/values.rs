@@ -7,7 +7,7 @@ use super::STDIN;
 use crate::provider::contract::is_region;
 
 /// `s` when it is `ok`, else what it should look like.
-fn valid(s: &str, ok: bool, expected: &str) -> Result<String, String> {
+pub(super) fn valid(s: &str, ok: bool, expected: &str) -> Result<String, String> {
     match ok {
         true => Ok(s.to_owned()),
         false => Err(expected.to_owned()),

@@ -28,31 +28,41 @@ pub struct CancelPlan {
     pub on_timeout: bool,
     cloud: CloudKind,
     options: Options,
-    subject: Subject,
+    /// None for `run` until its send is answered (`run::sent_subject`).
+    subject: Option<Subject>,
 }
 
 impl CancelPlan {
-    /// Only a `wait` with one of the flags has a plan.
+    /// Only a `wait` (or `run`) with one of the flags has a plan.
     pub fn from_cli(cli: &Cli) -> Option<CancelPlan> {
-        let Command::Wait(args) = &cli.command else {
-            return None;
+        let (flags, subject) = match &cli.command {
+            Command::Wait(args) => (&args.flags, Some(args.subject(cli.global.provider))),
+            Command::Run(args) => (&args.wait, None),
+            _ => return None,
         };
-        if !args.cancel_on_interrupt && !args.cancel_on_timeout {
+        if !flags.cancel_on_interrupt && !flags.cancel_on_timeout {
             return None;
         }
         Some(CancelPlan {
-            on_interrupt: args.cancel_on_interrupt,
-            on_timeout: args.cancel_on_timeout,
+            on_interrupt: flags.cancel_on_interrupt,
+            on_timeout: flags.cancel_on_timeout,
             cloud: cli.global.provider,
             options: cli.global.options(),
-            subject: args.subject(cli.global.provider),
+            subject,
         })
     }
 
     /// Cancels, says so, and reports the state reached. Failures are reported, not returned:
     /// the run ends with the code of what made it cancel (130 or 4) either way.
     pub async fn cancel(&self) {
-        let subject = &self.subject;
+        let Some(subject) = self.subject.clone().or_else(super::run::sent_subject) else {
+            return say(match super::run::send_started() {
+                // lib.rs has said how to check.
+                true => "warning: could not cancel: the send had not been answered yet",
+                false => "nothing to cancel: nothing was sent",
+            });
+        };
+        let subject = &subject;
         let call = Cloud::cancel_call(self.cloud);
         let whom = if subject.instances.is_empty() {
             "every instance".to_owned()

@@ -10,9 +10,11 @@ pub mod full_output;
 pub mod get;
 pub mod list;
 pub mod man;
+pub mod run;
 pub mod task_invocations;
 pub mod wait;
 pub mod wait_fleet;
+mod wait_fleet_set;
 
 use tokio::time::Instant;
 
@@ -111,6 +113,7 @@ pub async fn dispatch(cli: Cli, console: Console) -> Result<u8, Error> {
     match cli.command {
         Command::Get(args) => get::run(&ctx, &args).await,
         Command::Wait(args) => wait::run(&ctx, &args).await,
+        Command::Run(args) => run::run(&ctx, &args).await,
         Command::List(args) => list::run(&ctx, &args).await,
         Command::TaskInvocations(args) => task_invocations::run(&ctx, &args).await,
         Command::Completions { shell } => completions::run(shell),

@@ -1,6 +1,6 @@
 //! `ssmres wait`: poll until terminal, then print the result exactly as `get` would. A wait on
-//! one thing (one AWS instance; an Alibaba Cloud invocation) polls it here; a wait over a whole
-//! command or several AWS instances goes in rounds (wait_fleet.rs).
+//! one thing (one instance) polls it here; a wait over a whole command or several instances
+//! goes in rounds (wait_fleet.rs), and comes back here for an Alibaba Cloud periodic task.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -49,19 +49,32 @@ pub async fn run(ctx: &super::Context, args: &WaitArgs) -> Result<u8, Error> {
     };
     let policy = policy(schedule, args.not_found_grace, args.timeout)?;
     let cloud = ctx.connect(policy.deadline, args.timeout).await?;
+    on(ctx, &cloud, &policy, args).await
+}
+
+/// The wait itself, on a cloud already connected: `run` waits this way for what it sent.
+pub(super) async fn on(
+    ctx: &super::Context,
+    cloud: &Cloud,
+    policy: &Policy,
+    args: &WaitArgs,
+) -> Result<u8, Error> {
     let subject = args.subject(ctx.cloud);
     match cloud.rounds(&subject) {
-        Some(rounds) => super::wait_fleet::run(ctx, &cloud, rounds, &policy, args, &subject).await,
-        None => one(ctx, &cloud, &policy, &subject, args).await,
+        Some(rounds) => super::wait_fleet::run(ctx, cloud, rounds, policy, args, &subject).await,
+        None => one(ctx, cloud, policy, &subject, args, &BTreeSet::new()).await,
     }
 }
 
-async fn one(
+/// Polls one thing until it ends and prints it; with `-o jsonl`, the results of instances in
+/// `printed` (streamed already by a fleet wait that handed over) are left out.
+pub(super) async fn one(
     ctx: &super::Context,
     cloud: &Cloud,
     policy: &Policy,
     subject: &Subject,
     args: &WaitArgs,
+    printed: &BTreeSet<String>,
 ) -> Result<u8, Error> {
     let label = match subject.instances.as_slice() {
         [one] => one,
@@ -124,29 +137,21 @@ async fn one(
 
     match outcome? {
         Outcome::Terminal(mut report) => {
+            let verdict = report.verdict();
+            let periodic = periodic_task(&report, subject);
             match &report {
                 // CloudWatch may still be delivering the last lines when the settle ends.
                 Report::One(invocation) if already_shown => print_rest(ctx, &followed, invocation)?,
                 _ => {
+                    leave_out(&mut report, printed, ctx.format);
                     ctx.print_full(cloud, &mut report, shape, args.full_output, policy.deadline)
                         .await?
                 }
             }
-            if let Report::Results(set) = &report
-                && let Some(periodic) = set.periodic()
-            {
-                return Err(Error::Usage(format!(
-                    "{id} is a periodic task ({} on {}, {} runs so far): it runs again on its \
-                     schedule and never finishes, so there is nothing to wait for; the latest \
-                     state is printed above; `ssmres --provider aliyun list --invoke-id {id} \
-                     --include-history` lists every run",
-                    periodic.status,
-                    periodic.instance_id,
-                    periodic.repeats.unwrap_or(0),
-                    id = subject.run_id,
-                )));
+            match periodic {
+                Some(e) => Err(e),
+                None => Ok(exit::of(verdict, true, args.remote_exit_code)),
             }
-            Ok(exit::of(report.verdict(), true, args.remote_exit_code))
         }
         Outcome::TimedOut(last, standing) => {
             let seen = match last {
@@ -163,9 +168,11 @@ async fn one(
                     {
                         report = now;
                     }
+                    let seen = WaitStage::LastSeen(report.status_line());
+                    leave_out(&mut report, printed, ctx.format);
                     ctx.print_full(cloud, &mut report, shape, args.full_output, policy.deadline)
                         .await?;
-                    WaitStage::LastSeen(report.status_line())
+                    seen
                 }
                 None => WaitStage::NeverVisible,
             };
@@ -175,6 +182,31 @@ async fn one(
             ))
         }
         Outcome::NeverVisible { waited } => Err(cloud.never_visible(subject, waited)),
+    }
+}
+
+/// A set of results holding a periodic task between two runs: the error that ends the wait.
+pub(super) fn periodic_task(report: &Report, subject: &Subject) -> Option<Error> {
+    let Report::Results(set) = report else {
+        return None;
+    };
+    let periodic = set.periodic()?;
+    Some(Error::Usage(format!(
+        "{id} is a periodic task ({} on {}, {} runs so far): it runs again on its schedule and \
+         never finishes, so there is nothing to wait for; the latest state is printed above; \
+         `ssmres --provider aliyun list --invoke-id {id} --include-history` lists every run",
+        periodic.status,
+        periodic.instance_id,
+        periodic.repeats.unwrap_or(0),
+        id = subject.run_id,
+    )))
+}
+
+/// Json lines already printed (a fleet wait streams each result as it ends) are not printed
+/// again; every other format prints the set whole.
+pub(super) fn leave_out(report: &mut Report, printed: &BTreeSet<String>, format: OutputFormat) {
+    if let (Report::Results(set), OutputFormat::Jsonl) = (report, format) {
+        set.results.retain(|r| !printed.contains(&r.instance_id));
     }
 }
 

@@ -1,7 +1,8 @@
 //! `ssmres wait` for a whole command or a named set of instances. The rounds (fleet.rs) find
 //! what finished; each finished invocation's full result is fetched once, at most
 //! FETCH_CONCURRENCY at a time, while the rounds go on, so `-o jsonl` streams results as they
-//! come and the final answer is ready moments after the last instance ends.
+//! come and the final answer is ready moments after the last instance ends. A cloud that
+//! prints its results as one set (Alibaba Cloud) ends in wait_fleet_set.rs.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -20,8 +21,8 @@ use crate::provider::contract::{FetchError, Fetched, Subject};
 use crate::provider::{Cloud, Rounds};
 use crate::render::{OutputFormat, Rendered, json, list};
 
-/// GetCommandInvocation calls in flight at once: fast for hundreds of results, gentle on the
-/// API's rate limits for thousands.
+/// Result fetches (GetCommandInvocation, DescribeInvocationResults) in flight at once: fast
+/// for hundreds of results, gentle on the APIs' rate limits for thousands.
 const FETCH_CONCURRENCY: usize = 8;
 
 /// Pauses before looking again at a result that the listing says has ended but that cannot be
@@ -48,8 +49,10 @@ pub async fn run(
     // Followed lines are the progress report; a bar would break them up.
     let progress = Progress::new_fleet(ctx.show_progress && !args.follow);
     let mut rng = fastrand::Rng::new();
-    // A table lists the fleet again at the end; other formats and remote codes need results.
-    let wants_results = ctx.format != OutputFormat::Table || args.remote_exit_code;
+    // A table lists the fleet again at the end; other formats and remote codes need results,
+    // and so does a cloud whose table shows each output (as `get` does).
+    let wants_results =
+        ctx.format != OutputFormat::Table || args.remote_exit_code || rounds.prints_a_set();
     let (finished_tx, finished_rx) = tokio::sync::mpsc::unbounded_channel::<String>();
 
     let waiting = fleet::wait(
@@ -89,6 +92,22 @@ pub async fn run(
             None => fetching.await,
         }
     };
+    // A result that cannot be read ends the wait now, not when the last instance ends (hours,
+    // perhaps): the rounds stop as soon as the fetching has failed.
+    let failed = tokio::sync::Notify::new();
+    let fetching = async {
+        let fetched = fetching.await;
+        if fetched.is_err() {
+            failed.notify_one();
+        }
+        fetched
+    };
+    let waiting = async {
+        tokio::select! {
+            outcome = waiting => Some(outcome),
+            () = failed.notified() => None,
+        }
+    };
     let both = async { tokio::join!(waiting, fetching) };
     let ((outcome, fetched), followed) = match (args.follow, cloud.aws()) {
         (true, Some(aws)) => {
@@ -107,11 +126,17 @@ pub async fn run(
     // In text mode the followed lines were the result of each instance followed: the others
     // (no stream ever seen, or following stopped) get theirs printed as without --follow.
     let followed_text = args.follow && ctx.format == OutputFormat::Text;
+    // The fetching's failure first: it is why the rounds stopped, if they did.
+    let complete = fetched?;
+    let Some(outcome) = outcome else {
+        return Err(Error::Api("the rounds stopped without an outcome".into()));
+    };
     let mut outcome = outcome?;
     // Results cut short by the deadline: a timeout like any other.
-    outcome.timed_out |= !fetched?;
+    outcome.timed_out |= !complete;
     let Collected {
         results,
+        whole,
         mut warnings,
     } = collected;
     // Printed once the progress bar is gone, which they would otherwise break up.
@@ -123,6 +148,20 @@ pub async fn run(
         );
     }
     super::full_output::print_warnings(&warnings);
+    if rounds.prints_a_set() {
+        // The rounds' last states are not what is printed: their memory goes to the set.
+        outcome.entries.clear();
+    }
+    if let Some(set) = rounds.result_set(whole) {
+        let set_end = super::wait_fleet_set::End {
+            ctx,
+            cloud,
+            policy,
+            args,
+            subject,
+        };
+        return set_end.finish(outcome, set).await;
+    }
 
     let verdict = Verdict {
         ended: true,
@@ -199,6 +238,9 @@ struct Fetcher<'a> {
 #[derive(Default)]
 struct Collected {
     results: BTreeMap<String, Kept>,
+    /// A cloud that prints its results as one set: each result's record, in fetching order,
+    /// and nothing more until the end (the provider makes the set from them).
+    whole: Vec<Box<dyn Document>>,
     warnings: Vec<String>,
 }
 
@@ -230,8 +272,9 @@ impl Fetcher<'_> {
             .map(|instance_id| async move {
                 let key = subject.key(&instance_id);
                 let mut fetched = rounds.fetch(&key).await;
-                // The listing said it ended, but GetCommandInvocation (or a step's) can lag it for
-                // a moment: a few more looks before that counts as an error.
+                // The listing said it ended, but the result (GetCommandInvocation, a step's,
+                // DescribeInvocationResults) can lag it for a moment: a few more looks before
+                // that counts as an error.
                 for pause in RESULT_LAG {
                     if !matches!(fetched, Err(FetchError::Transient(_))) {
                         break;
@@ -254,7 +297,8 @@ impl Fetcher<'_> {
                 Fetched::Found(invocation) => invocation,
                 Fetched::NotVisible => {
                     return Err(Error::Api(format!(
-                        "{instance_id} was listed as finished, but GetCommandInvocation does not find it"
+                        "{instance_id} was listed as finished, but {} does not find it",
+                        rounds.result_call()
                     )));
                 }
             };
@@ -262,7 +306,11 @@ impl Fetcher<'_> {
                 let lines = json::render_lines(invocation.parts().into_iter().map(|p| &*p.doc));
                 output::emit(&Rendered::stdout(lines))?;
             }
-            into.results.insert(instance_id, Kept::from(*invocation));
+            if rounds.prints_a_set() {
+                into.whole.push(invocation.doc);
+            } else {
+                into.results.insert(instance_id, Kept::from(*invocation));
+            }
         }
         Ok(true)
     }

@@ -7,14 +7,17 @@ pub mod aws;
 pub mod contract;
 pub mod foreign;
 pub mod paging;
+pub mod rounds;
+pub mod send;
 
 use crate::error::Error;
-use crate::fleet::{CommandSummary, FleetSource};
-use crate::model::{Envelope, Invocation, JsonArray, ListEntry, Listing, Report, ResultSet};
+use crate::model::{Document, ListEntry, Listing, Report, ResultSet};
 use aliyun::AliyunProvider;
 use aws::AwsProvider;
 use aws::listing::CommandInvocations;
-use contract::{CloudKind, FetchError, Fetched, InvocationKey, ListFilter, Options, Subject};
+use contract::{CloudKind, FetchError, Fetched, ListFilter, Options, Subject};
+pub use rounds::Rounds;
+use send::{RunRequest, Sent};
 
 pub enum Cloud {
     // Boxed: the SDK's configuration makes it several times the size of the other.
@@ -95,16 +98,21 @@ impl Cloud {
         })
     }
 
-    /// A wait on a whole command or several AWS instances goes in rounds (fleet.rs) over the
-    /// command's invocations; None: the wait polls one thing (`look`).
+    /// A wait on a whole command or several instances goes in rounds (fleet.rs) over the
+    /// command's invocations; None: the wait polls one thing (`look`). One Alibaba Cloud
+    /// instance is polled alone: DescribeInvocationResults narrowed to it answers its state and
+    /// its result in one call, which rounds would split in two.
     pub fn rounds(&self, subject: &Subject) -> Option<Rounds<'_>> {
-        match self {
-            Cloud::Aws(aws) if subject.instances.len() != 1 => Some(Rounds {
+        if subject.instances.len() == 1 {
+            return None;
+        }
+        Some(match self {
+            Cloud::Aws(aws) => Rounds::Aws(rounds::AwsRounds {
                 aws,
                 run_id: subject.run_id.clone(),
             }),
-            _ => None,
-        }
+            Cloud::Aliyun(p) => Rounds::Aliyun(aliyun::fleet::AliyunRounds::new(p, subject)),
+        })
     }
 
     /// One look at what a wait that polls one thing waits on: one AWS invocation, or an
@@ -145,6 +153,54 @@ impl Cloud {
         }
     }
 
+    /// `run`: sends the command (SendCommand; aliyun: RunCommand). A send is never repeated
+    /// blindly: each provider retries only what provably did not run, or what the service
+    /// deduplicates (provider/send.rs).
+    pub async fn send(&self, request: &RunRequest) -> Result<Sent, Error> {
+        match self {
+            Cloud::Aws(p) => p.send_command(request).await,
+            Cloud::Aliyun(p) => p.run_command(request).await,
+        }
+    }
+
+    /// A mark for one send: AWS puts it in the Comment, Alibaba Cloud sends it as ClientToken.
+    pub fn new_mark(kind: CloudKind) -> String {
+        send::new_mark(match kind {
+            CloudKind::Aws => aws::send::request::MARK_PREFIX,
+            CloudKind::Aliyun => aliyun::run::MARK_PREFIX,
+        })
+    }
+
+    /// How to find out whether a send whose answer never came ran (a signal stopped the wait
+    /// for it): for a message.
+    pub fn how_to_check_send(
+        kind: CloudKind,
+        request: &RunRequest,
+        started: jiff::Timestamp,
+    ) -> String {
+        match kind {
+            CloudKind::Aws => aws::send::how_to_check(&request.mark, started),
+            CloudKind::Aliyun => aliyun::run::how_to_check(request),
+        }
+    }
+
+    /// What the cloud's send call would refuse, before any call (one line, for exit 2).
+    pub fn check_send(kind: CloudKind, request: &RunRequest) -> Result<(), String> {
+        match kind {
+            CloudKind::Aws => aws::send::request::check(request),
+            CloudKind::Aliyun => aliyun::run::check(request),
+        }
+    }
+
+    /// The request as it would be sent (`run --dry-run`): SendCommand's JSON, RunCommand's
+    /// parameters. No configuration or credentials needed.
+    pub fn send_preview(kind: CloudKind, request: &RunRequest) -> Box<dyn Document> {
+        match kind {
+            CloudKind::Aws => Box::new(aws::send::request::build(request)),
+            CloudKind::Aliyun => Box::new(aliyun::run::preview(request)),
+        }
+    }
+
     /// What `cancel` calls, for messages.
     pub fn cancel_call(kind: CloudKind) -> &'static str {
         match kind {
@@ -172,68 +228,18 @@ impl Cloud {
                 };
                 p.invocation_states(&subject.run_id, one).await?
             }
-            Cloud::Aliyun(p) => {
-                let query = ListFilter {
-                    run_id: Some(subject.run_id.clone()),
-                    ..ListFilter::default()
-                };
-                let set = p.results(&query).await?;
-                let state = |r: Invocation| ListEntry {
-                    instance_id: r.instance_id,
-                    instance_name: None,
-                    status: r.status,
-                    status_details: None,
-                    class: r.class,
-                    plugins: Vec::new(),
-                    doc: r.doc,
-                };
-                set.results.into_iter().map(state).collect()
-            }
+            // The states alone (DescribeInvocations), not every output.
+            Cloud::Aliyun(p) => p
+                .invocation_states(&subject.run_id, subject.command.as_deref())
+                .await?
+                .map_or_else(Vec::new, |d| {
+                    d.instances.into_iter().map(|i| i.into_entry()).collect()
+                }),
         };
         if !subject.instances.is_empty() {
             entries.retain(|e| subject.instances.contains(&e.instance_id));
         }
         Ok(entries)
-    }
-}
-
-/// A wait in rounds: each round the command's counts (ListCommands), and its invocations'
-/// states when they moved; each finished invocation fetched once.
-pub struct Rounds<'a> {
-    aws: &'a AwsProvider,
-    run_id: String,
-}
-
-impl Rounds<'_> {
-    /// One invocation's complete result.
-    pub async fn fetch(&self, key: &InvocationKey) -> Result<Fetched<Box<Invocation>>, FetchError> {
-        self.aws.fetch(key).await
-    }
-
-    /// How the cloud's json puts the results together.
-    pub fn envelope(&self) -> &'static dyn Envelope {
-        &JsonArray
-    }
-
-    /// Every invocation with each step's code and (cut) output, for the final table.
-    pub async fn listing(&self) -> Result<Vec<ListEntry>, FetchError> {
-        let filter = ListFilter {
-            run_id: Some(self.run_id.clone()),
-            details: true,
-            ..ListFilter::default()
-        };
-        let listed = self.aws.list_invocations(&filter).await?;
-        Ok(listed.into_iter().map(|i| i.into_entry()).collect())
-    }
-}
-
-impl FleetSource for Rounds<'_> {
-    async fn summary(&self) -> Result<Option<CommandSummary>, FetchError> {
-        self.aws.command_summary(&self.run_id).await
-    }
-
-    async fn list(&self) -> Result<Vec<ListEntry>, FetchError> {
-        self.aws.invocation_states(&self.run_id, None).await
     }
 }
 

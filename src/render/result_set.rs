@@ -20,12 +20,16 @@ pub fn render(format: OutputFormat, set: &ResultSet, shape: Shape, console: &Con
         }
         OutputFormat::Text => text(set, shape.single, shape.spans, console),
     };
-    for warning in warnings(set) {
-        rendered
-            .stderr
-            .extend_from_slice(format!("warning: {}\n", one_line(&warning)).as_bytes());
-    }
+    rendered.stderr.extend(warning_lines(set));
     rendered
+}
+
+/// The `warning:` lines for stderr, one per note.
+pub fn warning_lines(set: &ResultSet) -> Vec<u8> {
+    let lines = warnings(set).into_iter();
+    lines
+        .flat_map(|w| format!("warning: {}\n", one_line(&w)).into_bytes())
+        .collect()
 }
 
 /// Rows (with an Invocation column when they span several invocations, as `list` may), a

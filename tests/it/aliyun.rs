@@ -1256,7 +1256,7 @@ fn no_region_is_reported_before_any_request() {
 
 #[test]
 fn wait_follows_pending_running_to_a_mix_of_success_and_failure_exit_1() {
-    let world = World::single([
+    let instances = [
         Instance::new(instance_id(1)).timeline(&[(1, "Pending"), (2, "Running"), (4, "Success")]),
         Instance::failed(instance_id(2), 2).timeline(&[
             (1, "Pending"),
@@ -1264,12 +1264,17 @@ fn wait_follows_pending_running_to_a_mix_of_success_and_failure_exit_1() {
             (5, "Failed"),
         ]),
         Instance::new(instance_id(3)).timeline(&[(1, "Running"), (3, "Success")]),
-    ]);
-    let (fake, out) = waited(world, 1, "-o json");
+    ];
+    let (fake, out) = waited(World::single(instances.clone()), 1, "-o json");
     assert_eq!(fake.rounds(), 5, "stops in the round everything ended");
     assert_eq!(printed_statuses(&out), ["Success", "Failed", "Success"]);
     assert_eq!(printed_results(&out)[1]["ExitCode"], 2);
-    assert_results_as_sent(&out, &last_round_results(&fake));
+    // As one look at the end would have shown them, though each was fetched when it ended.
+    let invocation = Invocation::new(INVOKE_ID).instances(instances.clone());
+    let at_the_end = instances
+        .iter()
+        .map(|i| decoded(&invocation.result_at(i, 5, true)));
+    assert_results_as_sent(&out, &at_the_end.collect::<Vec<_>>());
 }
 
 #[test]
@@ -1313,9 +1318,8 @@ fn wait_waits_for_results_that_appear_within_the_grace() {
         .visible_from(4)
         .timeline(&[(4, "Running"), (6, "Success")]);
     let (fake, out) = waited(World::single([late]), 0, "--not-found-grace 10s -o json");
-    let pages = fake.served_pages();
-    let why = "the first rounds had no result";
-    assert!(pages.iter().take(3).all(|p| p.results.is_empty()), "{why}");
+    let first_listed = fake.described().iter().map(|(round, _)| *round).min();
+    assert_eq!(first_listed, Some(4), "the first rounds listed nothing");
     assert_eq!(fake.rounds(), 6);
     assert_eq!(printed_statuses(&out), ["Success"]);
 }
@@ -1380,9 +1384,17 @@ fn wait_with_several_instance_ids_waits_for_those_only() {
         &format!("--instance-id {b} --instance-id {a} -o json"),
     );
     assert_eq!(fake.rounds(), 3);
-    for call in fake.calls() {
+    // The states of all (the API filters one instance at most); the results of those named, once.
+    for call in fake.calls_of(fake_ecs::DESCRIBE_ACTION) {
         assert_eq!(call.param("InstanceId"), None, "{:?}", call.params);
     }
+    let fetched: Vec<_> = fake.calls_of(fake_ecs::ACTION);
+    let mut fetched: Vec<&str> = fetched
+        .iter()
+        .filter_map(|c| c.param("InstanceId"))
+        .collect();
+    fetched.sort();
+    assert_eq!(fetched, [a.as_str(), b.as_str()]);
     let mut printed = ids_of(&printed_results(&out));
     printed.sort();
     check_eq!(out, printed, [a.clone(), b.clone()]);

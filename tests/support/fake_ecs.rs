@@ -1,5 +1,6 @@
 //! A scripted fake Alibaba Cloud ECS endpoint answering Cloud Assistant's
-//! `DescribeInvocationResults` as the RPC-style API does, over plain HTTP/1.1.
+//! `DescribeInvocationResults` and `DescribeInvocations` as the RPC-style API does, over plain
+//! HTTP/1.1.
 //!
 //! Served by the server core of [`super::http`]; every request is recorded (method, path,
 //! decoded query parameters, arrival time, what it was answered), and dropping the [`FakeEcs`]
@@ -14,12 +15,29 @@
 //! which may be used once (`SignatureNonceUsed`).
 //!
 //! A request that passes is a *call*, numbered from 1. A scripted [`Fault`] may answer any call
-//! instead (throttling, 5xx, a dropped connection, any status and body). Otherwise the call is
-//! answered from a [`World`]: invocations, each with instances whose state is a function of the
-//! *round*, a round being one call without a `NextToken` (the first is round 1; faulted calls
-//! count). Pages after the first are answered from the state of the round their `NextToken`
-//! was issued in, `MaxResults` (1 to 50, default 10) at a time, with an opaque token tied to the
-//! query.
+//! instead (throttling, 5xx, a dropped connection, any status and body), by its number or as the
+//! n-th call of an action ([`World::fail_nth`]). Otherwise the call is answered from a
+//! [`World`]: invocations, each with instances whose state is a function of the *round*, a
+//! round being one call without a `NextToken` (the first is round 1; faulted calls count): of
+//! `DescribeInvocations`, or of `DescribeInvocationResults` as long as no `DescribeInvocations`
+//! call came. So the world moves with the polls of a wait, whichever action it polls with; once
+//! a client polls `DescribeInvocations` (the states of every instance), its
+//! `DescribeInvocationResults` calls (one instance's result, fetched once it is over) read the
+//! state of the latest round without moving the world, and a test's timeline counts the client's
+//! rounds, however many results it fetches in between. Pages after the first are answered from
+//! the state of the round their `NextToken` was issued in, `MaxResults` (1 to 50, default 10) at
+//! a time, with an opaque token tied to the query.
+//!
+//! `DescribeInvocations` (RegionId; InvokeId, CommandId, InstanceId, InvokeStatus,
+//! IncludeOutput, ContentEncoding, MaxResults, NextToken) answers from the same world: each
+//! invocation with at least one instance listed at that round, its overall `InvocationStatus`
+//! (and the older `InvokeStatus`), and every listed instance's state in
+//! `InvokeInstances.InvokeInstance` (only the named one with InstanceId), with `Output` only when
+//! `IncludeOutput=true`. As the API reference describes it, `MaxResults` and `NextToken` page the
+//! invocations; an invocation's instances all come in its one record.
+//!
+//! Every answer's body is counted ([`Recorded::bytes`]), and so is every output it carried
+//! ([`FakeEcs::outputs_served`]): what a wait costs is asserted, not guessed.
 //!
 //! `StopInvocation` (RegionId, InvokeId, InstanceId.1, InstanceId.2, …) is a call too, but never
 //! a round: it answers `{"RequestId": …}` (after [`World::stop_delay`]), and from the next round
@@ -27,6 +45,13 @@
 //! is `Stopping` for one round, then `Terminated` (`Cancelled` when it had not started).
 //! [`run_command_output`] and [`invoke_command_output`] are what `aliyun ecs RunCommand` /
 //! `InvokeCommand` print (the `InvokeId` JSON answer).
+//!
+//! `RunCommand` (RegionId, Type, CommandContent, ContentEncoding, InstanceId.N, Timeout,
+//! WorkingDir, Username, Description, ClientToken) is a call and never a round either: it
+//! answers the first invocation of the world (`{"RequestId", "CommandId", "InvokeId"}`) and
+//! records a run; a ClientToken seen before with the same parameters is answered the same
+//! without a new run, with other parameters `IdempotentParameterMismatch`, as the service does.
+//! [`Fault::DropAfterAnswering`] handles a call, then drops the connection instead of answering.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
@@ -46,8 +71,16 @@ use super::{civil_from_days, since_epoch};
 
 /// The operation the fake is about.
 pub const ACTION: &str = "DescribeInvocationResults";
-/// The other operation it implements.
+/// The invocations and every instance's state, outputs only when asked for.
+pub const DESCRIBE_ACTION: &str = "DescribeInvocations";
+/// The other operations it implements.
 pub const STOP_ACTION: &str = "StopInvocation";
+pub const RUN_ACTION: &str = "RunCommand";
+/// RunCommand's limits: InstanceId.N, N from 1 to 50; the Base64 content at most 18 KB; a
+/// ClientToken of at most 64 ASCII characters.
+pub const RUN_MAX_INSTANCES: usize = 50;
+pub const RUN_MAX_CONTENT: usize = 18 * 1024;
+pub const MAX_CLIENT_TOKEN: usize = 64;
 pub const API_VERSION: &str = "2014-05-26";
 /// `HostId` of every error body.
 pub const HOST_ID: &str = "ecs.aliyuncs.com";
@@ -397,6 +430,9 @@ pub struct Invocation {
     pub resource_group_id: String,
     pub tags: Vec<(String, String)>,
     pub instances: Vec<Instance>,
+    /// A task that runs on every boot: DescribeInvocations says `RepeatMode` EveryReboot and an
+    /// overall `Running` whatever its instances show (the reference: "always Running").
+    pub every_reboot: bool,
 }
 
 impl Invocation {
@@ -407,6 +443,11 @@ impl Invocation {
             command_id: COMMAND_ID.to_owned(),
             ..Invocation::default()
         }
+    }
+
+    pub fn every_reboot(mut self) -> Invocation {
+        self.every_reboot = true;
+        self
     }
 
     pub fn command_id(mut self, id: &str) -> Invocation {
@@ -455,6 +496,146 @@ impl Invocation {
         } else {
             "PartialFailed"
         }
+    }
+
+    /// DescribeInvocations' overall `InvocationStatus` at `round`, from every instance's (one
+    /// not listed yet is Pending: the service knows the instances it was sent to before it
+    /// lists them) as the API reference words it: Pending, Scheduled, Running or Stopping while
+    /// one instance is; once all are over, Success (none failed), Failed (none succeeded),
+    /// Stopped (all stopped) or PartialFailed.
+    pub fn invocation_status_at(&self, round: usize) -> &'static str {
+        if self.every_reboot {
+            return "Running";
+        }
+        let statuses: Vec<&str> = self
+            .instances
+            .iter()
+            .map(|i| match i.visible_at(round) {
+                true => i.status_at(round),
+                false => "Pending",
+            })
+            .collect();
+        for busy in ["Pending", "Scheduled", "Running", "Stopping"] {
+            if statuses.contains(&busy) {
+                return busy;
+            }
+        }
+        if statuses.iter().any(|s| !is_terminal(s)) {
+            return "Running";
+        }
+        let count = |wanted: &[&str]| statuses.iter().filter(|s| wanted.contains(s)).count();
+        let succeeded = count(&["Success"]);
+        let failed = statuses.len() - succeeded - count(&["Cancelled", "Terminated"]);
+        match (succeeded, failed) {
+            (_, 0) if succeeded > 0 => "Success",
+            (0, 0) => "Stopped",
+            (0, _) => "Failed",
+            _ => "PartialFailed",
+        }
+    }
+
+    /// `Period` when an instance ever waits for its next run (`Scheduled`), else `Once`.
+    pub fn repeat_mode(&self) -> &'static str {
+        if self.every_reboot {
+            return "EveryReboot";
+        }
+        let periodic = self
+            .instances
+            .iter()
+            .any(|i| i.states.iter().any(|(_, s)| s == "Scheduled"));
+        if periodic { "Period" } else { "Once" }
+    }
+
+    /// DescribeInvocations' record of this invocation at `round`: `None` while no instance is
+    /// listed. Only `only`'s instance when given; `Output` when `output` is `Some(base64)`.
+    pub fn described_at(
+        &self,
+        round: usize,
+        only: Option<&str>,
+        output: Option<bool>,
+    ) -> Option<Value> {
+        let instances: Vec<Value> = self
+            .instances
+            .iter()
+            .filter(|i| i.visible_at(round) && only.is_none_or(|id| id == i.instance_id))
+            .map(|i| self.invoke_instance_at(i, round, output))
+            .collect();
+        if instances.is_empty() {
+            return None;
+        }
+        let tags: Vec<Value> = self
+            .tags
+            .iter()
+            .map(|(k, v)| json!({ "TagKey": k, "TagValue": v }))
+            .collect();
+        let periodic = self.repeat_mode() == "Period";
+        Some(json!({
+            "CreationTime": START_TIME,
+            "Frequency": if periodic { "0 */20 * * * ?" } else { "" },
+            "InvocationStatus": self.invocation_status_at(round),
+            "RepeatMode": self.repeat_mode(),
+            "Timeout": 60,
+            "CommandContent": BASE64.encode("echo hello from $(hostname)"),
+            "CommandType": "RunShellScript",
+            "Timed": periodic,
+            "InvokeStatus": self.record_status_at(round),
+            "Parameters": "{}",
+            "Username": "root",
+            "CommandDescription": "",
+            "InvokeInstances": { "InvokeInstance": instances },
+            "CommandId": self.command_id,
+            "InvokeId": self.invoke_id,
+            "CommandName": "ssmres-test",
+            "WorkingDir": "/root",
+            "TerminationMode": "Process",
+            "Launcher": "",
+            "ContainerId": "",
+            "ContainerName": "",
+            "Tags": { "Tag": tags },
+        }))
+    }
+
+    /// One `InvokeInstance` of DescribeInvocations at `round`.
+    fn invoke_instance_at(&self, instance: &Instance, round: usize, output: Option<bool>) -> Value {
+        let status = instance.status_at(round);
+        let over = is_terminal(status);
+        let started = !matches!(status, "Pending" | "Invalid" | "Aborted" | "Cancelled");
+        // The older per-instance word, which the reference says to ignore.
+        let legacy = match status {
+            "Success" => "Finished",
+            "Cancelled" | "Terminated" => "Stopped",
+            s if is_terminal(s) => "Failed",
+            s => s,
+        };
+        let oss = !instance.oss_output_uri.is_empty();
+        let mut record = json!({
+            "CreationTime": START_TIME,
+            "UpdateTime": if over { FINISHED_TIME } else { START_TIME },
+            "FinishTime": if over { FINISHED_TIME } else { "" },
+            "InvocationStatus": status,
+            "Repeats": if started { instance.repeats } else { 0 },
+            "InstanceId": instance.instance_id,
+            "Dropped": if over { instance.dropped } else { 0 },
+            "ErrorInfo": if over { instance.error_info.as_str() } else { "" },
+            "StartTime": if started { START_TIME } else { "" },
+            "StopTime": "",
+            "ExitCode": if over { instance.exit_code } else { 0 },
+            "InstanceInvokeStatus": legacy,
+            "ErrorCode": if over { instance.error_code.as_str() } else { "" },
+            "Timed": self.repeat_mode() == "Period",
+            "OssOutputStatus": if oss && over { "Finished" } else { "" },
+            "OssOutputUri": if over { instance.oss_output_uri.as_str() } else { "" },
+            "OssOutputErrorCode": "",
+            "OssOutputErrorInfo": "",
+        });
+        if let Some(base64) = output {
+            record["Output"] = json!(match (over, base64) {
+                (false, _) => String::new(),
+                (true, true) => BASE64.encode(&instance.output),
+                (true, false) => String::from_utf8_lossy(&instance.output).into_owned(),
+            });
+        }
+        record
     }
 
     /// The `InvocationResult` of `instance` at `round`, `Output` encoded as asked.
@@ -510,6 +691,9 @@ pub enum Fault {
     Raw(u16, String),
     /// Read the request, then close the connection without answering.
     Drop,
+    /// Handle the call as usual, then close the connection instead of answering: the answer
+    /// is lost, what the call did is done.
+    DropAfterAnswering,
 }
 
 impl Fault {
@@ -536,6 +720,10 @@ impl Fault {
     pub fn dropped_connection() -> Fault {
         Fault::Drop
     }
+
+    pub fn lost_answer() -> Fault {
+        Fault::DropAfterAnswering
+    }
 }
 
 /// What a [`FakeEcs`] answers from: invocations, keys, and faults per call.
@@ -545,6 +733,8 @@ pub struct World {
     /// Secret and, for an STS key, security token, by key ID.
     keys: HashMap<String, (String, Option<String>)>,
     faults: HashMap<usize, Fault>,
+    /// Faults for the n-th call (from 1) of an action.
+    faults_by_action: HashMap<(String, usize), Fault>,
     stop_delay: Duration,
 }
 
@@ -561,6 +751,7 @@ impl World {
             invocations: Vec::new(),
             keys: HashMap::new(),
             faults: HashMap::new(),
+            faults_by_action: HashMap::new(),
             stop_delay: Duration::ZERO,
         };
         world.key(ACCESS_KEY_ID, ACCESS_KEY_SECRET)
@@ -599,6 +790,21 @@ impl World {
     pub fn fail_calls(mut self, calls: RangeInclusive<usize>, fault: Fault) -> World {
         for call in calls {
             self.faults.insert(call, fault.clone());
+        }
+        self
+    }
+
+    /// The `n`-th call (from 1) of `action` gets `fault`, whatever calls of other actions came
+    /// in between (a wait's result fetches run beside its rounds).
+    pub fn fail_nth(mut self, action: &str, n: usize, fault: Fault) -> World {
+        self.faults_by_action.insert((action.to_owned(), n), fault);
+        self
+    }
+
+    /// Every call of `action` numbered (per action) in `calls` gets `fault`.
+    pub fn fail_nths(mut self, action: &str, calls: RangeInclusive<usize>, fault: Fault) -> World {
+        for n in calls {
+            self = self.fail_nth(action, n, fault.clone());
         }
         self
     }
@@ -662,6 +868,8 @@ pub struct Recorded {
     pub round: Option<usize>,
     /// The string to sign the fake computed (empty when the request was rejected before).
     pub string_to_sign: String,
+    /// The length of the body answered (0 when the connection was dropped).
+    pub bytes: usize,
 }
 
 impl Recorded {
@@ -694,7 +902,7 @@ impl Recorded {
     }
 }
 
-/// A page the fake served (a `200 OK`).
+/// A page of DescribeInvocationResults the fake served (a `200 OK`).
 #[derive(Clone, Debug)]
 pub struct ServedPage {
     pub round: usize,
@@ -742,7 +950,24 @@ struct Inner {
     rounds: usize,
     tokens: HashMap<String, Token>,
     served: Vec<ServedPage>,
+    /// The DescribeInvocations records served, with the round they came from.
+    described: Vec<(usize, Value)>,
     stops: Vec<Stop>,
+    runs: Vec<Run>,
+    /// Calls per action, for [`World::fail_nth`].
+    calls_by_action: HashMap<String, usize>,
+    /// A DescribeInvocations call came: from then on only its first pages are rounds.
+    describing: bool,
+}
+
+/// A RunCommand that ran: its ClientToken (if any) and its parameters.
+#[derive(Clone, Debug)]
+pub struct Run {
+    pub client_token: Option<String>,
+    /// RunCommand's own parameters (no common ones), sorted.
+    pub params: Vec<(String, String)>,
+    /// The command as it would run: CommandContent decoded.
+    pub content: Vec<u8>,
 }
 
 struct State {
@@ -813,14 +1038,49 @@ impl FakeEcs {
             .collect()
     }
 
-    /// How many rounds (calls without a NextToken) there were.
+    /// The RunCommand calls that ran a command (not those a ClientToken deduplicated).
+    pub fn runs(&self) -> Vec<Run> {
+        self.state.inner.lock().unwrap().runs.clone()
+    }
+
+    /// How many rounds there were (first pages of the action the client polls with; see the
+    /// module's documentation).
     pub fn rounds(&self) -> usize {
         self.state.inner.lock().unwrap().rounds
     }
 
-    /// The pages served (`200 OK`), in order.
+    /// The pages of DescribeInvocationResults served (`200 OK`), in order.
     pub fn served_pages(&self) -> Vec<ServedPage> {
         self.state.inner.lock().unwrap().served.clone()
+    }
+
+    /// The invocation records DescribeInvocations served, each with the round it showed.
+    pub fn described(&self) -> Vec<(usize, Value)> {
+        self.state.inner.lock().unwrap().described.clone()
+    }
+
+    /// How many times each instance's output was sent (a non-empty `Output`, by either
+    /// action), by instance ID.
+    pub fn outputs_served(&self) -> BTreeMap<String, usize> {
+        let inner = self.state.inner.lock().unwrap();
+        let results = inner.served.iter().flat_map(|p| p.results.iter());
+        let described = (inner.described.iter())
+            .flat_map(|(_, inv)| inv["InvokeInstances"]["InvokeInstance"].as_array().cloned())
+            .flatten()
+            .collect::<Vec<_>>();
+        let mut counts = BTreeMap::new();
+        for record in results.chain(described.iter()) {
+            if record["Output"].as_str().is_some_and(|o| !o.is_empty()) {
+                let id = record["InstanceId"].as_str().unwrap_or_default().to_owned();
+                *counts.entry(id).or_insert(0) += 1;
+            }
+        }
+        counts
+    }
+
+    /// The bytes of every body answered to calls of `action`.
+    pub fn bytes_of(&self, action: &str) -> usize {
+        self.calls_of(action).iter().map(|c| c.bytes).sum()
     }
 
     /// Sends a `DescribeInvocationResults` call signed with [`ACCESS_KEY_ID`] (the common
@@ -828,6 +1088,18 @@ impl FakeEcs {
     pub fn call(&self, extra: &[(&str, &str)]) -> (u16, Value) {
         let params = signed(ACCESS_KEY_SECRET, call_params(ACCESS_KEY_ID, extra));
         self.send(&params).expect("an answer")
+    }
+
+    /// [`FakeEcs::call`] for another action (`DescribeInvocations`, `StopInvocation`).
+    pub fn call_as(&self, action: &str, extra: &[(&str, &str)]) -> (u16, Value) {
+        let mut params = call_params(ACCESS_KEY_ID, extra);
+        for (k, v) in &mut params {
+            if k == "Action" {
+                *v = action.to_owned();
+            }
+        }
+        self.send(&signed(ACCESS_KEY_SECRET, params))
+            .expect("an answer")
     }
 
     /// Sends these exact parameters as a GET; the status and the body as JSON, `None` when
@@ -928,7 +1200,17 @@ fn answer(world: &World, inner: &mut Inner, rec: &mut Recorded, request_no: usiz
         json_reply(status, body, request_no)
     });
     rec.status = reply.status();
+    rec.bytes = body_len(&reply);
     reply
+}
+
+/// The length of the body a reply sends.
+fn body_len(reply: &Reply) -> usize {
+    match reply {
+        Reply::Send { body, .. } | Reply::Trickle(body, _) => body.len(),
+        Reply::Delay(_, inner) => body_len(inner),
+        Reply::Drop => 0,
+    }
 }
 
 /// Authenticates the request, then answers it from a fault or the world.
@@ -964,7 +1246,7 @@ fn respond(
         }
     }
     let action = get("Action").unwrap();
-    if action != ACTION && action != STOP_ACTION {
+    if ![ACTION, DESCRIBE_ACTION, STOP_ACTION, RUN_ACTION].contains(&action) {
         return Err(no_such_api());
     }
     for (name, want) in [
@@ -1012,27 +1294,49 @@ fn respond(
         return Err(rejected(400, "SignatureNonceUsed", message));
     }
 
-    // A call: numbered, and a round when it is a first page (StopInvocation never is).
+    // A call: numbered, and a round when it is a first page of the action the client polls
+    // with (see the module's documentation; StopInvocation never is).
     inner.calls += 1;
     let call = inner.calls;
     rec.call = Some(call);
-    if action != STOP_ACTION && get("NextToken").is_none_or(str::is_empty) {
-        inner.rounds += 1;
-        rec.round = Some(inner.rounds);
+    let nth = inner.calls_by_action.entry(action.to_owned()).or_default();
+    *nth += 1;
+    let nth = *nth;
+    inner.describing |= action == DESCRIBE_ACTION;
+    let polls = action == DESCRIBE_ACTION || (action == ACTION && !inner.describing);
+    if get("NextToken").is_none_or(str::is_empty) {
+        if polls {
+            inner.rounds += 1;
+        }
+        if action != STOP_ACTION && action != RUN_ACTION {
+            // A fetch between two rounds reads the latest one (the first, before any).
+            rec.round = Some(inner.rounds.max(1));
+        }
     }
-    match world.faults.get(&call).cloned() {
-        Some(Fault::Error(status, code, message)) => Err((status, code, message)),
-        Some(Fault::Raw(status, body)) => Ok(json_reply(status, body, request_no)),
-        Some(Fault::Drop) => Ok(Reply::Drop),
-        None if action == STOP_ACTION => stop_invocation(world, inner, &params, request_no),
-        None => describe_invocation_results(world, inner, rec, &params, request_no),
+    let fault = (world.faults.get(&call))
+        .or(world.faults_by_action.get(&(action.to_owned(), nth)))
+        .cloned();
+    let answer = match fault {
+        Some(Fault::Error(status, code, message)) => return Err((status, code, message)),
+        Some(Fault::Raw(status, body)) => return Ok(json_reply(status, body, request_no)),
+        Some(Fault::Drop) => return Ok(Reply::Drop),
+        _ if action == STOP_ACTION => stop_invocation(world, inner, &params, request_no),
+        _ if action == RUN_ACTION => run_command(world, inner, &params, request_no),
+        _ if action == DESCRIBE_ACTION => {
+            describe_invocations(world, inner, rec, &params, request_no)
+        }
+        _ => describe_invocation_results(world, inner, rec, &params, request_no),
+    };
+    match fault {
+        Some(Fault::DropAfterAnswering) => answer.map(|_| Reply::Drop),
+        _ => answer,
     }
 }
 
 /// The filters of a query, canonical: what a NextToken is tied to.
 fn query_key(params: &[(String, String)]) -> String {
-    const FILTERS: &str =
-        "RegionId InvokeId InstanceId CommandId InvokeRecordStatus IncludeHistory ResourceGroupId";
+    const FILTERS: &str = "Action RegionId InvokeId InstanceId CommandId InvokeRecordStatus \
+                           IncludeHistory ResourceGroupId InvokeStatus IncludeOutput";
     let mut filters: Vec<String> = params
         .iter()
         .filter(|(k, _)| FILTERS.split(' ').any(|f| f == k) || k.starts_with("Tag."))
@@ -1053,20 +1357,8 @@ fn describe_invocation_results(
     if get("RegionId").is_none_or(str::is_empty) {
         return Err(missing("RegionId"));
     }
-    let max_results = match get("MaxResults").map(str::parse::<usize>) {
-        None => DEFAULT_MAX_RESULTS,
-        Some(Ok(n)) if (1..=MAX_RESULTS).contains(&n) => n,
-        Some(_) => {
-            let message = "The specified parameter MaxResults is not valid.";
-            return Err(rejected(400, "InvalidParameter.MaxResults", message));
-        }
-    };
-    let base64 = match get("ContentEncoding") {
-        None => true,
-        Some(v) if v.eq_ignore_ascii_case("Base64") => true,
-        Some(v) if v.eq_ignore_ascii_case("PlainText") => false,
-        Some(v) => return Err(invalid("ContentEncoding", v)),
-    };
+    let max_results = max_results(params)?;
+    let base64 = base64_encoding(params)?;
     let include_history = match get("IncludeHistory") {
         None | Some("false") => false,
         Some("true") => true,
@@ -1174,6 +1466,213 @@ fn describe_invocation_results(
             "NextToken": next_token_out,
             "InvocationResults": { "InvocationResult": results },
         }
+    });
+    Ok(json_reply(200, body.to_string(), request_no))
+}
+
+/// `MaxResults` as the API takes it: 1 to 50, 10 when absent.
+fn max_results(params: &[(String, String)]) -> Result<usize, Rejected> {
+    match param(params, "MaxResults").map(str::parse::<usize>) {
+        None => Ok(DEFAULT_MAX_RESULTS),
+        Some(Ok(n)) if (1..=MAX_RESULTS).contains(&n) => Ok(n),
+        Some(_) => {
+            let message = "The specified parameter MaxResults is not valid.";
+            Err(rejected(400, "InvalidParameter.MaxResults", message))
+        }
+    }
+}
+
+/// `ContentEncoding`: whether outputs go Base64 (the default) or as plain text.
+fn base64_encoding(params: &[(String, String)]) -> Result<bool, Rejected> {
+    match param(params, "ContentEncoding") {
+        None => Ok(true),
+        Some(v) if v.eq_ignore_ascii_case("Base64") => Ok(true),
+        Some(v) if v.eq_ignore_ascii_case("PlainText") => Ok(false),
+        Some(v) => Err(invalid("ContentEncoding", v)),
+    }
+}
+
+/// `DescribeInvocations`: RegionId required; the invocations that match, a page at a time,
+/// each with its instances' states (see the module's documentation).
+fn describe_invocations(
+    world: &World,
+    inner: &mut Inner,
+    rec: &mut Recorded,
+    params: &[(String, String)],
+    request_no: usize,
+) -> Result<Reply, Rejected> {
+    let get = |name: &str| param(params, name);
+    if get("RegionId").is_none_or(str::is_empty) {
+        return Err(missing("RegionId"));
+    }
+    let max_results = max_results(params)?;
+    let base64 = base64_encoding(params)?;
+    let include_output = match get("IncludeOutput") {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(v) => return Err(invalid("IncludeOutput", v)),
+    };
+    // "true: returns the output. You must specify at least the InvokeId or InstanceId".
+    if include_output && get("InvokeId").is_none() && get("InstanceId").is_none() {
+        return Err(missing("InvokeId"));
+    }
+    const INVOKE_STATUSES: &str =
+        "Running Finished Success Failed PartialFailed Stopped Stopping Pending Scheduled";
+    if let Some(status) = get("InvokeStatus")
+        && !INVOKE_STATUSES.split(' ').any(|s| s == status)
+    {
+        return Err(invalid("InvokeStatus", status));
+    }
+    let query_key = query_key(params);
+    let (round, page, offset) = match get("NextToken").filter(|t| !t.is_empty()) {
+        None => (rec.round.expect("a first page is a round"), 1, 0),
+        Some(token) => match inner.tokens.get(token) {
+            Some(t) if t.query_key == query_key => (t.round, t.page, t.offset),
+            _ => {
+                let message = "The specified parameter NextToken is not valid.";
+                return Err(rejected(400, "InvalidParameter.NextToken", message));
+            }
+        },
+    };
+    rec.round = Some(round);
+    let output = include_output.then_some(base64);
+    let mut matching: Vec<Value> = Vec::new();
+    for inv in &world.stopped(&inner.stops) {
+        if get("InvokeId").is_some_and(|id| id != inv.invoke_id)
+            || get("CommandId").is_some_and(|id| id != inv.command_id)
+        {
+            continue;
+        }
+        let Some(record) = inv.described_at(round, get("InstanceId"), output) else {
+            continue;
+        };
+        if get("InvokeStatus")
+            .is_some_and(|s| s != record["InvocationStatus"] && s != record["InvokeStatus"])
+        {
+            continue;
+        }
+        matching.push(record);
+    }
+    let total = matching.len();
+    let (start, end) = (offset.min(total), (offset + max_results).min(total));
+    let records = matching[start..end].to_vec();
+    let mut next_token_out = String::new();
+    if end < total {
+        let (n, calls) = (inner.tokens.len() + 1, inner.calls);
+        next_token_out = format!("AAAAAdDWBF2{n:06X}{calls:04X}");
+        let token = Token {
+            round,
+            page: page + 1,
+            offset: end,
+            query_key,
+        };
+        inner.tokens.insert(next_token_out.clone(), token);
+    }
+    inner
+        .described
+        .extend(records.iter().map(|r| (round, r.clone())));
+    // The paging fields beside Invocations, as the API's SDK models place them.
+    let body = json!({
+        "RequestId": request_id(request_no),
+        "TotalCount": total,
+        "PageSize": max_results,
+        "PageNumber": page,
+        "NextToken": next_token_out,
+        "Invocations": { "Invocation": records },
+    });
+    Ok(json_reply(200, body.to_string(), request_no))
+}
+
+/// `RunCommand`: checked as the service checks it; a ClientToken seen before is answered as
+/// then, without running again.
+fn run_command(
+    world: &World,
+    inner: &mut Inner,
+    params: &[(String, String)],
+    request_no: usize,
+) -> Result<Reply, Rejected> {
+    for name in ["RegionId", "Type", "CommandContent"] {
+        if param(params, name).is_none_or(str::is_empty) {
+            return Err(missing(name));
+        }
+    }
+    let kind = param(params, "Type").unwrap();
+    if !["RunShellScript", "RunPowerShellScript", "RunBatScript"].contains(&kind) {
+        let message = "The specified command type does not exist.";
+        return Err(rejected(403, "InvalidCmdType.NotFound", message));
+    }
+    let content = param(params, "CommandContent").unwrap();
+    let content = match param(params, "ContentEncoding") {
+        Some(e) if e.eq_ignore_ascii_case("Base64") => {
+            if content.len() > RUN_MAX_CONTENT {
+                return Err(invalid("CommandContent", "longer than 18 KB"));
+            }
+            BASE64
+                .decode(content)
+                .map_err(|_| invalid("CommandContent", content))?
+        }
+        _ => content.as_bytes().to_vec(),
+    };
+    let mut instances: Vec<usize> = Vec::new();
+    for (k, v) in params {
+        let Some(n) = k.strip_prefix("InstanceId.") else {
+            continue;
+        };
+        match n.parse::<usize>() {
+            Ok(n) if n >= 1 && !v.is_empty() => instances.push(n),
+            _ => return Err(invalid(k, v)),
+        }
+    }
+    instances.sort();
+    if instances.is_empty() {
+        return Err(missing("InstanceId.1"));
+    }
+    if instances.len() > RUN_MAX_INSTANCES || instances.last() > Some(&RUN_MAX_INSTANCES) {
+        let message = "The number of instance IDs exceeds the upper limit.";
+        return Err(rejected(403, "InstanceIds.ExceedLimit", message));
+    }
+    if instances.iter().enumerate().any(|(i, n)| *n != i + 1) {
+        return Err(missing(&format!("InstanceId.{}", instances.len())));
+    }
+    let token = param(params, "ClientToken").map(str::to_owned);
+    if let Some(t) = &token
+        && (t.len() > MAX_CLIENT_TOKEN || !t.is_ascii())
+    {
+        return Err(invalid("ClientToken", t));
+    }
+    // What identifies the request: every parameter but the common ones.
+    const COMMON: &str = "Action Version Format AccessKeyId Signature SignatureMethod \
+                          SignatureVersion SignatureNonce Timestamp SecurityToken RegionId";
+    let mut own: Vec<(String, String)> = params
+        .iter()
+        .filter(|(k, _)| !COMMON.split_whitespace().any(|c| c == k))
+        .cloned()
+        .collect();
+    own.sort();
+    let seen = token.as_ref().and_then(|t| {
+        inner
+            .runs
+            .iter()
+            .find(|r| r.client_token.as_ref() == Some(t))
+    });
+    match seen {
+        Some(run) if run.params != own => {
+            let message = "The request uses the same client token as a previous, but \
+                           non-identical request.";
+            return Err(rejected(400, "IdempotentParameterMismatch", message));
+        }
+        Some(_) => {}
+        None => inner.runs.push(Run {
+            client_token: token,
+            params: own,
+            content,
+        }),
+    }
+    let first = world.invocations.first();
+    let body = json!({
+        "RequestId": request_id(request_no),
+        "CommandId": first.map_or(COMMAND_ID, |i| i.command_id.as_str()),
+        "InvokeId": first.map_or(INVOKE_ID, |i| i.invoke_id.as_str()),
     });
     Ok(json_reply(200, body.to_string(), request_no))
 }

@@ -565,6 +565,22 @@ impl FakeMulti {
         }
     }
 
+    /// As [`FakeMulti::start`], every call first offered to the world `wrap` makes of it
+    /// (SendCommand in front of it: [`super::fake_send::Sending`]).
+    pub fn start_wrapped<W: World>(
+        world: MultiWorld,
+        wrap: impl FnOnce(Box<dyn World>) -> W,
+    ) -> FakeMulti {
+        let serving = Arc::new(Serving {
+            world,
+            memo: Mutex::default(),
+        });
+        FakeMulti {
+            fake: FakeSsm::serve(wrap(Box::new(Arc::clone(&serving)))),
+            serving,
+        }
+    }
+
     pub fn world(&self) -> &MultiWorld {
         &self.serving.world
     }

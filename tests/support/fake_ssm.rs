@@ -1238,6 +1238,12 @@ fn write_json(out: &mut String, value: &Value, key: Option<&str>, numbers: WireN
     }
 }
 
+/// The world of [`FakeSsm::start`]: GetCommandInvocation answered from `steps`, one per call,
+/// the last one repeating; every such call is a round.
+pub fn get_steps(steps: Vec<Step>) -> impl World {
+    Basic { steps, fleet: None }
+}
+
 /// GetCommandInvocation answered from a list of steps, ListCommandInvocations from a fleet.
 struct Basic {
     steps: Vec<Step>,

@@ -5,6 +5,7 @@
 pub mod fake_ecs;
 pub mod fake_multi;
 pub mod fake_mw;
+pub mod fake_send;
 pub mod fake_ssm;
 pub mod http;
 pub mod moto;

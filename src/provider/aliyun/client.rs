@@ -179,8 +179,19 @@ impl AliyunProvider {
         action: &str,
         params: &[(String, String)],
     ) -> Result<T, FetchError> {
+        self.call_noting_retries(action, params).await.0
+    }
+
+    /// `call`, and whether an attempt was retried (so an earlier one may have reached the
+    /// service, which matters to a call that changes remote state).
+    pub(super) async fn call_noting_retries<T: serde::de::DeserializeOwned>(
+        &self,
+        action: &str,
+        params: &[(String, String)],
+    ) -> (Result<T, FetchError>, bool) {
+        let retried = std::cell::Cell::new(false);
         let attempt = || self.send(action, params);
-        attempt
+        let result = attempt
             .retry(
                 ExponentialBuilder::default()
                     .with_min_delay(Duration::from_millis(200))
@@ -189,9 +200,13 @@ impl AliyunProvider {
                     .with_jitter(),
             )
             .when(CallError::retryable)
-            .notify(|e, pause| tracing::debug!(error = ?e.kind(), ?pause, "retrying {action}"))
+            .notify(|e, pause| {
+                retried.set(true);
+                tracing::debug!(error = ?e.kind(), ?pause, "retrying {action}")
+            })
             .await
-            .map_err(|e| e.into_fetch_error(action, &self.secrets()))
+            .map_err(|e| e.into_fetch_error(action, &self.secrets()));
+        (result, retried.get())
     }
 
     async fn send<T: serde::de::DeserializeOwned>(

@@ -1,11 +1,15 @@
 //! Alibaba Cloud ECS Cloud Assistant: DescribeInvocationResults, signed (sign.rs) with keys
 //! from the environment or the aliyun CLI's profiles (credentials.rs), every page read,
-//! throttling and server errors retried with backoff.
+//! throttling and server errors retried with backoff; DescribeInvocations for the states alone
+//! (states.rs), which a wait on several instances polls in rounds (fleet.rs).
 
 mod client;
 pub mod credentials;
+pub mod fleet;
 pub mod record;
+pub mod run;
 pub mod sign;
+pub mod states;
 
 use crate::error::Error;
 use crate::model::{Invocation, ResultSet};
@@ -149,6 +153,23 @@ impl AliyunProvider {
         self.call::<serde_json::Value>(STOP, &params)
             .await
             .map(|_| ())
+    }
+}
+
+#[cfg(test)]
+impl AliyunProvider {
+    /// A provider that is never called: for tests of what it does with answers.
+    pub(crate) fn for_tests() -> AliyunProvider {
+        AliyunProvider {
+            http: reqwest::Client::new(),
+            endpoint: url::Url::parse("http://127.0.0.1:9/").expect("a valid URL"),
+            region: "cn-hangzhou".into(),
+            credentials: Credentials {
+                access_key_id: "LTAI-test".into(),
+                access_key_secret: "test-secret".into(),
+                security_token: None,
+            },
+        }
     }
 }
 

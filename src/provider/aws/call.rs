@@ -23,7 +23,7 @@ use crate::provider::foreign;
 pub struct RawBody(Arc<Mutex<Option<Vec<u8>>>>);
 
 impl RawBody {
-    fn take(&self) -> Option<Vec<u8>> {
+    pub(super) fn take(&self) -> Option<Vec<u8>> {
         self.0.lock().ok().and_then(|mut b| b.take())
     }
 }
@@ -208,7 +208,7 @@ fn credentials_message(err: &CredentialsError) -> String {
 
 /// "outer: inner: innermost" from Display alone; DisplayErrorContext would append a Debug dump
 /// of the whole response, which is noise in a one-line message.
-fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+pub(super) fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut current = Some(err);
     while let Some(e) = current {

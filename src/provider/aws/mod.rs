@@ -11,6 +11,7 @@ pub mod listing;
 pub mod maintenance;
 pub mod output;
 pub mod record;
+pub mod send;
 mod status;
 pub mod timestamp;
 
