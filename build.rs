@@ -95,15 +95,18 @@ fn main() {
     );
 
     let lock = std::fs::read_to_string(root.join("Cargo.lock")).unwrap_or_default();
+    // The S3 and CloudWatch Logs clients are in the build only with the `full-output` feature.
+    let full = std::env::var_os("CARGO_FEATURE_FULL_OUTPUT").is_some();
     let sdks = [
-        "aws-sdk-ssm",
-        "aws-config",
-        "aws-sdk-s3",
-        "aws-sdk-cloudwatchlogs",
-        "reqwest",
+        ("aws-sdk-ssm", true),
+        ("aws-config", true),
+        ("aws-sdk-s3", full),
+        ("aws-sdk-cloudwatchlogs", full),
+        ("reqwest", true),
     ]
     .iter()
-    .map(|name| format!("{name} {}", locked_version(&lock, name)))
+    .filter(|(_, built)| *built)
+    .map(|(name, _)| format!("{name} {}", locked_version(&lock, name)))
     .collect::<Vec<_>>()
     .join(", ");
     println!("cargo:rustc-env=SSMRES_SDKS={sdks}");

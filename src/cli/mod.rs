@@ -2,6 +2,7 @@
 //! types; every value is checked (`values`) and every cloud's own flags are sorted out (`parse`)
 //! here, before any network call.
 
+pub mod full_build;
 mod parse;
 pub mod run;
 pub mod values;
@@ -73,8 +74,12 @@ pub struct Cli {
 
 /// `ssmres --version -v`: the version, then what a bug report needs.
 pub fn long_version() -> String {
+    let lean = match full_build::FULL_BUILD {
+        true => "",
+        false => "\nlean build: without S3 and CloudWatch Logs (no --full-output, --follow)",
+    };
     format!(
-        "ssmres {}\ncommit: {}\nbuilt: {}\ncompiler: {} ({})\nlibraries: {}",
+        "ssmres {}\ncommit: {}\nbuilt: {}\ncompiler: {} ({})\nlibraries: {}{lean}",
         env!("CARGO_PKG_VERSION"),
         env!("SSMRES_COMMIT"),
         env!("SSMRES_BUILD_DATE"),

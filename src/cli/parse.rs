@@ -11,6 +11,7 @@ use clap::error::ErrorKind;
 use clap::parser::ValueSource;
 use clap::{ArgMatches, CommandFactory, FromArgMatches, ValueEnum};
 
+use super::full_build::{self, FULL_BUILD};
 use super::values::{MAX_TAGS, parse_aliyun_command_id, parse_aliyun_instance_id};
 use super::{Cli, Command, ENV_OUTPUT, ENV_PROVIDER, STDIN};
 use crate::provider::contract::CloudKind;
@@ -86,7 +87,11 @@ pub fn parse_from(args: impl IntoIterator<Item = impl Into<OsString>>) -> Result
             })
         });
     let mut matches = command.try_get_matches_from_mut(args)?;
-    if let Some(message) = other_cloud_flag(&matches, cloud) {
+    if let Some(message) = other_cloud_flag(&matches, cloud).or_else(|| {
+        (!FULL_BUILD)
+            .then(|| full_build::refused(&matches))
+            .flatten()
+    }) {
         return Err(command.error(ErrorKind::ArgumentConflict, message));
     }
     let mut cli = Cli::from_arg_matches_mut(&mut matches)?;
@@ -165,7 +170,7 @@ fn first_pass(args: &[OsString]) -> FirstPass {
 /// The definition as one cloud sees it: its IDs required and checked, the other cloud's flags
 /// hidden from `--help`.
 pub fn definition(cloud: CloudKind) -> clap::Command {
-    let mut command = Cli::command();
+    let mut command = full_build::as_built(Cli::command());
     for (sub, id, _, _) in CLOUD_FLAGS.iter().filter(|f| f.3 != cloud) {
         command = command.mut_subcommand(sub, |c| c.mut_arg(id, |a| a.hide(true)));
     }

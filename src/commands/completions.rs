@@ -7,7 +7,8 @@ use crate::error::{Error, exit};
 
 pub fn script(shell: clap_complete::Shell) -> Vec<u8> {
     let mut out = Vec::new();
-    clap_complete::generate(shell, &mut Cli::command(), "ssmres", &mut out);
+    let mut command = crate::cli::full_build::as_built(Cli::command());
+    clap_complete::generate(shell, &mut command, "ssmres", &mut out);
     out
 }
 

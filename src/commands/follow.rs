@@ -13,8 +13,7 @@ use tokio::time::Instant;
 use crate::model::Stream;
 use crate::provider::aws::AwsProvider;
 use crate::provider::aws::follow::{Follower, Line};
-use crate::provider::aws::output::ReadError;
-use crate::provider::aws::output::logs::LogGroup;
+use crate::provider::aws::output::{LogGroup, ReadError};
 use crate::provider::contract::FetchError;
 use crate::render::{OutputFormat, sanitize};
 

@@ -49,7 +49,7 @@ fn roff(text: &str) -> String {
 const RELEASE_DATE: &str = "2026-11-26";
 
 pub fn page() -> Vec<u8> {
-    let command = Cli::command().name("ssmres");
+    let command = crate::cli::full_build::as_built(Cli::command()).name("ssmres");
     let mut out = Vec::new();
     let man = clap_mangen::Man::new(command.clone()).date(RELEASE_DATE);
     // Writing into a Vec cannot fail.

@@ -1,10 +1,8 @@
 //! One CloudWatch Logs group as the follower and the reader of command output need it: the
-//! streams under a prefix, and pages of a stream's events from a forward token.
+//! streams under a prefix, and pages of a stream's events from a forward token. The client
+//! behind it, `LogGroup`, is in sdk.rs.
 
-use aws_config::SdkConfig;
-
-use super::{ReadError, read_error_of};
-use crate::provider::paging::read_all;
+use super::ReadError;
 
 /// A log stream as the listing shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,74 +33,4 @@ pub trait LogSource {
         stream: &str,
         token: Option<&str>,
     ) -> impl std::future::Future<Output = Result<EventPage, ReadError>>;
-}
-
-pub struct LogGroup {
-    client: aws_sdk_cloudwatchlogs::Client,
-    group: String,
-    /// Names the group (and streams) in messages.
-    what: String,
-}
-
-impl LogGroup {
-    pub fn new(config: &SdkConfig, group: &str, what: String) -> Self {
-        // The configuration's timeouts bound each page, and `--follow` polls for as long as
-        // a wait lasts: retried as the SSM polls are.
-        let (partition, retries) = crate::provider::aws::polling_retries("ssmres-logs", config);
-        let client = aws_sdk_cloudwatchlogs::Client::from_conf(
-            aws_sdk_cloudwatchlogs::config::Builder::from(config)
-                .retry_partition(partition)
-                .retry_config(retries)
-                .build(),
-        );
-        LogGroup {
-            client,
-            group: group.to_owned(),
-            what,
-        }
-    }
-}
-
-impl LogSource for LogGroup {
-    async fn streams(&self, prefix: &str) -> Result<Vec<StreamRef>, ReadError> {
-        let page = |token, _| async move {
-            let page = self
-                .client
-                .describe_log_streams()
-                .log_group_name(&self.group)
-                .log_stream_name_prefix(prefix)
-                .set_next_token(token)
-                .send()
-                .await
-                .map_err(|e| read_error_of(&self.what, &e))?;
-            let streams = page.log_streams().iter().filter_map(|s| {
-                let name = s.log_stream_name()?.to_owned();
-                let created = s.creation_time().unwrap_or(0);
-                Some(StreamRef { name, created })
-            });
-            Ok::<_, ReadError>((streams.collect(), page.next_token().map(str::to_owned)))
-        };
-        Ok(read_all("DescribeLogStreams", None, page).await?.0)
-    }
-
-    async fn page(&self, stream: &str, token: Option<&str>) -> Result<EventPage, ReadError> {
-        let page = self
-            .client
-            .get_log_events()
-            .log_group_name(&self.group)
-            .log_stream_name(stream)
-            .start_from_head(true)
-            .set_next_token(token.map(str::to_owned))
-            .send()
-            .await
-            .map_err(|e| read_error_of(&self.what, &e))?;
-        Ok(EventPage {
-            messages: page
-                .events()
-                .iter()
-                .map(|e| e.message().unwrap_or_default().to_owned())
-                .collect(),
-            next_token: page.next_forward_token().map(str::to_owned),
-        })
-    }
 }
