@@ -61,6 +61,17 @@ async fn run_timeline(
 
 type Look = Result<Fetched<Box<Invocation>>, FetchError>;
 
+/// What a wait that timed out saw last, and how its looks stood; panics on any other end.
+#[track_caller]
+fn timed_out(
+    result: Result<Outcome<Box<Invocation>>, Error>,
+) -> (Option<Box<Invocation>>, Standing) {
+    match result {
+        Ok(Outcome::TimedOut(last, standing)) => (last, standing),
+        other => panic!("expected a timeout, got {other:?}"),
+    }
+}
+
 /// `then` from `at` seconds on, `before` until then.
 fn after(t: Duration, at: f64, then: (&str, &str), before: (&str, &str)) -> Look {
     let (s, d) = if secs(t) >= at { then } else { before };
@@ -247,8 +258,8 @@ async fn timeout_also_cuts_a_poll_that_hangs() {
     )
     .await;
     // Nothing came back: not "never visible", but no answer at all.
-    let Ok(Outcome::TimedOut(None, standing)) = result else {
-        panic!("{result:?}");
+    let (None, standing) = timed_out(result) else {
+        panic!("a state was seen");
     };
     assert_eq!(
         standing.describe(WaitStage::NeverVisible).to_string(),
@@ -271,8 +282,8 @@ async fn a_timeout_after_failures_names_the_last_one() {
         )))
     })
     .await;
-    let Ok(Outcome::TimedOut(None, standing)) = result else {
-        panic!("{result:?}");
+    let (None, standing) = timed_out(result) else {
+        panic!("a state was seen");
     };
     let said = standing.describe(WaitStage::NeverVisible).to_string();
     assert!(
@@ -285,8 +296,8 @@ async fn a_timeout_after_failures_names_the_last_one() {
         _ => Err(FetchError::Transient("HTTP 500".into())),
     })
     .await;
-    let Ok(Outcome::TimedOut(None, standing)) = result else {
-        panic!("{result:?}");
+    let (None, standing) = timed_out(result) else {
+        panic!("a state was seen");
     };
     assert_eq!(
         standing.describe(WaitStage::NeverVisible).to_string(),
@@ -298,8 +309,8 @@ async fn a_timeout_after_failures_names_the_last_one() {
         _ => Ok(Fetched::Found(inv("InProgress", "In Progress"))),
     })
     .await;
-    let Ok(Outcome::TimedOut(Some(_), standing)) = result else {
-        panic!("{result:?}");
+    let (Some(_), standing) = timed_out(result) else {
+        panic!("no state was seen");
     };
     assert_eq!(standing.failing, None);
     // Failures, then an answer at the very deadline: what it showed, and no failures.
@@ -308,8 +319,8 @@ async fn a_timeout_after_failures_names_the_last_one() {
         _ => Ok(Fetched::Found(inv("InProgress", "In Progress"))),
     })
     .await;
-    let Ok(Outcome::TimedOut(Some(last), standing)) = result else {
-        panic!("{result:?}");
+    let (Some(last), standing) = timed_out(result) else {
+        panic!("no state was seen");
     };
     assert_eq!(last.status, "InProgress");
     assert_eq!(

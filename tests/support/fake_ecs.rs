@@ -1359,11 +1359,7 @@ fn describe_invocation_results(
     }
     let max_results = max_results(params)?;
     let base64 = base64_encoding(params)?;
-    let include_history = match get("IncludeHistory") {
-        None | Some("false") => false,
-        Some("true") => true,
-        Some(v) => return Err(invalid("IncludeHistory", v)),
-    };
+    let include_history = flag(params, "IncludeHistory")?;
     if include_history && get("InvokeId").is_none() {
         return Err(missing("InvokeId"));
     }
@@ -1492,6 +1488,15 @@ fn base64_encoding(params: &[(String, String)]) -> Result<bool, Rejected> {
     }
 }
 
+/// A boolean parameter: absent is false; anything but "true" or "false" is refused.
+fn flag(params: &[(String, String)], name: &str) -> Result<bool, Rejected> {
+    match param(params, name) {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(v) => Err(invalid(name, v)),
+    }
+}
+
 /// `DescribeInvocations`: RegionId required; the invocations that match, a page at a time,
 /// each with its instances' states (see the module's documentation).
 fn describe_invocations(
@@ -1507,11 +1512,7 @@ fn describe_invocations(
     }
     let max_results = max_results(params)?;
     let base64 = base64_encoding(params)?;
-    let include_output = match get("IncludeOutput") {
-        None | Some("false") => false,
-        Some("true") => true,
-        Some(v) => return Err(invalid("IncludeOutput", v)),
-    };
+    let include_output = flag(params, "IncludeOutput")?;
     // "true: returns the output. You must specify at least the InvokeId or InstanceId".
     if include_output && get("InvokeId").is_none() && get("InstanceId").is_none() {
         return Err(missing("InvokeId"));
